@@ -1,0 +1,187 @@
+//! The native command line. Every error is a message and a non-zero exit, never a panic.
+//!
+//! ```text
+//! brokerlab run SCENARIO.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
+//! brokerlab bench [--simulated DURATION]
+//! brokerlab presets
+//! ```
+
+use crate::engine::{bench, presets, Scenario, Simulation, Time};
+use std::io::Write;
+
+pub const USAGE: &str = "\
+usage:
+  brokerlab run SCENARIO.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
+      run a scenario (a JSON file, or a built-in preset by name) and print a summary;
+      --trace writes one line per event to FILE (`-` for standard output)
+  brokerlab bench [--simulated DURATION]
+      time the kernel on the standard benchmark scenario (default 2s simulated)
+  brokerlab presets
+      list the built-in scenarios
+durations: 250us, 1.5ms, 2s, 1min";
+
+/// Runs the command line; returns the process exit code.
+pub fn main(args: &[String]) -> i32 {
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("bench") => bench_cmd(&args[1..]),
+        Some("presets") => {
+            for (slug, json) in presets::PRESETS {
+                let name = Scenario::from_json(json).map(|s| s.name).unwrap_or_default();
+                println!("{slug:<16} {name}");
+            }
+            Ok(())
+        }
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`")),
+        None => Err("no command given".into()),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("brokerlab: {e}\n\n{USAGE}");
+            2
+        }
+    }
+}
+
+/// Positional arguments, and `(flag, value)` pairs in the order given.
+type Parsed<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+
+/// Splits `--flag value` pairs from positional arguments; rejects unknown flags.
+fn parse_flags<'a>(args: &'a [String], known: &[&str]) -> Result<Parsed<'a>, String> {
+    let (mut positional, mut flags) = (vec![], vec![]);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if let Some(flag) = a.strip_prefix("--") {
+            if !known.contains(&flag) {
+                return Err(format!("unknown option `--{flag}`"));
+            }
+            let value = it.next().ok_or_else(|| format!("`--{flag}` needs a value"))?;
+            flags.push((flag, value.as_str()));
+        } else {
+            positional.push(a.as_str());
+        }
+    }
+    Ok((positional, flags))
+}
+
+fn load_scenario(arg: &str) -> Result<Scenario, String> {
+    match std::fs::read_to_string(arg) {
+        Ok(text) => Scenario::from_json(&text).map_err(|e| format!("{arg}: {e}")),
+        Err(e) => match presets::by_slug(arg) {
+            Some(json) => Scenario::from_json(json),
+            None => Err(format!("cannot read {arg}: {e} (and it is not a preset: see `brokerlab presets`)")),
+        },
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let (pos, flags) = parse_flags(args, &["seed", "until", "trace"])?;
+    let [path] = pos[..] else {
+        return Err("`run` takes exactly one scenario".into());
+    };
+    let scenario = load_scenario(path)?;
+    let mut seed = scenario.seed;
+    let mut until = scenario.until;
+    let mut trace: Option<Box<dyn Write>> = None;
+    for (flag, value) in flags {
+        match flag {
+            "seed" => seed = value.parse().map_err(|_| format!("--seed: `{value}` is not a whole number ≥ 0"))?,
+            "until" => until = Time::parse(value).map_err(|e| format!("--until: {e}"))?,
+            "trace" if value == "-" => trace = Some(Box::new(std::io::stdout())),
+            "trace" => {
+                let f = std::fs::File::create(value).map_err(|e| format!("--trace: cannot create {value}: {e}"))?;
+                trace = Some(Box::new(std::io::BufWriter::new(f)));
+            }
+            _ => unreachable!("parse_flags admits only known flags"),
+        }
+    }
+    let mut sim = Simulation::new(&scenario, seed)?;
+    // Run in slices so the trace streams out instead of piling up in memory.
+    while sim.now() < until {
+        sim.run_until((sim.now() + Time::ms(10)).min(until));
+        let world = sim.world().clone();
+        let events: Vec<_> = sim.drain_events().collect();
+        if let Some(out) = trace.as_mut() {
+            for e in events {
+                writeln!(out, "{}", e.line(&world)).map_err(|e| format!("--trace: {e}"))?;
+            }
+        }
+    }
+    if let Some(mut out) = trace {
+        out.flush().map_err(|e| format!("--trace: {e}"))?;
+    }
+    print!("{}", summary(&sim));
+    Ok(())
+}
+
+/// The run's summary, one `key  value` line each.
+pub fn summary(sim: &Simulation) -> String {
+    let m = &sim.world().metrics;
+    let pct = |h: &crate::engine::metrics::Histogram, p| h.percentile(p).map_or("-".into(), |t: Time| t.to_string());
+    format!(
+        "scenario    {}\nseed        {}\nsimulated   {}\nsteps       {}\nevents      {}\ntrace hash  {}\n\
+         messages    sent {}, delivered {}, dropped {}\n\
+         relay       published {}, acked {}, consumed {}\n\
+         ack latency p50 {}, p99 {}, max {}\n\
+         end to end  p50 {}, p99 {}, max {}\n",
+        sim.scenario().name,
+        sim.seed(),
+        sim.now(),
+        sim.steps(),
+        m.events,
+        sim.trace_hash(),
+        m.sent,
+        m.delivered,
+        m.dropped,
+        m.published,
+        m.acked,
+        m.consumed,
+        pct(&m.ack_latency, 500),
+        pct(&m.ack_latency, 990),
+        m.ack_latency.max(),
+        pct(&m.e2e_latency, 500),
+        pct(&m.e2e_latency, 990),
+        m.e2e_latency.max(),
+    )
+}
+
+fn bench_cmd(args: &[String]) -> Result<(), String> {
+    let (pos, flags) = parse_flags(args, &["simulated"])?;
+    if !pos.is_empty() {
+        return Err("`bench` takes no positional arguments".into());
+    }
+    let mut simulated = Time::secs(2);
+    for (_, value) in flags {
+        simulated = Time::parse(value).map_err(|e| format!("--simulated: {e}"))?;
+    }
+    // One warm-up pass, then the best of three: the machine is shared and noisy, the best run is
+    // the one least disturbed.
+    bench::run(simulated / 10);
+    let mut best: Option<(f64, bench::BenchRun)> = None;
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        let r = bench::run(simulated);
+        let secs = start.elapsed().as_secs_f64();
+        if best.is_none_or(|(b, _)| secs < b) {
+            best = Some((secs, r));
+        }
+    }
+    let (secs, r) = best.expect("three runs");
+    println!(
+        "{{\"platform\":\"native\",\"steps\":{},\"events\":{},\"simulated_us\":{},\"wall_ms\":{:.1},\
+         \"steps_per_sec\":{:.0},\"events_per_sec\":{:.0},\"trace_hash\":\"{:016x}\"}}",
+        r.steps,
+        r.events,
+        r.simulated.0,
+        secs * 1e3,
+        r.steps as f64 / secs,
+        r.events as f64 / secs,
+        r.trace_hash
+    );
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! Commands: what a user (or a scenario's fault schedule) asks the simulation to do.
+//!
+//! One type serves both: generic over how a node is named — by its scenario id (`String`) in JSON,
+//! by its index (`NodeId`) once resolved against a topology.
+
+use super::time::Time;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command<N = super::NodeId> {
+    /// Crash a node: it stops handling messages and timers, and loses its volatile state.
+    Stop { node: N },
+    /// Restart a stopped node.
+    Start { node: N },
+    /// Cut every link of a node (it keeps running, alone).
+    Isolate { node: N },
+    /// Undo `isolate`.
+    Rejoin { node: N },
+    /// Cut the link between two nodes, both directions (a network partition).
+    Cut { a: N, b: N },
+    /// Restore the link between two nodes.
+    Heal { a: N, b: N },
+    /// Add one-way delay to the link between two nodes (`extra: "0us"` restores it).
+    Slow { a: N, b: N, extra: Time },
+    /// Restore every link and isolated node (stopped nodes stay stopped).
+    HealAll,
+}
+
+impl<N> Command<N> {
+    /// The same command with its node names translated by `f` (which may fail, e.g. unknown id).
+    pub fn try_map<M, E>(self, mut f: impl FnMut(N) -> Result<M, E>) -> Result<Command<M>, E> {
+        Ok(match self {
+            Command::Stop { node } => Command::Stop { node: f(node)? },
+            Command::Start { node } => Command::Start { node: f(node)? },
+            Command::Isolate { node } => Command::Isolate { node: f(node)? },
+            Command::Rejoin { node } => Command::Rejoin { node: f(node)? },
+            Command::Cut { a, b } => Command::Cut { a: f(a)?, b: f(b)? },
+            Command::Heal { a, b } => Command::Heal { a: f(a)?, b: f(b)? },
+            Command::Slow { a, b, extra } => Command::Slow { a: f(a)?, b: f(b)?, extra },
+            Command::HealAll => Command::HealAll,
+        })
+    }
+
+    /// The nodes this command concerns, in order.
+    pub fn nodes(&self) -> Vec<&N> {
+        match self {
+            Command::Stop { node } | Command::Start { node } | Command::Isolate { node } | Command::Rejoin { node } => {
+                vec![node]
+            }
+            Command::Cut { a, b } | Command::Heal { a, b } | Command::Slow { a, b, .. } => vec![a, b],
+            Command::HealAll => vec![],
+        }
+    }
+}

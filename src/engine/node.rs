@@ -1,0 +1,88 @@
+//! What a node sees while it handles something: the time, its own id and random stream, and an
+//! outbox. Handlers never touch the network, the clock or the queue; they say what they want done
+//! (`send`, `set_timer`, `emit`) and the simulation does it (the stateright / quinn-proto shape).
+
+use super::event::{EventKind, MsgInfo};
+use super::relay::{RelayMsg, RelayNode};
+use super::rng::Rng;
+use super::time::Time;
+use super::NodeId;
+
+/// Every message any model sends. Each model adds one variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    Relay(RelayMsg),
+}
+
+impl Message {
+    pub fn info(&self) -> MsgInfo {
+        match self {
+            Message::Relay(m) => m.info(),
+        }
+    }
+}
+
+/// Every kind of node. Enum dispatch, not trait objects: snapshots are a plain `Clone` and the hot
+/// loop has no virtual calls.
+#[derive(Clone, Debug)]
+pub enum Node {
+    Relay(RelayNode),
+}
+
+impl Node {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        match self {
+            Node::Relay(n) => n.on_start(ctx),
+        }
+    }
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Message) {
+        match (self, msg) {
+            (Node::Relay(n), Message::Relay(m)) => n.on_message(ctx, from, m),
+        }
+    }
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+        match self {
+            Node::Relay(n) => n.on_timer(ctx, timer),
+        }
+    }
+    /// The node crashed: forget what a real process would forget.
+    pub fn on_crash(&mut self) {
+        match self {
+            Node::Relay(n) => n.on_crash(),
+        }
+    }
+    /// A short role name for display: `producer`, `relay`, `consumer`, …
+    pub fn role(&self) -> &'static str {
+        match self {
+            Node::Relay(n) => n.role(),
+        }
+    }
+}
+
+/// What a handler asked for, carried out by the simulation in order once the handler returns.
+#[derive(Clone, Debug)]
+pub enum Effect {
+    Send { to: NodeId, msg: Message },
+    Timer { after: Time, timer: u64 },
+    Emit(EventKind),
+}
+
+pub struct Ctx<'a> {
+    pub now: Time,
+    pub me: NodeId,
+    pub rng: &'a mut Rng,
+    pub(super) effects: &'a mut Vec<Effect>,
+}
+
+impl Ctx<'_> {
+    pub fn send(&mut self, to: NodeId, msg: Message) {
+        self.effects.push(Effect::Send { to, msg });
+    }
+    /// Calls `on_timer(timer)` after `after`, unless the node crashes first.
+    pub fn set_timer(&mut self, after: Time, timer: u64) {
+        self.effects.push(Effect::Timer { after, timer });
+    }
+    pub fn emit(&mut self, event: EventKind) {
+        self.effects.push(Effect::Emit(event));
+    }
+}

@@ -1,0 +1,396 @@
+//! Scenarios as data: a JSON document with the topology, the network, the workload and a fault
+//! schedule. `Scenario::from_json` rejects unknown fields and invalid values with a message that names
+//! the field (`nodes[2].interval: …`); nothing a user writes can make the engine panic.
+//! The format is documented in `scenarios/README.md`.
+
+use super::command::Command;
+use super::net::LinkConfig;
+use super::time::Time;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Limits that keep a scenario something a browser can draw and a run can finish.
+pub const MAX_NODES: usize = 64;
+pub const MAX_FAULTS: usize = 1_000;
+pub const MAX_ID_LEN: usize = 24;
+pub const MAX_LATENCY: Time = Time::secs(60);
+pub const MIN_INTERVAL: Time = Time(1);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The seed used when none is given on the command line or in the page.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// How long `brokerlab run` simulates when `--until` is not given.
+    #[serde(default = "default_until")]
+    pub until: Time,
+    #[serde(default)]
+    pub network: NetworkSpec,
+    pub nodes: Vec<NodeSpec>,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_until() -> Time {
+    Time::secs(1)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    #[serde(default = "default_latency")]
+    pub latency: Time,
+    #[serde(default = "default_jitter")]
+    pub jitter: Time,
+    /// Random loss per link, in parts per million (0..=1 000 000).
+    #[serde(default)]
+    pub loss_ppm: u32,
+    /// Links keep message order, as TCP connections do.
+    #[serde(default = "yes")]
+    pub fifo: bool,
+    /// Per-link overrides of the defaults above.
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
+}
+
+fn default_latency() -> Time {
+    LinkConfig::DATACENTRE.latency
+}
+fn default_jitter() -> Time {
+    LinkConfig::DATACENTRE.jitter
+}
+fn yes() -> bool {
+    true
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec { latency: default_latency(), jitter: default_jitter(), loss_ppm: 0, fifo: true, links: vec![] }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    pub between: [String; 2],
+    pub latency: Option<Time>,
+    pub jitter: Option<Time>,
+    pub loss_ppm: Option<u32>,
+}
+
+/// A node's role in the relay model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Publishes a numbered message to `to` every `interval`, from `start` on, `count` times (or
+    /// forever).
+    Producer,
+    /// Acknowledges each publish and forwards it to its consumers in turn.
+    Relay,
+    /// Receives what the relay `from` forwards.
+    Consumer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Producer => "producer",
+            Role::Relay => "relay",
+            Role::Consumer => "consumer",
+        }
+    }
+}
+
+/// One node. A flat record rather than a tagged enum so that every error names its field
+/// (serde cannot report paths inside internally tagged enums); `validate` checks that each role has
+/// exactly the fields it uses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    pub role: Role,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+impl NodeSpec {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `(field, present, used by this role)` for each optional field.
+    fn fields(&self) -> [(&'static str, bool, bool); 5] {
+        let producer = self.role == Role::Producer;
+        [
+            ("to", self.to.is_some(), producer),
+            ("interval", self.interval.is_some(), producer),
+            ("start", self.start.is_some(), producer),
+            ("count", self.count.is_some(), producer),
+            ("from", self.from.is_some(), self.role == Role::Consumer),
+        ]
+    }
+}
+
+/// A command scheduled at a simulated time: `{"at": "20ms", "action": "stop", "node": "b1"}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub at: Time,
+    pub command: Command<String>,
+}
+
+impl Serialize for Fault {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut v = serde_json::to_value(&self.command).map_err(serde::ser::Error::custom)?;
+        if let serde_json::Value::Object(m) = &mut v {
+            m.insert("at".into(), serde_json::Value::String(self.at.to_string()));
+        }
+        v.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Fault, D::Error> {
+        use serde::de::Error;
+        let mut map = serde_json::Map::deserialize(d)?;
+        let at = map.remove("at").ok_or_else(|| D::Error::missing_field("at"))?;
+        let at = Time::deserialize(at).map_err(|e| D::Error::custom(format!("at: {e}")))?;
+        let command = Command::<String>::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(Fault { at, command })
+    }
+}
+
+impl Scenario {
+    /// Parses and validates. The error names the field: `nodes[1].to: no node "b9" …`.
+    pub fn from_json(text: &str) -> Result<Scenario, String> {
+        if !text.trim_start().starts_with('{') {
+            return Err("a scenario is a JSON object: {\"name\": …, \"nodes\": […]}".into());
+        }
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let msg = strip_position(&inner.to_string());
+            if path == "." || path.is_empty() {
+                msg
+            } else {
+                format!("{path}: {msg}")
+            }
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+    }
+
+    /// Checks what types alone cannot: references, ranges, uniqueness.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("name: must not be empty".into());
+        }
+        if self.nodes.is_empty() {
+            return Err("nodes: a scenario needs at least one node".into());
+        }
+        if self.nodes.len() > MAX_NODES {
+            return Err(format!("nodes: {} nodes is more than the limit of {MAX_NODES}", self.nodes.len()));
+        }
+        if self.faults.len() > MAX_FAULTS {
+            return Err(format!("faults: {} faults is more than the limit of {MAX_FAULTS}", self.faults.len()));
+        }
+        let net = &self.network;
+        check_link("network", net.latency, net.jitter, net.loss_ppm)?;
+
+        let mut roles: BTreeMap<&str, &'static str> = BTreeMap::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let id = n.id();
+            check_id(id).map_err(|e| format!("nodes[{i}].id: {e}"))?;
+            if roles.insert(id, n.role.as_str()).is_some() {
+                return Err(format!("nodes[{i}].id: \"{id}\" is used by another node already"));
+            }
+        }
+        let known = || roles.keys().copied().collect::<Vec<_>>().join(", ");
+        let must_be_relay = |field: String, target: &str| -> Result<(), String> {
+            match roles.get(target) {
+                None => Err(format!("{field}: no node \"{target}\" (nodes: {})", known())),
+                Some(&"relay") => Ok(()),
+                Some(other) => Err(format!("{field}: \"{target}\" is a {other}, not a relay")),
+            }
+        };
+        for (i, n) in self.nodes.iter().enumerate() {
+            let role = n.role.as_str();
+            for (field, present, used) in n.fields() {
+                if present && !used {
+                    return Err(format!("nodes[{i}].{field}: a {role} has no `{field}`"));
+                }
+            }
+            fn required<'a>(i: usize, role: &str, field: &str, value: &'a Option<String>) -> Result<&'a str, String> {
+                value.as_deref().ok_or_else(|| format!("nodes[{i}].{field}: a {role} needs `{field}`"))
+            }
+            match n.role {
+                Role::Producer => {
+                    must_be_relay(format!("nodes[{i}].to"), required(i, role, "to", &n.to)?)?;
+                    let interval =
+                        n.interval.ok_or_else(|| format!("nodes[{i}].interval: a producer needs `interval`"))?;
+                    if interval < MIN_INTERVAL {
+                        return Err(format!("nodes[{i}].interval: must be at least {MIN_INTERVAL}"));
+                    }
+                    if n.count == Some(0) {
+                        return Err(format!("nodes[{i}].count: must be at least 1 (leave it out to publish forever)"));
+                    }
+                }
+                Role::Consumer => must_be_relay(format!("nodes[{i}].from"), required(i, role, "from", &n.from)?)?,
+                Role::Relay => {}
+            }
+        }
+        for (i, l) in net.links.iter().enumerate() {
+            for (j, end) in l.between.iter().enumerate() {
+                if !roles.contains_key(end.as_str()) {
+                    return Err(format!("network.links[{i}].between[{j}]: no node \"{end}\" (nodes: {})", known()));
+                }
+            }
+            if l.between[0] == l.between[1] {
+                return Err(format!("network.links[{i}].between: a link joins two different nodes"));
+            }
+            let latency = l.latency.unwrap_or(net.latency);
+            let jitter = l.jitter.unwrap_or(net.jitter);
+            check_link(&format!("network.links[{i}]"), latency, jitter, l.loss_ppm.unwrap_or(net.loss_ppm))?;
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            for name in f.command.nodes() {
+                if !roles.contains_key(name.as_str()) {
+                    return Err(format!("faults[{i}]: no node \"{name}\" (nodes: {})", known()));
+                }
+            }
+            if let Command::Slow { extra, .. } = f.command {
+                if extra > MAX_LATENCY {
+                    return Err(format!("faults[{i}].extra: at most {MAX_LATENCY}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > MAX_ID_LEN {
+        return Err(format!("must be 1 to {MAX_ID_LEN} characters"));
+    }
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(format!("\"{id}\" may only use letters, digits, '-' and '_'"));
+    }
+    Ok(())
+}
+
+fn check_link(field: &str, latency: Time, jitter: Time, loss_ppm: u32) -> Result<(), String> {
+    if latency > MAX_LATENCY {
+        return Err(format!("{field}.latency: at most {MAX_LATENCY}"));
+    }
+    if jitter > MAX_LATENCY {
+        return Err(format!("{field}.jitter: at most {MAX_LATENCY}"));
+    }
+    if loss_ppm > 1_000_000 {
+        return Err(format!("{field}.loss_ppm: {loss_ppm} is more than 1000000 (certain loss)"));
+    }
+    Ok(())
+}
+
+/// serde_json appends " at line 3 column 7"; useful in a file, noise after a field path. Kept when
+/// there is no path (a syntax error) because then it is the only clue.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) if !msg.starts_with("expected") && !msg.starts_with("EOF") && !msg.starts_with("trailing") => {
+            msg[..i].to_string()
+        }
+        _ => msg.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASIC: &str = r#"{
+        "name": "t",
+        "nodes": [
+            {"role": "relay", "id": "b1"},
+            {"role": "producer", "id": "p1", "to": "b1", "interval": "1ms"},
+            {"role": "consumer", "id": "c1", "from": "b1"}
+        ],
+        "faults": [{"at": "5ms", "action": "stop", "node": "b1"}]
+    }"#;
+
+    fn err(json: &str) -> String {
+        Scenario::from_json(json).expect_err("should be rejected")
+    }
+
+    #[test]
+    fn parses_with_defaults() {
+        let s = Scenario::from_json(BASIC).unwrap();
+        assert_eq!(s.seed, 1);
+        assert_eq!(s.network.latency, Time(250));
+        assert_eq!(s.faults[0].at, Time::ms(5));
+        assert_eq!(s.faults[0].command, Command::Stop { node: "b1".to_string() });
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let s = Scenario::from_json(BASIC).unwrap();
+        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"colour\": 1,"), "unknown field `colour`"),
+            (BASIC.replace("\"1ms\"", "\"1\""), "nodes[1].interval: `1` has no unit"),
+            (BASIC.replace("\"1ms\"", "\"0us\""), "nodes[1].interval: must be at least 1us"),
+            (BASIC.replace("\"to\": \"b1\"", "\"to\": \"b9\""), "nodes[1].to: no node \"b9\""),
+            (BASIC.replace("\"to\": \"b1\"", "\"to\": \"c1\""), "nodes[1].to: \"c1\" is a consumer, not a relay"),
+            (BASIC.replace("\"id\": \"c1\"", "\"id\": \"p1\""), "nodes[2].id: \"p1\" is used by another node"),
+            (BASIC.replace("\"id\": \"c1\"", "\"id\": \"c 1\""), "nodes[2].id: \"c 1\" may only use"),
+            (BASIC.replace("\"role\": \"relay\"", "\"role\": \"router\""), "nodes[0].role: unknown variant `router`"),
+            (
+                BASIC.replace("\"id\": \"c1\", \"from\": \"b1\"", "\"id\": \"c1\""),
+                "nodes[2].from: a consumer needs `from`",
+            ),
+            (
+                BASIC.replace("\"id\": \"b1\"}", "\"id\": \"b1\", \"interval\": \"1ms\"}"),
+                "nodes[0].interval: a relay has no `interval`",
+            ),
+            (
+                BASIC.replace("\"interval\": \"1ms\"", "\"interval\": \"1ms\", \"count\": 0"),
+                "nodes[1].count: must be at least 1",
+            ),
+            (BASIC.replace("\"node\": \"b1\"", "\"node\": \"zz\""), "faults[0]: no node \"zz\""),
+            (BASIC.replace("\"action\": \"stop\"", "\"action\": \"explode\""), "faults[0]: unknown variant `explode`"),
+            (BASIC.replace("\"at\": \"5ms\", ", ""), "faults[0]: missing field `at`"),
+            (
+                BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"network\": {\"loss_ppm\": 2000000},"),
+                "network.loss_ppm",
+            ),
+            (BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"seed\": -1,"), "seed: invalid value"),
+            ("{".to_string(), "EOF while parsing"),
+            ("[]".to_string(), "a scenario is a JSON object"),
+        ];
+        for (json, want) in cases {
+            let got = err(&json);
+            assert!(got.contains(want), "wanted {want:?} in {got:?}");
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The simulation: owns the clock, the queue, the random streams and the trace; runs handlers and
+//! carries out what they ask. Commands in, events out.
+//!
+//! ```text
+//! let mut sim = Simulation::new(&scenario, seed)?;   // invalid scenario -> Err, never a panic
+//! sim.apply(Command::Stop { node })?;                // user actions are commands
+//! sim.run_until(sim.now() + Time::ms(5));            // process everything due by then
+//! for e in sim.drain_events() { … }                  // what the UI animates and charts
+//! sim.world()                                        // read-only state for rendering
+//! ```
+//!
+//! Replay is the truth: `(scenario, seed, command log)` rebuilds any instant (`Simulation::replay`);
+//! a snapshot is just a `clone()`.
+
+use super::command::Command;
+use super::event::{Event, EventKind, MsgId};
+use super::net::{LinkConfig, Network};
+use super::node::{Ctx, Effect, Message, Node};
+use super::relay::{Broker, Producer, RelayNode};
+use super::rng::Rng;
+use super::scenario::{Role, Scenario};
+use super::time::Time;
+use super::trace::TraceHash;
+use super::{NodeId, NodeSlot, World};
+use std::collections::BTreeMap;
+
+/// Something due at a simulated time.
+#[derive(Clone, Debug)]
+enum Due {
+    Deliver { from: NodeId, to: NodeId, id: MsgId, sent_at: Time, msg: Message },
+    Timer { node: NodeId, incarnation: u32, timer: u64 },
+    Command(Command),
+}
+
+/// A user command as it was applied: after `step` queue entries, at `at`. Enough to replay it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedCommand {
+    pub step: u64,
+    pub at: Time,
+    pub command: Command,
+}
+
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    scenario: Scenario,
+    seed: u64,
+    world: World,
+    queue: EventQueue,
+    net_rng: Rng,
+    node_rngs: Vec<Rng>,
+    steps: u64,
+    next_msg: u64,
+    hash: TraceHash,
+    events: Vec<Event>,
+    /// Scratch outbox reused by every handler call, so handling allocates nothing.
+    effects: Vec<Effect>,
+    log: Vec<LoggedCommand>,
+}
+
+type EventQueue = super::queue::EventQueue<Due>;
+
+/// Random stream numbers: one per node (its index), and this one for the network.
+const NETWORK_STREAM: u64 = u64::MAX;
+
+impl Simulation {
+    /// Builds the world from a validated scenario and starts every node at time zero.
+    pub fn new(scenario: &Scenario, seed: u64) -> Result<Simulation, String> {
+        scenario.validate()?;
+        let ids: BTreeMap<&str, NodeId> =
+            scenario.nodes.iter().enumerate().map(|(i, n)| (n.id(), NodeId(i as u32))).collect();
+        let id = |name: &str| ids[name];
+        let mut producers = 0;
+        let nodes: Vec<NodeSlot> = scenario
+            .nodes
+            .iter()
+            .map(|spec| {
+                let node = match spec.role {
+                    Role::Producer => {
+                        producers += 1;
+                        let interval = spec.interval.expect("validated: producers have an interval");
+                        RelayNode::Producer(Producer {
+                            to: id(spec.to.as_deref().expect("validated: producers have `to`")),
+                            interval,
+                            start: spec.start.unwrap_or(interval),
+                            count: spec.count,
+                            lane: producers - 1,
+                            next_seq: 0,
+                        })
+                    }
+                    Role::Relay => RelayNode::Broker(Broker {
+                        consumers: scenario
+                            .nodes
+                            .iter()
+                            .filter(|n| n.from.as_deref() == Some(spec.id()))
+                            .map(|n| id(n.id()))
+                            .collect(),
+                        next: 0,
+                    }),
+                    Role::Consumer => RelayNode::Consumer,
+                };
+                NodeSlot { name: spec.id().to_string(), node: Node::Relay(node), incarnation: 0 }
+            })
+            .collect();
+
+        let net = &scenario.network;
+        let default = LinkConfig { latency: net.latency, jitter: net.jitter, loss_ppm: net.loss_ppm };
+        let mut network = Network::new(nodes.len(), default, net.fifo);
+        for l in &net.links {
+            let config = LinkConfig {
+                latency: l.latency.unwrap_or(net.latency),
+                jitter: l.jitter.unwrap_or(net.jitter),
+                loss_ppm: l.loss_ppm.unwrap_or(net.loss_ppm),
+            };
+            network.set_link_config(id(&l.between[0]), id(&l.between[1]), config);
+        }
+
+        let mut queue = EventQueue::default();
+        for f in &scenario.faults {
+            let command = f.command.clone().try_map(|n| Ok::<_, ()>(id(&n))).expect("validated");
+            queue.push(f.at, Due::Command(command));
+        }
+
+        let node_rngs = (0..nodes.len() as u64).map(|i| Rng::fork(seed, i)).collect();
+        let mut sim = Simulation {
+            scenario: scenario.clone(),
+            seed,
+            world: World { now: Time::ZERO, nodes, network, metrics: Default::default() },
+            queue,
+            net_rng: Rng::fork(seed, NETWORK_STREAM),
+            node_rngs,
+            steps: 0,
+            next_msg: 0,
+            hash: TraceHash::default(),
+            events: Vec::new(),
+            effects: Vec::new(),
+            log: Vec::new(),
+        };
+        for i in 0..sim.world.nodes.len() {
+            sim.start_node(NodeId(i as u32));
+        }
+        Ok(sim)
+    }
+
+    /// Rebuilds the instant reached by applying `log` to a fresh run of `scenario` with `seed`.
+    pub fn replay(scenario: &Scenario, seed: u64, log: &[LoggedCommand]) -> Result<Simulation, String> {
+        let mut sim = Simulation::new(scenario, seed)?;
+        for entry in log {
+            while sim.steps < entry.step {
+                if !sim.step() {
+                    break;
+                }
+            }
+            sim.advance_clock(entry.at);
+            sim.apply(entry.command.clone())?;
+        }
+        Ok(sim)
+    }
+
+    pub fn now(&self) -> Time {
+        self.world.now
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+    /// Queue entries processed so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+    pub fn trace_hash(&self) -> TraceHash {
+        self.hash
+    }
+    pub fn command_log(&self) -> &[LoggedCommand] {
+        &self.log
+    }
+    /// When the next queue entry is due, if anything is left to happen.
+    pub fn next_due(&self) -> Option<Time> {
+        self.queue.peek_time()
+    }
+
+    /// Events emitted since the last drain, oldest first.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    /// Applies a user command now. Invalid input (an unknown node) is an error, never a panic.
+    pub fn apply(&mut self, command: Command) -> Result<(), String> {
+        let n = self.world.nodes.len();
+        if let Some(bad) = command.nodes().into_iter().find(|id| id.index() >= n) {
+            return Err(format!("no node with index {} (the scenario has {n})", bad.0));
+        }
+        if let Command::Slow { a, b, .. } | Command::Cut { a, b } | Command::Heal { a, b } = command {
+            if a == b {
+                return Err("a link joins two different nodes".into());
+            }
+        }
+        self.log.push(LoggedCommand { step: self.steps, at: self.world.now, command: command.clone() });
+        self.execute(command);
+        Ok(())
+    }
+
+    /// Processes the next queue entry. False when nothing is left to happen.
+    pub fn step(&mut self) -> bool {
+        let Some((at, due)) = self.queue.pop() else { return false };
+        debug_assert!(at >= self.world.now, "time went backwards: {at} < {}", self.world.now);
+        self.world.now = at;
+        self.steps += 1;
+        match due {
+            Due::Deliver { from, to, id, sent_at, msg } => {
+                let info = msg.info();
+                match self.world.network.deliverable(from, to) {
+                    Err(reason) => self.emit(EventKind::Dropped { from, to, msg: id, info, reason }),
+                    Ok(()) => {
+                        self.emit(EventKind::Delivered { from, to, msg: id, info, sent_at });
+                        self.handle(to, |node, ctx| node.on_message(ctx, from, msg));
+                    }
+                }
+            }
+            Due::Timer { node, incarnation, timer } => {
+                let slot = &self.world.nodes[node.index()];
+                // A timer set before a crash died with the process that set it.
+                if incarnation == slot.incarnation && self.world.network.is_up(node) {
+                    self.handle(node, |n, ctx| n.on_timer(ctx, timer));
+                }
+            }
+            Due::Command(command) => self.execute(command),
+        }
+        true
+    }
+
+    /// Processes everything due at or before `until`, then sets the clock to `until`.
+    /// Returns the number of queue entries processed.
+    pub fn run_until(&mut self, until: Time) -> u64 {
+        self.run_until_limited(until, u64::MAX).0
+    }
+
+    /// Like `run_until`, but stops after `max_steps` entries (a frame's budget). Returns the entries
+    /// processed and whether `until` was reached; the clock only moves to `until` if it was.
+    pub fn run_until_limited(&mut self, until: Time, max_steps: u64) -> (u64, bool) {
+        let mut done = 0;
+        while done < max_steps {
+            match self.queue.peek_time() {
+                Some(t) if t <= until => {
+                    self.step();
+                    done += 1;
+                }
+                _ => {
+                    self.advance_clock(until);
+                    return (done, true);
+                }
+            }
+        }
+        let reached = self.queue.peek_time().is_none_or(|t| t > until);
+        if reached {
+            self.advance_clock(until);
+        }
+        (done, reached)
+    }
+
+    fn advance_clock(&mut self, to: Time) {
+        self.world.now = self.world.now.max(to);
+    }
+
+    fn emit(&mut self, kind: EventKind) {
+        let event = Event { at: self.world.now, kind };
+        event.encode(&mut self.hash);
+        self.world.metrics.observe(&event);
+        self.events.push(event);
+    }
+
+    /// Runs one handler of one node, then carries out its effects in the order it asked for them.
+    fn handle(&mut self, node: NodeId, f: impl FnOnce(&mut Node, &mut Ctx)) {
+        let mut effects = std::mem::take(&mut self.effects);
+        {
+            let mut ctx =
+                Ctx { now: self.world.now, me: node, rng: &mut self.node_rngs[node.index()], effects: &mut effects };
+            f(&mut self.world.nodes[node.index()].node, &mut ctx);
+        }
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Send { to, msg } => self.send(node, to, msg),
+                Effect::Timer { after, timer } => {
+                    let incarnation = self.world.nodes[node.index()].incarnation;
+                    self.queue.push(self.world.now + after, Due::Timer { node, incarnation, timer });
+                }
+                Effect::Emit(kind) => self.emit(kind),
+            }
+        }
+        self.effects = effects;
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Message) {
+        let id = MsgId(self.next_msg);
+        self.next_msg += 1;
+        let info = msg.info();
+        let now = self.world.now;
+        match self.world.network.route(from, to, now, &mut self.net_rng) {
+            Ok(deliver_at) => {
+                self.emit(EventKind::Sent { from, to, msg: id, info, deliver_at });
+                self.queue.push(deliver_at, Due::Deliver { from, to, id, sent_at: now, msg });
+            }
+            Err(reason) => self.emit(EventKind::Dropped { from, to, msg: id, info, reason }),
+        }
+    }
+
+    fn start_node(&mut self, node: NodeId) {
+        self.handle(node, |n, ctx| n.on_start(ctx));
+    }
+
+    /// Carries out a command. Idempotent: stopping a stopped node changes nothing and emits nothing.
+    fn execute(&mut self, command: Command) {
+        let net = &mut self.world.network;
+        match command {
+            Command::Stop { node } if net.is_up(node) => {
+                net.set_up(node, false);
+                let slot = &mut self.world.nodes[node.index()];
+                slot.incarnation += 1;
+                slot.node.on_crash();
+                self.emit(EventKind::NodeStopped { node });
+            }
+            Command::Start { node } if !net.is_up(node) => {
+                net.set_up(node, true);
+                self.emit(EventKind::NodeStarted { node });
+                self.start_node(node);
+            }
+            Command::Isolate { node } if !net.is_isolated(node) => {
+                net.set_isolated(node, true);
+                self.emit(EventKind::NodeIsolated { node });
+            }
+            Command::Rejoin { node } if net.is_isolated(node) => {
+                net.set_isolated(node, false);
+                self.emit(EventKind::NodeRejoined { node });
+            }
+            Command::Cut { a, b } if !net.is_cut(a, b) => {
+                net.set_cut(a, b, true);
+                self.emit(EventKind::LinkCut { a, b });
+            }
+            Command::Heal { a, b } if net.is_cut(a, b) => {
+                net.set_cut(a, b, false);
+                self.emit(EventKind::LinkHealed { a, b });
+            }
+            Command::Slow { a, b, extra } if net.extra_delay(a, b) != extra => {
+                net.set_extra_delay(a, b, extra);
+                self.emit(EventKind::LinkSlowed { a, b, extra });
+            }
+            Command::HealAll => {
+                net.heal_all();
+                self.emit(EventKind::NetworkHealed);
+            }
+            _ => {}
+        }
+    }
+}

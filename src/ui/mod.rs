@@ -1,0 +1,1 @@
+//! The playground UI (wasm only).
