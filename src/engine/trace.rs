@@ -1,11 +1,16 @@
 //! The trace: every event folded into a stable 64-bit hash, and rendered as one readable line.
 //!
-//! The hash is FNV-1a over an explicit little-endian encoding of each event's fields (see
-//! `Event::encode`), never over `std::hash::Hash` output or pointer-sized integers, so it is the same
-//! on 64-bit native and 32-bit wasm and across compiler versions. Two runs with the same hash saw the
-//! same events at the same times in the same order.
+//! The hash folds an explicit encoding of each event's fields (see `Event::encode`) — never
+//! `std::hash::Hash` output or pointer-sized integers — so it is the same on 64-bit native and 32-bit
+//! wasm and across compiler versions. Two runs with the same hash saw the same events at the same
+//! times in the same order.
+//!
+//! The mixing is FNV-1a's (xor, then multiply by the FNV prime) applied to whole 64-bit words instead
+//! of bytes, plus an xor-shift so high bits reach the low ones: an event costs a handful of multiplies
+//! instead of one per byte (the byte-wise version took a third of the benchmark's time). It is a
+//! fingerprint for spotting divergence, not a cryptographic hash.
 
-/// FNV-1a, 64-bit.
+/// FNV-1a-style 64-bit fingerprint over words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceHash(u64);
 
@@ -23,22 +28,27 @@ impl TraceHash {
         self.0
     }
 
+    pub fn u64(&mut self, v: u64) {
+        let h = (self.0 ^ v).wrapping_mul(FNV_PRIME);
+        self.0 = h ^ (h >> 29);
+    }
+
     pub fn byte(&mut self, b: u8) {
-        self.0 ^= b as u64;
-        self.0 = self.0.wrapping_mul(FNV_PRIME);
+        self.u64(b as u64);
     }
 
     pub fn u32(&mut self, v: u32) {
-        v.to_le_bytes().into_iter().for_each(|b| self.byte(b));
+        self.u64(v as u64);
     }
 
-    pub fn u64(&mut self, v: u64) {
-        v.to_le_bytes().into_iter().for_each(|b| self.byte(b));
-    }
-
+    /// Length, then the bytes in little-endian 8-byte words (the last one zero-padded).
     pub fn str(&mut self, s: &str) {
-        self.u32(s.len() as u32);
-        s.bytes().for_each(|b| self.byte(b));
+        self.u64(s.len() as u64);
+        for chunk in s.as_bytes().chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.u64(u64::from_le_bytes(word));
+        }
     }
 }
 
@@ -53,13 +63,31 @@ impl std::fmt::Display for TraceHash {
 mod tests {
     use super::*;
 
-    #[test]
-    fn fnv1a_reference_vectors() {
-        // From the FNV reference (draft-eastlake-fnv): FNV-1a 64 of "" and "a".
-        assert_eq!(TraceHash::default().value(), 0xcbf29ce484222325);
+    fn of(words: &[u64]) -> TraceHash {
         let mut h = TraceHash::default();
-        h.byte(b'a');
-        assert_eq!(h.value(), 0xaf63dc4c8601ec8c);
-        assert_eq!(h.to_string(), "af63dc4c8601ec8c");
+        words.iter().for_each(|&w| h.u64(w));
+        h
+    }
+
+    #[test]
+    fn pinned_values() {
+        // If these move, every published trace hash has changed.
+        assert_eq!(TraceHash::default().to_string(), "cbf29ce484222325");
+        assert_eq!(of(&[1, 2, 3]).to_string(), PINNED_123);
+    }
+    const PINNED_123: &str = "6da0eea95f45479e";
+
+    #[test]
+    fn order_and_every_bit_matter() {
+        assert_ne!(of(&[1, 2]), of(&[2, 1]));
+        let base = of(&[0, 0]);
+        for bit in 0..64 {
+            assert_ne!(of(&[1 << bit, 0]), base, "bit {bit} of the first word is lost");
+        }
+        let mut a = TraceHash::default();
+        a.str("ab");
+        let mut b = TraceHash::default();
+        b.str("ab\0");
+        assert_ne!(a, b, "the length is part of a string's encoding");
     }
 }

@@ -1,0 +1,125 @@
+//! Determinism: same scenario + seed + commands = same trace, byte for byte; a snapshot or a replay
+//! continues exactly as the original run; the golden trace pins what a run looks like.
+
+use brokerlab::engine::{presets, sim::LoggedCommand, Command, NodeId, Scenario, Simulation, Time};
+
+mod golden {
+    include!("golden/hashes.rs");
+}
+
+fn run(slug: &str, seed: u64) -> Simulation {
+    let scenario = presets::load(slug).unwrap();
+    let mut sim = Simulation::new(&scenario, seed).unwrap();
+    sim.run_until(scenario.until);
+    sim
+}
+
+#[test]
+fn presets_match_their_golden_hashes() {
+    for (slug, seed, want) in [("relay-basic", 1, golden::RELAY_BASIC), ("lossy-network", 7, golden::LOSSY_NETWORK)] {
+        let got = run(slug, seed).trace_hash().to_string();
+        assert_eq!(got, want, "{slug} SEED={seed}: trace hash changed (see tests/golden/hashes.rs)");
+    }
+}
+
+#[test]
+fn same_seed_same_hash_different_seed_different_hash() {
+    for slug in ["relay-basic", "lossy-network"] {
+        let a = run(slug, 11).trace_hash();
+        let b = run(slug, 11).trace_hash();
+        assert_eq!(a, b, "{slug} SEED=11 is not reproducible");
+        let hashes: std::collections::BTreeSet<u64> = (0..8).map(|s| run(slug, s).trace_hash().value()).collect();
+        assert_eq!(hashes.len(), 8, "{slug}: eight seeds should give eight different traces");
+    }
+}
+
+#[test]
+fn chunking_does_not_change_the_trace() {
+    // The UI advances by frames of any size, the CLI by 10 ms slices: the result must not depend on it.
+    let scenario = presets::load("lossy-network").unwrap();
+    let mut a = Simulation::new(&scenario, 3).unwrap();
+    a.run_until(scenario.until);
+    let mut b = Simulation::new(&scenario, 3).unwrap();
+    let mut t = Time::ZERO;
+    while t < scenario.until {
+        t += Time(137);
+        b.run_until(t.min(scenario.until));
+    }
+    let mut c = Simulation::new(&scenario, 3).unwrap();
+    while c.step() && c.next_due().is_some_and(|d| d <= scenario.until) {}
+    c.run_until(scenario.until);
+    assert_eq!(a.trace_hash(), b.trace_hash());
+    assert_eq!(a.trace_hash(), c.trace_hash());
+    assert_eq!(a.steps(), b.steps());
+}
+
+/// Runs with user commands sprinkled in, as the UI would apply them.
+fn run_with_commands(seed: u64) -> Simulation {
+    let scenario = presets::load("relay-basic").unwrap();
+    let mut sim = Simulation::new(&scenario, seed).unwrap();
+    sim.run_until(Time::ms(10));
+    sim.apply(Command::Cut { a: NodeId(0), b: NodeId(2) }).unwrap();
+    for _ in 0..7 {
+        sim.step();
+    }
+    sim.apply(Command::Slow { a: NodeId(2), b: NodeId(3), extra: Time::ms(3) }).unwrap();
+    sim.run_until(Time::ms(20));
+    sim.apply(Command::HealAll).unwrap();
+    sim.apply(Command::Stop { node: NodeId(4) }).unwrap();
+    sim
+}
+
+#[test]
+fn snapshot_then_run_equals_straight_run() {
+    let mut straight = run_with_commands(5);
+    let mut snapshot = straight.clone();
+    straight.run_until(Time::ms(100));
+    snapshot.run_until(Time::ms(100));
+    assert_eq!(straight.trace_hash(), snapshot.trace_hash());
+}
+
+#[test]
+fn replaying_the_command_log_rebuilds_the_instant() {
+    let mut original = run_with_commands(5);
+    let log: Vec<LoggedCommand> = original.command_log().to_vec();
+    assert_eq!(log.len(), 4);
+    let scenario = presets::load("relay-basic").unwrap();
+    let mut replayed = Simulation::replay(&scenario, 5, &log).unwrap();
+    assert_eq!(replayed.steps(), original.steps());
+    assert_eq!(replayed.now(), original.now());
+    assert_eq!(replayed.trace_hash(), original.trace_hash());
+    original.run_until(Time::ms(100));
+    replayed.run_until(Time::ms(100));
+    assert_eq!(replayed.trace_hash(), original.trace_hash());
+    assert_eq!(replayed.world().metrics, original.world().metrics);
+}
+
+#[test]
+fn invalid_commands_are_errors_not_panics() {
+    let scenario = presets::load("relay-basic").unwrap();
+    let mut sim = Simulation::new(&scenario, 1).unwrap();
+    assert!(sim.apply(Command::Stop { node: NodeId(99) }).unwrap_err().contains("no node"));
+    assert!(sim.apply(Command::Cut { a: NodeId(1), b: NodeId(1) }).is_err());
+    assert!(sim.command_log().is_empty(), "a rejected command is not logged");
+}
+
+#[test]
+fn golden_trace_of_relay_basic() {
+    let scenario = presets::load("relay-basic").unwrap();
+    let mut sim = Simulation::new(&scenario, 1).unwrap();
+    sim.run_until(Time::ms(12));
+    let world = sim.world().clone();
+    let text: String = sim.drain_events().map(|e| e.line(&world) + "\n").collect();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/relay-basic.trace");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    let want = std::fs::read_to_string(path).expect("golden trace file (UPDATE_GOLDEN=1 writes it)");
+    assert!(text == want, "trace differs from {path}; diff it with UPDATE_GOLDEN=1 and git diff");
+}
+
+#[test]
+fn scenario_file_in_the_repo_is_the_preset() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/relay-basic.json")).unwrap();
+    assert_eq!(Scenario::from_json(&text).unwrap(), presets::load("relay-basic").unwrap());
+}

@@ -1,0 +1,9 @@
+// Expected trace hashes, shared by the native tests (tests/determinism.rs) and the browser tests
+// (tests/browser.rs): the same scenario and seed must give these on every platform.
+// If an intended engine change moves them, `brokerlab run PRESET --seed N` prints the new hash;
+// update them (and the golden trace, with UPDATE_GOLDEN=1) and say why in the commit.
+
+/// `relay-basic` preset, its own seed (1), run to its `until` (100ms).
+pub const RELAY_BASIC: &str = "1a6693283e75055f";
+/// `lossy-network` preset, seed 7, run to 100ms.
+pub const LOSSY_NETWORK: &str = "20319a58735a6211";
