@@ -104,11 +104,10 @@ fn run(args: &[String]) -> Result<(), String> {
     // Run in slices so the trace streams out instead of piling up in memory.
     while sim.now() < until {
         sim.run_until((sim.now() + Time::ms(10)).min(until));
-        let world = sim.world().clone();
         let events: Vec<_> = sim.drain_events().collect();
         if let Some(out) = trace.as_mut() {
             for e in events {
-                writeln!(out, "{}", e.line(&world)).map_err(|e| format!("--trace: {e}"))?;
+                writeln!(out, "{}", e.line(sim.world())).map_err(|e| format!("--trace: {e}"))?;
             }
         }
     }

@@ -23,6 +23,12 @@ fn presets_match_their_golden_hashes() {
 }
 
 #[test]
+fn bench_matches_its_golden_hash() {
+    let got = format!("{:016x}", brokerlab::engine::bench::run(Time::ms(20)).trace_hash);
+    assert_eq!(got, golden::BENCH_20MS, "bench trace hash changed (see tests/golden/hashes.rs)");
+}
+
+#[test]
 fn same_seed_same_hash_different_seed_different_hash() {
     for slug in ["relay-basic", "lossy-network"] {
         let a = run(slug, 11).trace_hash();

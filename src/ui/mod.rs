@@ -1,1 +1,27 @@
-//! The playground UI (wasm only).
+//! The playground in the browser (wasm only). It reads the engine's world and events and sends
+//! commands; it never changes the simulation any other way.
+//!
+//! - `app`   — the shell: controls, stage, inspector, stats, chart, event log, scenario editor.
+//! - `stage` — the topology (SVG) and the messages in flight (one canvas, redrawn per frame).
+//! - `chart` — the live rate chart (plotters on a canvas).
+//! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
+//! - `dom`   — the few direct browser calls (clock, URL, history).
+
+mod app;
+mod bench;
+mod chart;
+pub mod dom;
+mod stage;
+
+pub use app::{App, Props};
+
+/// Mounts the page: the playground, or the benchmark when the URL says `?bench`.
+pub fn start() {
+    let params = crate::view::params::parse(&dom::query());
+    let root = dom::document().get_element_by_id("app").expect("index.html has <div id=\"app\">");
+    if params.bench {
+        yew::Renderer::<bench::BenchPage>::with_root(root).render();
+    } else {
+        yew::Renderer::<App>::with_root_and_props(root, app::Props { params }).render();
+    }
+}

@@ -7,3 +7,5 @@
 pub const RELAY_BASIC: &str = "1a6693283e75055f";
 /// `lossy-network` preset, seed 7, run to 100ms.
 pub const LOSSY_NETWORK: &str = "20319a58735a6211";
+/// The benchmark (`engine::bench::run`) over 20ms of simulated time.
+pub const BENCH_20MS: &str = "285b927ab0918a2d";

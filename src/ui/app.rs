@@ -1,0 +1,598 @@
+//! The playground shell. One struct component owns the simulation (never inside `use_reducer`,
+//! which would clone it per action); a `requestAnimationFrame` loop advances it by `speed × wall
+//! time`, within a per-frame work budget, and folds the events into the view models.
+
+use super::{chart, dom, stage};
+use crate::engine::{presets, Command, EventKind, NodeId, Scenario, Simulation, Time};
+use crate::view::flights::Flights;
+use crate::view::layout::{layout, Point, STAGE_H, STAGE_W};
+use crate::view::params::{self, Params};
+use crate::view::series::Series;
+use crate::view::speed;
+use gloo::events::EventListener;
+use gloo::render::{request_animation_frame, AnimationFrame};
+use std::collections::VecDeque;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+/// Work per frame: past this the simulation runs slower than asked rather than drop frames.
+const FRAME_BUDGET_MS: f64 = 6.0;
+/// Queue entries between two looks at the clock.
+const STEPS_PER_SLICE: u64 = 2_000;
+/// DOM re-renders per second while playing (the canvas is redrawn every frame regardless).
+const DOM_REFRESH_MS: f64 = 100.0;
+const CHART_REFRESH_MS: f64 = 250.0;
+const LOG_LINES: usize = 300;
+const CHART_BUCKETS: usize = 60;
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct Props {
+    pub params: Params,
+}
+
+pub enum Msg {
+    Frame(f64),
+    TogglePlay,
+    Step,
+    Reset,
+    Faster,
+    Slower,
+    SetSpeed(usize),
+    SeedInput(String),
+    ApplySeed,
+    Preset(String),
+    EditorInput(String),
+    ApplyEditor,
+    Select(NodeId),
+    Deselect,
+    ToggleLink(NodeId, NodeId),
+    Apply(Command),
+    ToggleHelp,
+    LogFilter(String),
+    Key(KeyboardEvent),
+}
+
+pub struct App {
+    preset: &'static str,
+    scenario: Scenario,
+    sim: Simulation,
+    seed_text: String,
+    seed_error: Option<String>,
+    editor_text: String,
+    editor_error: Option<String>,
+    editor_note: Option<String>,
+    notices: Vec<String>,
+    playing: bool,
+    speed: usize,
+    /// Fraction of a microsecond owed to the simulation from earlier frames.
+    carry_us: f64,
+    last_frame: Option<f64>,
+    last_dom: f64,
+    last_chart: f64,
+    behind: bool,
+    frame_work_ms: f64,
+    positions: Vec<Point>,
+    flights: Flights,
+    series: Series,
+    log: VecDeque<String>,
+    log_skipped: u64,
+    log_filter: String,
+    selected: Option<NodeId>,
+    show_help: bool,
+    canvas: NodeRef,
+    chart_canvas: NodeRef,
+    frame: Option<AnimationFrame>,
+    _keys: Option<EventListener>,
+}
+
+/// Chart bucket width: a hundredth of the scenario's usual run, at least 100 µs.
+fn bucket_width(s: &Scenario) -> Time {
+    Time((s.until.0 / 100).max(100))
+}
+
+impl App {
+    fn load(&mut self, scenario: Scenario, seed: u64) {
+        match Simulation::new(&scenario, seed) {
+            Ok(sim) => {
+                self.series = Series::new(bucket_width(&scenario), CHART_BUCKETS, chart::LINES.len());
+                self.scenario = scenario;
+                self.sim = sim;
+                self.positions = layout(self.sim.world());
+                self.flights.clear();
+                self.log.clear();
+                self.log_skipped = 0;
+                self.selected = None;
+                self.carry_us = 0.0;
+                self.seed_text = seed.to_string();
+                self.fold_events();
+            }
+            // A validated scenario always builds; if one did not, say so and keep what is running.
+            Err(e) => self.editor_error = Some(e),
+        }
+        self.update_url();
+    }
+
+    fn update_url(&self) {
+        dom::replace_query(&params::to_query(self.preset, self.sim.seed(), self.speed));
+    }
+
+    /// Folds the events emitted since the last call into flights, chart series and the log.
+    fn fold_events(&mut self) {
+        let page_ms = dom::now_ms();
+        let events: Vec<_> = self.sim.drain_events().collect();
+        let world = self.sim.world();
+        // Only the newest lines can be read anyway: format just those.
+        let keep_from = events.len().saturating_sub(LOG_LINES);
+        self.log_skipped += keep_from as u64;
+        for (i, e) in events.iter().enumerate() {
+            self.flights.observe(e.at, &e.kind, page_ms);
+            let line = match e.kind {
+                EventKind::Relay(crate::engine::relay::RelayEvent::Published { .. }) => Some(0),
+                EventKind::Relay(crate::engine::relay::RelayEvent::Consumed { .. }) => Some(1),
+                EventKind::Dropped { .. } => Some(2),
+                _ => None,
+            };
+            if let Some(l) = line {
+                self.series.add(e.at, l, 1);
+            }
+            if i >= keep_from {
+                if self.log.len() == LOG_LINES {
+                    self.log.pop_front();
+                }
+                self.log.push_back(e.line(world));
+            }
+        }
+        self.series.advance(self.sim.now());
+        self.flights.expire(page_ms);
+    }
+
+    /// Advances the simulation by `wall_ms` of page time at the chosen speed, within the budget.
+    fn advance(&mut self, wall_ms: f64) {
+        let start = dom::now_ms();
+        let want = wall_ms * speed::sim_us_per_ms(self.speed) + self.carry_us;
+        let whole = want.floor();
+        self.carry_us = want - whole;
+        let target = self.sim.now() + Time(whole as u64);
+        self.behind = false;
+        loop {
+            let (_, reached) = self.sim.run_until_limited(target, STEPS_PER_SLICE);
+            if reached {
+                break;
+            }
+            if dom::now_ms() - start > FRAME_BUDGET_MS {
+                // Too much to simulate in one frame: fall behind the requested speed, stay smooth.
+                self.behind = true;
+                self.carry_us = 0.0;
+                break;
+            }
+        }
+        self.fold_events();
+        self.frame_work_ms = self.frame_work_ms * 0.9 + (dom::now_ms() - start) * 0.1;
+    }
+
+    fn draw_canvas(&self) {
+        let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>() else { return };
+        let ratio = dom::window().device_pixel_ratio().max(1.0);
+        let (w, h) = ((STAGE_W * ratio) as u32, (STAGE_H * ratio) as u32);
+        if canvas.width() != w || canvas.height() != h {
+            canvas.set_width(w);
+            canvas.set_height(h);
+        }
+        let Some(ctx) =
+            canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        else {
+            return;
+        };
+        stage::draw(&ctx, ratio, self.sim.world(), &self.positions, &self.flights, dom::now_ms());
+    }
+
+    fn draw_chart(&mut self) {
+        if let Some(canvas) = self.chart_canvas.cast::<HtmlCanvasElement>() {
+            if let Err(e) = chart::draw(canvas, &self.series) {
+                self.notices.push(format!("chart: {e}"));
+            }
+        }
+        self.last_chart = dom::now_ms();
+    }
+
+    fn schedule_frame(&mut self, ctx: &Context<Self>) {
+        let link = ctx.link().clone();
+        self.frame = Some(request_animation_frame(move |ts| link.send_message(Msg::Frame(ts))));
+    }
+
+    fn apply(&mut self, command: Command) {
+        if let Err(e) = self.sim.apply(command) {
+            self.notices.push(e);
+        }
+        self.fold_events();
+    }
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = Props;
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let p = &ctx.props().params;
+        let preset = p.preset.unwrap_or(presets::PRESETS[0].0);
+        let scenario = presets::load(preset).expect("a listed preset");
+        let seed = p.seed.unwrap_or(scenario.seed);
+        let sim = Simulation::new(&scenario, seed).expect("presets are valid");
+        let link = ctx.link().clone();
+        let keys = EventListener::new(&dom::document(), "keydown", move |e| {
+            if let Some(e) = e.dyn_ref::<KeyboardEvent>() {
+                link.send_message(Msg::Key(e.clone()));
+            }
+        });
+        let mut app = App {
+            preset,
+            editor_text: presets::by_slug(preset).unwrap_or_default().to_string(),
+            editor_error: None,
+            editor_note: None,
+            series: Series::new(bucket_width(&scenario), CHART_BUCKETS, chart::LINES.len()),
+            scenario,
+            positions: layout(sim.world()),
+            sim,
+            seed_text: seed.to_string(),
+            seed_error: None,
+            notices: p.problems.clone(),
+            playing: true,
+            speed: p.speed.unwrap_or(speed::DEFAULT),
+            carry_us: 0.0,
+            last_frame: None,
+            last_dom: 0.0,
+            last_chart: 0.0,
+            behind: false,
+            frame_work_ms: 0.0,
+            flights: Flights::default(),
+            log: VecDeque::new(),
+            log_skipped: 0,
+            log_filter: String::new(),
+            selected: None,
+            show_help: false,
+            canvas: NodeRef::default(),
+            chart_canvas: NodeRef::default(),
+            frame: None,
+            _keys: Some(keys),
+        };
+        app.fold_events();
+        app.update_url();
+        app
+    }
+
+    fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
+        if first_render {
+            dom::document()
+                .document_element()
+                .map(|e| e.set_attribute("data-first-render-ms", &format!("{:.0}", dom::now_ms())));
+            self.draw_canvas();
+            self.draw_chart();
+            self.schedule_frame(ctx);
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Self::Message) -> bool {
+        match msg {
+            Msg::Frame(ts) => {
+                let dt = self.last_frame.map_or(0.0, |last| (ts - last).clamp(0.0, 100.0));
+                self.last_frame = Some(ts);
+                if self.playing {
+                    self.advance(dt);
+                } else {
+                    self.flights.expire(dom::now_ms());
+                }
+                self.draw_canvas();
+                let now = dom::now_ms();
+                if self.playing && now - self.last_chart > CHART_REFRESH_MS {
+                    self.draw_chart();
+                }
+                self.schedule_frame(ctx);
+                if self.playing && now - self.last_dom > DOM_REFRESH_MS {
+                    self.last_dom = now;
+                    return true;
+                }
+                return false;
+            }
+            Msg::TogglePlay => self.playing = !self.playing,
+            Msg::Step => {
+                self.playing = false;
+                self.sim.step();
+                self.fold_events();
+                self.draw_chart();
+            }
+            Msg::Reset => {
+                let seed = self.sim.seed();
+                self.load(self.scenario.clone(), seed);
+                self.draw_chart();
+            }
+            Msg::Faster => self.speed = speed::faster(self.speed),
+            Msg::Slower => self.speed = speed::slower(self.speed),
+            Msg::SetSpeed(i) => self.speed = i.min(speed::LADDER.len() - 1),
+            Msg::SeedInput(text) => {
+                self.seed_error = match text.trim().parse::<u64>() {
+                    Ok(_) => None,
+                    Err(_) => {
+                        Some(format!("\"{}\" is not a seed: use a whole number from 0 to {}", text.trim(), u64::MAX))
+                    }
+                };
+                self.seed_text = text;
+            }
+            Msg::ApplySeed => {
+                if let Ok(seed) = self.seed_text.trim().parse::<u64>() {
+                    self.load(self.scenario.clone(), seed);
+                    self.draw_chart();
+                }
+            }
+            Msg::Preset(slug) => {
+                if let Some((slug, json)) = presets::PRESETS.iter().find(|(s, _)| *s == slug) {
+                    self.preset = slug;
+                    self.editor_text = json.to_string();
+                    self.editor_error = None;
+                    self.editor_note = None;
+                    let scenario = presets::load(slug).expect("a listed preset");
+                    let seed = scenario.seed;
+                    self.load(scenario, seed);
+                    self.draw_chart();
+                }
+            }
+            Msg::EditorInput(text) => self.editor_text = text,
+            Msg::ApplyEditor => match Scenario::from_json(&self.editor_text) {
+                Ok(s) => {
+                    self.editor_error = None;
+                    self.editor_note = Some(format!("Loaded \"{}\" with {} nodes.", s.name, s.nodes.len()));
+                    let seed = s.seed;
+                    self.load(s, seed);
+                    self.draw_chart();
+                }
+                // The text stays as the user wrote it; only the message changes.
+                Err(e) => {
+                    self.editor_error = Some(e);
+                    self.editor_note = None;
+                }
+            },
+            Msg::Select(id) => self.selected = if self.selected == Some(id) { None } else { Some(id) },
+            Msg::Deselect => self.selected = None,
+            Msg::ToggleLink(a, b) => {
+                let cut = self.sim.world().network.is_cut(a, b);
+                self.apply(if cut { Command::Heal { a, b } } else { Command::Cut { a, b } });
+            }
+            Msg::Apply(command) => self.apply(command),
+            Msg::ToggleHelp => self.show_help = !self.show_help,
+            Msg::LogFilter(text) => self.log_filter = text,
+            Msg::Key(e) => {
+                // Typing in a field is not a shortcut.
+                let typing = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+                if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    return false;
+                }
+                let msg = match e.key().as_str() {
+                    " " => Msg::TogglePlay,
+                    "ArrowRight" | "." => Msg::Step,
+                    "r" => Msg::Reset,
+                    "+" | "=" | "]" => Msg::Faster,
+                    "-" | "[" => Msg::Slower,
+                    "?" | "h" => Msg::ToggleHelp,
+                    "Escape" if self.show_help => Msg::ToggleHelp,
+                    "Escape" => Msg::Deselect,
+                    _ => return false,
+                };
+                e.prevent_default();
+                ctx.link().send_message(msg);
+                return false;
+            }
+        }
+        self.update_url();
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let world = self.sim.world();
+        let m = &world.metrics;
+        let pct =
+            |h: &crate::engine::metrics::Histogram, p| h.percentile(p).map_or("–".to_string(), |t| t.to_string());
+        let speed_options = speed::LADDER.iter().enumerate().map(|(i, (label, _))| {
+            html! { <option value={i.to_string()} selected={i == self.speed}>{*label}</option> }
+        });
+        let preset_options = presets::PRESETS.iter().map(|(slug, _)| {
+            html! { <option value={*slug} selected={*slug == self.preset}>{*slug}</option> }
+        });
+        let filter = self.log_filter.to_lowercase();
+        let log_lines = self.log.iter().filter(|l| filter.is_empty() || l.to_lowercase().contains(&filter));
+
+        html! {
+            <div class="shell">
+                <header>
+                    <h1>{"brokerlab"}</h1>
+                    <span class="tagline">{"watch message brokers work — a deterministic simulation"}</span>
+                    <button class="help-btn" onclick={link.callback(|_| Msg::ToggleHelp)} title="Keyboard shortcuts (?)">{"?"}</button>
+                </header>
+                { for self.notices.iter().map(|n| html! { <div class="notice" role="status">{n}</div> }) }
+                <section class="controls" aria-label="Time controls">
+                    <button id="play" onclick={link.callback(|_| Msg::TogglePlay)} title="Play / pause (space)">
+                        { if self.playing { icon("M6 4h4v16H6zM14 4h4v16h-4z") } else { icon("M7 4l13 8-13 8z") } }
+                        { if self.playing { "Pause" } else { "Play" } }
+                    </button>
+                    <button id="step" onclick={link.callback(|_| Msg::Step)} title="Process one event (→)">{ icon("M5 4l10 8-10 8zM16 4h3v16h-3z") }{"Step"}</button>
+                    <button id="reset" onclick={link.callback(|_| Msg::Reset)} title="Start again with the same seed (r)">{ icon("M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z") }{"Reset"}</button>
+                    <label>{"Speed "}
+                        <select id="speed" onchange={link.callback(|e: Event| {
+                            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+                            Msg::SetSpeed(v.parse().unwrap_or(speed::DEFAULT))
+                        })}>{ for speed_options }</select>
+                    </label>
+                    <label title="The seed fixes every random choice: the same seed replays the same run.">{"Seed "}
+                        <input id="seed" class={classes!(self.seed_error.is_some().then_some("invalid"))} value={self.seed_text.clone()} size="10"
+                            oninput={link.callback(|e: InputEvent| Msg::SeedInput(e.target_unchecked_into::<HtmlInputElement>().value()))}
+                            onkeydown={link.batch_callback(|e: KeyboardEvent| (e.key() == "Enter").then_some(Msg::ApplySeed))} />
+                    </label>
+                    <button id="apply-seed" onclick={link.callback(|_| Msg::ApplySeed)} disabled={self.seed_error.is_some()}>{"Use seed"}</button>
+                    <label>{"Scenario "}
+                        <select id="preset" onchange={link.callback(|e: Event| Msg::Preset(e.target_unchecked_into::<HtmlSelectElement>().value()))}>
+                            { for preset_options }
+                        </select>
+                    </label>
+                    if let Some(err) = &self.seed_error { <span class="field-error" id="seed-error">{err}</span> }
+                </section>
+                <section class="status" aria-label="Simulation status">
+                    <span title="Simulated time">{"t = "}<b id="sim-time">{world.now.to_string()}</b></span>
+                    <span>{"seed "}<b id="seed-shown">{self.sim.seed()}</b></span>
+                    <span title="Fingerprint of every event so far: equal hashes mean identical runs">{"trace "}<b id="trace-hash">{self.sim.trace_hash().to_string()}</b></span>
+                    <span>{"events "}<b id="event-count">{m.events}</b></span>
+                    <span>{"in flight "}<b>{self.flights.len()}</b></span>
+                    <span class={classes!("speed", self.behind.then_some("behind"))} title="Simulation speed relative to real time">
+                        { speed::label(self.speed) }
+                        if self.behind { {" — at the frame budget, running slower than asked"} }
+                    </span>
+                </section>
+                <main>
+                    <div class="stage" aria-label="The cluster">
+                        <div class="stage-area">
+                        { stage::svg(stage::StageProps {
+                            world,
+                            positions: &self.positions,
+                            selected: self.selected,
+                            on_node: link.callback(Msg::Select),
+                            on_link: link.callback(|(a, b)| Msg::ToggleLink(a, b)),
+                        }) }
+                        <canvas ref={self.canvas.clone()} class="flights" aria-hidden="true"></canvas>
+                        </div>
+                        <div class="legend">
+                            <span><i class="dot"></i>{"publish"}</span>
+                            <span><i class="sq"></i>{"deliver"}</span>
+                            <span><i class="ring"></i>{"ack"}</span>
+                            <span><i class="x">{"✕"}</i>{"lost"}</span>
+                            <span class="hint">{"colour = producer · click a node or a link to inject a fault"}</span>
+                        </div>
+                    </div>
+                    <aside>
+                        { self.inspector(ctx) }
+                        <div class="panel">
+                            <h2>{"Counters"}</h2>
+                            <table class="kv">
+                                <tr><td>{"published"}</td><td id="published">{m.published}</td></tr>
+                                <tr><td>{"acked"}</td><td>{m.acked}</td></tr>
+                                <tr><td>{"consumed"}</td><td id="consumed">{m.consumed}</td></tr>
+                                <tr><td>{"lost messages"}</td><td id="dropped">{m.dropped}</td></tr>
+                                <tr><td title="From publish to consumer, simulated time">{"end to end p50 / p99"}</td><td>{format!("{} / {}", pct(&m.e2e_latency, 500), pct(&m.e2e_latency, 990))}</td></tr>
+                                <tr><td title="From publish to the broker's acknowledgement">{"ack p50 / p99"}</td><td>{format!("{} / {}", pct(&m.ack_latency, 500), pct(&m.ack_latency, 990))}</td></tr>
+                                <tr><td title="Time spent per frame simulating and folding events (smoothed)">{"frame work"}</td><td>{format!("{:.2} ms", self.frame_work_ms)}</td></tr>
+                            </table>
+                        </div>
+                    </aside>
+                </main>
+                <section class="lower">
+                    <div class="panel chart-panel">
+                        <h2>{"Throughput"}</h2>
+                        <canvas ref={self.chart_canvas.clone()} id="chart" width="520" height="220"></canvas>
+                    </div>
+                    <div class="panel log-panel">
+                        <h2>{"Event log"}
+                            <input class="log-filter" placeholder="filter: node, type…" value={self.log_filter.clone()}
+                                oninput={link.callback(|e: InputEvent| Msg::LogFilter(e.target_unchecked_into::<HtmlInputElement>().value()))} />
+                        </h2>
+                        <pre id="log">
+                            if self.log_skipped > 0 { <span class="skipped">{format!("… {} earlier events not shown\n", self.log_skipped)}</span> }
+                            { for log_lines.map(|l| html! { <>{l}{"\n"}</> }) }
+                        </pre>
+                    </div>
+                </section>
+                <section class="panel editor">
+                    <h2>{"Scenario"}<span class="sub">{format!(" — {}", self.scenario.name)}</span></h2>
+                    <p class="desc">{&self.scenario.description}</p>
+                    <p class="model-note">{"This is the kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. The Kafka and RabbitMQ models build on the same kernel. Edit the JSON (format: scenarios/README.md) and apply it."}</p>
+                    <textarea id="scenario-json" spellcheck="false" value={self.editor_text.clone()}
+                        oninput={link.callback(|e: InputEvent| Msg::EditorInput(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
+                    <div class="editor-actions">
+                        <button id="apply-scenario" onclick={link.callback(|_| Msg::ApplyEditor)}>{"Apply scenario"}</button>
+                        if let Some(err) = &self.editor_error { <span class="field-error" id="scenario-error" role="alert">{err}</span> }
+                        if let Some(note) = &self.editor_note { <span class="field-ok">{note}</span> }
+                    </div>
+                </section>
+                if self.show_help { { self.help(ctx) } }
+            </div>
+        }
+    }
+}
+
+/// A 24×24 icon from one SVG path (no icon font: the page must work offline and everywhere).
+fn icon(path: &'static str) -> Html {
+    html! { <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d={path} /></svg> }
+}
+
+impl App {
+    fn inspector(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let world = self.sim.world();
+        let Some(id) = self.selected else {
+            return html! {
+                <div class="panel inspector"><h2>{"Inspector"}</h2>
+                <p class="hint">{"Click a node to see it and to stop, restart or isolate it. Click a link to cut or heal it."}</p></div>
+            };
+        };
+        let slot = &world.nodes[id.index()];
+        let net = &world.network;
+        let up = net.is_up(id);
+        let isolated = net.is_isolated(id);
+        let detail = match &slot.node {
+            crate::engine::node::Node::Relay(crate::engine::relay::RelayNode::Producer(p)) => format!(
+                "publishes to {} every {}; next sequence number {}",
+                world.node_name(p.to),
+                p.interval,
+                p.next_seq
+            ),
+            crate::engine::node::Node::Relay(crate::engine::relay::RelayNode::Broker(b)) => format!(
+                "forwards to {} consumer(s) in turn: {}",
+                b.consumers.len(),
+                b.consumers.iter().map(|&c| world.node_name(c)).collect::<Vec<_>>().join(", ")
+            ),
+            crate::engine::node::Node::Relay(crate::engine::relay::RelayNode::Consumer) => {
+                "receives what its relay forwards".to_string()
+            }
+        };
+        let stop_start = if up { Command::Stop { node: id } } else { Command::Start { node: id } };
+        let iso = if isolated { Command::Rejoin { node: id } } else { Command::Isolate { node: id } };
+        html! {
+            <div class="panel inspector" id="inspector">
+                <h2>{format!("{} · {}", slot.name, slot.node.role())}</h2>
+                <table class="kv">
+                    <tr><td>{"state"}</td><td id="node-state">{ if !up { "stopped" } else if isolated { "isolated" } else { "running" } }</td></tr>
+                    <tr><td>{"incarnation"}</td><td title="Restarts so far">{slot.incarnation}</td></tr>
+                </table>
+                <p class="detail">{detail}</p>
+                <div class="actions">
+                    <button id="node-stop-start" onclick={link.callback(move |_| Msg::Apply(stop_start.clone()))}>
+                        { if up { "Stop (crash)" } else { "Restart" } }
+                    </button>
+                    <button id="node-isolate" onclick={link.callback(move |_| Msg::Apply(iso.clone()))}>
+                        { if isolated { "Rejoin network" } else { "Isolate" } }
+                    </button>
+                    <button onclick={link.callback(|_| Msg::Apply(Command::HealAll))}>{"Heal all links"}</button>
+                </div>
+            </div>
+        }
+    }
+
+    fn help(&self, ctx: &Context<Self>) -> Html {
+        html! {
+            <div class="overlay" onclick={ctx.link().callback(|_| Msg::ToggleHelp)}>
+                <div class="panel help" id="help">
+                    <h2>{"Keyboard shortcuts"}</h2>
+                    <table class="kv">
+                        <tr><td><kbd>{"space"}</kbd></td><td>{"play / pause"}</td></tr>
+                        <tr><td><kbd>{"→"}</kbd></td><td>{"step: process one event"}</td></tr>
+                        <tr><td><kbd>{"r"}</kbd></td><td>{"reset with the same seed"}</td></tr>
+                        <tr><td><kbd>{"+"}</kbd>{" / "}<kbd>{"-"}</kbd></td><td>{"faster / slower"}</td></tr>
+                        <tr><td><kbd>{"?"}</kbd></td><td>{"this help"}</td></tr>
+                        <tr><td><kbd>{"Esc"}</kbd></td><td>{"close / deselect"}</td></tr>
+                    </table>
+                    <p>{"The same scenario, seed and actions always give the same run: the trace hash proves it. The address bar keeps the preset, seed and speed, so a link reproduces what you see."}</p>
+                </div>
+            </div>
+        }
+    }
+}

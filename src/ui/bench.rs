@@ -1,0 +1,109 @@
+//! `?bench`: the engine benchmark in the page. The same `engine::bench::Bench` as the native CLI,
+//! run one animation frame at a time (≈ 8 ms of work per frame, as the playground would), timing
+//! only the work, not the idle time between frames. The result is JSON in `#bench-result`, read by
+//! `scripts/bench.sh`.
+
+use super::dom;
+use crate::engine::bench::Bench;
+use crate::engine::Time;
+use gloo::render::{request_animation_frame, AnimationFrame};
+use yew::prelude::*;
+
+const WORK_PER_FRAME_MS: f64 = 8.0;
+const SIMULATED: Time = Time::secs(2);
+
+pub struct BenchPage {
+    bench: Option<Bench>,
+    warmed: bool,
+    work_ms: f64,
+    frames: u32,
+    result: Option<String>,
+    frame: Option<AnimationFrame>,
+}
+
+pub enum Msg {
+    Frame,
+}
+
+impl BenchPage {
+    fn schedule(&mut self, ctx: &Context<Self>) {
+        let link = ctx.link().clone();
+        self.frame = Some(request_animation_frame(move |_| link.send_message(Msg::Frame)));
+    }
+}
+
+impl Component for BenchPage {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(_: &Context<Self>) -> Self {
+        // A short warm-up run first, so the measured run sees V8's optimised tier (as the native
+        // bench warms up too).
+        BenchPage {
+            bench: Some(Bench::new(SIMULATED / 10)),
+            warmed: false,
+            work_ms: 0.0,
+            frames: 0,
+            result: None,
+            frame: None,
+        }
+    }
+
+    fn rendered(&mut self, ctx: &Context<Self>, first: bool) {
+        if first {
+            self.schedule(ctx);
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, _: Msg) -> bool {
+        let Some(bench) = self.bench.as_mut() else { return false };
+        let start = dom::now_ms();
+        let mut more = true;
+        while more && dom::now_ms() - start < WORK_PER_FRAME_MS {
+            more = bench.chunk();
+        }
+        if self.warmed {
+            self.work_ms += dom::now_ms() - start;
+            self.frames += 1;
+        }
+        if !more {
+            if !self.warmed {
+                self.warmed = true;
+                self.bench = Some(Bench::new(SIMULATED));
+            } else {
+                let r = bench.result();
+                let secs = self.work_ms / 1_000.0;
+                self.result = Some(format!(
+                    "{{\"platform\":\"wasm\",\"steps\":{},\"events\":{},\"simulated_us\":{},\"wall_ms\":{:.1},\"frames\":{},\
+                     \"steps_per_sec\":{:.0},\"events_per_sec\":{:.0},\"trace_hash\":\"{:016x}\"}}",
+                    r.steps,
+                    r.events,
+                    r.simulated.0,
+                    self.work_ms,
+                    self.frames,
+                    r.steps as f64 / secs,
+                    r.events as f64 / secs,
+                    r.trace_hash
+                ));
+                self.bench = None;
+                return true;
+            }
+        }
+        self.schedule(ctx);
+        self.frames % 30 == 0
+    }
+
+    fn view(&self, _: &Context<Self>) -> Html {
+        html! {
+            <div class="shell bench">
+                <h1>{"brokerlab engine benchmark"}</h1>
+                <p>{"The standard scenario (scenarios/bench.json), 2 s of simulated time, run in per-frame chunks."}</p>
+                if let Some(r) = &self.result {
+                    <pre id="bench-result">{r}</pre>
+                } else {
+                    <p id="bench-progress">{format!("running… {} frames", self.frames)}</p>
+                }
+            </div>
+        }
+    }
+}

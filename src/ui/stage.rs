@@ -1,0 +1,162 @@
+//! The stage: nodes and links as SVG (a few dozen elements, re-rendered by Yew), messages in flight
+//! on a canvas on top (thousands of dots, redrawn every frame without touching the DOM).
+
+use crate::engine::node::Node;
+use crate::engine::relay::RelayNode;
+use crate::engine::{NodeId, World};
+use crate::view::flights::{Flights, LOSS_VISIBLE_MS};
+use crate::view::layout::{Point, STAGE_H, STAGE_W};
+use web_sys::CanvasRenderingContext2d;
+use yew::prelude::*;
+
+/// Okabe–Ito: distinguishable with every common colour-vision deficiency.
+pub const PALETTE: [&str; 7] = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"];
+const LOSS_COLOUR: &str = "#D55E00";
+/// Drawing more dots than this adds nothing a viewer can see; the rest are counted instead.
+pub const MAX_DRAWN: usize = 4_000;
+
+/// The links a learner should see: who talks to whom in the model.
+pub fn links(world: &World) -> Vec<(NodeId, NodeId)> {
+    let mut out = vec![];
+    for (i, slot) in world.nodes.iter().enumerate() {
+        let me = NodeId(i as u32);
+        match &slot.node {
+            Node::Relay(RelayNode::Producer(p)) => out.push((me, p.to)),
+            Node::Relay(RelayNode::Broker(b)) => out.extend(b.consumers.iter().map(|&c| (me, c))),
+            Node::Relay(RelayNode::Consumer) => {}
+        }
+    }
+    out
+}
+
+pub struct StageProps<'a> {
+    pub world: &'a World,
+    pub positions: &'a [Point],
+    pub selected: Option<NodeId>,
+    pub on_node: Callback<NodeId>,
+    pub on_link: Callback<(NodeId, NodeId)>,
+}
+
+pub fn svg(p: StageProps) -> Html {
+    let net = &p.world.network;
+    let link_views = links(p.world).into_iter().map(|(a, b)| {
+        let (pa, pb) = (p.positions[a.index()], p.positions[b.index()]);
+        let cut = net.is_cut(a, b);
+        let slow = net.extra_delay(a, b);
+        let class = classes!("link", cut.then_some("cut"), (slow.0 > 0).then_some("slow"));
+        let title = format!(
+            "Link {} ↔ {}: {}. Click to {} it.",
+            p.world.node_name(a),
+            p.world.node_name(b),
+            if cut { "cut (a network partition)".to_string() } else if slow.0 > 0 { format!("slowed by +{slow}") } else { "up".to_string() },
+            if cut { "heal" } else { "cut" }
+        );
+        let onclick = p.on_link.reform(move |_: MouseEvent| (a, b));
+        let mid = pa.lerp(pb, 0.5);
+        html! {
+            <g class={class} {onclick} data-link={format!("{}-{}", a.0, b.0)}>
+                <title>{title}</title>
+                <line class="hit" x1={pa.x.to_string()} y1={pa.y.to_string()} x2={pb.x.to_string()} y2={pb.y.to_string()} />
+                <line class="wire" x1={pa.x.to_string()} y1={pa.y.to_string()} x2={pb.x.to_string()} y2={pb.y.to_string()} />
+                if cut { <text class="link-mark" x={mid.x.to_string()} y={(mid.y - 6.0).to_string()}>{"✂ cut"}</text> }
+                if slow.0 > 0 && !cut { <text class="link-mark" x={mid.x.to_string()} y={(mid.y - 6.0).to_string()}>{format!("+{slow}")}</text> }
+            </g>
+        }
+    });
+    let node_views = p.world.nodes.iter().enumerate().map(|(i, slot)| {
+        let id = NodeId(i as u32);
+        let pos = p.positions[i];
+        let up = net.is_up(id);
+        let isolated = net.is_isolated(id);
+        let role = slot.node.role();
+        let class = classes!(
+            "node",
+            role,
+            (!up).then_some("down"),
+            isolated.then_some("isolated"),
+            (p.selected == Some(id)).then_some("selected")
+        );
+        let state = if !up { "stopped" } else if isolated { "isolated" } else { role };
+        let onclick = p.on_node.reform(move |_: MouseEvent| id);
+        let title = format!("{} ({role}): {state}. Click to inspect and inject faults.", slot.name);
+        html! {
+            <g class={class} transform={format!("translate({:.1},{:.1})", pos.x, pos.y)} {onclick} data-node={slot.name.clone()}>
+                <title>{title}</title>
+                if role == "relay" {
+                    <rect x="-46" y="-30" width="92" height="60" rx="10" />
+                } else {
+                    <circle r="28" />
+                }
+                <text class="name" y="6">{&slot.name}</text>
+                <text class="role" y={if role == "relay" { "50" } else { "48" }}>{state}</text>
+            </g>
+        }
+    });
+    html! {
+        <svg class="stage-svg" viewBox={format!("0 0 {STAGE_W} {STAGE_H}")} role="img" aria-label="Topology: nodes and links">
+            { for link_views }
+            { for node_views }
+        </svg>
+    }
+}
+
+/// Redraws every message in flight and every recent loss. Called once per animation frame.
+pub fn draw(
+    ctx: &CanvasRenderingContext2d,
+    scale: f64,
+    world: &World,
+    positions: &[Point],
+    flights: &Flights,
+    page_ms: f64,
+) {
+    ctx.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0).ok();
+    ctx.clear_rect(0.0, 0.0, STAGE_W, STAGE_H);
+    let now = world.now;
+    let stride = flights.len().div_ceil(MAX_DRAWN).max(1);
+    for f in flights.in_air().step_by(stride) {
+        let (Some(&a), Some(&b)) = (positions.get(f.from.index()), positions.get(f.to.index())) else { continue };
+        let at = a.lerp(b, f.progress(now));
+        let colour = PALETTE[f.info.lane as usize % PALETTE.len()];
+        ctx.begin_path();
+        match f.info.kind {
+            // Acknowledgements travel back as small rings; payloads as filled shapes.
+            "ack" => {
+                ctx.set_stroke_style_str(colour);
+                ctx.set_line_width(2.0);
+                ctx.arc(at.x, at.y, 4.0, 0.0, std::f64::consts::TAU).ok();
+                ctx.stroke();
+            }
+            "deliver" => {
+                ctx.set_fill_style_str(colour);
+                ctx.rect(at.x - 5.0, at.y - 5.0, 10.0, 10.0);
+                ctx.fill();
+                ctx.set_stroke_style_str("#1b1f24");
+                ctx.set_line_width(1.0);
+                ctx.stroke();
+            }
+            _ => {
+                ctx.set_fill_style_str(colour);
+                ctx.arc(at.x, at.y, 6.0, 0.0, std::f64::consts::TAU).ok();
+                ctx.fill();
+                ctx.set_stroke_style_str("#1b1f24");
+                ctx.set_line_width(1.0);
+                ctx.stroke();
+            }
+        }
+    }
+    for loss in flights.losses() {
+        let (Some(&a), Some(&b)) = (positions.get(loss.from.index()), positions.get(loss.to.index())) else { continue };
+        let at = a.lerp(b, loss.progress);
+        let fade = 1.0 - ((page_ms - loss.shown_at_ms) / LOSS_VISIBLE_MS).clamp(0.0, 1.0);
+        ctx.set_global_alpha(fade);
+        ctx.set_stroke_style_str(LOSS_COLOUR);
+        ctx.set_line_width(3.0);
+        ctx.begin_path();
+        ctx.move_to(at.x - 7.0, at.y - 7.0);
+        ctx.line_to(at.x + 7.0, at.y + 7.0);
+        ctx.move_to(at.x + 7.0, at.y - 7.0);
+        ctx.line_to(at.x - 7.0, at.y + 7.0);
+        ctx.stroke();
+        ctx.set_global_alpha(1.0);
+    }
+}
