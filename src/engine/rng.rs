@@ -46,9 +46,21 @@ impl Rng {
     }
 
     /// Uniform in `0..n` without modulo bias (Lemire's multiply-and-reject). `n == 0` gives 0.
+    /// Bounds that fit in 32 bits — all latencies, jitters and probabilities — take a 64-bit
+    /// multiply of a 32-bit draw: wasm has no 64×64→128 multiply, and the u128 path costs a
+    /// library call there.
     pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             return 0;
+        }
+        if n <= u32::MAX as u64 {
+            let threshold = ((1u64 << 32) - n) % n;
+            loop {
+                let m = (self.next_u64() >> 32) * n;
+                if (m & 0xFFFF_FFFF) >= threshold {
+                    return m >> 32;
+                }
+            }
         }
         loop {
             let m = (self.next_u64() as u128) * (n as u128);

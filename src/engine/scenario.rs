@@ -185,7 +185,7 @@ impl Scenario {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let msg = strip_position(&inner.to_string());
-            if path == "." || path.is_empty() {
+            if path == "." || path == "?" || path.is_empty() {
                 msg
             } else {
                 format!("{path}: {msg}")
@@ -386,6 +386,7 @@ mod tests {
             ),
             (BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"seed\": -1,"), "seed: invalid value"),
             ("{".to_string(), "EOF while parsing"),
+            ("{\"name\": \"x\", \"nodes\": []".to_string(), "EOF while parsing an object at line 1"),
             ("[]".to_string(), "a scenario is a JSON object"),
         ];
         for (json, want) in cases {

@@ -9,7 +9,7 @@ use crate::view::layout::{layout, Point, STAGE_H, STAGE_W};
 use crate::view::params::{self, Params};
 use crate::view::series::Series;
 use crate::view::speed;
-use gloo::events::EventListener;
+use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::collections::VecDeque;
 use wasm_bindgen::JsCast;
@@ -86,9 +86,10 @@ pub struct App {
     _keys: Option<EventListener>,
 }
 
-/// Chart bucket width: a hundredth of the scenario's usual run, at least 100 µs.
+/// Chart bucket width: a 25th of the scenario's usual run (at least 100 µs), so a bucket holds a
+/// few messages even in the slow teaching presets and the lines show rates, not single arrivals.
 fn bucket_width(s: &Scenario) -> Time {
-    Time((s.until.0 / 100).max(100))
+    Time((s.until.0 / 25).max(100))
 }
 
 impl App {
@@ -220,7 +221,9 @@ impl Component for App {
         let seed = p.seed.unwrap_or(scenario.seed);
         let sim = Simulation::new(&scenario, seed).expect("presets are valid");
         let link = ctx.link().clone();
-        let keys = EventListener::new(&dom::document(), "keydown", move |e| {
+        // Not passive: a handled shortcut calls preventDefault (space must not scroll the page).
+        let options = EventListenerOptions::enable_prevent_default();
+        let keys = EventListener::new_with_options(&dom::document(), "keydown", options, move |e| {
             if let Some(e) = e.dyn_ref::<KeyboardEvent>() {
                 link.send_message(Msg::Key(e.clone()));
             }

@@ -35,6 +35,7 @@ pub fn draw(canvas: HtmlCanvasElement, series: &Series) -> Result<(), String> {
         .configure_mesh()
         .x_desc("simulated time (ms)")
         .y_labels(5)
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .x_labels(6)
         .label_style(("sans-serif", 12))
         .light_line_style(RGBColor(235, 238, 242))

@@ -1,0 +1,25 @@
+// Runs the engine benchmark in the release build in headless Chromium (`?bench`) and prints its
+// JSON line, then the app's first-render time. Used by scripts/bench.sh.
+import { launch, serveDist } from '../tests/e2e/browser.mjs';
+
+const site = await serveDist();
+const browser = await launch();
+try {
+  const page = await browser.newPage();
+  await page.goto(site.url + '?bench');
+  await page.waitForSelector('#bench-result', { timeout: 300_000 });
+  console.log((await page.textContent('#bench-result')).trim());
+  // First render: from navigation start to the app's first rendered frame, best of 5 cold loads.
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const fresh = await browser.newPage();
+    await fresh.goto(site.url);
+    await fresh.waitForFunction(() => document.documentElement.hasAttribute('data-first-render-ms'));
+    times.push(Number(await fresh.evaluate(() => document.documentElement.getAttribute('data-first-render-ms'))));
+    await fresh.close();
+  }
+  console.log(JSON.stringify({ first_render_ms_best: Math.min(...times), first_render_ms_all: times }));
+} finally {
+  await browser.close();
+  site.close();
+}

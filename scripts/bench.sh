@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The performance report: engine events/s natively and in the browser build (and their ratio),
+# the release .wasm size raw and gzipped, and the first render time. Not a test: it measures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --browser >/dev/null
+source scripts/env.sh
+
+echo "== native (cargo run --profile native -- bench)"
+native=$(cargo run -q --profile native -- bench)
+echo "$native"
+
+echo "== release build (trunk build --release)"
+trunk build --release >/dev/null 2>&1 || trunk build --release
+wasm=$(ls dist/*.wasm)
+raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)
+js=$(ls dist/*.js); jsgz=$(gzip -9c "$js" | wc -c)
+
+echo "== browser (headless Chromium, ?bench, per-frame chunks)"
+browser=$(node scripts/bench.mjs)
+echo "$browser"
+
+node - "$native" "$browser" "$raw" "$gz" "$jsgz" <<'JS'
+const [native, browserOut, raw, gz, jsgz] = process.argv.slice(2);
+const n = JSON.parse(native);
+const [b, fr] = browserOut.trim().split('\n').map((l) => JSON.parse(l));
+const kb = (x) => (x / 1024).toFixed(1) + ' KB';
+console.log('\n== report');
+console.log(`engine, native : ${(n.steps_per_sec / 1e6).toFixed(2)} M steps/s, ${(n.events_per_sec / 1e6).toFixed(2)} M events/s`);
+console.log(`engine, wasm   : ${(b.steps_per_sec / 1e6).toFixed(2)} M steps/s, ${(b.events_per_sec / 1e6).toFixed(2)} M events/s`);
+console.log(`wasm / native  : ${(b.steps_per_sec / n.steps_per_sec).toFixed(2)}x`);
+console.log(`same trace     : ${n.trace_hash === b.trace_hash ? 'yes' : 'NO'} (${n.trace_hash})`);
+console.log(`release .wasm  : ${kb(+raw)} raw, ${kb(+gz)} gzip (JS glue ${kb(+jsgz)} gzip)`);
+console.log(`first render   : ${fr.first_render_ms_best} ms (best of 5 loads from a local server)`);
+JS

@@ -1,0 +1,154 @@
+// End-to-end tests of the built app (dist/) in headless Chromium, run by `make test` through
+// node's test runner. Each test saves a screenshot under target/e2e/ — look at them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { launch, serveDist } from './browser.mjs';
+
+const SHOTS = 'target/e2e';
+mkdirSync(SHOTS, { recursive: true });
+let browser, site;
+
+before(async () => {
+  site = await serveDist();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+/** Opens the app; collects console errors and uncaught exceptions (a wasm panic is one). */
+async function open(query = '') {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(site.url + query);
+  await page.waitForSelector('#trace-hash');
+  return { page, errors };
+}
+
+const text = (page, sel) => page.textContent(sel).then((t) => t.trim());
+const number = async (page, sel) => Number(await text(page, sel));
+
+test('the app opens and runs a live simulation', async () => {
+  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=5');
+  const e0 = await number(page, '#event-count');
+  const t0 = await text(page, '#sim-time');
+  await page.waitForTimeout(1500);
+  const e1 = await number(page, '#event-count');
+  assert.ok(e1 > e0, `events should grow while playing (${e0} -> ${e1})`);
+  assert.notEqual(await text(page, '#sim-time'), t0, 'simulated time should advance');
+  assert.equal(await text(page, '#seed-shown'), '1');
+  assert.match(await text(page, '#trace-hash'), /^[0-9a-f]{16}$/);
+  assert.equal(await page.locator('[data-node]').count(), 5, 'five nodes on the stage');
+  assert.ok(await number(page, '#published') > 0, 'producers published');
+  // Messages are drawn in flight: within a few seconds some canvas pixels are not transparent
+  // (between two publishes the air can be empty, so poll rather than sample once).
+  await page.waitForFunction(() => {
+    const c = document.querySelector('canvas.flights');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+    return false;
+  }, null, { timeout: 5000, polling: 50 });
+  await page.screenshot({ path: `${SHOTS}/01-live.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test('pause, step and reset are deterministic', async () => {
+  const { page, errors } = await open('?preset=lossy-network&seed=9&speed=3');
+  await page.click('#play'); // pause
+  await page.click('#reset');
+  const steps = async (n) => {
+    for (let i = 0; i < n; i++) await page.click('#step');
+    return [await text(page, '#trace-hash'), await number(page, '#event-count')];
+  };
+  const first = await steps(25);
+  await page.click('#reset');
+  const second = await steps(25);
+  assert.deepEqual(second, first, 'same seed, same steps: same trace');
+  await page.keyboard.press('r');
+  await page.keyboard.press('ArrowRight');
+  const afterKey = await number(page, '#event-count');
+  assert.ok(afterKey > 0 && afterKey < first[1], 'r resets and → steps');
+  await page.keyboard.press('?');
+  assert.ok(await page.isVisible('#help'), '? opens the shortcuts');
+  await page.screenshot({ path: `${SHOTS}/02-help.png` });
+  await page.keyboard.press('Escape');
+  assert.ok(!(await page.isVisible('#help')));
+  assert.deepEqual(errors, []);
+});
+
+test('stopping the broker loses messages, and restarting it recovers', async () => {
+  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=5');
+  await page.click('[data-node="b1"]');
+  assert.equal(await text(page, '#node-state'), 'running');
+  await page.click('#node-stop-start');
+  assert.equal(await text(page, '#node-state'), 'stopped');
+  assert.ok(await page.locator('[data-node="b1"].down').count() === 1, 'the node is drawn stopped');
+  const lost0 = await number(page, '#dropped');
+  await page.waitForTimeout(2500);
+  const lost1 = await number(page, '#dropped');
+  assert.ok(lost1 > lost0, `publishes to a stopped broker are lost (${lost0} -> ${lost1})`);
+  assert.match(await page.textContent('#log'), /node-stopped\s+b1/);
+  await page.screenshot({ path: `${SHOTS}/03-broker-stopped.png`, fullPage: true });
+  await page.click('#node-stop-start');
+  assert.equal(await text(page, '#node-state'), 'running');
+  assert.deepEqual(errors, []);
+});
+
+test('clicking a link cuts it and clicking again heals it', async () => {
+  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=5');
+  const link = page.locator('[data-link]').first();
+  await link.click();
+  assert.equal(await page.locator('[data-link].cut').count(), 1);
+  assert.match(await page.textContent('#log'), /link-cut/);
+  await page.screenshot({ path: `${SHOTS}/04-link-cut.png` });
+  await link.click();
+  assert.equal(await page.locator('[data-link].cut').count(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test('invalid input gets a message and loses nothing', async () => {
+  const { page, errors } = await open('?preset=nope&seed=abc&speed=77');
+  const notices = await page.locator('.notice').allTextContents();
+  assert.equal(notices.length, 3, notices.join(' | '));
+  assert.match(notices[0], /preset "nope" does not exist/);
+
+  await page.fill('#seed', '12x');
+  assert.match(await text(page, '#seed-error'), /"12x" is not a seed/);
+  assert.ok(await page.isDisabled('#apply-seed'));
+
+  const broken = (await page.inputValue('#scenario-json')).replace('"interval": "2ms"', '"interval": "2 parsecs"');
+  await page.fill('#scenario-json', broken);
+  await page.click('#apply-scenario');
+  assert.match(await text(page, '#scenario-error'), /nodes\[0\]\.interval: .*unknown unit `parsecs`/);
+  assert.equal(await page.inputValue('#scenario-json'), broken, 'the text is kept as typed');
+
+  await page.fill('#scenario-json', '{"name": "x", "nodes": []');
+  await page.click('#apply-scenario');
+  assert.match(await text(page, '#scenario-error'), /EOF while parsing/);
+  await page.screenshot({ path: `${SHOTS}/05-invalid-input.png`, fullPage: true });
+
+  // Still alive: time goes on.
+  const t0 = await number(page, '#event-count');
+  await page.waitForTimeout(800);
+  assert.ok(await number(page, '#event-count') > t0, 'the simulation still runs');
+
+  // A valid edit applies.
+  await page.fill('#scenario-json', broken.replace('"2 parsecs"', '"1ms"'));
+  await page.click('#apply-scenario');
+  assert.equal(await page.locator('#scenario-error').count(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test('the address bar reopens the same run', async () => {
+  const { page } = await open('?preset=lossy-network&seed=5&speed=4');
+  await page.selectOption('#speed', '6');
+  await page.waitForTimeout(200);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('preset'), 'lossy-network');
+  assert.equal(url.searchParams.get('seed'), '5');
+  assert.equal(url.searchParams.get('speed'), '6');
+});
