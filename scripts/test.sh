@@ -29,7 +29,7 @@ stage() {
   f=$((f + $(grep -oE '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
   passed=$((passed + p)); failed=$((failed + f))
   if [ "$code" -eq 0 ]; then
-    results+=("  ok    $name${p:+ ($p tests)}")
+    if [ "$p" -gt 0 ]; then results+=("  ok    $name ($p tests)"); else results+=("  ok    $name"); fi
   else
     results+=("  FAIL  $name (exit $code, log: $log)")
     [ "$f" -eq 0 ] && failed=$((failed + 1))
