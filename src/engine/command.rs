@@ -1,13 +1,12 @@
 //! Commands: what a user (or a scenario's fault schedule) asks the simulation to do.
 //!
-//! One type serves both: generic over how a node is named — by its scenario id (`String`) in JSON,
-//! by its index (`NodeId`) once resolved against a topology.
+//! One type serves both: generic over how a node is named — by its scenario id (`String`) in a
+//! scenario, by its index (`NodeId`) once resolved against a topology. (Its JSON form is the flat
+//! fault record of `scenario.rs`.)
 
 use super::time::Time;
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command<N = super::NodeId> {
     /// Crash a node: it stops handling messages and timers, and loses its volatile state.
     Stop { node: N },

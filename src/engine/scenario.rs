@@ -147,30 +147,116 @@ impl NodeSpec {
 }
 
 /// A command scheduled at a simulated time: `{"at": "20ms", "action": "stop", "node": "b1"}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "FaultRecord", into = "FaultRecord")]
 pub struct Fault {
     pub at: Time,
     pub command: Command<String>,
 }
 
-impl Serialize for Fault {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut v = serde_json::to_value(&self.command).map_err(serde::ser::Error::custom)?;
-        if let serde_json::Value::Object(m) = &mut v {
-            m.insert("at".into(), serde_json::Value::String(self.at.to_string()));
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Action {
+    Stop,
+    Start,
+    Isolate,
+    Rejoin,
+    Cut,
+    Heal,
+    Slow,
+    HealAll,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Stop => "stop",
+            Action::Start => "start",
+            Action::Isolate => "isolate",
+            Action::Rejoin => "rejoin",
+            Action::Cut => "cut",
+            Action::Heal => "heal",
+            Action::Slow => "slow",
+            Action::HealAll => "heal_all",
         }
-        v.serialize(s)
     }
 }
 
-impl<'de> Deserialize<'de> for Fault {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Fault, D::Error> {
-        use serde::de::Error;
-        let mut map = serde_json::Map::deserialize(d)?;
-        let at = map.remove("at").ok_or_else(|| D::Error::missing_field("at"))?;
-        let at = Time::deserialize(at).map_err(|e| D::Error::custom(format!("at: {e}")))?;
-        let command = Command::<String>::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
+/// A fault as JSON spells it: one flat record, so serde reports the path of a wrong field, and
+/// `Fault::try_from` says which fields an action needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultRecord {
+    at: Time,
+    action: Action,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    node: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    a: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    b: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    extra: Option<Time>,
+}
+
+impl TryFrom<FaultRecord> for Fault {
+    type Error = String;
+
+    fn try_from(r: FaultRecord) -> Result<Fault, String> {
+        let FaultRecord { at, action, node, a, b, extra } = r;
+        let (uses_node, uses_pair, uses_extra) = match action {
+            Action::Stop | Action::Start | Action::Isolate | Action::Rejoin => (true, false, false),
+            Action::Cut | Action::Heal => (false, true, false),
+            Action::Slow => (false, true, true),
+            Action::HealAll => (false, false, false),
+        };
+        let name = action.as_str();
+        let fields = [
+            ("node", node.is_some(), uses_node),
+            ("a", a.is_some(), uses_pair),
+            ("b", b.is_some(), uses_pair),
+            ("extra", extra.is_some(), uses_extra),
+        ];
+        // Extra fields first: `{"action": "stop", "a": …}` is better told "no `a`" than "needs `node`".
+        if let Some((field, ..)) = fields.iter().find(|(_, present, used)| *present && !*used) {
+            return Err(format!("`{name}` has no `{field}`"));
+        }
+        if let Some((field, ..)) = fields.iter().find(|(_, present, used)| !*present && *used) {
+            return Err(format!("`{name}` needs `{field}`"));
+        }
+        let (node, a, b, extra) = (node.unwrap_or_default(), a.unwrap_or_default(), b.unwrap_or_default(), extra);
+        let command = match action {
+            Action::Stop => Command::Stop { node },
+            Action::Start => Command::Start { node },
+            Action::Isolate => Command::Isolate { node },
+            Action::Rejoin => Command::Rejoin { node },
+            Action::Cut => Command::Cut { a, b },
+            Action::Heal => Command::Heal { a, b },
+            Action::Slow => Command::Slow { a, b, extra: extra.unwrap_or_default() },
+            Action::HealAll => Command::HealAll,
+        };
         Ok(Fault { at, command })
+    }
+}
+
+impl From<Fault> for FaultRecord {
+    fn from(f: Fault) -> FaultRecord {
+        let mut r = FaultRecord { at: f.at, action: Action::HealAll, node: None, a: None, b: None, extra: None };
+        let (action, node, pair, extra) = match f.command {
+            Command::Stop { node } => (Action::Stop, Some(node), None, None),
+            Command::Start { node } => (Action::Start, Some(node), None, None),
+            Command::Isolate { node } => (Action::Isolate, Some(node), None, None),
+            Command::Rejoin { node } => (Action::Rejoin, Some(node), None, None),
+            Command::Cut { a, b } => (Action::Cut, None, Some((a, b)), None),
+            Command::Heal { a, b } => (Action::Heal, None, Some((a, b)), None),
+            Command::Slow { a, b, extra } => (Action::Slow, None, Some((a, b)), Some(extra)),
+            Command::HealAll => (Action::HealAll, None, None, None),
+        };
+        r.action = action;
+        r.node = node;
+        (r.a, r.b) = pair.unzip();
+        r.extra = extra;
+        r
     }
 }
 
@@ -378,8 +464,18 @@ mod tests {
                 "nodes[1].count: must be at least 1",
             ),
             (BASIC.replace("\"node\": \"b1\"", "\"node\": \"zz\""), "faults[0]: no node \"zz\""),
-            (BASIC.replace("\"action\": \"stop\"", "\"action\": \"explode\""), "faults[0]: unknown variant `explode`"),
+            (
+                BASIC.replace("\"action\": \"stop\"", "\"action\": \"explode\""),
+                "faults[0].action: unknown variant `explode`",
+            ),
             (BASIC.replace("\"at\": \"5ms\", ", ""), "faults[0]: missing field `at`"),
+            (BASIC.replace("\"at\": \"5ms\"", "\"at\": \"soon\""), "faults[0].at: `soon` is not a duration"),
+            (BASIC.replace("\"node\": \"b1\"}", "\"a\": \"b1\"}"), "faults[0]: `stop` has no `a`"),
+            (BASIC.replace("\"action\": \"stop\"", "\"action\": \"slow\""), "faults[0]: `slow` has no `node`"),
+            (
+                BASIC.replace("\"action\": \"stop\", \"node\": \"b1\"", "\"action\": \"cut\", \"a\": \"b1\""),
+                "faults[0]: `cut` needs `b`",
+            ),
             (
                 BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"network\": {\"loss_ppm\": 2000000},"),
                 "network.loss_ppm",

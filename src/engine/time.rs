@@ -39,6 +39,9 @@ impl Time {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .ok_or_else(|| format!("`{t}` has no unit: write e.g. `250us`, `5ms` or `2s`"))?;
         let (num, unit) = (&t[..split], t[split..].trim());
+        if num.is_empty() {
+            return Err(format!("`{t}` is not a duration: write e.g. `250us`, `5ms` or `2s`"));
+        }
         let ns_per_unit: u128 = match unit {
             "ns" => 1,
             "us" | "µs" => 1_000,

@@ -404,8 +404,9 @@ impl Component for App {
         let preset_options = presets::PRESETS.iter().map(|(slug, _)| {
             html! { <option value={*slug} selected={*slug == self.preset}>{*slug}</option> }
         });
-        let filter = self.log_filter.to_lowercase();
-        let log_lines = self.log.iter().filter(|l| filter.is_empty() || l.to_lowercase().contains(&filter));
+        // Log lines are ASCII (names are validated to be), so an ASCII case fold is enough.
+        let filter = self.log_filter.to_ascii_lowercase();
+        let log_lines = self.log.iter().filter(|l| filter.is_empty() || l.to_ascii_lowercase().contains(&filter));
 
         html! {
             <div class="shell">
