@@ -24,7 +24,7 @@ node - "$native" "$browser" "$raw" "$gz" "$jsgz" <<'JS'
 const [native, browserOut, raw, gz, jsgz] = process.argv.slice(2);
 const n = JSON.parse(native);
 const [b, fr] = browserOut.trim().split('\n').map((l) => JSON.parse(l));
-const kb = (x) => (x / 1024).toFixed(1) + ' KB';
+const kb = (x) => (x / 1024).toFixed(1) + ' KiB';
 console.log('\n== report');
 console.log(`engine, native : ${(n.steps_per_sec / 1e6).toFixed(2)} M steps/s, ${(n.events_per_sec / 1e6).toFixed(2)} M events/s`);
 console.log(`engine, wasm   : ${(b.steps_per_sec / 1e6).toFixed(2)} M steps/s, ${(b.events_per_sec / 1e6).toFixed(2)} M events/s`);
