@@ -122,13 +122,13 @@ pub fn draw(
             // Acknowledgements travel back as small rings; payloads as filled shapes.
             "ack" => {
                 ctx.set_stroke_style_str(colour);
-                ctx.set_line_width(2.0);
-                ctx.arc(at.x, at.y, 4.0, 0.0, std::f64::consts::TAU).ok();
+                ctx.set_line_width(3.0);
+                ctx.arc(at.x, at.y, 6.0, 0.0, std::f64::consts::TAU).ok();
                 ctx.stroke();
             }
             "deliver" => {
                 ctx.set_fill_style_str(colour);
-                ctx.rect(at.x - 5.0, at.y - 5.0, 10.0, 10.0);
+                ctx.rect(at.x - 7.0, at.y - 7.0, 14.0, 14.0);
                 ctx.fill();
                 ctx.set_stroke_style_str("#1b1f24");
                 ctx.set_line_width(1.0);
@@ -136,7 +136,7 @@ pub fn draw(
             }
             _ => {
                 ctx.set_fill_style_str(colour);
-                ctx.arc(at.x, at.y, 6.0, 0.0, std::f64::consts::TAU).ok();
+                ctx.arc(at.x, at.y, 8.0, 0.0, std::f64::consts::TAU).ok();
                 ctx.fill();
                 ctx.set_stroke_style_str("#1b1f24");
                 ctx.set_line_width(1.0);
@@ -150,12 +150,12 @@ pub fn draw(
         let fade = 1.0 - ((page_ms - loss.shown_at_ms) / LOSS_VISIBLE_MS).clamp(0.0, 1.0);
         ctx.set_global_alpha(fade);
         ctx.set_stroke_style_str(LOSS_COLOUR);
-        ctx.set_line_width(3.0);
+        ctx.set_line_width(4.0);
         ctx.begin_path();
-        ctx.move_to(at.x - 7.0, at.y - 7.0);
-        ctx.line_to(at.x + 7.0, at.y + 7.0);
-        ctx.move_to(at.x + 7.0, at.y - 7.0);
-        ctx.line_to(at.x - 7.0, at.y + 7.0);
+        ctx.move_to(at.x - 9.0, at.y - 9.0);
+        ctx.line_to(at.x + 9.0, at.y + 9.0);
+        ctx.move_to(at.x + 9.0, at.y - 9.0);
+        ctx.line_to(at.x - 9.0, at.y + 9.0);
         ctx.stroke();
         ctx.set_global_alpha(1.0);
     }

@@ -45,13 +45,21 @@ test('the app opens and runs a live simulation', async () => {
   assert.equal(await page.locator('[data-node]').count(), 5, 'five nodes on the stage');
   assert.ok(await number(page, '#published') > 0, 'producers published');
   // Messages are drawn in flight: within a few seconds some canvas pixels are not transparent
-  // (between two publishes the air can be empty, so poll rather than sample once).
+  // (between two publishes the air can be empty, so poll rather than sample once). Pause at that
+  // moment so the screenshot shows them.
   await page.waitForFunction(() => {
     const c = document.querySelector('canvas.flights');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+    for (let i = 3; i < d.length; i += 4) {
+      if (d[i] > 0) {
+        document.querySelector('#play').click();
+        return true;
+      }
+    }
     return false;
   }, null, { timeout: 5000, polling: 50 });
+  await page.waitForTimeout(150);
+  assert.match(await text(page, '#play'), /Play/, 'paused');
   await page.screenshot({ path: `${SHOTS}/01-live.png`, fullPage: true });
   assert.deepEqual(errors, []);
 });
