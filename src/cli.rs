@@ -4,13 +4,15 @@
 //! brokerlab run SCENARIO.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
 //! brokerlab bench [--simulated DURATION]
 //! brokerlab presets
+//! brokerlab partition --partitions N [--hex] KEY...
+//! brokerlab assign  < requests.jsonl
 //! ```
 
+use crate::engine::kafka::{assignor, partitioner};
 use crate::engine::{bench, presets, Scenario, Simulation, Time};
 use std::io::Write;
 
-pub const USAGE: &str = "\
-usage:
+pub const USAGE: &str = r#"usage:
   brokerlab run SCENARIO.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
       run a scenario (a JSON file, or a built-in preset by name) and print a summary;
       --trace writes one line per event to FILE (`-` for standard output)
@@ -18,7 +20,14 @@ usage:
       time the kernel on the standard benchmark scenario (default 2s simulated)
   brokerlab presets
       list the built-in scenarios
-durations: 250us, 1.5ms, 2s, 1min";
+  brokerlab partition --partitions N [--hex] KEY...
+      the partition Kafka's default partitioner picks for each key (--hex: keys are hex bytes);
+      one JSON line per key: {"key":…,"murmur2":…,"partition":…}
+  brokerlab assign
+      reads one JSON request per line on stdin, e.g.
+      {"assignor":"range","topics":{"t1":3},"members":[{"id":"c1","topics":["t1"]}]}
+      and prints {"assignment":{…}} or {"error":"…"} per line (assignors: range, roundrobin)
+durations: 250us, 1.5ms, 2s, 1min"#;
 
 /// Runs the command line; returns the process exit code.
 pub fn main(args: &[String]) -> i32 {
@@ -32,6 +41,8 @@ pub fn main(args: &[String]) -> i32 {
             }
             Ok(())
         }
+        Some("partition") => partition(&args[1..]),
+        Some("assign") => assign(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -46,6 +57,46 @@ pub fn main(args: &[String]) -> i32 {
             2
         }
     }
+}
+
+fn partition(args: &[String]) -> Result<(), String> {
+    let hex = args.iter().any(|a| a == "--hex");
+    let rest: Vec<String> = args.iter().filter(|a| *a != "--hex").cloned().collect();
+    let (keys, flags) = parse_flags(&rest, &["partitions"])?;
+    let n = match flags.as_slice() {
+        [(_, v)] => {
+            v.parse::<u32>().map_err(|_| format!("--partitions: `{v}` is not a whole number from 1 to {}", i32::MAX))?
+        }
+        [] => return Err("`partition` needs --partitions N".into()),
+        _ => return Err("--partitions given more than once".into()),
+    };
+    if keys.is_empty() {
+        return Err("`partition` needs at least one KEY".into());
+    }
+    let mut out = String::new();
+    for key in keys {
+        let bytes = if hex { partitioner::parse_hex(key)? } else { key.as_bytes().to_vec() };
+        let hash = partitioner::murmur2(&bytes);
+        let p = partitioner::partition_for_key(&bytes, n).map_err(|e| format!("--partitions: {e}"))?;
+        let quoted = serde_json::to_string(key).expect("a string serialises");
+        out += &format!("{{\"key\":{quoted},\"murmur2\":{hash},\"partition\":{p}}}\n");
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn assign() -> Result<(), String> {
+    use std::io::BufRead;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.map_err(|e| format!("reading standard input: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        writeln!(out, "{}", assignor::answer_json(&line)).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Positional arguments, and `(flag, value)` pairs in the order given.

@@ -56,3 +56,52 @@ fn bad_input_is_a_message_and_exit_code_2() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn partition_prints_kafkas_partition_per_key() {
+    let (code, out, err) = brokerlab(&["partition", "--partitions", "6", "21", "foobar"]);
+    assert_eq!(code, 0, "{err}");
+    // murmur2 values from Kafka's UtilsTest.testMurmur2; partition = (h & 0x7fffffff) % 6.
+    assert_eq!(
+        out,
+        "{\"key\":\"21\",\"murmur2\":-973932308,\"partition\":0}\n{\"key\":\"foobar\",\"murmur2\":-790332482,\"partition\":0}\n"
+    );
+    let (code, out, _) = brokerlab(&["partition", "--hex", "--partitions", "3", "616263"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, format!("{{\"key\":\"616263\",\"murmur2\":479470107,\"partition\":{}}}\n", 479470107 % 3));
+    for (args, want) in [
+        (vec!["partition", "k"], "needs --partitions"),
+        (vec!["partition", "--partitions", "0", "k"], "partitions must be from 1"),
+        (vec!["partition", "--partitions", "x", "k"], "`x` is not a whole number"),
+        (vec!["partition", "--partitions", "3"], "at least one KEY"),
+        (vec!["partition", "--hex", "--partitions", "3", "abc"], "odd number of hex digits"),
+    ] {
+        let (code, _, err) = brokerlab(&args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(want), "{args:?}: wanted {want:?} in {err}");
+    }
+}
+
+#[test]
+fn assign_answers_each_line() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brokerlab"))
+        .arg("assign")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = concat!(
+        r#"{"assignor":"range","topics":{"t1":3},"members":[{"id":"c2","topics":["t1"]},{"id":"c1","topics":["t1"]}]}"#,
+        "\n\n",
+        r#"{"assignor":"range","topics":{"t1":3}}"#,
+        "\n"
+    );
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], r#"{"assignment":{"c1":["t1-0","t1-1"],"c2":["t1-2"]}}"#);
+    assert!(lines[1].contains("missing field `members`"), "{}", lines[1]);
+    assert_eq!(lines.len(), 2, "blank lines are skipped");
+}

@@ -22,6 +22,7 @@
 pub mod bench;
 pub mod command;
 pub mod event;
+pub mod kafka;
 pub mod metrics;
 pub mod net;
 pub mod node;
