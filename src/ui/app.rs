@@ -487,6 +487,7 @@ impl Component for App {
                                 <tr><td title="Time spent per frame simulating and folding events (smoothed)">{"frame work"}</td><td>{format!("{:.2} ms", self.frame_work_ms)}</td></tr>
                             </table>
                         </div>
+                        <super::calc::PartitionCalc />
                     </aside>
                 </main>
                 <section class="lower">

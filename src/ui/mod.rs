@@ -4,11 +4,13 @@
 //! - `app`   — the shell: controls, stage, inspector, stats, chart, event log, scenario editor.
 //! - `stage` — the topology (SVG) and the messages in flight (one canvas, redrawn per frame).
 //! - `chart` — the live rate chart (plotters on a canvas).
+//! - `calc`  — "which partition does this key go to?" (Kafka's partitioner).
 //! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
 //! - `dom`   — the few direct browser calls (clock, URL, history).
 
 mod app;
 mod bench;
+mod calc;
 mod chart;
 pub mod dom;
 mod stage;

@@ -160,3 +160,16 @@ test('the address bar reopens the same run', async () => {
   assert.equal(url.searchParams.get('seed'), '5');
   assert.equal(url.searchParams.get('speed'), '6');
 });
+
+test('the partition calculator gives Kafka\'s partition for a key', async () => {
+  const { page, errors } = await open('?preset=relay-basic&speed=0');
+  await page.fill('#calc-key', 'foobar');
+  await page.fill('#calc-partitions', '5');
+  // murmur2("foobar") = -790332482 (Kafka's UtilsTest); toPositive = 1357151166; mod 5 = 1.
+  assert.match(await text(page, '#partition-calc'), /murmur2 = -790332482/);
+  assert.equal(await text(page, '#calc-partition'), 'partition 1');
+  await page.fill('#calc-partitions', '0');
+  assert.match(await text(page, '#calc-error'), /partitions must be from 1/);
+  await page.locator('#partition-calc').screenshot({ path: `${SHOTS}/06-partition-calc.png` });
+  assert.deepEqual(errors, []);
+});
