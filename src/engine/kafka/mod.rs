@@ -3,6 +3,10 @@
 //!
 //! - `partitioner` — murmur2 and the built-in partitioner for keyed records.
 //! - `assignor`    — consumer-group partition assignors (range, roundrobin).
+//! - `log`         — one replica's log: offsets, leader epochs, LEO, HW, epoch cache, truncation.
+//! - `partition`   — one replica as a state machine: leader/follower, acks, ISR, HW, divergence.
 
 pub mod assignor;
+pub mod log;
+pub mod partition;
 pub mod partitioner;
