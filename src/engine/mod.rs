@@ -6,6 +6,8 @@
 //! - `queue`    — the event queue, ordered by `(time, sequence)`.
 //! - `net`      — the network: latency, jitter, loss, cuts, isolation, slow links, FIFO links.
 //! - `command`  — `Command`: user and fault-schedule actions.
+//! - `coordinator` — the ZooKeeper-like tree: znodes, sessions, ephemerals, one-shot watches.
+//! - `kafka`    — Kafka: partitioner, assignors, replica log and replication state machine.
 //! - `event`    — `Event`: what observers see; its stable encoding and its one-line rendering.
 //! - `trace`    — the FNV-1a trace hash.
 //! - `node`     — `Node`, `Message` and the handler context `Ctx` (effects out, no I/O).
@@ -21,6 +23,7 @@
 
 pub mod bench;
 pub mod command;
+pub mod coordinator;
 pub mod event;
 pub mod kafka;
 pub mod metrics;
