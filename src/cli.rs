@@ -176,7 +176,8 @@ pub fn summary(sim: &Simulation) -> String {
     format!(
         "scenario    {}\nseed        {}\nsimulated   {}\nsteps       {}\nevents      {}\ntrace hash  {}\n\
          messages    sent {}, delivered {}, dropped {}\n\
-         relay       published {}, acked {}, consumed {}\n\
+         records     published {}, acked {}, consumed {}\n\
+         kafka       retries {}, errors {}, elections {} ({} unclean)\n\
          ack latency p50 {}, p99 {}, max {}\n\
          end to end  p50 {}, p99 {}, max {}\n",
         sim.scenario().name,
@@ -191,6 +192,10 @@ pub fn summary(sim: &Simulation) -> String {
         m.published,
         m.acked,
         m.consumed,
+        m.retries,
+        m.errors,
+        m.elections,
+        m.unclean_elections,
         pct(&m.ack_latency, 500),
         pct(&m.ack_latency, 990),
         m.ack_latency.max(),

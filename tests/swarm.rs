@@ -70,7 +70,16 @@ fn random_scenario(rng: &mut Rng) -> Scenario {
         fifo: true,
         links: vec![],
     };
-    Scenario { name: "swarm".into(), description: String::new(), seed: 0, until: Time::ms(60), network, nodes, faults }
+    Scenario {
+        name: "swarm".into(),
+        description: String::new(),
+        seed: 0,
+        until: Time::ms(60),
+        network,
+        nodes,
+        kafka: None,
+        faults,
+    }
 }
 
 /// What the checker remembers about the run so far.

@@ -30,6 +30,11 @@ pub struct Event {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
+    /// `node`'s connection to `peer` was reset: the peer's process is down.
+    ConnectionReset {
+        node: NodeId,
+        peer: NodeId,
+    },
     /// A message left `from`; it will arrive at `deliver_at` unless something intervenes.
     Sent {
         from: NodeId,
@@ -82,6 +87,8 @@ pub enum EventKind {
     NetworkHealed,
     /// An event of the relay model.
     Relay(RelayEvent),
+    /// An event of the Kafka model.
+    Kafka(super::kafka::msg::KafkaEvent),
 }
 
 impl Event {
@@ -121,8 +128,13 @@ impl Event {
                 h.u64(extra.0);
             }
             EventKind::NetworkHealed => h.byte(11),
+            EventKind::ConnectionReset { node, peer } => pair_tag(h, 14, node, peer),
             EventKind::Relay(e) => {
                 h.byte(12);
+                e.encode(h);
+            }
+            EventKind::Kafka(e) => {
+                h.byte(13);
                 e.encode(h);
             }
         }
@@ -142,8 +154,10 @@ impl Event {
             EventKind::LinkCut { a, b } | EventKind::LinkHealed { a, b } | EventKind::LinkSlowed { a, b, .. } => {
                 [Some(a), Some(b)]
             }
+            EventKind::ConnectionReset { node, peer } => [Some(node), Some(peer)],
             EventKind::NetworkHealed => [None, None],
             EventKind::Relay(e) => e.nodes(),
+            EventKind::Kafka(e) => e.nodes(),
         }
     }
 
@@ -161,7 +175,9 @@ impl Event {
             EventKind::LinkHealed { .. } => "link-healed",
             EventKind::LinkSlowed { .. } => "link-slowed",
             EventKind::NetworkHealed => "network-healed",
+            EventKind::ConnectionReset { .. } => "conn-reset",
             EventKind::Relay(e) => e.type_name(),
+            EventKind::Kafka(e) => e.type_name(),
         }
     }
 
@@ -187,7 +203,11 @@ impl Event {
             EventKind::LinkCut { a, b } | EventKind::LinkHealed { a, b } => write!(s, "{} <-> {}", name(a), name(b)),
             EventKind::LinkSlowed { a, b, extra } => write!(s, "{} <-> {}  +{}", name(a), name(b), extra),
             EventKind::NetworkHealed => Ok(()),
+            EventKind::ConnectionReset { node, peer } => {
+                write!(s, "{} lost its connection to {}", name(node), name(peer))
+            }
             EventKind::Relay(e) => e.describe(&mut s, world),
+            EventKind::Kafka(e) => e.describe(&mut s, world),
         };
         s.truncate(s.trim_end().len());
         s

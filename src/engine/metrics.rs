@@ -1,6 +1,7 @@
 //! Counters and latency histograms folded from the event stream, for summaries and charts.
 
 use super::event::{Event, EventKind};
+use super::kafka::msg::KafkaEvent;
 use super::relay::RelayEvent;
 use super::time::Time;
 
@@ -85,6 +86,11 @@ pub struct Metrics {
     pub published: u64,
     pub acked: u64,
     pub consumed: u64,
+    /// Kafka: records sent again, errors answered to producers, leader elections (and unclean ones).
+    pub retries: u64,
+    pub errors: u64,
+    pub elections: u64,
+    pub unclean_elections: u64,
     pub ack_latency: Histogram,
     pub e2e_latency: Histogram,
 }
@@ -104,6 +110,22 @@ impl Metrics {
             EventKind::Relay(RelayEvent::Consumed { latency, .. }) => {
                 self.consumed += 1;
                 self.e2e_latency.record(latency);
+            }
+            // Kafka's records count the same way: first sends, acknowledgements, reads.
+            EventKind::Kafka(KafkaEvent::Produced { retry: false, .. }) => self.published += 1,
+            EventKind::Kafka(KafkaEvent::Produced { retry: true, .. }) => self.retries += 1,
+            EventKind::Kafka(KafkaEvent::ProduceAcked { latency, .. }) => {
+                self.acked += 1;
+                self.ack_latency.record(latency);
+            }
+            EventKind::Kafka(KafkaEvent::Consumed { latency, .. }) => {
+                self.consumed += 1;
+                self.e2e_latency.record(latency);
+            }
+            EventKind::Kafka(KafkaEvent::ProduceFailed { .. }) => self.errors += 1,
+            EventKind::Kafka(KafkaEvent::LeaderElected { unclean, .. }) => {
+                self.elections += 1;
+                self.unclean_elections += unclean as u64;
             }
             _ => {}
         }

@@ -69,11 +69,17 @@ pub struct World {
     pub nodes: Vec<NodeSlot>,
     pub network: net::Network,
     pub metrics: metrics::Metrics,
+    /// The Kafka cluster's shared settings, when the scenario has one.
+    pub kafka: Option<std::rc::Rc<kafka::cluster::Cluster>>,
 }
 
 impl World {
     pub fn node_name(&self, id: NodeId) -> &str {
         self.nodes.get(id.index()).map_or("?", |s| s.name.as_str())
+    }
+
+    pub fn topic_name(&self, topic: u16) -> &str {
+        self.kafka.as_ref().and_then(|c| c.topics.get(topic as usize)).map_or("?", |t| t.name.as_str())
     }
 
     pub fn node_by_name(&self, name: &str) -> Option<NodeId> {

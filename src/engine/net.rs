@@ -66,12 +66,22 @@ pub struct Network {
     up: Vec<bool>,
     isolated: Vec<bool>,
     fifo: bool,
+    /// Pairs that have exchanged messages since either last stopped: their "TCP connection" is
+    /// open, and a stopping process resets it.
+    connected: Vec<bool>,
 }
 
 impl Network {
     pub fn new(nodes: usize, default: LinkConfig, fifo: bool) -> Network {
         let link = Link { config: default, cut: false, extra_delay: Time::ZERO, last_delivery: Time::ZERO };
-        Network { nodes, links: vec![link; nodes * nodes], up: vec![true; nodes], isolated: vec![false; nodes], fifo }
+        Network {
+            nodes,
+            links: vec![link; nodes * nodes],
+            up: vec![true; nodes],
+            isolated: vec![false; nodes],
+            fifo,
+            connected: vec![false; nodes * nodes],
+        }
     }
 
     pub fn node_count(&self) -> usize {
@@ -163,7 +173,26 @@ impl Network {
             at = link.last_delivery;
         }
         link.last_delivery = at;
+        let n = self.nodes;
+        self.connected[from.index() * n + to.index()] = true;
+        self.connected[to.index() * n + from.index()] = true;
         Ok(at)
+    }
+
+    /// `node`'s process stopped: the peers it had open connections with, whose connections are
+    /// now reset. Forgets those connections.
+    pub fn close_connections(&mut self, node: NodeId) -> Vec<NodeId> {
+        let n = self.nodes;
+        let mut peers = vec![];
+        for peer in 0..n {
+            let i = node.index() * n + peer;
+            if self.connected[i] {
+                self.connected[i] = false;
+                self.connected[peer * n + node.index()] = false;
+                peers.push(NodeId(peer as u32));
+            }
+        }
+        peers
     }
 
     /// Checked again when a message arrives: the receiver may have stopped, or the link been cut,

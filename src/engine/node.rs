@@ -12,12 +12,14 @@ use super::NodeId;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     Relay(RelayMsg),
+    Kafka(super::kafka::msg::KafkaMsg),
 }
 
 impl Message {
     pub fn info(&self) -> MsgInfo {
         match self {
             Message::Relay(m) => m.info(),
+            Message::Kafka(m) => m.info(),
         }
     }
 }
@@ -27,34 +29,49 @@ impl Message {
 #[derive(Clone, Debug)]
 pub enum Node {
     Relay(RelayNode),
+    Kafka(super::kafka::node::KafkaNode),
 }
 
 impl Node {
     pub fn on_start(&mut self, ctx: &mut Ctx) {
         match self {
             Node::Relay(n) => n.on_start(ctx),
+            Node::Kafka(n) => n.on_start(ctx),
         }
     }
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Message) {
         match (self, msg) {
             (Node::Relay(n), Message::Relay(m)) => n.on_message(ctx, from, m),
+            (Node::Kafka(n), Message::Kafka(m)) => n.on_message(ctx, from, m),
+            // A message of another model is nonsense to this node: ignored, as a real process would.
+            _ => {}
         }
     }
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
         match self {
             Node::Relay(n) => n.on_timer(ctx, timer),
+            Node::Kafka(n) => n.on_timer(ctx, timer),
+        }
+    }
+    /// The connection to `peer` was reset (its process is down).
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        match self {
+            Node::Relay(_) => {}
+            Node::Kafka(n) => n.on_disconnect(ctx, peer),
         }
     }
     /// The node crashed: forget what a real process would forget.
     pub fn on_crash(&mut self) {
         match self {
             Node::Relay(n) => n.on_crash(),
+            Node::Kafka(n) => n.on_crash(),
         }
     }
     /// A short role name for display: `producer`, `relay`, `consumer`, …
     pub fn role(&self) -> &'static str {
         match self {
             Node::Relay(n) => n.role(),
+            Node::Kafka(n) => n.role(),
         }
     }
 }

@@ -7,6 +7,7 @@ use super::scenario::Scenario;
 pub const PRESETS: &[(&str, &str)] = &[
     ("relay-basic", include_str!("../../scenarios/relay-basic.json")),
     ("lossy-network", include_str!("../../scenarios/lossy-network.json")),
+    ("kafka-basic", include_str!("../../scenarios/kafka-basic.json")),
     ("bench", include_str!("../../scenarios/bench.json")),
 ];
 

@@ -4,6 +4,7 @@
 //! The format is documented in `scenarios/README.md`.
 
 use super::command::Command;
+use super::kafka::config::KafkaSpec;
 use super::net::LinkConfig;
 use super::time::Time;
 use serde::{Deserialize, Serialize};
@@ -30,7 +31,11 @@ pub struct Scenario {
     pub until: Time,
     #[serde(default)]
     pub network: NetworkSpec,
+    #[serde(default)]
     pub nodes: Vec<NodeSpec>,
+    /// A Kafka cluster: its nodes are added after `nodes` (`zk`, `b1`…, producers, consumers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<KafkaSpec>,
     #[serde(default)]
     pub faults: Vec<Fault>,
 }
@@ -281,6 +286,15 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// Every node's name, in simulation order.
+    pub fn node_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.nodes.iter().map(|n| n.id.clone()).collect();
+        if let Some(k) = &self.kafka {
+            names.extend(k.node_names());
+        }
+        names
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a scenario always serialises")
     }
@@ -290,11 +304,21 @@ impl Scenario {
         if self.name.trim().is_empty() {
             return Err("name: must not be empty".into());
         }
-        if self.nodes.is_empty() {
-            return Err("nodes: a scenario needs at least one node".into());
+        if self.nodes.is_empty() && self.kafka.is_none() {
+            return Err("nodes: a scenario needs at least one node (or a `kafka` cluster)".into());
         }
-        if self.nodes.len() > MAX_NODES {
-            return Err(format!("nodes: {} nodes is more than the limit of {MAX_NODES}", self.nodes.len()));
+        let kafka_names = match &self.kafka {
+            Some(k) => {
+                k.validate()?;
+                k.node_names()
+            }
+            None => vec![],
+        };
+        if self.nodes.len() + kafka_names.len() > MAX_NODES {
+            return Err(format!(
+                "nodes: {} nodes is more than the limit of {MAX_NODES}",
+                self.nodes.len() + kafka_names.len()
+            ));
         }
         if self.faults.len() > MAX_FAULTS {
             return Err(format!("faults: {} faults is more than the limit of {MAX_FAULTS}", self.faults.len()));
@@ -308,6 +332,14 @@ impl Scenario {
             check_id(id).map_err(|e| format!("nodes[{i}].id: {e}"))?;
             if roles.insert(id, n.role.as_str()).is_some() {
                 return Err(format!("nodes[{i}].id: \"{id}\" is used by another node already"));
+            }
+        }
+        for name in &kafka_names {
+            check_id(name).map_err(|e| format!("kafka: node name {e}"))?;
+            if roles.insert(name, "kafka").is_some() {
+                return Err(format!(
+                    "kafka: the node name \"{name}\" is used twice (kafka adds zk, b1…bN, producers and consumers)"
+                ));
             }
         }
         let known = || roles.keys().copied().collect::<Vec<_>>().join(", ");

@@ -14,7 +14,8 @@
 
 use super::command::Command;
 use super::event::{Event, EventKind, MsgId};
-use super::net::{LinkConfig, Network};
+use super::kafka::node::build as build_kafka;
+use super::net::{DropReason, LinkConfig, Network};
 use super::node::{Ctx, Effect, Message, Node};
 use super::relay::{Broker, Producer, RelayNode};
 use super::rng::Rng;
@@ -27,8 +28,23 @@ use std::collections::BTreeMap;
 /// Something due at a simulated time.
 #[derive(Clone, Debug)]
 enum Due {
-    Deliver { from: NodeId, to: NodeId, id: MsgId, sent_at: Time, msg: Message },
-    Timer { node: NodeId, incarnation: u32, timer: u64 },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        id: MsgId,
+        sent_at: Time,
+        msg: Message,
+    },
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: u64,
+    },
+    /// `node` learns that its connection to `peer` was reset (the peer's process is gone).
+    Reset {
+        node: NodeId,
+        peer: NodeId,
+    },
     Command(Command),
 }
 
@@ -66,11 +82,12 @@ impl Simulation {
     /// Builds the world from a validated scenario and starts every node at time zero.
     pub fn new(scenario: &Scenario, seed: u64) -> Result<Simulation, String> {
         scenario.validate()?;
+        let names = scenario.node_names();
         let ids: BTreeMap<&str, NodeId> =
-            scenario.nodes.iter().enumerate().map(|(i, n)| (n.id(), NodeId(i as u32))).collect();
+            names.iter().enumerate().map(|(i, n)| (n.as_str(), NodeId(i as u32))).collect();
         let id = |name: &str| ids[name];
         let mut producers = 0;
-        let nodes: Vec<NodeSlot> = scenario
+        let mut nodes: Vec<NodeSlot> = scenario
             .nodes
             .iter()
             .map(|spec| {
@@ -102,6 +119,16 @@ impl Simulation {
             })
             .collect();
 
+        let kafka = scenario.kafka.as_ref().map(|k| {
+            let (cluster, kafka_nodes) = build_kafka(k, nodes.len() as u32);
+            nodes.extend(kafka_nodes.into_iter().map(|(name, node)| NodeSlot {
+                name,
+                node: Node::Kafka(node),
+                incarnation: 0,
+            }));
+            cluster
+        });
+
         let net = &scenario.network;
         let default = LinkConfig { latency: net.latency, jitter: net.jitter, loss_ppm: net.loss_ppm };
         let mut network = Network::new(nodes.len(), default, net.fifo);
@@ -124,7 +151,7 @@ impl Simulation {
         let mut sim = Simulation {
             scenario: scenario.clone(),
             seed,
-            world: World { now: Time::ZERO, nodes, network, metrics: Default::default() },
+            world: World { now: Time::ZERO, nodes, network, metrics: Default::default(), kafka },
             queue,
             net_rng: Rng::fork(seed, NETWORK_STREAM),
             node_rngs,
@@ -214,7 +241,16 @@ impl Simulation {
             Due::Deliver { from, to, id, sent_at, msg } => {
                 let info = msg.info();
                 match self.world.network.deliverable(from, to) {
-                    Err(reason) => self.emit(EventKind::Dropped { from, to, msg: id, info, reason }),
+                    Err(reason) => {
+                        self.emit(EventKind::Dropped { from, to, msg: id, info, reason });
+                        // A stopped process's host still answers: the sender's connection is reset
+                        // (TCP RST) one hop later. A cut link or isolation answers nothing.
+                        if reason == DropReason::ReceiverDown {
+                            if let Ok(at) = self.world.network.route(to, from, self.world.now, &mut self.net_rng) {
+                                self.queue.push(at, Due::Reset { node: from, peer: to });
+                            }
+                        }
+                    }
                     Ok(()) => {
                         self.emit(EventKind::Delivered { from, to, msg: id, info, sent_at });
                         self.handle(to, |node, ctx| node.on_message(ctx, from, msg));
@@ -226,6 +262,12 @@ impl Simulation {
                 // A timer set before a crash died with the process that set it.
                 if incarnation == slot.incarnation && self.world.network.is_up(node) {
                     self.handle(node, |n, ctx| n.on_timer(ctx, timer));
+                }
+            }
+            Due::Reset { node, peer } => {
+                if self.world.network.is_up(node) {
+                    self.emit(EventKind::ConnectionReset { node, peer });
+                    self.handle(node, |n, ctx| n.on_disconnect(ctx, peer));
                 }
             }
             Due::Command(command) => self.execute(command),
@@ -322,6 +364,13 @@ impl Simulation {
                 slot.incarnation += 1;
                 slot.node.on_crash();
                 self.emit(EventKind::NodeStopped { node });
+                // The dying process's sockets close: its peers see their connections reset one hop
+                // later (unless the link is cut, when they hear nothing and must time out).
+                for peer in self.world.network.close_connections(node) {
+                    if let Ok(at) = self.world.network.route(node, peer, self.world.now, &mut self.net_rng) {
+                        self.queue.push(at, Due::Reset { node: peer, peer: node });
+                    }
+                }
             }
             Command::Start { node } if !net.is_up(node) => {
                 net.set_up(node, true);

@@ -6,9 +6,20 @@
 //! - `log`         — one replica's log: offsets, leader epochs, LEO, HW, epoch cache, truncation.
 //! - `partition`   — one replica as a state machine: leader/follower, acks, ISR, HW, divergence.
 //! - `placement`   — replica placement at topic creation, and offline leader election.
+//! - `config`      — the scenario's `kafka` section; `cluster` — what all Kafka nodes share.
+//! - `msg`         — Kafka's messages and events.
+//! - `zk_server`, `broker`, `clients`, `node` — the nodes: coordinator, brokers (and the
+//!   controller), producers and consumers.
 
 pub mod assignor;
+pub mod broker;
+pub mod clients;
+pub mod cluster;
+pub mod config;
 pub mod log;
+pub mod msg;
+pub mod node;
 pub mod partition;
 pub mod partitioner;
 pub mod placement;
+pub mod zk_server;

@@ -57,6 +57,10 @@ pub enum Error {
     NotEnoughReplicas,
     FencedLeaderEpoch,
     UnknownLeaderEpoch,
+    /// No answer within `request.timeout.ms` (the client gives up waiting, not the broker).
+    RequestTimedOut,
+    /// The connection to the broker was reset (the client's view: `NetworkException`).
+    NetworkException,
 }
 
 /// What the leader tracks of a follower (`Replica`'s fetch state in Kafka).
@@ -70,8 +74,14 @@ pub struct FollowerState {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaderState {
-    /// In-sync replicas (including the leader), in assignment order.
+    /// In-sync replicas (including the leader), in assignment order, as the controller has
+    /// committed them.
     pub isr: Vec<BrokerId>,
+    /// An ISR change sent to the controller (AlterPartition) and not yet confirmed. Until it is,
+    /// the HW is computed over the union of both sets (KIP-497's "maximal ISR"): a leader that
+    /// cannot reach the controller cannot shrink its ISR, and so never acknowledges records that a
+    /// replica the controller still counts as in sync does not have.
+    pub proposed: Option<Vec<BrokerId>>,
     pub followers: BTreeMap<BrokerId, FollowerState>,
     /// acks=all produces waiting for the HW: `(request id, base offset, offset after the last record)`.
     pending: Vec<(u64, u64, u64)>,
@@ -165,7 +175,12 @@ impl Replica {
                 (b, FollowerState { leo: 0, last_caught_up: caught, last_fetch_time: now, last_fetch_leader_leo: leo })
             })
             .collect();
-        self.role = Role::Leader(LeaderState { isr: self.in_assignment_order(isr), followers, pending: vec![] });
+        self.role = Role::Leader(LeaderState {
+            isr: self.in_assignment_order(isr),
+            proposed: None,
+            followers,
+            pending: vec![],
+        });
     }
 
     /// LeaderAndIsr: this replica follows `leader` in `epoch`.
@@ -306,15 +321,16 @@ impl Replica {
         }
     }
 
-    /// The leader's periodic ISR check (`maybeShrinkIsr`): drops followers that have not caught up
-    /// within `replica.lag.time.max.ms`.
+    /// The leader's periodic ISR check (`maybeShrinkIsr`): proposes dropping followers that have
+    /// not caught up within `replica.lag.time.max.ms`. The change takes effect when the controller
+    /// confirms it (`commit_isr`).
     pub fn check_isr(&mut self, now: Time) -> Option<IsrChange> {
         let leo = self.log.leo();
         let lag_max = self.config.replica_lag_time_max;
         let me = self.broker;
         let Role::Leader(l) = &mut self.role else { return None };
-        let removed: Vec<BrokerId> = l
-            .isr
+        let base = l.proposed.clone().unwrap_or_else(|| l.isr.clone());
+        let removed: Vec<BrokerId> = base
             .iter()
             .copied()
             .filter(|&b| b != me)
@@ -323,10 +339,20 @@ impl Replica {
         if removed.is_empty() {
             return None;
         }
-        l.isr.retain(|b| !removed.contains(b));
-        let isr = l.isr.clone();
-        self.maybe_advance_hw();
+        let isr: Vec<BrokerId> = base.into_iter().filter(|b| !removed.contains(b)).collect();
+        l.proposed = Some(isr.clone());
         Some(IsrChange { isr, removed, added: vec![] })
+    }
+
+    /// The controller confirmed an ISR (AlterPartition answered): it becomes the committed ISR.
+    pub fn commit_isr(&mut self, isr: Vec<BrokerId>) {
+        let isr = self.in_assignment_order(isr);
+        let Role::Leader(l) = &mut self.role else { return };
+        if l.proposed.as_ref() == Some(&isr) {
+            l.proposed = None;
+        }
+        l.isr = isr;
+        self.maybe_advance_hw();
     }
 
     fn maybe_expand_isr(&mut self, follower: BrokerId) -> Option<IsrChange> {
@@ -335,20 +361,21 @@ impl Replica {
         let epoch_start = self.log.epoch_start(self.epoch).unwrap_or(0);
         let Role::Leader(l) = &mut self.role else { return None };
         let f = l.followers.get(&follower)?;
-        if l.isr.contains(&follower) || f.leo < hw || f.leo < epoch_start {
+        let base = l.proposed.clone().unwrap_or_else(|| l.isr.clone());
+        if base.contains(&follower) || f.leo < hw || f.leo < epoch_start {
             return None;
         }
-        let mut isr = l.isr.clone();
+        let mut isr = base;
         isr.push(follower);
         let isr = self.in_assignment_order(isr);
         if let Role::Leader(l) = &mut self.role {
-            l.isr = isr.clone();
+            l.proposed = Some(isr.clone());
         }
         Some(IsrChange { isr, removed: vec![], added: vec![follower] })
     }
 
-    /// HW = min LEO over the ISR, if the ISR is at least `min.insync.replicas`; then completes the
-    /// acks=all requests it covers.
+    /// HW = min LEO over the maximal ISR (committed ∪ proposed), if the committed ISR is at least
+    /// `min.insync.replicas`; then completes the acks=all requests it covers.
     fn maybe_advance_hw(&mut self) {
         let min_isr = self.config.min_insync_replicas as usize;
         let leo = self.log.leo();
@@ -356,7 +383,8 @@ impl Replica {
         if l.isr.len() < min_isr {
             return;
         }
-        let new_hw = l.isr.iter().filter_map(|b| l.followers.get(b).map(|f| f.leo)).fold(leo, u64::min);
+        let maximal = l.isr.iter().chain(l.proposed.iter().flatten());
+        let new_hw = maximal.filter_map(|b| l.followers.get(b).map(|f| f.leo)).fold(leo, u64::min);
         if new_hw > self.log.hw() {
             self.log.set_hw(new_hw);
         }

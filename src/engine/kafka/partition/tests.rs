@@ -29,9 +29,11 @@ impl Trio {
         self.r.get_mut(&self.leader).unwrap()
     }
 
+    /// The controller accepts every ISR change at once (AlterPartition answered).
     fn note(&mut self, change: Option<IsrChange>) {
         if let Some(c) = change {
-            self.isr = c.isr;
+            self.isr = c.isr.clone();
+            self.leader().commit_isr(c.isr);
         }
     }
 
@@ -155,6 +157,26 @@ fn lagging_followers_leave_the_isr_after_replica_lag_time_max_and_rejoin() {
     t.fetch(3);
     t.fetch(3);
     assert_eq!(t.isr, vec![1, 2, 3]);
+}
+
+#[test]
+fn an_unconfirmed_shrink_does_not_let_the_hw_pass_the_dropped_follower() {
+    // KIP-497: until the controller confirms the shrink, the dropped follower still counts for the
+    // HW, so nothing it lacks is acknowledged.
+    let mut t = Trio::new(2);
+    t.produce(Acks::Leader);
+    t.round();
+    t.round();
+    t.produce(Acks::Leader); // offset 1: nobody fetches it
+    let now = t.now + Time::secs(31);
+    t.now = now;
+    let proposal = t.leader().check_isr(now).expect("both followers lag");
+    assert_eq!(proposal.isr, vec![1]);
+    assert_eq!(t.r[&1].isr(), Some(&[1, 2, 3][..]), "not committed yet");
+    assert!(matches!(t.produce(Acks::All), ProduceOutcome::Waiting { .. }));
+    assert_eq!(t.r[&1].log.hw(), 1, "the HW waits for the replicas still in the maximal ISR");
+    t.leader().commit_isr(vec![1]);
+    assert_eq!(t.r[&1].log.hw(), 1, "committed ISR [1] is below min.insync.replicas=2: no advance");
 }
 
 #[test]

@@ -1,0 +1,821 @@
+//! A Kafka broker (ZooKeeper era): it keeps a coordinator session alive, registers
+//! `/brokers/ids/N`, competes for `/controller`, serves produce and fetch requests for the partitions
+//! it leads, fetches as a follower for the others, shrinks and expands ISRs, and — when it is the
+//! controller — creates topics, watches broker membership and elects leaders.
+//!
+//! Simplifications, also listed in the docs: one fetch per partition (Kafka batches a broker pair's
+//! partitions in one fetch session); the leader applies an ISR change itself and reports it with
+//! AlterPartition instead of waiting for the controller's answer; the controller sends
+//! LeaderAndIsr without waiting for its coordinator write to be acknowledged (a failed write makes it
+//! resign); topics are created by the controller as soon as enough brokers have registered; no
+//! preferred-leader rebalancing, no controlled shutdown.
+
+use super::cluster::{
+    decode_state, encode_state, Cluster, FETCH_MAX_WAIT, REPLICA_FETCH_BACKOFF, REPLICA_FETCH_WAIT_MAX, REQUEST_TIMEOUT,
+};
+use super::msg::{BrokerSet, KafkaEvent, KafkaMsg, PartitionView, Tp, ZkCall, ZkResult};
+use super::partition::{BrokerId, Error, FetchResponse, ProduceOutcome, Replica, Role};
+use super::placement::{assign_replicas, elect_offline};
+use crate::engine::coordinator::{Op, SessionId, WatchKind, ZkError};
+use crate::engine::event::EventKind;
+use crate::engine::node::{Ctx, Message};
+use crate::engine::time::Time;
+use crate::engine::NodeId;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Why a coordinator request was sent, so the reply can be acted on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ZkPurpose {
+    RegisterAndElect,
+    Register,
+    Elect,
+    BumpEpoch,
+    ReadBrokers {
+        init: bool,
+    },
+    WatchController,
+    /// A state write; a `BadVersion` means another controller has taken over.
+    Write,
+}
+
+#[derive(Clone, Debug)]
+enum Parked {
+    Replica { from: NodeId, follower: BrokerId, epoch: u32, offset: u64, last_epoch: Option<u32>, generation: u64 },
+    Consumer { from: NodeId, offset: u64, generation: u64 },
+}
+
+/// What the controller knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Controller {
+    pub epoch: u32,
+    epoch_version: u32,
+    pub live: Vec<BrokerId>,
+    pub partitions: BTreeMap<Tp, PartitionView>,
+    initialised: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Broker {
+    pub id: BrokerId,
+    pub cluster: Rc<Cluster>,
+    pub session: Option<SessionId>,
+    connecting: bool,
+    zk_next: u64,
+    zk_pending: BTreeMap<u64, ZkPurpose>,
+    pub controller: Option<Controller>,
+    controller_epoch_seen: u32,
+    controller_node: Option<NodeId>,
+    pub replicas: BTreeMap<Tp, Replica>,
+    pub metadata: BTreeMap<Tp, PartitionView>,
+    fetch_gen: BTreeMap<Tp, u64>,
+    parked: BTreeMap<Tp, Vec<(Time, Parked)>>,
+    produce_waiting: BTreeMap<(Tp, u64), (NodeId, u64)>,
+    next_req: u64,
+}
+
+// Timer kinds, in the top byte; the rest carries a partition and a generation.
+const T_PING: u64 = 1 << 56;
+const T_ISR: u64 = 2 << 56;
+const T_PARK: u64 = 3 << 56;
+const T_FETCH: u64 = 4 << 56;
+const T_REGISTER: u64 = 5 << 56;
+
+fn tp_bits(tp: Tp) -> u64 {
+    ((tp.topic as u64) << 40) | ((tp.partition as u64) << 24)
+}
+fn tp_from_bits(t: u64) -> Tp {
+    Tp { topic: ((t >> 40) & 0xffff) as u16, partition: ((t >> 24) & 0xffff) as u16 }
+}
+
+fn emit(ctx: &mut Ctx, e: KafkaEvent) {
+    ctx.emit(EventKind::Kafka(e));
+}
+
+fn send(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
+    ctx.send(to, Message::Kafka(m));
+}
+
+impl Broker {
+    pub fn new(id: BrokerId, cluster: Rc<Cluster>) -> Broker {
+        Broker {
+            id,
+            cluster,
+            session: None,
+            connecting: false,
+            zk_next: 0,
+            zk_pending: BTreeMap::new(),
+            controller: None,
+            controller_epoch_seen: 0,
+            controller_node: None,
+            replicas: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            fetch_gen: BTreeMap::new(),
+            parked: BTreeMap::new(),
+            produce_waiting: BTreeMap::new(),
+            next_req: 0,
+        }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        self.connect(ctx);
+        ctx.set_timer(self.cluster.session_timeout / 3, T_PING);
+        ctx.set_timer(self.cluster.replica_lag_time_max / 2, T_ISR);
+    }
+
+    /// The process died: memory is gone, the logs on disk stay.
+    pub fn on_crash(&mut self) {
+        self.session = None;
+        self.connecting = false;
+        self.zk_pending.clear();
+        self.controller = None;
+        self.controller_node = None;
+        self.metadata.clear();
+        self.parked.clear();
+        self.produce_waiting.clear();
+        for r in self.replicas.values_mut() {
+            r.go_offline();
+            r.take_completed();
+        }
+    }
+
+    /// A connection was reset: a follower whose leader's process died backs off and fetches again
+    /// (until the controller names a new leader).
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        let Some(b) = self.cluster.broker_of(peer) else { return };
+        let tps: Vec<Tp> =
+            self.replicas.iter().filter(|(_, r)| r.role == Role::Follower { leader: b }).map(|(&tp, _)| tp).collect();
+        for tp in tps {
+            let g = self.fetch_gen.entry(tp).or_insert(0);
+            *g += 1;
+            ctx.set_timer(REPLICA_FETCH_BACKOFF, T_FETCH | tp_bits(tp) | (*g & 0xff_ffff));
+        }
+    }
+
+    fn connect(&mut self, ctx: &mut Ctx) {
+        self.connecting = true;
+        send(ctx, self.cluster.zk, KafkaMsg::ZkConnect { timeout: self.cluster.session_timeout });
+    }
+
+    fn zk(&mut self, ctx: &mut Ctx, purpose: ZkPurpose, calls: Vec<ZkCall>) {
+        let Some(session) = self.session else { return };
+        let id = self.zk_next;
+        self.zk_next += 1;
+        self.zk_pending.insert(id, purpose);
+        send(ctx, self.cluster.zk, KafkaMsg::ZkCall { session, id, calls });
+    }
+
+    fn register_and_elect(&mut self, ctx: &mut Ctx) {
+        let id = self.id;
+        self.zk(
+            ctx,
+            ZkPurpose::RegisterAndElect,
+            vec![
+                ZkCall::Create { path: format!("/brokers/ids/{id}"), data: format!("b{id}"), ephemeral: true },
+                ZkCall::Create { path: "/controller".into(), data: format!("{{\"brokerid\":{id}}}"), ephemeral: true },
+            ],
+        );
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+        match timer & (0xff << 56) {
+            T_PING => {
+                match self.session {
+                    Some(session) => send(ctx, self.cluster.zk, KafkaMsg::ZkPing { session }),
+                    // No answer to the last connect (the coordinator was unreachable): try again.
+                    None => self.connect(ctx),
+                }
+                ctx.set_timer(self.cluster.session_timeout / 3, T_PING);
+            }
+            T_REGISTER => {
+                let id = self.id;
+                let call =
+                    ZkCall::Create { path: format!("/brokers/ids/{id}"), data: format!("b{id}"), ephemeral: true };
+                self.zk(ctx, ZkPurpose::Register, vec![call]);
+            }
+            T_ISR => {
+                let now = ctx.now;
+                let tps: Vec<Tp> = self.replicas.iter().filter(|(_, r)| r.is_leader()).map(|(&tp, _)| tp).collect();
+                for tp in tps {
+                    let r = self.replicas.get_mut(&tp).expect("listed above");
+                    r.check_isr(now);
+                    // A proposal not yet confirmed (new, or its request lost): (re)send it.
+                    if let Role::Leader(l) = &r.role {
+                        if let Some(isr) = l.proposed.clone() {
+                            self.propose_isr(ctx, tp, isr);
+                        }
+                    }
+                }
+                ctx.set_timer(self.cluster.replica_lag_time_max / 2, T_ISR);
+            }
+            T_PARK => {
+                let tp = tp_from_bits(timer);
+                self.wake(ctx, tp, true);
+            }
+            T_FETCH => {
+                let tp = tp_from_bits(timer);
+                let generation = timer & 0xff_ffff;
+                // Timed out (or backing off after an error): fetch again if nothing newer went out.
+                if self.fetch_gen.get(&tp).copied().unwrap_or(0) & 0xff_ffff == generation {
+                    self.send_fetch(ctx, tp);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        match msg {
+            KafkaMsg::ZkConnected { session } => {
+                self.session = Some(session);
+                self.connecting = false;
+                self.register_and_elect(ctx);
+            }
+            KafkaMsg::ZkExpired => {
+                if self.session.is_some() {
+                    emit(ctx, KafkaEvent::SessionExpired { broker: self.id });
+                }
+                // Fenced: no longer registered, no longer controller. Reconnect and register again.
+                self.session = None;
+                self.controller = None;
+                self.zk_pending.clear();
+                if !self.connecting {
+                    self.connect(ctx);
+                }
+            }
+            KafkaMsg::ZkReply { id, results } => {
+                if let Some(purpose) = self.zk_pending.remove(&id) {
+                    self.on_zk_reply(ctx, purpose, results);
+                }
+            }
+            KafkaMsg::ZkWatch { path, kind } => self.on_watch(ctx, &path, kind),
+            KafkaMsg::LeaderAndIsr { controller_epoch, states } => {
+                if controller_epoch < self.controller_epoch_seen {
+                    return; // a stale controller is fenced by its epoch
+                }
+                self.controller_epoch_seen = controller_epoch;
+                self.controller_node = Some(from);
+                for s in states {
+                    self.apply_leader_and_isr(ctx, s);
+                }
+            }
+            KafkaMsg::UpdateMetadata { controller_epoch, states } => {
+                if controller_epoch < self.controller_epoch_seen {
+                    return;
+                }
+                self.controller_epoch_seen = controller_epoch;
+                self.controller_node = Some(from);
+                for s in states {
+                    self.metadata.insert(s.tp, s);
+                }
+            }
+            KafkaMsg::AlterPartition { tp, leader_epoch, isr } => {
+                self.controller_alter_partition(ctx, from, tp, leader_epoch, isr)
+            }
+            KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr } => {
+                let me = self.id;
+                let Some(r) = self.replicas.get_mut(&tp) else { return };
+                let Role::Leader(l) = &r.role else { return };
+                if r.epoch != leader_epoch || l.isr == isr {
+                    return;
+                }
+                let shrank = isr.len() < l.isr.len();
+                let hw_before = r.log.hw();
+                r.commit_isr(isr.clone());
+                emit(ctx, KafkaEvent::IsrChanged { tp, leader: me, isr: BrokerSet::of(&isr), shrank });
+                self.after_leader_change(ctx, tp, hw_before);
+            }
+            KafkaMsg::ReplicaFetch { tp, epoch, offset, last_epoch, generation } => {
+                let Some(follower) = self.cluster.broker_of(from) else { return };
+                let p = Parked::Replica { from, follower, epoch, offset, last_epoch, generation };
+                self.serve_fetch(ctx, tp, p, false);
+            }
+            KafkaMsg::ReplicaFetchResponse { tp, response, generation } => {
+                self.on_fetch_response(ctx, tp, response, generation)
+            }
+            KafkaMsg::Metadata => {
+                let states = self.metadata.values().cloned().collect();
+                send(ctx, from, KafkaMsg::MetadataResponse { states });
+            }
+            KafkaMsg::Produce { id, tp, acks, key, value } => self.on_produce(ctx, from, id, tp, acks, key, value),
+            KafkaMsg::Fetch { tp, offset, generation } => {
+                self.serve_fetch(ctx, tp, Parked::Consumer { from, offset, generation }, false);
+            }
+            _ => {}
+        }
+    }
+
+    // ----- coordinator replies and watches -----
+
+    fn on_zk_reply(&mut self, ctx: &mut Ctx, purpose: ZkPurpose, results: Vec<ZkResult>) {
+        match purpose {
+            ZkPurpose::RegisterAndElect => {
+                let mut it = results.into_iter();
+                self.on_registered(ctx, it.next());
+                self.on_elected(ctx, it.next());
+            }
+            ZkPurpose::Register => self.on_registered(ctx, results.into_iter().next()),
+            ZkPurpose::Elect => self.on_elected(ctx, results.into_iter().next()),
+            ZkPurpose::WatchController => {
+                // Gone between our create and our watch: compete again.
+                if results.first() == Some(&ZkResult::Exists(false)) {
+                    self.register_controller(ctx);
+                }
+            }
+            ZkPurpose::BumpEpoch => {
+                let Some(ZkResult::Version(v)) = results.first() else { return };
+                self.controller = Some(Controller {
+                    epoch: *v,
+                    epoch_version: *v,
+                    live: vec![],
+                    partitions: BTreeMap::new(),
+                    initialised: false,
+                });
+                self.controller_epoch_seen = self.controller_epoch_seen.max(*v);
+                emit(ctx, KafkaEvent::ControllerElected { broker: self.id, epoch: *v });
+                let mut calls = vec![ZkCall::GetChildren { path: "/brokers/ids".into(), watch: true }];
+                calls.extend(
+                    self.cluster
+                        .all_tps()
+                        .into_iter()
+                        .map(|tp| ZkCall::GetData { path: self.cluster.state_path(tp), watch: false }),
+                );
+                self.zk(ctx, ZkPurpose::ReadBrokers { init: true }, calls);
+            }
+            ZkPurpose::ReadBrokers { init } => {
+                let Some(ZkResult::Children(ids)) = results.first() else { return };
+                let live: Vec<BrokerId> = {
+                    let mut l: Vec<BrokerId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
+                    l.sort();
+                    l
+                };
+                if init {
+                    let tps = self.cluster.all_tps();
+                    let Some(c) = self.controller.as_mut() else { return };
+                    for (tp, r) in tps.into_iter().zip(&results[1..]) {
+                        if let ZkResult::Data(text, _) = r {
+                            if let Some(v) = decode_state(tp, text) {
+                                c.partitions.insert(tp, v);
+                            }
+                        }
+                    }
+                    c.initialised = true;
+                }
+                self.controller_brokers_changed(ctx, live, init);
+            }
+            ZkPurpose::Write => {
+                if results.iter().any(|r| matches!(r, ZkResult::Err(ZkError::BadVersion))) {
+                    // Another controller bumped the epoch: we are fenced. Step down.
+                    self.controller = None;
+                    self.zk(
+                        ctx,
+                        ZkPurpose::WatchController,
+                        vec![ZkCall::Exists { path: "/controller".into(), watch: true }],
+                    );
+                }
+            }
+        }
+    }
+
+    fn register_controller(&mut self, ctx: &mut Ctx) {
+        let id = self.id;
+        let call =
+            ZkCall::Create { path: "/controller".into(), data: format!("{{\"brokerid\":{id}}}"), ephemeral: true };
+        self.zk(ctx, ZkPurpose::Elect, vec![call]);
+    }
+
+    fn on_registered(&mut self, ctx: &mut Ctx, result: Option<ZkResult>) {
+        match result {
+            Some(ZkResult::Done) => emit(ctx, KafkaEvent::BrokerRegistered { broker: self.id }),
+            // Our previous session's node is still there until that session expires: retry.
+            _ => ctx.set_timer(self.cluster.session_timeout / 3, T_REGISTER),
+        }
+    }
+
+    fn on_elected(&mut self, ctx: &mut Ctx, result: Option<ZkResult>) {
+        if result == Some(ZkResult::Done) {
+            let call = ZkCall::SetData { path: "/controller_epoch".into(), data: String::new(), version: None };
+            self.zk(ctx, ZkPurpose::BumpEpoch, vec![call]);
+        } else {
+            self.zk(ctx, ZkPurpose::WatchController, vec![ZkCall::Exists { path: "/controller".into(), watch: true }]);
+        }
+    }
+
+    fn on_watch(&mut self, ctx: &mut Ctx, path: &str, kind: WatchKind) {
+        match (path, kind) {
+            ("/controller", WatchKind::NodeDeleted) if self.session.is_some() => self.register_controller(ctx),
+            ("/controller", _) => self.zk(
+                ctx,
+                ZkPurpose::WatchController,
+                vec![ZkCall::Exists { path: "/controller".into(), watch: true }],
+            ),
+            ("/brokers/ids", WatchKind::NodeChildrenChanged) if self.controller.is_some() => self.zk(
+                ctx,
+                ZkPurpose::ReadBrokers { init: false },
+                vec![ZkCall::GetChildren { path: "/brokers/ids".into(), watch: true }],
+            ),
+            _ => {}
+        }
+    }
+
+    // ----- the controller -----
+
+    fn controller_brokers_changed(&mut self, ctx: &mut Ctx, live: Vec<BrokerId>, init: bool) {
+        let unclean = self.cluster.unclean_leader_election;
+        let cluster = self.cluster.clone();
+        let Some(c) = self.controller.as_mut() else { return };
+        let lost: Vec<BrokerId> = c.live.iter().copied().filter(|b| !live.contains(b)).collect();
+        let joined: Vec<BrokerId> = live.iter().copied().filter(|b| !c.live.contains(b) || init).collect();
+        c.live = live.clone();
+        for &b in &lost {
+            emit(ctx, KafkaEvent::BrokerLost { broker: b });
+        }
+        let mut changed: Vec<Tp> = vec![];
+        let mut created: Vec<Tp> = vec![];
+        // Topics not yet created: create once enough brokers are up (RF of them).
+        for (t, topic) in cluster.topics.iter().enumerate() {
+            let first = Tp { topic: t as u16, partition: 0 };
+            if c.partitions.contains_key(&first) || (live.len() as u32) < topic.replication_factor {
+                continue;
+            }
+            let n = live.len();
+            let (start, shift) = (ctx.rng.below(n as u64) as usize, ctx.rng.below(n as u64) as usize);
+            let Ok(assignment) =
+                assign_replicas(topic.partitions as u32, topic.replication_factor, &live, start, shift)
+            else {
+                continue;
+            };
+            for (p, replicas) in assignment.into_iter().enumerate() {
+                let tp = Tp { topic: t as u16, partition: p as u16 };
+                let isr: Vec<BrokerId> = replicas.iter().copied().filter(|b| live.contains(b)).collect();
+                let view = PartitionView { tp, leader: isr.first().copied(), leader_epoch: 0, isr, replicas };
+                emit(
+                    ctx,
+                    KafkaEvent::LeaderElected {
+                        tp,
+                        leader: view.leader.unwrap_or(0),
+                        epoch: 0,
+                        isr: BrokerSet::of(&view.isr),
+                        unclean: false,
+                    },
+                );
+                c.partitions.insert(tp, view);
+                created.push(tp);
+            }
+        }
+        for (&tp, v) in c.partitions.iter_mut() {
+            if created.contains(&tp) {
+                continue;
+            }
+            let leader_alive = v.leader.is_some_and(|l| live.contains(&l));
+            if !leader_alive {
+                let was_online = v.leader.is_some();
+                match elect_offline(&v.replicas, &v.isr, &live, unclean) {
+                    Some(e) => {
+                        v.leader = Some(e.leader);
+                        v.leader_epoch += 1;
+                        v.isr = e.isr;
+                        emit(
+                            ctx,
+                            KafkaEvent::LeaderElected {
+                                tp,
+                                leader: e.leader,
+                                epoch: v.leader_epoch,
+                                isr: BrokerSet::of(&v.isr),
+                                unclean: e.unclean,
+                            },
+                        );
+                        changed.push(tp);
+                    }
+                    None => {
+                        if was_online {
+                            v.leader = None;
+                            emit(ctx, KafkaEvent::PartitionOffline { tp });
+                            changed.push(tp);
+                        }
+                    }
+                }
+            } else if v.isr.iter().any(|b| lost.contains(b)) {
+                // A follower died: it leaves the ISR at once (ZooKeeper-era controllers bump the
+                // leader epoch when they shrink the ISR this way).
+                v.isr.retain(|b| !lost.contains(b));
+                v.leader_epoch += 1;
+                changed.push(tp);
+            }
+        }
+        let epoch = c.epoch;
+        let mut ops = vec![Op::Check { path: "/controller_epoch".into(), version: c.epoch_version }];
+        for &tp in &created {
+            let topic = &cluster.topics[tp.topic as usize].name;
+            if tp.partition == 0 {
+                for path in [format!("/brokers/topics/{topic}"), format!("/brokers/topics/{topic}/partitions")] {
+                    ops.push(Op::Create { path, data: String::new(), ephemeral: false });
+                }
+            }
+            ops.push(Op::Create {
+                path: format!("/brokers/topics/{topic}/partitions/{}", tp.partition),
+                data: String::new(),
+                ephemeral: false,
+            });
+            ops.push(Op::Create {
+                path: cluster.state_path(tp),
+                data: encode_state(&c.partitions[&tp]),
+                ephemeral: false,
+            });
+        }
+        for &tp in &changed {
+            ops.push(Op::SetData {
+                path: cluster.state_path(tp),
+                data: encode_state(&c.partitions[&tp]),
+                version: None,
+            });
+        }
+        let partitions = c.partitions.clone();
+        if ops.len() > 1 {
+            self.zk(ctx, ZkPurpose::Write, vec![ZkCall::Multi(ops)]);
+        }
+        // LeaderAndIsr: changed and new partitions to their live replicas, everything to new brokers.
+        for &b in &live {
+            let states: Vec<PartitionView> = partitions
+                .values()
+                .filter(|v| v.replicas.contains(&b))
+                .filter(|v| joined.contains(&b) || changed.contains(&v.tp) || created.contains(&v.tp))
+                .cloned()
+                .collect();
+            if let (false, Some(node)) = (states.is_empty(), cluster.broker_node(b)) {
+                send(ctx, node, KafkaMsg::LeaderAndIsr { controller_epoch: epoch, states });
+            }
+        }
+        self.broadcast_metadata(ctx);
+    }
+
+    fn broadcast_metadata(&mut self, ctx: &mut Ctx) {
+        let Some(c) = &self.controller else { return };
+        let states: Vec<PartitionView> = c.partitions.values().cloned().collect();
+        for &b in &c.live {
+            if let Some(node) = self.cluster.broker_node(b) {
+                send(ctx, node, KafkaMsg::UpdateMetadata { controller_epoch: c.epoch, states: states.clone() });
+            }
+        }
+    }
+
+    fn controller_alter_partition(
+        &mut self,
+        ctx: &mut Ctx,
+        from: NodeId,
+        tp: Tp,
+        leader_epoch: u32,
+        isr: Vec<BrokerId>,
+    ) {
+        let Some(sender) = self.cluster.broker_of(from) else { return };
+        let path = self.cluster.state_path(tp);
+        let Some(c) = self.controller.as_mut() else { return };
+        let Some(v) = c.partitions.get_mut(&tp) else { return };
+        // Only the current leader of the current epoch may change the ISR (Kafka answers others
+        // FENCED_LEADER_EPOCH; they learn the truth from LeaderAndIsr).
+        if v.leader != Some(sender) || v.leader_epoch != leader_epoch {
+            return;
+        }
+        let isr = isr.into_iter().filter(|b| v.replicas.contains(b)).collect::<Vec<_>>();
+        send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr: isr.clone() });
+        if v.isr == isr {
+            return;
+        }
+        v.isr = isr;
+        let ops = vec![
+            Op::Check { path: "/controller_epoch".into(), version: c.epoch_version },
+            Op::SetData { path, data: encode_state(v), version: None },
+        ];
+        self.zk(ctx, ZkPurpose::Write, vec![ZkCall::Multi(ops)]);
+        self.broadcast_metadata(ctx);
+    }
+
+    // ----- replicas -----
+
+    fn apply_leader_and_isr(&mut self, ctx: &mut Ctx, s: PartitionView) {
+        let now = ctx.now;
+        let config = self.cluster.replica_config(s.tp);
+        let me = self.id;
+        let r = self.replicas.entry(s.tp).or_insert_with(|| Replica::new(me, s.replicas.clone(), config));
+        r.assignment = s.replicas.clone();
+        let tp = s.tp;
+        match s.leader {
+            Some(l) if l == me => {
+                if !(r.is_leader() && r.epoch == s.leader_epoch) {
+                    r.become_leader(s.leader_epoch, s.isr.clone(), now);
+                    self.answer_completed(ctx, tp);
+                    self.wake(ctx, tp, true);
+                }
+            }
+            Some(l) => {
+                let following = matches!(r.role, Role::Follower { leader } if leader == l) && r.epoch == s.leader_epoch;
+                if !following {
+                    r.become_follower(s.leader_epoch, l);
+                    self.answer_completed(ctx, tp);
+                    self.wake(ctx, tp, true);
+                    self.send_fetch(ctx, tp);
+                }
+            }
+            None => {
+                r.go_offline();
+                self.answer_completed(ctx, tp);
+            }
+        }
+        self.metadata.insert(tp, s);
+    }
+
+    fn send_fetch(&mut self, ctx: &mut Ctx, tp: Tp) {
+        let Some(r) = self.replicas.get(&tp) else { return };
+        let Role::Follower { leader } = r.role else { return };
+        let Some(node) = self.cluster.broker_node(leader) else { return };
+        let (offset, last_epoch) = r.fetch_request();
+        let epoch = r.epoch;
+        let generation = {
+            let g = self.fetch_gen.entry(tp).or_insert(0);
+            *g += 1;
+            *g
+        };
+        send(ctx, node, KafkaMsg::ReplicaFetch { tp, epoch, offset, last_epoch, generation });
+        ctx.set_timer(REQUEST_TIMEOUT, T_FETCH | tp_bits(tp) | (generation & 0xff_ffff));
+    }
+
+    fn on_fetch_response(&mut self, ctx: &mut Ctx, tp: Tp, response: FetchResponse, generation: u64) {
+        if self.fetch_gen.get(&tp) != Some(&generation) {
+            return; // an answer to a fetch we have given up on
+        }
+        let me = self.id;
+        let Some(r) = self.replicas.get_mut(&tp) else { return };
+        let hw_before = r.log.hw();
+        let truncated = r.handle_fetch_response(&response);
+        if truncated {
+            emit(ctx, KafkaEvent::Truncated { tp, broker: me, to: r.log.leo() });
+        }
+        if r.log.hw() != hw_before {
+            emit(ctx, KafkaEvent::HighWatermark { tp, broker: me, hw: r.log.hw() });
+        }
+        match response {
+            FetchResponse::Error(_) => {
+                // Back off, then fetch again (the leader may have moved; LeaderAndIsr will say).
+                let g = self.fetch_gen.entry(tp).or_insert(0);
+                *g += 1;
+                ctx.set_timer(REPLICA_FETCH_BACKOFF, T_FETCH | tp_bits(tp) | (*g & 0xff_ffff));
+            }
+            _ => self.send_fetch(ctx, tp),
+        }
+    }
+
+    /// Serves a follower's or consumer's fetch now, or parks it until there is something to send
+    /// (Kafka's delayed fetch: `replica.fetch.wait.max.ms` / `fetch.max.wait.ms`, 500 ms).
+    fn serve_fetch(&mut self, ctx: &mut Ctx, tp: Tp, p: Parked, waking: bool) {
+        let now = ctx.now;
+        let Some(r) = self.replicas.get_mut(&tp) else {
+            return self.reply_fetch_error(ctx, tp, &p, Error::NotLeaderOrFollower);
+        };
+        if !r.is_leader() {
+            return self.reply_fetch_error(ctx, tp, &p, Error::NotLeaderOrFollower);
+        }
+        match &p {
+            Parked::Replica { from, follower, epoch, offset, last_epoch, generation } => {
+                let hw_before = r.log.hw();
+                let (response, change) = r.handle_fetch(*follower, *epoch, *offset, *last_epoch, now);
+                let (from, generation) = (*from, *generation);
+                let empty = matches!(&response, FetchResponse::Records { records, .. } if records.is_empty());
+                if let Some(change) = change {
+                    self.propose_isr(ctx, tp, change.isr);
+                }
+                self.after_leader_change(ctx, tp, hw_before);
+                if empty && !waking {
+                    self.park(ctx, tp, p.clone(), REPLICA_FETCH_WAIT_MAX);
+                } else {
+                    send(ctx, from, KafkaMsg::ReplicaFetchResponse { tp, response, generation });
+                }
+            }
+            Parked::Consumer { from, offset, generation } => {
+                let records = r.log.slice(*offset, r.log.hw());
+                let hw = r.log.hw();
+                if records.is_empty() && !waking {
+                    self.park(ctx, tp, p.clone(), FETCH_MAX_WAIT);
+                } else {
+                    send(
+                        ctx,
+                        *from,
+                        KafkaMsg::FetchResponse { tp, result: Ok((records, hw)), generation: *generation },
+                    );
+                }
+            }
+        }
+    }
+
+    fn reply_fetch_error(&mut self, ctx: &mut Ctx, tp: Tp, p: &Parked, e: Error) {
+        match *p {
+            Parked::Replica { from, generation, .. } => {
+                send(ctx, from, KafkaMsg::ReplicaFetchResponse { tp, response: FetchResponse::Error(e), generation })
+            }
+            Parked::Consumer { from, generation, .. } => {
+                send(ctx, from, KafkaMsg::FetchResponse { tp, result: Err(e), generation })
+            }
+        }
+    }
+
+    fn park(&mut self, ctx: &mut Ctx, tp: Tp, p: Parked, wait: Time) {
+        self.parked.entry(tp).or_default().push((ctx.now + wait, p));
+        ctx.set_timer(wait, T_PARK | tp_bits(tp));
+    }
+
+    /// Re-serves parked fetches on `tp`: all of them if `all` (leadership changed), else those whose
+    /// wait is over.
+    fn wake(&mut self, ctx: &mut Ctx, tp: Tp, all: bool) {
+        let now = ctx.now;
+        self.wake_where(ctx, tp, |until, _| all || until <= now);
+    }
+
+    fn wake_where(&mut self, ctx: &mut Ctx, tp: Tp, pick: impl Fn(Time, &Parked) -> bool) {
+        let Some(list) = self.parked.remove(&tp) else { return };
+        let (ready, keep): (Vec<_>, Vec<_>) = list.into_iter().partition(|(until, p)| pick(*until, p));
+        if !keep.is_empty() {
+            self.parked.insert(tp, keep);
+        }
+        for (_, p) in ready {
+            self.serve_fetch(ctx, tp, p, true);
+        }
+    }
+
+    /// Asks the controller to commit an ISR change (AlterPartition, KIP-497); the change takes
+    /// effect when it answers.
+    fn propose_isr(&mut self, ctx: &mut Ctx, tp: Tp, isr: Vec<BrokerId>) {
+        let epoch = self.replicas.get(&tp).map_or(0, |r| r.epoch);
+        if let Some(node) = self.controller_node {
+            send(ctx, node, KafkaMsg::AlterPartition { tp, leader_epoch: epoch, isr });
+        }
+    }
+
+    /// After anything that may move a leader's HW: report it, answer produces it completes, and
+    /// wake consumers waiting for it.
+    fn after_leader_change(&mut self, ctx: &mut Ctx, tp: Tp, hw_before: u64) {
+        let me = self.id;
+        let Some(r) = self.replicas.get(&tp) else { return };
+        let hw = r.log.hw();
+        self.answer_completed(ctx, tp);
+        if hw != hw_before {
+            emit(ctx, KafkaEvent::HighWatermark { tp, broker: me, hw });
+            self.wake_consumers(ctx, tp);
+        }
+    }
+
+    fn wake_consumers(&mut self, ctx: &mut Ctx, tp: Tp) {
+        self.wake_where(ctx, tp, |_, p| matches!(p, Parked::Consumer { .. }));
+    }
+
+    fn answer_completed(&mut self, ctx: &mut Ctx, tp: Tp) {
+        let Some(r) = self.replicas.get_mut(&tp) else { return };
+        for (req, result) in r.take_completed() {
+            if let Some((client, id)) = self.produce_waiting.remove(&(tp, req)) {
+                send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result });
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_produce(
+        &mut self,
+        ctx: &mut Ctx,
+        from: NodeId,
+        id: u64,
+        tp: Tp,
+        acks: super::partition::Acks,
+        key: u32,
+        value: u64,
+    ) {
+        let now = ctx.now;
+        let me = self.id;
+        let req = self.next_req;
+        self.next_req += 1;
+        let Some(r) = self.replicas.get_mut(&tp) else {
+            if acks != super::partition::Acks::None {
+                send(ctx, from, KafkaMsg::ProduceResponse { id, tp, result: Err(Error::NotLeaderOrFollower) });
+            }
+            return;
+        };
+        let hw_before = r.log.hw();
+        let leo_before = r.log.leo();
+        let outcome = r.produce(req, acks, &[(Some(key), value)], now);
+        if r.log.leo() > leo_before {
+            emit(ctx, KafkaEvent::Appended { tp, broker: me, offset: leo_before, epoch: r.epoch });
+        }
+        match outcome {
+            ProduceOutcome::Done(result) => {
+                if acks != super::partition::Acks::None {
+                    send(ctx, from, KafkaMsg::ProduceResponse { id, tp, result });
+                }
+            }
+            ProduceOutcome::Waiting { .. } => {
+                self.produce_waiting.insert((tp, req), (from, id));
+            }
+        }
+        self.after_leader_change(ctx, tp, hw_before);
+        // New data: followers waiting in a long poll get it now.
+        if self.replicas.get(&tp).is_some_and(|r| r.log.leo() > leo_before) {
+            self.wake_where(ctx, tp, |_, p| matches!(p, Parked::Replica { .. }));
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! What Kafka's nodes say to each other (`KafkaMsg`), and what the learner is shown (`KafkaEvent`).
+
+use super::log::Record;
+use super::partition::{Acks, BrokerId, Error, FetchResponse};
+use crate::engine::coordinator::{Op, SessionId, WatchKind, ZkError};
+use crate::engine::event::MsgInfo;
+use crate::engine::time::Time;
+use crate::engine::trace::TraceHash;
+use crate::engine::{NodeId, World};
+use std::fmt::Write;
+
+/// A topic-partition: topic index in the scenario, partition number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tp {
+    pub topic: u16,
+    pub partition: u16,
+}
+
+/// A partition's state as the controller publishes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionView {
+    pub tp: Tp,
+    pub leader: Option<BrokerId>,
+    pub leader_epoch: u32,
+    pub isr: Vec<BrokerId>,
+    pub replicas: Vec<BrokerId>,
+}
+
+/// One request to the coordinator; a batch of them travels in one message, as Kafka's ZooKeeper
+/// client pipelines its async requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ZkCall {
+    Create { path: String, data: String, ephemeral: bool },
+    SetData { path: String, data: String, version: Option<u32> },
+    GetData { path: String, watch: bool },
+    Exists { path: String, watch: bool },
+    GetChildren { path: String, watch: bool },
+    Multi(Vec<Op>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ZkResult {
+    Done,
+    /// The node's version after a `SetData`.
+    Version(u32),
+    Data(String, u32),
+    Exists(bool),
+    Children(Vec<String>),
+    Err(ZkError),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KafkaMsg {
+    ZkConnect {
+        timeout: Time,
+    },
+    ZkConnected {
+        session: SessionId,
+    },
+    ZkPing {
+        session: SessionId,
+    },
+    ZkCall {
+        session: SessionId,
+        id: u64,
+        calls: Vec<ZkCall>,
+    },
+    ZkReply {
+        id: u64,
+        results: Vec<ZkResult>,
+    },
+    ZkWatch {
+        path: String,
+        kind: WatchKind,
+    },
+    /// The coordinator no longer knows the session (it expired).
+    ZkExpired,
+    LeaderAndIsr {
+        controller_epoch: u32,
+        states: Vec<PartitionView>,
+    },
+    UpdateMetadata {
+        controller_epoch: u32,
+        states: Vec<PartitionView>,
+    },
+    AlterPartition {
+        tp: Tp,
+        leader_epoch: u32,
+        isr: Vec<BrokerId>,
+    },
+    /// The controller committed this ISR for the leader of `leader_epoch`.
+    AlterPartitionResponse {
+        tp: Tp,
+        leader_epoch: u32,
+        isr: Vec<BrokerId>,
+    },
+    ReplicaFetch {
+        tp: Tp,
+        epoch: u32,
+        offset: u64,
+        last_epoch: Option<u32>,
+        generation: u64,
+    },
+    ReplicaFetchResponse {
+        tp: Tp,
+        response: FetchResponse,
+        generation: u64,
+    },
+    Metadata,
+    MetadataResponse {
+        states: Vec<PartitionView>,
+    },
+    Produce {
+        id: u64,
+        tp: Tp,
+        acks: Acks,
+        key: u32,
+        value: u64,
+    },
+    ProduceResponse {
+        id: u64,
+        tp: Tp,
+        result: Result<u64, Error>,
+    },
+    Fetch {
+        tp: Tp,
+        offset: u64,
+        generation: u64,
+    },
+    FetchResponse {
+        tp: Tp,
+        result: Result<(Vec<Record>, u64), Error>,
+        generation: u64,
+    },
+}
+
+impl KafkaMsg {
+    /// Kind and colour lane (the partition, where there is one) for drawing and logs.
+    pub fn info(&self) -> MsgInfo {
+        let lane = |tp: &Tp| tp.partition as u32;
+        let (kind, lane) = match self {
+            KafkaMsg::ZkConnect { .. } => ("zk-connect", 100),
+            KafkaMsg::ZkConnected { .. } => ("zk-connected", 100),
+            KafkaMsg::ZkPing { .. } => ("zk-ping", 100),
+            KafkaMsg::ZkCall { .. } => ("zk-request", 100),
+            KafkaMsg::ZkReply { .. } => ("zk-reply", 100),
+            KafkaMsg::ZkWatch { .. } => ("zk-watch", 100),
+            KafkaMsg::ZkExpired => ("zk-expired", 100),
+            KafkaMsg::LeaderAndIsr { .. } => ("leader-and-isr", 101),
+            KafkaMsg::UpdateMetadata { .. } => ("update-metadata", 101),
+            KafkaMsg::AlterPartition { tp, .. } => ("alter-partition", lane(tp)),
+            KafkaMsg::AlterPartitionResponse { tp, .. } => ("isr-committed", lane(tp)),
+            KafkaMsg::ReplicaFetch { tp, .. } => ("replica-fetch", lane(tp)),
+            KafkaMsg::ReplicaFetchResponse { tp, .. } => ("replica-records", lane(tp)),
+            KafkaMsg::Metadata => ("metadata", 101),
+            KafkaMsg::MetadataResponse { .. } => ("metadata-reply", 101),
+            KafkaMsg::Produce { tp, .. } => ("produce", lane(tp)),
+            KafkaMsg::ProduceResponse { tp, .. } => ("produce-ack", lane(tp)),
+            KafkaMsg::Fetch { tp, .. } => ("fetch", lane(tp)),
+            KafkaMsg::FetchResponse { tp, .. } => ("fetch-records", lane(tp)),
+        };
+        MsgInfo { kind, lane }
+    }
+}
+
+/// A set of broker ids as a bitmask (brokers 1..=15), so events stay `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct BrokerSet(pub u16);
+
+impl BrokerSet {
+    pub fn of(brokers: &[BrokerId]) -> BrokerSet {
+        BrokerSet(brokers.iter().fold(0, |m, &b| m | (1 << b.min(15))))
+    }
+    pub fn ids(self) -> Vec<BrokerId> {
+        (0..16).filter(|b| self.0 & (1 << b) != 0).collect()
+    }
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::fmt::Display for BrokerSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<String> = self.ids().iter().map(|b| b.to_string()).collect();
+        write!(f, "[{}]", ids.join(","))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KafkaEvent {
+    /// A broker registered `/brokers/ids/N`.
+    BrokerRegistered { broker: BrokerId },
+    /// A broker learned its coordinator session expired: it is fenced until it registers again.
+    SessionExpired { broker: BrokerId },
+    /// A broker created `/controller` and became the controller of `epoch`.
+    ControllerElected { broker: BrokerId, epoch: u32 },
+    /// A controller saw a broker leave (its ephemeral znode was deleted).
+    BrokerLost { broker: BrokerId },
+    /// The controller chose a partition leader (at creation or after a failure).
+    LeaderElected { tp: Tp, leader: BrokerId, epoch: u32, isr: BrokerSet, unclean: bool },
+    /// No live replica in the ISR (and no unclean election): the partition is unavailable.
+    PartitionOffline { tp: Tp },
+    /// The leader changed the in-sync replica set.
+    IsrChanged { tp: Tp, leader: BrokerId, isr: BrokerSet, shrank: bool },
+    /// A leader appended a record.
+    Appended { tp: Tp, broker: BrokerId, offset: u64, epoch: u32 },
+    /// A replica's high watermark moved (what consumers may read).
+    HighWatermark { tp: Tp, broker: BrokerId, hw: u64 },
+    /// A follower truncated its log to where it agrees with the leader (KIP-101).
+    Truncated { tp: Tp, broker: BrokerId, to: u64 },
+    /// A producer sent record `seq` (key, partition) for the first time or again.
+    Produced { producer: NodeId, seq: u64, tp: Tp, retry: bool },
+    /// The producer got its acknowledgement: the record is at `offset`.
+    ProduceAcked { producer: NodeId, seq: u64, tp: Tp, offset: u64, latency: Time },
+    /// The producer got an error (it retries unless the delivery timeout has passed).
+    ProduceFailed { producer: NodeId, seq: u64, tp: Tp, error: Error },
+    /// A consumer read a record.
+    Consumed { consumer: NodeId, tp: Tp, offset: u64, value: u64, latency: Time },
+}
+
+fn err_name(e: Error) -> &'static str {
+    match e {
+        Error::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+        Error::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+        Error::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
+        Error::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
+        Error::RequestTimedOut => "REQUEST_TIMED_OUT",
+        Error::NetworkException => "NETWORK_EXCEPTION",
+    }
+}
+
+impl KafkaEvent {
+    pub fn encode(&self, h: &mut TraceHash) {
+        let tp = |h: &mut TraceHash, t: Tp| h.u64(((t.topic as u64) << 16) | t.partition as u64);
+        match *self {
+            KafkaEvent::BrokerRegistered { broker } => {
+                h.byte(1);
+                h.u32(broker)
+            }
+            KafkaEvent::SessionExpired { broker } => {
+                h.byte(2);
+                h.u32(broker)
+            }
+            KafkaEvent::ControllerElected { broker, epoch } => {
+                h.byte(3);
+                h.u64(((broker as u64) << 32) | epoch as u64)
+            }
+            KafkaEvent::BrokerLost { broker } => {
+                h.byte(4);
+                h.u32(broker)
+            }
+            KafkaEvent::LeaderElected { tp: t, leader, epoch, isr, unclean } => {
+                h.byte(5);
+                tp(h, t);
+                h.u64(((leader as u64) << 40) | ((epoch as u64) << 8) | unclean as u64);
+                h.u32(isr.0 as u32);
+            }
+            KafkaEvent::PartitionOffline { tp: t } => {
+                h.byte(6);
+                tp(h, t)
+            }
+            KafkaEvent::IsrChanged { tp: t, leader, isr, shrank } => {
+                h.byte(7);
+                tp(h, t);
+                h.u64(((leader as u64) << 32) | ((isr.0 as u64) << 1) | shrank as u64);
+            }
+            KafkaEvent::Appended { tp: t, broker, offset, epoch } => {
+                h.byte(8);
+                tp(h, t);
+                h.u64(((broker as u64) << 32) | epoch as u64);
+                h.u64(offset);
+            }
+            KafkaEvent::HighWatermark { tp: t, broker, hw } => {
+                h.byte(9);
+                tp(h, t);
+                h.u32(broker);
+                h.u64(hw);
+            }
+            KafkaEvent::Truncated { tp: t, broker, to } => {
+                h.byte(10);
+                tp(h, t);
+                h.u32(broker);
+                h.u64(to);
+            }
+            KafkaEvent::Produced { producer, seq, tp: t, retry } => {
+                h.byte(11);
+                tp(h, t);
+                h.u64(((producer.0 as u64) << 1) | retry as u64);
+                h.u64(seq);
+            }
+            KafkaEvent::ProduceAcked { producer, seq, tp: t, offset, latency } => {
+                h.byte(12);
+                tp(h, t);
+                h.u32(producer.0);
+                h.u64(seq);
+                h.u64(offset);
+                h.u64(latency.0);
+            }
+            KafkaEvent::ProduceFailed { producer, seq, tp: t, error } => {
+                h.byte(13);
+                tp(h, t);
+                h.u32(producer.0);
+                h.u64(seq);
+                h.byte(error as u8);
+            }
+            KafkaEvent::Consumed { consumer, tp: t, offset, value, latency } => {
+                h.byte(14);
+                tp(h, t);
+                h.u32(consumer.0);
+                h.u64(offset);
+                h.u64(value);
+                h.u64(latency.0);
+            }
+        }
+    }
+
+    pub fn nodes(&self) -> [Option<NodeId>; 2] {
+        match *self {
+            KafkaEvent::Produced { producer, .. }
+            | KafkaEvent::ProduceAcked { producer, .. }
+            | KafkaEvent::ProduceFailed { producer, .. } => [Some(producer), None],
+            KafkaEvent::Consumed { consumer, .. } => [Some(consumer), None],
+            _ => [None, None],
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            KafkaEvent::BrokerRegistered { .. } => "registered",
+            KafkaEvent::SessionExpired { .. } => "session-expired",
+            KafkaEvent::ControllerElected { .. } => "controller",
+            KafkaEvent::BrokerLost { .. } => "broker-lost",
+            KafkaEvent::LeaderElected { .. } => "leader-elected",
+            KafkaEvent::PartitionOffline { .. } => "offline",
+            KafkaEvent::IsrChanged { .. } => "isr-changed",
+            KafkaEvent::Appended { .. } => "appended",
+            KafkaEvent::HighWatermark { .. } => "high-watermark",
+            KafkaEvent::Truncated { .. } => "truncated",
+            KafkaEvent::Produced { .. } => "produce",
+            KafkaEvent::ProduceAcked { .. } => "produce-acked",
+            KafkaEvent::ProduceFailed { .. } => "produce-failed",
+            KafkaEvent::Consumed { .. } => "consumed",
+        }
+    }
+
+    pub fn describe(&self, s: &mut String, world: &World) -> std::fmt::Result {
+        let tp = |t: Tp| format!("{}-{}", world.topic_name(t.topic), t.partition);
+        match *self {
+            KafkaEvent::BrokerRegistered { broker } => write!(s, "b{broker} registered /brokers/ids/{broker}"),
+            KafkaEvent::SessionExpired { broker } => write!(s, "b{broker}'s coordinator session expired"),
+            KafkaEvent::ControllerElected { broker, epoch } => write!(s, "b{broker} is controller, epoch {epoch}"),
+            KafkaEvent::BrokerLost { broker } => write!(s, "controller sees b{broker} gone"),
+            KafkaEvent::LeaderElected { tp: t, leader, epoch, isr, unclean } => write!(
+                s,
+                "{} leader b{leader} epoch {epoch} isr {isr}{}",
+                tp(t),
+                if unclean { " UNCLEAN: acknowledged records may be lost" } else { "" }
+            ),
+            KafkaEvent::PartitionOffline { tp: t } => write!(s, "{} has no eligible leader", tp(t)),
+            KafkaEvent::IsrChanged { tp: t, leader, isr, shrank } => {
+                write!(s, "{} isr {isr} ({} by b{leader})", tp(t), if shrank { "shrunk" } else { "expanded" })
+            }
+            KafkaEvent::Appended { tp: t, broker, offset, epoch } => {
+                write!(s, "{} b{broker} offset {offset} epoch {epoch}", tp(t))
+            }
+            KafkaEvent::HighWatermark { tp: t, broker, hw } => write!(s, "{} b{broker} hw {hw}", tp(t)),
+            KafkaEvent::Truncated { tp: t, broker, to } => write!(s, "{} b{broker} truncated to {to}", tp(t)),
+            KafkaEvent::Produced { producer, seq, tp: t, retry } => {
+                write!(s, "{} seq={seq} -> {}{}", world.node_name(producer), tp(t), if retry { " (retry)" } else { "" })
+            }
+            KafkaEvent::ProduceAcked { producer, seq, tp: t, offset, latency } => {
+                write!(s, "{} seq={seq} at {}@{offset} after {latency}", world.node_name(producer), tp(t))
+            }
+            KafkaEvent::ProduceFailed { producer, seq, tp: t, error } => {
+                write!(s, "{} seq={seq} {}: {}", world.node_name(producer), tp(t), err_name(error))
+            }
+            KafkaEvent::Consumed { consumer, tp: t, offset, value, latency } => {
+                write!(s, "{} read {}@{offset} value {value} after {latency}", world.node_name(consumer), tp(t))
+            }
+        }
+    }
+}

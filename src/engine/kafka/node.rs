@@ -1,0 +1,92 @@
+//! The Kafka node kinds, dispatched as one enum (as `engine::node::Node` does for all models).
+
+use super::broker::Broker;
+use super::clients::{Consumer, Producer};
+use super::cluster::Cluster;
+use super::config::KafkaSpec;
+use super::msg::KafkaMsg;
+use super::zk_server::ZkServer;
+use crate::engine::node::Ctx;
+use crate::engine::time::Time;
+use crate::engine::NodeId;
+use std::rc::Rc;
+
+/// The cluster's nodes, named and in order (`zk`, `b1`…`bN`, producers, consumers), numbered from
+/// `first_node` in the simulation.
+pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, KafkaNode)>) {
+    let cluster = Rc::new(Cluster::new(spec, first_node));
+    // ZooKeeper checks for expired sessions every tick; a tenth of the session timeout here.
+    let tick = (spec.session_timeout / 10).max(Time::ms(1));
+    let mut nodes = vec![("zk".to_string(), KafkaNode::Zk(ZkServer::new(tick)))];
+    for b in 1..=spec.brokers {
+        nodes.push((format!("b{b}"), KafkaNode::Broker(Box::new(Broker::new(b, cluster.clone())))));
+    }
+    let topic = |name: &str| spec.topics.iter().position(|t| t.name == name).expect("validated") as u16;
+    for p in &spec.producers {
+        let producer = Producer::new(cluster.clone(), topic(&p.topic), p.interval, p.acks.into(), p.keys, p.count);
+        nodes.push((p.id.clone(), KafkaNode::Producer(Box::new(producer))));
+    }
+    for c in &spec.consumers {
+        nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(Consumer::new(cluster.clone(), topic(&c.topic))))));
+    }
+    (cluster, nodes)
+}
+
+#[derive(Clone, Debug)]
+pub enum KafkaNode {
+    Zk(ZkServer),
+    Broker(Box<Broker>),
+    Producer(Box<Producer>),
+    Consumer(Box<Consumer>),
+}
+
+impl KafkaNode {
+    pub fn role(&self) -> &'static str {
+        match self {
+            KafkaNode::Zk(_) => "coordinator",
+            KafkaNode::Broker(_) => "broker",
+            KafkaNode::Producer(_) => "producer",
+            KafkaNode::Consumer(_) => "consumer",
+        }
+    }
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        match self {
+            KafkaNode::Zk(n) => n.on_start(ctx),
+            KafkaNode::Broker(n) => n.on_start(ctx),
+            KafkaNode::Producer(n) => n.on_start(ctx),
+            KafkaNode::Consumer(n) => n.on_start(ctx),
+        }
+    }
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        match self {
+            KafkaNode::Zk(n) => n.on_message(ctx, from, msg),
+            KafkaNode::Broker(n) => n.on_message(ctx, from, msg),
+            KafkaNode::Producer(n) => n.on_message(ctx, msg),
+            KafkaNode::Consumer(n) => n.on_message(ctx, msg),
+        }
+    }
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+        match self {
+            KafkaNode::Zk(n) => n.on_timer(ctx),
+            KafkaNode::Broker(n) => n.on_timer(ctx, timer),
+            KafkaNode::Producer(n) => n.on_timer(ctx, timer),
+            KafkaNode::Consumer(n) => n.on_timer(ctx, timer),
+        }
+    }
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        match self {
+            KafkaNode::Zk(_) => {}
+            KafkaNode::Broker(n) => n.on_disconnect(ctx, peer),
+            KafkaNode::Producer(n) => n.on_disconnect(ctx, peer),
+            KafkaNode::Consumer(n) => n.on_disconnect(ctx, peer),
+        }
+    }
+    pub fn on_crash(&mut self) {
+        match self {
+            KafkaNode::Zk(_) => {}
+            KafkaNode::Broker(n) => n.on_crash(),
+            KafkaNode::Producer(n) => n.on_crash(),
+            KafkaNode::Consumer(n) => n.on_crash(),
+        }
+    }
+}

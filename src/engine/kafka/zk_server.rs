@@ -1,0 +1,120 @@
+//! The coordinator node: serves the znode tree (`engine::coordinator::Tree`) to brokers over the
+//! network, expires silent sessions on its tick, and delivers fired watches.
+//!
+//! Simplified: one server stands for the ensemble; if it stops, its tree survives (ZooKeeper keeps
+//! it on disk) and sessions resume when it restarts, with their timers reset.
+
+use super::msg::{KafkaMsg, ZkCall, ZkResult};
+use crate::engine::coordinator::{Fired, SessionId, Tree};
+use crate::engine::node::{Ctx, Message};
+use crate::engine::time::Time;
+use crate::engine::NodeId;
+use std::collections::BTreeMap;
+
+/// Persistent nodes Kafka's brokers create at first start-up; the server starts with them.
+const BASE: [&str; 5] = ["/brokers", "/brokers/ids", "/brokers/topics", "/controller_epoch", "/admin"];
+
+#[derive(Clone, Debug)]
+pub struct ZkServer {
+    pub tree: Tree,
+    /// Who holds each session (where to send its watches).
+    pub clients: BTreeMap<SessionId, NodeId>,
+    tick: Time,
+}
+
+impl ZkServer {
+    pub fn new(tick: Time) -> ZkServer {
+        let mut tree = Tree::default();
+        // The server's own session, never expiring, owns nothing ephemeral.
+        let me = tree.connect(Time::MAX, Time::ZERO);
+        for path in BASE {
+            tree.create(me, path, if path == "/controller_epoch" { "0" } else { "" }, false).expect("base paths");
+        }
+        ZkServer { tree, clients: BTreeMap::new(), tick }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        let now = ctx.now;
+        let sessions: Vec<SessionId> = self.clients.keys().copied().collect();
+        for s in sessions {
+            let _ = self.tree.touch(s, now);
+        }
+        ctx.set_timer(self.tick, 0);
+    }
+
+    fn notify(&self, ctx: &mut Ctx, fired: Vec<Fired>) {
+        for f in fired {
+            if let Some(&node) = self.clients.get(&f.session) {
+                ctx.send(node, Message::Kafka(KafkaMsg::ZkWatch { path: f.path, kind: f.kind }));
+            }
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx) {
+        let (dead, fired) = self.tree.expire(ctx.now);
+        for s in dead {
+            self.clients.remove(&s);
+        }
+        self.notify(ctx, fired);
+        ctx.set_timer(self.tick, 0);
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        let now = ctx.now;
+        match msg {
+            KafkaMsg::ZkConnect { timeout } => {
+                let session = self.tree.connect(timeout, now);
+                self.clients.insert(session, from);
+                ctx.send(from, Message::Kafka(KafkaMsg::ZkConnected { session }));
+            }
+            KafkaMsg::ZkPing { session } if self.tree.touch(session, now).is_err() => {
+                ctx.send(from, Message::Kafka(KafkaMsg::ZkExpired));
+            }
+            KafkaMsg::ZkCall { session, id, calls } => {
+                if self.tree.touch(session, now).is_err() {
+                    ctx.send(from, Message::Kafka(KafkaMsg::ZkExpired));
+                    return;
+                }
+                let mut fired = vec![];
+                let results = calls.into_iter().map(|c| self.call(session, c, &mut fired)).collect();
+                ctx.send(from, Message::Kafka(KafkaMsg::ZkReply { id, results }));
+                self.notify(ctx, fired);
+            }
+            _ => {}
+        }
+    }
+
+    fn call(&mut self, session: SessionId, call: ZkCall, fired: &mut Vec<Fired>) -> ZkResult {
+        let t = &mut self.tree;
+        let done = |r: Result<Vec<Fired>, _>, fired: &mut Vec<Fired>| match r {
+            Ok(f) => {
+                fired.extend(f);
+                ZkResult::Done
+            }
+            Err(e) => ZkResult::Err(e),
+        };
+        match call {
+            ZkCall::Create { path, data, ephemeral } => done(t.create(session, &path, &data, ephemeral), fired),
+            ZkCall::SetData { path, data, version } => match t.set_data(session, &path, &data, version) {
+                Ok(f) => {
+                    fired.extend(f);
+                    ZkResult::Version(t.get(&path).map_or(0, |n| n.version))
+                }
+                Err(e) => ZkResult::Err(e),
+            },
+            ZkCall::GetData { path, watch } => match t.get_data(session, &path, watch) {
+                Ok((data, version)) => ZkResult::Data(data, version),
+                Err(e) => ZkResult::Err(e),
+            },
+            ZkCall::Exists { path, watch } => match t.exists(session, &path, watch) {
+                Ok(b) => ZkResult::Exists(b),
+                Err(e) => ZkResult::Err(e),
+            },
+            ZkCall::GetChildren { path, watch } => match t.get_children(session, &path, watch) {
+                Ok(c) => ZkResult::Children(c),
+                Err(e) => ZkResult::Err(e),
+            },
+            ZkCall::Multi(ops) => done(t.multi(session, ops).map_err(|(_, e)| e), fired),
+        }
+    }
+}
