@@ -96,6 +96,10 @@ impl App {
     fn load(&mut self, scenario: Scenario, seed: u64) {
         match Simulation::new(&scenario, seed) {
             Ok(sim) => {
+                // A scenario of another time scale gets a speed that plays it in about 90 s.
+                if scenario.until != self.scenario.until {
+                    self.speed = speed::for_duration(scenario.until);
+                }
                 self.series = Series::new(bucket_width(&scenario), CHART_BUCKETS, chart::LINES.len());
                 self.scenario = scenario;
                 self.sim = sim;
@@ -128,9 +132,14 @@ impl App {
         self.log_skipped += keep_from as u64;
         for (i, e) in events.iter().enumerate() {
             self.flights.observe(e.at, &e.kind, page_ms);
+            use crate::engine::kafka::msg::KafkaEvent;
+            use crate::engine::relay::RelayEvent;
             let line = match e.kind {
-                EventKind::Relay(crate::engine::relay::RelayEvent::Published { .. }) => Some(0),
-                EventKind::Relay(crate::engine::relay::RelayEvent::Consumed { .. }) => Some(1),
+                EventKind::Relay(RelayEvent::Published { .. })
+                | EventKind::Kafka(KafkaEvent::Produced { retry: false, .. }) => Some(0),
+                EventKind::Relay(RelayEvent::Consumed { .. }) | EventKind::Kafka(KafkaEvent::Consumed { .. }) => {
+                    Some(1)
+                }
                 EventKind::Dropped { .. } => Some(2),
                 _ => None,
             };
@@ -220,6 +229,7 @@ impl Component for App {
         let scenario = presets::load(preset).expect("a listed preset");
         let seed = p.seed.unwrap_or(scenario.seed);
         let sim = Simulation::new(&scenario, seed).expect("presets are valid");
+        let scenario_until = scenario.until;
         let link = ctx.link().clone();
         // Not passive: a handled shortcut calls preventDefault (space must not scroll the page).
         let options = EventListenerOptions::enable_prevent_default();
@@ -241,7 +251,7 @@ impl Component for App {
             seed_error: None,
             notices: p.problems.clone(),
             playing: true,
-            speed: p.speed.unwrap_or(speed::DEFAULT),
+            speed: p.speed.unwrap_or_else(|| speed::for_duration(scenario_until)),
             carry_us: 0.0,
             last_frame: None,
             last_dom: 0.0,
@@ -466,11 +476,15 @@ impl Component for App {
                         <canvas ref={self.canvas.clone()} class="flights" aria-hidden="true"></canvas>
                         </div>
                         <div class="legend">
-                            <span><i class="dot"></i>{"publish"}</span>
-                            <span><i class="sq"></i>{"deliver"}</span>
-                            <span><i class="ring"></i>{"ack"}</span>
+                            <span><i class="dot"></i>{"request / publish"}</span>
+                            <span><i class="sq"></i>{"records / delivery"}</span>
+                            <span><i class="ring"></i>{"acknowledgement"}</span>
                             <span><i class="x">{"✕"}</i>{"lost"}</span>
-                            <span class="hint">{"colour = producer · click a node or a link to inject a fault"}</span>
+                            <span class="hint">{ if world.kafka.is_some() {
+                                "colour = partition, grey = coordinator and controller traffic · click a node or a link to inject a fault"
+                            } else {
+                                "colour = producer · click a node or a link to inject a fault"
+                            } }</span>
                         </div>
                     </div>
                     <aside>
@@ -509,7 +523,11 @@ impl Component for App {
                 <section class="panel editor">
                     <h2>{"Scenario"}<span class="sub">{format!(" — {}", self.scenario.name)}</span></h2>
                     <p class="desc">{&self.scenario.description}</p>
-                    <p class="model-note">{"This is the kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. The Kafka and RabbitMQ models build on the same kernel. Edit the JSON (format: scenarios/README.md) and apply it."}</p>
+                    <p class="model-note">{ if self.scenario.kafka.is_some() {
+                        "The Kafka model (ZooKeeper era): a coordinator, brokers with replicated partitions, a controller, producers and a reader. Simplified: one record per request, no idempotence, no consumer groups yet (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
+                    } else {
+                        "The kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. Edit the JSON (format: scenarios/README.md) and apply it."
+                    } }</p>
                     <textarea id="scenario-json" spellcheck="false" value={self.editor_text.clone()}
                         oninput={link.callback(|e: InputEvent| Msg::EditorInput(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
                     <div class="editor-actions">
@@ -543,22 +561,6 @@ impl App {
         let net = &world.network;
         let up = net.is_up(id);
         let isolated = net.is_isolated(id);
-        let detail = match &slot.node {
-            crate::engine::node::Node::Relay(crate::engine::relay::RelayNode::Producer(p)) => format!(
-                "publishes to {} every {}; next sequence number {}",
-                world.node_name(p.to),
-                p.interval,
-                p.next_seq
-            ),
-            crate::engine::node::Node::Relay(crate::engine::relay::RelayNode::Broker(b)) => format!(
-                "forwards to {} consumer(s) in turn: {}",
-                b.consumers.len(),
-                b.consumers.iter().map(|&c| world.node_name(c)).collect::<Vec<_>>().join(", ")
-            ),
-            crate::engine::node::Node::Relay(crate::engine::relay::RelayNode::Consumer) => {
-                "receives what its relay forwards".to_string()
-            }
-        };
         let stop_start = if up { Command::Stop { node: id } } else { Command::Start { node: id } };
         let iso = if isolated { Command::Rejoin { node: id } } else { Command::Isolate { node: id } };
         html! {
@@ -568,7 +570,7 @@ impl App {
                     <tr><td>{"state"}</td><td id="node-state">{ if !up { "stopped" } else if isolated { "isolated" } else { "running" } }</td></tr>
                     <tr><td>{"incarnation"}</td><td title="Restarts so far">{slot.incarnation}</td></tr>
                 </table>
-                <p class="detail">{detail}</p>
+                { super::inspect::detail(world, slot) }
                 <div class="actions">
                     <button id="node-stop-start" onclick={link.callback(move |_| Msg::Apply(stop_start.clone()))}>
                         { if up { "Stop (crash)" } else { "Restart" } }

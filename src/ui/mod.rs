@@ -6,6 +6,7 @@
 //! - `chart` — the live rate chart (plotters on a canvas).
 //! - `calc`  — "which partition does this key go to?" (Kafka's partitioner).
 //! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
+//! - `inspect` — the inspector's view of one node (partitions, znodes, positions).
 //! - `dom`   — the few direct browser calls (clock, URL, history).
 
 mod app;
@@ -13,6 +14,7 @@ mod bench;
 mod calc;
 mod chart;
 pub mod dom;
+mod inspect;
 mod stage;
 
 pub use app::{App, Props};

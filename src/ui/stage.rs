@@ -1,10 +1,9 @@
 //! The stage: nodes and links as SVG (a few dozen elements, re-rendered by Yew), messages in flight
 //! on a canvas on top (thousands of dots, redrawn every frame without touching the DOM).
 
-use crate::engine::node::Node;
-use crate::engine::relay::RelayNode;
 use crate::engine::{NodeId, World};
 use crate::view::flights::{Flights, LOSS_VISIBLE_MS};
+use crate::view::layout::links;
 use crate::view::layout::{Point, STAGE_H, STAGE_W};
 use web_sys::CanvasRenderingContext2d;
 use yew::prelude::*;
@@ -12,22 +11,18 @@ use yew::prelude::*;
 /// Okabe–Ito: distinguishable with every common colour-vision deficiency.
 pub const PALETTE: [&str; 7] = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"];
 const LOSS_COLOUR: &str = "#D55E00";
+/// Control-plane traffic (lanes ≥ 100: coordinator, controller) is drawn in greys so the data
+/// (coloured by producer or partition) stands out.
+pub fn lane_colour(lane: u32) -> &'static str {
+    match lane {
+        100 => "#8c99a6",
+        101 => "#1b1f24",
+        l => PALETTE[l as usize % PALETTE.len()],
+    }
+}
+
 /// Drawing more dots than this adds nothing a viewer can see; the rest are counted instead.
 pub const MAX_DRAWN: usize = 4_000;
-
-/// The links a learner should see: who talks to whom in the model.
-pub fn links(world: &World) -> Vec<(NodeId, NodeId)> {
-    let mut out = vec![];
-    for (i, slot) in world.nodes.iter().enumerate() {
-        let me = NodeId(i as u32);
-        match &slot.node {
-            Node::Relay(RelayNode::Producer(p)) => out.push((me, p.to)),
-            Node::Relay(RelayNode::Broker(b)) => out.extend(b.consumers.iter().map(|&c| (me, c))),
-            Node::Relay(RelayNode::Consumer) => {}
-        }
-    }
-    out
-}
 
 pub struct StageProps<'a> {
     pub world: &'a World,
@@ -69,26 +64,36 @@ pub fn svg(p: StageProps) -> Html {
         let up = net.is_up(id);
         let isolated = net.is_isolated(id);
         let role = slot.node.role();
+        let controller = matches!(&slot.node, crate::engine::node::Node::Kafka(crate::engine::kafka::node::KafkaNode::Broker(b)) if b.controller.is_some());
         let class = classes!(
             "node",
             role,
             (!up).then_some("down"),
             isolated.then_some("isolated"),
+            (up && controller).then_some("controller"),
             (p.selected == Some(id)).then_some("selected")
         );
-        let state = if !up { "stopped" } else if isolated { "isolated" } else { role };
+        let state = if !up {
+            "stopped"
+        } else if isolated {
+            "isolated"
+        } else if controller {
+            "controller"
+        } else {
+            role
+        };
         let onclick = p.on_node.reform(move |_: MouseEvent| id);
         let title = format!("{} ({role}): {state}. Click to inspect and inject faults.", slot.name);
         html! {
             <g class={class} transform={format!("translate({:.1},{:.1})", pos.x, pos.y)} {onclick} data-node={slot.name.clone()}>
                 <title>{title}</title>
-                if role == "relay" {
+                if matches!(role, "relay" | "broker" | "coordinator") {
                     <rect x="-46" y="-30" width="92" height="60" rx="10" />
                 } else {
                     <circle r="28" />
                 }
-                <text class="name" y="6">{&slot.name}</text>
-                <text class="role" y={if role == "relay" { "50" } else { "48" }}>{state}</text>
+                <text class={classes!("name", (slot.name.len() > 6).then_some("long"))} y="6">{&slot.name}</text>
+                <text class="role" y={if role == "relay" || role == "broker" || role == "coordinator" { "50" } else { "48" }}>{state}</text>
             </g>
         }
     });
@@ -116,17 +121,18 @@ pub fn draw(
     for f in flights.in_air().step_by(stride) {
         let (Some(&a), Some(&b)) = (positions.get(f.from.index()), positions.get(f.to.index())) else { continue };
         let at = a.lerp(b, f.progress(now));
-        let colour = PALETTE[f.info.lane as usize % PALETTE.len()];
+        let colour = lane_colour(f.info.lane);
         ctx.begin_path();
-        match f.info.kind {
-            // Acknowledgements travel back as small rings; payloads as filled shapes.
-            "ack" => {
+        let kind = f.info.kind;
+        match kind {
+            // Acknowledgements travel back as small rings; records as squares; requests as dots.
+            _ if kind == "ack" || kind.ends_with("-ack") => {
                 ctx.set_stroke_style_str(colour);
                 ctx.set_line_width(3.0);
                 ctx.arc(at.x, at.y, 6.0, 0.0, std::f64::consts::TAU).ok();
                 ctx.stroke();
             }
-            "deliver" => {
+            _ if kind == "deliver" || kind.ends_with("records") => {
                 ctx.set_fill_style_str(colour);
                 ctx.rect(at.x - 7.0, at.y - 7.0, 14.0, 14.0);
                 ctx.fill();

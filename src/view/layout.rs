@@ -1,8 +1,13 @@
 //! Node positions on a fixed stage (`STAGE_W` × `STAGE_H`, scaled by CSS): one column per role,
 //! producers on the left, brokers in the middle, consumers on the right, so messages flow left to
-//! right and acknowledgements back.
+//! right and acknowledgements back. A coordinator sits at the top of the middle column; Kafka
+//! brokers zigzag down it so that the replication links between them do not overlap.
+//! Also: which links to draw (`links`).
 
-use crate::engine::World;
+use crate::engine::kafka::node::KafkaNode;
+use crate::engine::node::Node;
+use crate::engine::relay::RelayNode;
+use crate::engine::{NodeId, World};
 
 pub const STAGE_W: f64 = 1000.0;
 pub const STAGE_H: f64 = 520.0;
@@ -36,16 +41,51 @@ pub fn layout(world: &World) -> Vec<Point> {
     let mut counts = [0usize; 3];
     roles.iter().for_each(|&c| counts[c] += 1);
     let mut seen = [0usize; 3];
+    let brokers = world.nodes.iter().filter(|s| s.node.role() == "broker").count();
+    let mut broker_index = 0;
     roles
         .iter()
-        .map(|&c| {
+        .zip(&world.nodes)
+        .map(|(&c, slot)| {
             let i = seen[c];
             seen[c] += 1;
             // Spread evenly with equal margins above, between and below.
             let y = STAGE_H * (i as f64 + 1.0) / (counts[c] as f64 + 1.0);
-            Point { x: xs[c], y }
+            let mut x = xs[c];
+            if slot.node.role() == "broker" && brokers > 2 {
+                x += if broker_index % 2 == 0 { -0.07 } else { 0.07 } * STAGE_W;
+                broker_index += 1;
+            }
+            Point { x, y }
         })
         .collect()
+}
+
+/// The links a learner should see: who talks to whom in the model.
+pub fn links(world: &World) -> Vec<(NodeId, NodeId)> {
+    let mut out = vec![];
+    let brokers: Vec<NodeId> = world.kafka.as_ref().map(|c| c.brokers.clone()).unwrap_or_default();
+    for (i, slot) in world.nodes.iter().enumerate() {
+        let me = NodeId(i as u32);
+        match &slot.node {
+            Node::Relay(RelayNode::Producer(p)) => out.push((me, p.to)),
+            Node::Relay(RelayNode::Broker(b)) => out.extend(b.consumers.iter().map(|&c| (me, c))),
+            Node::Relay(RelayNode::Consumer) => {}
+            // Clients talk to every broker (metadata, then each partition's leader).
+            Node::Kafka(KafkaNode::Producer(_) | KafkaNode::Consumer(_)) => {
+                out.extend(brokers.iter().map(|&b| (me, b)))
+            }
+            // Brokers replicate from each other and keep a session with the coordinator.
+            Node::Kafka(KafkaNode::Broker(_)) => {
+                out.extend(brokers.iter().copied().filter(|&b| b > me).map(|b| (me, b)));
+                if let Some(c) = &world.kafka {
+                    out.push((me, c.zk));
+                }
+            }
+            Node::Kafka(KafkaNode::Zk(_)) => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -70,6 +110,20 @@ mod tests {
         let b1 = world.node_by_name("b1").unwrap().index();
         let c1 = world.node_by_name("c1").unwrap().index();
         assert!(pos[p1].x < pos[b1].x && pos[b1].x < pos[c1].x);
+    }
+
+    #[test]
+    fn kafka_links_and_zigzag() {
+        let s = presets::load("kafka-basic").unwrap();
+        let sim = Simulation::new(&s, 1).unwrap();
+        let world = sim.world();
+        // 3 producer/consumer links each to 3 brokers... 1 producer + 1 consumer: 6; brokers: 3 pairs
+        // + 3 coordinator sessions.
+        assert_eq!(links(world).len(), 12);
+        let pos = layout(world);
+        let b = |n: &str| pos[world.node_by_name(n).unwrap().index()];
+        assert!(b("b1").x < b("b2").x && b("b3").x < b("b2").x, "brokers zigzag");
+        assert!(b("zk").y < b("b1").y, "the coordinator is on top");
     }
 
     #[test]

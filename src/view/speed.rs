@@ -28,6 +28,13 @@ pub fn sim_us_per_ms(index: usize) -> f64 {
     LADDER.get(index).map_or(LADDER[DEFAULT].1, |(_, v)| *v) / 1_000.0
 }
 
+/// The step that plays a scenario of length `until` in about a minute and a half: the fastest step
+/// not faster than that, and never faster than ×1/1000 for the millisecond-scale scenarios.
+pub fn for_duration(until: crate::engine::Time) -> usize {
+    let wanted = until.0 as f64 / 90.0;
+    LADDER.iter().rposition(|&(_, v)| v <= wanted).unwrap_or(0).max(DEFAULT)
+}
+
 pub fn faster(index: usize) -> usize {
     (index + 1).min(LADDER.len() - 1)
 }
@@ -47,5 +54,9 @@ mod tests {
         assert_eq!(slower(0), 0);
         assert_eq!(sim_us_per_ms(7), 1_000.0, "×1 is real time");
         assert_eq!(label(DEFAULT), "×1/1000");
+        use crate::engine::Time;
+        assert_eq!(label(for_duration(Time::ms(100))), "×1/1000");
+        assert_eq!(label(for_duration(Time::secs(12))), "×1/10");
+        assert_eq!(label(for_duration(Time::secs(1))), "×1/100");
     }
 }

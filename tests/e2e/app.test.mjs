@@ -173,3 +173,24 @@ test('the partition calculator gives Kafka\'s partition for a key', async () => 
   await page.locator('#partition-calc').screenshot({ path: `${SHOTS}/06-partition-calc.png` });
   assert.deepEqual(errors, []);
 });
+
+test('Kafka: a broker dies, the controller elects new leaders, the old leader rejoins', async () => {
+  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=9');
+  // ×100: the 12 s scenario plays in about 0.12 s of page time per second... run to past 10 s.
+  await page.waitForFunction(() => {
+    const t = document.querySelector('#sim-time').textContent;
+    return t.endsWith('s') && !t.endsWith('ms') && !t.endsWith('us') && parseFloat(t) > 10;
+  }, null, { timeout: 60000, polling: 200 });
+  await page.click('#play'); // pause to look
+  await page.click('[data-node="zk"]');
+  const znodes = await page.textContent('#znodes');
+  // The log keeps only recent lines; the coordinator keeps the partition states.
+  assert.match(znodes, /partitions\/\d\/state\s+leader=[23];epoch=[1-9]/, 'a new leader in a later epoch after b1 died');
+  assert.match(znodes, /\/brokers\/ids\/1 .*ephemeral/, 'b1 re-registered');
+  await page.click('[data-node="b2"]');
+  const table = await page.textContent('#broker-partitions');
+  assert.match(table, /leader/, 'b2 leads something');
+  assert.ok(await number(page, '#consumed') > 100, 'the consumer read the topic');
+  await page.screenshot({ path: `${SHOTS}/07-kafka-failover.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
