@@ -112,7 +112,7 @@ fn lost(sim: &Simulation, seen: &Seen) -> Vec<(Tp, u64, u64)> {
     let mut leaders: BTreeMap<Tp, (u32, &brokerlab::engine::kafka::log::Log)> = BTreeMap::new();
     for slot in &world.nodes {
         if let Node::Kafka(KafkaNode::Broker(b)) = &slot.node {
-            for (tp, r) in &b.replicas {
+            for (tp, r) in b.replicas.iter() {
                 if r.is_leader() && leaders.get(tp).is_none_or(|(e, _)| r.epoch > *e) {
                     leaders.insert(*tp, (r.epoch, &r.log));
                 }

@@ -12,7 +12,8 @@
 //! once. Not modelled: sequential nodes, ACLs, the ensemble's own replication (one logical server).
 
 use crate::engine::time::Time;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::engine::vecmap::VecMap;
+use std::collections::BTreeMap;
 
 pub type SessionId = u64;
 
@@ -68,10 +69,11 @@ pub enum Op {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tree {
     nodes: BTreeMap<String, Znode>,
-    sessions: BTreeMap<SessionId, Session>,
+    sessions: VecMap<SessionId, Session>,
     next_session: SessionId,
-    data_watches: BTreeMap<String, BTreeSet<SessionId>>,
-    child_watches: BTreeMap<String, BTreeSet<SessionId>>,
+    /// Watchers per path, each session once, in session order.
+    data_watches: VecMap<String, Vec<SessionId>>,
+    child_watches: VecMap<String, Vec<SessionId>>,
 }
 
 impl Default for Tree {
@@ -79,10 +81,10 @@ impl Default for Tree {
         let root = Znode { data: String::new(), version: 0, ephemeral_owner: None };
         Tree {
             nodes: BTreeMap::from([("/".to_string(), root)]),
-            sessions: BTreeMap::new(),
+            sessions: VecMap::new(),
             next_session: 1,
-            data_watches: BTreeMap::new(),
-            child_watches: BTreeMap::new(),
+            data_watches: VecMap::new(),
+            child_watches: VecMap::new(),
         }
     }
 }
@@ -104,11 +106,19 @@ fn valid(path: &str) -> Result<(), ZkError> {
     }
 }
 
+/// Leaves a watch of `session` on `path` (once: ZooKeeper keeps one per session and path).
+fn add_watch(watches: &mut VecMap<String, Vec<SessionId>>, path: &str, session: SessionId) {
+    let list = watches.get_or_insert_with(path.to_string(), Vec::new);
+    if let Err(i) = list.binary_search(&session) {
+        list.insert(i, session);
+    }
+}
+
 impl Tree {
     pub fn nodes(&self) -> &BTreeMap<String, Znode> {
         &self.nodes
     }
-    pub fn sessions(&self) -> &BTreeMap<SessionId, Session> {
+    pub fn sessions(&self) -> &VecMap<SessionId, Session> {
         &self.sessions
     }
     pub fn get(&self, path: &str) -> Option<&Znode> {
@@ -170,7 +180,7 @@ impl Tree {
             fired.extend(self.apply_delete(&path));
         }
         for watchers in self.data_watches.values_mut().chain(self.child_watches.values_mut()) {
-            watchers.remove(&session);
+            watchers.retain(|&s| s != session);
         }
         // A dead session gets no notifications.
         fired.retain(|f| f.session != session);
@@ -182,7 +192,7 @@ impl Tree {
         map.remove(path).into_iter().flatten().map(|session| Fired { session, path: path.to_string(), kind }).collect()
     }
 
-    fn check_op(&self, op: &Op, session: SessionId, pending: &BTreeMap<String, Option<bool>>) -> Result<(), ZkError> {
+    fn check_op(&self, op: &Op, session: SessionId, pending: &VecMap<String, Option<bool>>) -> Result<(), ZkError> {
         // `pending`: paths created (Some(ephemeral)) or deleted (None) by earlier ops of the same multi.
         let exists = |p: &str| match pending.get(p) {
             Some(Some(_)) => true,
@@ -268,7 +278,7 @@ impl Tree {
     /// which failed (by index).
     pub fn multi(&mut self, session: SessionId, ops: Vec<Op>) -> Result<Vec<Fired>, (usize, ZkError)> {
         self.live(session).map_err(|e| (0, e))?;
-        let mut pending: BTreeMap<String, Option<bool>> = BTreeMap::new();
+        let mut pending: VecMap<String, Option<bool>> = VecMap::new();
         for (i, op) in ops.iter().enumerate() {
             self.check_op(op, session, &pending).map_err(|e| (i, e))?;
             match op {
@@ -315,7 +325,7 @@ impl Tree {
         let n = self.nodes.get(path).ok_or(ZkError::NoNode)?;
         let out = (n.data.clone(), n.version);
         if watch {
-            self.data_watches.entry(path.to_string()).or_default().insert(session);
+            add_watch(&mut self.data_watches, path, session);
         }
         Ok(out)
     }
@@ -325,7 +335,7 @@ impl Tree {
         self.live(session)?;
         valid(path)?;
         if watch {
-            self.data_watches.entry(path.to_string()).or_default().insert(session);
+            add_watch(&mut self.data_watches, path, session);
         }
         Ok(self.nodes.contains_key(path))
     }
@@ -337,7 +347,7 @@ impl Tree {
             return Err(ZkError::NoNode);
         }
         if watch {
-            self.child_watches.entry(path.to_string()).or_default().insert(session);
+            add_watch(&mut self.child_watches, path, session);
         }
         Ok(self.children(path))
     }

@@ -17,6 +17,7 @@
 //! - `presets`  — the built-in scenarios (files under `scenarios/`).
 //! - `sim`      — `Simulation`: owns clock, queue, RNG and trace; runs handlers; replays logs.
 //! - `bench`    — the standard benchmark run, shared by the CLI and the browser build.
+//! - `vecmap`   — a small sorted-vector map (less code in the browser build than `BTreeMap`).
 //!
 //! Determinism rules: no `HashMap`/`HashSet` iteration, no wall clock, no unseeded randomness, no
 //! floating point anywhere in the engine.
@@ -37,6 +38,7 @@ pub mod scenario;
 pub mod sim;
 pub mod time;
 pub mod trace;
+pub mod vecmap;
 
 pub use command::Command;
 pub use event::{Event, EventKind};

@@ -7,8 +7,8 @@ use super::command::Command;
 use super::kafka::config::KafkaSpec;
 use super::net::LinkConfig;
 use super::time::Time;
+use super::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Limits that keep a scenario something a browser can draw and a run can finish.
 pub const MAX_NODES: usize = 64;
@@ -326,7 +326,7 @@ impl Scenario {
         let net = &self.network;
         check_link("network", net.latency, net.jitter, net.loss_ppm)?;
 
-        let mut roles: BTreeMap<&str, &'static str> = BTreeMap::new();
+        let mut roles: VecMap<&str, &'static str> = VecMap::new();
         for (i, n) in self.nodes.iter().enumerate() {
             let id = n.id();
             check_id(id).map_err(|e| format!("nodes[{i}].id: {e}"))?;

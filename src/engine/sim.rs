@@ -22,8 +22,8 @@ use super::rng::Rng;
 use super::scenario::{Role, Scenario};
 use super::time::Time;
 use super::trace::TraceHash;
+use super::vecmap::VecMap;
 use super::{NodeId, NodeSlot, World};
-use std::collections::BTreeMap;
 
 /// Something due at a simulated time.
 #[derive(Clone, Debug)]
@@ -83,9 +83,8 @@ impl Simulation {
     pub fn new(scenario: &Scenario, seed: u64) -> Result<Simulation, String> {
         scenario.validate()?;
         let names = scenario.node_names();
-        let ids: BTreeMap<&str, NodeId> =
-            names.iter().enumerate().map(|(i, n)| (n.as_str(), NodeId(i as u32))).collect();
-        let id = |name: &str| ids[name];
+        let ids: VecMap<&str, NodeId> = names.iter().enumerate().map(|(i, n)| (n.as_str(), NodeId(i as u32))).collect();
+        let id = |name: &str| ids[&name];
         let mut producers = 0;
         let mut nodes: Vec<NodeSlot> = scenario
             .nodes

@@ -20,8 +20,8 @@ use crate::engine::coordinator::{Op, SessionId, WatchKind, ZkError};
 use crate::engine::event::EventKind;
 use crate::engine::node::{Ctx, Message};
 use crate::engine::time::Time;
+use crate::engine::vecmap::VecMap;
 use crate::engine::NodeId;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Why a coordinator request was sent, so the reply can be acted on.
@@ -51,7 +51,7 @@ pub struct Controller {
     pub epoch: u32,
     epoch_version: u32,
     pub live: Vec<BrokerId>,
-    pub partitions: BTreeMap<Tp, PartitionView>,
+    pub partitions: VecMap<Tp, PartitionView>,
     initialised: bool,
 }
 
@@ -62,15 +62,15 @@ pub struct Broker {
     pub session: Option<SessionId>,
     connecting: bool,
     zk_next: u64,
-    zk_pending: BTreeMap<u64, ZkPurpose>,
+    zk_pending: VecMap<u64, ZkPurpose>,
     pub controller: Option<Controller>,
     controller_epoch_seen: u32,
     controller_node: Option<NodeId>,
-    pub replicas: BTreeMap<Tp, Replica>,
-    pub metadata: BTreeMap<Tp, PartitionView>,
-    fetch_gen: BTreeMap<Tp, u64>,
-    parked: BTreeMap<Tp, Vec<(Time, Parked)>>,
-    produce_waiting: BTreeMap<(Tp, u64), (NodeId, u64)>,
+    pub replicas: VecMap<Tp, Replica>,
+    pub metadata: VecMap<Tp, PartitionView>,
+    fetch_gen: VecMap<Tp, u64>,
+    parked: VecMap<Tp, Vec<(Time, Parked)>>,
+    produce_waiting: VecMap<(Tp, u64), (NodeId, u64)>,
     next_req: u64,
 }
 
@@ -104,15 +104,15 @@ impl Broker {
             session: None,
             connecting: false,
             zk_next: 0,
-            zk_pending: BTreeMap::new(),
+            zk_pending: VecMap::new(),
             controller: None,
             controller_epoch_seen: 0,
             controller_node: None,
-            replicas: BTreeMap::new(),
-            metadata: BTreeMap::new(),
-            fetch_gen: BTreeMap::new(),
-            parked: BTreeMap::new(),
-            produce_waiting: BTreeMap::new(),
+            replicas: VecMap::new(),
+            metadata: VecMap::new(),
+            fetch_gen: VecMap::new(),
+            parked: VecMap::new(),
+            produce_waiting: VecMap::new(),
             next_req: 0,
         }
     }
@@ -146,7 +146,7 @@ impl Broker {
         let tps: Vec<Tp> =
             self.replicas.iter().filter(|(_, r)| r.role == Role::Follower { leader: b }).map(|(&tp, _)| tp).collect();
         for tp in tps {
-            let g = self.fetch_gen.entry(tp).or_insert(0);
+            let g = self.fetch_gen.get_or_insert_with(tp, || 0);
             *g += 1;
             ctx.set_timer(REPLICA_FETCH_BACKOFF, T_FETCH | tp_bits(tp) | (*g & 0xff_ffff));
         }
@@ -328,7 +328,7 @@ impl Broker {
                     epoch: *v,
                     epoch_version: *v,
                     live: vec![],
-                    partitions: BTreeMap::new(),
+                    partitions: VecMap::new(),
                     initialised: false,
                 });
                 self.controller_epoch_seen = self.controller_epoch_seen.max(*v);
@@ -596,7 +596,7 @@ impl Broker {
         let now = ctx.now;
         let config = self.cluster.replica_config(s.tp);
         let me = self.id;
-        let r = self.replicas.entry(s.tp).or_insert_with(|| Replica::new(me, s.replicas.clone(), config));
+        let r = self.replicas.get_or_insert_with(s.tp, || Replica::new(me, s.replicas.clone(), config));
         r.assignment = s.replicas.clone();
         let tp = s.tp;
         match s.leader {
@@ -631,7 +631,7 @@ impl Broker {
         let (offset, last_epoch) = r.fetch_request();
         let epoch = r.epoch;
         let generation = {
-            let g = self.fetch_gen.entry(tp).or_insert(0);
+            let g = self.fetch_gen.get_or_insert_with(tp, || 0);
             *g += 1;
             *g
         };
@@ -656,7 +656,7 @@ impl Broker {
         match response {
             FetchResponse::Error(_) => {
                 // Back off, then fetch again (the leader may have moved; LeaderAndIsr will say).
-                let g = self.fetch_gen.entry(tp).or_insert(0);
+                let g = self.fetch_gen.get_or_insert_with(tp, || 0);
                 *g += 1;
                 ctx.set_timer(REPLICA_FETCH_BACKOFF, T_FETCH | tp_bits(tp) | (*g & 0xff_ffff));
             }
@@ -718,7 +718,7 @@ impl Broker {
     }
 
     fn park(&mut self, ctx: &mut Ctx, tp: Tp, p: Parked, wait: Time) {
-        self.parked.entry(tp).or_default().push((ctx.now + wait, p));
+        self.parked.get_or_insert_with(tp, Default::default).push((ctx.now + wait, p));
         ctx.set_timer(wait, T_PARK | tp_bits(tp));
     }
 

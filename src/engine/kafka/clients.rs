@@ -14,8 +14,8 @@ use super::partitioner::partition_for_key;
 use crate::engine::event::EventKind;
 use crate::engine::node::{Ctx, Message};
 use crate::engine::time::Time;
+use crate::engine::vecmap::VecMap;
 use crate::engine::NodeId;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 const T_SEND: u64 = 1 << 56;
@@ -36,7 +36,7 @@ struct MetadataAsk {
     waiting_on: Option<NodeId>,
     /// Brokers whose connection was reset, and until when to leave them alone
     /// (`reconnect.backoff.max.ms`, 1 s).
-    avoid: BTreeMap<NodeId, Time>,
+    avoid: VecMap<NodeId, Time>,
 }
 
 impl MetadataAsk {
@@ -97,8 +97,8 @@ pub struct Producer {
     pub keys: u32,
     pub count: Option<u64>,
     pub next_seq: u64,
-    leaders: BTreeMap<u16, BrokerId>,
-    inflight: BTreeMap<u64, InFlight>,
+    leaders: VecMap<u16, BrokerId>,
+    inflight: VecMap<u64, InFlight>,
     waiting: Vec<InFlight>,
     next_req: u64,
     metadata: MetadataAsk,
@@ -121,8 +121,8 @@ impl Producer {
             keys,
             count,
             next_seq: 0,
-            leaders: BTreeMap::new(),
-            inflight: BTreeMap::new(),
+            leaders: VecMap::new(),
+            inflight: VecMap::new(),
             waiting: vec![],
             next_req: 0,
             metadata: MetadataAsk::default(),
@@ -272,7 +272,7 @@ impl Producer {
     }
 }
 
-fn update_leaders(leaders: &mut BTreeMap<u16, BrokerId>, topic: u16, states: &[PartitionView]) {
+fn update_leaders(leaders: &mut VecMap<u16, BrokerId>, topic: u16, states: &[PartitionView]) {
     for s in states.iter().filter(|s| s.tp.topic == topic) {
         match s.leader {
             Some(l) => leaders.insert(s.tp.partition, l),
@@ -286,10 +286,10 @@ pub struct Consumer {
     pub cluster: Rc<Cluster>,
     pub topic: u16,
     /// Next offset to read, per partition.
-    pub positions: BTreeMap<u16, u64>,
-    leaders: BTreeMap<u16, BrokerId>,
+    pub positions: VecMap<u16, u64>,
+    leaders: VecMap<u16, BrokerId>,
     /// Fetches in flight: partition → (generation, broker asked).
-    fetching: BTreeMap<u16, (u64, BrokerId)>,
+    fetching: VecMap<u16, (u64, BrokerId)>,
     next_gen: u64,
     metadata: MetadataAsk,
 }
@@ -299,9 +299,9 @@ impl Consumer {
         Consumer {
             cluster,
             topic,
-            positions: BTreeMap::new(),
-            leaders: BTreeMap::new(),
-            fetching: BTreeMap::new(),
+            positions: VecMap::new(),
+            leaders: VecMap::new(),
+            fetching: VecMap::new(),
             next_gen: 0,
             metadata: MetadataAsk::default(),
         }
@@ -344,7 +344,7 @@ impl Consumer {
         let generation = self.next_gen;
         self.next_gen += 1;
         self.fetching.insert(partition, (generation, leader));
-        let offset = *self.positions.entry(partition).or_insert(0);
+        let offset = *self.positions.get_or_insert_with(partition, || 0);
         let tp = Tp { topic: self.topic, partition };
         send(ctx, node, KafkaMsg::Fetch { tp, offset, generation });
         ctx.set_timer(REQUEST_TIMEOUT + FETCH_MAX_WAIT, T_FETCH | (generation << 16) | partition as u64);
@@ -399,7 +399,7 @@ impl Consumer {
                 self.fetching.remove(&tp.partition);
                 match result {
                     Ok((records, _hw)) => {
-                        let pos = self.positions.entry(tp.partition).or_insert(0);
+                        let pos = self.positions.get_or_insert_with(tp.partition, || 0);
                         let start = *pos;
                         for r in records.into_iter().skip_while(|r| r.offset < start) {
                             if r.offset != *pos {

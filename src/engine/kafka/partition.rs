@@ -24,7 +24,7 @@
 
 use super::log::{Log, Record};
 use crate::engine::time::Time;
-use std::collections::BTreeMap;
+use crate::engine::vecmap::VecMap;
 
 pub type BrokerId = u32;
 
@@ -82,7 +82,7 @@ pub struct LeaderState {
     /// cannot reach the controller cannot shrink its ISR, and so never acknowledges records that a
     /// replica the controller still counts as in sync does not have.
     pub proposed: Option<Vec<BrokerId>>,
-    pub followers: BTreeMap<BrokerId, FollowerState>,
+    pub followers: VecMap<BrokerId, FollowerState>,
     /// acks=all produces waiting for the HW: `(request id, base offset, offset after the last record)`.
     pending: Vec<(u64, u64, u64)>,
 }

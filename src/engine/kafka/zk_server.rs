@@ -8,8 +8,8 @@ use super::msg::{KafkaMsg, ZkCall, ZkResult};
 use crate::engine::coordinator::{Fired, SessionId, Tree};
 use crate::engine::node::{Ctx, Message};
 use crate::engine::time::Time;
+use crate::engine::vecmap::VecMap;
 use crate::engine::NodeId;
-use std::collections::BTreeMap;
 
 /// Persistent nodes Kafka's brokers create at first start-up; the server starts with them.
 const BASE: [&str; 5] = ["/brokers", "/brokers/ids", "/brokers/topics", "/controller_epoch", "/admin"];
@@ -18,7 +18,7 @@ const BASE: [&str; 5] = ["/brokers", "/brokers/ids", "/brokers/topics", "/contro
 pub struct ZkServer {
     pub tree: Tree,
     /// Who holds each session (where to send its watches).
-    pub clients: BTreeMap<SessionId, NodeId>,
+    pub clients: VecMap<SessionId, NodeId>,
     tick: Time,
 }
 
@@ -30,7 +30,7 @@ impl ZkServer {
         for path in BASE {
             tree.create(me, path, if path == "/controller_epoch" { "0" } else { "" }, false).expect("base paths");
         }
-        ZkServer { tree, clients: BTreeMap::new(), tick }
+        ZkServer { tree, clients: VecMap::new(), tick }
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {

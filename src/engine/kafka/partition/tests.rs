@@ -1,4 +1,5 @@
 use super::*;
+use std::collections::BTreeMap;
 
 const LAG: Time = Time::secs(30);
 
