@@ -1,5 +1,5 @@
-// Runs the engine benchmark in the release build in headless Chromium (`?bench`) and prints its
-// JSON line, then the app's first-render time. Used by scripts/bench.sh.
+// Runs the engine benchmarks in the release build in headless Chromium (`?bench`) and prints their
+// JSON lines, then the app's first-render time. Used by scripts/bench.sh.
 import { launch, serveDist } from '../tests/e2e/browser.mjs';
 
 const site = await serveDist();

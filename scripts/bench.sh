@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --browser >/dev/null
 source scripts/env.sh
 
-echo "== native (cargo run --profile native -- bench)"
-native=$(cargo run -q --profile native -- bench)
+echo "== native (cargo run --profile native -- bench --scenario bench|kafka-bench)"
+native=$(cargo run -q --profile native -- bench --scenario bench; cargo run -q --profile native -- bench --scenario kafka-bench)
 echo "$native"
 
 echo "== release build (trunk build --release)"
@@ -22,14 +22,20 @@ echo "$browser"
 
 node - "$native" "$browser" "$raw" "$gz" "$jsgz" <<'JS'
 const [native, browserOut, raw, gz, jsgz] = process.argv.slice(2);
-const n = JSON.parse(native);
-const [b, fr] = browserOut.trim().split('\n').map((l) => JSON.parse(l));
+const natives = native.trim().split('\n').map((l) => JSON.parse(l));
+const lines = browserOut.trim().split('\n').map((l) => JSON.parse(l));
+const fr = lines.pop();
 const kb = (x) => (x / 1024).toFixed(1) + ' KiB';
+const m = (x) => (x / 1e6).toFixed(2);
 console.log('\n== report');
-console.log(`engine, native : ${(n.steps_per_sec / 1e6).toFixed(2)} M steps/s, ${(n.events_per_sec / 1e6).toFixed(2)} M events/s`);
-console.log(`engine, wasm   : ${(b.steps_per_sec / 1e6).toFixed(2)} M steps/s, ${(b.events_per_sec / 1e6).toFixed(2)} M events/s`);
-console.log(`wasm / native  : ${(b.steps_per_sec / n.steps_per_sec).toFixed(2)}x`);
-console.log(`same trace     : ${n.trace_hash === b.trace_hash ? 'yes' : 'NO'} (${n.trace_hash})`);
+for (const n of natives) {
+  const b = lines.find((l) => l.scenario === n.scenario);
+  console.log(`${n.scenario}:`);
+  console.log(`  native       : ${m(n.steps_per_sec)} M steps/s, ${m(n.events_per_sec)} M events/s`);
+  console.log(`  wasm         : ${m(b.steps_per_sec)} M steps/s, ${m(b.events_per_sec)} M events/s`);
+  console.log(`  wasm/native  : ${(b.steps_per_sec / n.steps_per_sec).toFixed(2)}x`);
+  console.log(`  same trace   : ${n.trace_hash === b.trace_hash ? 'yes' : 'NO'} (${n.trace_hash})`);
+}
 console.log(`release .wasm  : ${kb(+raw)} raw, ${kb(+gz)} gzip (JS glue ${kb(+jsgz)} gzip)`);
 console.log(`first render   : ${fr.first_render_ms_best} ms (best of 5 loads from a local server)`);
 JS

@@ -28,7 +28,7 @@ fn presets_match_their_golden_hashes() {
 
 #[test]
 fn bench_matches_its_golden_hash() {
-    let got = format!("{:016x}", brokerlab::engine::bench::run(Time::ms(20)).trace_hash);
+    let got = format!("{:016x}", brokerlab::engine::bench::run("bench", Time::ms(20)).trace_hash);
     assert_eq!(got, golden::BENCH_20MS, "bench trace hash changed (see tests/golden/hashes.rs)");
 }
 

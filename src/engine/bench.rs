@@ -24,10 +24,13 @@ pub struct Bench {
     events: u64,
 }
 
+/// The benchmark presets: the kernel with trivial handlers, and the Kafka model.
+pub const PRESETS: [&str; 2] = ["bench", "kafka-bench"];
+
 impl Bench {
-    /// A run of the benchmark scenario over `simulated` time.
-    pub fn new(simulated: Time) -> Bench {
-        let scenario = presets::load("bench").expect("the bench preset exists");
+    /// A run of benchmark preset `slug` over `simulated` time.
+    pub fn new(slug: &str, simulated: Time) -> Bench {
+        let scenario = presets::load(slug).expect("a benchmark preset");
         let sim = Simulation::new(&scenario, scenario.seed).expect("the bench preset is valid");
         Bench { sim, target: simulated, events: 0 }
     }
@@ -53,9 +56,9 @@ impl Bench {
     }
 }
 
-/// Runs the whole benchmark at once.
-pub fn run(simulated: Time) -> BenchRun {
-    let mut b = Bench::new(simulated);
+/// Runs a whole benchmark at once.
+pub fn run(slug: &str, simulated: Time) -> BenchRun {
+    let mut b = Bench::new(slug, simulated);
     while b.chunk() {}
     b.result()
 }
@@ -64,8 +67,8 @@ pub fn run(simulated: Time) -> BenchRun {
 mod tests {
     #[test]
     fn bench_is_deterministic_and_busy() {
-        let a = super::run(super::Time::ms(20));
-        assert_eq!(a, super::run(super::Time::ms(20)));
+        let a = super::run("bench", super::Time::ms(20));
+        assert_eq!(a, super::run("bench", super::Time::ms(20)));
         // 8 producers every 10 us for 20 ms, 4 queue entries per message (timer, publish, ack, deliver).
         assert!(a.steps > 50_000, "{a:?}");
     }

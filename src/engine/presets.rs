@@ -9,6 +9,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("lossy-network", include_str!("../../scenarios/lossy-network.json")),
     ("kafka-basic", include_str!("../../scenarios/kafka-basic.json")),
     ("bench", include_str!("../../scenarios/bench.json")),
+    ("kafka-bench", include_str!("../../scenarios/kafka-bench.json")),
 ];
 
 pub fn by_slug(slug: &str) -> Option<&'static str> {

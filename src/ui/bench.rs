@@ -1,10 +1,10 @@
-//! `?bench`: the engine benchmark in the page. The same `engine::bench::Bench` as the native CLI,
+//! `?bench`: the engine benchmarks in the page. The same `engine::bench::Bench` as the native CLI,
 //! run one animation frame at a time (≈ 8 ms of work per frame, as the playground would), timing
 //! only the work, not the idle time between frames. The result is JSON in `#bench-result`, read by
 //! `scripts/bench.sh`.
 
 use super::dom;
-use crate::engine::bench::Bench;
+use crate::engine::bench::{Bench, PRESETS};
 use crate::engine::Time;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use yew::prelude::*;
@@ -13,11 +13,13 @@ const WORK_PER_FRAME_MS: f64 = 8.0;
 const SIMULATED: Time = Time::secs(2);
 
 pub struct BenchPage {
+    /// Which of `PRESETS` is running.
+    which: usize,
     bench: Option<Bench>,
     warmed: bool,
     work_ms: f64,
     frames: u32,
-    result: Option<String>,
+    results: Vec<String>,
     frame: Option<AnimationFrame>,
 }
 
@@ -40,11 +42,12 @@ impl Component for BenchPage {
         // A short warm-up run first, so the measured run sees V8's optimised tier (as the native
         // bench warms up too).
         BenchPage {
-            bench: Some(Bench::new(SIMULATED / 10)),
+            which: 0,
+            bench: Some(Bench::new(PRESETS[0], SIMULATED / 10)),
             warmed: false,
             work_ms: 0.0,
             frames: 0,
-            result: None,
+            results: vec![],
             frame: None,
         }
     }
@@ -69,13 +72,14 @@ impl Component for BenchPage {
         if !more {
             if !self.warmed {
                 self.warmed = true;
-                self.bench = Some(Bench::new(SIMULATED));
+                self.bench = Some(Bench::new(PRESETS[self.which], SIMULATED));
             } else {
                 let r = bench.result();
                 let secs = self.work_ms / 1_000.0;
-                self.result = Some(format!(
-                    "{{\"platform\":\"wasm\",\"steps\":{},\"events\":{},\"simulated_us\":{},\"wall_ms\":{:.1},\"frames\":{},\
+                self.results.push(format!(
+                    "{{\"platform\":\"wasm\",\"scenario\":\"{}\",\"steps\":{},\"events\":{},\"simulated_us\":{},\"wall_ms\":{:.1},\"frames\":{},\
                      \"steps_per_sec\":{:.0},\"events_per_sec\":{:.0},\"trace_hash\":\"{:016x}\"}}",
+                    PRESETS[self.which],
                     r.steps,
                     r.events,
                     r.simulated.0,
@@ -85,8 +89,14 @@ impl Component for BenchPage {
                     r.events as f64 / secs,
                     r.trace_hash
                 ));
-                self.bench = None;
-                return true;
+                self.which += 1;
+                self.work_ms = 0.0;
+                self.frames = 0;
+                self.warmed = false;
+                self.bench = PRESETS.get(self.which).map(|slug| Bench::new(slug, SIMULATED / 10));
+                if self.bench.is_none() {
+                    return true;
+                }
             }
         }
         self.schedule(ctx);
@@ -97,9 +107,9 @@ impl Component for BenchPage {
         html! {
             <div class="shell bench">
                 <h1>{"brokerlab engine benchmark"}</h1>
-                <p>{"The standard scenario (scenarios/bench.json), 2 s of simulated time, run in per-frame chunks."}</p>
-                if let Some(r) = &self.result {
-                    <pre id="bench-result">{r}</pre>
+                <p>{"The benchmark presets (scenarios/bench.json, scenarios/kafka-bench.json), 2 s of simulated time each, run in per-frame chunks."}</p>
+                if self.bench.is_none() {
+                    <pre id="bench-result">{self.results.join("\n")}</pre>
                 } else {
                     <p id="bench-progress">{format!("running… {} frames", self.frames)}</p>
                 }
