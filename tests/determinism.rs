@@ -144,3 +144,33 @@ fn scenario_file_in_the_repo_is_the_preset() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/relay-basic.json")).unwrap();
     assert_eq!(Scenario::from_json(&text).unwrap(), presets::load("relay-basic").unwrap());
 }
+
+/// The four-step flow of the seed's example, at the Kafka level (network sends left out so it reads
+/// as a story): the producer sends a keyed record → the partition leader appends it → followers
+/// replicate and the high watermark advances → the producer is acknowledged (acks=all) → the reader
+/// receives it.
+#[test]
+fn golden_trace_of_the_kafka_flow() {
+    let json = r#"{"name":"flow","until":"1s","kafka":{"brokers":3,
+        "topics":[{"name":"orders","partitions":3,"replication_factor":3,"min_insync_replicas":2}],
+        "producers":[{"id":"order-service","topic":"orders","interval":"100ms","acks":"all","count":1}],
+        "consumers":[{"id":"notifier","topic":"orders"}]}}"#;
+    let scenario = Scenario::from_json(json).unwrap();
+    let mut sim = Simulation::new(&scenario, 1).unwrap();
+    sim.run_until(scenario.until);
+    let world = sim.world().clone();
+    let text: String = sim
+        .drain_events()
+        .filter(|e| matches!(e.kind, brokerlab::engine::EventKind::Kafka(_)))
+        .map(|e| e.line(&world) + "\n")
+        .collect();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/kafka-flow.trace");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    let want = std::fs::read_to_string(path).expect("golden trace file (UPDATE_GOLDEN=1 writes it)");
+    assert!(text == want, "trace differs from {path}; diff it with UPDATE_GOLDEN=1 and git diff");
+    for step in ["produce ", "appended ", "high-watermark", "produce-acked", "consumed "] {
+        assert!(text.contains(step), "the flow has a `{step}` step");
+    }
+}

@@ -250,6 +250,9 @@ impl Producer {
             KafkaMsg::MetadataResponse { states } => {
                 self.metadata.done();
                 update_leaders(&mut self.leaders, self.topic, &states);
+                if !self.waiting.iter().all(|f| self.leaders.contains_key(&f.tp.partition)) {
+                    ctx.set_timer(RETRY_BACKOFF, T_METADATA);
+                }
                 for f in std::mem::take(&mut self.waiting) {
                     self.send_record(ctx, f);
                 }
@@ -387,6 +390,11 @@ impl Consumer {
             KafkaMsg::MetadataResponse { states } => {
                 self.metadata.done();
                 update_leaders(&mut self.leaders, self.topic, &states);
+                // Partitions without a known leader yet (topic not created, election under way):
+                // look again after `retry.backoff.ms`.
+                if self.leaders.len() < self.cluster.topics[self.topic as usize].partitions as usize {
+                    ctx.set_timer(RETRY_BACKOFF, T_METADATA);
+                }
                 let idle: Vec<u16> = self.leaders.keys().copied().filter(|p| !self.fetching.contains_key(p)).collect();
                 for p in idle {
                     self.fetch(ctx, p);
