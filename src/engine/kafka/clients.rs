@@ -37,6 +37,9 @@ struct MetadataAsk {
     /// Brokers whose connection was reset, and until when to leave them alone
     /// (`reconnect.backoff.max.ms`, 1 s).
     avoid: VecMap<NodeId, Time>,
+    /// Generation of the one live metadata timer; firings of older ones are ignored, so re-arming
+    /// never multiplies timers.
+    timer_gen: u64,
 }
 
 impl MetadataAsk {
@@ -54,7 +57,18 @@ impl MetadataAsk {
         self.next = cluster.brokers.iter().position(|&b| b == node).unwrap_or(0) + 1;
         self.waiting_on = Some(node);
         send(ctx, node, KafkaMsg::Metadata);
-        ctx.set_timer(Time::secs(1), T_METADATA);
+        self.arm(ctx, Time::secs(1));
+    }
+
+    /// (Re)arms the metadata timer: the previous one, if any, no longer counts.
+    fn arm(&mut self, ctx: &mut Ctx, after: Time) {
+        self.timer_gen += 1;
+        ctx.set_timer(after, T_METADATA | (self.timer_gen & 0xff_ffff_ffff));
+    }
+
+    /// Whether a metadata timer firing is the live one.
+    fn is_live(&self, timer: u64) -> bool {
+        timer & !KIND == self.timer_gen & 0xff_ffff_ffff
     }
 
     /// Whether a connection to `node` may be tried now (not within the reconnect backoff).
@@ -174,7 +188,7 @@ impl Producer {
                     self.send_record(ctx, f);
                 }
             }
-            T_METADATA => {
+            T_METADATA if self.metadata.is_live(timer) => {
                 self.metadata.done();
                 if !self.waiting.is_empty() || self.leaders.is_empty() {
                     self.metadata.ask(ctx, &self.cluster);
@@ -251,7 +265,7 @@ impl Producer {
                 self.metadata.done();
                 update_leaders(&mut self.leaders, self.topic, &states);
                 if !self.waiting.iter().all(|f| self.leaders.contains_key(&f.tp.partition)) {
-                    ctx.set_timer(RETRY_BACKOFF, T_METADATA);
+                    self.metadata.arm(ctx, RETRY_BACKOFF);
                 }
                 for f in std::mem::take(&mut self.waiting) {
                     self.send_record(ctx, f);
@@ -363,7 +377,7 @@ impl Consumer {
                     self.metadata.ask(ctx, &self.cluster);
                 }
             }
-            T_METADATA => {
+            T_METADATA if self.metadata.is_live(timer) => {
                 self.metadata.done();
                 let partitions = self.cluster.topics[self.topic as usize].partitions;
                 if (0..partitions).any(|p| !self.fetching.contains_key(&p)) {
@@ -393,7 +407,7 @@ impl Consumer {
                 // Partitions without a known leader yet (topic not created, election under way):
                 // look again after `retry.backoff.ms`.
                 if self.leaders.len() < self.cluster.topics[self.topic as usize].partitions as usize {
-                    ctx.set_timer(RETRY_BACKOFF, T_METADATA);
+                    self.metadata.arm(ctx, RETRY_BACKOFF);
                 }
                 let idle: Vec<u16> = self.leaders.keys().copied().filter(|p| !self.fetching.contains_key(p)).collect();
                 for p in idle {
