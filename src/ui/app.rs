@@ -50,6 +50,7 @@ pub enum Msg {
     Apply(Command),
     ToggleHelp,
     LogFilter(String),
+    ToggleNetwork,
     Key(KeyboardEvent),
 }
 
@@ -78,6 +79,8 @@ pub struct App {
     log: VecDeque<String>,
     log_skipped: u64,
     log_filter: String,
+    /// Whether the log shows every message sent and delivered.
+    show_network: bool,
     selected: Option<NodeId>,
     show_help: bool,
     canvas: NodeRef,
@@ -125,12 +128,9 @@ impl App {
     /// Folds the events emitted since the last call into flights, chart series and the log.
     fn fold_events(&mut self) {
         let page_ms = dom::now_ms();
-        let events: Vec<_> = self.sim.drain_events().collect();
+        let events: Vec<crate::engine::Event> = self.sim.drain_events().collect();
         let world = self.sim.world();
-        // Only the newest lines can be read anyway: format just those.
-        let keep_from = events.len().saturating_sub(LOG_LINES);
-        self.log_skipped += keep_from as u64;
-        for (i, e) in events.iter().enumerate() {
+        for e in &events {
             self.flights.observe(e.at, &e.kind, page_ms);
             use crate::engine::kafka::msg::KafkaEvent;
             use crate::engine::relay::RelayEvent;
@@ -146,12 +146,21 @@ impl App {
             if let Some(l) = line {
                 self.series.add(e.at, l, 1);
             }
-            if i >= keep_from {
-                if self.log.len() == LOG_LINES {
-                    self.log.pop_front();
-                }
-                self.log.push_back(e.line(world));
+        }
+        // Only the newest lines can be read anyway: format just those. Sends and deliveries are
+        // left out unless asked for: at speed they would bury everything else.
+        let show_network = self.show_network;
+        let loggable: Vec<&crate::engine::Event> = events
+            .iter()
+            .filter(|e| show_network || !matches!(e.kind, EventKind::Sent { .. } | EventKind::Delivered { .. }))
+            .collect();
+        let start = loggable.len().saturating_sub(LOG_LINES);
+        self.log_skipped += start as u64;
+        for e in &loggable[start..] {
+            if self.log.len() == LOG_LINES {
+                self.log.pop_front();
             }
+            self.log.push_back(e.line(world));
         }
         self.series.advance(self.sim.now());
         self.flights.expire(page_ms);
@@ -262,6 +271,7 @@ impl Component for App {
             log: VecDeque::new(),
             log_skipped: 0,
             log_filter: String::new(),
+            show_network: false,
             selected: None,
             show_help: false,
             canvas: NodeRef::default(),
@@ -373,6 +383,7 @@ impl Component for App {
             Msg::Apply(command) => self.apply(command),
             Msg::ToggleHelp => self.show_help = !self.show_help,
             Msg::LogFilter(text) => self.log_filter = text,
+            Msg::ToggleNetwork => self.show_network = !self.show_network,
             Msg::Key(e) => {
                 // Typing in a field is not a shortcut.
                 let typing = e
@@ -511,6 +522,10 @@ impl Component for App {
                     </div>
                     <div class="panel log-panel">
                         <h2>{"Event log"}
+                            <label class="net-toggle" title="Show every message sent and delivered (many at speed)">
+                                <input type="checkbox" id="show-network" checked={self.show_network}
+                                    onchange={link.callback(|_| Msg::ToggleNetwork)} />{" messages"}
+                            </label>
                             <input class="log-filter" placeholder="filter: node, type…" value={self.log_filter.clone()}
                                 oninput={link.callback(|e: InputEvent| Msg::LogFilter(e.target_unchecked_into::<HtmlInputElement>().value()))} />
                         </h2>

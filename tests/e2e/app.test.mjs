@@ -115,6 +115,10 @@ test('clicking a link cuts it and clicking again heals it', async () => {
   await page.screenshot({ path: `${SHOTS}/04-link-cut.png` });
   await link.click();
   assert.equal(await page.locator('[data-link].cut').count(), 0);
+  // Sends and deliveries stay out of the log unless asked for.
+  assert.doesNotMatch(await page.textContent('#log'), /\bsent\s/);
+  await page.check('#show-network');
+  await page.waitForFunction(() => /\bsent\s/.test(document.querySelector('#log').textContent), null, { timeout: 5000 });
   assert.deepEqual(errors, []);
 });
 
