@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 pub const MAX_BROKERS: u32 = 9;
 pub const MAX_PARTITIONS: u32 = 64;
+/// Partitions over all topics: beyond this a browser frame could not hold one controller step.
+pub const MAX_TOTAL_PARTITIONS: u32 = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,6 +158,12 @@ impl KafkaSpec {
                 ));
             }
         }
+        let total: u32 = self.topics.iter().map(|t| t.partitions).sum();
+        if total > MAX_TOTAL_PARTITIONS {
+            return Err(format!(
+                "kafka.topics: {total} partitions in all is more than the limit of {MAX_TOTAL_PARTITIONS}"
+            ));
+        }
         for (i, p) in self.producers.iter().enumerate() {
             if !names.contains(p.topic.as_str()) {
                 return Err(format!("kafka.producers[{i}].topic: no topic \"{}\"", p.topic));
@@ -176,5 +184,41 @@ impl KafkaSpec {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::Scenario;
+
+    fn err(kafka: &str) -> String {
+        Scenario::from_json(&format!(r#"{{"name":"k","kafka":{kafka}}}"#)).expect_err("should be rejected")
+    }
+
+    #[test]
+    fn bad_kafka_settings_name_the_field() {
+        let topic = |rf: u32, min: u32, parts: u32| {
+            format!(
+                r#"{{"brokers":3,"topics":[{{"name":"t","partitions":{parts},"replication_factor":{rf},"min_insync_replicas":{min}}}]}}"#
+            )
+        };
+        assert!(err(&topic(4, 1, 3))
+            .contains("kafka.topics[0].replication_factor: must be from 1 to the number of brokers (3)"));
+        assert!(err(&topic(3, 4, 3)).contains("kafka.topics[0].min_insync_replicas"));
+        assert!(err(&topic(3, 2, 0)).contains("kafka.topics[0].partitions"));
+        assert!(err(&topic(3, 2, -1i32 as u32)).contains("kafka.topics[0].partitions"));
+        assert!(err(r#"{"brokers":0,"topics":[]}"#).contains("kafka.brokers"));
+        assert!(err(r#"{"brokers":3,"topics":[{"name":"t","partitions":1,"replication_factor":1}],"producers":[{"id":"p","topic":"nope","interval":"1ms"}]}"#)
+            .contains("kafka.producers[0].topic: no topic \"nope\""));
+        assert!(err(r#"{"brokers":3,"topics":[{"name":"t","partitions":1,"replication_factor":1}],"producers":[{"id":"p","topic":"t","interval":"1ms","acks":"2"}]}"#)
+            .contains("kafka.producers[0].acks"));
+        assert!(err(r#"{"brokers":3,"assignor":"x","topics":[]}"#).contains("unknown field `assignor`"));
+        let many: Vec<String> =
+            (0..5).map(|i| format!(r#"{{"name":"t{i}","partitions":64,"replication_factor":1}}"#)).collect();
+        assert!(
+            err(&format!(r#"{{"brokers":1,"topics":[{}]}}"#, many.join(","))).contains("more than the limit of 256")
+        );
+        assert!(err(r#"{"brokers":3,"topics":[{"name":"t","partitions":1,"replication_factor":1}],"consumers":[{"id":"b1","topic":"t"}]}"#)
+            .contains("\"b1\" is used twice"));
     }
 }
