@@ -245,9 +245,7 @@ impl Simulation {
                         // A stopped process's host still answers: the sender's connection is reset
                         // (TCP RST) one hop later. A cut link or isolation answers nothing.
                         if reason == DropReason::ReceiverDown {
-                            if let Ok(at) = self.world.network.route(to, from, self.world.now, &mut self.net_rng) {
-                                self.queue.push(at, Due::Reset { node: from, peer: to });
-                            }
+                            self.schedule_reset(from, to);
                         }
                     }
                     Ok(()) => {
@@ -349,6 +347,14 @@ impl Simulation {
         }
     }
 
+    /// `node` will learn, one hop from `peer` later, that its connection to `peer` was reset — if a
+    /// packet from `peer` can reach it (a cut link carries no reset).
+    fn schedule_reset(&mut self, node: NodeId, peer: NodeId) {
+        if let Ok(at) = self.world.network.route(peer, node, self.world.now, &mut self.net_rng) {
+            self.queue.push(at, Due::Reset { node, peer });
+        }
+    }
+
     fn start_node(&mut self, node: NodeId) {
         self.handle(node, |n, ctx| n.on_start(ctx));
     }
@@ -366,9 +372,7 @@ impl Simulation {
                 // The dying process's sockets close: its peers see their connections reset one hop
                 // later (unless the link is cut, when they hear nothing and must time out).
                 for peer in self.world.network.close_connections(node) {
-                    if let Ok(at) = self.world.network.route(node, peer, self.world.now, &mut self.net_rng) {
-                        self.queue.push(at, Due::Reset { node: peer, peer: node });
-                    }
+                    self.schedule_reset(peer, node);
                 }
             }
             Command::Start { node } if !net.is_up(node) => {

@@ -165,16 +165,20 @@ impl Broker {
         send(ctx, self.cluster.zk, KafkaMsg::ZkCall { session, id, calls });
     }
 
-    fn register_and_elect(&mut self, ctx: &mut Ctx) {
+    /// Creates this broker's ephemeral registration, `/brokers/ids/N`.
+    fn register_call(&self) -> ZkCall {
         let id = self.id;
-        self.zk(
-            ctx,
-            ZkPurpose::RegisterAndElect,
-            vec![
-                ZkCall::Create { path: format!("/brokers/ids/{id}"), data: format!("b{id}"), ephemeral: true },
-                ZkCall::Create { path: "/controller".into(), data: format!("{{\"brokerid\":{id}}}"), ephemeral: true },
-            ],
-        );
+        ZkCall::Create { path: format!("/brokers/ids/{id}"), data: format!("b{id}"), ephemeral: true }
+    }
+
+    /// Claims the controller role by creating the ephemeral `/controller`.
+    fn controller_call(&self) -> ZkCall {
+        ZkCall::Create { path: "/controller".into(), data: format!("{{\"brokerid\":{}}}", self.id), ephemeral: true }
+    }
+
+    fn register_and_elect(&mut self, ctx: &mut Ctx) {
+        let calls = vec![self.register_call(), self.controller_call()];
+        self.zk(ctx, ZkPurpose::RegisterAndElect, calls);
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
@@ -188,9 +192,7 @@ impl Broker {
                 ctx.set_timer(self.cluster.session_timeout / 3, T_PING);
             }
             T_REGISTER => {
-                let id = self.id;
-                let call =
-                    ZkCall::Create { path: format!("/brokers/ids/{id}"), data: format!("b{id}"), ephemeral: true };
+                let call = self.register_call();
                 self.zk(ctx, ZkPurpose::Register, vec![call]);
             }
             T_ISR => {
@@ -378,9 +380,7 @@ impl Broker {
     }
 
     fn register_controller(&mut self, ctx: &mut Ctx) {
-        let id = self.id;
-        let call =
-            ZkCall::Create { path: "/controller".into(), data: format!("{{\"brokerid\":{id}}}"), ephemeral: true };
+        let call = self.controller_call();
         self.zk(ctx, ZkPurpose::Elect, vec![call]);
     }
 
