@@ -351,13 +351,6 @@ impl Tree {
         }
         Ok(self.children(path))
     }
-
-    /// Sessions watching each path (for the inspector).
-    pub fn watches(&self) -> impl Iterator<Item = (&str, &'static str, SessionId)> {
-        let data = self.data_watches.iter().flat_map(|(p, s)| s.iter().map(move |&id| (p.as_str(), "data", id)));
-        let child = self.child_watches.iter().flat_map(|(p, s)| s.iter().map(move |&id| (p.as_str(), "children", id)));
-        data.chain(child)
-    }
 }
 
 #[cfg(test)]

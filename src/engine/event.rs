@@ -91,7 +91,32 @@ pub enum EventKind {
     Kafka(super::kafka::msg::KafkaEvent),
 }
 
+/// What an event means for a record's journey, the same in every model: counters and charts read
+/// this instead of each knowing every model's events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// A record was sent for the first time.
+    Published,
+    /// The producer got its acknowledgement, `latency` after publishing.
+    Acked(Time),
+    /// A consumer received it, `latency` after publishing (end to end).
+    Consumed(Time),
+}
+
 impl Event {
+    pub fn flow(&self) -> Option<Flow> {
+        use super::kafka::msg::KafkaEvent;
+        match self.kind {
+            EventKind::Relay(RelayEvent::Published { .. })
+            | EventKind::Kafka(KafkaEvent::Produced { retry: false, .. }) => Some(Flow::Published),
+            EventKind::Relay(RelayEvent::Acked { latency, .. })
+            | EventKind::Kafka(KafkaEvent::ProduceAcked { latency, .. }) => Some(Flow::Acked(latency)),
+            EventKind::Relay(RelayEvent::Consumed { latency, .. })
+            | EventKind::Kafka(KafkaEvent::Consumed { latency, .. }) => Some(Flow::Consumed(latency)),
+            _ => None,
+        }
+    }
+
     /// Feeds this event into the trace hash. Every field, explicitly, in a fixed order; a new
     /// variant gets a new tag byte.
     pub fn encode(&self, h: &mut TraceHash) {

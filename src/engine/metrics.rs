@@ -1,8 +1,7 @@
 //! Counters and latency histograms folded from the event stream, for summaries and charts.
 
-use super::event::{Event, EventKind};
+use super::event::{Event, EventKind, Flow};
 use super::kafka::msg::KafkaEvent;
-use super::relay::RelayEvent;
 use super::time::Time;
 
 /// A log-linear histogram of microsecond values: 8 sub-buckets per power of two, so any percentile
@@ -98,30 +97,23 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&mut self, e: &Event) {
         self.events += 1;
+        match e.flow() {
+            Some(Flow::Published) => self.published += 1,
+            Some(Flow::Acked(latency)) => {
+                self.acked += 1;
+                self.ack_latency.record(latency);
+            }
+            Some(Flow::Consumed(latency)) => {
+                self.consumed += 1;
+                self.e2e_latency.record(latency);
+            }
+            None => {}
+        }
         match e.kind {
             EventKind::Sent { .. } => self.sent += 1,
             EventKind::Delivered { .. } => self.delivered += 1,
             EventKind::Dropped { .. } => self.dropped += 1,
-            EventKind::Relay(RelayEvent::Published { .. }) => self.published += 1,
-            EventKind::Relay(RelayEvent::Acked { latency, .. }) => {
-                self.acked += 1;
-                self.ack_latency.record(latency);
-            }
-            EventKind::Relay(RelayEvent::Consumed { latency, .. }) => {
-                self.consumed += 1;
-                self.e2e_latency.record(latency);
-            }
-            // Kafka's records count the same way: first sends, acknowledgements, reads.
-            EventKind::Kafka(KafkaEvent::Produced { retry: false, .. }) => self.published += 1,
             EventKind::Kafka(KafkaEvent::Produced { retry: true, .. }) => self.retries += 1,
-            EventKind::Kafka(KafkaEvent::ProduceAcked { latency, .. }) => {
-                self.acked += 1;
-                self.ack_latency.record(latency);
-            }
-            EventKind::Kafka(KafkaEvent::Consumed { latency, .. }) => {
-                self.consumed += 1;
-                self.e2e_latency.record(latency);
-            }
             EventKind::Kafka(KafkaEvent::ProduceFailed { .. }) => self.errors += 1,
             EventKind::Kafka(KafkaEvent::LeaderElected { unclean, .. }) => {
                 self.elections += 1;

@@ -84,10 +84,6 @@ impl Network {
         }
     }
 
-    pub fn node_count(&self) -> usize {
-        self.nodes
-    }
-
     fn link(&self, from: NodeId, to: NodeId) -> &Link {
         &self.links[from.index() * self.nodes + to.index()]
     }

@@ -3,6 +3,7 @@
 //! time`, within a per-frame work budget, and folds the events into the view models.
 
 use super::{chart, dom, stage};
+use crate::engine::event::Flow;
 use crate::engine::{presets, Command, EventKind, NodeId, Scenario, Simulation, Time};
 use crate::view::flights::Flights;
 use crate::view::layout::{layout, Point, STAGE_H, STAGE_W};
@@ -132,15 +133,10 @@ impl App {
         let world = self.sim.world();
         for e in &events {
             self.flights.observe(e.at, &e.kind, page_ms);
-            use crate::engine::kafka::msg::KafkaEvent;
-            use crate::engine::relay::RelayEvent;
-            let line = match e.kind {
-                EventKind::Relay(RelayEvent::Published { .. })
-                | EventKind::Kafka(KafkaEvent::Produced { retry: false, .. }) => Some(0),
-                EventKind::Relay(RelayEvent::Consumed { .. }) | EventKind::Kafka(KafkaEvent::Consumed { .. }) => {
-                    Some(1)
-                }
-                EventKind::Dropped { .. } => Some(2),
+            let line = match (e.flow(), e.kind) {
+                (Some(Flow::Published), _) => Some(0),
+                (Some(Flow::Consumed(_)), _) => Some(1),
+                (_, EventKind::Dropped { .. }) => Some(2),
                 _ => None,
             };
             if let Some(l) = line {

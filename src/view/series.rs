@@ -20,10 +20,6 @@ impl Series {
         Series { width, capacity: capacity.max(1), lines, newest: 0, buckets: VecDeque::from([vec![0; lines]]) }
     }
 
-    pub fn width(&self) -> Time {
-        self.width
-    }
-
     /// Moves the newest bucket forward to the one holding `now`, opening empty buckets on the way.
     pub fn advance(&mut self, now: Time) {
         let target = now.0 / self.width.0;

@@ -174,12 +174,6 @@ impl BrokerSet {
     pub fn ids(self) -> Vec<BrokerId> {
         (0..16).filter(|b| self.0 & (1 << b) != 0).collect()
     }
-    pub fn len(self) -> usize {
-        self.0.count_ones() as usize
-    }
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
 }
 
 impl std::fmt::Display for BrokerSet {

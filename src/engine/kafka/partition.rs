@@ -121,12 +121,10 @@ pub enum FetchResponse {
     Error(Error),
 }
 
-/// A change of the in-sync replica set, for the controller and the learner.
+/// A proposed in-sync replica set, for the leader to send to the controller (AlterPartition).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IsrChange {
     pub isr: Vec<BrokerId>,
-    pub removed: Vec<BrokerId>,
-    pub added: Vec<BrokerId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -341,7 +339,7 @@ impl Replica {
         }
         let isr: Vec<BrokerId> = base.into_iter().filter(|b| !removed.contains(b)).collect();
         l.proposed = Some(isr.clone());
-        Some(IsrChange { isr, removed, added: vec![] })
+        Some(IsrChange { isr })
     }
 
     /// The controller confirmed an ISR (AlterPartition answered): it becomes the committed ISR.
@@ -371,7 +369,7 @@ impl Replica {
         if let Role::Leader(l) = &mut self.role {
             l.proposed = Some(isr.clone());
         }
-        Some(IsrChange { isr, removed: vec![], added: vec![follower] })
+        Some(IsrChange { isr })
     }
 
     /// HW = min LEO over the maximal ISR (committed ∪ proposed), if the committed ISR is at least
