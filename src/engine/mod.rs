@@ -84,6 +84,10 @@ impl World {
         self.kafka.as_ref().and_then(|c| c.topics.get(topic as usize)).map_or("?", |t| t.name.as_str())
     }
 
+    pub fn group_name(&self, group: u8) -> &str {
+        self.kafka.as_ref().and_then(|c| c.groups.get(group as usize)).map_or("?", |g| g.name.as_str())
+    }
+
     pub fn node_by_name(&self, name: &str) -> Option<NodeId> {
         self.nodes.iter().position(|s| s.name == name).map(|i| NodeId(i as u32))
     }

@@ -13,8 +13,9 @@
 use super::cluster::{
     decode_state, encode_state, Cluster, FETCH_MAX_WAIT, REPLICA_FETCH_BACKOFF, REPLICA_FETCH_WAIT_MAX, REQUEST_TIMEOUT,
 };
-use super::msg::{BrokerSet, KafkaEvent, KafkaMsg, PartitionView, Tp, ZkCall, ZkResult};
-use super::partition::{BrokerId, Error, FetchResponse, ProduceOutcome, Replica, Role};
+use super::group::{self, offset_key, Group};
+use super::msg::{BrokerSet, GroupState, KafkaEvent, KafkaMsg, PartitionView, Tp, ZkCall, ZkResult};
+use super::partition::{Acks, BrokerId, Error, FetchResponse, ProduceOutcome, Replica, Role};
 use super::placement::{assign_replicas, elect_offline};
 use crate::engine::coordinator::{Op, SessionId, WatchKind, ZkError};
 use crate::engine::event::EventKind;
@@ -37,6 +38,13 @@ enum ZkPurpose {
     WatchController,
     /// A state write; a `BadVersion` means another controller has taken over.
     Write,
+}
+
+/// Who waits for an acks=all append to complete: a producer, or a member's offset commit.
+#[derive(Clone, Debug)]
+enum Waiter {
+    Produce { client: NodeId, id: u64 },
+    Commit { client: NodeId, group: u8, offsets: Vec<(u16, u64)> },
 }
 
 #[derive(Clone, Debug)]
@@ -70,8 +78,10 @@ pub struct Broker {
     pub metadata: VecMap<Tp, PartitionView>,
     fetch_gen: VecMap<Tp, u64>,
     parked: VecMap<Tp, Vec<(Time, Parked)>>,
-    produce_waiting: VecMap<(Tp, u64), (NodeId, u64)>,
+    produce_waiting: VecMap<(Tp, u64), Waiter>,
     next_req: u64,
+    /// The consumer groups this broker coordinates (it leads their `__consumer_offsets` partition).
+    pub groups: VecMap<u8, Group>,
 }
 
 // Timer kinds, in the top byte; the rest carries a partition and a generation.
@@ -114,6 +124,7 @@ impl Broker {
             parked: VecMap::new(),
             produce_waiting: VecMap::new(),
             next_req: 0,
+            groups: VecMap::new(),
         }
     }
 
@@ -133,6 +144,7 @@ impl Broker {
         self.metadata.clear();
         self.parked.clear();
         self.produce_waiting.clear();
+        self.groups.clear();
         for r in self.replicas.values_mut() {
             r.go_offline();
             r.take_completed();
@@ -213,6 +225,18 @@ impl Broker {
             T_PARK => {
                 let tp = tp_from_bits(timer);
                 self.wake(ctx, tp, true);
+            }
+            group::T_JOIN | group::T_SESSION => {
+                let index = ((timer >> 32) & 0xff) as u8;
+                let cluster = self.cluster.clone();
+                let (Some(g), Some(cfg)) = (self.groups.get_mut(&index), cluster.groups.get(index as usize)) else {
+                    return;
+                };
+                if timer & (0xff << 56) == group::T_JOIN {
+                    g.on_join_timer(ctx, cfg, timer);
+                } else {
+                    g.on_session_timer(ctx, cfg);
+                }
             }
             T_FETCH => {
                 let tp = tp_from_bits(timer);
@@ -299,11 +323,111 @@ impl Broker {
                 let states = self.metadata.values().cloned().collect();
                 send(ctx, from, KafkaMsg::MetadataResponse { states });
             }
-            KafkaMsg::Produce { id, tp, acks, key, value } => self.on_produce(ctx, from, id, tp, acks, key, value),
+            KafkaMsg::Produce { id, tp, acks, key, value } => {
+                self.append(ctx, tp, acks, &[(Some(key), value)], Waiter::Produce { client: from, id })
+            }
             KafkaMsg::Fetch { tp, offset, generation } => {
                 self.serve_fetch(ctx, tp, Parked::Consumer { from, offset, generation }, false);
             }
+            KafkaMsg::ListOffsets { tp, earliest } => {
+                let result = match self.replicas.get(&tp) {
+                    Some(r) if r.is_leader() => Ok(if earliest { r.log.log_start() } else { r.log.hw() }),
+                    _ => Err(Error::NotLeaderOrFollower),
+                };
+                send(ctx, from, KafkaMsg::ListOffsetsResponse { tp, result });
+            }
+            KafkaMsg::FindCoordinator { group } => {
+                let leader = self.cluster.offsets_tp(group).and_then(|tp| self.metadata.get(&tp)?.leader);
+                let result = leader.ok_or(Error::CoordinatorNotAvailable);
+                send(ctx, from, KafkaMsg::FindCoordinatorResponse { group, result });
+            }
+            msg => self.on_group_request(ctx, from, msg),
+        }
+    }
+
+    // ----- group coordinator -----
+
+    fn on_group_request(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        let cluster = self.cluster.clone();
+        let index = match &msg {
+            KafkaMsg::JoinGroup { group, .. }
+            | KafkaMsg::SyncGroup { group, .. }
+            | KafkaMsg::Heartbeat { group, .. }
+            | KafkaMsg::LeaveGroup { group, .. }
+            | KafkaMsg::OffsetCommit { group, .. }
+            | KafkaMsg::OffsetFetch { group, .. } => *group,
+            _ => return,
+        };
+        let (Some(g), Some(cfg)) = (self.groups.get_mut(&index), cluster.groups.get(index as usize)) else {
+            let e = Error::NotCoordinator;
+            let answer = match msg {
+                KafkaMsg::JoinGroup { .. } => {
+                    KafkaMsg::JoinGroupResponse { group: index, result: Err(e), member: String::new() }
+                }
+                KafkaMsg::SyncGroup { .. } => KafkaMsg::SyncGroupResponse { group: index, result: Err(e) },
+                KafkaMsg::Heartbeat { .. } => KafkaMsg::HeartbeatResponse { group: index, error: Some(e) },
+                KafkaMsg::OffsetCommit { .. } => KafkaMsg::OffsetCommitResponse { group: index, result: Err(e) },
+                KafkaMsg::OffsetFetch { .. } => KafkaMsg::OffsetFetchResponse { group: index, result: Err(e) },
+                _ => return,
+            };
+            return send(ctx, from, answer);
+        };
+        match msg {
+            KafkaMsg::JoinGroup { member, client, owned, owned_generation, .. } => {
+                g.join(ctx, cfg, from, member, &client, owned, owned_generation)
+            }
+            KafkaMsg::SyncGroup { generation, member, assignment, .. } => {
+                g.sync(ctx, from, generation, &member, assignment)
+            }
+            KafkaMsg::Heartbeat { generation, member, .. } => g.heartbeat(ctx, cfg, from, generation, &member),
+            KafkaMsg::LeaveGroup { member, .. } => g.leave(ctx, cfg, &member),
+            KafkaMsg::OffsetFetch { partitions, .. } => {
+                let result = Ok(g.committed(partitions));
+                send(ctx, from, KafkaMsg::OffsetFetchResponse { group: index, result });
+            }
+            KafkaMsg::OffsetCommit { generation, member, offsets, .. } => {
+                if let Err(e) = g.check_commit(generation, &member) {
+                    return send(ctx, from, KafkaMsg::OffsetCommitResponse { group: index, result: Err(e) });
+                }
+                self.append_commit(ctx, from, index, offsets);
+            }
             _ => {}
+        }
+    }
+
+    /// Writes a commit to the group's `__consumer_offsets` partition with acks=all; the member is
+    /// answered (and the offsets count as committed) once the write is replicated.
+    fn append_commit(&mut self, ctx: &mut Ctx, client: NodeId, group: u8, offsets: Vec<(u16, u64)>) {
+        let Some(tp) = self.cluster.offsets_tp(group) else { return };
+        let records: Vec<(Option<u32>, u64)> = offsets.iter().map(|&(p, o)| (Some(offset_key(group, p)), o)).collect();
+        let waiter = Waiter::Commit { client, group, offsets };
+        self.append(ctx, tp, Acks::All, &records, waiter);
+    }
+
+    /// A group's offsets partition came to this broker (load the group) or left it (drop it).
+    fn groups_follow_leadership(&mut self, ctx: &mut Ctx, tp: Tp) {
+        if Some(tp.topic) != self.cluster.offsets_topic {
+            return;
+        }
+        let leading = self.replicas.get(&tp).is_some_and(|r| r.is_leader());
+        let cluster = self.cluster.clone();
+        for (i, cfg) in cluster.groups.iter().enumerate().filter(|(_, g)| g.offsets_partition == tp.partition) {
+            let index = i as u8;
+            match (leading, self.groups.contains_key(&index)) {
+                (true, false) => {
+                    let r = self.replicas.get(&tp).expect("leading it");
+                    let mut g = Group::load(index, self.id, &r.log.slice(r.log.log_start(), r.log.hw()));
+                    g.announce(ctx, GroupState::Empty);
+                    self.groups.insert(index, g);
+                    let _ = cfg;
+                }
+                (false, true) => {
+                    if let Some(mut g) = self.groups.remove(&index) {
+                        g.announce(ctx, GroupState::Dead);
+                    }
+                }
+                _ => {}
+            }
         }
     }
 
@@ -622,6 +746,7 @@ impl Broker {
             }
         }
         self.metadata.insert(tp, s);
+        self.groups_follow_leadership(ctx, tp);
     }
 
     fn send_fetch(&mut self, ctx: &mut Ctx, tp: Tp) {
@@ -769,47 +894,60 @@ impl Broker {
     fn answer_completed(&mut self, ctx: &mut Ctx, tp: Tp) {
         let Some(r) = self.replicas.get_mut(&tp) else { return };
         for (req, result) in r.take_completed() {
-            if let Some((client, id)) = self.produce_waiting.remove(&(tp, req)) {
-                send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result });
+            if let Some(w) = self.produce_waiting.remove(&(tp, req)) {
+                self.answer(ctx, tp, w, result);
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn on_produce(
-        &mut self,
-        ctx: &mut Ctx,
-        from: NodeId,
-        id: u64,
-        tp: Tp,
-        acks: super::partition::Acks,
-        key: u32,
-        value: u64,
-    ) {
+    fn answer(&mut self, ctx: &mut Ctx, tp: Tp, waiter: Waiter, result: Result<u64, Error>) {
+        match waiter {
+            Waiter::Produce { client, id } => send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result }),
+            Waiter::Commit { client, group, offsets } => {
+                let result = match result {
+                    Ok(_) => {
+                        if let Some(g) = self.groups.get_mut(&group) {
+                            for &(p, o) in &offsets {
+                                g.offsets.insert(p, o);
+                            }
+                        }
+                        Ok(offsets)
+                    }
+                    // As GroupMetadataManager maps append errors for its members.
+                    Err(Error::NotEnoughReplicas) => Err(Error::CoordinatorNotAvailable),
+                    Err(_) => Err(Error::NotCoordinator),
+                };
+                send(ctx, client, KafkaMsg::OffsetCommitResponse { group, result });
+            }
+        }
+    }
+
+    /// Appends records as the partition's leader and answers `waiter` now or when replicated.
+    fn append(&mut self, ctx: &mut Ctx, tp: Tp, acks: Acks, records: &[(Option<u32>, u64)], waiter: Waiter) {
         let now = ctx.now;
         let me = self.id;
         let req = self.next_req;
         self.next_req += 1;
         let Some(r) = self.replicas.get_mut(&tp) else {
-            if acks != super::partition::Acks::None {
-                send(ctx, from, KafkaMsg::ProduceResponse { id, tp, result: Err(Error::NotLeaderOrFollower) });
+            if acks != Acks::None {
+                self.answer(ctx, tp, waiter, Err(Error::NotLeaderOrFollower));
             }
             return;
         };
         let hw_before = r.log.hw();
         let leo_before = r.log.leo();
-        let outcome = r.produce(req, acks, &[(Some(key), value)], now);
-        if r.log.leo() > leo_before {
-            emit(ctx, KafkaEvent::Appended { tp, broker: me, offset: leo_before, epoch: r.epoch });
+        let outcome = r.produce(req, acks, records, now);
+        for offset in leo_before..r.log.leo() {
+            emit(ctx, KafkaEvent::Appended { tp, broker: me, offset, epoch: r.epoch });
         }
         match outcome {
             ProduceOutcome::Done(result) => {
-                if acks != super::partition::Acks::None {
-                    send(ctx, from, KafkaMsg::ProduceResponse { id, tp, result });
+                if acks != Acks::None {
+                    self.answer(ctx, tp, waiter, result);
                 }
             }
             ProduceOutcome::Waiting { .. } => {
-                self.produce_waiting.insert((tp, req), (from, id));
+                self.produce_waiting.insert((tp, req), waiter);
             }
         }
         self.after_leader_change(ctx, tp, hw_before);

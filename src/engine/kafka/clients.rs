@@ -1,13 +1,11 @@
-//! Kafka clients: a producer that partitions keyed records with Kafka's default partitioner and
-//! retries what fails, and a consumer that reads every partition of a topic from the start.
+//! Kafka's producer: it partitions keyed records with Kafka's default partitioner and retries what
+//! fails. (The consumer is in `consumer`; both share the metadata lookup here.)
 //!
 //! Simplifications, also in the docs: one record per produce request (`linger.ms=0`, no batching);
 //! no idempotence (`enable.idempotence=false` behaviour: a retry after a lost answer can duplicate,
-//! and retries can reorder); no limit on requests in flight; the consumer is a standalone consumer
-//! assigned every partition (consumer groups come next) and does not commit offsets, so after a
-//! crash it reads from the beginning again.
+//! and retries can reorder); no limit on requests in flight.
 
-use super::cluster::{Cluster, DELIVERY_TIMEOUT, FETCH_MAX_WAIT, REQUEST_TIMEOUT, RETRY_BACKOFF};
+use super::cluster::{Cluster, DELIVERY_TIMEOUT, REQUEST_TIMEOUT, RETRY_BACKOFF};
 use super::msg::{KafkaEvent, KafkaMsg, PartitionView, Tp};
 use super::partition::{Acks, BrokerId, Error};
 use super::partitioner::partition_for_key;
@@ -18,21 +16,21 @@ use crate::engine::vecmap::VecMap;
 use crate::engine::NodeId;
 use std::rc::Rc;
 
-const T_SEND: u64 = 1 << 56;
-const T_TIMEOUT: u64 = 2 << 56;
-const T_RETRY: u64 = 3 << 56;
-const T_METADATA: u64 = 4 << 56;
-const T_FETCH: u64 = 5 << 56;
-const KIND: u64 = 0xff << 56;
+pub(super) const T_SEND: u64 = 1 << 56;
+pub(super) const T_TIMEOUT: u64 = 2 << 56;
+pub(super) const T_RETRY: u64 = 3 << 56;
+pub(super) const T_METADATA: u64 = 4 << 56;
+pub(super) const T_FETCH: u64 = 5 << 56;
+pub(super) const KIND: u64 = 0xff << 56;
 
-fn send(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
+pub(super) fn send(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
     ctx.send(to, Message::Kafka(m));
 }
 
 /// A client's view of metadata requests: which broker it asked, if it is waiting for one.
 #[derive(Clone, Debug, Default)]
-struct MetadataAsk {
-    next: usize,
+pub(super) struct MetadataAsk {
+    pub(super) next: usize,
     waiting_on: Option<NodeId>,
     /// Brokers whose connection was reset, and until when to leave them alone
     /// (`reconnect.backoff.max.ms`, 1 s).
@@ -43,9 +41,14 @@ struct MetadataAsk {
 }
 
 impl MetadataAsk {
+    /// A fresh lookup that starts with the `next`-th broker (clients start at a random one).
+    pub(super) fn starting_at(next: usize) -> MetadataAsk {
+        MetadataAsk { next, ..MetadataAsk::default() }
+    }
+
     /// Asks a broker (round-robin over all, as a client with every broker in `bootstrap.servers`)
     /// for metadata, unless a request is already out; if no answer comes, the timer asks the next.
-    fn ask(&mut self, ctx: &mut Ctx, cluster: &Cluster) {
+    pub(super) fn ask(&mut self, ctx: &mut Ctx, cluster: &Cluster) {
         if self.waiting_on.is_some() {
             return;
         }
@@ -61,27 +64,27 @@ impl MetadataAsk {
     }
 
     /// (Re)arms the metadata timer: the previous one, if any, no longer counts.
-    fn arm(&mut self, ctx: &mut Ctx, after: Time) {
+    pub(super) fn arm(&mut self, ctx: &mut Ctx, after: Time) {
         self.timer_gen += 1;
         ctx.set_timer(after, T_METADATA | (self.timer_gen & 0xff_ffff_ffff));
     }
 
     /// Whether a metadata timer firing is the live one.
-    fn is_live(&self, timer: u64) -> bool {
+    pub(super) fn is_live(&self, timer: u64) -> bool {
         timer & !KIND == self.timer_gen & 0xff_ffff_ffff
     }
 
     /// Whether a connection to `node` may be tried now (not within the reconnect backoff).
-    fn usable(&self, node: NodeId, now: Time) -> bool {
+    pub(super) fn usable(&self, node: NodeId, now: Time) -> bool {
         self.avoid.get(&node).is_none_or(|&t| t <= now)
     }
 
     /// An answer came, or the broker asked is gone, or the wait is over.
-    fn done(&mut self) {
+    pub(super) fn done(&mut self) {
         self.waiting_on = None;
     }
 
-    fn lost(&mut self, peer: NodeId, now: Time) -> bool {
+    pub(super) fn lost(&mut self, peer: NodeId, now: Time) -> bool {
         self.avoid.insert(peer, now + Time::secs(1));
         if self.waiting_on == Some(peer) {
             self.waiting_on = None;
@@ -149,7 +152,7 @@ impl Producer {
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
         let next = ctx.rng.below(self.cluster.brokers.len() as u64) as usize;
-        self.metadata = MetadataAsk { next, ..MetadataAsk::default() };
+        self.metadata = MetadataAsk::starting_at(next);
         self.metadata.ask(ctx, &self.cluster);
         ctx.set_timer(self.interval, T_SEND);
     }
@@ -289,163 +292,11 @@ impl Producer {
     }
 }
 
-fn update_leaders(leaders: &mut VecMap<u16, BrokerId>, topic: u16, states: &[PartitionView]) {
+pub(super) fn update_leaders(leaders: &mut VecMap<u16, BrokerId>, topic: u16, states: &[PartitionView]) {
     for s in states.iter().filter(|s| s.tp.topic == topic) {
         match s.leader {
             Some(l) => leaders.insert(s.tp.partition, l),
             None => leaders.remove(&s.tp.partition),
         };
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct Consumer {
-    pub cluster: Rc<Cluster>,
-    pub topic: u16,
-    /// Next offset to read, per partition.
-    pub positions: VecMap<u16, u64>,
-    leaders: VecMap<u16, BrokerId>,
-    /// Fetches in flight: partition → (generation, broker asked).
-    fetching: VecMap<u16, (u64, BrokerId)>,
-    next_gen: u64,
-    metadata: MetadataAsk,
-}
-
-impl Consumer {
-    pub fn new(cluster: Rc<Cluster>, topic: u16) -> Consumer {
-        Consumer {
-            cluster,
-            topic,
-            positions: VecMap::new(),
-            leaders: VecMap::new(),
-            fetching: VecMap::new(),
-            next_gen: 0,
-            metadata: MetadataAsk::default(),
-        }
-    }
-
-    pub fn on_start(&mut self, ctx: &mut Ctx) {
-        let next = ctx.rng.below(self.cluster.brokers.len() as u64) as usize;
-        self.metadata = MetadataAsk { next, ..MetadataAsk::default() };
-        self.metadata.ask(ctx, &self.cluster);
-    }
-
-    /// No committed offsets: a restarted consumer starts again from the beginning.
-    pub fn on_crash(&mut self) {
-        self.positions.clear();
-        self.leaders.clear();
-        self.fetching.clear();
-    }
-
-    /// The connection to a broker was reset: fetches to it failed; find the leaders again.
-    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
-        self.metadata.lost(peer, ctx.now);
-        let Some(broker) = self.cluster.broker_of(peer) else { return };
-        let lost: Vec<u16> = self.fetching.iter().filter(|(_, &(_, b))| b == broker).map(|(&p, _)| p).collect();
-        for p in lost {
-            self.fetching.remove(&p);
-            ctx.set_timer(RETRY_BACKOFF, T_RETRY | p as u64);
-        }
-        self.leaders.retain(|_, l| *l != broker);
-        self.metadata.ask(ctx, &self.cluster);
-    }
-
-    fn fetch(&mut self, ctx: &mut Ctx, partition: u16) {
-        let Some(&leader) = self.leaders.get(&partition) else { return };
-        let Some(node) = self.cluster.broker_node(leader) else { return };
-        if !self.metadata.usable(node, ctx.now) {
-            // Its connection was just reset: wait out the reconnect backoff, then look again.
-            ctx.set_timer(RETRY_BACKOFF, T_RETRY | partition as u64);
-            return;
-        }
-        let generation = self.next_gen;
-        self.next_gen += 1;
-        self.fetching.insert(partition, (generation, leader));
-        let offset = *self.positions.get_or_insert_with(partition, || 0);
-        let tp = Tp { topic: self.topic, partition };
-        send(ctx, node, KafkaMsg::Fetch { tp, offset, generation });
-        ctx.set_timer(REQUEST_TIMEOUT + FETCH_MAX_WAIT, T_FETCH | (generation << 16) | partition as u64);
-    }
-
-    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
-        match timer & KIND {
-            T_FETCH => {
-                let partition = (timer & 0xffff) as u16;
-                let generation = (timer & !KIND) >> 16;
-                if self.fetching.get(&partition).map(|f| f.0) == Some(generation) {
-                    self.fetching.remove(&partition);
-                    self.metadata.ask(ctx, &self.cluster);
-                }
-            }
-            T_METADATA if self.metadata.is_live(timer) => {
-                self.metadata.done();
-                let partitions = self.cluster.topics[self.topic as usize].partitions;
-                if (0..partitions).any(|p| !self.fetching.contains_key(&p)) {
-                    self.metadata.ask(ctx, &self.cluster);
-                }
-            }
-            T_RETRY => {
-                let partition = (timer & 0xffff) as u16;
-                if !self.fetching.contains_key(&partition) {
-                    if self.leaders.contains_key(&partition) {
-                        self.fetch(ctx, partition);
-                    } else {
-                        self.metadata.ask(ctx, &self.cluster);
-                        ctx.set_timer(RETRY_BACKOFF, T_RETRY | partition as u64);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    pub fn on_message(&mut self, ctx: &mut Ctx, msg: KafkaMsg) {
-        match msg {
-            KafkaMsg::MetadataResponse { states } => {
-                self.metadata.done();
-                update_leaders(&mut self.leaders, self.topic, &states);
-                // Partitions without a known leader yet (topic not created, election under way):
-                // look again after `retry.backoff.ms`.
-                if self.leaders.len() < self.cluster.topics[self.topic as usize].partitions as usize {
-                    self.metadata.arm(ctx, RETRY_BACKOFF);
-                }
-                let idle: Vec<u16> = self.leaders.keys().copied().filter(|p| !self.fetching.contains_key(p)).collect();
-                for p in idle {
-                    self.fetch(ctx, p);
-                }
-            }
-            KafkaMsg::FetchResponse { tp, result, generation } => {
-                if self.fetching.get(&tp.partition).map(|f| f.0) != Some(generation) {
-                    return;
-                }
-                self.fetching.remove(&tp.partition);
-                match result {
-                    Ok((records, _hw)) => {
-                        let pos = self.positions.get_or_insert_with(tp.partition, || 0);
-                        let start = *pos;
-                        for r in records.into_iter().skip_while(|r| r.offset < start) {
-                            if r.offset != *pos {
-                                break;
-                            }
-                            ctx.emit(EventKind::Kafka(KafkaEvent::Consumed {
-                                consumer: ctx.me,
-                                tp,
-                                offset: r.offset,
-                                value: r.value,
-                                latency: ctx.now - r.timestamp,
-                            }));
-                            *pos += 1;
-                        }
-                        self.fetch(ctx, tp.partition);
-                    }
-                    Err(_) => {
-                        self.leaders.remove(&tp.partition);
-                        self.metadata.ask(ctx, &self.cluster);
-                        ctx.set_timer(RETRY_BACKOFF, T_RETRY | tp.partition as u64);
-                    }
-                }
-            }
-            _ => {}
-        }
     }
 }

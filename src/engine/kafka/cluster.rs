@@ -1,7 +1,7 @@
 //! What every Kafka node of a simulation shares: the topics, the node of each broker and of the
 //! coordinator, and the cluster settings. Built once from the scenario; nodes hold an `Rc` of it.
 
-use super::config::KafkaSpec;
+use super::config::{KafkaSpec, OffsetReset, OFFSETS_TOPIC};
 use super::msg::{PartitionView, Tp};
 use super::partition::{BrokerId, Config};
 use crate::engine::time::Time;
@@ -24,6 +24,41 @@ pub struct Cluster {
     pub session_timeout: Time,
     pub replica_lag_time_max: Time,
     pub unclean_leader_election: bool,
+    pub groups: Vec<Group>,
+    /// The index of `__consumer_offsets` in `topics` (the last one), when there are groups.
+    pub offsets_topic: Option<u16>,
+}
+
+/// A consumer group's settings, shared by its coordinator and its members.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub name: String,
+    /// The one topic its members read (validated when the scenario is loaded).
+    pub topic: u16,
+    pub assignor: String,
+    /// KIP-429's incremental protocol (the cooperative-sticky assignor) instead of the eager one.
+    pub cooperative: bool,
+    pub session_timeout: Time,
+    pub heartbeat_interval: Time,
+    pub rebalance_timeout: Time,
+    /// `group.initial.rebalance.delay.ms`, a broker setting, kept here with the group's own.
+    pub initial_delay: Time,
+    pub auto_commit: Option<Time>,
+    pub reset: OffsetReset,
+    /// Its partition of `__consumer_offsets`: the leader of that partition is its coordinator.
+    pub offsets_partition: u16,
+}
+
+/// Java's `String.hashCode` (over UTF-16 code units, wrapping), which Kafka uses to place a group.
+pub fn java_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// `GroupMetadataManager.partitionFor`: `Utils.abs(groupId.hashCode) % offsets partitions`.
+pub fn offsets_partition_for(group: &str, partitions: u32) -> u16 {
+    let h = java_hash(group);
+    let abs = if h == i32::MIN { 0 } else { h.unsigned_abs() };
+    (abs % partitions.max(1)) as u16
 }
 
 /// Kafka's timing defaults the model uses.
@@ -36,17 +71,53 @@ pub const DELIVERY_TIMEOUT: Time = Time::secs(120);
 
 impl Cluster {
     pub fn new(spec: &KafkaSpec, first_node: u32) -> Cluster {
+        let mut topics: Vec<Topic> = spec
+            .topics
+            .iter()
+            .map(|t| Topic {
+                name: t.name.clone(),
+                partitions: t.partitions as u16,
+                replication_factor: t.replication_factor,
+                min_insync_replicas: t.min_insync_replicas,
+            })
+            .collect();
+        let topic_index = |name: &str| topics.iter().position(|t| t.name == name).unwrap_or(0) as u16;
+        let groups = spec
+            .groups
+            .iter()
+            .map(|g| Group {
+                name: g.id.clone(),
+                topic: spec
+                    .consumers
+                    .iter()
+                    .find(|c| c.group.as_ref() == Some(&g.id))
+                    .map_or(0, |c| topic_index(&c.topic)),
+                cooperative: g.assignor == "cooperative-sticky",
+                assignor: g.assignor.clone(),
+                session_timeout: g.session_timeout,
+                heartbeat_interval: g.heartbeat_interval,
+                rebalance_timeout: g.max_poll_interval,
+                initial_delay: spec.group_initial_rebalance_delay,
+                auto_commit: g.enable_auto_commit.then_some(g.auto_commit_interval),
+                reset: g.auto_offset_reset,
+                offsets_partition: offsets_partition_for(&g.id, spec.offsets_topic_partitions),
+            })
+            .collect::<Vec<_>>();
+        let offsets_topic = (!groups.is_empty()).then(|| {
+            // offsets.topic.replication.factor is 3; with fewer brokers the model uses them all
+            // (Kafka would refuse to create the topic) — said in the docs.
+            topics.push(Topic {
+                name: OFFSETS_TOPIC.into(),
+                partitions: spec.offsets_topic_partitions as u16,
+                replication_factor: spec.brokers.min(3),
+                min_insync_replicas: 1,
+            });
+            topics.len() as u16 - 1
+        });
         Cluster {
-            topics: spec
-                .topics
-                .iter()
-                .map(|t| Topic {
-                    name: t.name.clone(),
-                    partitions: t.partitions as u16,
-                    replication_factor: t.replication_factor,
-                    min_insync_replicas: t.min_insync_replicas,
-                })
-                .collect(),
+            topics,
+            groups,
+            offsets_topic,
             zk: NodeId(first_node),
             brokers: (1..=spec.brokers).map(|b| NodeId(first_node + b)).collect(),
             session_timeout: spec.session_timeout,
@@ -76,6 +147,12 @@ impl Cluster {
             min_insync_replicas: self.topics[tp.topic as usize].min_insync_replicas,
             replica_lag_time_max: self.replica_lag_time_max,
         }
+    }
+
+    /// The `__consumer_offsets` partition holding a group's commits.
+    pub fn offsets_tp(&self, group: u8) -> Option<Tp> {
+        let g = self.groups.get(group as usize)?;
+        Some(Tp { topic: self.offsets_topic?, partition: g.offsets_partition })
     }
 
     pub fn tp_name(&self, tp: Tp) -> String {
@@ -125,6 +202,19 @@ pub fn decode_state(tp: Tp, text: &str) -> Option<PartitionView> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_are_placed_as_kafka_places_them() {
+        // "hello".hashCode() = 99162322 in Java; Integer.MIN_VALUE maps to partition 0.
+        assert_eq!(java_hash("hello"), 99162322);
+        assert_eq!(offsets_partition_for("hello", 50), (99162322 % 50) as u16);
+        assert_eq!(java_hash("polygenelubricants"), i32::MIN);
+        assert_eq!(offsets_partition_for("polygenelubricants", 50), 0);
+        // Negative hashes use their absolute value.
+        let h = java_hash("zzzzzzzzzz");
+        assert!(h < 0);
+        assert_eq!(offsets_partition_for("zzzzzzzzzz", 50) as i64, (h as i64).abs() % 50);
+    }
 
     #[test]
     fn partition_state_round_trips() {

@@ -29,6 +29,28 @@ pub struct KafkaSpec {
     pub producers: Vec<ProducerSpec>,
     #[serde(default)]
     pub consumers: Vec<ConsumerSpec>,
+    /// Consumer groups; their members are the consumers naming them.
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
+    /// `offsets.topic.num.partitions` (default 50): `__consumer_offsets`, created when there are groups.
+    #[serde(default = "fifty")]
+    pub offsets_topic_partitions: u32,
+    /// `group.initial.rebalance.delay.ms` (default 3 s): an empty group waits this long for more members.
+    #[serde(default = "three_secs")]
+    pub group_initial_rebalance_delay: Time,
+    /// `group.min.session.timeout.ms` (default 6 s): the shortest session a member may ask for.
+    #[serde(default = "six_secs")]
+    pub group_min_session_timeout: Time,
+}
+
+fn fifty() -> u32 {
+    50
+}
+fn three_secs() -> Time {
+    Time::secs(3)
+}
+fn six_secs() -> Time {
+    Time::secs(6)
 }
 
 fn default_session_timeout() -> Time {
@@ -103,7 +125,72 @@ fn eight() -> u32 {
 pub struct ConsumerSpec {
     pub id: String,
     pub topic: String,
+    /// The consumer group it joins; without one it reads every partition from the start.
+    #[serde(default)]
+    pub group: Option<String>,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetReset {
+    Earliest,
+    Latest,
+}
+
+/// A consumer group and the consumer settings its members share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    pub id: String,
+    /// `partition.assignment.strategy`: range (default), roundrobin, sticky, cooperative-sticky. The
+    /// cooperative protocol (KIP-429) goes with cooperative-sticky, the eager one with the others.
+    #[serde(default = "range")]
+    pub assignor: String,
+    /// `session.timeout.ms` (default 45 s).
+    #[serde(default = "secs45")]
+    pub session_timeout: Time,
+    /// `heartbeat.interval.ms` (default 3 s).
+    #[serde(default = "secs3")]
+    pub heartbeat_interval: Time,
+    /// `max.poll.interval.ms` (default 5 min): also the rebalance timeout, how long the coordinator
+    /// waits for members to rejoin.
+    #[serde(default = "mins5")]
+    pub max_poll_interval: Time,
+    /// `enable.auto.commit` (default true).
+    #[serde(default = "yes")]
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms` (default 5 s).
+    #[serde(default = "secs5")]
+    pub auto_commit_interval: Time,
+    /// `auto.offset.reset` (default latest): where a partition without a committed offset starts.
+    #[serde(default = "latest")]
+    pub auto_offset_reset: OffsetReset,
+}
+
+fn range() -> String {
+    "range".into()
+}
+fn secs45() -> Time {
+    Time::secs(45)
+}
+fn secs3() -> Time {
+    Time::secs(3)
+}
+fn secs5() -> Time {
+    Time::secs(5)
+}
+fn mins5() -> Time {
+    Time::secs(300)
+}
+fn yes() -> bool {
+    true
+}
+fn latest() -> OffsetReset {
+    OffsetReset::Latest
+}
+
+pub const MAX_GROUPS: usize = 16;
+pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
 impl KafkaSpec {
     /// The node names this section adds, in order: `zk`, brokers, producers, consumers.
@@ -137,6 +224,9 @@ impl KafkaSpec {
             {
                 return Err(format!("{}: 1 to 40 letters, digits, '.', '_' or '-'", f("name")));
             }
+            if t.name.starts_with("__") {
+                return Err(format!("{}: names starting with \"__\" are Kafka's internal topics", f("name")));
+            }
             if !names.insert(t.name.as_str()) {
                 return Err(format!("{}: topic \"{}\" is defined twice", f("name"), t.name));
             }
@@ -158,10 +248,14 @@ impl KafkaSpec {
                 ));
             }
         }
-        let total: u32 = self.topics.iter().map(|t| t.partitions).sum();
+        let offsets = if self.groups.is_empty() { 0 } else { self.offsets_topic_partitions };
+        if !self.groups.is_empty() && (offsets == 0 || offsets > MAX_PARTITIONS) {
+            return Err(format!("kafka.offsets_topic_partitions: must be from 1 to {MAX_PARTITIONS}"));
+        }
+        let total: u32 = self.topics.iter().map(|t| t.partitions).sum::<u32>() + offsets;
         if total > MAX_TOTAL_PARTITIONS {
             return Err(format!(
-                "kafka.topics: {total} partitions in all is more than the limit of {MAX_TOTAL_PARTITIONS}"
+                "kafka.topics: {total} partitions in all (with {OFFSETS_TOPIC}) is more than the limit of {MAX_TOTAL_PARTITIONS}"
             ));
         }
         for (i, p) in self.producers.iter().enumerate() {
@@ -178,9 +272,62 @@ impl KafkaSpec {
                 return Err(format!("kafka.producers[{i}].count: at least 1 (leave it out to produce forever)"));
             }
         }
+        self.validate_groups()?;
         for (i, c) in self.consumers.iter().enumerate() {
             if !names.contains(c.topic.as_str()) {
                 return Err(format!("kafka.consumers[{i}].topic: no topic \"{}\"", c.topic));
+            }
+            let Some(g) = &c.group else { continue };
+            if !self.groups.iter().any(|s| &s.id == g) {
+                return Err(format!("kafka.consumers[{i}].group: no group \"{g}\" in kafka.groups"));
+            }
+            // One topic per group: partitions are then drawn and sent as one set per member.
+            if let Some(other) = self.consumers.iter().find(|o| o.group.as_ref() == Some(g) && o.topic != c.topic) {
+                return Err(format!(
+                    "kafka.consumers[{i}].topic: group \"{g}\" already reads \"{}\" (one topic per group in this model)",
+                    other.topic
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl KafkaSpec {
+    fn validate_groups(&self) -> Result<(), String> {
+        if self.groups.len() > MAX_GROUPS {
+            return Err(format!("kafka.groups: at most {MAX_GROUPS} groups"));
+        }
+        if self.group_min_session_timeout < Time::ms(10) {
+            return Err("kafka.group_min_session_timeout: at least 10ms".into());
+        }
+        if self.group_initial_rebalance_delay > Time::secs(300) {
+            return Err("kafka.group_initial_rebalance_delay: at most 300s".into());
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            let f = |field: &str| format!("kafka.groups[{i}].{field}");
+            if g.id.is_empty() || g.id.len() > 40 {
+                return Err(format!("{}: 1 to 40 characters", f("id")));
+            }
+            if self.groups[..i].iter().any(|o| o.id == g.id) {
+                return Err(format!("{}: group \"{}\" is defined twice", f("id"), g.id));
+            }
+            super::assignor::Assignor::parse(&g.assignor).map_err(|e| format!("{}: {e}", f("assignor")))?;
+            if g.session_timeout < self.group_min_session_timeout || g.session_timeout > Time::secs(1800) {
+                return Err(format!(
+                    "{}: from group_min_session_timeout ({}) to 30 min, as the broker requires",
+                    f("session_timeout"),
+                    self.group_min_session_timeout
+                ));
+            }
+            if g.heartbeat_interval < Time::ms(1) || g.heartbeat_interval >= g.session_timeout {
+                return Err(format!("{}: must be below the session timeout", f("heartbeat_interval")));
+            }
+            if g.max_poll_interval < Time::ms(10) {
+                return Err(format!("{}: at least 10ms", f("max_poll_interval")));
+            }
+            if g.auto_commit_interval < Time::ms(1) {
+                return Err(format!("{}: at least 1ms", f("auto_commit_interval")));
             }
         }
         Ok(())

@@ -16,6 +16,8 @@ pub mod broker;
 pub mod clients;
 pub mod cluster;
 pub mod config;
+pub mod consumer;
+pub mod group;
 pub mod log;
 pub mod msg;
 pub mod node;

@@ -132,6 +132,89 @@ pub enum KafkaMsg {
         result: Result<(Vec<Record>, u64), Error>,
         generation: u64,
     },
+    /// Where a partition starts (`earliest`: log start) or ends (`latest`: the HW) for a consumer.
+    ListOffsets {
+        tp: Tp,
+        earliest: bool,
+    },
+    ListOffsetsResponse {
+        tp: Tp,
+        result: Result<u64, Error>,
+    },
+    FindCoordinator {
+        group: u8,
+    },
+    FindCoordinatorResponse {
+        group: u8,
+        result: Result<BrokerId, Error>,
+    },
+    /// `owned`/`owned_generation`: the partitions the member held, as the sticky assignors'
+    /// subscription carries them (a bit per partition of the group's topic).
+    JoinGroup {
+        group: u8,
+        member: String,
+        client: String,
+        owned: u64,
+        owned_generation: i32,
+    },
+    JoinGroupResponse {
+        group: u8,
+        result: Result<Joined, Error>,
+        /// With `MemberIdRequired`: the id to rejoin with.
+        member: String,
+    },
+    SyncGroup {
+        group: u8,
+        generation: u32,
+        member: String,
+        /// From the leader: every member's partitions.
+        assignment: Vec<(String, u64)>,
+    },
+    SyncGroupResponse {
+        group: u8,
+        result: Result<u64, Error>,
+    },
+    Heartbeat {
+        group: u8,
+        generation: u32,
+        member: String,
+    },
+    HeartbeatResponse {
+        group: u8,
+        error: Option<Error>,
+    },
+    LeaveGroup {
+        group: u8,
+        member: String,
+    },
+    OffsetCommit {
+        group: u8,
+        generation: u32,
+        member: String,
+        offsets: Vec<(u16, u64)>,
+    },
+    OffsetCommitResponse {
+        group: u8,
+        result: Result<Vec<(u16, u64)>, Error>,
+    },
+    OffsetFetch {
+        group: u8,
+        partitions: u64,
+    },
+    OffsetFetchResponse {
+        group: u8,
+        result: Result<Vec<(u16, Option<u64>)>, Error>,
+    },
+}
+
+/// A successful JoinGroup answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Joined {
+    pub generation: u32,
+    pub member: String,
+    pub leader: String,
+    /// For the leader only: every member with the partitions it owned and their generation.
+    pub members: Vec<(String, u64, i32)>,
 }
 
 impl KafkaMsg {
@@ -158,6 +241,21 @@ impl KafkaMsg {
             KafkaMsg::ProduceResponse { tp, .. } => ("produce-ack", lane(tp)),
             KafkaMsg::Fetch { tp, .. } => ("fetch", lane(tp)),
             KafkaMsg::FetchResponse { tp, .. } => ("fetch-records", lane(tp)),
+            KafkaMsg::ListOffsets { tp, .. } => ("list-offsets", lane(tp)),
+            KafkaMsg::ListOffsetsResponse { tp, .. } => ("offsets", lane(tp)),
+            KafkaMsg::FindCoordinator { .. } => ("find-coordinator", 102),
+            KafkaMsg::FindCoordinatorResponse { .. } => ("coordinator", 102),
+            KafkaMsg::JoinGroup { .. } => ("join-group", 102),
+            KafkaMsg::JoinGroupResponse { .. } => ("joined", 102),
+            KafkaMsg::SyncGroup { .. } => ("sync-group", 102),
+            KafkaMsg::SyncGroupResponse { .. } => ("assignment", 102),
+            KafkaMsg::Heartbeat { .. } => ("heartbeat", 102),
+            KafkaMsg::HeartbeatResponse { .. } => ("heartbeat-reply", 102),
+            KafkaMsg::LeaveGroup { .. } => ("leave-group", 102),
+            KafkaMsg::OffsetCommit { .. } => ("offset-commit", 102),
+            KafkaMsg::OffsetCommitResponse { .. } => ("commit-reply", 102),
+            KafkaMsg::OffsetFetch { .. } => ("offset-fetch", 102),
+            KafkaMsg::OffsetFetchResponse { .. } => ("committed-offsets", 102),
         };
         MsgInfo { kind, lane }
     }
@@ -213,9 +311,67 @@ pub enum KafkaEvent {
     ProduceFailed { producer: NodeId, seq: u64, tp: Tp, error: Error },
     /// A consumer read a record.
     Consumed { consumer: NodeId, tp: Tp, offset: u64, value: u64, latency: Time },
+    /// A group coordinator moved the group to `state` (with `members` members).
+    GroupState { group: u8, broker: BrokerId, state: GroupState, generation: u32, members: u8 },
+    /// The coordinator removed a member.
+    MemberRemoved { group: u8, consumer: NodeId, reason: RemoveReason },
+    /// A member got its partitions for `generation` (`added`: those new to it).
+    Assigned { group: u8, consumer: NodeId, generation: u32, partitions: u64, added: u64 },
+    /// A member gave partitions up (`lost`: taken away without a chance to commit).
+    Revoked { group: u8, consumer: NodeId, partitions: u64, lost: bool },
+    /// A member's offset commit was written (replicated in `__consumer_offsets`).
+    Committed { group: u8, consumer: NodeId, tp: Tp, offset: u64 },
+    /// A consumer set its position in a partition: from the group's commit or `auto.offset.reset`.
+    PositionSet { consumer: NodeId, tp: Tp, offset: u64, from: PositionFrom },
 }
 
-fn err_name(e: Error) -> &'static str {
+/// The classic group coordinator's states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupState {
+    Empty,
+    PreparingRebalance,
+    CompletingRebalance,
+    Stable,
+    /// The coordinator moved away: this broker no longer holds the group.
+    Dead,
+}
+
+impl GroupState {
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupState::Empty => "Empty",
+            GroupState::PreparingRebalance => "PreparingRebalance",
+            GroupState::CompletingRebalance => "CompletingRebalance",
+            GroupState::Stable => "Stable",
+            GroupState::Dead => "Dead",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoveReason {
+    /// No heartbeat within `session.timeout.ms`.
+    SessionTimeout,
+    /// It did not rejoin within the rebalance timeout (`max.poll.interval.ms`).
+    RebalanceTimeout,
+    /// It sent LeaveGroup.
+    Left,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PositionFrom {
+    Committed,
+    Earliest,
+    Latest,
+}
+
+/// The partitions in a set (bit i = partition i), for logs: `[0,3,5]`.
+pub fn parts_text(mask: u64) -> String {
+    let list: Vec<String> = (0..64).filter(|p| mask & (1 << p) != 0).map(|p| p.to_string()).collect();
+    format!("[{}]", list.join(","))
+}
+
+pub fn err_name(e: Error) -> &'static str {
     match e {
         Error::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
         Error::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
@@ -223,6 +379,12 @@ fn err_name(e: Error) -> &'static str {
         Error::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
         Error::RequestTimedOut => "REQUEST_TIMED_OUT",
         Error::NetworkException => "NETWORK_EXCEPTION",
+        Error::NotCoordinator => "NOT_COORDINATOR",
+        Error::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+        Error::UnknownMemberId => "UNKNOWN_MEMBER_ID",
+        Error::IllegalGeneration => "ILLEGAL_GENERATION",
+        Error::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
+        Error::MemberIdRequired => "MEMBER_ID_REQUIRED",
     }
 }
 
@@ -308,6 +470,38 @@ impl KafkaEvent {
                 h.u64(value);
                 h.u64(latency.0);
             }
+            KafkaEvent::GroupState { group, broker, state, generation, members } => {
+                h.byte(15);
+                h.u64(((group as u64) << 48) | ((broker as u64) << 32) | generation as u64);
+                h.u32(((state as u32) << 8) | members as u32);
+            }
+            KafkaEvent::MemberRemoved { group, consumer, reason } => {
+                h.byte(16);
+                h.u64(((group as u64) << 40) | ((consumer.0 as u64) << 8) | reason as u64);
+            }
+            KafkaEvent::Assigned { group, consumer, generation, partitions, added } => {
+                h.byte(17);
+                h.u64(((group as u64) << 56) | ((consumer.0 as u64) << 32) | generation as u64);
+                h.u64(partitions);
+                h.u64(added);
+            }
+            KafkaEvent::Revoked { group, consumer, partitions, lost } => {
+                h.byte(18);
+                h.u64(((group as u64) << 40) | ((consumer.0 as u64) << 1) | lost as u64);
+                h.u64(partitions);
+            }
+            KafkaEvent::Committed { group, consumer, tp: t, offset } => {
+                h.byte(19);
+                tp(h, t);
+                h.u64(((group as u64) << 32) | consumer.0 as u64);
+                h.u64(offset);
+            }
+            KafkaEvent::PositionSet { consumer, tp: t, offset, from } => {
+                h.byte(20);
+                tp(h, t);
+                h.u64(((consumer.0 as u64) << 8) | from as u64);
+                h.u64(offset);
+            }
         }
     }
 
@@ -316,7 +510,12 @@ impl KafkaEvent {
             KafkaEvent::Produced { producer, .. }
             | KafkaEvent::ProduceAcked { producer, .. }
             | KafkaEvent::ProduceFailed { producer, .. } => [Some(producer), None],
-            KafkaEvent::Consumed { consumer, .. } => [Some(consumer), None],
+            KafkaEvent::Consumed { consumer, .. }
+            | KafkaEvent::MemberRemoved { consumer, .. }
+            | KafkaEvent::Assigned { consumer, .. }
+            | KafkaEvent::Revoked { consumer, .. }
+            | KafkaEvent::Committed { consumer, .. }
+            | KafkaEvent::PositionSet { consumer, .. } => [Some(consumer), None],
             _ => [None, None],
         }
     }
@@ -337,6 +536,12 @@ impl KafkaEvent {
             KafkaEvent::ProduceAcked { .. } => "produce-acked",
             KafkaEvent::ProduceFailed { .. } => "produce-failed",
             KafkaEvent::Consumed { .. } => "consumed",
+            KafkaEvent::GroupState { .. } => "group-state",
+            KafkaEvent::MemberRemoved { .. } => "member-removed",
+            KafkaEvent::Assigned { .. } => "assigned",
+            KafkaEvent::Revoked { .. } => "revoked",
+            KafkaEvent::Committed { .. } => "committed",
+            KafkaEvent::PositionSet { .. } => "position",
         }
     }
 
@@ -374,6 +579,59 @@ impl KafkaEvent {
             KafkaEvent::Consumed { consumer, tp: t, offset, value, latency } => {
                 write!(s, "{} read {}@{offset} value {value} after {latency}", world.node_name(consumer), tp(t))
             }
+            KafkaEvent::GroupState { group, broker, state, generation, members } => write!(
+                s,
+                "group {} on coordinator b{broker}: {} (generation {generation}, {members} members)",
+                world.group_name(group),
+                state.name()
+            ),
+            KafkaEvent::MemberRemoved { group, consumer, reason } => write!(
+                s,
+                "group {} removed {}: {}",
+                world.group_name(group),
+                world.node_name(consumer),
+                match reason {
+                    RemoveReason::SessionTimeout => "no heartbeat within session.timeout.ms",
+                    RemoveReason::RebalanceTimeout => "did not rejoin within max.poll.interval.ms",
+                    RemoveReason::Left => "it left the group",
+                }
+            ),
+            KafkaEvent::Assigned { group, consumer, generation, partitions, added } => write!(
+                s,
+                "{} owns {} of {} in generation {generation} (new: {})",
+                world.node_name(consumer),
+                parts_text(partitions),
+                world.group_name(group),
+                parts_text(added)
+            ),
+            KafkaEvent::Revoked { group, consumer, partitions, lost } => write!(
+                s,
+                "{} {} {} of {}",
+                world.node_name(consumer),
+                if lost { "lost" } else { "revoked" },
+                parts_text(partitions),
+                world.group_name(group)
+            ),
+            KafkaEvent::Committed { group, consumer, tp: t, offset } => {
+                write!(
+                    s,
+                    "{} committed {} at {offset} for {}",
+                    world.node_name(consumer),
+                    tp(t),
+                    world.group_name(group)
+                )
+            }
+            KafkaEvent::PositionSet { consumer, tp: t, offset, from } => write!(
+                s,
+                "{} starts {} at {offset} ({})",
+                world.node_name(consumer),
+                tp(t),
+                match from {
+                    PositionFrom::Committed => "the group's committed offset",
+                    PositionFrom::Earliest => "no commit: auto.offset.reset=earliest",
+                    PositionFrom::Latest => "no commit: auto.offset.reset=latest",
+                }
+            ),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The Kafka node kinds, dispatched as one enum (as `engine::node::Node` does for all models).
 
 use super::broker::Broker;
-use super::clients::{Consumer, Producer};
+use super::clients::Producer;
 use super::cluster::Cluster;
 use super::config::KafkaSpec;
+use super::consumer::Consumer;
 use super::msg::KafkaMsg;
 use super::zk_server::ZkServer;
 use crate::engine::node::Ctx;
@@ -27,7 +28,9 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
         nodes.push((p.id.clone(), KafkaNode::Producer(Box::new(producer))));
     }
     for c in &spec.consumers {
-        nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(Consumer::new(cluster.clone(), topic(&c.topic))))));
+        let group = c.group.as_ref().and_then(|g| spec.groups.iter().position(|s| &s.id == g)).map(|i| i as u8);
+        let consumer = Consumer::new(cluster.clone(), &c.id, topic(&c.topic), group);
+        nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(consumer))));
     }
     (cluster, nodes)
 }

@@ -61,6 +61,15 @@ pub enum Error {
     RequestTimedOut,
     /// The connection to the broker was reset (the client's view: `NetworkException`).
     NetworkException,
+    /// Group errors: this broker does not coordinate the group (any more).
+    NotCoordinator,
+    /// The group's coordinator is not known yet (its offsets partition has no leader).
+    CoordinatorNotAvailable,
+    UnknownMemberId,
+    IllegalGeneration,
+    RebalanceInProgress,
+    /// KIP-394: a new member must rejoin with the id the coordinator just gave it.
+    MemberIdRequired,
 }
 
 /// What the leader tracks of a follower (`Replica`'s fetch state in Kafka).

@@ -1,0 +1,722 @@
+//! Kafka's consumer: standalone (every partition of its topic, from the start) or a member of a
+//! consumer group, with the classic protocol's client side (`ConsumerCoordinator`):
+//! FindCoordinator → JoinGroup (rejoining once with the id from MEMBER_ID_REQUIRED) → the leader runs
+//! the assignor → SyncGroup → heartbeats every `heartbeat.interval.ms`; positions from the group's
+//! committed offsets (OffsetFetch) or, without one, from `auto.offset.reset` (ListOffsets); long-poll
+//! fetches for the partitions it owns; auto-commit every `auto.commit.interval.ms` and before every
+//! rejoin. Eager protocol: every partition is revoked before rejoining. Cooperative protocol
+//! (KIP-429): it keeps fetching what it owns while rejoining, gives up only what the new assignment
+//! takes away, and then rejoins once more so those partitions can move.
+//!
+//! Simplified (said in the docs): records are processed the moment they arrive, so
+//! `max.poll.interval.ms` only serves as the rebalance timeout; no static membership.
+
+use super::assignor::{self, Assignor, TopicPartition};
+use super::clients::{send, update_leaders, MetadataAsk, KIND, T_FETCH, T_METADATA, T_RETRY};
+use super::cluster::{Cluster, Group, FETCH_MAX_WAIT, REQUEST_TIMEOUT, RETRY_BACKOFF};
+use super::config::OffsetReset;
+use super::msg::{Joined, KafkaEvent, KafkaMsg, PositionFrom, Tp};
+use super::partition::{BrokerId, Error};
+use crate::engine::event::EventKind;
+use crate::engine::node::Ctx;
+use crate::engine::time::Time;
+use crate::engine::vecmap::VecMap;
+use crate::engine::NodeId;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+const T_GROUP: u64 = 6 << 56;
+const T_HEARTBEAT: u64 = 7 << 56;
+const T_COMMIT: u64 = 8 << 56;
+const T_REQUEST: u64 = 9 << 56;
+
+/// Where a member is in the group protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Not a member of the current generation: it will (re)join.
+    Unjoined,
+    /// Eager rejoin: committing its positions before it gives its partitions up.
+    Committing,
+    Joining,
+    Syncing,
+    Stable,
+}
+
+#[derive(Clone, Debug)]
+pub struct Membership {
+    pub group: u8,
+    pub coordinator: Option<BrokerId>,
+    pub member_id: String,
+    pub generation: Option<u32>,
+    pub phase: Phase,
+    /// The partitions it owns now (a bit per partition of the group's topic).
+    pub owned: u64,
+    /// Its last assignment and generation, sent with JoinGroup for the sticky assignors.
+    held: u64,
+    held_generation: i32,
+    pub committed: VecMap<u16, u64>,
+    /// Owned partitions without a committed offset: their start comes from `auto.offset.reset`.
+    to_reset: u64,
+    /// The coordinator request it waits for (find, join, sync, commit-before-rejoin), by number.
+    waiting: Option<u64>,
+    requests: u64,
+    commit_inflight: bool,
+    heartbeat_gen: u64,
+}
+
+impl Membership {
+    fn new(group: u8) -> Membership {
+        Membership {
+            group,
+            coordinator: None,
+            member_id: String::new(),
+            generation: None,
+            phase: Phase::Unjoined,
+            owned: 0,
+            held: 0,
+            held_generation: -1,
+            committed: VecMap::new(),
+            to_reset: 0,
+            waiting: None,
+            requests: 0,
+            commit_inflight: false,
+            heartbeat_gen: 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Consumer {
+    pub cluster: Rc<Cluster>,
+    pub name: String,
+    pub topic: u16,
+    /// Next offset to read, per partition it reads.
+    pub positions: VecMap<u16, u64>,
+    leaders: VecMap<u16, BrokerId>,
+    /// Fetches in flight: partition → (generation, broker asked).
+    fetching: VecMap<u16, (u64, BrokerId)>,
+    next_gen: u64,
+    metadata: MetadataAsk,
+    pub member: Option<Membership>,
+}
+
+fn bits(mask: u64) -> impl Iterator<Item = u16> {
+    (0..64u16).filter(move |p| mask & (1 << p) != 0)
+}
+
+impl Consumer {
+    pub fn new(cluster: Rc<Cluster>, name: &str, topic: u16, group: Option<u8>) -> Consumer {
+        Consumer {
+            cluster,
+            name: name.to_string(),
+            topic,
+            positions: VecMap::new(),
+            leaders: VecMap::new(),
+            fetching: VecMap::new(),
+            next_gen: 0,
+            metadata: MetadataAsk::default(),
+            member: group.map(Membership::new),
+        }
+    }
+
+    fn settings(&self) -> Option<&Group> {
+        self.member.as_ref().and_then(|m| self.cluster.groups.get(m.group as usize))
+    }
+
+    fn partitions(&self) -> u16 {
+        self.cluster.topics[self.topic as usize].partitions
+    }
+
+    /// Whether it reads `p` now: a standalone consumer reads all, a member what it owns.
+    fn reads(&self, p: u16) -> bool {
+        self.member.as_ref().is_none_or(|m| m.owned & (1 << p) != 0)
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        let next = ctx.rng.below(self.cluster.brokers.len() as u64) as usize;
+        self.metadata = MetadataAsk::starting_at(next);
+        self.metadata.ask(ctx, &self.cluster);
+        if let Some(cfg) = self.settings() {
+            if let Some(every) = cfg.auto_commit {
+                ctx.set_timer(every, T_COMMIT);
+            }
+            self.advance(ctx);
+        }
+    }
+
+    /// Memory is gone: a restarted member joins as a new member (its old one lives on at the
+    /// coordinator until its session times out) and starts from the group's committed offsets.
+    pub fn on_crash(&mut self) {
+        self.positions.clear();
+        self.leaders.clear();
+        self.fetching.clear();
+        if let Some(m) = &mut self.member {
+            *m = Membership::new(m.group);
+        }
+    }
+
+    /// The connection to a broker was reset: fetches to it failed; find the leaders again. If it
+    /// was the group coordinator, find the coordinator again.
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        self.metadata.lost(peer, ctx.now);
+        let Some(broker) = self.cluster.broker_of(peer) else { return };
+        let lost: Vec<u16> = self.fetching.iter().filter(|(_, &(_, b))| b == broker).map(|(&p, _)| p).collect();
+        for p in lost {
+            self.fetching.remove(&p);
+            ctx.set_timer(RETRY_BACKOFF, T_RETRY | p as u64);
+        }
+        self.leaders.retain(|_, l| *l != broker);
+        self.metadata.ask(ctx, &self.cluster);
+        if self.member.as_ref().is_some_and(|m| m.coordinator == Some(broker)) {
+            self.coordinator_lost(ctx);
+        }
+    }
+
+    // ----- reading -----
+
+    fn fetch(&mut self, ctx: &mut Ctx, partition: u16) {
+        if !self.reads(partition) || self.fetching.contains_key(&partition) {
+            return;
+        }
+        let Some(&leader) = self.leaders.get(&partition) else { return };
+        let Some(node) = self.cluster.broker_node(leader) else { return };
+        if !self.metadata.usable(node, ctx.now) {
+            // Its connection was just reset: wait out the reconnect backoff, then look again.
+            ctx.set_timer(RETRY_BACKOFF, T_RETRY | partition as u64);
+            return;
+        }
+        let tp = Tp { topic: self.topic, partition };
+        let offset = match (&self.member, self.positions.get(&partition)) {
+            (_, Some(&o)) => o,
+            (None, None) => *self.positions.get_or_insert_with(partition, || 0),
+            (Some(m), None) => {
+                // Position unknown: ask the leader where the log starts or ends, if that is the
+                // reset policy's job for this partition (else the committed offset is on its way).
+                if m.to_reset & (1 << partition) != 0 {
+                    let earliest = self.settings().is_some_and(|g| g.reset == OffsetReset::Earliest);
+                    send(ctx, node, KafkaMsg::ListOffsets { tp, earliest });
+                }
+                return;
+            }
+        };
+        let generation = self.next_gen;
+        self.next_gen += 1;
+        self.fetching.insert(partition, (generation, leader));
+        send(ctx, node, KafkaMsg::Fetch { tp, offset, generation });
+        ctx.set_timer(REQUEST_TIMEOUT + FETCH_MAX_WAIT, T_FETCH | (generation << 16) | partition as u64);
+    }
+
+    fn fetch_all(&mut self, ctx: &mut Ctx) {
+        let idle: Vec<u16> = self.leaders.keys().copied().filter(|p| !self.fetching.contains_key(p)).collect();
+        for p in idle {
+            self.fetch(ctx, p);
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+        match timer & KIND {
+            T_FETCH => {
+                let partition = (timer & 0xffff) as u16;
+                let generation = (timer & !KIND) >> 16;
+                if self.fetching.get(&partition).map(|f| f.0) == Some(generation) {
+                    self.fetching.remove(&partition);
+                    self.metadata.ask(ctx, &self.cluster);
+                }
+            }
+            T_METADATA if self.metadata.is_live(timer) => {
+                self.metadata.done();
+                if (0..self.partitions()).any(|p| self.reads(p) && !self.fetching.contains_key(&p)) {
+                    self.metadata.ask(ctx, &self.cluster);
+                }
+            }
+            T_RETRY => {
+                let partition = (timer & 0xffff) as u16;
+                if self.leaders.contains_key(&partition) {
+                    self.fetch(ctx, partition);
+                } else if self.reads(partition) {
+                    self.metadata.ask(ctx, &self.cluster);
+                    ctx.set_timer(RETRY_BACKOFF, T_RETRY | partition as u64);
+                }
+            }
+            T_GROUP => self.advance(ctx),
+            T_REQUEST => {
+                if let Some(m) = &mut self.member {
+                    if m.waiting == Some(timer & !KIND) {
+                        m.waiting = None;
+                        self.coordinator_lost(ctx);
+                    }
+                }
+            }
+            T_HEARTBEAT => self.heartbeat(ctx, timer & !KIND),
+            T_COMMIT => {
+                if let Some(every) = self.settings().and_then(|g| g.auto_commit) {
+                    ctx.set_timer(every, T_COMMIT);
+                    if self.member.as_ref().is_some_and(|m| m.phase == Phase::Stable && !m.commit_inflight) {
+                        self.commit(ctx, false);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, msg: KafkaMsg) {
+        match msg {
+            KafkaMsg::MetadataResponse { states } => {
+                self.metadata.done();
+                update_leaders(&mut self.leaders, self.topic, &states);
+                // Partitions without a known leader yet (topic not created, election under way):
+                // look again after `retry.backoff.ms`.
+                if self.leaders.len() < self.partitions() as usize {
+                    self.metadata.arm(ctx, RETRY_BACKOFF);
+                }
+                self.fetch_all(ctx);
+            }
+            KafkaMsg::FetchResponse { tp, result, generation } => {
+                if self.fetching.get(&tp.partition).map(|f| f.0) != Some(generation) {
+                    return;
+                }
+                self.fetching.remove(&tp.partition);
+                match result {
+                    // Records for a partition it no longer owns are dropped, unread.
+                    Ok((records, _hw)) if self.reads(tp.partition) => {
+                        let Some(pos) = self.positions.get_mut(&tp.partition) else { return };
+                        let start = *pos;
+                        for r in records.into_iter().skip_while(|r| r.offset < start) {
+                            if r.offset != *pos {
+                                break;
+                            }
+                            ctx.emit(EventKind::Kafka(KafkaEvent::Consumed {
+                                consumer: ctx.me,
+                                tp,
+                                offset: r.offset,
+                                value: r.value,
+                                latency: ctx.now - r.timestamp,
+                            }));
+                            *pos += 1;
+                        }
+                        self.fetch(ctx, tp.partition);
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        self.leaders.remove(&tp.partition);
+                        self.metadata.ask(ctx, &self.cluster);
+                        ctx.set_timer(RETRY_BACKOFF, T_RETRY | tp.partition as u64);
+                    }
+                }
+            }
+            KafkaMsg::ListOffsetsResponse { tp, result } => self.on_list_offsets(ctx, tp, result),
+            KafkaMsg::FindCoordinatorResponse { result, .. } => {
+                let Some(m) = self.answered() else { return };
+                match result {
+                    Ok(b) => {
+                        m.coordinator = Some(b);
+                        self.advance(ctx);
+                    }
+                    Err(_) => ctx.set_timer(RETRY_BACKOFF, T_GROUP),
+                }
+            }
+            // Answers to a request it has given up on (phase moved on) are ignored.
+            KafkaMsg::JoinGroupResponse { result, member, .. } if self.in_phase(Phase::Joining) => {
+                self.answered();
+                self.on_joined(ctx, result, member);
+            }
+            KafkaMsg::SyncGroupResponse { result, .. } if self.in_phase(Phase::Syncing) => {
+                self.answered();
+                self.on_synced(ctx, result);
+            }
+            KafkaMsg::HeartbeatResponse { error, .. } => self.on_heartbeat(ctx, error),
+            KafkaMsg::OffsetCommitResponse { result, .. } => self.on_committed(ctx, result),
+            KafkaMsg::OffsetFetchResponse { result, .. } => self.on_offsets(ctx, result),
+            _ => {}
+        }
+    }
+
+    // ----- the group protocol -----
+
+    fn in_phase(&self, phase: Phase) -> bool {
+        self.member.as_ref().is_some_and(|m| m.phase == phase)
+    }
+
+    /// A coordinator answer came: stop waiting for it.
+    fn answered(&mut self) -> Option<&mut Membership> {
+        let m = self.member.as_mut()?;
+        m.waiting = None;
+        Some(m)
+    }
+
+    /// Sends to the coordinator, waiting for the answer up to `timeout` (then the coordinator is
+    /// taken as lost).
+    fn request(&mut self, ctx: &mut Ctx, msg: KafkaMsg, timeout: Option<Time>) {
+        let Some(m) = &mut self.member else { return };
+        let Some(node) = m.coordinator.and_then(|b| self.cluster.broker_node(b)) else { return };
+        if let Some(t) = timeout {
+            m.requests += 1;
+            m.waiting = Some(m.requests);
+            ctx.set_timer(t, T_REQUEST | m.requests);
+        }
+        send(ctx, node, msg);
+    }
+
+    /// Takes the next step of the protocol, if one is due.
+    fn advance(&mut self, ctx: &mut Ctx) {
+        let Some(m) = &self.member else { return };
+        if m.waiting.is_some() {
+            return;
+        }
+        if m.coordinator.is_none() {
+            // FindCoordinator goes to any broker; the next one each time.
+            let n = self.cluster.brokers.len();
+            let broker = self.cluster.brokers[self.metadata.next % n];
+            self.metadata.next += 1;
+            let group = m.group;
+            let m = self.member.as_mut().expect("checked");
+            m.requests += 1;
+            m.waiting = Some(m.requests);
+            ctx.set_timer(REQUEST_TIMEOUT, T_REQUEST | m.requests);
+            return send(ctx, broker, KafkaMsg::FindCoordinator { group });
+        }
+        if m.phase == Phase::Unjoined {
+            self.join(ctx);
+        }
+    }
+
+    fn join(&mut self, ctx: &mut Ctx) {
+        let Some(cfg) = self.settings().cloned() else { return };
+        let m = self.member.as_mut().expect("a member");
+        m.phase = Phase::Joining;
+        let msg = KafkaMsg::JoinGroup {
+            group: m.group,
+            member: m.member_id.clone(),
+            client: self.name.clone(),
+            owned: m.held,
+            owned_generation: m.held_generation,
+        };
+        if m.coordinator.is_none() {
+            m.phase = Phase::Unjoined;
+            return self.advance(ctx);
+        }
+        // The coordinator may hold the answer for a whole rebalance timeout (Kafka adds 5 s).
+        self.request(ctx, msg, Some(cfg.rebalance_timeout + Time::secs(5)));
+    }
+
+    fn coordinator_lost(&mut self, ctx: &mut Ctx) {
+        let Some(m) = &mut self.member else { return };
+        m.coordinator = None;
+        m.waiting = None;
+        match m.phase {
+            Phase::Joining | Phase::Syncing => m.phase = Phase::Unjoined,
+            Phase::Committing => return self.rejoin_now(ctx),
+            Phase::Unjoined | Phase::Stable => {}
+        }
+        ctx.set_timer(RETRY_BACKOFF, T_GROUP);
+    }
+
+    fn on_joined(&mut self, ctx: &mut Ctx, result: Result<Joined, Error>, new_id: String) {
+        let Some(cfg) = self.settings().cloned() else { return };
+        let m = self.member.as_mut().expect("a member");
+        match result {
+            Err(Error::MemberIdRequired) => {
+                m.member_id = new_id;
+                self.join(ctx);
+            }
+            Err(Error::UnknownMemberId) => {
+                m.member_id.clear();
+                self.join(ctx);
+            }
+            Err(Error::NotCoordinator | Error::CoordinatorNotAvailable) => self.coordinator_lost(ctx),
+            Err(_) => {
+                m.phase = Phase::Unjoined;
+                ctx.set_timer(RETRY_BACKOFF, T_GROUP);
+            }
+            Ok(j) => {
+                m.generation = Some(j.generation);
+                m.member_id = j.member.clone();
+                m.phase = Phase::Syncing;
+                let assignment = if j.leader == j.member { self.assign(&cfg, &j.members) } else { vec![] };
+                let m = self.member.as_mut().expect("a member");
+                let msg =
+                    KafkaMsg::SyncGroup { group: m.group, generation: j.generation, member: j.member, assignment };
+                m.heartbeat_gen += 1;
+                ctx.set_timer(cfg.heartbeat_interval, T_HEARTBEAT | m.heartbeat_gen);
+                self.request(ctx, msg, Some(REQUEST_TIMEOUT));
+            }
+        }
+    }
+
+    /// The leader's job: run the group's assignor over every member's subscription.
+    fn assign(&self, cfg: &Group, members: &[(String, u64, i32)]) -> Vec<(String, u64)> {
+        let topic = &self.cluster.topics[self.topic as usize].name;
+        let topics = BTreeMap::from([(topic.clone(), self.partitions() as u32)]);
+        let subscriptions: Vec<assignor::Member> = members
+            .iter()
+            .map(|(id, owned, generation)| assignor::Member {
+                id: id.clone(),
+                instance_id: None,
+                topics: vec![topic.clone()],
+                owned: bits(*owned).map(|p| TopicPartition::new(topic, p as u32)).collect(),
+                generation: (*generation >= 0).then_some(*generation),
+            })
+            .collect();
+        let Ok(kind) = Assignor::parse(&cfg.assignor) else { return vec![] };
+        let Ok(result) = assignor::assign(kind, &topics, &subscriptions) else { return vec![] };
+        result.into_iter().map(|(id, tps)| (id, tps.iter().fold(0u64, |m, tp| m | 1 << tp.partition))).collect()
+    }
+
+    fn on_synced(&mut self, ctx: &mut Ctx, result: Result<u64, Error>) {
+        let cooperative = self.settings().is_some_and(|g| g.cooperative);
+        let me = ctx.me;
+        let m = self.member.as_mut().expect("a member");
+        let assignment = match result {
+            Ok(a) => a,
+            Err(Error::RebalanceInProgress) => return self.prepare_rejoin(ctx),
+            Err(e @ (Error::UnknownMemberId | Error::IllegalGeneration)) => return self.reset(ctx, e),
+            Err(_) => return self.coordinator_lost(ctx),
+        };
+        m.phase = Phase::Stable;
+        let generation = m.generation.unwrap_or(0);
+        let revoked = m.owned & !assignment;
+        let added = assignment & !m.owned;
+        m.held = assignment;
+        m.held_generation = generation as i32;
+        if revoked != 0 {
+            // Only the cooperative protocol gets here with partitions still owned.
+            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked {
+                group: m.group,
+                consumer: me,
+                partitions: revoked,
+                lost: false,
+            }));
+        }
+        ctx.emit(EventKind::Kafka(KafkaEvent::Assigned {
+            group: m.group,
+            consumer: me,
+            generation,
+            partitions: assignment,
+            added,
+        }));
+        if revoked != 0 {
+            self.commit_partitions(ctx, revoked);
+            self.drop_partitions(revoked);
+        }
+        let m = self.member.as_mut().expect("a member");
+        m.owned = assignment;
+        if added != 0 {
+            let msg = KafkaMsg::OffsetFetch { group: m.group, partitions: added };
+            self.request(ctx, msg, None);
+        }
+        if cooperative && revoked != 0 {
+            // KIP-429: what was revoked can now go to its new owner in a second rebalance.
+            self.member.as_mut().expect("a member").phase = Phase::Unjoined;
+            self.join(ctx);
+        }
+    }
+
+    fn drop_partitions(&mut self, mask: u64) {
+        for p in bits(mask) {
+            self.positions.remove(&p);
+            self.fetching.remove(&p);
+        }
+        if let Some(m) = &mut self.member {
+            m.owned &= !mask;
+            m.to_reset &= !mask;
+        }
+    }
+
+    fn heartbeat(&mut self, ctx: &mut Ctx, generation: u64) {
+        let Some(cfg) = self.settings().cloned() else { return };
+        let Some(m) = &self.member else { return };
+        if generation != m.heartbeat_gen || !matches!(m.phase, Phase::Syncing | Phase::Stable | Phase::Committing) {
+            return;
+        }
+        let msg =
+            KafkaMsg::Heartbeat { group: m.group, generation: m.generation.unwrap_or(0), member: m.member_id.clone() };
+        ctx.set_timer(cfg.heartbeat_interval, T_HEARTBEAT | generation);
+        self.request(ctx, msg, None);
+    }
+
+    fn on_heartbeat(&mut self, ctx: &mut Ctx, error: Option<Error>) {
+        let Some(m) = &self.member else { return };
+        match error {
+            None => {}
+            Some(Error::RebalanceInProgress) if m.phase == Phase::Stable => self.prepare_rejoin(ctx),
+            Some(e @ (Error::UnknownMemberId | Error::IllegalGeneration))
+                if matches!(m.phase, Phase::Stable | Phase::Syncing) =>
+            {
+                self.reset(ctx, e)
+            }
+            Some(Error::NotCoordinator | Error::CoordinatorNotAvailable) => self.coordinator_lost(ctx),
+            Some(_) => {}
+        }
+    }
+
+    /// The group is rebalancing: commit (with auto-commit on) before rejoining, as
+    /// `ConsumerCoordinator.onJoinPrepare` does.
+    fn prepare_rejoin(&mut self, ctx: &mut Ctx) {
+        let auto = self.settings().is_some_and(|g| g.auto_commit.is_some());
+        let m = self.member.as_mut().expect("a member");
+        if auto && m.owned != 0 && m.coordinator.is_some() {
+            m.phase = Phase::Committing;
+            let owned = m.owned;
+            if self.commit_partitions(ctx, owned) {
+                return;
+            }
+        }
+        self.rejoin_now(ctx);
+    }
+
+    /// Rejoins: the eager protocol first revokes everything it owns.
+    fn rejoin_now(&mut self, ctx: &mut Ctx) {
+        let cooperative = self.settings().is_some_and(|g| g.cooperative);
+        let me = ctx.me;
+        let m = self.member.as_mut().expect("a member");
+        if !cooperative && m.owned != 0 {
+            let (group, owned) = (m.group, m.owned);
+            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: false }));
+            self.drop_partitions(owned);
+        }
+        self.member.as_mut().expect("a member").phase = Phase::Unjoined;
+        self.join(ctx);
+    }
+
+    /// The coordinator no longer knows this member or generation: its partitions are lost (no
+    /// commit), and it joins again (as a new member after UNKNOWN_MEMBER_ID).
+    fn reset(&mut self, ctx: &mut Ctx, error: Error) {
+        let me = ctx.me;
+        let m = self.member.as_mut().expect("a member");
+        if m.owned != 0 {
+            let (group, owned) = (m.group, m.owned);
+            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: true }));
+            self.drop_partitions(owned);
+        }
+        let m = self.member.as_mut().expect("a member");
+        m.generation = None;
+        m.held_generation = -1;
+        if error == Error::UnknownMemberId {
+            m.member_id.clear();
+        }
+        m.phase = Phase::Unjoined;
+        self.join(ctx);
+    }
+
+    // ----- offsets -----
+
+    /// Commits the positions it has moved since the last commit (`all`: even unchanged ones).
+    fn commit(&mut self, ctx: &mut Ctx, all: bool) {
+        let Some(m) = &self.member else { return };
+        let mask = if all { m.owned } else { m.owned & self.moved() };
+        if mask != 0 {
+            self.commit_partitions(ctx, mask);
+        }
+    }
+
+    fn moved(&self) -> u64 {
+        let Some(m) = &self.member else { return 0 };
+        self.positions.iter().filter(|(p, o)| m.committed.get(p) != Some(o)).fold(0, |acc, (p, _)| acc | 1 << p)
+    }
+
+    /// Sends an OffsetCommit of `mask`'s positions; false if there was nothing to send.
+    fn commit_partitions(&mut self, ctx: &mut Ctx, mask: u64) -> bool {
+        let offsets: Vec<(u16, u64)> = bits(mask).filter_map(|p| Some((p, *self.positions.get(&p)?))).collect();
+        let Some(m) = &mut self.member else { return false };
+        if offsets.is_empty() || m.generation.is_none() || m.coordinator.is_none() {
+            return false;
+        }
+        m.commit_inflight = true;
+        let msg = KafkaMsg::OffsetCommit {
+            group: m.group,
+            generation: m.generation.unwrap_or(0),
+            member: m.member_id.clone(),
+            offsets,
+        };
+        let wait = (m.phase == Phase::Committing).then_some(REQUEST_TIMEOUT);
+        self.request(ctx, msg, wait);
+        true
+    }
+
+    fn on_committed(&mut self, ctx: &mut Ctx, result: Result<Vec<(u16, u64)>, Error>) {
+        let me = ctx.me;
+        let topic = self.topic;
+        let Some(m) = &mut self.member else { return };
+        m.commit_inflight = false;
+        match result {
+            Ok(offsets) => {
+                for (partition, offset) in offsets {
+                    m.committed.insert(partition, offset);
+                    let tp = Tp { topic, partition };
+                    ctx.emit(EventKind::Kafka(KafkaEvent::Committed { group: m.group, consumer: me, tp, offset }));
+                }
+            }
+            Err(Error::NotCoordinator | Error::CoordinatorNotAvailable) => {
+                if m.phase != Phase::Committing {
+                    return self.coordinator_lost(ctx);
+                }
+            }
+            Err(_) => {}
+        }
+        let m = self.member.as_mut().expect("a member");
+        if m.phase == Phase::Committing {
+            m.waiting = None;
+            self.rejoin_now(ctx);
+        }
+    }
+
+    fn on_offsets(&mut self, ctx: &mut Ctx, result: Result<Vec<(u16, Option<u64>)>, Error>) {
+        let me = ctx.me;
+        let topic = self.topic;
+        let Ok(list) = result else {
+            // Its coordinator moved: fetch the offsets from the next one once it has rejoined.
+            return self.coordinator_lost(ctx);
+        };
+        for (p, committed) in list {
+            if !self.reads(p) || self.positions.contains_key(&p) {
+                continue;
+            }
+            let tp = Tp { topic, partition: p };
+            match committed {
+                Some(offset) => {
+                    self.positions.insert(p, offset);
+                    let from = PositionFrom::Committed;
+                    ctx.emit(EventKind::Kafka(KafkaEvent::PositionSet { consumer: me, tp, offset, from }));
+                    if let Some(m) = &mut self.member {
+                        m.committed.insert(p, offset);
+                    }
+                }
+                None => {
+                    if let Some(m) = &mut self.member {
+                        m.to_reset |= 1 << p;
+                    }
+                }
+            }
+            self.fetch(ctx, p);
+        }
+        if self.leaders.len() < self.partitions() as usize {
+            self.metadata.ask(ctx, &self.cluster);
+        }
+    }
+
+    fn on_list_offsets(&mut self, ctx: &mut Ctx, tp: Tp, result: Result<u64, Error>) {
+        let p = tp.partition;
+        let Some(m) = &mut self.member else { return };
+        if m.to_reset & (1 << p) == 0 || m.owned & (1 << p) == 0 {
+            return;
+        }
+        match result {
+            Ok(offset) => {
+                m.to_reset &= !(1 << p);
+                self.positions.insert(p, offset);
+                let from = match self.settings().map(|g| g.reset) {
+                    Some(OffsetReset::Earliest) => PositionFrom::Earliest,
+                    _ => PositionFrom::Latest,
+                };
+                ctx.emit(EventKind::Kafka(KafkaEvent::PositionSet { consumer: ctx.me, tp, offset, from }));
+                self.fetch(ctx, p);
+            }
+            Err(_) => {
+                self.leaders.remove(&p);
+                self.metadata.ask(ctx, &self.cluster);
+                ctx.set_timer(RETRY_BACKOFF, T_RETRY | p as u64);
+            }
+        }
+    }
+}
