@@ -147,14 +147,17 @@ fn scenario_file_in_the_repo_is_the_preset() {
 
 /// The four-step flow of the seed's example, at the Kafka level (network sends left out so it reads
 /// as a story): the producer sends a keyed record → the partition leader appends it → followers
-/// replicate and the high watermark advances → the producer is acknowledged (acks=all) → the reader
-/// receives it.
+/// replicate and the high watermark advances → the producer is acknowledged (acks=all) → the one
+/// member of the group, assigned the partitions, receives it and commits its position (written to
+/// `__consumer_offsets`).
 #[test]
 fn golden_trace_of_the_kafka_flow() {
     let json = r#"{"name":"flow","until":"1s","kafka":{"brokers":3,
         "topics":[{"name":"orders","partitions":3,"replication_factor":3,"min_insync_replicas":2}],
+        "offsets_topic_partitions":3,"group_initial_rebalance_delay":"0ms",
         "producers":[{"id":"order-service","topic":"orders","interval":"100ms","acks":"all","count":1}],
-        "consumers":[{"id":"notifier","topic":"orders"}]}}"#;
+        "groups":[{"id":"notification-service","auto_commit_interval":"500ms","auto_offset_reset":"earliest"}],
+        "consumers":[{"id":"notifier","topic":"orders","group":"notification-service"}]}}"#;
     let scenario = Scenario::from_json(json).unwrap();
     let mut sim = Simulation::new(&scenario, 1).unwrap();
     sim.run_until(scenario.until);
@@ -170,7 +173,7 @@ fn golden_trace_of_the_kafka_flow() {
     }
     let want = std::fs::read_to_string(path).expect("golden trace file (UPDATE_GOLDEN=1 writes it)");
     assert!(text == want, "trace differs from {path}; diff it with UPDATE_GOLDEN=1 and git diff");
-    for step in ["produce ", "appended ", "high-watermark", "produce-acked", "consumed "] {
+    for step in ["produce ", "appended ", "high-watermark", "produce-acked", "assigned ", "consumed ", "committed "] {
         assert!(text.contains(step), "the flow has a `{step}` step");
     }
 }

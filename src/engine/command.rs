@@ -12,6 +12,9 @@ pub enum Command<N = super::NodeId> {
     Stop { node: N },
     /// Restart a stopped node.
     Start { node: N },
+    /// Shut a node down cleanly: it says goodbye first (a group consumer commits and sends
+    /// LeaveGroup, as `KafkaConsumer.close()` does), then it stops.
+    Leave { node: N },
     /// Cut every link of a node (it keeps running, alone).
     Isolate { node: N },
     /// Undo `isolate`.
@@ -32,6 +35,7 @@ impl<N> Command<N> {
         Ok(match self {
             Command::Stop { node } => Command::Stop { node: f(node)? },
             Command::Start { node } => Command::Start { node: f(node)? },
+            Command::Leave { node } => Command::Leave { node: f(node)? },
             Command::Isolate { node } => Command::Isolate { node: f(node)? },
             Command::Rejoin { node } => Command::Rejoin { node: f(node)? },
             Command::Cut { a, b } => Command::Cut { a: f(a)?, b: f(b)? },
@@ -44,7 +48,11 @@ impl<N> Command<N> {
     /// The nodes this command concerns, in order.
     pub fn nodes(&self) -> Vec<&N> {
         match self {
-            Command::Stop { node } | Command::Start { node } | Command::Isolate { node } | Command::Rejoin { node } => {
+            Command::Stop { node }
+            | Command::Start { node }
+            | Command::Leave { node }
+            | Command::Isolate { node }
+            | Command::Rejoin { node } => {
                 vec![node]
             }
             Command::Cut { a, b } | Command::Heal { a, b } | Command::Slow { a, b, .. } => vec![a, b],

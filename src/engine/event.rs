@@ -65,6 +65,10 @@ pub enum EventKind {
     NodeStarted {
         node: NodeId,
     },
+    /// A node is shutting down cleanly (its goodbyes are sent; it stops next).
+    NodeLeaving {
+        node: NodeId,
+    },
     NodeIsolated {
         node: NodeId,
     },
@@ -144,6 +148,7 @@ impl Event {
             }
             EventKind::NodeStopped { node } => node_tag(h, 4, node),
             EventKind::NodeStarted { node } => node_tag(h, 5, node),
+            EventKind::NodeLeaving { node } => node_tag(h, 15, node),
             EventKind::NodeIsolated { node } => node_tag(h, 6, node),
             EventKind::NodeRejoined { node } => node_tag(h, 7, node),
             EventKind::LinkCut { a, b } => pair_tag(h, 8, a, b),
@@ -174,6 +179,7 @@ impl Event {
             | EventKind::Dropped { from, to, .. } => [Some(from), Some(to)],
             EventKind::NodeStopped { node }
             | EventKind::NodeStarted { node }
+            | EventKind::NodeLeaving { node }
             | EventKind::NodeIsolated { node }
             | EventKind::NodeRejoined { node } => [Some(node), None],
             EventKind::LinkCut { a, b } | EventKind::LinkHealed { a, b } | EventKind::LinkSlowed { a, b, .. } => {
@@ -194,6 +200,7 @@ impl Event {
             EventKind::Dropped { .. } => "dropped",
             EventKind::NodeStopped { .. } => "node-stopped",
             EventKind::NodeStarted { .. } => "node-started",
+            EventKind::NodeLeaving { .. } => "node-leaving",
             EventKind::NodeIsolated { .. } => "node-isolated",
             EventKind::NodeRejoined { .. } => "node-rejoined",
             EventKind::LinkCut { .. } => "link-cut",
@@ -225,6 +232,7 @@ impl Event {
             | EventKind::NodeStarted { node }
             | EventKind::NodeIsolated { node }
             | EventKind::NodeRejoined { node } => write!(s, "{}", name(node)),
+            EventKind::NodeLeaving { node } => write!(s, "{} shuts down cleanly", name(node)),
             EventKind::LinkCut { a, b } | EventKind::LinkHealed { a, b } => write!(s, "{} <-> {}", name(a), name(b)),
             EventKind::LinkSlowed { a, b, extra } => write!(s, "{} <-> {}  +{}", name(a), name(b), extra),
             EventKind::NetworkHealed => Ok(()),

@@ -60,6 +60,14 @@ impl Node {
             Node::Kafka(n) => n.on_disconnect(ctx, peer),
         }
     }
+    /// A clean shutdown is starting: say goodbye (the node stops right after).
+    pub fn on_leave(&mut self, ctx: &mut Ctx) {
+        match self {
+            Node::Kafka(n) => n.on_leave(ctx),
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+    }
     /// The node crashed: forget what a real process would forget.
     pub fn on_crash(&mut self) {
         match self {

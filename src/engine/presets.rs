@@ -8,6 +8,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("relay-basic", include_str!("../../scenarios/relay-basic.json")),
     ("lossy-network", include_str!("../../scenarios/lossy-network.json")),
     ("kafka-basic", include_str!("../../scenarios/kafka-basic.json")),
+    ("kafka-groups", include_str!("../../scenarios/kafka-groups.json")),
     ("bench", include_str!("../../scenarios/bench.json")),
     ("kafka-bench", include_str!("../../scenarios/kafka-bench.json")),
 ];

@@ -164,6 +164,7 @@ pub struct Fault {
 enum Action {
     Stop,
     Start,
+    Leave,
     Isolate,
     Rejoin,
     Cut,
@@ -177,6 +178,7 @@ impl Action {
         match self {
             Action::Stop => "stop",
             Action::Start => "start",
+            Action::Leave => "leave",
             Action::Isolate => "isolate",
             Action::Rejoin => "rejoin",
             Action::Cut => "cut",
@@ -210,7 +212,7 @@ impl TryFrom<FaultRecord> for Fault {
     fn try_from(r: FaultRecord) -> Result<Fault, String> {
         let FaultRecord { at, action, node, a, b, extra } = r;
         let (uses_node, uses_pair, uses_extra) = match action {
-            Action::Stop | Action::Start | Action::Isolate | Action::Rejoin => (true, false, false),
+            Action::Stop | Action::Start | Action::Leave | Action::Isolate | Action::Rejoin => (true, false, false),
             Action::Cut | Action::Heal => (false, true, false),
             Action::Slow => (false, true, true),
             Action::HealAll => (false, false, false),
@@ -233,6 +235,7 @@ impl TryFrom<FaultRecord> for Fault {
         let command = match action {
             Action::Stop => Command::Stop { node },
             Action::Start => Command::Start { node },
+            Action::Leave => Command::Leave { node },
             Action::Isolate => Command::Isolate { node },
             Action::Rejoin => Command::Rejoin { node },
             Action::Cut => Command::Cut { a, b },
@@ -250,6 +253,7 @@ impl From<Fault> for FaultRecord {
         let (action, node, pair, extra) = match f.command {
             Command::Stop { node } => (Action::Stop, Some(node), None, None),
             Command::Start { node } => (Action::Start, Some(node), None, None),
+            Command::Leave { node } => (Action::Leave, Some(node), None, None),
             Command::Isolate { node } => (Action::Isolate, Some(node), None, None),
             Command::Rejoin { node } => (Action::Rejoin, Some(node), None, None),
             Command::Cut { a, b } => (Action::Cut, None, Some((a, b)), None),

@@ -161,8 +161,15 @@ impl Simulation {
             effects: Vec::new(),
             log: Vec::new(),
         };
+        let stopped: Vec<NodeId> =
+            scenario.kafka.iter().flat_map(|k| k.stopped_nodes()).filter_map(|n| ids.get(&n).copied()).collect();
+        for &node in &stopped {
+            sim.world.network.set_up(node, false);
+        }
         for i in 0..sim.world.nodes.len() {
-            sim.start_node(NodeId(i as u32));
+            if !stopped.contains(&NodeId(i as u32)) {
+                sim.start_node(NodeId(i as u32));
+            }
         }
         Ok(sim)
     }
@@ -374,6 +381,11 @@ impl Simulation {
                 for peer in self.world.network.close_connections(node) {
                     self.schedule_reset(peer, node);
                 }
+            }
+            Command::Leave { node } if net.is_up(node) => {
+                self.emit(EventKind::NodeLeaving { node });
+                self.handle(node, |n, ctx| n.on_leave(ctx));
+                self.execute(Command::Stop { node });
             }
             Command::Start { node } if !net.is_up(node) => {
                 net.set_up(node, true);

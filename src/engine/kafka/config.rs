@@ -111,6 +111,13 @@ pub struct ProducerSpec {
     /// Records to send (default: forever).
     #[serde(default)]
     pub count: Option<u64>,
+    /// Starts stopped: a `start` command (or the UI's "add") brings it in later.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub stopped: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn acks_all() -> AcksSpec {
@@ -128,6 +135,9 @@ pub struct ConsumerSpec {
     /// The consumer group it joins; without one it reads every partition from the start.
     #[serde(default)]
     pub group: Option<String>,
+    /// Starts stopped: a `start` command (or the UI's "add consumer") brings it in later.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub stopped: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +210,12 @@ impl KafkaSpec {
         names.extend(self.producers.iter().map(|p| p.id.clone()));
         names.extend(self.consumers.iter().map(|c| c.id.clone()));
         names
+    }
+
+    /// The clients that start stopped.
+    pub fn stopped_nodes(&self) -> Vec<&str> {
+        let producers = self.producers.iter().filter(|p| p.stopped).map(|p| p.id.as_str());
+        producers.chain(self.consumers.iter().filter(|c| c.stopped).map(|c| c.id.as_str())).collect()
     }
 
     pub fn validate(&self) -> Result<(), String> {

@@ -155,6 +155,31 @@ impl Consumer {
         }
     }
 
+    /// `close()`: with auto-commit, commit what it read; give its partitions up; leave the group,
+    /// so the coordinator rebalances at once instead of after a session timeout.
+    pub fn on_leave(&mut self, ctx: &mut Ctx) {
+        let auto = self.settings().is_some_and(|g| g.auto_commit.is_some());
+        let me = ctx.me;
+        let Some(m) = &self.member else { return };
+        if m.generation.is_none() {
+            return;
+        }
+        if auto {
+            self.commit(ctx, false);
+        }
+        let Some(m) = &self.member else { return };
+        if m.owned != 0 {
+            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked {
+                group: m.group,
+                consumer: me,
+                partitions: m.owned,
+                lost: false,
+            }));
+        }
+        let msg = KafkaMsg::LeaveGroup { group: m.group, member: m.member_id.clone() };
+        self.request(ctx, msg, None);
+    }
+
     /// The connection to a broker was reset: fetches to it failed; find the leaders again. If it
     /// was the group coordinator, find the coordinator again.
     pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {

@@ -84,6 +84,11 @@ impl KafkaNode {
             KafkaNode::Consumer(n) => n.on_disconnect(ctx, peer),
         }
     }
+    pub fn on_leave(&mut self, ctx: &mut Ctx) {
+        if let KafkaNode::Consumer(n) = self {
+            n.on_leave(ctx);
+        }
+    }
     pub fn on_crash(&mut self) {
         match self {
             KafkaNode::Zk(_) => {}

@@ -1,0 +1,236 @@
+//! Consumer groups end to end: the coordinator's state machine, rebalances after a crash, a join and
+//! a clean leave, committed offsets surviving a coordinator failover, `auto.offset.reset`, and — over
+//! many seeds with crashing consumers and brokers — at-least-once delivery: every acknowledged record
+//! is read by the group, and each member reads its partitions in offset order.
+
+use brokerlab::engine::kafka::msg::{GroupState, KafkaEvent, PositionFrom, RemoveReason, Tp};
+use brokerlab::engine::rng::Rng;
+use brokerlab::engine::{presets, Event, EventKind, NodeId, Scenario, Simulation, Time};
+use std::collections::{BTreeMap, BTreeSet};
+
+fn run(scenario: &Scenario, seed: u64) -> (Simulation, Vec<Event>) {
+    let mut sim = Simulation::new(scenario, seed).unwrap();
+    let mut events = vec![];
+    sim.run_until(scenario.until);
+    events.extend(sim.drain_events());
+    (sim, events)
+}
+
+fn kafka(events: &[Event]) -> impl Iterator<Item = (Time, KafkaEvent)> + '_ {
+    events.iter().filter_map(|e| match e.kind {
+        EventKind::Kafka(k) => Some((e.at, k)),
+        _ => None,
+    })
+}
+
+fn node(sim: &Simulation, name: &str) -> NodeId {
+    sim.world().node_by_name(name).unwrap()
+}
+
+/// Each member's partitions after each Assigned event, in time order.
+fn assignments(events: &[Event]) -> Vec<(Time, NodeId, u32, u64)> {
+    kafka(events)
+        .filter_map(|(at, k)| match k {
+            KafkaEvent::Assigned { consumer, generation, partitions, .. } => {
+                Some((at, consumer, generation, partitions))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Checks at-least-once: every record acknowledged before `settled` was read by some member, and
+/// every member read each partition in offset order between (re)assignments. Returns duplicates.
+fn check_delivery(events: &[Event], settled: Time, what: &str) -> usize {
+    let mut acked = BTreeSet::new();
+    let mut read: BTreeMap<(Tp, u64), usize> = BTreeMap::new();
+    let mut next: BTreeMap<(NodeId, Tp), u64> = BTreeMap::new();
+    for (at, k) in kafka(events) {
+        match k {
+            KafkaEvent::ProduceAcked { tp, offset, .. } if at < settled => {
+                acked.insert((tp, offset));
+            }
+            KafkaEvent::PositionSet { consumer, tp, offset, .. } => {
+                next.insert((consumer, tp), offset);
+            }
+            KafkaEvent::Consumed { consumer, tp, offset, .. } => {
+                if let Some(&want) = next.get(&(consumer, tp)) {
+                    assert_eq!(offset, want, "{what}: consumer {consumer:?} read {tp:?}@{offset}, expected @{want}");
+                }
+                next.insert((consumer, tp), offset + 1);
+                *read.entry((tp, offset)).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+    let missing: Vec<_> = acked.iter().filter(|r| !read.contains_key(r)).collect();
+    assert!(missing.is_empty(), "{what}: acknowledged records never read: {missing:?}");
+    read.values().map(|n| n - 1).sum()
+}
+
+#[test]
+fn the_group_rebalances_after_a_crash_a_join_and_a_clean_leave() {
+    let scenario = presets::load("kafka-groups").unwrap();
+    let (sim, events) = run(&scenario, 1);
+    let (n1, n2, n3, n4) = (node(&sim, "n1"), node(&sim, "n2"), node(&sim, "n3"), node(&sim, "n4"));
+    let states: Vec<(Time, GroupState, u32)> = kafka(&events)
+        .filter_map(|(at, k)| match k {
+            KafkaEvent::GroupState { state, generation, .. } => Some((at, state, generation)),
+            _ => None,
+        })
+        .collect();
+    // Loaded Empty; the first join opens the initial delay (3 s, once extended as two more join).
+    assert_eq!(states[0].1, GroupState::Empty);
+    assert_eq!(states[1].1, GroupState::PreparingRebalance);
+    assert_eq!(states[2].1, GroupState::CompletingRebalance);
+    assert_eq!(states[2].0 - states[1].0, Time::secs(6));
+    assert_eq!(states[3].1, GroupState::Stable);
+    assert_eq!(states.iter().filter(|s| s.1 == GroupState::Stable).map(|s| s.2).collect::<Vec<_>>(), [1, 2, 3, 4]);
+
+    // Range over members n1-0 < n2-0 < n3-0: two partitions each.
+    let a = assignments(&events);
+    let gen1: BTreeMap<NodeId, u64> = a.iter().filter(|x| x.2 == 1).map(|x| (x.1, x.3)).collect();
+    assert_eq!(gen1, BTreeMap::from([(n1, 0b11), (n2, 0b1100), (n3, 0b110000)]));
+
+    // n2 crashed at 12 s: removed one session timeout after its last heartbeat, not before.
+    let removed: Vec<(Time, NodeId, RemoveReason)> = kafka(&events)
+        .filter_map(|(at, k)| match k {
+            KafkaEvent::MemberRemoved { consumer, reason, .. } => Some((at, consumer, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(removed[0].1, n2);
+    assert_eq!(removed[0].2, RemoveReason::SessionTimeout);
+    assert!(removed[0].0 > Time::secs(12) + Time::secs(10) - Time::secs(3) && removed[0].0 <= Time::secs(22));
+    let gen2: BTreeMap<NodeId, u64> = a.iter().filter(|x| x.2 == 2).map(|x| (x.1, x.3)).collect();
+    assert_eq!(gen2, BTreeMap::from([(n1, 0b111), (n3, 0b111000)]));
+    // n4 joined at 25 s; n1 left cleanly at 35 s and was removed at once.
+    let gen3: BTreeMap<NodeId, u64> = a.iter().filter(|x| x.2 == 3).map(|x| (x.1, x.3)).collect();
+    assert_eq!(gen3, BTreeMap::from([(n1, 0b11), (n3, 0b1100), (n4, 0b110000)]));
+    assert_eq!(removed[1].1, n1);
+    assert_eq!(removed[1].2, RemoveReason::Left);
+    assert!(removed[1].0 - Time::secs(35) < Time::ms(10));
+
+    // n2's partitions were read again from its last commit: duplicates, and nothing lost.
+    let duplicates = check_delivery(&events, scenario.until - Time::secs(5), "kafka-groups");
+    assert!(duplicates > 0, "a crash after reading and before committing re-delivers");
+}
+
+fn scenario(body: &str) -> Scenario {
+    Scenario::from_json(body).unwrap_or_else(|e| panic!("{e}\n{body}"))
+}
+
+fn group_scenario(assignor: &str, reset: &str, consumers: &str, faults: &str, until: &str) -> Scenario {
+    scenario(&format!(
+        r#"{{"name":"g","until":"{until}","kafka":{{"brokers":3,"offsets_topic_partitions":3,
+            "session_timeout":"2s","replica_lag_time_max":"1s","group_min_session_timeout":"1s",
+            "group_initial_rebalance_delay":"0ms",
+            "topics":[{{"name":"t","partitions":6,"replication_factor":3,"min_insync_replicas":2}}],
+            "producers":[{{"id":"p","topic":"t","interval":"20ms","keys":12}}],
+            "groups":[{{"id":"g","assignor":"{assignor}","session_timeout":"2s","heartbeat_interval":"500ms",
+                        "auto_commit_interval":"1s","auto_offset_reset":"{reset}"}}],
+            "consumers":[{consumers}]}},"faults":[{faults}]}}"#
+    ))
+}
+
+#[test]
+fn latest_starts_at_the_end_and_earliest_at_the_beginning() {
+    for (reset, from) in [("latest", PositionFrom::Latest), ("earliest", PositionFrom::Earliest)] {
+        let s = group_scenario(
+            "range",
+            reset,
+            r#"{"id":"c","topic":"t","group":"g","stopped":true}"#,
+            r#"{"at":"3s","action":"start","node":"c"}"#,
+            "6s",
+        );
+        let (_, events) = run(&s, 7);
+        let positions: Vec<(PositionFrom, u64)> = kafka(&events)
+            .filter_map(|(_, k)| match k {
+                KafkaEvent::PositionSet { from, offset, .. } => Some((from, offset)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(positions.len(), 6, "{reset}: one start per partition");
+        assert!(positions.iter().all(|p| p.0 == from));
+        let total: u64 = positions.iter().map(|p| p.1).sum();
+        if reset == "latest" {
+            assert!(total > 100, "latest skips the ~150 records written before it started: {total}");
+        } else {
+            assert_eq!(total, 0);
+        }
+    }
+}
+
+#[test]
+fn committed_offsets_survive_the_coordinators_crash() {
+    let probe = group_scenario("range", "earliest", r#"{"id":"c1","topic":"t","group":"g"}"#, "", "1s");
+    let (sim, events) = run(&probe, 3);
+    let coordinator = kafka(&events)
+        .find_map(|(_, k)| match k {
+            KafkaEvent::GroupState { broker, .. } => Some(broker),
+            _ => None,
+        })
+        .unwrap();
+    drop(sim);
+    let consumers = r#"{"id":"c1","topic":"t","group":"g"},{"id":"c2","topic":"t","group":"g"}"#;
+    let faults = format!(r#"{{"at":"4s","action":"stop","node":"b{coordinator}"}}"#);
+    let s = group_scenario("range", "earliest", consumers, &faults, "14s");
+    let (_, events) = run(&s, 3);
+    let coordinators: BTreeSet<u32> = kafka(&events)
+        .filter_map(|(_, k)| match k {
+            KafkaEvent::GroupState { broker, state: GroupState::Stable, .. } => Some(broker),
+            _ => None,
+        })
+        .collect();
+    assert!(coordinators.len() >= 2, "a new coordinator took the group over: {coordinators:?}");
+    let from_commit = kafka(&events)
+        .filter(|(at, k)| {
+            *at > Time::secs(4)
+                && matches!(k, KafkaEvent::PositionSet { from: PositionFrom::Committed, offset, .. } if *offset > 0)
+        })
+        .count();
+    assert!(from_commit > 0, "after the failover members resume from the commits the new coordinator loaded");
+    check_delivery(&events, Time::secs(10), "coordinator failover");
+}
+
+/// Many seeds: consumers crash, restart and leave; brokers crash (one at a time) and restart. After
+/// things settle, every acknowledged record has been read (at least once), in order per member.
+#[test]
+fn at_least_once_under_crashes_and_rebalances() {
+    let seeds: Vec<u64> = match std::env::var("GROUP_SEED") {
+        Ok(s) => vec![s.parse().unwrap()],
+        Err(_) => (1..=16).collect(),
+    };
+    for seed in seeds {
+        let mut rng = Rng::new(seed);
+        let assignor = ["range", "roundrobin"][rng.below(2) as usize];
+        let mut faults = vec![];
+        let mut t = 2_000;
+        let mut broker_down: Option<u64> = None;
+        while t < 12_000 {
+            t += rng.between(400, 1_500);
+            let c = rng.between(1, 3);
+            faults.push(match rng.below(6) {
+                0 => format!(r#"{{"at":"{t}ms","action":"stop","node":"c{c}"}}"#),
+                1 => format!(r#"{{"at":"{t}ms","action":"start","node":"c{c}"}}"#),
+                2 => format!(r#"{{"at":"{t}ms","action":"leave","node":"c{c}"}}"#),
+                3 if broker_down.is_none() => {
+                    let b = rng.between(1, 3);
+                    broker_down = Some(b);
+                    format!(r#"{{"at":"{t}ms","action":"stop","node":"b{b}"}}"#)
+                }
+                _ => match broker_down.take() {
+                    Some(b) => format!(r#"{{"at":"{t}ms","action":"start","node":"b{b}"}}"#),
+                    None => continue,
+                },
+            });
+        }
+        for n in ["b1", "b2", "b3", "c1", "c2", "c3"] {
+            faults.push(format!(r#"{{"at":"13s","action":"start","node":"{n}"}}"#));
+        }
+        let consumers = (1..=3).map(|i| format!(r#"{{"id":"c{i}","topic":"t","group":"g"}}"#)).collect::<Vec<_>>();
+        let s = group_scenario(assignor, "earliest", &consumers.join(","), &faults.join(","), "30s");
+        let (_, events) = run(&s, seed);
+        check_delivery(&events, Time::secs(12), &format!("GROUP_SEED={seed} ({assignor})"));
+    }
+}
