@@ -9,5 +9,5 @@ pub const RELAY_BASIC: &str = "95471acc4ffb398b";
 pub const LOSSY_NETWORK: &str = "20319a58735a6211";
 /// The benchmark (`engine::bench::run`) over 20ms of simulated time.
 pub const BENCH_20MS: &str = "285b927ab0918a2d";
-/// `kafka-basic` preset, seed 1, run to 12s (a broker failure, failover and rejoin).
-pub const KAFKA_BASIC: &str = "5435c2d71164ad3f";
+/// `kafka-basic` preset, seed 1, run to 12s (a broker failure, failover and rejoin; a one-member group).
+pub const KAFKA_BASIC: &str = "d550aaf78df6e1b8";

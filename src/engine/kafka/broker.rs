@@ -323,8 +323,8 @@ impl Broker {
                 let states = self.metadata.values().cloned().collect();
                 send(ctx, from, KafkaMsg::MetadataResponse { states });
             }
-            KafkaMsg::Produce { id, tp, acks, key, value } => {
-                self.append(ctx, tp, acks, &[(Some(key), value)], Waiter::Produce { client: from, id })
+            KafkaMsg::Produce { id, tp, acks, producer, records } => {
+                self.append(ctx, tp, acks, producer, &records, Waiter::Produce { client: from, id })
             }
             KafkaMsg::Fetch { tp, offset, generation } => {
                 self.serve_fetch(ctx, tp, Parked::Consumer { from, offset, generation }, false);
@@ -401,7 +401,7 @@ impl Broker {
         let Some(tp) = self.cluster.offsets_tp(group) else { return };
         let records: Vec<(Option<u32>, u64)> = offsets.iter().map(|&(p, o)| (Some(offset_key(group, p)), o)).collect();
         let waiter = Waiter::Commit { client, group, offsets };
-        self.append(ctx, tp, Acks::All, &records, waiter);
+        self.append(ctx, tp, Acks::All, None, &records, waiter);
     }
 
     /// A group's offsets partition came to this broker (load the group) or left it (drop it).
@@ -923,7 +923,15 @@ impl Broker {
     }
 
     /// Appends records as the partition's leader and answers `waiter` now or when replicated.
-    fn append(&mut self, ctx: &mut Ctx, tp: Tp, acks: Acks, records: &[(Option<u32>, u64)], waiter: Waiter) {
+    fn append(
+        &mut self,
+        ctx: &mut Ctx,
+        tp: Tp,
+        acks: Acks,
+        producer: Option<(u32, u32)>,
+        records: &[(Option<u32>, u64)],
+        waiter: Waiter,
+    ) {
         let now = ctx.now;
         let me = self.id;
         let req = self.next_req;
@@ -936,7 +944,7 @@ impl Broker {
         };
         let hw_before = r.log.hw();
         let leo_before = r.log.leo();
-        let outcome = r.produce(req, acks, records, now);
+        let outcome = r.produce_batch(req, acks, producer, records, now);
         for offset in leo_before..r.log.leo() {
             emit(ctx, KafkaEvent::Appended { tp, broker: me, offset, epoch: r.epoch });
         }

@@ -105,12 +105,38 @@ pub struct ProducerSpec {
     /// `acks` (default "all", Kafka's default since 3.0).
     #[serde(default = "acks_all")]
     pub acks: AcksSpec,
-    /// Keys `key-0` … `key-(keys-1)` in turn (default 8).
+    /// Keys `key-0` … `key-(keys-1)` in turn (default 8); 0: records without a key (they go
+    /// through the sticky partitioner).
     #[serde(default = "eight")]
     pub keys: u32,
     /// Records to send (default: forever).
     #[serde(default)]
     pub count: Option<u64>,
+    /// `linger.ms` (default 5 ms, Kafka 4.0's; it was 0 before).
+    #[serde(default = "five_ms")]
+    pub linger: Time,
+    /// `batch.size` in bytes (default 16384).
+    #[serde(default = "batch_size")]
+    pub batch_size: u32,
+    /// The size of one record in bytes (default 100), for `batch.size`.
+    #[serde(default = "hundred")]
+    pub record_size: u32,
+    /// `max.in.flight.requests.per.connection` (default 5).
+    #[serde(default = "five")]
+    pub max_in_flight: u32,
+    /// `enable.idempotence` (default: on, unless acks is not "all" or more than 5 requests may be
+    /// in flight, as Kafka 3.2+ decides when it is not set).
+    #[serde(default)]
+    pub enable_idempotence: Option<bool>,
+    /// `request.timeout.ms` (default 30 s).
+    #[serde(default = "thirty_secs")]
+    pub request_timeout: Time,
+    /// `delivery.timeout.ms` (default 120 s).
+    #[serde(default = "two_mins")]
+    pub delivery_timeout: Time,
+    /// `retry.backoff.ms` (default 100 ms).
+    #[serde(default = "hundred_ms")]
+    pub retry_backoff: Time,
     /// Starts stopped: a `start` command (or the UI's "add") brings it in later.
     #[serde(default, skip_serializing_if = "is_false")]
     pub stopped: bool,
@@ -118,6 +144,88 @@ pub struct ProducerSpec {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn five_ms() -> Time {
+    Time::ms(5)
+}
+fn batch_size() -> u32 {
+    16384
+}
+fn hundred() -> u32 {
+    100
+}
+fn five() -> u32 {
+    5
+}
+fn thirty_secs() -> Time {
+    Time::secs(30)
+}
+fn two_mins() -> Time {
+    Time::secs(120)
+}
+fn hundred_ms() -> Time {
+    Time::ms(100)
+}
+
+impl ProducerSpec {
+    pub fn settings(&self) -> super::producer::Settings {
+        let acks: Acks = self.acks.into();
+        super::producer::Settings {
+            interval: self.interval,
+            acks,
+            keys: self.keys,
+            count: self.count,
+            linger: self.linger,
+            batch_records: (self.batch_size / self.record_size.max(1)).max(1),
+            max_in_flight: self.max_in_flight,
+            idempotent: self.enable_idempotence.unwrap_or(acks == Acks::All && self.max_in_flight <= 5),
+            request_timeout: self.request_timeout,
+            delivery_timeout: self.delivery_timeout,
+            retry_backoff: self.retry_backoff,
+        }
+    }
+
+    fn validate(&self, i: usize) -> Result<(), String> {
+        let f = |field: &str| format!("kafka.producers[{i}].{field}");
+        if self.interval < Time(1) {
+            return Err(format!("{}: at least 1us", f("interval")));
+        }
+        if self.keys > 10_000 {
+            return Err(format!("{}: from 0 (no keys) to 10000", f("keys")));
+        }
+        if self.count == Some(0) {
+            return Err(format!("{}: at least 1 (leave it out to produce forever)", f("count")));
+        }
+        if self.record_size == 0 || self.record_size > 1_000_000 {
+            return Err(format!("{}: from 1 to 1000000 bytes", f("record_size")));
+        }
+        if self.batch_size > 16_000_000 {
+            return Err(format!("{}: at most 16000000 bytes", f("batch_size")));
+        }
+        if self.max_in_flight == 0 || self.max_in_flight > 100 {
+            return Err(format!("{}: from 1 to 100", f("max_in_flight")));
+        }
+        if self.enable_idempotence == Some(true) {
+            // KafkaProducer refuses these combinations with a ConfigException.
+            if self.acks != AcksSpec::All {
+                return Err(format!("{}: idempotence needs acks \"all\"", f("enable_idempotence")));
+            }
+            if self.max_in_flight > 5 {
+                return Err(format!("{}: idempotence needs max_in_flight of at most 5", f("enable_idempotence")));
+            }
+        }
+        if self.request_timeout < Time::ms(1) || self.retry_backoff < Time::ms(1) {
+            return Err(format!("{}: request_timeout and retry_backoff must be at least 1ms", f("request_timeout")));
+        }
+        if self.delivery_timeout < self.linger + self.request_timeout {
+            return Err(format!(
+                "{}: must be at least linger + request_timeout, as Kafka requires",
+                f("delivery_timeout")
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn acks_all() -> AcksSpec {
@@ -278,15 +386,7 @@ impl KafkaSpec {
             if !names.contains(p.topic.as_str()) {
                 return Err(format!("kafka.producers[{i}].topic: no topic \"{}\"", p.topic));
             }
-            if p.interval < Time(1) {
-                return Err(format!("kafka.producers[{i}].interval: at least 1us"));
-            }
-            if p.keys == 0 || p.keys > 10_000 {
-                return Err(format!("kafka.producers[{i}].keys: must be from 1 to 10000"));
-            }
-            if p.count == Some(0) {
-                return Err(format!("kafka.producers[{i}].count: at least 1 (leave it out to produce forever)"));
-            }
+            p.validate(i)?;
         }
         self.validate_groups()?;
         for (i, c) in self.consumers.iter().enumerate() {

@@ -16,6 +16,11 @@ pub struct Record {
     pub key: Option<u32>,
     pub value: u64,
     pub timestamp: Time,
+    /// The idempotent producer that wrote it (0: none) and its sequence number; `batch_start`
+    /// marks the first record of a produce batch (the producer state is kept per batch).
+    pub producer: u32,
+    pub seq: u32,
+    pub batch_start: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -73,13 +78,31 @@ impl Log {
         }
     }
 
-    /// Leader append: assigns the next offset. Returns it.
+    /// Leader append of one record without a producer id: assigns the next offset. Returns it.
     pub fn append(&mut self, epoch: u32, key: Option<u32>, value: u64, timestamp: Time) -> u64 {
+        self.append_batch(epoch, &[(key, value)], None, timestamp)
+    }
+
+    /// Leader append of a produce batch, with the idempotent producer's `(id, first sequence)` if
+    /// any. Returns the base offset.
+    pub fn append_batch(
+        &mut self,
+        epoch: u32,
+        records: &[(Option<u32>, u64)],
+        producer: Option<(u32, u32)>,
+        timestamp: Time,
+    ) -> u64 {
         self.start_epoch(epoch);
-        let offset = self.leo;
-        self.records.push_back(Record { offset, epoch, key, value, timestamp });
-        self.leo += 1;
-        offset
+        let base = self.leo;
+        let (id, first_seq) = producer.unwrap_or((0, 0));
+        for (i, &(key, value)) in records.iter().enumerate() {
+            let seq = first_seq.wrapping_add(i as u32);
+            let offset = self.leo;
+            let batch_start = i == 0;
+            self.records.push_back(Record { offset, epoch, key, value, timestamp, producer: id, seq, batch_start });
+            self.leo += 1;
+        }
+        base
     }
 
     /// Follower append of records copied from the leader, offsets and epochs unchanged. Records must

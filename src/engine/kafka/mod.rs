@@ -2,14 +2,16 @@
 //! the page's calculators and `brokerlab partition` / `brokerlab assign` share.
 //!
 //! - `partitioner` — murmur2 and the built-in partitioner for keyed records.
-//! - `assignor`    — consumer-group partition assignors (range, roundrobin).
+//! - `assignor`    — consumer-group partition assignors (range, roundrobin, sticky, cooperative-sticky).
+//! - `producer_state` — the idempotent producer's sequence state every replica keeps.
 //! - `log`         — one replica's log: offsets, leader epochs, LEO, HW, epoch cache, truncation.
 //! - `partition`   — one replica as a state machine: leader/follower, acks, ISR, HW, divergence.
 //! - `placement`   — replica placement at topic creation, and offline leader election.
 //! - `config`      — the scenario's `kafka` section; `cluster` — what all Kafka nodes share.
 //! - `msg`         — Kafka's messages and events.
-//! - `zk_server`, `broker`, `clients`, `node` — the nodes: coordinator, brokers (and the
-//!   controller), producers and consumers.
+//! - `group`       — the group coordinator's side of consumer groups.
+//! - `zk_server`, `broker`, `producer`, `consumer` (sharing `clients`), `node` — the nodes:
+//!   coordinator, brokers (and the controller), producers and consumers.
 
 pub mod assignor;
 pub mod broker;
@@ -24,4 +26,6 @@ pub mod node;
 pub mod partition;
 pub mod partitioner;
 pub mod placement;
+pub mod producer;
+pub mod producer_state;
 pub mod zk_server;

@@ -110,12 +110,13 @@ pub enum KafkaMsg {
     MetadataResponse {
         states: Vec<PartitionView>,
     },
+    /// One batch; `producer` is the idempotent producer's `(id, first sequence)`.
     Produce {
         id: u64,
         tp: Tp,
         acks: Acks,
-        key: u32,
-        value: u64,
+        producer: Option<(u32, u32)>,
+        records: Vec<(Option<u32>, u64)>,
     },
     ProduceResponse {
         id: u64,
@@ -385,6 +386,7 @@ pub fn err_name(e: Error) -> &'static str {
         Error::IllegalGeneration => "ILLEGAL_GENERATION",
         Error::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
         Error::MemberIdRequired => "MEMBER_ID_REQUIRED",
+        Error::OutOfOrderSequence => "OUT_OF_ORDER_SEQUENCE_NUMBER",
     }
 }
 

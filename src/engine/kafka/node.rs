@@ -1,11 +1,11 @@
 //! The Kafka node kinds, dispatched as one enum (as `engine::node::Node` does for all models).
 
 use super::broker::Broker;
-use super::clients::Producer;
 use super::cluster::Cluster;
 use super::config::KafkaSpec;
 use super::consumer::Consumer;
 use super::msg::KafkaMsg;
+use super::producer::Producer;
 use super::zk_server::ZkServer;
 use crate::engine::node::Ctx;
 use crate::engine::time::Time;
@@ -24,7 +24,7 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
     }
     let topic = |name: &str| spec.topics.iter().position(|t| t.name == name).expect("validated") as u16;
     for p in &spec.producers {
-        let producer = Producer::new(cluster.clone(), topic(&p.topic), p.interval, p.acks.into(), p.keys, p.count);
+        let producer = Producer::new(cluster.clone(), topic(&p.topic), p.settings());
         nodes.push((p.id.clone(), KafkaNode::Producer(Box::new(producer))));
     }
     for c in &spec.consumers {

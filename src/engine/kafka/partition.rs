@@ -23,6 +23,7 @@
 //! broker node does with the reported change); records are one per produce entry (no batches).
 
 use super::log::{Log, Record};
+use super::producer_state::{ProducerStates, SeqCheck};
 use crate::engine::time::Time;
 use crate::engine::vecmap::VecMap;
 
@@ -70,6 +71,8 @@ pub enum Error {
     RebalanceInProgress,
     /// KIP-394: a new member must rejoin with the id the coordinator just gave it.
     MemberIdRequired,
+    /// An idempotent producer's batch skipped a sequence number (an earlier one is being retried).
+    OutOfOrderSequence,
 }
 
 /// What the leader tracks of a follower (`Replica`'s fetch state in Kafka).
@@ -146,11 +149,21 @@ pub struct Replica {
     pub role: Role,
     pub config: Config,
     completed: Vec<(u64, Result<u64, Error>)>,
+    pub producers: ProducerStates,
 }
 
 impl Replica {
     pub fn new(broker: BrokerId, assignment: Vec<BrokerId>, config: Config) -> Replica {
-        Replica { broker, assignment, epoch: 0, log: Log::default(), role: Role::Offline, config, completed: vec![] }
+        Replica {
+            broker,
+            assignment,
+            epoch: 0,
+            log: Log::default(),
+            role: Role::Offline,
+            config,
+            completed: vec![],
+            producers: ProducerStates::default(),
+        }
     }
 
     pub fn is_leader(&self) -> bool {
@@ -222,16 +235,38 @@ impl Replica {
 
     /// A produce of `values` (key, value) with `acks`, as request `id`.
     pub fn produce(&mut self, id: u64, acks: Acks, values: &[(Option<u32>, u64)], now: Time) -> ProduceOutcome {
+        self.produce_batch(id, acks, None, values, now)
+    }
+
+    /// A produce batch, from an idempotent producer if `producer` is `(producer id, first
+    /// sequence)`: a batch already written is not written again (its original offset is the
+    /// answer, once replicated for acks=all); one that skips a sequence is refused.
+    pub fn produce_batch(
+        &mut self,
+        id: u64,
+        acks: Acks,
+        producer: Option<(u32, u32)>,
+        values: &[(Option<u32>, u64)],
+        now: Time,
+    ) -> ProduceOutcome {
         let min_isr = self.config.min_insync_replicas as usize;
         let Role::Leader(l) = &self.role else { return ProduceOutcome::Done(Err(Error::NotLeaderOrFollower)) };
         if acks == Acks::All && l.isr.len() < min_isr {
             return ProduceOutcome::Done(Err(Error::NotEnoughReplicas));
         }
-        let base = self.log.leo();
-        for &(key, value) in values {
-            self.log.append(self.epoch, key, value, now);
-        }
-        let end = self.log.leo();
+        let (base, end) = match producer.map(|(p, seq)| self.producers.check(p, seq, values.len() as u32)) {
+            Some(SeqCheck::OutOfOrder) => return ProduceOutcome::Done(Err(Error::OutOfOrderSequence)),
+            Some(SeqCheck::Duplicate { first_offset, end }) => (first_offset, end),
+            Some(SeqCheck::Append) | None => {
+                let base = self.log.append_batch(self.epoch, values, producer, now);
+                let end = self.log.leo();
+                if producer.is_some() {
+                    let written = self.log.slice(base, end);
+                    self.producers.apply(&written);
+                }
+                (base, end)
+            }
+        };
         if acks != Acks::All {
             self.maybe_advance_hw();
             return ProduceOutcome::Done(Ok(base));
@@ -314,6 +349,7 @@ impl Replica {
                 let fresh: Vec<Record> = records.iter().filter(|r| r.offset >= self.log.leo()).copied().collect();
                 if fresh.first().is_none_or(|r| r.offset == self.log.leo()) {
                     self.log.append_replicated(&fresh);
+                    self.producers.apply(&fresh);
                 }
                 self.log.set_hw((*hw).min(self.log.leo()));
                 false
@@ -322,6 +358,7 @@ impl Replica {
                 // Truncate to the leader's end of that epoch, or ours if ours ends sooner.
                 let ours = self.log.end_offset_for_epoch(*epoch).map_or(self.log.log_start(), |(_, end)| end);
                 self.log.truncate_to((*end_offset).min(ours));
+                self.producers.rebuild(self.log.records());
                 true
             }
             FetchResponse::Error(_) => false,

@@ -1,0 +1,119 @@
+//! The producer's delivery semantics over a lossy network (requests and answers lost, retried after
+//! `request.timeout.ms`): without idempotence, `max.in.flight > 1` plus retries reorder records
+//! inside a partition and a lost answer duplicates one; with idempotence (the default) the leader
+//! refuses out-of-sequence batches and drops duplicates, so the partition holds every record once,
+//! in order. Plus batching (`linger.ms`, `batch.size`) and the sticky partitioner for null keys.
+
+use brokerlab::engine::kafka::msg::KafkaEvent;
+use brokerlab::engine::{EventKind, Scenario, Simulation};
+use std::collections::BTreeMap;
+
+fn scenario(producer: &str, loss_ppm: u32, partitions: u32) -> Scenario {
+    let links: Vec<String> = (1..=3).map(|b| format!(r#"{{"between":["p","b{b}"],"loss_ppm":{loss_ppm}}}"#)).collect();
+    let json = format!(
+        r#"{{"name":"producer","until":"20s","network":{{"latency":"250us","links":[{}]}},
+            "kafka":{{"brokers":3,
+            "topics":[{{"name":"t","partitions":{partitions},"replication_factor":3,"min_insync_replicas":2}}],
+            "producers":[{{"id":"p","topic":"t","interval":"2ms","count":3000,{producer}}}],
+            "consumers":[{{"id":"c","topic":"t"}}]}}}}"#,
+        links.join(",")
+    );
+    Scenario::from_json(&json).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Per partition, the values (the producer's record numbers) in log order, as the consumer read them.
+fn read(s: &Scenario, seed: u64) -> BTreeMap<u16, Vec<u64>> {
+    let mut sim = Simulation::new(s, seed).unwrap();
+    sim.run_until(s.until);
+    let mut out: BTreeMap<u16, Vec<u64>> = BTreeMap::new();
+    for e in sim.drain_events() {
+        if let EventKind::Kafka(KafkaEvent::Consumed { tp, value, .. }) = e.kind {
+            out.entry(tp.partition).or_default().push(value);
+        }
+    }
+    out
+}
+
+fn inversions(values: &[u64]) -> usize {
+    values.windows(2).filter(|w| w[1] < w[0]).count()
+}
+
+fn duplicates(values: &[u64]) -> usize {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    sorted.windows(2).filter(|w| w[0] == w[1]).count()
+}
+
+const LOSSY: &str = r#""linger":"0ms","max_in_flight":5,"request_timeout":"200ms","retry_backoff":"20ms""#;
+
+#[test]
+fn without_idempotence_retries_reorder_and_duplicate() {
+    let s = scenario(&format!(r#"{LOSSY},"enable_idempotence":false"#), 30_000, 1);
+    let log = &read(&s, 1)[&0];
+    assert!(inversions(log) > 0, "a retried record lands after later ones");
+    assert!(duplicates(log) > 0, "a lost answer makes the producer write a record twice");
+}
+
+#[test]
+fn idempotence_keeps_order_and_writes_each_record_once() {
+    for seed in 1..=4 {
+        let s = scenario(&format!(r#"{LOSSY},"enable_idempotence":true"#), 30_000, 1);
+        let log = &read(&s, seed)[&0];
+        assert_eq!(inversions(log), 0, "seed {seed}: order kept");
+        assert_eq!(duplicates(log), 0, "seed {seed}: no duplicates");
+        assert_eq!(log.len(), 3000, "seed {seed}: every record written");
+    }
+}
+
+#[test]
+fn idempotence_is_on_by_default_only_with_acks_all() {
+    let p = |extra: &str| {
+        let s = scenario(extra, 0, 1);
+        s.kafka.unwrap().producers[0].settings()
+    };
+    assert!(p(r#""acks":"all""#).idempotent);
+    assert!(!p(r#""acks":"1""#).idempotent);
+    assert!(!p(r#""max_in_flight":6"#).idempotent);
+    let bad = |extra: &str| {
+        Scenario::from_json(&format!(
+            r#"{{"name":"x","kafka":{{"brokers":1,"topics":[{{"name":"t","partitions":1,"replication_factor":1}}],
+                "producers":[{{"id":"p","topic":"t","interval":"1ms",{extra}}}]}}}}"#
+        ))
+        .unwrap_err()
+    };
+    assert!(bad(r#""acks":"1","enable_idempotence":true"#).contains("kafka.producers[0].enable_idempotence"));
+    assert!(bad(r#""max_in_flight":0"#).contains("kafka.producers[0].max_in_flight"));
+    assert!(bad(r#""delivery_timeout":"1s""#).contains("kafka.producers[0].delivery_timeout"));
+}
+
+#[test]
+fn linger_batches_records_and_null_keys_stick_to_a_partition() {
+    // One record every 2 ms, linger 20 ms: about ten records per produce request.
+    let s = scenario(r#""linger":"20ms","keys":0"#, 0, 6);
+    let mut sim = Simulation::new(&s, 5).unwrap();
+    sim.run_until(s.until);
+    let mut requests = 0;
+    let mut partitions = vec![];
+    for e in sim.drain_events() {
+        match e.kind {
+            EventKind::Sent { info, .. } if info.kind == "produce" => requests += 1,
+            EventKind::Kafka(KafkaEvent::Produced { tp, retry: false, .. }) => partitions.push(tp.partition),
+            _ => {}
+        }
+    }
+    assert_eq!(partitions.len(), 3000);
+    let per_request = partitions.len() as f64 / requests as f64;
+    assert!((9.0..=11.0).contains(&per_request), "{per_request} records per request");
+    // The uniform sticky partitioner: runs of batch.size / record size = 163 records per partition.
+    let mut runs = vec![1usize];
+    for w in partitions.windows(2) {
+        if w[0] == w[1] {
+            *runs.last_mut().unwrap() += 1;
+        } else {
+            runs.push(1);
+        }
+    }
+    assert!(runs[..runs.len() - 1].iter().all(|&r| r == 163), "runs of 163 records: {runs:?}");
+    let used: std::collections::BTreeSet<u16> = partitions.iter().copied().collect();
+    assert!(used.len() > 3, "spread over the partitions: {used:?}");
+}
