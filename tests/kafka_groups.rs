@@ -199,11 +199,11 @@ fn committed_offsets_survive_the_coordinators_crash() {
 fn at_least_once_under_crashes_and_rebalances() {
     let seeds: Vec<u64> = match std::env::var("GROUP_SEED") {
         Ok(s) => vec![s.parse().unwrap()],
-        Err(_) => (1..=16).collect(),
+        Err(_) => (1..=24).collect(),
     };
     for seed in seeds {
         let mut rng = Rng::new(seed);
-        let assignor = ["range", "roundrobin"][rng.below(2) as usize];
+        let assignor = ["range", "roundrobin", "sticky", "cooperative-sticky"][rng.below(4) as usize];
         let mut faults = vec![];
         let mut t = 2_000;
         let mut broker_down: Option<u64> = None;
@@ -233,4 +233,42 @@ fn at_least_once_under_crashes_and_rebalances() {
         let (_, events) = run(&s, seed);
         check_delivery(&events, Time::secs(12), &format!("GROUP_SEED={seed} ({assignor})"));
     }
+}
+
+/// KIP-429: with cooperative-sticky, a new member costs the others only the partitions that move to
+/// it; they keep reading the rest through both rebalances. Eager: everyone revokes everything.
+#[test]
+fn cooperative_rebalancing_moves_only_what_must_move() {
+    let consumers = (1..=3)
+        .map(|i| {
+            format!(r#"{{"id":"c{i}","topic":"t","group":"g"{}}}"#, if i == 3 { r#","stopped":true"# } else { "" })
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let faults = r#"{"at":"4s","action":"start","node":"c3"}"#;
+    let revoked = |assignor: &str| {
+        let s = group_scenario(assignor, "earliest", &consumers, faults, "10s");
+        let (sim, events) = run(&s, 2);
+        let c1 = node(&sim, "c1");
+        let mut revoked = 0u32;
+        let mut generations = BTreeSet::new();
+        for (at, k) in kafka(&events) {
+            match k {
+                KafkaEvent::Revoked { consumer, partitions, .. } if at > Time::secs(4) && consumer == c1 => {
+                    revoked += partitions.count_ones()
+                }
+                KafkaEvent::Assigned { generation, .. } if at > Time::secs(4) => {
+                    generations.insert(generation);
+                }
+                _ => {}
+            }
+        }
+        check_delivery(&events, Time::secs(8), assignor);
+        (revoked, generations.len())
+    };
+    let (eager_revoked, eager_rounds) = revoked("sticky");
+    assert_eq!((eager_revoked, eager_rounds), (3, 1), "eager: c1 gives up all three of its partitions, one rebalance");
+    let (coop_revoked, coop_rounds) = revoked("cooperative-sticky");
+    assert_eq!(coop_revoked, 1, "cooperative: c1 gives up only the partition that moves to c3");
+    assert_eq!(coop_rounds, 2, "cooperative: a second rebalance hands the revoked partitions over");
 }
