@@ -40,6 +40,10 @@ enum ZkPurpose {
     Write,
 }
 
+/// The size of an offset commit record in `__consumer_offsets` (key: group, topic, partition;
+/// value: offset, metadata, timestamps), roughly as Kafka writes it.
+const OFFSET_RECORD_BYTES: u32 = 100;
+
 /// Who waits for an acks=all append to complete: a producer, or a member's offset commit.
 #[derive(Clone, Debug)]
 enum Waiter {
@@ -90,6 +94,8 @@ const T_ISR: u64 = 2 << 56;
 const T_PARK: u64 = 3 << 56;
 const T_FETCH: u64 = 4 << 56;
 const T_REGISTER: u64 = 5 << 56;
+const T_RETENTION: u64 = 0x10 << 56;
+const T_CLEANER: u64 = 0x11 << 56;
 
 fn tp_bits(tp: Tp) -> u64 {
     ((tp.topic as u64) << 40) | ((tp.partition as u64) << 24)
@@ -132,6 +138,8 @@ impl Broker {
         self.connect(ctx);
         ctx.set_timer(self.cluster.session_timeout / 3, T_PING);
         ctx.set_timer(self.cluster.replica_lag_time_max / 2, T_ISR);
+        ctx.set_timer(self.cluster.retention_check_interval, T_RETENTION);
+        ctx.set_timer(self.cluster.cleaner_backoff, T_CLEANER);
     }
 
     /// The process died: memory is gone, the logs on disk stay.
@@ -221,6 +229,12 @@ impl Broker {
                     }
                 }
                 ctx.set_timer(self.cluster.replica_lag_time_max / 2, T_ISR);
+            }
+            T_RETENTION | T_CLEANER => {
+                let compact = timer & (0xff << 56) == T_CLEANER;
+                self.clean_logs(ctx, compact);
+                let every = if compact { self.cluster.cleaner_backoff } else { self.cluster.retention_check_interval };
+                ctx.set_timer(every, timer & (0xff << 56));
             }
             T_PARK => {
                 let tp = tp_from_bits(timer);
@@ -323,8 +337,8 @@ impl Broker {
                 let states = self.metadata.values().cloned().collect();
                 send(ctx, from, KafkaMsg::MetadataResponse { states });
             }
-            KafkaMsg::Produce { id, tp, acks, producer, records } => {
-                self.append(ctx, tp, acks, producer, &records, Waiter::Produce { client: from, id })
+            KafkaMsg::Produce { id, tp, acks, producer, records, size } => {
+                self.append(ctx, tp, acks, (producer, size), &records, Waiter::Produce { client: from, id })
             }
             KafkaMsg::Fetch { tp, offset, generation } => {
                 self.serve_fetch(ctx, tp, Parked::Consumer { from, offset, generation }, false);
@@ -342,6 +356,24 @@ impl Broker {
                 send(ctx, from, KafkaMsg::FindCoordinatorResponse { group, result });
             }
             msg => self.on_group_request(ctx, from, msg),
+        }
+    }
+
+    // ----- retention and compaction -----
+
+    /// Every replica, leader or follower, applies its topic's cleanup policy to its own log.
+    fn clean_logs(&mut self, ctx: &mut Ctx, compact: bool) {
+        let (now, me) = (ctx.now, self.id);
+        for (&tp, r) in self.replicas.iter_mut() {
+            let topic = &self.cluster.topics[tp.topic as usize];
+            if compact && topic.compact {
+                let removed = r.log.compact();
+                if removed > 0 {
+                    emit(ctx, KafkaEvent::Compacted { tp, broker: me, removed: removed.min(u32::MAX as u64) as u32 });
+                }
+            } else if !compact && topic.delete && r.log.apply_retention(now, topic.retention, topic.retention_bytes) {
+                emit(ctx, KafkaEvent::SegmentsDeleted { tp, broker: me, log_start: r.log.log_start() });
+            }
         }
     }
 
@@ -401,7 +433,7 @@ impl Broker {
         let Some(tp) = self.cluster.offsets_tp(group) else { return };
         let records: Vec<(Option<u32>, u64)> = offsets.iter().map(|&(p, o)| (Some(offset_key(group, p)), o)).collect();
         let waiter = Waiter::Commit { client, group, offsets };
-        self.append(ctx, tp, Acks::All, None, &records, waiter);
+        self.append(ctx, tp, Acks::All, (None, OFFSET_RECORD_BYTES), &records, waiter);
     }
 
     /// A group's offsets partition came to this broker (load the group) or left it (drop it).
@@ -816,6 +848,11 @@ impl Broker {
                 }
             }
             Parked::Consumer { from, offset, generation } => {
+                if *offset < r.log.log_start() || *offset > r.log.leo() {
+                    let (from, generation) = (*from, *generation);
+                    let result = Err(Error::OffsetOutOfRange);
+                    return send(ctx, from, KafkaMsg::FetchResponse { tp, result, generation });
+                }
                 let records = r.log.slice(*offset, r.log.hw());
                 let hw = r.log.hw();
                 if records.is_empty() && !waking {
@@ -928,7 +965,7 @@ impl Broker {
         ctx: &mut Ctx,
         tp: Tp,
         acks: Acks,
-        producer: Option<(u32, u32)>,
+        (producer, size): (Option<(u32, u32)>, u32),
         records: &[(Option<u32>, u64)],
         waiter: Waiter,
     ) {
@@ -936,6 +973,13 @@ impl Broker {
         let me = self.id;
         let req = self.next_req;
         self.next_req += 1;
+        if self.cluster.topics[tp.topic as usize].compact && records.iter().any(|(key, _)| key.is_none()) {
+            // "Compacted topic cannot accept message without key"
+            if acks != Acks::None {
+                self.answer(ctx, tp, waiter, Err(Error::InvalidRecord));
+            }
+            return;
+        }
         let Some(r) = self.replicas.get_mut(&tp) else {
             if acks != Acks::None {
                 self.answer(ctx, tp, waiter, Err(Error::NotLeaderOrFollower));
@@ -944,7 +988,7 @@ impl Broker {
         };
         let hw_before = r.log.hw();
         let leo_before = r.log.leo();
-        let outcome = r.produce_batch(req, acks, producer, records, now);
+        let outcome = r.produce_batch(req, acks, producer, records, size, now);
         for offset in leo_before..r.log.leo() {
             emit(ctx, KafkaEvent::Appended { tp, broker: me, offset, epoch: r.epoch });
         }

@@ -2,6 +2,7 @@
 //! coordinator, and the cluster settings. Built once from the scenario; nodes hold an `Rc` of it.
 
 use super::config::{KafkaSpec, OffsetReset, OFFSETS_TOPIC};
+use super::log::LogConfig;
 use super::msg::{PartitionView, Tp};
 use super::partition::{BrokerId, Config};
 use crate::engine::time::Time;
@@ -13,6 +14,13 @@ pub struct Topic {
     pub partitions: u16,
     pub replication_factor: u32,
     pub min_insync_replicas: u32,
+    /// `cleanup.policy`: delete (retention), compact, or both.
+    pub delete: bool,
+    pub compact: bool,
+    /// `retention.ms` / `retention.bytes` (`None`: unlimited, Kafka's -1).
+    pub retention: Option<Time>,
+    pub retention_bytes: Option<u64>,
+    pub log: LogConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +33,8 @@ pub struct Cluster {
     pub replica_lag_time_max: Time,
     pub unclean_leader_election: bool,
     pub groups: Vec<Group>,
+    pub retention_check_interval: Time,
+    pub cleaner_backoff: Time,
     /// The index of `__consumer_offsets` in `topics` (the last one), when there are groups.
     pub offsets_topic: Option<u16>,
 }
@@ -79,6 +89,15 @@ impl Cluster {
                 partitions: t.partitions as u16,
                 replication_factor: t.replication_factor,
                 min_insync_replicas: t.min_insync_replicas,
+                delete: t.cleanup_policy.contains("delete"),
+                compact: t.cleanup_policy.contains("compact"),
+                retention: t.retention,
+                retention_bytes: t.retention_bytes,
+                log: LogConfig {
+                    segment_bytes: t.segment_bytes,
+                    segment_ms: t.segment_ms,
+                    min_dirty_percent: t.min_cleanable_dirty_percent,
+                },
             })
             .collect();
         let topic_index = |name: &str| topics.iter().position(|t| t.name == name).unwrap_or(0) as u16;
@@ -111,6 +130,12 @@ impl Cluster {
                 partitions: spec.offsets_topic_partitions as u16,
                 replication_factor: spec.brokers.min(3),
                 min_insync_replicas: 1,
+                // `__consumer_offsets` is compacted, with 100 MiB segments.
+                delete: false,
+                compact: true,
+                retention: None,
+                retention_bytes: None,
+                log: LogConfig { segment_bytes: 100 << 20, ..LogConfig::default() },
             });
             topics.len() as u16 - 1
         });
@@ -118,6 +143,8 @@ impl Cluster {
             topics,
             groups,
             offsets_topic,
+            retention_check_interval: spec.log_retention_check_interval,
+            cleaner_backoff: spec.log_cleaner_backoff,
             zk: NodeId(first_node),
             brokers: (1..=spec.brokers).map(|b| NodeId(first_node + b)).collect(),
             session_timeout: spec.session_timeout,
@@ -146,6 +173,7 @@ impl Cluster {
         Config {
             min_insync_replicas: self.topics[tp.topic as usize].min_insync_replicas,
             replica_lag_time_max: self.replica_lag_time_max,
+            log: self.topics[tp.topic as usize].log,
         }
     }
 

@@ -41,6 +41,12 @@ pub struct KafkaSpec {
     /// `group.min.session.timeout.ms` (default 6 s): the shortest session a member may ask for.
     #[serde(default = "six_secs")]
     pub group_min_session_timeout: Time,
+    /// `log.retention.check.interval.ms` (default 5 min): how often brokers apply retention.
+    #[serde(default = "five_mins")]
+    pub log_retention_check_interval: Time,
+    /// `log.cleaner.backoff.ms` (default 15 s): how often the cleaner looks for logs to compact.
+    #[serde(default = "fifteen_secs")]
+    pub log_cleaner_backoff: Time,
 }
 
 fn fifty() -> u32 {
@@ -51,6 +57,12 @@ fn three_secs() -> Time {
 }
 fn six_secs() -> Time {
     Time::secs(6)
+}
+fn five_mins() -> Time {
+    Time::secs(300)
+}
+fn fifteen_secs() -> Time {
+    Time::secs(15)
 }
 
 fn default_session_timeout() -> Time {
@@ -69,6 +81,37 @@ pub struct TopicSpec {
     /// `min.insync.replicas` (default 1).
     #[serde(default = "one")]
     pub min_insync_replicas: u32,
+    /// `cleanup.policy`: "delete" (default), "compact" or "compact,delete".
+    #[serde(default = "delete")]
+    pub cleanup_policy: String,
+    /// `retention.ms` (default 7 days; null: keep forever).
+    #[serde(default = "week")]
+    pub retention: Option<Time>,
+    /// `retention.bytes` per partition (default: no limit).
+    #[serde(default)]
+    pub retention_bytes: Option<u64>,
+    /// `segment.bytes` (default 1 GiB).
+    #[serde(default = "gib")]
+    pub segment_bytes: u64,
+    /// `segment.ms` (default 7 days).
+    #[serde(default = "week_time")]
+    pub segment_ms: Time,
+    /// `min.cleanable.dirty.ratio` in percent (default 50, Kafka's 0.5).
+    #[serde(default = "fifty")]
+    pub min_cleanable_dirty_percent: u32,
+}
+
+fn delete() -> String {
+    "delete".into()
+}
+fn week_time() -> Time {
+    Time::secs(7 * 24 * 3600)
+}
+fn week() -> Option<Time> {
+    Some(week_time())
+}
+fn gib() -> u64 {
+    1 << 30
 }
 
 fn one() -> u32 {
@@ -178,6 +221,7 @@ impl ProducerSpec {
             count: self.count,
             linger: self.linger,
             batch_records: (self.batch_size / self.record_size.max(1)).max(1),
+            record_size: self.record_size,
             max_in_flight: self.max_in_flight,
             idempotent: self.enable_idempotence.unwrap_or(acks == Acks::All && self.max_in_flight <= 5),
             request_timeout: self.request_timeout,
@@ -364,6 +408,18 @@ impl KafkaSpec {
                     self.brokers
                 ));
             }
+            if !["delete", "compact", "compact,delete", "delete,compact"].contains(&t.cleanup_policy.as_str()) {
+                return Err(format!("{}: \"delete\", \"compact\" or \"compact,delete\"", f("cleanup_policy")));
+            }
+            if t.segment_bytes < 100 || t.segment_bytes > 1 << 40 {
+                return Err(format!("{}: from 100 bytes to 1 TiB", f("segment_bytes")));
+            }
+            if t.segment_ms < Time::ms(1) || t.retention.is_some_and(|r| r < Time::ms(1)) {
+                return Err(format!("{}: at least 1ms", f("segment_ms and retention")));
+            }
+            if t.min_cleanable_dirty_percent > 100 {
+                return Err(format!("{}: from 0 to 100", f("min_cleanable_dirty_percent")));
+            }
             if t.min_insync_replicas == 0 || t.min_insync_replicas > t.replication_factor {
                 return Err(format!(
                     "{}: must be from 1 to the replication factor ({})",
@@ -413,6 +469,9 @@ impl KafkaSpec {
     fn validate_groups(&self) -> Result<(), String> {
         if self.groups.len() > MAX_GROUPS {
             return Err(format!("kafka.groups: at most {MAX_GROUPS} groups"));
+        }
+        if self.log_retention_check_interval < Time::ms(10) || self.log_cleaner_backoff < Time::ms(10) {
+            return Err("kafka.log_retention_check_interval and log_cleaner_backoff: at least 10ms".into());
         }
         if self.group_min_session_timeout < Time::ms(10) {
             return Err("kafka.group_min_session_timeout: at least 10ms".into());

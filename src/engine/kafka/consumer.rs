@@ -55,8 +55,6 @@ pub struct Membership {
     held: u64,
     held_generation: i32,
     pub committed: VecMap<u16, u64>,
-    /// Owned partitions without a committed offset: their start comes from `auto.offset.reset`.
-    to_reset: u64,
     /// The coordinator request it waits for (find, join, sync, commit-before-rejoin), by number.
     waiting: Option<u64>,
     requests: u64,
@@ -76,7 +74,6 @@ impl Membership {
             held: 0,
             held_generation: -1,
             committed: VecMap::new(),
-            to_reset: 0,
             waiting: None,
             requests: 0,
             commit_inflight: false,
@@ -98,6 +95,10 @@ pub struct Consumer {
     next_gen: u64,
     metadata: MetadataAsk,
     pub member: Option<Membership>,
+    /// Partitions whose start comes from `auto.offset.reset` (no commit, or their position was
+    /// deleted by retention — those are in `out_of_range` too).
+    resetting: u64,
+    out_of_range: u64,
 }
 
 fn bits(mask: u64) -> impl Iterator<Item = u16> {
@@ -116,6 +117,8 @@ impl Consumer {
             next_gen: 0,
             metadata: MetadataAsk::default(),
             member: group.map(Membership::new),
+            resetting: 0,
+            out_of_range: 0,
         }
     }
 
@@ -150,6 +153,8 @@ impl Consumer {
         self.positions.clear();
         self.leaders.clear();
         self.fetching.clear();
+        self.resetting = 0;
+        self.out_of_range = 0;
         if let Some(m) = &mut self.member {
             *m = Membership::new(m.group);
         }
@@ -213,16 +218,14 @@ impl Consumer {
         let tp = Tp { topic: self.topic, partition };
         let offset = match (&self.member, self.positions.get(&partition)) {
             (_, Some(&o)) => o,
-            (None, None) => *self.positions.get_or_insert_with(partition, || 0),
-            (Some(m), None) => {
-                // Position unknown: ask the leader where the log starts or ends, if that is the
-                // reset policy's job for this partition (else the committed offset is on its way).
-                if m.to_reset & (1 << partition) != 0 {
-                    let earliest = self.settings().is_some_and(|g| g.reset == OffsetReset::Earliest);
-                    send(ctx, node, KafkaMsg::ListOffsets { tp, earliest });
-                }
-                return;
+            // Position unknown: ask the leader where the log starts or ends, if that is the reset
+            // policy's job for this partition (else a member's committed offset is on its way).
+            _ if self.resetting & (1 << partition) != 0 => {
+                let earliest = self.settings().is_none_or(|g| g.reset == OffsetReset::Earliest);
+                return send(ctx, node, KafkaMsg::ListOffsets { tp, earliest });
             }
+            (None, None) => *self.positions.get_or_insert_with(partition, || 0),
+            (Some(_), None) => return,
         };
         let generation = self.next_gen;
         self.next_gen += 1;
@@ -307,10 +310,8 @@ impl Consumer {
                     Ok((records, _hw)) if self.reads(tp.partition) => {
                         let Some(pos) = self.positions.get_mut(&tp.partition) else { return };
                         let start = *pos;
+                        // Offsets may have gaps where the log was compacted.
                         for r in records.into_iter().skip_while(|r| r.offset < start) {
-                            if r.offset != *pos {
-                                break;
-                            }
                             ctx.emit(EventKind::Kafka(KafkaEvent::Consumed {
                                 consumer: ctx.me,
                                 tp,
@@ -318,11 +319,18 @@ impl Consumer {
                                 value: r.value,
                                 latency: ctx.now - r.timestamp,
                             }));
-                            *pos += 1;
+                            *pos = r.offset + 1;
                         }
                         self.fetch(ctx, tp.partition);
                     }
                     Ok(_) => {}
+                    Err(Error::OffsetOutOfRange) => {
+                        // Retention deleted its position: start again where auto.offset.reset says.
+                        self.positions.remove(&tp.partition);
+                        self.resetting |= 1 << tp.partition;
+                        self.out_of_range |= 1 << tp.partition;
+                        self.fetch(ctx, tp.partition);
+                    }
                     Err(_) => {
                         self.leaders.remove(&tp.partition);
                         self.metadata.ask(ctx, &self.cluster);
@@ -542,9 +550,10 @@ impl Consumer {
             self.positions.remove(&p);
             self.fetching.remove(&p);
         }
+        self.resetting &= !mask;
+        self.out_of_range &= !mask;
         if let Some(m) = &mut self.member {
             m.owned &= !mask;
-            m.to_reset &= !mask;
         }
     }
 
@@ -707,11 +716,7 @@ impl Consumer {
                         m.committed.insert(p, offset);
                     }
                 }
-                None => {
-                    if let Some(m) = &mut self.member {
-                        m.to_reset |= 1 << p;
-                    }
-                }
+                None => self.resetting |= 1 << p,
             }
             self.fetch(ctx, p);
         }
@@ -722,18 +727,21 @@ impl Consumer {
 
     fn on_list_offsets(&mut self, ctx: &mut Ctx, tp: Tp, result: Result<u64, Error>) {
         let p = tp.partition;
-        let Some(m) = &mut self.member else { return };
-        if m.to_reset & (1 << p) == 0 || m.owned & (1 << p) == 0 {
+        if self.resetting & (1 << p) == 0 || !self.reads(p) {
             return;
         }
         match result {
             Ok(offset) => {
-                m.to_reset &= !(1 << p);
+                self.resetting &= !(1 << p);
                 self.positions.insert(p, offset);
-                let from = match self.settings().map(|g| g.reset) {
-                    Some(OffsetReset::Earliest) => PositionFrom::Earliest,
-                    _ => PositionFrom::Latest,
+                let from = if self.out_of_range & (1 << p) != 0 {
+                    PositionFrom::OutOfRange
+                } else if self.settings().is_none_or(|g| g.reset == OffsetReset::Earliest) {
+                    PositionFrom::Earliest
+                } else {
+                    PositionFrom::Latest
                 };
+                self.out_of_range &= !(1 << p);
                 ctx.emit(EventKind::Kafka(KafkaEvent::PositionSet { consumer: ctx.me, tp, offset, from }));
                 self.fetch(ctx, p);
             }

@@ -117,6 +117,8 @@ pub enum KafkaMsg {
         acks: Acks,
         producer: Option<(u32, u32)>,
         records: Vec<(Option<u32>, u64)>,
+        /// Bytes per record.
+        size: u32,
     },
     ProduceResponse {
         id: u64,
@@ -324,6 +326,10 @@ pub enum KafkaEvent {
     Committed { group: u8, consumer: NodeId, tp: Tp, offset: u64 },
     /// A consumer set its position in a partition: from the group's commit or `auto.offset.reset`.
     PositionSet { consumer: NodeId, tp: Tp, offset: u64, from: PositionFrom },
+    /// Retention deleted a replica's oldest segments: its log now starts at `log_start`.
+    SegmentsDeleted { tp: Tp, broker: BrokerId, log_start: u64 },
+    /// The log cleaner removed `removed` records superseded by later ones with the same key.
+    Compacted { tp: Tp, broker: BrokerId, removed: u32 },
 }
 
 /// The classic group coordinator's states.
@@ -364,6 +370,8 @@ pub enum PositionFrom {
     Committed,
     Earliest,
     Latest,
+    /// Its position was deleted by retention (OFFSET_OUT_OF_RANGE): reset by `auto.offset.reset`.
+    OutOfRange,
 }
 
 /// The partitions in a set (bit i = partition i), for logs: `[0,3,5]`.
@@ -387,6 +395,8 @@ pub fn err_name(e: Error) -> &'static str {
         Error::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
         Error::MemberIdRequired => "MEMBER_ID_REQUIRED",
         Error::OutOfOrderSequence => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+        Error::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+        Error::InvalidRecord => "INVALID_RECORD",
     }
 }
 
@@ -504,6 +514,17 @@ impl KafkaEvent {
                 h.u64(((consumer.0 as u64) << 8) | from as u64);
                 h.u64(offset);
             }
+            KafkaEvent::SegmentsDeleted { tp: t, broker, log_start } => {
+                h.byte(21);
+                tp(h, t);
+                h.u32(broker);
+                h.u64(log_start);
+            }
+            KafkaEvent::Compacted { tp: t, broker, removed } => {
+                h.byte(22);
+                tp(h, t);
+                h.u64(((broker as u64) << 32) | removed as u64);
+            }
         }
     }
 
@@ -544,6 +565,8 @@ impl KafkaEvent {
             KafkaEvent::Revoked { .. } => "revoked",
             KafkaEvent::Committed { .. } => "committed",
             KafkaEvent::PositionSet { .. } => "position",
+            KafkaEvent::SegmentsDeleted { .. } => "retention",
+            KafkaEvent::Compacted { .. } => "compacted",
         }
     }
 
@@ -632,8 +655,15 @@ impl KafkaEvent {
                     PositionFrom::Committed => "the group's committed offset",
                     PositionFrom::Earliest => "no commit: auto.offset.reset=earliest",
                     PositionFrom::Latest => "no commit: auto.offset.reset=latest",
+                    PositionFrom::OutOfRange => "its offset was deleted by retention: auto.offset.reset",
                 }
             ),
+            KafkaEvent::SegmentsDeleted { tp: t, broker, log_start } => {
+                write!(s, "{} b{broker} deleted old segments: the log now starts at {log_start}", tp(t))
+            }
+            KafkaEvent::Compacted { tp: t, broker, removed } => {
+                write!(s, "{} b{broker} compacted away {removed} records superseded by their key", tp(t))
+            }
         }
     }
 }

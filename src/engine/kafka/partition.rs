@@ -22,7 +22,7 @@
 //! them (in ZooKeeper-era Kafka it writes them to ZooKeeper and notifies the controller, which the
 //! broker node does with the reported change); records are one per produce entry (no batches).
 
-use super::log::{Log, Record};
+use super::log::{Log, LogConfig, Record};
 use super::producer_state::{ProducerStates, SeqCheck};
 use crate::engine::time::Time;
 use crate::engine::vecmap::VecMap;
@@ -43,12 +43,13 @@ pub enum Acks {
 pub struct Config {
     pub min_insync_replicas: u32,
     pub replica_lag_time_max: Time,
+    pub log: LogConfig,
 }
 
 impl Default for Config {
     /// Kafka's defaults: `min.insync.replicas=1`, `replica.lag.time.max.ms=30000`.
     fn default() -> Self {
-        Config { min_insync_replicas: 1, replica_lag_time_max: Time::secs(30) }
+        Config { min_insync_replicas: 1, replica_lag_time_max: Time::secs(30), log: LogConfig::default() }
     }
 }
 
@@ -73,6 +74,10 @@ pub enum Error {
     MemberIdRequired,
     /// An idempotent producer's batch skipped a sequence number (an earlier one is being retried).
     OutOfOrderSequence,
+    /// A fetch below the log start (deleted by retention) or past the log end.
+    OffsetOutOfRange,
+    /// A record Kafka refuses, e.g. one without a key for a compacted topic.
+    InvalidRecord,
 }
 
 /// What the leader tracks of a follower (`Replica`'s fetch state in Kafka).
@@ -158,7 +163,7 @@ impl Replica {
             broker,
             assignment,
             epoch: 0,
-            log: Log::default(),
+            log: Log::new(config.log),
             role: Role::Offline,
             config,
             completed: vec![],
@@ -235,7 +240,7 @@ impl Replica {
 
     /// A produce of `values` (key, value) with `acks`, as request `id`.
     pub fn produce(&mut self, id: u64, acks: Acks, values: &[(Option<u32>, u64)], now: Time) -> ProduceOutcome {
-        self.produce_batch(id, acks, None, values, now)
+        self.produce_batch(id, acks, None, values, 100, now)
     }
 
     /// A produce batch, from an idempotent producer if `producer` is `(producer id, first
@@ -247,6 +252,7 @@ impl Replica {
         acks: Acks,
         producer: Option<(u32, u32)>,
         values: &[(Option<u32>, u64)],
+        size: u32,
         now: Time,
     ) -> ProduceOutcome {
         let min_isr = self.config.min_insync_replicas as usize;
@@ -258,7 +264,7 @@ impl Replica {
             Some(SeqCheck::OutOfOrder) => return ProduceOutcome::Done(Err(Error::OutOfOrderSequence)),
             Some(SeqCheck::Duplicate { first_offset, end }) => (first_offset, end),
             Some(SeqCheck::Append) | None => {
-                let base = self.log.append_batch(self.epoch, values, producer, now);
+                let base = self.log.append_batch(self.epoch, values, producer, size, now);
                 let end = self.log.leo();
                 if producer.is_some() {
                     let written = self.log.slice(base, end);

@@ -46,6 +46,7 @@ pub struct Settings {
     pub linger: Time,
     /// `batch.size / record size`: records a batch holds.
     pub batch_records: u32,
+    pub record_size: u32,
     pub max_in_flight: u32,
     pub idempotent: bool,
     pub request_timeout: Time,
@@ -307,7 +308,8 @@ impl Producer {
         self.next_req += 1;
         let producer = b.base_seq.map(|s| (ctx.me.0 + 1, s));
         let records = b.records.iter().map(|r| (r.key, r.seq)).collect();
-        send(ctx, node, KafkaMsg::Produce { id, tp, acks: self.settings.acks, producer, records });
+        let size = self.settings.record_size;
+        send(ctx, node, KafkaMsg::Produce { id, tp, acks: self.settings.acks, producer, records, size });
         if self.settings.acks != Acks::None {
             ctx.set_timer(self.settings.request_timeout, T_TIMEOUT | id);
             self.inflight.insert(id, b);
@@ -320,8 +322,8 @@ impl Producer {
             ctx.emit(EventKind::Kafka(KafkaEvent::ProduceFailed { producer: ctx.me, seq: r.seq, tp, error }));
         }
         let first = b.records.first().map_or(ctx.now, |r| r.created);
-        if ctx.now - first >= self.settings.delivery_timeout {
-            return; // delivery.timeout.ms passed: the batch is given up
+        if ctx.now - first >= self.settings.delivery_timeout || error == Error::InvalidRecord {
+            return; // delivery.timeout.ms passed, or an error retrying cannot fix: given up
         }
         if matches!(error, Error::NotLeaderOrFollower | Error::RequestTimedOut | Error::NetworkException) {
             self.leaders.remove(&b.partition);

@@ -104,6 +104,7 @@ mod tests {
                 producer,
                 seq: first_seq + i,
                 batch_start: i == 0,
+                size: 100,
             })
             .collect()
     }

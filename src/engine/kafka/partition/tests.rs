@@ -17,7 +17,7 @@ struct Trio {
 
 impl Trio {
     fn new(min_isr: u32) -> Trio {
-        let config = Config { min_insync_replicas: min_isr, replica_lag_time_max: LAG };
+        let config = Config { min_insync_replicas: min_isr, replica_lag_time_max: LAG, ..Config::default() };
         let mut r: BTreeMap<BrokerId, Replica> = (1..=3).map(|b| (b, Replica::new(b, vec![1, 2, 3], config))).collect();
         r.get_mut(&1).unwrap().become_leader(0, vec![1, 2, 3], Time::ZERO);
         for b in [2, 3] {
