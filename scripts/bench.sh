@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --browser >/dev/null
 source scripts/env.sh
 
-echo "== native (cargo run --profile native -- bench --scenario bench|kafka-bench)"
-native=$(cargo run -q --profile native -- bench --scenario bench; cargo run -q --profile native -- bench --scenario kafka-bench)
+echo "== native (cargo run --profile native -- bench --scenario bench|kafka-bench|rabbit-bench)"
+native=$(for s in bench kafka-bench rabbit-bench; do cargo run -q --profile native -- bench --scenario $s; done)
 echo "$native"
 
 echo "== release build (trunk build --release)"

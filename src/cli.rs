@@ -6,9 +6,11 @@
 //! brokerlab presets
 //! brokerlab partition --partitions N [--hex] KEY...
 //! brokerlab assign  < requests.jsonl
+//! brokerlab route   < requests.jsonl
 //! ```
 
 use crate::engine::kafka::{assignor, partitioner};
+use crate::engine::rabbit::routing;
 use crate::engine::{bench, presets, Scenario, Simulation, Time};
 use std::io::Write;
 
@@ -16,7 +18,7 @@ pub const USAGE: &str = r#"usage:
   brokerlab run SCENARIO.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
       run a scenario (a JSON file, or a built-in preset by name) and print a summary;
       --trace writes one line per event to FILE (`-` for standard output)
-  brokerlab bench [--scenario bench|kafka-bench] [--simulated DURATION]
+  brokerlab bench [--scenario bench|kafka-bench|rabbit-bench] [--simulated DURATION]
       time the engine on a benchmark preset (default: bench, the kernel; 2s simulated)
   brokerlab presets
       list the built-in scenarios
@@ -26,7 +28,12 @@ pub const USAGE: &str = r#"usage:
   brokerlab assign
       reads one JSON request per line on stdin, e.g.
       {"assignor":"range","topics":{"t1":3},"members":[{"id":"c1","topics":["t1"]}]}
-      and prints {"assignment":{…}} or {"error":"…"} per line (assignors: range, roundrobin)
+      and prints {"assignment":{…}} or {"error":"…"} per line (assignors: range, roundrobin, sticky, cooperative-sticky)
+  brokerlab route
+      does a RabbitMQ binding match? One JSON request per line on stdin, e.g.
+      {"type":"topic","binding_key":"a.*.c","routing_key":"a.b.c"} (or direct, fanout) or
+      {"type":"headers","binding_args":{"x-match":"any","foo":"bar"},"headers":{"foo":"bar","n":1}}
+      and prints {"matched":true|false} or {"error":"…"} per line
 durations: 250us, 1.5ms, 2s, 1min"#;
 
 /// Runs the command line; returns the process exit code.
@@ -42,7 +49,8 @@ pub fn main(args: &[String]) -> i32 {
             Ok(())
         }
         Some("partition") => partition(&args[1..]),
-        Some("assign") => assign(),
+        Some("assign") => answer_lines(assignor::answer_json),
+        Some("route") => answer_lines(routing::answer_json),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -85,7 +93,8 @@ fn partition(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn assign() -> Result<(), String> {
+/// Reads one JSON request per line on stdin and prints `answer`'s reply to each (blank lines skipped).
+fn answer_lines(answer: fn(&str) -> String) -> Result<(), String> {
     use std::io::BufRead;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -94,7 +103,7 @@ fn assign() -> Result<(), String> {
         if line.trim().is_empty() {
             continue;
         }
-        writeln!(out, "{}", assignor::answer_json(&line)).map_err(|e| e.to_string())?;
+        writeln!(out, "{}", answer(&line)).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ fn presets_match_their_golden_hashes() {
         ("relay-basic", 1, golden::RELAY_BASIC),
         ("lossy-network", 7, golden::LOSSY_NETWORK),
         ("kafka-basic", 1, golden::KAFKA_BASIC),
+        ("rabbit-basic", 1, golden::RABBIT_BASIC),
     ] {
         let got = run(slug, seed).trace_hash().to_string();
         assert_eq!(got, want, "{slug} SEED={seed}: trace hash changed (see tests/golden/hashes.rs)");
@@ -174,6 +175,39 @@ fn golden_trace_of_the_kafka_flow() {
     let want = std::fs::read_to_string(path).expect("golden trace file (UPDATE_GOLDEN=1 writes it)");
     assert!(text == want, "trace differs from {path}; diff it with UPDATE_GOLDEN=1 and git diff");
     for step in ["produce ", "appended ", "high-watermark", "produce-acked", "assigned ", "consumed ", "committed "] {
+        assert!(text.contains(step), "the flow has a `{step}` step");
+    }
+}
+
+/// One message's journey through RabbitMQ (network sends left out so it reads as a story): the
+/// publisher sends it with a confirm → the topic exchange routes it through the binding
+/// `order.*` → it is enqueued in the durable queue → delivered to the consumer with a delivery
+/// tag → confirmed to the publisher → acknowledged by the consumer after its processing time.
+#[test]
+fn golden_trace_of_the_rabbit_flow() {
+    let json = r#"{"name":"rabbit flow","until":"50ms","rabbit":{
+        "exchanges":[{"name":"orders","type":"topic","durable":true}],
+        "queues":[{"name":"billing","durable":true}],
+        "bindings":[{"source":"orders","destination":"billing","routing_key":"order.*"}],
+        "publishers":[{"id":"shop","exchange":"orders","routing_keys":["order.created"],"interval":"10ms","count":1,
+                       "confirms":true,"persistent":true}],
+        "consumers":[{"id":"biller","queue":"billing","prefetch":10,"processing":"1ms"}]}}"#;
+    let scenario = Scenario::from_json(json).unwrap();
+    let mut sim = Simulation::new(&scenario, 1).unwrap();
+    sim.run_until(scenario.until);
+    let world = sim.world().clone();
+    let text: String = sim
+        .drain_events()
+        .filter(|e| matches!(e.kind, brokerlab::engine::EventKind::Rabbit(_)))
+        .map(|e| e.line(&world) + "\n")
+        .collect();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/rabbit-flow.trace");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    let want = std::fs::read_to_string(path).expect("golden trace file (UPDATE_GOLDEN=1 writes it)");
+    assert!(text == want, "trace differs from {path}; diff it with UPDATE_GOLDEN=1 and git diff");
+    for step in ["publish ", "routed ", "enqueued ", "deliver ", "consumed ", "confirm ", "ack "] {
         assert!(text.contains(step), "the flow has a `{step}` step");
     }
 }

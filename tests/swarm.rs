@@ -78,6 +78,7 @@ fn random_scenario(rng: &mut Rng) -> Scenario {
         network,
         nodes,
         kafka: None,
+        rabbit: None,
         faults,
     }
 }

@@ -24,8 +24,8 @@ pub struct Bench {
     events: u64,
 }
 
-/// The benchmark presets: the kernel with trivial handlers, and the Kafka model.
-pub const PRESETS: [&str; 2] = ["bench", "kafka-bench"];
+/// The benchmark presets: the kernel with trivial handlers, the Kafka model and the RabbitMQ model.
+pub const PRESETS: [&str; 3] = ["bench", "kafka-bench", "rabbit-bench"];
 
 impl Bench {
     /// A run of benchmark preset `slug` over `simulated` time.

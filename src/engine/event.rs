@@ -93,6 +93,8 @@ pub enum EventKind {
     Relay(RelayEvent),
     /// An event of the Kafka model.
     Kafka(super::kafka::msg::KafkaEvent),
+    /// An event of the RabbitMQ model.
+    Rabbit(super::rabbit::event::RabbitEvent),
 }
 
 /// What an event means for a record's journey, the same in every model: counters and charts read
@@ -110,13 +112,17 @@ pub enum Flow {
 impl Event {
     pub fn flow(&self) -> Option<Flow> {
         use super::kafka::msg::KafkaEvent;
+        use super::rabbit::event::RabbitEvent as R;
         match self.kind {
             EventKind::Relay(RelayEvent::Published { .. })
-            | EventKind::Kafka(KafkaEvent::Produced { retry: false, .. }) => Some(Flow::Published),
+            | EventKind::Kafka(KafkaEvent::Produced { retry: false, .. })
+            | EventKind::Rabbit(R::Published { .. }) => Some(Flow::Published),
             EventKind::Relay(RelayEvent::Acked { latency, .. })
-            | EventKind::Kafka(KafkaEvent::ProduceAcked { latency, .. }) => Some(Flow::Acked(latency)),
+            | EventKind::Kafka(KafkaEvent::ProduceAcked { latency, .. })
+            | EventKind::Rabbit(R::Confirmed { ack: true, latency, .. }) => Some(Flow::Acked(latency)),
             EventKind::Relay(RelayEvent::Consumed { latency, .. })
-            | EventKind::Kafka(KafkaEvent::Consumed { latency, .. }) => Some(Flow::Consumed(latency)),
+            | EventKind::Kafka(KafkaEvent::Consumed { latency, .. })
+            | EventKind::Rabbit(R::Consumed { latency, .. }) => Some(Flow::Consumed(latency)),
             _ => None,
         }
     }
@@ -167,6 +173,10 @@ impl Event {
                 h.byte(13);
                 e.encode(h);
             }
+            EventKind::Rabbit(e) => {
+                h.byte(15);
+                e.encode(h);
+            }
         }
     }
 
@@ -189,6 +199,7 @@ impl Event {
             EventKind::NetworkHealed => [None, None],
             EventKind::Relay(e) => e.nodes(),
             EventKind::Kafka(e) => e.nodes(),
+            EventKind::Rabbit(e) => e.nodes(),
         }
     }
 
@@ -210,6 +221,7 @@ impl Event {
             EventKind::ConnectionReset { .. } => "conn-reset",
             EventKind::Relay(e) => e.type_name(),
             EventKind::Kafka(e) => e.type_name(),
+            EventKind::Rabbit(e) => e.type_name(),
         }
     }
 
@@ -241,6 +253,7 @@ impl Event {
             }
             EventKind::Relay(e) => e.describe(&mut s, world),
             EventKind::Kafka(e) => e.describe(&mut s, world),
+            EventKind::Rabbit(e) => e.describe(&mut s, world),
         };
         s.truncate(s.trim_end().len());
         s

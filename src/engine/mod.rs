@@ -8,6 +8,7 @@
 //! - `command`  — `Command`: user and fault-schedule actions.
 //! - `coordinator` — the ZooKeeper-like tree: znodes, sessions, ephemerals, one-shot watches.
 //! - `kafka`    — Kafka: partitioner, assignors, replica log and replication state machine.
+//! - `rabbit`   — RabbitMQ: exchange routing, queues, consumers, confirms, dead-lettering.
 //! - `event`    — `Event`: what observers see; its stable encoding and its one-line rendering.
 //! - `trace`    — the FNV-1a trace hash.
 //! - `node`     — `Node`, `Message` and the handler context `Ctx` (effects out, no I/O).
@@ -32,6 +33,7 @@ pub mod net;
 pub mod node;
 pub mod presets;
 pub mod queue;
+pub mod rabbit;
 pub mod relay;
 pub mod rng;
 pub mod scenario;

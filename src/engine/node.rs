@@ -13,6 +13,7 @@ use super::NodeId;
 pub enum Message {
     Relay(RelayMsg),
     Kafka(super::kafka::msg::KafkaMsg),
+    Rabbit(super::rabbit::msg::RabbitMsg),
 }
 
 impl Message {
@@ -20,6 +21,7 @@ impl Message {
         match self {
             Message::Relay(m) => m.info(),
             Message::Kafka(m) => m.info(),
+            Message::Rabbit(m) => m.info(),
         }
     }
 }
@@ -30,6 +32,7 @@ impl Message {
 pub enum Node {
     Relay(RelayNode),
     Kafka(super::kafka::node::KafkaNode),
+    Rabbit(super::rabbit::node::RabbitNode),
 }
 
 impl Node {
@@ -37,12 +40,14 @@ impl Node {
         match self {
             Node::Relay(n) => n.on_start(ctx),
             Node::Kafka(n) => n.on_start(ctx),
+            Node::Rabbit(n) => n.on_start(ctx),
         }
     }
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Message) {
         match (self, msg) {
             (Node::Relay(n), Message::Relay(m)) => n.on_message(ctx, from, m),
             (Node::Kafka(n), Message::Kafka(m)) => n.on_message(ctx, from, m),
+            (Node::Rabbit(n), Message::Rabbit(m)) => n.on_message(ctx, from, m),
             // A message of another model is nonsense to this node: ignored, as a real process would.
             _ => {}
         }
@@ -51,6 +56,7 @@ impl Node {
         match self {
             Node::Relay(n) => n.on_timer(ctx, timer),
             Node::Kafka(n) => n.on_timer(ctx, timer),
+            Node::Rabbit(n) => n.on_timer(ctx, timer),
         }
     }
     /// The connection to `peer` was reset (its process is down).
@@ -58,6 +64,7 @@ impl Node {
         match self {
             Node::Relay(_) => {}
             Node::Kafka(n) => n.on_disconnect(ctx, peer),
+            Node::Rabbit(n) => n.on_disconnect(ctx, peer),
         }
     }
     /// A clean shutdown is starting: say goodbye (the node stops right after).
@@ -71,6 +78,7 @@ impl Node {
         match self {
             Node::Relay(n) => n.on_crash(),
             Node::Kafka(n) => n.on_crash(),
+            Node::Rabbit(n) => n.on_crash(),
         }
     }
     /// A short role name for display: `producer`, `relay`, `consumer`, …
@@ -78,6 +86,7 @@ impl Node {
         match self {
             Node::Relay(n) => n.role(),
             Node::Kafka(n) => n.role(),
+            Node::Rabbit(n) => n.role(),
         }
     }
 }

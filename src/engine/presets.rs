@@ -9,8 +9,10 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("lossy-network", include_str!("../../scenarios/lossy-network.json")),
     ("kafka-basic", include_str!("../../scenarios/kafka-basic.json")),
     ("kafka-groups", include_str!("../../scenarios/kafka-groups.json")),
+    ("rabbit-basic", include_str!("../../scenarios/rabbit-basic.json")),
     ("bench", include_str!("../../scenarios/bench.json")),
     ("kafka-bench", include_str!("../../scenarios/kafka-bench.json")),
+    ("rabbit-bench", include_str!("../../scenarios/rabbit-bench.json")),
 ];
 
 pub fn by_slug(slug: &str) -> Option<&'static str> {

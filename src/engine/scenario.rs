@@ -6,6 +6,7 @@
 use super::command::Command;
 use super::kafka::config::KafkaSpec;
 use super::net::LinkConfig;
+use super::rabbit::config::RabbitSpec;
 use super::time::Time;
 use super::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,9 @@ pub struct Scenario {
     /// A Kafka cluster: its nodes are added after `nodes` (`zk`, `b1`…, producers, consumers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka: Option<KafkaSpec>,
+    /// A RabbitMQ broker: its nodes come after Kafka's (the broker, publishers, consumers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rabbit: Option<RabbitSpec>,
     #[serde(default)]
     pub faults: Vec<Fault>,
 }
@@ -296,6 +300,9 @@ impl Scenario {
         if let Some(k) = &self.kafka {
             names.extend(k.node_names());
         }
+        if let Some(r) = &self.rabbit {
+            names.extend(r.node_names());
+        }
         names
     }
 
@@ -308,16 +315,21 @@ impl Scenario {
         if self.name.trim().is_empty() {
             return Err("name: must not be empty".into());
         }
-        if self.nodes.is_empty() && self.kafka.is_none() {
-            return Err("nodes: a scenario needs at least one node (or a `kafka` cluster)".into());
+        if self.nodes.is_empty() && self.kafka.is_none() && self.rabbit.is_none() {
+            return Err("nodes: a scenario needs at least one node (or a `kafka` or `rabbit` section)".into());
         }
-        let kafka_names = match &self.kafka {
+        let mut kafka_names = match &self.kafka {
             Some(k) => {
                 k.validate()?;
                 k.node_names()
             }
             None => vec![],
         };
+        let kafka_count = kafka_names.len();
+        if let Some(r) = &self.rabbit {
+            r.validate()?;
+            kafka_names.extend(r.node_names());
+        }
         if self.nodes.len() + kafka_names.len() > MAX_NODES {
             return Err(format!(
                 "nodes: {} nodes is more than the limit of {MAX_NODES}",
@@ -338,7 +350,16 @@ impl Scenario {
                 return Err(format!("nodes[{i}].id: \"{id}\" is used by another node already"));
             }
         }
-        for name in &kafka_names {
+        for (k, name) in kafka_names.iter().enumerate() {
+            if k >= kafka_count {
+                check_id(name).map_err(|e| format!("rabbit: node name {e}"))?;
+                if roles.insert(name, "rabbit").is_some() {
+                    return Err(format!(
+                        "rabbit: the node name \"{name}\" is used twice (rabbit adds its broker, publishers and consumers)"
+                    ));
+                }
+                continue;
+            }
             check_id(name).map_err(|e| format!("kafka: node name {e}"))?;
             if roles.insert(name, "kafka").is_some() {
                 return Err(format!(

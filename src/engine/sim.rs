@@ -127,6 +127,14 @@ impl Simulation {
             }));
             cluster
         });
+        if let Some(r) = &scenario.rabbit {
+            let rabbit_nodes = super::rabbit::node::build(r, nodes.len() as u32);
+            nodes.extend(rabbit_nodes.into_iter().map(|(name, node)| NodeSlot {
+                name,
+                node: Node::Rabbit(node),
+                incarnation: 0,
+            }));
+        }
 
         let net = &scenario.network;
         let default = LinkConfig { latency: net.latency, jitter: net.jitter, loss_ppm: net.loss_ppm };

@@ -87,6 +87,7 @@ pub fn detail(world: &World, slot: &NodeSlot) -> Html {
         Node::Kafka(KafkaNode::Consumer(c)) => {
             text(format!("reads every partition of {}; positions {:?}", world.topic_name(c.topic), c.positions))
         }
+        Node::Rabbit(n) => text(n.describe(world)),
     }
 }
 

@@ -83,6 +83,8 @@ pub fn links(world: &World) -> Vec<(NodeId, NodeId)> {
                 }
             }
             Node::Kafka(KafkaNode::Zk(_)) => {}
+            // RabbitMQ clients hold one connection to the broker.
+            Node::Rabbit(r) => out.extend(r.broker_link().map(|b| (me, b))),
         }
     }
     out

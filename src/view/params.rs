@@ -86,6 +86,6 @@ mod tests {
         assert!(p.problems[0].contains("preset \"nope\" does not exist"));
         assert!(p.problems[3].contains("unknown URL parameter \"x\""));
         let long = parse(&format!("?preset={}", "a".repeat(500)));
-        assert!(long.problems[0].len() < 200);
+        assert!(!long.problems[0].contains(&"a".repeat(41)), "the echo is shortened");
     }
 }

@@ -1,0 +1,22 @@
+//! RabbitMQ: the AMQP 0-9-1 model as RabbitMQ implements it (classic queues), message by message.
+//!
+//! - `routing`  — the exchange types' matching rules (direct, fanout, topic, headers) and binding-key
+//!   validation; shared by the broker, the page's calculator and `brokerlab route`.
+//! - `exchange` — exchanges, bindings, and routing through exchange-to-exchange bindings and
+//!   alternate exchanges.
+//! - `queue`    — one classic queue: positions, priorities, TTL at the head, length limits, consumers.
+//! - `broker`   — the broker as a pure state machine: topology, channels, dispatch with prefetch,
+//!   acks, requeues, dead-lettering with `x-death`, confirms, returns, restarts.
+//! - `msg`, `event` — what clients and broker say to each other; what the learner is shown.
+//! - `config`   — the scenario's `rabbit` section, validated into a `Topology`.
+//! - `clients`  — publishers and consumers; `node` — the nodes as the simulation runs them.
+
+pub mod broker;
+pub mod clients;
+pub mod config;
+pub mod event;
+pub mod exchange;
+pub mod msg;
+pub mod node;
+pub mod queue;
+pub mod routing;
