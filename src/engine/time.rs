@@ -14,6 +14,11 @@ impl Time {
     pub const ZERO: Time = Time(0);
     pub const MAX: Time = Time(u64::MAX);
 
+    /// For serde's `skip_serializing_if`.
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     pub const fn us(n: u64) -> Time {
         Time(n)
     }

@@ -290,6 +290,12 @@ pub struct ConsumerSpec {
     /// Starts stopped: a `start` command (or the UI's "add consumer") brings it in later.
     #[serde(default, skip_serializing_if = "is_false")]
     pub stopped: bool,
+    /// How long the application works on each record (one at a time), plus a random extra of up
+    /// to `processing_jitter` (default: no time at all).
+    #[serde(default, skip_serializing_if = "Time::is_zero")]
+    pub processing: Time,
+    #[serde(default, skip_serializing_if = "Time::is_zero")]
+    pub processing_jitter: Time,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,6 +29,7 @@ const T_GROUP: u64 = 6 << 56;
 const T_HEARTBEAT: u64 = 7 << 56;
 const T_COMMIT: u64 = 8 << 56;
 const T_REQUEST: u64 = 9 << 56;
+const T_PROCESS: u64 = 10 << 56;
 
 /// Where a member is in the group protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,8 +88,17 @@ pub struct Consumer {
     pub cluster: Rc<Cluster>,
     pub name: String,
     pub topic: u16,
-    /// Next offset to read, per partition it reads.
+    /// Next offset to fetch, per partition it reads.
     pub positions: VecMap<u16, u64>,
+    /// Next offset to process (what a commit records): behind `positions` by what is fetched and
+    /// not yet processed.
+    pub processed: VecMap<u16, u64>,
+    /// How long the application works on one record: a base and a random extra up to `jitter`.
+    processing: (Time, Time),
+    /// Fetched records waiting to be processed, in arrival order (one thread processes them).
+    backlog: std::collections::VecDeque<(u16, super::log::Record)>,
+    busy: bool,
+    process_gen: u64,
     leaders: VecMap<u16, BrokerId>,
     /// Fetches in flight: partition → (generation, broker asked).
     fetching: VecMap<u16, (u64, BrokerId)>,
@@ -112,6 +122,11 @@ impl Consumer {
             name: name.to_string(),
             topic,
             positions: VecMap::new(),
+            processed: VecMap::new(),
+            processing: (Time::ZERO, Time::ZERO),
+            backlog: Default::default(),
+            busy: false,
+            process_gen: 0,
             leaders: VecMap::new(),
             fetching: VecMap::new(),
             next_gen: 0,
@@ -120,6 +135,17 @@ impl Consumer {
             resetting: 0,
             out_of_range: 0,
         }
+    }
+
+    /// Per-record processing time (`base` plus up to `jitter` more, drawn per record).
+    pub fn with_processing(mut self, base: Time, jitter: Time) -> Consumer {
+        self.processing = (base, jitter);
+        self
+    }
+
+    fn set_position(&mut self, p: u16, offset: u64) {
+        self.positions.insert(p, offset);
+        self.processed.insert(p, offset);
     }
 
     fn settings(&self) -> Option<&Group> {
@@ -151,6 +177,10 @@ impl Consumer {
     /// coordinator until its session times out) and starts from the group's committed offsets.
     pub fn on_crash(&mut self) {
         self.positions.clear();
+        self.processed.clear();
+        self.backlog.clear();
+        self.busy = false;
+        self.process_gen += 1;
         self.leaders.clear();
         self.fetching.clear();
         self.resetting = 0;
@@ -205,7 +235,12 @@ impl Consumer {
     // ----- reading -----
 
     fn fetch(&mut self, ctx: &mut Ctx, partition: u16) {
-        if !self.reads(partition) || self.fetching.contains_key(&partition) {
+        // A partition with records still waiting to be processed is not fetched (as Kafka's
+        // fetcher skips partitions with buffered data).
+        if !self.reads(partition)
+            || self.fetching.contains_key(&partition)
+            || self.backlog.iter().any(|b| b.0 == partition)
+        {
             return;
         }
         let Some(&leader) = self.leaders.get(&partition) else { return };
@@ -224,7 +259,10 @@ impl Consumer {
                 let earliest = self.settings().is_none_or(|g| g.reset == OffsetReset::Earliest);
                 return send(ctx, node, KafkaMsg::ListOffsets { tp, earliest });
             }
-            (None, None) => *self.positions.get_or_insert_with(partition, || 0),
+            (None, None) => {
+                self.set_position(partition, 0);
+                0
+            }
             (Some(_), None) => return,
         };
         let generation = self.next_gen;
@@ -276,6 +314,7 @@ impl Consumer {
                 }
             }
             T_HEARTBEAT => self.heartbeat(ctx, timer & !KIND),
+            T_PROCESS => self.on_processed(ctx, timer),
             T_COMMIT => {
                 if let Some(every) = self.settings().and_then(|g| g.auto_commit) {
                     ctx.set_timer(every, T_COMMIT);
@@ -308,18 +347,19 @@ impl Consumer {
                 match result {
                     // Records for a partition it no longer owns are dropped, unread.
                     Ok((records, _hw)) if self.reads(tp.partition) => {
-                        let Some(pos) = self.positions.get_mut(&tp.partition) else { return };
-                        let start = *pos;
+                        let Some(&start) = self.positions.get(&tp.partition) else { return };
+                        let instant = self.processing == (Time::ZERO, Time::ZERO);
                         // Offsets may have gaps where the log was compacted.
                         for r in records.into_iter().skip_while(|r| r.offset < start) {
-                            ctx.emit(EventKind::Kafka(KafkaEvent::Consumed {
-                                consumer: ctx.me,
-                                tp,
-                                offset: r.offset,
-                                value: r.value,
-                                latency: ctx.now - r.timestamp,
-                            }));
-                            *pos = r.offset + 1;
+                            self.positions.insert(tp.partition, r.offset + 1);
+                            if instant {
+                                self.processed_one(ctx, tp.partition, r);
+                            } else {
+                                self.backlog.push_back((tp.partition, r));
+                            }
+                        }
+                        if !self.busy {
+                            self.process_next(ctx);
                         }
                         self.fetch(ctx, tp.partition);
                     }
@@ -363,6 +403,47 @@ impl Consumer {
             KafkaMsg::OffsetFetchResponse { result, .. } => self.on_offsets(ctx, result),
             _ => {}
         }
+    }
+
+    // ----- processing -----
+
+    /// The application is done with a record: it counts as consumed, and as committable.
+    fn processed_one(&mut self, ctx: &mut Ctx, partition: u16, r: super::log::Record) {
+        let tp = Tp { topic: self.topic, partition };
+        let latency = ctx.now - r.timestamp;
+        ctx.emit(EventKind::Kafka(KafkaEvent::Consumed {
+            consumer: ctx.me,
+            tp,
+            offset: r.offset,
+            value: r.value,
+            latency,
+        }));
+        self.processed.insert(partition, r.offset + 1);
+    }
+
+    /// Starts on the next fetched record, if any.
+    fn process_next(&mut self, ctx: &mut Ctx) {
+        if self.backlog.is_empty() {
+            return;
+        }
+        let (base, jitter) = self.processing;
+        let extra = if jitter > Time::ZERO { Time(ctx.rng.below(jitter.0 + 1)) } else { Time::ZERO };
+        self.busy = true;
+        ctx.set_timer(base + extra, T_PROCESS | (self.process_gen & 0xffff_ffff));
+    }
+
+    fn on_processed(&mut self, ctx: &mut Ctx, timer: u64) {
+        if timer & 0xffff_ffff != self.process_gen & 0xffff_ffff {
+            return;
+        }
+        self.busy = false;
+        if let Some((p, r)) = self.backlog.pop_front() {
+            self.processed_one(ctx, p, r);
+            if !self.backlog.iter().any(|b| b.0 == p) {
+                self.fetch(ctx, p);
+            }
+        }
+        self.process_next(ctx);
     }
 
     // ----- the group protocol -----
@@ -548,8 +629,16 @@ impl Consumer {
     fn drop_partitions(&mut self, mask: u64) {
         for p in bits(mask) {
             self.positions.remove(&p);
+            self.processed.remove(&p);
             self.fetching.remove(&p);
         }
+        // Records of those partitions not yet processed are dropped; if the one in hand is one of
+        // them, its processing is abandoned.
+        if self.busy && self.backlog.front().is_some_and(|b| mask & (1 << b.0) != 0) {
+            self.busy = false;
+            self.process_gen += 1;
+        }
+        self.backlog.retain(|b| mask & (1 << b.0) == 0);
         self.resetting &= !mask;
         self.out_of_range &= !mask;
         if let Some(m) = &mut self.member {
@@ -646,12 +735,12 @@ impl Consumer {
 
     fn moved(&self) -> u64 {
         let Some(m) = &self.member else { return 0 };
-        self.positions.iter().filter(|(p, o)| m.committed.get(p) != Some(o)).fold(0, |acc, (p, _)| acc | 1 << p)
+        self.processed.iter().filter(|(p, o)| m.committed.get(p) != Some(o)).fold(0, |acc, (p, _)| acc | 1 << p)
     }
 
     /// Sends an OffsetCommit of `mask`'s positions; false if there was nothing to send.
     fn commit_partitions(&mut self, ctx: &mut Ctx, mask: u64) -> bool {
-        let offsets: Vec<(u16, u64)> = bits(mask).filter_map(|p| Some((p, *self.positions.get(&p)?))).collect();
+        let offsets: Vec<(u16, u64)> = bits(mask).filter_map(|p| Some((p, *self.processed.get(&p)?))).collect();
         let Some(m) = &mut self.member else { return false };
         if offsets.is_empty() || m.generation.is_none() || m.coordinator.is_none() {
             return false;
@@ -709,7 +798,7 @@ impl Consumer {
             let tp = Tp { topic, partition: p };
             match committed {
                 Some(offset) => {
-                    self.positions.insert(p, offset);
+                    self.set_position(p, offset);
                     let from = PositionFrom::Committed;
                     ctx.emit(EventKind::Kafka(KafkaEvent::PositionSet { consumer: me, tp, offset, from }));
                     if let Some(m) = &mut self.member {
@@ -733,7 +822,7 @@ impl Consumer {
         match result {
             Ok(offset) => {
                 self.resetting &= !(1 << p);
-                self.positions.insert(p, offset);
+                self.set_position(p, offset);
                 let from = if self.out_of_range & (1 << p) != 0 {
                     PositionFrom::OutOfRange
                 } else if self.settings().is_none_or(|g| g.reset == OffsetReset::Earliest) {

@@ -29,7 +29,8 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
     }
     for c in &spec.consumers {
         let group = c.group.as_ref().and_then(|g| spec.groups.iter().position(|s| &s.id == g)).map(|i| i as u8);
-        let consumer = Consumer::new(cluster.clone(), &c.id, topic(&c.topic), group);
+        let consumer =
+            Consumer::new(cluster.clone(), &c.id, topic(&c.topic), group).with_processing(c.processing, c.processing_jitter);
         nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(consumer))));
     }
     (cluster, nodes)
