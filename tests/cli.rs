@@ -105,3 +105,30 @@ fn assign_answers_each_line() {
     assert!(lines[1].contains("missing field `members`"), "{}", lines[1]);
     assert_eq!(lines.len(), 2, "blank lines are skipped");
 }
+
+#[test]
+fn route_answers_each_line() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brokerlab"))
+        .arg("route")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = concat!(
+        r#"{"type":"topic","binding_key":"a.*.c","routing_key":"a.b.c"}"#,
+        "\n",
+        r#"{"type":"headers","binding_args":{"x-match":"any","foo":"bar"},"headers":{"foo":"baz","n":1}}"#,
+        "\n\n",
+        r##"{"type":"topic","binding_key":"#.#.#","routing_key":"a"}"##,
+        "\n"
+    );
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[..2], [r#"{"matched":true}"#, r#"{"matched":false}"#]);
+    assert!(lines[2].starts_with(r#"{"error":"topic binding key '#.#.#' uses 3"#), "{}", lines[2]);
+    assert_eq!(lines.len(), 3, "blank lines are skipped");
+}

@@ -276,3 +276,35 @@ fn cooperative_rebalancing_moves_only_what_must_move() {
     assert_eq!(coop_revoked, 1, "cooperative: c1 gives up only the partition that moves to c3");
     assert_eq!(coop_rounds, 2, "cooperative: a second rebalance hands the revoked partitions over");
 }
+
+/// A member whose application spends longer than `max.poll.interval.ms` on one poll's records
+/// leaves the group (the poll timeout), its partitions go to the others, and it rejoins when it
+/// polls again; nothing acknowledged is lost.
+#[test]
+fn a_slow_member_is_dropped_by_the_poll_timeout_and_rejoins() {
+    let consumers = r#"{"id":"fast","topic":"t","group":"g"},
+        {"id":"slow","topic":"t","group":"g","processing":"40ms"}"#;
+    let s = scenario(&format!(
+        r#"{{"name":"g","until":"30s","kafka":{{"brokers":3,"offsets_topic_partitions":1,
+            "group_min_session_timeout":"1s","group_initial_rebalance_delay":"0ms",
+            "topics":[{{"name":"t","partitions":2,"replication_factor":3,"min_insync_replicas":2}}],
+            "producers":[{{"id":"p","topic":"t","interval":"10ms","keys":12,"count":1500}}],
+            "groups":[{{"id":"g","session_timeout":"2s","heartbeat_interval":"500ms","max_poll_interval":"2s",
+                        "auto_commit_interval":"1s","auto_offset_reset":"earliest"}}],
+            "consumers":[{consumers}]}}}}"#
+    ));
+    let (sim, events) = run(&s, 1);
+    let slow = node(&sim, "slow");
+    let timeouts: Vec<Time> = kafka(&events)
+        .filter_map(|(at, k)| matches!(k, KafkaEvent::PollTimeout { consumer, .. } if consumer == slow).then_some(at))
+        .collect();
+    assert!(!timeouts.is_empty(), "the slow member's poll timed out");
+    let left = kafka(&events).any(|(_, k)| {
+        matches!(k, KafkaEvent::MemberRemoved { consumer, reason: RemoveReason::Left, .. } if consumer == slow)
+    });
+    assert!(left, "it left the group");
+    let lost = kafka(&events)
+        .any(|(_, k)| matches!(k, KafkaEvent::Revoked { consumer, lost: true, .. } if consumer == slow));
+    assert!(lost, "its partitions were lost, not revoked cleanly");
+    check_delivery(&events, Time::secs(14), "poll timeout");
+}

@@ -9,13 +9,49 @@
 //! deleting a node with children fails; `set_data`/`delete`/`check` with an expected version fail
 //! with `BadVersion` on mismatch; `get_data` and `exists` leave data watches (an `exists` watch on a
 //! missing node fires when it is created), `get_children` leaves child watches; every watch fires
-//! once. Not modelled: sequential nodes, ACLs, the ensemble's own replication (one logical server).
+//! once. Not modelled: sequential nodes, ACLs.
+//!
+//! An ensemble replicates this tree: `zab` (the transaction log and the leader's quorum count) and
+//! `election` (fast leader election's tally) are the pure pieces; `kafka::zk_ensemble` runs them.
 
 use crate::engine::time::Time;
 use crate::engine::vecmap::VecMap;
 use std::collections::BTreeMap;
 
+pub mod election;
+pub mod zab;
+
 pub type SessionId = u64;
+
+/// A watch as a client remembers it, with what it saw when it set it: sent again when the client
+/// moves to another server (ZooKeeper's `SetWatches`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientWatch {
+    /// Left by `exists`: whether the node was there.
+    Exists { path: String, existed: bool },
+    /// Left by `get_data`: the version read.
+    Data { path: String, version: u32 },
+    /// Left by `get_children`: the children listed.
+    Children { path: String, children: Vec<String> },
+}
+
+impl ClientWatch {
+    pub fn path(&self) -> &str {
+        match self {
+            ClientWatch::Exists { path, .. } | ClientWatch::Data { path, .. } | ClientWatch::Children { path, .. } => {
+                path
+            }
+        }
+    }
+    /// Whether a notification of `kind` on its path consumes this watch (data watches fire on
+    /// creation, change and deletion; child watches on child changes and deletion).
+    pub fn fired_by(&self, kind: WatchKind) -> bool {
+        match self {
+            ClientWatch::Children { .. } => matches!(kind, WatchKind::NodeChildrenChanged | WatchKind::NodeDeleted),
+            _ => kind != WatchKind::NodeChildrenChanged,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ZkError {
@@ -158,11 +194,15 @@ impl Tree {
         Ok(())
     }
 
+    /// The sessions not heard from within their timeout.
+    pub fn overdue(&self, now: Time) -> Vec<SessionId> {
+        self.sessions.iter().filter(|(_, s)| now - s.last_heard > s.timeout).map(|(&id, _)| id).collect()
+    }
+
     /// Expires every session not heard from within its timeout: its ephemeral nodes are deleted (and
     /// their watches fire), its own watches are dropped. Returns the expired sessions and the watches.
     pub fn expire(&mut self, now: Time) -> (Vec<SessionId>, Vec<Fired>) {
-        let dead: Vec<SessionId> =
-            self.sessions.iter().filter(|(_, s)| now - s.last_heard > s.timeout).map(|(&id, _)| id).collect();
+        let dead = self.overdue(now);
         let mut fired = vec![];
         for &id in &dead {
             fired.extend(self.close(id));
@@ -179,12 +219,49 @@ impl Tree {
         for path in owned {
             fired.extend(self.apply_delete(&path));
         }
-        for watchers in self.data_watches.values_mut().chain(self.child_watches.values_mut()) {
-            watchers.retain(|&s| s != session);
-        }
+        self.forget_watches(session);
         // A dead session gets no notifications.
         fired.retain(|f| f.session != session);
         fired
+    }
+
+    /// Drops the watches `session` left on this server (its connection here closed).
+    pub fn forget_watches(&mut self, session: SessionId) {
+        for watchers in self.data_watches.values_mut().chain(self.child_watches.values_mut()) {
+            watchers.retain(|&s| s != session);
+        }
+    }
+
+    /// Drops every watch (a restarted server has no connections, so no watchers).
+    pub fn clear_watches(&mut self) {
+        self.data_watches.clear();
+        self.child_watches.clear();
+    }
+
+    /// Sets a moving client's watch on this server, as `SetWatches` does; if the node changed since
+    /// the client saw it, the watch fires now instead. (ZooKeeper compares zxids; comparing what
+    /// the client saw gives the same answer for the changes Kafka watches for.)
+    pub fn restore_watch(&mut self, session: SessionId, watch: &ClientWatch) -> Option<Fired> {
+        let path = watch.path();
+        let node = self.nodes.get(path);
+        let fire = |kind| Some(Fired { session, path: path.to_string(), kind });
+        let kind = match (watch, node) {
+            (ClientWatch::Exists { existed: false, .. }, Some(_)) => fire(WatchKind::NodeCreated),
+            (
+                ClientWatch::Exists { existed: true, .. } | ClientWatch::Data { .. } | ClientWatch::Children { .. },
+                None,
+            ) => fire(WatchKind::NodeDeleted),
+            (ClientWatch::Data { version, .. }, Some(n)) if n.version != *version => fire(WatchKind::NodeDataChanged),
+            (ClientWatch::Children { children, .. }, Some(_)) if self.children(path) != *children => {
+                fire(WatchKind::NodeChildrenChanged)
+            }
+            _ => None,
+        };
+        if kind.is_none() {
+            let child = matches!(watch, ClientWatch::Children { .. });
+            add_watch(if child { &mut self.child_watches } else { &mut self.data_watches }, path, session);
+        }
+        kind
     }
 
     fn take_watches(&mut self, child: bool, path: &str, kind: WatchKind) -> Vec<Fired> {
@@ -421,6 +498,25 @@ mod tests {
             Op::Create { path: "/brokers/topics/t".into(), data: "{}".into(), ephemeral: false },
         ];
         assert!(t.multi(b, ok).is_ok(), "later ops may build on earlier ones");
+    }
+
+    #[test]
+    fn a_moved_watch_is_set_again_or_fires_if_its_node_changed() {
+        let (mut t, a, b) = tree();
+        t.create(a, "/controller", "1", true).unwrap();
+        let seen_children = ClientWatch::Children { path: "/brokers".into(), children: vec!["ids".into()] };
+        assert_eq!(t.restore_watch(b, &seen_children), None, "unchanged: set again");
+        let fired = t.create(a, "/brokers/x", "", false).unwrap();
+        assert_eq!(fired, vec![Fired { session: b, path: "/brokers".into(), kind: WatchKind::NodeChildrenChanged }]);
+        let gone = ClientWatch::Exists { path: "/controller".into(), existed: true };
+        t.delete(a, "/controller", None).unwrap();
+        assert_eq!(t.restore_watch(b, &gone).map(|f| f.kind), Some(WatchKind::NodeDeleted));
+        let missing = ClientWatch::Exists { path: "/controller".into(), existed: false };
+        t.create(a, "/controller", "2", true).unwrap();
+        assert_eq!(t.restore_watch(b, &missing).map(|f| f.kind), Some(WatchKind::NodeCreated));
+        t.set_data(a, "/controller", "3", None).unwrap();
+        let old = ClientWatch::Data { path: "/controller".into(), version: 0 };
+        assert_eq!(t.restore_watch(b, &old).map(|f| f.kind), Some(WatchKind::NodeDataChanged));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("lossy-network", include_str!("../../scenarios/lossy-network.json")),
     ("kafka-basic", include_str!("../../scenarios/kafka-basic.json")),
     ("kafka-groups", include_str!("../../scenarios/kafka-groups.json")),
+    ("kafka-zk-ensemble", include_str!("../../scenarios/kafka-zk-ensemble.json")),
     ("rabbit-basic", include_str!("../../scenarios/rabbit-basic.json")),
     ("bench", include_str!("../../scenarios/bench.json")),
     ("kafka-bench", include_str!("../../scenarios/kafka-bench.json")),

@@ -28,7 +28,7 @@ impl Point {
 
 fn column(role: &str) -> usize {
     match role {
-        "producer" => 0,
+        "producer" | "publisher" => 0,
         "consumer" => 2,
         _ => 1,
     }
@@ -43,15 +43,26 @@ pub fn layout(world: &World) -> Vec<Point> {
     let mut seen = [0usize; 3];
     let brokers = world.nodes.iter().filter(|s| s.node.role() == "broker").count();
     let mut broker_index = 0;
+    // A coordinator ensemble's servers share the top row of the middle column, side by side.
+    let zks = world.nodes.iter().filter(|s| s.node.role() == "coordinator").count();
+    counts[1] -= zks.saturating_sub(1);
+    let mut zk_index = 0;
     roles
         .iter()
         .zip(&world.nodes)
         .map(|(&c, slot)| {
-            let i = seen[c];
-            seen[c] += 1;
+            let ensemble = zks > 1 && slot.node.role() == "coordinator";
+            if !ensemble || zk_index == 0 {
+                seen[c] += 1;
+            }
+            let i = seen[c] - 1;
             // Spread evenly with equal margins above, between and below.
             let y = STAGE_H * (i as f64 + 1.0) / (counts[c] as f64 + 1.0);
             let mut x = xs[c];
+            if ensemble {
+                x += (zk_index as f64 - (zks - 1) as f64 / 2.0) * 0.11 * STAGE_W;
+                zk_index += 1;
+            }
             if slot.node.role() == "broker" && brokers > 2 {
                 x += if broker_index % 2 == 0 { -0.07 } else { 0.07 } * STAGE_W;
                 broker_index += 1;
@@ -76,13 +87,16 @@ pub fn links(world: &World) -> Vec<(NodeId, NodeId)> {
                 out.extend(brokers.iter().map(|&b| (me, b)))
             }
             // Brokers replicate from each other and keep a session with the coordinator.
-            Node::Kafka(KafkaNode::Broker(_)) => {
+            // (In an ensemble: with the server it is connected to.)
+            Node::Kafka(KafkaNode::Broker(b)) => {
                 out.extend(brokers.iter().copied().filter(|&b| b > me).map(|b| (me, b)));
-                if let Some(c) = &world.kafka {
-                    out.push((me, c.zk));
-                }
+                out.push((me, b.zk_link.server()));
             }
-            Node::Kafka(KafkaNode::Zk(_)) => {}
+            // An ensemble's servers talk to each other.
+            Node::Kafka(KafkaNode::Zk(_)) => {
+                let zks = world.kafka.as_ref().map_or(&[][..], |c| &c.zks[..]);
+                out.extend(zks.iter().copied().filter(|&z| z > me).map(|z| (me, z)));
+            }
             // RabbitMQ clients hold one connection to the broker.
             Node::Rabbit(r) => out.extend(r.broker_link().map(|b| (me, b))),
         }
@@ -126,6 +140,19 @@ mod tests {
         let b = |n: &str| pos[world.node_by_name(n).unwrap().index()];
         assert!(b("b1").x < b("b2").x && b("b3").x < b("b2").x, "brokers zigzag");
         assert!(b("zk").y < b("b1").y, "the coordinator is on top");
+    }
+
+    #[test]
+    fn an_ensemble_sits_in_a_row_on_top_and_its_servers_are_linked() {
+        let s = presets::load("kafka-zk-ensemble").unwrap();
+        let sim = Simulation::new(&s, 1).unwrap();
+        let world = sim.world();
+        let pos = layout(world);
+        let at = |n: &str| pos[world.node_by_name(n).unwrap().index()];
+        assert!(at("zk1").y == at("zk3").y && at("zk1").x < at("zk2").x && at("zk2").x < at("zk3").x);
+        assert!(at("zk2").y < at("b1").y && (at("zk1").x - at("zk3").x).abs() > 80.0);
+        let zk = |n: &str| world.node_by_name(n).unwrap();
+        assert!(links(world).contains(&(zk("zk1"), zk("zk3"))));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::group::{self, offset_key, Group};
 use super::msg::{BrokerSet, GroupState, KafkaEvent, KafkaMsg, PartitionView, Tp, ZkCall, ZkResult};
 use super::partition::{Acks, BrokerId, Error, FetchResponse, ProduceOutcome, Replica, Role};
 use super::placement::{assign_replicas, elect_offline};
+use super::zk_client::ZkLink;
 use crate::engine::coordinator::{Op, SessionId, WatchKind, ZkError};
 use crate::engine::event::EventKind;
 use crate::engine::node::{Ctx, Message};
@@ -75,6 +76,8 @@ pub struct Broker {
     connecting: bool,
     zk_next: u64,
     zk_pending: VecMap<u64, ZkPurpose>,
+    /// The coordinator connection: which server, and what to carry over when moving to another.
+    pub zk_link: ZkLink,
     pub controller: Option<Controller>,
     controller_epoch_seen: u32,
     controller_node: Option<NodeId>,
@@ -114,6 +117,7 @@ fn send(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
 
 impl Broker {
     pub fn new(id: BrokerId, cluster: Rc<Cluster>) -> Broker {
+        let zk_link = ZkLink::new(cluster.zks.clone());
         Broker {
             id,
             cluster,
@@ -121,6 +125,7 @@ impl Broker {
             connecting: false,
             zk_next: 0,
             zk_pending: VecMap::new(),
+            zk_link,
             controller: None,
             controller_epoch_seen: 0,
             controller_node: None,
@@ -135,6 +140,7 @@ impl Broker {
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
+        self.zk_link.choose(ctx);
         self.connect(ctx);
         ctx.set_timer(self.cluster.session_timeout / 3, T_PING);
         ctx.set_timer(self.cluster.replica_lag_time_max / 2, T_ISR);
@@ -147,6 +153,7 @@ impl Broker {
         self.session = None;
         self.connecting = false;
         self.zk_pending.clear();
+        self.zk_link.reset();
         self.controller = None;
         self.controller_node = None;
         self.metadata.clear();
@@ -162,6 +169,9 @@ impl Broker {
     /// A connection was reset: a follower whose leader's process died backs off and fetches again
     /// (until the controller names a new leader).
     pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        if self.zk_link.lost(peer) {
+            return self.zk_move(ctx);
+        }
         let Some(b) = self.cluster.broker_of(peer) else { return };
         let tps: Vec<Tp> =
             self.replicas.iter().filter(|(_, r)| r.role == Role::Follower { leader: b }).map(|(&tp, _)| tp).collect();
@@ -174,7 +184,19 @@ impl Broker {
 
     fn connect(&mut self, ctx: &mut Ctx) {
         self.connecting = true;
-        send(ctx, self.cluster.zk, KafkaMsg::ZkConnect { timeout: self.cluster.session_timeout });
+        send(ctx, self.zk_link.server(), KafkaMsg::ZkConnect { timeout: self.cluster.session_timeout });
+    }
+
+    /// Ensembles: leaves the coordinator server in use for the next one, taking the session along.
+    fn zk_move(&mut self, ctx: &mut Ctx) {
+        self.zk_link.next_server(ctx.now);
+        match self.session {
+            Some(session) => {
+                let watches = self.zk_link.watches().to_vec();
+                send(ctx, self.zk_link.server(), KafkaMsg::ZkReconnect { session, watches });
+            }
+            None => self.connect(ctx),
+        }
     }
 
     fn zk(&mut self, ctx: &mut Ctx, purpose: ZkPurpose, calls: Vec<ZkCall>) {
@@ -182,7 +204,8 @@ impl Broker {
         let id = self.zk_next;
         self.zk_next += 1;
         self.zk_pending.insert(id, purpose);
-        send(ctx, self.cluster.zk, KafkaMsg::ZkCall { session, id, calls });
+        self.zk_link.sent(id, &calls);
+        send(ctx, self.zk_link.server(), KafkaMsg::ZkCall { session, id, calls });
     }
 
     /// Creates this broker's ephemeral registration, `/brokers/ids/N`.
@@ -205,9 +228,14 @@ impl Broker {
         match timer & (0xff << 56) {
             T_PING => {
                 match self.session {
-                    Some(session) => send(ctx, self.cluster.zk, KafkaMsg::ZkPing { session }),
-                    // No answer to the last connect (the coordinator was unreachable): try again.
-                    None => self.connect(ctx),
+                    Some(_) if self.zk_link.should_move(ctx.now, self.cluster.session_timeout) => self.zk_move(ctx),
+                    Some(session) => send(ctx, self.zk_link.server(), KafkaMsg::ZkPing { session }),
+                    // No answer to the last connect (the coordinator was unreachable): try again,
+                    // at the next server of an ensemble.
+                    None => {
+                        self.zk_link.next_server(ctx.now);
+                        self.connect(ctx)
+                    }
                 }
                 ctx.set_timer(self.cluster.session_timeout / 3, T_PING);
             }
@@ -266,12 +294,25 @@ impl Broker {
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
         match msg {
-            KafkaMsg::ZkConnected { session } => {
+            KafkaMsg::ZkConnected { session } if self.zk_link.heard(from, ctx.now) => {
+                let moved = self.session == Some(session);
                 self.session = Some(session);
                 self.connecting = false;
-                self.register_and_elect(ctx);
+                if moved {
+                    // The session moved to another server: send again what was not answered.
+                    for (id, calls) in self.zk_link.resend() {
+                        send(ctx, self.zk_link.server(), KafkaMsg::ZkCall { session, id, calls });
+                    }
+                } else {
+                    self.register_and_elect(ctx);
+                }
             }
-            KafkaMsg::ZkExpired => {
+            KafkaMsg::ZkPong => {
+                self.zk_link.heard(from, ctx.now);
+            }
+            KafkaMsg::ZkNotServing => self.zk_link.closed(from),
+            KafkaMsg::ZkExpired if self.zk_link.heard(from, ctx.now) => {
+                self.zk_link.expired();
                 if self.session.is_some() {
                     emit(ctx, KafkaEvent::SessionExpired { broker: self.id });
                 }
@@ -283,12 +324,16 @@ impl Broker {
                     self.connect(ctx);
                 }
             }
-            KafkaMsg::ZkReply { id, results } => {
+            KafkaMsg::ZkReply { id, mut results } if self.zk_link.heard(from, ctx.now) => {
+                self.zk_link.answered(id, &mut results);
                 if let Some(purpose) = self.zk_pending.remove(&id) {
                     self.on_zk_reply(ctx, purpose, results);
                 }
             }
-            KafkaMsg::ZkWatch { path, kind } => self.on_watch(ctx, &path, kind),
+            KafkaMsg::ZkWatch { path, kind } if self.zk_link.heard(from, ctx.now) => {
+                self.zk_link.fired(&path, kind);
+                self.on_watch(ctx, &path, kind)
+            }
             KafkaMsg::LeaderAndIsr { controller_epoch, states } => {
                 if controller_epoch < self.controller_epoch_seen {
                     return; // a stale controller is fenced by its epoch

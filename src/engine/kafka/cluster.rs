@@ -26,7 +26,10 @@ pub struct Topic {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cluster {
     pub topics: Vec<Topic>,
+    /// The first (with one server, the only) coordinator server.
     pub zk: NodeId,
+    /// Every coordinator server: the brokers' connect string.
+    pub zks: Vec<NodeId>,
     /// `brokers[i]` is the node of broker id `i + 1`.
     pub brokers: Vec<NodeId>,
     pub session_timeout: Time,
@@ -146,7 +149,8 @@ impl Cluster {
             retention_check_interval: spec.log_retention_check_interval,
             cleaner_backoff: spec.log_cleaner_backoff,
             zk: NodeId(first_node),
-            brokers: (1..=spec.brokers).map(|b| NodeId(first_node + b)).collect(),
+            zks: (0..spec.coordinators).map(|i| NodeId(first_node + i)).collect(),
+            brokers: (1..=spec.brokers).map(|b| NodeId(first_node + spec.coordinators - 1 + b)).collect(),
             session_timeout: spec.session_timeout,
             replica_lag_time_max: spec.replica_lag_time_max,
             unclean_leader_election: spec.unclean_leader_election,

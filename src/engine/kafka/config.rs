@@ -15,6 +15,9 @@ pub const MAX_TOTAL_PARTITIONS: u32 = 256;
 pub struct KafkaSpec {
     /// Brokers `b1`…`bN` (ids 1…N).
     pub brokers: u32,
+    /// Coordinator servers: 1 (the node `zk`, the default), or an ensemble of 3 or 5 (`zk1`…).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub coordinators: u32,
     /// `zookeeper.session.timeout.ms` (Kafka's default 18 s).
     #[serde(default = "default_session_timeout")]
     pub session_timeout: Time,
@@ -63,6 +66,10 @@ fn five_mins() -> Time {
 }
 fn fifteen_secs() -> Time {
     Time::secs(15)
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 fn default_session_timeout() -> Time {
@@ -361,13 +368,22 @@ pub const MAX_GROUPS: usize = 16;
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
 impl KafkaSpec {
-    /// The node names this section adds, in order: `zk`, brokers, producers, consumers.
+    /// The node names this section adds, in order: `zk` (or `zk1`…`zkN`), brokers, producers,
+    /// consumers.
     pub fn node_names(&self) -> Vec<String> {
-        let mut names = vec!["zk".to_string()];
+        let mut names = self.coordinator_names();
         names.extend((1..=self.brokers).map(|b| format!("b{b}")));
         names.extend(self.producers.iter().map(|p| p.id.clone()));
         names.extend(self.consumers.iter().map(|c| c.id.clone()));
         names
+    }
+
+    /// The coordinator servers' names: `zk` alone, `zk1`…`zkN` in an ensemble.
+    pub fn coordinator_names(&self) -> Vec<String> {
+        match self.coordinators {
+            1 => vec!["zk".to_string()],
+            n => (1..=n.min(5)).map(|i| format!("zk{i}")).collect(),
+        }
     }
 
     /// The clients that start stopped.
@@ -377,6 +393,9 @@ impl KafkaSpec {
     }
 
     pub fn validate(&self) -> Result<(), String> {
+        if ![1, 3, 5].contains(&self.coordinators) {
+            return Err("kafka.coordinators: must be 1, 3 or 5 (an ensemble needs an odd number of servers)".into());
+        }
         if self.brokers == 0 || self.brokers > MAX_BROKERS {
             return Err(format!("kafka.brokers: must be from 1 to {MAX_BROKERS}"));
         }
@@ -536,6 +555,7 @@ mod tests {
         assert!(err(&topic(3, 2, 0)).contains("kafka.topics[0].partitions"));
         assert!(err(&topic(3, 2, -1i32 as u32)).contains("kafka.topics[0].partitions"));
         assert!(err(r#"{"brokers":0,"topics":[]}"#).contains("kafka.brokers"));
+        assert!(err(r#"{"brokers":3,"coordinators":2,"topics":[]}"#).contains("kafka.coordinators: must be 1, 3 or 5"));
         assert!(err(r#"{"brokers":3,"topics":[{"name":"t","partitions":1,"replication_factor":1}],"producers":[{"id":"p","topic":"nope","interval":"1ms"}]}"#)
             .contains("kafka.producers[0].topic: no topic \"nope\""));
         assert!(err(r#"{"brokers":3,"topics":[{"name":"t","partitions":1,"replication_factor":1}],"producers":[{"id":"p","topic":"t","interval":"1ms","acks":"2"}]}"#)

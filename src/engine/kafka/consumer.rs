@@ -8,8 +8,12 @@
 //! (KIP-429): it keeps fetching what it owns while rejoining, gives up only what the new assignment
 //! takes away, and then rejoins once more so those partitions can move.
 //!
-//! Simplified (said in the docs): records are processed the moment they arrive, so
-//! `max.poll.interval.ms` only serves as the rebalance timeout; no static membership.
+//! The application processes fetched records one at a time (`processing`, with jitter); one
+//! `poll()` hands it up to `max.poll.records` (500); a member that spends longer than
+//! `max.poll.interval.ms` on one poll's records leaves its group (the heartbeat thread's poll
+//! timeout) and rejoins at its next poll, its partitions lost.
+//!
+//! Simplified (said in the docs): no static membership.
 
 use super::assignor::{self, Assignor, TopicPartition};
 use super::clients::{send, update_leaders, MetadataAsk, KIND, T_FETCH, T_METADATA, T_RETRY};
@@ -30,6 +34,9 @@ const T_HEARTBEAT: u64 = 7 << 56;
 const T_COMMIT: u64 = 8 << 56;
 const T_REQUEST: u64 = 9 << 56;
 const T_PROCESS: u64 = 10 << 56;
+const T_POLL: u64 = 11 << 56;
+/// `max.poll.records`: what one `poll()` hands the application at most.
+const MAX_POLL_RECORDS: u32 = 500;
 
 /// Where a member is in the group protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +106,12 @@ pub struct Consumer {
     backlog: std::collections::VecDeque<(u16, super::log::Record)>,
     busy: bool,
     process_gen: u64,
+    /// Records left of the application's current `poll()` batch, and that poll's number.
+    poll_left: u32,
+    poll_gen: u64,
+    /// It took longer than `max.poll.interval.ms` between polls and left its group; it rejoins at
+    /// its next poll.
+    poll_expired: bool,
     leaders: VecMap<u16, BrokerId>,
     /// Fetches in flight: partition → (generation, broker asked).
     fetching: VecMap<u16, (u64, BrokerId)>,
@@ -127,6 +140,9 @@ impl Consumer {
             backlog: Default::default(),
             busy: false,
             process_gen: 0,
+            poll_left: 0,
+            poll_gen: 0,
+            poll_expired: false,
             leaders: VecMap::new(),
             fetching: VecMap::new(),
             next_gen: 0,
@@ -181,6 +197,7 @@ impl Consumer {
         self.backlog.clear();
         self.busy = false;
         self.process_gen += 1;
+        (self.poll_left, self.poll_expired) = (0, false);
         self.leaders.clear();
         self.fetching.clear();
         self.resetting = 0;
@@ -315,6 +332,7 @@ impl Consumer {
             }
             T_HEARTBEAT => self.heartbeat(ctx, timer & !KIND),
             T_PROCESS => self.on_processed(ctx, timer),
+            T_POLL => self.on_poll_timer(ctx, timer),
             T_COMMIT => {
                 if let Some(every) = self.settings().and_then(|g| g.auto_commit) {
                     ctx.set_timer(every, T_COMMIT);
@@ -421,15 +439,64 @@ impl Consumer {
         self.processed.insert(partition, r.offset + 1);
     }
 
-    /// Starts on the next fetched record, if any.
+    /// Starts on the next fetched record, if any. Taking the first record of a new batch is a
+    /// `poll()`: the poll timer (`max.poll.interval.ms`) starts again, and a member that left
+    /// because it expired rejoins now.
     fn process_next(&mut self, ctx: &mut Ctx) {
+        if self.poll_left == 0 {
+            if self.poll_expired {
+                self.rejoin_after_poll_timeout(ctx);
+            }
+            if self.backlog.is_empty() {
+                return;
+            }
+            self.poll_left = (self.backlog.len() as u32).min(MAX_POLL_RECORDS);
+            self.poll_gen += 1;
+            if let Some(limit) = self.settings().map(|g| g.rebalance_timeout) {
+                ctx.set_timer(limit, T_POLL | (self.poll_gen & 0xffff_ffff));
+            }
+        }
         if self.backlog.is_empty() {
             return;
         }
+        self.poll_left -= 1;
         let (base, jitter) = self.processing;
         let extra = if jitter > Time::ZERO { Time(ctx.rng.below(jitter.0 + 1)) } else { Time::ZERO };
         self.busy = true;
         ctx.set_timer(base + extra, T_PROCESS | (self.process_gen & 0xffff_ffff));
+    }
+
+    /// The poll timer ran out while the application was still on the same batch: the heartbeat
+    /// thread leaves the group ("consumer poll timeout has expired"), and the member forgets its
+    /// id and generation; its partitions are lost (its commits would be refused).
+    fn on_poll_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+        let same_poll = timer & 0xffff_ffff == self.poll_gen & 0xffff_ffff;
+        let Some(m) = &mut self.member else { return };
+        if !same_poll || !(self.busy || self.poll_left > 0) || m.generation.is_none() {
+            return;
+        }
+        ctx.emit(EventKind::Kafka(KafkaEvent::PollTimeout { group: m.group, consumer: ctx.me }));
+        let msg = KafkaMsg::LeaveGroup { group: m.group, member: m.member_id.clone() };
+        self.request(ctx, msg, None);
+        let m = self.member.as_mut().expect("a member");
+        m.generation = None;
+        m.held_generation = -1;
+        m.member_id.clear();
+        m.phase = Phase::Unjoined;
+        m.waiting = None;
+        self.poll_expired = true;
+    }
+
+    fn rejoin_after_poll_timeout(&mut self, ctx: &mut Ctx) {
+        self.poll_expired = false;
+        let me = ctx.me;
+        let Some(m) = &self.member else { return };
+        if m.owned != 0 {
+            let (group, owned) = (m.group, m.owned);
+            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: true }));
+            self.drop_partitions(owned);
+        }
+        self.join(ctx);
     }
 
     fn on_processed(&mut self, ctx: &mut Ctx, timer: u64) {
@@ -639,6 +706,7 @@ impl Consumer {
             self.process_gen += 1;
         }
         self.backlog.retain(|b| mask & (1 << b.0) == 0);
+        self.poll_left = self.poll_left.min(self.backlog.len() as u32);
         self.resetting &= !mask;
         self.out_of_range &= !mask;
         if let Some(m) = &mut self.member {

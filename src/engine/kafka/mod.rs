@@ -12,6 +12,8 @@
 //! - `group`       — the group coordinator's side of consumer groups.
 //! - `zk_server`, `broker`, `producer`, `consumer` (sharing `clients`), `node` — the nodes:
 //!   coordinator, brokers (and the controller), producers and consumers.
+//! - `zk_ensemble` — a coordinator server in an ensemble of 3 or 5 (election, ZAB, sessions);
+//!   `zk_client` — a broker's side of its coordinator connection (server choice, moves, watches).
 
 pub mod assignor;
 pub mod broker;
@@ -28,4 +30,6 @@ pub mod partitioner;
 pub mod placement;
 pub mod producer;
 pub mod producer_state;
+pub mod zk_client;
+pub mod zk_ensemble;
 pub mod zk_server;

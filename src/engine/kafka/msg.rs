@@ -2,7 +2,7 @@
 
 use super::log::Record;
 use super::partition::{Acks, BrokerId, Error, FetchResponse};
-use crate::engine::coordinator::{Op, SessionId, WatchKind, ZkError};
+use crate::engine::coordinator::{ClientWatch, Op, SessionId, WatchKind, ZkError};
 use crate::engine::event::MsgInfo;
 use crate::engine::time::Time;
 use crate::engine::trace::TraceHash;
@@ -75,6 +75,17 @@ pub enum KafkaMsg {
     },
     /// The coordinator no longer knows the session (it expired).
     ZkExpired,
+    /// A client moving its session to another server of the ensemble, with the watches it holds.
+    ZkReconnect {
+        session: SessionId,
+        watches: Vec<ClientWatch>,
+    },
+    /// An ensemble server's answer to a ping (the client knows its server is alive).
+    ZkPong,
+    /// An ensemble server without a quorum closes the connection: try another server.
+    ZkNotServing,
+    /// Between the servers of an ensemble: election, sync, proposals, commits.
+    ZkPeer(super::zk_ensemble::PeerMsg),
     LeaderAndIsr {
         controller_epoch: u32,
         states: Vec<PartitionView>,
@@ -232,6 +243,10 @@ impl KafkaMsg {
             KafkaMsg::ZkReply { .. } => ("zk-reply", 100),
             KafkaMsg::ZkWatch { .. } => ("zk-watch", 100),
             KafkaMsg::ZkExpired => ("zk-expired", 100),
+            KafkaMsg::ZkReconnect { .. } => ("zk-reconnect", 100),
+            KafkaMsg::ZkPong => ("zk-pong", 100),
+            KafkaMsg::ZkNotServing => ("zk-not-serving", 100),
+            KafkaMsg::ZkPeer(m) => (m.kind(), 103),
             KafkaMsg::LeaderAndIsr { .. } => ("leader-and-isr", 101),
             KafkaMsg::UpdateMetadata { .. } => ("update-metadata", 101),
             KafkaMsg::AlterPartition { tp, .. } => ("alter-partition", lane(tp)),
@@ -286,6 +301,13 @@ impl std::fmt::Display for BrokerSet {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KafkaEvent {
+    /// A coordinator server leads the ensemble: a quorum has its history (ZooKeeper's epoch).
+    ZkLeaderElected { server: NodeId, epoch: u32 },
+    /// A coordinator server lost its quorum (a leader, its followers; a follower, its leader): it
+    /// stops serving clients.
+    ZkQuorumLost { server: NodeId, was_leader: bool },
+    /// A client opened a session on a server (`moved`: it brought an existing session over).
+    ZkClientConnected { client: NodeId, server: NodeId, session: u64, moved: bool },
     /// A broker registered `/brokers/ids/N`.
     BrokerRegistered { broker: BrokerId },
     /// A broker learned its coordinator session expired: it is fenced until it registers again.
@@ -324,6 +346,8 @@ pub enum KafkaEvent {
     Revoked { group: u8, consumer: NodeId, partitions: u64, lost: bool },
     /// A member's offset commit was written (replicated in `__consumer_offsets`).
     Committed { group: u8, consumer: NodeId, tp: Tp, offset: u64 },
+    /// A member spent longer than `max.poll.interval.ms` on one poll's records: it leaves the group.
+    PollTimeout { group: u8, consumer: NodeId },
     /// A consumer set its position in a partition: from the group's commit or `auto.offset.reset`.
     PositionSet { consumer: NodeId, tp: Tp, offset: u64, from: PositionFrom },
     /// Retention deleted a replica's oldest segments: its log now starts at `log_start`.
@@ -404,6 +428,19 @@ impl KafkaEvent {
     pub fn encode(&self, h: &mut TraceHash) {
         let tp = |h: &mut TraceHash, t: Tp| h.u64(((t.topic as u64) << 16) | t.partition as u64);
         match *self {
+            KafkaEvent::ZkLeaderElected { server, epoch } => {
+                h.byte(40);
+                h.u64(((server.0 as u64) << 32) | epoch as u64)
+            }
+            KafkaEvent::ZkQuorumLost { server, was_leader } => {
+                h.byte(41);
+                h.u64(((server.0 as u64) << 1) | was_leader as u64)
+            }
+            KafkaEvent::ZkClientConnected { client, server, session, moved } => {
+                h.byte(42);
+                h.u64(((client.0 as u64) << 32) | ((server.0 as u64) << 1) | moved as u64);
+                h.u64(session)
+            }
             KafkaEvent::BrokerRegistered { broker } => {
                 h.byte(1);
                 h.u32(broker)
@@ -514,6 +551,10 @@ impl KafkaEvent {
                 h.u64(((consumer.0 as u64) << 8) | from as u64);
                 h.u64(offset);
             }
+            KafkaEvent::PollTimeout { group, consumer } => {
+                h.byte(23);
+                h.u64(((group as u64) << 32) | consumer.0 as u64);
+            }
             KafkaEvent::SegmentsDeleted { tp: t, broker, log_start } => {
                 h.byte(21);
                 tp(h, t);
@@ -530,6 +571,10 @@ impl KafkaEvent {
 
     pub fn nodes(&self) -> [Option<NodeId>; 2] {
         match *self {
+            KafkaEvent::ZkLeaderElected { server, .. } | KafkaEvent::ZkQuorumLost { server, .. } => {
+                [Some(server), None]
+            }
+            KafkaEvent::ZkClientConnected { client, server, .. } => [Some(client), Some(server)],
             KafkaEvent::Produced { producer, .. }
             | KafkaEvent::ProduceAcked { producer, .. }
             | KafkaEvent::ProduceFailed { producer, .. } => [Some(producer), None],
@@ -538,6 +583,7 @@ impl KafkaEvent {
             | KafkaEvent::Assigned { consumer, .. }
             | KafkaEvent::Revoked { consumer, .. }
             | KafkaEvent::Committed { consumer, .. }
+            | KafkaEvent::PollTimeout { consumer, .. }
             | KafkaEvent::PositionSet { consumer, .. } => [Some(consumer), None],
             _ => [None, None],
         }
@@ -545,6 +591,10 @@ impl KafkaEvent {
 
     pub fn type_name(&self) -> &'static str {
         match self {
+            KafkaEvent::ZkLeaderElected { .. } => "zk-leader",
+            KafkaEvent::ZkQuorumLost { .. } => "zk-no-quorum",
+            KafkaEvent::ZkClientConnected { moved: false, .. } => "zk-session",
+            KafkaEvent::ZkClientConnected { moved: true, .. } => "zk-session-moved",
             KafkaEvent::BrokerRegistered { .. } => "registered",
             KafkaEvent::SessionExpired { .. } => "session-expired",
             KafkaEvent::ControllerElected { .. } => "controller",
@@ -566,6 +616,7 @@ impl KafkaEvent {
             KafkaEvent::Committed { .. } => "committed",
             KafkaEvent::PositionSet { .. } => "position",
             KafkaEvent::SegmentsDeleted { .. } => "retention",
+            KafkaEvent::PollTimeout { .. } => "poll-timeout",
             KafkaEvent::Compacted { .. } => "compacted",
         }
     }
@@ -573,6 +624,23 @@ impl KafkaEvent {
     pub fn describe(&self, s: &mut String, world: &World) -> std::fmt::Result {
         let tp = |t: Tp| format!("{}-{}", world.topic_name(t.topic), t.partition);
         match *self {
+            KafkaEvent::ZkLeaderElected { server, epoch } => {
+                write!(s, "{} leads the coordinator ensemble, epoch {epoch}", world.node_name(server))
+            }
+            KafkaEvent::ZkQuorumLost { server, was_leader } => write!(
+                s,
+                "{} lost {}: it stops serving clients and looks for a leader",
+                world.node_name(server),
+                if was_leader { "its quorum of followers" } else { "its leader" }
+            ),
+            KafkaEvent::ZkClientConnected { client, server, session, moved } => write!(
+                s,
+                "{} {} session {session} {} {}",
+                world.node_name(client),
+                if moved { "moved its" } else { "opened" },
+                if moved { "to" } else { "on" },
+                world.node_name(server)
+            ),
             KafkaEvent::BrokerRegistered { broker } => write!(s, "b{broker} registered /brokers/ids/{broker}"),
             KafkaEvent::SessionExpired { broker } => write!(s, "b{broker}'s coordinator session expired"),
             KafkaEvent::ControllerElected { broker, epoch } => write!(s, "b{broker} is controller, epoch {epoch}"),
@@ -657,6 +725,12 @@ impl KafkaEvent {
                     PositionFrom::Latest => "no commit: auto.offset.reset=latest",
                     PositionFrom::OutOfRange => "its offset was deleted by retention: auto.offset.reset",
                 }
+            ),
+            KafkaEvent::PollTimeout { group, consumer } => write!(
+                s,
+                "{} spent longer than max.poll.interval.ms on one poll's records: it leaves {}",
+                world.node_name(consumer),
+                world.group_name(group)
             ),
             KafkaEvent::SegmentsDeleted { tp: t, broker, log_start } => {
                 write!(s, "{} b{broker} deleted old segments: the log now starts at {log_start}", tp(t))

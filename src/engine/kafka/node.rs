@@ -12,13 +12,18 @@ use crate::engine::time::Time;
 use crate::engine::NodeId;
 use std::rc::Rc;
 
-/// The cluster's nodes, named and in order (`zk`, `b1`…`bN`, producers, consumers), numbered from
+/// The cluster's nodes, named and in order (`zk` or `zk1`…`zkN`, `b1`…`bN`, producers, consumers), numbered from
 /// `first_node` in the simulation.
 pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, KafkaNode)>) {
     let cluster = Rc::new(Cluster::new(spec, first_node));
     // ZooKeeper checks for expired sessions every tick; a tenth of the session timeout here.
     let tick = (spec.session_timeout / 10).max(Time::ms(1));
-    let mut nodes = vec![("zk".to_string(), KafkaNode::Zk(ZkServer::new(tick)))];
+    let mut nodes: Vec<(String, KafkaNode)> = match spec.coordinators {
+        1 => vec![("zk".to_string(), KafkaNode::Zk(ZkServer::new(tick)))],
+        _ => (spec.coordinator_names().into_iter().zip(1u8..))
+            .map(|(name, id)| (name, KafkaNode::Zk(ZkServer::in_ensemble(tick, id, cluster.zks.clone()))))
+            .collect(),
+    };
     for b in 1..=spec.brokers {
         nodes.push((format!("b{b}"), KafkaNode::Broker(Box::new(Broker::new(b, cluster.clone())))));
     }
@@ -79,7 +84,7 @@ impl KafkaNode {
     }
     pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
         match self {
-            KafkaNode::Zk(_) => {}
+            KafkaNode::Zk(n) => n.on_disconnect(ctx, peer),
             KafkaNode::Broker(n) => n.on_disconnect(ctx, peer),
             KafkaNode::Producer(n) => n.on_disconnect(ctx, peer),
             KafkaNode::Consumer(n) => n.on_disconnect(ctx, peer),
@@ -92,7 +97,7 @@ impl KafkaNode {
     }
     pub fn on_crash(&mut self) {
         match self {
-            KafkaNode::Zk(_) => {}
+            KafkaNode::Zk(n) => n.on_crash(),
             KafkaNode::Broker(n) => n.on_crash(),
             KafkaNode::Producer(n) => n.on_crash(),
             KafkaNode::Consumer(n) => n.on_crash(),

@@ -1,10 +1,13 @@
 //! The coordinator node: serves the znode tree (`engine::coordinator::Tree`) to brokers over the
 //! network, expires silent sessions on its tick, and delivers fired watches.
 //!
-//! Simplified: one server stands for the ensemble; if it stops, its tree survives (ZooKeeper keeps
-//! it on disk) and sessions resume when it restarts, with their timers reset.
+//! Alone (`kafka.coordinators` 1, the node `zk`), one server stands for the ensemble; if it stops,
+//! its tree survives (ZooKeeper keeps it on disk) and sessions resume when it restarts, with their
+//! timers reset. In an ensemble of 3 or 5 (`zk1`…), each server keeps its own copy of the tree and
+//! `zk_ensemble::Peer` replicates it.
 
 use super::msg::{KafkaMsg, ZkCall, ZkResult};
+use super::zk_ensemble::Peer;
 use crate::engine::coordinator::{Fired, SessionId, Tree};
 use crate::engine::node::{Ctx, Message};
 use crate::engine::time::Time;
@@ -20,9 +23,25 @@ pub struct ZkServer {
     /// Who holds each session (where to send its watches).
     pub clients: VecMap<SessionId, NodeId>,
     tick: Time,
+    /// This server's part in an ensemble; `None` for the single server.
+    pub ensemble: Option<Box<Peer>>,
 }
 
 impl ZkServer {
+    /// Server `id` (1…N) of an ensemble on `servers`.
+    pub fn in_ensemble(tick: Time, id: u8, servers: Vec<NodeId>) -> ZkServer {
+        ZkServer { ensemble: Some(Box::new(Peer::new(id, servers, tick))), ..ZkServer::new(tick) }
+    }
+
+    /// Runs `f` on this server's ensemble part, if it has one (the part is taken out meanwhile, so
+    /// `f` may use the server's tree and clients).
+    fn with_peer(&mut self, f: impl FnOnce(&mut Peer, &mut ZkServer)) -> bool {
+        let Some(mut peer) = self.ensemble.take() else { return false };
+        f(&mut peer, self);
+        self.ensemble = Some(peer);
+        true
+    }
+
     pub fn new(tick: Time) -> ZkServer {
         let mut tree = Tree::default();
         // The server's own session, never expiring, owns nothing ephemeral.
@@ -30,10 +49,21 @@ impl ZkServer {
         for path in BASE {
             tree.create(me, path, if path == "/controller_epoch" { "0" } else { "" }, false).expect("base paths");
         }
-        ZkServer { tree, clients: VecMap::new(), tick }
+        ZkServer { tree, clients: VecMap::new(), tick, ensemble: None }
+    }
+
+    pub fn on_crash(&mut self) {
+        self.with_peer(|p, srv| p.on_crash(srv));
+    }
+
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        self.with_peer(|p, srv| p.on_disconnect(srv, ctx, peer));
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
+        if self.with_peer(|p, srv| p.on_start(srv, ctx)) {
+            return;
+        }
         let now = ctx.now;
         let sessions: Vec<SessionId> = self.clients.keys().copied().collect();
         for s in sessions {
@@ -42,7 +72,7 @@ impl ZkServer {
         ctx.set_timer(self.tick, 0);
     }
 
-    fn notify(&self, ctx: &mut Ctx, fired: Vec<Fired>) {
+    pub(super) fn notify(&self, ctx: &mut Ctx, fired: Vec<Fired>) {
         for f in fired {
             if let Some(&node) = self.clients.get(&f.session) {
                 ctx.send(node, Message::Kafka(KafkaMsg::ZkWatch { path: f.path, kind: f.kind }));
@@ -51,6 +81,9 @@ impl ZkServer {
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx) {
+        if self.with_peer(|p, srv| p.on_timer(srv, ctx)) {
+            return;
+        }
         let (dead, fired) = self.tree.expire(ctx.now);
         for s in dead {
             self.clients.remove(&s);
@@ -60,6 +93,10 @@ impl ZkServer {
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        if self.ensemble.is_some() {
+            self.with_peer(|p, srv| p.on_message(srv, ctx, from, msg));
+            return;
+        }
         let now = ctx.now;
         match msg {
             KafkaMsg::ZkConnect { timeout } => {
@@ -84,7 +121,8 @@ impl ZkServer {
         }
     }
 
-    fn call(&mut self, session: SessionId, call: ZkCall, fired: &mut Vec<Fired>) -> ZkResult {
+    /// Runs one call on this server's tree for `session`; watches it fires go to `fired`.
+    pub(super) fn call(&mut self, session: SessionId, call: ZkCall, fired: &mut Vec<Fired>) -> ZkResult {
         let t = &mut self.tree;
         let done = |r: Result<Vec<Fired>, _>, fired: &mut Vec<Fired>| match r {
             Ok(f) => {
