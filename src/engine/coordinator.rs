@@ -110,6 +110,9 @@ pub struct Tree {
     /// Watchers per path, each session once, in session order.
     data_watches: VecMap<String, Vec<SessionId>>,
     child_watches: VecMap<String, Vec<SessionId>>,
+    /// Changes since the last `take_changes`: the path and what happened to it (created, data
+    /// changed, deleted), for the server to report.
+    changes: Vec<(String, WatchKind)>,
 }
 
 impl Default for Tree {
@@ -121,6 +124,7 @@ impl Default for Tree {
             next_session: 1,
             data_watches: VecMap::new(),
             child_watches: VecMap::new(),
+            changes: Vec::new(),
         }
     }
 }
@@ -318,9 +322,15 @@ impl Tree {
         }
     }
 
+    /// The changes made since the last call, oldest first.
+    pub fn take_changes(&mut self) -> Vec<(String, WatchKind)> {
+        std::mem::take(&mut self.changes)
+    }
+
     fn apply(&mut self, op: Op, session: SessionId) -> Vec<Fired> {
         match op {
             Op::Create { path, data, ephemeral } => {
+                self.changes.push((path.clone(), WatchKind::NodeCreated));
                 let owner = ephemeral.then_some(session);
                 self.nodes.insert(path.clone(), Znode { data, version: 0, ephemeral_owner: owner });
                 let mut fired = self.take_watches(false, &path, WatchKind::NodeCreated);
@@ -330,6 +340,7 @@ impl Tree {
                 fired
             }
             Op::SetData { path, data, .. } => {
+                self.changes.push((path.clone(), WatchKind::NodeDataChanged));
                 if let Some(n) = self.nodes.get_mut(&path) {
                     n.data = data;
                     n.version += 1;
@@ -342,6 +353,7 @@ impl Tree {
     }
 
     fn apply_delete(&mut self, path: &str) -> Vec<Fired> {
+        self.changes.push((path.to_string(), WatchKind::NodeDeleted));
         self.nodes.remove(path);
         let mut fired = self.take_watches(false, path, WatchKind::NodeDeleted);
         fired.extend(self.take_watches(true, path, WatchKind::NodeDeleted));

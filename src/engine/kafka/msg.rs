@@ -279,6 +279,67 @@ impl KafkaMsg {
     }
 }
 
+/// A znode, named compactly so events stay `Copy`: the paths Kafka uses, and "another".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZnodePath {
+    /// `/brokers/ids/N`
+    Broker(BrokerId),
+    /// `/brokers/ids` (the controller watches its children)
+    BrokerIds,
+    /// `/controller`
+    Controller,
+    /// `/controller_epoch`
+    ControllerEpoch,
+    /// `/brokers/topics/T/partitions/P/state`
+    PartitionState(Tp),
+    Other,
+}
+
+impl ZnodePath {
+    pub fn parse(path: &str, topics: &[String]) -> ZnodePath {
+        if let Some(id) = path.strip_prefix("/brokers/ids/") {
+            return id.parse().map_or(ZnodePath::Other, ZnodePath::Broker);
+        }
+        match path {
+            "/controller" => return ZnodePath::Controller,
+            "/brokers/ids" => return ZnodePath::BrokerIds,
+            "/controller_epoch" => return ZnodePath::ControllerEpoch,
+            _ => {}
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        if let ["", "brokers", "topics", t, "partitions", p, "state"] = parts[..] {
+            if let (Some(topic), Ok(partition)) = (topics.iter().position(|n| n == t), p.parse()) {
+                return ZnodePath::PartitionState(Tp { topic: topic as u16, partition });
+            }
+        }
+        ZnodePath::Other
+    }
+
+    fn show(self, world: &World) -> String {
+        match self {
+            ZnodePath::Broker(b) => format!("/brokers/ids/{b}"),
+            ZnodePath::Controller => "/controller".into(),
+            ZnodePath::BrokerIds => "/brokers/ids".into(),
+            ZnodePath::ControllerEpoch => "/controller_epoch".into(),
+            ZnodePath::PartitionState(t) => {
+                format!("/brokers/topics/{}/partitions/{}/state", world.topic_name(t.topic), t.partition)
+            }
+            ZnodePath::Other => "a znode".into(),
+        }
+    }
+
+    fn code(self) -> u64 {
+        match self {
+            ZnodePath::Broker(b) => 1 << 40 | b as u64,
+            ZnodePath::Controller => 2 << 40,
+            ZnodePath::ControllerEpoch => 3 << 40,
+            ZnodePath::PartitionState(t) => 4 << 40 | (t.topic as u64) << 16 | t.partition as u64,
+            ZnodePath::Other => 5 << 40,
+            ZnodePath::BrokerIds => 6 << 40,
+        }
+    }
+}
+
 /// A set of broker ids as a bitmask (brokers 1..=15), so events stay `Copy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct BrokerSet(pub u16);
@@ -301,6 +362,11 @@ impl std::fmt::Display for BrokerSet {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KafkaEvent {
+    /// A coordinator server applied a change to a znode (`NodeCreated`, `NodeDataChanged` or
+    /// `NodeDeleted`).
+    ZnodeChanged { server: NodeId, path: ZnodePath, change: WatchKind },
+    /// A one-shot watch fired: the server tells `client` that `path` changed.
+    WatchFired { server: NodeId, client: NodeId, path: ZnodePath, kind: WatchKind },
     /// A coordinator server leads the ensemble: a quorum has its history (ZooKeeper's epoch).
     ZkLeaderElected { server: NodeId, epoch: u32 },
     /// A coordinator server lost its quorum (a leader, its followers; a follower, its leader): it
@@ -428,6 +494,16 @@ impl KafkaEvent {
     pub fn encode(&self, h: &mut TraceHash) {
         let tp = |h: &mut TraceHash, t: Tp| h.u64(((t.topic as u64) << 16) | t.partition as u64);
         match *self {
+            KafkaEvent::ZnodeChanged { server, path, change } => {
+                h.byte(43);
+                h.u64(((server.0 as u64) << 8) | change as u64);
+                h.u64(path.code());
+            }
+            KafkaEvent::WatchFired { server, client, path, kind } => {
+                h.byte(44);
+                h.u64(((server.0 as u64) << 32) | ((client.0 as u64) << 8) | kind as u64);
+                h.u64(path.code());
+            }
             KafkaEvent::ZkLeaderElected { server, epoch } => {
                 h.byte(40);
                 h.u64(((server.0 as u64) << 32) | epoch as u64)
@@ -574,7 +650,10 @@ impl KafkaEvent {
             KafkaEvent::ZkLeaderElected { server, .. } | KafkaEvent::ZkQuorumLost { server, .. } => {
                 [Some(server), None]
             }
-            KafkaEvent::ZkClientConnected { client, server, .. } => [Some(client), Some(server)],
+            KafkaEvent::ZkClientConnected { client, server, .. } | KafkaEvent::WatchFired { server, client, .. } => {
+                [Some(client), Some(server)]
+            }
+            KafkaEvent::ZnodeChanged { server, .. } => [Some(server), None],
             KafkaEvent::Produced { producer, .. }
             | KafkaEvent::ProduceAcked { producer, .. }
             | KafkaEvent::ProduceFailed { producer, .. } => [Some(producer), None],
@@ -592,6 +671,8 @@ impl KafkaEvent {
     pub fn type_name(&self) -> &'static str {
         match self {
             KafkaEvent::ZkLeaderElected { .. } => "zk-leader",
+            KafkaEvent::ZnodeChanged { .. } => "znode",
+            KafkaEvent::WatchFired { .. } => "watch-fired",
             KafkaEvent::ZkQuorumLost { .. } => "zk-no-quorum",
             KafkaEvent::ZkClientConnected { moved: false, .. } => "zk-session",
             KafkaEvent::ZkClientConnected { moved: true, .. } => "zk-session-moved",
@@ -624,6 +705,30 @@ impl KafkaEvent {
     pub fn describe(&self, s: &mut String, world: &World) -> std::fmt::Result {
         let tp = |t: Tp| format!("{}-{}", world.topic_name(t.topic), t.partition);
         match *self {
+            KafkaEvent::ZnodeChanged { server, path, change } => write!(
+                s,
+                "{} {} {}",
+                world.node_name(server),
+                match change {
+                    WatchKind::NodeCreated => "created",
+                    WatchKind::NodeDeleted => "deleted",
+                    _ => "changed",
+                },
+                path.show(world)
+            ),
+            KafkaEvent::WatchFired { server, client, path, kind } => write!(
+                s,
+                "{} fires {}'s watch on {} ({})",
+                world.node_name(server),
+                world.node_name(client),
+                path.show(world),
+                match kind {
+                    WatchKind::NodeCreated => "created",
+                    WatchKind::NodeDeleted => "deleted",
+                    WatchKind::NodeDataChanged => "data changed",
+                    WatchKind::NodeChildrenChanged => "children changed",
+                }
+            ),
             KafkaEvent::ZkLeaderElected { server, epoch } => {
                 write!(s, "{} leads the coordinator ensemble, epoch {epoch}", world.node_name(server))
             }

@@ -18,10 +18,14 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
     let cluster = Rc::new(Cluster::new(spec, first_node));
     // ZooKeeper checks for expired sessions every tick; a tenth of the session timeout here.
     let tick = (spec.session_timeout / 10).max(Time::ms(1));
+    let topics: Vec<String> = cluster.topics.iter().map(|t| t.name.clone()).collect();
     let mut nodes: Vec<(String, KafkaNode)> = match spec.coordinators {
-        1 => vec![("zk".to_string(), KafkaNode::Zk(ZkServer::new(tick)))],
+        1 => vec![("zk".to_string(), KafkaNode::Zk(ZkServer::new(tick).with_topics(topics.clone())))],
         _ => (spec.coordinator_names().into_iter().zip(1u8..))
-            .map(|(name, id)| (name, KafkaNode::Zk(ZkServer::in_ensemble(tick, id, cluster.zks.clone()))))
+            .map(|(name, id)| {
+                let server = ZkServer::in_ensemble(tick, id, cluster.zks.clone()).with_topics(topics.clone());
+                (name, KafkaNode::Zk(server))
+            })
             .collect(),
     };
     for b in 1..=spec.brokers {
@@ -34,8 +38,8 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
     }
     for c in &spec.consumers {
         let group = c.group.as_ref().and_then(|g| spec.groups.iter().position(|s| &s.id == g)).map(|i| i as u8);
-        let consumer =
-            Consumer::new(cluster.clone(), &c.id, topic(&c.topic), group).with_processing(c.processing, c.processing_jitter);
+        let consumer = Consumer::new(cluster.clone(), &c.id, topic(&c.topic), group)
+            .with_processing(c.processing, c.processing_jitter);
         nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(consumer))));
     }
     (cluster, nodes)

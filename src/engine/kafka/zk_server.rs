@@ -6,9 +6,10 @@
 //! timers reset. In an ensemble of 3 or 5 (`zk1`…), each server keeps its own copy of the tree and
 //! `zk_ensemble::Peer` replicates it.
 
-use super::msg::{KafkaMsg, ZkCall, ZkResult};
-use super::zk_ensemble::Peer;
+use super::msg::{KafkaEvent, KafkaMsg, ZkCall, ZkResult, ZnodePath};
+use super::zk_ensemble::{Peer, Role};
 use crate::engine::coordinator::{Fired, SessionId, Tree};
+use crate::engine::event::EventKind;
 use crate::engine::node::{Ctx, Message};
 use crate::engine::time::Time;
 use crate::engine::vecmap::VecMap;
@@ -25,6 +26,11 @@ pub struct ZkServer {
     tick: Time,
     /// This server's part in an ensemble; `None` for the single server.
     pub ensemble: Option<Box<Peer>>,
+    /// Topic names, to name partition-state znodes in events.
+    topics: std::rc::Rc<Vec<String>>,
+    /// Whether this server reports znode changes: the single server, or an ensemble's leader (every
+    /// server applies each change; one report is enough).
+    reports: bool,
 }
 
 impl ZkServer {
@@ -37,6 +43,7 @@ impl ZkServer {
     /// `f` may use the server's tree and clients).
     fn with_peer(&mut self, f: impl FnOnce(&mut Peer, &mut ZkServer)) -> bool {
         let Some(mut peer) = self.ensemble.take() else { return false };
+        self.reports = peer.role == Role::Leading;
         f(&mut peer, self);
         self.ensemble = Some(peer);
         true
@@ -49,7 +56,14 @@ impl ZkServer {
         for path in BASE {
             tree.create(me, path, if path == "/controller_epoch" { "0" } else { "" }, false).expect("base paths");
         }
-        ZkServer { tree, clients: VecMap::new(), tick, ensemble: None }
+        tree.take_changes();
+        ZkServer { tree, clients: VecMap::new(), tick, ensemble: None, topics: Default::default(), reports: true }
+    }
+
+    /// The topic names, so events can name the partition-state znodes.
+    pub fn with_topics(mut self, topics: Vec<String>) -> ZkServer {
+        self.topics = std::rc::Rc::new(topics);
+        self
     }
 
     pub fn on_crash(&mut self) {
@@ -72,9 +86,20 @@ impl ZkServer {
         ctx.set_timer(self.tick, 0);
     }
 
-    pub(super) fn notify(&self, ctx: &mut Ctx, fired: Vec<Fired>) {
+    /// After a change to the tree: reports what changed, and delivers the watches it fired.
+    pub(super) fn notify(&mut self, ctx: &mut Ctx, fired: Vec<Fired>) {
+        let server = ctx.me;
+        for (path, change) in self.tree.take_changes() {
+            // The znodes Kafka's story is about; the parents created on the way are left out.
+            let path = ZnodePath::parse(&path, &self.topics);
+            if self.reports && path != ZnodePath::Other {
+                ctx.emit(EventKind::Kafka(KafkaEvent::ZnodeChanged { server, path, change }));
+            }
+        }
         for f in fired {
             if let Some(&node) = self.clients.get(&f.session) {
+                let path = ZnodePath::parse(&f.path, &self.topics);
+                ctx.emit(EventKind::Kafka(KafkaEvent::WatchFired { server, client: node, path, kind: f.kind }));
                 ctx.send(node, Message::Kafka(KafkaMsg::ZkWatch { path: f.path, kind: f.kind }));
             }
         }
