@@ -4,6 +4,7 @@
 //! brokerlab run SCENARIO.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
 //! brokerlab bench [--simulated DURATION]
 //! brokerlab presets
+//! brokerlab compare PRESET|WORKLOAD.json [--seed N]
 //! brokerlab partition --partitions N [--hex] KEY...
 //! brokerlab assign  < requests.jsonl
 //! brokerlab route   < requests.jsonl
@@ -22,6 +23,11 @@ pub const USAGE: &str = r#"usage:
       time the engine on a benchmark preset (default: bench, the kernel; 2s simulated)
   brokerlab presets
       list the built-in scenarios
+  brokerlab compare PRESET|WORKLOAD.json [--seed N]
+      run one workload on Kafka and on RabbitMQ and print, per lane, what the ordering detector
+      counted (out of order, duplicates, redelivered, lost) and the modelled throughput;
+      presets: one-consumer, competing-consumers, consumer-crash, producer-retries,
+      single-active-consumer, queue-per-customer, throughput (or their numbers 1…6, 5a, 5b)
   brokerlab partition --partitions N [--hex] KEY...
       the partition Kafka's default partitioner picks for each key (--hex: keys are hex bytes);
       one JSON line per key: {"key":…,"murmur2":…,"partition":…}
@@ -49,6 +55,7 @@ pub fn main(args: &[String]) -> i32 {
             Ok(())
         }
         Some("partition") => partition(&args[1..]),
+        Some("compare") => compare(&args[1..]),
         Some("assign") => answer_lines(assignor::answer_json),
         Some("route") => answer_lines(routing::answer_json),
         Some("-h" | "--help" | "help") => {
@@ -256,5 +263,30 @@ fn bench_cmd(args: &[String]) -> Result<(), String> {
         r.events as f64 / secs,
         r.trace_hash
     );
+    Ok(())
+}
+
+/// `brokerlab compare`: both lanes of the side-by-side comparison, one summary line each.
+fn compare(args: &[String]) -> Result<(), String> {
+    use crate::engine::compare::{presets, Comparison, Workload};
+    let (pos, flags) = parse_flags(args, &["seed"])?;
+    let [what] = pos[..] else {
+        return Err("`compare` takes exactly one preset or workload file".into());
+    };
+    let workload = match presets::by_slug(what) {
+        Some(p) => (p.workload)(),
+        None => {
+            let text = std::fs::read_to_string(what)
+                .map_err(|e| format!("cannot read {what}: {e} (and it is not a comparison preset)"))?;
+            Workload::from_json(&text).map_err(|e| format!("{what}: {e}"))?
+        }
+    };
+    let mut seed = 1;
+    for (_, v) in flags {
+        seed = v.parse().map_err(|_| format!("--seed: `{v}` is not a whole number ≥ 0"))?;
+    }
+    let c = Comparison::run(&workload, seed)?;
+    println!("seed {seed}");
+    print!("{}", c.summary());
     Ok(())
 }

@@ -11,6 +11,10 @@ mod golden {
     include!("golden/hashes.rs");
 }
 
+mod golden_compare {
+    include!("golden/compare.rs");
+}
+
 fn hash(slug: &str, seed: u64) -> String {
     let scenario = presets::load(slug).unwrap();
     let mut sim = Simulation::new(&scenario, seed).unwrap();
@@ -50,4 +54,16 @@ async fn app_mounts_and_runs() {
     let events: u64 = document.get_element_by_id("event-count").unwrap().text_content().unwrap().parse().unwrap();
     assert!(events > 0, "the simulation did not advance");
     assert_eq!(root.query_selector_all("[data-node]").unwrap().length(), 5, "five nodes drawn");
+}
+
+#[wasm_bindgen_test]
+fn side_by_side_counts_as_native() {
+    use brokerlab::engine::compare::{presets, Comparison};
+    for (slug, want) in
+        [("competing-consumers", golden_compare::COMPETING_SEED_1), ("consumer-crash", golden_compare::CRASH_SEED_1)]
+    {
+        let c = Comparison::run(&(presets::by_slug(slug).unwrap().workload)(), 1).unwrap();
+        let got = format!("{:016x} {:016x}\n{}", c.kafka.trace_hash(), c.rabbit.trace_hash(), c.summary());
+        assert_eq!(got, want, "{slug}");
+    }
 }

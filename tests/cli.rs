@@ -132,3 +132,22 @@ fn route_answers_each_line() {
     assert!(lines[2].starts_with(r#"{"error":"topic binding key '#.#.#' uses 3"#), "{}", lines[2]);
     assert_eq!(lines.len(), 3, "blank lines are skipped");
 }
+
+#[test]
+fn compare_prints_both_lanes_counts() {
+    let (code, out, err) = brokerlab(&["compare", "competing-consumers", "--seed", "1"]);
+    assert_eq!(code, 0, "{err}");
+    let kafka = out.lines().find(|l| l.starts_with("Kafka")).unwrap_or_default();
+    let rabbit = out.lines().find(|l| l.starts_with("RabbitMQ")).unwrap_or_default();
+    assert!(kafka.contains("out_of_order=0 "), "{out}");
+    assert!(rabbit.contains("processed=80") && !rabbit.contains("out_of_order=0 "), "{out}");
+    let (code, _, err) = brokerlab(&["compare", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read nope") && err.contains("not a comparison preset"), "{err}");
+    let bad = std::env::temp_dir().join(format!("brokerlab-cmp-{}.json", std::process::id()));
+    std::fs::write(&bad, r#"{"customers":0,"messages":1,"interval":"1ms","consumers":1,"processing":"1ms"}"#).unwrap();
+    let (code, _, err) = brokerlab(&["compare", bad.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&bad);
+    assert_eq!(code, 2);
+    assert!(err.contains("customers: from 1 to 26"), "{err}");
+}

@@ -303,8 +303,8 @@ fn a_slow_member_is_dropped_by_the_poll_timeout_and_rejoins() {
         matches!(k, KafkaEvent::MemberRemoved { consumer, reason: RemoveReason::Left, .. } if consumer == slow)
     });
     assert!(left, "it left the group");
-    let lost = kafka(&events)
-        .any(|(_, k)| matches!(k, KafkaEvent::Revoked { consumer, lost: true, .. } if consumer == slow));
+    let lost =
+        kafka(&events).any(|(_, k)| matches!(k, KafkaEvent::Revoked { consumer, lost: true, .. } if consumer == slow));
     assert!(lost, "its partitions were lost, not revoked cleanly");
     check_delivery(&events, Time::secs(14), "poll timeout");
 }

@@ -241,9 +241,9 @@ fn every_dead_lettered_message_carries_a_correct_x_death() {
         for (src, q) in [(6, 0), (7, 1), (8, 2)] {
             b.bind(p, src, Dest::Queue(q), "k", &none).unwrap();
         }
-        b.open(p, false);
+        b.open(p, false, Time::ZERO);
         for (i, &c) in consumers.iter().enumerate() {
-            b.open(c, false);
+            b.open(c, false, Time::ZERO);
             b.consume(c, i as u16, 1 + rng.below(4) as u16, false, Time::ZERO).unwrap();
         }
         let mut model: BTreeMap<u64, Deaths> = BTreeMap::new();

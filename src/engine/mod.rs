@@ -18,6 +18,7 @@
 //! - `presets`  — the built-in scenarios (files under `scenarios/`).
 //! - `sim`      — `Simulation`: owns clock, queue, RNG and trace; runs handlers; replays logs.
 //! - `bench`    — the standard benchmark run, shared by the CLI and the browser build.
+//! - `compare`  — Kafka and RabbitMQ side by side on one workload; the ordering detector.
 //! - `vecmap`   — a small sorted-vector map (less code in the browser build than `BTreeMap`).
 //!
 //! Determinism rules: no `HashMap`/`HashSet` iteration, no wall clock, no unseeded randomness, no
@@ -25,6 +26,7 @@
 
 pub mod bench;
 pub mod command;
+pub mod compare;
 pub mod coordinator;
 pub mod event;
 pub mod kafka;

@@ -430,6 +430,7 @@ impl Component for App {
                 <header>
                     <h1>{"brokerlab"}</h1>
                     <span class="tagline">{"watch message brokers work — a deterministic simulation"}</span>
+                    <a id="to-compare" href="?compare">{"Kafka vs RabbitMQ side by side →"}</a>
                     <button class="help-btn" onclick={link.callback(|_| Msg::ToggleHelp)} title="Keyboard shortcuts (?)">{"?"}</button>
                 </header>
                 { for self.notices.iter().map(|n| html! { <div class="notice" role="status">{n}</div> }) }

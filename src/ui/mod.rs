@@ -7,12 +7,14 @@
 //! - `calc`  — "which partition does this key go to?" (Kafka's partitioner).
 //! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
 //! - `inspect` — the inspector's view of one node (partitions, znodes, positions).
+//! - `compare` — `?compare`: Kafka and RabbitMQ side by side on one workload.
 //! - `dom`   — the few direct browser calls (clock, URL, history).
 
 mod app;
 mod bench;
 mod calc;
 mod chart;
+mod compare;
 pub mod dom;
 mod inspect;
 mod stage;
@@ -25,6 +27,8 @@ pub fn start() {
     let root = dom::document().get_element_by_id("app").expect("index.html has <div id=\"app\">");
     if params.bench {
         yew::Renderer::<bench::BenchPage>::with_root(root).render();
+    } else if dom::query().trim_start_matches('?').split('&').any(|p| p == "compare") {
+        yew::Renderer::<compare::ComparePage>::with_root(root).render();
     } else {
         yew::Renderer::<App>::with_root_and_props(root, app::Props { params }).render();
     }

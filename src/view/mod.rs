@@ -6,7 +6,9 @@
 //! - `series`  — bounded rate series for the live charts.
 //! - `speed`   — the speed ladder (slow motion to ×1000).
 //! - `params`  — the page's URL parameters, validated.
+//! - `compare` — the side-by-side page: chips, violations, both topologies laid out alike.
 
+pub mod compare;
 pub mod flights;
 pub mod layout;
 pub mod params;

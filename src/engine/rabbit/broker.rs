@@ -257,8 +257,13 @@ impl Broker {
 
     // ---- channels and consumers ----
 
-    /// channel.open (+ confirm.select): a fresh channel, replacing any earlier one of the client.
-    pub fn open(&mut self, client: NodeId, confirm: bool) {
+    /// connection.open + channel.open (+ confirm.select): a fresh channel. A client that opens
+    /// again while the broker still holds its old channel has lost that connection: it is closed
+    /// first (unacked messages requeued, exclusive queues deleted).
+    pub fn open(&mut self, client: NodeId, confirm: bool, now: Time) {
+        if self.has_channel(client) {
+            self.client_gone(client, now);
+        }
         self.channels.insert(client, Channel { confirm, next_tag: 1, ..Channel::default() });
     }
 

@@ -199,6 +199,15 @@ impl Publisher {
     }
 }
 
+/// A delivery held by the consumer: its tag, and what `Processed` reports when it is settled.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    tag: u64,
+    publisher: NodeId,
+    seq: u64,
+    redelivered: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct Consumer {
     pub broker: NodeId,
@@ -206,6 +215,8 @@ pub struct Consumer {
     pub prefetch: u16,
     pub auto_ack: bool,
     pub processing: Time,
+    /// A random extra of up to this much per message (drawn only when nonzero).
+    pub processing_jitter: Time,
     pub ack_every: u32,
     pub reject_every: u32,
     pub requeue: bool,
@@ -213,7 +224,7 @@ pub struct Consumer {
     pub reconnect: Time,
     conn: Conn,
     /// Deliveries not yet settled, oldest first; the head is being worked on when `busy`.
-    pending: VecDeque<u64>,
+    pending: VecDeque<Pending>,
     busy: bool,
     /// Messages handled so far (for `reject_every`), and acks held back for one `multiple` ack.
     handled: u64,
@@ -227,7 +238,7 @@ impl Consumer {
         queue: u16,
         prefetch: u16,
         auto_ack: bool,
-        processing: Time,
+        (processing, processing_jitter): (Time, Time),
         (ack_every, reject_every, requeue): (u32, u32, bool),
         declare: bool,
         reconnect: Time,
@@ -238,6 +249,7 @@ impl Consumer {
             prefetch,
             auto_ack,
             processing,
+            processing_jitter,
             ack_every,
             reject_every,
             requeue,
@@ -287,8 +299,8 @@ impl Consumer {
             TIMER_RECONNECT => self.connect(ctx),
             TIMER_WORK => {
                 self.busy = false;
-                if let Some(tag) = self.pending.pop_front() {
-                    self.settle(ctx, tag);
+                if let Some(p) = self.pending.pop_front() {
+                    self.settle(ctx, p);
                 }
                 self.work(ctx);
             }
@@ -318,27 +330,39 @@ impl Consumer {
             latency,
         };
         emit(ctx, e);
+        let p = Pending { tag: d.tag, publisher: d.publisher, seq: d.seq, redelivered: d.redelivered };
         if self.auto_ack {
+            // Nothing to settle: the message counts as processed on receipt.
+            emit_processed(ctx, p);
             return;
         }
-        self.pending.push_back(d.tag);
+        self.pending.push_back(p);
         self.work(ctx);
     }
 
     /// Works on the next delivery: settles it at once, or after `processing`.
     fn work(&mut self, ctx: &mut Ctx) {
         while !self.busy && !self.pending.is_empty() {
-            if self.processing > Time::ZERO {
+            if self.processing > Time::ZERO || self.processing_jitter > Time::ZERO {
+                // The draw happens only with jitter, so runs without it keep their random streams.
+                let extra = match self.processing_jitter {
+                    Time::ZERO => Time::ZERO,
+                    j => Time(ctx.rng.below(j.0 + 1)),
+                };
                 self.busy = true;
-                ctx.set_timer(self.processing, timer(self.conn.generation, TIMER_WORK));
+                ctx.set_timer(self.processing + extra, timer(self.conn.generation, TIMER_WORK));
                 return;
             }
-            let tag = self.pending.pop_front().unwrap_or_default();
-            self.settle(ctx, tag);
+            if let Some(p) = self.pending.pop_front() {
+                self.settle(ctx, p);
+            }
         }
     }
 
-    fn settle(&mut self, ctx: &mut Ctx, tag: u64) {
+    /// The application is done with `p`: it says so (`Processed`), then acks or rejects it.
+    fn settle(&mut self, ctx: &mut Ctx, p: Pending) {
+        emit_processed(ctx, p);
+        let tag = p.tag;
         self.handled += 1;
         if self.reject_every > 0 && self.handled % self.reject_every as u64 == 0 {
             let op = SettleOp::Reject { requeue: self.requeue };
@@ -365,4 +389,9 @@ impl Consumer {
         self.conn.open = false;
         self.conn.generation += 1;
     }
+}
+
+fn emit_processed(ctx: &mut Ctx, p: Pending) {
+    let e = RabbitEvent::Processed { consumer: ctx.me, publisher: p.publisher, seq: p.seq, redelivered: p.redelivered };
+    emit(ctx, e);
 }

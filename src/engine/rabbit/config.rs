@@ -7,11 +7,10 @@ use super::broker::Names;
 use super::exchange::{ExchangeDecl, PREDECLARED};
 use super::msg::Dest;
 use super::queue::{Overflow, QueueArgs, QueueDecl};
-use super::routing::{check_shortstr, ExchangeType, Pattern, Table};
+use super::routing::{check_shortstr, ExchangeType, Pattern, Table, Value};
 use crate::engine::time::Time;
 use crate::engine::NodeId;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use std::rc::Rc;
 
 pub const MAX_EXCHANGES: usize = 64;
@@ -88,34 +87,9 @@ pub struct QueueSpec {
     pub exclusive: bool,
     #[serde(default)]
     pub auto_delete: bool,
-    #[serde(default)]
-    pub arguments: QueueArgsSpec,
-}
-
-/// The queue arguments, spelled and typed as RabbitMQ takes them (times in milliseconds).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct QueueArgsSpec {
-    #[serde(default, rename = "x-message-ttl", skip_serializing_if = "Option::is_none")]
-    pub message_ttl: Option<u64>,
-    #[serde(default, rename = "x-expires", skip_serializing_if = "Option::is_none")]
-    pub expires: Option<u64>,
-    #[serde(default, rename = "x-max-length", skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<u32>,
-    #[serde(default, rename = "x-max-length-bytes", skip_serializing_if = "Option::is_none")]
-    pub max_length_bytes: Option<u64>,
-    #[serde(default, rename = "x-overflow", skip_serializing_if = "Option::is_none")]
-    pub overflow: Option<String>,
-    #[serde(default, rename = "x-dead-letter-exchange", skip_serializing_if = "Option::is_none")]
-    pub dead_letter_exchange: Option<String>,
-    #[serde(default, rename = "x-dead-letter-routing-key", skip_serializing_if = "Option::is_none")]
-    pub dead_letter_routing_key: Option<String>,
-    #[serde(default, rename = "x-max-priority", skip_serializing_if = "Option::is_none")]
-    pub max_priority: Option<u8>,
-    #[serde(default, rename = "x-single-active-consumer", skip_serializing_if = "Option::is_none")]
-    pub single_active_consumer: Option<bool>,
-    #[serde(default, rename = "x-queue-type", skip_serializing_if = "Option::is_none")]
-    pub queue_type: Option<String>,
+    /// RabbitMQ's `x-` arguments, as a field table (see `parse_args`).
+    #[serde(default, skip_serializing_if = "Table::is_empty")]
+    pub arguments: Table,
 }
 
 /// queue.bind (`destination_type` "queue") or exchange.bind ("exchange").
@@ -128,8 +102,8 @@ pub struct BindingSpec {
     pub destination_type: String,
     #[serde(default)]
     pub routing_key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arguments: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Table::is_empty")]
+    pub arguments: Table,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,8 +135,8 @@ pub struct PublisherSpec {
     /// The per-message TTL (`expiration`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration: Option<Time>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headers: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Table::is_empty")]
+    pub headers: Table,
     /// Body size in bytes.
     #[serde(default = "hundred")]
     pub size: u32,
@@ -182,6 +156,9 @@ pub struct ConsumerSpec {
     /// How long it works on each message before settling it (one at a time).
     #[serde(default)]
     pub processing: Time,
+    /// A random extra of up to this much per message, on top of `processing`.
+    #[serde(default, skip_serializing_if = "Time::is_zero")]
+    pub processing_jitter: Time,
     /// Acknowledge once every N messages with `multiple` (default 1: each on its own).
     #[serde(default = "one")]
     pub ack_every: u32,
@@ -269,7 +246,7 @@ impl RabbitSpec {
             if names.queue_id(&q.name) != Some(i as u16) {
                 return Err(format!("{}: queue \"{}\" is declared twice", f("name"), q.name));
             }
-            let args = q.arguments.parse(&names).map_err(|e| format!("{}.{e}", f("arguments")))?;
+            let args = parse_args(&q.arguments, &names).map_err(|e| format!("{}.{e}", f("arguments")))?;
             if q.exclusive && !self.consumers.iter().any(|c| c.queue == q.name && c.declare) {
                 return Err(format!(
                     "{}: an exclusive queue belongs to the connection that declares it: a consumer must declare it",
@@ -298,7 +275,7 @@ impl RabbitSpec {
                 },
                 other => return Err(format!("{}: \"{other}\" is not queue or exchange", f("destination_type"))),
             };
-            let args = table(&b.arguments).map_err(|e| format!("{}: {e}", f("arguments")))?;
+            let args = b.arguments.clone();
             let kind = kind_of(&exchanges, source);
             Pattern::new(kind, &b.routing_key, &args).map_err(|e| format!("{}: {e}", f("routing_key")))?;
             bindings.push(TopoBinding { source, dest, key: b.routing_key.as_str().into(), args: Rc::new(args) });
@@ -318,7 +295,6 @@ impl RabbitSpec {
             if p.count == Some(0) {
                 return Err(format!("{}: at least 1 (leave it out to publish forever)", f("count")));
             }
-            table(&p.headers).map_err(|e| format!("{}: {e}", f("headers")))?;
         }
         for (i, c) in self.consumers.iter().enumerate() {
             let f = |field: &str| format!("rabbit.consumers[{i}].{field}");
@@ -336,51 +312,66 @@ impl RabbitSpec {
             if c.processing > Time::secs(60) {
                 return Err(format!("{}: at most 60s", f("processing")));
             }
+            if c.processing_jitter > Time::secs(60) {
+                return Err(format!("{}: at most 60s", f("processing_jitter")));
+            }
         }
         Ok(Topology { broker, names, exchanges, queues, bindings })
     }
 }
 
-impl QueueArgsSpec {
-    /// `rabbit_amqqueue:check_arguments`, for the arguments modelled here.
-    fn parse(&self, names: &Names) -> Result<QueueArgs, String> {
-        let ms = |field: &str, v: Option<u64>, min: u64| -> Result<Option<Time>, String> {
-            match v {
-                Some(v) if v < min || v > MAX_EXPIRY_MS => {
-                    Err(format!("{field}: {v} is not from {min} to {MAX_EXPIRY_MS} (milliseconds)"))
-                }
-                v => Ok(v.map(Time::ms)),
-            }
-        };
-        if let Some(t) = self.queue_type.as_deref().filter(|t| *t != "classic") {
-            return Err(format!("x-queue-type: \"{t}\": only classic queues are modelled (quorum queues come later)"));
+/// `rabbit_amqqueue:check_arguments`, for the arguments modelled here: RabbitMQ's names, types and
+/// units (milliseconds). Read from a field table, as RabbitMQ reads them, so that one table parser
+/// serves headers, binding arguments and queue arguments. Errors start with the argument's name.
+fn parse_args(table: &Table, names: &Names) -> Result<QueueArgs, String> {
+    fn int(v: &Value, min: u64, max: u64) -> Result<u64, String> {
+        match v {
+            Value::Int(i) if *i >= min as i64 && *i as u64 <= max => Ok(*i as u64),
+            _ => Err(format!("must be a whole number from {min} to {max}")),
         }
-        let overflow = match &self.overflow {
-            None => Overflow::DropHead,
-            Some(o) => Overflow::parse(o).map_err(|e| format!("x-overflow: {e}"))?,
-        };
-        let dlx = match &self.dead_letter_exchange {
-            None => None,
-            Some(x) => Some(exchange_id(names, x).map_err(|e| format!("x-dead-letter-exchange: {e}"))?),
-        };
-        if self.dead_letter_routing_key.is_some() && dlx.is_none() {
-            return Err("x-dead-letter-routing-key: requires x-dead-letter-exchange".into());
-        }
-        if let Some(k) = &self.dead_letter_routing_key {
-            check_shortstr("the routing key", k).map_err(|e| format!("x-dead-letter-routing-key: {e}"))?;
-        }
-        Ok(QueueArgs {
-            message_ttl: ms("x-message-ttl", self.message_ttl, 0)?,
-            expires: ms("x-expires", self.expires, 1)?,
-            max_length: self.max_length,
-            max_length_bytes: self.max_length_bytes,
-            overflow,
-            dlx,
-            dl_routing_key: self.dead_letter_routing_key.as_deref().map(Rc::from),
-            max_priority: self.max_priority,
-            single_active_consumer: self.single_active_consumer.unwrap_or(false),
-        })
     }
+    fn text(v: &Value) -> Result<&str, String> {
+        match v {
+            Value::Str(s) => Ok(s),
+            _ => Err("must be a string".into()),
+        }
+    }
+    let mut a = QueueArgs::default();
+    for (k, v) in table.iter() {
+        let ms = |min| int(v, min, MAX_EXPIRY_MS).map(Time::ms);
+        let set: Result<(), String> = match k {
+            "x-message-ttl" => ms(0).map(|t| a.message_ttl = Some(t)),
+            "x-expires" => ms(1).map(|t| a.expires = Some(t)),
+            "x-max-length" => int(v, 0, u32::MAX as u64).map(|n| a.max_length = Some(n as u32)),
+            "x-max-length-bytes" => int(v, 0, i64::MAX as u64).map(|n| a.max_length_bytes = Some(n)),
+            "x-overflow" => text(v).and_then(Overflow::parse).map(|o| a.overflow = o),
+            "x-dead-letter-exchange" => text(v).and_then(|x| exchange_id(names, x)).map(|x| a.dlx = Some(x)),
+            "x-dead-letter-routing-key" => text(v)
+                .and_then(|k| check_shortstr("the routing key", k).map(|_| k))
+                .map(|k| a.dl_routing_key = Some(k.into())),
+            "x-max-priority" => int(v, 0, 255).map(|p| a.max_priority = Some(p as u8)),
+            "x-single-active-consumer" => match v {
+                Value::Bool(b) => {
+                    a.single_active_consumer = *b;
+                    Ok(())
+                }
+                _ => Err("must be true or false".into()),
+            },
+            "x-queue-type" => match text(v)? {
+                "classic" => Ok(()),
+                t => Err(format!("\"{t}\": only classic queues are modelled (quorum queues come later)")),
+            },
+            _ => Err("not an argument this model knows (x-message-ttl, x-expires, x-max-length, \
+                x-max-length-bytes, x-overflow, x-dead-letter-exchange, x-dead-letter-routing-key, x-max-priority, \
+                x-single-active-consumer, x-queue-type)"
+                .into()),
+        };
+        set.map_err(|e| format!("{k}: {e}"))?;
+    }
+    if a.dl_routing_key.is_some() && a.dlx.is_none() {
+        return Err("x-dead-letter-routing-key: requires x-dead-letter-exchange".into());
+    }
+    Ok(a)
 }
 
 fn check_name(name: &str) -> Result<(), String> {
@@ -405,10 +396,6 @@ fn kind_of(exchanges: &[(u16, ExchangeDecl)], id: u16) -> ExchangeType {
     }
 }
 
-pub fn table(obj: &Option<Map<String, Value>>) -> Result<Table, String> {
-    obj.as_ref().map_or(Ok(Table::default()), Table::from_json)
-}
-
 #[cfg(test)]
 mod tests {
     use crate::engine::Scenario;
@@ -421,14 +408,15 @@ mod tests {
     fn bad_rabbit_settings_name_the_field() {
         let q = |args: &str| format!(r#"{{"queues":[{{"name":"q","arguments":{args}}}]}}"#);
         let cases = [
-            (q(r#"{"x-message-ttl":-1}"#), "rabbit.queues[0].arguments.x-message-ttl: invalid value"),
+            (q(r#"{"x-message-ttl":-1}"#), "rabbit.queues[0].arguments.x-message-ttl: must be a whole number from 0"),
             (q(r#"{"x-overflow":"drop-tail"}"#), "rabbit.queues[0].arguments.x-overflow: \"drop-tail\" is not"),
             (q(r#"{"x-dead-letter-routing-key":"k"}"#), "requires x-dead-letter-exchange"),
             (q(r#"{"x-dead-letter-exchange":"nope"}"#), "x-dead-letter-exchange: no exchange \"nope\""),
             (q(r#"{"x-queue-type":"quorum"}"#), "only classic queues are modelled"),
-            (q(r#"{"x-max-priority":256}"#), "x-max-priority: invalid value"),
-            (q(r#"{"x-expires":0}"#), "x-expires: 0 is not from 1"),
-            (q(r#"{"x-colour":1}"#), "unknown field `x-colour`"),
+            (q(r#"{"x-max-priority":256}"#), "x-max-priority: must be a whole number from 0 to 255"),
+            (q(r#"{"x-expires":0}"#), "x-expires: must be a whole number from 1"),
+            (q(r#"{"x-message-ttl":"5s"}"#), "x-message-ttl: must be a whole number"),
+            (q(r#"{"x-colour":1}"#), "rabbit.queues[0].arguments.x-colour: not an argument this model knows"),
             (r#"{"exchanges":[{"name":"x","type":"x-random"}]}"#.into(), "rabbit.exchanges[0].type: unknown exchange type"),
             (r#"{"exchanges":[{"name":"amq.x","type":"topic"}]}"#.into(), "reserved prefix"),
             (format!(r#"{{"queues":[{{"name":"{}"}}]}}"#, "q".repeat(256)), "rabbit.queues[0].name: the name is 256 bytes"),

@@ -134,6 +134,14 @@ pub enum RabbitEvent {
         redelivered: bool,
         latency: Time,
     },
+    /// A consumer finished processing a message and settles it (acks or rejects it now; on receipt
+    /// with automatic acks). The side-by-side comparison reads processing order from this.
+    Processed {
+        consumer: NodeId,
+        publisher: NodeId,
+        seq: u64,
+        redelivered: bool,
+    },
     /// The publisher's confirm arrived: ack (Flow::Acked) or nack.
     Confirmed {
         publisher: NodeId,
@@ -218,6 +226,9 @@ impl RabbitEvent {
                 ids(h, 18, seq, consumer.0, ((redelivered as u32) << 31) | publisher.0);
                 h.u64(latency.0);
             }
+            RabbitEvent::Processed { consumer, publisher, seq, redelivered } => {
+                ids(h, 25, seq, consumer.0, ((redelivered as u32) << 31) | publisher.0)
+            }
             RabbitEvent::Confirmed { publisher, seq, ack, latency } => {
                 ids(h, 19, seq, publisher.0, ack as u32);
                 h.u64(latency.0);
@@ -251,7 +262,9 @@ impl RabbitEvent {
             | RabbitEvent::ConsumerAdded { consumer, .. }
             | RabbitEvent::ConsumerGone { consumer, .. }
             | RabbitEvent::ConsumerActive { consumer, .. } => [Some(consumer), None],
-            RabbitEvent::Consumed { consumer, publisher, .. } => [Some(consumer), Some(publisher)],
+            RabbitEvent::Consumed { consumer, publisher, .. } | RabbitEvent::Processed { consumer, publisher, .. } => {
+                [Some(consumer), Some(publisher)]
+            }
             RabbitEvent::ChannelError { client, .. } => [Some(client), None],
             _ => [None, None],
         }
@@ -277,6 +290,7 @@ impl RabbitEvent {
             RabbitEvent::DeadLettered { .. } => "dead-lettered",
             RabbitEvent::Discarded { .. } => "discarded",
             RabbitEvent::Consumed { .. } => "consumed",
+            RabbitEvent::Processed { .. } => "processed",
             RabbitEvent::Confirmed { .. } => "confirm",
             RabbitEvent::Returned { .. } => "returned",
             RabbitEvent::ConsumerAdded { .. } => "consumer-added",
@@ -373,6 +387,13 @@ impl RabbitEvent {
             RabbitEvent::Consumed { consumer, publisher, seq, redelivered, latency } => write!(
                 s,
                 "{} got {} seq={seq} after {latency}{}",
+                n(consumer),
+                n(publisher),
+                if redelivered { " (redelivered)" } else { "" }
+            ),
+            RabbitEvent::Processed { consumer, publisher, seq, redelivered } => write!(
+                s,
+                "{} processed {} seq={seq}{}",
                 n(consumer),
                 n(publisher),
                 if redelivered { " (redelivered)" } else { "" }

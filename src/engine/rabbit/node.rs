@@ -4,7 +4,7 @@
 
 use super::broker::{Broker, Names};
 use super::clients::{Consumer, Publisher};
-use super::config::{table, RabbitSpec, Topology};
+use super::config::{RabbitSpec, Topology};
 use super::msg::{Dest, Props, RabbitMsg};
 use crate::engine::event::EventKind;
 use crate::engine::node::{Ctx, Message, Node};
@@ -22,7 +22,7 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
             persistent: p.persistent,
             priority: p.priority.unwrap_or(0),
             expiration: p.expiration,
-            headers: p.headers.as_ref().map(|_| Rc::new(table(&p.headers).unwrap_or_default())),
+            headers: (!p.headers.is_empty()).then(|| Rc::new(p.headers.clone())),
             size: p.size,
         };
         let exchange = topo.names.exchange_id(&p.exchange).unwrap_or(0);
@@ -45,8 +45,8 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
     for c in &spec.consumers {
         let queue = topo.names.queue_id(&c.queue).unwrap_or(0);
         let policy = (c.ack_every, c.reject_every, c.requeue);
-        let consumer =
-            Consumer::new(broker, queue, c.prefetch, c.auto_ack, c.processing, policy, c.declare, spec.reconnect);
+        let work = (c.processing, c.processing_jitter);
+        let consumer = Consumer::new(broker, queue, c.prefetch, c.auto_ack, work, policy, c.declare, spec.reconnect);
         nodes.push((c.id.clone(), RabbitNode::Consumer(Box::new(consumer))));
     }
     nodes
@@ -111,8 +111,9 @@ impl BrokerNode {
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
         let now = ctx.now;
         if let RabbitMsg::Open { confirm } = msg {
-            self.core.open(from, confirm);
+            self.core.open(from, confirm, now);
             ctx.send(from, Message::Rabbit(RabbitMsg::OpenOk));
+            self.flush(ctx);
             return;
         }
         // After a channel error the broker ignores the channel until it is opened again.
@@ -173,7 +174,7 @@ impl BrokerNode {
             ctx.send(to, Message::Rabbit(m));
         }
         for (at, id) in out.timers.drain(..) {
-            ctx.set_timer(at - ctx.now, id);
+            ctx.set_timer(at.saturating_sub(ctx.now), id);
         }
     }
 }

@@ -131,6 +131,8 @@ fn match_words(pattern: &[Word], key: Option<&str>) -> bool {
 }
 
 /// A value in an AMQP field table (headers and binding arguments), as RabbitMQ compares them.
+/// Read from JSON: strings, integers, floats, booleans and null. Arrays and tables (which only a
+/// void binding could match, by presence) are refused rather than half-modelled.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Value {
     /// AMQP `void`; JSON `null`.
@@ -138,38 +140,72 @@ pub enum Value {
     Bool(bool),
     /// Every AMQP integer width: RabbitMQ compares them by value.
     Int(i64),
-    /// A float, kept as its shortest decimal text so the engine does no floating point: equal texts
-    /// are equal floats (`1.50` and `1.5e0` both read as `1.5`), and a float never equals an integer.
+    /// A float, kept as its shortest round-trip text so the engine holds no floating point: equal
+    /// texts are equal floats (`1.50` and `1.5e0` both read as `1.5`), and a float never equals an
+    /// integer (`1.0` is not `1`).
     Float(Box<str>),
     Str(Box<str>),
-    /// An array or a table, as canonical JSON text: only a void binding (presence) matches it in
-    /// practice, as RabbitMQ's comment in `mc_amqpl:routing_headers` says.
-    Nested(Box<str>),
 }
 
 impl Value {
-    pub fn from_json(v: &serde_json::Value) -> Result<Value, String> {
-        Ok(match v {
-            serde_json::Value::Null => Value::Void,
-            serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None if n.is_u64() => return Err(format!("{n} is outside AMQP's signed 64-bit integers")),
-                None => Value::Float(n.to_string().into()),
-            },
-            serde_json::Value::String(s) => Value::Str(s.as_str().into()),
-            nested => Value::Nested(nested.to_string().into()),
-        })
-    }
-
     fn write_json(&self, out: &mut String) {
         let _ = match self {
             Value::Void => write!(out, "null"),
             Value::Bool(b) => write!(out, "{b}"),
             Value::Int(i) => write!(out, "{i}"),
-            Value::Float(t) | Value::Nested(t) => write!(out, "{t}"),
-            Value::Str(s) => write!(out, "{}", serde_json::Value::String(s.to_string())),
+            Value::Float(t) => write!(out, "{t}"),
+            Value::Str(s) => write!(out, "{}", serde_json::to_string(&**s).unwrap_or_default()),
         };
+    }
+}
+
+/// Reads a JSON scalar. Hand-written (not through `serde_json::Value`) to keep the browser build
+/// small.
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Value;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_unit<E>(self) -> Result<Value, E> {
+                Ok(Value::Void)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+                Ok(Value::Bool(b))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+                Ok(Value::Int(i))
+            }
+            fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Value, E> {
+                i64::try_from(u)
+                    .map(Value::Int)
+                    .map_err(|_| E::custom(format!("{u} is outside AMQP's signed 64-bit integers")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Value, E> {
+                match f.is_finite() {
+                    true => Ok(Value::Float(format!("{f:?}").into())),
+                    false => Err(E::custom("not a finite number")),
+                }
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+                Ok(Value::Str(s.into()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Void => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(t) => s.serialize_f64(t.parse().unwrap_or_default()),
+            Value::Str(v) => s.serialize_str(v),
+        }
     }
 }
 
@@ -192,15 +228,6 @@ impl Table {
         Table(out)
     }
 
-    pub fn from_json(obj: &serde_json::Map<String, serde_json::Value>) -> Result<Table, String> {
-        let mut entries = Vec::with_capacity(obj.len());
-        for (k, v) in obj {
-            check_shortstr("a header name", k)?;
-            entries.push((k.as_str().into(), Value::from_json(v).map_err(|e| format!("\"{k}\": {e}"))?));
-        }
-        Ok(Table::new(entries))
-    }
-
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.binary_search_by(|(k, _)| (**k).cmp(key)).ok().map(|i| &self.0[i].1)
     }
@@ -220,11 +247,43 @@ impl Table {
             if i > 0 {
                 s.push(',');
             }
-            let _ = write!(s, "{}:", serde_json::Value::String(k.to_string()));
+            let _ = write!(s, "{}:", serde_json::to_string(&**k).unwrap_or_default());
             v.write_json(&mut s);
         }
         s.push('}');
         s
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Table {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Table, D::Error> {
+        struct T;
+        impl<'de> serde::de::Visitor<'de> for T {
+            type Value = Table;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of header names and values")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Table, M::Error> {
+                let mut entries = Vec::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    check_shortstr("a field name", &k).map_err(serde::de::Error::custom)?;
+                    entries.push((k.into_boxed_str(), m.next_value::<Value>()?));
+                }
+                Ok(Table::new(entries))
+            }
+        }
+        d.deserialize_map(T)
+    }
+}
+
+impl serde::Serialize for Table {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(&**k, v)?;
+        }
+        m.end()
     }
 }
 
@@ -329,15 +388,15 @@ struct RouteRequest {
     kind: String,
     binding_key: Option<String>,
     routing_key: Option<String>,
-    binding_args: Option<serde_json::Map<String, serde_json::Value>>,
-    headers: Option<serde_json::Map<String, serde_json::Value>>,
+    binding_args: Option<Table>,
+    headers: Option<Table>,
 }
 
 /// Answers one JSON request line: `{"matched":true|false}` or `{"error":"…"}`.
 pub fn answer_json(line: &str) -> String {
     match route_request(line) {
         Ok(m) => format!("{{\"matched\":{m}}}"),
-        Err(e) => format!("{{\"error\":{}}}", serde_json::Value::String(e)),
+        Err(e) => format!("{{\"error\":{}}}", serde_json::to_string(&e).unwrap_or_default()),
     }
 }
 
@@ -353,9 +412,7 @@ fn route_request(line: &str) -> Result<bool, String> {
     if misplaced {
         return Err(format!("a {} exchange takes {wanted}", t.name()));
     }
-    let empty = serde_json::Map::new();
-    let args = Table::from_json(r.binding_args.as_ref().unwrap_or(&empty)).map_err(|e| format!("binding_args: {e}"))?;
-    let headers = Table::from_json(r.headers.as_ref().unwrap_or(&empty)).map_err(|e| format!("headers: {e}"))?;
+    let (args, headers) = (r.binding_args.unwrap_or_default(), r.headers.unwrap_or_default());
     if keyed && (r.binding_key.is_none() || r.routing_key.is_none()) {
         return Err(format!("a {} exchange needs binding_key and routing_key", t.name()));
     }

@@ -18,7 +18,7 @@ fn broker(exchanges: &[(&str, ExchangeType)], queues: &[&str]) -> Broker {
         let decl = ExchangeDecl { kind: *kind, durable: true, auto_delete: false, alternate: None };
         b.declare_exchange(6 + i as u16, decl).unwrap();
     }
-    b.open(P, true);
+    b.open(P, true, Time::ZERO);
     b
 }
 
@@ -37,7 +37,7 @@ fn publish(b: &mut Broker, seq: u64, exchange: u16, key: &str, now: Time) {
 }
 
 fn consume(b: &mut Broker, c: NodeId, q: u16, prefetch: u16) {
-    b.open(c, false);
+    b.open(c, false, Time::ZERO);
     b.consume(c, q, prefetch, false, Time::ZERO).unwrap();
 }
 
@@ -361,7 +361,7 @@ fn a_restart_keeps_durable_queues_and_persistent_messages_only() {
 fn exclusive_auto_delete_and_expiring_queues_go() {
     let mut b = broker(&[], &["excl", "auto", "idle"]);
     let excl = QueueDecl { exclusive: true, ..QueueDecl::default() };
-    b.open(C1, false);
+    b.open(C1, false, Time::ZERO);
     b.declare_queue(C1, 0, excl.clone(), Time::ZERO).unwrap();
     assert_eq!(b.declare_queue(C2, 0, excl, Time::ZERO).unwrap_err().0.code, RESOURCE_LOCKED);
     b.declare_queue(P, 1, QueueDecl { auto_delete: true, ..QueueDecl::default() }, Time::ZERO).unwrap();

@@ -1,0 +1,300 @@
+//! `?compare`: Kafka and RabbitMQ side by side on one workload and seed. Both lanes advance
+//! together, a slice of simulated time per animation frame; the page shows, per customer and per
+//! consumer, the order messages were processed in (chips), the detector's counts and the first
+//! violation, and the two topologies drawn alike. All the logic is in `engine::compare` and
+//! `view::compare`; this only draws.
+
+use crate::engine::compare::detect::Chip;
+use crate::engine::compare::{customer_name, presets::PRESETS, Comparison, Lane, System, Workload};
+use crate::engine::Time;
+use crate::view::compare::{self as vc, BOX_H, BOX_W, TOPO_W};
+use gloo::render::{request_animation_frame, AnimationFrame};
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+/// Simulated time per frame: about 1.5 simulated seconds per wall second.
+const PER_FRAME: Time = Time::ms(25);
+
+pub struct ComparePage {
+    preset: usize,
+    seed_text: String,
+    text: String,
+    error: Option<String>,
+    workload: Workload,
+    seed: u64,
+    run: Option<Comparison>,
+    frame: Option<AnimationFrame>,
+}
+
+pub enum Msg {
+    Frame,
+    Preset(usize),
+    SeedInput(String),
+    TextInput(String),
+    Apply,
+    Finish,
+}
+
+impl ComparePage {
+    fn schedule(&mut self, ctx: &Context<Self>) {
+        let link = ctx.link().clone();
+        self.frame = Some(request_animation_frame(move |_| link.send_message(Msg::Frame)));
+    }
+
+    /// Starts both lanes on the workload and seed typed in; a bad one is shown, the text kept.
+    fn apply(&mut self, ctx: &Context<Self>) {
+        let seed = match self.seed_text.trim().parse::<u64>() {
+            Ok(s) => s,
+            Err(_) => {
+                self.error = Some(format!("seed: \"{}\" is not a whole number ≥ 0", self.seed_text.trim()));
+                return;
+            }
+        };
+        match Workload::from_json(&self.text).and_then(|w| Comparison::new(&w, seed).map(|c| (w, c))) {
+            Ok((w, c)) => {
+                (self.workload, self.seed, self.run, self.error) = (w, seed, Some(c), None);
+                self.schedule(ctx);
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn load_preset(&mut self, ctx: &Context<Self>, i: usize) {
+        self.preset = i.min(PRESETS.len() - 1);
+        self.text = (PRESETS[self.preset].workload)().to_json();
+        self.apply(ctx);
+    }
+}
+
+impl Component for ComparePage {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let workload = (PRESETS[1].workload)();
+        let mut page = ComparePage {
+            preset: 1,
+            seed_text: "1".into(),
+            text: String::new(),
+            error: None,
+            workload,
+            seed: 1,
+            run: None,
+            frame: None,
+        };
+        page.load_preset(ctx, 1);
+        page
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Frame => {
+                let Some(run) = self.run.as_mut() else { return false };
+                let to = run.kafka.now().max(run.rabbit.now()) + PER_FRAME;
+                run.advance(to);
+                if !run.done() {
+                    self.schedule(ctx);
+                }
+            }
+            Msg::Preset(i) => self.load_preset(ctx, i),
+            Msg::SeedInput(s) => self.seed_text = s,
+            Msg::TextInput(t) => self.text = t,
+            Msg::Apply => self.apply(ctx),
+            Msg::Finish => {
+                if let Some(run) = self.run.as_mut() {
+                    run.kafka.run();
+                    run.rabbit.run();
+                }
+            }
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let p = &PRESETS[self.preset];
+        let on_preset = link.callback(|e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            Msg::Preset(v.parse().unwrap_or(0))
+        });
+        let on_seed =
+            link.callback(|e: InputEvent| Msg::SeedInput(e.target_unchecked_into::<HtmlInputElement>().value()));
+        let on_text =
+            link.callback(|e: InputEvent| Msg::TextInput(e.target_unchecked_into::<HtmlTextAreaElement>().value()));
+        let done = self.run.as_ref().is_some_and(Comparison::done);
+        html! {
+            <div class="shell compare">
+                <style>{STYLE}</style>
+                <header>
+                    <h1>{"brokerlab — Kafka and RabbitMQ side by side"}</h1>
+                    <a href="?">{"← the playground"}</a>
+                </header>
+                <section class="cmp-controls">
+                    <label>{"story "}
+                        <select id="cmp-preset" onchange={on_preset}>
+                            { for PRESETS.iter().enumerate().map(|(i, q)| html! {
+                                <option value={i.to_string()} selected={i == self.preset}>{format!("{}. {}", q.number, q.title)}</option>
+                            }) }
+                        </select>
+                    </label>
+                    <label>{" seed "}<input id="cmp-seed" size="8" value={self.seed_text.clone()} oninput={on_seed} /></label>
+                    <button id="cmp-apply" onclick={link.callback(|_| Msg::Apply)}>{"run again"}</button>
+                    <button id="cmp-finish" onclick={link.callback(|_| Msg::Finish)} disabled={done}>{"run to the end"}</button>
+                    if done { <span id="cmp-done" class="done">{"done"}</span> }
+                    <p id="cmp-why" class="why"><b>{format!("{}. {} ", p.number, p.title)}</b>{p.why}</p>
+                    <details>
+                        <summary>{"workload (edit, then “run again”)"}</summary>
+                        <textarea id="cmp-workload" rows="14" cols="70" value={self.text.clone()} oninput={on_text} />
+                    </details>
+                    if let Some(e) = &self.error { <p id="cmp-error" class="error" role="alert">{e}</p> }
+                    <p class="legend">
+                        {"Messages are numbered per customer: A1, A2, … are customer A's in publish order. "}
+                        <span class="chip">{"A1"}</span>{" in order · "}
+                        <span class="chip ooo">{"A2"}</span>{" processed after a later one · "}
+                        <span class="chip dup">{"A3"}</span>{" processed again · "}
+                        <span class="chip redelivered">{"A4"}</span>{" redelivered (RabbitMQ's flag) · "}
+                        <span class="chip ooo violation">{"A5"}</span>{" the first violation"}
+                    </p>
+                </section>
+                if let Some(run) = &self.run {
+                    <div class="lanes">
+                        { self.lane(&run.kafka) }
+                        { self.lane(&run.rabbit) }
+                    </div>
+                }
+            </div>
+        }
+    }
+}
+
+impl ComparePage {
+    fn lane(&self, lane: &Lane) -> Html {
+        let id = match lane.system {
+            System::Kafka => "kafka",
+            System::Rabbit => "rabbit",
+        };
+        let d = &lane.detector;
+        let c = d.counts;
+        let stat = |name: &str, key: &str, value: String, bad: bool| {
+            html! { <tr class={if bad { "bad" } else { "" }}><th>{name.to_string()}</th><td id={format!("cmp-{id}-{key}")}>{value}</td></tr> }
+        };
+        let viol = d.first_out_of_order.or(d.first_duplicate);
+        let row = |label: String, chips: &[Chip]| {
+            html! {
+                <div class="row"><span class="row-label">{label}</span>
+                    { for chips.iter().map(|ch| {
+                        let class = if vc::is_violation(ch, viol.as_ref()) {
+                            format!("{} violation", vc::chip_class(ch))
+                        } else {
+                            vc::chip_class(ch).to_string()
+                        };
+                        html! { <span class={class} title={vc::chip_title(ch)}>{vc::chip_label(ch)}</span> }
+                    }) }
+                </div>
+            }
+        };
+        let texts: Vec<String> = [
+            d.first_out_of_order.as_ref().map(vc::out_of_order_text),
+            d.first_duplicate.as_ref().map(vc::duplicate_text),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        html! {
+            <section class={format!("lane {id}")} id={format!("cmp-lane-{id}")}>
+                <h2>{lane.system.name()}<small>{format!("  t = {}", lane.now())}</small></h2>
+                { self.topology(lane) }
+                <table class="stats">
+                    { stat("processed", "processed", format!("{} of {}", c.unique, self.workload.total()), false) }
+                    { stat("out of order", "ooo", c.out_of_order.to_string(), c.out_of_order > 0) }
+                    { stat("duplicates", "dup", c.duplicates.to_string(), c.duplicates > 0) }
+                    { stat("redelivered", "redelivered", c.redelivered.to_string(), false) }
+                    { stat(if lane.done() { "lost" } else { "not yet processed" }, "lost",
+                           (self.workload.total() - c.unique).to_string(), lane.done() && c.lost > 0) }
+                    { stat("throughput (model)", "throughput", format!("{}/s", d.throughput()), false) }
+                    { stat("mean / max latency", "latency", format!("{} / {}", d.latency_mean(), d.latency_max), false) }
+                </table>
+                <p class="violation-text" id={format!("cmp-{id}-violation")}>
+                    { if texts.is_empty() { "no violation".to_string() } else { texts.join("; ") } }
+                </p>
+                <h3>{"per customer, in processing order"}</h3>
+                { for d.by_customer.iter().enumerate().map(|(k, chips)| row(customer_name(k as u32).to_string(), chips)) }
+                <h3>{"per consumer, in processing order"}</h3>
+                { for d.by_consumer.iter().enumerate().map(|(i, chips)| {
+                    let down = if lane.down.get(i).copied().unwrap_or(false) { " (down)" } else { "" };
+                    row(format!("c{}{down}", i + 1), chips)
+                }) }
+            </section>
+        }
+    }
+
+    /// The lane's topology in the shared visual language.
+    fn topology(&self, lane: &Lane) -> Html {
+        let t = vc::topology(&self.workload, lane.system, &lane.owners);
+        let mid = |i: usize, right: bool| {
+            let b = &t.boxes[i];
+            (if right { b.x + BOX_W } else { b.x }, b.y + BOX_H / 2)
+        };
+        html! {
+            <svg class="topo" viewBox={format!("0 0 {TOPO_W} {}", t.height)} width={TOPO_W.to_string()} height={t.height.to_string()}>
+                { for t.edges.iter().map(|(a, b, label)| {
+                    let ((x1, y1), (x2, y2)) = (mid(*a, true), mid(*b, false));
+                    html! { <g>
+                        <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} class="edge" />
+                        if !label.is_empty() {
+                            <text x={((x1 + x2) / 2).to_string()} y={((y1 + y2) / 2 - 3).to_string()} class="edge-label">{label.clone()}</text>
+                        }
+                    </g> }
+                }) }
+                { for t.boxes.iter().enumerate().map(|(i, b)| {
+                    // Consumers are the last boxes, in order.
+                    let first_consumer = t.boxes.len().saturating_sub(lane.down.len());
+                    let down = b.kind == vc::BoxKind::Consumer
+                        && i.checked_sub(first_consumer).and_then(|c| lane.down.get(c)).copied().unwrap_or(false);
+                    html! { <g class={format!("box {}{}", b.kind.class(), if down { " down" } else { "" })}>
+                        <rect x={b.x.to_string()} y={b.y.to_string()} width={BOX_W.to_string()} height={BOX_H.to_string()} rx="4" />
+                        <text x={(b.x + BOX_W / 2).to_string()} y={(b.y + 16).to_string()}>{b.label.clone()}</text>
+                    </g> }
+                }) }
+            </svg>
+        }
+    }
+}
+
+const STYLE: &str = r#"
+.compare { max-width: 1400px; margin: 0 auto; padding: 8px 16px; font-family: system-ui, sans-serif; }
+.compare header { display: flex; gap: 16px; align-items: baseline; }
+.compare h1 { font-size: 1.3rem; margin: 4px 0; }
+.cmp-controls { margin-bottom: 8px; }
+.cmp-controls .why { max-width: 1100px; line-height: 1.4; }
+.cmp-controls .error { color: #b00020; font-weight: 600; }
+.cmp-controls textarea { font-family: ui-monospace, monospace; font-size: 12px; }
+.cmp-controls .done { margin-left: 8px; color: #2e7d32; font-weight: 600; }
+.legend { font-size: 0.85rem; color: #444; }
+.lanes { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.lane { border: 1px solid #ccd; border-radius: 6px; padding: 8px; min-width: 0; }
+.lane h2 { margin: 0 0 4px; font-size: 1.1rem; } .lane h2 small { font-weight: normal; color: #666; }
+.lane h3 { font-size: 0.9rem; margin: 8px 0 2px; color: #333; }
+.lane.kafka h2 { color: #0b5394; } .lane.rabbit h2 { color: #b45f06; }
+.stats { border-collapse: collapse; font-size: 0.9rem; }
+.stats th { text-align: left; font-weight: normal; padding: 1px 12px 1px 0; color: #444; }
+.stats td { font-variant-numeric: tabular-nums; font-weight: 600; }
+.stats tr.bad td { color: #b00020; }
+.violation-text { font-size: 0.85rem; color: #b00020; min-height: 1.2em; }
+.row { display: flex; flex-wrap: wrap; gap: 2px; align-items: center; margin: 2px 0; }
+.row-label { width: 64px; font-weight: 600; font-size: 0.85rem; }
+.chip { display: inline-block; min-width: 26px; padding: 0 3px; border-radius: 3px; font-size: 11px; text-align: center;
+        background: #e6eef7; border: 1px solid #a9c1de; font-variant-numeric: tabular-nums; }
+.chip.ooo { background: #fde0dc; border-color: #d9534f; color: #8a1f11; font-weight: 700; }
+.chip.dup { background: #fff3c4; border-color: #d4a300; color: #6b5200; font-weight: 700; }
+.chip.redelivered { border-style: dashed; border-width: 2px; }
+.chip.violation { outline: 3px solid #b00020; outline-offset: 1px; }
+.topo { display: block; max-width: 100%; height: auto; }
+.topo .edge { stroke: #999; stroke-width: 1.2; }
+.topo .edge-label { font-size: 10px; fill: #555; text-anchor: middle; }
+.topo .box rect { stroke: #555; stroke-width: 1; fill: #fff; }
+.topo .box text { font-size: 11px; text-anchor: middle; }
+.topo .producer rect { fill: #e8f5e9; } .topo .router rect { fill: #fff8e1; }
+.topo .store rect { fill: #e3f2fd; } .topo .consumer rect { fill: #f3e5f5; }
+.topo .down rect { fill: #eee; stroke-dasharray: 3 2; } .topo .down text { fill: #999; }
+"#;

@@ -1,0 +1,6 @@
+// Expected side-by-side results (`engine::compare`), shared by the native tests (tests/compare.rs)
+// and the browser tests (tests/browser.rs): the same workload and seed must give these counts and
+// lane trace hashes on every platform. `brokerlab compare PRESET --seed 1` prints the summary.
+
+pub const COMPETING_SEED_1: &str = "0c1d696275bbd9e1 8701c3f8d01efcb0\nKafka    published=80 processed=80 out_of_order=0 duplicates=0 redelivered=0 lost=0 throughput=425/s mean_latency=41.382ms max_latency=121.83ms finished=700.83ms\nRabbitMQ published=80 processed=80 out_of_order=7 duplicates=0 redelivered=0 lost=0 throughput=590/s mean_latency=31.347ms max_latency=61.139ms finished=640.139ms\n";
+pub const CRASH_SEED_1: &str = "b32a70d4f4385a32 ea11dcf294fd0869\nKafka    published=180 processed=190 out_of_order=0 duplicates=10 redelivered=0 lost=0 throughput=44/s mean_latency=1.036111s max_latency=3.15833s finished=4.54833s\nRabbitMQ published=180 processed=180 out_of_order=9 duplicates=0 redelivered=10 lost=0 throughput=113/s mean_latency=282.438ms max_latency=709.423ms finished=2.109423s\n";
