@@ -1,7 +1,7 @@
 //! Determinism: same scenario + seed + commands = same trace, byte for byte; a snapshot or a replay
 //! continues exactly as the original run; the golden trace pins what a run looks like.
 
-use brokerlab::engine::{presets, sim::LoggedCommand, Command, NodeId, Scenario, Simulation, Time};
+use brokerlab::engine::{presets, sim::LoggedCommand, Command, EventKind, NodeId, Scenario, Simulation, Time};
 
 mod golden {
     include!("golden/hashes.rs");
@@ -128,16 +128,7 @@ fn invalid_commands_are_errors_not_panics() {
 #[test]
 fn golden_trace_of_relay_basic() {
     let scenario = presets::load("relay-basic").unwrap();
-    let mut sim = Simulation::new(&scenario, 1).unwrap();
-    sim.run_until(Time::ms(12));
-    let world = sim.world().clone();
-    let text: String = sim.drain_events().map(|e| e.line(&world) + "\n").collect();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/relay-basic.trace");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, &text).unwrap();
-    }
-    let want = std::fs::read_to_string(path).expect("golden trace file (UPDATE_GOLDEN=1 writes it)");
-    assert!(text == want, "trace differs from {path}; diff it with UPDATE_GOLDEN=1 and git diff");
+    check_golden_trace(&scenario, Time::ms(12), "relay-basic.trace", |_| true, &[]);
 }
 
 #[test]
@@ -159,24 +150,9 @@ fn golden_trace_of_the_kafka_flow() {
         "producers":[{"id":"order-service","topic":"orders","interval":"100ms","acks":"all","count":1}],
         "groups":[{"id":"notification-service","auto_commit_interval":"500ms","auto_offset_reset":"earliest"}],
         "consumers":[{"id":"notifier","topic":"orders","group":"notification-service"}]}}"#;
+    let steps = ["produce ", "appended ", "high-watermark", "produce-acked", "assigned ", "consumed ", "committed "];
     let scenario = Scenario::from_json(json).unwrap();
-    let mut sim = Simulation::new(&scenario, 1).unwrap();
-    sim.run_until(scenario.until);
-    let world = sim.world().clone();
-    let text: String = sim
-        .drain_events()
-        .filter(|e| matches!(e.kind, brokerlab::engine::EventKind::Kafka(_)))
-        .map(|e| e.line(&world) + "\n")
-        .collect();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/kafka-flow.trace");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, &text).unwrap();
-    }
-    let want = std::fs::read_to_string(path).expect("golden trace file (UPDATE_GOLDEN=1 writes it)");
-    assert!(text == want, "trace differs from {path}; diff it with UPDATE_GOLDEN=1 and git diff");
-    for step in ["produce ", "appended ", "high-watermark", "produce-acked", "assigned ", "consumed ", "committed "] {
-        assert!(text.contains(step), "the flow has a `{step}` step");
-    }
+    check_golden_trace(&scenario, scenario.until, "kafka-flow.trace", |k| matches!(k, EventKind::Kafka(_)), &steps);
 }
 
 /// One message's journey through RabbitMQ (network sends left out so it reads as a story): the
@@ -192,22 +168,25 @@ fn golden_trace_of_the_rabbit_flow() {
         "publishers":[{"id":"shop","exchange":"orders","routing_keys":["order.created"],"interval":"10ms","count":1,
                        "confirms":true,"persistent":true}],
         "consumers":[{"id":"biller","queue":"billing","prefetch":10,"processing":"1ms"}]}}"#;
+    let steps = ["publish ", "routed ", "enqueued ", "deliver ", "consumed ", "confirm ", "ack "];
     let scenario = Scenario::from_json(json).unwrap();
-    let mut sim = Simulation::new(&scenario, 1).unwrap();
-    sim.run_until(scenario.until);
+    check_golden_trace(&scenario, scenario.until, "rabbit-flow.trace", |k| matches!(k, EventKind::Rabbit(_)), &steps);
+}
+
+/// Runs `scenario` with seed 1 to `until` and compares the lines of the events `keep` selects with
+/// `tests/golden/FILE` (`UPDATE_GOLDEN=1` rewrites it); each of `steps` must appear.
+fn check_golden_trace(scenario: &Scenario, until: Time, file: &str, keep: impl Fn(&EventKind) -> bool, steps: &[&str]) {
+    let mut sim = Simulation::new(scenario, 1).unwrap();
+    sim.run_until(until);
     let world = sim.world().clone();
-    let text: String = sim
-        .drain_events()
-        .filter(|e| matches!(e.kind, brokerlab::engine::EventKind::Rabbit(_)))
-        .map(|e| e.line(&world) + "\n")
-        .collect();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/rabbit-flow.trace");
+    let text: String = sim.drain_events().filter(|e| keep(&e.kind)).map(|e| e.line(&world) + "\n").collect();
+    let path = format!("{}/tests/golden/{file}", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, &text).unwrap();
+        std::fs::write(&path, &text).unwrap();
     }
-    let want = std::fs::read_to_string(path).expect("golden trace file (UPDATE_GOLDEN=1 writes it)");
+    let want = std::fs::read_to_string(&path).expect("golden trace file (UPDATE_GOLDEN=1 writes it)");
     assert!(text == want, "trace differs from {path}; diff it with UPDATE_GOLDEN=1 and git diff");
-    for step in ["publish ", "routed ", "enqueued ", "deliver ", "consumed ", "confirm ", "ack "] {
+    for step in steps {
         assert!(text.contains(step), "the flow has a `{step}` step");
     }
 }
