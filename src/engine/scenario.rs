@@ -273,23 +273,28 @@ impl From<Fault> for FaultRecord {
     }
 }
 
+/// Parses a JSON object into `T`; an error names the field it is about (`nodes[1].to: …`), and
+/// text that is not an object gets `not_object`. Shared by everything users type as JSON.
+pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str, not_object: &str) -> Result<T, String> {
+    if !text.trim_start().starts_with('{') {
+        return Err(not_object.into());
+    }
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = strip_position(&e.into_inner().to_string());
+        if path == "." || path == "?" || path.is_empty() {
+            msg
+        } else {
+            format!("{path}: {msg}")
+        }
+    })
+}
+
 impl Scenario {
     /// Parses and validates. The error names the field: `nodes[1].to: no node "b9" …`.
     pub fn from_json(text: &str) -> Result<Scenario, String> {
-        if !text.trim_start().starts_with('{') {
-            return Err("a scenario is a JSON object: {\"name\": …, \"nodes\": […]}".into());
-        }
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let msg = strip_position(&inner.to_string());
-            if path == "." || path == "?" || path.is_empty() {
-                msg
-            } else {
-                format!("{path}: {msg}")
-            }
-        })?;
+        let scenario: Scenario = parse_json(text, "a scenario is a JSON object: {\"name\": …, \"nodes\": […]}")?;
         scenario.validate()?;
         Ok(scenario)
     }

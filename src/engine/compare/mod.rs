@@ -155,19 +155,10 @@ pub const WARMUP: Time = Time::ms(500);
 
 impl Workload {
     pub fn from_json(text: &str) -> Result<Workload, String> {
-        if !text.trim_start().starts_with('{') {
-            return Err("a workload is a JSON object: {\"customers\": …, \"messages\": …}".into());
-        }
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let w: Workload = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let msg = e.into_inner().to_string();
-            if path == "." {
-                msg
-            } else {
-                format!("{path}: {msg}")
-            }
-        })?;
+        let w: Workload = crate::engine::scenario::parse_json(
+            text,
+            "a workload is a JSON object: {\"customers\": …, \"messages\": …}",
+        )?;
         w.validate()?;
         Ok(w)
     }
