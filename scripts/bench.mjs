@@ -1,5 +1,6 @@
 // Runs the engine benchmarks in the release build in headless Chromium (`?bench`) and prints their
-// JSON lines, then the app's first-render time. Used by scripts/bench.sh.
+// JSON lines, then the playground's frame times (`?bench=frames`), then the app's first-render
+// time. Used by scripts/bench.sh.
 import { launch, serveDist } from '../tests/e2e/browser.mjs';
 
 const site = await serveDist();
@@ -9,6 +10,13 @@ try {
   await page.goto(site.url + '?bench');
   await page.waitForSelector('#bench-result', { timeout: 300_000 });
   console.log((await page.textContent('#bench-result')).trim());
+  // Frame times of the playground itself (?bench=frames): the benchmark scenario with ~2 000
+  // messages in the air, 600 frames after a 120-frame warm-up, at ×1/1000.
+  const frames = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await frames.goto(site.url + '?bench=frames&speed=3');
+  await frames.waitForFunction(() => document.documentElement.hasAttribute('data-bench-frames'), null, { timeout: 120_000 });
+  console.log(await frames.evaluate(() => document.documentElement.getAttribute('data-bench-frames')));
+  await frames.close();
   // First render: from navigation start to the app's first rendered frame, best of 5 cold loads.
   const times = [];
   for (let i = 0; i < 5; i++) {

@@ -25,6 +25,7 @@ const [native, browserOut, raw, gz, jsgz] = process.argv.slice(2);
 const natives = native.trim().split('\n').map((l) => JSON.parse(l));
 const lines = browserOut.trim().split('\n').map((l) => JSON.parse(l));
 const fr = lines.pop();
+const frames = lines.find((l) => 'frame_ms_p50' in l);
 const kb = (x) => (x / 1024).toFixed(1) + ' KiB';
 const m = (x) => (x / 1e6).toFixed(2);
 console.log('\n== report');
@@ -38,4 +39,5 @@ for (const n of natives) {
 }
 console.log(`release .wasm  : ${kb(+raw)} raw, ${kb(+gz)} gzip (JS glue ${kb(+jsgz)} gzip)`);
 console.log(`first render   : ${fr.first_render_ms_best} ms (best of 5 loads from a local server)`);
+console.log(`frame time     : p50 ${frames.frame_ms_p50} ms, p95 ${frames.frame_ms_p95} ms with ${frames.in_flight_avg} messages in flight (work per frame p50 ${frames.work_ms_p50} ms, p95 ${frames.work_ms_p95} ms)`);
 JS

@@ -3,13 +3,15 @@
 //! time`, within a per-frame work budget, and folds the events into the view models.
 
 use super::{chart, dom, stage};
-use crate::engine::event::Flow;
 use crate::engine::{presets, Command, EventKind, NodeId, Scenario, Simulation, Time};
+use crate::view::config::{Form, Problem};
 use crate::view::flights::Flights;
+use crate::view::groups::Groups;
 use crate::view::layout::{layout, Point, STAGE_H, STAGE_W};
 use crate::view::params::{self, Params};
-use crate::view::series::Series;
+use crate::view::series::{FrameLog, Meters, RATE_LINES};
 use crate::view::speed;
+use crate::view::walk::{Pace, Variant, Walk};
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::collections::VecDeque;
@@ -26,6 +28,13 @@ const DOM_REFRESH_MS: f64 = 100.0;
 const CHART_REFRESH_MS: f64 = 250.0;
 const LOG_LINES: usize = 300;
 const CHART_BUCKETS: usize = 60;
+/// `?bench=frames`: frames skipped, then frames measured (10 s at 60 Hz).
+const BENCH_WARMUP: usize = 120;
+const BENCH_FRAMES: usize = 600;
+const BENCH_PRESET: &str = "bench";
+const BENCH_LATENCY: Time = Time::ms(1);
+/// Simulated before measuring, so traffic is flowing.
+const BENCH_SKIP: Time = Time::ms(20);
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct Props {
@@ -53,6 +62,12 @@ pub enum Msg {
     LogFilter(String),
     ToggleNetwork,
     Key(KeyboardEvent),
+    FormInput(String, String),
+    SwitchProtocol(u8),
+    ApplyForm,
+    StartWalk(Variant),
+    WalkNext,
+    WalkClose,
 }
 
 pub struct App {
@@ -64,6 +79,9 @@ pub struct App {
     editor_text: String,
     editor_error: Option<String>,
     editor_note: Option<String>,
+    /// The configuration form (what the user typed) and its current problem, if any.
+    form: Form,
+    form_problem: Option<Problem>,
     notices: Vec<String>,
     playing: bool,
     speed: usize,
@@ -76,7 +94,12 @@ pub struct App {
     frame_work_ms: f64,
     positions: Vec<Point>,
     flights: Flights,
-    series: Series,
+    groups: Groups,
+    /// The guided walkthrough, while one runs.
+    walk: Option<Walk>,
+    /// `?bench=frames`: frame times being recorded.
+    frame_log: Option<FrameLog>,
+    meters: Meters,
     log: VecDeque<String>,
     log_skipped: u64,
     log_filter: String,
@@ -85,7 +108,8 @@ pub struct App {
     selected: Option<NodeId>,
     show_help: bool,
     canvas: NodeRef,
-    chart_canvas: NodeRef,
+    /// Throughput, latency, group lag, replication.
+    chart_canvases: [NodeRef; 4],
     frame: Option<AnimationFrame>,
     _keys: Option<EventListener>,
 }
@@ -104,11 +128,15 @@ impl App {
                 if scenario.until != self.scenario.until {
                     self.speed = speed::for_duration(scenario.until);
                 }
-                self.series = Series::new(bucket_width(&scenario), CHART_BUCKETS, chart::LINES.len());
+                self.meters = Meters::new(bucket_width(&scenario), CHART_BUCKETS);
+                self.form = Form::from_scenario(&scenario);
+                self.form_problem = None;
                 self.scenario = scenario;
                 self.sim = sim;
                 self.positions = layout(self.sim.world());
                 self.flights.clear();
+                self.groups = Groups::new(self.sim.world());
+                self.walk = None;
                 self.log.clear();
                 self.log_skipped = 0;
                 self.selected = None;
@@ -133,15 +161,11 @@ impl App {
         let world = self.sim.world();
         for e in &events {
             self.flights.observe(e.at, &e.kind, page_ms);
-            let line = match (e.flow(), e.kind) {
-                (Some(Flow::Published), _) => Some(0),
-                (Some(Flow::Consumed(_)), _) => Some(1),
-                (_, EventKind::Dropped { .. }) => Some(2),
-                _ => None,
-            };
-            if let Some(l) = line {
-                self.series.add(e.at, l, 1);
+            self.groups.observe(e);
+            if let Some(w) = &mut self.walk {
+                w.observe(e, world);
             }
+            self.meters.observe(e);
         }
         // Only the newest lines can be read anyway: format just those. Sends and deliveries are
         // left out unless asked for: at speed they would bury everything else.
@@ -158,7 +182,7 @@ impl App {
             }
             self.log.push_back(e.line(world));
         }
-        self.series.advance(self.sim.now());
+        self.meters.sample(world);
         self.flights.expire(page_ms);
     }
 
@@ -170,8 +194,18 @@ impl App {
         self.carry_us = want - whole;
         let target = self.sim.now() + Time(whole as u64);
         self.behind = false;
+        // A walkthrough looks at every step so it can stop exactly where the next one happens.
+        let slice = if self.walk.as_ref().is_some_and(|w| !w.done()) { 1 } else { STEPS_PER_SLICE };
         loop {
-            let (_, reached) = self.sim.run_until_limited(target, STEPS_PER_SLICE);
+            let (_, reached) = self.sim.run_until_limited(target, slice);
+            if self.walk.is_some() {
+                self.fold_events();
+                if self.walk.as_ref().is_some_and(|w| w.waiting()) {
+                    self.playing = false;
+                    self.carry_us = 0.0;
+                    break;
+                }
+            }
             if reached {
                 break;
             }
@@ -203,17 +237,128 @@ impl App {
     }
 
     fn draw_chart(&mut self) {
-        if let Some(canvas) = self.chart_canvas.cast::<HtmlCanvasElement>() {
-            if let Err(e) = chart::draw(canvas, &self.series) {
-                self.notices.push(format!("chart: {e}"));
+        use chart::{Line, BLUE, GREEN, GROUP_COLOURS, ORANGE, VERMILLION};
+        let ms = |v: Vec<(Time, f64)>| v.into_iter().map(|(t, y)| (t.0 as f64 / 1_000.0, y)).collect::<Vec<_>>();
+        let m = &self.meters;
+        let world = self.sim.world();
+        let rate_colours = [BLUE, GREEN, VERMILLION];
+        let mut charts: Vec<(&str, Vec<Line>)> = vec![
+            ("records/s", (0..3).map(|i| Line::new(RATE_LINES[i], rate_colours[i], ms(m.rates.rates(i)))).collect()),
+            (
+                "end-to-end ms",
+                vec![
+                    Line::new("p50", GREEN, ms(m.latency.percentile(500))),
+                    Line::new("p99", VERMILLION, ms(m.latency.percentile(990))),
+                ],
+            ),
+        ];
+        if let Some(c) = &world.kafka {
+            let lags = (0..c.groups.len().min(4))
+                .map(|g| Line::new(format!("lag {}", c.groups[g].name), GROUP_COLOURS[g], ms(m.lag.line(g))))
+                .collect();
+            charts.push(("records behind", lags));
+            charts.push((
+                "partitions / replicas",
+                vec![
+                    Line::new("under-replicated", ORANGE, ms(m.replication.line(0))),
+                    Line::new("offline", VERMILLION, ms(m.replication.line(1))),
+                    Line::new("avg ISR size", BLUE, ms(m.replication.line(2))),
+                ],
+            ));
+        }
+        // Every chart spans the throughput chart's complete buckets, so they line up.
+        let rates = &charts[0].1[0].points;
+        let x = (rates.first().map_or(0.0, |p| p.0), rates.last().map_or(1.0, |p| p.0));
+        for (i, (y, lines)) in charts.iter().enumerate() {
+            if let Some(canvas) = self.chart_canvases[i].cast::<HtmlCanvasElement>() {
+                if let Err(e) = chart::draw(canvas, x, y, lines) {
+                    self.notices.push(format!("chart: {e}"));
+                }
             }
         }
         self.last_chart = dom::now_ms();
     }
 
+    /// One animation frame: advance, draw the flights, sometimes the charts; true to re-render.
+    fn frame(&mut self, ctx: &Context<Self>, ts: f64) -> bool {
+        let dt = self.last_frame.map_or(0.0, |last| (ts - last).clamp(0.0, 100.0));
+        self.last_frame = Some(ts);
+        let was_playing = self.playing;
+        if self.playing {
+            self.advance(dt);
+            // The walkthrough paused on a step: show it now.
+            if !self.playing {
+                self.draw_canvas();
+                self.draw_chart();
+                self.schedule_frame(ctx);
+                self.update_url();
+                return true;
+            }
+        } else {
+            self.flights.expire(dom::now_ms());
+        }
+        self.draw_canvas();
+        let now = dom::now_ms();
+        if self.playing && now - self.last_chart > CHART_REFRESH_MS {
+            self.draw_chart();
+        }
+        self.schedule_frame(ctx);
+        if was_playing && now - self.last_dom > DOM_REFRESH_MS {
+            self.last_dom = now;
+            return true;
+        }
+        false
+    }
+
     fn schedule_frame(&mut self, ctx: &Context<Self>) {
         let link = ctx.link().clone();
         self.frame = Some(request_animation_frame(move |ts| link.send_message(Msg::Frame(ts))));
+    }
+
+    /// Starts the walkthrough on a fresh run of the scenario: plays without drawing until the
+    /// cluster is ready (a consumer reads), then stops on that first step.
+    fn start_walk(&mut self, variant: Variant) {
+        let seed = self.sim.seed();
+        self.load(self.scenario.clone(), seed);
+        self.walk = Some(Walk::new(variant));
+        let limit = self.sim.now() + Time::secs(120);
+        while self.walk.as_ref().is_some_and(|w| !w.waiting()) && self.sim.now() < limit {
+            let before = self.sim.steps();
+            self.sim.run_until_limited(limit, 500);
+            self.fold_events();
+            if self.sim.steps() == before {
+                break;
+            }
+        }
+        self.flights.clear();
+        // Not ready within two minutes of simulated time (no consumer reading?): keep playing,
+        // the card says what it waits for.
+        self.playing = !self.walk.as_ref().is_some_and(|w| w.waiting());
+        self.speed = 8;
+        self.draw_chart();
+    }
+
+    /// Moves past the walkthrough's current step: applies the fault it injects there, if any,
+    /// and plays on at the pace the next step needs.
+    fn walk_next(&mut self) {
+        let Some(w) = &mut self.walk else { return };
+        if w.done() {
+            self.walk = None;
+            return;
+        }
+        let command = w.advance(self.sim.world());
+        if let Some(c) = command {
+            self.apply(c);
+        }
+        if let Some(w) = &self.walk {
+            if !w.waiting() {
+                self.speed = match w.pace() {
+                    Pace::Fast => 8,
+                    _ => speed::DEFAULT,
+                };
+                self.playing = true;
+            }
+        }
     }
 
     fn apply(&mut self, command: Command) {
@@ -230,10 +375,20 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         let p = &ctx.props().params;
-        let preset = p.preset.unwrap_or(presets::PRESETS[0].0);
-        let scenario = presets::load(preset).expect("a listed preset");
+        let preset = if p.bench_frames { BENCH_PRESET } else { p.preset.unwrap_or(presets::PRESETS[0].0) };
+        let mut scenario = presets::load(preset).expect("a listed preset");
+        if p.bench_frames {
+            // The standard benchmark scenario with a 1 ms link latency: about 2 000 messages in the
+            // air at any instant (the Kafka models' producers window their requests, so they
+            // never have that many).
+            scenario.network.latency = BENCH_LATENCY;
+        }
         let seed = p.seed.unwrap_or(scenario.seed);
-        let sim = Simulation::new(&scenario, seed).expect("presets are valid");
+        let mut sim = Simulation::new(&scenario, seed).expect("presets are valid");
+        if p.bench_frames {
+            sim.run_until(BENCH_SKIP);
+            sim.drain_events().for_each(drop);
+        }
         let scenario_until = scenario.until;
         let link = ctx.link().clone();
         // Not passive: a handled shortcut calls preventDefault (space must not scroll the page).
@@ -248,7 +403,9 @@ impl Component for App {
             editor_text: presets::by_slug(preset).unwrap_or_default().to_string(),
             editor_error: None,
             editor_note: None,
-            series: Series::new(bucket_width(&scenario), CHART_BUCKETS, chart::LINES.len()),
+            form: Form::from_scenario(&scenario),
+            form_problem: None,
+            meters: Meters::new(bucket_width(&scenario), CHART_BUCKETS),
             scenario,
             positions: layout(sim.world()),
             sim,
@@ -264,6 +421,9 @@ impl Component for App {
             behind: false,
             frame_work_ms: 0.0,
             flights: Flights::default(),
+            groups: Groups::default(),
+            walk: None,
+            frame_log: p.bench_frames.then(|| FrameLog::new(BENCH_WARMUP, BENCH_FRAMES)),
             log: VecDeque::new(),
             log_skipped: 0,
             log_filter: String::new(),
@@ -271,10 +431,11 @@ impl Component for App {
             selected: None,
             show_help: false,
             canvas: NodeRef::default(),
-            chart_canvas: NodeRef::default(),
+            chart_canvases: Default::default(),
             frame: None,
             _keys: Some(keys),
         };
+        app.groups = Groups::new(app.sim.world());
         app.fold_events();
         app.update_url();
         app
@@ -294,26 +455,44 @@ impl Component for App {
     fn update(&mut self, ctx: &Context<Self>, msg: Self::Message) -> bool {
         match msg {
             Msg::Frame(ts) => {
-                let dt = self.last_frame.map_or(0.0, |last| (ts - last).clamp(0.0, 100.0));
-                self.last_frame = Some(ts);
-                if self.playing {
-                    self.advance(dt);
-                } else {
-                    self.flights.expire(dom::now_ms());
+                let start = dom::now_ms();
+                let interval = self.last_frame.map_or(0.0, |last| ts - last);
+                let render = self.frame(ctx, ts);
+                if let Some(log) = &mut self.frame_log {
+                    if !log.done() && log.record(interval, dom::now_ms() - start, self.flights.len()) {
+                        dom::document()
+                            .document_element()
+                            .map(|e| e.set_attribute("data-bench-frames", &log.summary()));
+                    }
                 }
-                self.draw_canvas();
-                let now = dom::now_ms();
-                if self.playing && now - self.last_chart > CHART_REFRESH_MS {
-                    self.draw_chart();
-                }
-                self.schedule_frame(ctx);
-                if self.playing && now - self.last_dom > DOM_REFRESH_MS {
-                    self.last_dom = now;
-                    return true;
-                }
-                return false;
+                return render;
             }
             Msg::TogglePlay => self.playing = !self.playing,
+            Msg::FormInput(key, value) => {
+                self.form.set(&key, value);
+                self.form_problem = self.form.build(&self.scenario).err();
+            }
+            Msg::SwitchProtocol(group) => {
+                let key = format!("kafka.groups[{group}].assignor");
+                let cooperative = self.form.value(&key) == Some("cooperative-sticky");
+                self.form.set(&key, if cooperative { "range" } else { "cooperative-sticky" }.into());
+                ctx.link().send_message(Msg::ApplyForm);
+            }
+            Msg::ApplyForm => match self.form.build(&self.scenario) {
+                Ok(s) => {
+                    self.editor_text = s.to_json();
+                    self.editor_error = None;
+                    self.editor_note = Some("Configuration applied.".into());
+                    let seed = self.sim.seed();
+                    self.load(s, seed);
+                    self.draw_chart();
+                }
+                Err(p) => self.form_problem = Some(p),
+            },
+            Msg::StartWalk(variant) => self.start_walk(variant),
+            Msg::WalkNext => self.walk_next(),
+            Msg::WalkClose => self.walk = None,
+            Msg::Step if self.walk.as_ref().is_some_and(|w| w.waiting() || w.done()) => self.walk_next(),
             Msg::Step => {
                 self.playing = false;
                 self.sim.step();
@@ -359,7 +538,7 @@ impl Component for App {
             Msg::ApplyEditor => match Scenario::from_json(&self.editor_text) {
                 Ok(s) => {
                     self.editor_error = None;
-                    self.editor_note = Some(format!("Loaded \"{}\" with {} nodes.", s.name, s.nodes.len()));
+                    self.editor_note = Some(format!("Loaded \"{}\" with {} nodes.", s.name, s.node_names().len()));
                     let seed = s.seed;
                     self.load(s, seed);
                     self.draw_chart();
@@ -473,11 +652,13 @@ impl Component for App {
                 </section>
                 <main>
                     <div class="stage" aria-label="The cluster">
+                        { self.walk_card(ctx) }
                         <div class="stage-area">
                         { stage::svg(stage::StageProps {
                             world,
                             positions: &self.positions,
                             selected: self.selected,
+                            highlight: self.walk.as_ref().and_then(|w| w.current()).map_or(&[], |s| s.nodes.as_slice()),
                             on_node: link.callback(Msg::Select),
                             on_link: link.callback(|(a, b)| Msg::ToggleLink(a, b)),
                         }) }
@@ -494,6 +675,7 @@ impl Component for App {
                                 "colour = producer · click a node or a link to inject a fault"
                             } }</span>
                         </div>
+                        { super::groups::panel(world, &self.groups, &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
                     </div>
                     <aside>
                         { self.inspector(ctx) }
@@ -513,9 +695,8 @@ impl Component for App {
                     </aside>
                 </main>
                 <section class="lower">
-                    <div class="panel chart-panel">
-                        <h2>{"Throughput"}</h2>
-                        <canvas ref={self.chart_canvas.clone()} id="chart" width="520" height="220"></canvas>
+                    <div class="charts">
+                        { for self.chart_panels() }
                     </div>
                     <div class="panel log-panel">
                         <h2>{"Event log"}
@@ -532,11 +713,12 @@ impl Component for App {
                         </pre>
                     </div>
                 </section>
+                { super::config::panel(&self.form, self.form_problem.as_ref(), link.callback(|(k, v)| Msg::FormInput(k, v)), link.callback(|_| Msg::ApplyForm)) }
                 <section class="panel editor">
                     <h2>{"Scenario"}<span class="sub">{format!(" — {}", self.scenario.name)}</span></h2>
                     <p class="desc">{&self.scenario.description}</p>
                     <p class="model-note">{ if self.scenario.kafka.is_some() {
-                        "The Kafka model (ZooKeeper era): a coordinator, brokers with replicated partitions, a controller, producers and a reader. Simplified: one record per request, no idempotence, no consumer groups yet (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
+                        "The Kafka model (ZooKeeper era): a coordinator, brokers with replicated partitions, a controller, producers and a reader. Consumers may form groups (rebalances, commits, lag). Simplified: one record per request, no idempotence (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
                     } else {
                         "The kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. Edit the JSON (format: scenarios/README.md) and apply it."
                     } }</p>
@@ -553,6 +735,21 @@ impl Component for App {
         }
     }
 }
+
+/// The terms the help overlay explains (the same sentences are the tooltips).
+const GLOSSARY: &[(&str, &str)] = {
+    use crate::view::glossary as g;
+    &[
+        ("ISR", g::ISR),
+        ("HW", g::HW),
+        ("LEO", g::LEO),
+        ("epoch", g::EPOCH),
+        ("generation", g::GENERATION),
+        ("rebalance", g::REBALANCE),
+        ("lag", g::LAG),
+        ("coordinator", g::COORDINATOR),
+    ]
+};
 
 /// A 24×24 icon from one SVG path (no icon font: the page must work offline and everywhere).
 fn icon(path: &'static str) -> Html {
@@ -575,22 +772,103 @@ impl App {
         let isolated = net.is_isolated(id);
         let stop_start = if up { Command::Stop { node: id } } else { Command::Start { node: id } };
         let iso = if isolated { Command::Rejoin { node: id } } else { Command::Isolate { node: id } };
+        let role = slot.node.role();
+        let cmd = link.callback(Msg::Apply);
+        // Role-specific faults: a member can leave its group; a broker's coordinator session can be
+        // made to expire by cutting its link to the coordinator.
+        let member = crate::view::kafka::consumer(world, id).is_some_and(|c| c.member.is_some());
+        let zk = world.kafka.as_ref().map(|c| c.zk).filter(|_| role == "broker");
         html! {
             <div class="panel inspector" id="inspector">
-                <h2>{format!("{} · {}", slot.name, slot.node.role())}</h2>
+                <h2>{format!("{} · {}", slot.name, role)}</h2>
                 <table class="kv">
                     <tr><td>{"state"}</td><td id="node-state">{ if !up { "stopped" } else if isolated { "isolated" } else { "running" } }</td></tr>
                     <tr><td>{"incarnation"}</td><td title="Restarts so far">{slot.incarnation}</td></tr>
                 </table>
                 { super::inspect::detail(world, slot) }
                 <div class="actions">
-                    <button id="node-stop-start" onclick={link.callback(move |_| Msg::Apply(stop_start.clone()))}>
-                        { if up { "Stop (crash)" } else { "Restart" } }
+                    <button id="node-stop-start" onclick={cmd.reform(move |_| stop_start.clone())}>
+                        { if up { "Stop (crash)" } else if role == "consumer" { "Start" } else { "Restart" } }
                     </button>
-                    <button id="node-isolate" onclick={link.callback(move |_| Msg::Apply(iso.clone()))}>
+                    if member && up {
+                        <button id="node-leave" title="Close cleanly: commit, send LeaveGroup, stop" onclick={cmd.reform(move |_| Command::Leave { node: id })}>{"Leave group"}</button>
+                    }
+                    if let Some(zk) = zk {
+                        if net.is_cut(id, zk) {
+                            <button id="node-session" onclick={cmd.reform(move |_| Command::Heal { a: id, b: zk })}>{"Reconnect to coordinator"}</button>
+                        } else {
+                            <button id="node-session" title={crate::view::glossary::SESSION} onclick={cmd.reform(move |_| Command::Cut { a: id, b: zk })}>{"Expire session (cut from coordinator)"}</button>
+                        }
+                    }
+                    <button id="node-isolate" onclick={cmd.reform(move |_| iso.clone())}>
                         { if isolated { "Rejoin network" } else { "Isolate" } }
                     </button>
-                    <button onclick={link.callback(|_| Msg::Apply(Command::HealAll))}>{"Heal all links"}</button>
+                    <button onclick={cmd.reform(|_| Command::HealAll)}>{"Heal all links"}</button>
+                </div>
+            </div>
+        }
+    }
+
+    fn chart_panels(&self) -> Vec<Html> {
+        let titles: &[(&str, &str)] = &[
+            ("Throughput", "Records published, consumed and lost per second of simulated time"),
+            ("End-to-end latency", "From publish to consumer, per time bucket: median and 99th percentile"),
+            ("Consumer lag", crate::view::glossary::LAG),
+            ("Replication", crate::view::glossary::UNDER_REPLICATED),
+        ];
+        let n = if self.sim.world().kafka.is_some() { 4 } else { 2 };
+        titles[..n]
+            .iter()
+            .zip(&self.chart_canvases)
+            .enumerate()
+            .map(|(i, ((title, tip), canvas))| {
+                html! {
+                    <div class="panel chart-panel">
+                        <h2 title={*tip}>{*title}</h2>
+                        <canvas ref={canvas.clone()} id={if i == 0 { "chart".to_string() } else { format!("chart-{i}") }} width="560" height="230"></canvas>
+                    </div>
+                }
+            })
+            .collect()
+    }
+
+    /// The walkthrough's narration: the step on screen, and how to go on.
+    fn walk_card(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let Some(w) = &self.walk else {
+            if self.sim.world().kafka.is_none() {
+                return html! {};
+            }
+            return html! {
+                <div class="walk-start">
+                    <b>{"Step through Kafka's flow: "}</b>
+                    <button id="walk-start" onclick={link.callback(|_| Msg::StartWalk(Variant::Normal))}
+                        title="Follow one record from the producer to the consumer's commit, one step at a time">{"▶ follow a record"}</button>
+                    <button id="walk-start-kill" onclick={link.callback(|_| Msg::StartWalk(Variant::KillLeader))}
+                        title="The same, with the partition leader killed right after it appends the record">{"▶ …with the leader killed mid-flow"}</button>
+                </div>
+            };
+        };
+        let (i, n) = w.position();
+        let step = w.current();
+        html! {
+            <div class="walk" id="walk" role="status" aria-live="polite">
+                <div class="walk-head">
+                    <span class="walk-count" id="walk-count">{ if w.done() { "done".to_string() } else { format!("step {i} of {n}") } }</span>
+                    <b id="walk-title">{ step.map_or("Waiting for a consumer to read (the walkthrough needs a producer and a consumer)…".to_string(), |s| s.title.clone()) }</b>
+                    if let Some(s) = step { <span class="walk-time">{format!("t = {}", s.at)}</span> }
+                </div>
+                <p id="walk-text">{ step.map_or(String::new(), |s| s.text.clone()) }</p>
+                <div class="walk-actions">
+                    if w.done() {
+                        <span class="field-ok" id="walk-done">{"The record made it: produced, replicated, acknowledged, consumed and committed."}</span>
+                        <button id="walk-next" onclick={link.callback(|_| Msg::WalkClose)}>{"Close"}</button>
+                    } else if w.waiting() {
+                        <button id="walk-next" class="primary" onclick={link.callback(|_| Msg::WalkNext)} title="Go on to the next step (→)">{"Next step →"}</button>
+                    } else {
+                        <span class="walk-wait">{ format!("playing until the next step… ({})", speed::label(self.speed)) }</span>
+                    }
+                    <button id="walk-close" onclick={link.callback(|_| Msg::WalkClose)}>{"End walkthrough"}</button>
                 </div>
             </div>
         }
@@ -603,12 +881,16 @@ impl App {
                     <h2>{"Keyboard shortcuts"}</h2>
                     <table class="kv">
                         <tr><td><kbd>{"space"}</kbd></td><td>{"play / pause"}</td></tr>
-                        <tr><td><kbd>{"→"}</kbd></td><td>{"step: process one event"}</td></tr>
+                        <tr><td><kbd>{"→"}</kbd></td><td>{"step: process one event — in a walkthrough, the next step"}</td></tr>
                         <tr><td><kbd>{"r"}</kbd></td><td>{"reset with the same seed"}</td></tr>
                         <tr><td><kbd>{"+"}</kbd>{" / "}<kbd>{"-"}</kbd></td><td>{"faster / slower"}</td></tr>
                         <tr><td><kbd>{"?"}</kbd></td><td>{"this help"}</td></tr>
                         <tr><td><kbd>{"Esc"}</kbd></td><td>{"close / deselect"}</td></tr>
                     </table>
+                    <h2>{"Terms"}</h2>
+                    <dl class="glossary">
+                        { for GLOSSARY.iter().map(|(term, text)| html! { <><dt>{*term}</dt><dd>{*text}</dd></> }) }
+                    </dl>
                     <p>{"The same scenario, seed and actions always give the same run: the trace hash proves it. The address bar keeps the preset, seed and speed, so a link reproduces what you see."}</p>
                 </div>
             </div>

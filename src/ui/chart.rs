@@ -1,59 +1,73 @@
-//! The live rate chart: published, consumed and dropped messages per second of simulated time,
-//! drawn with plotters into a canvas. Redrawn a few times a second from a bounded series.
+//! The live charts: lines against simulated time, drawn with plotters into a canvas. Redrawn a few
+//! times a second from bounded series (`view::series`); one function draws every chart.
 
-use crate::view::series::Series;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-/// `(label, colour)` of each line, in the series' line order.
-pub const LINES: [(&str, RGBColor); 3] = [
-    ("published/s", RGBColor(0, 114, 178)),
-    ("consumed/s", RGBColor(0, 158, 115)),
-    ("dropped/s", RGBColor(213, 94, 0)),
-];
+/// Okabe–Ito colours, distinguishable with every common colour-vision deficiency.
+pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+pub const GREEN: RGBColor = RGBColor(0, 158, 115);
+pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
+pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
+pub const SKY: RGBColor = RGBColor(86, 180, 233);
+pub const GROUP_COLOURS: [RGBColor; 4] = [BLUE, ORANGE, PURPLE, SKY];
 
-pub fn draw(canvas: HtmlCanvasElement, series: &Series) -> Result<(), String> {
+pub struct Line {
+    pub label: String,
+    pub colour: RGBColor,
+    /// `(simulated ms, value)`.
+    pub points: Vec<(f64, f64)>,
+    pub dashed: bool,
+}
+
+impl Line {
+    pub fn new(label: impl Into<String>, colour: RGBColor, points: Vec<(f64, f64)>) -> Line {
+        Line { label: label.into(), colour, points, dashed: false }
+    }
+}
+
+/// Draws `lines` over simulated time `x` (ms), the same span for every chart so they line up.
+pub fn draw(canvas: HtmlCanvasElement, x: (f64, f64), y_desc: &str, lines: &[Line]) -> Result<(), String> {
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D context for the chart")?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let lines: Vec<Vec<(f64, f64)>> = (0..LINES.len())
-        .map(|i| series.rates(i).into_iter().map(|(t, r)| (t.0 as f64 / 1_000.0, r)).collect())
-        .collect();
-    let (x0, x1) = match (lines[0].first(), lines[0].last()) {
-        (Some(a), Some(b)) if b.0 > a.0 => (a.0, b.0),
-        _ => (0.0, 1.0),
-    };
-    let y_max = lines.iter().flatten().map(|p| p.1).fold(1.0_f64, f64::max) * 1.15;
+    let (x0, x1) = if x.1 > x.0 { x } else { (0.0, 1.0) };
+    let y_max = lines.iter().flat_map(|l| &l.points).map(|p| p.1).fold(1.0_f64, f64::max) * 1.15;
     let mut chart = ChartBuilder::on(&root)
         .margin(8)
-        .x_label_area_size(40)
-        .y_label_area_size(56)
+        .x_label_area_size(36)
+        .y_label_area_size(52)
         .build_cartesian_2d(x0..x1, 0.0..y_max)
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
         .x_desc("simulated time (ms)")
+        .y_desc(y_desc)
         .y_labels(5)
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_labels(6)
-        .label_style(("sans-serif", 12))
+        .y_label_formatter(&|v| if *v >= 10.0 { format!("{v:.0}") } else { format!("{v:.1}") })
+        .x_labels(5)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(("sans-serif", 13))
         .light_line_style(RGBColor(235, 238, 242))
         .draw()
         .map_err(|e| e.to_string())?;
-    for (points, (label, colour)) in lines.into_iter().zip(LINES) {
+    for l in lines {
+        let colour = l.colour;
+        let style = colour.stroke_width(if l.dashed { 1 } else { 2 });
         chart
-            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .draw_series(LineSeries::new(l.points.iter().copied().filter(|p| p.0 >= x0 && p.0 <= x1), style))
             .map_err(|e| e.to_string())?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+            .label(l.label.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(3)));
     }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 12))
+        .label_font(("sans-serif", 13))
         .draw()
         .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())

@@ -5,6 +5,8 @@ use crate::engine::kafka::partition::Role;
 use crate::engine::node::Node;
 use crate::engine::relay::RelayNode;
 use crate::engine::{NodeSlot, World};
+use crate::view;
+use crate::view::glossary as g;
 use yew::prelude::*;
 
 pub fn detail(world: &World, slot: &NodeSlot) -> Html {
@@ -33,10 +35,10 @@ pub fn detail(world: &World, slot: &NodeSlot) -> Html {
                     <tr>
                         <td>{name}</td>
                         <td class={classes!(r.is_leader().then_some("leader"))}>{role}</td>
-                        <td title="leader epoch">{r.epoch}</td>
-                        <td title="log end offset: the next offset to write">{r.log.leo()}</td>
-                        <td title="high watermark: what consumers may read">{r.log.hw()}</td>
-                        <td title="in-sync replicas (leader's committed view)">{isr}</td>
+                        <td title={g::EPOCH}>{r.epoch}</td>
+                        <td title={g::LEO}>{r.log.leo()}</td>
+                        <td title={g::HW}>{r.log.hw()}</td>
+                        <td title={g::ISR}>{isr}</td>
                     </tr>
                 }
             });
@@ -49,7 +51,7 @@ pub fn detail(world: &World, slot: &NodeSlot) -> Html {
                 <>
                     <p class="detail">{format!("{role}; {session}")}</p>
                     <table class="kv partitions" id="broker-partitions">
-                        <tr><th>{"partition"}</th><th>{"role"}</th><th>{"epoch"}</th><th>{"LEO"}</th><th>{"HW"}</th><th>{"ISR"}</th></tr>
+                        <tr><th>{"partition"}</th><th>{"role"}</th><th title={g::EPOCH}>{"epoch"}</th><th title={g::LEO}>{"LEO"}</th><th title={g::HW}>{"HW"}</th><th title={g::ISR}>{"ISR"}</th></tr>
                         { for rows }
                     </table>
                 </>
@@ -84,10 +86,47 @@ pub fn detail(world: &World, slot: &NodeSlot) -> Html {
             },
             p.next_seq
         )),
-        Node::Kafka(KafkaNode::Consumer(c)) => {
-            text(format!("reads every partition of {}; positions {:?}", world.topic_name(c.topic), c.positions))
-        }
+        Node::Kafka(KafkaNode::Consumer(_)) => consumer(world, slot),
         Node::Rabbit(n) => text(n.describe(world)),
+        // Other models (RabbitMQ) have their own inspectors.
+        #[allow(unreachable_patterns)]
+        _ => text(format!("a {} node", slot.node.role())),
+    }
+}
+
+fn consumer(world: &World, slot: &NodeSlot) -> Html {
+    let Some(id) = world.node_by_name(&slot.name) else { return html! {} };
+    let Some(v) = view::kafka::consumer_view(world, id) else { return html! {} };
+    let group = v.group.map_or("no group: reads every partition from the start".to_string(), |gi| {
+        format!(
+            "group {} as {} — {}, generation {}, coordinator {}",
+            world.group_name(gi),
+            if v.member_id.is_empty() { "(no member id yet)" } else { v.member_id.as_str() },
+            v.phase,
+            v.generation.map_or("–".to_string(), |n| n.to_string()),
+            v.coordinator.map_or("unknown".to_string(), |b| format!("b{b}"))
+        )
+    });
+    let opt = |x: Option<u64>| x.map_or("–".to_string(), |v| v.to_string());
+    let rows = v.rows.iter().map(|r| {
+        html! {
+            <tr class={classes!((!r.owned).then_some("not-owned"))}>
+                <td title={if r.owned { "assigned to this consumer" } else { "not assigned to it now (its last commit shown)" }}>{format!("p{}", r.partition)}{ if r.owned { "" } else { " ✗" } }</td>
+                <td title={g::POSITION}>{opt(r.position)}</td>
+                <td title={g::COMMITTED}>{opt(r.committed)}</td>
+                <td title={g::HW}>{opt(r.hw)}</td>
+                <td class="lag" title={g::LAG}>{opt(r.lag)}</td>
+            </tr>
+        }
+    });
+    html! {
+        <>
+            <p class="detail" id="consumer-group">{group}</p>
+            <table class="kv partitions" id="consumer-partitions">
+                <tr><th>{world.topic_name(v.topic).to_string()}</th><th title={g::POSITION}>{"position"}</th><th title={g::COMMITTED}>{"committed"}</th><th title={g::HW}>{"HW"}</th><th title={g::LAG}>{"lag"}</th></tr>
+                { for rows }
+            </table>
+        </>
     }
 }
 

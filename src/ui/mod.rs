@@ -1,13 +1,16 @@
 //! The playground in the browser (wasm only). It reads the engine's world and events and sends
 //! commands; it never changes the simulation any other way.
 //!
-//! - `app`   — the shell: controls, stage, inspector, stats, chart, event log, scenario editor.
+//! - `app`   — the shell: controls, walkthrough card, stage, inspector, stats, charts, event log,
+//!   configuration panel, scenario editor; `?bench=frames` records its own frame times.
 //! - `stage` — the topology (SVG) and the messages in flight (one canvas, redrawn per frame).
-//! - `chart` — the live rate chart (plotters on a canvas).
+//! - `chart` — the live charts (plotters on canvases): throughput, latency, lag, replication.
+//! - `groups` — the consumer-group panel (state machine, members, moves, rebalance gaps).
+//! - `config` — the Kafka configuration panel (form fields, inline errors).
 //! - `calc`  — "which partition does this key go to?" (Kafka's partitioner).
-//! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
-//! - `inspect` — the inspector's view of one node (partitions, znodes, positions).
 //! - `compare` — `?compare`: Kafka and RabbitMQ side by side on one workload.
+//! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
+//! - `inspect` — the inspector's view of one node (partitions, znodes, a consumer's lag).
 //! - `dom`   — the few direct browser calls (clock, URL, history).
 
 mod app;
@@ -15,7 +18,9 @@ mod bench;
 mod calc;
 mod chart;
 mod compare;
+mod config;
 pub mod dom;
+mod groups;
 mod inspect;
 mod stage;
 

@@ -28,6 +28,8 @@ pub struct StageProps<'a> {
     pub world: &'a World,
     pub positions: &'a [Point],
     pub selected: Option<NodeId>,
+    /// Nodes the walkthrough points at.
+    pub highlight: &'a [NodeId],
     pub on_node: Callback<NodeId>,
     pub on_link: Callback<(NodeId, NodeId)>,
 }
@@ -71,8 +73,14 @@ pub fn svg(p: StageProps) -> Html {
             (!up).then_some("down"),
             isolated.then_some("isolated"),
             (up && controller).then_some("controller"),
-            (p.selected == Some(id)).then_some("selected")
+            (p.selected == Some(id)).then_some("selected"),
+            p.highlight.contains(&id).then_some("highlight")
         );
+        // A group member shows the partitions it owns under its name.
+        let owns = crate::view::kafka::consumer(p.world, id)
+            .and_then(|c| c.member.as_ref())
+            .filter(|_| up)
+            .map(|m| format!("owns {}", crate::engine::kafka::msg::parts_text(m.owned)));
         let state = if !up {
             "stopped"
         } else if isolated {
@@ -94,6 +102,7 @@ pub fn svg(p: StageProps) -> Html {
                 }
                 <text class={classes!("name", (slot.name.len() > 6).then_some("long"))} y="6">{&slot.name}</text>
                 <text class="role" y={if role == "relay" || role == "broker" || role == "coordinator" { "50" } else { "48" }}>{state}</text>
+                if let Some(owns) = owns { <text class="owns" y="66">{owns}</text> }
             </g>
         }
     });
@@ -118,37 +127,52 @@ pub fn draw(
     ctx.clear_rect(0.0, 0.0, STAGE_W, STAGE_H);
     let now = world.now;
     let stride = flights.len().div_ceil(MAX_DRAWN).max(1);
+    // One path per (shape, colour): a few dozen canvas calls per bucket instead of six per dot,
+    // which is what keeps 2 000 dots inside a frame.
+    let mut buckets: Vec<(u8, &'static str, Vec<Point>)> = Vec::new();
     for f in flights.in_air().step_by(stride) {
         let (Some(&a), Some(&b)) = (positions.get(f.from.index()), positions.get(f.to.index())) else { continue };
-        let at = a.lerp(b, f.progress(now));
-        let colour = lane_colour(f.info.lane);
-        ctx.begin_path();
         let kind = f.info.kind;
-        match kind {
-            // Acknowledgements travel back as small rings; records as squares; requests as dots.
-            _ if kind == "ack" || kind.ends_with("-ack") => {
-                ctx.set_stroke_style_str(colour);
-                ctx.set_line_width(3.0);
-                ctx.arc(at.x, at.y, 6.0, 0.0, std::f64::consts::TAU).ok();
-                ctx.stroke();
-            }
-            _ if kind == "deliver" || kind.ends_with("records") => {
-                ctx.set_fill_style_str(colour);
-                ctx.rect(at.x - 7.0, at.y - 7.0, 14.0, 14.0);
-                ctx.fill();
-                ctx.set_stroke_style_str("#1b1f24");
-                ctx.set_line_width(1.0);
-                ctx.stroke();
-            }
-            _ => {
-                ctx.set_fill_style_str(colour);
-                ctx.arc(at.x, at.y, 8.0, 0.0, std::f64::consts::TAU).ok();
-                ctx.fill();
-                ctx.set_stroke_style_str("#1b1f24");
-                ctx.set_line_width(1.0);
-                ctx.stroke();
+        // Acknowledgements travel back as small rings; records as squares; requests as dots.
+        let shape = if kind == "ack" || kind.ends_with("-ack") {
+            0
+        } else if kind == "deliver" || kind.ends_with("records") {
+            1
+        } else {
+            2
+        };
+        let colour = lane_colour(f.info.lane);
+        let at = a.lerp(b, f.progress(now));
+        match buckets.iter_mut().find(|(s, c, _)| *s == shape && *c == colour) {
+            Some((_, _, points)) => points.push(at),
+            None => buckets.push((shape, colour, vec![at])),
+        }
+    }
+    for (shape, colour, points) in &buckets {
+        ctx.begin_path();
+        for at in points {
+            match shape {
+                0 => {
+                    ctx.move_to(at.x + 6.0, at.y);
+                    ctx.arc(at.x, at.y, 6.0, 0.0, std::f64::consts::TAU).ok();
+                }
+                1 => ctx.rect(at.x - 7.0, at.y - 7.0, 14.0, 14.0),
+                _ => {
+                    ctx.move_to(at.x + 8.0, at.y);
+                    ctx.arc(at.x, at.y, 8.0, 0.0, std::f64::consts::TAU).ok();
+                }
             }
         }
+        if *shape == 0 {
+            ctx.set_stroke_style_str(colour);
+            ctx.set_line_width(3.0);
+        } else {
+            ctx.set_fill_style_str(colour);
+            ctx.fill();
+            ctx.set_stroke_style_str("#1b1f24");
+            ctx.set_line_width(1.0);
+        }
+        ctx.stroke();
     }
     for loss in flights.losses() {
         let (Some(&a), Some(&b)) = (positions.get(loss.from.index()), positions.get(loss.to.index())) else { continue };

@@ -6,11 +6,21 @@
 //! - `series`  — bounded rate series for the live charts.
 //! - `speed`   — the speed ladder (slow motion to ×1000).
 //! - `params`  — the page's URL parameters, validated.
+//! - `groups`  — consumer groups from events: state machine, owners, moves, rebalance gaps.
+//! - `kafka`   — consumer positions, commits and lag, group lag, replication health, from the world.
+//! - `glossary` — one-sentence explanations of Kafka's terms, for tooltips.
+//! - `walk`    — the guided walkthrough: recognises the steps of a record's journey from events.
 //! - `compare` — the side-by-side page: chips, violations, both topologies laid out alike.
+//! - `config`  — the Kafka configuration form: typed values kept, validated by the engine, errors per field.
 
 pub mod compare;
+pub mod config;
 pub mod flights;
+pub mod glossary;
+pub mod groups;
+pub mod kafka;
 pub mod layout;
 pub mod params;
 pub mod series;
 pub mod speed;
+pub mod walk;

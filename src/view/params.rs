@@ -10,6 +10,8 @@ pub struct Params {
     pub seed: Option<u64>,
     pub speed: Option<usize>,
     pub bench: bool,
+    /// `?bench=frames`: the playground measuring its own frame times.
+    pub bench_frames: bool,
     /// One message per ignored parameter.
     pub problems: Vec<String>,
 }
@@ -43,6 +45,7 @@ pub fn parse(query: &str) -> Params {
                     speed::label(speed::DEFAULT)
                 )),
             },
+            "bench" if value == "frames" => p.bench_frames = true,
             "bench" => p.bench = true,
             other => p.problems.push(format!("unknown URL parameter \"{}\" ignored", shorten(other))),
         }
@@ -57,8 +60,13 @@ pub fn to_query(preset: &str, seed: u64, speed: usize) -> String {
 
 /// Echoing user input back: keep it short.
 fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(40).collect();
-    if s.chars().count() > 40 {
+    shorten_to(s, 40)
+}
+
+/// At most `n` characters of `s`, with `…` when cut.
+pub fn shorten_to(s: &str, n: usize) -> String {
+    let mut out: String = s.chars().take(n).collect();
+    if s.chars().count() > n {
         out.push('…');
     }
     out
@@ -75,6 +83,7 @@ mod tests {
         assert_eq!((p.seed, p.speed), (Some(42), Some(3)));
         assert!(p.problems.is_empty());
         assert!(parse("?bench").bench);
+        assert!(parse("?bench=frames").bench_frames && !parse("?bench=frames").bench);
         assert_eq!(parse(""), Params::default());
     }
 

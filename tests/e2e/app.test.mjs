@@ -1,36 +1,11 @@
 // End-to-end tests of the built app (dist/) in headless Chromium, run by `make test` through
 // node's test runner. Each test saves a screenshot under target/e2e/ — look at them.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { launch, serveDist } from './browser.mjs';
+import { appSuite, SHOTS, text, number, untilSimSeconds } from './browser.mjs';
 
-const SHOTS = 'target/e2e';
-mkdirSync(SHOTS, { recursive: true });
-let browser, site;
-
-before(async () => {
-  site = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  site?.close();
-});
-
-/** Opens the app; collects console errors and uncaught exceptions (a wasm panic is one). */
-async function open(query = '') {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(site.url + query);
-  await page.waitForSelector('#trace-hash');
-  return { page, errors };
-}
-
-const text = (page, sel) => page.textContent(sel).then((t) => t.trim());
-const number = async (page, sel) => Number(await text(page, sel));
+const suite = appSuite();
+const open = (query) => suite.open(query);
 
 test('the app opens and runs a live simulation', async () => {
   const { page, errors } = await open('?preset=relay-basic&seed=1&speed=5');
@@ -135,23 +110,22 @@ test('invalid input gets a message and loses nothing', async () => {
   const broken = (await page.inputValue('#scenario-json')).replace('"interval": "2ms"', '"interval": "2 parsecs"');
   await page.fill('#scenario-json', broken);
   await page.click('#apply-scenario');
-  assert.match(await text(page, '#scenario-error'), /nodes\[0\]\.interval: .*unknown unit `parsecs`/);
+  await page.waitForFunction(() => /nodes\[0\]\.interval: .*unknown unit `parsecs`/.test(document.querySelector('#scenario-error')?.textContent ?? ''));
   assert.equal(await page.inputValue('#scenario-json'), broken, 'the text is kept as typed');
 
   await page.fill('#scenario-json', '{"name": "x", "nodes": []');
   await page.click('#apply-scenario');
-  assert.match(await text(page, '#scenario-error'), /EOF while parsing/);
+  await page.waitForFunction(() => /EOF while parsing/.test(document.querySelector('#scenario-error')?.textContent ?? ''));
   await page.screenshot({ path: `${SHOTS}/05-invalid-input.png`, fullPage: true });
 
   // Still alive: time goes on.
   const t0 = await number(page, '#event-count');
-  await page.waitForTimeout(800);
-  assert.ok(await number(page, '#event-count') > t0, 'the simulation still runs');
+  await page.waitForFunction((t) => Number(document.querySelector('#event-count').textContent) > t, t0, { timeout: 10000 });
 
   // A valid edit applies.
   await page.fill('#scenario-json', broken.replace('"2 parsecs"', '"1ms"'));
   await page.click('#apply-scenario');
-  assert.equal(await page.locator('#scenario-error').count(), 0);
+  await page.waitForFunction(() => !document.querySelector('#scenario-error'));
   assert.deepEqual(errors, []);
 });
 
@@ -180,11 +154,8 @@ test('the partition calculator gives Kafka\'s partition for a key', async () => 
 
 test('Kafka: a broker dies, the controller elects new leaders, the old leader rejoins', async () => {
   const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=9');
-  // ×100: the 12 s scenario plays in about 0.12 s of page time per second... run to past 10 s.
-  await page.waitForFunction(() => {
-    const t = document.querySelector('#sim-time').textContent;
-    return t.endsWith('s') && !t.endsWith('ms') && !t.endsWith('us') && parseFloat(t) > 10;
-  }, null, { timeout: 60000, polling: 200 });
+  // ×100: run to past 10 s of the 12 s scenario.
+  await untilSimSeconds(page, 10);
   await page.click('#play'); // pause to look
   await page.click('[data-node="zk"]');
   const znodes = await page.textContent('#znodes');
