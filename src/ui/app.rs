@@ -676,6 +676,7 @@ impl Component for App {
                             } }</span>
                         </div>
                         { super::groups::panel(world, &self.groups, &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
+                        { super::rabbit::panel(world) }
                     </div>
                     <aside>
                         { self.inspector(ctx) }

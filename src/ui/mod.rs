@@ -10,6 +10,7 @@
 //! - `calc`  — "which partition does this key go to?" (Kafka's partitioner).
 //! - `compare` — `?compare`: Kafka and RabbitMQ side by side on one workload.
 //! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
+//! - `rabbit` — the RabbitMQ panel: topology with live stacks, inspectors, routing calculator.
 //! - `inspect` — the inspector's view of one node (partitions, znodes, a consumer's lag).
 //! - `dom`   — the few direct browser calls (clock, URL, history).
 
@@ -22,6 +23,7 @@ mod config;
 pub mod dom;
 mod groups;
 mod inspect;
+mod rabbit;
 mod stage;
 
 pub use app::{App, Props};

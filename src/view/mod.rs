@@ -11,6 +11,7 @@
 //! - `glossary` — one-sentence explanations of Kafka's terms, for tooltips.
 //! - `walk`    — the guided walkthrough: recognises the steps of a record's journey from events.
 //! - `compare` — the side-by-side page: chips, violations, both topologies laid out alike.
+//! - `rabbit`  — the RabbitMQ panel: topology columns, live counts, inspector rows, routing calculator.
 //! - `config`  — the Kafka configuration form: typed values kept, validated by the engine, errors per field.
 
 pub mod compare;
@@ -21,6 +22,7 @@ pub mod groups;
 pub mod kafka;
 pub mod layout;
 pub mod params;
+pub mod rabbit;
 pub mod series;
 pub mod speed;
 pub mod walk;

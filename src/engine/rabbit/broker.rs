@@ -32,7 +32,7 @@ pub struct Out {
 }
 
 /// Exchange and queue names by id. Ids are stable: the world renders events with them.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Names {
     pub exchanges: Vec<Rc<str>>,
     pub queues: Vec<Rc<str>>,
@@ -144,6 +144,12 @@ impl Broker {
     /// Unacknowledged deliveries on `client`'s channel.
     pub fn unacked(&self, client: NodeId) -> usize {
         self.channels.get(&client).map_or(0, |c| c.unacked.len())
+    }
+
+    /// Every unacknowledged delivery, per channel in delivery-tag order: `(client, tag, queue,
+    /// entry)`. Read-only, for the page's inspectors.
+    pub fn deliveries(&self) -> impl Iterator<Item = (NodeId, u64, u16, &Entry)> + '_ {
+        self.channels.iter().flat_map(|(&n, c)| c.unacked.iter().map(move |u| (n, u.tag, u.queue, &u.entry)))
     }
 
     fn emit(&mut self, e: RabbitEvent) {

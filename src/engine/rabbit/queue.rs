@@ -119,6 +119,12 @@ impl Queue {
         self.ready
     }
 
+    /// The ready messages, highest priority level first, each level in delivery order (read-only,
+    /// for the page's inspectors).
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.levels.iter().rev().flatten()
+    }
+
     fn level(&self, priority: u8) -> usize {
         (priority as usize).min(self.levels.len() - 1)
     }

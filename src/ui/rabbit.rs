@@ -1,0 +1,452 @@
+//! The RabbitMQ panel of the playground: the topology as SVG (publishers → exchanges → bindings →
+//! queues with their ready and unacknowledged stacks → consumers with their prefetch windows),
+//! inspectors for a clicked exchange, queue or consumer, and the routing calculator. Everything it
+//! shows comes from `view::rabbit` (built from the world each frame); it sends no commands.
+
+use crate::engine::rabbit::exchange::Hop;
+use crate::engine::rabbit::msg::Dest;
+use crate::engine::rabbit::routing::ExchangeType;
+use crate::engine::NodeId;
+use crate::engine::World;
+use crate::view::rabbit::{
+    self as vr, Edge, EdgeKind, Model, Routed, COL_X, C_BOX, PUB_BOX, Q_BOX, RABBIT_W, STACK_CAP, X_BOX,
+};
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// The panel for `world`, or nothing when it has no RabbitMQ broker.
+pub fn panel(world: &World) -> Html {
+    match vr::model(world) {
+        // Keyed by the topology's names: another scenario starts the panel afresh.
+        Some(m) => {
+            let key = m.names.exchanges.iter().chain(&m.names.queues).map(|s| &**s).collect::<Vec<&str>>().join("|");
+            html! { <RabbitPanel {key} model={Rc::new(m)} /> }
+        }
+        None => html! {},
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sel {
+    Exchange(u16),
+    Queue(u16),
+    Consumer(NodeId),
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PanelProps {
+    pub model: Rc<Model>,
+}
+
+fn n(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+#[function_component(RabbitPanel)]
+pub fn rabbit_panel(p: &PanelProps) -> Html {
+    let m = &*p.model;
+    let sel = use_state(|| None::<Sel>);
+    let first_x = m.pubs.first().map(|p| p.exchange).or(m.xs.first().map(|x| x.id)).unwrap_or(0);
+    // An exchange id, or an exchange type ("topic", …) to test one binding.
+    let target = use_state(move || first_x.to_string());
+    // The binding tester starts with the first topic binding's key.
+    let first_pattern = m
+        .exchanges
+        .0
+        .iter()
+        .flatten()
+        .filter(|x| x.decl.kind == ExchangeType::Topic)
+        .find_map(|x| x.bindings.first())
+        .map_or(String::new(), |b| b.key.to_string());
+    let binding = use_state(move || first_pattern);
+    let first_key = m.pubs.first().map_or(String::new(), |p| p.first_key.to_string());
+    let key = use_state(move || first_key);
+    let headers = use_state(String::new);
+    let calc_x = target.parse::<u16>().ok();
+    let routed = match calc_x {
+        Some(x) => vr::route_calc(m, x, &key, &headers),
+        None => Err(String::new()),
+    };
+    // Bindings and alternate-exchange links the calculated route takes.
+    let hot = |e: &Edge| match (&routed, e.kind, e.exchange, e.dest) {
+        (Ok(r), EdgeKind::Binding | EdgeKind::Alternate, Some(x), Some(d)) => {
+            r.hops.iter().any(|h: &Hop| h.from == x && h.to == d)
+        }
+        _ => false,
+    };
+    let select = |s: Sel| {
+        let sel = sel.clone();
+        Callback::from(move |_: MouseEvent| sel.set(if *sel == Some(s) { None } else { Some(s) }))
+    };
+
+    let edges = m.edges.iter().map(|e| {
+        let class = classes!(e.kind.class(), hot(e).then_some("hot"));
+        html! {
+            <g class={class}>
+                <title>{ if e.title.is_empty() { "publishes / consumes".to_string() } else { e.title.clone() } }</title>
+                <path d={e.d.clone()} />
+            </g>
+        }
+    });
+    // Labels after every edge, so no line crosses a label.
+    let labels = m.edges.iter().filter(|e| !e.label.is_empty()).map(|e| {
+        let class = classes!("rq-label", e.kind.class(), hot(e).then_some("hot"));
+        html! {
+            <text {class} text-anchor={e.anchor} x={n(e.label_at.0)} y={n(e.label_at.1 - 4.0)}>
+                <title>{&e.title}</title>{&e.label}
+            </text>
+        }
+    });
+    let pubs = m.pubs.iter().map(|p| {
+        let (w, h) = PUB_BOX;
+        html! {
+            <g class={classes!("rq-pub", (!p.up).then_some("down"))} transform={format!("translate({},{})", n(COL_X[0]), n(p.y))} data-publisher={p.name.clone()}>
+                <title>{format!("publisher {}: {} awaiting confirm", p.name, p.unconfirmed)}</title>
+                <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="18" />
+                <text y="-1">{&p.name}</text>
+                <text class="rq-sub" y="12">{ if p.up { format!("{} unconfirmed", p.unconfirmed) } else { "stopped".to_string() } }</text>
+            </g>
+        }
+    });
+    let xs = m.xs.iter().map(|x| {
+        let (w, h) = X_BOX;
+        let id = x.id;
+        let chosen = *sel == Some(Sel::Exchange(id));
+        html! {
+            <g class={classes!("rq-x", chosen.then_some("selected"))} transform={format!("translate({},{})", n(COL_X[1]), n(x.y))}
+                onclick={select(Sel::Exchange(id))} data-exchange={x.name.clone()}>
+                <title>{format!("exchange {} ({}). Click to see its bindings.", x.name, x.kind)}</title>
+                <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="4" />
+                <text y="-2">{&x.name}</text>
+                <text class="rq-sub" y="12">{x.kind}</text>
+            </g>
+        }
+    });
+    let qs = m.qs.iter().map(|q| {
+        let (w, h) = Q_BOX;
+        let id = q.id;
+        let chosen = *sel == Some(Sel::Queue(id));
+        let reached = matches!(&routed, Ok(r) if r.queues.contains(&id));
+        let x0 = -w / 2.0 + 8.0;
+        let ready = vr::stack(q.ready, x0, 4.0).map(|(x, y)| html! { <rect class="rq-ready" x={n(x)} y={n(y)} width="5" height="7" /> });
+        let unacked = vr::stack(q.unacked, x0, 14.0).map(|(x, y)| html! { <rect class="rq-unacked" x={n(x)} y={n(y)} width="5" height="7" /> });
+        let more = |c: u32| (c > STACK_CAP).then_some("+");
+        html! {
+            <g class={classes!("rq-q", chosen.then_some("selected"), reached.then_some("routed"), (!q.exists).then_some("gone"))}
+                transform={format!("translate({},{})", n(COL_X[2]), n(q.y))} onclick={select(Sel::Queue(id))}
+                data-queue={q.name.clone()} data-ready={q.ready.to_string()} data-unacked={q.unacked.to_string()}>
+                <title>{format!("queue {}: {} ready, {} unacked, {} consumer(s). Click to see its messages.", q.name, q.ready, q.unacked, q.consumers)}</title>
+                <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="6" />
+                <text class="rq-qname" x={n(x0)} y="-13">{vr::fit(&q.name, 15)}</text>
+                <text class="rq-count" x={n(w / 2.0 - 6.0)} y="-13">{ if q.exists { format!("{} | {}", q.ready, q.unacked) } else { "not declared".to_string() } }</text>
+                { for ready }
+                { for unacked }
+                if let Some(s) = more(q.ready) { <text class="rq-more" x={n(w / 2.0 - 6.0)} y="11">{s}</text> }
+                if let Some(s) = more(q.unacked) { <text class="rq-more" x={n(w / 2.0 - 6.0)} y="21">{s}</text> }
+            </g>
+        }
+    });
+    let cs = m.cs.iter().map(|c| {
+        let (w, h) = C_BOX;
+        let node = c.node;
+        let chosen = *sel == Some(Sel::Consumer(node));
+        let fill = vr::window_fill(c.unacked, c.prefetch);
+        let bar = w - 16.0;
+        let window = if c.auto_ack {
+            format!("auto-ack, {} in hand", c.unacked)
+        } else if c.prefetch == 0 {
+            format!("{} unacked / ∞", c.unacked)
+        } else {
+            format!("{} / {} unacked", c.unacked, c.prefetch)
+        };
+        html! {
+            <g class={classes!("rq-c", chosen.then_some("selected"), (!c.up).then_some("down"))}
+                transform={format!("translate({},{})", n(COL_X[3]), n(c.y))} onclick={select(Sel::Consumer(node))}
+                data-consumer={c.name.clone()} data-unacked={c.unacked.to_string()}>
+                <title>{format!("consumer {}: prefetch window {window}. Click to inspect.", c.name)}</title>
+                <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="22" />
+                <text y="-8">{&c.name}</text>
+                <rect class="rq-win" x={n(-bar / 2.0)} y="0" width={n(bar)} height="7" rx="3" />
+                <rect class="rq-win-fill" x={n(-bar / 2.0)} y="0" width={n(bar * fill)} height="7" rx="3" />
+                <text class="rq-sub" y="19">{ if c.up { window } else { "stopped".to_string() } }</text>
+            </g>
+        }
+    });
+
+    let on_x = {
+        let target = target.clone();
+        Callback::from(move |e: Event| target.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
+    };
+    let on_binding = {
+        let binding = binding.clone();
+        Callback::from(move |e: InputEvent| binding.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let on_key = {
+        let key = key.clone();
+        Callback::from(move |e: InputEvent| key.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let on_headers = {
+        let headers = headers.clone();
+        Callback::from(move |e: InputEvent| headers.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    // The calculator offers every exchange the broker has, the default one included.
+    let options = (0..m.exchanges.0.len() as u16).filter(|&id| m.exchanges.0[id as usize].is_some()).map(|id| {
+        html! { <option value={id.to_string()} selected={Some(id) == calc_x}>{m.names.exchange(id)}</option> }
+    });
+    let types = ["direct", "fanout", "topic", "headers"].into_iter().map(|t| {
+        html! { <option value={t} selected={*target == t}>{format!("type {t}: test one binding")}</option> }
+    });
+    let result = match (&routed, calc_x) {
+        (Ok(r), _) => calc_result(m, r),
+        (Err(e), Some(_)) => html! { <p class="field-error" id="route-error">{e}</p> },
+        (_, None) => match vr::binding_test(&target, &binding, &key, &headers) {
+            Ok(true) => {
+                html! { <p class="rq-result" id="binding-result" data-matched="true"><b>{"matches"}</b>{" — the binding takes the message"}</p> }
+            }
+            Ok(false) => {
+                html! { <p class="rq-result" id="binding-result" data-matched="false"><b>{"no match"}</b>{" — the binding ignores the message"}</p> }
+            }
+            Err(e) => html! { <p class="field-error" id="route-error">{e}</p> },
+        },
+    };
+    let headers_type = calc_x.is_none() && *target == "headers";
+
+    html! {
+        <div class="panel rabbit" id="rabbit">
+            <style>{STYLE}</style>
+            <h2>{"RabbitMQ"}<span class="sub">{format!("broker {} (vhost /){}", m.broker_name, if m.broker_up { "" } else { " — stopped" })}</span></h2>
+            <svg class="rq-svg" viewBox={format!("0 0 {RABBIT_W} {}", n(m.height))} role="img"
+                aria-label="RabbitMQ topology: publishers, exchanges, bindings, queues, consumers">
+                <text class="rq-col" x={n(COL_X[0])} y="14">{"publishers"}</text>
+                <text class="rq-col" x={n(COL_X[1])} y="14">{"exchanges"}</text>
+                <text class="rq-col" x={n(COL_X[2])} y="14">{"queues (ready | unacked)"}</text>
+                <text class="rq-col" x={n(COL_X[3])} y="14">{"consumers (prefetch)"}</text>
+                { for edges }
+                { for labels }
+                { for pubs }
+                { for xs }
+                { for qs }
+                { for cs }
+            </svg>
+            <div class="rq-legend">
+                <span><i class="rq-ready"></i>{"ready"}</span>
+                <span><i class="rq-unacked"></i>{"delivered, unacked"}</span>
+                <span><i class="rq-line dl"></i>{"dead-letter"}</span>
+                <span><i class="rq-line ae"></i>{"alternate exchange"}</span>
+                <span class="hint">{format!("stacks show at most {STACK_CAP}; click an exchange, queue or consumer")}</span>
+            </div>
+            <div class="rq-row">
+                <div class="rq-inspect" id="rabbit-inspector">{ inspector(m, *sel) }</div>
+                <div class="rq-calc" id="route-calc">
+                    <h3>{"Where would a message go?"}</h3>
+                    <div class="calc-inputs">
+                        <label>{"exchange "}<select id="route-exchange" onchange={on_x}>
+                            <optgroup label="this broker's exchanges">{ for options }</optgroup>
+                            <optgroup label="test one binding">{ for types }</optgroup>
+                        </select></label>
+                        if calc_x.is_none() {
+                            <label>{ if headers_type { "binding arguments " } else { "binding key " } }
+                                <input id="route-binding" value={(*binding).clone()} oninput={on_binding} size="16"
+                                    placeholder={if headers_type { "{\"x-match\": \"any\", \"format\": \"pdf\"}" } else { "order.*.paid" }} /></label>
+                        }
+                        <label>{"routing key "}<input id="route-key" value={(*key).clone()} oninput={on_key} size="16" placeholder="order.eu.created" /></label>
+                        <label>{"headers "}<input id="route-headers" value={(*headers).clone()} oninput={on_headers} size="16" placeholder="{\"format\": \"pdf\"}" /></label>
+                    </div>
+                    { result }
+                    <p class="hint">{"Routed by the engine's own exchange code, through exchange-to-exchange bindings and alternate exchanges, as a publish would be now."}</p>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+fn calc_result(m: &Model, r: &Routed) -> Html {
+    if r.queues.is_empty() {
+        return html! {
+            <p class="rq-result" id="route-result" data-queues="">
+                <b>{"unroutable"}</b>{" — no queue: dropped, or returned if published with mandatory"}
+            </p>
+        };
+    }
+    let names: Vec<String> = r.queues.iter().map(|&q| m.names.queue(q)).collect();
+    html! {
+        <>
+            <p class="rq-result" id="route-result" data-queues={names.join(",")}>{"reaches "}<b>{names.join(", ")}</b></p>
+            <ul class="rq-hops">{ for r.hops.iter().map(|h| html! { <li>{vr::hop_text(m, h)}</li> }) }</ul>
+        </>
+    }
+}
+
+fn inspector(m: &Model, sel: Option<Sel>) -> Html {
+    match sel {
+        None => {
+            html! { <p class="hint">{"Click an exchange, a queue or a consumer in the drawing to inspect it."}</p> }
+        }
+        Some(Sel::Exchange(id)) => exchange(m, id),
+        Some(Sel::Queue(id)) => queue(m, id),
+        Some(Sel::Consumer(node)) => consumer(m, node),
+    }
+}
+
+fn exchange(m: &Model, id: u16) -> Html {
+    let Some(x) = m.exchanges.0.get(id as usize).and_then(Option::as_ref) else {
+        return html! { <p class="hint">{"This exchange no longer exists."}</p> };
+    };
+    let rows = x.bindings.iter().map(|b| {
+        let dest = match b.dest {
+            Dest::Queue(q) => format!("queue {}", m.names.queue(q)),
+            Dest::Exchange(d) => format!("exchange {}", m.names.exchange(d)),
+        };
+        html! { <tr><td>{dest}</td><td>{vr::binding_label(x.decl.kind, &b.key, &b.args)}</td></tr> }
+    });
+    html! {
+        <>
+            <h3>{format!("exchange {}", m.names.exchange(id))}</h3>
+            <p class="detail">{format!(
+                "{}{}{}",
+                x.decl.kind.name(),
+                if x.decl.durable { ", durable" } else { ", transient" },
+                x.decl.alternate.map_or(String::new(), |a| format!(", alternate exchange {}", m.names.exchange(a)))
+            )}</p>
+            if x.bindings.is_empty() {
+                <p class="hint">{ if id == 0 { "Every queue is bound here by its name." } else { "No bindings." } }</p>
+            } else {
+                <table class="kv rq-table" id="exchange-bindings"><tr><th>{"destination"}</th><th>{"binding key / arguments"}</th></tr>{ for rows }</table>
+            }
+        </>
+    }
+}
+
+fn queue(m: &Model, id: u16) -> Html {
+    let Some(q) = m.qs.iter().find(|q| q.id == id) else { return html! {} };
+
+    let rows = q.messages.iter().map(|r| {
+        let (tag, by) = match r.delivery {
+            Some((t, c)) => {
+                let by =
+                    m.cs.iter().find(|c2| c2.node == c).map_or("delivered".to_string(), |c| format!("with {}", c.name));
+                (t.to_string(), by)
+            }
+            None => ("–".to_string(), "ready".to_string()),
+        };
+        let publisher = m.pubs.iter().find(|p| p.node == r.publisher).map_or("?", |p| p.name.as_str());
+        html! {
+            <tr class={classes!(r.delivery.is_some().then_some("unacked"))}>
+                <td>{r.pos}</td>
+                <td>{format!("{publisher}#{}", r.seq)}</td>
+                <td>{&*r.routing_key}</td>
+                <td>{tag}</td>
+                <td>{by}</td>
+                <td>{ if r.redelivered { "yes" } else { "" } }</td>
+                <td class="death">{ r.deaths.as_deref().map_or(String::new(), |d| vr::deaths_text(d, &m.names)) }</td>
+            </tr>
+        }
+    });
+    let total = q.ready + q.unacked;
+    html! {
+        <>
+            <h3>{format!("queue {}", q.name)}</h3>
+            <p class="detail">{ if q.exists {
+                format!("{} ready, {} delivered and unacked, {} consumer(s)", q.ready, q.unacked, q.consumers)
+            } else {
+                "not declared (a transient queue after a restart, until its consumer declares it again)".to_string()
+            } }</p>
+            { kv("queue-args", vr::queue_args(&q.decl, &m.names)) }
+            if q.messages.is_empty() {
+                <p class="hint">{"No messages."}</p>
+            } else {
+                <table class="kv rq-table" id="queue-messages">
+                    <tr>{ for ["pos", "message", "routing key", "tag", "state", "redelivered", "x-death"].into_iter().map(|h| html! { <th>{h}</th> }) }</tr>
+                    { for rows }
+                </table>
+                if total as usize > q.messages.len() {
+                    <p class="hint">{format!("the first {} of {total} by position", q.messages.len())}</p>
+                }
+            }
+        </>
+    }
+}
+
+/// A two-column table of `(name, value)` rows: one `html!` site for every such table.
+fn kv(id: &'static str, rows: Vec<(&'static str, String)>) -> Html {
+    html! {
+        <table class="kv rq-table" {id}>
+            { for rows.into_iter().map(|(k, v)| html! { <tr><td>{k}</td><td>{v}</td></tr> }) }
+        </table>
+    }
+}
+
+fn consumer(m: &Model, node: NodeId) -> Html {
+    let Some(c) = m.cs.iter().find(|c| c.node == node) else { return html! {} };
+    let tags: Vec<String> =
+        m.qs.iter()
+            .flat_map(|q| q.messages.iter())
+            .filter_map(|r| r.delivery.filter(|d| d.1 == node).map(|d| d.0.to_string()))
+            .collect();
+    html! {
+        <>
+            <h3>{format!("consumer {}", c.name)}</h3>
+            { kv("consumer-window", vec![
+                ("queue", m.names.queue(c.queue)),
+                ("state", (if c.up { "running" } else { "stopped" }).into()),
+                ("acknowledgements", (if c.auto_ack { "automatic (prefetch ignored)" } else { "manual" }).into()),
+                ("prefetch", if c.prefetch == 0 { "unlimited".to_string() } else { c.prefetch.to_string() }),
+                ("unacked", c.unacked.to_string()),
+                ("delivery tags", if tags.is_empty() { "–".to_string() } else { tags.join(", ") }),
+            ]) }
+        </>
+    }
+}
+
+const STYLE: &str = r#"
+.rabbit .rq-svg { width: 100%; height: auto; display: block; font-size: 12px; }
+.rabbit .rq-col { text-anchor: middle; fill: #5b6470; font-size: 11px; text-transform: uppercase; letter-spacing: 0.5px; }
+.rabbit .rq-edge path { fill: none; stroke: #8c99a6; stroke-width: 1.8; }
+.rabbit .rq-edge.publish path { stroke: #0072B2; }
+.rabbit .rq-edge.alternate path { stroke: #CC79A7; stroke-dasharray: 6 4; }
+.rabbit .rq-edge.dead-letter path { stroke: #D55E00; stroke-dasharray: 6 4; }
+.rabbit .rq-edge.consume path { stroke: #009E73; }
+.rabbit .rq-edge.hot path { stroke: #E69F00; stroke-width: 4; }
+.rabbit .rq-label { font-size: 11px; fill: #1b1f24; paint-order: stroke; stroke: #fff; stroke-width: 4px; font-family: ui-monospace, Menlo, Consolas, monospace; }
+.rabbit .rq-label.dead-letter { fill: #a33f00; }
+.rabbit .rq-label.alternate { fill: #8a3d6e; }
+.rabbit .rq-label.hot { font-weight: 700; }
+.rabbit g.rq-pub rect, .rabbit g.rq-x rect, .rabbit g.rq-q > rect:first-of-type, .rabbit g.rq-c > rect:first-of-type { stroke: #5b6470; stroke-width: 1.5; }
+.rabbit g.rq-pub rect { fill: #e8f1f8; }
+.rabbit g.rq-x rect { fill: #fdf3e1; }
+.rabbit g.rq-q > rect:first-of-type { fill: #ffffff; }
+.rabbit g.rq-c > rect:first-of-type { fill: #e6f5f0; }
+.rabbit g.rq-x, .rabbit g.rq-q, .rabbit g.rq-c { cursor: pointer; }
+.rabbit g text { text-anchor: middle; fill: #1b1f24; }
+.rabbit g .rq-sub { font-size: 10px; fill: #5b6470; }
+.rabbit g .rq-qname { text-anchor: start; font-weight: 600; }
+.rabbit g .rq-count, .rabbit g .rq-more { text-anchor: end; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; }
+.rabbit .rq-ready { fill: #56B4E9; }
+.rabbit .rq-unacked { fill: #E69F00; }
+.rabbit .rq-win { fill: #eef1f4; stroke: #8c99a6; stroke-width: 0.8; }
+.rabbit .rq-win-fill { fill: #009E73; }
+.rabbit g.selected > rect:first-of-type { stroke: #0072B2; stroke-width: 3; }
+.rabbit g.rq-q.routed > rect:first-of-type { stroke: #E69F00; stroke-width: 3.5; }
+.rabbit g.gone, .rabbit g.down { opacity: 0.45; }
+.rabbit g.gone > rect:first-of-type { stroke-dasharray: 4 3; }
+.rabbit .rq-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85rem; color: #5b6470; margin: 4px 0 10px; }
+.rabbit .rq-legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
+.rabbit .rq-legend i.rq-ready { background: #56B4E9; }
+.rabbit .rq-legend i.rq-unacked { background: #E69F00; }
+.rabbit .rq-legend i.rq-line { width: 18px; height: 0; border-top: 2px dashed; vertical-align: 3px; }
+.rabbit .rq-legend i.dl { border-color: #D55E00; }
+.rabbit .rq-legend i.ae { border-color: #CC79A7; }
+.rabbit .rq-row { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 14px; }
+.rabbit h3 { font-size: 0.95rem; margin: 0 0 6px; }
+.rabbit .rq-table { font-size: 0.85rem; }
+.rabbit .rq-table th { text-align: left; font-weight: 600; color: #5b6470; padding: 2px 4px; border-bottom: 1px solid #d5dbe1; }
+.rabbit .rq-table tr.unacked td { background: #fdf3e1; }
+.rabbit .rq-table td.death { color: #a33f00; }
+.rabbit .rq-calc .calc-inputs { display: flex; flex-direction: column; gap: 6px; }
+.rabbit .rq-calc label { display: flex; justify-content: space-between; gap: 8px; align-items: center; }
+.rabbit .rq-calc label > select, .rabbit .rq-calc label > input { width: 64%; min-width: 0; }
+.rabbit .rq-result b { color: #0b3954; }
+.rabbit .rq-hops { margin: 4px 0; padding-left: 18px; font-size: 0.85rem; font-family: ui-monospace, Menlo, Consolas, monospace; }
+@media (max-width: 900px) { .rabbit .rq-row { grid-template-columns: 1fr; } }
+"#;

@@ -1,0 +1,119 @@
+// End-to-end test of the RabbitMQ panel of the playground: the topology with live queue stacks,
+// the inspectors, the routing calculator. Screenshots under target/e2e/ (40-…) — look at them.
+// DIST=<dir> serves another build (default dist/).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { launch, serveDist, openApp, SHOTS, text } from './browser.mjs';
+
+let site;
+let browser;
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  site = await serveDist(process.env.DIST ?? 'dist');
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+const attr = (page, sel, name) => page.getAttribute(sel, name).then(Number);
+const routedTo = (page) => page.getAttribute('#route-result', 'data-queues');
+
+test('rabbit-basic: queues fill and drain, dead letters arrive, the calculator routes', async () => {
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1&speed=6');
+  await page.waitForSelector('#rabbit svg g[data-queue="billing"]');
+  // Every column is drawn, with the binding keys on the edges.
+  assert.equal(await page.locator('#rabbit g[data-exchange]').count(), 3);
+  assert.equal(await page.locator('#rabbit g[data-queue]').count(), 5);
+  assert.equal(await page.locator('#rabbit g[data-consumer]').count(), 3);
+  // (each label's last child is its text; the first its full-text tooltip)
+  const labels = await page.$$eval('#rabbit .rq-label.binding', (els) => els.map((e) => e.lastChild.textContent));
+  assert.deepEqual(labels, ['order.#', 'order.*.paid', '*.eu.*', '(all)', '(all)']);
+
+  // Counts move: something is delivered and unacked, then the biller's 10th rejection dead-letters.
+  await page.waitForFunction(() => {
+    const q = document.querySelector('#rabbit g[data-queue="billing"]');
+    return q && Number(q.dataset.unacked) > 0;
+  }, null, { timeout: 30000 });
+  await page.screenshot({ path: `${SHOTS}/40-rabbit-running.png`, fullPage: true });
+  await page.waitForFunction(() => {
+    const q = document.querySelector('#rabbit g[data-queue="dead-letters"]');
+    return q && Number(q.dataset.ready) >= 1;
+  }, null, { timeout: 60000 });
+  await page.click('#play'); // pause, before the broker stops at 300 ms (the audit queue is transient)
+  assert.match(await text(page, '#sim-time'), /ms$/);
+  // The calculator starts with the publisher's first key.
+  assert.equal(await routedTo(page), 'billing,audit');
+  assert.ok((await attr(page, '#rabbit g[data-queue="lost-and-found"]', 'data-ready')) > 0, 'refund.eu via the alternate exchange');
+  const biller = await attr(page, '#rabbit g[data-consumer="biller"]', 'data-unacked');
+  assert.ok(biller <= 5, `prefetch 5 caps the biller's window (${biller})`);
+
+  // Inspectors: the dead-letter queue's messages carry x-death; an exchange lists its bindings;
+  // a consumer shows its window.
+  await page.click('#rabbit g[data-queue="dead-letters"]');
+  await page.waitForSelector('#queue-messages');
+  assert.match(await text(page, '#queue-messages'), /rejected ×1 in billing/);
+  assert.match(await text(page, '#queue-args'), /durable/);
+  await page.locator('#rabbit').screenshot({ path: `${SHOTS}/41-rabbit-dead-letters.png` });
+  await page.click('#rabbit g[data-queue="billing"]');
+  await page.waitForFunction(() => /x-dead-letter-exchange/.test(document.querySelector('#queue-args')?.textContent ?? ''));
+  await page.click('#rabbit g[data-exchange="orders"]');
+  await page.waitForSelector('#exchange-bindings');
+  assert.match(await text(page, '#exchange-bindings'), /queue shipping\s*order\.\*\.paid/);
+  await page.click('#rabbit g[data-consumer="biller"]');
+  await page.waitForSelector('#consumer-window');
+  assert.match(await text(page, '#consumer-window'), /prefetch\s*5/);
+
+  // The routing calculator: a matching key, a key only the alternate exchange takes, no match.
+  await page.selectOption('#route-exchange', { label: 'orders' });
+  await page.fill('#route-key', 'order.eu.paid');
+  await page.waitForFunction(() => document.querySelector('#route-result')?.dataset.queues === 'billing,shipping,audit');
+  assert.equal(await page.locator('#rabbit g.rq-q.routed').count(), 3, 'the reached queues are highlighted');
+  await page.screenshot({ path: `${SHOTS}/42-rabbit-route-match.png`, fullPage: true });
+  await page.locator('#rabbit').screenshot({ path: `${SHOTS}/44-rabbit-panel.png` });
+  await page.fill('#route-key', 'refund.us');
+  await page.waitForFunction(() => document.querySelector('#route-result')?.dataset.queues === 'lost-and-found');
+  assert.match(await text(page, '#route-calc'), /alternate exchange/);
+  await page.selectOption('#route-exchange', { label: '(default)' });
+  await page.fill('#route-key', 'no-such-queue');
+  await page.waitForFunction(() => document.querySelector('#route-result')?.dataset.queues === '');
+  assert.match(await text(page, '#route-result'), /unroutable/);
+  await page.screenshot({ path: `${SHOTS}/43-rabbit-route-none.png`, fullPage: true });
+  await page.fill('#route-key', 'billing');
+  assert.equal(await routedTo(page), 'billing', 'the default exchange routes by queue name');
+  // Bad input: an inline message, no panic.
+  await page.fill('#route-headers', '{not json');
+  await page.waitForSelector('#route-error');
+  assert.match(await text(page, '#route-error'), /^headers:/);
+  await page.fill('#route-headers', '');
+  await page.waitForSelector('#route-result');
+  // Or test one binding of any exchange type, with the engine's own matching.
+  await page.selectOption('#route-exchange', { label: 'type topic: test one binding' });
+  await page.fill('#route-binding', 'order.*.paid');
+  await page.fill('#route-key', 'order.eu.paid');
+  await page.waitForFunction(() => document.querySelector('#binding-result')?.dataset.matched === 'true');
+  await page.fill('#route-key', 'order.paid');
+  await page.waitForFunction(() => document.querySelector('#binding-result')?.dataset.matched === 'false');
+  await page.fill('#route-binding', '#.#.#');
+  await page.waitForSelector('#route-error');
+  assert.match(await text(page, '#route-error'), /at most 2/);
+  await page.selectOption('#route-exchange', { label: 'type headers: test one binding' });
+  await page.fill('#route-binding', '{"x-match": "any", "format": "pdf"}');
+  await page.fill('#route-headers', '{"format": "pdf"}');
+  await page.waitForFunction(() => document.querySelector('#binding-result')?.dataset.matched === 'true');
+  await page.locator('#route-calc').screenshot({ path: `${SHOTS}/45-rabbit-binding-test.png` });
+
+  // The broker stops at 300 ms and is back at 400 ms: the panel says so; the transient audit queue
+  // is gone until its consumer declares it again.
+  await page.click('#play');
+  await page.waitForFunction(() => /stopped/.test(document.querySelector('#rabbit h2')?.textContent ?? ''), null, { timeout: 30000 });
+  await page.locator('#rabbit').screenshot({ path: `${SHOTS}/46-rabbit-broker-stopped.png` });
+  await page.waitForFunction(() => !/stopped/.test(document.querySelector('#rabbit h2')?.textContent ?? ''), null, { timeout: 30000 });
+  await page.waitForSelector('#rabbit g.rq-q.gone[data-queue="audit"]', { timeout: 10000 });
+  await page.waitForSelector('#rabbit g.rq-q:not(.gone)[data-queue="audit"]', { timeout: 30000 });
+  await page.click('#play');
+  await page.locator('#rabbit').screenshot({ path: `${SHOTS}/47-rabbit-after-restart.png` });
+  assert.deepEqual(errors, []);
+});
