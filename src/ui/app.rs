@@ -719,7 +719,9 @@ impl Component for App {
                     <h2>{"Scenario"}<span class="sub">{format!(" — {}", self.scenario.name)}</span></h2>
                     <p class="desc">{&self.scenario.description}</p>
                     <p class="model-note">{ if self.scenario.kafka.is_some() {
-                        "The Kafka model (ZooKeeper era): a coordinator, brokers with replicated partitions, a controller, producers and a reader. Consumers may form groups (rebalances, commits, lag). Simplified: one record per request, no idempotence (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
+                        "The Kafka model (ZooKeeper era): a coordinator (or an ensemble), brokers with replicated partitions and a controller, batching idempotent producers, consumer groups (rebalances, commits, lag), retention and compaction. Simplified: one batch per request, no transactions, group membership not persisted (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
+                    } else if self.scenario.rabbit.is_some() {
+                        "The RabbitMQ model: one broker (vhost /, classic queues), exchanges and bindings, queues with their x-arguments, consumers with prefetch and acks, publisher confirms. Simplified: no quorum queues or streams, one channel per client, confirms at enqueue (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
                     } else {
                         "The kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. Edit the JSON (format: scenarios/README.md) and apply it."
                     } }</p>
