@@ -60,6 +60,8 @@ pub enum Msg {
     Apply(Command),
     ToggleHelp,
     LogFilter(String),
+    /// A log line was clicked: highlight the nodes its event concerns (clicking it again clears).
+    LogPick([Option<NodeId>; 2]),
     ToggleNetwork,
     Key(KeyboardEvent),
     FormInput(String, String),
@@ -100,7 +102,10 @@ pub struct App {
     /// `?bench=frames`: frame times being recorded.
     frame_log: Option<FrameLog>,
     meters: Meters,
-    log: VecDeque<String>,
+    /// The newest log lines, each with the nodes its event concerns.
+    log: VecDeque<(String, [Option<NodeId>; 2])>,
+    /// Nodes highlighted because their log line was clicked.
+    picked: Vec<NodeId>,
     log_skipped: u64,
     log_filter: String,
     /// Whether the log shows every message sent and delivered.
@@ -180,7 +185,7 @@ impl App {
             if self.log.len() == LOG_LINES {
                 self.log.pop_front();
             }
-            self.log.push_back(e.line(world));
+            self.log.push_back((e.line(world), e.nodes()));
         }
         self.meters.sample(world);
         self.flights.expire(page_ms);
@@ -425,6 +430,7 @@ impl Component for App {
             walk: None,
             frame_log: p.bench_frames.then(|| FrameLog::new(BENCH_WARMUP, BENCH_FRAMES)),
             log: VecDeque::new(),
+            picked: Vec::new(),
             log_skipped: 0,
             log_filter: String::new(),
             show_network: false,
@@ -558,6 +564,10 @@ impl Component for App {
             Msg::Apply(command) => self.apply(command),
             Msg::ToggleHelp => self.show_help = !self.show_help,
             Msg::LogFilter(text) => self.log_filter = text,
+            Msg::LogPick(nodes) => {
+                let nodes: Vec<NodeId> = nodes.iter().flatten().copied().collect();
+                self.picked = if self.picked == nodes { Vec::new() } else { nodes };
+            }
             Msg::ToggleNetwork => self.show_network = !self.show_network,
             Msg::Key(e) => {
                 // Typing in a field is not a shortcut.
@@ -602,7 +612,7 @@ impl Component for App {
         });
         // Log lines are ASCII (names are validated to be), so an ASCII case fold is enough.
         let filter = self.log_filter.to_ascii_lowercase();
-        let log_lines = self.log.iter().filter(|l| filter.is_empty() || l.to_ascii_lowercase().contains(&filter));
+        let log_lines = self.log.iter().filter(|l| filter.is_empty() || l.0.to_ascii_lowercase().contains(&filter));
 
         html! {
             <div class="shell">
@@ -658,7 +668,7 @@ impl Component for App {
                             world,
                             positions: &self.positions,
                             selected: self.selected,
-                            highlight: self.walk.as_ref().and_then(|w| w.current()).map_or(&[], |s| s.nodes.as_slice()),
+                            highlight: self.walk.as_ref().and_then(|w| w.current()).map_or(self.picked.as_slice(), |s| s.nodes.as_slice()),
                             on_node: link.callback(Msg::Select),
                             on_link: link.callback(|(a, b)| Msg::ToggleLink(a, b)),
                         }) }
@@ -708,9 +718,13 @@ impl Component for App {
                             <input class="log-filter" placeholder="filter: node, type…" value={self.log_filter.clone()}
                                 oninput={link.callback(|e: InputEvent| Msg::LogFilter(e.target_unchecked_into::<HtmlInputElement>().value()))} />
                         </h2>
-                        <pre id="log">
+                        // One block inside the bottom-anchored (column-reverse) box, so lines keep their order.
+                        <pre id="log" title="Click a line to highlight the nodes it concerns"><div>
                             if self.log_skipped > 0 { <span class="skipped">{format!("… {} earlier events not shown\n", self.log_skipped)}</span> }
-                            { for log_lines.map(|l| html! { <>{l}{"\n"}</> }) }
+                            { for log_lines.map(|(l, nodes)| {
+                                let nodes = *nodes;
+                                html! { <span class="log-line" onclick={link.callback(move |_| Msg::LogPick(nodes))}>{l}{"\n"}</span> }
+                            }) }</div>
                         </pre>
                     </div>
                 </section>

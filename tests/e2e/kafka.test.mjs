@@ -157,3 +157,16 @@ test('expiring a broker\'s coordinator session: its znode goes, the controller m
   assert.equal(await page.locator('[data-link].cut').count(), 0, 'healed');
   assert.deepEqual(errors, []);
 });
+
+test('clicking an event-log line highlights the nodes it concerns', async () => {
+  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=8');
+  await untilSimSeconds(page, 1);
+  await page.click('#play'); // pause: the log stops moving
+  const line = page.locator('#log .log-line', { hasText: 'produce-acked' }).last();
+  await line.click();
+  await page.waitForSelector('[data-node="order-service"].highlight');
+  await page.screenshot({ path: `${SHOTS}/18-log-highlight.png`, fullPage: true });
+  await line.click();
+  await page.waitForFunction(() => !document.querySelector('[data-node="order-service"].highlight'));
+  assert.deepEqual(errors, []);
+});
