@@ -54,6 +54,10 @@ pub fn detail(world: &World, slot: &NodeSlot) -> Html {
                         <tr><th>{"partition"}</th><th>{"role"}</th><th title={g::EPOCH}>{"epoch"}</th><th title={g::LEO}>{"LEO"}</th><th title={g::HW}>{"HW"}</th><th title={g::ISR}>{"ISR"}</th></tr>
                         { for rows }
                     </table>
+                    <details class="partition-logs">
+                        <summary>{"partition logs, replica by replica"}</summary>
+                        <pre id="partition-logs">{partition_logs(world, b)}</pre>
+                    </details>
                 </>
             }
         }
@@ -128,6 +132,38 @@ fn consumer(world: &World, slot: &NodeSlot) -> Html {
             </table>
         </>
     }
+}
+
+/// The tail of each of this broker's partitions (internal topics left out) on every replica:
+/// `offset:epoch` per record, with the HW and the LEO marked, so divergence, truncation and the
+/// HW trailing the LEO can be seen replica by replica.
+fn partition_logs(world: &World, b: &crate::engine::kafka::broker::Broker) -> String {
+    const TAIL: u64 = 10;
+    let Some(cluster) = world.kafka.as_ref() else { return String::new() };
+    let mut out = String::new();
+    for tp in b.replicas.keys().filter(|tp| Some(tp.topic) != cluster.offsets_topic) {
+        out.push_str(&cluster.tp_name(*tp));
+        out.push('\n');
+        for slot in &world.nodes {
+            let Node::Kafka(KafkaNode::Broker(other)) = &slot.node else { continue };
+            let Some(r) = other.replicas.get(tp) else { continue };
+            let (leo, hw) = (r.log.leo(), r.log.hw());
+            let role = if r.is_leader() { "leader" } else { "" };
+            out.push_str(&format!("  {:<4}{:<7}", slot.name, role));
+            if leo > TAIL {
+                out.push('…');
+            }
+            for rec in r.log.slice(leo.saturating_sub(TAIL), leo) {
+                if rec.offset == hw {
+                    out.push_str(" |HW");
+                }
+                out.push_str(&format!(" {}:{}", rec.offset, rec.epoch));
+            }
+            out.push_str(if hw == leo { " |HW=LEO " } else { " |LEO " });
+            out.push_str(&format!("{leo}\n"));
+        }
+    }
+    out
 }
 
 fn text(s: String) -> Html {

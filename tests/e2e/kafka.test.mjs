@@ -168,5 +168,12 @@ test('clicking an event-log line highlights the nodes it concerns', async () => 
   await page.screenshot({ path: `${SHOTS}/18-log-highlight.png`, fullPage: true });
   await line.click();
   await page.waitForFunction(() => !document.querySelector('[data-node="order-service"].highlight'));
+  // A broker's inspector opens each partition's log, replica by replica, with HW and LEO marked.
+  await page.click('[data-node="b1"]');
+  await page.click('.partition-logs summary');
+  const logs = await page.textContent('#partition-logs');
+  assert.match(logs, /orders-\d\n\s+b1 /);
+  assert.match(logs, /\d+:\d+ .*\|(HW|HW=LEO|LEO) \d+/);
+  await page.screenshot({ path: `${SHOTS}/19-partition-logs.png`, fullPage: true });
   assert.deepEqual(errors, []);
 });
