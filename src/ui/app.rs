@@ -58,6 +58,8 @@ pub enum Msg {
     Deselect,
     ToggleLink(NodeId, NodeId),
     Apply(Command),
+    /// Several commands at once (e.g. slowing every link of a node).
+    ApplyAll(Vec<Command>),
     ToggleHelp,
     LogFilter(String),
     /// A log line was clicked: highlight the nodes its event concerns (clicking it again clears).
@@ -562,6 +564,11 @@ impl Component for App {
                 self.apply(if cut { Command::Heal { a, b } } else { Command::Cut { a, b } });
             }
             Msg::Apply(command) => self.apply(command),
+            Msg::ApplyAll(commands) => {
+                for c in commands {
+                    self.apply(c);
+                }
+            }
             Msg::ToggleHelp => self.show_help = !self.show_help,
             Msg::LogFilter(text) => self.log_filter = text,
             Msg::LogPick(nodes) => {
@@ -795,6 +802,13 @@ impl App {
         // made to expire by cutting its link to the coordinator.
         let member = crate::view::kafka::consumer(world, id).is_some_and(|c| c.member.is_some());
         let zk = world.kafka.as_ref().map(|c| c.zk).filter(|_| role == "broker");
+        // A slow network: every link of the node gets SLOW_BY of extra one-way delay, or back to none.
+        const SLOW_BY: Time = Time::ms(50);
+        let others = (0..world.nodes.len() as u32).map(NodeId).filter(|&o| o != id);
+        let slowed = others.clone().any(|o| net.extra_delay(id, o) > Time::ZERO);
+        let extra = if slowed { Time::ZERO } else { SLOW_BY };
+        let slow: Vec<Command> = others.map(|b| Command::Slow { a: id, b, extra }).collect();
+        let cmds = link.callback(Msg::ApplyAll);
         html! {
             <div class="panel inspector" id="inspector">
                 <h2>{format!("{} · {}", slot.name, role)}</h2>
@@ -819,6 +833,10 @@ impl App {
                     }
                     <button id="node-isolate" onclick={cmd.reform(move |_| iso.clone())}>
                         { if isolated { "Rejoin network" } else { "Isolate" } }
+                    </button>
+                    <button id="node-slow" title="Add 50 ms of one-way delay to every link of this node (timeouts, lagging replicas, slow acks)"
+                        onclick={cmds.reform(move |_| slow.clone())}>
+                        { if slowed { "Normal network" } else { "Slow network (+50 ms)" } }
                     </button>
                     <button onclick={cmd.reform(|_| Command::HealAll)}>{"Heal all links"}</button>
                 </div>

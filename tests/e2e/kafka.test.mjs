@@ -175,5 +175,13 @@ test('clicking an event-log line highlights the nodes it concerns', async () => 
   assert.match(logs, /orders-\d\n\s+b1 /);
   assert.match(logs, /\d+:\d+ .*\|(HW|HW=LEO|LEO) \d+/);
   await page.screenshot({ path: `${SHOTS}/19-partition-logs.png`, fullPage: true });
+  // Slowing a node's network is a command like any other: the log says so, and it can be undone.
+  await page.click('[data-node="b2"]');
+  await page.click('#node-slow');
+  await page.waitForFunction(() => /Normal network/.test(document.querySelector('#node-slow').textContent));
+  await page.click('#play');
+  await page.waitForFunction(() => /link-slowed\s+b2 <-> \S+\s+\+50ms/.test(document.querySelector('#log').textContent));
+  await page.click('#node-slow');
+  await page.waitForFunction(() => /Slow network/.test(document.querySelector('#node-slow').textContent));
   assert.deepEqual(errors, []);
 });
