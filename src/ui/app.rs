@@ -9,7 +9,7 @@ use crate::view::flights::Flights;
 use crate::view::groups::Groups;
 use crate::view::layout::{layout, Point, STAGE_H, STAGE_W};
 use crate::view::params::{self, Params};
-use crate::view::series::{FrameLog, Meters, RATE_LINES};
+use crate::view::series::{FrameLog, Meters, RATE_LINES, SETTLE_LINES};
 use crate::view::speed;
 use crate::view::walk::{Pace, Variant, Walk};
 use gloo::events::{EventListener, EventListenerOptions};
@@ -259,6 +259,16 @@ impl App {
                 ],
             ),
         ];
+        if crate::view::rabbit::broker(world).is_some() {
+            charts.push((
+                "messages in queues",
+                vec![Line::new("ready", BLUE, ms(m.depth.line(0))), Line::new("unacked", ORANGE, ms(m.depth.line(1)))],
+            ));
+            let settle_colours = [GREEN, ORANGE, VERMILLION];
+            let settles =
+                (0..3).map(|i| Line::new(SETTLE_LINES[i], settle_colours[i], ms(m.settles.rates(i)))).collect();
+            charts.push(("messages/s", settles));
+        }
         if let Some(c) = &world.kafka {
             let lags = (0..c.groups.len().min(4))
                 .map(|g| Line::new(format!("lag {}", c.groups[g].name), GROUP_COLOURS[g], ms(m.lag.line(g))))
@@ -851,9 +861,21 @@ impl App {
             ("Consumer lag", crate::view::glossary::LAG),
             ("Replication", crate::view::glossary::UNDER_REPLICATED),
         ];
-        let n = if self.sim.world().kafka.is_some() { 4 } else { 2 };
-        titles[..n]
+        let world = self.sim.world();
+        let rabbit: &[(&str, &str)] = &[
+            ("Queue depth", "Messages ready in all queues, and delivered but not yet acknowledged"),
+            ("Acks and dead letters", "Messages acknowledged, rejected (nack/reject) and dead-lettered per second"),
+        ];
+        let extra = if world.kafka.is_some() {
+            &titles[2..]
+        } else if crate::view::rabbit::broker(world).is_some() {
+            rabbit
+        } else {
+            &[]
+        };
+        titles[..2]
             .iter()
+            .chain(extra)
             .zip(&self.chart_canvases)
             .enumerate()
             .map(|(i, ((title, tip), canvas))| {

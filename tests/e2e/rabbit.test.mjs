@@ -38,6 +38,9 @@ test('rabbit-basic: queues fill and drain, dead letters arrive, the calculator r
     return q && Number(q.dataset.unacked) > 0;
   }, null, { timeout: 30000 });
   await page.screenshot({ path: `${SHOTS}/40-rabbit-running.png`, fullPage: true });
+  // RabbitMQ's own charts replace Kafka's lag and replication charts.
+  const charts = await page.locator('.chart-panel h2').allTextContents();
+  assert.deepEqual(charts, ['Throughput', 'End-to-end latency', 'Queue depth', 'Acks and dead letters']);
   await page.waitForFunction(() => {
     const q = document.querySelector('#rabbit g[data-queue="dead-letters"]');
     return q && Number(q.dataset.ready) >= 1;
