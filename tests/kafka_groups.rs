@@ -308,3 +308,32 @@ fn a_slow_member_is_dropped_by_the_poll_timeout_and_rejoins() {
     assert!(lost, "its partitions were lost, not revoked cleanly");
     check_delivery(&events, Time::secs(14), "poll timeout");
 }
+
+/// A coordinator cut off from ZooKeeper becomes a zombie: the controller moves its
+/// `__consumer_offsets` leadership elsewhere, but it keeps answering heartbeats. Its members' commits
+/// can no longer be replicated, time out after `offsets.commit.timeout.ms` (REQUEST_TIMED_OUT), and
+/// the members go looking for the coordinator again — and find the new one.
+#[test]
+fn members_leave_a_zombie_coordinator_when_their_commits_time_out() {
+    let consumers = r#"{"id":"c1","topic":"t","group":"g"},{"id":"c2","topic":"t","group":"g"}"#;
+    // The same run up to the fault: who coordinates the group.
+    let (_, events) = run(&group_scenario("range", "earliest", consumers, "", "1s"), 5);
+    let zombie = kafka(&events)
+        .find_map(|(_, k)| match k {
+            KafkaEvent::GroupState { broker, .. } => Some(broker),
+            _ => None,
+        })
+        .unwrap();
+    let faults = format!(r#"{{"at":"4s","action":"cut","a":"b{zombie}","b":"zk"}}"#);
+    let s = group_scenario("range", "earliest", consumers, &faults, "20s");
+    let (_, events) = run(&s, 5);
+    let moved = kafka(&events).any(|(at, k)| {
+        at > Time::secs(4)
+            && matches!(k, KafkaEvent::GroupState { broker, state: GroupState::Stable, .. } if broker != zombie)
+    });
+    assert!(moved, "the group is Stable on a new coordinator");
+    let late_commits =
+        kafka(&events).filter(|(at, k)| *at > Time::secs(14) && matches!(k, KafkaEvent::Committed { .. })).count();
+    assert!(late_commits > 0, "commits go through again");
+    check_delivery(&events, Time::secs(16), "zombie coordinator");
+}

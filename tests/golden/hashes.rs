@@ -12,4 +12,4 @@ pub const BENCH_20MS: &str = "285b927ab0918a2d";
 /// `rabbit-basic` preset, seed 1, run to 1s (topic routing, dead letters, a broker restart).
 pub const RABBIT_BASIC: &str = "d31fc6df427d9af0";
 /// `kafka-basic` preset, seed 1, run to 12s (a broker failure, failover and rejoin; a one-member group).
-pub const KAFKA_BASIC: &str = "33c420b299adc7dd";
+pub const KAFKA_BASIC: &str = "4ba672f23b0e4916";

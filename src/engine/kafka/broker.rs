@@ -3,12 +3,15 @@
 //! it leads, fetches as a follower for the others, shrinks and expands ISRs, and — when it is the
 //! controller — creates topics, watches broker membership and elects leaders.
 //!
+//! ISR changes go through the controller (AlterPartition, KIP-497): the leader proposes, the
+//! controller writes the new state to the coordinator and only then answers; until then the leader
+//! counts the maximal ISR for its HW.
+//!
 //! Simplifications, also listed in the docs: one fetch per partition (Kafka batches a broker pair's
-//! partitions in one fetch session); the leader applies an ISR change itself and reports it with
-//! AlterPartition instead of waiting for the controller's answer; the controller sends
-//! LeaderAndIsr without waiting for its coordinator write to be acknowledged (a failed write makes it
-//! resign); topics are created by the controller as soon as enough brokers have registered; no
-//! preferred-leader rebalancing, no controlled shutdown.
+//! partitions in one fetch session); the controller sends LeaderAndIsr without waiting for its
+//! coordinator write to be acknowledged (a failed write makes it resign); topics are created by the
+//! controller as soon as enough brokers have registered; no preferred-leader rebalancing, no
+//! controlled shutdown.
 
 use super::cluster::{
     decode_state, encode_state, Cluster, FETCH_MAX_WAIT, REPLICA_FETCH_BACKOFF, REPLICA_FETCH_WAIT_MAX, REQUEST_TIMEOUT,
@@ -39,6 +42,13 @@ enum ZkPurpose {
     WatchController,
     /// A state write; a `BadVersion` means another controller has taken over.
     Write,
+    /// An ISR change a leader asked for (AlterPartition): answered once it is written.
+    AlterIsr {
+        to: NodeId,
+        tp: Tp,
+        leader_epoch: u32,
+        isr: Vec<BrokerId>,
+    },
 }
 
 /// The size of an offset commit record in `__consumer_offsets` (key: group, topic, partition;
@@ -99,6 +109,9 @@ const T_FETCH: u64 = 4 << 56;
 const T_REGISTER: u64 = 5 << 56;
 const T_RETENTION: u64 = 0x10 << 56;
 const T_CLEANER: u64 = 0x11 << 56;
+const T_COMMIT_TIMEOUT: u64 = 0x12 << 56;
+/// `offsets.commit.timeout.ms`: how long an offset commit may wait for its replication.
+const OFFSETS_COMMIT_TIMEOUT: Time = Time::secs(5);
 
 fn tp_bits(tp: Tp) -> u64 {
     ((tp.topic as u64) << 40) | ((tp.partition as u64) << 24)
@@ -257,6 +270,14 @@ impl Broker {
                     }
                 }
                 ctx.set_timer(self.cluster.replica_lag_time_max / 2, T_ISR);
+            }
+            T_COMMIT_TIMEOUT => {
+                let tp = tp_from_bits(timer);
+                let key =
+                    self.produce_waiting.keys().copied().find(|&(t, r)| t == tp && r & 0xff_ffff == timer & 0xff_ffff);
+                if let Some(w) = key.and_then(|k| self.produce_waiting.remove(&k)) {
+                    self.answer(ctx, tp, w, Err(Error::RequestTimedOut));
+                }
             }
             T_RETENTION | T_CLEANER => {
                 let compact = timer & (0xff << 56) == T_CLEANER;
@@ -566,6 +587,18 @@ impl Broker {
                 }
                 self.controller_brokers_changed(ctx, live, init);
             }
+            ZkPurpose::AlterIsr { to, tp, leader_epoch, isr } => {
+                if results.iter().all(|r| !matches!(r, ZkResult::Err(_))) {
+                    let current = self.controller.as_mut().and_then(|c| c.partitions.get_mut(&tp));
+                    if let Some(v) = current.filter(|v| v.leader_epoch == leader_epoch) {
+                        v.isr = isr.clone();
+                        send(ctx, to, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr });
+                        self.broadcast_metadata(ctx);
+                    }
+                } else {
+                    self.on_zk_reply(ctx, ZkPurpose::Write, results);
+                }
+            }
             ZkPurpose::Write => {
                 if results.iter().any(|r| matches!(r, ZkResult::Err(ZkError::BadVersion))) {
                     // Another controller bumped the epoch: we are fenced. Step down.
@@ -778,17 +811,19 @@ impl Broker {
             return;
         }
         let isr = isr.into_iter().filter(|b| v.replicas.contains(b)).collect::<Vec<_>>();
-        send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr: isr.clone() });
         if v.isr == isr {
-            return;
+            return send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr });
         }
-        v.isr = isr;
+        let next = PartitionView { isr: isr.clone(), ..v.clone() };
         let ops = vec![
             Op::Check { path: "/controller_epoch".into(), version: c.epoch_version },
-            Op::SetData { path, data: encode_state(v), version: None },
+            Op::SetData { path, data: encode_state(&next), version: None },
         ];
-        self.zk(ctx, ZkPurpose::Write, vec![ZkCall::Multi(ops)]);
-        self.broadcast_metadata(ctx);
+        // The change counts (and the leader hears back) only once it is in the coordinator: a
+        // controller cut off from it (a zombie) can approve nothing, so its leaders' ISRs cannot
+        // shrink behind the new controller's back.
+        let purpose = ZkPurpose::AlterIsr { to: from, tp, leader_epoch, isr };
+        self.zk(ctx, purpose, vec![ZkCall::Multi(ops)]);
     }
 
     // ----- replicas -----
@@ -997,6 +1032,7 @@ impl Broker {
                     }
                     // As GroupMetadataManager maps append errors for its members.
                     Err(Error::NotEnoughReplicas) => Err(Error::CoordinatorNotAvailable),
+                    Err(Error::RequestTimedOut) => Err(Error::RequestTimedOut),
                     Err(_) => Err(Error::NotCoordinator),
                 };
                 send(ctx, client, KafkaMsg::OffsetCommitResponse { group, result });
@@ -1044,6 +1080,11 @@ impl Broker {
                 }
             }
             ProduceOutcome::Waiting { .. } => {
+                if matches!(waiter, Waiter::Commit { .. }) {
+                    // A commit that cannot be replicated in time is answered REQUEST_TIMED_OUT (as
+                    // a zombie coordinator's would be: its followers fetch from a new leader).
+                    ctx.set_timer(OFFSETS_COMMIT_TIMEOUT, T_COMMIT_TIMEOUT | tp_bits(tp) | (req & 0xff_ffff));
+                }
                 self.produce_waiting.insert((tp, req), waiter);
             }
         }

@@ -838,7 +838,8 @@ impl Consumer {
                     ctx.emit(EventKind::Kafka(KafkaEvent::Committed { group: m.group, consumer: me, tp, offset }));
                 }
             }
-            Err(Error::NotCoordinator | Error::CoordinatorNotAvailable) => {
+            // ConsumerCoordinator marks the coordinator unknown on these and finds it again.
+            Err(Error::NotCoordinator | Error::CoordinatorNotAvailable | Error::RequestTimedOut) => {
                 if m.phase != Phase::Committing {
                     return self.coordinator_lost(ctx);
                 }
