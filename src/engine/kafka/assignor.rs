@@ -241,8 +241,9 @@ fn round_robin(topics: &BTreeMap<String, u32>, sorted: &[&Member], out: &mut Ass
 
 // ---- The sticky assignors: a port of Kafka's `AbstractStickyAssignor` ----
 
-/// Java's `String.hashCode`.
-fn java_hash(s: &str) -> i32 {
+/// Java's `String.hashCode` (UTF-16 code units, wrapping): the sticky assignors' hash-map order,
+/// and where a group's offsets live (`cluster::offsets_partition_for`).
+pub(super) fn java_hash(s: &str) -> i32 {
     s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
 }
 

@@ -1,6 +1,7 @@
 //! What every Kafka node of a simulation shares: the topics, the node of each broker and of the
 //! coordinator, and the cluster settings. Built once from the scenario; nodes hold an `Rc` of it.
 
+use super::assignor::java_hash;
 use super::config::{KafkaSpec, OffsetReset, OFFSETS_TOPIC};
 use super::log::LogConfig;
 use super::msg::{PartitionView, Tp};
@@ -60,11 +61,6 @@ pub struct Group {
     pub reset: OffsetReset,
     /// Its partition of `__consumer_offsets`: the leader of that partition is its coordinator.
     pub offsets_partition: u16,
-}
-
-/// Java's `String.hashCode` (over UTF-16 code units, wrapping), which Kafka uses to place a group.
-pub fn java_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
 }
 
 /// `GroupMetadataManager.partitionFor`: `Utils.abs(groupId.hashCode) % offsets partitions`.
