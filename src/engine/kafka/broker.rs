@@ -13,6 +13,7 @@
 //! controller as soon as enough brokers have registered; no preferred-leader rebalancing, no
 //! controlled shutdown.
 
+use super::clients::{emit, send};
 use super::cluster::{
     decode_state, encode_state, Cluster, FETCH_MAX_WAIT, REPLICA_FETCH_BACKOFF, REPLICA_FETCH_WAIT_MAX, REQUEST_TIMEOUT,
 };
@@ -22,8 +23,7 @@ use super::partition::{Acks, BrokerId, Error, FetchResponse, ProduceOutcome, Rep
 use super::placement::{assign_replicas, elect_offline};
 use super::zk_client::ZkLink;
 use crate::engine::coordinator::{Op, SessionId, WatchKind, ZkError};
-use crate::engine::event::EventKind;
-use crate::engine::node::{Ctx, Message};
+use crate::engine::node::Ctx;
 use crate::engine::time::Time;
 use crate::engine::vecmap::VecMap;
 use crate::engine::NodeId;
@@ -118,14 +118,6 @@ fn tp_bits(tp: Tp) -> u64 {
 }
 fn tp_from_bits(t: u64) -> Tp {
     Tp { topic: ((t >> 40) & 0xffff) as u16, partition: ((t >> 24) & 0xffff) as u16 }
-}
-
-fn emit(ctx: &mut Ctx, e: KafkaEvent) {
-    ctx.emit(EventKind::Kafka(e));
-}
-
-fn send(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
-    ctx.send(to, Message::Kafka(m));
 }
 
 impl Broker {

@@ -16,8 +16,13 @@ pub(super) const T_METADATA: u64 = 4 << 56;
 pub(super) const T_FETCH: u64 = 5 << 56;
 pub(super) const KIND: u64 = 0xff << 56;
 
+/// What every Kafka node sends and emits goes through these two.
 pub(super) fn send(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
     ctx.send(to, Message::Kafka(m));
+}
+
+pub(super) fn emit(ctx: &mut Ctx, e: super::msg::KafkaEvent) {
+    ctx.emit(crate::engine::event::EventKind::Kafka(e));
 }
 
 /// A client's view of metadata requests: which broker it asked, if it is waiting for one.

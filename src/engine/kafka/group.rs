@@ -19,12 +19,13 @@
 //! Empty with its committed offsets and the members rejoin; static membership
 //! (`group.instance.id`) is not modelled.
 
+use super::clients::send as reply;
 use super::msg::{GroupState, Joined, KafkaEvent, KafkaMsg, RemoveReason};
 use super::partition::{BrokerId, Error};
 use crate::engine::event::EventKind;
 use crate::engine::kafka::cluster::Group as Settings;
 use crate::engine::kafka::log::Record;
-use crate::engine::node::{Ctx, Message};
+use crate::engine::node::Ctx;
 use crate::engine::time::Time;
 use crate::engine::vecmap::VecMap;
 use crate::engine::NodeId;
@@ -68,10 +69,6 @@ pub struct Group {
     /// While the initial delay runs: its end at the latest, and whether someone joined meanwhile.
     initial: Option<(Time, bool)>,
     next_id: u32,
-}
-
-fn reply(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
-    ctx.send(to, Message::Kafka(m));
 }
 
 impl Group {

@@ -25,12 +25,12 @@
 //! kept); an election decides as soon as a quorum agrees (no finalize wait); a moving session is
 //! checked against the new server's own tree rather than by the leader.
 
+use super::clients::emit;
 use super::msg::{KafkaEvent, KafkaMsg, ZkCall, ZkResult};
 use super::zk_server::ZkServer;
 use crate::engine::coordinator::election::{Election, Heard, Vote};
 use crate::engine::coordinator::zab::{epoch_of, quorum, zxid, Acks, Log, Txn, Zxid};
 use crate::engine::coordinator::SessionId;
-use crate::engine::event::EventKind;
 use crate::engine::node::{Ctx, Message};
 use crate::engine::time::Time;
 use crate::engine::vecmap::VecMap;
@@ -190,10 +190,6 @@ fn to_peer(ctx: &mut Ctx, to: NodeId, m: PeerMsg) {
 
 fn to_client(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
     ctx.send(to, Message::Kafka(m));
-}
-
-fn emit(ctx: &mut Ctx, e: KafkaEvent) {
-    ctx.emit(EventKind::Kafka(e));
 }
 
 fn is_read(call: &ZkCall) -> bool {
