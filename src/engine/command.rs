@@ -4,6 +4,7 @@
 //! scenario, by its index (`NodeId`) once resolved against a topology. (Its JSON form is the flat
 //! fault record of `scenario.rs`.)
 
+use super::rabbit::msg::SettleOp;
 use super::time::Time;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +28,10 @@ pub enum Command<N = super::NodeId> {
     Slow { a: N, b: N, extra: Time },
     /// Restore every link and isolated node (stopped nodes stay stopped).
     HealAll,
+    /// A RabbitMQ consumer's application settles delivery `tag` now (basic.ack, basic.nack or
+    /// basic.reject; `multiple` also settles every earlier delivery it holds). The learner's
+    /// own ack / nack / reject buttons; a tag the consumer no longer holds changes nothing.
+    Settle { node: N, tag: u64, multiple: bool, op: SettleOp },
 }
 
 impl<N> Command<N> {
@@ -42,6 +47,7 @@ impl<N> Command<N> {
             Command::Heal { a, b } => Command::Heal { a: f(a)?, b: f(b)? },
             Command::Slow { a, b, extra } => Command::Slow { a: f(a)?, b: f(b)?, extra },
             Command::HealAll => Command::HealAll,
+            Command::Settle { node, tag, multiple, op } => Command::Settle { node: f(node)?, tag, multiple, op },
         })
     }
 
@@ -52,7 +58,8 @@ impl<N> Command<N> {
             | Command::Start { node }
             | Command::Leave { node }
             | Command::Isolate { node }
-            | Command::Rejoin { node } => {
+            | Command::Rejoin { node }
+            | Command::Settle { node, .. } => {
                 vec![node]
             }
             Command::Cut { a, b } | Command::Heal { a, b } | Command::Slow { a, b, .. } => vec![a, b],

@@ -3,6 +3,8 @@
 //! (`send`, `set_timer`, `emit`) and the simulation does it (the stateright / quinn-proto shape).
 
 use super::event::{EventKind, MsgInfo};
+use super::rabbit::msg::SettleOp;
+use super::rabbit::node::RabbitNode;
 use super::relay::{RelayMsg, RelayNode};
 use super::rng::Rng;
 use super::time::Time;
@@ -32,7 +34,7 @@ impl Message {
 pub enum Node {
     Relay(RelayNode),
     Kafka(super::kafka::node::KafkaNode),
-    Rabbit(super::rabbit::node::RabbitNode),
+    Rabbit(RabbitNode),
 }
 
 impl Node {
@@ -71,6 +73,12 @@ impl Node {
     pub fn on_leave(&mut self, ctx: &mut Ctx) {
         if let Node::Kafka(n) = self {
             n.on_leave(ctx);
+        }
+    }
+    /// The learner settles a delivery a RabbitMQ consumer holds (`Command::Settle`).
+    pub fn on_settle(&mut self, ctx: &mut Ctx, tag: u64, multiple: bool, op: SettleOp) {
+        if let Node::Rabbit(RabbitNode::Consumer(c)) = self {
+            c.settle_by_hand(ctx, tag, multiple, op);
         }
     }
     /// The node crashed: forget what a real process would forget.

@@ -11,6 +11,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kafka-groups", include_str!("../../scenarios/kafka-groups.json")),
     ("kafka-zk-ensemble", include_str!("../../scenarios/kafka-zk-ensemble.json")),
     ("rabbit-basic", include_str!("../../scenarios/rabbit-basic.json")),
+    ("rabbit-by-hand", include_str!("../../scenarios/rabbit-by-hand.json")),
     ("bench", include_str!("../../scenarios/bench.json")),
     ("kafka-bench", include_str!("../../scenarios/kafka-bench.json")),
     ("rabbit-bench", include_str!("../../scenarios/rabbit-bench.json")),

@@ -7,6 +7,7 @@ use super::command::Command;
 use super::kafka::config::KafkaSpec;
 use super::net::LinkConfig;
 use super::rabbit::config::RabbitSpec;
+use super::rabbit::msg::SettleOp;
 use super::time::Time;
 use super::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
@@ -175,6 +176,9 @@ enum Action {
     Heal,
     Slow,
     HealAll,
+    Ack,
+    Nack,
+    Reject,
 }
 
 impl Action {
@@ -189,6 +193,9 @@ impl Action {
             Action::Heal => "heal",
             Action::Slow => "slow",
             Action::HealAll => "heal_all",
+            Action::Ack => "ack",
+            Action::Nack => "nack",
+            Action::Reject => "reject",
         }
     }
 }
@@ -208,31 +215,45 @@ struct FaultRecord {
     b: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     extra: Option<Time>,
+    /// ack / nack / reject: the delivery tag, and whether earlier ones go too / it goes back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tag: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    multiple: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requeue: Option<bool>,
 }
 
 impl TryFrom<FaultRecord> for Fault {
     type Error = String;
 
     fn try_from(r: FaultRecord) -> Result<Fault, String> {
-        let FaultRecord { at, action, node, a, b, extra } = r;
+        let FaultRecord { at, action, node, a, b, extra, tag, multiple, requeue } = r;
         let (uses_node, uses_pair, uses_extra) = match action {
             Action::Stop | Action::Start | Action::Leave | Action::Isolate | Action::Rejoin => (true, false, false),
+            Action::Ack | Action::Nack | Action::Reject => (true, false, false),
             Action::Cut | Action::Heal => (false, true, false),
             Action::Slow => (false, true, true),
             Action::HealAll => (false, false, false),
         };
+        let settles = matches!(action, Action::Ack | Action::Nack | Action::Reject);
         let name = action.as_str();
         let fields = [
             ("node", node.is_some(), uses_node),
             ("a", a.is_some(), uses_pair),
             ("b", b.is_some(), uses_pair),
             ("extra", extra.is_some(), uses_extra),
+            ("tag", tag.is_some(), settles),
+            // basic.reject settles one delivery only.
+            ("multiple", multiple.is_some(), matches!(action, Action::Ack | Action::Nack)),
+            ("requeue", requeue.is_some(), matches!(action, Action::Nack | Action::Reject)),
         ];
         // Extra fields first: `{"action": "stop", "a": …}` is better told "no `a`" than "needs `node`".
         if let Some((field, ..)) = fields.iter().find(|(_, present, used)| *present && !*used) {
             return Err(format!("`{name}` has no `{field}`"));
         }
-        if let Some((field, ..)) = fields.iter().find(|(_, present, used)| !*present && *used) {
+        // `multiple` and `requeue` are optional (false when left out).
+        if let Some((field, ..)) = fields[..5].iter().find(|(_, present, used)| !*present && *used) {
             return Err(format!("`{name}` needs `{field}`"));
         }
         let (node, a, b, extra) = (node.unwrap_or_default(), a.unwrap_or_default(), b.unwrap_or_default(), extra);
@@ -246,6 +267,16 @@ impl TryFrom<FaultRecord> for Fault {
             Action::Heal => Command::Heal { a, b },
             Action::Slow => Command::Slow { a, b, extra: extra.unwrap_or_default() },
             Action::HealAll => Command::HealAll,
+            Action::Ack | Action::Nack | Action::Reject => {
+                let (tag, multiple, requeue) =
+                    (tag.unwrap_or_default(), multiple.unwrap_or(false), requeue.unwrap_or(false));
+                let op = match action {
+                    Action::Ack => SettleOp::Ack,
+                    Action::Nack => SettleOp::Nack { requeue },
+                    _ => SettleOp::Reject { requeue },
+                };
+                Command::Settle { node, tag, multiple, op }
+            }
         };
         Ok(Fault { at, command })
     }
@@ -253,7 +284,17 @@ impl TryFrom<FaultRecord> for Fault {
 
 impl From<Fault> for FaultRecord {
     fn from(f: Fault) -> FaultRecord {
-        let mut r = FaultRecord { at: f.at, action: Action::HealAll, node: None, a: None, b: None, extra: None };
+        let mut r = FaultRecord {
+            at: f.at,
+            action: Action::HealAll,
+            node: None,
+            a: None,
+            b: None,
+            extra: None,
+            tag: None,
+            multiple: None,
+            requeue: None,
+        };
         let (action, node, pair, extra) = match f.command {
             Command::Stop { node } => (Action::Stop, Some(node), None, None),
             Command::Start { node } => (Action::Start, Some(node), None, None),
@@ -264,6 +305,17 @@ impl From<Fault> for FaultRecord {
             Command::Heal { a, b } => (Action::Heal, None, Some((a, b)), None),
             Command::Slow { a, b, extra } => (Action::Slow, None, Some((a, b)), Some(extra)),
             Command::HealAll => (Action::HealAll, None, None, None),
+            Command::Settle { node, tag, multiple, op } => {
+                let (action, requeue) = match op {
+                    SettleOp::Ack => (Action::Ack, None),
+                    SettleOp::Nack { requeue } => (Action::Nack, Some(requeue)),
+                    SettleOp::Reject { requeue } => (Action::Reject, Some(requeue)),
+                };
+                r.tag = Some(tag);
+                r.multiple = (action != Action::Reject).then_some(multiple);
+                r.requeue = requeue;
+                (action, Some(node), None, None)
+            }
         };
         r.action = action;
         r.node = node;
@@ -423,6 +475,13 @@ impl Scenario {
             for name in f.command.nodes() {
                 if !roles.contains_key(name.as_str()) {
                     return Err(format!("faults[{i}]: no node \"{name}\" (nodes: {})", known()));
+                }
+            }
+            if let Command::Settle { node, .. } = &f.command {
+                if roles.get(node.as_str()) != Some(&"rabbit")
+                    || self.rabbit.as_ref().is_none_or(|r| !r.consumers.iter().any(|c| &c.id == node))
+                {
+                    return Err(format!("faults[{i}].node: \"{node}\" is not a RabbitMQ consumer: only a consumer settles its deliveries"));
                 }
             }
             if let Command::Slow { extra, .. } = f.command {

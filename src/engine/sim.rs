@@ -424,6 +424,9 @@ impl Simulation {
                 net.heal_all();
                 self.emit(EventKind::NetworkHealed);
             }
+            Command::Settle { node, tag, multiple, op } if net.is_up(node) => {
+                self.handle(node, |n, ctx| n.on_settle(ctx, tag, multiple, op));
+            }
             _ => {}
         }
     }

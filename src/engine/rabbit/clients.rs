@@ -221,11 +221,15 @@ pub struct Consumer {
     pub reject_every: u32,
     pub requeue: bool,
     pub declare: bool,
+    /// Holds every delivery until the learner settles it (`settle_by_hand`): no processing of its own.
+    pub hold: bool,
     pub reconnect: Time,
     conn: Conn,
-    /// Deliveries not yet settled, oldest first; the head is being worked on when `busy`.
+    /// Deliveries not yet settled, oldest first; the head is being worked on when `busy` (if its
+    /// tag is still `working`: the learner may have settled it by hand meanwhile).
     pending: VecDeque<Pending>,
     busy: bool,
+    working: u64,
     /// Messages handled so far (for `reject_every`), and acks held back for one `multiple` ack.
     handled: u64,
     held: u32,
@@ -240,7 +244,7 @@ impl Consumer {
         auto_ack: bool,
         (processing, processing_jitter): (Time, Time),
         (ack_every, reject_every, requeue): (u32, u32, bool),
-        declare: bool,
+        (declare, hold): (bool, bool),
         reconnect: Time,
     ) -> Consumer {
         Consumer {
@@ -254,10 +258,12 @@ impl Consumer {
             reject_every,
             requeue,
             declare,
+            hold,
             reconnect,
             conn: Conn::default(),
             pending: VecDeque::new(),
             busy: false,
+            working: 0,
             handled: 0,
             held: 0,
         }
@@ -299,8 +305,10 @@ impl Consumer {
             TIMER_RECONNECT => self.connect(ctx),
             TIMER_WORK => {
                 self.busy = false;
-                if let Some(p) = self.pending.pop_front() {
-                    self.settle(ctx, p);
+                if self.pending.front().is_some_and(|p| p.tag == self.working) {
+                    if let Some(p) = self.pending.pop_front() {
+                        self.settle(ctx, p);
+                    }
                 }
                 self.work(ctx);
             }
@@ -342,7 +350,7 @@ impl Consumer {
 
     /// Works on the next delivery: settles it at once, or after `processing`.
     fn work(&mut self, ctx: &mut Ctx) {
-        while !self.busy && !self.pending.is_empty() {
+        while !self.hold && !self.busy && !self.pending.is_empty() {
             if self.processing > Time::ZERO || self.processing_jitter > Time::ZERO {
                 // The draw happens only with jitter, so runs without it keep their random streams.
                 let extra = match self.processing_jitter {
@@ -350,6 +358,7 @@ impl Consumer {
                     j => Time(ctx.rng.below(j.0 + 1)),
                 };
                 self.busy = true;
+                self.working = self.pending.front().map_or(0, |p| p.tag);
                 ctx.set_timer(self.processing + extra, timer(self.conn.generation, TIMER_WORK));
                 return;
             }
@@ -375,6 +384,28 @@ impl Consumer {
             self.held = 0;
             send(ctx, self.broker, RabbitMsg::Settle { tag, multiple, op: SettleOp::Ack });
         }
+    }
+
+    /// The application settles delivery `tag` as the learner chose (with `multiple`, every held
+    /// delivery up to it too). Tags it no longer holds are ignored: acking one would be a channel
+    /// error (406 unknown delivery tag), which a real application avoids by settling only what it has.
+    pub fn settle_by_hand(&mut self, ctx: &mut Ctx, tag: u64, multiple: bool, op: SettleOp) {
+        let multiple = multiple && !matches!(op, SettleOp::Reject { .. });
+        let settled: Vec<Pending> = if multiple {
+            let (done, kept): (VecDeque<Pending>, _) = self.pending.drain(..).partition(|p| p.tag <= tag);
+            self.pending = kept;
+            done.into()
+        } else {
+            let Some(i) = self.pending.iter().position(|p| p.tag == tag) else { return };
+            self.pending.remove(i).into_iter().collect()
+        };
+        // (Were the delivery being worked on among them, its work timer now finds it gone.)
+        let Some(last) = settled.last() else { return };
+        for p in &settled {
+            emit_processed(ctx, *p);
+        }
+        send(ctx, self.broker, RabbitMsg::Settle { tag: last.tag, multiple: multiple && settled.len() > 1, op });
+        self.work(ctx);
     }
 
     pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {

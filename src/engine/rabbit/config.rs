@@ -171,6 +171,10 @@ pub struct ConsumerSpec {
     /// Declares its queue and the queue's bindings on every (re)connect, as consumers usually do.
     #[serde(default = "yes")]
     pub declare: bool,
+    /// Holds every delivery until the learner acks, nacks or rejects it in the page (or a fault
+    /// script's `ack` / `nack` / `reject`): an application waiting on a person.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hold: bool,
 }
 
 /// A binding of the topology, indexed.
@@ -309,6 +313,12 @@ impl RabbitSpec {
                     c.prefetch
                 ));
             }
+            if c.hold && c.auto_ack {
+                return Err(format!(
+                    "{}: with auto_ack the broker forgets each message as it sends it: nothing to hold",
+                    f("hold")
+                ));
+            }
             if c.processing > Time::secs(60) {
                 return Err(format!("{}: at most 60s", f("processing")));
             }
@@ -429,6 +439,10 @@ mod tests {
             (
                 r#"{"queues":[{"name":"q"}],"consumers":[{"id":"c","queue":"q","prefetch":2,"ack_every":3}]}"#.into(),
                 "rabbit.consumers[0].ack_every",
+            ),
+            (
+                r#"{"queues":[{"name":"q"}],"consumers":[{"id":"c","queue":"q","auto_ack":true,"hold":true}]}"#.into(),
+                "rabbit.consumers[0].hold: with auto_ack",
             ),
             (r#"{"publishers":[{"id":"p","exchange":"x","interval":"1ms"}]}"#.into(), "rabbit.publishers[0].exchange"),
             (

@@ -46,7 +46,8 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
         let queue = topo.names.queue_id(&c.queue).unwrap_or(0);
         let policy = (c.ack_every, c.reject_every, c.requeue);
         let work = (c.processing, c.processing_jitter);
-        let consumer = Consumer::new(broker, queue, c.prefetch, c.auto_ack, work, policy, c.declare, spec.reconnect);
+        let flags = (c.declare, c.hold);
+        let consumer = Consumer::new(broker, queue, c.prefetch, c.auto_ack, work, policy, flags, spec.reconnect);
         nodes.push((c.id.clone(), RabbitNode::Consumer(Box::new(consumer))));
     }
     nodes
