@@ -103,24 +103,24 @@ fn ttl_expires_into_the_dead_letter_exchange_and_each_overflow_mode_does_its_own
     };
     // Every message of `expiring` (6, nobody consumes it) expires after 300 ms into dlx.
     assert_eq!(dead(q("expiring"), Reason::Expired), 6);
-    // 12 into a queue of at most 5: drop-head dead-letters the 7 oldest, reject-publish refuses
-    // 7 (no dead letters: it has a DLX, but reject-publish does not use it), reject-publish-dlx
-    // refuses 7 and dead-letters them.
-    assert_eq!(dead(q("drop-head"), Reason::Maxlen), 7);
+    // 8 into a queue of at most 5: drop-head dead-letters the 3 oldest, reject-publish refuses
+    // 3 (no dead letters: it has a DLX, but reject-publish does not use it), reject-publish-dlx
+    // refuses 3 and dead-letters them.
+    assert_eq!(dead(q("drop-head"), Reason::Maxlen), 3);
     let refused = |queue: u16| {
         ev.iter().filter(|e| matches!(e, RabbitEvent::PublishRejected { queue: x, .. } if *x == queue)).count()
     };
-    assert_eq!(refused(q("reject-publish")), 7);
+    assert_eq!(refused(q("reject-publish")), 3);
     assert_eq!(dead(q("reject-publish"), Reason::Maxlen), 0);
-    assert_eq!(refused(q("reject-publish-dlx")), 7);
-    assert_eq!(dead(q("reject-publish-dlx"), Reason::Maxlen), 7);
-    // One confirm per publish, a nack when any queue refused it: the last 7 are nacked.
+    assert_eq!(refused(q("reject-publish-dlx")), 3);
+    assert_eq!(dead(q("reject-publish-dlx"), Reason::Maxlen), 3);
+    // One confirm per publish, a nack when any queue refused it: the last 3 are nacked.
     let burst = node(&sim, "burst");
     let nacks = ev
         .iter()
         .filter(|e| matches!(e, RabbitEvent::Confirmed { publisher, ack: false, .. } if *publisher == burst))
         .count();
-    assert_eq!(nacks, 7);
+    assert_eq!(nacks, 3);
 }
 
 #[test]

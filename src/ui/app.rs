@@ -703,7 +703,7 @@ impl Component for App {
                             } }</span>
                         </div>
                         { super::groups::panel(world, &self.groups, &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
-                        { super::rabbit::panel(world) }
+                        { super::rabbit::panel(world, link.callback(Msg::Apply)) }
                     </div>
                     <aside>
                         { self.inspector(ctx) }

@@ -1,11 +1,13 @@
 //! The RabbitMQ panel of the playground: the topology as SVG (publishers → exchanges → bindings →
 //! queues with their ready and unacknowledged stacks → consumers with their prefetch windows),
 //! inspectors for a clicked exchange, queue or consumer, and the routing calculator. Everything it
-//! shows comes from `view::rabbit` (built from the world each frame); it sends no commands.
+//! shows comes from `view::rabbit` (built from the world each frame); what it does goes out as
+//! engine commands (settle a delivery, stop or start a node) through `cmd`.
 
 use crate::engine::rabbit::exchange::Hop;
-use crate::engine::rabbit::msg::Dest;
+use crate::engine::rabbit::msg::{Dest, SettleOp};
 use crate::engine::rabbit::routing::ExchangeType;
+use crate::engine::Command;
 use crate::engine::NodeId;
 use crate::engine::World;
 use crate::view::rabbit::{
@@ -16,12 +18,12 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// The panel for `world`, or nothing when it has no RabbitMQ broker.
-pub fn panel(world: &World) -> Html {
+pub fn panel(world: &World, cmd: Callback<Command>) -> Html {
     match vr::model(world) {
         // Keyed by the topology's names: another scenario starts the panel afresh.
         Some(m) => {
             let key = m.names.exchanges.iter().chain(&m.names.queues).map(|s| &**s).collect::<Vec<&str>>().join("|");
-            html! { <RabbitPanel {key} model={Rc::new(m)} /> }
+            html! { <RabbitPanel {key} model={Rc::new(m)} {cmd} /> }
         }
         None => html! {},
     }
@@ -37,6 +39,7 @@ enum Sel {
 #[derive(Properties, PartialEq)]
 pub struct PanelProps {
     pub model: Rc<Model>,
+    pub cmd: Callback<Command>,
 }
 
 fn n(x: f64) -> String {
@@ -211,11 +214,17 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
         },
     };
     let headers_type = calc_x.is_none() && *target == "headers";
+    let broker_toggle = if m.broker_up { Command::Stop { node: m.broker } } else { Command::Start { node: m.broker } };
 
     html! {
         <div class="panel rabbit" id="rabbit">
             <style>{STYLE}</style>
-            <h2>{"RabbitMQ"}<span class="sub">{format!("broker {} (vhost /){}", m.broker_name, if m.broker_up { "" } else { " — stopped" })}</span></h2>
+            <h2>{"RabbitMQ"}<span class="sub">{format!("broker {} (vhost /){}", m.broker_name, if m.broker_up { "" } else { " — stopped" })}</span>
+                <button id="broker-toggle" class="rq-broker" onclick={p.cmd.reform(move |_| broker_toggle.clone())}
+                    title={ if m.broker_up { "Stop the broker node: transient queues and non-persistent messages are gone when it comes back; durable queues return with their persistent messages" } else { "Start the broker node: it recovers durable queues and persistent messages" } }>
+                    { if m.broker_up { "Stop broker" } else { "Start broker" } }
+                </button>
+            </h2>
             <svg class="rq-svg" viewBox={format!("0 0 {RABBIT_W} {}", n(m.height))} role="img"
                 aria-label="RabbitMQ topology: publishers, exchanges, bindings, queues, consumers">
                 <text class="rq-col" x={n(COL_X[0])} y="14">{"publishers"}</text>
@@ -237,7 +246,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                 <span class="hint">{format!("stacks show at most {STACK_CAP}; click an exchange, queue or consumer")}</span>
             </div>
             <div class="rq-row">
-                <div class="rq-inspect" id="rabbit-inspector">{ inspector(m, *sel) }</div>
+                <div class="rq-inspect" id="rabbit-inspector">{ inspector(m, *sel, &p.cmd) }</div>
                 <div class="rq-calc" id="route-calc">
                     <h3>{"Where would a message go?"}</h3>
                     <div class="calc-inputs">
@@ -278,14 +287,14 @@ fn calc_result(m: &Model, r: &Routed) -> Html {
     }
 }
 
-fn inspector(m: &Model, sel: Option<Sel>) -> Html {
+fn inspector(m: &Model, sel: Option<Sel>, cmd: &Callback<Command>) -> Html {
     match sel {
         None => {
             html! { <p class="hint">{"Click an exchange, a queue or a consumer in the drawing to inspect it."}</p> }
         }
         Some(Sel::Exchange(id)) => exchange(m, id),
-        Some(Sel::Queue(id)) => queue(m, id),
-        Some(Sel::Consumer(node)) => consumer(m, node),
+        Some(Sel::Queue(id)) => queue(m, id, cmd),
+        Some(Sel::Consumer(node)) => consumer(m, node, cmd),
     }
 }
 
@@ -318,8 +327,13 @@ fn exchange(m: &Model, id: u16) -> Html {
     }
 }
 
-fn queue(m: &Model, id: u16) -> Html {
+fn queue(m: &Model, id: u16, cmd: &Callback<Command>) -> Html {
     let Some(q) = m.qs.iter().find(|q| q.id == id) else { return html! {} };
+    // A settle column only where a running consumer with manual acks holds one of these messages.
+    let settles = q
+        .messages
+        .iter()
+        .any(|r| r.delivery.is_some_and(|(_, c)| m.cs.iter().any(|c2| c2.node == c && c2.up && !c2.auto_ack)));
 
     let rows = q.messages.iter().map(|r| {
         let (tag, by) = match r.delivery {
@@ -331,6 +345,7 @@ fn queue(m: &Model, id: u16) -> Html {
             None => ("–".to_string(), "ready".to_string()),
         };
         let publisher = m.pubs.iter().find(|p| p.node == r.publisher).map_or("?", |p| p.name.as_str());
+        let buttons = r.delivery.filter(|_| settles).map(|(tag, c)| settle_buttons(m, c, tag, false, cmd));
         html! {
             <tr class={classes!(r.delivery.is_some().then_some("unacked"))}>
                 <td>{r.pos}</td>
@@ -340,6 +355,7 @@ fn queue(m: &Model, id: u16) -> Html {
                 <td>{by}</td>
                 <td>{ if r.redelivered { "yes" } else { "" } }</td>
                 <td class="death">{ r.deaths.as_deref().map_or(String::new(), |d| vr::deaths_text(d, &m.names)) }</td>
+                if let Some(b) = buttons { <td class="settle">{b}</td> }
             </tr>
         }
     });
@@ -357,7 +373,10 @@ fn queue(m: &Model, id: u16) -> Html {
                 <p class="hint">{"No messages."}</p>
             } else {
                 <table class="kv rq-table" id="queue-messages">
-                    <tr>{ for ["pos", "message", "routing key", "tag", "state", "redelivered", "x-death"].into_iter().map(|h| html! { <th>{h}</th> }) }</tr>
+                    <tr>
+                        { for ["pos", "message", "routing key", "tag", "state", "redelivered", "x-death"].into_iter().map(|h| html! { <th>{h}</th> }) }
+                        if settles { <th>{"settle"}</th> }
+                    </tr>
                     { for rows }
                 </table>
                 if total as usize > q.messages.len() {
@@ -377,25 +396,70 @@ fn kv(id: &'static str, rows: Vec<(&'static str, String)>) -> Html {
     }
 }
 
-fn consumer(m: &Model, node: NodeId) -> Html {
+fn consumer(m: &Model, node: NodeId, cmd: &Callback<Command>) -> Html {
     let Some(c) = m.cs.iter().find(|c| c.node == node) else { return html! {} };
-    let tags: Vec<String> =
+    let held: Vec<(u64, &vr::MsgRow)> =
         m.qs.iter()
             .flat_map(|q| q.messages.iter())
-            .filter_map(|r| r.delivery.filter(|d| d.1 == node).map(|d| d.0.to_string()))
+            .filter_map(|r| r.delivery.filter(|d| d.1 == node).map(|d| (d.0, r)))
             .collect();
+    let tags: Vec<String> = held.iter().map(|(t, _)| t.to_string()).collect();
+    let rows = held.iter().map(|(tag, r)| {
+        let publisher = m.pubs.iter().find(|p| p.node == r.publisher).map_or("?", |p| p.name.as_str());
+        html! {
+            <tr class="unacked">
+                <td>{tag}</td>
+                <td>{format!("{publisher}#{}", r.seq)}</td>
+                <td>{ if r.redelivered { "redelivered" } else { "" } }</td>
+                <td class="settle">{ settle_buttons(m, node, *tag, true, cmd) }</td>
+            </tr>
+        }
+    });
+    let toggle = if c.up { Command::Stop { node } } else { Command::Start { node } };
     html! {
         <>
             <h3>{format!("consumer {}", c.name)}</h3>
             { kv("consumer-window", vec![
                 ("queue", m.names.queue(c.queue)),
                 ("state", (if c.up { "running" } else { "stopped" }).into()),
-                ("acknowledgements", (if c.auto_ack { "automatic (prefetch ignored)" } else { "manual" }).into()),
+                ("acknowledgements", (if c.auto_ack { "automatic (prefetch ignored)" } else if c.hold { "manual, by you: it holds each delivery until you settle it" } else { "manual" }).into()),
                 ("prefetch", if c.prefetch == 0 { "unlimited".to_string() } else { c.prefetch.to_string() }),
                 ("unacked", c.unacked.to_string()),
                 ("delivery tags", if tags.is_empty() { "–".to_string() } else { tags.join(", ") }),
             ]) }
+            if !held.is_empty() && !c.auto_ack {
+                <table class="kv rq-table" id="consumer-held">
+                    <tr><th>{"tag"}</th><th>{"message"}</th><th></th><th>{"settle"}</th></tr>
+                    { for rows }
+                </table>
+            }
+            <p class="rq-actions">
+                <button id="consumer-toggle" onclick={cmd.reform(move |_| toggle.clone())}
+                    title={ if c.up { "Crash it: the broker sees the connection close and requeues its unacked messages, redelivered (flagged) to the next consumer" } else { "Start it again: it reconnects, declares its queue and consumes" } }>
+                    { if c.up { "Kill consumer" } else { "Restart consumer" } }
+                </button>
+            </p>
         </>
+    }
+}
+
+/// ack / nack / reject buttons for delivery `tag` of consumer `node` (none with automatic acks:
+/// there is nothing to settle). `multiple` adds "ack ≤" (basic.ack with multiple).
+fn settle_buttons(m: &Model, node: NodeId, tag: u64, multiple: bool, cmd: &Callback<Command>) -> Html {
+    let Some(c) = m.cs.iter().find(|c| c.node == node && c.up && !c.auto_ack) else { return html! {} };
+    let dl = m.qs.iter().find(|q| q.id == c.queue).and_then(|q| q.decl.args.dlx).is_some();
+    let gone = if dl { "dead-lettered" } else { "dropped" };
+    let button = |label: &'static str, class: &'static str, title: String, multiple: bool, op: SettleOp| {
+        let command = Command::Settle { node, tag, multiple, op };
+        html! { <button class={classes!("settle", class)} data-tag={tag.to_string()} {title} onclick={cmd.reform(move |_| command.clone())}>{label}</button> }
+    };
+    html! {
+        <span class="settle-buttons">
+            { button("ack", "ack", format!("basic.ack tag {tag}: done, the broker forgets it"), false, SettleOp::Ack) }
+            if multiple { { button("ack ≤", "ack-multiple", format!("basic.ack tag {tag} multiple: this and every earlier delivery it holds"), true, SettleOp::Ack) } }
+            { button("nack ↺", "requeue", format!("basic.nack tag {tag} requeue: back to its place in the queue, redelivered (flagged)"), false, SettleOp::Nack { requeue: true }) }
+            { button("reject ✕", "reject", format!("basic.reject tag {tag}, no requeue: {gone}"), false, SettleOp::Reject { requeue: false }) }
+        </span>
     }
 }
 
@@ -447,6 +511,13 @@ const STYLE: &str = r#"
 .rabbit .rq-calc label { display: flex; justify-content: space-between; gap: 8px; align-items: center; }
 .rabbit .rq-calc label > select, .rabbit .rq-calc label > input { width: 64%; min-width: 0; }
 .rabbit .rq-result b { color: #0b3954; }
+.rabbit button.settle { font-size: 0.75rem; padding: 1px 5px; margin: 0 2px 0 0; }
+.rabbit button.settle.ack, .rabbit button.settle.ack-multiple { border-color: #009E73; }
+.rabbit button.settle.requeue { border-color: #E69F00; }
+.rabbit button.settle.reject { border-color: #D55E00; }
+.rabbit td.settle { white-space: nowrap; }
+.rabbit h2 .rq-broker { float: right; font-size: 0.8rem; }
+.rabbit .rq-actions { margin: 8px 0 0; display: flex; gap: 6px; flex-wrap: wrap; }
 .rabbit .rq-hops { margin: 4px 0; padding-left: 18px; font-size: 0.85rem; font-family: ui-monospace, Menlo, Consolas, monospace; }
 @media (max-width: 900px) { .rabbit .rq-row { grid-template-columns: 1fr; } }
 "#;

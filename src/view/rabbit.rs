@@ -89,6 +89,8 @@ pub struct CBox {
     /// 0 = unlimited.
     pub prefetch: u16,
     pub auto_ack: bool,
+    /// Holds every delivery until the learner settles it.
+    pub hold: bool,
     /// Deliveries on its channel not yet settled, as the broker counts them.
     pub unacked: u32,
     pub up: bool,
@@ -256,6 +258,7 @@ pub fn model(world: &World) -> Option<Model> {
                 queue: c.queue,
                 prefetch: c.prefetch,
                 auto_ack: c.auto_ack,
+                hold: c.hold,
                 unacked: b.unacked(node) as u32,
                 up,
                 y: 0.0,

@@ -120,3 +120,45 @@ test('rabbit-basic: queues fill and drain, dead letters arrive, the calculator r
   await page.locator('#rabbit').screenshot({ path: `${SHOTS}/47-rabbit-after-restart.png` });
   assert.deepEqual(errors, []);
 });
+
+test('rabbit-by-hand: the learner acks, nacks and rejects; TTL and overflow dead-letter', async () => {
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-by-hand&seed=1&speed=6');
+  await page.waitForSelector('#rabbit g[data-consumer="you"]');
+  // "you" holds every delivery: its window fills to the prefetch of 3 and stays there.
+  await page.waitForFunction(() => document.querySelector('#rabbit g[data-consumer="you"]')?.dataset.unacked === '3', null, { timeout: 30000 });
+  await page.click('#play'); // pause to click with care
+  await page.click('#rabbit g[data-consumer="you"]');
+  await page.waitForSelector('#consumer-held');
+  assert.equal(await page.locator('#consumer-held button.ack').count(), 3);
+  await page.locator('#rabbit').screenshot({ path: `${SHOTS}/48-rabbit-held.png` });
+  // nack with requeue the first: it goes back to the head of inbox and comes back redelivered.
+  await page.click('#consumer-held button.requeue[data-tag="1"]');
+  await page.click('#play');
+  await page.waitForFunction(() => /redelivered/.test(document.querySelector('#consumer-held')?.textContent ?? ''), null, { timeout: 30000 });
+  await page.click('#play');
+  // reject without requeue: dead-lettered (inbox has a DLX) into dead-letters, with x-death.
+  const tag = await page.getAttribute('#consumer-held tr:nth-child(2) button.reject', 'data-tag');
+  await page.click(`#consumer-held button.reject[data-tag="${tag}"]`);
+  // ack the rest at once (basic.ack multiple).
+  const last = await page.getAttribute('#consumer-held tr:last-child button.ack-multiple', 'data-tag');
+  await page.click(`#consumer-held button.ack-multiple[data-tag="${last}"]`);
+  await page.click('#play');
+  // The queue inspector settles too, and the TTL queue and the overflow queues dead-letter.
+  await page.click('#rabbit g[data-queue="dead-letters"]');
+  await page.waitForFunction(() => /rejected ×1 in inbox/.test(document.querySelector('#queue-messages')?.textContent ?? ''), null, { timeout: 30000 });
+  await page.waitForFunction(() => /expired ×1 in expiring/.test(document.querySelector('#queue-messages')?.textContent ?? ''), null, { timeout: 30000 });
+  await page.waitForFunction(() => /maxlen ×1 in drop-head/.test(document.querySelector('#queue-messages')?.textContent ?? ''), null, { timeout: 60000 });
+  assert.equal(await attr(page, '#rabbit g[data-queue="reject-publish"]', 'data-ready'), 5, 'the full queue refused the rest');
+  await page.locator('#rabbit').screenshot({ path: `${SHOTS}/49-rabbit-by-hand.png` });
+  // Kill the consumer: its unacked messages go back to inbox, ready.
+  await page.click('#rabbit g[data-consumer="you"]');
+  await page.click('#consumer-toggle');
+  await page.waitForFunction(() => document.querySelector('#rabbit g[data-queue="inbox"]')?.dataset.unacked === '0', null, { timeout: 30000 });
+  assert.match(await text(page, '#consumer-toggle'), /Restart consumer/);
+  // Stop and start the broker from the panel.
+  await page.click('#broker-toggle');
+  await page.waitForFunction(() => /stopped/.test(document.querySelector('#rabbit h2')?.textContent ?? ''));
+  await page.click('#broker-toggle');
+  await page.waitForFunction(() => !/stopped/.test(document.querySelector('#rabbit h2 .sub')?.textContent ?? ''));
+  assert.deepEqual(errors, []);
+});
