@@ -3,6 +3,7 @@
 //! time`, within a per-frame work budget, and folds the events into the view models.
 
 use super::{chart, dom, stage};
+use crate::engine::rabbit::config::RabbitSpec;
 use crate::engine::{presets, Command, EventKind, NodeId, Scenario, Simulation, Time};
 use crate::view::config::{Form, Problem};
 use crate::view::flights::Flights;
@@ -15,6 +16,7 @@ use crate::view::walk::{Pace, Variant, Walk};
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::collections::VecDeque;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -69,6 +71,8 @@ pub enum Msg {
     FormInput(String, String),
     SwitchProtocol(u8),
     ApplyForm,
+    /// The topology editor's RabbitMQ section (validated): restart the run with it.
+    ApplyRabbit(RabbitSpec),
     StartWalk(Variant),
     WalkNext,
     WalkClose,
@@ -86,6 +90,10 @@ pub struct App {
     /// The configuration form (what the user typed) and its current problem, if any.
     form: Form,
     form_problem: Option<Problem>,
+    /// The scenario's RabbitMQ section, shared with the topology editor.
+    rabbit_spec: Option<Rc<RabbitSpec>>,
+    /// Runs loaded so far: a new run starts the topology editor afresh.
+    loads: u64,
     notices: Vec<String>,
     playing: bool,
     speed: usize,
@@ -138,6 +146,8 @@ impl App {
                 self.meters = Meters::new(bucket_width(&scenario), CHART_BUCKETS);
                 self.form = Form::from_scenario(&scenario);
                 self.form_problem = None;
+                self.rabbit_spec = scenario.rabbit.clone().map(Rc::new);
+                self.loads += 1;
                 self.scenario = scenario;
                 self.sim = sim;
                 self.positions = layout(self.sim.world());
@@ -422,6 +432,8 @@ impl Component for App {
             editor_note: None,
             form: Form::from_scenario(&scenario),
             form_problem: None,
+            rabbit_spec: scenario.rabbit.clone().map(Rc::new),
+            loads: 0,
             meters: Meters::new(bucket_width(&scenario), CHART_BUCKETS),
             scenario,
             positions: layout(sim.world()),
@@ -507,6 +519,21 @@ impl Component for App {
                 }
                 Err(p) => self.form_problem = Some(p),
             },
+            Msg::ApplyRabbit(spec) => {
+                let mut s = self.scenario.clone();
+                s.rabbit = Some(spec);
+                match s.validate() {
+                    Ok(()) => {
+                        self.editor_text = s.to_json();
+                        self.editor_error = None;
+                        self.editor_note = Some("Topology applied.".into());
+                        let seed = self.sim.seed();
+                        self.load(s, seed);
+                        self.draw_chart();
+                    }
+                    Err(e) => self.notices.push(e),
+                }
+            }
             Msg::StartWalk(variant) => self.start_walk(variant),
             Msg::WalkNext => self.walk_next(),
             Msg::WalkClose => self.walk = None,
@@ -703,7 +730,7 @@ impl Component for App {
                             } }</span>
                         </div>
                         { super::groups::panel(world, &self.groups, &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
-                        { super::rabbit::panel(world, link.callback(Msg::Apply)) }
+                        { super::rabbit::panel(world, link.callback(Msg::Apply), self.rabbit_spec.clone(), self.loads, link.callback(Msg::ApplyRabbit)) }
                     </div>
                     <aside>
                         { self.inspector(ctx) }

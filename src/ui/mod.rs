@@ -11,6 +11,7 @@
 //! - `compare` — `?compare`: Kafka and RabbitMQ side by side on one workload.
 //! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
 //! - `rabbit` — the RabbitMQ panel: topology with live stacks, inspectors, routing calculator.
+//! - `rabbit_edit` — its topology editor (exchanges, queues, bindings; apply restarts the run).
 //! - `inspect` — the inspector's view of one node (partitions, znodes, a consumer's lag).
 //! - `dom`   — the few direct browser calls (clock, URL, history).
 
@@ -24,6 +25,7 @@ pub mod dom;
 mod groups;
 mod inspect;
 mod rabbit;
+mod rabbit_edit;
 mod stage;
 
 pub use app::{App, Props};

@@ -4,6 +4,7 @@
 //! shows comes from `view::rabbit` (built from the world each frame); what it does goes out as
 //! engine commands (settle a delivery, stop or start a node) through `cmd`.
 
+use crate::engine::rabbit::config::RabbitSpec;
 use crate::engine::rabbit::exchange::Hop;
 use crate::engine::rabbit::msg::{Dest, SettleOp};
 use crate::engine::rabbit::routing::ExchangeType;
@@ -17,13 +18,21 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-/// The panel for `world`, or nothing when it has no RabbitMQ broker.
-pub fn panel(world: &World, cmd: Callback<Command>) -> Html {
+/// The panel for `world`, or nothing when it has no RabbitMQ broker. `spec` is the scenario's
+/// RabbitMQ section, which the topology editor edits (`loads` counts the runs loaded, so a new one
+/// starts the editor afresh); `on_apply` restarts the run with an edited one.
+pub fn panel(
+    world: &World,
+    cmd: Callback<Command>,
+    spec: Option<Rc<RabbitSpec>>,
+    loads: u64,
+    on_apply: Callback<RabbitSpec>,
+) -> Html {
     match vr::model(world) {
         // Keyed by the topology's names: another scenario starts the panel afresh.
         Some(m) => {
             let key = m.names.exchanges.iter().chain(&m.names.queues).map(|s| &**s).collect::<Vec<&str>>().join("|");
-            html! { <RabbitPanel {key} model={Rc::new(m)} {cmd} /> }
+            html! { <RabbitPanel {key} model={Rc::new(m)} {cmd} {spec} {loads} {on_apply} /> }
         }
         None => html! {},
     }
@@ -40,6 +49,9 @@ enum Sel {
 pub struct PanelProps {
     pub model: Rc<Model>,
     pub cmd: Callback<Command>,
+    pub spec: Option<Rc<RabbitSpec>>,
+    pub loads: u64,
+    pub on_apply: Callback<RabbitSpec>,
 }
 
 fn n(x: f64) -> String {
@@ -218,7 +230,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
 
     html! {
         <div class="panel rabbit" id="rabbit">
-            <style>{STYLE}</style>
+            <style>{STYLE}{super::rabbit_edit::STYLE}</style>
             <h2>{"RabbitMQ"}<span class="sub">{format!("broker {} (vhost /){}", m.broker_name, if m.broker_up { "" } else { " — stopped" })}</span>
                 <button id="broker-toggle" class="rq-broker" onclick={p.cmd.reform(move |_| broker_toggle.clone())}
                     title={ if m.broker_up { "Stop the broker node: transient queues and non-persistent messages are gone when it comes back; durable queues return with their persistent messages" } else { "Start the broker node: it recovers durable queues and persistent messages" } }>
@@ -266,6 +278,9 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                     <p class="hint">{"Routed by the engine's own exchange code, through exchange-to-exchange bindings and alternate exchanges, as a publish would be now."}</p>
                 </div>
             </div>
+            if let Some(spec) = p.spec.clone() {
+                <super::rabbit_edit::TopologyEditor key={p.loads.to_string()} {spec} on_apply={p.on_apply.clone()} />
+            }
         </div>
     }
 }

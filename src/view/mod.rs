@@ -23,6 +23,7 @@ pub mod kafka;
 pub mod layout;
 pub mod params;
 pub mod rabbit;
+pub mod rabbit_edit;
 pub mod series;
 pub mod speed;
 pub mod walk;

@@ -162,3 +162,48 @@ test('rabbit-by-hand: the learner acks, nacks and rejects; TTL and overflow dead
   await page.waitForFunction(() => !/stopped/.test(document.querySelector('#rabbit h2 .sub')?.textContent ?? ''));
   assert.deepEqual(errors, []);
 });
+
+test('topology editor: add an exchange, a queue with arguments and bindings; errors stay at their row', async () => {
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1&speed=6');
+  await page.waitForSelector('#rabbit svg g[data-queue="billing"]');
+  await page.click('#topology-editor summary');
+  // What is in use cannot be removed: orders (the shop publishes to it), billing (the biller).
+  assert.equal(await page.locator('#edit-exchanges tr[data-exchange-row="orders"] button.remove').isDisabled(), true);
+  assert.equal(await page.locator('#edit-queues tr[data-queue-row="billing"] button.remove').isDisabled(), true);
+  // A queue with a bad argument: the row says what is wrong, Apply is off, the text stays.
+  await page.fill('#new-queue-name', 'slow');
+  await page.click('#rabbit .chips button:has-text("x-message-ttl")');
+  await page.click('#rabbit .chips button:has-text("x-overflow")');
+  assert.equal(await page.inputValue('#new-queue-args'), '{"x-message-ttl": 5000, "x-overflow": "reject-publish"}');
+  await page.fill('#new-queue-args', '{"x-message-ttl": 5000, "x-overflow": "drop-tail"}');
+  await page.click('#add-queue');
+  await page.waitForSelector('#edit-queues tr.invalid[data-queue-row="slow"]');
+  assert.match(await text(page, '#edit-queues .rq-edit-error'), /x-overflow: "drop-tail" is not drop-head/);
+  assert.equal(await page.locator('#apply-topology').isDisabled(), true);
+  await page.fill('#edit-queues tr[data-queue-row="slow"] input.args', '{"x-message-ttl": 5000, "x-dead-letter-exchange": "dlx"}');
+  await page.waitForFunction(() => !document.querySelector('#edit-queues tr.invalid'));
+  // A fanout exchange, bound to orders (exchange-to-exchange) and to the new queue.
+  await page.fill('#new-exchange-name', 'copies');
+  await page.selectOption('#new-exchange-type', 'fanout');
+  await page.click('#add-exchange');
+  await page.selectOption('#new-binding-source', 'orders');
+  await page.selectOption('#new-binding-dest', 'exchange:copies');
+  await page.fill('#new-binding-key', 'order.#');
+  await page.click('#add-binding');
+  await page.selectOption('#new-binding-source', 'copies');
+  await page.selectOption('#new-binding-dest', 'queue:slow');
+  await page.fill('#new-binding-key', '');
+  await page.click('#add-binding');
+  await page.locator('#topology-editor').screenshot({ path: `${SHOTS}/50-rabbit-topology-editor.png` });
+  await page.click('#apply-topology');
+  // The run restarts with it: the new exchange and queue are drawn, messages reach slow via copies.
+  await page.waitForSelector('#rabbit g[data-exchange="copies"]');
+  await page.waitForFunction(() => Number(document.querySelector('#rabbit g[data-queue="slow"]')?.dataset.ready) > 0, null, { timeout: 30000 });
+  assert.match(await page.inputValue('#scenario-json'), /"name": "copies"/);
+  await page.selectOption('#route-exchange', { label: 'orders' });
+  await page.fill('#route-key', 'order.eu.created');
+  await page.waitForFunction(() => document.querySelector('#route-result')?.dataset.queues === 'billing,audit,slow');
+  assert.match(await text(page, '#route-calc'), /exchange copies/);
+  await page.locator('#rabbit').screenshot({ path: `${SHOTS}/51-rabbit-edited.png` });
+  assert.deepEqual(errors, []);
+});

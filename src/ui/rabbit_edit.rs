@@ -1,0 +1,276 @@
+//! The RabbitMQ topology editor: exchanges, queues (with their `x-` arguments) and bindings as
+//! rows to change, remove and add (`view::rabbit_edit` holds the draft and its rules). A problem is
+//! shown at its row; "Apply topology" restarts the run with the new setup only when the engine
+//! accepts it, and the draft stays as typed until then.
+
+use crate::engine::rabbit::config::RabbitSpec;
+use crate::view::rabbit_edit::{add_arg, dest_key, Draft, List, Problem, EXCHANGE_TYPES, QUICK_ARGS};
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct EditorProps {
+    pub spec: Rc<RabbitSpec>,
+    pub on_apply: Callback<RabbitSpec>,
+}
+
+/// What the "add" rows hold while being typed.
+#[derive(Clone, PartialEq)]
+struct NewRows {
+    x_name: String,
+    x_type: String,
+    x_durable: bool,
+    q_name: String,
+    q_durable: bool,
+    q_args: String,
+    b_source: String,
+    b_dest: String,
+    b_key: String,
+    b_args: String,
+}
+
+fn typed(e: &InputEvent) -> String {
+    e.target_unchecked_into::<HtmlInputElement>().value()
+}
+fn chosen(e: &Event) -> String {
+    e.target_unchecked_into::<HtmlSelectElement>().value()
+}
+fn checked(e: &Event) -> bool {
+    e.target_unchecked_into::<HtmlInputElement>().checked()
+}
+
+/// A callback that edits a copy of the state in `h` with the event and stores it.
+fn edit<T: Clone + 'static, E: 'static>(h: &UseStateHandle<T>, f: impl Fn(&mut T, E) + 'static) -> Callback<E> {
+    let h = h.clone();
+    Callback::from(move |e: E| {
+        let mut v = (*h).clone();
+        f(&mut v, e);
+        h.set(v);
+    })
+}
+
+fn options(items: &[String], selected: &str, none: Option<&str>) -> Html {
+    html! {
+        <>
+            if let Some(label) = none { <option value="" selected={selected.is_empty()}>{label}</option> }
+            { for items.iter().map(|o| html! { <option value={o.clone()} selected={o == selected}>{o}</option> }) }
+        </>
+    }
+}
+
+#[function_component(TopologyEditor)]
+pub fn topology_editor(p: &EditorProps) -> Html {
+    let spec = p.spec.clone();
+    let draft = use_state(|| Draft::from_spec(&spec));
+    let new = use_state(|| NewRows {
+        x_name: String::new(),
+        x_type: "topic".into(),
+        x_durable: true,
+        q_name: String::new(),
+        q_durable: true,
+        q_args: String::new(),
+        b_source: spec.exchanges.first().map_or("amq.direct".into(), |x| x.name.clone()),
+        b_dest: spec.queues.first().map_or(String::new(), |q| format!("queue:{}", q.name)),
+        b_key: String::new(),
+        b_args: String::new(),
+    });
+    let built = draft.build(&spec);
+    let problem: Option<&Problem> = built.as_ref().err();
+    let changed = *draft != Draft::from_spec(&spec);
+    let invalid = |l: List, i: usize| problem.is_some_and(|p| p.row == Some((l, i)));
+    let row_error = |l: List, i: usize| match problem {
+        Some(p) if p.row == Some((l, i)) => {
+            html! { <tr class="rq-edit-error"><td colspan="6" class="field-error" role="alert">{&p.message}</td></tr> }
+        }
+        _ => html! {},
+    };
+    let names: Vec<String> = draft.exchanges.iter().map(|x| x.name.clone()).collect();
+    let sources = draft.sources();
+    let dests = draft.destinations();
+
+    let exchanges = draft.exchanges.iter().enumerate().map(|(i, x)| {
+        let in_use = draft.exchange_in_use(&spec, i);
+        let used = in_use.is_some();
+        let others: Vec<String> = names.iter().filter(|n| **n != x.name).cloned().collect();
+        let types: Vec<String> = EXCHANGE_TYPES.iter().map(|t| t.to_string()).collect();
+        let spec = spec.clone();
+        html! {
+            <>
+                <tr class={classes!(invalid(List::Exchanges, i).then_some("invalid"))} data-exchange-row={x.name.clone()}>
+                    <td class="name">{&x.name}</td>
+                    <td><select aria-label="type" onchange={edit(&draft, move |d: &mut Draft, e: Event| d.exchanges[i].kind = chosen(&e))}>{ options(&types, &x.kind, None) }</select></td>
+                    <td><label><input type="checkbox" checked={x.durable} onchange={edit(&draft, move |d: &mut Draft, e: Event| d.exchanges[i].durable = checked(&e))} />{"durable"}</label></td>
+                    <td><select aria-label="alternate exchange" title="alternate-exchange: where messages no binding takes go"
+                        onchange={edit(&draft, move |d: &mut Draft, e: Event| { let v = chosen(&e); d.exchanges[i].alternate_exchange = (!v.is_empty()).then_some(v); })}>
+                        { options(&others, x.alternate_exchange.as_deref().unwrap_or(""), Some("no alternate exchange")) }
+                    </select></td>
+                    <td><button class="remove" disabled={used} title={in_use.unwrap_or_else(|| "exchange.delete: removes it and its bindings".into())}
+                        onclick={edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_exchange(&spec, i); })}>{"✕"}</button></td>
+                </tr>
+                { row_error(List::Exchanges, i) }
+            </>
+        }
+    });
+    let queues = draft.queues.iter().enumerate().map(|(i, q)| {
+        let in_use = draft.queue_in_use(&spec, i);
+        let used = in_use.is_some();
+        let spec = spec.clone();
+        html! {
+            <>
+                <tr class={classes!(invalid(List::Queues, i).then_some("invalid"))} data-queue-row={q.spec.name.clone()}>
+                    <td class="name">{&q.spec.name}</td>
+                    <td><label><input type="checkbox" checked={q.spec.durable} onchange={edit(&draft, move |d: &mut Draft, e: Event| d.queues[i].spec.durable = checked(&e))} />{"durable"}</label></td>
+                    <td class="wide"><input class="args" value={q.args.clone()} placeholder="arguments, e.g. {\"x-max-length\": 10}" spellcheck="false"
+                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.queues[i].args = typed(&e))} /></td>
+                    <td><button class="remove" disabled={used} title={in_use.unwrap_or_else(|| "queue.delete: removes it, its messages and its bindings".into())}
+                        onclick={edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_queue(&spec, i); })}>{"✕"}</button></td>
+                </tr>
+                { row_error(List::Queues, i) }
+            </>
+        }
+    });
+    let bindings = draft.bindings.iter().enumerate().map(|(i, b)| {
+        let headers = draft.exchanges.iter().any(|x| x.name == b.spec.source && x.kind == "headers") || b.spec.source.starts_with("amq.headers") || b.spec.source == "amq.match";
+        html! {
+            <>
+                <tr class={classes!(invalid(List::Bindings, i).then_some("invalid"))}>
+                    <td class="name">{&b.spec.source}</td>
+                    <td class="name">{dest_key(&b.spec).replacen(':', " ", 1)}</td>
+                    <td><input class="key" value={b.spec.routing_key.clone()} placeholder="binding key" spellcheck="false"
+                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.bindings[i].spec.routing_key = typed(&e))} /></td>
+                    <td class="wide"><input class="args" value={b.args.clone()} spellcheck="false"
+                        placeholder={if headers { "{\"x-match\": \"all\", \"format\": \"pdf\"}" } else { "arguments (headers exchanges)" }}
+                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.bindings[i].args = typed(&e))} /></td>
+                    <td><button class="remove" title="queue.unbind / exchange.unbind"
+                        onclick={edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_binding(i))}>{"✕"}</button></td>
+                </tr>
+                { row_error(List::Bindings, i) }
+            </>
+        }
+    });
+
+    let add_exchange = {
+        let (draft, new) = (draft.clone(), new.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut d = (*draft).clone();
+            d.add_exchange(&new.x_name, &new.x_type, new.x_durable);
+            draft.set(d);
+            new.set(NewRows { x_name: String::new(), ..(*new).clone() });
+        })
+    };
+    let add_queue = {
+        let (draft, new) = (draft.clone(), new.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut d = (*draft).clone();
+            d.add_queue(&new.q_name, new.q_durable, &new.q_args);
+            draft.set(d);
+            new.set(NewRows { q_name: String::new(), q_args: String::new(), ..(*new).clone() });
+        })
+    };
+    let add_binding = {
+        let (draft, new) = (draft.clone(), new.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut d = (*draft).clone();
+            d.add_binding(&new.b_source, &new.b_dest, &new.b_key, &new.b_args);
+            draft.set(d);
+        })
+    };
+    let quick = QUICK_ARGS.iter().map(|(k, v)| {
+        let entry = format!("\"{k}\": {v}");
+        html! {
+            <button class="chip" title={format!("add {entry}")} onclick={edit(&new, move |n: &mut NewRows, _: MouseEvent| n.q_args = add_arg(&n.q_args, &entry))}>{*k}</button>
+        }
+    });
+    let types: Vec<String> = EXCHANGE_TYPES.iter().map(|t| t.to_string()).collect();
+    let apply = {
+        let on_apply = p.on_apply.clone();
+        let built = built.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Ok(s) = &built {
+                on_apply.emit(s.clone());
+            }
+        })
+    };
+    let revert = {
+        let (draft, spec) = (draft.clone(), spec.clone());
+        Callback::from(move |_: MouseEvent| draft.set(Draft::from_spec(&spec)))
+    };
+
+    html! {
+        <details class="rq-edit" id="topology-editor">
+            <summary>{"Edit the topology"}<span class="hint">{" — exchanges, queues with their arguments, bindings; applying restarts the run with them declared at setup"}</span></summary>
+            <div class="rq-edit-grid">
+                <fieldset>
+                    <legend>{"Exchanges"}</legend>
+                    <table id="edit-exchanges">
+                        { for exchanges }
+                        <tr class="add">
+                            <td><input id="new-exchange-name" placeholder="new exchange" value={new.x_name.clone()} spellcheck="false"
+                                oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.x_name = typed(&e))} /></td>
+                            <td><select id="new-exchange-type" onchange={edit(&new, |n: &mut NewRows, e: Event| n.x_type = chosen(&e))}>{ options(&types, &new.x_type, None) }</select></td>
+                            <td><label><input type="checkbox" checked={new.x_durable} onchange={edit(&new, |n: &mut NewRows, e: Event| n.x_durable = checked(&e))} />{"durable"}</label></td>
+                            <td colspan="2"><button id="add-exchange" disabled={new.x_name.trim().is_empty()} onclick={add_exchange}>{"+ exchange"}</button></td>
+                        </tr>
+                    </table>
+                </fieldset>
+                <fieldset>
+                    <legend>{"Queues"}</legend>
+                    <table id="edit-queues">
+                        { for queues }
+                        <tr class="add">
+                            <td><input id="new-queue-name" placeholder="new queue" value={new.q_name.clone()} spellcheck="false"
+                                oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.q_name = typed(&e))} /></td>
+                            <td><label><input type="checkbox" checked={new.q_durable} onchange={edit(&new, |n: &mut NewRows, e: Event| n.q_durable = checked(&e))} />{"durable"}</label></td>
+                            <td class="wide"><input id="new-queue-args" class="args" placeholder="arguments (JSON), or click below" value={new.q_args.clone()} spellcheck="false"
+                                oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.q_args = typed(&e))} /></td>
+                            <td><button id="add-queue" disabled={new.q_name.trim().is_empty()} onclick={add_queue}>{"+ queue"}</button></td>
+                        </tr>
+                    </table>
+                    <p class="chips">{ for quick }</p>
+                </fieldset>
+                <fieldset>
+                    <legend>{"Bindings"}</legend>
+                    <table id="edit-bindings">
+                        { for bindings }
+                        <tr class="add">
+                            <td><select id="new-binding-source" aria-label="source exchange" onchange={edit(&new, |n: &mut NewRows, e: Event| n.b_source = chosen(&e))}>{ options(&sources, &new.b_source, None) }</select></td>
+                            <td><select id="new-binding-dest" aria-label="destination" onchange={edit(&new, |n: &mut NewRows, e: Event| n.b_dest = chosen(&e))}>
+                                { options(&dests, &new.b_dest, Some("destination…")) }
+                            </select></td>
+                            <td><input id="new-binding-key" placeholder="binding key" value={new.b_key.clone()} spellcheck="false"
+                                oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.b_key = typed(&e))} /></td>
+                            <td class="wide"><input id="new-binding-args" class="args" placeholder="arguments (headers)" value={new.b_args.clone()} spellcheck="false"
+                                oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.b_args = typed(&e))} /></td>
+                            <td><button id="add-binding" disabled={new.b_dest.is_empty()} onclick={add_binding}>{"+ binding"}</button></td>
+                        </tr>
+                    </table>
+                </fieldset>
+            </div>
+            <div class="editor-actions">
+                <button id="apply-topology" class="primary" disabled={!changed || problem.is_some()} onclick={apply}>{"Apply topology"}</button>
+                <button id="revert-topology" disabled={!changed} onclick={revert}>{"Revert"}</button>
+                if let Some(p) = problem.filter(|p| p.row.is_none()) { <span class="field-error" id="topology-error" role="alert">{&p.message}</span> }
+                if problem.is_some_and(|p| p.row.is_some()) { <span class="field-error" id="topology-error">{"fix the row marked above to apply"}</span> }
+            </div>
+        </details>
+    }
+}
+
+pub const STYLE: &str = r#"
+.rabbit .rq-edit { margin-top: 12px; border-top: 1px solid #d5dbe1; padding-top: 8px; }
+.rabbit .rq-edit summary { cursor: pointer; font-weight: 600; }
+.rabbit .rq-edit summary .hint { font-weight: normal; }
+.rabbit .rq-edit-grid { display: grid; grid-template-columns: 1fr; gap: 8px; margin-top: 8px; }
+.rabbit .rq-edit fieldset { border: 1px solid #d5dbe1; border-radius: 6px; padding: 4px 8px 8px; min-width: 0; }
+.rabbit .rq-edit table { width: 100%; border-collapse: collapse; font-size: 0.85rem; }
+.rabbit .rq-edit td { padding: 2px 4px; vertical-align: middle; }
+.rabbit .rq-edit td.name { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: nowrap; }
+.rabbit .rq-edit td.wide { width: 45%; }
+.rabbit .rq-edit input.args, .rabbit .rq-edit input.key { width: 100%; box-sizing: border-box; font-family: ui-monospace, Menlo, Consolas, monospace; }
+.rabbit .rq-edit tr.invalid td { background: #fdecea; }
+.rabbit .rq-edit tr.add td { border-top: 1px dashed #d5dbe1; padding-top: 6px; }
+.rabbit .rq-edit button.remove { padding: 0 6px; }
+.rabbit .rq-edit .chips { margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 4px; }
+.rabbit .rq-edit button.chip { font-size: 0.75rem; padding: 1px 6px; border-radius: 10px; font-family: ui-monospace, Menlo, Consolas, monospace; }
+"#;
