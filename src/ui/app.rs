@@ -10,6 +10,7 @@ use crate::view::flights::Flights;
 use crate::view::groups::Groups;
 use crate::view::layout::{layout, Point, STAGE_H, STAGE_W};
 use crate::view::params::{self, Params};
+use crate::view::rabbit_flow::RouteFlow;
 use crate::view::series::{FrameLog, Meters, RATE_LINES, SETTLE_LINES};
 use crate::view::speed;
 use crate::view::walk::{Pace, Variant, Walk};
@@ -123,6 +124,9 @@ pub struct App {
     selected: Option<NodeId>,
     show_help: bool,
     canvas: NodeRef,
+    /// Messages along their RabbitMQ routes, and the canvas over the RabbitMQ drawing they move on.
+    rabbit_flow: RouteFlow,
+    rabbit_canvas: NodeRef,
     /// Throughput, latency, group lag, replication.
     chart_canvases: [NodeRef; 4],
     frame: Option<AnimationFrame>,
@@ -152,6 +156,7 @@ impl App {
                 self.sim = sim;
                 self.positions = layout(self.sim.world());
                 self.flights.clear();
+                self.rabbit_flow.clear();
                 self.groups = Groups::new(self.sim.world());
                 self.walk = None;
                 self.log.clear();
@@ -178,6 +183,9 @@ impl App {
         let world = self.sim.world();
         for e in &events {
             self.flights.observe(e.at, &e.kind, page_ms);
+            if let EventKind::Rabbit(r) = &e.kind {
+                self.rabbit_flow.observe(r, page_ms);
+            }
             self.groups.observe(e);
             if let Some(w) = &mut self.walk {
                 w.observe(e, world);
@@ -201,6 +209,7 @@ impl App {
         }
         self.meters.sample(world);
         self.flights.expire(page_ms);
+        self.rabbit_flow.expire(page_ms);
     }
 
     /// Advances the simulation by `wall_ms` of page time at the chosen speed, within the budget.
@@ -251,6 +260,7 @@ impl App {
             return;
         };
         stage::draw(&ctx, ratio, self.sim.world(), &self.positions, &self.flights, dom::now_ms());
+        super::rabbit::draw_flow(&self.rabbit_canvas, self.sim.world(), &self.rabbit_flow, dom::now_ms());
     }
 
     fn draw_chart(&mut self) {
@@ -323,6 +333,7 @@ impl App {
             }
         } else {
             self.flights.expire(dom::now_ms());
+            self.rabbit_flow.expire(dom::now_ms());
         }
         self.draw_canvas();
         let now = dom::now_ms();
@@ -461,6 +472,8 @@ impl Component for App {
             selected: None,
             show_help: false,
             canvas: NodeRef::default(),
+            rabbit_flow: RouteFlow::default(),
+            rabbit_canvas: NodeRef::default(),
             chart_canvases: Default::default(),
             frame: None,
             _keys: Some(keys),
@@ -730,7 +743,7 @@ impl Component for App {
                             } }</span>
                         </div>
                         { super::groups::panel(world, &self.groups, &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
-                        { super::rabbit::panel(world, link.callback(Msg::Apply), self.rabbit_spec.clone(), self.loads, link.callback(Msg::ApplyRabbit)) }
+                        { super::rabbit::panel(world, link.callback(Msg::Apply), self.rabbit_spec.clone(), self.loads, link.callback(Msg::ApplyRabbit), self.rabbit_canvas.clone()) }
                     </div>
                     <aside>
                         { self.inspector(ctx) }

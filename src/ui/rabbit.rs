@@ -14,7 +14,10 @@ use crate::engine::World;
 use crate::view::rabbit::{
     self as vr, Edge, EdgeKind, Model, Routed, COL_X, C_BOX, PUB_BOX, Q_BOX, RABBIT_W, STACK_CAP, X_BOX,
 };
+use crate::view::rabbit_flow::RouteFlow;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -27,12 +30,13 @@ pub fn panel(
     spec: Option<Rc<RabbitSpec>>,
     loads: u64,
     on_apply: Callback<RabbitSpec>,
+    canvas: NodeRef,
 ) -> Html {
     match vr::model(world) {
         // Keyed by the topology's names: another scenario starts the panel afresh.
         Some(m) => {
             let key = m.names.exchanges.iter().chain(&m.names.queues).map(|s| &**s).collect::<Vec<&str>>().join("|");
-            html! { <RabbitPanel {key} model={Rc::new(m)} {cmd} {spec} {loads} {on_apply} /> }
+            html! { <RabbitPanel {key} model={Rc::new(m)} {cmd} {spec} {loads} {on_apply} {canvas} /> }
         }
         None => html! {},
     }
@@ -52,6 +56,49 @@ pub struct PanelProps {
     pub spec: Option<Rc<RabbitSpec>>,
     pub loads: u64,
     pub on_apply: Callback<RabbitSpec>,
+    /// The canvas over the drawing where `draw_flow` moves the messages, every frame.
+    pub canvas: NodeRef,
+}
+
+/// Draws the messages moving along their routes (`view::rabbit_flow`) on the canvas laid over
+/// the drawing: every animation frame, so motion is smooth while the DOM refreshes ten times a
+/// second, and it goes on while paused until each dot arrives.
+pub fn draw_flow(canvas: &NodeRef, world: &World, flow: &RouteFlow, now: f64) {
+    let Some(canvas) = canvas.cast::<HtmlCanvasElement>() else { return };
+    let ratio = crate::ui::dom::window().device_pixel_ratio().max(1.0);
+    let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
+    let (pw, ph) = ((w * ratio) as u32, (h * ratio) as u32);
+    if canvas.width() != pw || canvas.height() != ph {
+        canvas.set_width(pw);
+        canvas.set_height(ph);
+    }
+    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0).ok();
+    ctx.clear_rect(0.0, 0.0, pw as f64, ph as f64);
+    if flow.is_empty() || w == 0.0 {
+        return;
+    }
+    let Some(m) = vr::model(world) else { return };
+    // The SVG scales its viewBox to the width; the canvas follows.
+    let scale = w / RABBIT_W * ratio;
+    ctx.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0).ok();
+    for d in flow.dots(&m, now) {
+        ctx.set_fill_style_str(d.colour);
+        ctx.begin_path();
+        ctx.arc(d.x, d.y, 5.0, 0.0, std::f64::consts::TAU).ok();
+        ctx.fill();
+        ctx.set_stroke_style_str("#ffffff");
+        ctx.set_line_width(1.5);
+        ctx.stroke();
+    }
+    ctx.set_font("bold 16px sans-serif");
+    for (x, y, colour, glyph) in flow.marks_at(&m, now) {
+        ctx.set_fill_style_str(colour);
+        ctx.fill_text(glyph, x - 8.0, y + 14.0).ok();
+    }
 }
 
 fn n(x: f64) -> String {
@@ -237,6 +284,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                     { if m.broker_up { "Stop broker" } else { "Start broker" } }
                 </button>
             </h2>
+            <div class="rq-stage">
             <svg class="rq-svg" viewBox={format!("0 0 {RABBIT_W} {}", n(m.height))} role="img"
                 aria-label="RabbitMQ topology: publishers, exchanges, bindings, queues, consumers">
                 <text class="rq-col" x={n(COL_X[0])} y="14">{"publishers"}</text>
@@ -250,11 +298,17 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                 { for qs }
                 { for cs }
             </svg>
+            <canvas ref={p.canvas.clone()} class="rq-flow" aria-hidden="true"></canvas>
+            </div>
             <div class="rq-legend">
                 <span><i class="rq-ready"></i>{"ready"}</span>
                 <span><i class="rq-unacked"></i>{"delivered, unacked"}</span>
                 <span><i class="rq-line dl"></i>{"dead-letter"}</span>
                 <span><i class="rq-line ae"></i>{"alternate exchange"}</span>
+                <span><i class="rq-dot" style="background:#0072B2"></i>{"routed"}</span>
+                <span><i class="rq-dot" style="background:#009E73"></i>{"delivered"}</span>
+                <span><i class="rq-dot" style="background:#E69F00"></i>{"requeued / redelivered"}</span>
+                <span><i class="rq-dot" style="background:#D55E00"></i>{"dead-lettered"}</span>
                 <span class="hint">{format!("stacks show at most {STACK_CAP}; click an exchange, queue or consumer")}</span>
             </div>
             <div class="rq-row">
@@ -479,7 +533,9 @@ fn settle_buttons(m: &Model, node: NodeId, tag: u64, multiple: bool, cmd: &Callb
 }
 
 const STYLE: &str = r#"
+.rabbit .rq-stage { position: relative; }
 .rabbit .rq-svg { width: 100%; height: auto; display: block; font-size: 12px; }
+.rabbit .rq-flow { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
 .rabbit .rq-col { text-anchor: middle; fill: #5b6470; font-size: 11px; text-transform: uppercase; letter-spacing: 0.5px; }
 .rabbit .rq-edge path { fill: none; stroke: #8c99a6; stroke-width: 1.8; }
 .rabbit .rq-edge.publish path { stroke: #0072B2; }
@@ -514,6 +570,7 @@ const STYLE: &str = r#"
 .rabbit .rq-legend i.rq-ready { background: #56B4E9; }
 .rabbit .rq-legend i.rq-unacked { background: #E69F00; }
 .rabbit .rq-legend i.rq-line { width: 18px; height: 0; border-top: 2px dashed; vertical-align: 3px; }
+.rabbit .rq-legend i.rq-dot { border-radius: 50%; }
 .rabbit .rq-legend i.dl { border-color: #D55E00; }
 .rabbit .rq-legend i.ae { border-color: #CC79A7; }
 .rabbit .rq-row { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 14px; }

@@ -24,6 +24,7 @@ pub mod layout;
 pub mod params;
 pub mod rabbit;
 pub mod rabbit_edit;
+pub mod rabbit_flow;
 pub mod series;
 pub mod speed;
 pub mod walk;

@@ -97,6 +97,24 @@ pub struct CBox {
     pub y: f64,
 }
 
+/// A box of the drawing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum End {
+    Publisher(NodeId),
+    Exchange(u16),
+    Queue(u16),
+    Consumer(NodeId),
+}
+
+impl From<Dest> for End {
+    fn from(d: Dest) -> End {
+        match d {
+            Dest::Queue(q) => End::Queue(q),
+            Dest::Exchange(x) => End::Exchange(x),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EdgeKind {
     Publish,
@@ -121,8 +139,12 @@ impl EdgeKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Edge {
     pub kind: EdgeKind,
-    /// The SVG path (a cubic Bézier).
+    /// The SVG path of `curve`.
     pub d: String,
+    pub curve: Curve,
+    /// The boxes it joins, from where a message starts to where it arrives.
+    pub from: End,
+    pub to: End,
     pub label: String,
     /// The full label, for the tooltip.
     pub title: String,
@@ -166,6 +188,19 @@ pub struct Model {
     pub exchanges: Exchanges,
 }
 
+impl Model {
+    /// Where a mark about `end` goes: the top right corner of its box, if drawn.
+    pub fn anchor(&self, end: End) -> Option<(f64, f64)> {
+        let (col, y, (w, h)) = match end {
+            End::Publisher(n) => (0, self.pubs.iter().find(|p| p.node == n)?.y, PUB_BOX),
+            End::Exchange(x) => (1, self.xs.iter().find(|b| b.id == x)?.y, X_BOX),
+            End::Queue(q) => (2, self.qs.iter().find(|b| b.id == q)?.y, Q_BOX),
+            End::Consumer(n) => (3, self.cs.iter().find(|c| c.node == n)?.y, C_BOX),
+        };
+        Some((COL_X[col] + w / 2.0 - 6.0, y - h / 2.0 + 2.0))
+    }
+}
+
 /// The world's RabbitMQ broker, if it has one.
 pub fn broker(world: &World) -> Option<(NodeId, &Broker)> {
     world.nodes.iter().enumerate().find_map(|(i, s)| match &s.node {
@@ -184,28 +219,30 @@ pub fn row_y_by(i: usize, n: usize, height: f64, step: f64) -> f64 {
     (height - n as f64 * step) / 2.0 + 14.0 + step * (i as f64 + 0.5)
 }
 
-/// A cubic Bézier from `a` to `b` with control points `c1`, `c2`; returns the path and its midpoint.
-fn bezier(a: (f64, f64), c1: (f64, f64), c2: (f64, f64), b: (f64, f64)) -> (String, (f64, f64)) {
-    let d = format!("M{:.1} {:.1}C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}", a.0, a.1, c1.0, c1.1, c2.0, c2.1, b.0, b.1);
-    (d, at(a, c1, c2, b, 0.5))
+/// A cubic Bézier: start, two control points, end.
+pub type Curve = [(f64, f64); 4];
+
+/// The SVG path of a curve.
+fn path_d([a, c1, c2, b]: &Curve) -> String {
+    format!("M{:.1} {:.1}C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}", a.0, a.1, c1.0, c1.1, c2.0, c2.1, b.0, b.1)
 }
 
-/// The point at `t` (0 to 1) along a cubic Bézier.
-fn at(a: (f64, f64), c1: (f64, f64), c2: (f64, f64), b: (f64, f64), t: f64) -> (f64, f64) {
+/// The point at `t` (0 to 1) along a curve.
+pub fn at(&[a, c1, c2, b]: &Curve, t: f64) -> (f64, f64) {
     let u = 1.0 - t;
     let (w0, w1, w2, w3) = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
     (w0 * a.0 + w1 * c1.0 + w2 * c2.0 + w3 * b.0, w0 * a.1 + w1 * c1.1 + w2 * c2.1 + w3 * b.1)
 }
 
 /// Left to right between two columns.
-fn forward(a: (f64, f64), b: (f64, f64)) -> (String, (f64, f64)) {
+fn forward(a: (f64, f64), b: (f64, f64)) -> Curve {
     let dx = ((b.0 - a.0) / 2.0).max(20.0);
-    bezier(a, (a.0 + dx, a.1), (b.0 - dx, b.1), b)
+    [a, (a.0 + dx, a.1), (b.0 - dx, b.1), b]
 }
 
 /// Between two boxes of one column, looping out on its left by `out`.
-fn side_loop(x: f64, ya: f64, yb: f64, out: f64) -> (String, (f64, f64)) {
-    bezier((x, ya), (x - out, ya), (x - out, yb), (x, yb))
+fn side_loop(x: f64, ya: f64, yb: f64, out: f64) -> Curve {
+    [(x, ya), (x - out, ya), (x - out, yb), (x, yb)]
 }
 
 /// A label cut to `LABEL_MAX` characters (by characters, never inside one).
@@ -377,18 +414,34 @@ fn edges(b: &Broker, pubs: &[PubBox], xs: &[XBox], qs: &[QBox], cs: &[CBox]) -> 
     let (xl, xr) = (COL_X[1] - X_BOX.0 / 2.0, COL_X[1] + X_BOX.0 / 2.0);
     let (ql, qr) = (COL_X[2] - Q_BOX.0 / 2.0, COL_X[2] + Q_BOX.0 / 2.0);
     let mut queue_labels: Vec<u16> = Vec::new();
-    let mut push = |kind, (d, label_at): (String, (f64, f64)), title: String, exchange, dest| {
-        let anchor = match (kind, dest) {
-            (EdgeKind::Binding, Some(Dest::Queue(_))) => "end",
-            (EdgeKind::DeadLetter, _) => "start",
-            _ => "middle",
+    // `label_at`: None puts the label at the curve's midpoint.
+    let mut push =
+        |kind, (from, to): (End, End), curve: Curve, label_at: Option<(f64, f64)>, title: String, exchange, dest| {
+            let anchor = match (kind, dest) {
+                (EdgeKind::Binding, Some(Dest::Queue(_))) => "end",
+                (EdgeKind::DeadLetter, _) => "start",
+                _ => "middle",
+            };
+            let label_at = label_at.unwrap_or_else(|| at(&curve, 0.5));
+            out.push(Edge {
+                kind,
+                d: path_d(&curve),
+                curve,
+                from,
+                to,
+                label: short(&title),
+                title,
+                label_at,
+                anchor,
+                exchange,
+                dest,
+            });
         };
-        out.push(Edge { kind, d, label: short(&title), title, label_at, anchor, exchange, dest });
-    };
     for p in pubs {
         if let Some(y) = xy(p.exchange) {
-            let path = forward((COL_X[0] + PUB_BOX.0 / 2.0, p.y), (xl, y));
-            push(EdgeKind::Publish, path, String::new(), None, Some(Dest::Exchange(p.exchange)));
+            let curve = forward((COL_X[0] + PUB_BOX.0 / 2.0, p.y), (xl, y));
+            let ends = (End::Publisher(p.node), End::Exchange(p.exchange));
+            push(EdgeKind::Publish, ends, curve, None, String::new(), None, Some(Dest::Exchange(p.exchange)));
         }
     }
     for x in xs {
@@ -401,23 +454,34 @@ fn edges(b: &Broker, pubs: &[PubBox], xs: &[XBox], qs: &[QBox], cs: &[CBox]) -> 
                     if let Some(y) = qy(q) {
                         // The label just before the queue, one line up per earlier binding to it,
                         // so labels of bindings fanning out of one exchange never overlap.
-                        let (d, _) = forward((xr, x.y), (ql, y));
+                        let curve = forward((xr, x.y), (ql, y));
                         let k = queue_labels.iter().filter(|&&o| o == q).count();
                         queue_labels.push(q);
-                        let at = (ql - 5.0, y - 1.0 - 12.0 * k as f64);
-                        push(EdgeKind::Binding, (d, at), label, Some(x.id), Some(bind.dest));
+                        let label_at = (ql - 5.0, y - 1.0 - 12.0 * k as f64);
+                        let ends = (End::Exchange(x.id), End::Queue(q));
+                        push(EdgeKind::Binding, ends, curve, Some(label_at), label, Some(x.id), Some(bind.dest));
                     }
                 }
                 Dest::Exchange(d) => {
                     if let Some(y) = xy(d) {
-                        push(EdgeKind::Binding, side_loop(xl, x.y, y, 70.0), label, Some(x.id), Some(bind.dest));
+                        let ends = (End::Exchange(x.id), End::Exchange(d));
+                        push(
+                            EdgeKind::Binding,
+                            ends,
+                            side_loop(xl, x.y, y, 70.0),
+                            None,
+                            label,
+                            Some(x.id),
+                            Some(bind.dest),
+                        );
                     }
                 }
             }
         }
-        if let Some(y) = x.alternate.and_then(xy) {
-            let path = side_loop(xl, x.y - 8.0, y - 8.0, 45.0);
-            push(EdgeKind::Alternate, path, "alternate".into(), Some(x.id), x.alternate.map(Dest::Exchange));
+        if let Some((a, y)) = x.alternate.and_then(|a| Some((a, xy(a)?))) {
+            let curve = side_loop(xl, x.y - 8.0, y - 8.0, 45.0);
+            let ends = (End::Exchange(x.id), End::Exchange(a));
+            push(EdgeKind::Alternate, ends, curve, None, "alternate".into(), Some(x.id), Some(Dest::Exchange(a)));
         }
     }
     for q in qs {
@@ -425,15 +489,25 @@ fn edges(b: &Broker, pubs: &[PubBox], xs: &[XBox], qs: &[QBox], cs: &[CBox]) -> 
         let Some(y) = xy(dlx) else { continue };
         // Back from the queue to its dead-letter exchange: below the boxes, right to left.
         let (a, z) = ((ql, q.y + Q_BOX.1 / 2.0 - 6.0), (xr, y + X_BOX.1 / 2.0 - 6.0));
-        let (d, _) = bezier(a, (a.0 - 50.0, a.1 + 30.0), (z.0 + 50.0, z.1 + 30.0), z);
-        let path = (d, (z.0 + 6.0, z.1 + 18.0));
+        let curve = [a, (a.0 - 50.0, a.1 + 30.0), (z.0 + 50.0, z.1 + 30.0), z];
         let key = q.decl.args.dl_routing_key.as_deref().map_or(String::new(), |k| format!(" ({k})"));
-        push(EdgeKind::DeadLetter, path, format!("dead-letter{key}"), Some(dlx), Some(Dest::Queue(q.id)));
+        let ends = (End::Queue(q.id), End::Exchange(dlx));
+        let label_at = Some((z.0 + 6.0, z.1 + 18.0));
+        push(
+            EdgeKind::DeadLetter,
+            ends,
+            curve,
+            label_at,
+            format!("dead-letter{key}"),
+            Some(dlx),
+            Some(Dest::Queue(q.id)),
+        );
     }
     for c in cs {
         if let Some(y) = qy(c.queue) {
-            let path = forward((qr, y), (COL_X[3] - C_BOX.0 / 2.0, c.y));
-            push(EdgeKind::Consume, path, String::new(), None, Some(Dest::Queue(c.queue)));
+            let curve = forward((qr, y), (COL_X[3] - C_BOX.0 / 2.0, c.y));
+            let ends = (End::Queue(c.queue), End::Consumer(c.node));
+            push(EdgeKind::Consume, ends, curve, None, String::new(), None, Some(Dest::Queue(c.queue)));
         }
     }
     out

@@ -207,3 +207,31 @@ test('topology editor: add an exchange, a queue with arguments and bindings; err
   await page.locator('#rabbit').screenshot({ path: `${SHOTS}/51-rabbit-edited.png` });
   assert.deepEqual(errors, []);
 });
+
+test('messages move along their routes: through the exchanges, to consumers, to dead letters', async () => {
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1&speed=5');
+  await page.waitForSelector('#rabbit canvas.rq-flow');
+  // The colours on the canvas over the drawing: routed (blue), delivered (green), dead-lettered
+  // (vermilion), each seen at some frame.
+  const seen = await page.evaluate(() => new Promise((resolve) => {
+    const want = { routed: [0, 114, 178], delivered: [0, 158, 115], deadLettered: [213, 94, 0] };
+    const found = {};
+    const t0 = performance.now();
+    const look = () => {
+      const c = document.querySelector('#rabbit canvas.rq-flow');
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < px.length; i += 4) {
+        if (px[i + 3] < 250) continue;
+        for (const [k, [r, g, b]] of Object.entries(want)) {
+          if (Math.abs(px[i] - r) < 3 && Math.abs(px[i + 1] - g) < 3 && Math.abs(px[i + 2] - b) < 3) found[k] = true;
+        }
+      }
+      if (Object.keys(found).length === 3 || performance.now() - t0 > 60000) resolve(found);
+      else requestAnimationFrame(look);
+    };
+    look();
+  }));
+  assert.deepEqual(seen, { routed: true, delivered: true, deadLettered: true });
+  await page.locator('#rabbit .rq-stage').screenshot({ path: `${SHOTS}/52-rabbit-messages-moving.png` });
+  assert.deepEqual(errors, []);
+});
