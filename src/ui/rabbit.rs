@@ -122,6 +122,8 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
         .find_map(|x| x.bindings.first())
         .map_or(String::new(), |b| b.key.to_string());
     let binding = use_state(move || first_pattern);
+    // Whether nack and reject buttons requeue (AMQP's requeue bit; client libraries default to true).
+    let requeue = use_state(|| true);
     let first_key = m.pubs.first().map_or(String::new(), |p| p.first_key.to_string());
     let key = use_state(move || first_key);
     let headers = use_state(String::new);
@@ -312,7 +314,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                 <span class="hint">{format!("stacks show at most {STACK_CAP}; click an exchange, queue or consumer")}</span>
             </div>
             <div class="rq-row">
-                <div class="rq-inspect" id="rabbit-inspector">{ inspector(m, *sel, &p.cmd) }</div>
+                <div class="rq-inspect" id="rabbit-inspector">{ inspector(m, *sel, &Actions { cmd: &p.cmd, requeue: requeue.clone() }) }</div>
                 <div class="rq-calc" id="route-calc">
                     <h3>{"Where would a message go?"}</h3>
                     <div class="calc-inputs">
@@ -356,7 +358,13 @@ fn calc_result(m: &Model, r: &Routed) -> Html {
     }
 }
 
-fn inspector(m: &Model, sel: Option<Sel>, cmd: &Callback<Command>) -> Html {
+/// What the inspectors' buttons do: send commands; nack and reject requeue or not as `requeue` says.
+struct Actions<'a> {
+    cmd: &'a Callback<Command>,
+    requeue: UseStateHandle<bool>,
+}
+
+fn inspector(m: &Model, sel: Option<Sel>, cmd: &Actions) -> Html {
     match sel {
         None => {
             html! { <p class="hint">{"Click an exchange, a queue or a consumer in the drawing to inspect it."}</p> }
@@ -396,7 +404,7 @@ fn exchange(m: &Model, id: u16) -> Html {
     }
 }
 
-fn queue(m: &Model, id: u16, cmd: &Callback<Command>) -> Html {
+fn queue(m: &Model, id: u16, cmd: &Actions) -> Html {
     let Some(q) = m.qs.iter().find(|q| q.id == id) else { return html! {} };
     // A settle column only where a running consumer with manual acks holds one of these messages.
     let settles = q
@@ -438,6 +446,7 @@ fn queue(m: &Model, id: u16, cmd: &Callback<Command>) -> Html {
                 "not declared (a transient queue after a restart, until its consumer declares it again)".to_string()
             } }</p>
             { kv("queue-args", vr::queue_args(&q.decl, &m.names)) }
+            if settles { { requeue_switch(cmd) } }
             if q.messages.is_empty() {
                 <p class="hint">{"No messages."}</p>
             } else {
@@ -465,7 +474,7 @@ fn kv(id: &'static str, rows: Vec<(&'static str, String)>) -> Html {
     }
 }
 
-fn consumer(m: &Model, node: NodeId, cmd: &Callback<Command>) -> Html {
+fn consumer(m: &Model, node: NodeId, cmd: &Actions) -> Html {
     let Some(c) = m.cs.iter().find(|c| c.node == node) else { return html! {} };
     let held: Vec<(u64, &vr::MsgRow)> =
         m.qs.iter()
@@ -497,13 +506,14 @@ fn consumer(m: &Model, node: NodeId, cmd: &Callback<Command>) -> Html {
                 ("delivery tags", if tags.is_empty() { "–".to_string() } else { tags.join(", ") }),
             ]) }
             if !held.is_empty() && !c.auto_ack {
+                { requeue_switch(cmd) }
                 <table class="kv rq-table" id="consumer-held">
                     <tr><th>{"tag"}</th><th>{"message"}</th><th></th><th>{"settle"}</th></tr>
                     { for rows }
                 </table>
             }
             <p class="rq-actions">
-                <button id="consumer-toggle" onclick={cmd.reform(move |_| toggle.clone())}
+                <button id="consumer-toggle" onclick={cmd.cmd.reform(move |_| toggle.clone())}
                     title={ if c.up { "Crash it: the broker sees the connection close and requeues its unacked messages, redelivered (flagged) to the next consumer" } else { "Start it again: it reconnects, declares its queue and consumes" } }>
                     { if c.up { "Kill consumer" } else { "Restart consumer" } }
                 </button>
@@ -512,22 +522,40 @@ fn consumer(m: &Model, node: NodeId, cmd: &Callback<Command>) -> Html {
     }
 }
 
+/// The "requeue" switch of nack and reject, shown above tables with settle buttons.
+fn requeue_switch(a: &Actions) -> Html {
+    let h = a.requeue.clone();
+    html! {
+        <label class="rq-requeue" title="AMQP's requeue bit of basic.nack and basic.reject">
+            <input type="checkbox" id="settle-requeue" checked={*a.requeue} onchange={Callback::from(move |_: Event| h.set(!*h))} />
+            {"nack / reject with requeue"}
+        </label>
+    }
+}
+
 /// ack / nack / reject buttons for delivery `tag` of consumer `node` (none with automatic acks:
 /// there is nothing to settle). `multiple` adds "ack ≤" (basic.ack with multiple).
-fn settle_buttons(m: &Model, node: NodeId, tag: u64, multiple: bool, cmd: &Callback<Command>) -> Html {
+fn settle_buttons(m: &Model, node: NodeId, tag: u64, multiple: bool, a: &Actions) -> Html {
     let Some(c) = m.cs.iter().find(|c| c.node == node && c.up && !c.auto_ack) else { return html! {} };
-    let dl = m.qs.iter().find(|q| q.id == c.queue).and_then(|q| q.decl.args.dlx).is_some();
-    let gone = if dl { "dead-lettered" } else { "dropped" };
+    let requeue = *a.requeue;
+    let outcome = if requeue {
+        "requeued: back to its place in the queue, redelivered (flagged)"
+    } else if m.qs.iter().find(|q| q.id == c.queue).and_then(|q| q.decl.args.dlx).is_some() {
+        "no requeue: dead-lettered"
+    } else {
+        "no requeue: dropped (the queue has no dead-letter exchange)"
+    };
     let button = |label: &'static str, class: &'static str, title: String, multiple: bool, op: SettleOp| {
         let command = Command::Settle { node, tag, multiple, op };
-        html! { <button class={classes!("settle", class)} data-tag={tag.to_string()} {title} onclick={cmd.reform(move |_| command.clone())}>{label}</button> }
+        html! { <button class={classes!("settle", class)} data-tag={tag.to_string()} {title} onclick={a.cmd.reform(move |_| command.clone())}>{label}</button> }
     };
+    let back = if requeue { " ↺" } else { " ✕" };
     html! {
         <span class="settle-buttons">
             { button("ack", "ack", format!("basic.ack tag {tag}: done, the broker forgets it"), false, SettleOp::Ack) }
             if multiple { { button("ack ≤", "ack-multiple", format!("basic.ack tag {tag} multiple: this and every earlier delivery it holds"), true, SettleOp::Ack) } }
-            { button("nack ↺", "requeue", format!("basic.nack tag {tag} requeue: back to its place in the queue, redelivered (flagged)"), false, SettleOp::Nack { requeue: true }) }
-            { button("reject ✕", "reject", format!("basic.reject tag {tag}, no requeue: {gone}"), false, SettleOp::Reject { requeue: false }) }
+            { button(if requeue { "nack ↺" } else { "nack ✕" }, "nack", format!("basic.nack tag {tag}{back}: {outcome}"), false, SettleOp::Nack { requeue }) }
+            { button(if requeue { "reject ↺" } else { "reject ✕" }, "reject", format!("basic.reject tag {tag}{back}: {outcome}"), false, SettleOp::Reject { requeue }) }
         </span>
     }
 }
@@ -585,7 +613,8 @@ const STYLE: &str = r#"
 .rabbit .rq-result b { color: #0b3954; }
 .rabbit button.settle { font-size: 0.75rem; padding: 1px 5px; margin: 0 2px 0 0; }
 .rabbit button.settle.ack, .rabbit button.settle.ack-multiple { border-color: #009E73; }
-.rabbit button.settle.requeue { border-color: #E69F00; }
+.rabbit button.settle.nack { border-color: #E69F00; }
+.rabbit .rq-requeue { display: block; font-size: 0.85rem; margin: 4px 0; }
 .rabbit button.settle.reject { border-color: #D55E00; }
 .rabbit td.settle { white-space: nowrap; }
 .rabbit h2 .rq-broker { float: right; font-size: 0.8rem; }

@@ -131,12 +131,15 @@ test('rabbit-by-hand: the learner acks, nacks and rejects; TTL and overflow dead
   await page.waitForSelector('#consumer-held');
   assert.equal(await page.locator('#consumer-held button.ack').count(), 3);
   await page.locator('#rabbit').screenshot({ path: `${SHOTS}/48-rabbit-held.png` });
-  // nack with requeue the first: it goes back to the head of inbox and comes back redelivered.
-  await page.click('#consumer-held button.requeue[data-tag="1"]');
+  // nack with requeue (the switch's default) the first: back to the head of inbox, redelivered.
+  assert.equal(await page.isChecked('#settle-requeue'), true);
+  await page.click('#consumer-held button.nack[data-tag="1"]');
   await page.click('#play');
   await page.waitForFunction(() => /redelivered/.test(document.querySelector('#consumer-held')?.textContent ?? ''), null, { timeout: 30000 });
   await page.click('#play');
   // reject without requeue: dead-lettered (inbox has a DLX) into dead-letters, with x-death.
+  await page.uncheck('#settle-requeue');
+  assert.match(await page.getAttribute('#consumer-held button.reject', 'title'), /no requeue: dead-lettered/);
   const tag = await page.getAttribute('#consumer-held tr:nth-child(2) button.reject', 'data-tag');
   await page.click(`#consumer-held button.reject[data-tag="${tag}"]`);
   // ack the rest at once (basic.ack multiple).
