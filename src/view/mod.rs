@@ -12,6 +12,8 @@
 //! - `walk`    — the guided walkthrough: recognises the steps of a record's journey from events.
 //! - `compare` — the side-by-side page: chips, violations, both topologies laid out alike.
 //! - `rabbit`  — the RabbitMQ panel: topology columns, live counts, inspector rows, routing calculator.
+//! - `rabbit_flow` — messages moving along their RabbitMQ routes, hop by hop, from events.
+//! - `rabbit_edit` — the RabbitMQ topology editor's draft: rows, removal rules, engine validation.
 //! - `config`  — the Kafka configuration form: typed values kept, validated by the engine, errors per field.
 
 pub mod compare;
