@@ -91,8 +91,8 @@ pub struct App {
     /// The configuration form (what the user typed) and its current problem, if any.
     form: Form,
     form_problem: Option<Problem>,
-    /// The scenario's RabbitMQ section, shared with the topology editor.
-    rabbit_spec: Option<Rc<RabbitSpec>>,
+    /// The scenario's RabbitMQ section and the nodes its faults name, for the topology editor.
+    rabbit_spec: Option<(Rc<RabbitSpec>, Rc<Vec<String>>)>,
     /// Runs loaded so far: a new run starts the topology editor afresh.
     loads: u64,
     notices: Vec<String>,
@@ -133,6 +133,12 @@ pub struct App {
     _keys: Option<EventListener>,
 }
 
+/// The scenario's RabbitMQ section, and the node names its faults name.
+fn rabbit_spec(s: &Scenario) -> Option<(Rc<RabbitSpec>, Rc<Vec<String>>)> {
+    let pinned = s.faults.iter().flat_map(|f| f.command.nodes()).cloned().collect();
+    Some((Rc::new(s.rabbit.clone()?), Rc::new(pinned)))
+}
+
 /// Chart bucket width: a 25th of the scenario's usual run (at least 100 µs), so a bucket holds a
 /// few messages even in the slow teaching presets and the lines show rates, not single arrivals.
 fn bucket_width(s: &Scenario) -> Time {
@@ -150,7 +156,7 @@ impl App {
                 self.meters = Meters::new(bucket_width(&scenario), CHART_BUCKETS);
                 self.form = Form::from_scenario(&scenario);
                 self.form_problem = None;
-                self.rabbit_spec = scenario.rabbit.clone().map(Rc::new);
+                self.rabbit_spec = rabbit_spec(&scenario);
                 self.loads += 1;
                 self.scenario = scenario;
                 self.sim = sim;
@@ -170,6 +176,16 @@ impl App {
             Err(e) => self.editor_error = Some(e),
         }
         self.update_url();
+    }
+
+    fn rabbit_editing(&self, ctx: &Context<Self>) -> Option<super::rabbit::Editing> {
+        let (spec, pinned) = self.rabbit_spec.clone()?;
+        Some(super::rabbit::Editing {
+            spec,
+            pinned,
+            loads: self.loads,
+            on_apply: ctx.link().callback(Msg::ApplyRabbit),
+        })
     }
 
     fn update_url(&self) {
@@ -443,7 +459,7 @@ impl Component for App {
             editor_note: None,
             form: Form::from_scenario(&scenario),
             form_problem: None,
-            rabbit_spec: scenario.rabbit.clone().map(Rc::new),
+            rabbit_spec: rabbit_spec(&scenario),
             loads: 0,
             meters: Meters::new(bucket_width(&scenario), CHART_BUCKETS),
             scenario,
@@ -743,7 +759,7 @@ impl Component for App {
                             } }</span>
                         </div>
                         { super::groups::panel(world, &self.groups, &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
-                        { super::rabbit::panel(world, link.callback(Msg::Apply), self.rabbit_spec.clone(), self.loads, link.callback(Msg::ApplyRabbit), self.rabbit_canvas.clone()) }
+                        { super::rabbit::panel(world, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
                     </div>
                     <aside>
                         { self.inspector(ctx) }

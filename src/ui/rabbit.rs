@@ -21,22 +21,24 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-/// The panel for `world`, or nothing when it has no RabbitMQ broker. `spec` is the scenario's
-/// RabbitMQ section, which the topology editor edits (`loads` counts the runs loaded, so a new one
-/// starts the editor afresh); `on_apply` restarts the run with an edited one.
-pub fn panel(
-    world: &World,
-    cmd: Callback<Command>,
-    spec: Option<Rc<RabbitSpec>>,
-    loads: u64,
-    on_apply: Callback<RabbitSpec>,
-    canvas: NodeRef,
-) -> Html {
+/// What the topology editor starts from: the scenario's RabbitMQ section, the node names its
+/// faults name (those clients stay), the number of runs loaded (a new run starts the editor
+/// afresh), and where an edited section goes (the app restarts the run with it).
+#[derive(Clone, PartialEq)]
+pub struct Editing {
+    pub spec: Rc<RabbitSpec>,
+    pub pinned: Rc<Vec<String>>,
+    pub loads: u64,
+    pub on_apply: Callback<RabbitSpec>,
+}
+
+/// The panel for `world`, or nothing when it has no RabbitMQ broker.
+pub fn panel(world: &World, cmd: Callback<Command>, editing: Option<Editing>, canvas: NodeRef) -> Html {
     match vr::model(world) {
         // Keyed by the topology's names: another scenario starts the panel afresh.
         Some(m) => {
             let key = m.names.exchanges.iter().chain(&m.names.queues).map(|s| &**s).collect::<Vec<&str>>().join("|");
-            html! { <RabbitPanel {key} model={Rc::new(m)} {cmd} {spec} {loads} {on_apply} {canvas} /> }
+            html! { <RabbitPanel {key} model={Rc::new(m)} {cmd} {editing} {canvas} /> }
         }
         None => html! {},
     }
@@ -53,9 +55,7 @@ enum Sel {
 pub struct PanelProps {
     pub model: Rc<Model>,
     pub cmd: Callback<Command>,
-    pub spec: Option<Rc<RabbitSpec>>,
-    pub loads: u64,
-    pub on_apply: Callback<RabbitSpec>,
+    pub editing: Option<Editing>,
     /// The canvas over the drawing where `draw_flow` moves the messages, every frame.
     pub canvas: NodeRef,
 }
@@ -334,8 +334,8 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                     <p class="hint">{"Routed by the engine's own exchange code, through exchange-to-exchange bindings and alternate exchanges, as a publish would be now."}</p>
                 </div>
             </div>
-            if let Some(spec) = p.spec.clone() {
-                <super::rabbit_edit::TopologyEditor key={p.loads.to_string()} {spec} on_apply={p.on_apply.clone()} />
+            if let Some(e) = p.editing.clone() {
+                <super::rabbit_edit::TopologyEditor key={e.loads.to_string()} spec={e.spec} pinned={e.pinned} on_apply={e.on_apply} />
             }
         </div>
     }

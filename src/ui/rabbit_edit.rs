@@ -1,10 +1,10 @@
-//! The RabbitMQ topology editor: exchanges, queues (with their `x-` arguments) and bindings as
-//! rows to change, remove and add (`view::rabbit_edit` holds the draft and its rules). A problem is
+//! The RabbitMQ topology editor: exchanges, queues (with their `x-` arguments), bindings,
+//! publishers and consumers as rows to change, remove and add (`view::rabbit_edit` holds the draft and its rules). A problem is
 //! shown at its row; "Apply topology" restarts the run with the new setup only when the engine
 //! accepts it, and the draft stays as typed until then.
 
 use crate::engine::rabbit::config::RabbitSpec;
-use crate::view::rabbit_edit::{add_arg, dest_key, Draft, List, Problem, EXCHANGE_TYPES, QUICK_ARGS};
+use crate::view::rabbit_edit::{add_arg, dest_key, Draft, List, Problem, ACK_MODES, EXCHANGE_TYPES, QUICK_ARGS};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -12,6 +12,8 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct EditorProps {
     pub spec: Rc<RabbitSpec>,
+    /// Node names the scenario's faults name: those clients cannot be removed.
+    pub pinned: Rc<Vec<String>>,
     pub on_apply: Callback<RabbitSpec>,
 }
 
@@ -28,6 +30,13 @@ struct NewRows {
     b_dest: String,
     b_key: String,
     b_args: String,
+    p_id: String,
+    p_exchange: String,
+    p_keys: String,
+    c_id: String,
+    c_queue: String,
+    /// Why the last client could not be added (its name is taken).
+    client_error: Option<String>,
 }
 
 fn typed(e: &InputEvent) -> String {
@@ -48,6 +57,14 @@ fn edit<T: Clone + 'static, E: 'static>(h: &UseStateHandle<T>, f: impl Fn(&mut T
         f(&mut v, e);
         h.set(v);
     })
+}
+
+/// A row's ✕: disabled, with the reason as its tooltip, while something still needs the row.
+fn remove_button(blocked: Option<String>, what: &str, onclick: Callback<MouseEvent>) -> Html {
+    let disabled = blocked.is_some();
+    html! {
+        <button class="remove" {disabled} title={blocked.unwrap_or_else(|| what.to_string())} {onclick}>{"✕"}</button>
+    }
 }
 
 fn options(items: &[String], selected: &str, none: Option<&str>) -> Html {
@@ -74,6 +91,12 @@ pub fn topology_editor(p: &EditorProps) -> Html {
         b_dest: spec.queues.first().map_or(String::new(), |q| format!("queue:{}", q.name)),
         b_key: String::new(),
         b_args: String::new(),
+        p_id: String::new(),
+        p_exchange: spec.exchanges.first().map_or(String::new(), |x| x.name.clone()),
+        p_keys: String::new(),
+        c_id: String::new(),
+        c_queue: spec.queues.first().map_or(String::new(), |q| q.name.clone()),
+        client_error: None,
     });
     let built = draft.build(&spec);
     let problem: Option<&Problem> = built.as_ref().err();
@@ -90,11 +113,9 @@ pub fn topology_editor(p: &EditorProps) -> Html {
     let dests = draft.destinations();
 
     let exchanges = draft.exchanges.iter().enumerate().map(|(i, x)| {
-        let in_use = draft.exchange_in_use(&spec, i);
-        let used = in_use.is_some();
+        let in_use = draft.exchange_in_use(i);
         let others: Vec<String> = names.iter().filter(|n| **n != x.name).cloned().collect();
         let types: Vec<String> = EXCHANGE_TYPES.iter().map(|t| t.to_string()).collect();
-        let spec = spec.clone();
         html! {
             <>
                 <tr class={classes!(invalid(List::Exchanges, i).then_some("invalid"))} data-exchange-row={x.name.clone()}>
@@ -105,17 +126,14 @@ pub fn topology_editor(p: &EditorProps) -> Html {
                         onchange={edit(&draft, move |d: &mut Draft, e: Event| { let v = chosen(&e); d.exchanges[i].alternate_exchange = (!v.is_empty()).then_some(v); })}>
                         { options(&others, x.alternate_exchange.as_deref().unwrap_or(""), Some("no alternate exchange")) }
                     </select></td>
-                    <td><button class="remove" disabled={used} title={in_use.unwrap_or_else(|| "exchange.delete: removes it and its bindings".into())}
-                        onclick={edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_exchange(&spec, i); })}>{"✕"}</button></td>
+                    <td>{ remove_button(in_use, "exchange.delete: removes it and its bindings", edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_exchange(i); })) }</td>
                 </tr>
                 { row_error(List::Exchanges, i) }
             </>
         }
     });
     let queues = draft.queues.iter().enumerate().map(|(i, q)| {
-        let in_use = draft.queue_in_use(&spec, i);
-        let used = in_use.is_some();
-        let spec = spec.clone();
+        let in_use = draft.queue_in_use(i);
         html! {
             <>
                 <tr class={classes!(invalid(List::Queues, i).then_some("invalid"))} data-queue-row={q.spec.name.clone()}>
@@ -123,8 +141,7 @@ pub fn topology_editor(p: &EditorProps) -> Html {
                     <td><label><input type="checkbox" checked={q.spec.durable} onchange={edit(&draft, move |d: &mut Draft, e: Event| d.queues[i].spec.durable = checked(&e))} />{"durable"}</label></td>
                     <td class="wide"><input class="args" value={q.args.clone()} placeholder="arguments, e.g. {\"x-max-length\": 10}" spellcheck="false"
                         oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.queues[i].args = typed(&e))} /></td>
-                    <td><button class="remove" disabled={used} title={in_use.unwrap_or_else(|| "queue.delete: removes it, its messages and its bindings".into())}
-                        onclick={edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_queue(&spec, i); })}>{"✕"}</button></td>
+                    <td>{ remove_button(in_use, "queue.delete: removes it, its messages and its bindings", edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_queue(i); })) }</td>
                 </tr>
                 { row_error(List::Queues, i) }
             </>
@@ -142,13 +159,95 @@ pub fn topology_editor(p: &EditorProps) -> Html {
                     <td class="wide"><input class="args" value={b.args.clone()} spellcheck="false"
                         placeholder={if headers { "{\"x-match\": \"all\", \"format\": \"pdf\"}" } else { "arguments (headers exchanges)" }}
                         oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.bindings[i].args = typed(&e))} /></td>
-                    <td><button class="remove" title="queue.unbind / exchange.unbind"
-                        onclick={edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_binding(i))}>{"✕"}</button></td>
+                    <td>{ remove_button(None, "queue.unbind / exchange.unbind", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_binding(i))) }</td>
                 </tr>
                 { row_error(List::Bindings, i) }
             </>
         }
     });
+
+    let mut targets: Vec<String> = vec![String::new()];
+    targets.extend(sources.iter().cloned());
+    let queue_names = draft.queue_names();
+    let modes: Vec<String> = ACK_MODES.iter().map(|m| m.to_string()).collect();
+    let pinned = |id: &str| Draft::client_pinned(&p.pinned, id);
+    let publishers = draft.publishers.iter().enumerate().map(|(i, pb)| {
+        let why = pinned(&pb.spec.id);
+        let flag = |label: &'static str, on: bool, set: fn(&mut crate::engine::rabbit::config::PublisherSpec, bool)| html! {
+            <label><input type="checkbox" checked={on} onchange={edit(&draft, move |d: &mut Draft, e: Event| set(&mut d.publishers[i].spec, checked(&e)))} />{label}</label>
+        };
+        html! {
+            <>
+                <tr class={classes!(invalid(List::Publishers, i).then_some("invalid"))} data-publisher-row={pb.spec.id.clone()}>
+                    <td class="name">{&pb.spec.id}</td>
+                    <td><select aria-label="exchange" onchange={edit(&draft, move |d: &mut Draft, e: Event| d.publishers[i].spec.exchange = chosen(&e))}>
+                        { for targets.iter().map(|o| html! { <option value={o.clone()} selected={*o == pb.spec.exchange}>{ if o.is_empty() { "(default)" } else { o } }</option> }) }
+                    </select></td>
+                    <td><input class="key" value={pb.keys.clone()} placeholder="routing keys, comma-separated" spellcheck="false"
+                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.publishers[i].keys = typed(&e))} /></td>
+                    <td><input class="short" aria-label="interval" title="one message every …" value={pb.interval.clone()}
+                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.publishers[i].interval = typed(&e))} /></td>
+                    <td><input class="short" aria-label="count" placeholder="forever" title="how many messages (blank: forever)" value={pb.count.clone()}
+                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.publishers[i].count = typed(&e))} /></td>
+                    <td class="flags">
+                        { flag("confirms", pb.spec.confirms, |s, v| s.confirms = v) }
+                        { flag("persistent", pb.spec.persistent, |s, v| s.persistent = v) }
+                        { flag("mandatory", pb.spec.mandatory, |s, v| s.mandatory = v) }
+                    </td>
+                    <td>{ remove_button(why, "remove this publisher", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_publisher(i))) }</td>
+                </tr>
+                { row_error(List::Publishers, i) }
+            </>
+        }
+    });
+    let consumers = draft.consumers.iter().enumerate().map(|(i, c)| {
+        let why = pinned(&c.spec.id);
+        html! {
+            <>
+                <tr class={classes!(invalid(List::Consumers, i).then_some("invalid"))} data-consumer-row={c.spec.id.clone()}>
+                    <td class="name">{&c.spec.id}</td>
+                    <td><select aria-label="queue" onchange={edit(&draft, move |d: &mut Draft, e: Event| d.consumers[i].spec.queue = chosen(&e))}>{ options(&queue_names, &c.spec.queue, None) }</select></td>
+                    <td><select aria-label="acknowledgements" class="mode" title="manual: acks after processing; auto: no acks (the broker forgets on sending); hold: you settle each delivery in the inspector"
+                        onchange={edit(&draft, move |d: &mut Draft, e: Event| d.consumers[i].mode = chosen(&e))}>{ options(&modes, &c.mode, None) }</select></td>
+                    <td><input class="short prefetch" value={c.prefetch.clone()} title="basic.qos prefetch_count (0: unlimited)"
+                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.consumers[i].prefetch = typed(&e))} /></td>
+                    <td><input class="short" value={c.processing.clone()} title="processing time per message"
+                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.consumers[i].processing = typed(&e))} /></td>
+                    <td><input class="short" value={c.reject_every.clone()} title="reject every Nth message (0: never)"
+                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.consumers[i].reject_every = typed(&e))} />
+                        <label><input type="checkbox" checked={c.spec.requeue} onchange={edit(&draft, move |d: &mut Draft, e: Event| d.consumers[i].spec.requeue = checked(&e))} />{"requeue"}</label></td>
+                    <td>{ remove_button(why, "remove this consumer", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_consumer(i))) }</td>
+                </tr>
+                { row_error(List::Consumers, i) }
+            </>
+        }
+    });
+    let add_publisher = {
+        let (draft, new) = (draft.clone(), new.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut d = (*draft).clone();
+            match d.add_publisher(&new.p_id, &new.p_exchange, &new.p_keys) {
+                Ok(()) => {
+                    draft.set(d);
+                    new.set(NewRows { p_id: String::new(), client_error: None, ..(*new).clone() });
+                }
+                Err(e) => new.set(NewRows { client_error: Some(e), ..(*new).clone() }),
+            }
+        })
+    };
+    let add_consumer = {
+        let (draft, new) = (draft.clone(), new.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut d = (*draft).clone();
+            match d.add_consumer(&new.c_id, &new.c_queue) {
+                Ok(()) => {
+                    draft.set(d);
+                    new.set(NewRows { c_id: String::new(), client_error: None, ..(*new).clone() });
+                }
+                Err(e) => new.set(NewRows { client_error: Some(e), ..(*new).clone() }),
+            }
+        })
+    };
 
     let add_exchange = {
         let (draft, new) = (draft.clone(), new.clone());
@@ -199,7 +298,7 @@ pub fn topology_editor(p: &EditorProps) -> Html {
 
     html! {
         <details class="rq-edit" id="topology-editor">
-            <summary>{"Edit the topology"}<span class="hint">{" — exchanges, queues with their arguments, bindings; applying restarts the run with them declared at setup"}</span></summary>
+            <summary>{"Edit the topology"}<span class="hint">{" — exchanges, queues with their arguments, bindings, publishers, consumers; applying restarts the run with them declared at setup"}</span></summary>
             <div class="rq-edit-grid">
                 <fieldset>
                     <legend>{"Exchanges"}</legend>
@@ -246,6 +345,39 @@ pub fn topology_editor(p: &EditorProps) -> Html {
                         </tr>
                     </table>
                 </fieldset>
+                <fieldset>
+                    <legend>{"Publishers"}</legend>
+                    <table id="edit-publishers">
+                        <tr class="head"><th>{"id"}</th><th>{"exchange"}</th><th>{"routing keys"}</th><th>{"every"}</th><th>{"count"}</th><th></th><th></th></tr>
+                        { for publishers }
+                        <tr class="add">
+                            <td><input id="new-publisher-id" placeholder="new publisher" value={new.p_id.clone()} spellcheck="false"
+                                oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.p_id = typed(&e))} /></td>
+                            <td><select id="new-publisher-exchange" onchange={edit(&new, |n: &mut NewRows, e: Event| n.p_exchange = chosen(&e))}>
+                                { for targets.iter().map(|o| html! { <option value={o.clone()} selected={*o == new.p_exchange}>{ if o.is_empty() { "(default)" } else { o } }</option> }) }
+                            </select></td>
+                            <td><input id="new-publisher-keys" class="key" placeholder="routing keys" value={new.p_keys.clone()} spellcheck="false"
+                                oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.p_keys = typed(&e))} /></td>
+                            <td colspan="4"><button id="add-publisher" disabled={new.p_id.trim().is_empty()} onclick={add_publisher}>{"+ publisher"}</button>
+                                <span class="hint">{" every 100ms, confirms, persistent"}</span></td>
+                        </tr>
+                    </table>
+                </fieldset>
+                <fieldset>
+                    <legend>{"Consumers"}</legend>
+                    <table id="edit-consumers">
+                        <tr class="head"><th>{"id"}</th><th>{"queue"}</th><th>{"acks"}</th><th>{"prefetch"}</th><th>{"work per message"}</th><th>{"reject every Nth"}</th><th></th></tr>
+                        { for consumers }
+                        <tr class="add">
+                            <td><input id="new-consumer-id" placeholder="new consumer" value={new.c_id.clone()} spellcheck="false"
+                                oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.c_id = typed(&e))} /></td>
+                            <td><select id="new-consumer-queue" onchange={edit(&new, |n: &mut NewRows, e: Event| n.c_queue = chosen(&e))}>{ options(&queue_names, &new.c_queue, None) }</select></td>
+                            <td colspan="5"><button id="add-consumer" disabled={new.c_id.trim().is_empty() || new.c_queue.is_empty()} onclick={add_consumer}>{"+ consumer"}</button>
+                                <span class="hint">{" manual acks, prefetch 10, 5ms per message"}</span></td>
+                        </tr>
+                    </table>
+                    if let Some(e) = &new.client_error { <p class="field-error" id="client-error">{e}</p> }
+                </fieldset>
             </div>
             <div class="editor-actions">
                 <button id="apply-topology" class="primary" disabled={!changed || problem.is_some()} onclick={apply}>{"Apply topology"}</button>
@@ -271,6 +403,9 @@ pub const STYLE: &str = r#"
 .rabbit .rq-edit tr.invalid td { background: #fdecea; }
 .rabbit .rq-edit tr.add td { border-top: 1px dashed #d5dbe1; padding-top: 6px; }
 .rabbit .rq-edit button.remove { padding: 0 6px; }
+.rabbit .rq-edit input.short { width: 5.5em; }
+.rabbit .rq-edit td.flags label { margin-right: 6px; white-space: nowrap; }
+.rabbit .rq-edit tr.head th { text-align: left; font-weight: 600; color: #5b6470; font-size: 0.8rem; }
 .rabbit .rq-edit .chips { margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 4px; }
 .rabbit .rq-edit button.chip { font-size: 0.75rem; padding: 1px 6px; border-radius: 10px; font-family: ui-monospace, Menlo, Consolas, monospace; }
 "#;

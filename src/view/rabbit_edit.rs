@@ -1,15 +1,17 @@
 //! The RabbitMQ topology editor's model, pure and native-tested: the scenario's exchanges, queues
-//! (with their `x-` arguments) and bindings as a draft the page edits row by row. Removing an
-//! exchange or a queue removes its bindings too, as exchange.delete and queue.delete do; one that
-//! a publisher, a consumer, an alternate-exchange or a dead-letter argument still names cannot go
-//! (the reason is the button's tooltip). `build` asks the engine's own validation, and an error
-//! comes back pinned to its row, so the page shows it there; the draft is never lost.
+//! (with their `x-` arguments), bindings, publishers and consumers as a draft the page edits row by
+//! row. Removing an exchange or a queue removes its bindings too, as exchange.delete and
+//! queue.delete do; one that a publisher, a consumer, an alternate-exchange or a dead-letter
+//! argument still names cannot go, nor can a client a fault names (the reason is the button's
+//! tooltip). `build` asks the engine's own validation, and an error comes back pinned to its row,
+//! so the page shows it there; the draft is never lost.
 //!
 //! Names of existing rows are fixed, as in RabbitMQ (an exchange or a queue is never renamed:
 //! delete it and declare another). Applying restarts the run with the new setup.
 
-use crate::engine::rabbit::config::{BindingSpec, ExchangeSpec, QueueSpec, RabbitSpec};
+use crate::engine::rabbit::config::{BindingSpec, ConsumerSpec, ExchangeSpec, PublisherSpec, QueueSpec, RabbitSpec};
 use crate::engine::rabbit::routing::{Table, Value};
+use crate::engine::Time;
 
 pub const EXCHANGE_TYPES: [&str; 4] = ["direct", "fanout", "topic", "headers"];
 
@@ -31,7 +33,11 @@ pub enum List {
     Exchanges,
     Queues,
     Bindings,
+    Publishers,
+    Consumers,
 }
+
+const LISTS: [List; 5] = [List::Exchanges, List::Queues, List::Bindings, List::Publishers, List::Consumers];
 
 impl List {
     fn path(self) -> &'static str {
@@ -39,9 +45,14 @@ impl List {
             List::Exchanges => "rabbit.exchanges",
             List::Queues => "rabbit.queues",
             List::Bindings => "rabbit.bindings",
+            List::Publishers => "rabbit.publishers",
+            List::Consumers => "rabbit.consumers",
         }
     }
 }
+
+/// How a consumer acknowledges, as the editor's select offers it.
+pub const ACK_MODES: [&str; 3] = ["manual", "auto", "hold"];
 
 /// A problem of the draft: the row it is about (if any) and the engine's message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,11 +75,65 @@ pub struct BindingRow {
     pub args: String,
 }
 
+/// A publisher as edited: the routing keys (comma-separated), interval and count as typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublisherRow {
+    pub spec: PublisherSpec,
+    pub keys: String,
+    pub interval: String,
+    /// Blank: forever.
+    pub count: String,
+}
+
+/// A consumer as edited: prefetch, processing time and "reject every" as typed; `mode` one of
+/// `ACK_MODES`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerRow {
+    pub spec: ConsumerSpec,
+    pub mode: String,
+    pub prefetch: String,
+    pub processing: String,
+    pub reject_every: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Draft {
     pub exchanges: Vec<ExchangeSpec>,
     pub queues: Vec<QueueRow>,
     pub bindings: Vec<BindingRow>,
+    pub publishers: Vec<PublisherRow>,
+    pub consumers: Vec<ConsumerRow>,
+}
+
+fn publisher_row(p: &PublisherSpec) -> PublisherRow {
+    PublisherRow {
+        spec: p.clone(),
+        keys: p.routing_keys.join(", "),
+        interval: p.interval.to_string(),
+        count: p.count.map_or(String::new(), |c| c.to_string()),
+    }
+}
+
+fn consumer_row(c: &ConsumerSpec) -> ConsumerRow {
+    let mode = if c.hold {
+        "hold"
+    } else if c.auto_ack {
+        "auto"
+    } else {
+        "manual"
+    };
+    ConsumerRow {
+        spec: c.clone(),
+        mode: mode.into(),
+        prefetch: c.prefetch.to_string(),
+        processing: c.processing.to_string(),
+        reject_every: c.reject_every.to_string(),
+    }
+}
+
+/// A whole number typed in a field, with the field's path in the error.
+fn number<T: std::str::FromStr>(path: String, text: &str, what: &str) -> Result<T, String> {
+    text.trim().parse().map_err(|_| format!("{path}: `{}` is not {what}", text.trim()))
 }
 
 fn table_text(t: &Table) -> String {
@@ -103,6 +168,85 @@ impl Draft {
                 .iter()
                 .map(|b| BindingRow { spec: b.clone(), args: table_text(&b.arguments) })
                 .collect(),
+            publishers: spec.publishers.iter().map(publisher_row).collect(),
+            consumers: spec.consumers.iter().map(consumer_row).collect(),
+        }
+    }
+
+    /// The queue names, for a consumer's select.
+    pub fn queue_names(&self) -> Vec<String> {
+        self.queues.iter().map(|q| q.spec.name.clone()).collect()
+    }
+
+    /// Every client name, for a new one that must differ.
+    fn client_taken(&self, id: &str) -> bool {
+        self.publishers.iter().any(|p| p.spec.id == id) || self.consumers.iter().any(|c| c.spec.id == id)
+    }
+
+    /// A publisher to `exchange` ("" the default one) with one routing key, every 100 ms.
+    pub fn add_publisher(&mut self, id: &str, exchange: &str, keys: &str) -> Result<(), String> {
+        let id = id.trim();
+        if self.client_taken(id) {
+            return Err(format!("\"{id}\" is already a client"));
+        }
+        let spec = PublisherSpec {
+            id: id.into(),
+            exchange: exchange.into(),
+            routing_keys: vec![],
+            interval: Time::ms(100),
+            start: None,
+            count: None,
+            confirms: true,
+            persistent: true,
+            mandatory: false,
+            priority: None,
+            expiration: None,
+            headers: Table::default(),
+            size: 100,
+        };
+        let mut row = publisher_row(&spec);
+        row.keys = keys.trim().into();
+        self.publishers.push(row);
+        Ok(())
+    }
+
+    /// A consumer of `queue` with manual acks, prefetch 10, 5 ms per message.
+    pub fn add_consumer(&mut self, id: &str, queue: &str) -> Result<(), String> {
+        let id = id.trim();
+        if self.client_taken(id) {
+            return Err(format!("\"{id}\" is already a client"));
+        }
+        let spec = ConsumerSpec {
+            id: id.into(),
+            queue: queue.into(),
+            prefetch: 10,
+            auto_ack: false,
+            processing: Time::ms(5),
+            processing_jitter: Time::ZERO,
+            ack_every: 1,
+            reject_every: 0,
+            requeue: false,
+            declare: true,
+            hold: false,
+        };
+        self.consumers.push(consumer_row(&spec));
+        Ok(())
+    }
+
+    /// Why client `id` cannot be removed: a fault of the scenario names it (`pinned`).
+    pub fn client_pinned(pinned: &[String], id: &str) -> Option<String> {
+        pinned.iter().any(|p| p == id).then(|| "a fault of the scenario names it (edit the faults in the JSON)".into())
+    }
+
+    pub fn remove_publisher(&mut self, i: usize) {
+        if i < self.publishers.len() {
+            self.publishers.remove(i);
+        }
+    }
+
+    pub fn remove_consumer(&mut self, i: usize) {
+        if i < self.consumers.len() {
+            self.consumers.remove(i);
         }
     }
 
@@ -119,10 +263,10 @@ impl Draft {
     }
 
     /// Why exchange `i` cannot be removed (what still names it), if anything does.
-    pub fn exchange_in_use(&self, spec: &RabbitSpec, i: usize) -> Option<String> {
+    pub fn exchange_in_use(&self, i: usize) -> Option<String> {
         let name = &self.exchanges.get(i)?.name;
-        if let Some(p) = spec.publishers.iter().find(|p| &p.exchange == name) {
-            return Some(format!("publisher {} publishes to it", p.id));
+        if let Some(p) = self.publishers.iter().find(|p| &p.spec.exchange == name) {
+            return Some(format!("publisher {} publishes to it", p.spec.id));
         }
         if let Some(x) = self.exchanges.iter().find(|x| x.alternate_exchange.as_ref() == Some(name)) {
             return Some(format!("it is the alternate exchange of {}", x.name));
@@ -140,14 +284,17 @@ impl Draft {
     }
 
     /// Why queue `i` cannot be removed, if a consumer consumes from it.
-    pub fn queue_in_use(&self, spec: &RabbitSpec, i: usize) -> Option<String> {
+    pub fn queue_in_use(&self, i: usize) -> Option<String> {
         let name = &self.queues.get(i)?.spec.name;
-        spec.consumers.iter().find(|c| &c.queue == name).map(|c| format!("consumer {} consumes from it", c.id))
+        self.consumers
+            .iter()
+            .find(|c| &c.spec.queue == name)
+            .map(|c| format!("consumer {} consumes from it", c.spec.id))
     }
 
     /// Removes exchange `i` and every binding from or to it (exchange.delete).
-    pub fn remove_exchange(&mut self, spec: &RabbitSpec, i: usize) -> Result<(), String> {
-        if let Some(why) = self.exchange_in_use(spec, i) {
+    pub fn remove_exchange(&mut self, i: usize) -> Result<(), String> {
+        if let Some(why) = self.exchange_in_use(i) {
             return Err(why);
         }
         let Some(x) = self.exchanges.get(i) else { return Ok(()) };
@@ -160,8 +307,8 @@ impl Draft {
     }
 
     /// Removes queue `i` and its bindings (queue.delete).
-    pub fn remove_queue(&mut self, spec: &RabbitSpec, i: usize) -> Result<(), String> {
-        if let Some(why) = self.queue_in_use(spec, i) {
+    pub fn remove_queue(&mut self, i: usize) -> Result<(), String> {
+        if let Some(why) = self.queue_in_use(i) {
             return Err(why);
         }
         let Some(q) = self.queues.get(i) else { return Ok(()) };
@@ -227,6 +374,29 @@ impl Draft {
                 .map_err(|message| Problem { row: Some((List::Bindings, i)), message })?;
             out.bindings.push(BindingSpec { arguments, ..b.spec.clone() });
         }
+        out.publishers = Vec::with_capacity(self.publishers.len());
+        for (i, p) in self.publishers.iter().enumerate() {
+            let at = |message| Problem { row: Some((List::Publishers, i)), message };
+            let f = |field: &str| format!("rabbit.publishers[{i}].{field}");
+            let interval = Time::parse(&p.interval).map_err(|e| at(format!("{}: {e}", f("interval"))))?;
+            let count = match p.count.trim() {
+                "" => None,
+                c => Some(number(f("count"), c, "a whole number (blank: forever)").map_err(at)?),
+            };
+            let routing_keys = p.keys.split(',').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect();
+            out.publishers.push(PublisherSpec { interval, count, routing_keys, ..p.spec.clone() });
+        }
+        out.consumers = Vec::with_capacity(self.consumers.len());
+        for (i, c) in self.consumers.iter().enumerate() {
+            let at = |message| Problem { row: Some((List::Consumers, i)), message };
+            let f = |field: &str| format!("rabbit.consumers[{i}].{field}");
+            let prefetch =
+                number(f("prefetch"), &c.prefetch, "a whole number from 0 (unlimited) to 65535").map_err(at)?;
+            let processing = Time::parse(&c.processing).map_err(|e| at(format!("{}: {e}", f("processing"))))?;
+            let reject_every = number(f("reject_every"), &c.reject_every, "a whole number (0: never)").map_err(at)?;
+            let (auto_ack, hold) = (c.mode == "auto", c.mode == "hold");
+            out.consumers.push(ConsumerSpec { prefetch, processing, reject_every, auto_ack, hold, ..c.spec.clone() });
+        }
         out.validate().map_err(|message| Problem { row: row_of(&message), message })?;
         Ok(out)
     }
@@ -245,7 +415,7 @@ pub fn add_arg(args: &str, entry: &str) -> String {
 
 /// The row an engine message is about: `rabbit.queues[2].arguments…` → (Queues, 2).
 fn row_of(message: &str) -> Option<(List, usize)> {
-    [List::Exchanges, List::Queues, List::Bindings].into_iter().find_map(|l| {
+    LISTS.into_iter().find_map(|l| {
         let rest = message.strip_prefix(l.path())?.strip_prefix('[')?;
         let (n, _) = rest.split_once(']')?;
         Some((l, n.parse().ok()?))
@@ -280,26 +450,65 @@ mod tests {
         let mut d = Draft::from_spec(&s);
         // orders: the shop publishes to it.
         let orders = d.exchanges.iter().position(|x| x.name == "orders").unwrap();
-        assert_eq!(d.remove_exchange(&s, orders), Err("publisher shop publishes to it".into()));
+        assert_eq!(d.remove_exchange(orders), Err("publisher shop publishes to it".into()));
         // unrouted: orders' alternate exchange; dlx: billing's dead-letter exchange.
         let unrouted = d.exchanges.iter().position(|x| x.name == "unrouted").unwrap();
-        assert!(d.exchange_in_use(&s, unrouted).unwrap().contains("alternate exchange of orders"));
+        assert!(d.exchange_in_use(unrouted).unwrap().contains("alternate exchange of orders"));
         let dlx = d.exchanges.iter().position(|x| x.name == "dlx").unwrap();
-        assert!(d.exchange_in_use(&s, dlx).unwrap().contains("dead-letter exchange of queue billing"));
+        assert!(d.exchange_in_use(dlx).unwrap().contains("dead-letter exchange of queue billing"));
         // billing has a consumer; lost-and-found has none: it goes, with its binding.
         let billing = d.queues.iter().position(|q| q.spec.name == "billing").unwrap();
-        assert!(d.remove_queue(&s, billing).is_err());
+        assert!(d.remove_queue(billing).is_err());
         let lost = d.queues.iter().position(|q| q.spec.name == "lost-and-found").unwrap();
-        d.remove_queue(&s, lost).unwrap();
+        d.remove_queue(lost).unwrap();
         assert!(!d.bindings.iter().any(|b| b.spec.destination == "lost-and-found"));
         let built = d.build(&s).unwrap();
         assert_eq!(built.queues.len(), s.queues.len() - 1);
         assert_eq!(built.bindings.len(), s.bindings.len() - 1);
         // With orders' alternate gone, unrouted can go too, with its bindings.
         d.exchanges[orders].alternate_exchange = None;
-        d.remove_exchange(&s, unrouted).unwrap();
+        d.remove_exchange(unrouted).unwrap();
         assert!(!d.bindings.iter().any(|b| b.spec.source == "unrouted"));
         d.build(&s).unwrap();
+        // Without its consumer the biller, billing can go.
+        let biller = d.consumers.iter().position(|c| c.spec.id == "biller").unwrap();
+        d.remove_consumer(biller);
+        let billing = d.queues.iter().position(|q| q.spec.name == "billing").unwrap();
+        d.remove_queue(billing).unwrap();
+        assert_eq!(d.build(&s).unwrap().consumers.len(), s.consumers.len() - 1);
+    }
+
+    #[test]
+    fn clients_are_added_and_changed_with_errors_at_their_row() {
+        let s = spec();
+        let mut d = Draft::from_spec(&s);
+        assert_eq!(d.add_consumer("biller", "billing"), Err("\"biller\" is already a client".into()));
+        d.add_consumer("biller2", "billing").unwrap();
+        d.add_publisher("shop2", "orders", "order.us.paid, order.eu.paid").unwrap();
+        let built = d.build(&s).unwrap();
+        let c = built.consumers.last().unwrap();
+        assert_eq!((c.prefetch, c.processing, c.auto_ack, c.hold), (10, Time::ms(5), false, false));
+        assert_eq!(built.publishers.last().unwrap().routing_keys, vec!["order.us.paid", "order.eu.paid"]);
+        // Typed values: a consumer that holds with prefetch 2; then bad values at their rows.
+        let (ci, pi) = (d.consumers.len() - 1, d.publishers.len() - 1);
+        d.consumers[ci].mode = "hold".into();
+        d.consumers[ci].prefetch = "2".into();
+        let c = d.build(&s).unwrap().consumers[ci].clone();
+        assert_eq!((c.prefetch, c.hold, c.auto_ack), (2, true, false));
+        d.consumers[ci].prefetch = "lots".into();
+        let p = d.build(&s).unwrap_err();
+        assert_eq!(p.row, Some((List::Consumers, ci)));
+        assert!(p.message.starts_with(&format!("rabbit.consumers[{ci}].prefetch: `lots` is not")), "{}", p.message);
+        d.consumers[ci].prefetch = "2".into();
+        d.publishers[pi].interval = "fast".into();
+        assert_eq!(d.build(&s).unwrap_err().row, Some((List::Publishers, pi)));
+        d.publishers[pi].interval = "10ms".into();
+        d.publishers[pi].count = "0".into();
+        let p = d.build(&s).unwrap_err();
+        assert_eq!(p.row, Some((List::Publishers, pi)), "{}", p.message);
+        d.publishers[pi].count = String::new();
+        d.build(&s).unwrap();
+        assert!(Draft::client_pinned(&["shop".into()], "shop").is_some());
     }
 
     #[test]

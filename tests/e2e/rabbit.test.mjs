@@ -197,12 +197,27 @@ test('topology editor: add an exchange, a queue with arguments and bindings; err
   await page.selectOption('#new-binding-dest', 'queue:slow');
   await page.fill('#new-binding-key', '');
   await page.click('#add-binding');
+  // A second consumer on billing that holds its deliveries, prefetch 2 (a bad value first).
+  await page.fill('#new-consumer-id', 'biller');
+  await page.selectOption('#new-consumer-queue', 'billing');
+  await page.click('#add-consumer');
+  assert.match(await text(page, '#client-error'), /"biller" is already a client/);
+  await page.fill('#new-consumer-id', 'helper');
+  await page.click('#add-consumer');
+  await page.selectOption('#edit-consumers tr[data-consumer-row="helper"] select.mode', 'hold');
+  await page.fill('#edit-consumers tr[data-consumer-row="helper"] input.prefetch', 'two');
+  await page.waitForSelector('#edit-consumers tr.invalid[data-consumer-row="helper"]');
+  assert.match(await text(page, '#edit-consumers .rq-edit-error'), /prefetch: `two` is not a whole number/);
+  await page.fill('#edit-consumers tr[data-consumer-row="helper"] input.prefetch', '2');
+  await page.waitForFunction(() => !document.querySelector('#edit-consumers tr.invalid'));
   await page.locator('#topology-editor').screenshot({ path: `${SHOTS}/50-rabbit-topology-editor.png` });
   await page.click('#apply-topology');
   // The run restarts with it: the new exchange and queue are drawn, messages reach slow via copies.
   await page.waitForSelector('#rabbit g[data-exchange="copies"]');
   await page.waitForFunction(() => Number(document.querySelector('#rabbit g[data-queue="slow"]')?.dataset.ready) > 0, null, { timeout: 30000 });
   assert.match(await page.inputValue('#scenario-json'), /"name": "copies"/);
+  // The helper holds what it gets: its window fills to 2 and stays.
+  await page.waitForFunction(() => document.querySelector('#rabbit g[data-consumer="helper"]')?.dataset.unacked === '2', null, { timeout: 30000 });
   await page.selectOption('#route-exchange', { label: 'orders' });
   await page.fill('#route-key', 'order.eu.created');
   await page.waitForFunction(() => document.querySelector('#route-result')?.dataset.queues === 'billing,audit,slow');
