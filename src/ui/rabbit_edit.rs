@@ -59,6 +59,29 @@ fn edit<T: Clone + 'static, E: 'static>(h: &UseStateHandle<T>, f: impl Fn(&mut T
     })
 }
 
+/// The "+ publisher" / "+ consumer" button: `add` the typed client to the draft, then `clear` its
+/// name; or keep everything typed and say why not (the name is taken).
+fn add_client(
+    draft: &UseStateHandle<Draft>,
+    new: &UseStateHandle<NewRows>,
+    add: fn(&mut Draft, &NewRows) -> Result<(), String>,
+    clear: fn(&mut NewRows),
+) -> Callback<MouseEvent> {
+    let (draft, new) = (draft.clone(), new.clone());
+    Callback::from(move |_: MouseEvent| {
+        let (mut d, mut n) = ((*draft).clone(), (*new).clone());
+        match add(&mut d, &n) {
+            Ok(()) => {
+                draft.set(d);
+                clear(&mut n);
+                n.client_error = None;
+            }
+            Err(e) => n.client_error = Some(e),
+        }
+        new.set(n);
+    })
+}
+
 /// A row's ✕: disabled, with the reason as its tooltip, while something still needs the row.
 fn remove_button(blocked: Option<String>, what: &str, onclick: Callback<MouseEvent>) -> Html {
     let disabled = blocked.is_some();
@@ -222,32 +245,9 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             </>
         }
     });
-    let add_publisher = {
-        let (draft, new) = (draft.clone(), new.clone());
-        Callback::from(move |_: MouseEvent| {
-            let mut d = (*draft).clone();
-            match d.add_publisher(&new.p_id, &new.p_exchange, &new.p_keys) {
-                Ok(()) => {
-                    draft.set(d);
-                    new.set(NewRows { p_id: String::new(), client_error: None, ..(*new).clone() });
-                }
-                Err(e) => new.set(NewRows { client_error: Some(e), ..(*new).clone() }),
-            }
-        })
-    };
-    let add_consumer = {
-        let (draft, new) = (draft.clone(), new.clone());
-        Callback::from(move |_: MouseEvent| {
-            let mut d = (*draft).clone();
-            match d.add_consumer(&new.c_id, &new.c_queue) {
-                Ok(()) => {
-                    draft.set(d);
-                    new.set(NewRows { c_id: String::new(), client_error: None, ..(*new).clone() });
-                }
-                Err(e) => new.set(NewRows { client_error: Some(e), ..(*new).clone() }),
-            }
-        })
-    };
+    let add_publisher =
+        add_client(&draft, &new, |d, n| d.add_publisher(&n.p_id, &n.p_exchange, &n.p_keys), |n| n.p_id.clear());
+    let add_consumer = add_client(&draft, &new, |d, n| d.add_consumer(&n.c_id, &n.c_queue), |n| n.c_id.clear());
 
     let add_exchange = {
         let (draft, new) = (draft.clone(), new.clone());

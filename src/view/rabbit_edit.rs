@@ -178,17 +178,18 @@ impl Draft {
         self.queues.iter().map(|q| q.spec.name.clone()).collect()
     }
 
-    /// Every client name, for a new one that must differ.
-    fn client_taken(&self, id: &str) -> bool {
-        self.publishers.iter().any(|p| p.spec.id == id) || self.consumers.iter().any(|c| c.spec.id == id)
+    /// `id` trimmed, if no client has it yet.
+    fn new_client_id<'a>(&self, id: &'a str) -> Result<&'a str, String> {
+        let id = id.trim();
+        match self.publishers.iter().any(|p| p.spec.id == id) || self.consumers.iter().any(|c| c.spec.id == id) {
+            true => Err(format!("\"{id}\" is already a client")),
+            false => Ok(id),
+        }
     }
 
     /// A publisher to `exchange` ("" the default one) with one routing key, every 100 ms.
     pub fn add_publisher(&mut self, id: &str, exchange: &str, keys: &str) -> Result<(), String> {
-        let id = id.trim();
-        if self.client_taken(id) {
-            return Err(format!("\"{id}\" is already a client"));
-        }
+        let id = self.new_client_id(id)?;
         let spec = PublisherSpec {
             id: id.into(),
             exchange: exchange.into(),
@@ -212,10 +213,7 @@ impl Draft {
 
     /// A consumer of `queue` with manual acks, prefetch 10, 5 ms per message.
     pub fn add_consumer(&mut self, id: &str, queue: &str) -> Result<(), String> {
-        let id = id.trim();
-        if self.client_taken(id) {
-            return Err(format!("\"{id}\" is already a client"));
-        }
+        let id = self.new_client_id(id)?;
         let spec = ConsumerSpec {
             id: id.into(),
             queue: queue.into(),
