@@ -29,7 +29,10 @@ const STEPS_PER_SLICE: u64 = 2_000;
 /// DOM re-renders per second while playing (the canvas is redrawn every frame regardless).
 const DOM_REFRESH_MS: f64 = 100.0;
 const CHART_REFRESH_MS: f64 = 250.0;
+/// Log lines shown at most (the newest that match the filter), and kept for the filter to search:
+/// a filter typed after a burst of records still finds the rebalance or election before it.
 const LOG_LINES: usize = 300;
+const LOG_KEPT: usize = 3_000;
 const CHART_BUCKETS: usize = 60;
 /// `?bench=frames`: frames skipped, then frames measured (10 s at 60 Hz).
 const BENCH_WARMUP: usize = 120;
@@ -218,7 +221,7 @@ impl App {
         let start = loggable.len().saturating_sub(LOG_LINES);
         self.log_skipped += start as u64;
         for e in &loggable[start..] {
-            if self.log.len() == LOG_LINES {
+            if self.log.len() == LOG_KEPT {
                 self.log.pop_front();
             }
             self.log.push_back((e.line(world), e.nodes()));
@@ -685,7 +688,12 @@ impl Component for App {
         });
         // Log lines are ASCII (names are validated to be), so an ASCII case fold is enough.
         let filter = self.log_filter.to_ascii_lowercase();
-        let log_lines = self.log.iter().filter(|l| filter.is_empty() || l.0.to_ascii_lowercase().contains(&filter));
+        let matching: Vec<&(String, [Option<NodeId>; 2])> =
+            self.log.iter().filter(|l| filter.is_empty() || l.0.to_ascii_lowercase().contains(&filter)).collect();
+        let hidden = matching.len().saturating_sub(LOG_LINES);
+        let log_lines = matching[hidden..].iter().copied();
+        // Events never formatted (a burst beyond a frame's share) and kept lines beyond the shown.
+        let not_shown = self.log_skipped + hidden as u64;
 
         html! {
             <div class="shell">
@@ -793,7 +801,7 @@ impl Component for App {
                         </h2>
                         // One block inside the bottom-anchored (column-reverse) box, so lines keep their order.
                         <pre id="log" title="Click a line to highlight the nodes it concerns"><div>
-                            if self.log_skipped > 0 { <span class="skipped">{format!("… {} earlier events not shown\n", self.log_skipped)}</span> }
+                            if not_shown > 0 { <span class="skipped">{format!("… {not_shown} earlier events not shown (the filter searches the last {LOG_KEPT})\n")}</span> }
                             { for log_lines.map(|(l, nodes)| {
                                 let nodes = *nodes;
                                 html! { <span class="log-line" onclick={link.callback(move |_| Msg::LogPick(nodes))}>{l}{"\n"}</span> }
