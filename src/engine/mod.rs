@@ -40,6 +40,7 @@ pub mod relay;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod sort;
 pub mod time;
 pub mod trace;
 pub mod vecmap;

@@ -341,7 +341,7 @@ pub fn model(world: &World) -> Option<Model> {
             if let Some(q) = q {
                 messages.extend(q.entries().take(STACK_CAP as usize).map(|e| row(e, None)));
             }
-            messages.sort_by_key(|m| m.pos);
+            crate::engine::sort::sort_by_key(&mut messages, |m| m.pos);
             messages.truncate(STACK_CAP as usize);
             QBox {
                 id,
@@ -357,8 +357,8 @@ pub fn model(world: &World) -> Option<Model> {
         })
         .collect();
     // Rows: publishers by their exchange, consumers by their queue, so lines cross little.
-    pubs.sort_by_key(|p| (xs.iter().position(|x| x.id == p.exchange), p.node));
-    cs.sort_by_key(|c| (c.queue, c.node));
+    crate::engine::sort::sort_by_key(&mut pubs, |p| (xs.iter().position(|x| x.id == p.exchange), p.node));
+    crate::engine::sort::sort_by_key(&mut cs, |c| (c.queue, c.node));
     let rows = pubs.len().max(xs.len()).max(qs.len()).max(1);
     let height = (rows as f64 * ROW_H).max(cs.len() as f64 * C_ROW_H) + 40.0;
     let n = pubs.len();

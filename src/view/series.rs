@@ -198,7 +198,7 @@ impl Latencies {
             .filter(|(_, b)| !b.is_empty())
             .map(|(i, b)| {
                 let mut v = b.clone();
-                v.sort_unstable();
+                crate::engine::sort::sort(&mut v);
                 let rank = (v.len() * per_mille).div_ceil(1000).clamp(1, v.len());
                 (Time((first + i as u64) * self.width.0), v[rank - 1] as f64 / 1_000.0)
             })
@@ -257,7 +257,7 @@ pub fn percentile(v: &[f64], per_mille: usize) -> f64 {
         return 0.0;
     }
     let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
+    crate::engine::sort::sort_by(&mut s, |a, b| a.total_cmp(b));
     s[(s.len() * per_mille).div_ceil(1000).clamp(1, s.len()) - 1]
 }
 

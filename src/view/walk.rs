@@ -289,7 +289,7 @@ impl Walk {
             {
                 let isr = super::kafka::leader(world, tp).and_then(|(_, rep)| rep.isr().map(|i| i.to_vec())).unwrap_or_default();
                 let mut nodes: Vec<NodeId> = isr.iter().filter_map(|&b| broker_node(world, b)).collect();
-                nodes.sort();
+                crate::engine::sort::sort(&mut nodes);
                 self.push(
                     Kind::Replicated,
                     e.at,

@@ -242,7 +242,7 @@ impl Workload {
 
     fn faults_json(&self) -> Vec<serde_json::Value> {
         let mut faults: Vec<&ConsumerFault> = self.faults.iter().collect();
-        faults.sort_by_key(|f| f.at);
+        crate::engine::sort::sort_by_key(&mut faults, |f| f.at);
         faults
             .iter()
             .map(|f| {
@@ -323,7 +323,7 @@ impl Workload {
         let queue =
             |k: u32| if r.queue_per_consumer { format!("orders-{}", k % self.consumers + 1) } else { "orders".into() };
         let mut queues: Vec<String> = (0..self.customers.max(self.consumers)).map(queue).collect();
-        queues.sort();
+        crate::engine::sort::sort(&mut queues);
         queues.dedup();
         let sac = r.single_active_consumer.then_some(true);
         let queues_json: Vec<_> = queues

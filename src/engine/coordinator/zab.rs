@@ -134,7 +134,7 @@ impl Acks {
         if zs.len() < q {
             return None;
         }
-        zs.sort_unstable_by(|a, b| b.cmp(a));
+        crate::engine::sort::sort_by(&mut zs, |a, b| b.cmp(a));
         Some(zs[q - 1])
     }
 }

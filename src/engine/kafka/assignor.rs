@@ -169,7 +169,7 @@ pub fn assign(assignor: Assignor, topics: &BTreeMap<String, u32>, members: &[Mem
         }
     }
     let mut sorted: Vec<&Member> = members.iter().collect();
-    sorted.sort_by(|a, b| member_order(a, b));
+    crate::engine::sort::sort_by(&mut sorted, |a, b| member_order(a, b));
     let mut out: Assignment = members.iter().map(|m| (m.id.clone(), vec![])).collect();
     match assignor {
         Assignor::Range => range(topics, &sorted, &mut out),
@@ -190,7 +190,7 @@ pub fn assign(assignor: Assignor, topics: &BTreeMap<String, u32>, members: &[Mem
         }
     }
     for parts in out.values_mut() {
-        parts.sort_by(|a, b| java_cmp(&a.topic, &b.topic).then(a.partition.cmp(&b.partition)));
+        crate::engine::sort::sort_by(parts, |a, b| java_cmp(&a.topic, &b.topic).then(a.partition.cmp(&b.partition)));
     }
     Ok(out)
 }
@@ -221,7 +221,7 @@ fn round_robin(topics: &BTreeMap<String, u32>, sorted: &[&Member], out: &mut Ass
     // Kafka collects the subscribed topics in a TreeSet (Java string order), then deals their
     // partitions out over a circular iterator of the sorted members.
     let mut subscribed: Vec<&str> = sorted.iter().flat_map(|m| m.topics.iter().map(String::as_str)).collect();
-    subscribed.sort_by(|a, b| java_cmp(a, b));
+    crate::engine::sort::sort_by(&mut subscribed, |a, b| java_cmp(a, b));
     subscribed.dedup();
     let mut next = 0usize;
     for topic in subscribed {
@@ -325,7 +325,7 @@ impl<'a> Parts<'a> {
             .filter(|&(t, &n)| n > 0 && members.iter().any(|m| subscribes(m, t)))
             .map(|(t, _)| t.as_str())
             .collect();
-        names.sort_by(|a, b| java_cmp(a, b));
+        crate::engine::sort::sort_by(&mut names, |a, b| java_cmp(a, b));
         let mut base = vec![0];
         base.extend(names.iter().scan(0, |sum, t| {
             *sum += topics[*t] as usize;
@@ -473,7 +473,7 @@ fn constrained(
     // consumerToOwnedPartitions, another HashMap, filled in the order of the first.
     for c in java_order(order.iter().map(|&c| java_hash(&members[c].id))).into_iter().map(|i| order[i]) {
         let mut own = owned[c].clone();
-        own.sort_by_key(|&p| (parts.partition_of(p), p));
+        crate::engine::sort::sort_by_key(&mut own, |&p| (parts.partition_of(p), p));
         own.retain(|p| !multi.contains(p));
         let keep = if own.len() < min_quota {
             under.push(c);
@@ -495,8 +495,8 @@ fn constrained(
         assignment[c] = own;
     }
     let by_id = |a: &usize, b: &usize| java_cmp(&members[*a].id, &members[*b].id);
-    under.sort_by(by_id);
-    exact.make_contiguous().sort_by(by_id);
+    crate::engine::sort::sort_by(&mut under, by_id);
+    crate::engine::sort::sort_by(exact.make_contiguous(), by_id);
 
     // Deal the rest round-robin to the members under their minimum quota, then to those at it.
     let mut transferring = vec![];
@@ -570,7 +570,7 @@ impl<'a> General<'a> {
             ps.iter().for_each(|&p| holder[p] = Some(c));
         }
         let mut by_rank: Vec<usize> = (0..n).collect();
-        by_rank.sort_by(|&a, &b| java_cmp(&members[a].id, &members[b].id));
+        crate::engine::sort::sort_by(&mut by_rank, |&a, &b| java_cmp(&members[a].id, &members[b].id));
         let mut rank = vec![0; n];
         by_rank.iter().enumerate().for_each(|(r, &c)| rank[c] = r);
         General {
@@ -614,7 +614,7 @@ impl<'a> General<'a> {
 
     fn build(mut self, prev: &[Option<(usize, i32)>]) -> Result<Vec<Vec<usize>>, String> {
         let mut topics: Vec<usize> = (0..self.parts.names.len()).collect();
-        topics.sort_by_key(|&t| (self.potential[t].len(), t));
+        crate::engine::sort::sort_by_key(&mut topics, |&t| (self.potential[t].len(), t));
         let mut all: Vec<usize> = topics.iter().flat_map(|&t| self.partitions_of(t)).collect();
         // Keep the owned partitions of topics their owner still subscribes to.
         let mut assigned = vec![false; self.parts.total()];
@@ -684,7 +684,7 @@ impl<'a> General<'a> {
     fn score(&self, assignment: &[Vec<usize>]) -> i32 {
         let mut sizes: Vec<i64> =
             (0..assignment.len()).filter(|&c| self.present[c]).map(|c| assignment[c].len() as i64).collect();
-        sizes.sort_unstable();
+        crate::engine::sort::sort(&mut sizes);
         // Sorted, the i-th of n sizes is the larger one in i pairs and the smaller in n - 1 - i.
         let n = sizes.len() as i64;
         let terms = sizes.iter().enumerate().map(|(i, &s)| s.wrapping_mul(2 * i as i64 + 1 - n));

@@ -562,7 +562,7 @@ impl Broker {
                 let Some(ZkResult::Children(ids)) = results.first() else { return };
                 let live: Vec<BrokerId> = {
                     let mut l: Vec<BrokerId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
-                    l.sort();
+                    crate::engine::sort::sort(&mut l);
                     l
                 };
                 if init {

@@ -222,7 +222,9 @@ impl Replica {
     }
 
     fn in_assignment_order(&self, mut set: Vec<BrokerId>) -> Vec<BrokerId> {
-        set.sort_by_key(|b| self.assignment.iter().position(|a| a == b).unwrap_or(usize::MAX));
+        crate::engine::sort::sort_by_key(&mut set, |b| {
+            self.assignment.iter().position(|a| a == b).unwrap_or(usize::MAX)
+        });
         set.dedup();
         set
     }

@@ -281,7 +281,7 @@ impl Peer {
         }
         told.extend(self.connects.values().copied());
         told.extend(self.batches.iter().map(|b| b.client));
-        told.sort();
+        crate::engine::sort::sort(&mut told);
         told.dedup();
         for c in told {
             to_client(ctx, c, KafkaMsg::ZkNotServing);

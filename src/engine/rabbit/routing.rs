@@ -217,7 +217,7 @@ pub struct Table(Vec<(Box<str>, Value)>);
 impl Table {
     pub fn new(mut entries: Vec<(Box<str>, Value)>) -> Table {
         // Stable sort, then keep the last of equal keys.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        crate::engine::sort::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
         let mut out: Vec<(Box<str>, Value)> = Vec::with_capacity(entries.len());
         for e in entries {
             match out.last_mut() {
