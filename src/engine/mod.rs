@@ -29,6 +29,7 @@ pub mod command;
 pub mod compare;
 pub mod coordinator;
 pub mod event;
+pub mod json_path;
 pub mod kafka;
 pub mod metrics;
 pub mod net;

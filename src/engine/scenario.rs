@@ -157,11 +157,31 @@ impl NodeSpec {
 }
 
 /// A command scheduled at a simulated time: `{"at": "20ms", "action": "stop", "node": "b1"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "FaultRecord", into = "FaultRecord")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(into = "FaultRecord")]
 pub struct Fault {
     pub at: Time,
     pub command: Command<String>,
+}
+
+/// Read as a `FaultRecord` and checked inside the record's own map visitor, so serde_json places
+/// an error about the record ("`stop` has no `a`") at the record, and `json_path` names it
+/// `faults[i]` (an error raised after the visitor returned would be placed at the array's end).
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Fault, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Fault;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a fault: {\"at\": …, \"action\": …}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Fault, A::Error> {
+                let record = FaultRecord::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Fault::try_from(record).map_err(serde::de::Error::custom)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,23 +345,7 @@ impl From<Fault> for FaultRecord {
     }
 }
 
-/// Parses a JSON object into `T`; an error names the field it is about (`nodes[1].to: …`), and
-/// text that is not an object gets `not_object`. Shared by everything users type as JSON.
-pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str, not_object: &str) -> Result<T, String> {
-    if !text.trim_start().starts_with('{') {
-        return Err(not_object.into());
-    }
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = strip_position(&e.into_inner().to_string());
-        if path == "." || path == "?" || path.is_empty() {
-            msg
-        } else {
-            format!("{path}: {msg}")
-        }
-    })
-}
+pub use super::json_path::parse_json;
 
 impl Scenario {
     /// Parses and validates. The error names the field: `nodes[1].to: no node "b9" …`.
@@ -519,15 +523,6 @@ fn check_link(field: &str, latency: Time, jitter: Time, loss_ppm: u32) -> Result
 
 /// serde_json appends " at line 3 column 7"; useful in a file, noise after a field path. Kept when
 /// there is no path (a syntax error) because then it is the only clue.
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) if !msg.starts_with("expected") && !msg.starts_with("EOF") && !msg.starts_with("trailing") => {
-            msg[..i].to_string()
-        }
-        _ => msg.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,10 +127,21 @@ impl serde::Serialize for Time {
     }
 }
 
+/// Parsed inside a visitor, so a bad duration is reported where the string is: serde_json then
+/// knows its position, and the error names the field (`json_path`), not just its object.
 impl<'de> serde::Deserialize<'de> for Time {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
-        let text = String::deserialize(d)?;
-        Time::parse(&text).map_err(serde::de::Error::custom)
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Time;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as \"250us\", \"5ms\" or \"2s\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Time, E> {
+                Time::parse(text).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

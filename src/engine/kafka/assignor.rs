@@ -815,16 +815,7 @@ struct MemberJson {
 /// Answers one request line: `{"assignment":{"c1":["t1-0"]}}` or `{"error":"…"}`.
 pub fn answer_json(line: &str) -> String {
     let result = (|| {
-        let de = &mut serde_json::Deserializer::from_str(line);
-        let req: Request = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let msg = e.into_inner().to_string();
-            if path == "." || path == "?" {
-                msg
-            } else {
-                format!("{path}: {msg}")
-            }
-        })?;
+        let req: Request = crate::engine::json_path::parse_json(line, "a request is a JSON object")?;
         let assignor = Assignor::parse(&req.assignor)?;
         let members = req
             .members
