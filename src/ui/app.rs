@@ -783,7 +783,8 @@ impl Component for App {
                                 <tr><td title="Time spent per frame simulating and folding events (smoothed)">{"frame work"}</td><td>{format!("{:.2} ms", self.frame_work_ms)}</td></tr>
                             </table>
                         </div>
-                        <super::calc::PartitionCalc />
+                        // Kafka's partitioner is no help with a RabbitMQ broker.
+                        if self.scenario.rabbit.is_none() { <super::calc::PartitionCalc /> }
                     </aside>
                 </main>
                 <section class="lower">

@@ -145,10 +145,13 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
     };
 
     let edges = m.edges.iter().map(|e| {
-        let class = classes!(e.kind.class(), hot(e).then_some("hot"));
+        let hot = hot(e);
         html! {
-            <g class={class}>
+            <g class={classes!(e.kind.class(), hot.then_some("hot"))}>
                 <title>{ if e.title.is_empty() { "publishes / consumes".to_string() } else { e.title.clone() } }</title>
+                // The calculated route is marked like a highlighter under the line, so the line
+                // keeps its colour (and orange stays the colour of requeues).
+                if hot { <path class="glow" d={e.d.clone()} /> }
                 <path d={e.d.clone()} />
             </g>
         }
@@ -570,7 +573,7 @@ const STYLE: &str = r#"
 .rabbit .rq-edge.alternate path { stroke: #CC79A7; stroke-dasharray: 6 4; }
 .rabbit .rq-edge.dead-letter path { stroke: #D55E00; stroke-dasharray: 6 4; }
 .rabbit .rq-edge.consume path { stroke: #009E73; }
-.rabbit .rq-edge.hot path { stroke: #E69F00; stroke-width: 4; }
+.rabbit .rq-edge path.glow { stroke: #F0E442; stroke-width: 10; stroke-linecap: round; stroke-dasharray: none; }
 .rabbit .rq-label { font-size: 11px; fill: #1b1f24; paint-order: stroke; stroke: #fff; stroke-width: 4px; font-family: ui-monospace, Menlo, Consolas, monospace; }
 .rabbit .rq-label.dead-letter { fill: #a33f00; }
 .rabbit .rq-label.alternate { fill: #8a3d6e; }
@@ -590,7 +593,7 @@ const STYLE: &str = r#"
 .rabbit .rq-win { fill: #eef1f4; stroke: #8c99a6; stroke-width: 0.8; }
 .rabbit .rq-win-fill { fill: #009E73; }
 .rabbit g.selected > rect:first-of-type { stroke: #0072B2; stroke-width: 3; }
-.rabbit g.rq-q.routed > rect:first-of-type { stroke: #E69F00; stroke-width: 3.5; }
+.rabbit g.rq-q.routed > rect:first-of-type { fill: #fbf6c4; stroke: #8a7a00; stroke-width: 2.5; }
 .rabbit g.gone, .rabbit g.down { opacity: 0.45; }
 .rabbit g.gone > rect:first-of-type { stroke-dasharray: 4 3; }
 .rabbit .rq-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85rem; color: #5b6470; margin: 4px 0 10px; }
