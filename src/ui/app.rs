@@ -761,7 +761,7 @@ impl Component for App {
                             <span><i class="ring"></i>{"acknowledgement"}</span>
                             <span><i class="x">{"✕"}</i>{"lost"}</span>
                             <span class="hint">{ if world.kafka.is_some() {
-                                "colour = partition, grey = coordinator and controller traffic · click a node or a link to inject a fault"
+                                "colour = partition, grey = coordinator and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · click a node or a link to inject a fault"
                             } else {
                                 "colour = producer · click a node or a link to inject a fault"
                             } }</span>

@@ -110,7 +110,68 @@ pub fn svg(p: StageProps) -> Html {
         <svg class="stage-svg" viewBox={format!("0 0 {STAGE_W} {STAGE_H}")} role="img" aria-label="Topology: nodes and links">
             { for link_views }
             { for node_views }
+            { partition_chips(p.world, p.positions) }
         </svg>
+    }
+}
+
+/// Chip size and pitch, and how far below a broker's centre its row sits.
+const CHIP: (f64, f64, f64, f64) = (18.0, 14.0, 21.0, 58.0);
+
+/// Under each live Kafka broker, its replicas of the user topics (`view::kafka::partition_chips`):
+/// filled in the partition's colour where it leads, outlined where it follows in sync, dashed
+/// where it fell out of the ISR. A ring marks each partition's leader; it is keyed by partition
+/// and positioned with a CSS transform, so when leadership moves the ring slides to the new
+/// leader's chip.
+fn partition_chips(world: &World, positions: &[Point]) -> Html {
+    let (chips, more) = crate::view::kafka::partition_chips(world);
+    if chips.is_empty() {
+        return html! {};
+    }
+    let (w, h, pitch, below) = CHIP;
+    let at = |c: &crate::view::kafka::Chip| {
+        let row = chips.iter().filter(|o| o.broker == c.broker).count() as f64;
+        let pos = positions[c.broker.index()];
+        (pos.x - (row * pitch - (pitch - w)) / 2.0 + c.slot as f64 * pitch, pos.y + below)
+    };
+    let replicas = chips.iter().map(|c| {
+        let (x, y) = at(c);
+        let colour = lane_colour(c.partition as u32);
+        let state = if c.leader {
+            "leader"
+        } else if c.in_sync {
+            "follower, in sync"
+        } else {
+            "follower, out of the ISR"
+        };
+        // Dark figures on the light colours of the palette, white on the dark ones.
+        let ink = if matches!(colour, "#E69F00" | "#56B4E9" | "#F0E442") { "#1b1f24" } else { "#ffffff" };
+        let style = if c.leader { format!("fill:{colour};stroke:{colour}") } else { format!("stroke:{colour}") };
+        let text_style = if c.leader { format!("fill:{ink}") } else { String::new() };
+        html! {
+            <g key={format!("{}@{}", c.name, c.broker.0)} class={classes!("chip-r", c.leader.then_some("leader"), (!c.in_sync).then_some("out"))}
+                transform={format!("translate({x:.1},{y:.1})")} data-partition={c.name.clone()}>
+                <title>{format!("{}: {state} (epoch {})", c.name, c.epoch)}</title>
+                <rect width={w.to_string()} height={h.to_string()} rx="3" {style} />
+                <text x={(w / 2.0).to_string()} y="11" style={text_style}>{c.partition}</text>
+            </g>
+        }
+    });
+    let rings = chips.iter().filter(|c| c.leader).map(|c| {
+        let (x, y) = at(c);
+        html! { <rect key={c.name.clone()} class="lead-ring" data-leads={c.name.clone()} x="-3" y="-3" width={(w + 6.0).to_string()} height={(h + 6.0).to_string()} rx="5"
+            style={format!("transform: translate({x:.1}px, {y:.1}px)")} /> }
+    });
+    let more = more.iter().map(|&(node, n)| {
+        let pos = positions[node.index()];
+        html! { <text class="chip-more" x={format!("{:.1}", pos.x)} y={format!("{:.1}", pos.y + below + h + 12.0)}>{format!("+{n} more")}</text> }
+    });
+    html! {
+        <g class="chips">
+            <g class="replicas">{ for replicas }</g>
+            <g class="rings">{ for rings }</g>
+            { for more }
+        </g>
     }
 }
 

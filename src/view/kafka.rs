@@ -154,6 +154,76 @@ pub fn group_lag(world: &World, group: u8) -> Option<u64> {
     Some(total)
 }
 
+/// One replica of a user topic's partition, drawn as a chip under its broker on the stage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chip {
+    /// `orders-1`: the partition, for keys and tooltips.
+    pub name: String,
+    pub partition: u16,
+    pub broker: NodeId,
+    /// Its place in the broker's row of chips.
+    pub slot: usize,
+    pub leader: bool,
+    /// In the leader's ISR (a leader always is); false for a follower that fell out of it, or
+    /// for a replica of a partition with no live leader.
+    pub in_sync: bool,
+    pub epoch: u32,
+}
+
+/// Chips drawn per broker at most; the rest are counted (`more`).
+pub const CHIPS_PER_BROKER: usize = 12;
+
+/// The replicas of the user topics on each live broker, in partition order, and per broker how
+/// many did not fit. A leadership move shows as the leader's chip changing broker, which the
+/// stage animates (the chips are keyed by partition).
+pub fn partition_chips(world: &World) -> (Vec<Chip>, Vec<(NodeId, usize)>) {
+    let (mut chips, mut more) = (Vec::new(), Vec::new());
+    let Some(c) = &world.kafka else { return (chips, more) };
+    let tps: Vec<Tp> = c.all_tps().into_iter().filter(|tp| Some(tp.topic) != c.offsets_topic).collect();
+    let isrs: Vec<Option<(BrokerId, Vec<BrokerId>)>> = tps
+        .iter()
+        .map(|&tp| {
+            leader(world, tp).map(|(id, r)| match &r.role {
+                Role::Leader(l) => (id, l.isr.clone()),
+                _ => (id, vec![]),
+            })
+        })
+        .collect();
+    for (i, slot) in world.nodes.iter().enumerate() {
+        let node = NodeId(i as u32);
+        let Node::Kafka(KafkaNode::Broker(b)) = &slot.node else { continue };
+        if !world.network.is_up(node) {
+            continue;
+        }
+        let mut n = 0;
+        for (k, &tp) in tps.iter().enumerate() {
+            let Some(r) = b.replicas.get(&tp) else { continue };
+            if n == CHIPS_PER_BROKER {
+                n += 1;
+                continue;
+            }
+            let (leads, in_sync) = match &isrs[k] {
+                Some((id, isr)) => (*id == b.id, isr.contains(&b.id)),
+                None => (false, false),
+            };
+            chips.push(Chip {
+                name: c.tp_name(tp),
+                partition: tp.partition,
+                broker: node,
+                slot: n,
+                leader: leads,
+                in_sync,
+                epoch: r.epoch,
+            });
+            n += 1;
+        }
+        if n > CHIPS_PER_BROKER {
+            more.push((node, n - CHIPS_PER_BROKER));
+        }
+    }
+    (chips, more)
+}
+
 /// Replication health over the user topics: `(under-replicated partitions, offline partitions,
 /// average ISR size)`. Under-replicated: the leader's ISR is smaller than the assignment.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -218,6 +288,31 @@ mod tests {
         assert_eq!(coordinator(w, 0).map(|(b, _)| b), v.coordinator);
         // Not a consumer: nothing.
         assert_eq!(consumer_view(w, w.node_by_name("b1").unwrap()), None);
+    }
+
+    #[test]
+    fn chips_show_leaders_and_their_move_after_a_broker_dies() {
+        let mut sim = Simulation::new(&presets::load("kafka-basic").unwrap(), 1).unwrap();
+        sim.run_until(Time::secs(2));
+        let (chips, more) = partition_chips(sim.world());
+        // 3 partitions × RF 3 on 3 brokers: 9 chips, one leader and two in-sync followers each.
+        assert_eq!(chips.len(), 9);
+        assert!(more.is_empty());
+        for p in 0..3 {
+            let of: Vec<&Chip> = chips.iter().filter(|c| c.partition == p).collect();
+            assert_eq!(of.iter().filter(|c| c.leader).count(), 1, "{of:?}");
+            assert!(of.iter().all(|c| c.in_sync));
+        }
+        let b1 = sim.world().node_by_name("b1").unwrap();
+        let led_by_b1: Vec<u16> = chips.iter().filter(|c| c.leader && c.broker == b1).map(|c| c.partition).collect();
+        // kafka-basic stops b1 at 3 s: its chips go, and its partitions get leaders elsewhere.
+        sim.run_until(Time::secs(8));
+        let (chips, _) = partition_chips(sim.world());
+        assert!(chips.iter().all(|c| c.broker != b1));
+        for p in led_by_b1 {
+            let lead = chips.iter().find(|c| c.partition == p && c.leader).expect("a new leader");
+            assert!(lead.epoch > 0);
+        }
     }
 
     #[test]

@@ -153,8 +153,18 @@ test('the partition calculator gives Kafka\'s partition for a key', async () => 
 });
 
 test('Kafka: a broker dies, the controller elects new leaders, the old leader rejoins', async () => {
-  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=9');
-  // ×100: run to past 10 s of the 12 s scenario.
+  // ×1 at first: each broker shows its replicas; a ring marks each partition's leader. Note where
+  // the leader rings are before b1 dies at 3 s, then go on at ×100.
+  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=7');
+  await untilSimSeconds(page, 1.5);
+  assert.equal(await page.locator('.chips .chip-r').count(), 9, '3 partitions × RF 3');
+  assert.equal(await page.locator('.chips .lead-ring').count(), 3);
+  const ringAt = () => page.$$eval('.chips .lead-ring', (rs) => Object.fromEntries(rs.map((r) => [r.dataset.leads, r.style.transform])));
+  const before = await ringAt();
+  const leaders = await page.$$eval('.chips .chip-r.leader', (cs) => cs.map((c) => c.dataset.partition));
+  await page.locator('svg.stage-svg').screenshot({ path: `${SHOTS}/08-kafka-leaders-before.png` });
+  await page.selectOption('#speed', '9');
+  // Run to past 10 s of the 12 s scenario.
   await untilSimSeconds(page, 10);
   await page.click('#play'); // pause to look
   await page.click('[data-node="zk"]');
@@ -165,6 +175,10 @@ test('Kafka: a broker dies, the controller elects new leaders, the old leader re
   await page.click('[data-node="b2"]');
   const table = await page.textContent('#broker-partitions');
   assert.match(table, /leader/, 'b2 leads something');
+  // Some leader ring moved to another broker's chip (b1's partitions got new leaders).
+  const after = await ringAt();
+  assert.equal(Object.keys(after).length, 3, 'every partition has a leader again');
+  assert.ok(leaders.some((p) => after[p] !== before[p]), `a leader ring moved: ${JSON.stringify({ before, after })}`);
   assert.ok(await number(page, '#consumed') > 100, 'the consumer read the topic');
   await page.screenshot({ path: `${SHOTS}/07-kafka-failover.png`, fullPage: true });
   assert.deepEqual(errors, []);
