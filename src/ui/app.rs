@@ -379,9 +379,11 @@ impl App {
         self.load(self.scenario.clone(), seed);
         self.walk = Some(Walk::new(variant));
         let limit = self.sim.now() + Time::secs(120);
+        // One entry at a time, so the run stops where the first step happens (a light scenario
+        // covers a second of simulated time in a few hundred entries).
         while self.walk.as_ref().is_some_and(|w| !w.waiting()) && self.sim.now() < limit {
             let before = self.sim.steps();
-            self.sim.run_until_limited(limit, 500);
+            self.sim.run_until_limited(limit, 1);
             self.fold_events();
             if self.sim.steps() == before {
                 break;
@@ -958,16 +960,35 @@ impl App {
     fn walk_card(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let Some(w) = &self.walk else {
-            if self.sim.world().kafka.is_none() {
+            let world = self.sim.world();
+            let (title, start, kill) = if world.kafka.is_some() {
+                (
+                    "Step through Kafka's flow: ",
+                    (
+                        "▶ follow a record",
+                        "Follow one record from the producer to the consumer's commit, one step at a time",
+                        Variant::Normal,
+                    ),
+                    (
+                        "▶ …with the leader killed mid-flow",
+                        "The same, with the partition leader killed right after it appends the record",
+                        Variant::KillLeader,
+                    ),
+                )
+            } else if crate::view::rabbit::broker(world).is_some() {
+                (
+                    "Step through RabbitMQ's flow: ",
+                    ("▶ follow a message", "Follow one message from the publisher through the exchange and its bindings to a queue, a consumer's ack and the publisher's confirm", Variant::Rabbit),
+                    ("▶ …with its consumer killed before it acks", "The same, with the consumer crashing while it holds the message unacknowledged: requeued, then redelivered", Variant::RabbitKillConsumer),
+                )
+            } else {
                 return html! {};
-            }
+            };
             return html! {
                 <div class="walk-start">
-                    <b>{"Step through Kafka's flow: "}</b>
-                    <button id="walk-start" onclick={link.callback(|_| Msg::StartWalk(Variant::Normal))}
-                        title="Follow one record from the producer to the consumer's commit, one step at a time">{"▶ follow a record"}</button>
-                    <button id="walk-start-kill" onclick={link.callback(|_| Msg::StartWalk(Variant::KillLeader))}
-                        title="The same, with the partition leader killed right after it appends the record">{"▶ …with the leader killed mid-flow"}</button>
+                    <b>{title}</b>
+                    <button id="walk-start" onclick={link.callback(move |_| Msg::StartWalk(start.2))} title={start.1}>{start.0}</button>
+                    <button id="walk-start-kill" onclick={link.callback(move |_| Msg::StartWalk(kill.2))} title={kill.1}>{kill.0}</button>
                 </div>
             };
         };
@@ -983,7 +1004,11 @@ impl App {
                 <p id="walk-text">{ step.map_or(String::new(), |s| s.text.clone()) }</p>
                 <div class="walk-actions">
                     if w.done() {
-                        <span class="field-ok" id="walk-done">{"The record made it: produced, replicated, acknowledged, consumed and committed."}</span>
+                        <span class="field-ok" id="walk-done">{ if w.variant.is_rabbit() {
+                            "That was the message's whole journey."
+                        } else {
+                            "The record made it: produced, replicated, acknowledged, consumed and committed."
+                        } }</span>
                         <button id="walk-next" onclick={link.callback(|_| Msg::WalkClose)}>{"Close"}</button>
                     } else if w.waiting() {
                         <button id="walk-next" class="primary" onclick={link.callback(|_| Msg::WalkNext)} title="Go on to the next step (→)">{"Next step →"}</button>

@@ -12,18 +12,37 @@
 //! controller elects a new leader from the ISR, the producer (never acknowledged) retries, and the
 //! record still reaches the consumer. The page pauses at each recognised step until the user moves
 //! on; `pace` says how fast to play while waiting for the next one.
+//!
+//! "Step through RabbitMQ's flow" (`Rabbit`, `RabbitKillConsumer`) follows one message the same
+//! way: published to an exchange; routed through the bindings (and any exchange-to-exchange
+//! binding or alternate exchange) into queues; delivered from the followed queue (one with a
+//! consumer, manual acks preferred) with a delivery tag; acknowledged (or rejected); the publisher
+//! confirmed. The kill variant crashes that consumer before it acks: the broker requeues the
+//! message, and it is delivered again flagged redelivered (to another consumer, or to the same one
+//! once the walkthrough restarts it).
 
 use crate::engine::event::{Event, EventKind};
 use crate::engine::kafka::msg::{KafkaEvent, Tp};
 use crate::engine::kafka::node::KafkaNode;
 use crate::engine::kafka::partition::{Acks, BrokerId};
 use crate::engine::node::Node;
+use crate::engine::rabbit::event::RabbitEvent;
+use crate::engine::rabbit::msg::Dest;
+use crate::engine::rabbit::node::RabbitNode;
 use crate::engine::{Command, NodeId, Time, World};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
     Normal,
     KillLeader,
+    Rabbit,
+    RabbitKillConsumer,
+}
+
+impl Variant {
+    pub fn is_rabbit(self) -> bool {
+        matches!(self, Variant::Rabbit | Variant::RabbitKillConsumer)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +58,15 @@ pub enum Kind {
     Retried,
     Consumed,
     Committed,
+    // RabbitMQ
+    Published,
+    Routed,
+    Delivered,
+    Settled,
+    Confirmed,
+    ConsumerKilled,
+    Requeued,
+    Redelivered,
 }
 
 /// How to play while waiting for the next step.
@@ -85,6 +113,24 @@ pub struct Walk {
     /// The record read before the walkthrough got to that step (after a failover the new leader
     /// may serve the replicated copy while the producer still waits to retry).
     early_read: Option<Event>,
+    /// The RabbitMQ message followed.
+    message: Option<Message>,
+    /// RabbitMQ events that came while a step waited for the user: the broker routes, enqueues and
+    /// delivers in one instant, so the next steps are often already there.
+    held: Vec<Event>,
+}
+
+/// The RabbitMQ message followed: its publisher's sequence number, the broker's id once it
+/// arrives, the hops it took, the queue and consumer followed, the delivery tag.
+#[derive(Clone, Debug, Default)]
+struct Message {
+    publisher: Option<NodeId>,
+    seq: u64,
+    m: Option<u64>,
+    hops: Vec<(u16, Dest, u16)>,
+    queue: Option<u16>,
+    consumer: Option<NodeId>,
+    tag: u64,
 }
 
 fn broker_node(world: &World, b: BrokerId) -> Option<NodeId> {
@@ -105,14 +151,17 @@ fn producer_acks(world: &World, node: NodeId) -> Option<Acks> {
 
 impl Walk {
     pub fn new(variant: Variant) -> Walk {
+        let first = if variant.is_rabbit() { Kind::Published } else { Kind::Produced };
         Walk {
             variant,
-            plan: vec![Kind::Ready, Kind::Produced],
+            plan: vec![Kind::Ready, first],
             next: 0,
             record: None,
             steps: vec![],
             seen: 0,
             early_read: None,
+            message: None,
+            held: vec![],
         }
     }
 
@@ -120,6 +169,8 @@ impl Walk {
     fn plan_for(&self, acks: Acks) -> Vec<Kind> {
         use Kind::*;
         match (self.variant, acks) {
+            (Variant::Rabbit, _) => vec![Routed, Delivered, Settled],
+            (Variant::RabbitKillConsumer, _) => vec![Routed, Delivered, ConsumerKilled, Requeued, Redelivered, Settled],
             (Variant::KillLeader, _) => vec![Appended, LeaderKilled, NewLeader, Retried, Acked, Consumed, Committed],
             (Variant::Normal, Acks::All) => vec![Appended, Replicated, Acked, Consumed, Committed],
             (Variant::Normal, Acks::Leader) => vec![Appended, Acked, Replicated, Consumed, Committed],
@@ -147,11 +198,20 @@ impl Walk {
 
     /// `(step on screen, steps in all)`, counting from 1.
     pub fn position(&self) -> (usize, usize) {
-        let total = if self.record.is_some() { self.plan.len() } else { 2 + self.plan_for(Acks::All).len() };
+        let known = self.record.is_some() || self.message.is_some();
+        let total = if known { self.plan.len() } else { 2 + self.plan_for(Acks::All).len() };
         (self.steps.len().min(self.seen + 1), total)
     }
 
     pub fn pace(&self) -> Pace {
+        if self.variant.is_rabbit() {
+            return match self.expecting() {
+                Some(Kind::Ready) => Pace::Skip,
+                // Waiting for the next publish, or for the broker to notice the dead connection.
+                Some(Kind::Published) => Pace::Fast,
+                _ => Pace::Slow,
+            };
+        }
         // After the crash, timeouts set the pace: sessions expire, the group may need its
         // coordinator back before anyone reads again.
         if self.steps.iter().any(|s| s.kind == Kind::LeaderKilled) && self.expecting().is_some() {
@@ -172,6 +232,9 @@ impl Walk {
             return None;
         }
         self.seen += 1;
+        if self.variant.is_rabbit() {
+            return self.advance_rabbit(world);
+        }
         if self.seen == self.steps.len() && self.expecting() == Some(Kind::LeaderKilled) {
             let leader = self.record.and_then(|r| r.leader)?;
             return broker_node(world, leader).map(|node| Command::Stop { node });
@@ -188,6 +251,9 @@ impl Walk {
     /// Nothing is recognised while a step waits for the user: the page is paused then, and a
     /// fast-forward past it must not run ahead of what is on screen.
     pub fn observe(&mut self, e: &Event, world: &World) {
+        if self.variant.is_rabbit() {
+            return self.observe_rabbit(e, world);
+        }
         let Some(expected) = self.expecting().filter(|_| !self.waiting()) else { return };
         if let (Some(r), EventKind::Kafka(KafkaEvent::Consumed { tp, offset, .. })) = (self.record, e.kind) {
             let later = self.plan[self.next..].iter().skip(1).any(|k| *k == Kind::Consumed);
@@ -416,6 +482,388 @@ impl Walk {
     }
 }
 
+/// A RabbitMQ client node's publisher or consumer, for the narration.
+fn rabbit_publisher(world: &World, node: NodeId) -> Option<&crate::engine::rabbit::clients::Publisher> {
+    match &world.nodes.get(node.index())?.node {
+        Node::Rabbit(RabbitNode::Publisher(p)) => Some(p),
+        _ => None,
+    }
+}
+
+fn rabbit_consumer(world: &World, node: NodeId) -> Option<&crate::engine::rabbit::clients::Consumer> {
+    match &world.nodes.get(node.index())?.node {
+        Node::Rabbit(RabbitNode::Consumer(c)) => Some(c),
+        _ => None,
+    }
+}
+
+/// The running consumers of `queue` (with manual acks first), other than `except`.
+fn queue_consumers(world: &World, queue: u16, except: Option<NodeId>) -> Vec<NodeId> {
+    let mut found: Vec<(bool, NodeId)> = (0..world.nodes.len() as u32)
+        .map(NodeId)
+        .filter(|&n| Some(n) != except && world.network.is_up(n))
+        .filter_map(|n| rabbit_consumer(world, n).filter(|c| c.queue == queue).map(|c| (c.auto_ack, n)))
+        .collect();
+    crate::engine::sort::sort_by_key(&mut found, |f| f.0);
+    found.into_iter().map(|f| f.1).collect()
+}
+
+impl Walk {
+    /// Moving past a RabbitMQ step. The kill variant crashes the consumer after the delivery, and
+    /// restarts it after the requeue if no other consumer of the queue runs. The events that came
+    /// while the user read are looked at: the next step may be among them (the page runs the
+    /// engine in chunks, so they can be many).
+    fn advance_rabbit(&mut self, world: &World) -> Option<Command> {
+        let mut command = None;
+        if !self.waiting() {
+            let (queue, consumer) = self.message.as_ref().map_or((None, None), |m| (m.queue, m.consumer));
+            match (self.expecting(), queue, consumer) {
+                (Some(Kind::ConsumerKilled), _, Some(node)) => command = Some(Command::Stop { node }),
+                (Some(Kind::Redelivered), Some(q), Some(node)) if queue_consumers(world, q, Some(node)).is_empty() => {
+                    command = Some(Command::Start { node })
+                }
+                _ => {}
+            }
+        }
+        // (They happened before the command takes effect, so they come first.)
+        for e in std::mem::take(&mut self.held) {
+            if self.waiting() {
+                self.held.push(e);
+            } else {
+                self.recognise_rabbit(&e, world);
+            }
+        }
+        command
+    }
+
+    /// While a step waits for the user, events of the same instant are held for later (the broker
+    /// routes, enqueues and delivers in one step), and so is the publisher's confirm of the
+    /// message; later ones are let go, as the Kafka walkthrough does: the page pauses on a step,
+    /// so they only come when the engine ran ahead in a chunk, and then the message to follow is a
+    /// later one (a consumer can only be killed "before it acks" at the instant it got the message).
+    fn observe_rabbit(&mut self, e: &Event, world: &World) {
+        if self.waiting() {
+            let same_instant = self.steps.last().is_some_and(|s| s.at == e.at);
+            let confirm = matches!(e.kind, EventKind::Rabbit(RabbitEvent::Confirmed { publisher, seq, .. }) if self.ours(publisher, seq));
+            if (same_instant || confirm) && self.held.len() < 10_000 {
+                self.held.push(*e);
+            }
+            return;
+        }
+        self.recognise_rabbit(e, world);
+    }
+
+    fn ours(&self, publisher: NodeId, seq: u64) -> bool {
+        self.message.as_ref().is_some_and(|m| m.publisher == Some(publisher) && m.seq == seq)
+    }
+
+    fn ours_m(&self, m: u64) -> bool {
+        self.message.as_ref().is_some_and(|x| x.m == Some(m))
+    }
+
+    /// Our message, in the queue followed (each queue it was routed to holds its own copy).
+    fn ours_in(&self, m: u64, queue: u16) -> bool {
+        self.message.as_ref().is_some_and(|x| x.m == Some(m) && x.queue == Some(queue))
+    }
+
+    /// Ends the walkthrough after the step just recognised (the message goes no further).
+    fn finish(&mut self) {
+        self.next += 1;
+        self.plan.truncate(self.next);
+    }
+
+    fn recognise_rabbit(&mut self, e: &Event, world: &World) {
+        let name = |n: NodeId| world.node_name(n).to_string();
+        let names = crate::engine::rabbit::node::names(world);
+        let queue = |q: u16| names.map_or(q.to_string(), |n| n.queue(q));
+        let exchange = |x: u16| names.map_or(x.to_string(), |n| n.exchange(x));
+        let broker = crate::view::rabbit::broker(world).map(|(b, _)| b);
+        let with_broker = |n: NodeId| std::iter::once(n).chain(broker).collect::<Vec<_>>();
+        let expected = self.expecting();
+        let r = match e.kind {
+            EventKind::Rabbit(r) => r,
+            EventKind::NodeStopped { node } if expected == Some(Kind::ConsumerKilled) => {
+                let Some(msg) = self.message.clone().filter(|m| m.consumer == Some(node)) else { return };
+                self.push(
+                    Kind::ConsumerKilled,
+                    e.at,
+                    format!("{} crashes before it acks", name(node)),
+                    format!("{} holds delivery tag {} unacknowledged. Its process dies; its TCP connection to the broker closes.", name(node), msg.tag),
+                    vec![node],
+                );
+                self.next += 1;
+                return;
+            }
+            _ => return,
+        };
+        // The publisher's confirm comes one hop after the message is enqueued: before or after
+        // the delivery, so it is recognised whenever it comes.
+        if let RabbitEvent::Confirmed { publisher, seq, ack, latency } = r {
+            let routed = self.message.as_ref().is_some_and(|m| m.m.is_some());
+            if let Some(i) = self.plan[self.next..]
+                .iter()
+                .position(|k| *k == Kind::Confirmed)
+                .filter(|_| routed && self.ours(publisher, seq))
+            {
+                self.plan.remove(self.next + i);
+                self.plan.insert(self.next, Kind::Confirmed);
+                self.next += 1;
+                self.push(
+                    Kind::Confirmed,
+                    e.at,
+                    format!("{} gets its confirm", name(publisher)),
+                    format!(
+                        "The broker {} message {seq}, {latency} after it was published (publisher confirms: basic.{} with the channel's sequence number). {}",
+                        if ack { "acknowledges" } else { "refuses" },
+                        if ack { "ack" } else { "nack" },
+                        if ack { "It is in every queue it was routed to (here: as soon as it is enqueued; a real broker waits for persistent messages to reach the disk), so the publisher may forget it." } else { "The publisher must decide whether to publish it again." }
+                    ),
+                    with_broker(publisher),
+                );
+            }
+            return;
+        }
+        match (expected, r) {
+            (Some(Kind::Ready), RabbitEvent::ConsumerAdded { .. }) => {
+                self.push(
+                    Kind::Ready,
+                    e.at,
+                    "The broker is ready".into(),
+                    "The broker declared the exchanges, queues and bindings, and the consumers opened their channels and registered (basic.consume). Next: follow one message.".into(),
+                    vec![],
+                );
+                self.next += 1;
+            }
+            (Some(Kind::Published), RabbitEvent::Published { publisher, seq, exchange: x }) => {
+                let p = rabbit_publisher(world, publisher);
+                let key = p
+                    .filter(|p| !p.keys.is_empty())
+                    .map_or(String::new(), |p| p.keys[(seq % p.keys.len() as u64) as usize].to_string());
+                let confirms = p.is_some_and(|p| p.confirms);
+                self.message = Some(Message { publisher: Some(publisher), seq, ..Message::default() });
+                let rest = self.plan_for(Acks::All);
+                self.plan.truncate(self.next + 1);
+                self.plan.extend(rest);
+                if confirms {
+                    self.plan.push(Kind::Confirmed);
+                }
+                self.push(
+                    Kind::Published,
+                    e.at,
+                    format!("{} publishes message {seq} to exchange {}", name(publisher), exchange(x)),
+                    format!(
+                        "basic.publish to exchange {} with routing key \"{key}\"{}. A publisher never names a queue: the exchange decides.",
+                        exchange(x),
+                        if confirms { ", on a channel in confirm mode" } else { "" }
+                    ),
+                    with_broker(publisher),
+                );
+                self.next += 1;
+            }
+            (Some(Kind::Routed), RabbitEvent::Received { m, publisher, seq, .. }) if self.ours(publisher, seq) => {
+                if let Some(msg) = &mut self.message {
+                    msg.m = Some(m);
+                }
+            }
+            (Some(Kind::Routed), RabbitEvent::Routed { m, from, to, binding }) if self.ours_m(m) => {
+                if let Some(msg) = &mut self.message {
+                    msg.hops.push((from, to, binding));
+                }
+            }
+            (Some(Kind::Routed), RabbitEvent::Unroutable { m, exchange: x, returned }) if self.ours_m(m) => {
+                self.push(
+                    Kind::Routed,
+                    e.at,
+                    format!("No binding of {} matches", exchange(x)),
+                    format!(
+                        "No queue takes the message: it is {}.",
+                        if returned {
+                            "returned to the publisher (basic.return), as it was published mandatory"
+                        } else {
+                            "dropped (publish with mandatory, or give the exchange an alternate exchange, to keep it)"
+                        }
+                    ),
+                    broker.into_iter().collect(),
+                );
+                self.finish();
+            }
+            (Some(Kind::Routed), RabbitEvent::Enqueued { m, .. }) if self.ours_m(m) => {
+                let Some(msg) = self.message.as_mut() else { return };
+                let queues: Vec<u16> = msg
+                    .hops
+                    .iter()
+                    .filter_map(|h| match h.1 {
+                        Dest::Queue(q) => Some(q),
+                        _ => None,
+                    })
+                    .collect();
+                // Follow a queue someone consumes from, one with manual acks if there is one.
+                let mut candidates: Vec<(usize, u16)> = queues
+                    .iter()
+                    .map(|&q| {
+                        let cs = queue_consumers(world, q, None);
+                        let manual = cs.first().and_then(|&c| rabbit_consumer(world, c)).is_some_and(|c| !c.auto_ack);
+                        (
+                            if manual {
+                                0
+                            } else if cs.is_empty() {
+                                2
+                            } else {
+                                1
+                            },
+                            q,
+                        )
+                    })
+                    .collect();
+                crate::engine::sort::sort_by_key(&mut candidates, |c| c.0);
+                let followed = candidates.first().filter(|c| c.0 < 2).map(|c| c.1);
+                msg.queue = followed;
+                let hops: Vec<String> = msg
+                    .hops
+                    .iter()
+                    .map(|&(from, to, binding)| {
+                        let to_name = match to {
+                            Dest::Queue(q) => format!("queue {}", queue(q)),
+                            Dest::Exchange(x) => format!("exchange {}", exchange(x)),
+                        };
+                        let how = match (
+                            binding,
+                            names.and_then(|_| crate::engine::rabbit::node::binding_key(world, from, binding)),
+                        ) {
+                            (crate::engine::rabbit::exchange::NO_BINDING, _)
+                                if from == crate::engine::rabbit::exchange::DEFAULT =>
+                            {
+                                "by queue name".to_string()
+                            }
+                            (crate::engine::rabbit::exchange::NO_BINDING, _) => {
+                                "its alternate exchange: no binding matched".to_string()
+                            }
+                            (_, Some(k)) => format!("binding \"{k}\""),
+                            _ => "a binding".to_string(),
+                        };
+                        format!("{} → {to_name} ({how})", exchange(from))
+                    })
+                    .collect();
+                let reached: Vec<String> = queues.iter().map(|&q| queue(q)).collect();
+                let follow = match followed {
+                    Some(q) => format!(" Each queue holds its own copy; we follow the one in {}.", queue(q)),
+                    None => " No consumer reads these queues: the message waits there.".into(),
+                };
+                self.push(
+                    Kind::Routed,
+                    e.at,
+                    format!("Routed to {}", reached.join(", ")),
+                    format!("The broker routes it: {}.{follow}", hops.join("; ")),
+                    broker.into_iter().collect(),
+                );
+                if followed.is_none() {
+                    self.finish();
+                } else {
+                    self.next += 1;
+                }
+            }
+            (
+                Some(Kind::Delivered | Kind::Redelivered),
+                RabbitEvent::Delivered { m, queue: q, consumer, tag, redelivered },
+            ) if self.ours_m(m) && self.message.as_ref().is_some_and(|x| x.queue == Some(q)) => {
+                if let Some(msg) = &mut self.message {
+                    msg.consumer = Some(consumer);
+                    msg.tag = tag;
+                }
+                let c = rabbit_consumer(world, consumer);
+                let auto = c.is_some_and(|c| c.auto_ack);
+                let window = c.map_or(String::new(), |c| match (auto, c.prefetch) {
+                    (true, _) => " It consumes with automatic acks: the broker forgets the message as it sends it.".into(),
+                    (false, 0) => " Its prefetch is unlimited.".into(),
+                    (false, p) => format!(" It may hold at most {p} unacknowledged deliveries (prefetch); this one counts until it is acked."),
+                });
+                let (kind, title) = if redelivered {
+                    (Kind::Redelivered, format!("Delivered again to {}, flagged redelivered", name(consumer)))
+                } else {
+                    (Kind::Delivered, format!("{} delivers it to {}", queue(q), name(consumer)))
+                };
+                self.push(
+                    kind,
+                    e.at,
+                    title,
+                    format!(
+                        "basic.deliver with delivery tag {tag} on {}'s channel{}.{window}",
+                        name(consumer),
+                        if redelivered { ", redelivered = true: the application may have seen it before (at-least-once), so it should be idempotent" } else { "" }
+                    ),
+                    with_broker(consumer),
+                );
+                if auto && self.variant == Variant::RabbitKillConsumer && kind == Kind::Delivered {
+                    // Nothing to requeue with automatic acks: what is left is its processing.
+                    self.plan.truncate(self.next + 1);
+                    self.plan.push(Kind::Settled);
+                }
+                self.next += 1;
+            }
+            (Some(Kind::Requeued), RabbitEvent::Requeued { m, queue: q, consumer }) if self.ours_in(m, q) => {
+                let others = queue_consumers(world, q, Some(consumer));
+                self.push(
+                    Kind::Requeued,
+                    e.at,
+                    format!("The broker requeues it in {}", queue(q)),
+                    format!(
+                        "The broker saw {}'s connection close with delivery tag {} unacknowledged: the message goes back to its original place in {}, marked redelivered. {}",
+                        name(consumer),
+                        self.message.as_ref().map_or(0, |m| m.tag),
+                        queue(q),
+                        if others.is_empty() { format!("No other consumer reads {}: next, {} restarts and consumes again.", queue(q), name(consumer)) } else { "Another consumer of the queue will get it.".into() }
+                    ),
+                    broker.into_iter().collect(),
+                );
+                self.next += 1;
+            }
+            (Some(Kind::Settled), RabbitEvent::Acked { m, queue: q, consumer, tag }) if self.ours_in(m, q) => {
+                self.push(
+                    Kind::Settled,
+                    e.at,
+                    format!("{} acks it", name(consumer)),
+                    format!("{} processed the message and sent basic.ack for tag {tag}: the broker deletes it from {} and the prefetch window has room again.", name(consumer), queue(q)),
+                    with_broker(consumer),
+                );
+                self.next += 1;
+            }
+            (Some(Kind::Settled), RabbitEvent::DeadLettered { m, queue: q, dlx, reason, .. }) if self.ours_in(m, q) => {
+                self.push(
+                    Kind::Settled,
+                    e.at,
+                    format!("Rejected: dead-lettered to {}", exchange(dlx)),
+                    format!("The consumer rejected it without requeue ({}): {} hands it to its dead-letter exchange {} with an x-death header recording why.", reason.name(), queue(q), exchange(dlx)),
+                    broker.into_iter().collect(),
+                );
+                self.next += 1;
+            }
+            (Some(Kind::Settled), RabbitEvent::Discarded { m, queue: q, .. }) if self.ours_in(m, q) => {
+                self.push(Kind::Settled, e.at, "Rejected: dropped".into(), format!("The consumer rejected it without requeue and {} has no dead-letter exchange: the message is gone.", queue(q)), broker.into_iter().collect());
+                self.next += 1;
+            }
+            (Some(Kind::Settled), RabbitEvent::Requeued { m, queue: q, consumer }) if self.ours_in(m, q) => {
+                self.push(
+                    Kind::Settled,
+                    e.at,
+                    format!("{} rejects it with requeue", name(consumer)),
+                    format!("Back to its place in {}: it will be delivered again, flagged redelivered.", queue(q)),
+                    with_broker(consumer),
+                );
+                self.next += 1;
+            }
+            (Some(Kind::Settled), RabbitEvent::Processed { consumer, publisher, seq, .. })
+                if self.ours(publisher, seq)
+                    && self.message.as_ref().is_some_and(|m| m.consumer == Some(consumer))
+                    && rabbit_consumer(world, consumer).is_some_and(|c| c.auto_ack) =>
+            {
+                self.push(Kind::Settled, e.at, format!("{} processes it", name(consumer)), "With automatic acks there is nothing to acknowledge: had the consumer crashed before processing it, the message would be lost.".into(), vec![consumer]);
+                self.next += 1;
+            }
+            _ => {}
+        }
+    }
+}
+
 fn producer_idempotent(world: &World, node: NodeId) -> bool {
     matches!(&world.nodes.get(node.index()).map(|s| &s.node), Some(Node::Kafka(KafkaNode::Producer(p))) if p.settings.idempotent)
 }
@@ -440,8 +888,21 @@ mod tests {
     }
 
     fn run_on(s: Scenario, variant: Variant) -> Vec<Kind> {
+        run_chunked(s, variant, 1)
+    }
+
+    /// As the page does it: the first step is found running the engine `chunk` entries at a
+    /// time (so later events wait, held, while the user reads), then one entry at a time.
+    fn run_chunked(s: Scenario, variant: Variant, chunk: u64) -> Vec<Kind> {
         let mut sim = Simulation::new(&s, 1).unwrap();
         let mut walk = Walk::new(variant);
+        while !walk.waiting() {
+            let before = sim.steps();
+            sim.run_until_limited(Time::secs(120), chunk);
+            let events: Vec<Event> = sim.drain_events().collect();
+            events.iter().for_each(|e| walk.observe(e, sim.world()));
+            assert!(sim.steps() > before);
+        }
         let mut steps = 0;
         while !walk.done() && steps < 2_000_000 {
             if walk.waiting() {
@@ -487,6 +948,53 @@ mod tests {
                 assert_eq!(kinds.last(), Some(&Kind::Committed), "{slug} {variant:?}: {kinds:?}");
             }
         }
+    }
+
+    #[test]
+    fn follows_a_rabbitmq_message_from_publish_to_ack_and_confirm() {
+        use Kind::*;
+        let s = crate::engine::presets::load("rabbit-basic").unwrap();
+        // The shop's first message: order.eu.created → billing (biller, manual acks) and audit;
+        // the confirm reaches the shop after the delivery, before the biller's ack.
+        assert_eq!(run_on(s.clone(), Variant::Rabbit), vec![Ready, Published, Routed, Delivered, Confirmed, Settled]);
+        // Killed as soon as it has the delivery (the confirm is still on its way to the shop):
+        // the biller is billing's only consumer, so the walkthrough restarts it, and the message
+        // comes back redelivered.
+        assert_eq!(
+            run_on(s, Variant::RabbitKillConsumer),
+            vec![Ready, Published, Routed, Delivered, ConsumerKilled, Confirmed, Requeued, Redelivered, Settled]
+        );
+    }
+
+    #[test]
+    fn the_rabbitmq_walkthrough_gets_there_when_events_come_in_chunks() {
+        let s = crate::engine::presets::load("rabbit-basic").unwrap();
+        for variant in [Variant::Rabbit, Variant::RabbitKillConsumer] {
+            for chunk in [1, 7, 500, 5_000] {
+                let kinds = run_chunked(s.clone(), variant, chunk);
+                assert_eq!(kinds.last(), Some(&Kind::Settled), "{variant:?}, chunks of {chunk}: {kinds:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_rabbitmq_narration_names_the_route_and_the_tag() {
+        let s = crate::engine::presets::load("rabbit-basic").unwrap();
+        let mut sim = Simulation::new(&s, 1).unwrap();
+        let mut walk = Walk::new(Variant::Rabbit);
+        for _ in 0..4 {
+            until_waiting(&mut sim, &mut walk);
+            walk.advance(sim.world());
+        }
+        let routed = walk.steps.iter().find(|s| s.kind == Kind::Routed).unwrap();
+        assert_eq!(routed.title, "Routed to billing, audit");
+        assert!(routed.text.contains("orders → queue billing (binding \"order.#\")"), "{}", routed.text);
+        let delivered = walk.steps.iter().find(|s| s.kind == Kind::Delivered).unwrap();
+        assert!(
+            delivered.text.contains("delivery tag 1") && delivered.text.contains("at most 5 unacknowledged"),
+            "{}",
+            delivered.text
+        );
     }
 
     /// Steps the simulation until the walkthrough has a step to show.

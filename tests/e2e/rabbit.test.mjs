@@ -253,3 +253,39 @@ test('messages move along their routes: through the exchanges, to consumers, to 
   await page.locator('#rabbit .rq-stage').screenshot({ path: `${SHOTS}/52-rabbit-messages-moving.png` });
   assert.deepEqual(errors, []);
 });
+
+/** Clicks "Next step" until the walkthrough is done; returns the step titles seen. */
+async function walkToTheEnd(page, shots = {}) {
+  const titles = [];
+  for (let i = 0; i < 15 && !(await page.isVisible('#walk-done')); i++) {
+    await page.waitForSelector('#walk-next', { timeout: 60000 });
+    if (await page.isVisible('#walk-done')) break;
+    titles.push(await text(page, '#walk-title'));
+    if (titles.length === 2) titles.at = await text(page, '.walk-time');
+    if (shots[titles.length]) await page.screenshot({ path: `${SHOTS}/${shots[titles.length]}`, fullPage: true });
+    await page.click('#walk-next');
+  }
+  return titles;
+}
+
+test('step through RabbitMQ\'s flow: publish, route, deliver, ack, confirm; then with the consumer killed', async () => {
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1');
+  assert.match(await text(page, '.walk-start'), /Step through RabbitMQ's flow/);
+  await page.click('#walk-start');
+  const titles = await walkToTheEnd(page, { 3: '53-rabbit-walk-routed.png' });
+  assert.equal(titles[0], 'The broker is ready');
+  // The first message after the consumers registered: the shop's first, at 10 ms.
+  assert.equal(titles[1], 'shop publishes message 0 to exchange orders');
+  assert.equal(titles.at, 't = 10ms');
+  assert.equal(titles[2], 'Routed to billing, audit');
+  assert.equal(titles[3], 'billing delivers it to biller');
+  assert.ok(titles.includes('biller acks it') && titles.includes('shop gets its confirm'), titles.join(' | '));
+  assert.match(await text(page, '#walk-done'), /whole journey/);
+  await page.click('#walk-next'); // close
+  await page.click('#walk-start-kill');
+  const killed = await walkToTheEnd(page, { 7: '54-rabbit-walk-requeued.png' });
+  for (const t of ['biller crashes before it acks', 'The broker requeues it in billing', 'Delivered again to biller, flagged redelivered', 'biller acks it']) {
+    assert.ok(killed.includes(t), `${t} in: ${killed.join(' | ')}`);
+  }
+  assert.deepEqual(errors, []);
+});
