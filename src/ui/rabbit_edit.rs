@@ -49,6 +49,21 @@ fn checked(e: &Event) -> bool {
     e.target_unchecked_into::<HtmlInputElement>().checked()
 }
 
+/// `edit` for row `i` of `list`: nothing happens if the row is gone (an event from a row removed
+/// meanwhile must not index past the end: a panic would kill the page).
+fn edit_at<E: 'static>(
+    h: &UseStateHandle<Draft>,
+    list: List,
+    i: usize,
+    f: impl Fn(&mut Draft, E) + 'static,
+) -> Callback<E> {
+    edit(h, move |d: &mut Draft, e: E| {
+        if i < d.len(list) {
+            f(d, e)
+        }
+    })
+}
+
 /// A callback that edits a copy of the state in `h` with the event and stores it.
 fn edit<T: Clone + 'static, E: 'static>(h: &UseStateHandle<T>, f: impl Fn(&mut T, E) + 'static) -> Callback<E> {
     let h = h.clone();
@@ -143,10 +158,10 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Exchanges, i).then_some("invalid"))} data-exchange-row={x.name.clone()}>
                     <td class="name">{&x.name}</td>
-                    <td><select aria-label="type" onchange={edit(&draft, move |d: &mut Draft, e: Event| d.exchanges[i].kind = chosen(&e))}>{ options(&types, &x.kind, None) }</select></td>
-                    <td><label><input type="checkbox" checked={x.durable} onchange={edit(&draft, move |d: &mut Draft, e: Event| d.exchanges[i].durable = checked(&e))} />{"durable"}</label></td>
+                    <td><select aria-label="type" onchange={edit_at(&draft, List::Exchanges, i, move |d: &mut Draft, e: Event| d.exchanges[i].kind = chosen(&e))}>{ options(&types, &x.kind, None) }</select></td>
+                    <td><label><input type="checkbox" checked={x.durable} onchange={edit_at(&draft, List::Exchanges, i, move |d: &mut Draft, e: Event| d.exchanges[i].durable = checked(&e))} />{"durable"}</label></td>
                     <td><select aria-label="alternate exchange" title="alternate-exchange: where messages no binding takes go"
-                        onchange={edit(&draft, move |d: &mut Draft, e: Event| { let v = chosen(&e); d.exchanges[i].alternate_exchange = (!v.is_empty()).then_some(v); })}>
+                        onchange={edit_at(&draft, List::Exchanges, i, move |d: &mut Draft, e: Event| { let v = chosen(&e); d.exchanges[i].alternate_exchange = (!v.is_empty()).then_some(v); })}>
                         { options(&others, x.alternate_exchange.as_deref().unwrap_or(""), Some("no alternate exchange")) }
                     </select></td>
                     <td>{ remove_button(in_use, "exchange.delete: removes it and its bindings", edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_exchange(i); })) }</td>
@@ -161,9 +176,9 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Queues, i).then_some("invalid"))} data-queue-row={q.spec.name.clone()}>
                     <td class="name">{&q.spec.name}</td>
-                    <td><label><input type="checkbox" checked={q.spec.durable} onchange={edit(&draft, move |d: &mut Draft, e: Event| d.queues[i].spec.durable = checked(&e))} />{"durable"}</label></td>
+                    <td><label><input type="checkbox" checked={q.spec.durable} onchange={edit_at(&draft, List::Queues, i, move |d: &mut Draft, e: Event| d.queues[i].spec.durable = checked(&e))} />{"durable"}</label></td>
                     <td class="wide"><input class="args" value={q.args.clone()} placeholder="arguments, e.g. {\"x-max-length\": 10}" spellcheck="false"
-                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.queues[i].args = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Queues, i, move |d: &mut Draft, e: InputEvent| d.queues[i].args = typed(&e))} /></td>
                     <td>{ remove_button(in_use, "queue.delete: removes it, its messages and its bindings", edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_queue(i); })) }</td>
                 </tr>
                 { row_error(List::Queues, i) }
@@ -178,10 +193,10 @@ pub fn topology_editor(p: &EditorProps) -> Html {
                     <td class="name">{&b.spec.source}</td>
                     <td class="name">{dest_key(&b.spec).replacen(':', " ", 1)}</td>
                     <td><input class="key" value={b.spec.routing_key.clone()} placeholder="binding key" spellcheck="false"
-                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.bindings[i].spec.routing_key = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Bindings, i, move |d: &mut Draft, e: InputEvent| d.bindings[i].spec.routing_key = typed(&e))} /></td>
                     <td class="wide"><input class="args" value={b.args.clone()} spellcheck="false"
                         placeholder={if headers { "{\"x-match\": \"all\", \"format\": \"pdf\"}" } else { "arguments (headers exchanges)" }}
-                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.bindings[i].args = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Bindings, i, move |d: &mut Draft, e: InputEvent| d.bindings[i].args = typed(&e))} /></td>
                     <td>{ remove_button(None, "queue.unbind / exchange.unbind", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_binding(i))) }</td>
                 </tr>
                 { row_error(List::Bindings, i) }
@@ -197,21 +212,21 @@ pub fn topology_editor(p: &EditorProps) -> Html {
     let publishers = draft.publishers.iter().enumerate().map(|(i, pb)| {
         let why = pinned(&pb.spec.id);
         let flag = |label: &'static str, on: bool, set: fn(&mut crate::engine::rabbit::config::PublisherSpec, bool)| html! {
-            <label><input type="checkbox" checked={on} onchange={edit(&draft, move |d: &mut Draft, e: Event| set(&mut d.publishers[i].spec, checked(&e)))} />{label}</label>
+            <label><input type="checkbox" checked={on} onchange={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: Event| set(&mut d.publishers[i].spec, checked(&e)))} />{label}</label>
         };
         html! {
             <>
                 <tr class={classes!(invalid(List::Publishers, i).then_some("invalid"))} data-publisher-row={pb.spec.id.clone()}>
                     <td class="name">{&pb.spec.id}</td>
-                    <td><select aria-label="exchange" onchange={edit(&draft, move |d: &mut Draft, e: Event| d.publishers[i].spec.exchange = chosen(&e))}>
+                    <td><select aria-label="exchange" onchange={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: Event| d.publishers[i].spec.exchange = chosen(&e))}>
                         { for targets.iter().map(|o| html! { <option value={o.clone()} selected={*o == pb.spec.exchange}>{ if o.is_empty() { "(default)" } else { o } }</option> }) }
                     </select></td>
                     <td><input class="key" value={pb.keys.clone()} placeholder="routing keys, comma-separated" spellcheck="false"
-                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.publishers[i].keys = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: InputEvent| d.publishers[i].keys = typed(&e))} /></td>
                     <td><input class="short" aria-label="interval" title="one message every …" value={pb.interval.clone()}
-                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.publishers[i].interval = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: InputEvent| d.publishers[i].interval = typed(&e))} /></td>
                     <td><input class="short" aria-label="count" placeholder="forever" title="how many messages (blank: forever)" value={pb.count.clone()}
-                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.publishers[i].count = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: InputEvent| d.publishers[i].count = typed(&e))} /></td>
                     <td class="flags">
                         { flag("confirms", pb.spec.confirms, |s, v| s.confirms = v) }
                         { flag("persistent", pb.spec.persistent, |s, v| s.persistent = v) }
@@ -229,16 +244,16 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Consumers, i).then_some("invalid"))} data-consumer-row={c.spec.id.clone()}>
                     <td class="name">{&c.spec.id}</td>
-                    <td><select aria-label="queue" onchange={edit(&draft, move |d: &mut Draft, e: Event| d.consumers[i].spec.queue = chosen(&e))}>{ options(&queue_names, &c.spec.queue, None) }</select></td>
+                    <td><select aria-label="queue" onchange={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: Event| d.consumers[i].spec.queue = chosen(&e))}>{ options(&queue_names, &c.spec.queue, None) }</select></td>
                     <td><select aria-label="acknowledgements" class="mode" title="manual: acks after processing; auto: no acks (the broker forgets on sending); hold: you settle each delivery in the inspector"
-                        onchange={edit(&draft, move |d: &mut Draft, e: Event| d.consumers[i].mode = chosen(&e))}>{ options(&modes, &c.mode, None) }</select></td>
+                        onchange={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: Event| d.consumers[i].mode = chosen(&e))}>{ options(&modes, &c.mode, None) }</select></td>
                     <td><input class="short prefetch" value={c.prefetch.clone()} title="basic.qos prefetch_count (0: unlimited)"
-                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.consumers[i].prefetch = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: InputEvent| d.consumers[i].prefetch = typed(&e))} /></td>
                     <td><input class="short" value={c.processing.clone()} title="processing time per message"
-                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.consumers[i].processing = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: InputEvent| d.consumers[i].processing = typed(&e))} /></td>
                     <td><input class="short" value={c.reject_every.clone()} title="reject every Nth message (0: never)"
-                        oninput={edit(&draft, move |d: &mut Draft, e: InputEvent| d.consumers[i].reject_every = typed(&e))} />
-                        <label><input type="checkbox" checked={c.spec.requeue} onchange={edit(&draft, move |d: &mut Draft, e: Event| d.consumers[i].spec.requeue = checked(&e))} />{"requeue"}</label></td>
+                        oninput={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: InputEvent| d.consumers[i].reject_every = typed(&e))} />
+                        <label><input type="checkbox" checked={c.spec.requeue} onchange={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: Event| d.consumers[i].spec.requeue = checked(&e))} />{"requeue"}</label></td>
                     <td>{ remove_button(why, "remove this consumer", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_consumer(i))) }</td>
                 </tr>
                 { row_error(List::Consumers, i) }

@@ -173,6 +173,17 @@ impl Draft {
         }
     }
 
+    /// How many rows `list` has.
+    pub fn len(&self, list: List) -> usize {
+        match list {
+            List::Exchanges => self.exchanges.len(),
+            List::Queues => self.queues.len(),
+            List::Bindings => self.bindings.len(),
+            List::Publishers => self.publishers.len(),
+            List::Consumers => self.consumers.len(),
+        }
+    }
+
     /// The queue names, for a consumer's select.
     pub fn queue_names(&self) -> Vec<String> {
         self.queues.iter().map(|q| q.spec.name.clone()).collect()
