@@ -46,6 +46,7 @@ pub fn panel(world: &World, cmd: Callback<Command>, editing: Option<Editing>, ca
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Sel {
+    Publisher(NodeId),
     Exchange(u16),
     Queue(u16),
     Consumer(NodeId),
@@ -168,8 +169,9 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
     let pubs = m.pubs.iter().map(|p| {
         let (w, h) = PUB_BOX;
         html! {
-            <g class={classes!("rq-pub", (!p.up).then_some("down"))} transform={format!("translate({},{})", n(COL_X[0]), n(p.y))} data-publisher={p.name.clone()}>
-                <title>{format!("publisher {}: {} awaiting confirm", p.name, p.unconfirmed)}</title>
+            <g class={classes!("rq-pub", (!p.up).then_some("down"), (*sel == Some(Sel::Publisher(p.node))).then_some("selected"))}
+                transform={format!("translate({},{})", n(COL_X[0]), n(p.y))} data-publisher={p.name.clone()} onclick={select(Sel::Publisher(p.node))}>
+                <title>{format!("publisher {}: {} awaiting confirm. Click to inspect.", p.name, p.unconfirmed)}</title>
                 <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="18" />
                 <text y="-1">{&p.name}</text>
                 <text class="rq-sub" y="12">{ if p.up { format!("{} unconfirmed", p.unconfirmed) } else { "stopped".to_string() } }</text>
@@ -314,7 +316,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                 <span><i class="rq-dot" style="background:#009E73"></i>{"delivered"}</span>
                 <span><i class="rq-dot" style="background:#E69F00"></i>{"requeued / redelivered"}</span>
                 <span><i class="rq-dot" style="background:#D55E00"></i>{"dead-lettered"}</span>
-                <span class="hint">{format!("stacks show at most {STACK_CAP}; click an exchange, queue or consumer")}</span>
+                <span class="hint">{format!("stacks show at most {STACK_CAP}; click a box to inspect it")}</span>
             </div>
             <div class="rq-row">
                 <div class="rq-inspect" id="rabbit-inspector">{ inspector(m, *sel, &Actions { cmd: &p.cmd, requeue: requeue.clone() }) }</div>
@@ -370,11 +372,40 @@ struct Actions<'a> {
 fn inspector(m: &Model, sel: Option<Sel>, cmd: &Actions) -> Html {
     match sel {
         None => {
-            html! { <p class="hint">{"Click an exchange, a queue or a consumer in the drawing to inspect it."}</p> }
+            html! { <p class="hint">{"Click a publisher, an exchange, a queue or a consumer in the drawing to inspect it."}</p> }
         }
+        Some(Sel::Publisher(node)) => publisher(m, node, cmd),
         Some(Sel::Exchange(id)) => exchange(m, id),
         Some(Sel::Queue(id)) => queue(m, id, cmd),
         Some(Sel::Consumer(node)) => consumer(m, node, cmd),
+    }
+}
+
+fn publisher(m: &Model, node: NodeId, a: &Actions) -> Html {
+    let Some(p) = m.pubs.iter().find(|p| p.node == node) else { return html! {} };
+    let toggle = if p.up { Command::Stop { node } } else { Command::Start { node } };
+    let yes = |b: bool, what: &str| if b { what.to_string() } else { "no".to_string() };
+    html! {
+        <>
+            <h3>{format!("publisher {}", p.name)}</h3>
+            { kv("publisher-settings", vec![
+                ("exchange", m.names.exchange(p.exchange)),
+                ("routing keys, in turn", if p.keys.is_empty() { "\"\"".to_string() } else { p.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ") }),
+                ("one message every", p.interval.to_string()),
+                ("publisher confirms", yes(p.confirms, "yes: the broker acks (or nacks) each publish")),
+                ("persistent (delivery_mode 2)", yes(p.persistent, "yes: survives a broker restart in a durable queue")),
+                ("mandatory", yes(p.mandatory, "yes: unroutable messages come back (basic.return)")),
+                ("awaiting confirm", p.unconfirmed.to_string()),
+                ("next message", p.next_seq.to_string()),
+                ("state", (if p.up { "running" } else { "stopped" }).into()),
+            ]) }
+            <p class="rq-actions">
+                <button id="publisher-toggle" onclick={a.cmd.reform(move |_| toggle.clone())}
+                    title={ if p.up { "Crash it: unconfirmed publishes are in doubt (were they routed?)" } else { "Start it again" } }>
+                    { if p.up { "Stop publisher" } else { "Start publisher" } }
+                </button>
+            </p>
+        </>
     }
 }
 
@@ -583,7 +614,7 @@ const STYLE: &str = r#"
 .rabbit g.rq-x rect { fill: #fdf3e1; }
 .rabbit g.rq-q > rect:first-of-type { fill: #ffffff; }
 .rabbit g.rq-c > rect:first-of-type { fill: #e6f5f0; }
-.rabbit g.rq-x, .rabbit g.rq-q, .rabbit g.rq-c { cursor: pointer; }
+.rabbit g.rq-pub, .rabbit g.rq-x, .rabbit g.rq-q, .rabbit g.rq-c { cursor: pointer; }
 .rabbit g text { text-anchor: middle; fill: #1b1f24; }
 .rabbit g .rq-sub { font-size: 10px; fill: #5b6470; }
 .rabbit g .rq-qname { text-anchor: start; font-weight: 600; }

@@ -39,6 +39,13 @@ pub struct PubBox {
     pub unconfirmed: usize,
     pub up: bool,
     pub y: f64,
+    /// For its inspector: the keys it uses in turn, what it publishes with, how often.
+    pub keys: Vec<Rc<str>>,
+    pub confirms: bool,
+    pub persistent: bool,
+    pub mandatory: bool,
+    pub interval: crate::engine::Time,
+    pub next_seq: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -288,6 +295,12 @@ pub fn model(world: &World) -> Option<Model> {
                 unconfirmed: p.unconfirmed(),
                 up,
                 y: 0.0,
+                keys: p.keys.clone(),
+                confirms: p.confirms,
+                persistent: p.props.persistent,
+                mandatory: p.mandatory,
+                interval: p.interval,
+                next_seq: p.next_seq,
             }),
             Node::Rabbit(RabbitNode::Consumer(c)) => cs.push(CBox {
                 node,

@@ -68,6 +68,10 @@ test('rabbit-basic: queues fill and drain, dead letters arrive, the calculator r
   await page.click('#rabbit g[data-consumer="biller"]');
   await page.waitForSelector('#consumer-window');
   assert.match(await text(page, '#consumer-window'), /prefetch\s*5/);
+  await page.click('#rabbit g[data-publisher="shop"]');
+  await page.waitForSelector('#publisher-settings');
+  assert.match(await text(page, '#publisher-settings'), /exchange\s*orders/);
+  assert.match(await text(page, '#publisher-settings'), /routing keys, in turn\s*order\.eu\.created, order\.us\.paid, refund\.eu/);
 
   // The routing calculator: a matching key, a key only the alternate exchange takes, no match.
   await page.selectOption('#route-exchange', { label: 'orders' });
