@@ -51,15 +51,12 @@ fn checked(e: &Event) -> bool {
 
 /// `edit` for row `i` of `list`: nothing happens if the row is gone (an event from a row removed
 /// meanwhile must not index past the end: a panic would kill the page).
-fn edit_at<E: 'static>(
-    h: &UseStateHandle<Draft>,
-    list: List,
-    i: usize,
-    f: impl Fn(&mut Draft, E) + 'static,
-) -> Callback<E> {
+/// `f` is a plain function of the row index, not a closure: one copy of this per event type
+/// rather than one per field (each closure type would compile its own callback code).
+fn edit_at<E: 'static>(h: &UseStateHandle<Draft>, list: List, i: usize, f: fn(&mut Draft, usize, E)) -> Callback<E> {
     edit(h, move |d: &mut Draft, e: E| {
         if i < d.len(list) {
-            f(d, e)
+            f(d, i, e)
         }
     })
 }
@@ -158,10 +155,10 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Exchanges, i).then_some("invalid"))} data-exchange-row={x.name.clone()}>
                     <td class="name">{&x.name}</td>
-                    <td><select aria-label="type" onchange={edit_at(&draft, List::Exchanges, i, move |d: &mut Draft, e: Event| d.exchanges[i].kind = chosen(&e))}>{ options(&types, &x.kind, None) }</select></td>
-                    <td><label><input type="checkbox" checked={x.durable} onchange={edit_at(&draft, List::Exchanges, i, move |d: &mut Draft, e: Event| d.exchanges[i].durable = checked(&e))} />{"durable"}</label></td>
+                    <td><select aria-label="type" onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| d.exchanges[i].kind = chosen(&e))}>{ options(&types, &x.kind, None) }</select></td>
+                    <td><label><input type="checkbox" checked={x.durable} onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| d.exchanges[i].durable = checked(&e))} />{"durable"}</label></td>
                     <td><select aria-label="alternate exchange" title="alternate-exchange: where messages no binding takes go"
-                        onchange={edit_at(&draft, List::Exchanges, i, move |d: &mut Draft, e: Event| { let v = chosen(&e); d.exchanges[i].alternate_exchange = (!v.is_empty()).then_some(v); })}>
+                        onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| { let v = chosen(&e); d.exchanges[i].alternate_exchange = (!v.is_empty()).then_some(v); })}>
                         { options(&others, x.alternate_exchange.as_deref().unwrap_or(""), Some("no alternate exchange")) }
                     </select></td>
                     <td>{ remove_button(in_use, "exchange.delete: removes it and its bindings", edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_exchange(i); })) }</td>
@@ -176,9 +173,9 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Queues, i).then_some("invalid"))} data-queue-row={q.spec.name.clone()}>
                     <td class="name">{&q.spec.name}</td>
-                    <td><label><input type="checkbox" checked={q.spec.durable} onchange={edit_at(&draft, List::Queues, i, move |d: &mut Draft, e: Event| d.queues[i].spec.durable = checked(&e))} />{"durable"}</label></td>
+                    <td><label><input type="checkbox" checked={q.spec.durable} onchange={edit_at(&draft, List::Queues, i, |d: &mut Draft, i: usize, e: Event| d.queues[i].spec.durable = checked(&e))} />{"durable"}</label></td>
                     <td class="wide"><input class="args" value={q.args.clone()} placeholder="arguments, e.g. {\"x-max-length\": 10}" spellcheck="false"
-                        oninput={edit_at(&draft, List::Queues, i, move |d: &mut Draft, e: InputEvent| d.queues[i].args = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Queues, i, |d: &mut Draft, i: usize, e: InputEvent| d.queues[i].args = typed(&e))} /></td>
                     <td>{ remove_button(in_use, "queue.delete: removes it, its messages and its bindings", edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_queue(i); })) }</td>
                 </tr>
                 { row_error(List::Queues, i) }
@@ -193,10 +190,10 @@ pub fn topology_editor(p: &EditorProps) -> Html {
                     <td class="name">{&b.spec.source}</td>
                     <td class="name">{dest_key(&b.spec).replacen(':', " ", 1)}</td>
                     <td><input class="key" value={b.spec.routing_key.clone()} placeholder="binding key" spellcheck="false"
-                        oninput={edit_at(&draft, List::Bindings, i, move |d: &mut Draft, e: InputEvent| d.bindings[i].spec.routing_key = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Bindings, i, |d: &mut Draft, i: usize, e: InputEvent| d.bindings[i].spec.routing_key = typed(&e))} /></td>
                     <td class="wide"><input class="args" value={b.args.clone()} spellcheck="false"
                         placeholder={if headers { "{\"x-match\": \"all\", \"format\": \"pdf\"}" } else { "arguments (headers exchanges)" }}
-                        oninput={edit_at(&draft, List::Bindings, i, move |d: &mut Draft, e: InputEvent| d.bindings[i].args = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Bindings, i, |d: &mut Draft, i: usize, e: InputEvent| d.bindings[i].args = typed(&e))} /></td>
                     <td>{ remove_button(None, "queue.unbind / exchange.unbind", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_binding(i))) }</td>
                 </tr>
                 { row_error(List::Bindings, i) }
@@ -211,26 +208,26 @@ pub fn topology_editor(p: &EditorProps) -> Html {
     let pinned = |id: &str| Draft::client_pinned(&p.pinned, id);
     let publishers = draft.publishers.iter().enumerate().map(|(i, pb)| {
         let why = pinned(&pb.spec.id);
-        let flag = |label: &'static str, on: bool, set: fn(&mut crate::engine::rabbit::config::PublisherSpec, bool)| html! {
-            <label><input type="checkbox" checked={on} onchange={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: Event| set(&mut d.publishers[i].spec, checked(&e)))} />{label}</label>
+        let flag = |label: &'static str, on: bool, set: fn(&mut Draft, usize, Event)| html! {
+            <label><input type="checkbox" checked={on} onchange={edit_at(&draft, List::Publishers, i, set)} />{label}</label>
         };
         html! {
             <>
                 <tr class={classes!(invalid(List::Publishers, i).then_some("invalid"))} data-publisher-row={pb.spec.id.clone()}>
                     <td class="name">{&pb.spec.id}</td>
-                    <td><select aria-label="exchange" onchange={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: Event| d.publishers[i].spec.exchange = chosen(&e))}>
+                    <td><select aria-label="exchange" onchange={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: Event| d.publishers[i].spec.exchange = chosen(&e))}>
                         { for targets.iter().map(|o| html! { <option value={o.clone()} selected={*o == pb.spec.exchange}>{ if o.is_empty() { "(default)" } else { o } }</option> }) }
                     </select></td>
                     <td><input class="key" value={pb.keys.clone()} placeholder="routing keys, comma-separated" spellcheck="false"
-                        oninput={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: InputEvent| d.publishers[i].keys = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: InputEvent| d.publishers[i].keys = typed(&e))} /></td>
                     <td><input class="short" aria-label="interval" title="one message every …" value={pb.interval.clone()}
-                        oninput={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: InputEvent| d.publishers[i].interval = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: InputEvent| d.publishers[i].interval = typed(&e))} /></td>
                     <td><input class="short" aria-label="count" placeholder="forever" title="how many messages (blank: forever)" value={pb.count.clone()}
-                        oninput={edit_at(&draft, List::Publishers, i, move |d: &mut Draft, e: InputEvent| d.publishers[i].count = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: InputEvent| d.publishers[i].count = typed(&e))} /></td>
                     <td class="flags">
-                        { flag("confirms", pb.spec.confirms, |s, v| s.confirms = v) }
-                        { flag("persistent", pb.spec.persistent, |s, v| s.persistent = v) }
-                        { flag("mandatory", pb.spec.mandatory, |s, v| s.mandatory = v) }
+                        { flag("confirms", pb.spec.confirms, |d, i, e| d.publishers[i].spec.confirms = checked(&e)) }
+                        { flag("persistent", pb.spec.persistent, |d, i, e| d.publishers[i].spec.persistent = checked(&e)) }
+                        { flag("mandatory", pb.spec.mandatory, |d, i, e| d.publishers[i].spec.mandatory = checked(&e)) }
                     </td>
                     <td>{ remove_button(why, "remove this publisher", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_publisher(i))) }</td>
                 </tr>
@@ -244,16 +241,16 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Consumers, i).then_some("invalid"))} data-consumer-row={c.spec.id.clone()}>
                     <td class="name">{&c.spec.id}</td>
-                    <td><select aria-label="queue" onchange={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: Event| d.consumers[i].spec.queue = chosen(&e))}>{ options(&queue_names, &c.spec.queue, None) }</select></td>
+                    <td><select aria-label="queue" onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].spec.queue = chosen(&e))}>{ options(&queue_names, &c.spec.queue, None) }</select></td>
                     <td><select aria-label="acknowledgements" class="mode" title="manual: acks after processing; auto: no acks (the broker forgets on sending); hold: you settle each delivery in the inspector"
-                        onchange={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: Event| d.consumers[i].mode = chosen(&e))}>{ options(&modes, &c.mode, None) }</select></td>
+                        onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].mode = chosen(&e))}>{ options(&modes, &c.mode, None) }</select></td>
                     <td><input class="short prefetch" value={c.prefetch.clone()} title="basic.qos prefetch_count (0: unlimited)"
-                        oninput={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: InputEvent| d.consumers[i].prefetch = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: InputEvent| d.consumers[i].prefetch = typed(&e))} /></td>
                     <td><input class="short" value={c.processing.clone()} title="processing time per message"
-                        oninput={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: InputEvent| d.consumers[i].processing = typed(&e))} /></td>
+                        oninput={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: InputEvent| d.consumers[i].processing = typed(&e))} /></td>
                     <td><input class="short" value={c.reject_every.clone()} title="reject every Nth message (0: never)"
-                        oninput={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: InputEvent| d.consumers[i].reject_every = typed(&e))} />
-                        <label><input type="checkbox" checked={c.spec.requeue} onchange={edit_at(&draft, List::Consumers, i, move |d: &mut Draft, e: Event| d.consumers[i].spec.requeue = checked(&e))} />{"requeue"}</label></td>
+                        oninput={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: InputEvent| d.consumers[i].reject_every = typed(&e))} />
+                        <label><input type="checkbox" checked={c.spec.requeue} onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].spec.requeue = checked(&e))} />{"requeue"}</label></td>
                     <td>{ remove_button(why, "remove this consumer", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_consumer(i))) }</td>
                 </tr>
                 { row_error(List::Consumers, i) }
