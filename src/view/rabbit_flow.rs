@@ -120,7 +120,7 @@ pub struct RouteFlow {
     /// When message `m`'s dot reaches a box (page ms): its next hop from there starts then.
     arrivals: Vec<(u64, End, f64)>,
     /// The publisher of each message the broker received lately (for a return).
-    received: Vec<(u64, End)>,
+    received: std::collections::VecDeque<(u64, End)>,
 }
 
 impl RouteFlow {
@@ -154,11 +154,15 @@ impl RouteFlow {
     pub fn observe(&mut self, e: &RabbitEvent, now: f64) {
         match *e {
             RabbitEvent::Received { m, publisher, exchange, .. } => {
+                // At speed most messages are not animated: nothing to remember for them.
+                if self.hops.len() >= MAX_HOPS {
+                    return;
+                }
                 let p = End::Publisher(publisher);
                 if self.received.len() >= MAX_HOPS {
-                    self.received.remove(0);
+                    self.received.pop_front();
                 }
-                self.received.push((m, p));
+                self.received.push_back((m, p));
                 self.hop(m, p, End::Exchange(exchange), HopKind::Publish, now);
             }
             RabbitEvent::Routed { m, from, to, binding } => {
