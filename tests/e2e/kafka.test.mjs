@@ -182,8 +182,11 @@ test('clicking an event-log line highlights the nodes it concerns', async () => 
   await page.click('[data-node="b2"]');
   await page.click('#node-slow');
   await page.waitForFunction(() => /Normal network/.test(document.querySelector('#node-slow').textContent));
+  // (filtered: at ×10 the line would scroll out of the newest 300 between two looks)
+  await page.fill('.log-filter', 'link-slowed');
   await page.click('#play');
   await page.waitForFunction(() => /link-slowed\s+b2 <-> \S+\s+\+50ms/.test(document.querySelector('#log').textContent));
+  await page.fill('.log-filter', '');
   await page.click('#node-slow');
   await page.waitForFunction(() => /Slow network/.test(document.querySelector('#node-slow').textContent));
   assert.deepEqual(errors, []);
