@@ -4,19 +4,10 @@
 //! overflow modes of a queue at its length limit.
 
 use brokerlab::engine::presets;
-use brokerlab::engine::rabbit::event::RabbitEvent;
+use brokerlab::engine::rabbit::event::{drain, RabbitEvent};
 use brokerlab::engine::rabbit::msg::{Reason, SettleOp};
 use brokerlab::engine::rabbit::node::names;
-use brokerlab::engine::{Command, EventKind, NodeId, Simulation, Time};
-
-fn rabbit_events(sim: &mut Simulation) -> Vec<RabbitEvent> {
-    sim.drain_events()
-        .filter_map(|e| match e.kind {
-            EventKind::Rabbit(r) => Some(r),
-            _ => None,
-        })
-        .collect()
-}
+use brokerlab::engine::{Command, NodeId, Simulation, Time};
 
 fn node(sim: &Simulation, name: &str) -> NodeId {
     let i = sim.world().nodes.iter().position(|n| n.name == name).expect(name);
@@ -45,7 +36,7 @@ fn a_holding_consumer_fills_its_prefetch_window_and_settles_only_by_hand() {
     let you = node(&sim, "you");
     // `app` publishes every 250 ms: by 2 s, 8 messages; the window of 3 holds the first three.
     sim.run_until(Time::secs(2));
-    let ev = rabbit_events(&mut sim);
+    let ev = drain(&mut sim);
     assert_eq!(deliveries(&ev, you), vec![(1, false), (2, false), (3, false)]);
     assert!(!ev.iter().any(|e| matches!(e, RabbitEvent::Processed { consumer, .. } if *consumer == you)));
 
@@ -57,7 +48,7 @@ fn a_holding_consumer_fills_its_prefetch_window_and_settles_only_by_hand() {
     // A tag it no longer holds changes nothing (no channel error, no event).
     sim.apply(settle(1, SettleOp::Ack)).unwrap();
     sim.run_until(Time::ms(2_010));
-    let ev = rabbit_events(&mut sim);
+    let ev = drain(&mut sim);
     let inbox = queue(&sim, "inbox");
     let processed =
         ev.iter().filter(|e| matches!(e, RabbitEvent::Processed { consumer, .. } if *consumer == you)).count();
@@ -76,7 +67,7 @@ fn a_holding_consumer_fills_its_prefetch_window_and_settles_only_by_hand() {
     // ack with multiple settles every held delivery up to the tag in one basic.ack.
     sim.apply(Command::Settle { node: you, tag: 6, multiple: true, op: SettleOp::Ack }).unwrap();
     sim.run_until(Time::ms(2_020));
-    let ev = rabbit_events(&mut sim);
+    let ev = drain(&mut sim);
     let acked: Vec<u64> = ev
         .iter()
         .filter_map(|e| match *e {
@@ -92,7 +83,7 @@ fn ttl_expires_into_the_dead_letter_exchange_and_each_overflow_mode_does_its_own
     let scenario = presets::load("rabbit-by-hand").unwrap();
     let mut sim = Simulation::new(&scenario, 1).unwrap();
     sim.run_until(Time::secs(4));
-    let ev = rabbit_events(&mut sim);
+    let ev = drain(&mut sim);
     let q = |name| queue(&sim, name);
     let dead = |queue: u16, reason: Reason| {
         ev.iter()
@@ -142,7 +133,7 @@ fn a_settle_fault_must_name_a_rabbitmq_consumer() {
     let mut sim = Simulation::new(&s, 1).unwrap();
     sim.run_until(Time::ms(1_100));
     let you = node(&sim, "you");
-    let ev = rabbit_events(&mut sim);
+    let ev = drain(&mut sim);
     assert!(ev.iter().any(|e| matches!(e, RabbitEvent::Requeued { consumer, .. } if *consumer == you)));
     assert!(deliveries(&ev, you).iter().any(|&(_, redelivered)| redelivered));
 }

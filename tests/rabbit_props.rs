@@ -7,7 +7,7 @@
 
 use brokerlab::engine::node::Node;
 use brokerlab::engine::rabbit::broker::Broker;
-use brokerlab::engine::rabbit::event::RabbitEvent;
+use brokerlab::engine::rabbit::event::{drain, RabbitEvent};
 use brokerlab::engine::rabbit::exchange::ExchangeDecl;
 use brokerlab::engine::rabbit::msg::{Dest, Props, Publish, RabbitMsg, Reason, SettleOp};
 use brokerlab::engine::rabbit::node::RabbitNode;
@@ -17,15 +17,6 @@ use brokerlab::engine::rng::Rng;
 use brokerlab::engine::{EventKind, NodeId, Scenario, Simulation, Time};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
-
-fn rabbit_events(sim: &mut Simulation) -> Vec<RabbitEvent> {
-    sim.drain_events()
-        .filter_map(|e| match e.kind {
-            EventKind::Rabbit(r) => Some(r),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn a_single_consumer_without_requeues_receives_in_publish_order() {
@@ -58,7 +49,7 @@ fn a_single_consumer_without_requeues_receives_in_publish_order() {
         sim.run_until(scenario.until);
         let mut last: BTreeMap<NodeId, u64> = BTreeMap::new();
         let mut got = 0;
-        for e in rabbit_events(&mut sim) {
+        for e in drain(&mut sim) {
             if let RabbitEvent::Consumed { publisher, seq, redelivered, .. } = e {
                 assert!(!redelivered, "SEED={seed}: nothing was requeued");
                 if let Some(&prev) = last.get(&publisher) {
@@ -151,7 +142,7 @@ fn confirmed_and_consumed(seed: u64, persistent: bool) -> (BTreeSet<u64>, BTreeS
     sim.run_until(scenario.until);
     let (mut confirmed, mut consumed) = (BTreeSet::new(), BTreeSet::new());
     let mut seq_of = BTreeMap::new();
-    for e in rabbit_events(&mut sim) {
+    for e in drain(&mut sim) {
         match e {
             RabbitEvent::Received { m, seq, .. } => {
                 seq_of.insert(m, seq);

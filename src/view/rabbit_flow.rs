@@ -248,17 +248,9 @@ fn ease(t: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::engine::presets;
-    use crate::engine::{EventKind, Simulation, Time};
+    use crate::engine::rabbit::event::drain;
+    use crate::engine::{Simulation, Time};
     use crate::view::rabbit::model;
-
-    fn events(sim: &mut Simulation) -> Vec<RabbitEvent> {
-        sim.drain_events()
-            .filter_map(|e| match e.kind {
-                EventKind::Rabbit(r) => Some(r),
-                _ => None,
-            })
-            .collect()
-    }
 
     #[test]
     fn a_message_is_followed_hop_by_hop_along_its_route() {
@@ -266,7 +258,7 @@ mod tests {
         sim.run_until(Time::ms(60));
         let m = model(sim.world()).unwrap();
         let mut flow = RouteFlow::default();
-        for e in events(&mut sim) {
+        for e in drain(&mut sim) {
             flow.observe(&e, 0.0);
         }
         // The shop's first message (refund.eu is the third key): publisher → orders → billing and
@@ -295,7 +287,7 @@ mod tests {
     fn requeues_go_back_and_dead_letters_go_to_their_exchange() {
         let mut sim = Simulation::new(&presets::load("rabbit-by-hand").unwrap(), 1).unwrap();
         sim.run_until(Time::ms(900));
-        events(&mut sim);
+        drain(&mut sim);
         let you = crate::engine::NodeId(sim.world().nodes.iter().position(|n| n.name == "you").unwrap() as u32);
         use crate::engine::rabbit::msg::SettleOp;
         sim.apply(crate::engine::Command::Settle {
@@ -314,7 +306,7 @@ mod tests {
         .unwrap();
         sim.run_until(Time::ms(1_000));
         let mut flow = RouteFlow::default();
-        for e in events(&mut sim) {
+        for e in drain(&mut sim) {
             flow.observe(&e, 10.0);
         }
         let kinds: Vec<HopKind> = flow.hops.iter().map(|h| h.kind).collect();

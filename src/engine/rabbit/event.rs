@@ -178,6 +178,17 @@ pub enum RabbitEvent {
     },
 }
 
+/// The RabbitMQ events emitted since the last drain, oldest first (the others are dropped): for
+/// tests and tools that follow the RabbitMQ model alone.
+pub fn drain(sim: &mut crate::engine::Simulation) -> Vec<RabbitEvent> {
+    sim.drain_events()
+        .filter_map(|e| match e.kind {
+            crate::engine::EventKind::Rabbit(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
 impl RabbitEvent {
     pub fn encode(&self, h: &mut TraceHash) {
         let ids = |h: &mut TraceHash, tag: u8, m: u64, a: u32, b: u32| {
