@@ -21,6 +21,7 @@ fn presets_match_their_golden_hashes() {
         ("lossy-network", 7, golden::LOSSY_NETWORK),
         ("kafka-basic", 1, golden::KAFKA_BASIC),
         ("rabbit-basic", 1, golden::RABBIT_BASIC),
+        ("rabbit-by-hand", 1, golden::RABBIT_BY_HAND),
     ] {
         let got = run(slug, seed).trace_hash().to_string();
         assert_eq!(got, want, "{slug} SEED={seed}: trace hash changed (see tests/golden/hashes.rs)");
@@ -114,6 +115,39 @@ fn replaying_the_command_log_rebuilds_the_instant() {
     replayed.run_until(Time::ms(100));
     assert_eq!(replayed.trace_hash(), original.trace_hash());
     assert_eq!(replayed.world().metrics, original.world().metrics);
+}
+
+/// The learner's acks, nacks and rejects are commands too: a run where they were clicked replays
+/// from its command log to the same trace, and on to the same end.
+#[test]
+fn replaying_hand_settled_rabbitmq_deliveries_rebuilds_the_instant() {
+    use brokerlab::engine::rabbit::msg::SettleOp;
+    let scenario = presets::load("rabbit-by-hand").unwrap();
+    let mut original = Simulation::new(&scenario, 3).unwrap();
+    let you = original.world().node_by_name("you").unwrap();
+    let clicks = [
+        (800, 1, SettleOp::Nack { requeue: true }),
+        (1_300, 2, SettleOp::Reject { requeue: false }),
+        (1_700, 5, SettleOp::Ack),
+        (2_500, 99, SettleOp::Ack), // a tag it never had: nothing happens, but it is logged
+    ];
+    for (ms, tag, op) in clicks {
+        original.run_until(Time::ms(ms));
+        original.apply(Command::Settle { node: you, tag, multiple: tag == 5, op }).unwrap();
+    }
+    original.run_until(Time::ms(2_600));
+    let log: Vec<LoggedCommand> = original.command_log().to_vec();
+    assert_eq!(log.len(), 4);
+    let mut replayed = Simulation::replay(&scenario, 3, &log).unwrap();
+    replayed.run_until(Time::ms(2_600));
+    assert_eq!(replayed.trace_hash(), original.trace_hash());
+    original.run_until(Time::secs(4));
+    replayed.run_until(Time::secs(4));
+    assert_eq!(replayed.trace_hash(), original.trace_hash());
+    // And the clicks mattered: without them the run differs.
+    let mut untouched = Simulation::new(&scenario, 3).unwrap();
+    untouched.run_until(Time::secs(4));
+    assert_ne!(untouched.trace_hash(), original.trace_hash());
 }
 
 #[test]

@@ -11,5 +11,7 @@ pub const LOSSY_NETWORK: &str = "20319a58735a6211";
 pub const BENCH_20MS: &str = "285b927ab0918a2d";
 /// `rabbit-basic` preset, seed 1, run to 1s (topic routing, dead letters, a broker restart).
 pub const RABBIT_BASIC: &str = "d31fc6df427d9af0";
+/// `rabbit-by-hand` preset, seed 1, run to 10s (a holding consumer, TTL into a DLX, overflow modes).
+pub const RABBIT_BY_HAND: &str = "13576c300f12239c";
 /// `kafka-basic` preset, seed 1, run to 12s (a broker failure, failover and rejoin; a one-member group).
 pub const KAFKA_BASIC: &str = "4ba672f23b0e4916";
