@@ -406,7 +406,7 @@ pub const STYLE: &str = r#"
 .rabbit .rq-edit summary { cursor: pointer; font-weight: 600; }
 .rabbit .rq-edit summary .hint { font-weight: normal; }
 .rabbit .rq-edit-grid { display: grid; grid-template-columns: 1fr; gap: 8px; margin-top: 8px; }
-.rabbit .rq-edit fieldset { border: 1px solid #d5dbe1; border-radius: 6px; padding: 4px 8px 8px; min-width: 0; }
+.rabbit .rq-edit fieldset { border: 1px solid #d5dbe1; border-radius: 6px; padding: 4px 8px 8px; min-width: 0; overflow-x: auto; }
 .rabbit .rq-edit table { width: 100%; border-collapse: collapse; font-size: 0.85rem; }
 .rabbit .rq-edit td { padding: 2px 4px; vertical-align: middle; }
 .rabbit .rq-edit td.name { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: nowrap; }
