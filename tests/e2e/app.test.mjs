@@ -183,3 +183,16 @@ test('Kafka: a broker dies, the controller elects new leaders, the old leader re
   await page.screenshot({ path: `${SHOTS}/07-kafka-failover.png`, fullPage: true });
   assert.deepEqual(errors, []);
 });
+
+test('every preset opens from the menu and runs without an error', async () => {
+  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=8');
+  const slugs = await page.$$eval('#preset option', (os) => os.map((o) => o.value));
+  assert.ok(slugs.includes('rabbit-by-hand') && slugs.includes('kafka-groups'), slugs.join(', '));
+  for (const slug of slugs) {
+    await page.selectOption('#preset', slug);
+    await page.waitForFunction((s) => new URL(location.href).searchParams.get('preset') === s, slug);
+    const t0 = await text(page, '#sim-time');
+    await page.waitForFunction((t) => document.querySelector('#sim-time').textContent.trim() !== t, t0, { timeout: 10000 });
+  }
+  assert.deepEqual(errors, []);
+});
