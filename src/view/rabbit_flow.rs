@@ -4,7 +4,8 @@
 //! engine event is one hop; the broker routes in zero simulated time, so hops are paced on the
 //! page's clock instead (`HOP_MS` each), and a message's next hop starts where and when its
 //! previous one arrives: a fan-out leaves an exchange as several dots at once. Where a message
-//! ends (unroutable, refused by a full queue, discarded, acked) a short-lived mark shows it.
+//! ends (unroutable, refused by a full queue, discarded, acked, or a publish that failed) a
+//! short-lived mark shows it.
 //!
 //! Pure and native-tested; `ui::rabbit` draws `dots` and `marks` over the topology.
 
@@ -71,13 +72,15 @@ pub enum MarkKind {
     Refused,
     /// Dropped for good (no dead-letter exchange, or a dead-letter cycle).
     Discarded,
+    /// A publish that failed (no broker to take it, or no confirm before the channel closed).
+    Failed,
     Acked,
 }
 
 impl MarkKind {
     pub fn colour(self) -> &'static str {
         match self {
-            MarkKind::Unroutable | MarkKind::Refused | MarkKind::Discarded => "#D55E00",
+            MarkKind::Unroutable | MarkKind::Refused | MarkKind::Discarded | MarkKind::Failed => "#D55E00",
             MarkKind::Acked => "#009E73",
         }
     }
@@ -193,6 +196,10 @@ impl RouteFlow {
                 }
             }
             RabbitEvent::PublishRejected { m, queue } => self.mark(Some(m), End::Queue(queue), MarkKind::Refused, now),
+            // The broker is down, or the channel closed before the confirm: lost at the publisher.
+            RabbitEvent::PublishFailed { publisher, .. } => {
+                self.mark(None, End::Publisher(publisher), MarkKind::Failed, now)
+            }
             RabbitEvent::Discarded { m, queue, .. } => self.mark(Some(m), End::Queue(queue), MarkKind::Discarded, now),
             _ => {}
         }
@@ -317,6 +324,24 @@ mod tests {
         assert_eq!(on.start_ms, dl.start_ms + HOP_MS);
         let m = model(sim.world()).unwrap();
         assert_eq!(flow.dots(&m, 10.0 + HOP_MS / 2.0).len(), flow.hops.iter().filter(|h| h.start_ms == 10.0).count());
+    }
+
+    #[test]
+    fn publishes_to_a_stopped_broker_are_marked_lost_at_their_publisher() {
+        // rabbit-basic stops the broker from 300 to 400 ms: the shop's publishes fail.
+        let mut sim = Simulation::new(&presets::load("rabbit-basic").unwrap(), 1).unwrap();
+        sim.run_until(Time::ms(330));
+        drain(&mut sim);
+        sim.run_until(Time::ms(380));
+        let mut flow = RouteFlow::default();
+        for e in drain(&mut sim) {
+            flow.observe(&e, 0.0);
+        }
+        let m = model(sim.world()).unwrap();
+        let marks = flow.marks_at(&m, 1.0);
+        assert!(!marks.is_empty() && marks.iter().all(|k| k.3 == "✕"), "{marks:?}");
+        let shop = m.pubs.iter().find(|p| p.name == "shop").unwrap();
+        assert_eq!(m.anchor(End::Publisher(shop.node)).map(|a| a.1), Some(marks[0].1));
     }
 
     #[test]
