@@ -256,7 +256,7 @@ impl Walk {
         }
         let Some(expected) = self.expecting().filter(|_| !self.waiting()) else { return };
         if let (Some(r), EventKind::Kafka(KafkaEvent::Consumed { tp, offset, .. })) = (self.record, e.kind) {
-            let later = self.plan[self.next..].iter().skip(1).any(|k| *k == Kind::Consumed);
+            let later = self.plan.get(self.next..).unwrap_or_default().iter().skip(1).any(|k| *k == Kind::Consumed);
             if later && expected != Kind::Acked && tp == r.tp && Some(offset) == r.offset && self.early_read.is_none() {
                 self.early_read = Some(*e);
             }
@@ -273,7 +273,7 @@ impl Walk {
         let mut candidates = vec![(self.next, expected)];
         if expected == Kind::Acked {
             candidates.extend(self.plan.get(self.next + 1).map(|&k| (self.next + 1, k)));
-        } else if let Some(i) = self.plan[self.next..].iter().position(|k| *k == Kind::Acked) {
+        } else if let Some(i) = self.plan.get(self.next..).unwrap_or_default().iter().position(|k| *k == Kind::Acked) {
             candidates.push((self.next + i, Kind::Acked));
         }
         for (at, kind) in candidates {
@@ -600,7 +600,10 @@ impl Walk {
         // the delivery, so it is recognised whenever it comes.
         if let RabbitEvent::Confirmed { publisher, seq, ack, latency } = r {
             let routed = self.message.as_ref().is_some_and(|m| m.m.is_some());
-            if let Some(i) = self.plan[self.next..]
+            if let Some(i) = self
+                .plan
+                .get(self.next..)
+                .unwrap_or_default()
                 .iter()
                 .position(|k| *k == Kind::Confirmed)
                 .filter(|_| routed && self.ours(publisher, seq))
