@@ -109,7 +109,10 @@ fn n(x: f64) -> String {
 #[function_component(RabbitPanel)]
 pub fn rabbit_panel(p: &PanelProps) -> Html {
     let m = &*p.model;
-    let sel = use_state(|| None::<Sel>);
+    // A consumer that waits for the learner's acks is inspected from the start: its deliveries
+    // and their buttons are what the scenario is about.
+    let held = m.cs.iter().find(|c| c.hold).map(|c| Sel::Consumer(c.node));
+    let sel = use_state(move || held);
     let first_x = m.pubs.first().map(|p| p.exchange).or(m.xs.first().map(|x| x.id)).unwrap_or(0);
     // An exchange id, or an exchange type ("topic", …) to test one binding.
     let target = use_state(move || first_x.to_string());

@@ -131,7 +131,7 @@ test('rabbit-by-hand: the learner acks, nacks and rejects; TTL and overflow dead
   // "you" holds every delivery: its window fills to the prefetch of 3 and stays there.
   await page.waitForFunction(() => document.querySelector('#rabbit g[data-consumer="you"]')?.dataset.unacked === '3', null, { timeout: 30000 });
   await page.click('#play'); // pause to click with care
-  await page.click('#rabbit g[data-consumer="you"]');
+  // "you" is inspected from the start: its held deliveries and their buttons.
   await page.waitForSelector('#consumer-held');
   assert.equal(await page.locator('#consumer-held button.ack').count(), 3);
   await page.locator('#rabbit').screenshot({ path: `${SHOTS}/48-rabbit-held.png` });
