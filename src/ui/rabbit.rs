@@ -592,6 +592,7 @@ fn settle_buttons(m: &Model, node: NodeId, tag: u64, multiple: bool, a: &Actions
             { button("ack", "ack", format!("basic.ack tag {tag}: done, the broker forgets it"), false, SettleOp::Ack) }
             if multiple { { button("ack ≤", "ack-multiple", format!("basic.ack tag {tag} multiple: this and every earlier delivery it holds"), true, SettleOp::Ack) } }
             { button(if requeue { "nack ↺" } else { "nack ✕" }, "nack", format!("basic.nack tag {tag}{back}: {outcome}"), false, SettleOp::Nack { requeue }) }
+            if multiple { { button(if requeue { "nack ≤ ↺" } else { "nack ≤ ✕" }, "nack-multiple", format!("basic.nack tag {tag} multiple{back}: this and every earlier delivery it holds are {}", if requeue { "requeued" } else { "not requeued" }), true, SettleOp::Nack { requeue }) } }
             { button(if requeue { "reject ↺" } else { "reject ✕" }, "reject", format!("basic.reject tag {tag}{back}: {outcome}"), false, SettleOp::Reject { requeue }) }
         </span>
     }
@@ -650,7 +651,7 @@ const STYLE: &str = r#"
 .rabbit .rq-result b { color: #0b3954; }
 .rabbit button.settle { font-size: 0.75rem; padding: 1px 5px; margin: 0 2px 0 0; }
 .rabbit button.settle.ack, .rabbit button.settle.ack-multiple { border-color: #009E73; }
-.rabbit button.settle.nack { border-color: #E69F00; }
+.rabbit button.settle.nack, .rabbit button.settle.nack-multiple { border-color: #E69F00; }
 .rabbit .rq-requeue { display: block; font-size: 0.85rem; margin: 4px 0; }
 .rabbit button.settle.reject { border-color: #D55E00; }
 .rabbit td.settle { white-space: nowrap; }

@@ -134,6 +134,7 @@ test('rabbit-by-hand: the learner acks, nacks and rejects; TTL and overflow dead
   // "you" is inspected from the start: its held deliveries and their buttons.
   await page.waitForSelector('#consumer-held');
   assert.equal(await page.locator('#consumer-held button.ack').count(), 3);
+  assert.equal(await page.locator('#consumer-held button.nack-multiple').count(), 3, 'basic.nack with multiple too');
   await page.locator('#rabbit').screenshot({ path: `${SHOTS}/48-rabbit-held.png` });
   // nack with requeue (the switch's default) the first: back to the head of inbox, redelivered.
   assert.equal(await page.isChecked('#settle-requeue'), true);
