@@ -320,6 +320,9 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                 <span><i class="rq-dot" style="background:#E69F00"></i>{"requeued / redelivered"}</span>
                 <span><i class="rq-dot" style="background:#D55E00"></i>{"dead-lettered"}</span>
                 <span class="hint">{format!("stacks show at most {STACK_CAP}; click a box to inspect it")}</span>
+                <span class="hint" title="The broker routes, enqueues and delivers in the same instant of simulated time; on screen each hop takes 450 ms so the eye can follow it. At speed only a sample of the messages is drawn; the counts are exact.">
+                    {"dots are paced for the eye (routing takes no simulated time)"}
+                </span>
             </div>
             <div class="rq-row">
                 <div class="rq-inspect" id="rabbit-inspector">{ inspector(m, *sel, &Actions { cmd: &p.cmd, requeue: requeue.clone() }) }</div>
