@@ -249,6 +249,7 @@ impl TryFrom<FaultRecord> for Fault {
 
     fn try_from(r: FaultRecord) -> Result<Fault, String> {
         let FaultRecord { at, action, node, a, b, extra, tag, multiple, requeue } = r;
+        let settles = matches!(action, Action::Ack | Action::Nack | Action::Reject);
         let (uses_node, uses_pair, uses_extra) = match action {
             Action::Stop | Action::Start | Action::Leave | Action::Isolate | Action::Rejoin => (true, false, false),
             Action::Ack | Action::Nack | Action::Reject => (true, false, false),
@@ -256,24 +257,23 @@ impl TryFrom<FaultRecord> for Fault {
             Action::Slow => (false, true, true),
             Action::HealAll => (false, false, false),
         };
-        let settles = matches!(action, Action::Ack | Action::Nack | Action::Reject);
         let name = action.as_str();
+        // (field, given, allowed, required): `multiple` and `requeue` may be left out (false).
         let fields = [
-            ("node", node.is_some(), uses_node),
-            ("a", a.is_some(), uses_pair),
-            ("b", b.is_some(), uses_pair),
-            ("extra", extra.is_some(), uses_extra),
-            ("tag", tag.is_some(), settles),
+            ("node", node.is_some(), uses_node, uses_node),
+            ("a", a.is_some(), uses_pair, uses_pair),
+            ("b", b.is_some(), uses_pair, uses_pair),
+            ("extra", extra.is_some(), uses_extra, uses_extra),
+            ("tag", tag.is_some(), settles, settles),
             // basic.reject settles one delivery only.
-            ("multiple", multiple.is_some(), matches!(action, Action::Ack | Action::Nack)),
-            ("requeue", requeue.is_some(), matches!(action, Action::Nack | Action::Reject)),
+            ("multiple", multiple.is_some(), matches!(action, Action::Ack | Action::Nack), false),
+            ("requeue", requeue.is_some(), matches!(action, Action::Nack | Action::Reject), false),
         ];
         // Extra fields first: `{"action": "stop", "a": …}` is better told "no `a`" than "needs `node`".
-        if let Some((field, ..)) = fields.iter().find(|(_, present, used)| *present && !*used) {
+        if let Some((field, ..)) = fields.iter().find(|(_, given, allowed, _)| *given && !*allowed) {
             return Err(format!("`{name}` has no `{field}`"));
         }
-        // `multiple` and `requeue` are optional (false when left out).
-        if let Some((field, ..)) = fields[..5].iter().find(|(_, present, used)| !*present && *used) {
+        if let Some((field, ..)) = fields.iter().find(|(_, given, _, required)| !*given && *required) {
             return Err(format!("`{name}` needs `{field}`"));
         }
         let (node, a, b, extra) = (node.unwrap_or_default(), a.unwrap_or_default(), b.unwrap_or_default(), extra);
