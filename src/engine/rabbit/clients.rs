@@ -225,11 +225,11 @@ pub struct Consumer {
     pub hold: bool,
     pub reconnect: Time,
     conn: Conn,
-    /// Deliveries not yet settled, oldest first; the head is being worked on when `busy` (if its
-    /// tag is still `working`: the learner may have settled it by hand meanwhile).
+    /// Deliveries not yet settled, oldest first.
     pending: VecDeque<Pending>,
-    busy: bool,
-    working: u64,
+    /// The tag being worked on while a work timer runs; when it fires, the head is settled if it
+    /// is still that delivery (the learner may have settled it by hand meanwhile).
+    working: Option<u64>,
     /// Messages handled so far (for `reject_every`), and acks held back for one `multiple` ack.
     handled: u64,
     held: u32,
@@ -262,8 +262,7 @@ impl Consumer {
             reconnect,
             conn: Conn::default(),
             pending: VecDeque::new(),
-            busy: false,
-            working: 0,
+            working: None,
             handled: 0,
             held: 0,
         }
@@ -294,7 +293,7 @@ impl Consumer {
     /// The channel is gone: unsettled deliveries go back to the queue on the broker's side.
     fn reset(&mut self) {
         self.pending.clear();
-        (self.busy, self.held) = (false, 0);
+        (self.working, self.held) = (None, 0);
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, id: u64) {
@@ -304,8 +303,8 @@ impl Consumer {
         match id & 0xff {
             TIMER_RECONNECT => self.connect(ctx),
             TIMER_WORK => {
-                self.busy = false;
-                if self.pending.front().is_some_and(|p| p.tag == self.working) {
+                let worked = self.working.take();
+                if self.pending.front().is_some_and(|p| Some(p.tag) == worked) {
                     if let Some(p) = self.pending.pop_front() {
                         self.settle(ctx, p);
                     }
@@ -350,15 +349,14 @@ impl Consumer {
 
     /// Works on the next delivery: settles it at once, or after `processing`.
     fn work(&mut self, ctx: &mut Ctx) {
-        while !self.hold && !self.busy && !self.pending.is_empty() {
+        while !self.hold && self.working.is_none() && !self.pending.is_empty() {
             if self.processing > Time::ZERO || self.processing_jitter > Time::ZERO {
                 // The draw happens only with jitter, so runs without it keep their random streams.
                 let extra = match self.processing_jitter {
                     Time::ZERO => Time::ZERO,
                     j => Time(ctx.rng.below(j.0 + 1)),
                 };
-                self.busy = true;
-                self.working = self.pending.front().map_or(0, |p| p.tag);
+                self.working = self.pending.front().map(|p| p.tag);
                 ctx.set_timer(self.processing + extra, timer(self.conn.generation, TIMER_WORK));
                 return;
             }
@@ -391,16 +389,16 @@ impl Consumer {
     /// error (406 unknown delivery tag), which a real application avoids by settling only what it has.
     pub fn settle_by_hand(&mut self, ctx: &mut Ctx, tag: u64, multiple: bool, op: SettleOp) {
         let multiple = multiple && !matches!(op, SettleOp::Reject { .. });
-        let settled: Vec<Pending> = if multiple {
-            let (done, kept): (VecDeque<Pending>, _) = self.pending.drain(..).partition(|p| p.tag <= tag);
+        let settled: VecDeque<Pending> = if multiple {
+            let (done, kept) = self.pending.drain(..).partition(|p| p.tag <= tag);
             self.pending = kept;
-            done.into()
+            done
         } else {
             let Some(i) = self.pending.iter().position(|p| p.tag == tag) else { return };
             self.pending.remove(i).into_iter().collect()
         };
         // (Were the delivery being worked on among them, its work timer now finds it gone.)
-        let Some(last) = settled.last() else { return };
+        let Some(last) = settled.back() else { return };
         for p in &settled {
             emit_processed(ctx, *p);
         }
