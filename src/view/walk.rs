@@ -27,6 +27,7 @@ use crate::engine::kafka::node::KafkaNode;
 use crate::engine::kafka::partition::{Acks, BrokerId};
 use crate::engine::node::Node;
 use crate::engine::rabbit::event::RabbitEvent;
+use crate::engine::rabbit::exchange::Hop;
 use crate::engine::rabbit::msg::Dest;
 use crate::engine::rabbit::node::RabbitNode;
 use crate::engine::{Command, NodeId, Time, World};
@@ -127,7 +128,7 @@ struct Message {
     publisher: Option<NodeId>,
     seq: u64,
     m: Option<u64>,
-    hops: Vec<(u16, Dest, u16)>,
+    hops: Vec<Hop>,
     queue: Option<u16>,
     consumer: Option<NodeId>,
     tag: u64,
@@ -670,7 +671,7 @@ impl Walk {
             }
             (Some(Kind::Routed), RabbitEvent::Routed { m, from, to, binding }) if self.ours_m(m) => {
                 if let Some(msg) = &mut self.message {
-                    msg.hops.push((from, to, binding));
+                    msg.hops.push(Hop { from, to, binding });
                 }
             }
             (Some(Kind::Routed), RabbitEvent::Unroutable { m, exchange: x, returned }) if self.ours_m(m) => {
@@ -695,7 +696,7 @@ impl Walk {
                 let queues: Vec<u16> = msg
                     .hops
                     .iter()
-                    .filter_map(|h| match h.1 {
+                    .filter_map(|h| match h.to {
                         Dest::Queue(q) => Some(q),
                         _ => None,
                     })
@@ -721,32 +722,11 @@ impl Walk {
                 crate::engine::sort::sort_by_key(&mut candidates, |c| c.0);
                 let followed = candidates.first().filter(|c| c.0 < 2).map(|c| c.1);
                 msg.queue = followed;
-                let hops: Vec<String> = msg
-                    .hops
-                    .iter()
-                    .map(|&(from, to, binding)| {
-                        let to_name = match to {
-                            Dest::Queue(q) => format!("queue {}", queue(q)),
-                            Dest::Exchange(x) => format!("exchange {}", exchange(x)),
-                        };
-                        let how = match (
-                            binding,
-                            names.and_then(|_| crate::engine::rabbit::node::binding_key(world, from, binding)),
-                        ) {
-                            (crate::engine::rabbit::exchange::NO_BINDING, _)
-                                if from == crate::engine::rabbit::exchange::DEFAULT =>
-                            {
-                                "by queue name".to_string()
-                            }
-                            (crate::engine::rabbit::exchange::NO_BINDING, _) => {
-                                "its alternate exchange: no binding matched".to_string()
-                            }
-                            (_, Some(k)) => format!("binding \"{k}\""),
-                            _ => "a binding".to_string(),
-                        };
-                        format!("{} → {to_name} ({how})", exchange(from))
-                    })
-                    .collect();
+                // In the words of the routing calculator (one text for a hop, wherever shown).
+                let hops: Vec<String> = match crate::view::rabbit::model(world) {
+                    Some(m) => msg.hops.iter().map(|h| crate::view::rabbit::hop_text(&m, h)).collect(),
+                    None => vec![],
+                };
                 let reached: Vec<String> = queues.iter().map(|&q| queue(q)).collect();
                 let follow = match followed {
                     Some(q) => format!(" Each queue holds its own copy; we follow the one in {}.", queue(q)),
@@ -768,7 +748,7 @@ impl Walk {
             (
                 Some(Kind::Delivered | Kind::Redelivered),
                 RabbitEvent::Delivered { m, queue: q, consumer, tag, redelivered },
-            ) if self.ours_m(m) && self.message.as_ref().is_some_and(|x| x.queue == Some(q)) => {
+            ) if self.ours_in(m, q) => {
                 if let Some(msg) = &mut self.message {
                     msg.consumer = Some(consumer);
                     msg.tag = tag;
@@ -991,7 +971,7 @@ mod tests {
         }
         let routed = walk.steps.iter().find(|s| s.kind == Kind::Routed).unwrap();
         assert_eq!(routed.title, "Routed to billing, audit");
-        assert!(routed.text.contains("orders → queue billing (binding \"order.#\")"), "{}", routed.text);
+        assert!(routed.text.contains("orders → queue billing (binding order.#)"), "{}", routed.text);
         let delivered = walk.steps.iter().find(|s| s.kind == Kind::Delivered).unwrap();
         assert!(
             delivered.text.contains("delivery tag 1") && delivered.text.contains("at most 5 unacknowledged"),
