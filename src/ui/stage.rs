@@ -129,8 +129,16 @@ fn partition_chips(world: &World, positions: &[Point]) -> Html {
         return html! {};
     }
     let (w, h, pitch, below) = CHIP;
+    // Chips per broker, counted once (chips come broker by broker).
+    let mut rows: Vec<(NodeId, usize)> = Vec::new();
+    for c in &chips {
+        match rows.last_mut() {
+            Some((b, n)) if *b == c.broker => *n += 1,
+            _ => rows.push((c.broker, 1)),
+        }
+    }
     let at = |c: &crate::view::kafka::Chip| {
-        let row = chips.iter().filter(|o| o.broker == c.broker).count() as f64;
+        let row = rows.iter().find(|r| r.0 == c.broker).map_or(1, |r| r.1) as f64;
         let pos = positions[c.broker.index()];
         (pos.x - (row * pitch - (pitch - w)) / 2.0 + c.slot as f64 * pitch, pos.y + below)
     };
