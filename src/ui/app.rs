@@ -16,6 +16,7 @@ use crate::view::speed;
 use crate::view::walk::{Pace, Variant, Walk};
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -130,6 +131,9 @@ pub struct App {
     /// Messages along their RabbitMQ routes, and the canvas over the RabbitMQ drawing they move on.
     rabbit_flow: RouteFlow,
     rabbit_canvas: NodeRef,
+    /// The RabbitMQ panel's model as last rendered: the flow canvas, redrawn every frame, places
+    /// its dots on it instead of building it again (the DOM refreshes ten times a second).
+    rabbit_model: RefCell<Option<Rc<crate::view::rabbit::Model>>>,
     /// Throughput, latency, group lag, replication.
     chart_canvases: [NodeRef; 4],
     frame: Option<AnimationFrame>,
@@ -279,7 +283,12 @@ impl App {
             return;
         };
         stage::draw(&ctx, ratio, self.sim.world(), &self.positions, &self.flights, dom::now_ms());
-        super::rabbit::draw_flow(&self.rabbit_canvas, self.sim.world(), &self.rabbit_flow, dom::now_ms());
+        super::rabbit::draw_flow(
+            &self.rabbit_canvas,
+            self.rabbit_model.borrow().as_deref(),
+            &self.rabbit_flow,
+            dom::now_ms(),
+        );
     }
 
     fn draw_chart(&mut self) {
@@ -495,6 +504,7 @@ impl Component for App {
             canvas: NodeRef::default(),
             rabbit_flow: RouteFlow::default(),
             rabbit_canvas: NodeRef::default(),
+            rabbit_model: RefCell::new(None),
             chart_canvases: Default::default(),
             frame: None,
             _keys: Some(keys),
@@ -679,6 +689,8 @@ impl Component for App {
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let world = self.sim.world();
+        let rabbit_model = crate::view::rabbit::model(world).map(Rc::new);
+        self.rabbit_model.replace(rabbit_model.clone());
         let m = &world.metrics;
         let pct =
             |h: &crate::engine::metrics::Histogram, p| h.percentile(p).map_or("–".to_string(), |t| t.to_string());
@@ -769,7 +781,7 @@ impl Component for App {
                             } }</span>
                         </div>
                         { super::groups::panel(world, &self.groups, &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
-                        { super::rabbit::panel(world, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
+                        { super::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
                     </div>
                     <aside>
                         { self.inspector(ctx) }

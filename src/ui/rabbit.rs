@@ -10,7 +10,6 @@ use crate::engine::rabbit::msg::{Dest, SettleOp};
 use crate::engine::rabbit::routing::ExchangeType;
 use crate::engine::Command;
 use crate::engine::NodeId;
-use crate::engine::World;
 use crate::view::rabbit::{
     self as vr, Edge, EdgeKind, Model, Routed, COL_X, C_BOX, PUB_BOX, Q_BOX, RABBIT_W, STACK_CAP, X_BOX,
 };
@@ -32,13 +31,14 @@ pub struct Editing {
     pub on_apply: Callback<RabbitSpec>,
 }
 
-/// The panel for `world`, or nothing when it has no RabbitMQ broker.
-pub fn panel(world: &World, cmd: Callback<Command>, editing: Option<Editing>, canvas: NodeRef) -> Html {
-    match vr::model(world) {
+/// The panel for a world's RabbitMQ broker (`view::rabbit::model`), or nothing without one.
+pub fn panel(model: Option<Rc<Model>>, cmd: Callback<Command>, editing: Option<Editing>, canvas: NodeRef) -> Html {
+    match model {
         // Keyed by the topology's names: another scenario starts the panel afresh.
-        Some(m) => {
-            let key = m.names.exchanges.iter().chain(&m.names.queues).map(|s| &**s).collect::<Vec<&str>>().join("|");
-            html! { <RabbitPanel {key} model={Rc::new(m)} {cmd} {editing} {canvas} /> }
+        Some(model) => {
+            let key =
+                model.names.exchanges.iter().chain(&model.names.queues).map(|s| &**s).collect::<Vec<&str>>().join("|");
+            html! { <RabbitPanel {key} {model} {cmd} {editing} {canvas} /> }
         }
         None => html! {},
     }
@@ -63,8 +63,9 @@ pub struct PanelProps {
 
 /// Draws the messages moving along their routes (`view::rabbit_flow`) on the canvas laid over
 /// the drawing: every animation frame, so motion is smooth while the DOM refreshes ten times a
-/// second, and it goes on while paused until each dot arrives.
-pub fn draw_flow(canvas: &NodeRef, world: &World, flow: &RouteFlow, now: f64) {
+/// second, and it goes on while paused until each dot arrives. `model` is the one the panel was
+/// last drawn from: the dots follow its edges.
+pub fn draw_flow(canvas: &NodeRef, model: Option<&Model>, flow: &RouteFlow, now: f64) {
     let Some(canvas) = canvas.cast::<HtmlCanvasElement>() else { return };
     let ratio = crate::ui::dom::window().device_pixel_ratio().max(1.0);
     let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
@@ -82,11 +83,11 @@ pub fn draw_flow(canvas: &NodeRef, world: &World, flow: &RouteFlow, now: f64) {
     if flow.is_empty() || w == 0.0 {
         return;
     }
-    let Some(m) = vr::model(world) else { return };
+    let Some(m) = model else { return };
     // The SVG scales its viewBox to the width; the canvas follows.
     let scale = w / RABBIT_W * ratio;
     ctx.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0).ok();
-    for d in flow.dots(&m, now) {
+    for d in flow.dots(m, now) {
         ctx.set_fill_style_str(d.colour);
         ctx.begin_path();
         ctx.arc(d.x, d.y, 5.0, 0.0, std::f64::consts::TAU).ok();
@@ -96,7 +97,7 @@ pub fn draw_flow(canvas: &NodeRef, world: &World, flow: &RouteFlow, now: f64) {
         ctx.stroke();
     }
     ctx.set_font("bold 16px sans-serif");
-    for (x, y, colour, glyph) in flow.marks_at(&m, now) {
+    for (x, y, colour, glyph) in flow.marks_at(m, now) {
         ctx.set_fill_style_str(colour);
         ctx.fill_text(glyph, x - 8.0, y + 14.0).ok();
     }
