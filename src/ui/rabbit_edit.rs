@@ -71,9 +71,9 @@ fn edit<T: Clone + 'static, E: 'static>(h: &UseStateHandle<T>, f: impl Fn(&mut T
     })
 }
 
-/// The "+ publisher" / "+ consumer" button: `add` the typed client to the draft, then `clear` its
-/// name; or keep everything typed and say why not (the name is taken).
-fn add_client(
+/// A "+ …" button: `add` the typed row to the draft, then `clear` what was typed for it; or, if
+/// the draft refuses it (a client's name is taken), keep everything typed and say why.
+fn add_row(
     draft: &UseStateHandle<Draft>,
     new: &UseStateHandle<NewRows>,
     add: fn(&mut Draft, &NewRows) -> Result<(), String>,
@@ -86,7 +86,6 @@ fn add_client(
             Ok(()) => {
                 draft.set(d);
                 clear(&mut n);
-                n.client_error = None;
             }
             Err(e) => n.client_error = Some(e),
         }
@@ -257,36 +256,55 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             </>
         }
     });
-    let add_publisher =
-        add_client(&draft, &new, |d, n| d.add_publisher(&n.p_id, &n.p_exchange, &n.p_keys), |n| n.p_id.clear());
-    let add_consumer = add_client(&draft, &new, |d, n| d.add_consumer(&n.c_id, &n.c_queue), |n| n.c_id.clear());
+    let add_publisher = add_row(
+        &draft,
+        &new,
+        |d, n| d.add_publisher(&n.p_id, &n.p_exchange, &n.p_keys),
+        |n| {
+            n.p_id.clear();
+            n.client_error = None;
+        },
+    );
+    let add_consumer = add_row(
+        &draft,
+        &new,
+        |d, n| d.add_consumer(&n.c_id, &n.c_queue),
+        |n| {
+            n.c_id.clear();
+            n.client_error = None;
+        },
+    );
 
-    let add_exchange = {
-        let (draft, new) = (draft.clone(), new.clone());
-        Callback::from(move |_: MouseEvent| {
-            let mut d = (*draft).clone();
-            d.add_exchange(&new.x_name, &new.x_type, new.x_durable);
-            draft.set(d);
-            new.set(NewRows { x_name: String::new(), ..(*new).clone() });
-        })
-    };
-    let add_queue = {
-        let (draft, new) = (draft.clone(), new.clone());
-        Callback::from(move |_: MouseEvent| {
-            let mut d = (*draft).clone();
-            d.add_queue(&new.q_name, new.q_durable, &new.q_args);
-            draft.set(d);
-            new.set(NewRows { q_name: String::new(), q_args: String::new(), ..(*new).clone() });
-        })
-    };
-    let add_binding = {
-        let (draft, new) = (draft.clone(), new.clone());
-        Callback::from(move |_: MouseEvent| {
-            let mut d = (*draft).clone();
-            d.add_binding(&new.b_source, &new.b_dest, &new.b_key, &new.b_args);
-            draft.set(d);
-        })
-    };
+    let add_exchange = add_row(
+        &draft,
+        &new,
+        |d, n| {
+            d.add_exchange(&n.x_name, &n.x_type, n.x_durable);
+            Ok(())
+        },
+        |n| n.x_name.clear(),
+    );
+    let add_queue = add_row(
+        &draft,
+        &new,
+        |d, n| {
+            d.add_queue(&n.q_name, n.q_durable, &n.q_args);
+            Ok(())
+        },
+        |n| {
+            n.q_name.clear();
+            n.q_args.clear();
+        },
+    );
+    let add_binding = add_row(
+        &draft,
+        &new,
+        |d, n| {
+            d.add_binding(&n.b_source, &n.b_dest, &n.b_key, &n.b_args);
+            Ok(())
+        },
+        |_| {},
+    );
     let quick = QUICK_ARGS.iter().map(|(k, v)| {
         let entry = format!("\"{k}\": {v}");
         html! {
