@@ -4,6 +4,7 @@
 //! - `time`     — `Time`, integer microseconds; parsing `"250us"`, `"1.5ms"`.
 //! - `rng`      — the pinned PRNG (xoshiro256**), forked per node.
 //! - `queue`    — the event queue, ordered by `(time, sequence)`.
+//! - `deadlines` — a node's request timeouts behind one timer (no queue entry per request).
 //! - `net`      — the network: latency, jitter, loss, cuts, isolation, slow links, FIFO links.
 //! - `command`  — `Command`: user and fault-schedule actions.
 //! - `coordinator` — the ZooKeeper-like tree: znodes, sessions, ephemerals, one-shot watches.
@@ -28,6 +29,7 @@ pub mod bench;
 pub mod command;
 pub mod compare;
 pub mod coordinator;
+pub mod deadlines;
 pub mod event;
 pub mod json_path;
 pub mod kafka;

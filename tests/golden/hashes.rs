@@ -14,4 +14,4 @@ pub const RABBIT_BASIC: &str = "d31fc6df427d9af0";
 /// `rabbit-by-hand` preset, seed 1, run to 10s (a holding consumer, TTL into a DLX, overflow modes).
 pub const RABBIT_BY_HAND: &str = "13576c300f12239c";
 /// `kafka-basic` preset, seed 1, run to 12s (a broker failure, failover and rejoin; a one-member group).
-pub const KAFKA_BASIC: &str = "4ba672f23b0e4916";
+pub const KAFKA_BASIC: &str = "07973e0dea9dc4ca";

@@ -21,8 +21,10 @@ use super::group::{self, offset_key, Group};
 use super::msg::{BrokerSet, GroupState, KafkaEvent, KafkaMsg, PartitionView, Tp, ZkCall, ZkResult};
 use super::partition::{Acks, BrokerId, Error, FetchResponse, ProduceOutcome, Replica, Role};
 use super::placement::{assign_replicas, elect_offline};
+use super::purgatory::{Parked, Purgatory, ID_MASK};
 use super::zk_client::ZkLink;
 use crate::engine::coordinator::{Op, SessionId, WatchKind, ZkError};
+use crate::engine::deadlines::Deadlines;
 use crate::engine::node::Ctx;
 use crate::engine::time::Time;
 use crate::engine::vecmap::VecMap;
@@ -62,12 +64,6 @@ enum Waiter {
     Commit { client: NodeId, group: u8, offsets: Vec<(u16, u64)> },
 }
 
-#[derive(Clone, Debug)]
-enum Parked {
-    Replica { from: NodeId, follower: BrokerId, epoch: u32, offset: u64, last_epoch: Option<u32>, generation: u64 },
-    Consumer { from: NodeId, offset: u64, generation: u64 },
-}
-
 /// What the controller knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Controller {
@@ -94,7 +90,10 @@ pub struct Broker {
     pub replicas: VecMap<Tp, Replica>,
     pub metadata: VecMap<Tp, PartitionView>,
     fetch_gen: VecMap<Tp, u64>,
-    parked: VecMap<Tp, Vec<(Time, Parked)>>,
+    /// When each replica fetch this broker sent as a follower times out.
+    fetch_timeouts: Deadlines<Tp>,
+    /// Fetches waiting for data on the partitions this broker leads.
+    parked: Purgatory,
     produce_waiting: VecMap<(Tp, u64), Waiter>,
     next_req: u64,
     /// The consumer groups this broker coordinates (it leads their `__consumer_offsets` partition).
@@ -110,6 +109,7 @@ const T_REGISTER: u64 = 5 << 56;
 const T_RETENTION: u64 = 0x10 << 56;
 const T_CLEANER: u64 = 0x11 << 56;
 const T_COMMIT_TIMEOUT: u64 = 0x12 << 56;
+const T_FETCH_TIMEOUT: u64 = 0x13 << 56;
 /// `offsets.commit.timeout.ms`: how long an offset commit may wait for its replication.
 const OFFSETS_COMMIT_TIMEOUT: Time = Time::secs(5);
 
@@ -137,7 +137,8 @@ impl Broker {
             replicas: VecMap::new(),
             metadata: VecMap::new(),
             fetch_gen: VecMap::new(),
-            parked: VecMap::new(),
+            fetch_timeouts: Deadlines::default(),
+            parked: Purgatory::default(),
             produce_waiting: VecMap::new(),
             next_req: 0,
             groups: VecMap::new(),
@@ -163,6 +164,7 @@ impl Broker {
         self.controller_node = None;
         self.metadata.clear();
         self.parked.clear();
+        self.fetch_timeouts.clear();
         self.produce_waiting.clear();
         self.groups.clear();
         for r in self.replicas.values_mut() {
@@ -181,9 +183,7 @@ impl Broker {
         let tps: Vec<Tp> =
             self.replicas.iter().filter(|(_, r)| r.role == Role::Follower { leader: b }).map(|(&tp, _)| tp).collect();
         for tp in tps {
-            let g = self.fetch_gen.get_or_insert_with(tp, || 0);
-            *g += 1;
-            ctx.set_timer(REPLICA_FETCH_BACKOFF, T_FETCH | tp_bits(tp) | (*g & 0xff_ffff));
+            self.fetch_after_backoff(ctx, tp);
         }
     }
 
@@ -278,8 +278,11 @@ impl Broker {
                 ctx.set_timer(every, timer & (0xff << 56));
             }
             T_PARK => {
+                // This fetch's wait is over, unless data or a leader change completed it already.
                 let tp = tp_from_bits(timer);
-                self.wake(ctx, tp, true);
+                if let Some(p) = self.parked.expire(tp, (timer & ID_MASK as u64) as u32) {
+                    self.serve_fetch(ctx, tp, p, true);
+                }
             }
             group::T_JOIN | group::T_SESSION => {
                 let index = ((timer >> 32) & 0xff) as u8;
@@ -296,8 +299,14 @@ impl Broker {
             T_FETCH => {
                 let tp = tp_from_bits(timer);
                 let generation = timer & 0xff_ffff;
-                // Timed out (or backing off after an error): fetch again if nothing newer went out.
+                // Backed off after an error: fetch again if nothing newer went out.
                 if self.fetch_gen.get(&tp).copied().unwrap_or(0) & 0xff_ffff == generation {
+                    self.send_fetch(ctx, tp);
+                }
+            }
+            T_FETCH_TIMEOUT => {
+                // No answer in `request.timeout.ms`: fetch again.
+                for tp in self.fetch_timeouts.expired(ctx, T_FETCH_TIMEOUT) {
                     self.send_fetch(ctx, tp);
                 }
             }
@@ -832,7 +841,7 @@ impl Broker {
                 if !(r.is_leader() && r.epoch == s.leader_epoch) {
                     r.become_leader(s.leader_epoch, s.isr.clone(), now);
                     self.answer_completed(ctx, tp);
-                    self.wake(ctx, tp, true);
+                    self.wake_where(ctx, tp, |_| true);
                 }
             }
             Some(l) => {
@@ -840,7 +849,7 @@ impl Broker {
                 if !following {
                     r.become_follower(s.leader_epoch, l);
                     self.answer_completed(ctx, tp);
-                    self.wake(ctx, tp, true);
+                    self.wake_where(ctx, tp, |_| true);
                     self.send_fetch(ctx, tp);
                 }
             }
@@ -865,7 +874,7 @@ impl Broker {
             *g
         };
         send(ctx, node, KafkaMsg::ReplicaFetch { tp, epoch, offset, last_epoch, generation });
-        ctx.set_timer(REQUEST_TIMEOUT, T_FETCH | tp_bits(tp) | (generation & 0xff_ffff));
+        self.fetch_timeouts.set(ctx, tp, REQUEST_TIMEOUT, T_FETCH_TIMEOUT);
     }
 
     fn on_fetch_response(&mut self, ctx: &mut Ctx, tp: Tp, response: FetchResponse, generation: u64) {
@@ -883,14 +892,21 @@ impl Broker {
             emit(ctx, KafkaEvent::HighWatermark { tp, broker: me, hw: r.log.hw() });
         }
         match response {
-            FetchResponse::Error(_) => {
-                // Back off, then fetch again (the leader may have moved; LeaderAndIsr will say).
-                let g = self.fetch_gen.get_or_insert_with(tp, || 0);
-                *g += 1;
-                ctx.set_timer(REPLICA_FETCH_BACKOFF, T_FETCH | tp_bits(tp) | (*g & 0xff_ffff));
+            // The leader may have moved (LeaderAndIsr will say): back off, then fetch again.
+            FetchResponse::Error(_) => self.fetch_after_backoff(ctx, tp),
+            _ => {
+                self.fetch_timeouts.remove(tp);
+                self.send_fetch(ctx, tp)
             }
-            _ => self.send_fetch(ctx, tp),
         }
+    }
+
+    /// Gives up the fetch in flight on `tp` and fetches again after `replica.fetch.backoff.ms`.
+    fn fetch_after_backoff(&mut self, ctx: &mut Ctx, tp: Tp) {
+        self.fetch_timeouts.remove(tp);
+        let g = self.fetch_gen.get_or_insert_with(tp, || 0);
+        *g += 1;
+        ctx.set_timer(REPLICA_FETCH_BACKOFF, T_FETCH | tp_bits(tp) | (*g & 0xff_ffff));
     }
 
     /// Serves a follower's or consumer's fetch now, or parks it until there is something to send
@@ -952,24 +968,14 @@ impl Broker {
     }
 
     fn park(&mut self, ctx: &mut Ctx, tp: Tp, p: Parked, wait: Time) {
-        self.parked.get_or_insert_with(tp, Default::default).push((ctx.now + wait, p));
-        ctx.set_timer(wait, T_PARK | tp_bits(tp));
+        let id = self.parked.park(tp, p);
+        ctx.set_timer(wait, T_PARK | tp_bits(tp) | id as u64);
     }
 
-    /// Re-serves parked fetches on `tp`: all of them if `all` (leadership changed), else those whose
-    /// wait is over.
-    fn wake(&mut self, ctx: &mut Ctx, tp: Tp, all: bool) {
-        let now = ctx.now;
-        self.wake_where(ctx, tp, |until, _| all || until <= now);
-    }
-
-    fn wake_where(&mut self, ctx: &mut Ctx, tp: Tp, pick: impl Fn(Time, &Parked) -> bool) {
-        let Some(list) = self.parked.remove(&tp) else { return };
-        let (ready, keep): (Vec<_>, Vec<_>) = list.into_iter().partition(|(until, p)| pick(*until, p));
-        if !keep.is_empty() {
-            self.parked.insert(tp, keep);
-        }
-        for (_, p) in ready {
+    /// Completes the parked fetches on `tp` that `pick` selects (new data, a new HW, or — all of
+    /// them — a change of leadership): each is answered now, and its timer will find it gone.
+    fn wake_where(&mut self, ctx: &mut Ctx, tp: Tp, pick: impl Fn(&Parked) -> bool) {
+        for p in self.parked.take(tp, pick) {
             self.serve_fetch(ctx, tp, p, true);
         }
     }
@@ -997,7 +1003,7 @@ impl Broker {
     }
 
     fn wake_consumers(&mut self, ctx: &mut Ctx, tp: Tp) {
-        self.wake_where(ctx, tp, |_, p| matches!(p, Parked::Consumer { .. }));
+        self.wake_where(ctx, tp, |p| matches!(p, Parked::Consumer { .. }));
     }
 
     fn answer_completed(&mut self, ctx: &mut Ctx, tp: Tp) {
@@ -1083,7 +1089,7 @@ impl Broker {
         self.after_leader_change(ctx, tp, hw_before);
         // New data: followers waiting in a long poll get it now.
         if self.replicas.get(&tp).is_some_and(|r| r.log.leo() > leo_before) {
-            self.wake_where(ctx, tp, |_, p| matches!(p, Parked::Replica { .. }));
+            self.wake_where(ctx, tp, |p| matches!(p, Parked::Replica { .. }));
         }
     }
 }

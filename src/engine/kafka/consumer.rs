@@ -21,6 +21,7 @@ use super::cluster::{Cluster, Group, FETCH_MAX_WAIT, REQUEST_TIMEOUT, RETRY_BACK
 use super::config::OffsetReset;
 use super::msg::{Joined, KafkaEvent, KafkaMsg, PositionFrom, Tp};
 use super::partition::{BrokerId, Error};
+use crate::engine::deadlines::Deadlines;
 use crate::engine::event::EventKind;
 use crate::engine::node::Ctx;
 use crate::engine::time::Time;
@@ -115,6 +116,8 @@ pub struct Consumer {
     leaders: VecMap<u16, BrokerId>,
     /// Fetches in flight: partition → (generation, broker asked).
     fetching: VecMap<u16, (u64, BrokerId)>,
+    /// When each fetch in `fetching` times out (`request.timeout.ms` beyond its long poll).
+    fetch_timeouts: Deadlines<u16>,
     next_gen: u64,
     metadata: MetadataAsk,
     pub member: Option<Membership>,
@@ -145,6 +148,7 @@ impl Consumer {
             poll_expired: false,
             leaders: VecMap::new(),
             fetching: VecMap::new(),
+            fetch_timeouts: Deadlines::default(),
             next_gen: 0,
             metadata: MetadataAsk::default(),
             member: group.map(Membership::new),
@@ -200,6 +204,7 @@ impl Consumer {
         (self.poll_left, self.poll_expired) = (0, false);
         self.leaders.clear();
         self.fetching.clear();
+        self.fetch_timeouts.clear();
         self.resetting = 0;
         self.out_of_range = 0;
         if let Some(m) = &mut self.member {
@@ -239,7 +244,7 @@ impl Consumer {
         let Some(broker) = self.cluster.broker_of(peer) else { return };
         let lost: Vec<u16> = self.fetching.iter().filter(|(_, &(_, b))| b == broker).map(|(&p, _)| p).collect();
         for p in lost {
-            self.fetching.remove(&p);
+            self.fetch_done(p);
             ctx.set_timer(RETRY_BACKOFF, T_RETRY | p as u64);
         }
         self.leaders.retain(|_, l| *l != broker);
@@ -286,7 +291,13 @@ impl Consumer {
         self.next_gen += 1;
         self.fetching.insert(partition, (generation, leader));
         send(ctx, node, KafkaMsg::Fetch { tp, offset, generation });
-        ctx.set_timer(REQUEST_TIMEOUT + FETCH_MAX_WAIT, T_FETCH | (generation << 16) | partition as u64);
+        self.fetch_timeouts.set(ctx, partition, REQUEST_TIMEOUT + FETCH_MAX_WAIT, T_FETCH);
+    }
+
+    /// The fetch of `partition` was answered or given up.
+    fn fetch_done(&mut self, partition: u16) {
+        self.fetching.remove(&partition);
+        self.fetch_timeouts.remove(partition);
     }
 
     fn fetch_all(&mut self, ctx: &mut Ctx) {
@@ -299,11 +310,11 @@ impl Consumer {
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
         match timer & KIND {
             T_FETCH => {
-                let partition = (timer & 0xffff) as u16;
-                let generation = (timer & !KIND) >> 16;
-                if self.fetching.get(&partition).map(|f| f.0) == Some(generation) {
-                    self.fetching.remove(&partition);
-                    self.metadata.ask(ctx, &self.cluster);
+                // A fetch timed out: the leader may have moved.
+                for partition in self.fetch_timeouts.expired(ctx, T_FETCH) {
+                    if self.fetching.remove(&partition).is_some() {
+                        self.metadata.ask(ctx, &self.cluster);
+                    }
                 }
             }
             T_METADATA if self.metadata.is_live(timer) => {
@@ -361,7 +372,7 @@ impl Consumer {
                 if self.fetching.get(&tp.partition).map(|f| f.0) != Some(generation) {
                     return;
                 }
-                self.fetching.remove(&tp.partition);
+                self.fetch_done(tp.partition);
                 match result {
                     // Records for a partition it no longer owns are dropped, unread.
                     Ok((records, _hw)) if self.reads(tp.partition) => {
@@ -697,7 +708,7 @@ impl Consumer {
         for p in bits(mask) {
             self.positions.remove(&p);
             self.processed.remove(&p);
-            self.fetching.remove(&p);
+            self.fetch_done(p);
         }
         // Records of those partitions not yet processed are dropped; if the one in hand is one of
         // them, its processing is abandoned.

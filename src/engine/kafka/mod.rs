@@ -10,6 +10,7 @@
 //! - `config`      — the scenario's `kafka` section; `cluster` — what all Kafka nodes share.
 //! - `msg`         — Kafka's messages and events.
 //! - `group`       — the group coordinator's side of consumer groups.
+//! - `purgatory`   — a leader's parked fetches, each completed exactly once (Kafka's DelayedFetch).
 //! - `zk_server`, `broker`, `producer`, `consumer` (sharing `clients`), `node` — the nodes:
 //!   coordinator, brokers (and the controller), producers and consumers.
 //! - `zk_ensemble` — a coordinator server in an ensemble of 3 or 5 (election, ZAB, sessions);
@@ -30,6 +31,7 @@ pub mod partitioner;
 pub mod placement;
 pub mod producer;
 pub mod producer_state;
+pub mod purgatory;
 pub mod zk_client;
 pub mod zk_ensemble;
 pub mod zk_server;

@@ -24,6 +24,7 @@ use super::cluster::Cluster;
 use super::msg::{KafkaEvent, KafkaMsg, Tp};
 use super::partition::{Acks, BrokerId, Error};
 use super::partitioner::partition_for_key;
+use crate::engine::deadlines::Deadlines;
 use crate::engine::event::EventKind;
 use crate::engine::node::Ctx;
 use crate::engine::time::Time;
@@ -88,6 +89,8 @@ pub struct Producer {
     ready: VecMap<u16, VecDeque<Batch>>,
     /// Batches sent and not answered, by request id.
     inflight: VecMap<u64, Batch>,
+    /// `request.timeout.ms` of each request in `inflight`.
+    timeouts: Deadlines<u64>,
     /// Batches backing off before a retry, by retry id.
     backoff: VecMap<u64, Batch>,
     next_req: u64,
@@ -113,6 +116,7 @@ impl Producer {
             leaders: VecMap::new(),
             ready: VecMap::new(),
             inflight: VecMap::new(),
+            timeouts: Deadlines::default(),
             backoff: VecMap::new(),
             next_req: 0,
             metadata: MetadataAsk::default(),
@@ -138,6 +142,7 @@ impl Producer {
         self.leaders.clear();
         self.ready.clear();
         self.inflight.clear();
+        self.timeouts.clear();
         self.backoff.clear();
         self.sequences.clear();
         self.window.clear();
@@ -186,8 +191,10 @@ impl Producer {
             }
             T_LINGER => self.drain(ctx),
             T_TIMEOUT => {
-                if let Some(b) = self.inflight.remove(&(timer & !KIND)) {
-                    self.failed(ctx, b, Error::RequestTimedOut);
+                for id in self.timeouts.expired(ctx, T_TIMEOUT) {
+                    if let Some(b) = self.inflight.remove(&id) {
+                        self.failed(ctx, b, Error::RequestTimedOut);
+                    }
                 }
             }
             T_RETRY => {
@@ -311,7 +318,7 @@ impl Producer {
         let size = self.settings.record_size;
         send(ctx, node, KafkaMsg::Produce { id, tp, acks: self.settings.acks, producer, records, size });
         if self.settings.acks != Acks::None {
-            ctx.set_timer(self.settings.request_timeout, T_TIMEOUT | id);
+            self.timeouts.set(ctx, id, self.settings.request_timeout, T_TIMEOUT);
             self.inflight.insert(id, b);
         }
     }
@@ -345,6 +352,7 @@ impl Producer {
         let lost: Vec<u64> = self.inflight.iter().filter(|(_, b)| b.to == broker).map(|(&id, _)| id).collect();
         for id in lost {
             if let Some(b) = self.inflight.remove(&id) {
+                self.timeouts.remove(id);
                 self.failed(ctx, b, Error::NetworkException);
             }
         }
@@ -363,6 +371,7 @@ impl Producer {
             }
             KafkaMsg::ProduceResponse { id, result, .. } => {
                 let Some(b) = self.inflight.remove(&id) else { return };
+                self.timeouts.remove(id);
                 match result {
                     Ok(base) => {
                         if let (Some(seq), Some(w)) = (b.base_seq, self.window.get_mut(&b.partition)) {
