@@ -219,6 +219,10 @@ impl Simulation {
     pub fn command_log(&self) -> &[LoggedCommand] {
         &self.log
     }
+    /// Queue entries waiting: timers set and messages in flight (the soak test bounds it).
+    pub fn pending(&self) -> usize {
+        self.queue.len()
+    }
     /// When the next queue entry is due, if anything is left to happen.
     pub fn next_due(&self) -> Option<Time> {
         self.queue.peek_time()

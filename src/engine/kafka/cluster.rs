@@ -129,12 +129,12 @@ impl Cluster {
                 partitions: spec.offsets_topic_partitions as u16,
                 replication_factor: spec.brokers.min(3),
                 min_insync_replicas: 1,
-                // `__consumer_offsets` is compacted, with 100 MiB segments.
+                // `__consumer_offsets` is compacted, with 100 MiB segments by default.
                 delete: false,
                 compact: true,
                 retention: None,
                 retention_bytes: None,
-                log: LogConfig { segment_bytes: 100 << 20, ..LogConfig::default() },
+                log: LogConfig { segment_bytes: spec.offsets_topic_segment_bytes, ..LogConfig::default() },
             });
             topics.len() as u16 - 1
         });

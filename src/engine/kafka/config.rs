@@ -38,6 +38,10 @@ pub struct KafkaSpec {
     /// `offsets.topic.num.partitions` (default 50): `__consumer_offsets`, created when there are groups.
     #[serde(default = "fifty")]
     pub offsets_topic_partitions: u32,
+    /// `offsets.topic.segment.bytes` (default 100 MiB): compaction never cleans the active segment,
+    /// so this bounds how many stale commits `__consumer_offsets` keeps.
+    #[serde(default = "hundred_mib")]
+    pub offsets_topic_segment_bytes: u64,
     /// `group.initial.rebalance.delay.ms` (default 3 s): an empty group waits this long for more members.
     #[serde(default = "three_secs")]
     pub group_initial_rebalance_delay: Time,
@@ -54,6 +58,9 @@ pub struct KafkaSpec {
 
 fn fifty() -> u32 {
     50
+}
+fn hundred_mib() -> u64 {
+    100 << 20
 }
 fn three_secs() -> Time {
     Time::secs(3)
@@ -456,6 +463,9 @@ impl KafkaSpec {
         let offsets = if self.groups.is_empty() { 0 } else { self.offsets_topic_partitions };
         if !self.groups.is_empty() && (offsets == 0 || offsets > MAX_PARTITIONS) {
             return Err(format!("kafka.offsets_topic_partitions: must be from 1 to {MAX_PARTITIONS}"));
+        }
+        if self.offsets_topic_segment_bytes < 100 || self.offsets_topic_segment_bytes > 1 << 40 {
+            return Err("kafka.offsets_topic_segment_bytes: from 100 bytes to 1 TiB".into());
         }
         let total: u32 = self.topics.iter().map(|t| t.partitions).sum::<u32>() + offsets;
         if total > MAX_TOTAL_PARTITIONS {
