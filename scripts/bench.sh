@@ -20,8 +20,12 @@ echo "== browser (headless Chromium, ?bench, per-frame chunks)"
 browser=$(node scripts/bench.mjs)
 echo "$browser"
 
-node - "$native" "$browser" "$raw" "$gz" "$jsgz" <<'JS'
-const [native, browserOut, raw, gz, jsgz] = process.argv.slice(2);
+echo "== page soak (headless Chromium, each preset at ×1000 for ${SOAK_SECONDS:-60} s of wall time)"
+soak=$(node scripts/soak.mjs $(cargo run -q --profile native -- presets | awk '{print $1}'))
+echo "$soak"
+
+node - "$native" "$browser" "$raw" "$gz" "$jsgz" "$soak" <<'JS'
+const [native, browserOut, raw, gz, jsgz, soakOut] = process.argv.slice(2);
 const natives = native.trim().split('\n').map((l) => JSON.parse(l));
 const lines = browserOut.trim().split('\n').map((l) => JSON.parse(l));
 const fr = lines.pop();
@@ -39,5 +43,10 @@ for (const n of natives) {
 }
 console.log(`release .wasm  : ${kb(+raw)} raw, ${kb(+gz)} gzip (JS glue ${kb(+jsgz)} gzip)`);
 console.log(`first render   : ${fr.first_render_ms_best} ms (best of 5 loads from a local server)`);
+console.log('page soak      : preset, simulated time reached, work per frame, JS heap, wasm memory (early -> end)');
+for (const l of soakOut.trim().split('\n').map((l) => JSON.parse(l))) {
+  const f = (s) => `${s.sim_time}, ${s.frame_work_ms} ms/frame, heap ${s.js_heap_mb} MB, wasm ${s.wasm_mb} MB`;
+  console.log(`  ${l.preset.padEnd(18)} ${f(l.early)} -> ${f(l.end)}${l.errors.length ? ' ERRORS: ' + l.errors.join('; ') : ''}`);
+}
 console.log(`frame time     : p50 ${frames.frame_ms_p50} ms, p95 ${frames.frame_ms_p95} ms with ${frames.in_flight_avg} messages in flight (work per frame p50 ${frames.work_ms_p50} ms, p95 ${frames.work_ms_p95} ms)`);
 JS

@@ -154,6 +154,11 @@ impl Broker {
         ctx.set_timer(self.cluster.cleaner_backoff, T_CLEANER);
     }
 
+    /// The fetches parked on the partitions this broker leads (for inspectors and invariants).
+    pub fn parked(&self) -> &Purgatory {
+        &self.parked
+    }
+
     /// The process died: memory is gone, the logs on disk stay.
     pub fn on_crash(&mut self) {
         self.session = None;
