@@ -381,12 +381,22 @@ impl App {
         self.frame = Some(request_animation_frame(move |ts| link.send_message(Msg::Frame(ts))));
     }
 
-    /// Starts the walkthrough on a fresh run of the scenario: plays without drawing until the
-    /// cluster is ready (a consumer reads), then stops on that first step.
+    /// Starts the walkthrough on a fresh run of the scenario without its scheduled faults (so
+    /// nothing happens that the walkthrough does not tell: a preset's own broker crash would cut
+    /// into the record's story), plays without drawing until the cluster is ready (a consumer
+    /// reads), then stops on that first step. The scenario itself keeps its faults: reset or
+    /// apply brings them back.
     fn start_walk(&mut self, variant: Variant) {
         let seed = self.sim.seed();
-        self.load(self.scenario.clone(), seed);
-        self.walk = Some(Walk::new(variant));
+        let scenario = self.scenario.clone();
+        let mut quiet = scenario.clone();
+        quiet.faults.clear();
+        self.load(quiet, seed);
+        self.scenario = scenario;
+        self.rabbit_spec = rabbit_spec(&self.scenario);
+        let mut walk = Walk::new(variant);
+        walk.held_faults = self.scenario.faults.len();
+        self.walk = Some(walk);
         let limit = self.sim.now() + Time::secs(120);
         // One entry at a time, so the run stops where the first step happens (a light scenario
         // covers a second of simulated time in a few hundred entries).

@@ -111,14 +111,15 @@ pub struct Walk {
     pub steps: Vec<Step>,
     /// How many of them the user has moved past.
     seen: usize,
-    /// The record read before the walkthrough got to that step (after a failover the new leader
-    /// may serve the replicated copy while the producer still waits to retry).
-    early_read: Option<Event>,
     /// The RabbitMQ message followed.
     message: Option<Message>,
     /// RabbitMQ events that came while a step waited for the user: the broker routes, enqueues and
     /// delivers in one instant, so the next steps are often already there.
     held: Vec<Event>,
+    /// How many of the scenario's scheduled faults the page held back for this walkthrough (it
+    /// runs the scenario without them, so nothing but the record's own story happens; the first
+    /// step says so).
+    pub held_faults: usize,
 }
 
 /// The RabbitMQ message followed: its publisher's sequence number, the broker's id once it
@@ -160,9 +161,18 @@ impl Walk {
             record: None,
             steps: vec![],
             seen: 0,
-            early_read: None,
             message: None,
             held: vec![],
+            held_faults: 0,
+        }
+    }
+
+    /// The sentence the first step adds when the scenario's own faults were held back.
+    pub fn held_faults_text(&self) -> String {
+        match self.held_faults {
+            0 => String::new(),
+            1 => " The scenario's scheduled fault is held back while the walkthrough runs, so only what it tells happens.".into(),
+            n => format!(" The scenario's {n} scheduled faults are held back while the walkthrough runs, so only what it tells happens."),
         }
     }
 
@@ -256,26 +266,19 @@ impl Walk {
             return self.observe_rabbit(e, world);
         }
         let Some(expected) = self.expecting().filter(|_| !self.waiting()) else { return };
-        if let (Some(r), EventKind::Kafka(KafkaEvent::Consumed { tp, offset, .. })) = (self.record, e.kind) {
-            let later = self.plan.get(self.next..).unwrap_or_default().iter().skip(1).any(|k| *k == Kind::Consumed);
-            if later && expected != Kind::Acked && tp == r.tp && Some(offset) == r.offset && self.early_read.is_none() {
-                self.early_read = Some(*e);
-            }
-        }
-        if expected == Kind::Consumed {
-            if let Some(early) = self.early_read.take() {
-                self.recognise(Kind::Consumed, &early, world);
-                self.next += 1;
-                return;
-            }
-        }
         // The acknowledgement floats: it may come before or after the step expected, or after
-        // the one following it.
+        // the one following it. So does the consumer's read: after a failover the new leader may
+        // serve the copy replicated before the crash while the producer still waits to retry.
+        // Each is told when it happens, so the steps stay in time order.
+        let rest = self.plan.get(self.next..).unwrap_or_default();
         let mut candidates = vec![(self.next, expected)];
         if expected == Kind::Acked {
             candidates.extend(self.plan.get(self.next + 1).map(|&k| (self.next + 1, k)));
-        } else if let Some(i) = self.plan.get(self.next..).unwrap_or_default().iter().position(|k| *k == Kind::Acked) {
+        } else if let Some(i) = rest.iter().position(|k| *k == Kind::Acked) {
             candidates.push((self.next + i, Kind::Acked));
+        }
+        if let Some(i) = rest.iter().position(|k| *k == Kind::Consumed).filter(|&i| i > 0) {
+            candidates.push((self.next + i, Kind::Consumed));
         }
         for (at, kind) in candidates {
             self.recognise(kind, e, world);
@@ -300,7 +303,7 @@ impl Walk {
                 Kind::Ready,
                 e.at,
                 "The cluster is ready".into(),
-                "Brokers registered with the coordinator, the controller created the topic and elected a leader per partition, and the consumers found their partitions and read. Next: follow one record.".into(),
+                format!("Brokers registered with ZooKeeper, the controller created the topic and elected a leader per partition, and the consumers found their partitions and read. Next: follow one record.{}", self.held_faults_text()),
                 vec![],
             ),
             (Kind::Produced, Some(KafkaEvent::Produced { producer, seq, tp, retry: false }), _) => {
@@ -371,17 +374,25 @@ impl Walk {
                 self.record = Some(Record { offset: Some(offset), ..r });
                 let acks = producer_acks(world, producer).unwrap_or(Acks::All);
                 let nodes = with_leader(world, producer, r.leader);
+                let retried = self.steps.iter().any(|s| s.kind == Kind::Retried);
+                let read_at = self.steps.iter().find(|s| s.kind == Kind::Consumed).map(|s| s.at);
                 self.push(
                     Kind::Acked,
                     e.at,
                     format!("{} is acknowledged", name(producer)),
                     format!(
-                        "The leader answers: record {seq} is at offset {offset}, {latency} after it was first sent. With acks={} the leader answers {}.",
+                        "The leader answers: record {seq} is at offset {offset}, {latency} after it was first sent. With acks={} the leader answers {}.{}{}",
                         acks_text(acks),
                         match acks {
                             Acks::All => "only once the HW passes the record (every in-sync replica has it)",
                             Acks::Leader => "as soon as it has appended, before followers have it: losing the leader now could lose the record",
                             Acks::None => "never: the producer does not wait",
+                        },
+                        if retried { copies_text(world, r.tp, producer, seq, offset) } else { String::new() },
+                        match (read_at, self.variant) {
+                            (Some(_), Variant::Normal) => " The consumer read it first: both this answer and the consumer's fetch wait for the HW to pass the record; once it has, which reaches its client first is down to the network.".to_string(),
+                            (Some(t), _) => format!(" The consumer had already read it, at {t}, before this answer arrived."),
+                            (None, _) => String::new(),
                         }
                     ),
                     nodes,
@@ -425,7 +436,7 @@ impl Walk {
                         "The producer learned the new leader from metadata and sends record {seq} again to {}. {}",
                         tp_name(tp),
                         if producer_idempotent(world, producer) {
-                            "It is idempotent: the broker recognises the producer id and sequence number of a copy it already has and does not store it twice."
+                            "It is idempotent: if the new leader already has a copy (replicated before the crash), it recognises the producer id and sequence number and does not store it again."
                         } else {
                             "Without idempotence, a copy the old leader had already replicated stays in the log: the record may be stored twice."
                         }
@@ -434,7 +445,7 @@ impl Walk {
                 );
             }
             (Kind::Consumed, Some(KafkaEvent::Consumed { consumer, tp, offset, latency, .. }), Some(r))
-                if tp == r.tp && Some(offset) == r.offset =>
+                if tp == r.tp && Some(offset) == r.offset && is_ours(world, r, offset) =>
             {
                 let member = super::kafka::consumer(world, consumer).and_then(|c| c.member.as_ref()).map(|m| m.group);
                 if member.is_none() {
@@ -454,7 +465,15 @@ impl Walk {
                         },
                         tp_name(tp),
                         if member.is_some() { " Next it commits its position." } else { "" }
-                    ),
+                    ) + match (self.variant, self.steps.iter().any(|s| s.kind == Kind::Acked)) {
+                        (Variant::Normal, false) if producer_acks(world, r.producer) == Some(Acks::All) => {
+                            " It read the record before the producer heard back: with acks=all both the producer's answer and the consumer's fetch wait for the HW to pass the record; once it has, which reaches its client first is down to the network."
+                        }
+                        (Variant::KillLeader, false) => {
+                            " The producer has not been acknowledged yet: the new leader serves the copy a follower fetched before the crash, while the producer still waits to retry."
+                        }
+                        _ => "",
+                    },
                     nodes,
                 );
             }
@@ -469,10 +488,15 @@ impl Walk {
                     e.at,
                     format!("{} commits offset {offset}", name(consumer)),
                     format!(
-                        "{} commits {offset} for {} to the group coordinator{}, which writes it to __consumer_offsets. After a crash or a rebalance, group {} resumes from there: the record is not read again.",
+                        "{} commits {offset} for {} to the group coordinator{}, which writes it to __consumer_offsets. A committed offset is the next one to read: everything before it, offset {} included, is done. {} After a crash or a rebalance, group {} resumes from there: the record is not read again.",
                         name(consumer),
                         tp_name(tp),
                         coordinator.map_or(String::new(), |(b, _)| format!(" b{b}")),
+                        r.offset.unwrap_or(0),
+                        match world.kafka.as_ref().and_then(|c| c.groups.get(group as usize)).and_then(|g| g.auto_commit) {
+                            Some(every) => format!("It commits on its auto-commit timer (auto.commit.interval.ms, every {every}), not once per record, so the offset covers whatever it had processed by then."),
+                            None => "It commits what it has processed.".to_string(),
+                        },
                         world.group_name(group)
                     ),
                     nodes,
@@ -849,6 +873,42 @@ impl Walk {
 
 fn producer_idempotent(world: &World, node: NodeId) -> bool {
     matches!(&world.nodes.get(node.index()).map(|s| &s.node), Some(Node::Kafka(KafkaNode::Producer(p))) if p.settings.idempotent)
+}
+
+/// Whether the leader's record at `offset` is the followed one (not another record that took its
+/// offset after a failover).
+fn is_ours(world: &World, r: Record, offset: u64) -> bool {
+    super::kafka::leader(world, r.tp)
+        .and_then(|(_, replica)| replica.log.get(offset).copied())
+        .is_none_or(|rec| rec.value == r.seq && (rec.producer == 0 || rec.producer == r.producer.0 + 1))
+}
+
+/// After a retry: what the leader's log shows of the record `seq` (by its value) — the copy the old
+/// leader had replicated, kept once; a new copy appended by the retry; or, without idempotence, two.
+/// (A record's value is its producer's record number; an idempotent producer's records also carry
+/// its id, node index + 1, where others carry 0.)
+fn copies_text(world: &World, tp: Tp, producer: NodeId, seq: u64, acked: u64) -> String {
+    let Some((b, replica)) = super::kafka::leader(world, tp) else { return String::new() };
+    let ours = |rec: &&crate::engine::kafka::log::Record| {
+        rec.value == seq && (rec.producer == 0 || rec.producer == producer.0 + 1)
+    };
+    let copies: Vec<_> = replica.log.records().filter(ours).collect();
+    match copies.as_slice() {
+        [one] if one.offset == acked && one.epoch < replica.epoch => format!(
+            " A follower's fetch had carried the first copy off the old leader before it crashed: b{b} already had it at offset {acked} (leader epoch {}), so the retry was recognised and not stored again.",
+            one.epoch
+        ),
+        [one] if one.offset == acked => format!(
+            " The first copy never reached a follower before the crash, so b{b} did not have it: the retry is appended now, at offset {acked} in leader epoch {}, once.",
+            one.epoch
+        ),
+        [_, _, ..] => format!(
+            " b{b}'s log now holds it {} times (offsets {}): the retry was stored again.",
+            copies.len(),
+            copies.iter().map(|c| c.offset.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+        _ => String::new(),
+    }
 }
 
 fn acks_text(a: Acks) -> &'static str {
