@@ -783,9 +783,9 @@ impl Component for App {
                             <span><i class="dot"></i>{"request / publish"}</span>
                             <span><i class="sq"></i>{"records / delivery"}</span>
                             <span><i class="ring"></i>{"acknowledgement"}</span>
-                            <span><i class="x">{"✕"}</i>{"lost"}</span>
+                            <span><i class="x">{"✕"}</i>{"dropped"}</span>
                             <span class="hint">{ if world.kafka.is_some() {
-                                "colour = partition, grey = coordinator and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · click a node or a link to inject a fault"
+                                "colour = partition, grey = ZooKeeper and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · click a node or a link to inject a fault"
                             } else {
                                 "colour = producer · click a node or a link to inject a fault"
                             } }</span>
@@ -801,7 +801,7 @@ impl Component for App {
                                 <tr><td>{"published"}</td><td id="published">{m.published}</td></tr>
                                 <tr><td>{"acked"}</td><td>{m.acked}</td></tr>
                                 <tr><td>{"consumed"}</td><td id="consumed">{m.consumed}</td></tr>
-                                <tr><td>{"lost messages"}</td><td id="dropped">{m.dropped}</td></tr>
+                                <tr><td title="Network messages the network did not deliver: a cut link, random loss, a stopped receiver. Retries and requeues recover most of them; these are packets, not records lost.">{"dropped packets"}</td><td id="dropped">{m.dropped}</td></tr>
                                 <tr><td title="From publish to consumer, simulated time">{"end to end p50 / p99"}</td><td>{format!("{} / {}", pct(&m.e2e_latency, 500), pct(&m.e2e_latency, 990))}</td></tr>
                                 <tr><td title="From publish to the broker's acknowledgement">{"ack p50 / p99"}</td><td>{format!("{} / {}", pct(&m.ack_latency, 500), pct(&m.ack_latency, 990))}</td></tr>
                                 <tr><td title="Time spent per frame simulating and folding events (smoothed)">{"frame work"}</td><td>{format!("{:.2} ms", self.frame_work_ms)}</td></tr>
@@ -925,9 +925,9 @@ impl App {
                     }
                     if let Some(zk) = zk {
                         if net.is_cut(id, zk) {
-                            <button id="node-session" onclick={cmd.reform(move |_| Command::Heal { a: id, b: zk })}>{"Reconnect to coordinator"}</button>
+                            <button id="node-session" onclick={cmd.reform(move |_| Command::Heal { a: id, b: zk })}>{"Reconnect to ZooKeeper"}</button>
                         } else {
-                            <button id="node-session" title={crate::view::glossary::SESSION} onclick={cmd.reform(move |_| Command::Cut { a: id, b: zk })}>{"Expire session (cut from coordinator)"}</button>
+                            <button id="node-session" title={crate::view::glossary::SESSION} onclick={cmd.reform(move |_| Command::Cut { a: id, b: zk })}>{"Expire session (cut from ZooKeeper)"}</button>
                         }
                     }
                     <button id="node-isolate" onclick={cmd.reform(move |_| iso.clone())}>

@@ -46,7 +46,7 @@ pub fn detail(world: &World, slot: &NodeSlot) -> Html {
                 Some(c) => format!("controller (epoch {}); sees brokers {:?}", c.epoch, c.live),
                 None => "not the controller".to_string(),
             };
-            let session = b.session.map_or("no coordinator session".to_string(), |s| format!("session {s}"));
+            let session = b.session.map_or("no ZooKeeper session".to_string(), |s| format!("session {s}"));
             html! {
                 <>
                     <p class="detail">{format!("{role}; {session}")}</p>

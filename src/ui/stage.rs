@@ -95,13 +95,13 @@ pub fn svg(p: StageProps) -> Html {
         html! {
             <g class={class} transform={format!("translate({:.1},{:.1})", pos.x, pos.y)} {onclick} data-node={slot.name.clone()}>
                 <title>{title}</title>
-                if matches!(role, "relay" | "broker" | "coordinator") {
+                if matches!(role, "relay" | "broker" | "zookeeper") {
                     <rect x="-46" y="-30" width="92" height="60" rx="10" />
                 } else {
                     <circle r="28" />
                 }
                 <text class={classes!("name", (slot.name.len() > 6).then_some("long"))} y="6">{&slot.name}</text>
-                <text class="role" y={if role == "relay" || role == "broker" || role == "coordinator" { "50" } else { "48" }}>{state}</text>
+                <text class="role" y={if role == "relay" || role == "broker" || role == "zookeeper" { "50" } else { "48" }}>{state}</text>
                 if let Some(owns) = owns { <text class="owns" y="66">{owns}</text> }
             </g>
         }

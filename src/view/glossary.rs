@@ -15,4 +15,4 @@ pub const EAGER: &str = "Eager protocol: every member gives up all its partition
 pub const COOPERATIVE: &str = "Cooperative protocol (KIP-429): members keep the partitions that do not move and give up only the others, so most consumption continues.";
 pub const UNDER_REPLICATED: &str =
     "Under-replicated partition: its ISR is smaller than its replica set — a replica is down or behind.";
-pub const SESSION: &str = "Coordinator session: a broker's heartbeat lease with the coordinator; when it expires, its ephemeral znode is deleted and the controller treats the broker as gone.";
+pub const SESSION: &str = "ZooKeeper session: a broker's heartbeat lease with ZooKeeper; when it expires, its ephemeral znode is deleted and the controller treats the broker as gone.";

@@ -44,14 +44,14 @@ pub fn layout(world: &World) -> Vec<Point> {
     let brokers = world.nodes.iter().filter(|s| s.node.role() == "broker").count();
     let mut broker_index = 0;
     // A coordinator ensemble's servers share the top row of the middle column, side by side.
-    let zks = world.nodes.iter().filter(|s| s.node.role() == "coordinator").count();
+    let zks = world.nodes.iter().filter(|s| s.node.role() == "zookeeper").count();
     counts[1] -= zks.saturating_sub(1);
     let mut zk_index = 0;
     roles
         .iter()
         .zip(&world.nodes)
         .map(|(&c, slot)| {
-            let ensemble = zks > 1 && slot.node.role() == "coordinator";
+            let ensemble = zks > 1 && slot.node.role() == "zookeeper";
             if !ensemble || zk_index == 0 {
                 seen[c] += 1;
             }

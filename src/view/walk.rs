@@ -406,7 +406,7 @@ impl Walk {
                     Kind::LeaderKilled,
                     e.at,
                     format!("b{b}, the leader, crashes"),
-                    format!("The record is in b{b}'s log at offset {} but the producer has no acknowledgement. The producer's connection is reset and it will retry. The cluster notices only when b{b}'s coordinator session expires.", r.offset.unwrap_or(0)),
+                    format!("The record is in b{b}'s log at offset {} but the producer has no acknowledgement. The producer's connection is reset and it will retry. The cluster notices only when b{b}'s ZooKeeper session expires.", r.offset.unwrap_or(0)),
                     broker_node(world, b).into_iter().collect(),
                 );
             }

@@ -149,7 +149,7 @@ test('expiring a broker\'s coordinator session: its znode goes, the controller m
   const t0 = parseFloat(await text(page, '#sim-time'));
   await page.click('[data-node="b2"]');
   await page.click('#node-session');
-  assert.match(await text(page, '#node-session'), /Reconnect to coordinator/);
+  assert.match(await text(page, '#node-session'), /Reconnect to ZooKeeper/);
   assert.equal(await page.locator('[data-link].cut').count(), 1, 'the b2–zk link is cut');
   await page.click('#play');
   // session_timeout is 2 s in kafka-basic: 4 s later the coordinator has expired b2's session.

@@ -56,7 +56,7 @@ pub enum KafkaNode {
 impl KafkaNode {
     pub fn role(&self) -> &'static str {
         match self {
-            KafkaNode::Zk(_) => "coordinator",
+            KafkaNode::Zk(_) => "zookeeper",
             KafkaNode::Broker(_) => "broker",
             KafkaNode::Producer(_) => "producer",
             KafkaNode::Consumer(_) => "consumer",
