@@ -66,13 +66,15 @@ pub fn svg(p: StageProps) -> Html {
         let up = net.is_up(id);
         let isolated = net.is_isolated(id);
         let role = slot.node.role();
-        let controller = matches!(&slot.node, crate::engine::node::Node::Kafka(crate::engine::kafka::node::KafkaNode::Broker(b)) if b.controller.is_some());
+        // A broker cut off from ZooKeeper may still think it is the controller: marked stale.
+        let controller = crate::view::kafka::controller_claim(p.world, id);
         let class = classes!(
             "node",
             role,
             (!up).then_some("down"),
             isolated.then_some("isolated"),
-            (up && controller).then_some("controller"),
+            (controller == Some(true)).then_some("controller"),
+            (controller == Some(false)).then_some("stale-controller"),
             (p.selected == Some(id)).then_some("selected"),
             p.highlight.contains(&id).then_some("highlight")
         );
@@ -85,8 +87,10 @@ pub fn svg(p: StageProps) -> Html {
             "stopped"
         } else if isolated {
             "isolated"
-        } else if controller {
+        } else if controller == Some(true) {
             "controller"
+        } else if controller == Some(false) {
+            "stale controller"
         } else {
             role
         };

@@ -27,6 +27,21 @@ pub fn leader(world: &World, tp: Tp) -> Option<(BrokerId, &Replica)> {
     replicas(world, tp).filter(|(_, r)| r.is_leader()).max_by_key(|(_, r)| r.epoch)
 }
 
+/// Whether the live broker at `node` believes it is the controller: `Some(true)` if its controller
+/// epoch is the newest among the live brokers that believe so, `Some(false)` if a newer one exists
+/// (a stale controller: cut off from ZooKeeper, it has not yet heard that it lost `/controller`).
+pub fn controller_claim(world: &World, node: NodeId) -> Option<bool> {
+    let epoch_of = |i: usize| match &world.nodes[i].node {
+        Node::Kafka(KafkaNode::Broker(b)) if world.network.is_up(NodeId(i as u32)) => {
+            b.controller.as_ref().map(|c| c.epoch)
+        }
+        _ => None,
+    };
+    let mine = epoch_of(node.index())?;
+    let newest = (0..world.nodes.len()).filter_map(epoch_of).max()?;
+    Some(mine == newest)
+}
+
 pub fn leader_hw(world: &World, tp: Tp) -> Option<u64> {
     leader(world, tp).map(|(_, r)| r.log.hw())
 }
@@ -265,6 +280,43 @@ mod tests {
     fn groups_sim() -> Simulation {
         let s = Scenario::from_json(include_str!("testdata/groups.json")).unwrap();
         Simulation::new(&s, 1).unwrap()
+    }
+
+    #[test]
+    fn of_two_brokers_that_believe_they_control_the_older_epoch_is_stale() {
+        let mut sim = Simulation::new(&presets::load("kafka-basic").unwrap(), 1).unwrap();
+        sim.run_until(Time::secs(2));
+        let mut w = sim.world().clone();
+        let claims = |w: &World| -> Vec<(u32, bool)> {
+            (0..w.nodes.len() as u32).filter_map(|i| controller_claim(w, NodeId(i)).map(|c| (i, c))).collect()
+        };
+        let first = claims(&w);
+        assert_eq!(first.len(), 1, "one controller: {first:?}");
+        assert!(first[0].1);
+        // Another broker still holding an older controller epoch (as one cut off from ZooKeeper
+        // does until it hears of its session's expiry): it is the stale one.
+        let active = first[0].0 as usize;
+        let old = match &w.nodes[active].node {
+            Node::Kafka(KafkaNode::Broker(b)) => b.controller.clone().unwrap(),
+            _ => unreachable!(),
+        };
+        let other = (0..w.nodes.len())
+            .find(|&i| i != active && matches!(&w.nodes[i].node, Node::Kafka(KafkaNode::Broker(_))))
+            .unwrap();
+        if let Node::Kafka(KafkaNode::Broker(b)) = &mut w.nodes[active].node {
+            b.controller.as_mut().unwrap().epoch += 1;
+        }
+        if let Node::Kafka(KafkaNode::Broker(b)) = &mut w.nodes[other].node {
+            b.controller = Some(old);
+        }
+        assert_eq!(claims(&w), {
+            let mut want = vec![(active as u32, true), (other as u32, false)];
+            want.sort();
+            want
+        });
+        // A stopped broker claims nothing.
+        w.network.set_up(NodeId(active as u32), false);
+        assert_eq!(claims(&w), vec![(other as u32, true)]);
     }
 
     #[test]
