@@ -707,9 +707,14 @@ impl Component for App {
         let speed_options = speed::LADDER.iter().enumerate().map(|(i, (label, _))| {
             html! { <option value={i.to_string()} selected={i == self.speed}>{*label}</option> }
         });
-        let preset_options = presets::PRESETS.iter().map(|(slug, _)| {
-            html! { <option value={*slug} selected={*slug == self.preset}>{*slug}</option> }
-        });
+        // The benchmarks are not lessons: listed only while one is open (they stay reachable by
+        // URL and from the command line).
+        let preset_options = presets::PRESETS
+            .iter()
+            .filter(|(slug, _)| !slug.ends_with("bench") || *slug == self.preset)
+            .map(|(slug, _)| {
+                html! { <option value={*slug} selected={*slug == self.preset}>{*slug}</option> }
+            });
         // Log lines are ASCII (names are validated to be), so an ASCII case fold is enough.
         let filter = self.log_filter.to_ascii_lowercase();
         let matching: Vec<&(String, [Option<NodeId>; 2])> =
@@ -722,7 +727,7 @@ impl Component for App {
         html! {
             <div class="shell">
                 <header>
-                    <h1>{"brokerlab"}</h1>
+                    <h1><a href="./" title="Start page: learn Kafka, learn RabbitMQ, compare them">{"brokerlab"}</a></h1>
                     <span class="tagline">{"watch message brokers work — a deterministic simulation"}</span>
                     <a id="to-compare" href="?compare">{"Kafka vs RabbitMQ side by side →"}</a>
                     <button class="help-btn" onclick={link.callback(|_| Msg::ToggleHelp)} title="Keyboard shortcuts (?)">{"?"}</button>

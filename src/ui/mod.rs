@@ -8,6 +8,7 @@
 //! - `groups` — the consumer-group panel (state machine, members, moves, rebalance gaps).
 //! - `config` — the Kafka configuration panel (form fields, inline errors).
 //! - `calc`  — "which partition does this key go to?" (Kafka's partitioner).
+//! - `landing` — the bare URL: what this is, and the doors to Kafka, RabbitMQ, the comparison, the sandbox.
 //! - `compare` — `?compare`: Kafka and RabbitMQ side by side on one workload.
 //! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
 //! - `rabbit` — the RabbitMQ panel: topology with live stacks, inspectors, routing calculator.
@@ -24,17 +25,22 @@ mod config;
 pub mod dom;
 mod groups;
 mod inspect;
+mod landing;
 mod rabbit;
 mod rabbit_edit;
 mod stage;
 
 pub use app::{App, Props};
 
-/// Mounts the page: the playground, or the benchmark when the URL says `?bench`.
+/// Mounts the page: the landing page at the bare URL, the benchmark for `?bench`, the comparison
+/// for `?compare`, else the playground.
 pub fn start() {
-    let params = crate::view::params::parse(&dom::query());
+    let query = dom::query();
+    let params = crate::view::params::parse(&query);
     let root = dom::document().get_element_by_id("app").expect("index.html has <div id=\"app\">");
-    if params.bench {
+    if query.trim_start_matches('?').is_empty() {
+        yew::Renderer::<landing::Landing>::with_root(root).render();
+    } else if params.bench {
         yew::Renderer::<bench::BenchPage>::with_root(root).render();
     } else if dom::query().trim_start_matches('?').split('&').any(|p| p == "compare") {
         yew::Renderer::<compare::ComparePage>::with_root(root).render();

@@ -2,7 +2,7 @@
 // node's test runner. Each test saves a screenshot under target/e2e/ — look at them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appSuite, SHOTS, text, number, untilSimSeconds } from './browser.mjs';
+import { appSuite, openApp, SHOTS, text, number, untilSimSeconds } from './browser.mjs';
 
 const suite = appSuite();
 const open = (query) => suite.open(query);
@@ -195,4 +195,35 @@ test('every preset opens from the menu and runs without an error', async () => {
     await page.waitForFunction((t) => document.querySelector('#sim-time').textContent.trim() !== t, t0, { timeout: 10000 });
   }
   assert.deepEqual(errors, []);
+});
+
+test('the bare URL is a landing page with three doors and the sandbox, at desktop and phone widths', async () => {
+  for (const [w, h, name] of [[1440, 900, '30-landing.png'], [390, 844, '31-landing-phone.png']]) {
+    const page = await suite.browser.newPage({ viewport: { width: w, height: h } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(suite.site.url);
+    await page.waitForSelector('.landing');
+    for (const id of ['#door-kafka', '#door-rabbit', '#to-compare', '#door-sandbox']) {
+      assert.ok(await page.isVisible(id), `${id} at ${w}px`);
+    }
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(sideways <= 0, `no sideways scroll at ${w}px (${sideways}px)`);
+    await page.screenshot({ path: `${SHOTS}/${name}`, fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+  // Each door opens what it names; the playground's title leads back.
+  const { page } = await openApp(suite.browser, suite.site.url, '?preset=kafka-basic');
+  for (const [door, want] of [['#door-kafka', 'kafka-basic'], ['#door-rabbit', 'rabbit-basic'], ['#door-sandbox', 'relay-basic']]) {
+    await page.click('header h1 a');
+    await page.waitForSelector('.landing');
+    await page.click(door);
+    await page.waitForSelector('#trace-hash');
+    assert.equal(await page.inputValue('#preset'), want);
+  }
+  // The benchmarks are not in the learner's menu.
+  const slugs = await page.$$eval('#preset option', (os) => os.map((o) => o.value));
+  assert.ok(!slugs.some((s) => s.endsWith('bench')), slugs.join(', '));
 });

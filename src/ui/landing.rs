@@ -1,0 +1,68 @@
+//! The bare URL: what brokerlab is, and where to start — learn Kafka, learn RabbitMQ, compare
+//! them — plus the sandbox for those who know their way. Every door is a plain link, so it can be
+//! bookmarked and shared.
+
+use yew::prelude::*;
+
+/// `(id, title, what you do there, link, further steps as (label, link))`.
+type Door = (&'static str, &'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+const DOORS: &[Door] = &[
+    (
+        "door-kafka",
+        "Learn Kafka",
+        "Three brokers, ZooKeeper and a consumer group. Follow one record from its key to a partition leader, its followers and the high watermark, to the consumer's commit; then kill the leader mid-flight and watch the failover.",
+        "?preset=kafka-basic",
+        &[
+            ("Consumer groups rebalancing", "?preset=kafka-groups"),
+            ("ZooKeeper's quorum failing", "?preset=kafka-zk-ensemble"),
+        ],
+    ),
+    (
+        "door-rabbit",
+        "Learn RabbitMQ",
+        "A topic exchange, bindings, queues, acks, an alternate exchange and dead letters. Follow one message through the bindings into its queues and out to a consumer; then kill the consumer before it acks.",
+        "?preset=rabbit-basic",
+        &[("Be the consumer: ack, nack and reject by hand", "?preset=rabbit-by-hand")],
+    ),
+    (
+        "to-compare",
+        "Compare them",
+        "One workload on both, side by side: which one keeps each customer's messages in order, what a consumer crash costs, and why competing consumers are fast.",
+        "?compare",
+        &[],
+    ),
+];
+
+#[function_component(Landing)]
+pub fn landing() -> Html {
+    let doors = DOORS.iter().map(|(id, title, what, href, more)| {
+        html! {
+            <section class="door">
+                <h2><a id={*id} href={*href}>{*title}{" →"}</a></h2>
+                <p>{*what}</p>
+                if !more.is_empty() {
+                    <p class="more">{"Then: "}
+                        { for more.iter().enumerate().map(|(i, (label, link))| html! {
+                            <>{ if i > 0 { " · " } else { "" } }<a href={*link}>{*label}</a></>
+                        }) }
+                    </p>
+                }
+            </section>
+        }
+    });
+    html! {
+        <div class="shell landing">
+            <header><h1>{"brokerlab"}</h1></header>
+            <p class="lead">
+                {"Watch Kafka and RabbitMQ work, message by message, in a simulation that follows the real systems' rules. "}
+                {"Crash a broker, cut a link or kill a consumer and see what happens to every message; the same seed replays the same run."}
+            </p>
+            <div class="doors">{ for doors }</div>
+            <p class="sandbox">
+                <a id="door-sandbox" href="?preset=relay-basic">{"Sandbox"}</a>
+                {": every scenario, the scenario editor and fault injection, for those who know their way."}
+            </p>
+        </div>
+    }
+}
