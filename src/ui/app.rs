@@ -35,6 +35,9 @@ const CHART_REFRESH_MS: f64 = 250.0;
 const LOG_LINES: usize = 300;
 const LOG_KEPT: usize = 3_000;
 const CHART_BUCKETS: usize = 60;
+/// The most engine steps opening a link may take to reach its instant (a few seconds of work).
+const LINK_MAX_STEPS: u64 = 20_000_000;
+
 /// `?bench=frames`: frames skipped, then frames measured (10 s at 60 Hz).
 const BENCH_WARMUP: usize = 120;
 const BENCH_FRAMES: usize = 600;
@@ -195,8 +198,14 @@ impl App {
         })
     }
 
+    /// Keeps the address a link to what is on screen: the preset, seed and speed, the actions
+    /// taken (replayed when the link is opened) and, when paused, the instant shown.
     fn update_url(&self) {
-        dom::replace_query(&params::to_query(self.preset, self.sim.seed(), self.speed));
+        // A walkthrough runs the scenario without its faults: a link from it could not replay it.
+        let walking = self.walk.is_some();
+        let log = if walking { String::new() } else { crate::view::link::encode(self.sim.command_log()) };
+        let t = (!self.playing && !walking).then(|| self.sim.now());
+        dom::replace_query(&params::to_query(self.preset, self.sim.seed(), self.speed, &log, t));
     }
 
     /// Folds the events emitted since the last call into flights, chart series and the log.
@@ -463,6 +472,22 @@ impl Component for App {
         }
         let seed = p.seed.unwrap_or(scenario.seed);
         let mut sim = Simulation::new(&scenario, seed).expect("presets are valid");
+        let mut problems = p.problems.clone();
+        // A shared link: replay its actions, then run to the instant it shows (paused there).
+        if let Some(text) = &p.log {
+            match crate::view::link::decode(text).and_then(|log| Simulation::replay(&scenario, seed, &log)) {
+                Ok(replayed) => sim = replayed,
+                Err(e) => {
+                    problems.push(format!("the link's actions could not be replayed ({e}); starting without them"))
+                }
+            }
+        }
+        if let Some(t) = p.t {
+            let (_, reached) = sim.run_until_limited(t, LINK_MAX_STEPS);
+            if !reached {
+                problems.push(format!("the link's instant {t} is too far to reach at once; stopped at {}", sim.now()));
+            }
+        }
         if p.bench_frames {
             sim.run_until(BENCH_SKIP);
             sim.drain_events().for_each(drop);
@@ -491,8 +516,8 @@ impl Component for App {
             sim,
             seed_text: seed.to_string(),
             seed_error: None,
-            notices: p.problems.clone(),
-            playing: true,
+            notices: problems,
+            playing: p.t.is_none(),
             speed: p.speed.unwrap_or_else(|| speed::for_duration(scenario_until)),
             carry_us: 0.0,
             last_frame: None,
@@ -1065,7 +1090,7 @@ impl App {
                     <dl class="glossary">
                         { for GLOSSARY.iter().map(|(term, text)| html! { <><dt>{*term}</dt><dd>{*text}</dd></> }) }
                     </dl>
-                    <p>{"The same scenario, seed and actions always give the same run: the trace hash proves it. The address bar keeps the preset, seed and speed, so a link reproduces what you see."}</p>
+                    <p>{"The same scenario, seed and actions always give the same run: the trace hash proves it. The address bar keeps the preset, seed, speed, the actions you took and (paused) the instant shown, so a link replays what you did. An applied configuration or edited scenario is not kept yet."}</p>
                 </div>
             </div>
         }

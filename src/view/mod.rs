@@ -6,6 +6,7 @@
 //! - `series`  — bounded rate series for the live charts.
 //! - `speed`   — the speed ladder (slow motion to ×1000).
 //! - `params`  — the page's URL parameters, validated.
+//! - `link`    — the command log and instant in the URL (`log=`, `t=`), so a link replays the run.
 //! - `groups`  — consumer groups from events: state machine, owners, moves, rebalance gaps.
 //! - `kafka`   — consumer positions, commits and lag, group lag, replication health, from the world.
 //! - `glossary` — one-sentence explanations of Kafka's terms, for tooltips.
@@ -23,6 +24,7 @@ pub mod glossary;
 pub mod groups;
 pub mod kafka;
 pub mod layout;
+pub mod link;
 pub mod params;
 pub mod rabbit;
 pub mod rabbit_edit;

@@ -8,7 +8,7 @@ const suite = appSuite();
 const open = (query) => suite.open(query);
 
 test('the app opens and runs a live simulation', async () => {
-  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=5');
+  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=1/100');
   const e0 = await number(page, '#event-count');
   const t0 = await text(page, '#sim-time');
   await page.waitForTimeout(1500);
@@ -40,7 +40,7 @@ test('the app opens and runs a live simulation', async () => {
 });
 
 test('pause, step and reset are deterministic', async () => {
-  const { page, errors } = await open('?preset=lossy-network&seed=9&speed=3');
+  const { page, errors } = await open('?preset=lossy-network&seed=9&speed=1/1000');
   await page.click('#play'); // pause
   await page.click('#reset');
   const steps = async (n) => {
@@ -64,11 +64,11 @@ test('pause, step and reset are deterministic', async () => {
 });
 
 test('stopping the broker loses messages, and restarting it recovers', async () => {
-  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=5');
+  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=1/100');
   await page.click('[data-node="b1"]');
   assert.equal(await text(page, '#node-state'), 'running');
   await page.click('#node-stop-start');
-  assert.equal(await text(page, '#node-state'), 'stopped');
+  await page.waitForFunction(() => document.querySelector('#node-state')?.textContent.trim() === 'stopped');
   assert.ok(await page.locator('[data-node="b1"].down').count() === 1, 'the node is drawn stopped');
   const lost0 = await number(page, '#dropped');
   await page.waitForTimeout(2500);
@@ -77,12 +77,13 @@ test('stopping the broker loses messages, and restarting it recovers', async () 
   assert.match(await page.textContent('#log'), /node-stopped\s+b1/);
   await page.screenshot({ path: `${SHOTS}/03-broker-stopped.png`, fullPage: true });
   await page.click('#node-stop-start');
-  assert.equal(await text(page, '#node-state'), 'running');
+  // (the inspector re-renders on the next frame: wait for it rather than race it)
+  await page.waitForFunction(() => document.querySelector('#node-state')?.textContent.trim() === 'running');
   assert.deepEqual(errors, []);
 });
 
 test('clicking a link cuts it and clicking again heals it', async () => {
-  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=5');
+  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=1/100');
   const link = page.locator('[data-link]').first();
   await link.click();
   assert.equal(await page.locator('[data-link].cut').count(), 1);
@@ -130,17 +131,46 @@ test('invalid input gets a message and loses nothing', async () => {
 });
 
 test('the address bar reopens the same run', async () => {
-  const { page } = await open('?preset=lossy-network&seed=5&speed=4');
+  const { page } = await open('?preset=lossy-network&seed=5&speed=1/500');
   await page.selectOption('#speed', '6');
   await page.waitForTimeout(200);
   const url = new URL(page.url());
   assert.equal(url.searchParams.get('preset'), 'lossy-network');
   assert.equal(url.searchParams.get('seed'), '5');
-  assert.equal(url.searchParams.get('speed'), '6');
+  assert.equal(url.searchParams.get('speed'), '1/10', 'the speed reads as the page shows it');
+});
+
+test('a link replays what was done: the same trace hash at the same instant', async () => {
+  const { page, errors } = await open('?preset=kafka-basic&seed=3&speed=1');
+  await untilSimSeconds(page, 1);
+  // Crash a broker and cut another from ZooKeeper by clicking, then pause.
+  await page.click('g.node[data-node="b2"]');
+  await page.click('#node-stop-start');
+  await page.click('g.node[data-node="b3"]');
+  await page.click('#node-session');
+  await untilSimSeconds(page, 2);
+  await page.click('#play'); // pause (not space: the focused button would take it)
+  await page.waitForFunction(() => new URL(location.href).searchParams.has('t'));
+  const link = page.url();
+  const url = new URL(link);
+  assert.match(url.searchParams.get('log'), /^\d+\.\d+\.stop\.\d+~\d+\.\d+\.cut\.\d+\.\d+$/, link);
+  const [hash, time] = [await text(page, '#trace-hash'), await text(page, '#sim-time')];
+  const again = await suite.browser.newPage();
+  await again.goto(link);
+  await again.waitForSelector('#trace-hash');
+  assert.equal(await text(again, '#sim-time'), time);
+  assert.equal(await text(again, '#trace-hash'), hash);
+  assert.equal(await again.locator('.notice').count(), 0);
+  // A mangled link says what is wrong and opens without its actions.
+  await again.goto(link.replace(/log=[^&]*/, 'log=1.2.explode.3'));
+  await again.waitForSelector('#trace-hash');
+  assert.match((await again.locator('.notice').allTextContents()).join(' '), /"explode" is not an action/);
+  await again.close();
+  assert.deepEqual(errors, []);
 });
 
 test('the partition calculator gives Kafka\'s partition for a key', async () => {
-  const { page, errors } = await open('?preset=relay-basic&speed=0');
+  const { page, errors } = await open('?preset=relay-basic&speed=1/10000');
   await page.fill('#calc-key', 'foobar');
   await page.fill('#calc-partitions', '5');
   // murmur2("foobar") = -790332482 (Kafka's UtilsTest); toPositive = 1357151166; mod 5 = 1.
@@ -155,7 +185,7 @@ test('the partition calculator gives Kafka\'s partition for a key', async () => 
 test('Kafka: a broker dies, the controller elects new leaders, the old leader rejoins', async () => {
   // ×1 at first: each broker shows its replicas; a ring marks each partition's leader. Note where
   // the leader rings are before b1 dies at 3 s, then go on at ×100.
-  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=7');
+  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=1');
   await untilSimSeconds(page, 1.5);
   assert.equal(await page.locator('.chips .chip-r').count(), 9, '3 partitions × RF 3');
   assert.equal(await page.locator('.chips .lead-ring').count(), 3);
@@ -185,7 +215,7 @@ test('Kafka: a broker dies, the controller elects new leaders, the old leader re
 });
 
 test('every preset opens from the menu and runs without an error', async () => {
-  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=8');
+  const { page, errors } = await open('?preset=relay-basic&seed=1&speed=10');
   const slugs = await page.$$eval('#preset option', (os) => os.map((o) => o.value));
   assert.ok(slugs.includes('rabbit-by-hand') && slugs.includes('kafka-groups'), slugs.join(', '));
   for (const slug of slugs) {

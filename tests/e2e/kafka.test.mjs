@@ -65,7 +65,7 @@ test('the walkthrough with the leader killed mid-flow: new leader, retry, still 
 
 test('adding a consumer rebalances the group: state, generation and moved partitions', async () => {
   // ×10; the preset itself starts n4 at 25 s: add it by hand before that.
-  const { page, errors } = await open('?preset=kafka-groups&seed=1&speed=8');
+  const { page, errors } = await open('?preset=kafka-groups&seed=1&speed=10');
   await untilSimSeconds(page, 5);
   await page.waitForSelector('[data-group="notification-service"] .gstate.current[data-state="Stable"]');
   await page.click('#play'); // pause
@@ -122,7 +122,7 @@ test('the configuration panel: an invalid value gets its message inline, nothing
 });
 
 test('eager vs cooperative: the same join with cooperative-sticky keeps partitions consumed', async () => {
-  const { page, errors } = await open('?preset=kafka-groups&seed=1&speed=8');
+  const { page, errors } = await open('?preset=kafka-groups&seed=1&speed=10');
   await page.click('.switch-protocol');
   assert.equal(await text(page, '[data-group="notification-service"] .protocol'), 'cooperative');
   assert.match(await page.inputValue('#scenario-json'), /"assignor": "cooperative-sticky"/);
@@ -143,7 +143,7 @@ test('eager vs cooperative: the same join with cooperative-sticky keeps partitio
 });
 
 test('expiring a broker\'s coordinator session: its znode goes, the controller moves its leaders', async () => {
-  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=8');
+  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=10');
   await untilSimSeconds(page, 1);
   await page.click('#play'); // pause, so the cut happens at a known time
   const t0 = parseFloat(await text(page, '#sim-time'));
@@ -167,7 +167,7 @@ test('expiring a broker\'s coordinator session: its znode goes, the controller m
 });
 
 test('clicking an event-log line highlights the nodes it concerns', async () => {
-  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=8');
+  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=10');
   await untilSimSeconds(page, 1);
   await page.click('#play'); // pause: the log stops moving
   const line = page.locator('#log .log-line', { hasText: 'produce-acked' }).last();

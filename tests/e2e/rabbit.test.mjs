@@ -22,7 +22,7 @@ const attr = (page, sel, name) => page.getAttribute(sel, name).then(Number);
 const routedTo = (page) => page.getAttribute('#route-result', 'data-queues');
 
 test('rabbit-basic: queues fill and drain, dead letters arrive, the calculator routes', async () => {
-  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1&speed=6');
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1&speed=1/10');
   await page.waitForSelector('#rabbit svg g[data-queue="billing"]');
   // Every column is drawn, with the binding keys on the edges.
   assert.equal(await page.locator('#rabbit g[data-exchange]').count(), 3);
@@ -126,7 +126,7 @@ test('rabbit-basic: queues fill and drain, dead letters arrive, the calculator r
 });
 
 test('rabbit-by-hand: the learner acks, nacks and rejects; TTL and overflow dead-letter', async () => {
-  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-by-hand&seed=1&speed=6');
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-by-hand&seed=1&speed=1/10');
   await page.waitForSelector('#rabbit g[data-consumer="you"]');
   // "you" holds every delivery: its window fills to the prefetch of 3 and stays there.
   await page.waitForFunction(() => document.querySelector('#rabbit g[data-consumer="you"]')?.dataset.unacked === '3', null, { timeout: 30000 });
@@ -172,7 +172,7 @@ test('rabbit-by-hand: the learner acks, nacks and rejects; TTL and overflow dead
 });
 
 test('topology editor: add an exchange, a queue with arguments and bindings; errors stay at their row', async () => {
-  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1&speed=6');
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1&speed=1/10');
   await page.waitForSelector('#rabbit svg g[data-queue="billing"]');
   await page.click('#topology-editor summary');
   // What is in use cannot be removed: orders (the shop publishes to it), billing (the biller).
@@ -232,7 +232,7 @@ test('topology editor: add an exchange, a queue with arguments and bindings; err
 });
 
 test('messages move along their routes: through the exchanges, to consumers, to dead letters', async () => {
-  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1&speed=5');
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1&speed=1/100');
   await page.waitForSelector('#rabbit canvas.rq-flow');
   // The colours on the canvas over the drawing: routed (blue), delivered (green), dead-lettered
   // (vermilion), each seen at some frame.
