@@ -44,7 +44,7 @@ async fn app_mounts_and_runs() {
     let document = web_sys::window().unwrap().document().unwrap();
     let root = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
-    let params = brokerlab::view::params::parse("?preset=relay-basic&seed=3&speed=8&bogus=1");
+    let params = brokerlab::view::params::parse("?preset=relay-basic&seed=3&speed=10&bogus=1");
     yew::Renderer::<brokerlab::ui::App>::with_root_and_props(root.clone(), brokerlab::ui::Props { params }).render();
     yew::platform::time::sleep(std::time::Duration::from_millis(600)).await;
     let text = root.text_content().unwrap_or_default();
