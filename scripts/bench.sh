@@ -42,7 +42,7 @@ for (const n of natives) {
   console.log(`  same trace   : ${n.trace_hash === b.trace_hash ? 'yes' : 'NO'} (${n.trace_hash})`);
 }
 console.log(`release .wasm  : ${kb(+raw)} raw, ${kb(+gz)} gzip (JS glue ${kb(+jsgz)} gzip)`);
-console.log(`first render   : ${fr.first_render_ms_best} ms (best of 5 loads from a local server)`);
+console.log(`first render   : playground ${fr.first_render_ms_best} ms, start page ${fr.landing_first_render_ms_best} ms (best of 5 loads from a local server)`);
 console.log('page soak      : preset, simulated time reached, work per frame, JS heap, wasm memory (early -> end)');
 for (const l of soakOut.trim().split('\n').map((l) => JSON.parse(l))) {
   const f = (s) => `${s.sim_time}, ${s.frame_work_ms} ms/frame, heap ${s.js_heap_mb} MB, wasm ${s.wasm_mb} MB`;

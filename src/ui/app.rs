@@ -552,9 +552,7 @@ impl Component for App {
 
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         if first_render {
-            dom::document()
-                .document_element()
-                .map(|e| e.set_attribute("data-first-render-ms", &format!("{:.0}", dom::now_ms())));
+            dom::mark_first_render();
             self.draw_canvas();
             self.draw_chart();
             self.schedule_frame(ctx);

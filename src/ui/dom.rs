@@ -25,3 +25,11 @@ pub fn replace_query(query: &str) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(query));
     }
 }
+
+/// Records when the page first rendered (`data-first-render-ms` on `<html>`, in ms since
+/// navigation start), for `make bench`.
+pub fn mark_first_render() {
+    if let Some(e) = document().document_element() {
+        let _ = e.set_attribute("data-first-render-ms", &format!("{:.0}", now_ms()));
+    }
+}

@@ -36,6 +36,7 @@ const DOORS: &[Door] = &[
 
 #[function_component(Landing)]
 pub fn landing() -> Html {
+    use_effect_with((), |_| super::dom::mark_first_render());
     let doors = DOORS.iter().map(|(id, title, what, href, more)| {
         html! {
             <section class="door">
