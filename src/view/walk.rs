@@ -875,24 +875,26 @@ fn producer_idempotent(world: &World, node: NodeId) -> bool {
     matches!(&world.nodes.get(node.index()).map(|s| &s.node), Some(Node::Kafka(KafkaNode::Producer(p))) if p.settings.idempotent)
 }
 
+/// Whether a log record is `producer`'s record number `seq`. (A record's value is its producer's
+/// record number; an idempotent producer's records also carry its id, node index + 1, where others
+/// carry 0.)
+fn is_record_of(rec: &crate::engine::kafka::log::Record, producer: NodeId, seq: u64) -> bool {
+    rec.value == seq && (rec.producer == 0 || rec.producer == producer.0 + 1)
+}
+
 /// Whether the leader's record at `offset` is the followed one (not another record that took its
 /// offset after a failover).
 fn is_ours(world: &World, r: Record, offset: u64) -> bool {
     super::kafka::leader(world, r.tp)
         .and_then(|(_, replica)| replica.log.get(offset).copied())
-        .is_none_or(|rec| rec.value == r.seq && (rec.producer == 0 || rec.producer == r.producer.0 + 1))
+        .is_none_or(|rec| is_record_of(&rec, r.producer, r.seq))
 }
 
 /// After a retry: what the leader's log shows of the record `seq` (by its value) — the copy the old
 /// leader had replicated, kept once; a new copy appended by the retry; or, without idempotence, two.
-/// (A record's value is its producer's record number; an idempotent producer's records also carry
-/// its id, node index + 1, where others carry 0.)
 fn copies_text(world: &World, tp: Tp, producer: NodeId, seq: u64, acked: u64) -> String {
     let Some((b, replica)) = super::kafka::leader(world, tp) else { return String::new() };
-    let ours = |rec: &&crate::engine::kafka::log::Record| {
-        rec.value == seq && (rec.producer == 0 || rec.producer == producer.0 + 1)
-    };
-    let copies: Vec<_> = replica.log.records().filter(ours).collect();
+    let copies: Vec<_> = replica.log.records().filter(|rec| is_record_of(rec, producer, seq)).collect();
     match copies.as_slice() {
         [one] if one.offset == acked && one.epoch < replica.epoch => format!(
             " A follower's fetch had carried the first copy off the old leader before it crashed: b{b} already had it at offset {acked} (leader epoch {}), so the retry was recognised and not stored again.",
