@@ -1,42 +1,31 @@
-//! The playground shell. One struct component owns the simulation (never inside `use_reducer`,
-//! which would clone it per action); a `requestAnimationFrame` loop advances it by `speed × wall
-//! time`, within a per-frame work budget, and folds the events into the view models.
+//! The playground shell: renders a `view::session::Session` and turns clicks into calls on it.
+//! One struct component owns the session (never inside `use_reducer`, which would clone it per
+//! action); a `requestAnimationFrame` loop hands it the wall time that passed, draws the flights
+//! every frame and the charts and DOM a few times a second. What is only the page's — what the
+//! user is typing, the canvases, notices — stays here.
 
 use super::{chart, dom, stage};
 use crate::engine::rabbit::config::RabbitSpec;
-use crate::engine::{presets, Command, EventKind, NodeId, Scenario, Simulation, Time};
+use crate::engine::{presets, Command, NodeId, Scenario, Time};
 use crate::view::config::{Form, Problem};
-use crate::view::flights::Flights;
-use crate::view::groups::Groups;
-use crate::view::layout::{layout, Point, STAGE_H, STAGE_W};
-use crate::view::params::{self, Params};
-use crate::view::rabbit_flow::RouteFlow;
-use crate::view::series::{FrameLog, Meters, RATE_LINES, SETTLE_LINES};
+use crate::view::event_log;
+use crate::view::layout::{STAGE_H, STAGE_W};
+use crate::view::params::Params;
+use crate::view::series::{FrameLog, RATE_LINES, SETTLE_LINES};
+use crate::view::session::Session;
 use crate::view::speed;
-use crate::view::walk::{Pace, Variant, Walk};
+use crate::view::walk::Variant;
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-/// Work per frame: past this the simulation runs slower than asked rather than drop frames.
-const FRAME_BUDGET_MS: f64 = 6.0;
-/// Queue entries between two looks at the clock.
-const STEPS_PER_SLICE: u64 = 2_000;
 /// DOM re-renders per second while playing (the canvas is redrawn every frame regardless).
 const DOM_REFRESH_MS: f64 = 100.0;
 const CHART_REFRESH_MS: f64 = 250.0;
-/// Log lines shown at most (the newest that match the filter), and kept for the filter to search:
-/// a filter typed after a burst of records still finds the rebalance or election before it.
-const LOG_LINES: usize = 300;
-const LOG_KEPT: usize = 3_000;
-const CHART_BUCKETS: usize = 60;
-/// The most engine steps opening a link may take to reach its instant (a few seconds of work).
-const LINK_MAX_STEPS: u64 = 20_000_000;
 
 /// `?bench=frames`: frames skipped, then frames measured (10 s at 60 Hz).
 const BENCH_WARMUP: usize = 120;
@@ -87,9 +76,8 @@ pub enum Msg {
 }
 
 pub struct App {
-    preset: &'static str,
-    scenario: Scenario,
-    sim: Simulation,
+    /// The run on screen and everything derived from it.
+    session: Session,
     seed_text: String,
     seed_error: Option<String>,
     editor_text: String,
@@ -103,36 +91,15 @@ pub struct App {
     /// Runs loaded so far: a new run starts the topology editor afresh.
     loads: u64,
     notices: Vec<String>,
-    playing: bool,
-    speed: usize,
-    /// Fraction of a microsecond owed to the simulation from earlier frames.
-    carry_us: f64,
     last_frame: Option<f64>,
     last_dom: f64,
     last_chart: f64,
-    behind: bool,
-    frame_work_ms: f64,
-    positions: Vec<Point>,
-    flights: Flights,
-    groups: Groups,
-    /// The guided walkthrough, while one runs.
-    walk: Option<Walk>,
     /// `?bench=frames`: frame times being recorded.
     frame_log: Option<FrameLog>,
-    meters: Meters,
-    /// The newest log lines, each with the nodes its event concerns.
-    log: VecDeque<(String, [Option<NodeId>; 2])>,
-    /// Nodes highlighted because their log line was clicked.
-    picked: Vec<NodeId>,
-    log_skipped: u64,
     log_filter: String,
-    /// Whether the log shows every message sent and delivered.
-    show_network: bool,
-    selected: Option<NodeId>,
     show_help: bool,
     canvas: NodeRef,
-    /// Messages along their RabbitMQ routes, and the canvas over the RabbitMQ drawing they move on.
-    rabbit_flow: RouteFlow,
+    /// The canvas over the RabbitMQ drawing that messages move on.
     rabbit_canvas: NodeRef,
     /// The RabbitMQ panel's model as last rendered: the flow canvas, redrawn every frame, places
     /// its dots on it instead of building it again (the DOM refreshes ten times a second).
@@ -149,43 +116,25 @@ fn rabbit_spec(s: &Scenario) -> Option<(Rc<RabbitSpec>, Rc<Vec<String>>)> {
     Some((Rc::new(s.rabbit.clone()?), Rc::new(pinned)))
 }
 
-/// Chart bucket width: a 25th of the scenario's usual run (at least 100 µs), so a bucket holds a
-/// few messages even in the slow teaching presets and the lines show rates, not single arrivals.
-fn bucket_width(s: &Scenario) -> Time {
-    Time((s.until.0 / 25).max(100))
-}
-
 impl App {
-    fn load(&mut self, scenario: Scenario, seed: u64) {
-        match Simulation::new(&scenario, seed) {
-            Ok(sim) => {
-                // A scenario of another time scale gets a speed that plays it in about 90 s.
-                if scenario.until != self.scenario.until {
-                    self.speed = speed::for_duration(scenario.until);
-                }
-                self.meters = Meters::new(bucket_width(&scenario), CHART_BUCKETS);
-                self.form = Form::from_scenario(&scenario);
-                self.form_problem = None;
-                self.rabbit_spec = rabbit_spec(&scenario);
-                self.loads += 1;
-                self.scenario = scenario;
-                self.sim = sim;
-                self.positions = layout(self.sim.world());
-                self.flights.clear();
-                self.rabbit_flow.clear();
-                self.groups = Groups::new(self.sim.world());
-                self.walk = None;
-                self.log.clear();
-                self.log_skipped = 0;
-                self.selected = None;
-                self.carry_us = 0.0;
-                self.seed_text = seed.to_string();
-                self.fold_events();
-            }
+    /// Replaces the session with a new run of `scenario` (nothing of the old run survives).
+    fn load(&mut self, preset: &'static str, scenario: Scenario, seed: u64) {
+        match self.session.next(preset, scenario, seed) {
+            Ok(session) => self.show(session),
             // A validated scenario always builds; if one did not, say so and keep what is running.
             Err(e) => self.editor_error = Some(e),
         }
         self.update_url();
+    }
+
+    /// Puts `session` on screen and the page's own state about its scenario afresh.
+    fn show(&mut self, session: Session) {
+        self.form = Form::from_scenario(session.scenario());
+        self.form_problem = None;
+        self.rabbit_spec = rabbit_spec(session.scenario());
+        self.seed_text = session.seed().to_string();
+        self.loads += 1;
+        self.session = session;
     }
 
     fn rabbit_editing(&self, ctx: &Context<Self>) -> Option<super::rabbit::Editing> {
@@ -198,84 +147,15 @@ impl App {
         })
     }
 
-    /// Keeps the address a link to what is on screen: the preset, seed and speed, the actions
-    /// taken (replayed when the link is opened) and, when paused, the instant shown.
+    /// Keeps the address a link to what is on screen.
     fn update_url(&self) {
-        // A walkthrough runs the scenario without its faults: a link from it could not replay it.
-        let walking = self.walk.is_some();
-        let log = if walking { String::new() } else { crate::view::link::encode(self.sim.command_log()) };
-        let t = (!self.playing && !walking).then(|| self.sim.now());
-        dom::replace_query(&params::to_query(self.preset, self.sim.seed(), self.speed, &log, t));
+        dom::replace_query(&self.session.query());
     }
 
-    /// Folds the events emitted since the last call into flights, chart series and the log.
-    fn fold_events(&mut self) {
-        let page_ms = dom::now_ms();
-        let events: Vec<crate::engine::Event> = self.sim.drain_events().collect();
-        let world = self.sim.world();
-        for e in &events {
-            self.flights.observe(e.at, &e.kind, page_ms);
-            if let EventKind::Rabbit(r) = &e.kind {
-                self.rabbit_flow.observe(r, page_ms);
-            }
-            self.groups.observe(e);
-            if let Some(w) = &mut self.walk {
-                w.observe(e, world);
-            }
-            self.meters.observe(e);
+    fn notice(&mut self, result: Result<(), String>) {
+        if let Err(e) = result {
+            self.notices.push(e);
         }
-        // Only the newest lines can be read anyway: format just those. Sends and deliveries are
-        // left out unless asked for: at speed they would bury everything else.
-        let show_network = self.show_network;
-        let loggable: Vec<&crate::engine::Event> = events
-            .iter()
-            .filter(|e| show_network || !matches!(e.kind, EventKind::Sent { .. } | EventKind::Delivered { .. }))
-            .collect();
-        let start = loggable.len().saturating_sub(LOG_LINES);
-        self.log_skipped += start as u64;
-        for e in &loggable[start..] {
-            if self.log.len() == LOG_KEPT {
-                self.log.pop_front();
-            }
-            self.log.push_back((e.line(world), e.nodes()));
-        }
-        self.meters.sample(world);
-        self.flights.expire(page_ms);
-        self.rabbit_flow.expire(page_ms);
-    }
-
-    /// Advances the simulation by `wall_ms` of page time at the chosen speed, within the budget.
-    fn advance(&mut self, wall_ms: f64) {
-        let start = dom::now_ms();
-        let want = wall_ms * speed::sim_us_per_ms(self.speed) + self.carry_us;
-        let whole = want.floor();
-        self.carry_us = want - whole;
-        let target = self.sim.now() + Time(whole as u64);
-        self.behind = false;
-        // A walkthrough looks at every step so it can stop exactly where the next one happens.
-        let slice = if self.walk.as_ref().is_some_and(|w| !w.done()) { 1 } else { STEPS_PER_SLICE };
-        loop {
-            let (_, reached) = self.sim.run_until_limited(target, slice);
-            if self.walk.is_some() {
-                self.fold_events();
-                if self.walk.as_ref().is_some_and(|w| w.waiting()) {
-                    self.playing = false;
-                    self.carry_us = 0.0;
-                    break;
-                }
-            }
-            if reached {
-                break;
-            }
-            if dom::now_ms() - start > FRAME_BUDGET_MS {
-                // Too much to simulate in one frame: fall behind the requested speed, stay smooth.
-                self.behind = true;
-                self.carry_us = 0.0;
-                break;
-            }
-        }
-        self.fold_events();
-        self.frame_work_ms = self.frame_work_ms * 0.9 + (dom::now_ms() - start) * 0.1;
     }
 
     fn draw_canvas(&self) {
@@ -291,11 +171,12 @@ impl App {
         else {
             return;
         };
-        stage::draw(&ctx, ratio, self.sim.world(), &self.positions, &self.flights, dom::now_ms());
+        let s = &self.session;
+        stage::draw(&ctx, ratio, s.world(), s.positions(), s.flights(), dom::now_ms());
         super::rabbit::draw_flow(
             &self.rabbit_canvas,
             self.rabbit_model.borrow().as_deref(),
-            &self.rabbit_flow,
+            s.rabbit_flow(),
             dom::now_ms(),
         );
     }
@@ -303,8 +184,8 @@ impl App {
     fn draw_chart(&mut self) {
         use chart::{Line, BLUE, GREEN, GROUP_COLOURS, ORANGE, VERMILLION};
         let ms = |v: Vec<(Time, f64)>| v.into_iter().map(|(t, y)| (t.0 as f64 / 1_000.0, y)).collect::<Vec<_>>();
-        let m = &self.meters;
-        let world = self.sim.world();
+        let m = self.session.meters();
+        let world = self.session.world();
         let rate_colours = [BLUE, GREEN, VERMILLION];
         let mut charts: Vec<(&str, Vec<Line>)> = vec![
             ("records/s", (0..3).map(|i| Line::new(RATE_LINES[i], rate_colours[i], ms(m.rates.rates(i)))).collect()),
@@ -357,27 +238,20 @@ impl App {
     fn frame(&mut self, ctx: &Context<Self>, ts: f64) -> bool {
         let dt = self.last_frame.map_or(0.0, |last| (ts - last).clamp(0.0, 100.0));
         self.last_frame = Some(ts);
-        let was_playing = self.playing;
-        if self.playing {
-            self.advance(dt);
-            // The walkthrough paused on a step: show it now.
-            if !self.playing {
-                self.draw_canvas();
-                self.draw_chart();
-                self.schedule_frame(ctx);
-                self.update_url();
-                return true;
-            }
-        } else {
-            self.flights.expire(dom::now_ms());
-            self.rabbit_flow.expire(dom::now_ms());
-        }
+        let was_playing = self.session.playing;
+        self.session.frame(dt, &dom::now_ms);
         self.draw_canvas();
+        self.schedule_frame(ctx);
+        // The walkthrough paused on a step: show it now.
+        if was_playing && !self.session.playing {
+            self.draw_chart();
+            self.update_url();
+            return true;
+        }
         let now = dom::now_ms();
-        if self.playing && now - self.last_chart > CHART_REFRESH_MS {
+        if self.session.playing && now - self.last_chart > CHART_REFRESH_MS {
             self.draw_chart();
         }
-        self.schedule_frame(ctx);
         if was_playing && now - self.last_dom > DOM_REFRESH_MS {
             self.last_dom = now;
             return true;
@@ -390,69 +264,9 @@ impl App {
         self.frame = Some(request_animation_frame(move |ts| link.send_message(Msg::Frame(ts))));
     }
 
-    /// Starts the walkthrough on a fresh run of the scenario without its scheduled faults (so
-    /// nothing happens that the walkthrough does not tell: a preset's own broker crash would cut
-    /// into the record's story), plays without drawing until the cluster is ready (a consumer
-    /// reads), then stops on that first step. The scenario itself keeps its faults: reset or
-    /// apply brings them back.
-    fn start_walk(&mut self, variant: Variant) {
-        let seed = self.sim.seed();
-        let scenario = self.scenario.clone();
-        let mut quiet = scenario.clone();
-        quiet.faults.clear();
-        self.load(quiet, seed);
-        self.scenario = scenario;
-        self.rabbit_spec = rabbit_spec(&self.scenario);
-        let mut walk = Walk::new(variant);
-        walk.held_faults = self.scenario.faults.len();
-        self.walk = Some(walk);
-        let limit = self.sim.now() + Time::secs(120);
-        // One entry at a time, so the run stops where the first step happens (a light scenario
-        // covers a second of simulated time in a few hundred entries).
-        while self.walk.as_ref().is_some_and(|w| !w.waiting()) && self.sim.now() < limit {
-            let before = self.sim.steps();
-            self.sim.run_until_limited(limit, 1);
-            self.fold_events();
-            if self.sim.steps() == before {
-                break;
-            }
-        }
-        self.flights.clear();
-        // Not ready within two minutes of simulated time (no consumer reading?): keep playing,
-        // the card says what it waits for.
-        self.playing = !self.walk.as_ref().is_some_and(|w| w.waiting());
-        self.speed = 8;
-        self.draw_chart();
-    }
-
-    /// Moves past the walkthrough's current step: applies the fault it injects there, if any,
-    /// and plays on at the pace the next step needs.
-    fn walk_next(&mut self) {
-        let Some(w) = &mut self.walk else { return };
-        if w.done() {
-            self.walk = None;
-            return;
-        }
-        let command = w.advance(self.sim.world());
-        if let Some(c) = command {
-            self.apply(c);
-        }
-        if let Some(w) = &self.walk {
-            if !w.waiting() {
-                self.speed = match w.pace() {
-                    Pace::Fast => 8,
-                    _ => speed::DEFAULT,
-                };
-                self.playing = true;
-            }
-        }
-    }
-
     fn apply(&mut self, command: Command) {
-        if let Err(e) = self.sim.apply(command) {
-            self.notices.push(e);
-        }
-        self.fold_events();
+        let result = self.session.apply(command, dom::now_ms());
+        self.notice(result);
     }
 }
 
@@ -471,28 +285,16 @@ impl Component for App {
             scenario.network.latency = BENCH_LATENCY;
         }
         let seed = p.seed.unwrap_or(scenario.seed);
-        let mut sim = Simulation::new(&scenario, seed).expect("presets are valid");
         let mut problems = p.problems.clone();
         // A shared link: replay its actions, then run to the instant it shows (paused there).
-        if let Some(text) = &p.log {
-            match crate::view::link::decode(text).and_then(|log| Simulation::replay(&scenario, seed, &log)) {
-                Ok(replayed) => sim = replayed,
-                Err(e) => {
-                    problems.push(format!("the link's actions could not be replayed ({e}); starting without them"))
-                }
-            }
-        }
-        if let Some(t) = p.t {
-            let (_, reached) = sim.run_until_limited(t, LINK_MAX_STEPS);
-            if !reached {
-                problems.push(format!("the link's instant {t} is too far to reach at once; stopped at {}", sim.now()));
-            }
+        let mut session = Session::open_link(preset, scenario, seed, p.log.as_deref(), p.t, &mut problems)
+            .expect("presets are valid");
+        if let Some(speed) = p.speed {
+            session.set_speed(speed);
         }
         if p.bench_frames {
-            sim.run_until(BENCH_SKIP);
-            sim.drain_events().for_each(drop);
+            session.skip_to(BENCH_SKIP);
         }
-        let scenario_until = scenario.until;
         let link = ctx.link().clone();
         // Not passive: a handled shortcut calls preventDefault (space must not scroll the page).
         let options = EventListenerOptions::enable_prevent_default();
@@ -501,51 +303,31 @@ impl Component for App {
                 link.send_message(Msg::Key(e.clone()));
             }
         });
-        let mut app = App {
-            preset,
+        let app = App {
             editor_text: presets::by_slug(preset).unwrap_or_default().to_string(),
             editor_error: None,
             editor_note: None,
-            form: Form::from_scenario(&scenario),
+            form: Form::from_scenario(session.scenario()),
             form_problem: None,
-            rabbit_spec: rabbit_spec(&scenario),
+            rabbit_spec: rabbit_spec(session.scenario()),
             loads: 0,
-            meters: Meters::new(bucket_width(&scenario), CHART_BUCKETS),
-            scenario,
-            positions: layout(sim.world()),
-            sim,
             seed_text: seed.to_string(),
             seed_error: None,
             notices: problems,
-            playing: p.t.is_none(),
-            speed: p.speed.unwrap_or_else(|| speed::for_duration(scenario_until)),
-            carry_us: 0.0,
+            session,
             last_frame: None,
             last_dom: 0.0,
             last_chart: 0.0,
-            behind: false,
-            frame_work_ms: 0.0,
-            flights: Flights::default(),
-            groups: Groups::default(),
-            walk: None,
             frame_log: p.bench_frames.then(|| FrameLog::new(BENCH_WARMUP, BENCH_FRAMES)),
-            log: VecDeque::new(),
-            picked: Vec::new(),
-            log_skipped: 0,
             log_filter: String::new(),
-            show_network: false,
-            selected: None,
             show_help: false,
             canvas: NodeRef::default(),
-            rabbit_flow: RouteFlow::default(),
             rabbit_canvas: NodeRef::default(),
             rabbit_model: RefCell::new(None),
             chart_canvases: Default::default(),
             frame: None,
             _keys: Some(keys),
         };
-        app.groups = Groups::new(app.sim.world());
-        app.fold_events();
         app.update_url();
         app
     }
@@ -566,7 +348,7 @@ impl Component for App {
                 let interval = self.last_frame.map_or(0.0, |last| ts - last);
                 let render = self.frame(ctx, ts);
                 if let Some(log) = &mut self.frame_log {
-                    if !log.done() && log.record(interval, dom::now_ms() - start, self.flights.len()) {
+                    if !log.done() && log.record(interval, dom::now_ms() - start, self.session.flights().len()) {
                         dom::document()
                             .document_element()
                             .map(|e| e.set_attribute("data-bench-frames", &log.summary()));
@@ -574,10 +356,10 @@ impl Component for App {
                 }
                 return render;
             }
-            Msg::TogglePlay => self.playing = !self.playing,
+            Msg::TogglePlay => self.session.playing = !self.session.playing,
             Msg::FormInput(key, value) => {
                 self.form.set(&key, value);
-                self.form_problem = self.form.build(&self.scenario).err();
+                self.form_problem = self.form.build(self.session.scenario()).err();
             }
             Msg::SwitchProtocol(group) => {
                 let key = format!("kafka.groups[{group}].assignor");
@@ -585,50 +367,52 @@ impl Component for App {
                 self.form.set(&key, if cooperative { "range" } else { "cooperative-sticky" }.into());
                 ctx.link().send_message(Msg::ApplyForm);
             }
-            Msg::ApplyForm => match self.form.build(&self.scenario) {
+            Msg::ApplyForm => match self.form.build(self.session.scenario()) {
                 Ok(s) => {
                     self.editor_text = s.to_json();
                     self.editor_error = None;
                     self.editor_note = Some("Configuration applied.".into());
-                    let seed = self.sim.seed();
-                    self.load(s, seed);
+                    self.load(self.session.preset(), s, self.session.seed());
                     self.draw_chart();
                 }
                 Err(p) => self.form_problem = Some(p),
             },
             Msg::ApplyRabbit(spec) => {
-                let mut s = self.scenario.clone();
+                let mut s = self.session.scenario().clone();
                 s.rabbit = Some(spec);
                 match s.validate() {
                     Ok(()) => {
                         self.editor_text = s.to_json();
                         self.editor_error = None;
                         self.editor_note = Some("Topology applied.".into());
-                        let seed = self.sim.seed();
-                        self.load(s, seed);
+                        self.load(self.session.preset(), s, self.session.seed());
                         self.draw_chart();
                     }
                     Err(e) => self.notices.push(e),
                 }
             }
-            Msg::StartWalk(variant) => self.start_walk(variant),
-            Msg::WalkNext => self.walk_next(),
-            Msg::WalkClose => self.walk = None,
-            Msg::Step if self.walk.as_ref().is_some_and(|w| w.waiting() || w.done()) => self.walk_next(),
+            Msg::StartWalk(variant) => {
+                self.session = self.session.start_walk(variant, dom::now_ms());
+                self.draw_chart();
+            }
+            Msg::WalkNext => {
+                let result = self.session.walk_next(dom::now_ms());
+                self.notice(result);
+            }
+            Msg::WalkClose => self.session.close_walk(),
             Msg::Step => {
-                self.playing = false;
-                self.sim.step();
-                self.fold_events();
+                let result = self.session.step(dom::now_ms());
+                self.notice(result);
                 self.draw_chart();
             }
             Msg::Reset => {
-                let seed = self.sim.seed();
-                self.load(self.scenario.clone(), seed);
+                let session = self.session.reset();
+                self.show(session);
                 self.draw_chart();
             }
-            Msg::Faster => self.speed = speed::faster(self.speed),
-            Msg::Slower => self.speed = speed::slower(self.speed),
-            Msg::SetSpeed(i) => self.speed = i.min(speed::LADDER.len() - 1),
+            Msg::Faster => self.session.faster(),
+            Msg::Slower => self.session.slower(),
+            Msg::SetSpeed(i) => self.session.set_speed(i),
             Msg::SeedInput(text) => {
                 self.seed_error = match text.trim().parse::<u64>() {
                     Ok(_) => None,
@@ -640,19 +424,18 @@ impl Component for App {
             }
             Msg::ApplySeed => {
                 if let Ok(seed) = self.seed_text.trim().parse::<u64>() {
-                    self.load(self.scenario.clone(), seed);
+                    self.load(self.session.preset(), self.session.scenario().clone(), seed);
                     self.draw_chart();
                 }
             }
             Msg::Preset(slug) => {
                 if let Some((slug, json)) = presets::PRESETS.iter().find(|(s, _)| *s == slug) {
-                    self.preset = slug;
                     self.editor_text = json.to_string();
                     self.editor_error = None;
                     self.editor_note = None;
                     let scenario = presets::load(slug).expect("a listed preset");
                     let seed = scenario.seed;
-                    self.load(scenario, seed);
+                    self.load(slug, scenario, seed);
                     self.draw_chart();
                 }
             }
@@ -662,7 +445,7 @@ impl Component for App {
                     self.editor_error = None;
                     self.editor_note = Some(format!("Loaded \"{}\" with {} nodes.", s.name, s.node_names().len()));
                     let seed = s.seed;
-                    self.load(s, seed);
+                    self.load(self.session.preset(), s, seed);
                     self.draw_chart();
                 }
                 // The text stays as the user wrote it; only the message changes.
@@ -671,11 +454,11 @@ impl Component for App {
                     self.editor_note = None;
                 }
             },
-            Msg::Select(id) => self.selected = if self.selected == Some(id) { None } else { Some(id) },
-            Msg::Deselect => self.selected = None,
+            Msg::Select(id) => self.session.select(id),
+            Msg::Deselect => self.session.deselect(),
             Msg::ToggleLink(a, b) => {
-                let cut = self.sim.world().network.is_cut(a, b);
-                self.apply(if cut { Command::Heal { a, b } } else { Command::Cut { a, b } });
+                let result = self.session.toggle_link(a, b, dom::now_ms());
+                self.notice(result);
             }
             Msg::Apply(command) => self.apply(command),
             Msg::ApplyAll(commands) => {
@@ -685,11 +468,8 @@ impl Component for App {
             }
             Msg::ToggleHelp => self.show_help = !self.show_help,
             Msg::LogFilter(text) => self.log_filter = text,
-            Msg::LogPick(nodes) => {
-                let nodes: Vec<NodeId> = nodes.iter().flatten().copied().collect();
-                self.picked = if self.picked == nodes { Vec::new() } else { nodes };
-            }
-            Msg::ToggleNetwork => self.show_network = !self.show_network,
+            Msg::LogPick(nodes) => self.session.pick(nodes),
+            Msg::ToggleNetwork => self.session.toggle_network_log(),
             Msg::Key(e) => {
                 // Typing in a field is not a shortcut.
                 let typing = e
@@ -721,31 +501,26 @@ impl Component for App {
 
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
-        let world = self.sim.world();
+        let session = &self.session;
+        let world = session.world();
         let rabbit_model = crate::view::rabbit::model(world).map(Rc::new);
         self.rabbit_model.replace(rabbit_model.clone());
         let m = &world.metrics;
         let pct =
             |h: &crate::engine::metrics::Histogram, p| h.percentile(p).map_or("–".to_string(), |t| t.to_string());
         let speed_options = speed::LADDER.iter().enumerate().map(|(i, (label, _))| {
-            html! { <option value={i.to_string()} selected={i == self.speed}>{*label}</option> }
+            html! { <option value={i.to_string()} selected={i == session.speed()}>{*label}</option> }
         });
         // The benchmarks are not lessons: listed only while one is open (they stay reachable by
         // URL and from the command line).
         let preset_options = presets::PRESETS
             .iter()
-            .filter(|(slug, _)| !slug.ends_with("bench") || *slug == self.preset)
+            .filter(|(slug, _)| !slug.ends_with("bench") || *slug == session.preset())
             .map(|(slug, _)| {
-                html! { <option value={*slug} selected={*slug == self.preset}>{*slug}</option> }
+                html! { <option value={*slug} selected={*slug == session.preset()}>{*slug}</option> }
             });
-        // Log lines are ASCII (names are validated to be), so an ASCII case fold is enough.
-        let filter = self.log_filter.to_ascii_lowercase();
-        let matching: Vec<&(String, [Option<NodeId>; 2])> =
-            self.log.iter().filter(|l| filter.is_empty() || l.0.to_ascii_lowercase().contains(&filter)).collect();
-        let hidden = matching.len().saturating_sub(LOG_LINES);
-        let log_lines = matching[hidden..].iter().copied();
         // Events never formatted (a burst beyond a frame's share) and kept lines beyond the shown.
-        let not_shown = self.log_skipped + hidden as u64;
+        let (log_lines, not_shown) = session.log().matching(&self.log_filter);
 
         html! {
             <div class="shell">
@@ -758,8 +533,8 @@ impl Component for App {
                 { for self.notices.iter().map(|n| html! { <div class="notice" role="status">{n}</div> }) }
                 <section class="controls" aria-label="Time controls">
                     <button id="play" onclick={link.callback(|_| Msg::TogglePlay)} title="Play / pause (space)">
-                        { if self.playing { icon("M6 4h4v16H6zM14 4h4v16h-4z") } else { icon("M7 4l13 8-13 8z") } }
-                        { if self.playing { "Pause" } else { "Play" } }
+                        { if session.playing { icon("M6 4h4v16H6zM14 4h4v16h-4z") } else { icon("M7 4l13 8-13 8z") } }
+                        { if session.playing { "Pause" } else { "Play" } }
                     </button>
                     <button id="step" onclick={link.callback(|_| Msg::Step)} title="Process one event (→)">{ icon("M5 4l10 8-10 8zM16 4h3v16h-3z") }{"Step"}</button>
                     <button id="reset" onclick={link.callback(|_| Msg::Reset)} title="Start again with the same seed (r)">{ icon("M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z") }{"Reset"}</button>
@@ -784,13 +559,13 @@ impl Component for App {
                 </section>
                 <section class="status" aria-label="Simulation status">
                     <span title="Simulated time">{"t = "}<b id="sim-time">{world.now.to_string()}</b></span>
-                    <span>{"seed "}<b id="seed-shown">{self.sim.seed()}</b></span>
-                    <span title="Fingerprint of every event so far: equal hashes mean identical runs">{"trace "}<b id="trace-hash">{self.sim.trace_hash().to_string()}</b></span>
+                    <span>{"seed "}<b id="seed-shown">{session.seed()}</b></span>
+                    <span title="Fingerprint of every event so far: equal hashes mean identical runs">{"trace "}<b id="trace-hash">{session.sim().trace_hash().to_string()}</b></span>
                     <span>{"events "}<b id="event-count">{m.events}</b></span>
-                    <span>{"in flight "}<b>{self.flights.len()}</b></span>
-                    <span class={classes!("speed", self.behind.then_some("behind"))} title="Simulation speed relative to real time">
-                        { speed::label(self.speed) }
-                        if self.behind { {" — at the frame budget, running slower than asked"} }
+                    <span>{"in flight "}<b>{session.flights().len()}</b></span>
+                    <span class={classes!("speed", session.behind().then_some("behind"))} title="Simulation speed relative to real time">
+                        { speed::label(session.speed()) }
+                        if session.behind() { {" — at the frame budget, running slower than asked"} }
                     </span>
                 </section>
                 <main>
@@ -799,9 +574,9 @@ impl Component for App {
                         <div class="stage-area">
                         { stage::svg(stage::StageProps {
                             world,
-                            positions: &self.positions,
-                            selected: self.selected,
-                            highlight: self.walk.as_ref().and_then(|w| w.current()).map_or(self.picked.as_slice(), |s| s.nodes.as_slice()),
+                            positions: session.positions(),
+                            selected: session.selected(),
+                            highlight: session.highlighted(),
                             on_node: link.callback(Msg::Select),
                             on_link: link.callback(|(a, b)| Msg::ToggleLink(a, b)),
                         }) }
@@ -818,7 +593,7 @@ impl Component for App {
                                 "colour = producer · click a node or a link to inject a fault"
                             } }</span>
                         </div>
-                        { super::groups::panel(world, &self.groups, &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
+                        { super::groups::panel(world, session.groups(), &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
                         { super::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
                     </div>
                     <aside>
@@ -832,11 +607,11 @@ impl Component for App {
                                 <tr><td title="Network messages the network did not deliver: a cut link, random loss, a stopped receiver. Retries and requeues recover most of them; these are packets, not records lost.">{"dropped packets"}</td><td id="dropped">{m.dropped}</td></tr>
                                 <tr><td title="From publish to consumer, simulated time">{"end to end p50 / p99"}</td><td>{format!("{} / {}", pct(&m.e2e_latency, 500), pct(&m.e2e_latency, 990))}</td></tr>
                                 <tr><td title="From publish to the broker's acknowledgement">{"ack p50 / p99"}</td><td>{format!("{} / {}", pct(&m.ack_latency, 500), pct(&m.ack_latency, 990))}</td></tr>
-                                <tr><td title="Time spent per frame simulating and folding events (smoothed)">{"frame work"}</td><td>{format!("{:.2} ms", self.frame_work_ms)}</td></tr>
+                                <tr><td title="Time spent per frame simulating and folding events (smoothed)">{"frame work"}</td><td>{format!("{:.2} ms", session.frame_work_ms())}</td></tr>
                             </table>
                         </div>
                         // Kafka's partitioner is no help with a RabbitMQ broker.
-                        if self.scenario.rabbit.is_none() { <super::calc::PartitionCalc /> }
+                        if session.scenario().rabbit.is_none() { <super::calc::PartitionCalc /> }
                     </aside>
                 </main>
                 <section class="lower">
@@ -846,7 +621,7 @@ impl Component for App {
                     <div class="panel log-panel">
                         <h2>{"Event log"}
                             <label class="net-toggle" title="Show every message sent and delivered (many at speed)">
-                                <input type="checkbox" id="show-network" checked={self.show_network}
+                                <input type="checkbox" id="show-network" checked={session.log().show_network}
                                     onchange={link.callback(|_| Msg::ToggleNetwork)} />{" messages"}
                             </label>
                             <input class="log-filter" placeholder="filter: node, type…" value={self.log_filter.clone()}
@@ -854,8 +629,8 @@ impl Component for App {
                         </h2>
                         // One block inside the bottom-anchored (column-reverse) box, so lines keep their order.
                         <pre id="log" title="Click a line to highlight the nodes it concerns"><div>
-                            if not_shown > 0 { <span class="skipped">{format!("… {not_shown} earlier events not shown (the filter searches the last {LOG_KEPT})\n")}</span> }
-                            { for log_lines.map(|(l, nodes)| {
+                            if not_shown > 0 { <span class="skipped">{format!("… {not_shown} earlier events not shown (the filter searches the last {})\n", event_log::KEPT)}</span> }
+                            { for log_lines.into_iter().map(|(l, nodes)| {
                                 let nodes = *nodes;
                                 html! { <span class="log-line" onclick={link.callback(move |_| Msg::LogPick(nodes))}>{l}{"\n"}</span> }
                             }) }</div>
@@ -864,11 +639,11 @@ impl Component for App {
                 </section>
                 { super::config::panel(&self.form, self.form_problem.as_ref(), link.callback(|(k, v)| Msg::FormInput(k, v)), link.callback(|_| Msg::ApplyForm)) }
                 <section class="panel editor">
-                    <h2>{"Scenario"}<span class="sub">{format!(" — {}", self.scenario.name)}</span></h2>
-                    <p class="desc">{&self.scenario.description}</p>
-                    <p class="model-note">{ if self.scenario.kafka.is_some() {
+                    <h2>{"Scenario"}<span class="sub">{format!(" — {}", session.scenario().name)}</span></h2>
+                    <p class="desc">{&session.scenario().description}</p>
+                    <p class="model-note">{ if session.scenario().kafka.is_some() {
                         "The Kafka model (ZooKeeper era): a coordinator (or an ensemble), brokers with replicated partitions and a controller, batching idempotent producers, consumer groups (rebalances, commits, lag), retention and compaction. Simplified: one batch per request, no transactions, group membership not persisted (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
-                    } else if self.scenario.rabbit.is_some() {
+                    } else if session.scenario().rabbit.is_some() {
                         "The RabbitMQ model: one broker (vhost /, classic queues), exchanges and bindings, queues with their x-arguments, consumers with prefetch and acks, publisher confirms. Simplified: no quorum queues or streams, one channel per client, confirms at enqueue (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
                     } else {
                         "The kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. Edit the JSON (format: scenarios/README.md) and apply it."
@@ -910,8 +685,8 @@ fn icon(path: &'static str) -> Html {
 impl App {
     fn inspector(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
-        let world = self.sim.world();
-        let Some(id) = self.selected else {
+        let world = self.session.world();
+        let Some(id) = self.session.selected() else {
             return html! {
                 <div class="panel inspector"><h2>{"Inspector"}</h2>
                 <p class="hint">{"Click a node to see it and to stop, restart or isolate it. Click a link to cut or heal it."}</p></div>
@@ -978,7 +753,7 @@ impl App {
             ("Consumer lag", crate::view::glossary::LAG),
             ("Replication", crate::view::glossary::UNDER_REPLICATED),
         ];
-        let world = self.sim.world();
+        let world = self.session.world();
         let rabbit: &[(&str, &str)] = &[
             ("Queue depth", "Messages ready in all queues, and delivered but not yet acknowledged"),
             ("Acks and dead letters", "Messages acknowledged, rejected (nack/reject) and dead-lettered per second"),
@@ -1009,8 +784,8 @@ impl App {
     /// The walkthrough's narration: the step on screen, and how to go on.
     fn walk_card(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
-        let Some(w) = &self.walk else {
-            let world = self.sim.world();
+        let Some(w) = self.session.walk() else {
+            let world = self.session.world();
             let (title, start, kill) = if world.kafka.is_some() {
                 (
                     "Step through Kafka's flow: ",
@@ -1063,7 +838,7 @@ impl App {
                     } else if w.waiting() {
                         <button id="walk-next" class="primary" onclick={link.callback(|_| Msg::WalkNext)} title="Go on to the next step (→)">{"Next step →"}</button>
                     } else {
-                        <span class="walk-wait">{ format!("playing until the next step… ({})", speed::label(self.speed)) }</span>
+                        <span class="walk-wait">{ format!("playing until the next step… ({})", speed::label(self.session.speed())) }</span>
                     }
                     <button id="walk-close" onclick={link.callback(|_| Msg::WalkClose)}>{"End walkthrough"}</button>
                 </div>

@@ -16,9 +16,12 @@
 //! - `rabbit_flow` — messages moving along their RabbitMQ routes, hop by hop, from events.
 //! - `rabbit_edit` — the RabbitMQ topology editor's draft: rows, removal rules, engine validation.
 //! - `config`  — the Kafka configuration form: typed values kept, validated by the engine, errors per field.
+//! - `session` — one run on the page: simulation, speed and frame budget, walkthrough, every view model.
+//! - `event_log` — the log panel's lines: bounded, filtered, each with the nodes it concerns.
 
 pub mod compare;
 pub mod config;
+pub mod event_log;
 pub mod flights;
 pub mod glossary;
 pub mod groups;
@@ -30,5 +33,6 @@ pub mod rabbit;
 pub mod rabbit_edit;
 pub mod rabbit_flow;
 pub mod series;
+pub mod session;
 pub mod speed;
 pub mod walk;
