@@ -8,7 +8,7 @@ import { launch, serveDist } from '../tests/e2e/browser.mjs';
 
 const presets = process.argv.slice(2);
 const seconds = Number(process.env.SOAK_SECONDS ?? 60);
-const FASTEST = '1000'; // ×1000, the top of the speed ladder (src/view/speed.rs)
+const FASTEST = '1000'; // ×1000, the top of the speed ladder (crates/view/src/speed.rs)
 const EARLY_S = 10;
 
 const site = await serveDist();

@@ -40,7 +40,7 @@ stage fmt cargo fmt --check
 stage clippy-native cargo clippy --all-targets --locked -- -D warnings
 stage clippy-wasm cargo clippy --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 stage native-tests cargo test --locked
-stage browser-unit-tests cargo test --locked --target wasm32-unknown-unknown --test browser
+stage browser-unit-tests cargo test --locked --target wasm32-unknown-unknown -p brokerlab --test browser
 stage release-build trunk build --release
 stage e2e node --test tests/e2e/
 

@@ -1,0 +1,200 @@
+//! The stories of the comparison: each preset is a workload and the reason its result is what it
+//! is, in terms of the two architectures (exchange → binding → queue → competing consumers, vs
+//! topic → partition by key → one consumer of the group per partition).
+
+use super::{ConsumerFault, FaultAction, KafkaLane, RabbitLane, Workload};
+use crate::time::Time;
+
+pub struct Preset {
+    pub slug: &'static str,
+    /// "1", "2", … "5a", "5b", "6": the issue's numbering.
+    pub number: &'static str,
+    pub title: &'static str,
+    pub why: &'static str,
+    pub workload: fn() -> Workload,
+}
+
+/// The common base: four customers, twelve messages each, a message every millisecond, 2 to 8 ms
+/// of work each: three consumers cannot quite keep up, so messages wait in their buffers, as in
+/// a busy system. (Four customers on three consumers: with as many customers as consumers,
+/// round-robin would hand each customer to one consumer by coincidence.)
+fn base() -> Workload {
+    Workload {
+        customers: 4,
+        messages: 20,
+        interval: Time::ms(1),
+        consumers: 3,
+        processing: Time::ms(2),
+        processing_jitter: Time::ms(6),
+        kafka: KafkaLane { partitions: 4, ..KafkaLane::default() },
+        rabbit: RabbitLane::default(),
+        faults: vec![],
+        until: Time::secs(30),
+    }
+}
+
+fn one_consumer() -> Workload {
+    Workload { consumers: 1, ..base() }
+}
+
+fn competing() -> Workload {
+    base()
+}
+
+/// Consumers just about keep up (a backlog builds in their prefetch buffers), so c1 holds
+/// unacknowledged messages when it dies; Kafka commits every 200 ms.
+fn crash() -> Workload {
+    Workload {
+        messages: 45,
+        interval: Time::ms(5),
+        processing: Time::ms(15),
+        processing_jitter: Time::ms(10),
+        kafka: KafkaLane { partitions: 4, auto_commit_interval: Time::ms(200), ..KafkaLane::default() },
+        faults: vec![
+            ConsumerFault { at: Time::ms(1_000), action: FaultAction::Crash, consumer: 1 },
+            ConsumerFault { at: Time::secs(4), action: FaultAction::Restart, consumer: 1 },
+        ],
+        ..base()
+    }
+}
+
+fn retries() -> Workload {
+    Workload {
+        customers: 2,
+        messages: 150,
+        interval: Time::ms(1),
+        consumers: 1,
+        processing: Time(200),
+        processing_jitter: Time::ZERO,
+        kafka: KafkaLane {
+            partitions: 2,
+            idempotence: false,
+            linger: Time::ZERO,
+            producer_loss_ppm: 30_000,
+            ..KafkaLane::default()
+        },
+        ..base()
+    }
+}
+
+fn single_active() -> Workload {
+    Workload { rabbit: RabbitLane { single_active_consumer: true, ..RabbitLane::default() }, ..base() }
+}
+
+fn queue_per_customer() -> Workload {
+    Workload { rabbit: RabbitLane { queue_per_consumer: true, ..RabbitLane::default() }, ..base() }
+}
+
+fn throughput() -> Workload {
+    Workload {
+        customers: 8,
+        messages: 50,
+        interval: Time(500),
+        consumers: 4,
+        processing: Time::ms(2),
+        processing_jitter: Time::ms(2),
+        kafka: KafkaLane { partitions: 8, ..KafkaLane::default() },
+        ..base()
+    }
+}
+
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        slug: "one-consumer",
+        number: "1",
+        title: "One consumer: both keep order",
+        why: "With a single consumer there is nobody to race. RabbitMQ's queue is FIFO and hands the \
+              messages to its one consumer in publish order; Kafka's one group member owns every \
+              partition and reads each partition's log in offset order. Processing is one message at a \
+              time, so each customer's messages are processed in the order they were published.",
+        workload: one_consumer,
+    },
+    Preset {
+        slug: "competing-consumers",
+        number: "2",
+        title: "Competing consumers: RabbitMQ spreads a customer over consumers",
+        why: "RabbitMQ: the exchange routes every message through its binding into one queue, and the \
+              queue deals its messages round-robin to the consumers (up to their prefetch). Customer A's \
+              messages 1, 2, 3 go to three different consumers; with uneven processing times the later \
+              one can finish first. Kafka: the key picks the partition (murmur2(key) % partitions), and \
+              the group gives each partition to exactly one member, so all of a customer's messages are \
+              processed by one consumer, in log order. Kafka's parallelism is per partition, RabbitMQ's \
+              per message.",
+        workload: competing,
+    },
+    Preset {
+        slug: "consumer-crash",
+        number: "3",
+        title: "A consumer crashes mid-stream",
+        why: "c1 crashes at 1 s and comes back at 4 s. RabbitMQ (one shared queue): the broker sees the \
+              connection drop and requeues c1's unacknowledged messages at their old positions; the \
+              other consumers get them, flagged redelivered, after they have already worked through \
+              later messages of the same customers sitting in their prefetch buffers: out of order. \
+              Kafka: nobody notices the crash until the session timeout (2 s here, 45 s by default); \
+              then the group rebalances and c1's partitions move to another member, which starts at the \
+              last committed offset (auto-commit every 200 ms here). What c1 processed after its last \
+              commit is processed again: duplicates, but in order, because the partition is re-read in \
+              sequence.",
+        workload: crash,
+    },
+    Preset {
+        slug: "producer-retries",
+        number: "4",
+        title: "Kafka producer retries without idempotence",
+        why: "3% of produce requests or their answers are lost on the producer's link (Kafka lane only). \
+              With max.in.flight 5 and idempotence off, a batch whose request timed out is sent again \
+              after later batches of the same partition were written: the retried batch lands behind \
+              them (reordering inside the partition), and a batch whose answer was lost is written \
+              twice (duplicates). Tick idempotence: the broker then checks each batch's producer id and \
+              sequence number, refuses one that skips ahead and drops one it already has, so the log \
+              holds every message once, in order.",
+        workload: retries,
+    },
+    Preset {
+        slug: "single-active-consumer",
+        number: "5a",
+        title: "RabbitMQ with x-single-active-consumer: order back, one consumer works",
+        why: "x-single-active-consumer makes the queue deliver to one consumer at a time; the others \
+              wait as hot standbys. Order is restored because there is again a single consumer per \
+              queue — and so is its throughput: the other consumers sit idle, so everything takes as \
+              long as one consumer needs. Kafka gets per-key order with all consumers busy, as long as \
+              there are enough partitions and keys.",
+        workload: single_active,
+    },
+    Preset {
+        slug: "queue-per-customer",
+        number: "5b",
+        title: "RabbitMQ with one queue per customer: Kafka's partitioning rebuilt by hand",
+        why: "Each customer's key is bound to its own queue (customer k → queue k mod C), each with one \
+              consumer: the same shape as Kafka's key → partition → one member. Order is restored and \
+              all consumers work, at the cost of topology you maintain yourself: adding a consumer means \
+              new queues and new bindings, and a crashed consumer's queue simply waits for it.",
+        workload: queue_per_customer,
+    },
+    Preset {
+        slug: "throughput",
+        number: "6",
+        title: "Throughput under the same load",
+        why: "2 000 messages/s for 8 customers, 4 consumers that each manage about 330/s. RabbitMQ's \
+              competing consumers share one queue, so the work spreads evenly over all four (and order \
+              per customer is lost). Kafka's work spreads by key: murmur2 puts the 8 keys on the 8 \
+              partitions unevenly, the assignor gives each member 2 partitions, and the busiest member \
+              decides when the run finishes. These numbers come from the model (processing time, \
+              network latency, batching), not from real brokers: they show shapes, not benchmarks.",
+        workload: throughput,
+    },
+];
+
+pub fn by_slug(slug: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.slug == slug || p.number == slug)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_preset_is_valid() {
+        for p in super::PRESETS {
+            (p.workload)().validate().unwrap_or_else(|e| panic!("{}: {e}", p.slug));
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! One replica's copy of a partition: the record log with its offsets, leader epochs, log end offset
+//! (LEO), high watermark (HW) and log start offset, plus the leader-epoch cache that lets replicas
+//! find where their logs diverge (KIP-101, KIP-279; the divergence check rides on fetch requests since
+//! KIP-595/Kafka 2.7: the follower sends the epoch of its last record, the leader answers with the
+//! end offset of that epoch in its own log).
+//!
+//! The log is cut into segments as Kafka's is (a new one when the active segment would pass
+//! `segment.bytes`, or `segment.ms` after its first record), because retention and compaction work
+//! on whole segments and never touch the active one: time retention deletes the oldest segments
+//! whose newest record is older than `retention.ms`, size retention deletes them while the rest is
+//! still at least `retention.bytes`, both never past the HW; compaction keeps, below the active
+//! segment and the HW, only the latest record of each key once the uncleaned part is at least
+//! `min.cleanable.dirty.ratio` of it. Compaction leaves gaps in the offsets, as in Kafka.
+
+use crate::time::Time;
+use crate::vecmap::VecMap;
+use std::collections::VecDeque;
+
+/// One record. The key is a small id (the model's key table holds the bytes); the value is the
+/// payload's id (e.g. the producer's sequence number), enough to see every loss and reordering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub offset: u64,
+    /// The leader epoch of the leader that appended it.
+    pub epoch: u32,
+    pub key: Option<u32>,
+    pub value: u64,
+    pub timestamp: Time,
+    /// The idempotent producer that wrote it (0: none) and its sequence number; `batch_start`
+    /// marks the first record of a produce batch (the producer state is kept per batch).
+    pub producer: u32,
+    pub seq: u32,
+    pub batch_start: bool,
+    /// Its size in bytes, for `segment.bytes`, `retention.bytes` and the dirty ratio.
+    pub size: u32,
+}
+
+/// Segment and cleaning settings (Kafka's topic configs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    pub segment_bytes: u64,
+    pub segment_ms: Time,
+    /// `min.cleanable.dirty.ratio`, in percent (default 50).
+    pub min_dirty_percent: u32,
+}
+
+impl Default for LogConfig {
+    /// Kafka's defaults: `segment.bytes` 1 GiB, `segment.ms` 7 days, dirty ratio 0.5.
+    fn default() -> Self {
+        LogConfig { segment_bytes: 1 << 30, segment_ms: Time::secs(7 * 24 * 3600), min_dirty_percent: 50 }
+    }
+}
+
+/// One segment: where it begins, when its first record was written, its size and its newest record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub base: u64,
+    pub first_ts: Time,
+    pub bytes: u64,
+    pub max_ts: Time,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Log {
+    /// Records from `log_start` to `leo - 1`, in offset order (with gaps after compaction).
+    records: VecDeque<Record>,
+    /// Oldest first; the last is the active segment.
+    segments: VecDeque<Segment>,
+    pub config: LogConfig,
+    /// Compaction: records below this offset have been cleaned.
+    cleaned_to: u64,
+    log_start: u64,
+    leo: u64,
+    hw: u64,
+    /// `(epoch, start offset)`, increasing in both: where each leader epoch's records begin.
+    epochs: Vec<(u32, u64)>,
+}
+
+impl Log {
+    pub fn new(config: LogConfig) -> Log {
+        Log { config, ..Log::default() }
+    }
+    pub fn leo(&self) -> u64 {
+        self.leo
+    }
+    pub fn hw(&self) -> u64 {
+        self.hw
+    }
+    pub fn log_start(&self) -> u64 {
+        self.log_start
+    }
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter()
+    }
+    pub fn get(&self, offset: u64) -> Option<&Record> {
+        let i = self.records.partition_point(|r| r.offset < offset);
+        self.records.get(i).filter(|r| r.offset == offset)
+    }
+    pub fn segments(&self) -> &VecDeque<Segment> {
+        &self.segments
+    }
+    pub fn bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.bytes).sum()
+    }
+    /// The epoch of the last record, if any (what a follower sends as `lastFetchedEpoch`).
+    pub fn last_epoch(&self) -> Option<u32> {
+        self.records.back().map(|r| r.epoch)
+    }
+    /// The latest epoch the cache knows (a leader's own epoch once it has started it).
+    pub fn latest_epoch(&self) -> Option<u32> {
+        self.epochs.last().map(|e| e.0)
+    }
+    pub fn epoch_cache(&self) -> &[(u32, u64)] {
+        &self.epochs
+    }
+
+    /// Records in `[from, to)` (clamped to the log).
+    pub fn slice(&self, from: u64, to: u64) -> Vec<Record> {
+        let i = self.records.partition_point(|r| r.offset < from);
+        self.records.range(i..).take_while(|r| r.offset < to).copied().collect()
+    }
+
+    /// A new leader epoch starts at the current LEO (Kafka's `maybeAssignEpochStartOffset` when a
+    /// replica becomes leader).
+    pub fn start_epoch(&mut self, epoch: u32) {
+        match self.epochs.last() {
+            Some(&(e, _)) if e >= epoch => {}
+            _ => self.epochs.push((epoch, self.leo)),
+        }
+    }
+
+    /// Leader append of one record without a producer id: assigns the next offset. Returns it.
+    pub fn append(&mut self, epoch: u32, key: Option<u32>, value: u64, timestamp: Time) -> u64 {
+        self.append_batch(epoch, &[(key, value)], None, 100, timestamp)
+    }
+
+    /// Leader append of a produce batch, with the idempotent producer's `(id, first sequence)` if
+    /// any. Returns the base offset.
+    pub fn append_batch(
+        &mut self,
+        epoch: u32,
+        records: &[(Option<u32>, u64)],
+        producer: Option<(u32, u32)>,
+        size: u32,
+        timestamp: Time,
+    ) -> u64 {
+        self.start_epoch(epoch);
+        let base = self.leo;
+        let (id, first_seq) = producer.unwrap_or((0, 0));
+        for (i, &(key, value)) in records.iter().enumerate() {
+            let seq = first_seq.wrapping_add(i as u32);
+            let batch_start = i == 0;
+            let offset = self.leo;
+            self.push(Record { offset, epoch, key, value, timestamp, producer: id, seq, batch_start, size });
+        }
+        base
+    }
+
+    /// Appends one record at its offset, rolling a new segment first if the active one is full
+    /// or old (`LogSegment.shouldRoll`).
+    fn push(&mut self, r: Record) {
+        let c = self.config;
+        let roll = match self.segments.back() {
+            None => true,
+            Some(s) => {
+                s.bytes > 0 && (s.bytes + r.size as u64 > c.segment_bytes || r.timestamp >= s.first_ts + c.segment_ms)
+            }
+        };
+        if roll {
+            self.segments.push_back(Segment { base: r.offset, first_ts: r.timestamp, bytes: 0, max_ts: r.timestamp });
+        }
+        let s = self.segments.back_mut().expect("rolled above");
+        if s.bytes == 0 {
+            s.first_ts = r.timestamp;
+        }
+        s.bytes += r.size as u64;
+        s.max_ts = s.max_ts.max(r.timestamp);
+        self.records.push_back(r);
+        self.leo = r.offset + 1;
+    }
+
+    /// Follower append of records copied from the leader, offsets and epochs unchanged. They follow
+    /// the LEO (the fetch asked for it), possibly with gaps where the leader compacted.
+    pub fn append_replicated(&mut self, records: &[Record]) {
+        for r in records {
+            if r.offset < self.leo {
+                continue;
+            }
+            self.start_epoch(r.epoch);
+            self.push(*r);
+        }
+    }
+
+    /// Moves the HW; it never passes the LEO.
+    pub fn set_hw(&mut self, hw: u64) {
+        self.hw = hw.min(self.leo);
+    }
+
+    /// Removes every record at or after `offset` (follower truncation after divergence).
+    pub fn truncate_to(&mut self, offset: u64) {
+        let offset = offset.max(self.log_start);
+        while self.records.back().is_some_and(|r| r.offset >= offset) {
+            self.records.pop_back();
+        }
+        self.leo = self.leo.min(offset);
+        self.hw = self.hw.min(self.leo);
+        self.cleaned_to = self.cleaned_to.min(self.leo);
+        self.epochs.retain(|&(_, start)| start < offset);
+        while self.segments.len() > 1 && self.segments.back().is_some_and(|s| s.base >= offset) {
+            self.segments.pop_back();
+        }
+        self.recount();
+    }
+
+    /// Recomputes segment sizes and newest timestamps from the records (after truncation or
+    /// compaction removed some).
+    fn recount(&mut self) {
+        let mut i = 0;
+        for s in self.segments.iter_mut() {
+            s.bytes = 0;
+            s.max_ts = s.first_ts;
+        }
+        let n = self.segments.len();
+        for r in &self.records {
+            while i + 1 < n && r.offset >= self.segments[i + 1].base {
+                i += 1;
+            }
+            let s = &mut self.segments[i];
+            s.bytes += r.size as u64;
+            s.max_ts = s.max_ts.max(r.timestamp);
+        }
+    }
+
+    /// Delete retention (`UnifiedLog.deleteOldSegments`): removes the oldest segments, never the
+    /// active one and only below the HW, whose newest record is older than `retention` or while
+    /// the log without them is still at least `retention_bytes`. Returns whether any went.
+    pub fn apply_retention(&mut self, now: Time, retention: Option<Time>, retention_bytes: Option<u64>) -> bool {
+        let mut deleted = false;
+        while self.segments.len() > 1 {
+            let (seg, next) = (self.segments[0], self.segments[1].base);
+            if next > self.hw {
+                break;
+            }
+            let old = retention.is_some_and(|r| now > seg.max_ts + r);
+            let big = retention_bytes.is_some_and(|limit| self.bytes().saturating_sub(limit) >= seg.bytes);
+            if !old && !big {
+                break;
+            }
+            while self.records.front().is_some_and(|r| r.offset < next) {
+                self.records.pop_front();
+            }
+            self.segments.pop_front();
+            self.log_start = next;
+            self.cleaned_to = self.cleaned_to.max(next);
+            deleted = true;
+        }
+        deleted
+    }
+
+    /// Compaction (the log cleaner): below the active segment and the HW, keeps only the latest
+    /// record of each key, once the part not yet cleaned is at least the dirty ratio of that range.
+    /// Returns how many records it removed.
+    pub fn compact(&mut self) -> u64 {
+        let end = self.segments.back().map_or(0, |s| s.base).min(self.hw);
+        if end <= self.cleaned_to {
+            return 0;
+        }
+        let bytes = |from: u64| self.slice(from, end).iter().map(|r| r.size as u64).sum::<u64>();
+        let (dirty, total) = (bytes(self.cleaned_to), bytes(self.log_start));
+        if dirty * 100 < total * self.config.min_dirty_percent as u64 {
+            return 0;
+        }
+        let mut latest: VecMap<u32, u64> = VecMap::new();
+        for r in self.records.iter().take_while(|r| r.offset < end) {
+            if let Some(k) = r.key {
+                latest.insert(k, r.offset);
+            }
+        }
+        let before = self.records.len();
+        self.records.retain(|r| r.offset >= end || r.key.is_none_or(|k| latest.get(&k) == Some(&r.offset)));
+        self.cleaned_to = end;
+        self.recount();
+        (before - self.records.len()) as u64
+    }
+
+    /// `OffsetsForLeaderEpoch`: the largest epoch ≤ `epoch` this log knows and the offset where it
+    /// ends (the start of the next epoch, or the LEO for the latest). `None` if `epoch` is older than
+    /// anything in the cache.
+    pub fn end_offset_for_epoch(&self, epoch: u32) -> Option<(u32, u64)> {
+        let i = self.epochs.iter().rposition(|&(e, _)| e <= epoch)?;
+        let end = self.epochs.get(i + 1).map_or(self.leo, |&(_, start)| start);
+        Some((self.epochs[i].0, end))
+    }
+
+    /// Where `epoch`'s records begin, if this log has started that epoch.
+    pub fn epoch_start(&self, epoch: u32) -> Option<u64> {
+        self.epochs.iter().find(|&&(e, _)| e == epoch).map(|&(_, start)| start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log_with(epochs: &[(u32, u64)]) -> Log {
+        // `(epoch, count)`: count records appended in each epoch.
+        let mut log = Log::default();
+        for &(e, n) in epochs {
+            log.start_epoch(e);
+            for _ in 0..n {
+                let v = log.leo();
+                log.append(e, None, v, Time::ZERO);
+            }
+        }
+        log
+    }
+
+    #[test]
+    fn offsets_and_epoch_cache() {
+        let log = log_with(&[(0, 3), (2, 2), (5, 0)]);
+        assert_eq!(log.leo(), 5);
+        assert_eq!(log.epoch_cache(), &[(0, 0), (2, 3), (5, 5)]);
+        assert_eq!(log.last_epoch(), Some(2));
+        assert_eq!(log.latest_epoch(), Some(5));
+        assert_eq!(log.end_offset_for_epoch(0), Some((0, 3)));
+        assert_eq!(log.end_offset_for_epoch(1), Some((0, 3)), "epoch 1 never led: answer with epoch 0");
+        assert_eq!(log.end_offset_for_epoch(2), Some((2, 5)));
+        assert_eq!(log.end_offset_for_epoch(9), Some((5, 5)));
+    }
+
+    #[test]
+    fn truncation_drops_records_and_epochs() {
+        let mut log = log_with(&[(0, 3), (1, 3)]);
+        log.set_hw(4);
+        log.truncate_to(3);
+        assert_eq!(log.leo(), 3);
+        assert_eq!(log.hw(), 3);
+        assert_eq!(log.epoch_cache(), &[(0, 0)]);
+        assert_eq!(log.last_epoch(), Some(0));
+    }
+
+    /// A log of `n` records of 100 bytes, one per millisecond, keys cycling over `keys`, in
+    /// segments of `per_segment` records.
+    fn segmented(n: u64, keys: u32, per_segment: u64) -> Log {
+        let mut log = Log::new(LogConfig { segment_bytes: per_segment * 100, ..LogConfig::default() });
+        for i in 0..n {
+            log.append_batch(0, &[(Some(i as u32 % keys), i)], None, 100, Time::ms(i));
+        }
+        log
+    }
+
+    #[test]
+    fn segments_roll_at_segment_bytes() {
+        let log = segmented(25, 5, 10);
+        let bases: Vec<u64> = log.segments().iter().map(|s| s.base).collect();
+        assert_eq!(bases, [0, 10, 20]);
+        assert_eq!(log.bytes(), 2500);
+    }
+
+    #[test]
+    fn retention_deletes_whole_old_segments_never_the_active_one_or_past_the_hw() {
+        let mut log = segmented(25, 5, 10);
+        log.set_hw(15);
+        // Everything is "old": only the first segment can go, the second reaches past the HW.
+        assert!(log.apply_retention(Time::secs(100), Some(Time::ms(1)), None));
+        assert_eq!(log.log_start(), 10);
+        assert_eq!(log.get(9), None);
+        assert_eq!(log.get(10).map(|r| r.value), Some(10));
+        log.set_hw(25);
+        assert!(log.apply_retention(Time::secs(100), Some(Time::ms(1)), None));
+        assert_eq!(log.log_start(), 20, "the active segment stays");
+        // Size: 5 records (500 bytes) left; a limit of 300 cannot delete the active segment.
+        assert!(!log.apply_retention(Time::ZERO, None, Some(300)));
+    }
+
+    #[test]
+    fn size_retention_keeps_at_least_retention_bytes() {
+        let mut log = segmented(40, 5, 10);
+        log.set_hw(40);
+        // 4000 bytes, limit 1500: deleting a segment is allowed while 1500 or more would remain.
+        assert!(log.apply_retention(Time::ZERO, None, Some(1500)));
+        assert_eq!(log.log_start(), 20);
+        assert_eq!(log.bytes(), 2000);
+    }
+
+    #[test]
+    fn compaction_keeps_the_latest_record_per_key_below_the_active_segment() {
+        let mut log = segmented(25, 5, 10);
+        log.set_hw(25);
+        let removed = log.compact();
+        // Offsets 0..20 are cleanable; keys 0..4 last appear at 15..19 there.
+        assert_eq!(removed, 15);
+        let kept: Vec<u64> = log.records().map(|r| r.offset).collect();
+        assert_eq!(kept, [15, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
+        assert_eq!(log.get(3), None);
+        assert_eq!(log.slice(0, 17).len(), 2, "a read from a compacted range skips the gap");
+        assert_eq!(log.compact(), 0, "nothing dirty left");
+        assert_eq!(log.leo(), 25);
+    }
+}

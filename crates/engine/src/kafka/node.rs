@@ -1,0 +1,110 @@
+//! The Kafka node kinds, dispatched as one enum (as `engine::node::Node` does for all models).
+
+use super::broker::Broker;
+use super::cluster::Cluster;
+use super::config::KafkaSpec;
+use super::consumer::Consumer;
+use super::msg::KafkaMsg;
+use super::producer::Producer;
+use super::zk_server::ZkServer;
+use crate::node::Ctx;
+use crate::time::Time;
+use crate::NodeId;
+use std::rc::Rc;
+
+/// The cluster's nodes, named and in order (`zk` or `zk1`…`zkN`, `b1`…`bN`, producers, consumers), numbered from
+/// `first_node` in the simulation.
+pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, KafkaNode)>) {
+    let cluster = Rc::new(Cluster::new(spec, first_node));
+    // ZooKeeper checks for expired sessions every tick; a tenth of the session timeout here.
+    let tick = (spec.session_timeout / 10).max(Time::ms(1));
+    let topics: Vec<String> = cluster.topics.iter().map(|t| t.name.clone()).collect();
+    let mut nodes: Vec<(String, KafkaNode)> = match spec.coordinators {
+        1 => vec![("zk".to_string(), KafkaNode::Zk(ZkServer::new(tick).with_topics(topics.clone())))],
+        _ => (spec.coordinator_names().into_iter().zip(1u8..))
+            .map(|(name, id)| {
+                let server = ZkServer::in_ensemble(tick, id, cluster.zks.clone()).with_topics(topics.clone());
+                (name, KafkaNode::Zk(server))
+            })
+            .collect(),
+    };
+    for b in 1..=spec.brokers {
+        nodes.push((format!("b{b}"), KafkaNode::Broker(Box::new(Broker::new(b, cluster.clone())))));
+    }
+    let topic = |name: &str| spec.topics.iter().position(|t| t.name == name).expect("validated") as u16;
+    for p in &spec.producers {
+        let producer = Producer::new(cluster.clone(), topic(&p.topic), p.settings());
+        nodes.push((p.id.clone(), KafkaNode::Producer(Box::new(producer))));
+    }
+    for c in &spec.consumers {
+        let group = c.group.as_ref().and_then(|g| spec.groups.iter().position(|s| &s.id == g)).map(|i| i as u8);
+        let consumer = Consumer::new(cluster.clone(), &c.id, topic(&c.topic), group)
+            .with_processing(c.processing, c.processing_jitter);
+        nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(consumer))));
+    }
+    (cluster, nodes)
+}
+
+#[derive(Clone, Debug)]
+pub enum KafkaNode {
+    Zk(ZkServer),
+    Broker(Box<Broker>),
+    Producer(Box<Producer>),
+    Consumer(Box<Consumer>),
+}
+
+impl KafkaNode {
+    pub fn role(&self) -> &'static str {
+        match self {
+            KafkaNode::Zk(_) => "zookeeper",
+            KafkaNode::Broker(_) => "broker",
+            KafkaNode::Producer(_) => "producer",
+            KafkaNode::Consumer(_) => "consumer",
+        }
+    }
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        match self {
+            KafkaNode::Zk(n) => n.on_start(ctx),
+            KafkaNode::Broker(n) => n.on_start(ctx),
+            KafkaNode::Producer(n) => n.on_start(ctx),
+            KafkaNode::Consumer(n) => n.on_start(ctx),
+        }
+    }
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        match self {
+            KafkaNode::Zk(n) => n.on_message(ctx, from, msg),
+            KafkaNode::Broker(n) => n.on_message(ctx, from, msg),
+            KafkaNode::Producer(n) => n.on_message(ctx, msg),
+            KafkaNode::Consumer(n) => n.on_message(ctx, msg),
+        }
+    }
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+        match self {
+            KafkaNode::Zk(n) => n.on_timer(ctx),
+            KafkaNode::Broker(n) => n.on_timer(ctx, timer),
+            KafkaNode::Producer(n) => n.on_timer(ctx, timer),
+            KafkaNode::Consumer(n) => n.on_timer(ctx, timer),
+        }
+    }
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        match self {
+            KafkaNode::Zk(n) => n.on_disconnect(ctx, peer),
+            KafkaNode::Broker(n) => n.on_disconnect(ctx, peer),
+            KafkaNode::Producer(n) => n.on_disconnect(ctx, peer),
+            KafkaNode::Consumer(n) => n.on_disconnect(ctx, peer),
+        }
+    }
+    pub fn on_leave(&mut self, ctx: &mut Ctx) {
+        if let KafkaNode::Consumer(n) = self {
+            n.on_leave(ctx);
+        }
+    }
+    pub fn on_crash(&mut self) {
+        match self {
+            KafkaNode::Zk(n) => n.on_crash(),
+            KafkaNode::Broker(n) => n.on_crash(),
+            KafkaNode::Producer(n) => n.on_crash(),
+            KafkaNode::Consumer(n) => n.on_crash(),
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! One replica of one partition as a pure state machine: leader or follower, what it does with a
+//! produce, a follower's fetch, a fetch response and the passing of time. No network, no clock of
+//! its own (`now` is an argument): the broker node wraps it and the simulation carries the messages.
+//!
+//! What it follows (Kafka 3.x/4.x, ZooKeeper-era request flow):
+//! - The leader appends with its leader epoch; acks=0 and acks=1 answer at once, acks=all when the
+//!   high watermark passes the request's last offset.
+//! - acks=all is refused with `NotEnoughReplicas` while the ISR is smaller than
+//!   `min.insync.replicas` (nothing is appended).
+//! - Followers fetch from their LEO; the leader tracks each follower's LEO and "last caught-up
+//!   time" exactly as `Replica.updateFetchState` does, drops a follower from the ISR when it has not
+//!   caught up within `replica.lag.time.max.ms` (default 30 s), and adds it back once its LEO reaches
+//!   the high watermark and the current leader epoch's start offset.
+//! - HW = min LEO over the ISR, never decreasing, and it does not advance while the ISR is smaller
+//!   than `min.insync.replicas` (KIP-966's rule).
+//! - A follower's fetch carries the epoch of its last record; if the leader's log diverges there, the
+//!   leader answers with the end offset of that epoch and the follower truncates (KIP-101 / KIP-279 /
+//!   KIP-595), so followers truncate by leader epoch, never to their HW.
+//! - Requests with a stale leader epoch are fenced.
+//!
+//! Simplifications (said in the docs and the UI): the leader applies ISR changes itself and reports
+//! them (in ZooKeeper-era Kafka it writes them to ZooKeeper and notifies the controller, which the
+//! broker node does with the reported change); records are one per produce entry (no batches).
+
+use super::log::{Log, LogConfig, Record};
+use super::producer_state::{ProducerStates, SeqCheck};
+use crate::time::Time;
+use crate::vecmap::VecMap;
+
+pub type BrokerId = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acks {
+    /// acks=0: the producer does not wait for any answer.
+    None,
+    /// acks=1: the leader answers once it has appended.
+    Leader,
+    /// acks=all (-1): the leader answers once every in-sync replica has the records.
+    All,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub min_insync_replicas: u32,
+    pub replica_lag_time_max: Time,
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    /// Kafka's defaults: `min.insync.replicas=1`, `replica.lag.time.max.ms=30000`.
+    fn default() -> Self {
+        Config { min_insync_replicas: 1, replica_lag_time_max: Time::secs(30), log: LogConfig::default() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    NotLeaderOrFollower,
+    NotEnoughReplicas,
+    FencedLeaderEpoch,
+    UnknownLeaderEpoch,
+    /// No answer within `request.timeout.ms` (the client gives up waiting, not the broker).
+    RequestTimedOut,
+    /// The connection to the broker was reset (the client's view: `NetworkException`).
+    NetworkException,
+    /// Group errors: this broker does not coordinate the group (any more).
+    NotCoordinator,
+    /// The group's coordinator is not known yet (its offsets partition has no leader).
+    CoordinatorNotAvailable,
+    UnknownMemberId,
+    IllegalGeneration,
+    RebalanceInProgress,
+    /// KIP-394: a new member must rejoin with the id the coordinator just gave it.
+    MemberIdRequired,
+    /// An idempotent producer's batch skipped a sequence number (an earlier one is being retried).
+    OutOfOrderSequence,
+    /// A fetch below the log start (deleted by retention) or past the log end.
+    OffsetOutOfRange,
+    /// A record Kafka refuses, e.g. one without a key for a compacted topic.
+    InvalidRecord,
+}
+
+/// What the leader tracks of a follower (`Replica`'s fetch state in Kafka).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FollowerState {
+    pub leo: u64,
+    pub last_caught_up: Time,
+    last_fetch_time: Time,
+    last_fetch_leader_leo: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaderState {
+    /// In-sync replicas (including the leader), in assignment order, as the controller has
+    /// committed them.
+    pub isr: Vec<BrokerId>,
+    /// An ISR change sent to the controller (AlterPartition) and not yet confirmed. Until it is,
+    /// the HW is computed over the union of both sets (KIP-497's "maximal ISR"): a leader that
+    /// cannot reach the controller cannot shrink its ISR, and so never acknowledges records that a
+    /// replica the controller still counts as in sync does not have.
+    pub proposed: Option<Vec<BrokerId>>,
+    pub followers: VecMap<BrokerId, FollowerState>,
+    /// acks=all produces waiting for the HW: `(request id, base offset, offset after the last record)`.
+    pending: Vec<(u64, u64, u64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    Leader(LeaderState),
+    Follower {
+        leader: BrokerId,
+    },
+    /// Not serving this partition (not in the assignment's live set, or fenced).
+    Offline,
+}
+
+/// The answer to a produce, now or later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProduceOutcome {
+    /// Answered now: `Ok(base offset)` or an error.
+    Done(Result<u64, Error>),
+    /// acks=all: answered when the HW reaches the records (see `take_completed`).
+    Waiting { base_offset: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FetchResponse {
+    Records {
+        records: Vec<Record>,
+        hw: u64,
+        leader_leo: u64,
+    },
+    /// The follower's log diverges from the leader's: truncate to at most `end_offset` and re-fetch.
+    Diverging {
+        epoch: u32,
+        end_offset: u64,
+    },
+    Error(Error),
+}
+
+/// A proposed in-sync replica set, for the leader to send to the controller (AlterPartition).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IsrChange {
+    pub isr: Vec<BrokerId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replica {
+    pub broker: BrokerId,
+    /// The partition's replica assignment (the leader is elected from it, in this order).
+    pub assignment: Vec<BrokerId>,
+    pub epoch: u32,
+    pub log: Log,
+    pub role: Role,
+    pub config: Config,
+    completed: Vec<(u64, Result<u64, Error>)>,
+    pub producers: ProducerStates,
+}
+
+impl Replica {
+    pub fn new(broker: BrokerId, assignment: Vec<BrokerId>, config: Config) -> Replica {
+        Replica {
+            broker,
+            assignment,
+            epoch: 0,
+            log: Log::new(config.log),
+            role: Role::Offline,
+            config,
+            completed: vec![],
+            producers: ProducerStates::default(),
+        }
+    }
+
+    pub fn is_leader(&self) -> bool {
+        matches!(self.role, Role::Leader(_))
+    }
+
+    pub fn isr(&self) -> Option<&[BrokerId]> {
+        match &self.role {
+            Role::Leader(l) => Some(&l.isr),
+            _ => None,
+        }
+    }
+
+    /// LeaderAndIsr: this replica leads `epoch` with `isr`. Pending requests of an earlier term are
+    /// failed (a new leader does not answer its predecessor's produces).
+    pub fn become_leader(&mut self, epoch: u32, isr: Vec<BrokerId>, now: Time) {
+        self.fail_pending(Error::NotLeaderOrFollower);
+        self.epoch = epoch;
+        self.log.start_epoch(epoch);
+        let leo = self.log.leo();
+        let followers = self
+            .assignment
+            .iter()
+            .filter(|&&b| b != self.broker)
+            // Kafka resets follower state on becoming leader: LEO unknown (0 here), caught up "now"
+            // for ISR members so they are not dropped before their first fetch.
+            .map(|&b| {
+                let caught = if isr.contains(&b) { now } else { Time::ZERO };
+                (b, FollowerState { leo: 0, last_caught_up: caught, last_fetch_time: now, last_fetch_leader_leo: leo })
+            })
+            .collect();
+        self.role = Role::Leader(LeaderState {
+            isr: self.in_assignment_order(isr),
+            proposed: None,
+            followers,
+            pending: vec![],
+        });
+    }
+
+    /// LeaderAndIsr: this replica follows `leader` in `epoch`.
+    pub fn become_follower(&mut self, epoch: u32, leader: BrokerId) {
+        self.fail_pending(Error::NotLeaderOrFollower);
+        self.epoch = epoch;
+        self.role = Role::Follower { leader };
+    }
+
+    /// The replica's broker stopped: it serves nothing until told again (its log stays on disk).
+    pub fn go_offline(&mut self) {
+        self.fail_pending(Error::NotLeaderOrFollower);
+        self.role = Role::Offline;
+    }
+
+    fn in_assignment_order(&self, mut set: Vec<BrokerId>) -> Vec<BrokerId> {
+        crate::sort::sort_by_key(&mut set, |b| {
+            self.assignment.iter().position(|a| a == b).unwrap_or(usize::MAX)
+        });
+        set.dedup();
+        set
+    }
+
+    fn fail_pending(&mut self, error: Error) {
+        if let Role::Leader(l) = &mut self.role {
+            self.completed.extend(l.pending.drain(..).map(|(id, _, _)| (id, Err(error))));
+        }
+    }
+
+    /// Answers for acks=all produces that completed (or failed) since the last call.
+    pub fn take_completed(&mut self) -> Vec<(u64, Result<u64, Error>)> {
+        std::mem::take(&mut self.completed)
+    }
+
+    /// A produce of `values` (key, value) with `acks`, as request `id`.
+    pub fn produce(&mut self, id: u64, acks: Acks, values: &[(Option<u32>, u64)], now: Time) -> ProduceOutcome {
+        self.produce_batch(id, acks, None, values, 100, now)
+    }
+
+    /// A produce batch, from an idempotent producer if `producer` is `(producer id, first
+    /// sequence)`: a batch already written is not written again (its original offset is the
+    /// answer, once replicated for acks=all); one that skips a sequence is refused.
+    pub fn produce_batch(
+        &mut self,
+        id: u64,
+        acks: Acks,
+        producer: Option<(u32, u32)>,
+        values: &[(Option<u32>, u64)],
+        size: u32,
+        now: Time,
+    ) -> ProduceOutcome {
+        let min_isr = self.config.min_insync_replicas as usize;
+        let Role::Leader(l) = &self.role else { return ProduceOutcome::Done(Err(Error::NotLeaderOrFollower)) };
+        if acks == Acks::All && l.isr.len() < min_isr {
+            return ProduceOutcome::Done(Err(Error::NotEnoughReplicas));
+        }
+        let (base, end) = match producer.map(|(p, seq)| self.producers.check(p, seq, values.len() as u32)) {
+            Some(SeqCheck::OutOfOrder) => return ProduceOutcome::Done(Err(Error::OutOfOrderSequence)),
+            Some(SeqCheck::Duplicate { first_offset, end }) => (first_offset, end),
+            Some(SeqCheck::Append) | None => {
+                let base = self.log.append_batch(self.epoch, values, producer, size, now);
+                let end = self.log.leo();
+                if producer.is_some() {
+                    let written = self.log.slice(base, end);
+                    self.producers.apply(&written);
+                }
+                (base, end)
+            }
+        };
+        if acks != Acks::All {
+            self.maybe_advance_hw();
+            return ProduceOutcome::Done(Ok(base));
+        }
+        if let Role::Leader(l) = &mut self.role {
+            l.pending.push((id, base, end));
+        }
+        // A single-replica ISR has the records already.
+        self.maybe_advance_hw();
+        if let Some(pos) = self.completed.iter().position(|(done, _)| *done == id) {
+            let (_, result) = self.completed.remove(pos);
+            return ProduceOutcome::Done(result);
+        }
+        ProduceOutcome::Waiting { base_offset: base }
+    }
+
+    /// What a follower asks for: `(fetch offset, epoch of its last record)`.
+    pub fn fetch_request(&self) -> (u64, Option<u32>) {
+        (self.log.leo(), self.log.last_epoch())
+    }
+
+    /// The leader handles a follower's fetch. Returns the response and any ISR change it caused.
+    pub fn handle_fetch(
+        &mut self,
+        follower: BrokerId,
+        epoch: u32,
+        fetch_offset: u64,
+        last_fetched_epoch: Option<u32>,
+        now: Time,
+    ) -> (FetchResponse, Option<IsrChange>) {
+        if !self.is_leader() {
+            return (FetchResponse::Error(Error::NotLeaderOrFollower), None);
+        }
+        if epoch < self.epoch {
+            return (FetchResponse::Error(Error::FencedLeaderEpoch), None);
+        }
+        if epoch > self.epoch {
+            return (FetchResponse::Error(Error::UnknownLeaderEpoch), None);
+        }
+        // Divergence: does our log agree with the follower's up to its fetch offset?
+        if let Some(last) = last_fetched_epoch {
+            match self.log.end_offset_for_epoch(last) {
+                Some((e, end)) if e != last || end < fetch_offset => {
+                    return (FetchResponse::Diverging { epoch: e, end_offset: end }, None);
+                }
+                None => return (FetchResponse::Diverging { epoch: 0, end_offset: self.log.log_start() }, None),
+                _ => {}
+            }
+        }
+        let leader_leo = self.log.leo();
+        let fetch_offset = fetch_offset.min(leader_leo);
+        let Role::Leader(l) = &mut self.role else { unreachable!("checked above") };
+        let Some(f) = l.followers.get_mut(&follower) else {
+            return (FetchResponse::Error(Error::NotLeaderOrFollower), None);
+        };
+        // Replica.updateFetchState: caught up now if the fetch reached our LEO; caught up as of the
+        // previous fetch if it reached the LEO we had then.
+        if fetch_offset >= leader_leo {
+            f.last_caught_up = now;
+        } else if fetch_offset >= f.last_fetch_leader_leo {
+            f.last_caught_up = f.last_caught_up.max(f.last_fetch_time);
+        }
+        f.leo = fetch_offset;
+        f.last_fetch_time = now;
+        f.last_fetch_leader_leo = leader_leo;
+        let change = self.maybe_expand_isr(follower);
+        self.maybe_advance_hw();
+        let records = self.log.slice(fetch_offset, leader_leo);
+        (FetchResponse::Records { records, hw: self.log.hw(), leader_leo }, change)
+    }
+
+    /// The follower applies the leader's answer. Returns true if it truncated its log.
+    pub fn handle_fetch_response(&mut self, response: &FetchResponse) -> bool {
+        if !matches!(self.role, Role::Follower { .. }) {
+            return false;
+        }
+        match response {
+            FetchResponse::Records { records, hw, .. } => {
+                // Only what continues our log (a response to an older fetch may overlap).
+                let fresh: Vec<Record> = records.iter().filter(|r| r.offset >= self.log.leo()).copied().collect();
+                if fresh.first().is_none_or(|r| r.offset == self.log.leo()) {
+                    self.log.append_replicated(&fresh);
+                    self.producers.apply(&fresh);
+                }
+                self.log.set_hw((*hw).min(self.log.leo()));
+                false
+            }
+            FetchResponse::Diverging { epoch, end_offset } => {
+                // Truncate to the leader's end of that epoch, or ours if ours ends sooner.
+                let ours = self.log.end_offset_for_epoch(*epoch).map_or(self.log.log_start(), |(_, end)| end);
+                self.log.truncate_to((*end_offset).min(ours));
+                self.producers.rebuild(self.log.records());
+                true
+            }
+            FetchResponse::Error(_) => false,
+        }
+    }
+
+    /// The leader's periodic ISR check (`maybeShrinkIsr`): proposes dropping followers that have
+    /// not caught up within `replica.lag.time.max.ms`. The change takes effect when the controller
+    /// confirms it (`commit_isr`).
+    pub fn check_isr(&mut self, now: Time) -> Option<IsrChange> {
+        let leo = self.log.leo();
+        let lag_max = self.config.replica_lag_time_max;
+        let me = self.broker;
+        let Role::Leader(l) = &mut self.role else { return None };
+        let base = l.proposed.clone().unwrap_or_else(|| l.isr.clone());
+        let removed: Vec<BrokerId> = base
+            .iter()
+            .copied()
+            .filter(|&b| b != me)
+            .filter(|b| l.followers.get(b).is_some_and(|f| f.leo != leo && now - f.last_caught_up > lag_max))
+            .collect();
+        if removed.is_empty() {
+            return None;
+        }
+        let isr: Vec<BrokerId> = base.into_iter().filter(|b| !removed.contains(b)).collect();
+        l.proposed = Some(isr.clone());
+        Some(IsrChange { isr })
+    }
+
+    /// The controller confirmed an ISR (AlterPartition answered): it becomes the committed ISR.
+    pub fn commit_isr(&mut self, isr: Vec<BrokerId>) {
+        let isr = self.in_assignment_order(isr);
+        let Role::Leader(l) = &mut self.role else { return };
+        if l.proposed.as_ref() == Some(&isr) {
+            l.proposed = None;
+        }
+        l.isr = isr;
+        self.maybe_advance_hw();
+    }
+
+    fn maybe_expand_isr(&mut self, follower: BrokerId) -> Option<IsrChange> {
+        let hw = self.log.hw();
+        // Kafka also requires the follower to have reached the start of the current leader epoch.
+        let epoch_start = self.log.epoch_start(self.epoch).unwrap_or(0);
+        let Role::Leader(l) = &mut self.role else { return None };
+        let f = l.followers.get(&follower)?;
+        let base = l.proposed.clone().unwrap_or_else(|| l.isr.clone());
+        if base.contains(&follower) || f.leo < hw || f.leo < epoch_start {
+            return None;
+        }
+        let mut isr = base;
+        isr.push(follower);
+        let isr = self.in_assignment_order(isr);
+        if let Role::Leader(l) = &mut self.role {
+            l.proposed = Some(isr.clone());
+        }
+        Some(IsrChange { isr })
+    }
+
+    /// HW = min LEO over the maximal ISR (committed ∪ proposed), if the committed ISR is at least
+    /// `min.insync.replicas`; then completes the acks=all requests it covers.
+    fn maybe_advance_hw(&mut self) {
+        let min_isr = self.config.min_insync_replicas as usize;
+        let leo = self.log.leo();
+        let Role::Leader(l) = &mut self.role else { return };
+        if l.isr.len() < min_isr {
+            return;
+        }
+        let maximal = l.isr.iter().chain(l.proposed.iter().flatten());
+        let new_hw = maximal.filter_map(|b| l.followers.get(b).map(|f| f.leo)).fold(leo, u64::min);
+        if new_hw > self.log.hw() {
+            self.log.set_hw(new_hw);
+        }
+        let hw = self.log.hw();
+        let (done, waiting): (Vec<_>, Vec<_>) = l.pending.drain(..).partition(|&(_, _, end)| end <= hw);
+        l.pending = waiting;
+        self.completed.extend(done.into_iter().map(|(id, base, _)| (id, Ok(base))));
+    }
+}
+
+#[cfg(test)]
+mod tests;

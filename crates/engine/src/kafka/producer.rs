@@ -1,0 +1,401 @@
+//! Kafka's producer (`KafkaProducer` with its `RecordAccumulator` and `Sender`), record by record:
+//! - keyed records go to `toPositive(murmur2(key)) % partitions`; records without a key use the
+//!   uniform sticky partitioner (KIP-794): one partition, chosen at random, until `batch.size` bytes
+//!   have gone to it, then another;
+//! - records collect in batches per partition (`RecordAccumulator`): a record joins the partition's
+//!   last unsent batch while it has room (`batch.size`), so batches grow while sending is held up;
+//!   a batch may be sent once full, once `linger.ms` has passed since its first record, or when
+//!   another batch is queued behind it;
+//! - at most `max.in.flight.requests.per.connection` produce requests per broker at a time;
+//! - a failed batch is retried after `retry.backoff.ms` at the front of its partition's queue, until
+//!   `delivery.timeout.ms` after its first record; NOT_LEADER_OR_FOLLOWER, a timeout or a reset
+//!   connection also refresh the metadata;
+//! - idempotence (`enable.idempotence`, default true with acks=all and ≤ 5 in flight): each batch
+//!   carries the producer id and the sequence of its first record per partition, so the leader
+//!   drops a retried batch it already has and refuses one that skips ahead; without it, a retry
+//!   after a lost answer writes the batch twice, and a retried batch can land after a later one.
+//!
+//! Simplified (said in the docs): the producer id is the producer's node number (no InitProducerId
+//! round trip, one producer epoch); one request carries one batch (Kafka packs a broker's batches
+//! into one request); record size is a fixed setting.
+
+use super::clients::{send, update_leaders, MetadataAsk, KIND, T_METADATA, T_RETRY, T_SEND, T_TIMEOUT};
+use super::cluster::Cluster;
+use super::msg::{KafkaEvent, KafkaMsg, Tp};
+use super::partition::{Acks, BrokerId, Error};
+use super::partitioner::partition_for_key;
+use crate::deadlines::Deadlines;
+use crate::event::EventKind;
+use crate::node::Ctx;
+use crate::time::Time;
+use crate::vecmap::VecMap;
+use crate::NodeId;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+const T_LINGER: u64 = 6 << 56;
+
+/// The producer's settings, with Kafka's names and (in `config`) its defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// One record every `interval`.
+    pub interval: Time,
+    pub acks: Acks,
+    /// Keys `key-0`…`key-(keys-1)` in turn; 0: records without a key.
+    pub keys: u32,
+    pub count: Option<u64>,
+    pub linger: Time,
+    /// `batch.size / record size`: records a batch holds.
+    pub batch_records: u32,
+    pub record_size: u32,
+    pub max_in_flight: u32,
+    pub idempotent: bool,
+    pub request_timeout: Time,
+    pub delivery_timeout: Time,
+    pub retry_backoff: Time,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Rec {
+    /// The record's number at this producer (its value).
+    seq: u64,
+    key: Option<u32>,
+    created: Time,
+}
+
+#[derive(Clone, Debug)]
+struct Batch {
+    partition: u16,
+    created: Time,
+    records: Vec<Rec>,
+    /// Idempotence: the sequence of its first record, fixed when it is first sent.
+    base_seq: Option<u32>,
+    attempts: u32,
+    /// The broker the current attempt went to.
+    to: BrokerId,
+}
+
+#[derive(Clone, Debug)]
+pub struct Producer {
+    pub cluster: Rc<Cluster>,
+    pub topic: u16,
+    pub interval: Time,
+    pub acks: Acks,
+    pub keys: u32,
+    pub settings: Settings,
+    pub next_seq: u64,
+    leaders: VecMap<u16, BrokerId>,
+    /// Batches waiting to be sent, per partition, oldest first; the last one may still grow.
+    ready: VecMap<u16, VecDeque<Batch>>,
+    /// Batches sent and not answered, by request id.
+    inflight: VecMap<u64, Batch>,
+    /// `request.timeout.ms` of each request in `inflight`.
+    timeouts: Deadlines<u64>,
+    /// Batches backing off before a retry, by retry id.
+    backoff: VecMap<u64, Batch>,
+    next_req: u64,
+    metadata: MetadataAsk,
+    /// Idempotence: the next sequence number per partition, and the batches sent since the oldest
+    /// one not yet acknowledged (`(first sequence, acknowledged)`).
+    sequences: VecMap<u16, u32>,
+    window: VecMap<u16, VecDeque<(u32, bool)>>,
+    /// The sticky partition for records without a key, and the records sent to it so far.
+    sticky: Option<(u16, u32)>,
+}
+
+impl Producer {
+    pub fn new(cluster: Rc<Cluster>, topic: u16, settings: Settings) -> Producer {
+        Producer {
+            cluster,
+            topic,
+            interval: settings.interval,
+            acks: settings.acks,
+            keys: settings.keys,
+            settings,
+            next_seq: 0,
+            leaders: VecMap::new(),
+            ready: VecMap::new(),
+            inflight: VecMap::new(),
+            timeouts: Deadlines::default(),
+            backoff: VecMap::new(),
+            next_req: 0,
+            metadata: MetadataAsk::default(),
+            sequences: VecMap::new(),
+            window: VecMap::new(),
+            sticky: None,
+        }
+    }
+
+    pub fn key_name(key: u32) -> String {
+        format!("key-{key}")
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        let next = ctx.rng.below(self.cluster.brokers.len() as u64) as usize;
+        self.metadata = MetadataAsk::starting_at(next);
+        self.metadata.ask(ctx, &self.cluster);
+        ctx.set_timer(self.settings.interval, T_SEND);
+    }
+
+    /// A crashed producer loses what it had not sent or had not had acknowledged.
+    pub fn on_crash(&mut self) {
+        self.leaders.clear();
+        self.ready.clear();
+        self.inflight.clear();
+        self.timeouts.clear();
+        self.backoff.clear();
+        self.sequences.clear();
+        self.window.clear();
+        self.sticky = None;
+    }
+
+    fn partitions(&self) -> u16 {
+        self.cluster.topics[self.topic as usize].partitions
+    }
+
+    /// The partition for the next record: by key, or the sticky partition for a record without one.
+    fn partition_for(&mut self, ctx: &mut Ctx, key: Option<u32>) -> u16 {
+        let n = self.partitions();
+        if let Some(k) = key {
+            return partition_for_key(Self::key_name(k).as_bytes(), n as u32).unwrap_or(0) as u16;
+        }
+        match self.sticky {
+            Some((p, sent)) if sent < self.settings.batch_records => {
+                self.sticky = Some((p, sent + 1));
+                p
+            }
+            previous => {
+                // A new sticky partition, another than the last one (when there is a choice).
+                let mut p = ctx.rng.below(n as u64) as u16;
+                if n > 1 && previous.is_some_and(|(old, _)| old == p) {
+                    p = (p + 1 + ctx.rng.below(n as u64 - 1) as u16) % n;
+                }
+                self.sticky = Some((p, 1));
+                p
+            }
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+        match timer & KIND {
+            T_SEND => {
+                if self.settings.count.is_some_and(|c| self.next_seq >= c) {
+                    return;
+                }
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                let key = (self.settings.keys > 0).then(|| (seq % self.settings.keys as u64) as u32);
+                let partition = self.partition_for(ctx, key);
+                self.add(ctx, partition, Rec { seq, key, created: ctx.now });
+                ctx.set_timer(self.settings.interval, T_SEND);
+            }
+            T_LINGER => self.drain(ctx),
+            T_TIMEOUT => {
+                for id in self.timeouts.expired(ctx, T_TIMEOUT) {
+                    if let Some(b) = self.inflight.remove(&id) {
+                        self.failed(ctx, b, Error::RequestTimedOut);
+                    }
+                }
+            }
+            T_RETRY => {
+                if let Some(b) = self.backoff.remove(&(timer & !KIND)) {
+                    // Retried batches go to the front of their partition's queue; with sequence
+                    // numbers, in sequence order among themselves (`insertInSequenceOrder`).
+                    let queue = self.ready.get_or_insert_with(b.partition, VecDeque::new);
+                    let at = match b.base_seq {
+                        Some(seq) => queue.iter().position(|q| q.base_seq.is_none_or(|s| s > seq)),
+                        None => Some(0),
+                    };
+                    queue.insert(at.unwrap_or(queue.len()), b);
+                    self.drain(ctx);
+                }
+            }
+            T_METADATA if self.metadata.is_live(timer) => {
+                self.metadata.done();
+                if self.ready.values().any(|q| !q.is_empty()) || self.leaders.is_empty() {
+                    self.metadata.ask(ctx, &self.cluster);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds a record to its partition's last unsent batch if it has room, else to a new batch.
+    fn add(&mut self, ctx: &mut Ctx, partition: u16, rec: Rec) {
+        let room = self.settings.batch_records as usize;
+        let queue = self.ready.get_or_insert_with(partition, VecDeque::new);
+        match queue.back_mut() {
+            Some(b) if b.attempts == 0 && b.records.len() < room => b.records.push(rec),
+            _ => {
+                let batch =
+                    Batch { partition, created: ctx.now, records: vec![rec], base_seq: None, attempts: 0, to: 0 };
+                queue.push_back(batch);
+                if self.settings.linger > Time::ZERO {
+                    ctx.set_timer(self.settings.linger, T_LINGER | partition as u64);
+                }
+            }
+        }
+        self.drain(ctx);
+    }
+
+    /// `RecordAccumulator.ready`: a batch goes when it is a retry, full, lingered long enough, or
+    /// has another batch behind it.
+    fn sendable(&self, p: u16, now: Time) -> bool {
+        let Some(q) = self.ready.get(&p) else { return false };
+        q.front().is_some_and(|b| {
+            b.attempts > 0
+                || b.records.len() >= self.settings.batch_records as usize
+                || now >= b.created + self.settings.linger
+                || q.len() > 1
+        })
+    }
+
+    fn in_flight_to(&self, broker: BrokerId) -> u32 {
+        self.inflight.values().filter(|b| b.to == broker).count() as u32
+    }
+
+    /// Idempotence keeps every batch that may still be retried within the five the leader
+    /// remembers: a new batch waits while `max.in.flight` batches have been sent since the oldest
+    /// unacknowledged one, and a retried batch goes only when no older one is in flight (as
+    /// `RecordAccumulator.drain` checks `nextBatchBySequence`).
+    fn in_sequence(&self, p: u16) -> bool {
+        if !self.settings.idempotent {
+            return true;
+        }
+        let Some(front) = self.ready.get(&p).and_then(|q| q.front()) else { return true };
+        match front.base_seq {
+            None => self.window.get(&p).map_or(0, |w| w.len()) < self.settings.max_in_flight as usize,
+            Some(seq) => !self.inflight.values().any(|b| b.partition == p && b.base_seq.is_some_and(|s| s < seq)),
+        }
+    }
+
+    /// Sends what is ready, partition by partition, as far as leaders are known and each broker's
+    /// in-flight limit allows (the `Sender` loop).
+    fn drain(&mut self, ctx: &mut Ctx) {
+        let partitions: Vec<u16> = self.ready.iter().filter(|(_, q)| !q.is_empty()).map(|(&p, _)| p).collect();
+        let mut need_metadata = false;
+        for p in partitions {
+            loop {
+                let Some(&leader) = self.leaders.get(&p) else {
+                    need_metadata = true;
+                    break;
+                };
+                let Some(node) = self.cluster.broker_node(leader) else { break };
+                if !self.metadata.usable(node, ctx.now)
+                    || self.in_flight_to(leader) >= self.settings.max_in_flight
+                    || !self.sendable(p, ctx.now)
+                    || !self.in_sequence(p)
+                {
+                    break;
+                }
+                let Some(batch) = self.ready.get_mut(&p).and_then(|q| q.pop_front()) else { break };
+                self.send_batch(ctx, batch, leader, node);
+            }
+        }
+        if need_metadata {
+            self.metadata.ask(ctx, &self.cluster);
+        }
+    }
+
+    fn send_batch(&mut self, ctx: &mut Ctx, mut b: Batch, leader: BrokerId, node: NodeId) {
+        let tp = Tp { topic: self.topic, partition: b.partition };
+        let retry = b.attempts > 0;
+        b.attempts += 1;
+        b.to = leader;
+        if self.settings.idempotent && b.base_seq.is_none() {
+            let next = self.sequences.get_or_insert_with(b.partition, || 0);
+            b.base_seq = Some(*next);
+            self.window.get_or_insert_with(b.partition, VecDeque::new).push_back((*next, false));
+            *next = next.wrapping_add(b.records.len() as u32);
+        }
+        for r in &b.records {
+            ctx.emit(EventKind::Kafka(KafkaEvent::Produced { producer: ctx.me, seq: r.seq, tp, retry }));
+        }
+        let id = self.next_req;
+        self.next_req += 1;
+        let producer = b.base_seq.map(|s| (ctx.me.0 + 1, s));
+        let records = b.records.iter().map(|r| (r.key, r.seq)).collect();
+        let size = self.settings.record_size;
+        send(ctx, node, KafkaMsg::Produce { id, tp, acks: self.settings.acks, producer, records, size });
+        if self.settings.acks != Acks::None {
+            self.timeouts.set(ctx, id, self.settings.request_timeout, T_TIMEOUT);
+            self.inflight.insert(id, b);
+        }
+    }
+
+    fn failed(&mut self, ctx: &mut Ctx, b: Batch, error: Error) {
+        let tp = Tp { topic: self.topic, partition: b.partition };
+        for r in &b.records {
+            ctx.emit(EventKind::Kafka(KafkaEvent::ProduceFailed { producer: ctx.me, seq: r.seq, tp, error }));
+        }
+        let first = b.records.first().map_or(ctx.now, |r| r.created);
+        if ctx.now - first >= self.settings.delivery_timeout || error == Error::InvalidRecord {
+            return; // delivery.timeout.ms passed, or an error retrying cannot fix: given up
+        }
+        if matches!(error, Error::NotLeaderOrFollower | Error::RequestTimedOut | Error::NetworkException) {
+            self.leaders.remove(&b.partition);
+            self.metadata.ask(ctx, &self.cluster);
+        }
+        let id = self.next_req;
+        self.next_req += 1;
+        self.backoff.insert(id, Batch { to: 0, ..b });
+        ctx.set_timer(self.settings.retry_backoff, T_RETRY | id);
+        self.drain(ctx);
+    }
+
+    /// The connection to a broker was reset: every request in flight to it failed.
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        if self.metadata.lost(peer, ctx.now) {
+            self.metadata.ask(ctx, &self.cluster);
+        }
+        let Some(broker) = self.cluster.broker_of(peer) else { return };
+        let lost: Vec<u64> = self.inflight.iter().filter(|(_, b)| b.to == broker).map(|(&id, _)| id).collect();
+        for id in lost {
+            if let Some(b) = self.inflight.remove(&id) {
+                self.timeouts.remove(id);
+                self.failed(ctx, b, Error::NetworkException);
+            }
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, msg: KafkaMsg) {
+        match msg {
+            KafkaMsg::MetadataResponse { states } => {
+                self.metadata.done();
+                update_leaders(&mut self.leaders, self.topic, &states);
+                let waiting = self.ready.iter().any(|(p, q)| !q.is_empty() && !self.leaders.contains_key(p));
+                if waiting {
+                    self.metadata.arm(ctx, self.settings.retry_backoff);
+                }
+                self.drain(ctx);
+            }
+            KafkaMsg::ProduceResponse { id, result, .. } => {
+                let Some(b) = self.inflight.remove(&id) else { return };
+                self.timeouts.remove(id);
+                match result {
+                    Ok(base) => {
+                        if let (Some(seq), Some(w)) = (b.base_seq, self.window.get_mut(&b.partition)) {
+                            w.iter_mut().filter(|e| e.0 == seq).for_each(|e| e.1 = true);
+                            while w.front().is_some_and(|e| e.1) {
+                                w.pop_front();
+                            }
+                        }
+                        let tp = Tp { topic: self.topic, partition: b.partition };
+                        for (i, r) in b.records.iter().enumerate() {
+                            ctx.emit(EventKind::Kafka(KafkaEvent::ProduceAcked {
+                                producer: ctx.me,
+                                seq: r.seq,
+                                tp,
+                                offset: base + i as u64,
+                                latency: ctx.now - r.created,
+                            }));
+                        }
+                        self.drain(ctx);
+                    }
+                    Err(e) => self.failed(ctx, b, e),
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! What the RabbitMQ model shows the learner: one small `Copy` event per step of a message's
+//! journey (publish, each exchange hop, enqueue, deliver, ack / requeue / reject, dead-letter,
+//! confirm, return) and per change of the broker's topology. `m` is the broker's id of a message.
+
+use super::exchange::NO_BINDING;
+use super::msg::{code_name, Dest, Reason};
+use crate::time::Time;
+use crate::trace::TraceHash;
+use crate::{NodeId, World};
+use std::fmt::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone {
+    /// A transient queue does not survive a broker restart.
+    Restart,
+    AutoDelete,
+    /// `x-expires`: unused for that long.
+    Expires,
+    /// Its exclusive owner's connection closed.
+    Exclusive,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RabbitEvent {
+    /// An exchange (`queue: false`) or queue was declared.
+    Declared {
+        dest: Dest,
+        durable: bool,
+    },
+    /// A binding was made from exchange `source`.
+    Bound {
+        source: u16,
+        dest: Dest,
+    },
+    /// After a restart: a durable queue came back with its persistent messages.
+    Recovered {
+        queue: u16,
+        messages: u32,
+        lost: u32,
+    },
+    QueueDeleted {
+        queue: u16,
+        messages: u32,
+        why: Gone,
+    },
+    /// A publisher sent message `seq` (Flow::Published).
+    Published {
+        publisher: NodeId,
+        seq: u64,
+        exchange: u16,
+    },
+    /// A publish that cannot reach the broker, or whose channel or connection closed before its confirm.
+    PublishFailed {
+        publisher: NodeId,
+        seq: u64,
+        why: &'static str,
+    },
+    /// The broker received message `seq` as `m`.
+    Received {
+        m: u64,
+        publisher: NodeId,
+        seq: u64,
+        exchange: u16,
+    },
+    /// One hop: exchange `from` passed `m` on through its binding number `binding`
+    /// (`exchange::NO_BINDING`: the default exchange's implicit binding, or to its alternate exchange).
+    Routed {
+        m: u64,
+        from: u16,
+        to: Dest,
+        binding: u16,
+    },
+    /// No queue took it: returned to the publisher when mandatory, else dropped.
+    Unroutable {
+        m: u64,
+        exchange: u16,
+        returned: bool,
+    },
+    Enqueued {
+        m: u64,
+        queue: u16,
+        depth: u32,
+    },
+    /// `x-overflow` reject-publish: the full queue refused it (nacked when confirms are on).
+    PublishRejected {
+        m: u64,
+        queue: u16,
+    },
+    Delivered {
+        m: u64,
+        queue: u16,
+        consumer: NodeId,
+        tag: u64,
+        redelivered: bool,
+    },
+    Acked {
+        m: u64,
+        queue: u16,
+        consumer: NodeId,
+        tag: u64,
+    },
+    /// Back in the queue at its original position, to be redelivered.
+    Requeued {
+        m: u64,
+        queue: u16,
+        consumer: NodeId,
+    },
+    /// Rejected or nacked without requeue.
+    Rejected {
+        m: u64,
+        queue: u16,
+        consumer: NodeId,
+    },
+    /// Left `queue` for its dead-letter exchange; `count` is its x-death count for (queue, reason).
+    DeadLettered {
+        m: u64,
+        queue: u16,
+        reason: Reason,
+        dlx: u16,
+        count: u32,
+    },
+    /// Left `queue` for good (no dead-letter exchange, or a dead-letter cycle).
+    Discarded {
+        m: u64,
+        queue: u16,
+        reason: Reason,
+        cycle: bool,
+    },
+    /// A consumer received a message (Flow::Consumed).
+    Consumed {
+        consumer: NodeId,
+        publisher: NodeId,
+        seq: u64,
+        redelivered: bool,
+        latency: Time,
+    },
+    /// A consumer finished processing a message and settles it (acks or rejects it now; on receipt
+    /// with automatic acks). The side-by-side comparison reads processing order from this.
+    Processed {
+        consumer: NodeId,
+        publisher: NodeId,
+        seq: u64,
+        redelivered: bool,
+    },
+    /// The publisher's confirm arrived: ack (Flow::Acked) or nack.
+    Confirmed {
+        publisher: NodeId,
+        seq: u64,
+        ack: bool,
+        latency: Time,
+    },
+    Returned {
+        publisher: NodeId,
+        seq: u64,
+    },
+    ConsumerAdded {
+        queue: u16,
+        consumer: NodeId,
+        active: bool,
+    },
+    /// Its channel closed or connection died; `requeued` unacked messages went back.
+    ConsumerGone {
+        queue: u16,
+        consumer: NodeId,
+        requeued: u32,
+    },
+    /// Single active consumer: `consumer` took over.
+    ConsumerActive {
+        queue: u16,
+        consumer: NodeId,
+    },
+    /// A channel error (the broker closes the client's channel): 403, 404, 405, 406.
+    ChannelError {
+        client: NodeId,
+        code: u16,
+        text: &'static str,
+        about: Option<Dest>,
+    },
+}
+
+/// The RabbitMQ events emitted since the last drain, oldest first (the others are dropped): for
+/// tests and tools that follow the RabbitMQ model alone.
+pub fn drain(sim: &mut crate::Simulation) -> Vec<RabbitEvent> {
+    sim.drain_events()
+        .filter_map(|e| match e.kind {
+            crate::EventKind::Rabbit(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+impl RabbitEvent {
+    pub fn encode(&self, h: &mut TraceHash) {
+        let ids = |h: &mut TraceHash, tag: u8, m: u64, a: u32, b: u32| {
+            h.byte(tag);
+            h.u64(m);
+            h.u64(((a as u64) << 32) | b as u64);
+        };
+        match *self {
+            RabbitEvent::Declared { dest, durable } => ids(h, 1, durable as u64, dest.code(), 0),
+            RabbitEvent::Bound { source, dest } => ids(h, 2, 0, source as u32, dest.code()),
+            RabbitEvent::Recovered { queue, messages, lost } => ids(h, 3, lost as u64, queue as u32, messages),
+            RabbitEvent::QueueDeleted { queue, messages, why } => ids(h, 4, why as u64, queue as u32, messages),
+            RabbitEvent::Published { publisher, seq, exchange } => ids(h, 5, seq, publisher.0, exchange as u32),
+            RabbitEvent::PublishFailed { publisher, seq, why } => {
+                ids(h, 6, seq, publisher.0, 0);
+                h.str(why);
+            }
+            RabbitEvent::Received { m, publisher, seq, exchange } => {
+                ids(h, 7, m, publisher.0, exchange as u32);
+                h.u64(seq);
+            }
+            RabbitEvent::Routed { m, from, to, binding } => {
+                ids(h, 8, m, ((binding as u32) << 16) | from as u32, to.code())
+            }
+            RabbitEvent::Unroutable { m, exchange, returned } => ids(h, 9, m, exchange as u32, returned as u32),
+            RabbitEvent::Enqueued { m, queue, depth } => ids(h, 10, m, queue as u32, depth),
+            RabbitEvent::PublishRejected { m, queue } => ids(h, 11, m, queue as u32, 0),
+            RabbitEvent::Delivered { m, queue, consumer, tag, redelivered } => {
+                ids(h, 12, m, ((redelivered as u32) << 16) | queue as u32, consumer.0);
+                h.u64(tag);
+            }
+            RabbitEvent::Acked { m, queue, consumer, tag } => {
+                ids(h, 13, m, queue as u32, consumer.0);
+                h.u64(tag);
+            }
+            RabbitEvent::Requeued { m, queue, consumer } => ids(h, 14, m, queue as u32, consumer.0),
+            RabbitEvent::Rejected { m, queue, consumer } => ids(h, 15, m, queue as u32, consumer.0),
+            RabbitEvent::DeadLettered { m, queue, reason, dlx, count } => {
+                ids(h, 16, m, ((reason as u32) << 16) | queue as u32, dlx as u32);
+                h.u32(count);
+            }
+            RabbitEvent::Discarded { m, queue, reason, cycle } => {
+                ids(h, 17, m, ((reason as u32) << 16) | queue as u32, cycle as u32)
+            }
+            RabbitEvent::Consumed { consumer, publisher, seq, redelivered, latency } => {
+                ids(h, 18, seq, consumer.0, ((redelivered as u32) << 31) | publisher.0);
+                h.u64(latency.0);
+            }
+            RabbitEvent::Processed { consumer, publisher, seq, redelivered } => {
+                ids(h, 25, seq, consumer.0, ((redelivered as u32) << 31) | publisher.0)
+            }
+            RabbitEvent::Confirmed { publisher, seq, ack, latency } => {
+                ids(h, 19, seq, publisher.0, ack as u32);
+                h.u64(latency.0);
+            }
+            RabbitEvent::Returned { publisher, seq } => ids(h, 20, seq, publisher.0, 0),
+            RabbitEvent::ConsumerAdded { queue, consumer, active } => {
+                ids(h, 21, active as u64, queue as u32, consumer.0)
+            }
+            RabbitEvent::ConsumerGone { queue, consumer, requeued } => {
+                ids(h, 22, requeued as u64, queue as u32, consumer.0)
+            }
+            RabbitEvent::ConsumerActive { queue, consumer } => ids(h, 23, 0, queue as u32, consumer.0),
+            RabbitEvent::ChannelError { client, code, text, about } => {
+                ids(h, 24, code as u64, client.0, about.map_or(u32::MAX, Dest::code));
+                h.str(text);
+            }
+        }
+    }
+
+    pub fn nodes(&self) -> [Option<NodeId>; 2] {
+        match *self {
+            RabbitEvent::Published { publisher, .. }
+            | RabbitEvent::PublishFailed { publisher, .. }
+            | RabbitEvent::Received { publisher, .. }
+            | RabbitEvent::Confirmed { publisher, .. }
+            | RabbitEvent::Returned { publisher, .. } => [Some(publisher), None],
+            RabbitEvent::Delivered { consumer, .. }
+            | RabbitEvent::Acked { consumer, .. }
+            | RabbitEvent::Requeued { consumer, .. }
+            | RabbitEvent::Rejected { consumer, .. }
+            | RabbitEvent::ConsumerAdded { consumer, .. }
+            | RabbitEvent::ConsumerGone { consumer, .. }
+            | RabbitEvent::ConsumerActive { consumer, .. } => [Some(consumer), None],
+            RabbitEvent::Consumed { consumer, publisher, .. } | RabbitEvent::Processed { consumer, publisher, .. } => {
+                [Some(consumer), Some(publisher)]
+            }
+            RabbitEvent::ChannelError { client, .. } => [Some(client), None],
+            _ => [None, None],
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            RabbitEvent::Declared { .. } => "declared",
+            RabbitEvent::Bound { .. } => "bound",
+            RabbitEvent::Recovered { .. } => "recovered",
+            RabbitEvent::QueueDeleted { .. } => "queue-deleted",
+            RabbitEvent::Published { .. } => "publish",
+            RabbitEvent::PublishFailed { .. } => "publish-failed",
+            RabbitEvent::Received { .. } => "received",
+            RabbitEvent::Routed { .. } => "routed",
+            RabbitEvent::Unroutable { .. } => "unroutable",
+            RabbitEvent::Enqueued { .. } => "enqueued",
+            RabbitEvent::PublishRejected { .. } => "queue-full",
+            RabbitEvent::Delivered { .. } => "deliver",
+            RabbitEvent::Acked { .. } => "ack",
+            RabbitEvent::Requeued { .. } => "requeued",
+            RabbitEvent::Rejected { .. } => "rejected",
+            RabbitEvent::DeadLettered { .. } => "dead-lettered",
+            RabbitEvent::Discarded { .. } => "discarded",
+            RabbitEvent::Consumed { .. } => "consumed",
+            RabbitEvent::Processed { .. } => "processed",
+            RabbitEvent::Confirmed { .. } => "confirm",
+            RabbitEvent::Returned { .. } => "returned",
+            RabbitEvent::ConsumerAdded { .. } => "consumer-added",
+            RabbitEvent::ConsumerGone { .. } => "consumer-gone",
+            RabbitEvent::ConsumerActive { .. } => "consumer-active",
+            RabbitEvent::ChannelError { .. } => "channel-error",
+        }
+    }
+
+    pub fn describe(&self, s: &mut String, world: &World) -> std::fmt::Result {
+        let names = super::node::names(world);
+        let x = |id: u16| names.map_or("?".to_string(), |n| n.exchange(id));
+        let q = |id: u16| names.map_or("?".to_string(), |n| n.queue(id));
+        let dest = |d: Dest| match d {
+            Dest::Queue(id) => format!("queue {}", q(id)),
+            Dest::Exchange(id) => format!("exchange {}", x(id)),
+        };
+        let n = |id: NodeId| world.node_name(id);
+        match *self {
+            RabbitEvent::Declared { dest: d, durable } => {
+                write!(s, "{} ({})", dest(d), if durable { "durable" } else { "transient" })
+            }
+            RabbitEvent::Bound { source, dest: d } => write!(s, "exchange {} -> {}", x(source), dest(d)),
+            RabbitEvent::Recovered { queue, messages, lost } => {
+                write!(s, "queue {} recovered {messages} persistent messages, lost {lost} transient", q(queue))
+            }
+            RabbitEvent::QueueDeleted { queue, messages, why } => write!(
+                s,
+                "queue {} gone with {messages} messages ({})",
+                q(queue),
+                match why {
+                    Gone::Restart => "transient: lost in the restart",
+                    Gone::AutoDelete => "auto-delete: its last consumer left",
+                    Gone::Expires => "x-expires: unused",
+                    Gone::Exclusive => "exclusive: its connection closed",
+                }
+            ),
+            RabbitEvent::Published { publisher, seq, exchange } => {
+                write!(s, "{} seq={seq} -> exchange {}", n(publisher), x(exchange))
+            }
+            RabbitEvent::PublishFailed { publisher, seq, why } => write!(s, "{} seq={seq}: {why}", n(publisher)),
+            RabbitEvent::Received { m, publisher, seq, exchange } => {
+                write!(s, "m{m} = {} seq={seq} at exchange {}", n(publisher), x(exchange))
+            }
+            RabbitEvent::Routed { m, from, to, binding } => {
+                let via = match (binding, to) {
+                    (NO_BINDING, Dest::Exchange(_)) => " (alternate exchange)".to_string(),
+                    (NO_BINDING, _) => " (by queue name)".to_string(),
+                    _ => super::node::binding_key(world, from, binding)
+                        .map_or(String::new(), |k| format!(" via binding \"{k}\"")),
+                };
+                write!(s, "m{m} exchange {} -> {}{via}", x(from), dest(to))
+            }
+            RabbitEvent::Unroutable { m, exchange, returned } => write!(
+                s,
+                "m{m} matched no binding of exchange {}{}",
+                x(exchange),
+                if returned { ": returned (mandatory)" } else { ": dropped" }
+            ),
+            RabbitEvent::Enqueued { m, queue, depth } => write!(s, "m{m} in queue {} ({depth} ready)", q(queue)),
+            RabbitEvent::PublishRejected { m, queue } => {
+                write!(s, "m{m} refused by full queue {} (x-overflow reject-publish)", q(queue))
+            }
+            RabbitEvent::Delivered { m, queue, consumer, tag, redelivered } => write!(
+                s,
+                "m{m} queue {} -> {} tag {tag}{}",
+                q(queue),
+                n(consumer),
+                if redelivered { " redelivered" } else { "" }
+            ),
+            RabbitEvent::Acked { m, queue, consumer, tag } => {
+                write!(s, "m{m} acked by {} (tag {tag}), removed from {}", n(consumer), q(queue))
+            }
+            RabbitEvent::Requeued { m, queue, consumer } => {
+                write!(s, "m{m} back in queue {} at its position (from {})", q(queue), n(consumer))
+            }
+            RabbitEvent::Rejected { m, queue, consumer } => {
+                write!(s, "m{m} rejected by {} without requeue, leaves {}", n(consumer), q(queue))
+            }
+            RabbitEvent::DeadLettered { m, queue, reason, dlx, count } => write!(
+                s,
+                "m{m} {} in queue {} -> dead-letter exchange {} (x-death count {count})",
+                reason.name(),
+                q(queue),
+                x(dlx)
+            ),
+            RabbitEvent::Discarded { m, queue, reason, cycle } => write!(
+                s,
+                "m{m} {} in queue {}, discarded{}",
+                reason.name(),
+                q(queue),
+                if cycle { " (dead-letter cycle)" } else { "" }
+            ),
+            RabbitEvent::Consumed { consumer, publisher, seq, redelivered, latency } => write!(
+                s,
+                "{} got {} seq={seq} after {latency}{}",
+                n(consumer),
+                n(publisher),
+                if redelivered { " (redelivered)" } else { "" }
+            ),
+            RabbitEvent::Processed { consumer, publisher, seq, redelivered } => write!(
+                s,
+                "{} processed {} seq={seq}{}",
+                n(consumer),
+                n(publisher),
+                if redelivered { " (redelivered)" } else { "" }
+            ),
+            RabbitEvent::Confirmed { publisher, seq, ack, latency } => {
+                write!(s, "{} seq={seq} {} after {latency}", n(publisher), if ack { "ack" } else { "NACK" })
+            }
+            RabbitEvent::Returned { publisher, seq } => write!(s, "{} seq={seq} came back: NO_ROUTE", n(publisher)),
+            RabbitEvent::ConsumerAdded { queue, consumer, active } => write!(
+                s,
+                "{} consumes from {}{}",
+                n(consumer),
+                q(queue),
+                if active { "" } else { " (waiting: single active consumer)" }
+            ),
+            RabbitEvent::ConsumerGone { queue, consumer, requeued } => {
+                write!(s, "{} left {}, {requeued} unacked requeued", n(consumer), q(queue))
+            }
+            RabbitEvent::ConsumerActive { queue, consumer } => {
+                write!(s, "{} is now the single active consumer of {}", n(consumer), q(queue))
+            }
+            RabbitEvent::ChannelError { client, code, text, about } => write!(
+                s,
+                "{}'s channel closed: {code} {} - {text}{}",
+                n(client),
+                code_name(code),
+                about.map_or(String::new(), |d| format!(" ({})", dest(d)))
+            ),
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! What RabbitMQ's clients and broker say to each other (`RabbitMsg`, a few AMQP 0-9-1 methods,
+//! batched where a real client pipelines them), and the message as the broker keeps it.
+
+use super::routing::Table;
+use crate::event::MsgInfo;
+use crate::time::Time;
+use crate::NodeId;
+use std::rc::Rc;
+
+/// Where a binding leads: a queue or (exchange-to-exchange) another exchange, by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Dest {
+    Queue(u16),
+    Exchange(u16),
+}
+
+impl Dest {
+    /// One word for the trace hash: the kind in bit 16.
+    pub fn code(self) -> u32 {
+        match self {
+            Dest::Queue(q) => q as u32,
+            Dest::Exchange(x) => (1 << 16) | x as u32,
+        }
+    }
+}
+
+/// Why a message left a queue without being acknowledged: the `x-death` reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    Rejected,
+    Expired,
+    Maxlen,
+}
+
+impl Reason {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::Rejected => "rejected",
+            Reason::Expired => "expired",
+            Reason::Maxlen => "maxlen",
+        }
+    }
+}
+
+/// One entry of the `x-death` header (`mc:record_death`): one per (queue, reason), most recent first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Death {
+    pub queue: u16,
+    pub reason: Reason,
+    pub count: u32,
+    /// The exchange and routing key the message had when it died there.
+    pub exchange: u16,
+    pub routing_key: Rc<str>,
+    /// When it first died there (RabbitMQ's `time`).
+    pub time: Time,
+    /// Its per-message TTL, removed when it was dead-lettered (`original-expiration`).
+    pub original_expiration: Option<Time>,
+}
+
+/// The properties the broker looks at.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Props {
+    /// delivery_mode 2.
+    pub persistent: bool,
+    pub priority: u8,
+    /// The per-message TTL (`expiration`).
+    pub expiration: Option<Time>,
+    pub headers: Option<Rc<Table>>,
+    /// Body size in bytes (for `x-max-length-bytes`).
+    pub size: u32,
+}
+
+/// basic.publish with its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publish {
+    /// The publisher's own numbering; what consumers and traces show.
+    pub seq: u64,
+    pub exchange: u16,
+    pub routing_key: Rc<str>,
+    pub props: Props,
+    pub mandatory: bool,
+    pub published_at: Time,
+}
+
+/// A message as a queue holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The broker's number for it, kept through dead-lettering: one id per journey in the trace.
+    pub id: u64,
+    pub publisher: NodeId,
+    pub seq: u64,
+    pub published_at: Time,
+    pub exchange: u16,
+    pub routing_key: Rc<str>,
+    pub props: Props,
+    pub deaths: Option<Rc<Vec<Death>>>,
+}
+
+/// basic.deliver as a consumer receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub tag: u64,
+    pub redelivered: bool,
+    pub queue: u16,
+    pub publisher: NodeId,
+    pub seq: u64,
+    pub published_at: Time,
+    pub deaths: Option<Rc<Vec<Death>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettleOp {
+    Ack,
+    Nack { requeue: bool },
+    Reject { requeue: bool },
+}
+
+/// An AMQP reply code and text, for channel errors and returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AmqpError {
+    pub code: u16,
+    pub text: &'static str,
+}
+
+pub const NO_ROUTE: u16 = 312;
+pub const ACCESS_REFUSED: u16 = 403;
+pub const NOT_FOUND: u16 = 404;
+pub const RESOURCE_LOCKED: u16 = 405;
+pub const PRECONDITION_FAILED: u16 = 406;
+
+pub fn code_name(code: u16) -> &'static str {
+    match code {
+        NO_ROUTE => "NO_ROUTE",
+        ACCESS_REFUSED => "ACCESS_REFUSED",
+        NOT_FOUND => "NOT_FOUND",
+        RESOURCE_LOCKED => "RESOURCE_LOCKED",
+        PRECONDITION_FAILED => "PRECONDITION_FAILED",
+        _ => "ERROR",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RabbitMsg {
+    /// connection.open + channel.open (+ confirm.select).
+    Open {
+        confirm: bool,
+    },
+    OpenOk,
+    /// queue.declare with the scenario's arguments for `queue`, then queue.bind for its bindings.
+    Declare {
+        queue: u16,
+    },
+    /// basic.qos (per consumer) + basic.consume.
+    Consume {
+        queue: u16,
+        prefetch: u16,
+        auto_ack: bool,
+    },
+    Publish(Box<Publish>),
+    Deliver(Box<Delivery>),
+    /// basic.ack / basic.nack / basic.reject.
+    Settle {
+        tag: u64,
+        multiple: bool,
+        op: SettleOp,
+    },
+    /// basic.ack / basic.nack to a publisher in confirm mode (`seq` counts the channel's publishes from 1).
+    Confirm {
+        seq: u64,
+        ack: bool,
+    },
+    /// basic.return of an unroutable mandatory message (the publisher's own `seq`).
+    Return {
+        seq: u64,
+    },
+    /// channel.close from the broker after a channel error.
+    ChannelClose(AmqpError),
+}
+
+/// Colour lane of control traffic (not tied to one publisher).
+const CONTROL_LANE: u32 = 200;
+
+impl RabbitMsg {
+    pub fn info(&self) -> MsgInfo {
+        let (kind, lane) = match self {
+            RabbitMsg::Open { .. } => ("open", CONTROL_LANE),
+            RabbitMsg::OpenOk => ("open-ok", CONTROL_LANE),
+            RabbitMsg::Declare { .. } => ("declare", CONTROL_LANE),
+            RabbitMsg::Consume { .. } => ("consume", CONTROL_LANE),
+            RabbitMsg::Publish(p) => ("publish", p.exchange as u32),
+            RabbitMsg::Deliver(d) => ("deliver", d.queue as u32),
+            RabbitMsg::Settle { op: SettleOp::Ack, .. } => ("ack", CONTROL_LANE),
+            RabbitMsg::Settle { .. } => ("nack", CONTROL_LANE),
+            RabbitMsg::Confirm { .. } => ("confirm", CONTROL_LANE),
+            RabbitMsg::Return { .. } => ("return", CONTROL_LANE),
+            RabbitMsg::ChannelClose(_) => ("channel-close", CONTROL_LANE),
+        };
+        MsgInfo { kind, lane }
+    }
+}

@@ -1,0 +1,274 @@
+//! The RabbitMQ node kinds, dispatched as one enum (as `engine::node::Node` does for all models),
+//! and the broker node: it adapts the pure `Broker` to the kernel (messages in, `Ctx` effects out)
+//! and runs the setup of the scenario's topology on the node's first boot.
+
+use super::broker::{Broker, Names};
+use super::clients::{Consumer, Publisher};
+use super::config::{RabbitSpec, Topology};
+use super::msg::{Dest, Props, RabbitMsg};
+use crate::event::EventKind;
+use crate::node::{Ctx, Message, Node};
+use crate::{NodeId, World};
+use std::rc::Rc;
+
+/// The nodes of the `rabbit` section, named and in order (broker, publishers, consumers),
+/// numbered from `first_node`. The spec is validated.
+pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
+    let broker = NodeId(first_node);
+    let topo = Rc::new(spec.topology(broker).expect("validated: the rabbit section"));
+    let mut nodes = vec![(spec.broker.clone(), RabbitNode::Broker(Box::new(BrokerNode::new(topo.clone()))))];
+    for p in &spec.publishers {
+        let props = Props {
+            persistent: p.persistent,
+            priority: p.priority.unwrap_or(0),
+            expiration: p.expiration,
+            headers: (!p.headers.is_empty()).then(|| Rc::new(p.headers.clone())),
+            size: p.size,
+        };
+        let exchange = topo.names.exchange_id(&p.exchange).unwrap_or(0);
+        let keys = p.routing_keys.iter().map(|k| Rc::from(k.as_str())).collect();
+        let start = p.start.unwrap_or(p.interval);
+        let publisher = Publisher::new(
+            broker,
+            exchange,
+            keys,
+            props,
+            p.mandatory,
+            p.confirms,
+            p.interval,
+            start,
+            p.count,
+            spec.reconnect,
+        );
+        nodes.push((p.id.clone(), RabbitNode::Publisher(Box::new(publisher))));
+    }
+    for c in &spec.consumers {
+        let queue = topo.names.queue_id(&c.queue).unwrap_or(0);
+        let policy = (c.ack_every, c.reject_every, c.requeue);
+        let work = (c.processing, c.processing_jitter);
+        let flags = (c.declare, c.hold);
+        let consumer = Consumer::new(broker, queue, c.prefetch, c.auto_ack, work, policy, flags, spec.reconnect);
+        nodes.push((c.id.clone(), RabbitNode::Consumer(Box::new(consumer))));
+    }
+    nodes
+}
+
+/// The exchange and queue names of the world's RabbitMQ broker, for rendering events.
+pub fn names(world: &World) -> Option<&Names> {
+    world.nodes.iter().find_map(|s| match &s.node {
+        Node::Rabbit(RabbitNode::Broker(b)) => Some(&b.core.names),
+        _ => None,
+    })
+}
+
+/// The key of binding number `binding` of exchange `x` (headers bindings show their arguments).
+pub fn binding_key(world: &World, x: u16, binding: u16) -> Option<String> {
+    let b = world.nodes.iter().find_map(|s| match &s.node {
+        Node::Rabbit(RabbitNode::Broker(b)) => b.core.exchange(x)?.bindings.get(binding as usize),
+        _ => None,
+    })?;
+    Some(if b.args.is_empty() { b.key.to_string() } else { b.args.to_json() })
+}
+
+#[derive(Clone, Debug)]
+pub struct BrokerNode {
+    pub core: Broker,
+    pub topo: Rc<Topology>,
+    /// The topology is declared once, at the first boot; later boots recover what was durable.
+    booted: bool,
+}
+
+impl BrokerNode {
+    pub fn new(topo: Rc<Topology>) -> BrokerNode {
+        BrokerNode { core: Broker::new(topo.broker, topo.names.clone()), topo, booted: false }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        if self.booted {
+            self.core.recover(ctx.now);
+        } else {
+            self.booted = true;
+            self.setup(ctx);
+        }
+        self.flush(ctx);
+    }
+
+    /// Declares the scenario's exchanges, queues (but exclusive ones: their consumer declares them)
+    /// and bindings, as an operator's setup would. Validated, so nothing fails.
+    fn setup(&mut self, ctx: &mut Ctx) {
+        let topo = self.topo.clone();
+        let me = ctx.me;
+        for (id, decl) in &topo.exchanges {
+            let _ = self.core.declare_exchange(*id, decl.clone());
+        }
+        for (id, decl) in topo.queues.iter().enumerate().filter(|(_, d)| !d.exclusive) {
+            let _ = self.core.declare_queue(me, id as u16, decl.clone(), ctx.now);
+        }
+        for b in &topo.bindings {
+            let _ = self.core.bind(me, b.source, b.dest, &b.key, &b.args);
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
+        let now = ctx.now;
+        if let RabbitMsg::Open { confirm } = msg {
+            self.core.open(from, confirm, now);
+            ctx.send(from, Message::Rabbit(RabbitMsg::OpenOk));
+            self.flush(ctx);
+            return;
+        }
+        // After a channel error the broker ignores the channel until it is opened again.
+        if !self.core.has_channel(from) {
+            return;
+        }
+        let result = match msg {
+            RabbitMsg::Declare { queue } => self.declare(from, queue, now),
+            RabbitMsg::Consume { queue, prefetch, auto_ack } => self.core.consume(from, queue, prefetch, auto_ack, now),
+            RabbitMsg::Publish(p) => self.core.publish(from, &p, now),
+            RabbitMsg::Settle { tag, multiple, op } => self.core.settle(from, tag, multiple, op, now),
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            self.core.fail(from, e, now);
+        }
+        self.flush(ctx);
+    }
+
+    /// queue.declare with the scenario's arguments, then queue.bind for each of its bindings.
+    fn declare(
+        &mut self,
+        client: NodeId,
+        queue: u16,
+        now: crate::Time,
+    ) -> Result<(), super::broker::ChannelErr> {
+        let topo = self.topo.clone();
+        let decl = topo.queues.get(queue as usize).cloned().unwrap_or_default();
+        self.core.declare_queue(client, queue, decl, now)?;
+        for b in topo.bindings.iter().filter(|b| b.dest == Dest::Queue(queue)) {
+            self.core.bind(client, b.source, b.dest, &b.key, &b.args)?;
+        }
+        Ok(())
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, id: u64) {
+        self.core.timer(id, ctx.now);
+        self.flush(ctx);
+    }
+
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        self.core.client_gone(peer, ctx.now);
+        self.flush(ctx);
+    }
+
+    pub fn on_crash(&mut self) {
+        self.core.crash();
+        self.core.out = Default::default();
+    }
+
+    /// Carries out what the broker asked for, in order: events, then messages, then timers.
+    fn flush(&mut self, ctx: &mut Ctx) {
+        let out = &mut self.core.out;
+        for e in out.events.drain(..) {
+            ctx.emit(EventKind::Rabbit(e));
+        }
+        for (to, m) in out.sends.drain(..) {
+            ctx.send(to, Message::Rabbit(m));
+        }
+        for (at, id) in out.timers.drain(..) {
+            ctx.set_timer(at.saturating_sub(ctx.now), id);
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum RabbitNode {
+    Broker(Box<BrokerNode>),
+    Publisher(Box<Publisher>),
+    Consumer(Box<Consumer>),
+}
+
+impl RabbitNode {
+    pub fn role(&self) -> &'static str {
+        match self {
+            RabbitNode::Broker(_) => "broker",
+            RabbitNode::Publisher(_) => "publisher",
+            RabbitNode::Consumer(_) => "consumer",
+        }
+    }
+    /// A few words on the node's state, for the page's inspector.
+    pub fn describe(&self, world: &World) -> String {
+        let names = names(world);
+        let x = |id: u16| names.map_or("?".to_string(), |n| n.exchange(id));
+        let q = |id: u16| names.map_or("?".to_string(), |n| n.queue(id));
+        match self {
+            RabbitNode::Broker(b) => {
+                let queues: Vec<String> = (0..b.core.names.queues.len() as u16)
+                    .filter_map(|id| {
+                        let queue = b.core.queue(id)?;
+                        Some(format!("{}: {} ready, {} consumers", q(id), queue.ready(), queue.consumers.len()))
+                    })
+                    .collect();
+                format!("vhost /; queues: {}", if queues.is_empty() { "none".into() } else { queues.join("; ") })
+            }
+            RabbitNode::Publisher(p) => format!(
+                "publishes to exchange {} every {}{}{}; next seq {}, {} awaiting confirm",
+                x(p.exchange),
+                p.interval,
+                if p.confirms { ", with confirms" } else { "" },
+                if p.props.persistent { ", persistent" } else { "" },
+                p.next_seq,
+                p.unconfirmed()
+            ),
+            RabbitNode::Consumer(c) => format!(
+                "consumes from {} with prefetch {}{}; {} deliveries not yet settled",
+                q(c.queue),
+                c.prefetch,
+                if c.auto_ack { ", auto-ack" } else { "" },
+                c.pending()
+            ),
+        }
+    }
+    /// The broker a client is connected to (None for the broker itself), for drawing links.
+    pub fn broker_link(&self) -> Option<NodeId> {
+        match self {
+            RabbitNode::Broker(_) => None,
+            RabbitNode::Publisher(p) => Some(p.broker),
+            RabbitNode::Consumer(c) => Some(c.broker),
+        }
+    }
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        match self {
+            RabbitNode::Broker(n) => n.on_start(ctx),
+            RabbitNode::Publisher(n) => n.on_start(ctx),
+            RabbitNode::Consumer(n) => n.on_start(ctx),
+        }
+    }
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
+        match self {
+            RabbitNode::Broker(n) => n.on_message(ctx, from, msg),
+            RabbitNode::Publisher(n) => n.on_message(ctx, msg),
+            RabbitNode::Consumer(n) => n.on_message(ctx, msg),
+        }
+    }
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+        match self {
+            RabbitNode::Broker(n) => n.on_timer(ctx, timer),
+            RabbitNode::Publisher(n) => n.on_timer(ctx, timer),
+            RabbitNode::Consumer(n) => n.on_timer(ctx, timer),
+        }
+    }
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        match self {
+            RabbitNode::Broker(n) => n.on_disconnect(ctx, peer),
+            RabbitNode::Publisher(n) => n.on_disconnect(ctx, peer),
+            RabbitNode::Consumer(n) => n.on_disconnect(ctx, peer),
+        }
+    }
+    pub fn on_crash(&mut self) {
+        match self {
+            RabbitNode::Broker(n) => n.on_crash(),
+            RabbitNode::Publisher(n) => n.on_crash(),
+            RabbitNode::Consumer(n) => n.on_crash(),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The side-by-side page's view models, pure and native-tested: chip labels and classes, the
+//! violation sentence, and the two topologies laid out in one visual language (producer → router
+//! → stores → consumers: exchange and queues for RabbitMQ, topic and partitions for Kafka).
+
+use brokerlab_engine::compare::detect::{Chip, Mark, Violation};
+use brokerlab_engine::compare::{customer_name, System, Workload};
+
+/// "A3": customer A's third message.
+pub fn chip_label(c: &Chip) -> String {
+    format!("{}{}", customer_name(c.customer), c.number)
+}
+
+pub fn chip_class(c: &Chip) -> &'static str {
+    match (c.mark, c.redelivered) {
+        (Mark::InOrder, false) => "chip",
+        (Mark::InOrder, true) => "chip redelivered",
+        (Mark::OutOfOrder, false) => "chip ooo",
+        (Mark::OutOfOrder, true) => "chip ooo redelivered",
+        (Mark::Duplicate, _) => "chip dup",
+    }
+}
+
+/// The chip's tooltip: who processed it when.
+pub fn chip_title(c: &Chip) -> String {
+    let what = match c.mark {
+        Mark::InOrder => "",
+        Mark::OutOfOrder => ", OUT OF ORDER",
+        Mark::Duplicate => ", DUPLICATE",
+    };
+    let again = if c.redelivered { ", redelivered" } else { "" };
+    format!("{} processed by c{} at {}{what}{again}", chip_label(c), c.consumer + 1, c.at)
+}
+
+/// Whether `c` is the violation to highlight.
+pub fn is_violation(c: &Chip, v: Option<&Violation>) -> bool {
+    v.is_some_and(|v| v.at == c.at && v.consumer == c.consumer && v.customer == c.customer && v.number == c.number)
+}
+
+pub fn out_of_order_text(v: &Violation) -> String {
+    let k = customer_name(v.customer);
+    format!(
+        "first out of order: c{} processed {k}{} at {}, after {k}{} was already processed",
+        v.consumer + 1,
+        v.number,
+        v.at,
+        v.after
+    )
+}
+
+pub fn duplicate_text(v: &Violation) -> String {
+    let k = customer_name(v.customer);
+    format!("first duplicate: c{} processed {k}{} again at {}", v.consumer + 1, v.number, v.at)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoxKind {
+    Producer,
+    Router,
+    Store,
+    Consumer,
+}
+
+impl BoxKind {
+    pub fn class(self) -> &'static str {
+        match self {
+            BoxKind::Producer => "producer",
+            BoxKind::Router => "router",
+            BoxKind::Store => "store",
+            BoxKind::Consumer => "consumer",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopoBox {
+    pub kind: BoxKind,
+    pub label: String,
+    pub x: u32,
+    pub y: u32,
+}
+
+/// A laid-out topology: boxes in four columns and the edges between them (indices into `boxes`),
+/// each edge with an optional label (binding keys, partition keys).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topo {
+    pub boxes: Vec<TopoBox>,
+    pub edges: Vec<(usize, usize, String)>,
+    pub height: u32,
+}
+
+pub const TOPO_W: u32 = 520;
+pub const BOX_W: u32 = 92;
+pub const BOX_H: u32 = 24;
+const ROW: u32 = 30;
+const COLS: [u32; 4] = [6, 136, 286, 422];
+
+/// Lays out one lane. `owners[i]`: the Kafka partitions consumer i owns (a bit each); RabbitMQ's
+/// queue → consumer edges follow from the workload.
+pub fn topology(w: &Workload, system: System, owners: &[u64]) -> Topo {
+    let stores: Vec<String> = match system {
+        System::Kafka => (0..w.kafka.partitions).map(|p| format!("orders-{p}")).collect(),
+        System::Rabbit if w.rabbit.queue_per_consumer => {
+            (1..=w.consumers).map(|i| format!("queue orders-{i}")).collect()
+        }
+        System::Rabbit if w.rabbit.single_active_consumer => vec!["queue orders (SAC)".into()],
+        System::Rabbit => vec!["queue orders".into()],
+    };
+    let rows = (stores.len() as u32).max(w.consumers).max(1);
+    let height = rows * ROW + 8;
+    let centre = |n: u32, i: u32| (height - n * ROW) / 2 + i * ROW + 4;
+    let mut boxes = vec![TopoBox { kind: BoxKind::Producer, label: "producer".into(), x: COLS[0], y: centre(1, 0) }];
+    let router = match system {
+        System::Kafka => "topic orders",
+        System::Rabbit => "exchange orders",
+    };
+    boxes.push(TopoBox { kind: BoxKind::Router, label: router.into(), x: COLS[1], y: centre(1, 0) });
+    let n = stores.len() as u32;
+    for (i, s) in stores.into_iter().enumerate() {
+        boxes.push(TopoBox { kind: BoxKind::Store, label: s, x: COLS[2], y: centre(n, i as u32) });
+    }
+    let first_consumer = boxes.len();
+    for i in 0..w.consumers {
+        boxes.push(TopoBox {
+            kind: BoxKind::Consumer,
+            label: format!("c{}", i + 1),
+            x: COLS[3],
+            y: centre(w.consumers, i),
+        });
+    }
+    let mut edges = vec![(0, 1, String::new())];
+    let customers_of = |store: u32, stores: u32| -> String {
+        (0..w.customers).filter(|k| k % stores == store).map(customer_name).collect()
+    };
+    for s in 0..n {
+        // Which customers reach this store: RabbitMQ's binding keys (k mod C per queue); for
+        // Kafka the murmur2 partition, which the page does not recompute here: left unlabelled.
+        let label = match system {
+            System::Rabbit if n > 1 => customers_of(s, n),
+            System::Rabbit => "all keys".into(),
+            System::Kafka => String::new(),
+        };
+        edges.push((1, 2 + s as usize, label));
+        for c in 0..w.consumers {
+            let reads = match system {
+                System::Kafka => owners.get(c as usize).is_some_and(|o| o & (1 << s) != 0),
+                System::Rabbit if n > 1 => c == s,
+                System::Rabbit => true,
+            };
+            if reads {
+                edges.push((2 + s as usize, first_consumer + c as usize, String::new()));
+            }
+        }
+    }
+    Topo { boxes, edges, height }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brokerlab_engine::compare::presets;
+    use brokerlab_engine::time::Time;
+
+    fn chip(mark: Mark, redelivered: bool) -> Chip {
+        Chip { at: Time::ms(5), consumer: 1, customer: 2, number: 7, redelivered, mark }
+    }
+
+    #[test]
+    fn chips_say_what_happened() {
+        assert_eq!(chip_label(&chip(Mark::InOrder, false)), "C7");
+        assert_eq!(chip_class(&chip(Mark::OutOfOrder, true)), "chip ooo redelivered");
+        assert_eq!(chip_title(&chip(Mark::Duplicate, false)), "C7 processed by c2 at 5ms, DUPLICATE");
+        let v = Violation { at: Time::ms(5), consumer: 1, customer: 2, number: 7, after: 9 };
+        assert!(is_violation(&chip(Mark::OutOfOrder, false), Some(&v)));
+        assert!(!is_violation(&chip(Mark::OutOfOrder, false), None));
+        assert_eq!(out_of_order_text(&v), "first out of order: c2 processed C7 at 5ms, after C9 was already processed");
+    }
+
+    #[test]
+    fn topologies_share_one_layout() {
+        let w = (presets::by_slug("queue-per-customer").unwrap().workload)();
+        let r = topology(&w, System::Rabbit, &[]);
+        assert_eq!(r.boxes.iter().filter(|b| b.kind == BoxKind::Store).count(), 3);
+        // One queue per consumer: each queue feeds exactly one consumer; customers A and D share queue 1.
+        assert_eq!(r.edges.iter().filter(|e| r.boxes[e.1].kind == BoxKind::Consumer).count(), 3);
+        assert!(r.edges.iter().any(|e| e.2 == "AD"));
+        let k = topology(&w, System::Kafka, &[0b0011, 0b0100, 0b1000]);
+        assert_eq!(k.boxes.iter().filter(|b| b.kind == BoxKind::Store).count(), 4);
+        assert_eq!(k.edges.iter().filter(|e| k.boxes[e.1].kind == BoxKind::Consumer).count(), 4);
+        assert!(k.boxes.iter().all(|b| b.x + BOX_W <= TOPO_W && b.y + BOX_H <= k.height));
+    }
+}
