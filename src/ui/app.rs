@@ -73,6 +73,11 @@ pub enum Msg {
     StartWalk(Variant),
     WalkNext,
     WalkClose,
+    /// The timeline: show the run at this instant (µs), paused.
+    Seek(u64),
+    StepBack,
+    /// To the next (true) or previous marker.
+    Jump(bool),
 }
 
 pub struct App {
@@ -400,6 +405,18 @@ impl Component for App {
                 self.notice(result);
             }
             Msg::WalkClose => self.session.close_walk(),
+            Msg::Seek(us) => {
+                self.session.seek(Time(us));
+                self.draw_chart();
+            }
+            Msg::StepBack => {
+                self.session.step_back();
+                self.draw_chart();
+            }
+            Msg::Jump(forward) => {
+                self.session.jump(forward);
+                self.draw_chart();
+            }
             Msg::Step => {
                 let result = self.session.step(dom::now_ms());
                 self.notice(result);
@@ -482,6 +499,7 @@ impl Component for App {
                 let msg = match e.key().as_str() {
                     " " => Msg::TogglePlay,
                     "ArrowRight" | "." => Msg::Step,
+                    "ArrowLeft" | "," => Msg::StepBack,
                     "r" => Msg::Reset,
                     "+" | "=" | "]" => Msg::Faster,
                     "-" | "[" => Msg::Slower,
@@ -582,6 +600,7 @@ impl Component for App {
                         }) }
                         <canvas ref={self.canvas.clone()} class="flights" aria-hidden="true"></canvas>
                         </div>
+                        { super::timeline::bar(session, link) }
                         <div class="legend">
                             <span><i class="dot"></i>{"request / publish"}</span>
                             <span><i class="sq"></i>{"records / delivery"}</span>
@@ -678,7 +697,7 @@ const GLOSSARY: &[(&str, &str)] = {
 };
 
 /// A 24×24 icon from one SVG path (no icon font: the page must work offline and everywhere).
-fn icon(path: &'static str) -> Html {
+pub(super) fn icon(path: &'static str) -> Html {
     html! { <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d={path} /></svg> }
 }
 
@@ -854,6 +873,7 @@ impl App {
                     <table class="kv">
                         <tr><td><kbd>{"space"}</kbd></td><td>{"play / pause"}</td></tr>
                         <tr><td><kbd>{"→"}</kbd></td><td>{"step: process one event — in a walkthrough, the next step"}</td></tr>
+                        <tr><td><kbd>{"←"}</kbd></td><td>{"step back one event (the timeline)"}</td></tr>
                         <tr><td><kbd>{"r"}</kbd></td><td>{"reset with the same seed"}</td></tr>
                         <tr><td><kbd>{"+"}</kbd>{" / "}<kbd>{"-"}</kbd></td><td>{"faster / slower"}</td></tr>
                         <tr><td><kbd>{"?"}</kbd></td><td>{"this help"}</td></tr>

@@ -4,6 +4,7 @@
 //! - `app`   — the shell: controls, walkthrough card, stage, inspector, stats, charts, event log,
 //!   configuration panel, scenario editor; `?bench=frames` records its own frame times.
 //! - `stage` — the topology (SVG) and the messages in flight (one canvas, redrawn per frame).
+//! - `timeline` — the scrubber under the stage: seek, step back, markers to jump to.
 //! - `chart` — the live charts (plotters on canvases): throughput, latency, lag, replication.
 //! - `groups` — the consumer-group panel (state machine, members, moves, rebalance gaps).
 //! - `config` — the Kafka configuration panel (form fields, inline errors).
@@ -29,6 +30,7 @@ mod landing;
 mod rabbit;
 mod rabbit_edit;
 mod stage;
+mod timeline;
 
 pub use app::{App, Props};
 

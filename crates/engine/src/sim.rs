@@ -320,6 +320,31 @@ impl Simulation {
         (done, reached)
     }
 
+    /// Runs on like `run_until_limited`, applying the commands of `log` that this run has not
+    /// applied yet, each after the step and at the instant it was first applied. `log` is the
+    /// command log of a run this one is an earlier instant of (its own log is a prefix of it):
+    /// from a snapshot, this reaches the same instant with the same trace as the run itself did.
+    pub fn run_with_log(&mut self, log: &[LoggedCommand], until: Time, max_steps: u64) -> (u64, bool) {
+        debug_assert!(log.starts_with(&self.log), "not a later instant of this run");
+        let mut done = 0;
+        while let Some(entry) = log.get(self.log.len()).filter(|e| e.at <= until) {
+            let need = entry.step.saturating_sub(self.steps);
+            if need > max_steps - done {
+                let (d, _) = self.run_until_limited(entry.at, max_steps - done);
+                return (done + d, false);
+            }
+            for _ in 0..need {
+                self.step();
+            }
+            done += need;
+            self.advance_clock(entry.at);
+            // It was applied once to this very state, so it applies again.
+            self.apply(entry.command.clone()).expect("a logged command applies again");
+        }
+        let (d, reached) = self.run_until_limited(until, max_steps - done);
+        (done + d, reached)
+    }
+
     fn advance_clock(&mut self, to: Time) {
         self.world.now = self.world.now.max(to);
     }
@@ -433,5 +458,52 @@ impl Simulation {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets;
+
+    /// A run with actions at several instants, and a snapshot taken before the first.
+    fn run_with_actions() -> (Simulation, Simulation) {
+        let s = presets::load("kafka-basic").unwrap();
+        let mut sim = Simulation::new(&s, 3).unwrap();
+        sim.run_until(Time::ms(500));
+        let snapshot = sim.clone();
+        sim.run_until(Time::ms(900));
+        sim.apply(Command::Stop { node: NodeId(2) }).unwrap();
+        sim.apply(Command::Cut { a: NodeId(3), b: NodeId(4) }).unwrap();
+        sim.run_until(Time::ms(2_500));
+        sim.step();
+        sim.apply(Command::Start { node: NodeId(2) }).unwrap();
+        sim.run_until(Time::secs(4));
+        (snapshot, sim)
+    }
+
+    #[test]
+    fn from_a_snapshot_the_log_reaches_the_same_instant_and_trace() {
+        let (snapshot, head) = run_with_actions();
+        let mut again = snapshot.clone();
+        let (_, reached) = again.run_with_log(head.command_log(), head.now(), u64::MAX);
+        assert!(reached);
+        assert_eq!((again.now(), again.steps()), (head.now(), head.steps()));
+        assert_eq!(again.trace_hash(), head.trace_hash());
+        assert_eq!(again.command_log(), head.command_log());
+        // In small slices (a frame's budget at a time), the same.
+        let mut sliced = snapshot;
+        while !sliced.run_with_log(head.command_log(), head.now(), 7).1 {}
+        assert_eq!(sliced.trace_hash(), head.trace_hash());
+        assert_eq!(sliced.steps(), head.steps());
+    }
+
+    #[test]
+    fn an_earlier_instant_applies_only_the_commands_before_it() {
+        let (snapshot, head) = run_with_actions();
+        let mut early = snapshot;
+        early.run_with_log(head.command_log(), Time::ms(1_000), u64::MAX);
+        assert_eq!(early.command_log(), &head.command_log()[..2]);
+        assert_eq!(early.now(), Time::ms(1_000));
     }
 }

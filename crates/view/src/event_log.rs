@@ -22,6 +22,10 @@ pub struct EventLog {
 }
 
 impl EventLog {
+    pub fn new(show_network: bool) -> EventLog {
+        EventLog { show_network, ..EventLog::default() }
+    }
+
     /// Adds a batch of events, formatting only the newest `SHOWN` that are logged at all.
     pub fn add(&mut self, events: &[Event], world: &World) {
         let show_network = self.show_network;

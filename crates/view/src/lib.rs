@@ -17,6 +17,7 @@
 //! - `rabbit_edit` — the RabbitMQ topology editor's draft: rows, removal rules, engine validation.
 //! - `config`  — the Kafka configuration form: typed values kept, validated by the engine, errors per field.
 //! - `session` — one run on the page: simulation, speed and frame budget, walkthrough, every view model.
+//! - `timeline` — the run played so far: snapshots to seek back and forth in, markers, forks.
 //! - `event_log` — the log panel's lines: bounded, filtered, each with the nodes it concerns.
 
 pub mod compare;
@@ -35,4 +36,5 @@ pub mod rabbit_flow;
 pub mod series;
 pub mod session;
 pub mod speed;
+pub mod timeline;
 pub mod walk;

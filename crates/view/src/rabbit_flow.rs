@@ -254,10 +254,10 @@ fn ease(t: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rabbit::model;
     use brokerlab_engine::presets;
     use brokerlab_engine::rabbit::event::drain;
     use brokerlab_engine::{Simulation, Time};
-    use crate::rabbit::model;
 
     #[test]
     fn a_message_is_followed_hop_by_hop_along_its_route() {

@@ -15,6 +15,7 @@ use super::layout::{layout, Point};
 use super::rabbit_flow::RouteFlow;
 use super::series::Meters;
 use super::speed;
+use super::timeline::{Snapshot, Timeline};
 use super::walk::{Pace, Variant, Walk};
 use brokerlab_engine::{Command, Event, EventKind, NodeId, Scenario, Simulation, Time, World};
 
@@ -29,6 +30,9 @@ const CHART_BUCKETS: usize = 60;
 const WALK_FAST: usize = 8;
 /// How far a walkthrough looks for its first step before giving up and playing on.
 const WALK_FIRST_STEP_WITHIN: Time = Time::secs(120);
+/// Steps run between two folds while seeking or opening a link (the timeline's snapshot spacing
+/// is a multiple of it, so snapshots fall where they would while playing).
+const STEPS_PER_SEEK_CHUNK: u64 = 2_000;
 
 /// A clock in page milliseconds: `performance.now()` in the browser, a counter in tests.
 pub type Clock<'a> = &'a dyn Fn() -> f64;
@@ -54,6 +58,8 @@ pub struct Session {
     meters: Meters,
     log: EventLog,
     walk: Option<Walk>,
+    /// The run so far, to seek back and forth in.
+    timeline: Timeline,
     selected: Option<NodeId>,
     /// Nodes highlighted because their log line was clicked.
     picked: Vec<NodeId>,
@@ -74,12 +80,16 @@ impl Session {
 
     /// A session showing `sim`, a run of `scenario` at any instant.
     fn around(preset: &'static str, scenario: Scenario, sim: Simulation) -> Session {
+        let meters = Meters::new(bucket_width(&scenario), CHART_BUCKETS);
+        let groups = Groups::new(sim.world());
+        let start = Snapshot { sim: sim.clone(), groups: groups.clone(), meters: meters.clone() };
         let mut s = Session {
             preset,
             speed: speed::for_duration(scenario.until),
-            meters: Meters::new(bucket_width(&scenario), CHART_BUCKETS),
+            timeline: Timeline::new(start),
+            meters,
             positions: layout(sim.world()),
-            groups: Groups::new(sim.world()),
+            groups,
             scenario,
             sim,
             playing: true,
@@ -94,7 +104,13 @@ impl Session {
             picked: Vec::new(),
         };
         s.fold_events(0.0);
+        // The first instant as folded (its start events drained): where the timeline begins.
+        s.timeline = Timeline::new(s.snapshot());
         s
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot { sim: self.sim.clone(), groups: self.groups.clone(), meters: self.meters.clone() }
     }
 
     /// Opens a shared link: replays its actions (`log`, as in the URL), then runs to its instant
@@ -108,22 +124,38 @@ impl Session {
         t: Option<Time>,
         problems: &mut Vec<String>,
     ) -> Result<Session, String> {
-        let mut sim = Simulation::new(&scenario, seed)?;
+        let mut s = Session::new(preset, scenario, seed)?;
+        let mut until = t.unwrap_or(Time::ZERO);
         if let Some(text) = log {
-            match super::link::decode(text).and_then(|log| Simulation::replay(&scenario, seed, &log)) {
-                Ok(replayed) => sim = replayed,
+            // Checked on a run of its own first: a log that does not replay is left out whole.
+            match super::link::decode(text).and_then(|log| Simulation::replay(&s.scenario, seed, &log).map(|_| log)) {
+                Ok(log) => {
+                    until = until.max(log.last().map_or(Time::ZERO, |e| e.at));
+                    s.timeline.set_future(log);
+                }
                 Err(e) => {
                     problems.push(format!("the link's actions could not be replayed ({e}); starting without them"))
                 }
             }
         }
-        if let Some(t) = t {
-            let (_, reached) = sim.run_until_limited(t, LINK_MAX_STEPS);
-            if !reached {
-                problems.push(format!("the link's instant {t} is too far to reach at once; stopped at {}", sim.now()));
+        // Played through the session, so the timeline has its snapshots and markers.
+        let mut left = LINK_MAX_STEPS;
+        loop {
+            let (done, reached) = s.sim.run_with_log(s.timeline.log(), until, left.min(STEPS_PER_SEEK_CHUNK));
+            s.fold_events(0.0);
+            left -= done;
+            if reached {
+                break;
+            }
+            if left == 0 {
+                problems.push(format!(
+                    "the link's instant {until} is too far to reach at once; stopped at {}",
+                    s.sim.now()
+                ));
+                break;
             }
         }
-        let mut s = Session::around(preset, scenario, sim);
+        s.flights.clear();
         s.playing = t.is_none();
         Ok(s)
     }
@@ -238,7 +270,10 @@ impl Session {
 
     /// Applies a learner's action now; an action the engine refuses comes back as its message.
     pub fn apply(&mut self, command: Command, page_ms: f64) -> Result<(), String> {
+        // Acting in the past discards the future after this instant.
+        self.timeline.fork(&self.sim);
         let result = self.sim.apply(command);
+        self.timeline.acted(&self.sim);
         self.fold_events(page_ms);
         result
     }
@@ -255,7 +290,8 @@ impl Session {
             return self.walk_next(page_ms);
         }
         self.playing = false;
-        self.sim.step();
+        let until = self.sim.next_due().unwrap_or(self.sim.now());
+        self.sim.run_with_log(self.timeline.log(), until, 1);
         self.fold_events(page_ms);
         Ok(())
     }
@@ -284,7 +320,7 @@ impl Session {
         // A walkthrough looks at every step so it can stop exactly where the next one happens.
         let slice = if self.walk.as_ref().is_some_and(|w| !w.done()) { 1 } else { STEPS_PER_SLICE };
         loop {
-            let (_, reached) = self.sim.run_until_limited(target, slice);
+            let (_, reached) = self.sim.run_with_log(self.timeline.log(), target, slice);
             if self.walk.is_some() {
                 self.fold_events(clock());
                 if self.walk.as_ref().is_some_and(|w| w.waiting()) {
@@ -325,6 +361,9 @@ impl Session {
         }
         self.log.add(&events, world);
         self.meters.sample(world);
+        if self.timeline.observe(&self.sim, &events, world) {
+            self.timeline.push(self.snapshot());
+        }
         self.flights.expire(page_ms);
         self.rabbit_flow.expire(page_ms);
     }
@@ -383,6 +422,78 @@ impl Session {
             }
         }
         result
+    }
+
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// Whether the timeline can be used: not during a walkthrough, which must see every event.
+    pub fn can_seek(&self) -> bool {
+        self.walk.is_none()
+    }
+
+    /// Shows the run at instant `t` (within what has been played), paused: the same state, trace
+    /// and view models as playing to `t` gave.
+    pub fn seek(&mut self, t: Time) {
+        if !self.can_seek() {
+            return;
+        }
+        let t = t.clamp(self.timeline.start(), self.timeline.head());
+        let from = self.timeline.before(t);
+        // Going forward, the run on screen may be nearer than any snapshot.
+        if t < self.sim.now() || from.sim.steps() > self.sim.steps() {
+            self.restore(from.clone());
+        }
+        while !self.sim.run_with_log(self.timeline.log(), t, STEPS_PER_SEEK_CHUNK).1 {
+            self.fold_events(0.0);
+        }
+        self.fold_events(0.0);
+        self.flights.clear();
+        self.playing = false;
+    }
+
+    /// Shows the run one queue entry earlier, paused.
+    pub fn step_back(&mut self) {
+        let Some(target) = self.sim.steps().checked_sub(1) else { return };
+        if !self.can_seek() || target < self.timeline.before(Time::ZERO).sim.steps() {
+            return;
+        }
+        let from = self.timeline.before_step(target).clone();
+        let mut left = target - from.sim.steps();
+        self.restore(from);
+        while left > 0 {
+            let head = self.timeline.head();
+            let (done, _) = self.sim.run_with_log(self.timeline.log(), head, left.min(STEPS_PER_SEEK_CHUNK));
+            self.fold_events(0.0);
+            if done == 0 {
+                break;
+            }
+            left -= done;
+        }
+        self.flights.clear();
+        self.playing = false;
+    }
+
+    /// Seeks to the previous (`forward` false) or next marker.
+    pub fn jump(&mut self, forward: bool) {
+        let now = self.sim.now();
+        let to = if forward { self.timeline.next_marker(now) } else { self.timeline.previous_marker(now) };
+        if let Some(at) = to.map(|m| m.at) {
+            self.seek(at);
+        }
+    }
+
+    /// Puts a snapshot on screen: the run and the history-folded view models as they were; what
+    /// only shows the moment (flights, log lines) starts afresh.
+    fn restore(&mut self, from: Snapshot) {
+        self.sim = from.sim;
+        self.groups = from.groups;
+        self.meters = from.meters;
+        self.flights.clear();
+        self.rabbit_flow.clear();
+        self.log = EventLog::new(self.log.show_network);
+        self.carry_us = 0.0;
     }
 
     pub fn close_walk(&mut self) {
@@ -522,5 +633,113 @@ mod tests {
         assert!(!w.highlighted().is_empty(), "the step's nodes are highlighted");
         w.close_walk();
         assert!(w.walk().is_none());
+    }
+
+    /// Plays `s` in frames of `frame_ms` at ×1 until `until`, noting each frame's instant.
+    fn play(s: &mut Session, until: Time, frame_ms: f64) -> Vec<(Time, u64, brokerlab_engine::trace::TraceHash)> {
+        s.set_speed(7);
+        s.playing = true;
+        let mut seen = Vec::new();
+        while s.sim().now() < until {
+            s.frame(frame_ms, &|| 0.0);
+            seen.push((s.sim().now(), s.sim().steps(), s.sim().trace_hash()));
+        }
+        seen
+    }
+
+    #[test]
+    fn seeking_reaches_the_trace_playing_reached() {
+        let mut s = session("kafka-basic");
+        s.frame(500.0, &|| 0.0);
+        s.apply(Command::Stop { node: NodeId(3) }, 0.0).unwrap();
+        let seen = play(&mut s, Time::secs(6), 250.0);
+        assert!(s.timeline().markers().iter().any(|m| m.kind == "crash"));
+        assert!(s.timeline().markers().iter().any(|m| m.kind == "election"));
+        // Backwards, then forwards again, each instant as it was.
+        for &(at, steps, hash) in seen.iter().rev().step_by(3).chain(seen.iter().step_by(5)) {
+            s.seek(at);
+            assert_eq!((s.sim().now(), s.sim().steps(), s.sim().trace_hash()), (at, steps, hash), "at {at}");
+        }
+        // Playing on from a past instant replays the same future, the learner's actions included.
+        let (at, _, _) = seen[seen.len() / 3];
+        s.seek(at);
+        s.apply(Command::HealAll, 0.0).ok();
+        assert!(s.timeline().markers().iter().any(|m| m.kind == "fork"), "acting in the past forks");
+        assert_eq!(s.timeline().head(), at, "the future after the fork is gone");
+    }
+
+    #[test]
+    fn playing_from_the_past_replays_the_recorded_future() {
+        let mut s = session("kafka-basic");
+        s.set_speed(7);
+        s.frame(300.0, &|| 0.0);
+        s.apply(Command::Stop { node: NodeId(2) }, 0.0).unwrap();
+        let seen = play(&mut s, Time::secs(3), 100.0);
+        let (last_at, last_steps, last_hash) = *seen.last().unwrap();
+        s.seek(Time::ms(100));
+        assert!(s.sim().command_log().is_empty(), "before the action");
+        s.playing = true;
+        while s.sim().now() < last_at {
+            s.frame(100.0, &|| 0.0);
+        }
+        assert_eq!((s.sim().steps(), s.sim().trace_hash()), (last_steps, last_hash));
+        assert_eq!(s.sim().command_log().len(), 1, "the stop was applied again at its step");
+    }
+
+    #[test]
+    fn a_step_back_is_one_queue_entry() {
+        let mut s = session("rabbit-basic");
+        play(&mut s, Time::secs(2), 100.0);
+        let steps = s.sim().steps();
+        s.step_back();
+        assert_eq!(s.sim().steps(), steps - 1);
+        let mut fresh = Simulation::new(s.scenario(), s.seed()).unwrap();
+        for _ in 0..steps - 1 {
+            fresh.step();
+        }
+        assert_eq!(s.sim().trace_hash(), fresh.trace_hash());
+        assert!(!s.playing);
+        // And the next marker back, then forward.
+        s.jump(false);
+        let back = s.sim().now();
+        s.jump(true);
+        assert!(s.sim().now() > back || s.timeline().next_marker(back).is_none());
+    }
+
+    #[test]
+    fn snapshots_stay_bounded_on_a_long_run() {
+        let mut s = session("kafka-bench");
+        play(&mut s, Time::secs(2), 50.0);
+        assert!(s.timeline().snapshots() <= super::super::timeline::MAX_SNAPSHOTS);
+        assert!(s.sim().steps() > 200_000, "{} steps", s.sim().steps());
+        let mid = Time::secs(1);
+        s.seek(mid);
+        assert_eq!(s.sim().now(), mid);
+    }
+
+    #[test]
+    fn an_opened_link_can_be_scrubbed_back_to_the_start() {
+        let mut s = session("kafka-basic");
+        s.frame(700.0, &|| 0.0);
+        s.apply(Command::Stop { node: NodeId(2) }, 0.0).unwrap();
+        play(&mut s, Time::secs(2), 100.0);
+        s.playing = false;
+        let params = super::super::params::parse(&s.query());
+        let scenario = presets::load("kafka-basic").unwrap();
+        let mut problems = Vec::new();
+        let mut opened = Session::open_link(
+            "kafka-basic",
+            scenario,
+            params.seed.unwrap(),
+            params.log.as_deref(),
+            params.t,
+            &mut problems,
+        )
+        .unwrap();
+        assert!(opened.timeline().markers().iter().any(|m| m.kind == "crash"));
+        opened.seek(Time::ZERO);
+        assert_eq!(opened.sim().now(), Time::ZERO);
+        opened.seek(params.t.unwrap());
+        assert_eq!(opened.sim().trace_hash(), s.sim().trace_hash());
     }
 }

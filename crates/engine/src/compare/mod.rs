@@ -155,10 +155,8 @@ pub const WARMUP: Time = Time::ms(500);
 
 impl Workload {
     pub fn from_json(text: &str) -> Result<Workload, String> {
-        let w: Workload = crate::scenario::parse_json(
-            text,
-            "a workload is a JSON object: {\"customers\": …, \"messages\": …}",
-        )?;
+        let w: Workload =
+            crate::scenario::parse_json(text, "a workload is a JSON object: {\"customers\": …, \"messages\": …}")?;
         w.validate()?;
         Ok(w)
     }

@@ -222,9 +222,7 @@ impl Replica {
     }
 
     fn in_assignment_order(&self, mut set: Vec<BrokerId>) -> Vec<BrokerId> {
-        crate::sort::sort_by_key(&mut set, |b| {
-            self.assignment.iter().position(|a| a == b).unwrap_or(usize::MAX)
-        });
+        crate::sort::sort_by_key(&mut set, |b| self.assignment.iter().position(|a| a == b).unwrap_or(usize::MAX));
         set.dedup();
         set
     }

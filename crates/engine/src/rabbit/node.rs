@@ -135,12 +135,7 @@ impl BrokerNode {
     }
 
     /// queue.declare with the scenario's arguments, then queue.bind for each of its bindings.
-    fn declare(
-        &mut self,
-        client: NodeId,
-        queue: u16,
-        now: crate::Time,
-    ) -> Result<(), super::broker::ChannelErr> {
+    fn declare(&mut self, client: NodeId, queue: u16, now: crate::Time) -> Result<(), super::broker::ChannelErr> {
         let topo = self.topo.clone();
         let decl = topo.queues.get(queue as usize).cloned().unwrap_or_default();
         self.core.declare_queue(client, queue, decl, now)?;

@@ -1,0 +1,47 @@
+// End-to-end test of the timeline: scrub back, forward to the same trace, jump to a marker, step
+// back one event. Screenshot under target/e2e/ — look at it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appSuite, SHOTS, text, untilSimSeconds } from './browser.mjs';
+
+const suite = appSuite();
+
+/** Drags the scrubber to `us` microseconds (as the browser reports a drag: an input event). */
+async function scrubTo(page, us) {
+  await page.$eval('#scrub', (el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, us);
+}
+
+const shownAt = (page) => page.evaluate(() => Number(new URLSearchParams(location.search).get('t')));
+
+test('the timeline goes back and forth to the same trace, and jumps to markers', async () => {
+  const { page, errors } = await suite.open('?preset=kafka-basic&seed=1&speed=1');
+  await untilSimSeconds(page, 4);
+  await page.click('#play'); // pause: the address keeps the instant shown
+  await page.waitForFunction(() => new URLSearchParams(location.search).has('t'));
+  const at = await shownAt(page);
+  const hash = await text(page, '#trace-hash');
+  assert.ok((await page.locator('.tl-ticks .tick.crash').count()) >= 1, 'the preset stops a broker: a crash marker');
+
+  await scrubTo(page, 1000000);
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('t') === '1000000');
+  assert.notEqual(await text(page, '#trace-hash'), hash);
+  await page.screenshot({ path: `${SHOTS}/40-timeline-back.png` });
+
+  await scrubTo(page, at);
+  await page.waitForFunction((t) => new URLSearchParams(location.search).get('t') === String(t), at);
+  assert.equal(await text(page, '#trace-hash'), hash, 'back at the same instant, the same trace');
+
+  await scrubTo(page, 0);
+  await page.click('#tl-next');
+  const marker = await shownAt(page);
+  assert.ok(marker > 0 && marker <= at, `jumped to the first marker at ${marker} µs`);
+  const steps = Number(await text(page, '#tl-steps'));
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction((n) => Number(document.querySelector('#tl-steps').textContent) === n - 1, steps);
+  assert.ok((await shownAt(page)) <= marker, 'one event back');
+  await page.screenshot({ path: `${SHOTS}/41-timeline-marker.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
