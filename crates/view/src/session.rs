@@ -519,6 +519,18 @@ mod tests {
         Session::new(preset, s, seed).unwrap()
     }
 
+    /// Opens the link `s` shows, as a learner following it would; it must open without problems.
+    fn reopen(s: &Session) -> Session {
+        let params = super::super::params::parse(&s.query());
+        let scenario = presets::load(s.preset()).unwrap();
+        let mut problems = Vec::new();
+        let seed = params.seed.unwrap();
+        let opened =
+            Session::open_link(s.preset(), scenario, seed, params.log.as_deref(), params.t, &mut problems).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        opened
+    }
+
     /// A clock that moves on `per_call` ms each time it is read.
     fn ticking(per_call: f64) -> (Cell<f64>, f64) {
         (Cell::new(0.0), per_call)
@@ -581,20 +593,7 @@ mod tests {
         s.apply(Command::Stop { node: NodeId(2) }, 0.0).unwrap();
         s.frame(2_000.0, &|| 0.0);
         s.playing = false;
-        let q = s.query();
-        let params = super::super::params::parse(&q);
-        let scenario = presets::load("kafka-basic").unwrap();
-        let mut problems = Vec::new();
-        let opened = Session::open_link(
-            "kafka-basic",
-            scenario,
-            params.seed.unwrap(),
-            params.log.as_deref(),
-            params.t,
-            &mut problems,
-        )
-        .unwrap();
-        assert!(problems.is_empty(), "{problems:?}");
+        let opened = reopen(&s);
         assert!(!opened.playing, "a link with an instant opens paused");
         assert_eq!(opened.sim().now(), s.sim().now());
         assert_eq!(opened.sim().trace_hash(), s.sim().trace_hash());
@@ -724,22 +723,11 @@ mod tests {
         s.apply(Command::Stop { node: NodeId(2) }, 0.0).unwrap();
         play(&mut s, Time::secs(2), 100.0);
         s.playing = false;
-        let params = super::super::params::parse(&s.query());
-        let scenario = presets::load("kafka-basic").unwrap();
-        let mut problems = Vec::new();
-        let mut opened = Session::open_link(
-            "kafka-basic",
-            scenario,
-            params.seed.unwrap(),
-            params.log.as_deref(),
-            params.t,
-            &mut problems,
-        )
-        .unwrap();
+        let mut opened = reopen(&s);
         assert!(opened.timeline().markers().iter().any(|m| m.kind == "crash"));
         opened.seek(Time::ZERO);
         assert_eq!(opened.sim().now(), Time::ZERO);
-        opened.seek(params.t.unwrap());
+        opened.seek(s.sim().now());
         assert_eq!(opened.sim().trace_hash(), s.sim().trace_hash());
     }
 }
