@@ -50,6 +50,8 @@ pub enum Msg {
     SetSpeed(usize),
     SeedInput(String),
     ApplySeed,
+    /// A new random seed, from the browser's entropy.
+    NewSeed,
     Preset(String),
     EditorInput(String),
     ApplyEditor,
@@ -187,54 +189,8 @@ impl App {
     }
 
     fn draw_chart(&mut self) {
-        use chart::{Line, BLUE, GREEN, GROUP_COLOURS, ORANGE, VERMILLION};
-        let ms = |v: Vec<(Time, f64)>| v.into_iter().map(|(t, y)| (t.0 as f64 / 1_000.0, y)).collect::<Vec<_>>();
-        let m = self.session.meters();
-        let world = self.session.world();
-        let rate_colours = [BLUE, GREEN, VERMILLION];
-        let mut charts: Vec<(&str, Vec<Line>)> = vec![
-            ("records/s", (0..3).map(|i| Line::new(RATE_LINES[i], rate_colours[i], ms(m.rates.rates(i)))).collect()),
-            (
-                "end-to-end ms",
-                vec![
-                    Line::new("p50", GREEN, ms(m.latency.percentile(500))),
-                    Line::new("p99", VERMILLION, ms(m.latency.percentile(990))),
-                ],
-            ),
-        ];
-        if crate::view::rabbit::broker(world).is_some() {
-            charts.push((
-                "messages in queues",
-                vec![Line::new("ready", BLUE, ms(m.depth.line(0))), Line::new("unacked", ORANGE, ms(m.depth.line(1)))],
-            ));
-            let settle_colours = [GREEN, ORANGE, VERMILLION];
-            let settles =
-                (0..3).map(|i| Line::new(SETTLE_LINES[i], settle_colours[i], ms(m.settles.rates(i)))).collect();
-            charts.push(("messages/s", settles));
-        }
-        if let Some(c) = &world.kafka {
-            let lags = (0..c.groups.len().min(4))
-                .map(|g| Line::new(format!("lag {}", c.groups[g].name), GROUP_COLOURS[g], ms(m.lag.line(g))))
-                .collect();
-            charts.push(("records behind", lags));
-            charts.push((
-                "partitions / replicas",
-                vec![
-                    Line::new("under-replicated", ORANGE, ms(m.replication.line(0))),
-                    Line::new("offline", VERMILLION, ms(m.replication.line(1))),
-                    Line::new("avg ISR size", BLUE, ms(m.replication.line(2))),
-                ],
-            ));
-        }
-        // Every chart spans the throughput chart's complete buckets, so they line up.
-        let rates = &charts[0].1[0].points;
-        let x = (rates.first().map_or(0.0, |p| p.0), rates.last().map_or(1.0, |p| p.0));
-        for (i, (y, lines)) in charts.iter().enumerate() {
-            if let Some(canvas) = self.chart_canvases[i].cast::<HtmlCanvasElement>() {
-                if let Err(e) = chart::draw(canvas, x, y, lines) {
-                    self.notices.push(format!("chart: {e}"));
-                }
-            }
+        if let Err(e) = chart::draw_all(self.session.meters(), self.session.world(), &self.chart_canvases) {
+            self.notices.push(format!("chart: {e}"));
         }
         self.last_chart = dom::now_ms();
     }
@@ -445,6 +401,14 @@ impl Component for App {
                     self.draw_chart();
                 }
             }
+            Msg::NewSeed => match dom::random_seed() {
+                Some(seed) => {
+                    self.seed_error = None;
+                    self.load(self.session.preset(), self.session.scenario().clone(), seed);
+                    self.draw_chart();
+                }
+                None => self.notices.push("this browser gave no random numbers: type a seed instead".into()),
+            },
             Msg::Preset(slug) => {
                 if let Some((slug, json)) = presets::PRESETS.iter().find(|(s, _)| *s == slug) {
                     self.editor_text = json.to_string();
@@ -568,6 +532,7 @@ impl Component for App {
                             onkeydown={link.batch_callback(|e: KeyboardEvent| (e.key() == "Enter").then_some(Msg::ApplySeed))} />
                     </label>
                     <button id="apply-seed" onclick={link.callback(|_| Msg::ApplySeed)} disabled={self.seed_error.is_some()}>{"Use seed"}</button>
+                    <button id="new-seed" onclick={link.callback(|_| Msg::NewSeed)} title="Run again with a new random seed (from the browser's entropy); the seed is shown and kept in the link">{ icon("M10.6 9.2 5.4 4 4 5.4l5.2 5.2zM14.5 4l2 2L4 18.6 5.4 20 18 7.5l2 2V4zm.3 9.4-1.4 1.4 3.1 3.1-2 2.1H20v-5.5l-2 2z") }{"New seed"}</button>
                     <label>{"Scenario "}
                         <select id="preset" onchange={link.callback(|e: Event| Msg::Preset(e.target_unchecked_into::<HtmlSelectElement>().value()))}>
                             { for preset_options }
@@ -588,7 +553,7 @@ impl Component for App {
                 </section>
                 <main>
                     <div class="stage" aria-label="The cluster">
-                        { self.walk_card(ctx) }
+                        { super::walk_card::card(session, link) }
                         <div class="stage-area">
                         { stage::svg(stage::StageProps {
                             world,
@@ -616,7 +581,7 @@ impl Component for App {
                         { super::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
                     </div>
                     <aside>
-                        { self.inspector(ctx) }
+                        { super::inspect::panel(session, link) }
                         <div class="panel">
                             <h2>{"Counters"}</h2>
                             <table class="kv">
@@ -635,7 +600,7 @@ impl Component for App {
                 </main>
                 <section class="lower">
                     <div class="charts">
-                        { for self.chart_panels() }
+                        { for chart::panels(world, &self.chart_canvases) }
                     </div>
                     <div class="panel log-panel">
                         <h2>{"Event log"}
@@ -675,217 +640,13 @@ impl Component for App {
                         if let Some(note) = &self.editor_note { <span class="field-ok">{note}</span> }
                     </div>
                 </section>
-                if self.show_help { { self.help(ctx) } }
+                if self.show_help { { super::help::overlay(link) } }
             </div>
         }
     }
 }
-
-/// The terms the help overlay explains (the same sentences are the tooltips).
-const GLOSSARY: &[(&str, &str)] = {
-    use crate::view::glossary as g;
-    &[
-        ("ISR", g::ISR),
-        ("HW", g::HW),
-        ("LEO", g::LEO),
-        ("epoch", g::EPOCH),
-        ("generation", g::GENERATION),
-        ("rebalance", g::REBALANCE),
-        ("lag", g::LAG),
-        ("coordinator", g::COORDINATOR),
-    ]
-};
 
 /// A 24×24 icon from one SVG path (no icon font: the page must work offline and everywhere).
 pub(super) fn icon(path: &'static str) -> Html {
     html! { <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d={path} /></svg> }
-}
-
-impl App {
-    fn inspector(&self, ctx: &Context<Self>) -> Html {
-        let link = ctx.link();
-        let world = self.session.world();
-        let Some(id) = self.session.selected() else {
-            return html! {
-                <div class="panel inspector"><h2>{"Inspector"}</h2>
-                <p class="hint">{"Click a node to see it and to stop, restart or isolate it. Click a link to cut or heal it."}</p></div>
-            };
-        };
-        let slot = &world.nodes[id.index()];
-        let net = &world.network;
-        let up = net.is_up(id);
-        let isolated = net.is_isolated(id);
-        let stop_start = if up { Command::Stop { node: id } } else { Command::Start { node: id } };
-        let iso = if isolated { Command::Rejoin { node: id } } else { Command::Isolate { node: id } };
-        let role = slot.node.role();
-        let cmd = link.callback(Msg::Apply);
-        // Role-specific faults: a member can leave its group; a broker's coordinator session can be
-        // made to expire by cutting its link to the coordinator.
-        let member = crate::view::kafka::consumer(world, id).is_some_and(|c| c.member.is_some());
-        let zk = world.kafka.as_ref().map(|c| c.zk).filter(|_| role == "broker");
-        // A slow network: every link of the node gets SLOW_BY of extra one-way delay, or back to none.
-        const SLOW_BY: Time = Time::ms(50);
-        let others = (0..world.nodes.len() as u32).map(NodeId).filter(|&o| o != id);
-        let slowed = others.clone().any(|o| net.extra_delay(id, o) > Time::ZERO);
-        let extra = if slowed { Time::ZERO } else { SLOW_BY };
-        let slow: Vec<Command> = others.map(|b| Command::Slow { a: id, b, extra }).collect();
-        let cmds = link.callback(Msg::ApplyAll);
-        html! {
-            <div class="panel inspector" id="inspector">
-                <h2>{format!("{} · {}", slot.name, role)}</h2>
-                <table class="kv">
-                    <tr><td>{"state"}</td><td id="node-state">{ if !up { "stopped" } else if isolated { "isolated" } else { "running" } }</td></tr>
-                    <tr><td>{"incarnation"}</td><td title="Restarts so far">{slot.incarnation}</td></tr>
-                </table>
-                { super::inspect::detail(world, slot) }
-                <div class="actions">
-                    <button id="node-stop-start" onclick={cmd.reform(move |_| stop_start.clone())}>
-                        { if up { "Stop (crash)" } else if role == "consumer" { "Start" } else { "Restart" } }
-                    </button>
-                    if member && up {
-                        <button id="node-leave" title="Close cleanly: commit, send LeaveGroup, stop" onclick={cmd.reform(move |_| Command::Leave { node: id })}>{"Leave group"}</button>
-                    }
-                    if let Some(zk) = zk {
-                        if net.is_cut(id, zk) {
-                            <button id="node-session" onclick={cmd.reform(move |_| Command::Heal { a: id, b: zk })}>{"Reconnect to ZooKeeper"}</button>
-                        } else {
-                            <button id="node-session" title={crate::view::glossary::SESSION} onclick={cmd.reform(move |_| Command::Cut { a: id, b: zk })}>{"Expire session (cut from ZooKeeper)"}</button>
-                        }
-                    }
-                    <button id="node-isolate" onclick={cmd.reform(move |_| iso.clone())}>
-                        { if isolated { "Rejoin network" } else { "Isolate" } }
-                    </button>
-                    <button id="node-slow" title="Add 50 ms of one-way delay to every link of this node (timeouts, lagging replicas, slow acks)"
-                        onclick={cmds.reform(move |_| slow.clone())}>
-                        { if slowed { "Normal network" } else { "Slow network (+50 ms)" } }
-                    </button>
-                    <button onclick={cmd.reform(|_| Command::HealAll)}>{"Heal all links"}</button>
-                </div>
-            </div>
-        }
-    }
-
-    fn chart_panels(&self) -> Vec<Html> {
-        let titles: &[(&str, &str)] = &[
-            ("Throughput", "Records published, consumed and lost per second of simulated time"),
-            ("End-to-end latency", "From publish to consumer, per time bucket: median and 99th percentile"),
-            ("Consumer lag", crate::view::glossary::LAG),
-            ("Replication", crate::view::glossary::UNDER_REPLICATED),
-        ];
-        let world = self.session.world();
-        let rabbit: &[(&str, &str)] = &[
-            ("Queue depth", "Messages ready in all queues, and delivered but not yet acknowledged"),
-            ("Acks and dead letters", "Messages acknowledged, rejected (nack/reject) and dead-lettered per second"),
-        ];
-        let extra = if world.kafka.is_some() {
-            &titles[2..]
-        } else if crate::view::rabbit::broker(world).is_some() {
-            rabbit
-        } else {
-            &[]
-        };
-        titles[..2]
-            .iter()
-            .chain(extra)
-            .zip(&self.chart_canvases)
-            .enumerate()
-            .map(|(i, ((title, tip), canvas))| {
-                html! {
-                    <div class="panel chart-panel">
-                        <h2 title={*tip}>{*title}</h2>
-                        <canvas ref={canvas.clone()} id={if i == 0 { "chart".to_string() } else { format!("chart-{i}") }} width="560" height="230"></canvas>
-                    </div>
-                }
-            })
-            .collect()
-    }
-
-    /// The walkthrough's narration: the step on screen, and how to go on.
-    fn walk_card(&self, ctx: &Context<Self>) -> Html {
-        let link = ctx.link();
-        let Some(w) = self.session.walk() else {
-            let world = self.session.world();
-            let (title, start, kill) = if world.kafka.is_some() {
-                (
-                    "Step through Kafka's flow: ",
-                    (
-                        "▶ follow a record",
-                        "Follow one record from the producer to the consumer's commit, one step at a time",
-                        Variant::Normal,
-                    ),
-                    (
-                        "▶ …with the leader killed mid-flow",
-                        "The same, with the partition leader killed right after it appends the record",
-                        Variant::KillLeader,
-                    ),
-                )
-            } else if crate::view::rabbit::broker(world).is_some() {
-                (
-                    "Step through RabbitMQ's flow: ",
-                    ("▶ follow a message", "Follow one message from the publisher through the exchange and its bindings to a queue, a consumer's ack and the publisher's confirm", Variant::Rabbit),
-                    ("▶ …with its consumer killed before it acks", "The same, with the consumer crashing while it holds the message unacknowledged: requeued, then redelivered", Variant::RabbitKillConsumer),
-                )
-            } else {
-                return html! {};
-            };
-            return html! {
-                <div class="walk-start">
-                    <b>{title}</b>
-                    <button id="walk-start" onclick={link.callback(move |_| Msg::StartWalk(start.2))} title={start.1}>{start.0}</button>
-                    <button id="walk-start-kill" onclick={link.callback(move |_| Msg::StartWalk(kill.2))} title={kill.1}>{kill.0}</button>
-                </div>
-            };
-        };
-        let (i, n) = w.position();
-        let step = w.current();
-        html! {
-            <div class="walk" id="walk" role="status" aria-live="polite">
-                <div class="walk-head">
-                    <span class="walk-count" id="walk-count">{ if w.done() { "done".to_string() } else { format!("step {i} of {n}") } }</span>
-                    <b id="walk-title">{ step.map_or("Waiting for a consumer to read (the walkthrough needs a producer and a consumer)…".to_string(), |s| s.title.clone()) }</b>
-                    if let Some(s) = step { <span class="walk-time">{format!("t = {}", s.at)}</span> }
-                </div>
-                <p id="walk-text">{ step.map_or(String::new(), |s| s.text.clone()) }</p>
-                <div class="walk-actions">
-                    if w.done() {
-                        <span class="field-ok" id="walk-done">{ if w.variant.is_rabbit() {
-                            "That was the message's whole journey."
-                        } else {
-                            "The record made it: produced, replicated, acknowledged, consumed and committed."
-                        } }</span>
-                        <button id="walk-next" onclick={link.callback(|_| Msg::WalkClose)}>{"Close"}</button>
-                    } else if w.waiting() {
-                        <button id="walk-next" class="primary" onclick={link.callback(|_| Msg::WalkNext)} title="Go on to the next step (→)">{"Next step →"}</button>
-                    } else {
-                        <span class="walk-wait">{ format!("playing until the next step… ({})", speed::label(self.session.speed())) }</span>
-                    }
-                    <button id="walk-close" onclick={link.callback(|_| Msg::WalkClose)}>{"End walkthrough"}</button>
-                </div>
-            </div>
-        }
-    }
-
-    fn help(&self, ctx: &Context<Self>) -> Html {
-        html! {
-            <div class="overlay" onclick={ctx.link().callback(|_| Msg::ToggleHelp)}>
-                <div class="panel help" id="help">
-                    <h2>{"Keyboard shortcuts"}</h2>
-                    <table class="kv">
-                        <tr><td><kbd>{"space"}</kbd></td><td>{"play / pause"}</td></tr>
-                        <tr><td><kbd>{"→"}</kbd></td><td>{"step: process one event — in a walkthrough, the next step"}</td></tr>
-                        <tr><td><kbd>{"←"}</kbd></td><td>{"step back one event (the timeline)"}</td></tr>
-                        <tr><td><kbd>{"r"}</kbd></td><td>{"reset with the same seed"}</td></tr>
-                        <tr><td><kbd>{"+"}</kbd>{" / "}<kbd>{"-"}</kbd></td><td>{"faster / slower"}</td></tr>
-                        <tr><td><kbd>{"?"}</kbd></td><td>{"this help"}</td></tr>
-                        <tr><td><kbd>{"Esc"}</kbd></td><td>{"close / deselect"}</td></tr>
-                    </table>
-                    <h2>{"Terms"}</h2>
-                    <dl class="glossary">
-                        { for GLOSSARY.iter().map(|(term, text)| html! { <><dt>{*term}</dt><dd>{*text}</dd></> }) }
-                    </dl>
-                    <p>{"The same scenario, seed and actions always give the same run: the trace hash proves it. The address bar keeps the preset, seed, speed, the actions you took and (paused) the instant shown, so a link replays what you did. An applied configuration or edited scenario is not kept yet."}</p>
-                </div>
-            </div>
-        }
-    }
 }

@@ -33,3 +33,11 @@ pub fn mark_first_render() {
         let _ = e.set_attribute("data-first-render-ms", &format!("{:.0}", now_ms()));
     }
 }
+
+/// A seed from the browser's entropy (`crypto.getRandomValues`, through `getrandom`); `None` if
+/// the browser has none to give. Only seeds come from here: the engine's own streams stay seeded.
+pub fn random_seed() -> Option<u64> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes).ok()?;
+    Some(u64::from_le_bytes(bytes))
+}

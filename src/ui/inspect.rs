@@ -1,4 +1,5 @@
-//! What the inspector shows about one node: its model state in a few lines or a table.
+//! The inspector: one node's state (its model state in a few lines or a table) and the faults to
+//! inject into it.
 
 use crate::engine::kafka::node::KafkaNode;
 use crate::engine::kafka::partition::Role;
@@ -7,6 +8,10 @@ use crate::engine::relay::RelayNode;
 use crate::engine::{NodeSlot, World};
 use crate::view;
 use crate::view::glossary as g;
+use crate::view::session::Session;
+use super::app::{App, Msg};
+use crate::engine::{Command, NodeId, Time};
+use yew::html::Scope;
 use yew::prelude::*;
 
 pub fn detail(world: &World, slot: &NodeSlot) -> Html {
@@ -168,4 +173,67 @@ fn partition_logs(world: &World, b: &crate::engine::kafka::broker::Broker) -> St
 
 fn text(s: String) -> Html {
     html! { <p class="detail">{s}</p> }
+}
+
+/// The inspector: the selected node, its state, and the faults to inject into it.
+pub fn panel(session: &Session, link: &Scope<App>) -> Html {
+        let world = session.world();
+    let Some(id) = session.selected() else {
+        return html! {
+            <div class="panel inspector"><h2>{"Inspector"}</h2>
+            <p class="hint">{"Click a node to see it and to stop, restart or isolate it. Click a link to cut or heal it."}</p></div>
+        };
+    };
+    let slot = &world.nodes[id.index()];
+    let net = &world.network;
+    let up = net.is_up(id);
+    let isolated = net.is_isolated(id);
+    let stop_start = if up { Command::Stop { node: id } } else { Command::Start { node: id } };
+    let iso = if isolated { Command::Rejoin { node: id } } else { Command::Isolate { node: id } };
+    let role = slot.node.role();
+    let cmd = link.callback(Msg::Apply);
+    // Role-specific faults: a member can leave its group; a broker's coordinator session can be
+    // made to expire by cutting its link to the coordinator.
+    let member = crate::view::kafka::consumer(world, id).is_some_and(|c| c.member.is_some());
+    let zk = world.kafka.as_ref().map(|c| c.zk).filter(|_| role == "broker");
+    // A slow network: every link of the node gets SLOW_BY of extra one-way delay, or back to none.
+    const SLOW_BY: Time = Time::ms(50);
+    let others = (0..world.nodes.len() as u32).map(NodeId).filter(|&o| o != id);
+    let slowed = others.clone().any(|o| net.extra_delay(id, o) > Time::ZERO);
+    let extra = if slowed { Time::ZERO } else { SLOW_BY };
+    let slow: Vec<Command> = others.map(|b| Command::Slow { a: id, b, extra }).collect();
+    let cmds = link.callback(Msg::ApplyAll);
+    html! {
+        <div class="panel inspector" id="inspector">
+            <h2>{format!("{} · {}", slot.name, role)}</h2>
+            <table class="kv">
+                <tr><td>{"state"}</td><td id="node-state">{ if !up { "stopped" } else if isolated { "isolated" } else { "running" } }</td></tr>
+                <tr><td>{"incarnation"}</td><td title="Restarts so far">{slot.incarnation}</td></tr>
+            </table>
+            { super::inspect::detail(world, slot) }
+            <div class="actions">
+                <button id="node-stop-start" onclick={cmd.reform(move |_| stop_start.clone())}>
+                    { if up { "Stop (crash)" } else if role == "consumer" { "Start" } else { "Restart" } }
+                </button>
+                if member && up {
+                    <button id="node-leave" title="Close cleanly: commit, send LeaveGroup, stop" onclick={cmd.reform(move |_| Command::Leave { node: id })}>{"Leave group"}</button>
+                }
+                if let Some(zk) = zk {
+                    if net.is_cut(id, zk) {
+                        <button id="node-session" onclick={cmd.reform(move |_| Command::Heal { a: id, b: zk })}>{"Reconnect to ZooKeeper"}</button>
+                    } else {
+                        <button id="node-session" title={crate::view::glossary::SESSION} onclick={cmd.reform(move |_| Command::Cut { a: id, b: zk })}>{"Expire session (cut from ZooKeeper)"}</button>
+                    }
+                }
+                <button id="node-isolate" onclick={cmd.reform(move |_| iso.clone())}>
+                    { if isolated { "Rejoin network" } else { "Isolate" } }
+                </button>
+                <button id="node-slow" title="Add 50 ms of one-way delay to every link of this node (timeouts, lagging replicas, slow acks)"
+                    onclick={cmds.reform(move |_| slow.clone())}>
+                    { if slowed { "Normal network" } else { "Slow network (+50 ms)" } }
+                </button>
+                <button onclick={cmd.reform(|_| Command::HealAll)}>{"Heal all links"}</button>
+            </div>
+        </div>
+    }
 }

@@ -4,8 +4,10 @@
 //! - `app`   — the shell: controls, walkthrough card, stage, inspector, stats, charts, event log,
 //!   configuration panel, scenario editor; `?bench=frames` records its own frame times.
 //! - `stage` — the topology (SVG) and the messages in flight (one canvas, redrawn per frame).
+//! - `walk_card` — the walkthrough card: the doors in, the step on screen, how to go on.
+//! - `help` — the help overlay: keyboard shortcuts and terms.
 //! - `timeline` — the scrubber under the stage: seek, step back, markers to jump to.
-//! - `chart` — the live charts (plotters on canvases): throughput, latency, lag, replication.
+//! - `chart` — the live charts (plotters on canvases) and their panels: throughput, latency, lag, replication.
 //! - `groups` — the consumer-group panel (state machine, members, moves, rebalance gaps).
 //! - `config` — the Kafka configuration panel (form fields, inline errors).
 //! - `calc`  — "which partition does this key go to?" (Kafka's partitioner).
@@ -14,7 +16,7 @@
 //! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
 //! - `rabbit` — the RabbitMQ panel: topology with live stacks, inspectors, routing calculator.
 //! - `rabbit_edit` — its topology editor (exchanges, queues, bindings; apply restarts the run).
-//! - `inspect` — the inspector's view of one node (partitions, znodes, a consumer's lag).
+//! - `inspect` — the inspector: one node (partitions, znodes, a consumer's lag) and its faults.
 //! - `dom`   — the few direct browser calls (clock, URL, history).
 
 mod app;
@@ -25,12 +27,14 @@ mod compare;
 mod config;
 pub mod dom;
 mod groups;
+mod help;
 mod inspect;
 mod landing;
 mod rabbit;
 mod rabbit_edit;
 mod stage;
 mod timeline;
+mod walk_card;
 
 pub use app::{App, Props};
 

@@ -45,3 +45,15 @@ test('the timeline goes back and forth to the same trace, and jumps to markers',
   await page.screenshot({ path: `${SHOTS}/41-timeline-marker.png`, fullPage: true });
   assert.deepEqual(errors, []);
 });
+
+test('a new random seed runs again with a seed the page shows and the link keeps', async () => {
+  const { page, errors } = await suite.open('?preset=rabbit-basic&seed=1');
+  assert.equal(await text(page, '#seed-shown'), '1');
+  await page.click('#new-seed');
+  await page.waitForFunction(() => document.querySelector('#seed-shown').textContent.trim() !== '1');
+  const seed = await text(page, '#seed-shown');
+  assert.match(seed, /^\d+$/);
+  assert.equal(await page.inputValue('#seed'), seed, 'the seed field shows it');
+  await page.waitForFunction((s) => new URLSearchParams(location.search).get('seed') === s, seed);
+  assert.deepEqual(errors, []);
+});

@@ -109,6 +109,28 @@ pub enum Flow {
     Consumed(Time),
 }
 
+/// Trace tags of the kernel's events and of each model's events: one number per variant, unique by
+/// construction (the compiler rejects a repeated discriminant).
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Tag {
+    Sent = 1,
+    Delivered = 2,
+    Dropped = 3,
+    NodeStopped = 4,
+    NodeStarted = 5,
+    NodeIsolated = 6,
+    NodeRejoined = 7,
+    LinkCut = 8,
+    LinkHealed = 9,
+    LinkSlowed = 10,
+    NetworkHealed = 11,
+    Relay = 12,
+    Kafka = 13,
+    ConnectionReset = 14,
+    Rabbit = 15,
+}
+
 impl Event {
     pub fn flow(&self) -> Option<Flow> {
         use super::kafka::msg::KafkaEvent;
@@ -131,8 +153,8 @@ impl Event {
     /// variant gets a new tag byte.
     pub fn encode(&self, h: &mut TraceHash) {
         h.u64(self.at.0);
-        let msg = |h: &mut TraceHash, tag: u8, from: NodeId, to: NodeId, m: MsgId, info: MsgInfo| {
-            h.byte(tag);
+        let msg = |h: &mut TraceHash, tag: Tag, from: NodeId, to: NodeId, m: MsgId, info: MsgInfo| {
+            h.byte(tag as u8);
             h.u32(from.0);
             h.u32(to.0);
             h.u64(m.0);
@@ -141,40 +163,44 @@ impl Event {
         };
         match self.kind {
             EventKind::Sent { from, to, msg: m, info, deliver_at } => {
-                msg(h, 1, from, to, m, info);
+                msg(h, Tag::Sent, from, to, m, info);
                 h.u64(deliver_at.0);
             }
             EventKind::Delivered { from, to, msg: m, info, sent_at } => {
-                msg(h, 2, from, to, m, info);
+                msg(h, Tag::Delivered, from, to, m, info);
                 h.u64(sent_at.0);
             }
             EventKind::Dropped { from, to, msg: m, info, reason } => {
-                msg(h, 3, from, to, m, info);
+                msg(h, Tag::Dropped, from, to, m, info);
                 h.str(reason.as_str());
             }
-            EventKind::NodeStopped { node } => node_tag(h, 4, node),
-            EventKind::NodeStarted { node } => node_tag(h, 5, node),
-            EventKind::NodeLeaving { node } => node_tag(h, 15, node),
-            EventKind::NodeIsolated { node } => node_tag(h, 6, node),
-            EventKind::NodeRejoined { node } => node_tag(h, 7, node),
-            EventKind::LinkCut { a, b } => pair_tag(h, 8, a, b),
-            EventKind::LinkHealed { a, b } => pair_tag(h, 9, a, b),
+            EventKind::NodeStopped { node } => node_tag(h, Tag::NodeStopped, node),
+            EventKind::NodeStarted { node } => node_tag(h, Tag::NodeStarted, node),
+            // The same byte as Tag::Rabbit: moved to its own in the next commit.
+            EventKind::NodeLeaving { node } => {
+                h.byte(15);
+                h.u32(node.0);
+            }
+            EventKind::NodeIsolated { node } => node_tag(h, Tag::NodeIsolated, node),
+            EventKind::NodeRejoined { node } => node_tag(h, Tag::NodeRejoined, node),
+            EventKind::LinkCut { a, b } => pair_tag(h, Tag::LinkCut, a, b),
+            EventKind::LinkHealed { a, b } => pair_tag(h, Tag::LinkHealed, a, b),
             EventKind::LinkSlowed { a, b, extra } => {
-                pair_tag(h, 10, a, b);
+                pair_tag(h, Tag::LinkSlowed, a, b);
                 h.u64(extra.0);
             }
-            EventKind::NetworkHealed => h.byte(11),
-            EventKind::ConnectionReset { node, peer } => pair_tag(h, 14, node, peer),
+            EventKind::NetworkHealed => h.byte(Tag::NetworkHealed as u8),
+            EventKind::ConnectionReset { node, peer } => pair_tag(h, Tag::ConnectionReset, node, peer),
             EventKind::Relay(e) => {
-                h.byte(12);
+                h.byte(Tag::Relay as u8);
                 e.encode(h);
             }
             EventKind::Kafka(e) => {
-                h.byte(13);
+                h.byte(Tag::Kafka as u8);
                 e.encode(h);
             }
             EventKind::Rabbit(e) => {
-                h.byte(15);
+                h.byte(Tag::Rabbit as u8);
                 e.encode(h);
             }
         }
@@ -260,13 +286,13 @@ impl Event {
     }
 }
 
-fn node_tag(h: &mut TraceHash, tag: u8, node: NodeId) {
-    h.byte(tag);
+fn node_tag(h: &mut TraceHash, tag: Tag, node: NodeId) {
+    h.byte(tag as u8);
     h.u32(node.0);
 }
 
-fn pair_tag(h: &mut TraceHash, tag: u8, a: NodeId, b: NodeId) {
-    h.byte(tag);
+fn pair_tag(h: &mut TraceHash, tag: Tag, a: NodeId, b: NodeId) {
+    h.byte(tag as u8);
     h.u32(a.0);
     h.u32(b.0);
 }

@@ -38,22 +38,31 @@ pub enum RelayEvent {
     Consumed { consumer: NodeId, producer: NodeId, seq: u64, latency: Time },
 }
 
+/// Trace tags of relay events: one number per variant, unique by construction (the compiler rejects a repeated discriminant).
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum RelayTag {
+    Published = 1,
+    Acked = 2,
+    Consumed = 3,
+}
+
 impl RelayEvent {
     pub fn encode(&self, h: &mut TraceHash) {
         match *self {
             RelayEvent::Published { producer, seq } => {
-                h.byte(1);
+                h.byte(RelayTag::Published as u8);
                 h.u32(producer.0);
                 h.u64(seq);
             }
             RelayEvent::Acked { producer, seq, latency } => {
-                h.byte(2);
+                h.byte(RelayTag::Acked as u8);
                 h.u32(producer.0);
                 h.u64(seq);
                 h.u64(latency.0);
             }
             RelayEvent::Consumed { consumer, producer, seq, latency } => {
-                h.byte(3);
+                h.byte(RelayTag::Consumed as u8);
                 h.u32(consumer.0);
                 h.u32(producer.0);
                 h.u64(seq);

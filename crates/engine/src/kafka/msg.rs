@@ -490,90 +490,124 @@ pub fn err_name(e: Error) -> &'static str {
     }
 }
 
+/// Trace tags of Kafka events: one number per variant, unique by construction (the compiler rejects a repeated discriminant).
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum KafkaTag {
+    BrokerRegistered = 1,
+    SessionExpired = 2,
+    ControllerElected = 3,
+    BrokerLost = 4,
+    LeaderElected = 5,
+    PartitionOffline = 6,
+    IsrChanged = 7,
+    Appended = 8,
+    HighWatermark = 9,
+    Truncated = 10,
+    Produced = 11,
+    ProduceAcked = 12,
+    ProduceFailed = 13,
+    Consumed = 14,
+    GroupState = 15,
+    MemberRemoved = 16,
+    Assigned = 17,
+    Revoked = 18,
+    Committed = 19,
+    PositionSet = 20,
+    SegmentsDeleted = 21,
+    Compacted = 22,
+    PollTimeout = 23,
+    ZkLeaderElected = 40,
+    ZkQuorumLost = 41,
+    ZkClientConnected = 42,
+    ZnodeChanged = 43,
+    WatchFired = 44,
+}
+
 impl KafkaEvent {
     pub fn encode(&self, h: &mut TraceHash) {
         let tp = |h: &mut TraceHash, t: Tp| h.u64(((t.topic as u64) << 16) | t.partition as u64);
         match *self {
             KafkaEvent::ZnodeChanged { server, path, change } => {
-                h.byte(43);
+                h.byte(KafkaTag::ZnodeChanged as u8);
                 h.u64(((server.0 as u64) << 8) | change as u64);
                 h.u64(path.code());
             }
             KafkaEvent::WatchFired { server, client, path, kind } => {
-                h.byte(44);
+                h.byte(KafkaTag::WatchFired as u8);
                 h.u64(((server.0 as u64) << 32) | ((client.0 as u64) << 8) | kind as u64);
                 h.u64(path.code());
             }
             KafkaEvent::ZkLeaderElected { server, epoch } => {
-                h.byte(40);
+                h.byte(KafkaTag::ZkLeaderElected as u8);
                 h.u64(((server.0 as u64) << 32) | epoch as u64)
             }
             KafkaEvent::ZkQuorumLost { server, was_leader } => {
-                h.byte(41);
+                h.byte(KafkaTag::ZkQuorumLost as u8);
                 h.u64(((server.0 as u64) << 1) | was_leader as u64)
             }
             KafkaEvent::ZkClientConnected { client, server, session, moved } => {
-                h.byte(42);
+                h.byte(KafkaTag::ZkClientConnected as u8);
                 h.u64(((client.0 as u64) << 32) | ((server.0 as u64) << 1) | moved as u64);
                 h.u64(session)
             }
             KafkaEvent::BrokerRegistered { broker } => {
-                h.byte(1);
+                h.byte(KafkaTag::BrokerRegistered as u8);
                 h.u32(broker)
             }
             KafkaEvent::SessionExpired { broker } => {
-                h.byte(2);
+                h.byte(KafkaTag::SessionExpired as u8);
                 h.u32(broker)
             }
             KafkaEvent::ControllerElected { broker, epoch } => {
-                h.byte(3);
+                h.byte(KafkaTag::ControllerElected as u8);
                 h.u64(((broker as u64) << 32) | epoch as u64)
             }
             KafkaEvent::BrokerLost { broker } => {
-                h.byte(4);
+                h.byte(KafkaTag::BrokerLost as u8);
                 h.u32(broker)
             }
             KafkaEvent::LeaderElected { tp: t, leader, epoch, isr, unclean } => {
-                h.byte(5);
+                h.byte(KafkaTag::LeaderElected as u8);
                 tp(h, t);
                 h.u64(((leader as u64) << 40) | ((epoch as u64) << 8) | unclean as u64);
                 h.u32(isr.0 as u32);
             }
             KafkaEvent::PartitionOffline { tp: t } => {
-                h.byte(6);
+                h.byte(KafkaTag::PartitionOffline as u8);
                 tp(h, t)
             }
             KafkaEvent::IsrChanged { tp: t, leader, isr, shrank } => {
-                h.byte(7);
+                h.byte(KafkaTag::IsrChanged as u8);
                 tp(h, t);
                 h.u64(((leader as u64) << 32) | ((isr.0 as u64) << 1) | shrank as u64);
             }
             KafkaEvent::Appended { tp: t, broker, offset, epoch } => {
-                h.byte(8);
+                h.byte(KafkaTag::Appended as u8);
                 tp(h, t);
                 h.u64(((broker as u64) << 32) | epoch as u64);
                 h.u64(offset);
             }
             KafkaEvent::HighWatermark { tp: t, broker, hw } => {
-                h.byte(9);
+                h.byte(KafkaTag::HighWatermark as u8);
                 tp(h, t);
                 h.u32(broker);
                 h.u64(hw);
             }
             KafkaEvent::Truncated { tp: t, broker, to } => {
-                h.byte(10);
+                h.byte(KafkaTag::Truncated as u8);
                 tp(h, t);
                 h.u32(broker);
                 h.u64(to);
             }
             KafkaEvent::Produced { producer, seq, tp: t, retry } => {
-                h.byte(11);
+                h.byte(KafkaTag::Produced as u8);
                 tp(h, t);
                 h.u64(((producer.0 as u64) << 1) | retry as u64);
                 h.u64(seq);
             }
             KafkaEvent::ProduceAcked { producer, seq, tp: t, offset, latency } => {
-                h.byte(12);
+                h.byte(KafkaTag::ProduceAcked as u8);
                 tp(h, t);
                 h.u32(producer.0);
                 h.u64(seq);
@@ -581,14 +615,14 @@ impl KafkaEvent {
                 h.u64(latency.0);
             }
             KafkaEvent::ProduceFailed { producer, seq, tp: t, error } => {
-                h.byte(13);
+                h.byte(KafkaTag::ProduceFailed as u8);
                 tp(h, t);
                 h.u32(producer.0);
                 h.u64(seq);
                 h.byte(error as u8);
             }
             KafkaEvent::Consumed { consumer, tp: t, offset, value, latency } => {
-                h.byte(14);
+                h.byte(KafkaTag::Consumed as u8);
                 tp(h, t);
                 h.u32(consumer.0);
                 h.u64(offset);
@@ -596,49 +630,49 @@ impl KafkaEvent {
                 h.u64(latency.0);
             }
             KafkaEvent::GroupState { group, broker, state, generation, members } => {
-                h.byte(15);
+                h.byte(KafkaTag::GroupState as u8);
                 h.u64(((group as u64) << 48) | ((broker as u64) << 32) | generation as u64);
                 h.u32(((state as u32) << 8) | members as u32);
             }
             KafkaEvent::MemberRemoved { group, consumer, reason } => {
-                h.byte(16);
+                h.byte(KafkaTag::MemberRemoved as u8);
                 h.u64(((group as u64) << 40) | ((consumer.0 as u64) << 8) | reason as u64);
             }
             KafkaEvent::Assigned { group, consumer, generation, partitions, added } => {
-                h.byte(17);
+                h.byte(KafkaTag::Assigned as u8);
                 h.u64(((group as u64) << 56) | ((consumer.0 as u64) << 32) | generation as u64);
                 h.u64(partitions);
                 h.u64(added);
             }
             KafkaEvent::Revoked { group, consumer, partitions, lost } => {
-                h.byte(18);
+                h.byte(KafkaTag::Revoked as u8);
                 h.u64(((group as u64) << 40) | ((consumer.0 as u64) << 1) | lost as u64);
                 h.u64(partitions);
             }
             KafkaEvent::Committed { group, consumer, tp: t, offset } => {
-                h.byte(19);
+                h.byte(KafkaTag::Committed as u8);
                 tp(h, t);
                 h.u64(((group as u64) << 32) | consumer.0 as u64);
                 h.u64(offset);
             }
             KafkaEvent::PositionSet { consumer, tp: t, offset, from } => {
-                h.byte(20);
+                h.byte(KafkaTag::PositionSet as u8);
                 tp(h, t);
                 h.u64(((consumer.0 as u64) << 8) | from as u64);
                 h.u64(offset);
             }
             KafkaEvent::PollTimeout { group, consumer } => {
-                h.byte(23);
+                h.byte(KafkaTag::PollTimeout as u8);
                 h.u64(((group as u64) << 32) | consumer.0 as u64);
             }
             KafkaEvent::SegmentsDeleted { tp: t, broker, log_start } => {
-                h.byte(21);
+                h.byte(KafkaTag::SegmentsDeleted as u8);
                 tp(h, t);
                 h.u32(broker);
                 h.u64(log_start);
             }
             KafkaEvent::Compacted { tp: t, broker, removed } => {
-                h.byte(22);
+                h.byte(KafkaTag::Compacted as u8);
                 tp(h, t);
                 h.u64(((broker as u64) << 32) | removed as u64);
             }

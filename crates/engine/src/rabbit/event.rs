@@ -189,6 +189,37 @@ pub fn drain(sim: &mut crate::Simulation) -> Vec<RabbitEvent> {
         .collect()
 }
 
+/// Trace tags of RabbitMQ events: one number per variant, unique by construction (the compiler rejects a repeated discriminant).
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum RabbitTag {
+    Declared = 1,
+    Bound = 2,
+    Recovered = 3,
+    QueueDeleted = 4,
+    Published = 5,
+    PublishFailed = 6,
+    Received = 7,
+    Routed = 8,
+    Unroutable = 9,
+    Enqueued = 10,
+    PublishRejected = 11,
+    Delivered = 12,
+    Acked = 13,
+    Requeued = 14,
+    Rejected = 15,
+    DeadLettered = 16,
+    Discarded = 17,
+    Consumed = 18,
+    Confirmed = 19,
+    Returned = 20,
+    ConsumerAdded = 21,
+    ConsumerGone = 22,
+    ConsumerActive = 23,
+    ChannelError = 24,
+    Processed = 25,
+}
+
 impl RabbitEvent {
     pub fn encode(&self, h: &mut TraceHash) {
         let ids = |h: &mut TraceHash, tag: u8, m: u64, a: u32, b: u32| {
@@ -197,63 +228,79 @@ impl RabbitEvent {
             h.u64(((a as u64) << 32) | b as u64);
         };
         match *self {
-            RabbitEvent::Declared { dest, durable } => ids(h, 1, durable as u64, dest.code(), 0),
-            RabbitEvent::Bound { source, dest } => ids(h, 2, 0, source as u32, dest.code()),
-            RabbitEvent::Recovered { queue, messages, lost } => ids(h, 3, lost as u64, queue as u32, messages),
-            RabbitEvent::QueueDeleted { queue, messages, why } => ids(h, 4, why as u64, queue as u32, messages),
-            RabbitEvent::Published { publisher, seq, exchange } => ids(h, 5, seq, publisher.0, exchange as u32),
+            RabbitEvent::Declared { dest, durable } => {
+                ids(h, RabbitTag::Declared as u8, durable as u64, dest.code(), 0)
+            }
+            RabbitEvent::Bound { source, dest } => ids(h, RabbitTag::Bound as u8, 0, source as u32, dest.code()),
+            RabbitEvent::Recovered { queue, messages, lost } => {
+                ids(h, RabbitTag::Recovered as u8, lost as u64, queue as u32, messages)
+            }
+            RabbitEvent::QueueDeleted { queue, messages, why } => {
+                ids(h, RabbitTag::QueueDeleted as u8, why as u64, queue as u32, messages)
+            }
+            RabbitEvent::Published { publisher, seq, exchange } => {
+                ids(h, RabbitTag::Published as u8, seq, publisher.0, exchange as u32)
+            }
             RabbitEvent::PublishFailed { publisher, seq, why } => {
-                ids(h, 6, seq, publisher.0, 0);
+                ids(h, RabbitTag::PublishFailed as u8, seq, publisher.0, 0);
                 h.str(why);
             }
             RabbitEvent::Received { m, publisher, seq, exchange } => {
-                ids(h, 7, m, publisher.0, exchange as u32);
+                ids(h, RabbitTag::Received as u8, m, publisher.0, exchange as u32);
                 h.u64(seq);
             }
             RabbitEvent::Routed { m, from, to, binding } => {
-                ids(h, 8, m, ((binding as u32) << 16) | from as u32, to.code())
+                ids(h, RabbitTag::Routed as u8, m, ((binding as u32) << 16) | from as u32, to.code())
             }
-            RabbitEvent::Unroutable { m, exchange, returned } => ids(h, 9, m, exchange as u32, returned as u32),
-            RabbitEvent::Enqueued { m, queue, depth } => ids(h, 10, m, queue as u32, depth),
-            RabbitEvent::PublishRejected { m, queue } => ids(h, 11, m, queue as u32, 0),
+            RabbitEvent::Unroutable { m, exchange, returned } => {
+                ids(h, RabbitTag::Unroutable as u8, m, exchange as u32, returned as u32)
+            }
+            RabbitEvent::Enqueued { m, queue, depth } => ids(h, RabbitTag::Enqueued as u8, m, queue as u32, depth),
+            RabbitEvent::PublishRejected { m, queue } => ids(h, RabbitTag::PublishRejected as u8, m, queue as u32, 0),
             RabbitEvent::Delivered { m, queue, consumer, tag, redelivered } => {
-                ids(h, 12, m, ((redelivered as u32) << 16) | queue as u32, consumer.0);
+                ids(h, RabbitTag::Delivered as u8, m, ((redelivered as u32) << 16) | queue as u32, consumer.0);
                 h.u64(tag);
             }
             RabbitEvent::Acked { m, queue, consumer, tag } => {
-                ids(h, 13, m, queue as u32, consumer.0);
+                ids(h, RabbitTag::Acked as u8, m, queue as u32, consumer.0);
                 h.u64(tag);
             }
-            RabbitEvent::Requeued { m, queue, consumer } => ids(h, 14, m, queue as u32, consumer.0),
-            RabbitEvent::Rejected { m, queue, consumer } => ids(h, 15, m, queue as u32, consumer.0),
+            RabbitEvent::Requeued { m, queue, consumer } => {
+                ids(h, RabbitTag::Requeued as u8, m, queue as u32, consumer.0)
+            }
+            RabbitEvent::Rejected { m, queue, consumer } => {
+                ids(h, RabbitTag::Rejected as u8, m, queue as u32, consumer.0)
+            }
             RabbitEvent::DeadLettered { m, queue, reason, dlx, count } => {
-                ids(h, 16, m, ((reason as u32) << 16) | queue as u32, dlx as u32);
+                ids(h, RabbitTag::DeadLettered as u8, m, ((reason as u32) << 16) | queue as u32, dlx as u32);
                 h.u32(count);
             }
             RabbitEvent::Discarded { m, queue, reason, cycle } => {
-                ids(h, 17, m, ((reason as u32) << 16) | queue as u32, cycle as u32)
+                ids(h, RabbitTag::Discarded as u8, m, ((reason as u32) << 16) | queue as u32, cycle as u32)
             }
             RabbitEvent::Consumed { consumer, publisher, seq, redelivered, latency } => {
-                ids(h, 18, seq, consumer.0, ((redelivered as u32) << 31) | publisher.0);
+                ids(h, RabbitTag::Consumed as u8, seq, consumer.0, ((redelivered as u32) << 31) | publisher.0);
                 h.u64(latency.0);
             }
             RabbitEvent::Processed { consumer, publisher, seq, redelivered } => {
-                ids(h, 25, seq, consumer.0, ((redelivered as u32) << 31) | publisher.0)
+                ids(h, RabbitTag::Processed as u8, seq, consumer.0, ((redelivered as u32) << 31) | publisher.0)
             }
             RabbitEvent::Confirmed { publisher, seq, ack, latency } => {
-                ids(h, 19, seq, publisher.0, ack as u32);
+                ids(h, RabbitTag::Confirmed as u8, seq, publisher.0, ack as u32);
                 h.u64(latency.0);
             }
-            RabbitEvent::Returned { publisher, seq } => ids(h, 20, seq, publisher.0, 0),
+            RabbitEvent::Returned { publisher, seq } => ids(h, RabbitTag::Returned as u8, seq, publisher.0, 0),
             RabbitEvent::ConsumerAdded { queue, consumer, active } => {
-                ids(h, 21, active as u64, queue as u32, consumer.0)
+                ids(h, RabbitTag::ConsumerAdded as u8, active as u64, queue as u32, consumer.0)
             }
             RabbitEvent::ConsumerGone { queue, consumer, requeued } => {
-                ids(h, 22, requeued as u64, queue as u32, consumer.0)
+                ids(h, RabbitTag::ConsumerGone as u8, requeued as u64, queue as u32, consumer.0)
             }
-            RabbitEvent::ConsumerActive { queue, consumer } => ids(h, 23, 0, queue as u32, consumer.0),
+            RabbitEvent::ConsumerActive { queue, consumer } => {
+                ids(h, RabbitTag::ConsumerActive as u8, 0, queue as u32, consumer.0)
+            }
             RabbitEvent::ChannelError { client, code, text, about } => {
-                ids(h, 24, code as u64, client.0, about.map_or(u32::MAX, Dest::code));
+                ids(h, RabbitTag::ChannelError as u8, code as u64, client.0, about.map_or(u32::MAX, Dest::code));
                 h.str(text);
             }
         }

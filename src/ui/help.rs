@@ -1,0 +1,43 @@
+//! The help overlay: keyboard shortcuts and the terms the page uses.
+
+use super::app::{App, Msg};
+use yew::html::Scope;
+use yew::prelude::*;
+
+/// The terms the help overlay explains (the same sentences are the tooltips).
+const GLOSSARY: &[(&str, &str)] = {
+    use crate::view::glossary as g;
+    &[
+        ("ISR", g::ISR),
+        ("HW", g::HW),
+        ("LEO", g::LEO),
+        ("epoch", g::EPOCH),
+        ("generation", g::GENERATION),
+        ("rebalance", g::REBALANCE),
+        ("lag", g::LAG),
+        ("coordinator", g::COORDINATOR),
+    ]
+};
+pub fn overlay(link: &Scope<App>) -> Html {
+    html! {
+        <div class="overlay" onclick={link.callback(|_| Msg::ToggleHelp)}>
+            <div class="panel help" id="help">
+                <h2>{"Keyboard shortcuts"}</h2>
+                <table class="kv">
+                    <tr><td><kbd>{"space"}</kbd></td><td>{"play / pause"}</td></tr>
+                    <tr><td><kbd>{"→"}</kbd></td><td>{"step: process one event — in a walkthrough, the next step"}</td></tr>
+                    <tr><td><kbd>{"←"}</kbd></td><td>{"step back one event (the timeline)"}</td></tr>
+                    <tr><td><kbd>{"r"}</kbd></td><td>{"reset with the same seed"}</td></tr>
+                    <tr><td><kbd>{"+"}</kbd>{" / "}<kbd>{"-"}</kbd></td><td>{"faster / slower"}</td></tr>
+                    <tr><td><kbd>{"?"}</kbd></td><td>{"this help"}</td></tr>
+                    <tr><td><kbd>{"Esc"}</kbd></td><td>{"close / deselect"}</td></tr>
+                </table>
+                <h2>{"Terms"}</h2>
+                <dl class="glossary">
+                    { for GLOSSARY.iter().map(|(term, text)| html! { <><dt>{*term}</dt><dd>{*text}</dd></> }) }
+                </dl>
+                <p>{"The same scenario, seed and actions always give the same run: the trace hash proves it. The address bar keeps the preset, seed, speed, the actions you took and (paused) the instant shown, so a link replays what you did. An applied configuration or edited scenario is not kept yet."}</p>
+            </div>
+        </div>
+    }
+}
