@@ -11,7 +11,7 @@ use crate::view::config::{Form, Problem};
 use crate::view::event_log;
 use crate::view::layout::{STAGE_H, STAGE_W};
 use crate::view::params::Params;
-use crate::view::series::{FrameLog, RATE_LINES, SETTLE_LINES};
+use crate::view::series::FrameLog;
 use crate::view::session::Session;
 use crate::view::speed;
 use crate::view::walk::Variant;

@@ -85,7 +85,6 @@ pub fn panels(world: &World, canvases: &[NodeRef; 4]) -> Vec<Html> {
         ("Consumer lag", crate::view::glossary::LAG),
         ("Replication", crate::view::glossary::UNDER_REPLICATED),
     ];
-    let world = session.world();
     let rabbit: &[(&str, &str)] = &[
         ("Queue depth", "Messages ready in all queues, and delivered but not yet acknowledged"),
         ("Acks and dead letters", "Messages acknowledged, rejected (nack/reject) and dead-lettered per second"),
@@ -133,8 +132,7 @@ pub fn draw_all(m: &Meters, world: &World, canvases: &[NodeRef; 4]) -> Result<()
             vec![Line::new("ready", BLUE, ms(m.depth.line(0))), Line::new("unacked", ORANGE, ms(m.depth.line(1)))],
         ));
         let settle_colours = [GREEN, ORANGE, VERMILLION];
-        let settles =
-            (0..3).map(|i| Line::new(SETTLE_LINES[i], settle_colours[i], ms(m.settles.rates(i)))).collect();
+        let settles = (0..3).map(|i| Line::new(SETTLE_LINES[i], settle_colours[i], ms(m.settles.rates(i)))).collect();
         charts.push(("messages/s", settles));
     }
     if let Some(c) = &world.kafka {

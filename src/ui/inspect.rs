@@ -1,16 +1,16 @@
 //! The inspector: one node's state (its model state in a few lines or a table) and the faults to
 //! inject into it.
 
+use super::app::{App, Msg};
 use crate::engine::kafka::node::KafkaNode;
 use crate::engine::kafka::partition::Role;
 use crate::engine::node::Node;
 use crate::engine::relay::RelayNode;
+use crate::engine::{Command, NodeId, Time};
 use crate::engine::{NodeSlot, World};
 use crate::view;
 use crate::view::glossary as g;
 use crate::view::session::Session;
-use super::app::{App, Msg};
-use crate::engine::{Command, NodeId, Time};
 use yew::html::Scope;
 use yew::prelude::*;
 
@@ -177,7 +177,7 @@ fn text(s: String) -> Html {
 
 /// The inspector: the selected node, its state, and the faults to inject into it.
 pub fn panel(session: &Session, link: &Scope<App>) -> Html {
-        let world = session.world();
+    let world = session.world();
     let Some(id) = session.selected() else {
         return html! {
             <div class="panel inspector"><h2>{"Inspector"}</h2>

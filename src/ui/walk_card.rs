@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 /// The walkthrough's narration: the step on screen, and how to go on.
 pub fn card(session: &Session, link: &Scope<App>) -> Html {
-        let Some(w) = session.walk() else {
+    let Some(w) = session.walk() else {
         let world = session.world();
         let (title, start, kill) = if world.kafka.is_some() {
             (
