@@ -129,6 +129,9 @@ enum Tag {
     Kafka = 13,
     ConnectionReset = 14,
     Rabbit = 15,
+    /// 15 until 2026-12-03: the RabbitMQ prefix's byte, so a leave and a RabbitMQ event could
+    /// feed the hash alike.
+    NodeLeaving = 16,
 }
 
 impl Event {
@@ -176,11 +179,7 @@ impl Event {
             }
             EventKind::NodeStopped { node } => node_tag(h, Tag::NodeStopped, node),
             EventKind::NodeStarted { node } => node_tag(h, Tag::NodeStarted, node),
-            // The same byte as Tag::Rabbit: moved to its own in the next commit.
-            EventKind::NodeLeaving { node } => {
-                h.byte(15);
-                h.u32(node.0);
-            }
+            EventKind::NodeLeaving { node } => node_tag(h, Tag::NodeLeaving, node),
             EventKind::NodeIsolated { node } => node_tag(h, Tag::NodeIsolated, node),
             EventKind::NodeRejoined { node } => node_tag(h, Tag::NodeRejoined, node),
             EventKind::LinkCut { a, b } => pair_tag(h, Tag::LinkCut, a, b),
