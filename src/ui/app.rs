@@ -245,11 +245,27 @@ impl Component for App {
             // never have that many).
             scenario.network.latency = BENCH_LATENCY;
         }
-        let seed = p.seed.unwrap_or(scenario.seed);
         let mut problems = p.problems.clone();
+        // A link from an edited scenario carries it; one that does not read opens the preset.
+        if let Some(text) = &p.scenario {
+            match crate::view::link_scenario::decode(text) {
+                Ok(edited) => scenario = edited,
+                Err(e) => {
+                    problems.push(format!("the link's scenario could not be read ({e}); opening the preset instead"))
+                }
+            }
+        }
+        let seed = p.seed.unwrap_or(scenario.seed);
         // A shared link: replay its actions, then run to the instant it shows (paused there).
-        let mut session = Session::open_link(preset, scenario, seed, p.log.as_deref(), p.t, &mut problems)
-            .expect("presets are valid");
+        let mut session = match Session::open_link(preset, scenario.clone(), seed, p.log.as_deref(), p.t, &mut problems)
+        {
+            Ok(session) => session,
+            Err(e) => {
+                problems.push(format!("the link's scenario does not run ({e}); opening the preset instead"));
+                let scenario = presets::load(preset).expect("a listed preset");
+                Session::new(preset, scenario, seed).expect("presets are valid")
+            }
+        };
         if let Some(speed) = p.speed {
             session.set_speed(speed);
         }
@@ -265,7 +281,11 @@ impl Component for App {
             }
         });
         let app = App {
-            editor_text: presets::by_slug(preset).unwrap_or_default().to_string(),
+            editor_text: if session.edited() {
+                session.scenario().to_json()
+            } else {
+                presets::by_slug(preset).unwrap_or_default().to_string()
+            },
             editor_error: None,
             editor_note: None,
             form: Form::from_scenario(session.scenario()),

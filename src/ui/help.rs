@@ -36,7 +36,7 @@ pub fn overlay(link: &Scope<App>) -> Html {
                 <dl class="glossary">
                     { for GLOSSARY.iter().map(|(term, text)| html! { <><dt>{*term}</dt><dd>{*text}</dd></> }) }
                 </dl>
-                <p>{"The same scenario, seed and actions always give the same run: the trace hash proves it. The address bar keeps the preset, seed, speed, the actions you took and (paused) the instant shown, so a link replays what you did. An applied configuration or edited scenario is not kept yet."}</p>
+                <p>{"The same scenario, seed and actions always give the same run: the trace hash proves it. The address bar keeps the preset, seed, speed, the actions you took and (paused) the instant shown, so a link replays what you did. An applied configuration, a topology edit or an edited scenario goes in the link too."}</p>
             </div>
         </div>
     }

@@ -57,3 +57,24 @@ test('a new random seed runs again with a seed the page shows and the link keeps
   await page.waitForFunction((s) => new URLSearchParams(location.search).get('seed') === s, seed);
   assert.deepEqual(errors, []);
 });
+
+test('a link from an applied configuration opens that configuration, at the same instant and trace', async () => {
+  const { page, errors } = await suite.open('?preset=kafka-basic&seed=3&speed=1');
+  await page.fill('#cfg-kafka-groups-0--consumers', '2');
+  await page.click('#apply-config');
+  await page.waitForFunction(() => new URLSearchParams(location.search).has('scenario'));
+  await untilSimSeconds(page, 2);
+  await page.click('#play');
+  await page.waitForFunction(() => new URLSearchParams(location.search).has('t'));
+  const hash = await text(page, '#trace-hash');
+  const query = await page.evaluate(() => location.search);
+  const { page: again, errors: errors2 } = await suite.open(query);
+  assert.equal(await text(again, '#trace-hash'), hash, 'the same run at the same instant');
+  assert.equal(await again.inputValue('#cfg-kafka-groups-0--consumers'), '2', 'the configuration came with the link');
+  assert.equal(await again.locator('.notice').count(), 0);
+  // A tampered scenario: said in words, and the preset opens.
+  const { page: bad, errors: errors3 } = await suite.open('?preset=kafka-basic&scenario=eyJuYW1lIjoxfQ');
+  assert.match(await text(bad, '.notice'), /scenario could not be read/);
+  assert.equal(await bad.inputValue('#cfg-kafka-groups-0--consumers'), '1');
+  assert.deepEqual([...errors, ...errors2, ...errors3], []);
+});

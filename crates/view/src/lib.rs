@@ -7,6 +7,7 @@
 //! - `speed`   — the speed ladder (slow motion to ×1000).
 //! - `params`  — the page's URL parameters, validated.
 //! - `link`    — the command log and instant in the URL (`log=`, `t=`), so a link replays the run.
+//! - `link_scenario` — an edited scenario in the URL (`scenario=`, base64url JSON), validated on the way in.
 //! - `groups`  — consumer groups from events: state machine, owners, moves, rebalance gaps.
 //! - `kafka`   — consumer positions, commits and lag, group lag, replication health, from the world.
 //! - `glossary` — one-sentence explanations of Kafka's terms, for tooltips.
@@ -29,6 +30,7 @@ pub mod groups;
 pub mod kafka;
 pub mod layout;
 pub mod link;
+pub mod link_scenario;
 pub mod params;
 pub mod rabbit;
 pub mod rabbit_edit;

@@ -13,6 +13,8 @@ pub struct Params {
     pub speed: Option<usize>,
     /// The command log to replay (`link::decode` reads it once the scenario is known).
     pub log: Option<String>,
+    /// An edited scenario (`link_scenario::decode` reads it: the page says what is wrong with it).
+    pub scenario: Option<String>,
     /// The simulated instant to open at, paused.
     pub t: Option<brokerlab_engine::Time>,
     pub bench: bool,
@@ -51,6 +53,7 @@ pub fn parse(query: &str) -> Params {
                 )),
             },
             "log" => p.log = Some(value.to_string()),
+            "scenario" => p.scenario = Some(value.to_string()),
             "t" => match value.parse::<u64>() {
                 Ok(us) => p.t = Some(brokerlab_engine::Time(us)),
                 Err(_) => p.problems.push(format!(
@@ -67,9 +70,20 @@ pub fn parse(query: &str) -> Params {
 }
 
 /// The query string that reopens this state: `log` is `link::encode`'s text (empty: no actions),
-/// `t` the instant shown when paused.
-pub fn to_query(preset: &str, seed: u64, speed: usize, log: &str, t: Option<brokerlab_engine::Time>) -> String {
+/// `t` the instant shown when paused, `scenario` the edited scenario (`link_scenario::encode`).
+pub fn to_query(
+    preset: &str,
+    seed: u64,
+    speed: usize,
+    log: &str,
+    t: Option<brokerlab_engine::Time>,
+    scenario: Option<&str>,
+) -> String {
     let mut q = format!("?preset={preset}&seed={seed}&speed={}", speed::label(speed).trim_start_matches('×'));
+    if let Some(s) = scenario {
+        q.push_str("&scenario=");
+        q.push_str(s);
+    }
     if !log.is_empty() {
         q.push_str("&log=");
         q.push_str(log);
@@ -100,15 +114,15 @@ mod tests {
 
     #[test]
     fn good_parameters_parse_and_round_trip() {
-        let p = parse(&to_query("lossy-network", 42, 3, "", None));
+        let p = parse(&to_query("lossy-network", 42, 3, "", None, None));
         assert_eq!(p.preset, Some("lossy-network"));
         assert_eq!((p.seed, p.speed), (Some(42), Some(3)));
         assert!(p.problems.is_empty());
         // The speed reads as the page shows it.
-        assert!(to_query("lossy-network", 42, 3, "", None).ends_with("&speed=1/1000"));
+        assert!(to_query("lossy-network", 42, 3, "", None, None).ends_with("&speed=1/1000"));
         assert_eq!(parse("?speed=1000").speed, Some(speed::LADDER.len() - 1));
         assert_eq!(parse("?speed=1").speed.map(speed::label), Some("×1"));
-        let q = to_query("kafka-basic", 1, 7, "3.100.stop.2", Some(brokerlab_engine::Time(250)));
+        let q = to_query("kafka-basic", 1, 7, "3.100.stop.2", Some(brokerlab_engine::Time(250)), None);
         assert!(q.ends_with("&speed=1&log=3.100.stop.2&t=250"), "{q}");
         let p = parse(&q);
         assert_eq!((p.log.as_deref(), p.t), (Some("3.100.stop.2"), Some(brokerlab_engine::Time(250))));

@@ -17,7 +17,7 @@ use super::series::Meters;
 use super::speed;
 use super::timeline::{Snapshot, Timeline};
 use super::walk::{Pace, Variant, Walk};
-use brokerlab_engine::{Command, Event, EventKind, NodeId, Scenario, Simulation, Time, World};
+use brokerlab_engine::{presets, Command, Event, EventKind, NodeId, Scenario, Simulation, Time, World};
 
 /// Work per frame: past this the simulation runs slower than asked rather than drop frames.
 pub const FRAME_BUDGET_MS: f64 = 6.0;
@@ -41,6 +41,9 @@ pub struct Session {
     preset: &'static str,
     /// The scenario as loaded, with its scheduled faults (a walkthrough runs without them).
     scenario: Scenario,
+    /// The scenario is not the preset's own (a configuration, a topology edit, the editor): the
+    /// link carries it.
+    edited: bool,
     sim: Simulation,
     pub playing: bool,
     speed: usize,
@@ -83,8 +86,10 @@ impl Session {
         let meters = Meters::new(bucket_width(&scenario), CHART_BUCKETS);
         let groups = Groups::new(sim.world());
         let start = Snapshot { sim: sim.clone(), groups: groups.clone(), meters: meters.clone() };
+        let edited = presets::load(preset).is_none_or(|p| p != scenario);
         let mut s = Session {
             preset,
+            edited,
             speed: speed::for_duration(scenario.until),
             timeline: Timeline::new(start),
             meters,
@@ -185,6 +190,10 @@ impl Session {
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }
+    /// Whether the scenario is an edit of the preset (the link then carries it).
+    pub fn edited(&self) -> bool {
+        self.edited
+    }
     pub fn sim(&self) -> &Simulation {
         &self.sim
     }
@@ -265,7 +274,8 @@ impl Session {
         let walking = self.walk.is_some();
         let log = if walking { String::new() } else { super::link::encode(self.sim.command_log()) };
         let t = (!self.playing && !walking).then(|| self.sim.now());
-        super::params::to_query(self.preset, self.sim.seed(), self.speed, &log, t)
+        let scenario = self.edited.then(|| super::link_scenario::encode(&self.scenario));
+        super::params::to_query(self.preset, self.sim.seed(), self.speed, &log, t, scenario.as_deref())
     }
 
     /// Applies a learner's action now; an action the engine refuses comes back as its message.
@@ -378,6 +388,7 @@ impl Session {
         quiet.faults.clear();
         let mut s = self.next(self.preset, quiet, self.sim.seed()).expect("a scenario that built once builds again");
         s.scenario = self.scenario.clone();
+        s.edited = self.edited;
         let mut walk = Walk::new(variant);
         walk.held_faults = self.scenario.faults.len();
         s.walk = Some(walk);
@@ -597,6 +608,30 @@ mod tests {
         assert!(!opened.playing, "a link with an instant opens paused");
         assert_eq!(opened.sim().now(), s.sim().now());
         assert_eq!(opened.sim().trace_hash(), s.sim().trace_hash());
+    }
+
+    #[test]
+    fn a_link_from_an_edited_scenario_carries_it() {
+        let s = session("kafka-basic");
+        assert!(!s.edited() && !s.query().contains("scenario="), "the preset itself: its name is enough");
+        let mut edited = s.scenario().clone();
+        edited.kafka.as_mut().unwrap().brokers = 4;
+        let mut e = s.next("kafka-basic", edited.clone(), 9).unwrap();
+        assert!(e.edited());
+        e.frame(3_000.0, &|| 0.0);
+        e.apply(Command::Stop { node: NodeId(3) }, 0.0).unwrap();
+        e.frame(3_000.0, &|| 0.0);
+        e.playing = false;
+        let params = super::super::params::parse(&e.query());
+        let scenario = super::super::link_scenario::decode(params.scenario.as_deref().unwrap()).unwrap();
+        assert_eq!(scenario, edited);
+        let mut problems = Vec::new();
+        let opened =
+            Session::open_link("kafka-basic", scenario, 9, params.log.as_deref(), params.t, &mut problems).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(opened.sim().trace_hash(), e.sim().trace_hash());
+        assert!(opened.edited());
+        assert!(e.start_walk(Variant::Normal, 0.0).query().contains("scenario="), "a walkthrough keeps it too");
     }
 
     #[test]
