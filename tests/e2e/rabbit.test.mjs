@@ -45,7 +45,18 @@ test('rabbit-basic: queues fill and drain, dead letters arrive, the calculator r
     const q = document.querySelector('#rabbit g[data-queue="dead-letters"]');
     return q && Number(q.dataset.ready) >= 1;
   }, null, { timeout: 60000 });
-  await page.click('#play'); // pause, before the broker stops at 300 ms (the audit queue is transient)
+  // Pause, and be before the broker stops at 300 ms (the audit queue is transient): a loaded
+  // machine may have played past it, so go back on the timeline to 250 ms (one dead letter in).
+  await page.click('#play');
+  await page.waitForFunction(() => new URLSearchParams(location.search).has('t'));
+  const pausedAt = await page.evaluate(() => Number(new URLSearchParams(location.search).get('t')));
+  if (pausedAt > 250000) {
+    await page.$eval('#scrub', (el) => {
+      el.value = '250000';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('t') === '250000');
+  }
   assert.match(await text(page, '#sim-time'), /ms$/);
   // The calculator starts with the publisher's first key.
   assert.equal(await routedTo(page), 'billing,audit');
