@@ -12,6 +12,7 @@
 //! - `kafka`   — consumer positions, commits and lag, group lag, replication health, from the world.
 //! - `glossary` — one-sentence explanations of Kafka's terms, for tooltips.
 //! - `walk`    — the guided walkthrough: recognises the steps of a record's journey from events.
+//!   (`walk/mod.rs` the stepper; `walk/kafka.rs`, `walk/rabbit.rs` each model's script)
 //! - `compare` — the side-by-side page: chips, violations, both topologies laid out alike.
 //! - `rabbit`  — the RabbitMQ panel: topology columns, live counts, inspector rows, routing calculator.
 //! - `rabbit_flow` — messages moving along their RabbitMQ routes, hop by hop, from events.

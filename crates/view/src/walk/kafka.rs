@@ -1,0 +1,293 @@
+//! The Kafka walkthrough's script: which event is which step of a record's journey, and what
+//! to say about it.
+
+use super::*;
+use brokerlab_engine::event::{Event, EventKind};
+use brokerlab_engine::kafka::msg::{KafkaEvent, Tp};
+use brokerlab_engine::kafka::node::KafkaNode;
+use brokerlab_engine::kafka::partition::{Acks, BrokerId};
+use brokerlab_engine::node::Node;
+use brokerlab_engine::{NodeId, World};
+
+pub(super) fn broker_node(world: &World, b: BrokerId) -> Option<NodeId> {
+    world.kafka.as_ref().and_then(|c| c.broker_node(b))
+}
+
+/// A client and the partition leader it talks to, for highlighting.
+fn with_leader(world: &World, client: NodeId, leader: Option<BrokerId>) -> Vec<NodeId> {
+    std::iter::once(client).chain(leader.and_then(|b| broker_node(world, b))).collect()
+}
+
+fn producer_acks(world: &World, node: NodeId) -> Option<Acks> {
+    match &world.nodes.get(node.index())?.node {
+        Node::Kafka(KafkaNode::Producer(p)) => Some(p.settings.acks),
+        _ => None,
+    }
+}
+
+impl Walk {
+    pub(super) fn recognise(&mut self, kind: Kind, e: &Event, world: &World) {
+        let name = |n: NodeId| world.node_name(n).to_string();
+        let tp_name = |t: Tp| format!("{}-{}", world.topic_name(t.topic), t.partition);
+        let k = match e.kind {
+            EventKind::Kafka(k) => Some(k),
+            _ => None,
+        };
+        match (kind, k, self.record) {
+            (Kind::Ready, Some(KafkaEvent::Consumed { .. }), _) => self.push(
+                Kind::Ready,
+                e.at,
+                "The cluster is ready".into(),
+                format!("Brokers registered with ZooKeeper, the controller created the topic and elected a leader per partition, and the consumers found their partitions and read. Next: follow one record.{}", self.held_faults_text()),
+                vec![],
+            ),
+            (Kind::Produced, Some(KafkaEvent::Produced { producer, seq, tp, retry: false }), _) => {
+                let c = world.kafka.as_ref();
+                let partitions = c.and_then(|c| c.topics.get(tp.topic as usize)).map_or(0, |t| t.partitions);
+                let keys = match &world.nodes[producer.index()].node {
+                    Node::Kafka(KafkaNode::Producer(p)) => p.settings.keys as u64,
+                    _ => 0,
+                };
+                let leader = crate::kafka::leader(world, tp).map(|(b, _)| b);
+                self.record = Some(Record { producer, seq, tp, leader, offset: None });
+                let acks = producer_acks(world, producer).unwrap_or(Acks::All);
+                let rest = self.plan_for(acks);
+                self.plan.truncate(self.next + 1);
+                self.plan.extend(rest);
+                let nodes = with_leader(world, producer, leader);
+                self.push(
+                    Kind::Produced,
+                    e.at,
+                    format!("{} picks partition {} from the key", name(producer), tp.partition),
+                    format!(
+                        "Record {seq} {} so it goes to {}, whose leader is {}. The producer sends it there with acks={}.",
+                        if keys == 0 {
+                            "has no key: the sticky partitioner keeps filling one partition's batch,".to_string()
+                        } else {
+                            let key = format!("key-{}", seq % keys);
+                            format!("has key \"{key}\": toPositive(murmur2(\"{key}\")) % {partitions} = {},", tp.partition)
+                        },
+                        tp_name(tp),
+                        leader.map_or("not known yet".to_string(), |b| format!("b{b}")),
+                        acks_text(acks)
+                    ),
+                    nodes,
+                );
+            }
+            (Kind::Appended, Some(KafkaEvent::Appended { tp, broker, offset, epoch }), Some(r)) if tp == r.tp => {
+                self.record = Some(Record { leader: Some(broker), offset: Some(offset), ..r });
+                let kill = if self.variant == Variant::KillLeader {
+                    format!(" Now b{broker} will be killed before the record is acknowledged.")
+                } else {
+                    String::new()
+                };
+                self.push(
+                    Kind::Appended,
+                    e.at,
+                    format!("Leader b{broker} appends it at offset {offset}"),
+                    format!("b{broker} writes the record to its log of {} at offset {offset} in leader epoch {epoch}; its log end offset (LEO) is now {}. Followers have not got it yet, so the high watermark (HW) has not moved.{kill}", tp_name(tp), offset + 1),
+                    broker_node(world, broker).into_iter().collect(),
+                );
+            }
+            (Kind::Replicated, Some(KafkaEvent::HighWatermark { tp, broker, hw }), Some(r))
+                if tp == r.tp && Some(broker) == r.leader && r.offset.is_some_and(|o| hw > o) =>
+            {
+                let isr = crate::kafka::leader(world, tp).and_then(|(_, rep)| rep.isr().map(|i| i.to_vec())).unwrap_or_default();
+                let mut nodes: Vec<NodeId> = isr.iter().filter_map(|&b| broker_node(world, b)).collect();
+                brokerlab_engine::sort::sort(&mut nodes);
+                self.push(
+                    Kind::Replicated,
+                    e.at,
+                    format!("Followers fetched it: the HW passes offset {}", r.offset.unwrap_or(0)),
+                    format!("The in-sync replicas {} fetched the record; the leader's high watermark moves to {hw}. The record is committed: it survives the loss of any replica but one, and consumers may now read it.", isr.iter().map(|b| format!("b{b}")).collect::<Vec<_>>().join(", ")),
+                    nodes,
+                );
+            }
+            (Kind::Acked, Some(KafkaEvent::ProduceAcked { producer, seq, offset, latency, .. }), Some(r))
+                if producer == r.producer && seq == r.seq =>
+            {
+                self.record = Some(Record { offset: Some(offset), ..r });
+                let acks = producer_acks(world, producer).unwrap_or(Acks::All);
+                let nodes = with_leader(world, producer, r.leader);
+                let retried = self.steps.iter().any(|s| s.kind == Kind::Retried);
+                let read_at = self.steps.iter().find(|s| s.kind == Kind::Consumed).map(|s| s.at);
+                self.push(
+                    Kind::Acked,
+                    e.at,
+                    format!("{} is acknowledged", name(producer)),
+                    format!(
+                        "The leader answers: record {seq} is at offset {offset}, {latency} after it was first sent. With acks={} the leader answers {}.{}{}",
+                        acks_text(acks),
+                        match acks {
+                            Acks::All => "only once the HW passes the record (every in-sync replica has it)",
+                            Acks::Leader => "as soon as it has appended, before followers have it: losing the leader now could lose the record",
+                            Acks::None => "never: the producer does not wait",
+                        },
+                        if retried { copies_text(world, r.tp, producer, seq, offset) } else { String::new() },
+                        match (read_at, self.variant) {
+                            (Some(_), Variant::Normal) => " The consumer read it first: both this answer and the consumer's fetch wait for the HW to pass the record; once it has, which reaches its client first is down to the network.".to_string(),
+                            (Some(t), _) => format!(" The consumer had already read it, at {t}, before this answer arrived."),
+                            (None, _) => String::new(),
+                        }
+                    ),
+                    nodes,
+                );
+            }
+            (Kind::LeaderKilled, _, Some(r))
+                if matches!(e.kind, EventKind::NodeStopped { node } if Some(node) == r.leader.and_then(|b| broker_node(world, b))) =>
+            {
+                let b = r.leader.unwrap_or(0);
+                self.push(
+                    Kind::LeaderKilled,
+                    e.at,
+                    format!("b{b}, the leader, crashes"),
+                    format!("The record is in b{b}'s log at offset {} but the producer has no acknowledgement. The producer's connection is reset and it will retry. The cluster notices only when b{b}'s ZooKeeper session expires.", r.offset.unwrap_or(0)),
+                    broker_node(world, b).into_iter().collect(),
+                );
+            }
+            (Kind::NewLeader, Some(KafkaEvent::LeaderElected { tp, leader, epoch, isr, unclean }), Some(r)) if tp == r.tp => {
+                self.record = Some(Record { leader: Some(leader), ..r });
+                self.push(
+                    Kind::NewLeader,
+                    e.at,
+                    format!("The controller elects b{leader} for {}", tp_name(tp)),
+                    format!(
+                        "b{}'s session expired, its /brokers/ids znode vanished and the controller chose b{leader}: {}. Leader epoch {epoch}, ISR {isr}.",
+                        r.leader.unwrap_or(0),
+                        if unclean { "an out-of-sync replica (unclean election: records may be lost)" } else { "the first live replica of the ISR in assignment order" }
+                    ),
+                    broker_node(world, leader).into_iter().collect(),
+                );
+            }
+            (Kind::Retried, Some(KafkaEvent::Produced { producer, seq, tp, retry: true }), Some(r))
+                if producer == r.producer && seq == r.seq =>
+            {
+                let nodes = with_leader(world, producer, r.leader);
+                self.push(
+                    Kind::Retried,
+                    e.at,
+                    format!("{} retries record {seq}", name(producer)),
+                    format!(
+                        "The producer learned the new leader from metadata and sends record {seq} again to {}. {}",
+                        tp_name(tp),
+                        if producer_idempotent(world, producer) {
+                            "It is idempotent: if the new leader already has a copy (replicated before the crash), it recognises the producer id and sequence number and does not store it again."
+                        } else {
+                            "Without idempotence, a copy the old leader had already replicated stays in the log: the record may be stored twice."
+                        }
+                    ),
+                    nodes,
+                );
+            }
+            (Kind::Consumed, Some(KafkaEvent::Consumed { consumer, tp, offset, latency, .. }), Some(r))
+                if tp == r.tp && Some(offset) == r.offset && is_ours(world, r, offset) =>
+            {
+                let member = crate::kafka::consumer(world, consumer).and_then(|c| c.member.as_ref()).map(|m| m.group);
+                if member.is_none() {
+                    self.plan.retain(|k| *k != Kind::Committed);
+                }
+                let nodes = with_leader(world, consumer, r.leader);
+                self.push(
+                    Kind::Consumed,
+                    e.at,
+                    format!("{} reads it", name(consumer)),
+                    format!(
+                        "{} {} fetched {}@{offset} from the leader and processed it, {latency} after it was produced (end-to-end latency).{}",
+                        name(consumer),
+                        match member {
+                            Some(g) => format!("owns {} in group {}; it", tp_name(tp), world.group_name(g)),
+                            None => "reads every partition itself (no group); it".to_string(),
+                        },
+                        tp_name(tp),
+                        if member.is_some() { " Next it commits its position." } else { "" }
+                    ) + match (self.variant, self.steps.iter().any(|s| s.kind == Kind::Acked)) {
+                        (Variant::Normal, false) if producer_acks(world, r.producer) == Some(Acks::All) => {
+                            " It read the record before the producer heard back: with acks=all both the producer's answer and the consumer's fetch wait for the HW to pass the record; once it has, which reaches its client first is down to the network."
+                        }
+                        (Variant::KillLeader, false) => {
+                            " The producer has not been acknowledged yet: the new leader serves the copy a follower fetched before the crash, while the producer still waits to retry."
+                        }
+                        _ => "",
+                    },
+                    nodes,
+                );
+            }
+            (Kind::Committed, Some(KafkaEvent::Committed { group, consumer, tp, offset }), Some(r))
+                if tp == r.tp && r.offset.is_some_and(|o| offset > o) =>
+            {
+                let coordinator = crate::kafka::coordinator(world, group);
+                let mut nodes = vec![consumer];
+                nodes.extend(coordinator.map(|(_, n)| n));
+                self.push(
+                    Kind::Committed,
+                    e.at,
+                    format!("{} commits offset {offset}", name(consumer)),
+                    format!(
+                        "{} commits {offset} for {} to the group coordinator{}, which writes it to __consumer_offsets. A committed offset is the next one to read: everything before it, offset {} included, is done. {} After a crash or a rebalance, group {} resumes from there: the record is not read again.",
+                        name(consumer),
+                        tp_name(tp),
+                        coordinator.map_or(String::new(), |(b, _)| format!(" b{b}")),
+                        r.offset.unwrap_or(0),
+                        match world.kafka.as_ref().and_then(|c| c.groups.get(group as usize)).and_then(|g| g.auto_commit) {
+                            Some(every) => format!("It commits on its auto-commit timer (auto.commit.interval.ms, every {every}), not once per record, so the offset covers whatever it had processed by then."),
+                            None => "It commits what it has processed.".to_string(),
+                        },
+                        world.group_name(group)
+                    ),
+                    nodes,
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn producer_idempotent(world: &World, node: NodeId) -> bool {
+    matches!(&world.nodes.get(node.index()).map(|s| &s.node), Some(Node::Kafka(KafkaNode::Producer(p))) if p.settings.idempotent)
+}
+
+/// Whether a log record is `producer`'s record number `seq`. (A record's value is its producer's
+/// record number; an idempotent producer's records also carry its id, node index + 1, where others
+/// carry 0.)
+fn is_record_of(rec: &brokerlab_engine::kafka::log::Record, producer: NodeId, seq: u64) -> bool {
+    rec.value == seq && (rec.producer == 0 || rec.producer == producer.0 + 1)
+}
+
+/// Whether the leader's record at `offset` is the followed one (not another record that took its
+/// offset after a failover).
+fn is_ours(world: &World, r: Record, offset: u64) -> bool {
+    crate::kafka::leader(world, r.tp)
+        .and_then(|(_, replica)| replica.log.get(offset).copied())
+        .is_none_or(|rec| is_record_of(&rec, r.producer, r.seq))
+}
+
+/// After a retry: what the leader's log shows of the record `seq` (by its value) — the copy the old
+/// leader had replicated, kept once; a new copy appended by the retry; or, without idempotence, two.
+fn copies_text(world: &World, tp: Tp, producer: NodeId, seq: u64, acked: u64) -> String {
+    let Some((b, replica)) = crate::kafka::leader(world, tp) else { return String::new() };
+    let copies: Vec<_> = replica.log.records().filter(|rec| is_record_of(rec, producer, seq)).collect();
+    match copies.as_slice() {
+        [one] if one.offset == acked && one.epoch < replica.epoch => format!(
+            " A follower's fetch had carried the first copy off the old leader before it crashed: b{b} already had it at offset {acked} (leader epoch {}), so the retry was recognised and not stored again.",
+            one.epoch
+        ),
+        [one] if one.offset == acked => format!(
+            " The first copy never reached a follower before the crash, so b{b} did not have it: the retry is appended now, at offset {acked} in leader epoch {}, once.",
+            one.epoch
+        ),
+        [_, _, ..] => format!(
+            " b{b}'s log now holds it {} times (offsets {}): the retry was stored again.",
+            copies.len(),
+            copies.iter().map(|c| c.offset.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+        _ => String::new(),
+    }
+}
+
+fn acks_text(a: Acks) -> &'static str {
+    match a {
+        Acks::None => "0",
+        Acks::Leader => "1",
+        Acks::All => "all",
+    }
+}
