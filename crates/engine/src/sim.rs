@@ -186,15 +186,17 @@ impl Simulation {
     pub fn replay(scenario: &Scenario, seed: u64, log: &[LoggedCommand]) -> Result<Simulation, String> {
         let mut sim = Simulation::new(scenario, seed)?;
         for entry in log {
-            while sim.steps < entry.step {
-                if !sim.step() {
-                    break;
-                }
-            }
-            sim.advance_clock(entry.at);
-            sim.apply(entry.command.clone())?;
+            sim.reapply(entry)?;
         }
         Ok(sim)
+    }
+
+    /// Runs on to the step `entry` was applied after (or until nothing is left to happen) and
+    /// applies it at the instant it was applied.
+    fn reapply(&mut self, entry: &LoggedCommand) -> Result<(), String> {
+        while self.steps < entry.step && self.step() {}
+        self.advance_clock(entry.at);
+        self.apply(entry.command.clone())
     }
 
     pub fn now(&self) -> Time {
@@ -235,17 +237,24 @@ impl Simulation {
 
     /// Applies a user command now. Invalid input (an unknown node) is an error, never a panic.
     pub fn apply(&mut self, command: Command) -> Result<(), String> {
+        self.check(&command)?;
+        self.log.push(LoggedCommand { step: self.steps, at: self.world.now, command: command.clone() });
+        self.execute(command);
+        Ok(())
+    }
+
+    /// Whether `command` can be applied to this run: its nodes exist and a link joins two of them.
+    /// (What `apply` refuses; a command it accepts is never refused later.)
+    pub fn check(&self, command: &Command) -> Result<(), String> {
         let n = self.world.nodes.len();
         if let Some(bad) = command.nodes().into_iter().find(|id| id.index() >= n) {
             return Err(format!("no node with index {} (the scenario has {n})", bad.0));
         }
-        if let Command::Slow { a, b, .. } | Command::Cut { a, b } | Command::Heal { a, b } = command {
+        if let Command::Slow { a, b, .. } | Command::Cut { a, b } | Command::Heal { a, b } = *command {
             if a == b {
                 return Err("a link joins two different nodes".into());
             }
         }
-        self.log.push(LoggedCommand { step: self.steps, at: self.world.now, command: command.clone() });
-        self.execute(command);
         Ok(())
     }
 
@@ -333,13 +342,10 @@ impl Simulation {
                 let (d, _) = self.run_until_limited(entry.at, max_steps - done);
                 return (done + d, false);
             }
-            for _ in 0..need {
-                self.step();
-            }
-            done += need;
-            self.advance_clock(entry.at);
+            let before = self.steps;
             // It was applied once to this very state, so it applies again.
-            self.apply(entry.command.clone()).expect("a logged command applies again");
+            self.reapply(entry).expect("a logged command applies again");
+            done += self.steps - before;
         }
         let (d, reached) = self.run_until_limited(until, max_steps - done);
         (done + d, reached)

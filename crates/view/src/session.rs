@@ -132,8 +132,10 @@ impl Session {
         let mut s = Session::new(preset, scenario, seed)?;
         let mut until = t.unwrap_or(Time::ZERO);
         if let Some(text) = log {
-            // Checked on a run of its own first: a log that does not replay is left out whole.
-            match super::link::decode(text).and_then(|log| Simulation::replay(&s.scenario, seed, &log).map(|_| log)) {
+            // Checked before any of it runs: a log with a command this run refuses is left out whole.
+            let checked = super::link::decode(text)
+                .and_then(|log| log.iter().try_for_each(|e| s.sim.check(&e.command)).map(|()| log));
+            match checked {
                 Ok(log) => {
                     until = until.max(log.last().map_or(Time::ZERO, |e| e.at));
                     s.timeline.set_future(log);
@@ -175,7 +177,6 @@ impl Session {
             s.speed = self.speed;
         }
         s.log.show_network = self.log.show_network;
-        s.fold_events(0.0);
         Ok(s)
     }
 
@@ -643,6 +644,17 @@ mod tests {
         assert!(problems[0].contains("could not be replayed"), "{problems:?}");
         assert!(s.playing);
         assert!(s.sim().command_log().is_empty());
+    }
+
+    #[test]
+    fn a_link_log_naming_a_node_the_scenario_lacks_is_said_and_left_out() {
+        let scenario = presets::load("kafka-basic").unwrap();
+        let mut problems = Vec::new();
+        let log = Some("3.100.stop.1~9.200.stop.99");
+        let s = Session::open_link("kafka-basic", scenario, 1, log, None, &mut problems).unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("no node with index 99"), "{problems:?}");
+        assert!(s.sim().command_log().is_empty(), "not even the valid first action");
     }
 
     #[test]
