@@ -1,7 +1,7 @@
 //! Determinism: same scenario + seed + commands = same trace, byte for byte; a snapshot or a replay
 //! continues exactly as the original run; the golden trace pins what a run looks like.
 
-use brokerlab::engine::{presets, sim::LoggedCommand, Command, EventKind, NodeId, Scenario, Simulation, Time};
+use brokerlab::engine::{presets, Command, EventKind, LoggedCommand, ModelEvents, NodeId, Scenario, Simulation, Time};
 
 mod golden {
     include!("golden/hashes.rs");
@@ -134,7 +134,7 @@ fn replaying_hand_settled_rabbitmq_deliveries_rebuilds_the_instant() {
     ];
     for (ms, tag, op) in clicks {
         original.run_until(Time::ms(ms));
-        original.apply(Command::Settle { node: you, tag, multiple: tag == 5, op }).unwrap();
+        original.apply(Command::settle(you, tag, tag == 5, op)).unwrap();
     }
     original.run_until(Time::ms(2_600));
     let log: Vec<LoggedCommand> = original.command_log().to_vec();
@@ -187,7 +187,13 @@ fn golden_trace_of_the_kafka_flow() {
         "consumers":[{"id":"notifier","topic":"orders","group":"notification-service"}]}}"#;
     let steps = ["produce ", "appended ", "high-watermark", "produce-acked", "assigned ", "consumed ", "committed "];
     let scenario = Scenario::from_json(json).unwrap();
-    check_golden_trace(&scenario, scenario.until, "kafka-flow.trace", |k| matches!(k, EventKind::Kafka(_)), &steps);
+    check_golden_trace(
+        &scenario,
+        scenario.until,
+        "kafka-flow.trace",
+        |k| matches!(k, EventKind::Model(ModelEvents::Kafka(_))),
+        &steps,
+    );
 }
 
 /// One message's journey through RabbitMQ (network sends left out so it reads as a story): the
@@ -205,7 +211,13 @@ fn golden_trace_of_the_rabbit_flow() {
         "consumers":[{"id":"biller","queue":"billing","prefetch":10,"processing":"1ms"}]}}"#;
     let steps = ["publish ", "routed ", "enqueued ", "deliver ", "consumed ", "confirm ", "ack "];
     let scenario = Scenario::from_json(json).unwrap();
-    check_golden_trace(&scenario, scenario.until, "rabbit-flow.trace", |k| matches!(k, EventKind::Rabbit(_)), &steps);
+    check_golden_trace(
+        &scenario,
+        scenario.until,
+        "rabbit-flow.trace",
+        |k| matches!(k, EventKind::Model(ModelEvents::Rabbit(_))),
+        &steps,
+    );
 }
 
 /// Runs `scenario` with seed 1 to `until` and compares the lines of the events `keep` selects with

@@ -5,7 +5,7 @@
 
 use brokerlab::engine::kafka::msg::{GroupState, KafkaEvent, PositionFrom, RemoveReason, Tp};
 use brokerlab::engine::rng::Rng;
-use brokerlab::engine::{presets, Event, EventKind, NodeId, Scenario, Simulation, Time};
+use brokerlab::engine::{presets, Event, EventKind, ModelEvents, NodeId, Scenario, Simulation, Time};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn run(scenario: &Scenario, seed: u64) -> (Simulation, Vec<Event>) {
@@ -18,7 +18,7 @@ fn run(scenario: &Scenario, seed: u64) -> (Simulation, Vec<Event>) {
 
 fn kafka(events: &[Event]) -> impl Iterator<Item = (Time, KafkaEvent)> + '_ {
     events.iter().filter_map(|e| match e.kind {
-        EventKind::Kafka(k) => Some((e.at, k)),
+        EventKind::Model(ModelEvents::Kafka(k)) => Some((e.at, k)),
         _ => None,
     })
 }

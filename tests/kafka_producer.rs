@@ -5,7 +5,7 @@
 //! in order. Plus batching (`linger.ms`, `batch.size`) and the sticky partitioner for null keys.
 
 use brokerlab::engine::kafka::msg::KafkaEvent;
-use brokerlab::engine::{EventKind, Scenario, Simulation};
+use brokerlab::engine::{EventKind, ModelEvents, Scenario, Simulation};
 use std::collections::BTreeMap;
 
 fn scenario(producer: &str, loss_ppm: u32, partitions: u32) -> Scenario {
@@ -27,7 +27,7 @@ fn read(s: &Scenario, seed: u64) -> BTreeMap<u16, Vec<u64>> {
     sim.run_until(s.until);
     let mut out: BTreeMap<u16, Vec<u64>> = BTreeMap::new();
     for e in sim.drain_events() {
-        if let EventKind::Kafka(KafkaEvent::Consumed { tp, value, .. }) = e.kind {
+        if let EventKind::Model(ModelEvents::Kafka(KafkaEvent::Consumed { tp, value, .. })) = e.kind {
             out.entry(tp.partition).or_default().push(value);
         }
     }
@@ -97,7 +97,9 @@ fn linger_batches_records_and_null_keys_stick_to_a_partition() {
     for e in sim.drain_events() {
         match e.kind {
             EventKind::Sent { info, .. } if info.kind == "produce" => requests += 1,
-            EventKind::Kafka(KafkaEvent::Produced { tp, retry: false, .. }) => partitions.push(tp.partition),
+            EventKind::Model(ModelEvents::Kafka(KafkaEvent::Produced { tp, retry: false, .. })) => {
+                partitions.push(tp.partition)
+            }
             _ => {}
         }
     }

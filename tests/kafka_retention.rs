@@ -6,8 +6,8 @@
 use brokerlab::engine::kafka::msg::err_name as partition_error_name;
 use brokerlab::engine::kafka::msg::{KafkaEvent, PositionFrom};
 use brokerlab::engine::kafka::node::KafkaNode;
-use brokerlab::engine::node::Node;
-use brokerlab::engine::{Event, EventKind, Scenario, Simulation};
+use brokerlab::engine::models::Node;
+use brokerlab::engine::{Event, EventKind, ModelEvents, Scenario, Simulation};
 use std::collections::BTreeMap;
 
 fn run(json: &str, seed: u64) -> (Simulation, Vec<Event>) {
@@ -20,7 +20,7 @@ fn run(json: &str, seed: u64) -> (Simulation, Vec<Event>) {
 
 fn kafka(events: &[Event]) -> impl Iterator<Item = KafkaEvent> + '_ {
     events.iter().filter_map(|e| match e.kind {
-        EventKind::Kafka(k) => Some(k),
+        EventKind::Model(ModelEvents::Kafka(k)) => Some(k),
         _ => None,
     })
 }

@@ -6,9 +6,9 @@
 
 use brokerlab::engine::kafka::msg::{KafkaEvent, Tp};
 use brokerlab::engine::kafka::node::KafkaNode;
-use brokerlab::engine::node::Node;
+use brokerlab::engine::models::Node;
 use brokerlab::engine::rng::Rng;
-use brokerlab::engine::{EventKind, Scenario, Simulation, Time};
+use brokerlab::engine::{EventKind, ModelEvents, Scenario, Simulation, Time};
 use std::collections::BTreeMap;
 
 fn scenario(seed: u64, acks: &str, unclean: bool) -> Scenario {
@@ -84,7 +84,7 @@ fn run(seed: u64, s: &Scenario) -> (Simulation, Seen) {
         // (The most seen over these seeds is ~2 200 entries: messages in flight and live timers.)
         assert!(sim.pending() < 5_000, "SEED={seed}: {} queue entries at {}", sim.pending(), sim.now());
         for e in sim.drain_events() {
-            let EventKind::Kafka(k) = e.kind else { continue };
+            let EventKind::Model(ModelEvents::Kafka(k)) = e.kind else { continue };
             match k {
                 KafkaEvent::ProduceAcked { tp, offset, seq, .. } => seen.acked.push((tp, offset, seq)),
                 KafkaEvent::LeaderElected { tp, leader, epoch, .. } => {

@@ -1,10 +1,11 @@
 //! The learner as a RabbitMQ consumer's application (`rabbit-by-hand`): deliveries held until
-//! settled by `Command::Settle` (the page's ack / nack / reject buttons, or a fault script), the
+//! settled by `Command::settle` (the page's ack / nack / reject buttons, or a fault script), the
 //! prefetch window stopping deliveries, TTL expiry into a dead-letter exchange, and the three
 //! overflow modes of a queue at its length limit.
 
+use brokerlab::engine::models::drain_rabbit as drain;
 use brokerlab::engine::presets;
-use brokerlab::engine::rabbit::event::{drain, RabbitEvent};
+use brokerlab::engine::rabbit::event::RabbitEvent;
 use brokerlab::engine::rabbit::msg::{Reason, SettleOp};
 use brokerlab::engine::rabbit::node::names;
 use brokerlab::engine::{Command, NodeId, Simulation, Time};
@@ -41,7 +42,7 @@ fn a_holding_consumer_fills_its_prefetch_window_and_settles_only_by_hand() {
     assert!(!ev.iter().any(|e| matches!(e, RabbitEvent::Processed { consumer, .. } if *consumer == you)));
 
     // ack 1, nack 2 with requeue, reject 3 without: two places free, message 2 comes back first.
-    let settle = |tag, op| Command::Settle { node: you, tag, multiple: false, op };
+    let settle = |tag, op| Command::settle(you, tag, false, op);
     sim.apply(settle(1, SettleOp::Ack)).unwrap();
     sim.apply(settle(2, SettleOp::Nack { requeue: true })).unwrap();
     sim.apply(settle(3, SettleOp::Reject { requeue: false })).unwrap();
@@ -65,7 +66,7 @@ fn a_holding_consumer_fills_its_prefetch_window_and_settles_only_by_hand() {
     assert_eq!(deliveries(&ev, you), vec![(4, false), (5, true), (6, false)]);
 
     // ack with multiple settles every held delivery up to the tag in one basic.ack.
-    sim.apply(Command::Settle { node: you, tag: 6, multiple: true, op: SettleOp::Ack }).unwrap();
+    sim.apply(Command::settle(you, 6, true, SettleOp::Ack)).unwrap();
     sim.run_until(Time::ms(2_020));
     let ev = drain(&mut sim);
     let acked: Vec<u64> = ev

@@ -5,9 +5,10 @@
 //!   broker restarts (and with transient messages one is: the property is not vacuous);
 //! - every dead-lettered message carries the `x-death` history its deaths wrote.
 
-use brokerlab::engine::node::Node;
+use brokerlab::engine::models::drain_rabbit as drain;
+use brokerlab::engine::models::Node;
 use brokerlab::engine::rabbit::broker::Broker;
-use brokerlab::engine::rabbit::event::{drain, RabbitEvent};
+use brokerlab::engine::rabbit::event::RabbitEvent;
 use brokerlab::engine::rabbit::exchange::ExchangeDecl;
 use brokerlab::engine::rabbit::msg::{Dest, Props, Publish, RabbitMsg, Reason, SettleOp};
 use brokerlab::engine::rabbit::node::RabbitNode;

@@ -2,12 +2,12 @@
 //! invariants are checked after every step. A failure prints `SEED=…`: rerun that seed alone with
 //! `SWARM_SEED=… cargo test --test swarm`.
 
-use brokerlab::engine::command::Command;
-use brokerlab::engine::event::MsgId;
+use brokerlab::engine::kernel::event::MsgId;
 use brokerlab::engine::relay::RelayEvent;
 use brokerlab::engine::rng::Rng;
 use brokerlab::engine::scenario::{Fault, NetworkSpec, NodeSpec, Role};
-use brokerlab::engine::{presets, EventKind, NodeId, Scenario, Simulation, Time};
+use brokerlab::engine::Command;
+use brokerlab::engine::{presets, EventKind, ModelEvents, NodeId, Scenario, Simulation, Time};
 use std::collections::BTreeMap;
 
 fn node(role: Role, id: String) -> NodeSpec {
@@ -143,10 +143,10 @@ impl Checker {
             EventKind::NodeStarted { node } => {
                 self.down.insert(node, false);
             }
-            EventKind::Relay(RelayEvent::Published { producer, .. }) if is_down(self, producer) => {
+            EventKind::Model(ModelEvents::Relay(RelayEvent::Published { producer, .. })) if is_down(self, producer) => {
                 return Err(format!("stopped producer {producer:?} published"));
             }
-            EventKind::Relay(RelayEvent::Consumed { consumer, producer, seq, .. }) => {
+            EventKind::Model(ModelEvents::Relay(RelayEvent::Consumed { consumer, producer, seq, .. })) => {
                 if let Some(prev) = self.last_seq.insert((consumer, producer), seq) {
                     if seq <= prev {
                         return Err(format!("{consumer:?} got seq {seq} of {producer:?} after {prev}: order broken"));

@@ -6,7 +6,7 @@
 //! describe what happened to the retry naming what the log shows.
 
 use brokerlab::engine::kafka::msg::KafkaEvent;
-use brokerlab::engine::{presets, Event, EventKind, Scenario, Simulation, Time};
+use brokerlab::engine::{presets, Event, EventKind, ModelEvents, Scenario, Simulation, Time};
 use brokerlab::view::kafka::leader;
 use brokerlab::view::walk::{Kind, Variant, Walk};
 
@@ -82,11 +82,12 @@ fn kafka_walkthroughs_tell_what_the_trace_shows() {
                 let (producer, seq, tp) = events
                     .iter()
                     .find_map(|e| match e.kind {
-                        EventKind::Kafka(KafkaEvent::Produced { producer, seq, tp, retry: false })
-                            if e.at == produced.at =>
-                        {
-                            Some((producer, seq, tp))
-                        }
+                        EventKind::Model(ModelEvents::Kafka(KafkaEvent::Produced {
+                            producer,
+                            seq,
+                            tp,
+                            retry: false,
+                        })) if e.at == produced.at => Some((producer, seq, tp)),
                         _ => None,
                     })
                     .unwrap();
@@ -95,14 +96,13 @@ fn kafka_walkthroughs_tell_what_the_trace_shows() {
                 assert_eq!(copies, 1, "{at}: the idempotent producer's record is stored once");
                 if variant == Variant::KillLeader {
                     // The retry's fate, as the Acked step tells it, is what the log shows.
-                    let first = events.iter().find_map(|e| match e.kind {
-                        EventKind::Kafka(KafkaEvent::Appended { tp: t, offset, epoch, .. })
-                            if t == tp && e.at >= produced.at =>
-                        {
-                            Some((offset, epoch))
-                        }
-                        _ => None,
-                    });
+                    let first =
+                        events.iter().find_map(|e| match e.kind {
+                            EventKind::Model(ModelEvents::Kafka(KafkaEvent::Appended {
+                                tp: t, offset, epoch, ..
+                            })) if t == tp && e.at >= produced.at => Some((offset, epoch)),
+                            _ => None,
+                        });
                     let rec = replica.log.records().find(|r| r.value == seq && r.producer == producer.0 + 1).unwrap();
                     let kept = Some((rec.offset, rec.epoch)) == first;
                     let says_kept = acked.text.contains("not stored again");
@@ -118,7 +118,7 @@ fn kafka_walkthroughs_tell_what_the_trace_shows() {
                     let failed = events.iter().any(|e| {
                         e.at >= retried
                             && e.at < acked.at
-                            && matches!(e.kind, EventKind::Kafka(KafkaEvent::ProduceFailed { producer: p, seq: s, .. }) if p == producer && s == seq)
+                            && matches!(e.kind, EventKind::Model(ModelEvents::Kafka(KafkaEvent::ProduceFailed { producer: p, seq: s, .. })) if p == producer && s == seq)
                     });
                     assert!(!failed, "{at}: a retry failed between the Retried and Acked steps, untold");
                 }

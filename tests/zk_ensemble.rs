@@ -10,9 +10,9 @@ use brokerlab::engine::kafka::msg::KafkaEvent;
 use brokerlab::engine::kafka::node::KafkaNode;
 use brokerlab::engine::kafka::zk_ensemble::{Role, TxnOp};
 use brokerlab::engine::kafka::zk_server::ZkServer;
-use brokerlab::engine::node::Node;
+use brokerlab::engine::models::Node;
 use brokerlab::engine::rng::Rng;
-use brokerlab::engine::{Command, Event, EventKind, NodeId, Scenario, Simulation, Time};
+use brokerlab::engine::{Command, Event, EventKind, ModelEvents, NodeId, Scenario, Simulation, Time};
 use std::collections::BTreeMap;
 
 fn scenario(session_timeout: &str, faults: &[String]) -> Scenario {
@@ -72,7 +72,10 @@ fn run(sim: &mut Simulation, until: Time) -> Vec<Event> {
 }
 
 fn kafka(events: &[Event]) -> Vec<KafkaEvent> {
-    events.iter().filter_map(|e| if let EventKind::Kafka(k) = e.kind { Some(k) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| if let EventKind::Model(ModelEvents::Kafka(k)) = e.kind { Some(k) } else { None })
+        .collect()
 }
 
 fn committed(z: &ZkServer) -> &[Txn<TxnOp>] {

@@ -591,7 +591,7 @@ impl Component for App {
                             <span><i class="sq"></i>{"records / delivery"}</span>
                             <span><i class="ring"></i>{"acknowledgement"}</span>
                             <span><i class="x">{"✕"}</i>{"dropped"}</span>
-                            <span class="hint">{ if world.kafka.is_some() {
+                            <span class="hint">{ if world.shared.kafka.is_some() {
                                 "colour = partition, grey = ZooKeeper and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · click a node or a link to inject a fault"
                             } else {
                                 "colour = producer · click a node or a link to inject a fault"

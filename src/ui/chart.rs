@@ -89,7 +89,7 @@ pub fn panels(world: &World, canvases: &[NodeRef; 4]) -> Vec<Html> {
         ("Queue depth", "Messages ready in all queues, and delivered but not yet acknowledged"),
         ("Acks and dead letters", "Messages acknowledged, rejected (nack/reject) and dead-lettered per second"),
     ];
-    let extra = if world.kafka.is_some() {
+    let extra = if world.shared.kafka.is_some() {
         &titles[2..]
     } else if crate::view::rabbit::broker(world).is_some() {
         rabbit
@@ -135,7 +135,7 @@ pub fn draw_all(m: &Meters, world: &World, canvases: &[NodeRef; 4]) -> Result<()
         let settles = (0..3).map(|i| Line::new(SETTLE_LINES[i], settle_colours[i], ms(m.settles.rates(i)))).collect();
         charts.push(("messages/s", settles));
     }
-    if let Some(c) = &world.kafka {
+    if let Some(c) = &world.shared.kafka {
         let lags = (0..c.groups.len().min(4))
             .map(|g| Line::new(format!("lag {}", c.groups[g].name), GROUP_COLOURS[g], ms(m.lag.line(g))))
             .collect();

@@ -4,7 +4,8 @@
 use super::app::{App, Msg};
 use crate::engine::kafka::node::KafkaNode;
 use crate::engine::kafka::partition::Role;
-use crate::engine::node::Node;
+use crate::engine::kernel::Process;
+use crate::engine::models::Node;
 use crate::engine::relay::RelayNode;
 use crate::engine::{Command, NodeId, Time};
 use crate::engine::{NodeSlot, World};
@@ -35,7 +36,7 @@ pub fn detail(world: &World, slot: &NodeSlot) -> Html {
                     Role::Follower { leader } => (format!("follows b{leader}"), String::new()),
                     Role::Offline => ("offline".to_string(), String::new()),
                 };
-                let name = world.kafka.as_ref().map_or(String::new(), |c| c.tp_name(*tp));
+                let name = world.shared.kafka.as_ref().map_or(String::new(), |c| c.tp_name(*tp));
                 html! {
                     <tr>
                         <td>{name}</td>
@@ -144,7 +145,7 @@ fn consumer(world: &World, slot: &NodeSlot) -> Html {
 /// HW trailing the LEO can be seen replica by replica.
 fn partition_logs(world: &World, b: &crate::engine::kafka::broker::Broker) -> String {
     const TAIL: u64 = 10;
-    let Some(cluster) = world.kafka.as_ref() else { return String::new() };
+    let Some(cluster) = world.shared.kafka.as_ref() else { return String::new() };
     let mut out = String::new();
     for tp in b.replicas.keys().filter(|tp| Some(tp.topic) != cluster.offsets_topic) {
         out.push_str(&cluster.tp_name(*tp));
@@ -195,7 +196,7 @@ pub fn panel(session: &Session, link: &Scope<App>) -> Html {
     // Role-specific faults: a member can leave its group; a broker's coordinator session can be
     // made to expire by cutting its link to the coordinator.
     let member = crate::view::kafka::consumer(world, id).is_some_and(|c| c.member.is_some());
-    let zk = world.kafka.as_ref().map(|c| c.zk).filter(|_| role == "broker");
+    let zk = world.shared.kafka.as_ref().map(|c| c.zk).filter(|_| role == "broker");
     // A slow network: every link of the node gets SLOW_BY of extra one-way delay, or back to none.
     const SLOW_BY: Time = Time::ms(50);
     let others = (0..world.nodes.len() as u32).map(NodeId).filter(|&o| o != id);

@@ -587,7 +587,7 @@ fn settle_buttons(m: &Model, node: NodeId, tag: u64, multiple: bool, a: &Actions
         "no requeue: dropped (the queue has no dead-letter exchange)"
     };
     let button = |label: &'static str, class: &'static str, title: String, multiple: bool, op: SettleOp| {
-        let command = Command::Settle { node, tag, multiple, op };
+        let command = Command::settle(node, tag, multiple, op);
         html! { <button class={classes!("settle", class)} data-tag={tag.to_string()} {title} onclick={a.cmd.reform(move |_| command.clone())}>{label}</button> }
     };
     let back = if requeue { " ↺" } else { " ✕" };

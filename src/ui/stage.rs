@@ -1,6 +1,7 @@
 //! The stage: nodes and links as SVG (a few dozen elements, re-rendered by Yew), messages in flight
 //! on a canvas on top (thousands of dots, redrawn every frame without touching the DOM).
 
+use crate::engine::kernel::Process;
 use crate::engine::{NodeId, World};
 use crate::view::flights::{Flights, LOSS_VISIBLE_MS};
 use crate::view::layout::links;

@@ -12,7 +12,7 @@ use yew::prelude::*;
 pub fn card(session: &Session, link: &Scope<App>) -> Html {
     let Some(w) = session.walk() else {
         let world = session.world();
-        let (title, start, kill) = if world.kafka.is_some() {
+        let (title, start, kill) = if world.shared.kafka.is_some() {
             (
                 "Step through Kafka's flow: ",
                 (

@@ -3,9 +3,10 @@
 //! the field (`nodes[2].interval: …`); nothing a user writes can make the engine panic.
 //! The format is documented in `scenarios/README.md`.
 
-use super::command::Command;
 use super::kafka::config::KafkaSpec;
-use super::net::LinkConfig;
+use super::kernel::net::{LinkConfig, Network};
+use super::kernel::NodeId;
+use super::models::{Act, Command};
 use super::rabbit::config::RabbitSpec;
 use super::rabbit::msg::SettleOp;
 use super::time::Time;
@@ -295,7 +296,7 @@ impl TryFrom<FaultRecord> for Fault {
                     Action::Nack => SettleOp::Nack { requeue },
                     _ => SettleOp::Reject { requeue },
                 };
-                Command::Settle { node, tag, multiple, op }
+                Command::settle(node, tag, multiple, op)
             }
         };
         Ok(Fault { at, command })
@@ -325,7 +326,7 @@ impl From<Fault> for FaultRecord {
             Command::Heal { a, b } => (Action::Heal, None, Some((a, b)), None),
             Command::Slow { a, b, extra } => (Action::Slow, None, Some((a, b)), Some(extra)),
             Command::HealAll => (Action::HealAll, None, None, None),
-            Command::Settle { node, tag, multiple, op } => {
+            Command::Act { node, act: Act::Settle { tag, multiple, op } } => {
                 let (action, requeue) = match op {
                     SettleOp::Ack => (Action::Ack, None),
                     SettleOp::Nack { requeue } => (Action::Nack, Some(requeue)),
@@ -365,6 +366,37 @@ impl Scenario {
             names.extend(r.node_names());
         }
         names
+    }
+
+    /// The index a node of this scenario has in its run.
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_names().iter().position(|n| n == name).map(|i| NodeId(i as u32))
+    }
+
+    /// The network as `network` describes it, over every node of the scenario (validated).
+    pub fn build_network(&self) -> Network {
+        let names = self.node_names();
+        let id = |name: &str| NodeId(names.iter().position(|n| n == name).expect("validated: a node") as u32);
+        let net = &self.network;
+        let default = LinkConfig { latency: net.latency, jitter: net.jitter, loss_ppm: net.loss_ppm };
+        let mut network = Network::new(names.len(), default, net.fifo);
+        for l in &net.links {
+            let config = LinkConfig {
+                latency: l.latency.unwrap_or(net.latency),
+                jitter: l.jitter.unwrap_or(net.jitter),
+                loss_ppm: l.loss_ppm.unwrap_or(net.loss_ppm),
+            };
+            network.set_link_config(id(&l.between[0]), id(&l.between[1]), config);
+        }
+        network
+    }
+
+    /// The fault schedule with node names resolved (validated), each action turned into the
+    /// running system's by `act`.
+    pub fn fault_schedule<A>(&self, act: impl Fn(Act) -> A) -> Vec<(Time, crate::kernel::Command<NodeId, A>)> {
+        let names = self.node_names();
+        let id = |name: String| Ok::<_, ()>(NodeId(names.iter().position(|n| *n == name).expect("validated") as u32));
+        self.faults.iter().map(|f| (f.at, f.command.clone().try_map(id).expect("validated").map_act(&act))).collect()
     }
 
     pub fn to_json(&self) -> String {
@@ -481,7 +513,7 @@ impl Scenario {
                     return Err(format!("faults[{i}]: no node \"{name}\" (nodes: {})", known()));
                 }
             }
-            if let Command::Settle { node, .. } = &f.command {
+            if let Command::Act { node, .. } = &f.command {
                 if roles.get(node.as_str()) != Some(&"rabbit")
                     || self.rabbit.as_ref().is_none_or(|r| !r.consumers.iter().any(|c| &c.id == node))
                 {

@@ -2,7 +2,7 @@
 //! link: the engine knows nothing of frames, and motion is smooth at any speed. Losses stay visible
 //! for a moment where they happened so the eye catches them.
 
-use brokerlab_engine::event::{MsgId, MsgInfo};
+use brokerlab_engine::kernel::event::{MsgId, MsgInfo};
 use brokerlab_engine::{EventKind, NodeId, Time};
 use std::collections::BTreeMap;
 

@@ -10,7 +10,7 @@
 
 use brokerlab_engine::kafka::msg::{GroupState, KafkaEvent};
 use brokerlab_engine::kafka::partition::BrokerId;
-use brokerlab_engine::{Event, EventKind, NodeId, Time, World};
+use brokerlab_engine::{Event, EventKind, ModelEvents, NodeId, Time, World};
 use std::collections::VecDeque;
 
 /// Rebalances and moves kept per group (older ones fall off).
@@ -269,7 +269,7 @@ pub struct Groups {
 
 impl Groups {
     pub fn new(world: &World) -> Groups {
-        let Some(c) = &world.kafka else { return Groups::default() };
+        let Some(c) = &world.shared.kafka else { return Groups::default() };
         let groups = c
             .groups
             .iter()
@@ -284,7 +284,7 @@ impl Groups {
 
     pub fn observe(&mut self, e: &Event) {
         match &e.kind {
-            EventKind::Kafka(k) => {
+            EventKind::Model(ModelEvents::Kafka(k)) => {
                 let group = match *k {
                     KafkaEvent::GroupState { group, .. }
                     | KafkaEvent::Revoked { group, .. }
@@ -317,7 +317,7 @@ mod tests {
     use brokerlab_engine::{Command, Scenario, Simulation};
 
     fn ev(at: u64, k: KafkaEvent) -> Event {
-        Event { at: Time(at), kind: EventKind::Kafka(k) }
+        Event { at: Time(at), kind: EventKind::Model(ModelEvents::Kafka(k)) }
     }
     fn state(at: u64, state: GroupState, generation: u32, members: u8) -> Event {
         ev(at, KafkaEvent::GroupState { group: 0, broker: 2, state, generation, members })

@@ -9,7 +9,7 @@ use brokerlab_engine::kafka::consumer::{Consumer, Phase};
 use brokerlab_engine::kafka::msg::Tp;
 use brokerlab_engine::kafka::node::KafkaNode;
 use brokerlab_engine::kafka::partition::{BrokerId, Replica, Role};
-use brokerlab_engine::node::Node;
+use brokerlab_engine::models::Node;
 use brokerlab_engine::{NodeId, World};
 
 /// Live brokers' replicas: `(broker id, node, replica)` for one partition.
@@ -89,7 +89,7 @@ pub fn phase_name(p: Phase) -> &'static str {
 /// partitions it owns (group member) or reads (standalone), plus those with a committed offset.
 pub fn consumer_view(world: &World, node: NodeId) -> Option<ConsumerView> {
     let c = consumer(world, node)?;
-    let partitions = world.kafka.as_ref()?.topics.get(c.topic as usize)?.partitions;
+    let partitions = world.shared.kafka.as_ref()?.topics.get(c.topic as usize)?.partitions;
     let up = world.network.is_up(node);
     let rows = (0..partitions)
         .filter_map(|p| {
@@ -124,7 +124,7 @@ pub fn consumer_view(world: &World, node: NodeId) -> Option<ConsumerView> {
 /// The broker coordinating `group`: the current leader of its `__consumer_offsets` partition
 /// (a broker cut off from the coordinator may still hold the group — a zombie — but is not it).
 pub fn coordinator(world: &World, group: u8) -> Option<(BrokerId, NodeId)> {
-    let c = world.kafka.as_ref()?;
+    let c = world.shared.kafka.as_ref()?;
     let tp = Tp { topic: c.offsets_topic?, partition: c.groups.get(group as usize)?.offsets_partition };
     let (b, _) = leader(world, tp)?;
     Some((b, c.broker_node(b)?))
@@ -142,7 +142,7 @@ fn group_committed(world: &World, group: u8, partition: u16) -> Option<u64> {
 /// A group's total lag over its topic's partitions: for each, the leader's HW minus the position
 /// of the live member that owns it, or minus the group's committed offset when none does (or 0).
 pub fn group_lag(world: &World, group: u8) -> Option<u64> {
-    let cluster = world.kafka.as_ref()?;
+    let cluster = world.shared.kafka.as_ref()?;
     let g = cluster.groups.get(group as usize)?;
     let partitions = cluster.topics.get(g.topic as usize)?.partitions;
     let members: Vec<&Consumer> = world
@@ -193,7 +193,7 @@ pub const CHIPS_PER_BROKER: usize = 12;
 /// stage animates (the chips are keyed by partition).
 pub fn partition_chips(world: &World) -> (Vec<Chip>, Vec<(NodeId, usize)>) {
     let (mut chips, mut more) = (Vec::new(), Vec::new());
-    let Some(c) = &world.kafka else { return (chips, more) };
+    let Some(c) = &world.shared.kafka else { return (chips, more) };
     let tps: Vec<Tp> = c.all_tps().into_iter().filter(|tp| Some(tp.topic) != c.offsets_topic).collect();
     let isrs: Vec<Option<(BrokerId, Vec<BrokerId>)>> = tps
         .iter()
@@ -249,7 +249,7 @@ pub struct Replication {
 }
 
 pub fn replication(world: &World) -> Replication {
-    let Some(c) = &world.kafka else { return Replication::default() };
+    let Some(c) = &world.shared.kafka else { return Replication::default() };
     let mut r = Replication::default();
     let (mut isr_sum, mut led) = (0usize, 0usize);
     for tp in c.all_tps().into_iter().filter(|tp| Some(tp.topic) != c.offsets_topic) {

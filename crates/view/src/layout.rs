@@ -5,7 +5,8 @@
 //! Also: which links to draw (`links`).
 
 use brokerlab_engine::kafka::node::KafkaNode;
-use brokerlab_engine::node::Node;
+use brokerlab_engine::kernel::Process;
+use brokerlab_engine::models::Node;
 use brokerlab_engine::relay::RelayNode;
 use brokerlab_engine::{NodeId, World};
 
@@ -75,7 +76,7 @@ pub fn layout(world: &World) -> Vec<Point> {
 /// The links a learner should see: who talks to whom in the model.
 pub fn links(world: &World) -> Vec<(NodeId, NodeId)> {
     let mut out = vec![];
-    let brokers: Vec<NodeId> = world.kafka.as_ref().map(|c| c.brokers.clone()).unwrap_or_default();
+    let brokers: Vec<NodeId> = world.shared.kafka.as_ref().map(|c| c.brokers.clone()).unwrap_or_default();
     for (i, slot) in world.nodes.iter().enumerate() {
         let me = NodeId(i as u32);
         match &slot.node {
@@ -94,7 +95,7 @@ pub fn links(world: &World) -> Vec<(NodeId, NodeId)> {
             }
             // An ensemble's servers talk to each other.
             Node::Kafka(KafkaNode::Zk(_)) => {
-                let zks = world.kafka.as_ref().map_or(&[][..], |c| &c.zks[..]);
+                let zks = world.shared.kafka.as_ref().map_or(&[][..], |c| &c.zks[..]);
                 out.extend(zks.iter().copied().filter(|&z| z > me).map(|z| (me, z)));
             }
             // RabbitMQ clients hold one connection to the broker.

@@ -7,8 +7,9 @@
 //! `5000.2200000.cut.1.0`, `800.900000.slow.2.0.5000`, `90.1500.settle.4.7.0.nack-requeue`. Entries
 //! are joined by `~`. Every character is one a URL carries as it is.
 
+use brokerlab_engine::models::Act;
 use brokerlab_engine::rabbit::msg::SettleOp;
-use brokerlab_engine::sim::LoggedCommand;
+use brokerlab_engine::LoggedCommand;
 use brokerlab_engine::{Command, NodeId, Time};
 
 const SEP: char = '~';
@@ -46,7 +47,7 @@ fn one(e: &LoggedCommand) -> String {
         Command::Heal { a, b } => ("heal", vec![n(a), n(b)]),
         Command::Slow { a, b, extra } => ("slow", vec![n(a), n(b), extra.0.to_string()]),
         Command::HealAll => ("heal-all", vec![]),
-        Command::Settle { node, tag, multiple, op } => {
+        Command::Act { node, act: Act::Settle { tag, multiple, op } } => {
             ("settle", vec![n(node), tag.to_string(), u8::from(multiple).to_string(), settle_name(op).into()])
         }
     };
@@ -102,18 +103,18 @@ pub fn decode(s: &str) -> Result<Vec<LoggedCommand>, String> {
             "heal" => Command::Heal { a: node(3)?, b: node(4)? },
             "slow" => Command::Slow { a: node(3)?, b: node(4)?, extra: Time(num(5, "delay")?) },
             "heal-all" => Command::HealAll,
-            _ => Command::Settle {
-                node: node(3)?,
-                tag: num(4, "delivery tag")?,
-                multiple: match f[5] {
+            _ => Command::settle(
+                node(3)?,
+                num(4, "delivery tag")?,
+                match f[5] {
                     "0" => false,
                     "1" => true,
                     _ => return Err(format!("{}: \"multiple\" is 0 or 1", which())),
                 },
-                op: settle_op(f[6]).ok_or_else(|| {
+                settle_op(f[6]).ok_or_else(|| {
                     format!("{}: \"{}\" is not ack, nack or reject", which(), super::params::shorten_to(f[6], 20))
                 })?,
-            },
+            ),
         };
         if let Some(prev) = out.last() {
             if step < prev.step || at < prev.at {
@@ -149,22 +150,12 @@ mod tests {
             LoggedCommand {
                 step: 18,
                 at: Time(5_000),
-                command: Command::Settle {
-                    node: NodeId(4),
-                    tag: 7,
-                    multiple: true,
-                    op: SettleOp::Nack { requeue: true },
-                },
+                command: Command::settle(NodeId(4), 7, true, SettleOp::Nack { requeue: true }),
             },
             LoggedCommand {
                 step: 19,
                 at: Time(5_000),
-                command: Command::Settle {
-                    node: NodeId(4),
-                    tag: 8,
-                    multiple: false,
-                    op: SettleOp::Reject { requeue: false },
-                },
+                command: Command::settle(NodeId(4), 8, false, SettleOp::Reject { requeue: false }),
             },
         ];
         let text = encode(&log);

@@ -3,7 +3,7 @@
 //! messages per queue, each consumer's prefetch window), the messages an inspector lists, and the
 //! routing calculator, which asks the engine's own `exchange::route` (never a copy of it).
 
-use brokerlab_engine::node::Node;
+use brokerlab_engine::models::Node;
 use brokerlab_engine::rabbit::broker::{Broker, Names};
 use brokerlab_engine::rabbit::exchange::{route, Exchange, Hop, DEFAULT};
 use brokerlab_engine::rabbit::msg::{Death, Dest};

@@ -255,8 +255,8 @@ fn ease(t: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::rabbit::model;
+    use brokerlab_engine::models::drain_rabbit as drain;
     use brokerlab_engine::presets;
-    use brokerlab_engine::rabbit::event::drain;
     use brokerlab_engine::{Simulation, Time};
 
     #[test]
@@ -297,20 +297,8 @@ mod tests {
         drain(&mut sim);
         let you = brokerlab_engine::NodeId(sim.world().nodes.iter().position(|n| n.name == "you").unwrap() as u32);
         use brokerlab_engine::rabbit::msg::SettleOp;
-        sim.apply(brokerlab_engine::Command::Settle {
-            node: you,
-            tag: 1,
-            multiple: false,
-            op: SettleOp::Nack { requeue: true },
-        })
-        .unwrap();
-        sim.apply(brokerlab_engine::Command::Settle {
-            node: you,
-            tag: 2,
-            multiple: false,
-            op: SettleOp::Reject { requeue: false },
-        })
-        .unwrap();
+        sim.apply(brokerlab_engine::Command::settle(you, 1, false, SettleOp::Nack { requeue: true })).unwrap();
+        sim.apply(brokerlab_engine::Command::settle(you, 2, false, SettleOp::Reject { requeue: false })).unwrap();
         sim.run_until(Time::ms(1_000));
         let mut flow = RouteFlow::default();
         for e in drain(&mut sim) {

@@ -95,9 +95,9 @@ impl Meters {
     }
 
     pub fn observe(&mut self, e: &brokerlab_engine::Event) {
-        use brokerlab_engine::event::Flow;
+        use brokerlab_engine::kernel::event::Flow;
         use brokerlab_engine::rabbit::event::RabbitEvent;
-        if let brokerlab_engine::EventKind::Rabbit(r) = e.kind {
+        if let brokerlab_engine::EventKind::Model(brokerlab_engine::models::ModelEvents::Rabbit(r)) = e.kind {
             let settled = match r {
                 RabbitEvent::Acked { .. } => Some(0),
                 RabbitEvent::Rejected { .. } => Some(1),
@@ -132,7 +132,7 @@ impl Meters {
                 self.depth.push(now, vec![ready as f64, b.deliveries().count() as f64]);
             }
         }
-        let Some(c) = &world.kafka else { return };
+        let Some(c) = &world.shared.kafka else { return };
         if self.lag.due(now) {
             let lags =
                 (0..c.groups.len() as u8).map(|g| super::kafka::group_lag(world, g).unwrap_or(0) as f64).collect();
@@ -351,7 +351,7 @@ mod tests {
         // b1 dies at 3 s: the ISRs shrink, so some sample shows under-replicated partitions.
         assert!(m.replication.line(0).iter().any(|(_, u)| *u > 0.0));
         assert_eq!(m.replication.line(2).first().map(|p| p.1), Some(3.0), "ISR of 3 at the start");
-        let groups = sim.world().kafka.as_ref().unwrap().groups.len();
+        let groups = sim.world().shared.kafka.as_ref().unwrap().groups.len();
         assert!(m.lag.points.iter().all(|(_, v)| v.len() == groups), "one lag line per group");
     }
 

@@ -17,7 +17,7 @@ use super::series::Meters;
 use super::speed;
 use super::timeline::{Snapshot, Timeline};
 use super::walk::{Pace, Variant, Walk};
-use brokerlab_engine::{presets, Command, Event, EventKind, NodeId, Scenario, Simulation, Time, World};
+use brokerlab_engine::{presets, Command, Event, EventKind, ModelEvents, NodeId, Scenario, Simulation, Time, World};
 
 /// Work per frame: past this the simulation runs slower than asked rather than drop frames.
 pub const FRAME_BUDGET_MS: f64 = 6.0;
@@ -361,7 +361,7 @@ impl Session {
         let world = self.sim.world();
         for e in &events {
             self.flights.observe(e.at, &e.kind, page_ms);
-            if let EventKind::Rabbit(r) = &e.kind {
+            if let EventKind::Model(ModelEvents::Rabbit(r)) = &e.kind {
                 self.rabbit_flow.observe(r, page_ms);
             }
             self.groups.observe(e);

@@ -14,8 +14,8 @@ use super::groups::Groups;
 use super::series::Meters;
 use brokerlab_engine::kafka::msg::KafkaEvent;
 use brokerlab_engine::rabbit::event::RabbitEvent;
-use brokerlab_engine::sim::LoggedCommand;
-use brokerlab_engine::{Event, EventKind, Simulation, Time, World};
+use brokerlab_engine::LoggedCommand;
+use brokerlab_engine::{Event, EventKind, ModelEvents, Simulation, Time, World};
 
 pub const MAX_SNAPSHOTS: usize = 24;
 /// Steps between snapshots at first (a seek then replays at most this many: a few ms of work).
@@ -60,13 +60,15 @@ pub fn marker_kind(e: &Event) -> Option<&'static str> {
         EventKind::NodeStarted { .. } if e.at > Time::ZERO => "restart",
         EventKind::NodeIsolated { .. } | EventKind::LinkCut { .. } => "cut",
         EventKind::NodeRejoined { .. } | EventKind::LinkHealed { .. } | EventKind::NetworkHealed => "heal",
-        EventKind::Kafka(KafkaEvent::LeaderElected { unclean: true, .. }) => "unclean-election",
-        EventKind::Kafka(KafkaEvent::LeaderElected { .. } | KafkaEvent::ControllerElected { .. }) => "election",
-        EventKind::Kafka(KafkaEvent::ZkLeaderElected { .. }) => "election",
-        EventKind::Kafka(KafkaEvent::IsrChanged { .. }) => "isr",
-        EventKind::Kafka(KafkaEvent::GroupState { .. }) => "rebalance",
-        EventKind::Kafka(KafkaEvent::PartitionOffline { .. }) => "offline",
-        EventKind::Rabbit(RabbitEvent::DeadLettered { .. }) => "dead-letter",
+        EventKind::Model(ModelEvents::Kafka(KafkaEvent::LeaderElected { unclean: true, .. })) => "unclean-election",
+        EventKind::Model(ModelEvents::Kafka(
+            KafkaEvent::LeaderElected { .. } | KafkaEvent::ControllerElected { .. },
+        )) => "election",
+        EventKind::Model(ModelEvents::Kafka(KafkaEvent::ZkLeaderElected { .. })) => "election",
+        EventKind::Model(ModelEvents::Kafka(KafkaEvent::IsrChanged { .. })) => "isr",
+        EventKind::Model(ModelEvents::Kafka(KafkaEvent::GroupState { .. })) => "rebalance",
+        EventKind::Model(ModelEvents::Kafka(KafkaEvent::PartitionOffline { .. })) => "offline",
+        EventKind::Model(ModelEvents::Rabbit(RabbitEvent::DeadLettered { .. })) => "dead-letter",
         _ => return None,
     })
 }

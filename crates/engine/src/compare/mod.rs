@@ -13,7 +13,7 @@ pub mod presets;
 use super::kafka::assignor::Assignor;
 use super::kafka::msg::KafkaEvent;
 use super::rabbit::event::RabbitEvent;
-use super::{EventKind, NodeId, Scenario, Simulation, Time};
+use super::{EventKind, ModelEvents, NodeId, Scenario, Simulation, Time};
 use detect::Detector;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -435,12 +435,12 @@ impl Lane {
         let (owners, down) = (&mut self.owners, &mut self.down);
         for e in self.sim.drain_events() {
             match e.kind {
-                EventKind::Kafka(KafkaEvent::Assigned { consumer, partitions, .. }) => {
+                EventKind::Model(ModelEvents::Kafka(KafkaEvent::Assigned { consumer, partitions, .. })) => {
                     if let Some(i) = index(consumer) {
                         owners[i as usize] = partitions;
                     }
                 }
-                EventKind::Kafka(KafkaEvent::Revoked { consumer, partitions, .. }) => {
+                EventKind::Model(ModelEvents::Kafka(KafkaEvent::Revoked { consumer, partitions, .. })) => {
                     if let Some(i) = index(consumer) {
                         owners[i as usize] &= !partitions;
                     }
@@ -450,14 +450,16 @@ impl Lane {
                         down[i as usize] = matches!(e.kind, EventKind::NodeStopped { .. });
                     }
                 }
-                EventKind::Kafka(KafkaEvent::Produced { seq, retry: false, .. })
-                | EventKind::Rabbit(RabbitEvent::Published { seq, .. }) => d.published(e.at, seq),
-                EventKind::Kafka(KafkaEvent::Consumed { consumer, value, .. }) => {
+                EventKind::Model(ModelEvents::Kafka(KafkaEvent::Produced { seq, retry: false, .. }))
+                | EventKind::Model(ModelEvents::Rabbit(RabbitEvent::Published { seq, .. })) => d.published(e.at, seq),
+                EventKind::Model(ModelEvents::Kafka(KafkaEvent::Consumed { consumer, value, .. })) => {
                     if let Some(i) = index(consumer) {
                         d.processed(e.at, i, value, false);
                     }
                 }
-                EventKind::Rabbit(RabbitEvent::Processed { consumer, seq, redelivered, .. }) => {
+                EventKind::Model(ModelEvents::Rabbit(RabbitEvent::Processed {
+                    consumer, seq, redelivered, ..
+                })) => {
                     if let Some(i) = index(consumer) {
                         d.processed(e.at, i, seq, redelivered);
                     }

@@ -23,9 +23,9 @@ use super::partition::{Acks, BrokerId, Error, FetchResponse, ProduceOutcome, Rep
 use super::placement::{assign_replicas, elect_offline};
 use super::purgatory::{Parked, Purgatory, ID_MASK};
 use super::zk_client::ZkLink;
+use super::Ctx;
 use crate::coordinator::{Op, SessionId, WatchKind, ZkError};
 use crate::deadlines::Deadlines;
-use crate::node::Ctx;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;

@@ -4,7 +4,7 @@
 use super::cluster::Cluster;
 use super::msg::{KafkaMsg, PartitionView};
 use super::partition::BrokerId;
-use crate::node::{Ctx, Message};
+use super::Ctx;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
@@ -18,11 +18,11 @@ pub(super) const KIND: u64 = 0xff << 56;
 
 /// What every Kafka node sends and emits goes through these two.
 pub(super) fn send(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
-    ctx.send(to, Message::Kafka(m));
+    ctx.send(to, m);
 }
 
 pub(super) fn emit(ctx: &mut Ctx, e: super::msg::KafkaEvent) {
-    ctx.emit(crate::event::EventKind::Kafka(e));
+    ctx.emit(e);
 }
 
 /// A client's view of metadata requests: which broker it asked, if it is waiting for one.

@@ -21,9 +21,8 @@ use super::cluster::{Cluster, Group, FETCH_MAX_WAIT, REQUEST_TIMEOUT, RETRY_BACK
 use super::config::OffsetReset;
 use super::msg::{Joined, KafkaEvent, KafkaMsg, PositionFrom, Tp};
 use super::partition::{BrokerId, Error};
+use super::Ctx;
 use crate::deadlines::Deadlines;
-use crate::event::EventKind;
-use crate::node::Ctx;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
@@ -226,12 +225,7 @@ impl Consumer {
         }
         let Some(m) = &self.member else { return };
         if m.owned != 0 {
-            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked {
-                group: m.group,
-                consumer: me,
-                partitions: m.owned,
-                lost: false,
-            }));
+            ctx.emit(KafkaEvent::Revoked { group: m.group, consumer: me, partitions: m.owned, lost: false });
         }
         let msg = KafkaMsg::LeaveGroup { group: m.group, member: m.member_id.clone() };
         self.request(ctx, msg, None);
@@ -440,13 +434,7 @@ impl Consumer {
     fn processed_one(&mut self, ctx: &mut Ctx, partition: u16, r: super::log::Record) {
         let tp = Tp { topic: self.topic, partition };
         let latency = ctx.now - r.timestamp;
-        ctx.emit(EventKind::Kafka(KafkaEvent::Consumed {
-            consumer: ctx.me,
-            tp,
-            offset: r.offset,
-            value: r.value,
-            latency,
-        }));
+        ctx.emit(KafkaEvent::Consumed { consumer: ctx.me, tp, offset: r.offset, value: r.value, latency });
         self.processed.insert(partition, r.offset + 1);
     }
 
@@ -486,7 +474,7 @@ impl Consumer {
         if !same_poll || !(self.busy || self.poll_left > 0) || m.generation.is_none() {
             return;
         }
-        ctx.emit(EventKind::Kafka(KafkaEvent::PollTimeout { group: m.group, consumer: ctx.me }));
+        ctx.emit(KafkaEvent::PollTimeout { group: m.group, consumer: ctx.me });
         let msg = KafkaMsg::LeaveGroup { group: m.group, member: m.member_id.clone() };
         self.request(ctx, msg, None);
         let m = self.member.as_mut().expect("a member");
@@ -504,7 +492,7 @@ impl Consumer {
         let Some(m) = &self.member else { return };
         if m.owned != 0 {
             let (group, owned) = (m.group, m.owned);
-            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: true }));
+            ctx.emit(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: true });
             self.drop_partitions(owned);
         }
         self.join(ctx);
@@ -673,20 +661,9 @@ impl Consumer {
         m.held_generation = generation as i32;
         if revoked != 0 {
             // Only the cooperative protocol gets here with partitions still owned.
-            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked {
-                group: m.group,
-                consumer: me,
-                partitions: revoked,
-                lost: false,
-            }));
+            ctx.emit(KafkaEvent::Revoked { group: m.group, consumer: me, partitions: revoked, lost: false });
         }
-        ctx.emit(EventKind::Kafka(KafkaEvent::Assigned {
-            group: m.group,
-            consumer: me,
-            generation,
-            partitions: assignment,
-            added,
-        }));
+        ctx.emit(KafkaEvent::Assigned { group: m.group, consumer: me, generation, partitions: assignment, added });
         if revoked != 0 {
             self.commit_partitions(ctx, revoked);
             self.drop_partitions(revoked);
@@ -774,7 +751,7 @@ impl Consumer {
         let m = self.member.as_mut().expect("a member");
         if !cooperative && m.owned != 0 {
             let (group, owned) = (m.group, m.owned);
-            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: false }));
+            ctx.emit(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: false });
             self.drop_partitions(owned);
         }
         self.member.as_mut().expect("a member").phase = Phase::Unjoined;
@@ -788,7 +765,7 @@ impl Consumer {
         let m = self.member.as_mut().expect("a member");
         if m.owned != 0 {
             let (group, owned) = (m.group, m.owned);
-            ctx.emit(EventKind::Kafka(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: true }));
+            ctx.emit(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: true });
             self.drop_partitions(owned);
         }
         let m = self.member.as_mut().expect("a member");
@@ -846,7 +823,7 @@ impl Consumer {
                 for (partition, offset) in offsets {
                     m.committed.insert(partition, offset);
                     let tp = Tp { topic, partition };
-                    ctx.emit(EventKind::Kafka(KafkaEvent::Committed { group: m.group, consumer: me, tp, offset }));
+                    ctx.emit(KafkaEvent::Committed { group: m.group, consumer: me, tp, offset });
                 }
             }
             // ConsumerCoordinator marks the coordinator unknown on these and finds it again.
@@ -880,7 +857,7 @@ impl Consumer {
                 Some(offset) => {
                     self.set_position(p, offset);
                     let from = PositionFrom::Committed;
-                    ctx.emit(EventKind::Kafka(KafkaEvent::PositionSet { consumer: me, tp, offset, from }));
+                    ctx.emit(KafkaEvent::PositionSet { consumer: me, tp, offset, from });
                     if let Some(m) = &mut self.member {
                         m.committed.insert(p, offset);
                     }
@@ -911,7 +888,7 @@ impl Consumer {
                     PositionFrom::Latest
                 };
                 self.out_of_range &= !(1 << p);
-                ctx.emit(EventKind::Kafka(KafkaEvent::PositionSet { consumer: ctx.me, tp, offset, from }));
+                ctx.emit(KafkaEvent::PositionSet { consumer: ctx.me, tp, offset, from });
                 self.fetch(ctx, p);
             }
             Err(_) => {

@@ -22,10 +22,9 @@
 use super::clients::send as reply;
 use super::msg::{GroupState, Joined, KafkaEvent, KafkaMsg, RemoveReason};
 use super::partition::{BrokerId, Error};
-use crate::event::EventKind;
+use super::Ctx;
 use crate::kafka::cluster::Group as Settings;
 use crate::kafka::log::Record;
-use crate::node::Ctx;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
@@ -97,13 +96,13 @@ impl Group {
     }
 
     fn emit_state(&self, ctx: &mut Ctx) {
-        ctx.emit(EventKind::Kafka(KafkaEvent::GroupState {
+        ctx.emit(KafkaEvent::GroupState {
             group: self.index,
             broker: self.broker,
             state: self.state,
             generation: self.generation,
             members: self.members.len().min(255) as u8,
-        }));
+        });
     }
 
     fn set_state(&mut self, ctx: &mut Ctx, state: GroupState) {
@@ -378,7 +377,7 @@ impl Group {
         if self.leader.as_deref() == Some(id) {
             self.leader = self.members.first().map(|m| m.id.clone());
         }
-        ctx.emit(EventKind::Kafka(KafkaEvent::MemberRemoved { group: self.index, consumer: m.node, reason }));
+        ctx.emit(KafkaEvent::MemberRemoved { group: self.index, consumer: m.node, reason });
     }
 
     /// Whether a commit from `member` of `generation` may be written.

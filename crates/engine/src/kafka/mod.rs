@@ -8,7 +8,7 @@
 //! - `partition`   — one replica as a state machine: leader/follower, acks, ISR, HW, divergence.
 //! - `placement`   — replica placement at topic creation, and offline leader election.
 //! - `config`      — the scenario's `kafka` section; `cluster` — what all Kafka nodes share.
-//! - `msg`         — Kafka's messages and events.
+//! - `msg`, `event` — Kafka's messages; its events (what the learner is shown).
 //! - `group`       — the group coordinator's side of consumer groups.
 //! - `purgatory`   — a leader's parked fetches, each completed exactly once (Kafka's DelayedFetch).
 //! - `zk_server`, `broker`, `producer`, `consumer` (sharing `clients`), `node` — the nodes:
@@ -22,6 +22,7 @@ pub mod clients;
 pub mod cluster;
 pub mod config;
 pub mod consumer;
+pub mod event;
 pub mod group;
 pub mod log;
 pub mod msg;
@@ -35,3 +36,35 @@ pub mod purgatory;
 pub mod zk_client;
 pub mod zk_ensemble;
 pub mod zk_server;
+
+use crate::kernel::{Model, Names};
+
+/// What rendering a Kafka event looks up: node, topic and group names.
+pub trait KafkaNames: Names {
+    fn topic_name(&self, topic: u16) -> &str;
+    fn group_name(&self, group: u8) -> &str;
+}
+
+/// The Kafka model: its nodes are `node::KafkaNode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kafka;
+
+impl Model for Kafka {
+    type Node = node::KafkaNode;
+    type Msg = msg::KafkaMsg;
+    type Timer = KafkaTimer;
+    type Event = msg::KafkaEvent;
+}
+
+/// What a Kafka node's handlers are given.
+pub type Ctx<'a> = crate::kernel::Ctx<'a, Kafka>;
+
+/// A Kafka node's timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KafkaTimer(pub u64);
+
+impl From<u64> for KafkaTimer {
+    fn from(t: u64) -> Self {
+        KafkaTimer(t)
+    }
+}

@@ -1,4 +1,4 @@
-//! The Kafka node kinds, dispatched as one enum (as `engine::node::Node` does for all models).
+//! The Kafka node kinds, dispatched as one enum (as the registry's `Node` does for all models).
 
 use super::broker::Broker;
 use super::cluster::Cluster;
@@ -7,7 +7,8 @@ use super::consumer::Consumer;
 use super::msg::KafkaMsg;
 use super::producer::Producer;
 use super::zk_server::ZkServer;
-use crate::node::Ctx;
+use super::{Ctx, Kafka, KafkaTimer};
+use crate::kernel::Process;
 use crate::time::Time;
 use crate::NodeId;
 use std::rc::Rc;
@@ -53,8 +54,8 @@ pub enum KafkaNode {
     Consumer(Box<Consumer>),
 }
 
-impl KafkaNode {
-    pub fn role(&self) -> &'static str {
+impl Process<Kafka> for KafkaNode {
+    fn role(&self) -> &'static str {
         match self {
             KafkaNode::Zk(_) => "zookeeper",
             KafkaNode::Broker(_) => "broker",
@@ -62,7 +63,7 @@ impl KafkaNode {
             KafkaNode::Consumer(_) => "consumer",
         }
     }
-    pub fn on_start(&mut self, ctx: &mut Ctx) {
+    fn on_start(&mut self, ctx: &mut Ctx) {
         match self {
             KafkaNode::Zk(n) => n.on_start(ctx),
             KafkaNode::Broker(n) => n.on_start(ctx),
@@ -70,7 +71,7 @@ impl KafkaNode {
             KafkaNode::Consumer(n) => n.on_start(ctx),
         }
     }
-    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+    fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
         match self {
             KafkaNode::Zk(n) => n.on_message(ctx, from, msg),
             KafkaNode::Broker(n) => n.on_message(ctx, from, msg),
@@ -78,7 +79,7 @@ impl KafkaNode {
             KafkaNode::Consumer(n) => n.on_message(ctx, msg),
         }
     }
-    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+    fn on_timer(&mut self, ctx: &mut Ctx, KafkaTimer(timer): KafkaTimer) {
         match self {
             KafkaNode::Zk(n) => n.on_timer(ctx),
             KafkaNode::Broker(n) => n.on_timer(ctx, timer),
@@ -86,7 +87,7 @@ impl KafkaNode {
             KafkaNode::Consumer(n) => n.on_timer(ctx, timer),
         }
     }
-    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+    fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
         match self {
             KafkaNode::Zk(n) => n.on_disconnect(ctx, peer),
             KafkaNode::Broker(n) => n.on_disconnect(ctx, peer),
@@ -94,12 +95,12 @@ impl KafkaNode {
             KafkaNode::Consumer(n) => n.on_disconnect(ctx, peer),
         }
     }
-    pub fn on_leave(&mut self, ctx: &mut Ctx) {
+    fn on_leave(&mut self, ctx: &mut Ctx) {
         if let KafkaNode::Consumer(n) = self {
             n.on_leave(ctx);
         }
     }
-    pub fn on_crash(&mut self) {
+    fn on_crash(&mut self) {
         match self {
             KafkaNode::Zk(n) => n.on_crash(),
             KafkaNode::Broker(n) => n.on_crash(),

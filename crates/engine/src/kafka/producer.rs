@@ -24,9 +24,8 @@ use super::cluster::Cluster;
 use super::msg::{KafkaEvent, KafkaMsg, Tp};
 use super::partition::{Acks, BrokerId, Error};
 use super::partitioner::partition_for_key;
+use super::Ctx;
 use crate::deadlines::Deadlines;
-use crate::event::EventKind;
-use crate::node::Ctx;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
@@ -309,7 +308,7 @@ impl Producer {
             *next = next.wrapping_add(b.records.len() as u32);
         }
         for r in &b.records {
-            ctx.emit(EventKind::Kafka(KafkaEvent::Produced { producer: ctx.me, seq: r.seq, tp, retry }));
+            ctx.emit(KafkaEvent::Produced { producer: ctx.me, seq: r.seq, tp, retry });
         }
         let id = self.next_req;
         self.next_req += 1;
@@ -326,7 +325,7 @@ impl Producer {
     fn failed(&mut self, ctx: &mut Ctx, b: Batch, error: Error) {
         let tp = Tp { topic: self.topic, partition: b.partition };
         for r in &b.records {
-            ctx.emit(EventKind::Kafka(KafkaEvent::ProduceFailed { producer: ctx.me, seq: r.seq, tp, error }));
+            ctx.emit(KafkaEvent::ProduceFailed { producer: ctx.me, seq: r.seq, tp, error });
         }
         let first = b.records.first().map_or(ctx.now, |r| r.created);
         if ctx.now - first >= self.settings.delivery_timeout || error == Error::InvalidRecord {
@@ -382,13 +381,13 @@ impl Producer {
                         }
                         let tp = Tp { topic: self.topic, partition: b.partition };
                         for (i, r) in b.records.iter().enumerate() {
-                            ctx.emit(EventKind::Kafka(KafkaEvent::ProduceAcked {
+                            ctx.emit(KafkaEvent::ProduceAcked {
                                 producer: ctx.me,
                                 seq: r.seq,
                                 tp,
                                 offset: base + i as u64,
                                 latency: ctx.now - r.created,
-                            }));
+                            });
                         }
                         self.drain(ctx);
                     }

@@ -11,8 +11,8 @@
 //! unanswered requests after it (as Kafka's `KafkaZkClient` retries on connection loss).
 
 use super::msg::{ZkCall, ZkResult};
+use super::Ctx;
 use crate::coordinator::{ClientWatch, WatchKind, ZkError};
-use crate::node::Ctx;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;

@@ -28,10 +28,10 @@
 use super::clients::emit;
 use super::msg::{KafkaEvent, KafkaMsg, ZkCall, ZkResult};
 use super::zk_server::ZkServer;
+use super::Ctx;
 use crate::coordinator::election::{Election, Heard, Vote};
 use crate::coordinator::zab::{epoch_of, quorum, zxid, Acks, Log, Txn, Zxid};
 use crate::coordinator::SessionId;
-use crate::node::{Ctx, Message};
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
@@ -185,11 +185,11 @@ const INIT_TICKS: u64 = 10;
 const SYNC_TICKS: u64 = 5;
 
 fn to_peer(ctx: &mut Ctx, to: NodeId, m: PeerMsg) {
-    ctx.send(to, Message::Kafka(KafkaMsg::ZkPeer(m)));
+    ctx.send(to, KafkaMsg::ZkPeer(m));
 }
 
 fn to_client(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
-    ctx.send(to, Message::Kafka(m));
+    ctx.send(to, m);
 }
 
 fn is_read(call: &ZkCall) -> bool {

@@ -8,9 +8,8 @@
 
 use super::msg::{KafkaEvent, KafkaMsg, ZkCall, ZkResult, ZnodePath};
 use super::zk_ensemble::{Peer, Role};
+use super::Ctx;
 use crate::coordinator::{Fired, SessionId, Tree};
-use crate::event::EventKind;
-use crate::node::{Ctx, Message};
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
@@ -93,14 +92,14 @@ impl ZkServer {
             // The znodes Kafka's story is about; the parents created on the way are left out.
             let path = ZnodePath::parse(&path, &self.topics);
             if self.reports && path != ZnodePath::Other {
-                ctx.emit(EventKind::Kafka(KafkaEvent::ZnodeChanged { server, path, change }));
+                ctx.emit(KafkaEvent::ZnodeChanged { server, path, change });
             }
         }
         for f in fired {
             if let Some(&node) = self.clients.get(&f.session) {
                 let path = ZnodePath::parse(&f.path, &self.topics);
-                ctx.emit(EventKind::Kafka(KafkaEvent::WatchFired { server, client: node, path, kind: f.kind }));
-                ctx.send(node, Message::Kafka(KafkaMsg::ZkWatch { path: f.path, kind: f.kind }));
+                ctx.emit(KafkaEvent::WatchFired { server, client: node, path, kind: f.kind });
+                ctx.send(node, KafkaMsg::ZkWatch { path: f.path, kind: f.kind });
             }
         }
     }
@@ -127,19 +126,19 @@ impl ZkServer {
             KafkaMsg::ZkConnect { timeout } => {
                 let session = self.tree.connect(timeout, now);
                 self.clients.insert(session, from);
-                ctx.send(from, Message::Kafka(KafkaMsg::ZkConnected { session }));
+                ctx.send(from, KafkaMsg::ZkConnected { session });
             }
             KafkaMsg::ZkPing { session } if self.tree.touch(session, now).is_err() => {
-                ctx.send(from, Message::Kafka(KafkaMsg::ZkExpired));
+                ctx.send(from, KafkaMsg::ZkExpired);
             }
             KafkaMsg::ZkCall { session, id, calls } => {
                 if self.tree.touch(session, now).is_err() {
-                    ctx.send(from, Message::Kafka(KafkaMsg::ZkExpired));
+                    ctx.send(from, KafkaMsg::ZkExpired);
                     return;
                 }
                 let mut fired = vec![];
                 let results = calls.into_iter().map(|c| self.call(session, c, &mut fired)).collect();
-                ctx.send(from, Message::Kafka(KafkaMsg::ZkReply { id, results }));
+                ctx.send(from, KafkaMsg::ZkReply { id, results });
                 self.notify(ctx, fired);
             }
             _ => {}

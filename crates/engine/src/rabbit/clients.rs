@@ -4,19 +4,18 @@
 
 use super::event::RabbitEvent;
 use super::msg::{Delivery, Props, Publish, RabbitMsg, SettleOp};
-use crate::event::EventKind;
-use crate::node::{Ctx, Message};
+use super::Ctx;
 use crate::time::Time;
 use crate::NodeId;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 fn send(ctx: &mut Ctx, to: NodeId, m: RabbitMsg) {
-    ctx.send(to, Message::Rabbit(m));
+    ctx.send(to, m);
 }
 
 fn emit(ctx: &mut Ctx, e: RabbitEvent) {
-    ctx.emit(EventKind::Rabbit(e));
+    ctx.emit(e);
 }
 
 /// Timer ids carry the connection generation in their high bits, so a timer set for an earlier

@@ -4,9 +4,11 @@
 
 use super::exchange::NO_BINDING;
 use super::msg::{code_name, Dest, Reason};
+use super::RabbitNames;
+use crate::kernel::event::{Flow, ModelEvent};
 use crate::time::Time;
 use crate::trace::TraceHash;
-use crate::{NodeId, World};
+use crate::NodeId;
 use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,17 +180,6 @@ pub enum RabbitEvent {
     },
 }
 
-/// The RabbitMQ events emitted since the last drain, oldest first (the others are dropped): for
-/// tests and tools that follow the RabbitMQ model alone.
-pub fn drain(sim: &mut crate::Simulation) -> Vec<RabbitEvent> {
-    sim.drain_events()
-        .filter_map(|e| match e.kind {
-            crate::EventKind::Rabbit(r) => Some(r),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Trace tags of RabbitMQ events: one number per variant, unique by construction (the compiler rejects a repeated discriminant).
 #[derive(Clone, Copy)]
 #[repr(u8)]
@@ -220,8 +211,8 @@ enum RabbitTag {
     Processed = 25,
 }
 
-impl RabbitEvent {
-    pub fn encode(&self, h: &mut TraceHash) {
+impl ModelEvent for RabbitEvent {
+    fn encode(&self, h: &mut TraceHash) {
         let ids = |h: &mut TraceHash, tag: u8, m: u64, a: u32, b: u32| {
             h.byte(tag);
             h.u64(m);
@@ -306,7 +297,7 @@ impl RabbitEvent {
         }
     }
 
-    pub fn nodes(&self) -> [Option<NodeId>; 2] {
+    fn nodes(&self) -> [Option<NodeId>; 2] {
         match *self {
             RabbitEvent::Published { publisher, .. }
             | RabbitEvent::PublishFailed { publisher, .. }
@@ -328,7 +319,7 @@ impl RabbitEvent {
         }
     }
 
-    pub fn type_name(&self) -> &'static str {
+    fn type_name(&self) -> &'static str {
         match self {
             RabbitEvent::Declared { .. } => "declared",
             RabbitEvent::Bound { .. } => "bound",
@@ -358,7 +349,18 @@ impl RabbitEvent {
         }
     }
 
-    pub fn describe(&self, s: &mut String, world: &World) -> std::fmt::Result {
+    fn flow(&self) -> Option<Flow> {
+        Some(match *self {
+            RabbitEvent::Published { .. } => Flow::Published,
+            RabbitEvent::Confirmed { ack: true, latency, .. } => Flow::Acked(latency),
+            RabbitEvent::Consumed { latency, .. } => Flow::Consumed(latency),
+            _ => return None,
+        })
+    }
+}
+
+impl RabbitEvent {
+    pub fn describe(&self, s: &mut String, world: &dyn RabbitNames) -> std::fmt::Result {
         let names = super::node::names(world);
         let x = |id: u16| names.map_or("?".to_string(), |n| n.exchange(id));
         let q = |id: u16| names.map_or("?".to_string(), |n| n.queue(id));

@@ -20,3 +20,35 @@ pub mod msg;
 pub mod node;
 pub mod queue;
 pub mod routing;
+
+use crate::kernel::{Model, Names};
+
+/// What rendering a RabbitMQ event looks up: node names and the broker (for exchange, queue and
+/// binding names).
+pub trait RabbitNames: Names {
+    fn rabbit_broker(&self) -> Option<&node::BrokerNode>;
+}
+
+/// The RabbitMQ model: its nodes are `node::RabbitNode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rabbit;
+
+impl Model for Rabbit {
+    type Node = node::RabbitNode;
+    type Msg = msg::RabbitMsg;
+    type Timer = RabbitTimer;
+    type Event = event::RabbitEvent;
+}
+
+/// What a RabbitMQ node's handlers are given.
+pub type Ctx<'a> = crate::kernel::Ctx<'a, Rabbit>;
+
+/// A RabbitMQ node's timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RabbitTimer(pub u64);
+
+impl From<u64> for RabbitTimer {
+    fn from(t: u64) -> Self {
+        RabbitTimer(t)
+    }
+}

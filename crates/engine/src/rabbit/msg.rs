@@ -2,7 +2,8 @@
 //! batched where a real client pipelines them), and the message as the broker keeps it.
 
 use super::routing::Table;
-use crate::event::MsgInfo;
+use crate::kernel::event::MsgInfo;
+use crate::kernel::Wire;
 use crate::time::Time;
 use crate::NodeId;
 use std::rc::Rc;
@@ -180,8 +181,8 @@ pub enum RabbitMsg {
 /// Colour lane of control traffic (not tied to one publisher).
 const CONTROL_LANE: u32 = 200;
 
-impl RabbitMsg {
-    pub fn info(&self) -> MsgInfo {
+impl Wire for RabbitMsg {
+    fn info(&self) -> MsgInfo {
         let (kind, lane) = match self {
             RabbitMsg::Open { .. } => ("open", CONTROL_LANE),
             RabbitMsg::OpenOk => ("open-ok", CONTROL_LANE),

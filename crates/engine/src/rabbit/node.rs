@@ -6,9 +6,8 @@ use super::broker::{Broker, Names};
 use super::clients::{Consumer, Publisher};
 use super::config::{RabbitSpec, Topology};
 use super::msg::{Dest, Props, RabbitMsg};
-use crate::event::EventKind;
-use crate::node::{Ctx, Message, Node};
-use crate::{NodeId, World};
+use super::{Ctx, Rabbit, RabbitNames, RabbitTimer};
+use crate::kernel::{NodeId, Process};
 use std::rc::Rc;
 
 /// The nodes of the `rabbit` section, named and in order (broker, publishers, consumers),
@@ -54,19 +53,13 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
 }
 
 /// The exchange and queue names of the world's RabbitMQ broker, for rendering events.
-pub fn names(world: &World) -> Option<&Names> {
-    world.nodes.iter().find_map(|s| match &s.node {
-        Node::Rabbit(RabbitNode::Broker(b)) => Some(&b.core.names),
-        _ => None,
-    })
+pub fn names(world: &dyn RabbitNames) -> Option<&Names> {
+    world.rabbit_broker().map(|b| &b.core.names)
 }
 
 /// The key of binding number `binding` of exchange `x` (headers bindings show their arguments).
-pub fn binding_key(world: &World, x: u16, binding: u16) -> Option<String> {
-    let b = world.nodes.iter().find_map(|s| match &s.node {
-        Node::Rabbit(RabbitNode::Broker(b)) => b.core.exchange(x)?.bindings.get(binding as usize),
-        _ => None,
-    })?;
+pub fn binding_key(world: &dyn RabbitNames, x: u16, binding: u16) -> Option<String> {
+    let b = world.rabbit_broker()?.core.exchange(x)?.bindings.get(binding as usize)?;
     Some(if b.args.is_empty() { b.key.to_string() } else { b.args.to_json() })
 }
 
@@ -113,7 +106,7 @@ impl BrokerNode {
         let now = ctx.now;
         if let RabbitMsg::Open { confirm } = msg {
             self.core.open(from, confirm, now);
-            ctx.send(from, Message::Rabbit(RabbitMsg::OpenOk));
+            ctx.send(from, RabbitMsg::OpenOk);
             self.flush(ctx);
             return;
         }
@@ -164,10 +157,10 @@ impl BrokerNode {
     fn flush(&mut self, ctx: &mut Ctx) {
         let out = &mut self.core.out;
         for e in out.events.drain(..) {
-            ctx.emit(EventKind::Rabbit(e));
+            ctx.emit(e);
         }
         for (to, m) in out.sends.drain(..) {
-            ctx.send(to, Message::Rabbit(m));
+            ctx.send(to, m);
         }
         for (at, id) in out.timers.drain(..) {
             ctx.set_timer(at.saturating_sub(ctx.now), id);
@@ -183,15 +176,16 @@ pub enum RabbitNode {
 }
 
 impl RabbitNode {
-    pub fn role(&self) -> &'static str {
-        match self {
-            RabbitNode::Broker(_) => "broker",
-            RabbitNode::Publisher(_) => "publisher",
-            RabbitNode::Consumer(_) => "consumer",
+    /// The learner settles a delivery this consumer holds (a consumer whose deliveries wait for
+    /// the learner); any other node ignores it.
+    pub fn settle_by_hand(&mut self, ctx: &mut Ctx, tag: u64, multiple: bool, op: super::msg::SettleOp) {
+        if let RabbitNode::Consumer(c) = self {
+            c.settle_by_hand(ctx, tag, multiple, op);
         }
     }
+
     /// A few words on the node's state, for the page's inspector.
-    pub fn describe(&self, world: &World) -> String {
+    pub fn describe(&self, world: &dyn RabbitNames) -> String {
         let names = names(world);
         let x = |id: u16| names.map_or("?".to_string(), |n| n.exchange(id));
         let q = |id: u16| names.map_or("?".to_string(), |n| n.queue(id));
@@ -231,35 +225,45 @@ impl RabbitNode {
             RabbitNode::Consumer(c) => Some(c.broker),
         }
     }
-    pub fn on_start(&mut self, ctx: &mut Ctx) {
+}
+
+impl Process<Rabbit> for RabbitNode {
+    fn role(&self) -> &'static str {
+        match self {
+            RabbitNode::Broker(_) => "broker",
+            RabbitNode::Publisher(_) => "publisher",
+            RabbitNode::Consumer(_) => "consumer",
+        }
+    }
+    fn on_start(&mut self, ctx: &mut Ctx) {
         match self {
             RabbitNode::Broker(n) => n.on_start(ctx),
             RabbitNode::Publisher(n) => n.on_start(ctx),
             RabbitNode::Consumer(n) => n.on_start(ctx),
         }
     }
-    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
+    fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
         match self {
             RabbitNode::Broker(n) => n.on_message(ctx, from, msg),
             RabbitNode::Publisher(n) => n.on_message(ctx, msg),
             RabbitNode::Consumer(n) => n.on_message(ctx, msg),
         }
     }
-    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
+    fn on_timer(&mut self, ctx: &mut Ctx, RabbitTimer(timer): RabbitTimer) {
         match self {
             RabbitNode::Broker(n) => n.on_timer(ctx, timer),
             RabbitNode::Publisher(n) => n.on_timer(ctx, timer),
             RabbitNode::Consumer(n) => n.on_timer(ctx, timer),
         }
     }
-    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+    fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
         match self {
             RabbitNode::Broker(n) => n.on_disconnect(ctx, peer),
             RabbitNode::Publisher(n) => n.on_disconnect(ctx, peer),
             RabbitNode::Consumer(n) => n.on_disconnect(ctx, peer),
         }
     }
-    pub fn on_crash(&mut self) {
+    fn on_crash(&mut self) {
         match self {
             RabbitNode::Broker(n) => n.on_crash(),
             RabbitNode::Publisher(n) => n.on_crash(),

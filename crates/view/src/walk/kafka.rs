@@ -2,15 +2,15 @@
 //! to say about it.
 
 use super::*;
-use brokerlab_engine::event::{Event, EventKind};
 use brokerlab_engine::kafka::msg::{KafkaEvent, Tp};
 use brokerlab_engine::kafka::node::KafkaNode;
 use brokerlab_engine::kafka::partition::{Acks, BrokerId};
-use brokerlab_engine::node::Node;
+use brokerlab_engine::models::Node;
+use brokerlab_engine::{Event, EventKind, ModelEvents};
 use brokerlab_engine::{NodeId, World};
 
 pub(super) fn broker_node(world: &World, b: BrokerId) -> Option<NodeId> {
-    world.kafka.as_ref().and_then(|c| c.broker_node(b))
+    world.shared.kafka.as_ref().and_then(|c| c.broker_node(b))
 }
 
 /// A client and the partition leader it talks to, for highlighting.
@@ -30,7 +30,7 @@ impl Walk {
         let name = |n: NodeId| world.node_name(n).to_string();
         let tp_name = |t: Tp| format!("{}-{}", world.topic_name(t.topic), t.partition);
         let k = match e.kind {
-            EventKind::Kafka(k) => Some(k),
+            EventKind::Model(ModelEvents::Kafka(k)) => Some(k),
             _ => None,
         };
         match (kind, k, self.record) {
@@ -42,7 +42,7 @@ impl Walk {
                 vec![],
             ),
             (Kind::Produced, Some(KafkaEvent::Produced { producer, seq, tp, retry: false }), _) => {
-                let c = world.kafka.as_ref();
+                let c = world.shared.kafka.as_ref();
                 let partitions = c.and_then(|c| c.topics.get(tp.topic as usize)).map_or(0, |t| t.partitions);
                 let keys = match &world.nodes[producer.index()].node {
                     Node::Kafka(KafkaNode::Producer(p)) => p.settings.keys as u64,
@@ -228,7 +228,7 @@ impl Walk {
                         tp_name(tp),
                         coordinator.map_or(String::new(), |(b, _)| format!(" b{b}")),
                         r.offset.unwrap_or(0),
-                        match world.kafka.as_ref().and_then(|c| c.groups.get(group as usize)).and_then(|g| g.auto_commit) {
+                        match world.shared.kafka.as_ref().and_then(|c| c.groups.get(group as usize)).and_then(|g| g.auto_commit) {
                             Some(every) => format!("It commits on its auto-commit timer (auto.commit.interval.ms, every {every}), not once per record, so the offset covers whatever it had processed by then."),
                             None => "It commits what it has processed.".to_string(),
                         },

@@ -21,10 +21,10 @@
 //! message, and it is delivered again flagged redelivered (to another consumer, or to the same one
 //! once the walkthrough restarts it).
 
-use brokerlab_engine::event::Event;
 use brokerlab_engine::kafka::msg::Tp;
 use brokerlab_engine::kafka::partition::{Acks, BrokerId};
 use brokerlab_engine::rabbit::exchange::Hop;
+use brokerlab_engine::Event;
 use brokerlab_engine::{Command, NodeId, Time, World};
 
 mod kafka;

@@ -2,14 +2,14 @@
 //! to say about it, and what its kill variant does.
 
 use super::*;
-use brokerlab_engine::event::{Event, EventKind};
 use brokerlab_engine::kafka::partition::Acks;
-use brokerlab_engine::node::Node;
+use brokerlab_engine::models::Node;
 use brokerlab_engine::rabbit::event::RabbitEvent;
 use brokerlab_engine::rabbit::exchange::Hop;
 use brokerlab_engine::rabbit::msg::Dest;
 use brokerlab_engine::rabbit::node::RabbitNode;
 use brokerlab_engine::{Command, NodeId, World};
+use brokerlab_engine::{Event, EventKind, ModelEvents};
 
 /// A RabbitMQ client node's publisher or consumer, for the narration.
 fn rabbit_publisher(world: &World, node: NodeId) -> Option<&brokerlab_engine::rabbit::clients::Publisher> {
@@ -73,7 +73,7 @@ impl Walk {
     pub(super) fn observe_rabbit(&mut self, e: &Event, world: &World) {
         if self.waiting() {
             let same_instant = self.steps.last().is_some_and(|s| s.at == e.at);
-            let confirm = matches!(e.kind, EventKind::Rabbit(RabbitEvent::Confirmed { publisher, seq, .. }) if self.ours(publisher, seq));
+            let confirm = matches!(e.kind, EventKind::Model(ModelEvents::Rabbit(RabbitEvent::Confirmed { publisher, seq, .. })) if self.ours(publisher, seq));
             if (same_instant || confirm) && self.held.len() < 10_000 {
                 self.held.push(*e);
             }
@@ -110,7 +110,7 @@ impl Walk {
         let with_broker = |n: NodeId| std::iter::once(n).chain(broker).collect::<Vec<_>>();
         let expected = self.expecting();
         let r = match e.kind {
-            EventKind::Rabbit(r) => r,
+            EventKind::Model(ModelEvents::Rabbit(r)) => r,
             EventKind::NodeStopped { node } if expected == Some(Kind::ConsumerKilled) => {
                 let Some(msg) = self.message.clone().filter(|m| m.consumer == Some(node)) else { return };
                 self.push(

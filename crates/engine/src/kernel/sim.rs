@@ -13,152 +13,81 @@
 //! a snapshot is just a `clone()`.
 
 use super::command::Command;
+use super::ctx::{Ctx, Effect};
 use super::event::{Event, EventKind, MsgId};
-use super::kafka::node::build as build_kafka;
-use super::net::{DropReason, LinkConfig, Network};
-use super::node::{Ctx, Effect, Message, Node};
-use super::relay::{Broker, Producer, RelayNode};
+use super::net::DropReason;
 use super::rng::Rng;
-use super::scenario::{Role, Scenario};
 use super::time::Time;
 use super::trace::TraceHash;
-use super::vecmap::VecMap;
-use super::{NodeId, NodeSlot, World};
+use super::{Built, NodeId, NodeSlot, Process, Spec, System, Wire, World};
 
 /// Something due at a simulated time.
 #[derive(Clone, Debug)]
-enum Due {
+enum Due<S: System> {
     Deliver {
         from: NodeId,
         to: NodeId,
         id: MsgId,
         sent_at: Time,
-        msg: Message,
+        msg: S::Msg,
     },
     Timer {
         node: NodeId,
         incarnation: u32,
-        timer: u64,
+        timer: S::Timer,
     },
     /// `node` learns that its connection to `peer` was reset (the peer's process is gone).
     Reset {
         node: NodeId,
         peer: NodeId,
     },
-    Command(Command),
+    Command(Command<NodeId, S::Act>),
 }
 
 /// A user command as it was applied: after `step` queue entries, at `at`. Enough to replay it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoggedCommand {
+pub struct LoggedCommand<A> {
     pub step: u64,
     pub at: Time,
-    pub command: Command,
+    pub command: Command<NodeId, A>,
 }
 
 #[derive(Clone, Debug)]
-pub struct Simulation {
-    scenario: Scenario,
+pub struct Simulation<S: System> {
+    scenario: S::Spec,
     seed: u64,
-    world: World,
-    queue: EventQueue,
+    world: World<S>,
+    queue: super::queue::EventQueue<Due<S>>,
     net_rng: Rng,
     node_rngs: Vec<Rng>,
     steps: u64,
     next_msg: u64,
     hash: TraceHash,
-    events: Vec<Event>,
+    events: Vec<Event<S::Event>>,
     /// Scratch outbox reused by every handler call, so handling allocates nothing.
-    effects: Vec<Effect>,
-    log: Vec<LoggedCommand>,
+    effects: Vec<Effect<S>>,
+    log: Vec<LoggedCommand<S::Act>>,
 }
-
-type EventQueue = super::queue::EventQueue<Due>;
 
 /// Random stream numbers: one per node (its index), and this one for the network.
 const NETWORK_STREAM: u64 = u64::MAX;
 
-impl Simulation {
+impl<S: System> Simulation<S> {
     /// Builds the world from a validated scenario and starts every node at time zero.
-    pub fn new(scenario: &Scenario, seed: u64) -> Result<Simulation, String> {
+    pub fn new(scenario: &S::Spec, seed: u64) -> Result<Self, String> {
         scenario.validate()?;
-        let names = scenario.node_names();
-        let ids: VecMap<&str, NodeId> = names.iter().enumerate().map(|(i, n)| (n.as_str(), NodeId(i as u32))).collect();
-        let id = |name: &str| ids[&name];
-        let mut producers = 0;
-        let mut nodes: Vec<NodeSlot> = scenario
-            .nodes
-            .iter()
-            .map(|spec| {
-                let node = match spec.role {
-                    Role::Producer => {
-                        producers += 1;
-                        let interval = spec.interval.expect("validated: producers have an interval");
-                        RelayNode::Producer(Producer {
-                            to: id(spec.to.as_deref().expect("validated: producers have `to`")),
-                            interval,
-                            start: spec.start.unwrap_or(interval),
-                            count: spec.count,
-                            lane: producers - 1,
-                            next_seq: 0,
-                        })
-                    }
-                    Role::Relay => RelayNode::Broker(Broker {
-                        consumers: scenario
-                            .nodes
-                            .iter()
-                            .filter(|n| n.from.as_deref() == Some(spec.id()))
-                            .map(|n| id(n.id()))
-                            .collect(),
-                        next: 0,
-                    }),
-                    Role::Consumer => RelayNode::Consumer,
-                };
-                NodeSlot { name: spec.id().to_string(), node: Node::Relay(node), incarnation: 0 }
-            })
-            .collect();
-
-        let kafka = scenario.kafka.as_ref().map(|k| {
-            let (cluster, kafka_nodes) = build_kafka(k, nodes.len() as u32);
-            nodes.extend(kafka_nodes.into_iter().map(|(name, node)| NodeSlot {
-                name,
-                node: Node::Kafka(node),
-                incarnation: 0,
-            }));
-            cluster
-        });
-        if let Some(r) = &scenario.rabbit {
-            let rabbit_nodes = super::rabbit::node::build(r, nodes.len() as u32);
-            nodes.extend(rabbit_nodes.into_iter().map(|(name, node)| NodeSlot {
-                name,
-                node: Node::Rabbit(node),
-                incarnation: 0,
-            }));
+        let Built { nodes, shared, network, faults, stopped } = scenario.build();
+        let nodes: Vec<NodeSlot<S>> =
+            nodes.into_iter().map(|(name, node)| NodeSlot { name, node, incarnation: 0 }).collect();
+        let mut queue = super::queue::EventQueue::default();
+        for (at, command) in faults {
+            queue.push(at, Due::Command(command));
         }
-
-        let net = &scenario.network;
-        let default = LinkConfig { latency: net.latency, jitter: net.jitter, loss_ppm: net.loss_ppm };
-        let mut network = Network::new(nodes.len(), default, net.fifo);
-        for l in &net.links {
-            let config = LinkConfig {
-                latency: l.latency.unwrap_or(net.latency),
-                jitter: l.jitter.unwrap_or(net.jitter),
-                loss_ppm: l.loss_ppm.unwrap_or(net.loss_ppm),
-            };
-            network.set_link_config(id(&l.between[0]), id(&l.between[1]), config);
-        }
-
-        let mut queue = EventQueue::default();
-        for f in &scenario.faults {
-            let command = f.command.clone().try_map(|n| Ok::<_, ()>(id(&n))).expect("validated");
-            queue.push(f.at, Due::Command(command));
-        }
-
         let node_rngs = (0..nodes.len() as u64).map(|i| Rng::fork(seed, i)).collect();
         let mut sim = Simulation {
             scenario: scenario.clone(),
             seed,
-            world: World { now: Time::ZERO, nodes, network, metrics: Default::default(), kafka },
+            world: World { now: Time::ZERO, nodes, network, metrics: Default::default(), shared },
             queue,
             net_rng: Rng::fork(seed, NETWORK_STREAM),
             node_rngs,
@@ -169,8 +98,6 @@ impl Simulation {
             effects: Vec::new(),
             log: Vec::new(),
         };
-        let stopped: Vec<NodeId> =
-            scenario.kafka.iter().flat_map(|k| k.stopped_nodes()).filter_map(|n| ids.get(&n).copied()).collect();
         for &node in &stopped {
             sim.world.network.set_up(node, false);
         }
@@ -183,7 +110,7 @@ impl Simulation {
     }
 
     /// Rebuilds the instant reached by applying `log` to a fresh run of `scenario` with `seed`.
-    pub fn replay(scenario: &Scenario, seed: u64, log: &[LoggedCommand]) -> Result<Simulation, String> {
+    pub fn replay(scenario: &S::Spec, seed: u64, log: &[LoggedCommand<S::Act>]) -> Result<Self, String> {
         let mut sim = Simulation::new(scenario, seed)?;
         for entry in log {
             sim.reapply(entry)?;
@@ -193,7 +120,7 @@ impl Simulation {
 
     /// Runs on to the step `entry` was applied after (or until nothing is left to happen) and
     /// applies it at the instant it was applied.
-    fn reapply(&mut self, entry: &LoggedCommand) -> Result<(), String> {
+    fn reapply(&mut self, entry: &LoggedCommand<S::Act>) -> Result<(), String> {
         while self.steps < entry.step && self.step() {}
         self.advance_clock(entry.at);
         self.apply(entry.command.clone())
@@ -205,10 +132,10 @@ impl Simulation {
     pub fn seed(&self) -> u64 {
         self.seed
     }
-    pub fn scenario(&self) -> &Scenario {
+    pub fn scenario(&self) -> &S::Spec {
         &self.scenario
     }
-    pub fn world(&self) -> &World {
+    pub fn world(&self) -> &World<S> {
         &self.world
     }
     /// Queue entries processed so far.
@@ -218,7 +145,7 @@ impl Simulation {
     pub fn trace_hash(&self) -> TraceHash {
         self.hash
     }
-    pub fn command_log(&self) -> &[LoggedCommand] {
+    pub fn command_log(&self) -> &[LoggedCommand<S::Act>] {
         &self.log
     }
     /// Queue entries waiting: timers set and messages in flight (the soak test bounds it).
@@ -231,12 +158,12 @@ impl Simulation {
     }
 
     /// Events emitted since the last drain, oldest first.
-    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event<S::Event>> {
         self.events.drain(..)
     }
 
     /// Applies a user command now. Invalid input (an unknown node) is an error, never a panic.
-    pub fn apply(&mut self, command: Command) -> Result<(), String> {
+    pub fn apply(&mut self, command: Command<NodeId, S::Act>) -> Result<(), String> {
         self.check(&command)?;
         self.log.push(LoggedCommand { step: self.steps, at: self.world.now, command: command.clone() });
         self.execute(command);
@@ -245,7 +172,7 @@ impl Simulation {
 
     /// Whether `command` can be applied to this run: its nodes exist and a link joins two of them.
     /// (What `apply` refuses; a command it accepts is never refused later.)
-    pub fn check(&self, command: &Command) -> Result<(), String> {
+    pub fn check(&self, command: &Command<NodeId, S::Act>) -> Result<(), String> {
         let n = self.world.nodes.len();
         if let Some(bad) = command.nodes().into_iter().find(|id| id.index() >= n) {
             return Err(format!("no node with index {} (the scenario has {n})", bad.0));
@@ -333,7 +260,7 @@ impl Simulation {
     /// applied yet, each after the step and at the instant it was first applied. `log` is the
     /// command log of a run this one is an earlier instant of (its own log is a prefix of it):
     /// from a snapshot, this reaches the same instant with the same trace as the run itself did.
-    pub fn run_with_log(&mut self, log: &[LoggedCommand], until: Time, max_steps: u64) -> (u64, bool) {
+    pub fn run_with_log(&mut self, log: &[LoggedCommand<S::Act>], until: Time, max_steps: u64) -> (u64, bool) {
         debug_assert!(log.starts_with(&self.log), "not a later instant of this run");
         let mut done = 0;
         while let Some(entry) = log.get(self.log.len()).filter(|e| e.at <= until) {
@@ -355,7 +282,7 @@ impl Simulation {
         self.world.now = self.world.now.max(to);
     }
 
-    fn emit(&mut self, kind: EventKind) {
+    fn emit(&mut self, kind: EventKind<S::Event>) {
         let event = Event { at: self.world.now, kind };
         event.encode(&mut self.hash);
         self.world.metrics.observe(&event);
@@ -363,11 +290,10 @@ impl Simulation {
     }
 
     /// Runs one handler of one node, then carries out its effects in the order it asked for them.
-    fn handle(&mut self, node: NodeId, f: impl FnOnce(&mut Node, &mut Ctx)) {
+    fn handle(&mut self, node: NodeId, f: impl FnOnce(&mut S::Node, &mut Ctx<S>)) {
         let mut effects = std::mem::take(&mut self.effects);
         {
-            let mut ctx =
-                Ctx { now: self.world.now, me: node, rng: &mut self.node_rngs[node.index()], effects: &mut effects };
+            let mut ctx = Ctx::new(self.world.now, node, &mut self.node_rngs[node.index()], &mut effects);
             f(&mut self.world.nodes[node.index()].node, &mut ctx);
         }
         for effect in effects.drain(..) {
@@ -377,13 +303,13 @@ impl Simulation {
                     let incarnation = self.world.nodes[node.index()].incarnation;
                     self.queue.push(self.world.now + after, Due::Timer { node, incarnation, timer });
                 }
-                Effect::Emit(kind) => self.emit(kind),
+                Effect::Emit(e) => self.emit(EventKind::Model(e)),
             }
         }
         self.effects = effects;
     }
 
-    fn send(&mut self, from: NodeId, to: NodeId, msg: Message) {
+    fn send(&mut self, from: NodeId, to: NodeId, msg: S::Msg) {
         let id = MsgId(self.next_msg);
         self.next_msg += 1;
         let info = msg.info();
@@ -410,7 +336,7 @@ impl Simulation {
     }
 
     /// Carries out a command. Idempotent: stopping a stopped node changes nothing and emits nothing.
-    fn execute(&mut self, command: Command) {
+    fn execute(&mut self, command: Command<NodeId, S::Act>) {
         let net = &mut self.world.network;
         match command {
             Command::Stop { node } if net.is_up(node) => {
@@ -459,8 +385,8 @@ impl Simulation {
                 net.heal_all();
                 self.emit(EventKind::NetworkHealed);
             }
-            Command::Settle { node, tag, multiple, op } if net.is_up(node) => {
-                self.handle(node, |n, ctx| n.on_settle(ctx, tag, multiple, op));
+            Command::Act { node, act } if net.is_up(node) => {
+                self.handle(node, |n, ctx| S::act(n, ctx, act));
             }
             _ => {}
         }
@@ -471,20 +397,24 @@ impl Simulation {
 mod tests {
     use super::*;
     use crate::presets;
+    // The kernel's own test model.
+    use crate::relay::Relay;
+
+    type Command = super::Command<NodeId, crate::relay::NoAct>;
 
     /// A run with actions at several instants, and a snapshot taken before the first.
-    fn run_with_actions() -> (Simulation, Simulation) {
-        let s = presets::load("kafka-basic").unwrap();
-        let mut sim = Simulation::new(&s, 3).unwrap();
-        sim.run_until(Time::ms(500));
+    fn run_with_actions() -> (Simulation<Relay>, Simulation<Relay>) {
+        let s = presets::load("relay-basic").unwrap();
+        let mut sim = Simulation::<Relay>::new(&s, 3).unwrap();
+        sim.run_until(Time::ms(5));
         let snapshot = sim.clone();
-        sim.run_until(Time::ms(900));
+        sim.run_until(Time::ms(9));
         sim.apply(Command::Stop { node: NodeId(2) }).unwrap();
         sim.apply(Command::Cut { a: NodeId(3), b: NodeId(4) }).unwrap();
-        sim.run_until(Time::ms(2_500));
+        sim.run_until(Time::ms(25));
         sim.step();
         sim.apply(Command::Start { node: NodeId(2) }).unwrap();
-        sim.run_until(Time::secs(4));
+        sim.run_until(Time::ms(40));
         (snapshot, sim)
     }
 
@@ -508,8 +438,8 @@ mod tests {
     fn an_earlier_instant_applies_only_the_commands_before_it() {
         let (snapshot, head) = run_with_actions();
         let mut early = snapshot;
-        early.run_with_log(head.command_log(), Time::ms(1_000), u64::MAX);
+        early.run_with_log(head.command_log(), Time::ms(10), u64::MAX);
         assert_eq!(early.command_log(), &head.command_log()[..2]);
-        assert_eq!(early.now(), Time::ms(1_000));
+        assert_eq!(early.now(), Time::ms(10));
     }
 }

@@ -8,8 +8,9 @@
 //! Here a deadline leaves with its answer, and the timer set for the earliest is re-aimed at the
 //! next one when it fires, so the queue holds about one entry per `Deadlines`.
 
-use super::node::Ctx;
+use super::ctx::Ctx;
 use super::time::Time;
+use super::Model;
 
 #[derive(Clone, Debug)]
 pub struct Deadlines<K> {
@@ -28,7 +29,7 @@ impl<K> Default for Deadlines<K> {
 impl<K: PartialEq + Copy> Deadlines<K> {
     /// Waits for `key` until `after` from now (replacing an earlier deadline of the same key);
     /// `timer` is the word `on_timer` will receive when a deadline may have passed.
-    pub fn set(&mut self, ctx: &mut Ctx, key: K, after: Time, timer: u64) {
+    pub fn set<M: Model>(&mut self, ctx: &mut Ctx<M>, key: K, after: Time, timer: impl Into<M::Timer>) {
         self.remove(key);
         let at = ctx.now + after;
         let i = self.waiting.partition_point(|(t, _)| *t <= at);
@@ -48,7 +49,7 @@ impl<K: PartialEq + Copy> Deadlines<K> {
 
     /// The timer `timer` fired: the keys whose deadline has passed, earliest first. A timer that
     /// was re-aimed earlier since it was set finds nothing.
-    pub fn expired(&mut self, ctx: &mut Ctx, timer: u64) -> Vec<K> {
+    pub fn expired<M: Model>(&mut self, ctx: &mut Ctx<M>, timer: impl Into<M::Timer>) -> Vec<K> {
         if self.armed != Some(ctx.now) {
             return Vec::new();
         }
@@ -80,17 +81,19 @@ impl<K: PartialEq + Copy> Deadlines<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::Effect;
-    use crate::rng::Rng;
-    use crate::NodeId;
+    use crate::kernel::ctx::Effect;
+    use crate::kernel::rng::Rng;
+    use crate::kernel::NodeId;
+    // The kernel's own test model.
+    use crate::relay::{Relay, RelayTimer};
 
-    const TIMER: u64 = 7;
+    const TIMER: RelayTimer = RelayTimer::Publish;
 
     /// Calls `f` with a context at `now`; returns the delays of the timers it set.
-    fn at<R>(now: u64, f: impl FnOnce(&mut Ctx) -> R) -> (R, Vec<u64>) {
+    fn at<R>(now: u64, f: impl FnOnce(&mut Ctx<Relay>) -> R) -> (R, Vec<u64>) {
         let mut rng = Rng::new(1);
-        let mut effects = Vec::new();
-        let mut ctx = Ctx { now: Time::ms(now), me: NodeId(0), rng: &mut rng, effects: &mut effects };
+        let mut effects: Vec<Effect<Relay>> = Vec::new();
+        let mut ctx = Ctx::new(Time::ms(now), NodeId(0), &mut rng, &mut effects);
         let r = f(&mut ctx);
         let timers = effects
             .iter()

@@ -1,7 +1,6 @@
 //! Counters and latency histograms folded from the event stream, for summaries and charts.
 
-use super::event::{Event, EventKind, Flow};
-use super::kafka::msg::KafkaEvent;
+use super::event::{Event, EventKind, Flow, ModelEvent};
 use super::time::Time;
 
 /// A log-linear histogram of microsecond values: 8 sub-buckets per power of two, so any percentile
@@ -85,7 +84,7 @@ pub struct Metrics {
     pub published: u64,
     pub acked: u64,
     pub consumed: u64,
-    /// Kafka: records sent again, errors answered to producers, leader elections (and unclean ones).
+    /// Records sent again, errors answered to producers, leader elections (and unclean ones).
     pub retries: u64,
     pub errors: u64,
     pub elections: u64,
@@ -95,7 +94,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn observe(&mut self, e: &Event) {
+    pub fn observe<E: ModelEvent>(&mut self, e: &Event<E>) {
         self.events += 1;
         match e.flow() {
             Some(Flow::Published) => self.published += 1,
@@ -107,18 +106,18 @@ impl Metrics {
                 self.consumed += 1;
                 self.e2e_latency.record(latency);
             }
+            Some(Flow::Retried) => self.retries += 1,
+            Some(Flow::Failed) => self.errors += 1,
+            Some(Flow::Elected { unclean }) => {
+                self.elections += 1;
+                self.unclean_elections += unclean as u64;
+            }
             None => {}
         }
         match e.kind {
             EventKind::Sent { .. } => self.sent += 1,
             EventKind::Delivered { .. } => self.delivered += 1,
             EventKind::Dropped { .. } => self.dropped += 1,
-            EventKind::Kafka(KafkaEvent::Produced { retry: true, .. }) => self.retries += 1,
-            EventKind::Kafka(KafkaEvent::ProduceFailed { .. }) => self.errors += 1,
-            EventKind::Kafka(KafkaEvent::LeaderElected { unclean, .. }) => {
-                self.elections += 1;
-                self.unclean_elections += unclean as u64;
-            }
             _ => {}
         }
     }

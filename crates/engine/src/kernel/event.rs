@@ -4,11 +4,10 @@
 //! allocation; names are looked up in the `World` only when an event is shown.
 
 use super::net::DropReason;
-use super::relay::RelayEvent;
 use super::time::Time;
 use super::trace::TraceHash;
-use super::{NodeId, World};
-use std::fmt::Write;
+use super::{NodeId, System, World};
+use std::fmt::{Debug, Write};
 
 /// Identifies one message on the wire, unique within a run (numbered in send order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,14 +21,29 @@ pub struct MsgInfo {
     pub lane: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Event {
-    pub at: Time,
-    pub kind: EventKind,
+/// What the kernel and every view need from a model's events.
+pub trait ModelEvent: Clone + Copy + Debug + PartialEq + Eq {
+    /// Feeds the event into the trace hash: every field, in a fixed order, after a tag byte of
+    /// its own (see `model_tag` for a system of several models).
+    fn encode(&self, h: &mut TraceHash);
+    /// The nodes it concerns, for filtering logs by node.
+    fn nodes(&self) -> [Option<NodeId>; 2];
+    /// A short name of its type, e.g. `consumed`.
+    fn type_name(&self) -> &'static str;
+    /// What it means for a record's journey, if anything.
+    fn flow(&self) -> Option<Flow> {
+        None
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
+pub struct Event<E> {
+    pub at: Time,
+    pub kind: EventKind<E>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind<E> {
     /// `node`'s connection to `peer` was reset: the peer's process is down.
     ConnectionReset {
         node: NodeId,
@@ -89,12 +103,8 @@ pub enum EventKind {
         extra: Time,
     },
     NetworkHealed,
-    /// An event of the relay model.
-    Relay(RelayEvent),
-    /// An event of the Kafka model.
-    Kafka(super::kafka::msg::KafkaEvent),
-    /// An event of the RabbitMQ model.
-    Rabbit(super::rabbit::event::RabbitEvent),
+    /// An event of the model that is running.
+    Model(E),
 }
 
 /// What an event means for a record's journey, the same in every model: counters and charts read
@@ -107,6 +117,12 @@ pub enum Flow {
     Acked(Time),
     /// A consumer received it, `latency` after publishing (end to end).
     Consumed(Time),
+    /// A record was sent again (a producer's retry).
+    Retried,
+    /// A producer was answered with an error for a record.
+    Failed,
+    /// A partition leader was elected (`unclean`: from outside the in-sync replicas).
+    Elected { unclean: bool },
 }
 
 /// Trace tags of the kernel's events and of each model's events: one number per variant, unique by
@@ -125,29 +141,23 @@ enum Tag {
     LinkHealed = 9,
     LinkSlowed = 10,
     NetworkHealed = 11,
-    Relay = 12,
-    Kafka = 13,
     ConnectionReset = 14,
-    Rabbit = 15,
     /// 15 until 2026-12-03: the RabbitMQ prefix's byte, so a leave and a RabbitMQ event could
     /// feed the hash alike.
     NodeLeaving = 16,
 }
 
-impl Event {
+/// The tag bytes a system of several models gives its models' events, by the model's place in
+/// the system (`model_tag(0)` for the first): never one of the kernel's own tags.
+pub const fn model_tag(place: usize) -> u8 {
+    const FREE: [u8; 8] = [12, 13, 15, 17, 18, 19, 20, 21];
+    FREE[place]
+}
+
+impl<E: ModelEvent> Event<E> {
     pub fn flow(&self) -> Option<Flow> {
-        use super::kafka::msg::KafkaEvent;
-        use super::rabbit::event::RabbitEvent as R;
         match self.kind {
-            EventKind::Relay(RelayEvent::Published { .. })
-            | EventKind::Kafka(KafkaEvent::Produced { retry: false, .. })
-            | EventKind::Rabbit(R::Published { .. }) => Some(Flow::Published),
-            EventKind::Relay(RelayEvent::Acked { latency, .. })
-            | EventKind::Kafka(KafkaEvent::ProduceAcked { latency, .. })
-            | EventKind::Rabbit(R::Confirmed { ack: true, latency, .. }) => Some(Flow::Acked(latency)),
-            EventKind::Relay(RelayEvent::Consumed { latency, .. })
-            | EventKind::Kafka(KafkaEvent::Consumed { latency, .. })
-            | EventKind::Rabbit(R::Consumed { latency, .. }) => Some(Flow::Consumed(latency)),
+            EventKind::Model(e) => e.flow(),
             _ => None,
         }
     }
@@ -190,18 +200,7 @@ impl Event {
             }
             EventKind::NetworkHealed => h.byte(Tag::NetworkHealed as u8),
             EventKind::ConnectionReset { node, peer } => pair_tag(h, Tag::ConnectionReset, node, peer),
-            EventKind::Relay(e) => {
-                h.byte(Tag::Relay as u8);
-                e.encode(h);
-            }
-            EventKind::Kafka(e) => {
-                h.byte(Tag::Kafka as u8);
-                e.encode(h);
-            }
-            EventKind::Rabbit(e) => {
-                h.byte(Tag::Rabbit as u8);
-                e.encode(h);
-            }
+            EventKind::Model(e) => e.encode(h),
         }
     }
 
@@ -222,9 +221,7 @@ impl Event {
             }
             EventKind::ConnectionReset { node, peer } => [Some(node), Some(peer)],
             EventKind::NetworkHealed => [None, None],
-            EventKind::Relay(e) => e.nodes(),
-            EventKind::Kafka(e) => e.nodes(),
-            EventKind::Rabbit(e) => e.nodes(),
+            EventKind::Model(e) => e.nodes(),
         }
     }
 
@@ -244,15 +241,13 @@ impl Event {
             EventKind::LinkSlowed { .. } => "link-slowed",
             EventKind::NetworkHealed => "network-healed",
             EventKind::ConnectionReset { .. } => "conn-reset",
-            EventKind::Relay(e) => e.type_name(),
-            EventKind::Kafka(e) => e.type_name(),
-            EventKind::Rabbit(e) => e.type_name(),
+            EventKind::Model(e) => e.type_name(),
         }
     }
 
     /// One readable, fixed-column line: time, type, then the details with node names.
     /// `       1.25ms  delivered       p1 -> b1  #12 publish`
-    pub fn line(&self, world: &World) -> String {
+    pub fn line<S: System<Event = E>>(&self, world: &World<S>) -> String {
         let name = |n: NodeId| world.node_name(n);
         let mut s = format!("{:>12}  {:<14}  ", self.at.to_string(), self.type_name());
         let _ = match self.kind {
@@ -276,9 +271,7 @@ impl Event {
             EventKind::ConnectionReset { node, peer } => {
                 write!(s, "{} lost its connection to {}", name(node), name(peer))
             }
-            EventKind::Relay(e) => e.describe(&mut s, world),
-            EventKind::Kafka(e) => e.describe(&mut s, world),
-            EventKind::Rabbit(e) => e.describe(&mut s, world),
+            EventKind::Model(e) => S::describe(world, &e, &mut s),
         };
         s.truncate(s.trim_end().len());
         s
@@ -294,4 +287,35 @@ fn pair_tag(h: &mut TraceHash, tag: Tag, a: NodeId, b: NodeId) {
     h.byte(tag as u8);
     h.u32(a.0);
     h.u32(b.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_tags_are_distinct_and_never_a_kernel_tag() {
+        use Tag::*;
+        let kernel = [
+            Sent,
+            Delivered,
+            Dropped,
+            NodeStopped,
+            NodeStarted,
+            NodeIsolated,
+            NodeRejoined,
+            LinkCut,
+            LinkHealed,
+            LinkSlowed,
+            NetworkHealed,
+            ConnectionReset,
+            NodeLeaving,
+        ]
+        .map(|t| t as u8);
+        let models: Vec<u8> = (0..8).map(model_tag).collect();
+        for (i, m) in models.iter().enumerate() {
+            assert!(!kernel.contains(m), "model tag {m} is a kernel tag");
+            assert!(!models[..i].contains(m), "model tag {m} given twice");
+        }
+    }
 }

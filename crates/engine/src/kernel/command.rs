@@ -4,11 +4,11 @@
 //! scenario, by its index (`NodeId`) once resolved against a topology. (Its JSON form is the flat
 //! fault record of `scenario.rs`.)
 
-use super::rabbit::msg::SettleOp;
 use super::time::Time;
 
+/// `A` is the running system's per-node action (`System::Act`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command<N = super::NodeId> {
+pub enum Command<N, A> {
     /// Crash a node: it stops handling messages and timers, and loses its volatile state.
     Stop { node: N },
     /// Restart a stopped node.
@@ -28,15 +28,13 @@ pub enum Command<N = super::NodeId> {
     Slow { a: N, b: N, extra: Time },
     /// Restore every link and isolated node (stopped nodes stay stopped).
     HealAll,
-    /// A RabbitMQ consumer's application settles delivery `tag` now (basic.ack, basic.nack or
-    /// basic.reject; `multiple` also settles every earlier delivery it holds). The learner's
-    /// own ack / nack / reject buttons; a tag the consumer no longer holds changes nothing.
-    Settle { node: N, tag: u64, multiple: bool, op: SettleOp },
+    /// An action of the model's own on one node, handed to it (`Process::on_act`) if it is up.
+    Act { node: N, act: A },
 }
 
-impl<N> Command<N> {
+impl<N, A> Command<N, A> {
     /// The same command with its node names translated by `f` (which may fail, e.g. unknown id).
-    pub fn try_map<M, E>(self, mut f: impl FnMut(N) -> Result<M, E>) -> Result<Command<M>, E> {
+    pub fn try_map<M, E>(self, mut f: impl FnMut(N) -> Result<M, E>) -> Result<Command<M, A>, E> {
         Ok(match self {
             Command::Stop { node } => Command::Stop { node: f(node)? },
             Command::Start { node } => Command::Start { node: f(node)? },
@@ -47,8 +45,24 @@ impl<N> Command<N> {
             Command::Heal { a, b } => Command::Heal { a: f(a)?, b: f(b)? },
             Command::Slow { a, b, extra } => Command::Slow { a: f(a)?, b: f(b)?, extra },
             Command::HealAll => Command::HealAll,
-            Command::Settle { node, tag, multiple, op } => Command::Settle { node: f(node)?, tag, multiple, op },
+            Command::Act { node, act } => Command::Act { node: f(node)?, act },
         })
+    }
+
+    /// The same command with its action (if it is one) turned into `B` by `f`.
+    pub fn map_act<B>(self, f: impl FnOnce(A) -> B) -> Command<N, B> {
+        match self {
+            Command::Stop { node } => Command::Stop { node },
+            Command::Start { node } => Command::Start { node },
+            Command::Leave { node } => Command::Leave { node },
+            Command::Isolate { node } => Command::Isolate { node },
+            Command::Rejoin { node } => Command::Rejoin { node },
+            Command::Cut { a, b } => Command::Cut { a, b },
+            Command::Heal { a, b } => Command::Heal { a, b },
+            Command::Slow { a, b, extra } => Command::Slow { a, b, extra },
+            Command::HealAll => Command::HealAll,
+            Command::Act { node, act } => Command::Act { node, act: f(act) },
+        }
     }
 
     /// The nodes this command concerns, in order.
@@ -59,7 +73,7 @@ impl<N> Command<N> {
             | Command::Leave { node }
             | Command::Isolate { node }
             | Command::Rejoin { node }
-            | Command::Settle { node, .. } => {
+            | Command::Act { node, .. } => {
                 vec![node]
             }
             Command::Cut { a, b } | Command::Heal { a, b } | Command::Slow { a, b, .. } => vec![a, b],

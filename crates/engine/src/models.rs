@@ -1,0 +1,275 @@
+//! The registry: the one closed list of models, and the system the page, the CLI and the tests
+//! run (`Brokers`). A scenario may hold relay nodes, a Kafka cluster and a RabbitMQ broker at once;
+//! each model's node, message, timer and event is one variant of the enums `registry!` writes, and
+//! every handler call is handed to its model through `Ctx::narrow`, so no model names another or
+//! this file.
+//!
+//! Adding a model is a folder with a `Model` impl, one line in `registry!` below (its place fixes
+//! its trace tag), its section in `Scenario`, and its view plug-in (`brokerlab_view::plugin`).
+
+use crate::kafka::cluster::Cluster;
+use crate::kafka::KafkaNames;
+use crate::kernel::event::{model_tag, Flow, ModelEvent, MsgInfo};
+use crate::kernel::trace::TraceHash;
+use crate::kernel::{self, Built, Ctx, Model, NodeId, Process, Spec, System, Wire};
+use crate::rabbit::msg::SettleOp;
+use crate::rabbit::node::{BrokerNode, RabbitNode};
+use crate::rabbit::RabbitNames;
+use crate::scenario::Scenario;
+use std::rc::Rc;
+
+macro_rules! registry {
+    ($($place:literal $name:ident($model:ty),)*) => {
+        /// Every kind of node of every model. Enum dispatch, not trait objects: snapshots are a
+        /// plain `Clone` and the hot loop has no virtual calls into nodes.
+        #[derive(Clone, Debug)]
+        pub enum Node { $($name(<$model as Model>::Node),)* }
+
+        /// Every message any model sends.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum Message { $($name(<$model as Model>::Msg),)* }
+
+        /// Every model's timers.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Timer { $($name(<$model as Model>::Timer),)* }
+
+        /// Every model's events.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ModelEvents { $($name(<$model as Model>::Event),)* }
+
+        $(
+            impl From<<$model as Model>::Msg> for Message {
+                fn from(m: <$model as Model>::Msg) -> Self { Message::$name(m) }
+            }
+            impl From<<$model as Model>::Timer> for Timer {
+                fn from(t: <$model as Model>::Timer) -> Self { Timer::$name(t) }
+            }
+            impl From<<$model as Model>::Event> for ModelEvents {
+                fn from(e: <$model as Model>::Event) -> Self { ModelEvents::$name(e) }
+            }
+        )*
+
+        impl Wire for Message {
+            fn info(&self) -> MsgInfo {
+                match self { $(Message::$name(m) => m.info(),)* }
+            }
+        }
+
+        impl ModelEvent for ModelEvents {
+            fn encode(&self, h: &mut TraceHash) {
+                match self {
+                    $(ModelEvents::$name(e) => {
+                        h.byte(model_tag($place));
+                        e.encode(h);
+                    })*
+                }
+            }
+            fn nodes(&self) -> [Option<NodeId>; 2] {
+                match self { $(ModelEvents::$name(e) => e.nodes(),)* }
+            }
+            fn type_name(&self) -> &'static str {
+                match self { $(ModelEvents::$name(e) => e.type_name(),)* }
+            }
+            fn flow(&self) -> Option<Flow> {
+                match self { $(ModelEvents::$name(e) => e.flow(),)* }
+            }
+        }
+
+        impl System for Brokers {
+            type Act = Act;
+            type Shared = Shared;
+            type Spec = Scenario;
+            fn describe(world: &World, e: &ModelEvents, out: &mut String) -> std::fmt::Result {
+                match e { $(ModelEvents::$name(e) => e.describe(out, world),)* }
+            }
+            fn act(node: &mut Node, ctx: &mut Ctx<Brokers>, act: Act) {
+                match (node, act) {
+                    (Node::Rabbit(n), Act::Settle { tag, multiple, op }) => {
+                        ctx.narrow(|c| n.settle_by_hand(c, tag, multiple, op))
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        impl Process<Brokers> for Node {
+            fn role(&self) -> &'static str {
+                match self { $(Node::$name(n) => n.role(),)* }
+            }
+            fn on_start(&mut self, ctx: &mut Ctx<Brokers>) {
+                match self { $(Node::$name(n) => ctx.narrow(|c| n.on_start(c)),)* }
+            }
+            fn on_message(&mut self, ctx: &mut Ctx<Brokers>, from: NodeId, msg: Message) {
+                match (self, msg) {
+                    $((Node::$name(n), Message::$name(m)) => ctx.narrow(|c| n.on_message(c, from, m)),)*
+                    // A message of another model is nonsense to this node: ignored, as a real
+                    // process would.
+                    #[allow(unreachable_patterns)]
+                    _ => {}
+                }
+            }
+            fn on_timer(&mut self, ctx: &mut Ctx<Brokers>, timer: Timer) {
+                match (self, timer) {
+                    $((Node::$name(n), Timer::$name(t)) => ctx.narrow(|c| n.on_timer(c, t)),)*
+                    // A node only ever receives the timers it set.
+                    #[allow(unreachable_patterns)]
+                    _ => {}
+                }
+            }
+            fn on_disconnect(&mut self, ctx: &mut Ctx<Brokers>, peer: NodeId) {
+                match self { $(Node::$name(n) => ctx.narrow(|c| n.on_disconnect(c, peer)),)* }
+            }
+            fn on_leave(&mut self, ctx: &mut Ctx<Brokers>) {
+                match self { $(Node::$name(n) => ctx.narrow(|c| n.on_leave(c)),)* }
+            }
+            fn on_crash(&mut self) {
+                match self { $(Node::$name(n) => n.on_crash(),)* }
+            }
+        }
+    };
+}
+
+/// The system of every model: what a scenario file describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Brokers;
+
+impl Model for Brokers {
+    type Node = Node;
+    type Msg = Message;
+    type Timer = Timer;
+    type Event = ModelEvents;
+}
+
+// The models, in their place: the number is the model's trace tag (`model_tag`), fixed forever
+// for its events' hashes.
+registry! {
+    0 Relay(crate::relay::Relay),
+    1 Kafka(crate::kafka::Kafka),
+    2 Rabbit(crate::rabbit::Rabbit),
+}
+
+/// A user's action on one node (`Command::Act`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Act {
+    /// A RabbitMQ consumer's application settles delivery `tag` now (basic.ack, basic.nack or
+    /// basic.reject; `multiple` also settles every earlier delivery it holds). The learner's own
+    /// ack / nack / reject buttons; a tag the consumer no longer holds changes nothing.
+    Settle { tag: u64, multiple: bool, op: SettleOp },
+}
+
+/// What every node of a run shares.
+#[derive(Clone, Debug, Default)]
+pub struct Shared {
+    /// The Kafka cluster's settings, when the scenario has one.
+    pub kafka: Option<Rc<Cluster>>,
+}
+
+pub type Simulation = kernel::Simulation<Brokers>;
+pub type World = kernel::World<Brokers>;
+pub type NodeSlot = kernel::NodeSlot<Brokers>;
+pub type Event = kernel::Event<ModelEvents>;
+pub type EventKind = kernel::EventKind<ModelEvents>;
+pub type Command<N = NodeId> = kernel::Command<N, Act>;
+pub type LoggedCommand = kernel::sim::LoggedCommand<Act>;
+
+impl Spec<Brokers> for Scenario {
+    fn validate(&self) -> Result<(), String> {
+        Scenario::validate(self)
+    }
+    fn build(&self) -> Built<Brokers> {
+        let mut nodes: Vec<(String, Node)> =
+            crate::relay::build(self).into_iter().map(|(name, n)| (name, Node::Relay(n))).collect();
+        let kafka = self.kafka.as_ref().map(|k| {
+            let (cluster, kafka_nodes) = crate::kafka::node::build(k, nodes.len() as u32);
+            nodes.extend(kafka_nodes.into_iter().map(|(name, n)| (name, Node::Kafka(n))));
+            cluster
+        });
+        if let Some(r) = &self.rabbit {
+            let rabbit_nodes = crate::rabbit::node::build(r, nodes.len() as u32);
+            nodes.extend(rabbit_nodes.into_iter().map(|(name, n)| (name, Node::Rabbit(n))));
+        }
+        let stopped = self.kafka.iter().flat_map(|k| k.stopped_nodes()).filter_map(|n| self.node_id(n)).collect();
+        Built {
+            nodes,
+            shared: Shared { kafka },
+            network: self.build_network(),
+            faults: self.fault_schedule(|act| act),
+            stopped,
+        }
+    }
+}
+
+impl World {
+    pub fn topic_name(&self, topic: u16) -> &str {
+        self.shared.kafka.as_ref().and_then(|c| c.topics.get(topic as usize)).map_or("?", |t| t.name.as_str())
+    }
+
+    pub fn group_name(&self, group: u8) -> &str {
+        self.shared.kafka.as_ref().and_then(|c| c.groups.get(group as usize)).map_or("?", |g| g.name.as_str())
+    }
+}
+
+impl KafkaNames for World {
+    fn topic_name(&self, topic: u16) -> &str {
+        World::topic_name(self, topic)
+    }
+    fn group_name(&self, group: u8) -> &str {
+        World::group_name(self, group)
+    }
+}
+
+impl RabbitNames for World {
+    fn rabbit_broker(&self) -> Option<&BrokerNode> {
+        self.nodes.iter().find_map(|s| match &s.node {
+            Node::Rabbit(RabbitNode::Broker(b)) => Some(&**b),
+            _ => None,
+        })
+    }
+}
+
+/// The RabbitMQ events emitted since the last drain, oldest first (the others are dropped): for
+/// tests and tools that follow the RabbitMQ model alone.
+pub fn drain_rabbit(sim: &mut Simulation) -> Vec<crate::rabbit::event::RabbitEvent> {
+    sim.drain_events()
+        .filter_map(|e| match e.kind {
+            EventKind::Model(ModelEvents::Rabbit(r)) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+impl<N> kernel::Command<N, Act> {
+    /// A RabbitMQ consumer settles delivery `tag` (see `Act::Settle`).
+    pub fn settle(node: N, tag: u64, multiple: bool, op: SettleOp) -> Self {
+        kernel::Command::Act { node, act: Act::Settle { tag, multiple, op } }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets;
+    use crate::relay::Relay;
+
+    /// The registry adds nothing to a model's behaviour: the relay model run alone and run inside
+    /// the registry emit the same events, event for event.
+    #[test]
+    fn the_registry_runs_a_model_as_it_runs_alone() {
+        let s = presets::load("relay-basic").unwrap();
+        let mut alone = kernel::Simulation::<Relay>::new(&s, 5).unwrap();
+        let mut inside = Simulation::new(&s, 5).unwrap();
+        alone.run_until(s.until);
+        inside.run_until(s.until);
+        let a: Vec<String> = {
+            let world = alone.world().clone();
+            alone.drain_events().map(|e| e.line(&world)).collect()
+        };
+        let b: Vec<String> = {
+            let world = inside.world().clone();
+            inside.drain_events().map(|e| e.line(&world)).collect()
+        };
+        assert!(a.len() > 100, "the run does something");
+        assert_eq!(a, b);
+        assert_eq!(alone.steps(), inside.steps());
+    }
+}
