@@ -14,6 +14,7 @@ use brokerlab::engine::rabbit::msg::{Dest, Props, Publish, RabbitMsg, Reason, Se
 use brokerlab::engine::rabbit::node::RabbitNode;
 use brokerlab::engine::rabbit::queue::{QueueArgs, QueueDecl};
 use brokerlab::engine::rabbit::routing::{ExchangeType, Table};
+use brokerlab::engine::rabbit::RabbitTimer;
 use brokerlab::engine::rng::Rng;
 use brokerlab::engine::{EventKind, NodeId, Scenario, Simulation, Time};
 use std::collections::{BTreeMap, BTreeSet};
@@ -240,7 +241,7 @@ fn every_dead_lettered_message_carries_a_correct_x_death() {
         }
         let mut model: BTreeMap<u64, Deaths> = BTreeMap::new();
         let mut outstanding: Vec<(NodeId, u64)> = vec![];
-        let mut timers: Vec<(Time, u64)> = vec![];
+        let mut timers: Vec<(Time, RabbitTimer)> = vec![];
         let mut now = Time::ZERO;
         for step in 0..600 {
             match rng.below(4) {

@@ -17,13 +17,13 @@ use super::clients::{emit, send};
 use super::cluster::{
     decode_state, encode_state, Cluster, FETCH_MAX_WAIT, REPLICA_FETCH_BACKOFF, REPLICA_FETCH_WAIT_MAX, REQUEST_TIMEOUT,
 };
-use super::group::{self, offset_key, Group};
+use super::group::{offset_key, Group};
 use super::msg::{BrokerSet, GroupState, KafkaEvent, KafkaMsg, PartitionView, Tp, ZkCall, ZkResult};
 use super::partition::{Acks, BrokerId, Error, FetchResponse, ProduceOutcome, Replica, Role};
 use super::placement::{assign_replicas, elect_offline};
-use super::purgatory::{Parked, Purgatory, ID_MASK};
+use super::purgatory::{Parked, Purgatory};
 use super::zk_client::ZkLink;
-use super::Ctx;
+use super::{Ctx, KafkaTimer};
 use crate::coordinator::{Op, SessionId, WatchKind, ZkError};
 use crate::deadlines::Deadlines;
 use crate::time::Time;
@@ -100,25 +100,8 @@ pub struct Broker {
     pub groups: VecMap<u8, Group>,
 }
 
-// Timer kinds, in the top byte; the rest carries a partition and a generation.
-const T_PING: u64 = 1 << 56;
-const T_ISR: u64 = 2 << 56;
-const T_PARK: u64 = 3 << 56;
-const T_FETCH: u64 = 4 << 56;
-const T_REGISTER: u64 = 5 << 56;
-const T_RETENTION: u64 = 0x10 << 56;
-const T_CLEANER: u64 = 0x11 << 56;
-const T_COMMIT_TIMEOUT: u64 = 0x12 << 56;
-const T_FETCH_TIMEOUT: u64 = 0x13 << 56;
 /// `offsets.commit.timeout.ms`: how long an offset commit may wait for its replication.
 const OFFSETS_COMMIT_TIMEOUT: Time = Time::secs(5);
-
-fn tp_bits(tp: Tp) -> u64 {
-    ((tp.topic as u64) << 40) | ((tp.partition as u64) << 24)
-}
-fn tp_from_bits(t: u64) -> Tp {
-    Tp { topic: ((t >> 40) & 0xffff) as u16, partition: ((t >> 24) & 0xffff) as u16 }
-}
 
 impl Broker {
     pub fn new(id: BrokerId, cluster: Rc<Cluster>) -> Broker {
@@ -148,10 +131,10 @@ impl Broker {
     pub fn on_start(&mut self, ctx: &mut Ctx) {
         self.zk_link.choose(ctx);
         self.connect(ctx);
-        ctx.set_timer(self.cluster.session_timeout / 3, T_PING);
-        ctx.set_timer(self.cluster.replica_lag_time_max / 2, T_ISR);
-        ctx.set_timer(self.cluster.retention_check_interval, T_RETENTION);
-        ctx.set_timer(self.cluster.cleaner_backoff, T_CLEANER);
+        ctx.set_timer(self.cluster.session_timeout / 3, KafkaTimer::Ping);
+        ctx.set_timer(self.cluster.replica_lag_time_max / 2, KafkaTimer::Isr);
+        ctx.set_timer(self.cluster.retention_check_interval, KafkaTimer::Retention);
+        ctx.set_timer(self.cluster.cleaner_backoff, KafkaTimer::Cleaner);
     }
 
     /// The fetches parked on the partitions this broker leads (for inspectors and invariants).
@@ -234,9 +217,9 @@ impl Broker {
         self.zk(ctx, ZkPurpose::RegisterAndElect, calls);
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
-        match timer & (0xff << 56) {
-            T_PING => {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
+        match timer {
+            KafkaTimer::Ping => {
                 match self.session {
                     Some(_) if self.zk_link.should_move(ctx.now, self.cluster.session_timeout) => self.zk_move(ctx),
                     Some(session) => send(ctx, self.zk_link.server(), KafkaMsg::ZkPing { session }),
@@ -247,13 +230,13 @@ impl Broker {
                         self.connect(ctx)
                     }
                 }
-                ctx.set_timer(self.cluster.session_timeout / 3, T_PING);
+                ctx.set_timer(self.cluster.session_timeout / 3, KafkaTimer::Ping);
             }
-            T_REGISTER => {
+            KafkaTimer::Register => {
                 let call = self.register_call();
                 self.zk(ctx, ZkPurpose::Register, vec![call]);
             }
-            T_ISR => {
+            KafkaTimer::Isr => {
                 let now = ctx.now;
                 let tps: Vec<Tp> = self.replicas.iter().filter(|(_, r)| r.is_leader()).map(|(&tp, _)| tp).collect();
                 for tp in tps {
@@ -266,52 +249,44 @@ impl Broker {
                         }
                     }
                 }
-                ctx.set_timer(self.cluster.replica_lag_time_max / 2, T_ISR);
+                ctx.set_timer(self.cluster.replica_lag_time_max / 2, KafkaTimer::Isr);
             }
-            T_COMMIT_TIMEOUT => {
-                let tp = tp_from_bits(timer);
-                let key =
-                    self.produce_waiting.keys().copied().find(|&(t, r)| t == tp && r & 0xff_ffff == timer & 0xff_ffff);
-                if let Some(w) = key.and_then(|k| self.produce_waiting.remove(&k)) {
+            KafkaTimer::CommitTimeout { tp, request } => {
+                if let Some(w) = self.produce_waiting.remove(&(tp, request)) {
                     self.answer(ctx, tp, w, Err(Error::RequestTimedOut));
                 }
             }
-            T_RETENTION | T_CLEANER => {
-                let compact = timer & (0xff << 56) == T_CLEANER;
+            KafkaTimer::Retention | KafkaTimer::Cleaner => {
+                let compact = timer == KafkaTimer::Cleaner;
                 self.clean_logs(ctx, compact);
                 let every = if compact { self.cluster.cleaner_backoff } else { self.cluster.retention_check_interval };
-                ctx.set_timer(every, timer & (0xff << 56));
+                ctx.set_timer(every, timer);
             }
-            T_PARK => {
+            KafkaTimer::Park { tp, id } => {
                 // This fetch's wait is over, unless data or a leader change completed it already.
-                let tp = tp_from_bits(timer);
-                if let Some(p) = self.parked.expire(tp, (timer & ID_MASK as u64) as u32) {
+                if let Some(p) = self.parked.expire(tp, id) {
                     self.serve_fetch(ctx, tp, p, true);
                 }
             }
-            group::T_JOIN | group::T_SESSION => {
-                let index = ((timer >> 32) & 0xff) as u8;
+            KafkaTimer::Join { group: index, .. } | KafkaTimer::Session { group: index } => {
                 let cluster = self.cluster.clone();
                 let (Some(g), Some(cfg)) = (self.groups.get_mut(&index), cluster.groups.get(index as usize)) else {
                     return;
                 };
-                if timer & (0xff << 56) == group::T_JOIN {
-                    g.on_join_timer(ctx, cfg, timer);
-                } else {
-                    g.on_session_timer(ctx, cfg);
+                match timer {
+                    KafkaTimer::Join { join, .. } => g.on_join_timer(ctx, cfg, join),
+                    _ => g.on_session_timer(ctx, cfg),
                 }
             }
-            T_FETCH => {
-                let tp = tp_from_bits(timer);
-                let generation = timer & 0xff_ffff;
-                // Backed off after an error: fetch again if nothing newer went out.
-                if self.fetch_gen.get(&tp).copied().unwrap_or(0) & 0xff_ffff == generation {
-                    self.send_fetch(ctx, tp);
-                }
+            // Backed off after an error: fetch again if nothing newer went out.
+            KafkaTimer::FetchBackoff { tp, generation }
+                if self.fetch_gen.get(&tp).copied().unwrap_or(0) == generation =>
+            {
+                self.send_fetch(ctx, tp);
             }
-            T_FETCH_TIMEOUT => {
+            KafkaTimer::FetchTimeout => {
                 // No answer in `request.timeout.ms`: fetch again.
-                for tp in self.fetch_timeouts.expired(ctx, T_FETCH_TIMEOUT) {
+                for tp in self.fetch_timeouts.expired(ctx, KafkaTimer::FetchTimeout) {
                     self.send_fetch(ctx, tp);
                 }
             }
@@ -628,7 +603,7 @@ impl Broker {
         match result {
             Some(ZkResult::Done) => emit(ctx, KafkaEvent::BrokerRegistered { broker: self.id }),
             // Our previous session's node is still there until that session expires: retry.
-            _ => ctx.set_timer(self.cluster.session_timeout / 3, T_REGISTER),
+            _ => ctx.set_timer(self.cluster.session_timeout / 3, KafkaTimer::Register),
         }
     }
 
@@ -879,7 +854,7 @@ impl Broker {
             *g
         };
         send(ctx, node, KafkaMsg::ReplicaFetch { tp, epoch, offset, last_epoch, generation });
-        self.fetch_timeouts.set(ctx, tp, REQUEST_TIMEOUT, T_FETCH_TIMEOUT);
+        self.fetch_timeouts.set(ctx, tp, REQUEST_TIMEOUT, KafkaTimer::FetchTimeout);
     }
 
     fn on_fetch_response(&mut self, ctx: &mut Ctx, tp: Tp, response: FetchResponse, generation: u64) {
@@ -911,7 +886,7 @@ impl Broker {
         self.fetch_timeouts.remove(tp);
         let g = self.fetch_gen.get_or_insert_with(tp, || 0);
         *g += 1;
-        ctx.set_timer(REPLICA_FETCH_BACKOFF, T_FETCH | tp_bits(tp) | (*g & 0xff_ffff));
+        ctx.set_timer(REPLICA_FETCH_BACKOFF, KafkaTimer::FetchBackoff { tp, generation: *g });
     }
 
     /// Serves a follower's or consumer's fetch now, or parks it until there is something to send
@@ -974,7 +949,7 @@ impl Broker {
 
     fn park(&mut self, ctx: &mut Ctx, tp: Tp, p: Parked, wait: Time) {
         let id = self.parked.park(tp, p);
-        ctx.set_timer(wait, T_PARK | tp_bits(tp) | id as u64);
+        ctx.set_timer(wait, KafkaTimer::Park { tp, id });
     }
 
     /// Completes the parked fetches on `tp` that `pick` selects (new data, a new HW, or — all of
@@ -1086,7 +1061,7 @@ impl Broker {
                 if matches!(waiter, Waiter::Commit { .. }) {
                     // A commit that cannot be replicated in time is answered REQUEST_TIMED_OUT (as
                     // a zombie coordinator's would be: its followers fetch from a new leader).
-                    ctx.set_timer(OFFSETS_COMMIT_TIMEOUT, T_COMMIT_TIMEOUT | tp_bits(tp) | (req & 0xff_ffff));
+                    ctx.set_timer(OFFSETS_COMMIT_TIMEOUT, KafkaTimer::CommitTimeout { tp, request: req });
                 }
                 self.produce_waiting.insert((tp, req), waiter);
             }

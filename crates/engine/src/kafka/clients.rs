@@ -1,20 +1,13 @@
 //! What Kafka's clients (the producer in `producer`, the consumer in `consumer`) share: the
-//! metadata lookup that finds partition leaders, and the timer kinds.
+//! metadata lookup that finds partition leaders.
 
 use super::cluster::Cluster;
 use super::msg::{KafkaMsg, PartitionView};
 use super::partition::BrokerId;
-use super::Ctx;
+use super::{Ctx, KafkaTimer};
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
-
-pub(super) const T_SEND: u64 = 1 << 56;
-pub(super) const T_TIMEOUT: u64 = 2 << 56;
-pub(super) const T_RETRY: u64 = 3 << 56;
-pub(super) const T_METADATA: u64 = 4 << 56;
-pub(super) const T_FETCH: u64 = 5 << 56;
-pub(super) const KIND: u64 = 0xff << 56;
 
 /// What every Kafka node sends and emits goes through these two.
 pub(super) fn send(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
@@ -64,12 +57,12 @@ impl MetadataAsk {
     /// (Re)arms the metadata timer: the previous one, if any, no longer counts.
     pub(super) fn arm(&mut self, ctx: &mut Ctx, after: Time) {
         self.timer_gen += 1;
-        ctx.set_timer(after, T_METADATA | (self.timer_gen & 0xff_ffff_ffff));
+        ctx.set_timer(after, KafkaTimer::Metadata { generation: self.timer_gen });
     }
 
     /// Whether a metadata timer firing is the live one.
-    pub(super) fn is_live(&self, timer: u64) -> bool {
-        timer & !KIND == self.timer_gen & 0xff_ffff_ffff
+    pub(super) fn is_live(&self, generation: u64) -> bool {
+        generation == self.timer_gen
     }
 
     /// Whether a connection to `node` may be tried now (not within the reconnect backoff).

@@ -16,12 +16,12 @@
 //! Simplified (said in the docs): no static membership.
 
 use super::assignor::{self, Assignor, TopicPartition};
-use super::clients::{send, update_leaders, MetadataAsk, KIND, T_FETCH, T_METADATA, T_RETRY};
+use super::clients::{send, update_leaders, MetadataAsk};
 use super::cluster::{Cluster, Group, FETCH_MAX_WAIT, REQUEST_TIMEOUT, RETRY_BACKOFF};
 use super::config::OffsetReset;
 use super::msg::{Joined, KafkaEvent, KafkaMsg, PositionFrom, Tp};
 use super::partition::{BrokerId, Error};
-use super::Ctx;
+use super::{Ctx, KafkaTimer};
 use crate::deadlines::Deadlines;
 use crate::time::Time;
 use crate::vecmap::VecMap;
@@ -29,12 +29,6 @@ use crate::NodeId;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-const T_GROUP: u64 = 6 << 56;
-const T_HEARTBEAT: u64 = 7 << 56;
-const T_COMMIT: u64 = 8 << 56;
-const T_REQUEST: u64 = 9 << 56;
-const T_PROCESS: u64 = 10 << 56;
-const T_POLL: u64 = 11 << 56;
 /// `max.poll.records`: what one `poll()` hands the application at most.
 const MAX_POLL_RECORDS: u32 = 500;
 
@@ -186,7 +180,7 @@ impl Consumer {
         self.metadata.ask(ctx, &self.cluster);
         if let Some(cfg) = self.settings() {
             if let Some(every) = cfg.auto_commit {
-                ctx.set_timer(every, T_COMMIT);
+                ctx.set_timer(every, KafkaTimer::AutoCommit);
             }
             self.advance(ctx);
         }
@@ -239,7 +233,7 @@ impl Consumer {
         let lost: Vec<u16> = self.fetching.iter().filter(|(_, &(_, b))| b == broker).map(|(&p, _)| p).collect();
         for p in lost {
             self.fetch_done(p);
-            ctx.set_timer(RETRY_BACKOFF, T_RETRY | p as u64);
+            ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition: p });
         }
         self.leaders.retain(|_, l| *l != broker);
         self.metadata.ask(ctx, &self.cluster);
@@ -263,7 +257,7 @@ impl Consumer {
         let Some(node) = self.cluster.broker_node(leader) else { return };
         if !self.metadata.usable(node, ctx.now) {
             // Its connection was just reset: wait out the reconnect backoff, then look again.
-            ctx.set_timer(RETRY_BACKOFF, T_RETRY | partition as u64);
+            ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition });
             return;
         }
         let tp = Tp { topic: self.topic, partition };
@@ -285,7 +279,7 @@ impl Consumer {
         self.next_gen += 1;
         self.fetching.insert(partition, (generation, leader));
         send(ctx, node, KafkaMsg::Fetch { tp, offset, generation });
-        self.fetch_timeouts.set(ctx, partition, REQUEST_TIMEOUT + FETCH_MAX_WAIT, T_FETCH);
+        self.fetch_timeouts.set(ctx, partition, REQUEST_TIMEOUT + FETCH_MAX_WAIT, KafkaTimer::FetchTimeout);
     }
 
     /// The fetch of `partition` was answered or given up.
@@ -301,46 +295,45 @@ impl Consumer {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
-        match timer & KIND {
-            T_FETCH => {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
+        match timer {
+            KafkaTimer::FetchTimeout => {
                 // A fetch timed out: the leader may have moved.
-                for partition in self.fetch_timeouts.expired(ctx, T_FETCH) {
+                for partition in self.fetch_timeouts.expired(ctx, KafkaTimer::FetchTimeout) {
                     if self.fetching.remove(&partition).is_some() {
                         self.metadata.ask(ctx, &self.cluster);
                     }
                 }
             }
-            T_METADATA if self.metadata.is_live(timer) => {
+            KafkaTimer::Metadata { generation } if self.metadata.is_live(generation) => {
                 self.metadata.done();
                 if (0..self.partitions()).any(|p| self.reads(p) && !self.fetching.contains_key(&p)) {
                     self.metadata.ask(ctx, &self.cluster);
                 }
             }
-            T_RETRY => {
-                let partition = (timer & 0xffff) as u16;
+            KafkaTimer::RetryPartition { partition } => {
                 if self.leaders.contains_key(&partition) {
                     self.fetch(ctx, partition);
                 } else if self.reads(partition) {
                     self.metadata.ask(ctx, &self.cluster);
-                    ctx.set_timer(RETRY_BACKOFF, T_RETRY | partition as u64);
+                    ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition });
                 }
             }
-            T_GROUP => self.advance(ctx),
-            T_REQUEST => {
+            KafkaTimer::GroupStep => self.advance(ctx),
+            KafkaTimer::GroupRequest { request } => {
                 if let Some(m) = &mut self.member {
-                    if m.waiting == Some(timer & !KIND) {
+                    if m.waiting == Some(request) {
                         m.waiting = None;
                         self.coordinator_lost(ctx);
                     }
                 }
             }
-            T_HEARTBEAT => self.heartbeat(ctx, timer & !KIND),
-            T_PROCESS => self.on_processed(ctx, timer),
-            T_POLL => self.on_poll_timer(ctx, timer),
-            T_COMMIT => {
+            KafkaTimer::Heartbeat { generation } => self.heartbeat(ctx, generation),
+            KafkaTimer::Processed { generation } => self.on_processed(ctx, generation),
+            KafkaTimer::PollTimeout { generation } => self.on_poll_timer(ctx, generation),
+            KafkaTimer::AutoCommit => {
                 if let Some(every) = self.settings().and_then(|g| g.auto_commit) {
-                    ctx.set_timer(every, T_COMMIT);
+                    ctx.set_timer(every, KafkaTimer::AutoCommit);
                     if self.member.as_ref().is_some_and(|m| m.phase == Phase::Stable && !m.commit_inflight) {
                         self.commit(ctx, false);
                     }
@@ -397,7 +390,7 @@ impl Consumer {
                     Err(_) => {
                         self.leaders.remove(&tp.partition);
                         self.metadata.ask(ctx, &self.cluster);
-                        ctx.set_timer(RETRY_BACKOFF, T_RETRY | tp.partition as u64);
+                        ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition: tp.partition });
                     }
                 }
             }
@@ -409,7 +402,7 @@ impl Consumer {
                         m.coordinator = Some(b);
                         self.advance(ctx);
                     }
-                    Err(_) => ctx.set_timer(RETRY_BACKOFF, T_GROUP),
+                    Err(_) => ctx.set_timer(RETRY_BACKOFF, KafkaTimer::GroupStep),
                 }
             }
             // Answers to a request it has given up on (phase moved on) are ignored.
@@ -452,7 +445,7 @@ impl Consumer {
             self.poll_left = (self.backlog.len() as u32).min(MAX_POLL_RECORDS);
             self.poll_gen += 1;
             if let Some(limit) = self.settings().map(|g| g.rebalance_timeout) {
-                ctx.set_timer(limit, T_POLL | (self.poll_gen & 0xffff_ffff));
+                ctx.set_timer(limit, KafkaTimer::PollTimeout { generation: self.poll_gen });
             }
         }
         if self.backlog.is_empty() {
@@ -462,14 +455,14 @@ impl Consumer {
         let (base, jitter) = self.processing;
         let extra = if jitter > Time::ZERO { Time(ctx.rng.below(jitter.0 + 1)) } else { Time::ZERO };
         self.busy = true;
-        ctx.set_timer(base + extra, T_PROCESS | (self.process_gen & 0xffff_ffff));
+        ctx.set_timer(base + extra, KafkaTimer::Processed { generation: self.process_gen });
     }
 
     /// The poll timer ran out while the application was still on the same batch: the heartbeat
     /// thread leaves the group ("consumer poll timeout has expired"), and the member forgets its
     /// id and generation; its partitions are lost (its commits would be refused).
-    fn on_poll_timer(&mut self, ctx: &mut Ctx, timer: u64) {
-        let same_poll = timer & 0xffff_ffff == self.poll_gen & 0xffff_ffff;
+    fn on_poll_timer(&mut self, ctx: &mut Ctx, generation: u64) {
+        let same_poll = generation == self.poll_gen;
         let Some(m) = &mut self.member else { return };
         if !same_poll || !(self.busy || self.poll_left > 0) || m.generation.is_none() {
             return;
@@ -498,8 +491,8 @@ impl Consumer {
         self.join(ctx);
     }
 
-    fn on_processed(&mut self, ctx: &mut Ctx, timer: u64) {
-        if timer & 0xffff_ffff != self.process_gen & 0xffff_ffff {
+    fn on_processed(&mut self, ctx: &mut Ctx, generation: u64) {
+        if generation != self.process_gen {
             return;
         }
         self.busy = false;
@@ -533,7 +526,7 @@ impl Consumer {
         if let Some(t) = timeout {
             m.requests += 1;
             m.waiting = Some(m.requests);
-            ctx.set_timer(t, T_REQUEST | m.requests);
+            ctx.set_timer(t, KafkaTimer::GroupRequest { request: m.requests });
         }
         send(ctx, node, msg);
     }
@@ -553,7 +546,7 @@ impl Consumer {
             let m = self.member.as_mut().expect("checked");
             m.requests += 1;
             m.waiting = Some(m.requests);
-            ctx.set_timer(REQUEST_TIMEOUT, T_REQUEST | m.requests);
+            ctx.set_timer(REQUEST_TIMEOUT, KafkaTimer::GroupRequest { request: m.requests });
             return send(ctx, broker, KafkaMsg::FindCoordinator { group });
         }
         if m.phase == Phase::Unjoined {
@@ -589,7 +582,7 @@ impl Consumer {
             Phase::Committing => return self.rejoin_now(ctx),
             Phase::Unjoined | Phase::Stable => {}
         }
-        ctx.set_timer(RETRY_BACKOFF, T_GROUP);
+        ctx.set_timer(RETRY_BACKOFF, KafkaTimer::GroupStep);
     }
 
     fn on_joined(&mut self, ctx: &mut Ctx, result: Result<Joined, Error>, new_id: String) {
@@ -607,7 +600,7 @@ impl Consumer {
             Err(Error::NotCoordinator | Error::CoordinatorNotAvailable) => self.coordinator_lost(ctx),
             Err(_) => {
                 m.phase = Phase::Unjoined;
-                ctx.set_timer(RETRY_BACKOFF, T_GROUP);
+                ctx.set_timer(RETRY_BACKOFF, KafkaTimer::GroupStep);
             }
             Ok(j) => {
                 m.generation = Some(j.generation);
@@ -618,7 +611,7 @@ impl Consumer {
                 let msg =
                     KafkaMsg::SyncGroup { group: m.group, generation: j.generation, member: j.member, assignment };
                 m.heartbeat_gen += 1;
-                ctx.set_timer(cfg.heartbeat_interval, T_HEARTBEAT | m.heartbeat_gen);
+                ctx.set_timer(cfg.heartbeat_interval, KafkaTimer::Heartbeat { generation: m.heartbeat_gen });
                 self.request(ctx, msg, Some(REQUEST_TIMEOUT));
             }
         }
@@ -710,7 +703,7 @@ impl Consumer {
         }
         let msg =
             KafkaMsg::Heartbeat { group: m.group, generation: m.generation.unwrap_or(0), member: m.member_id.clone() };
-        ctx.set_timer(cfg.heartbeat_interval, T_HEARTBEAT | generation);
+        ctx.set_timer(cfg.heartbeat_interval, KafkaTimer::Heartbeat { generation });
         self.request(ctx, msg, None);
     }
 
@@ -894,7 +887,7 @@ impl Consumer {
             Err(_) => {
                 self.leaders.remove(&p);
                 self.metadata.ask(ctx, &self.cluster);
-                ctx.set_timer(RETRY_BACKOFF, T_RETRY | p as u64);
+                ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition: p });
             }
         }
     }

@@ -22,16 +22,12 @@
 use super::clients::send as reply;
 use super::msg::{GroupState, Joined, KafkaEvent, KafkaMsg, RemoveReason};
 use super::partition::{BrokerId, Error};
-use super::Ctx;
+use super::{Ctx, KafkaTimer};
 use crate::kafka::cluster::Group as Settings;
 use crate::kafka::log::Record;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
-
-/// Timer kinds the broker hands to its groups (top byte; group index in bits 32..40).
-pub const T_JOIN: u64 = 6 << 56;
-pub const T_SESSION: u64 = 7 << 56;
 
 /// The `__consumer_offsets` record key of a group's commit for a partition of its topic.
 pub fn offset_key(group: u8, partition: u16) -> u32 {
@@ -237,7 +233,7 @@ impl Group {
 
     fn arm_join(&mut self, ctx: &mut Ctx, after: Time) {
         self.join_timer += 1;
-        ctx.set_timer(after, T_JOIN | ((self.index as u64) << 32) | (self.join_timer & 0xffff_ffff));
+        ctx.set_timer(after, KafkaTimer::Join { group: self.index, join: self.join_timer });
     }
 
     /// A rebalance that is not in its initial delay completes as soon as every member has rejoined.
@@ -250,8 +246,8 @@ impl Group {
         }
     }
 
-    pub fn on_join_timer(&mut self, ctx: &mut Ctx, cfg: &Settings, timer: u64) {
-        if timer & 0xffff_ffff != self.join_timer & 0xffff_ffff || self.state != GroupState::PreparingRebalance {
+    pub fn on_join_timer(&mut self, ctx: &mut Ctx, cfg: &Settings, join: u64) {
+        if join != self.join_timer || self.state != GroupState::PreparingRebalance {
             return;
         }
         if let Some((until, joined)) = self.initial {
@@ -288,7 +284,7 @@ impl Group {
             m.last_heartbeat = now;
             reply(ctx, m.node, msg);
         }
-        ctx.set_timer(cfg.session_timeout, T_SESSION | ((self.index as u64) << 32));
+        ctx.set_timer(cfg.session_timeout, KafkaTimer::Session { group: self.index });
     }
 
     pub fn sync(&mut self, ctx: &mut Ctx, from: NodeId, generation: u32, member: &str, assignment: Vec<(String, u64)>) {
@@ -328,7 +324,7 @@ impl Group {
             Some(_) if generation != self.generation => Some(Error::IllegalGeneration),
             Some(i) => {
                 self.members[i].last_heartbeat = ctx.now;
-                ctx.set_timer(cfg.session_timeout, T_SESSION | ((self.index as u64) << 32));
+                ctx.set_timer(cfg.session_timeout, KafkaTimer::Session { group: self.index });
                 (self.state == GroupState::PreparingRebalance).then_some(Error::RebalanceInProgress)
             }
         };

@@ -59,12 +59,83 @@ impl Model for Kafka {
 /// What a Kafka node's handlers are given.
 pub type Ctx<'a> = crate::kernel::Ctx<'a, Kafka>;
 
-/// A Kafka node's timer.
+/// What a Kafka node's timer is for: each role sets only its own kinds. Generations and ids
+/// are full width (an older timer is recognised by comparing them, never by masking bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KafkaTimer(pub u64);
-
-impl From<u64> for KafkaTimer {
-    fn from(t: u64) -> Self {
-        KafkaTimer(t)
-    }
+pub enum KafkaTimer {
+    /// ZooKeeper: the server's tick (session expiry, and an ensemble's election and sync).
+    Tick,
+    /// Broker: heartbeat its ZooKeeper session (a third of the session timeout), or connect again.
+    Ping,
+    /// Broker: check the ISR of the partitions it leads (half of `replica.lag.time.max.ms`).
+    Isr,
+    /// Broker: register again after a failed registration.
+    Register,
+    /// Broker: `log.retention.check.interval.ms` / `log.cleaner.backoff.ms`.
+    Retention,
+    Cleaner,
+    /// Broker: an offset commit still waiting for replication gives up (`offsets.commit.timeout.ms`).
+    CommitTimeout {
+        tp: msg::Tp,
+        request: u64,
+    },
+    /// Broker: a parked fetch's `fetch.max.wait.ms` is over.
+    Park {
+        tp: msg::Tp,
+        id: u32,
+    },
+    /// Broker: fetch again after `replica.fetch.backoff.ms`, unless a newer fetch went out.
+    FetchBackoff {
+        tp: msg::Tp,
+        generation: u64,
+    },
+    /// Broker (replica fetches) and consumer (fetches): requests unanswered in `request.timeout.ms`.
+    FetchTimeout,
+    /// Group coordinator: the join phase of `group` (generation `join`) is over.
+    Join {
+        group: u8,
+        join: u64,
+    },
+    /// Group coordinator: check `group`'s members' sessions.
+    Session {
+        group: u8,
+    },
+    /// Clients: the metadata request of this generation went unanswered.
+    Metadata {
+        generation: u64,
+    },
+    /// Producer: the next record is due.
+    Send,
+    /// Producer: `linger.ms` of a new batch is over.
+    Linger,
+    /// Producer: produce requests unanswered in `request.timeout.ms`.
+    RequestTimeout,
+    /// Producer: batch `id` has backed off (`retry.backoff.ms`).
+    RetryBatch {
+        id: u64,
+    },
+    /// Consumer: fetch `partition` again after `retry.backoff.ms`.
+    RetryPartition {
+        partition: u16,
+    },
+    /// Consumer: take the next step of the group protocol (after a backoff).
+    GroupStep,
+    /// Consumer: group request number `request` went unanswered.
+    GroupRequest {
+        request: u64,
+    },
+    /// Consumer: send the heartbeat of this heartbeat generation.
+    Heartbeat {
+        generation: u64,
+    },
+    /// Consumer: `auto.commit.interval.ms`.
+    AutoCommit,
+    /// Consumer: the application finished processing record number `generation`.
+    Processed {
+        generation: u64,
+    },
+    /// Consumer: `max.poll.interval.ms` since poll number `generation`.
+    PollTimeout {
+        generation: u64,
+    },
 }

@@ -79,7 +79,7 @@ impl Process<Kafka> for KafkaNode {
             KafkaNode::Consumer(n) => n.on_message(ctx, msg),
         }
     }
-    fn on_timer(&mut self, ctx: &mut Ctx, KafkaTimer(timer): KafkaTimer) {
+    fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
         match self {
             KafkaNode::Zk(n) => n.on_timer(ctx),
             KafkaNode::Broker(n) => n.on_timer(ctx, timer),

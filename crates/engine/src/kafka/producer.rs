@@ -19,20 +19,18 @@
 //! round trip, one producer epoch); one request carries one batch (Kafka packs a broker's batches
 //! into one request); record size is a fixed setting.
 
-use super::clients::{send, update_leaders, MetadataAsk, KIND, T_METADATA, T_RETRY, T_SEND, T_TIMEOUT};
+use super::clients::{send, update_leaders, MetadataAsk};
 use super::cluster::Cluster;
 use super::msg::{KafkaEvent, KafkaMsg, Tp};
 use super::partition::{Acks, BrokerId, Error};
 use super::partitioner::partition_for_key;
-use super::Ctx;
+use super::{Ctx, KafkaTimer};
 use crate::deadlines::Deadlines;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
 use std::collections::VecDeque;
 use std::rc::Rc;
-
-const T_LINGER: u64 = 6 << 56;
 
 /// The producer's settings, with Kafka's names and (in `config`) its defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,7 +131,7 @@ impl Producer {
         let next = ctx.rng.below(self.cluster.brokers.len() as u64) as usize;
         self.metadata = MetadataAsk::starting_at(next);
         self.metadata.ask(ctx, &self.cluster);
-        ctx.set_timer(self.settings.interval, T_SEND);
+        ctx.set_timer(self.settings.interval, KafkaTimer::Send);
     }
 
     /// A crashed producer loses what it had not sent or had not had acknowledged.
@@ -175,9 +173,9 @@ impl Producer {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: u64) {
-        match timer & KIND {
-            T_SEND => {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
+        match timer {
+            KafkaTimer::Send => {
                 if self.settings.count.is_some_and(|c| self.next_seq >= c) {
                     return;
                 }
@@ -186,18 +184,18 @@ impl Producer {
                 let key = (self.settings.keys > 0).then(|| (seq % self.settings.keys as u64) as u32);
                 let partition = self.partition_for(ctx, key);
                 self.add(ctx, partition, Rec { seq, key, created: ctx.now });
-                ctx.set_timer(self.settings.interval, T_SEND);
+                ctx.set_timer(self.settings.interval, KafkaTimer::Send);
             }
-            T_LINGER => self.drain(ctx),
-            T_TIMEOUT => {
-                for id in self.timeouts.expired(ctx, T_TIMEOUT) {
+            KafkaTimer::Linger => self.drain(ctx),
+            KafkaTimer::RequestTimeout => {
+                for id in self.timeouts.expired(ctx, KafkaTimer::RequestTimeout) {
                     if let Some(b) = self.inflight.remove(&id) {
                         self.failed(ctx, b, Error::RequestTimedOut);
                     }
                 }
             }
-            T_RETRY => {
-                if let Some(b) = self.backoff.remove(&(timer & !KIND)) {
+            KafkaTimer::RetryBatch { id } => {
+                if let Some(b) = self.backoff.remove(&id) {
                     // Retried batches go to the front of their partition's queue; with sequence
                     // numbers, in sequence order among themselves (`insertInSequenceOrder`).
                     let queue = self.ready.get_or_insert_with(b.partition, VecDeque::new);
@@ -209,7 +207,7 @@ impl Producer {
                     self.drain(ctx);
                 }
             }
-            T_METADATA if self.metadata.is_live(timer) => {
+            KafkaTimer::Metadata { generation } if self.metadata.is_live(generation) => {
                 self.metadata.done();
                 if self.ready.values().any(|q| !q.is_empty()) || self.leaders.is_empty() {
                     self.metadata.ask(ctx, &self.cluster);
@@ -230,7 +228,7 @@ impl Producer {
                     Batch { partition, created: ctx.now, records: vec![rec], base_seq: None, attempts: 0, to: 0 };
                 queue.push_back(batch);
                 if self.settings.linger > Time::ZERO {
-                    ctx.set_timer(self.settings.linger, T_LINGER | partition as u64);
+                    ctx.set_timer(self.settings.linger, KafkaTimer::Linger);
                 }
             }
         }
@@ -317,7 +315,7 @@ impl Producer {
         let size = self.settings.record_size;
         send(ctx, node, KafkaMsg::Produce { id, tp, acks: self.settings.acks, producer, records, size });
         if self.settings.acks != Acks::None {
-            self.timeouts.set(ctx, id, self.settings.request_timeout, T_TIMEOUT);
+            self.timeouts.set(ctx, id, self.settings.request_timeout, KafkaTimer::RequestTimeout);
             self.inflight.insert(id, b);
         }
     }
@@ -338,7 +336,7 @@ impl Producer {
         let id = self.next_req;
         self.next_req += 1;
         self.backoff.insert(id, Batch { to: 0, ..b });
-        ctx.set_timer(self.settings.retry_backoff, T_RETRY | id);
+        ctx.set_timer(self.settings.retry_backoff, KafkaTimer::RetryBatch { id });
         self.drain(ctx);
     }
 

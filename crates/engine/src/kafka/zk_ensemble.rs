@@ -28,7 +28,7 @@
 use super::clients::emit;
 use super::msg::{KafkaEvent, KafkaMsg, ZkCall, ZkResult};
 use super::zk_server::ZkServer;
-use super::Ctx;
+use super::{Ctx, KafkaTimer};
 use crate::coordinator::election::{Election, Heard, Vote};
 use crate::coordinator::zab::{epoch_of, quorum, zxid, Acks, Log, Txn, Zxid};
 use crate::coordinator::SessionId;
@@ -251,7 +251,7 @@ impl Peer {
 
     pub fn on_start(&mut self, srv: &mut ZkServer, ctx: &mut Ctx) {
         self.look(srv, ctx);
-        ctx.set_timer(self.tick, 0);
+        ctx.set_timer(self.tick, KafkaTimer::Tick);
     }
 
     /// The process died: the log, epochs and tree are on disk; connections, watches, and the
@@ -308,7 +308,7 @@ impl Peer {
     }
 
     pub fn on_timer(&mut self, srv: &mut ZkServer, ctx: &mut Ctx) {
-        ctx.set_timer(self.tick, 0);
+        ctx.set_timer(self.tick, KafkaTimer::Tick);
         let now = ctx.now;
         match self.role {
             Role::Looking => self.broadcast_vote(ctx),

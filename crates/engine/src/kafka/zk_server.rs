@@ -8,7 +8,7 @@
 
 use super::msg::{KafkaEvent, KafkaMsg, ZkCall, ZkResult, ZnodePath};
 use super::zk_ensemble::{Peer, Role};
-use super::Ctx;
+use super::{Ctx, KafkaTimer};
 use crate::coordinator::{Fired, SessionId, Tree};
 use crate::time::Time;
 use crate::vecmap::VecMap;
@@ -82,7 +82,7 @@ impl ZkServer {
         for s in sessions {
             let _ = self.tree.touch(s, now);
         }
-        ctx.set_timer(self.tick, 0);
+        ctx.set_timer(self.tick, KafkaTimer::Tick);
     }
 
     /// After a change to the tree: reports what changed, and delivers the watches it fired.
@@ -113,7 +113,7 @@ impl ZkServer {
             self.clients.remove(&s);
         }
         self.notify(ctx, fired);
-        ctx.set_timer(self.tick, 0);
+        ctx.set_timer(self.tick, KafkaTimer::Tick);
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {

@@ -9,6 +9,7 @@ use super::exchange::{route, Exchange, ExchangeDecl, Hop, DEFAULT, PREDECLARED};
 use super::msg::*;
 use super::queue::{Entry, Overflow, QConsumer, Queue, QueueDecl};
 use super::routing::Table;
+use super::RabbitTimer;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
@@ -28,7 +29,7 @@ pub struct Out {
     pub events: Vec<RabbitEvent>,
     pub sends: Vec<(NodeId, RabbitMsg)>,
     /// `(when, timer id)`, absolute.
-    pub timers: Vec<(Time, u64)>,
+    pub timers: Vec<(Time, RabbitTimer)>,
 }
 
 /// Exchange and queue names by id. Ids are stable: the world renders events with them.
@@ -83,9 +84,6 @@ struct Restarted {
     lost: u32,
     deleted: bool,
 }
-
-const TIMER_TTL: u64 = 0;
-const TIMER_EXPIRES: u64 = 1 << 16;
 
 #[derive(Clone, Debug)]
 pub struct Broker {
@@ -462,7 +460,7 @@ impl Broker {
         if let Some(t) = q.next_expiry() {
             if q.ttl_timer.is_none_or(|armed| t < armed) {
                 q.ttl_timer = Some(t);
-                self.out.timers.push((t, TIMER_TTL | queue as u64));
+                self.out.timers.push((t, RabbitTimer::Ttl { queue }));
             }
         }
     }
@@ -600,10 +598,10 @@ impl Broker {
 
     // ---- time ----
 
-    pub fn timer(&mut self, id: u64, now: Time) {
-        let queue = (id & 0xffff) as u16;
+    pub fn timer(&mut self, timer: RabbitTimer, now: Time) {
+        let (RabbitTimer::Ttl { queue } | RabbitTimer::Expires { queue }) = timer else { return };
         let Some(q) = self.queues.get_mut(queue as usize).and_then(Option::as_mut) else { return };
-        if id & TIMER_EXPIRES != 0 {
+        if let RabbitTimer::Expires { .. } = timer {
             if q.expires_timer == Some(now) && q.consumers.is_empty() {
                 self.delete_queue(queue, Gone::Expires);
             }
@@ -618,7 +616,7 @@ impl Broker {
         let Some(q) = self.queues.get_mut(queue as usize).and_then(Option::as_mut) else { return };
         if let (Some(after), true) = (q.decl.args.expires, q.consumers.is_empty()) {
             q.expires_timer = Some(now + after);
-            self.out.timers.push((now + after, TIMER_EXPIRES | queue as u64));
+            self.out.timers.push((now + after, RabbitTimer::Expires { queue }));
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::event::RabbitEvent;
 use super::msg::{Delivery, Props, Publish, RabbitMsg, SettleOp};
-use super::Ctx;
+use super::{Ctx, RabbitTimer};
 use crate::time::Time;
 use crate::NodeId;
 use std::collections::VecDeque;
@@ -16,16 +16,6 @@ fn send(ctx: &mut Ctx, to: NodeId, m: RabbitMsg) {
 
 fn emit(ctx: &mut Ctx, e: RabbitEvent) {
     ctx.emit(e);
-}
-
-/// Timer ids carry the connection generation in their high bits, so a timer set for an earlier
-/// connection is recognised and ignored.
-const TIMER_PUBLISH: u64 = 0;
-const TIMER_RECONNECT: u64 = 1;
-const TIMER_WORK: u64 = 2;
-
-fn timer(generation: u64, kind: u64) -> u64 {
-    (generation << 8) | kind
 }
 
 /// Connection state shared by both clients.
@@ -40,7 +30,7 @@ impl Conn {
     fn lost(&mut self, ctx: &mut Ctx, after: Time) {
         self.open = false;
         self.generation += 1;
-        ctx.set_timer(after, timer(self.generation, TIMER_RECONNECT));
+        ctx.set_timer(after, RabbitTimer::Reconnect { conn: self.generation });
     }
 }
 
@@ -104,7 +94,7 @@ impl Publisher {
     pub fn on_start(&mut self, ctx: &mut Ctx) {
         self.connect(ctx);
         let first = if ctx.now < self.start { self.start - ctx.now } else { self.interval };
-        ctx.set_timer(first, TIMER_PUBLISH);
+        ctx.set_timer(first, RabbitTimer::Publish);
     }
 
     fn connect(&mut self, ctx: &mut Ctx) {
@@ -119,10 +109,10 @@ impl Publisher {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, id: u64) {
-        match id & 0xff {
-            TIMER_PUBLISH => self.publish(ctx),
-            TIMER_RECONNECT if id >> 8 == self.conn.generation => self.connect(ctx),
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
+        match timer {
+            RabbitTimer::Publish => self.publish(ctx),
+            RabbitTimer::Reconnect { conn } if conn == self.conn.generation => self.connect(ctx),
             _ => {}
         }
     }
@@ -134,7 +124,7 @@ impl Publisher {
         let seq = self.next_seq;
         self.next_seq += 1;
         if self.count.is_none_or(|c| self.next_seq < c) {
-            ctx.set_timer(self.interval, TIMER_PUBLISH);
+            ctx.set_timer(self.interval, RabbitTimer::Publish);
         }
         if !self.conn.open {
             emit(ctx, RabbitEvent::PublishFailed { publisher: ctx.me, seq, why: "no connection to the broker" });
@@ -295,13 +285,10 @@ impl Consumer {
         (self.working, self.held) = (None, 0);
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, id: u64) {
-        if id >> 8 != self.conn.generation {
-            return;
-        }
-        match id & 0xff {
-            TIMER_RECONNECT => self.connect(ctx),
-            TIMER_WORK => {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
+        match timer {
+            RabbitTimer::Reconnect { conn } if conn == self.conn.generation => self.connect(ctx),
+            RabbitTimer::Work { conn } if conn == self.conn.generation => {
                 let worked = self.working.take();
                 if self.pending.front().is_some_and(|p| Some(p.tag) == worked) {
                     if let Some(p) = self.pending.pop_front() {
@@ -356,7 +343,7 @@ impl Consumer {
                     j => Time(ctx.rng.below(j.0 + 1)),
                 };
                 self.working = self.pending.front().map(|p| p.tag);
-                ctx.set_timer(self.processing + extra, timer(self.conn.generation, TIMER_WORK));
+                ctx.set_timer(self.processing + extra, RabbitTimer::Work { conn: self.conn.generation });
                 return;
             }
             if let Some(p) = self.pending.pop_front() {

@@ -43,12 +43,18 @@ impl Model for Rabbit {
 /// What a RabbitMQ node's handlers are given.
 pub type Ctx<'a> = crate::kernel::Ctx<'a, Rabbit>;
 
-/// A RabbitMQ node's timer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RabbitTimer(pub u64);
-
-impl From<u64> for RabbitTimer {
-    fn from(t: u64) -> Self {
-        RabbitTimer(t)
-    }
+/// What a RabbitMQ node's timer is for. A client's timers carry its connection generation, so a
+/// timer set for an earlier connection is recognised and ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RabbitTimer {
+    /// Broker: the message at the head of `queue` may have expired (per-message or queue TTL).
+    Ttl { queue: u16 },
+    /// Broker: `queue` may have been unused for its `x-expires`.
+    Expires { queue: u16 },
+    /// Publisher: the next message is due.
+    Publish,
+    /// Client: connect again (after the connection of generation `conn` was lost).
+    Reconnect { conn: u64 },
+    /// Consumer: the application finished the delivery it was working on (on connection `conn`).
+    Work { conn: u64 },
 }

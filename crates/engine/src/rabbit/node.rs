@@ -138,8 +138,8 @@ impl BrokerNode {
         Ok(())
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx, id: u64) {
-        self.core.timer(id, ctx.now);
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
+        self.core.timer(timer, ctx.now);
         self.flush(ctx);
     }
 
@@ -249,7 +249,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Consumer(n) => n.on_message(ctx, msg),
         }
     }
-    fn on_timer(&mut self, ctx: &mut Ctx, RabbitTimer(timer): RabbitTimer) {
+    fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
         match self {
             RabbitNode::Broker(n) => n.on_timer(ctx, timer),
             RabbitNode::Publisher(n) => n.on_timer(ctx, timer),

@@ -192,10 +192,10 @@ fn rejected_messages_are_dead_lettered_with_an_x_death() {
 fn expiry_at_the_head_dead_letters_and_drops_the_per_message_ttl() {
     let mut b = dlx_setup(QueueArgs { message_ttl: Some(Time::ms(10)), ..QueueArgs::default() });
     publish(&mut b, 0, 6, "k", Time::ZERO);
-    assert_eq!(b.out.timers, [(Time::ms(10), TIMER_TTL)]);
-    b.timer(TIMER_TTL, Time::ms(9)); // a stale or early timer changes nothing
+    assert_eq!(b.out.timers, [(Time::ms(10), RabbitTimer::Ttl { queue: 0 })]);
+    b.timer(RabbitTimer::Ttl { queue: 0 }, Time::ms(9)); // a stale or early timer changes nothing
     assert_eq!(b.queue(0).unwrap().ready(), 1);
-    b.timer(TIMER_TTL, Time::ms(10));
+    b.timer(RabbitTimer::Ttl { queue: 0 }, Time::ms(10));
     let d = dead(&b);
     assert_eq!(d[0].msg.deaths.as_ref().unwrap()[0].reason, Reason::Expired);
     assert!(events(&mut b).iter().any(|e| matches!(e, RabbitEvent::DeadLettered { reason: Reason::Expired, .. })));
@@ -243,7 +243,7 @@ fn dead_letter_cycles_are_dropped_unless_a_rejection_breaks_them() {
     let args = QueueArgs { message_ttl: Some(Time::ms(1)), ..args };
     declare(&mut b, 0, args);
     publish(&mut b, 0, DEFAULT, "q", Time::ZERO);
-    b.timer(TIMER_TTL, Time::ms(1));
+    b.timer(RabbitTimer::Ttl { queue: 0 }, Time::ms(1));
     assert!(events(&mut b).iter().any(|e| matches!(e, RabbitEvent::Discarded { cycle: true, .. })));
     assert_eq!(b.queue(0).unwrap().ready(), 0);
     let rejected = Death {
@@ -374,6 +374,6 @@ fn exclusive_auto_delete_and_expiring_queues_go() {
     assert!(b.queue(1).is_some(), "auto-delete: still has a consumer");
     b.client_gone(C2, Time::ZERO);
     assert!(b.queue(1).is_none(), "auto-delete: its last consumer left");
-    b.timer(TIMER_EXPIRES | 2, Time::secs(1));
+    b.timer(RabbitTimer::Expires { queue: 2 }, Time::secs(1));
     assert!(b.queue(2).is_none(), "x-expires: unused for a second");
 }
