@@ -11,6 +11,7 @@ use crate::view::config::{Form, Problem};
 use crate::view::event_log;
 use crate::view::layout::{STAGE_H, STAGE_W};
 use crate::view::params::Params;
+use crate::view::plugin::Family;
 use crate::view::series::FrameLog;
 use crate::view::session::Session;
 use crate::view::speed;
@@ -591,11 +592,7 @@ impl Component for App {
                             <span><i class="sq"></i>{"records / delivery"}</span>
                             <span><i class="ring"></i>{"acknowledgement"}</span>
                             <span><i class="x">{"✕"}</i>{"dropped"}</span>
-                            <span class="hint">{ if world.shared.kafka.is_some() {
-                                "colour = partition, grey = ZooKeeper and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · click a node or a link to inject a fault"
-                            } else {
-                                "colour = producer · click a node or a link to inject a fault"
-                            } }</span>
+                            <span class="hint">{ Family::of(world).stage_hint() }</span>
                         </div>
                         { super::groups::panel(world, session.groups(), &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
                         { super::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
@@ -615,7 +612,7 @@ impl Component for App {
                             </table>
                         </div>
                         // Kafka's partitioner is no help with a RabbitMQ broker.
-                        if session.scenario().rabbit.is_none() { <super::calc::PartitionCalc /> }
+                        if Family::of(world).partition_calculator() { <super::calc::PartitionCalc /> }
                     </aside>
                 </main>
                 <section class="lower">
@@ -645,13 +642,7 @@ impl Component for App {
                 <section class="panel editor">
                     <h2>{"Scenario"}<span class="sub">{format!(" — {}", session.scenario().name)}</span></h2>
                     <p class="desc">{&session.scenario().description}</p>
-                    <p class="model-note">{ if session.scenario().kafka.is_some() {
-                        "The Kafka model (ZooKeeper era): a coordinator (or an ensemble), brokers with replicated partitions and a controller, batching idempotent producers, consumer groups (rebalances, commits, lag), retention and compaction. Simplified: one batch per request, no transactions, group membership not persisted (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
-                    } else if session.scenario().rabbit.is_some() {
-                        "The RabbitMQ model: one broker (vhost /, classic queues), exchanges and bindings, queues with their x-arguments, consumers with prefetch and acks, publisher confirms. Simplified: no quorum queues or streams, one channel per client, confirms at enqueue (see the README). Edit the JSON (format: scenarios/README.md) and apply it."
-                    } else {
-                        "The kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. Edit the JSON (format: scenarios/README.md) and apply it."
-                    } }</p>
+                    <p class="model-note">{ Family::of(world).model_note() }</p>
                     <textarea id="scenario-json" spellcheck="false" value={self.editor_text.clone()}
                         oninput={link.callback(|e: InputEvent| Msg::EditorInput(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
                     <div class="editor-actions">

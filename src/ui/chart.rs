@@ -1,8 +1,9 @@
 //! The live charts: lines against simulated time, drawn with plotters into a canvas. Redrawn a few
 //! times a second from bounded series (`view::series`); one function draws every chart.
 
-use crate::engine::{Time, World};
-use crate::view::series::{Meters, RATE_LINES, SETTLE_LINES};
+use crate::engine::World;
+use crate::view::plugin::Family;
+use crate::view::series::Meters;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -15,7 +16,6 @@ pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
 pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
 pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
 pub const SKY: RGBColor = RGBColor(86, 180, 233);
-pub const GROUP_COLOURS: [RGBColor; 4] = [BLUE, ORANGE, PURPLE, SKY];
 
 pub struct Line {
     pub label: String,
@@ -76,35 +76,17 @@ pub fn draw(canvas: HtmlCanvasElement, x: (f64, f64), y_desc: &str, lines: &[Lin
     root.present().map_err(|e| e.to_string())
 }
 
-/// The chart panels the scenario has: throughput and latency always, then Kafka's lag and
-/// replication or RabbitMQ's queue depth and settles.
+/// The chart panels the scenario's system has (`view::plugin::Family::charts`).
 pub fn panels(world: &World, canvases: &[NodeRef; 4]) -> Vec<Html> {
-    let titles: &[(&str, &str)] = &[
-        ("Throughput", "Records published, consumed and lost per second of simulated time"),
-        ("End-to-end latency", "From publish to consumer, per time bucket: median and 99th percentile"),
-        ("Consumer lag", crate::view::glossary::LAG),
-        ("Replication", crate::view::glossary::UNDER_REPLICATED),
-    ];
-    let rabbit: &[(&str, &str)] = &[
-        ("Queue depth", "Messages ready in all queues, and delivered but not yet acknowledged"),
-        ("Acks and dead letters", "Messages acknowledged, rejected (nack/reject) and dead-lettered per second"),
-    ];
-    let extra = if world.shared.kafka.is_some() {
-        &titles[2..]
-    } else if crate::view::rabbit::broker(world).is_some() {
-        rabbit
-    } else {
-        &[]
-    };
-    titles[..2]
+    Family::of(world)
+        .charts()
         .iter()
-        .chain(extra)
         .zip(canvases)
         .enumerate()
-        .map(|(i, ((title, tip), canvas))| {
+        .map(|(i, (c, canvas))| {
             html! {
                 <div class="panel chart-panel">
-                    <h2 title={*tip}>{*title}</h2>
+                    <h2 title={c.tip}>{c.title}</h2>
                     <canvas ref={canvas.clone()} id={if i == 0 { "chart".to_string() } else { format!("chart-{i}") }} width="560" height="230"></canvas>
                 </div>
             }
@@ -114,41 +96,16 @@ pub fn panels(world: &World, canvases: &[NodeRef; 4]) -> Vec<Html> {
 
 /// Draws every chart the scenario has from the session's series, on the canvases `panels` made.
 pub fn draw_all(m: &Meters, world: &World, canvases: &[NodeRef; 4]) -> Result<(), String> {
-    let ms = |v: Vec<(Time, f64)>| v.into_iter().map(|(t, y)| (t.0 as f64 / 1_000.0, y)).collect::<Vec<_>>();
-    let rate_colours = [BLUE, GREEN, VERMILLION];
-    let mut charts: Vec<(&str, Vec<Line>)> = vec![
-        ("records/s", (0..3).map(|i| Line::new(RATE_LINES[i], rate_colours[i], ms(m.rates.rates(i)))).collect()),
-        (
-            "end-to-end ms",
-            vec![
-                Line::new("p50", GREEN, ms(m.latency.percentile(500))),
-                Line::new("p99", VERMILLION, ms(m.latency.percentile(990))),
-            ],
-        ),
-    ];
-    if crate::view::rabbit::broker(world).is_some() {
-        charts.push((
-            "messages in queues",
-            vec![Line::new("ready", BLUE, ms(m.depth.line(0))), Line::new("unacked", ORANGE, ms(m.depth.line(1)))],
-        ));
-        let settle_colours = [GREEN, ORANGE, VERMILLION];
-        let settles = (0..3).map(|i| Line::new(SETTLE_LINES[i], settle_colours[i], ms(m.settles.rates(i)))).collect();
-        charts.push(("messages/s", settles));
-    }
-    if let Some(c) = &world.shared.kafka {
-        let lags = (0..c.groups.len().min(4))
-            .map(|g| Line::new(format!("lag {}", c.groups[g].name), GROUP_COLOURS[g], ms(m.lag.line(g))))
-            .collect();
-        charts.push(("records behind", lags));
-        charts.push((
-            "partitions / replicas",
-            vec![
-                Line::new("under-replicated", ORANGE, ms(m.replication.line(0))),
-                Line::new("offline", VERMILLION, ms(m.replication.line(1))),
-                Line::new("avg ISR size", BLUE, ms(m.replication.line(2))),
-            ],
-        ));
-    }
+    const PALETTE: [RGBColor; 6] = [BLUE, GREEN, VERMILLION, ORANGE, PURPLE, SKY];
+    let charts: Vec<(&str, Vec<Line>)> = Family::of(world)
+        .charts()
+        .iter()
+        .map(|c| {
+            let lines =
+                c.lines(m, world).into_iter().map(|l| Line::new(l.label, PALETTE[l.colour], l.points)).collect();
+            (c.y, lines)
+        })
+        .collect();
     // Every chart spans the throughput chart's complete buckets, so they line up.
     let rates = &charts[0].1[0].points;
     let x = (rates.first().map_or(0.0, |p| p.0), rates.last().map_or(1.0, |p| p.0));

@@ -2,44 +2,24 @@
 //! on screen and how to go on.
 
 use super::app::{App, Msg};
+use crate::view::plugin::{self, Family, WalkDoor};
 use crate::view::session::Session;
 use crate::view::speed;
-use crate::view::walk::Variant;
 use yew::html::Scope;
 use yew::prelude::*;
 
 /// The walkthrough's narration: the step on screen, and how to go on.
 pub fn card(session: &Session, link: &Scope<App>) -> Html {
     let Some(w) = session.walk() else {
-        let world = session.world();
-        let (title, start, kill) = if world.shared.kafka.is_some() {
-            (
-                "Step through Kafka's flow: ",
-                (
-                    "▶ follow a record",
-                    "Follow one record from the producer to the consumer's commit, one step at a time",
-                    Variant::Normal,
-                ),
-                (
-                    "▶ …with the leader killed mid-flow",
-                    "The same, with the partition leader killed right after it appends the record",
-                    Variant::KillLeader,
-                ),
-            )
-        } else if crate::view::rabbit::broker(world).is_some() {
-            (
-                "Step through RabbitMQ's flow: ",
-                ("▶ follow a message", "Follow one message from the publisher through the exchange and its bindings to a queue, a consumer's ack and the publisher's confirm", Variant::Rabbit),
-                ("▶ …with its consumer killed before it acks", "The same, with the consumer crashing while it holds the message unacknowledged: requeued, then redelivered", Variant::RabbitKillConsumer),
-            )
-        } else {
-            return html! {};
+        let Some((title, doors)) = Family::of(session.world()).walks() else { return html! {} };
+        let door = |id: &'static str, d: WalkDoor| {
+            html! { <button id={id} onclick={link.callback(move |_| Msg::StartWalk(d.variant))} title={d.hint}>{d.label}</button> }
         };
         return html! {
             <div class="walk-start">
                 <b>{title}</b>
-                <button id="walk-start" onclick={link.callback(move |_| Msg::StartWalk(start.2))} title={start.1}>{start.0}</button>
-                <button id="walk-start-kill" onclick={link.callback(move |_| Msg::StartWalk(kill.2))} title={kill.1}>{kill.0}</button>
+                { door("walk-start", doors[0]) }
+                { door("walk-start-kill", doors[1]) }
             </div>
         };
     };
@@ -55,11 +35,7 @@ pub fn card(session: &Session, link: &Scope<App>) -> Html {
             <p id="walk-text">{ step.map_or(String::new(), |s| s.text.clone()) }</p>
             <div class="walk-actions">
                 if w.done() {
-                    <span class="field-ok" id="walk-done">{ if w.variant.is_rabbit() {
-                        "That was the message's whole journey."
-                    } else {
-                        "The record made it: produced, replicated, acknowledged, consumed and committed."
-                    } }</span>
+                    <span class="field-ok" id="walk-done">{ plugin::walk_done(w.variant) }</span>
                     <button id="walk-next" onclick={link.callback(|_| Msg::WalkClose)}>{"Close"}</button>
                 } else if w.waiting() {
                     <button id="walk-next" class="primary" onclick={link.callback(|_| Msg::WalkNext)} title="Go on to the next step (→)">{"Next step →"}</button>

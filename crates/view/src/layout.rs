@@ -4,10 +4,7 @@
 //! brokers zigzag down it so that the replication links between them do not overlap.
 //! Also: which links to draw (`links`).
 
-use brokerlab_engine::kafka::node::KafkaNode;
 use brokerlab_engine::kernel::Process;
-use brokerlab_engine::models::Node;
-use brokerlab_engine::relay::RelayNode;
 use brokerlab_engine::{NodeId, World};
 
 pub const STAGE_W: f64 = 1000.0;
@@ -73,36 +70,9 @@ pub fn layout(world: &World) -> Vec<Point> {
         .collect()
 }
 
-/// The links a learner should see: who talks to whom in the model.
+/// The links a learner should see: who talks to whom in the model (each model's view says).
 pub fn links(world: &World) -> Vec<(NodeId, NodeId)> {
-    let mut out = vec![];
-    let brokers: Vec<NodeId> = world.shared.kafka.as_ref().map(|c| c.brokers.clone()).unwrap_or_default();
-    for (i, slot) in world.nodes.iter().enumerate() {
-        let me = NodeId(i as u32);
-        match &slot.node {
-            Node::Relay(RelayNode::Producer(p)) => out.push((me, p.to)),
-            Node::Relay(RelayNode::Broker(b)) => out.extend(b.consumers.iter().map(|&c| (me, c))),
-            Node::Relay(RelayNode::Consumer) => {}
-            // Clients talk to every broker (metadata, then each partition's leader).
-            Node::Kafka(KafkaNode::Producer(_) | KafkaNode::Consumer(_)) => {
-                out.extend(brokers.iter().map(|&b| (me, b)))
-            }
-            // Brokers replicate from each other and keep a session with the coordinator.
-            // (In an ensemble: with the server it is connected to.)
-            Node::Kafka(KafkaNode::Broker(b)) => {
-                out.extend(brokers.iter().copied().filter(|&b| b > me).map(|b| (me, b)));
-                out.push((me, b.zk_link.server()));
-            }
-            // An ensemble's servers talk to each other.
-            Node::Kafka(KafkaNode::Zk(_)) => {
-                let zks = world.shared.kafka.as_ref().map_or(&[][..], |c| &c.zks[..]);
-                out.extend(zks.iter().copied().filter(|&z| z > me).map(|z| (me, z)));
-            }
-            // RabbitMQ clients hold one connection to the broker.
-            Node::Rabbit(r) => out.extend(r.broker_link().map(|b| (me, b))),
-        }
-    }
-    out
+    crate::plugin::links(world)
 }
 
 #[cfg(test)]

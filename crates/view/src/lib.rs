@@ -21,6 +21,8 @@
 //! - `session` — one run on the page: simulation, speed and frame budget, walkthrough, every view model.
 //! - `timeline` — the run played so far: snapshots to seek back and forth in, markers, forks.
 //! - `event_log` — the log panel's lines: bounded, filtered, each with the nodes it concerns.
+//! - `plugin`  — each model's view (stage links, inspector, its own faults) and each system's page
+//!   facts (hint, note, walkthroughs, charts): the one place the page branches on the model.
 
 pub mod compare;
 pub mod config;
@@ -33,6 +35,7 @@ pub mod layout;
 pub mod link;
 pub mod link_scenario;
 pub mod params;
+pub mod plugin;
 pub mod rabbit;
 pub mod rabbit_edit;
 pub mod rabbit_flow;

@@ -184,39 +184,6 @@ impl RabbitNode {
         }
     }
 
-    /// A few words on the node's state, for the page's inspector.
-    pub fn describe(&self, world: &dyn RabbitNames) -> String {
-        let names = names(world);
-        let x = |id: u16| names.map_or("?".to_string(), |n| n.exchange(id));
-        let q = |id: u16| names.map_or("?".to_string(), |n| n.queue(id));
-        match self {
-            RabbitNode::Broker(b) => {
-                let queues: Vec<String> = (0..b.core.names.queues.len() as u16)
-                    .filter_map(|id| {
-                        let queue = b.core.queue(id)?;
-                        Some(format!("{}: {} ready, {} consumers", q(id), queue.ready(), queue.consumers.len()))
-                    })
-                    .collect();
-                format!("vhost /; queues: {}", if queues.is_empty() { "none".into() } else { queues.join("; ") })
-            }
-            RabbitNode::Publisher(p) => format!(
-                "publishes to exchange {} every {}{}{}; next seq {}, {} awaiting confirm",
-                x(p.exchange),
-                p.interval,
-                if p.confirms { ", with confirms" } else { "" },
-                if p.props.persistent { ", persistent" } else { "" },
-                p.next_seq,
-                p.unconfirmed()
-            ),
-            RabbitNode::Consumer(c) => format!(
-                "consumes from {} with prefetch {}{}; {} deliveries not yet settled",
-                q(c.queue),
-                c.prefetch,
-                if c.auto_ack { ", auto-ack" } else { "" },
-                c.pending()
-            ),
-        }
-    }
     /// The broker a client is connected to (None for the broker itself), for drawing links.
     pub fn broker_link(&self) -> Option<NodeId> {
         match self {

@@ -1,0 +1,249 @@
+//! Kafka's view on the stage and in the inspector: who talks to whom (clients to every broker,
+//! brokers to each other and to ZooKeeper), each broker's partitions replica by replica, the
+//! ZooKeeper tree, a producer's settings, a consumer's group and positions; and the faults of
+//! Kafka's own (a member leaving its group, a broker's session expiring).
+
+use super::{Block, Cell, ModelView, NodeAction, Row, WalkDoor};
+use crate::glossary as g;
+use crate::walk::Variant;
+use brokerlab_engine::kafka::broker::Broker;
+use brokerlab_engine::kafka::node::KafkaNode;
+use brokerlab_engine::kafka::partition::{Acks, Role};
+use brokerlab_engine::models::Node;
+use brokerlab_engine::{Command, NodeId, World};
+
+pub struct Kafka;
+
+pub const WALKS: [WalkDoor; 2] = [
+    WalkDoor {
+        label: "▶ follow a record",
+        hint: "Follow one record from the producer to the consumer's commit, one step at a time",
+        variant: Variant::Normal,
+    },
+    WalkDoor {
+        label: "▶ …with the leader killed mid-flow",
+        hint: "The same, with the partition leader killed right after it appends the record",
+        variant: Variant::KillLeader,
+    },
+];
+
+impl ModelView for Kafka {
+    type Node = KafkaNode;
+
+    fn links(world: &World, me: NodeId, node: &KafkaNode, out: &mut Vec<(NodeId, NodeId)>) {
+        let Some(c) = world.shared.kafka.as_ref() else { return };
+        match node {
+            // Clients talk to every broker (metadata, then each partition's leader).
+            KafkaNode::Producer(_) | KafkaNode::Consumer(_) => out.extend(c.brokers.iter().map(|&b| (me, b))),
+            // Brokers replicate from each other and keep a session with the coordinator.
+            // (In an ensemble: with the server it is connected to.)
+            KafkaNode::Broker(b) => {
+                out.extend(c.brokers.iter().copied().filter(|&b| b > me).map(|b| (me, b)));
+                out.push((me, b.zk_link.server()));
+            }
+            // An ensemble's servers talk to each other.
+            KafkaNode::Zk(_) => out.extend(c.zks.iter().copied().filter(|&z| z > me).map(|z| (me, z))),
+        }
+    }
+
+    fn inspect(world: &World, me: NodeId, node: &KafkaNode) -> Vec<Block> {
+        match node {
+            KafkaNode::Broker(b) => broker(world, b),
+            KafkaNode::Zk(z) => {
+                let znodes: String = z
+                    .tree
+                    .nodes()
+                    .iter()
+                    .filter(|(p, _)| *p != "/")
+                    .map(|(p, n)| {
+                        let eph = n.ephemeral_owner.map_or(String::new(), |s| format!("  (ephemeral, session {s})"));
+                        format!("{p}  {}{eph}\n", n.data)
+                    })
+                    .collect();
+                vec![
+                    Block::Text { id: None, text: format!("{} client sessions; znodes:", z.clients.len()) },
+                    Block::Pre { id: "znodes", class: "znodes", text: znodes, summary: None },
+                ]
+            }
+            KafkaNode::Producer(p) => vec![Block::Text {
+                id: None,
+                text: format!(
+                    "produces to {} every {} with acks={}; next record {}",
+                    world.topic_name(p.topic),
+                    p.interval,
+                    match p.acks {
+                        Acks::None => "0",
+                        Acks::Leader => "1",
+                        Acks::All => "all",
+                    },
+                    p.next_seq
+                ),
+            }],
+            KafkaNode::Consumer(_) => consumer(world, me),
+        }
+    }
+
+    fn actions(world: &World, me: NodeId, node: &KafkaNode) -> Vec<NodeAction> {
+        let net = &world.network;
+        match node {
+            // A member can leave its group cleanly (KafkaConsumer.close()).
+            KafkaNode::Consumer(c) if c.member.is_some() && net.is_up(me) => vec![NodeAction {
+                id: "node-leave",
+                label: "Leave group",
+                hint: "Close cleanly: commit, send LeaveGroup, stop",
+                commands: vec![Command::Leave { node: me }],
+            }],
+            // A broker's coordinator session can be made to expire by cutting it from ZooKeeper.
+            KafkaNode::Broker(_) => {
+                let Some(zk) = world.shared.kafka.as_ref().map(|c| c.zk) else { return vec![] };
+                vec![if net.is_cut(me, zk) {
+                    NodeAction {
+                        id: "node-session",
+                        label: "Reconnect to ZooKeeper",
+                        hint: "Heal the link to ZooKeeper",
+                        commands: vec![Command::Heal { a: me, b: zk }],
+                    }
+                } else {
+                    NodeAction {
+                        id: "node-session",
+                        label: "Expire session (cut from ZooKeeper)",
+                        hint: g::SESSION,
+                        commands: vec![Command::Cut { a: me, b: zk }],
+                    }
+                }]
+            }
+            _ => vec![],
+        }
+    }
+}
+
+fn broker(world: &World, b: &Broker) -> Vec<Block> {
+    let rows = b
+        .replicas
+        .iter()
+        .map(|(tp, r)| {
+            let (role, isr) = match &r.role {
+                Role::Leader(l) => ("leader".to_string(), format!("{:?}", l.isr)),
+                Role::Follower { leader } => (format!("follows b{leader}"), String::new()),
+                Role::Offline => ("offline".to_string(), String::new()),
+            };
+            let name = world.shared.kafka.as_ref().map_or(String::new(), |c| c.tp_name(*tp));
+            Row {
+                class: None,
+                cells: vec![
+                    Cell::new(name),
+                    Cell::new(role).class(r.is_leader().then_some("leader")),
+                    Cell::new(r.epoch.to_string()).hint(g::EPOCH),
+                    Cell::new(r.log.leo().to_string()).hint(g::LEO),
+                    Cell::new(r.log.hw().to_string()).hint(g::HW),
+                    Cell::new(isr).hint(g::ISR),
+                ],
+            }
+        })
+        .collect();
+    let role = match &b.controller {
+        Some(c) => format!("controller (epoch {}); sees brokers {:?}", c.epoch, c.live),
+        None => "not the controller".to_string(),
+    };
+    let session = b.session.map_or("no ZooKeeper session".to_string(), |s| format!("session {s}"));
+    vec![
+        Block::Text { id: None, text: format!("{role}; {session}") },
+        Block::Table {
+            id: "broker-partitions",
+            head: vec![
+                Cell::new("partition"),
+                Cell::new("role"),
+                Cell::new("epoch").hint(g::EPOCH),
+                Cell::new("LEO").hint(g::LEO),
+                Cell::new("HW").hint(g::HW),
+                Cell::new("ISR").hint(g::ISR),
+            ],
+            rows,
+        },
+        Block::Pre {
+            id: "partition-logs",
+            class: "",
+            text: partition_logs(world, b),
+            summary: Some("partition logs, replica by replica"),
+        },
+    ]
+}
+
+fn consumer(world: &World, id: NodeId) -> Vec<Block> {
+    let Some(v) = crate::kafka::consumer_view(world, id) else { return vec![] };
+    let group = v.group.map_or("no group: reads every partition from the start".to_string(), |gi| {
+        format!(
+            "group {} as {} — {}, generation {}, coordinator {}",
+            world.group_name(gi),
+            if v.member_id.is_empty() { "(no member id yet)" } else { v.member_id.as_str() },
+            v.phase,
+            v.generation.map_or("–".to_string(), |n| n.to_string()),
+            v.coordinator.map_or("unknown".to_string(), |b| format!("b{b}"))
+        )
+    });
+    let opt = |x: Option<u64>| x.map_or("–".to_string(), |v| v.to_string());
+    let rows = v
+        .rows
+        .iter()
+        .map(|r| Row {
+            class: (!r.owned).then_some("not-owned"),
+            cells: vec![
+                Cell::new(format!("p{}{}", r.partition, if r.owned { "" } else { " ✗" })).hint(if r.owned {
+                    "assigned to this consumer"
+                } else {
+                    "not assigned to it now (its last commit shown)"
+                }),
+                Cell::new(opt(r.position)).hint(g::POSITION),
+                Cell::new(opt(r.committed)).hint(g::COMMITTED),
+                Cell::new(opt(r.hw)).hint(g::HW),
+                Cell::new(opt(r.lag)).hint(g::LAG).class(Some("lag")),
+            ],
+        })
+        .collect();
+    vec![
+        Block::Text { id: Some("consumer-group"), text: group },
+        Block::Table {
+            id: "consumer-partitions",
+            head: vec![
+                Cell::new(world.topic_name(v.topic)),
+                Cell::new("position").hint(g::POSITION),
+                Cell::new("committed").hint(g::COMMITTED),
+                Cell::new("HW").hint(g::HW),
+                Cell::new("lag").hint(g::LAG),
+            ],
+            rows,
+        },
+    ]
+}
+
+/// The tail of each of this broker's partitions (internal topics left out) on every replica:
+/// `offset:epoch` per record, with the HW and the LEO marked, so divergence, truncation and the
+/// HW trailing the LEO can be seen replica by replica.
+fn partition_logs(world: &World, b: &Broker) -> String {
+    const TAIL: u64 = 10;
+    let Some(cluster) = world.shared.kafka.as_ref() else { return String::new() };
+    let mut out = String::new();
+    for tp in b.replicas.keys().filter(|tp| Some(tp.topic) != cluster.offsets_topic) {
+        out.push_str(&cluster.tp_name(*tp));
+        out.push('\n');
+        for slot in &world.nodes {
+            let Node::Kafka(KafkaNode::Broker(other)) = &slot.node else { continue };
+            let Some(r) = other.replicas.get(tp) else { continue };
+            let (leo, hw) = (r.log.leo(), r.log.hw());
+            let role = if r.is_leader() { "leader" } else { "" };
+            out.push_str(&format!("  {:<4}{:<7}", slot.name, role));
+            if leo > TAIL {
+                out.push('…');
+            }
+            for rec in r.log.slice(leo.saturating_sub(TAIL), leo) {
+                if rec.offset == hw {
+                    out.push_str(" |HW");
+                }
+                out.push_str(&format!(" {}:{}", rec.offset, rec.epoch));
+            }
+            out.push_str(if hw == leo { " |HW=LEO " } else { " |LEO " });
+            out.push_str(&format!("{leo}\n"));
+        }
+    }
+    out
+}

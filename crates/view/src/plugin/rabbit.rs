@@ -1,0 +1,65 @@
+//! RabbitMQ's view on the stage and in the inspector: clients linked to their broker, and each
+//! node's state in a sentence (the queues, exchanges and bindings have their own panel, `rabbit`).
+
+use super::{Block, ModelView, WalkDoor};
+use crate::walk::Variant;
+use brokerlab_engine::rabbit::node::{names, RabbitNode};
+use brokerlab_engine::{NodeId, World};
+
+pub struct Rabbit;
+
+pub const WALKS: [WalkDoor; 2] = [
+    WalkDoor {
+        label: "▶ follow a message",
+        hint: "Follow one message from the publisher through the exchange and its bindings to a queue, a consumer's ack and the publisher's confirm",
+        variant: Variant::Rabbit,
+    },
+    WalkDoor {
+        label: "▶ …with its consumer killed before it acks",
+        hint: "The same, with the consumer crashing while it holds the message unacknowledged: requeued, then redelivered",
+        variant: Variant::RabbitKillConsumer,
+    },
+];
+
+impl ModelView for Rabbit {
+    type Node = RabbitNode;
+
+    /// A client holds one connection, to its broker.
+    fn links(_world: &World, me: NodeId, node: &RabbitNode, out: &mut Vec<(NodeId, NodeId)>) {
+        out.extend(node.broker_link().map(|b| (me, b)));
+    }
+
+    fn inspect(world: &World, _me: NodeId, node: &RabbitNode) -> Vec<Block> {
+        let names = names(world);
+        let x = |id: u16| names.map_or("?".to_string(), |n| n.exchange(id));
+        let q = |id: u16| names.map_or("?".to_string(), |n| n.queue(id));
+        let text = match node {
+            RabbitNode::Broker(b) => {
+                let queues: Vec<String> = (0..b.core.names.queues.len() as u16)
+                    .filter_map(|id| {
+                        let queue = b.core.queue(id)?;
+                        Some(format!("{}: {} ready, {} consumers", q(id), queue.ready(), queue.consumers.len()))
+                    })
+                    .collect();
+                format!("vhost /; queues: {}", if queues.is_empty() { "none".into() } else { queues.join("; ") })
+            }
+            RabbitNode::Publisher(p) => format!(
+                "publishes to exchange {} every {}{}{}; next seq {}, {} awaiting confirm",
+                x(p.exchange),
+                p.interval,
+                if p.confirms { ", with confirms" } else { "" },
+                if p.props.persistent { ", persistent" } else { "" },
+                p.next_seq,
+                p.unconfirmed()
+            ),
+            RabbitNode::Consumer(c) => format!(
+                "consumes from {} with prefetch {}{}; {} deliveries not yet settled",
+                q(c.queue),
+                c.prefetch,
+                if c.auto_ack { ", auto-ack" } else { "" },
+                c.pending()
+            ),
+        };
+        vec![Block::Text { id: None, text }]
+    }
+}
