@@ -8,7 +8,6 @@ use super::{chart, dom, stage};
 use crate::engine::rabbit::config::RabbitSpec;
 use crate::engine::{presets, Command, NodeId, Scenario, Time};
 use crate::view::config::{Form, Problem};
-use crate::view::event_log;
 use crate::view::layout::{STAGE_H, STAGE_W};
 use crate::view::params::Params;
 use crate::view::plugin::Family;
@@ -21,7 +20,7 @@ use gloo::render::{request_animation_frame, AnimationFrame};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// DOM re-renders per second while playing (the canvas is redrawn every frame regardless).
@@ -508,9 +507,6 @@ impl Component for App {
         let world = session.world();
         let rabbit_model = crate::view::rabbit::model(world).map(Rc::new);
         self.rabbit_model.replace(rabbit_model.clone());
-        let m = &world.metrics;
-        let pct =
-            |h: &crate::engine::metrics::Histogram, p| h.percentile(p).map_or("–".to_string(), |t| t.to_string());
         let speed_options = speed::LADDER.iter().enumerate().map(|(i, (label, _))| {
             html! { <option value={i.to_string()} selected={i == session.speed()}>{*label}</option> }
         });
@@ -522,8 +518,6 @@ impl Component for App {
             .map(|(slug, _)| {
                 html! { <option value={*slug} selected={*slug == session.preset()}>{*slug}</option> }
             });
-        // Events never formatted (a burst beyond a frame's share) and kept lines beyond the shown.
-        let (log_lines, not_shown) = session.log().matching(&self.log_filter);
 
         html! {
             <div class="shell">
@@ -565,7 +559,7 @@ impl Component for App {
                     <span title="Simulated time">{"t = "}<b id="sim-time">{world.now.to_string()}</b></span>
                     <span>{"seed "}<b id="seed-shown">{session.seed()}</b></span>
                     <span title="Fingerprint of every event so far: equal hashes mean identical runs">{"trace "}<b id="trace-hash">{session.sim().trace_hash().to_string()}</b></span>
-                    <span>{"events "}<b id="event-count">{m.events}</b></span>
+                    <span>{"events "}<b id="event-count">{world.metrics.events}</b></span>
                     <span>{"in flight "}<b>{session.flights().len()}</b></span>
                     <span class={classes!("speed", session.behind().then_some("behind"))} title="Simulation speed relative to real time">
                         { speed::label(session.speed()) }
@@ -599,18 +593,7 @@ impl Component for App {
                     </div>
                     <aside>
                         { super::inspect::panel(session, link) }
-                        <div class="panel">
-                            <h2>{"Counters"}</h2>
-                            <table class="kv">
-                                <tr><td>{"published"}</td><td id="published">{m.published}</td></tr>
-                                <tr><td>{"acked"}</td><td>{m.acked}</td></tr>
-                                <tr><td>{"consumed"}</td><td id="consumed">{m.consumed}</td></tr>
-                                <tr><td title="Network messages the network did not deliver: a cut link, random loss, a stopped receiver. Retries and requeues recover most of them; these are packets, not records lost.">{"dropped packets"}</td><td id="dropped">{m.dropped}</td></tr>
-                                <tr><td title="From publish to consumer, simulated time">{"end to end p50 / p99"}</td><td>{format!("{} / {}", pct(&m.e2e_latency, 500), pct(&m.e2e_latency, 990))}</td></tr>
-                                <tr><td title="From publish to the broker's acknowledgement">{"ack p50 / p99"}</td><td>{format!("{} / {}", pct(&m.ack_latency, 500), pct(&m.ack_latency, 990))}</td></tr>
-                                <tr><td title="Time spent per frame simulating and folding events (smoothed)">{"frame work"}</td><td>{format!("{:.2} ms", session.frame_work_ms())}</td></tr>
-                            </table>
-                        </div>
+                        { super::panels::counters(session) }
                         // Kafka's partitioner is no help with a RabbitMQ broker.
                         if Family::of(world).partition_calculator() { <super::calc::PartitionCalc /> }
                     </aside>
@@ -619,38 +602,10 @@ impl Component for App {
                     <div class="charts">
                         { for chart::panels(world, &self.chart_canvases) }
                     </div>
-                    <div class="panel log-panel">
-                        <h2>{"Event log"}
-                            <label class="net-toggle" title="Show every message sent and delivered (many at speed)">
-                                <input type="checkbox" id="show-network" checked={session.log().show_network}
-                                    onchange={link.callback(|_| Msg::ToggleNetwork)} />{" messages"}
-                            </label>
-                            <input class="log-filter" placeholder="filter: node, type…" value={self.log_filter.clone()}
-                                oninput={link.callback(|e: InputEvent| Msg::LogFilter(e.target_unchecked_into::<HtmlInputElement>().value()))} />
-                        </h2>
-                        // One block inside the bottom-anchored (column-reverse) box, so lines keep their order.
-                        <pre id="log" title="Click a line to highlight the nodes it concerns"><div>
-                            if not_shown > 0 { <span class="skipped">{format!("… {not_shown} earlier events not shown (the filter searches the last {})\n", event_log::KEPT)}</span> }
-                            { for log_lines.into_iter().map(|(l, nodes)| {
-                                let nodes = *nodes;
-                                html! { <span class="log-line" onclick={link.callback(move |_| Msg::LogPick(nodes))}>{l}{"\n"}</span> }
-                            }) }</div>
-                        </pre>
-                    </div>
+                    { super::panels::event_log(session, &self.log_filter, link) }
                 </section>
                 { super::config::panel(&self.form, self.form_problem.as_ref(), link.callback(|(k, v)| Msg::FormInput(k, v)), link.callback(|_| Msg::ApplyForm)) }
-                <section class="panel editor">
-                    <h2>{"Scenario"}<span class="sub">{format!(" — {}", session.scenario().name)}</span></h2>
-                    <p class="desc">{&session.scenario().description}</p>
-                    <p class="model-note">{ Family::of(world).model_note() }</p>
-                    <textarea id="scenario-json" spellcheck="false" value={self.editor_text.clone()}
-                        oninput={link.callback(|e: InputEvent| Msg::EditorInput(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
-                    <div class="editor-actions">
-                        <button id="apply-scenario" onclick={link.callback(|_| Msg::ApplyEditor)}>{"Apply scenario"}</button>
-                        if let Some(err) = &self.editor_error { <span class="field-error" id="scenario-error" role="alert">{err}</span> }
-                        if let Some(note) = &self.editor_note { <span class="field-ok">{note}</span> }
-                    </div>
-                </section>
+                { super::panels::editor(session, &self.editor_text, self.editor_error.as_deref(), self.editor_note.as_deref(), link) }
                 if self.show_help { { super::help::overlay(link) } }
             </div>
         }

@@ -1,0 +1,73 @@
+//! The playground's side panels: the counters, the event log, and the scenario editor.
+
+use super::app::{App, Msg};
+use crate::view::event_log;
+use crate::view::plugin::Family;
+use crate::view::session::Session;
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+use yew::html::Scope;
+use yew::prelude::*;
+
+/// What has happened so far: records published, acked, consumed, packets dropped, latencies.
+pub fn counters(session: &Session) -> Html {
+    let m = &session.world().metrics;
+    let pct = |h: &crate::engine::metrics::Histogram, p| h.percentile(p).map_or("–".to_string(), |t| t.to_string());
+    html! {
+        <div class="panel">
+            <h2>{"Counters"}</h2>
+            <table class="kv">
+                <tr><td>{"published"}</td><td id="published">{m.published}</td></tr>
+                <tr><td>{"acked"}</td><td>{m.acked}</td></tr>
+                <tr><td>{"consumed"}</td><td id="consumed">{m.consumed}</td></tr>
+                <tr><td title="Network messages the network did not deliver: a cut link, random loss, a stopped receiver. Retries and requeues recover most of them; these are packets, not records lost.">{"dropped packets"}</td><td id="dropped">{m.dropped}</td></tr>
+                <tr><td title="From publish to consumer, simulated time">{"end to end p50 / p99"}</td><td>{format!("{} / {}", pct(&m.e2e_latency, 500), pct(&m.e2e_latency, 990))}</td></tr>
+                <tr><td title="From publish to the broker's acknowledgement">{"ack p50 / p99"}</td><td>{format!("{} / {}", pct(&m.ack_latency, 500), pct(&m.ack_latency, 990))}</td></tr>
+                <tr><td title="Time spent per frame simulating and folding events (smoothed)">{"frame work"}</td><td>{format!("{:.2} ms", session.frame_work_ms())}</td></tr>
+            </table>
+        </div>
+    }
+}
+
+/// The event log: the latest lines, filtered; a click on a line highlights its nodes.
+pub fn event_log(session: &Session, filter: &str, link: &Scope<App>) -> Html {
+    // Events never formatted (a burst beyond a frame's share) and kept lines beyond the shown.
+    let (log_lines, not_shown) = session.log().matching(filter);
+    html! {
+        <div class="panel log-panel">
+            <h2>{"Event log"}
+                <label class="net-toggle" title="Show every message sent and delivered (many at speed)">
+                    <input type="checkbox" id="show-network" checked={session.log().show_network}
+                        onchange={link.callback(|_| Msg::ToggleNetwork)} />{" messages"}
+                </label>
+                <input class="log-filter" placeholder="filter: node, type…" value={filter.to_string()}
+                    oninput={link.callback(|e: InputEvent| Msg::LogFilter(e.target_unchecked_into::<HtmlInputElement>().value()))} />
+            </h2>
+            // One block inside the bottom-anchored (column-reverse) box, so lines keep their order.
+            <pre id="log" title="Click a line to highlight the nodes it concerns"><div>
+                if not_shown > 0 { <span class="skipped">{format!("… {not_shown} earlier events not shown (the filter searches the last {})\n", event_log::KEPT)}</span> }
+                { for log_lines.into_iter().map(|(l, nodes)| {
+                    let nodes = *nodes;
+                    html! { <span class="log-line" onclick={link.callback(move |_| Msg::LogPick(nodes))}>{l}{"\n"}</span> }
+                }) }</div>
+            </pre>
+        </div>
+    }
+}
+
+/// The scenario as JSON, to edit and apply, with what the model is and leaves out.
+pub fn editor(session: &Session, text: &str, error: Option<&str>, note: Option<&str>, link: &Scope<App>) -> Html {
+    html! {
+        <section class="panel editor">
+            <h2>{"Scenario"}<span class="sub">{format!(" — {}", session.scenario().name)}</span></h2>
+            <p class="desc">{&session.scenario().description}</p>
+            <p class="model-note">{ Family::of(session.world()).model_note() }</p>
+            <textarea id="scenario-json" spellcheck="false" value={text.to_string()}
+                oninput={link.callback(|e: InputEvent| Msg::EditorInput(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
+            <div class="editor-actions">
+                <button id="apply-scenario" onclick={link.callback(|_| Msg::ApplyEditor)}>{"Apply scenario"}</button>
+                if let Some(err) = error { <span class="field-error" id="scenario-error" role="alert">{err}</span> }
+                if let Some(note) = note { <span class="field-ok">{note}</span> }
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,241 @@
+//! The RabbitMQ panel's inspector: a publisher's settings, an exchange's bindings, a queue's
+//! arguments and messages, a consumer's deliveries with the learner's ack / nack / reject buttons.
+
+use super::rabbit::Sel;
+use crate::engine::rabbit::msg::{Dest, SettleOp};
+use crate::engine::Command;
+use crate::engine::NodeId;
+use crate::view::rabbit::{self as vr, Model};
+use yew::prelude::*;
+
+/// What the inspectors' buttons do: send commands; nack and reject requeue or not as `requeue` says.
+pub(super) struct Actions<'a> {
+    pub(super) cmd: &'a Callback<Command>,
+    pub(super) requeue: UseStateHandle<bool>,
+}
+
+pub(super) fn inspector(m: &Model, sel: Option<Sel>, cmd: &Actions) -> Html {
+    match sel {
+        None => {
+            html! { <p class="hint">{"Click a publisher, an exchange, a queue or a consumer in the drawing to inspect it."}</p> }
+        }
+        Some(Sel::Publisher(node)) => publisher(m, node, cmd),
+        Some(Sel::Exchange(id)) => exchange(m, id),
+        Some(Sel::Queue(id)) => queue(m, id, cmd),
+        Some(Sel::Consumer(node)) => consumer(m, node, cmd),
+    }
+}
+
+fn publisher(m: &Model, node: NodeId, a: &Actions) -> Html {
+    let Some(p) = m.pubs.iter().find(|p| p.node == node) else { return html! {} };
+    let toggle = if p.up { Command::Stop { node } } else { Command::Start { node } };
+    let yes = |b: bool, what: &str| if b { what.to_string() } else { "no".to_string() };
+    html! {
+        <>
+            <h3>{format!("publisher {}", p.name)}</h3>
+            { kv("publisher-settings", vec![
+                ("exchange", m.names.exchange(p.exchange)),
+                ("routing keys, in turn", if p.keys.is_empty() { "\"\"".to_string() } else { p.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ") }),
+                ("one message every", p.interval.to_string()),
+                ("publisher confirms", yes(p.confirms, "yes: the broker acks (or nacks) each publish")),
+                ("persistent (delivery_mode 2)", yes(p.persistent, "yes: survives a broker restart in a durable queue")),
+                ("mandatory", yes(p.mandatory, "yes: unroutable messages come back (basic.return)")),
+                ("awaiting confirm", p.unconfirmed.to_string()),
+                ("next message", p.next_seq.to_string()),
+                ("state", (if p.up { "running" } else { "stopped" }).into()),
+            ]) }
+            <p class="rq-actions">
+                <button id="publisher-toggle" onclick={a.cmd.reform(move |_| toggle.clone())}
+                    title={ if p.up { "Crash it: unconfirmed publishes are in doubt (were they routed?)" } else { "Start it again" } }>
+                    { if p.up { "Stop publisher" } else { "Start publisher" } }
+                </button>
+            </p>
+        </>
+    }
+}
+
+fn exchange(m: &Model, id: u16) -> Html {
+    let Some(x) = m.exchanges.0.get(id as usize).and_then(Option::as_ref) else {
+        return html! { <p class="hint">{"This exchange no longer exists."}</p> };
+    };
+    let rows = x.bindings.iter().map(|b| {
+        let dest = match b.dest {
+            Dest::Queue(q) => format!("queue {}", m.names.queue(q)),
+            Dest::Exchange(d) => format!("exchange {}", m.names.exchange(d)),
+        };
+        html! { <tr><td>{dest}</td><td>{vr::binding_label(x.decl.kind, &b.key, &b.args)}</td></tr> }
+    });
+    html! {
+        <>
+            <h3>{format!("exchange {}", m.names.exchange(id))}</h3>
+            <p class="detail">{format!(
+                "{}{}{}",
+                x.decl.kind.name(),
+                if x.decl.durable { ", durable" } else { ", transient" },
+                x.decl.alternate.map_or(String::new(), |a| format!(", alternate exchange {}", m.names.exchange(a)))
+            )}</p>
+            if x.bindings.is_empty() {
+                <p class="hint">{ if id == 0 { "Every queue is bound here by its name." } else { "No bindings." } }</p>
+            } else {
+                <table class="kv rq-table" id="exchange-bindings"><tr><th>{"destination"}</th><th>{"binding key / arguments"}</th></tr>{ for rows }</table>
+            }
+        </>
+    }
+}
+
+fn queue(m: &Model, id: u16, cmd: &Actions) -> Html {
+    let Some(q) = m.qs.iter().find(|q| q.id == id) else { return html! {} };
+    // A settle column only where a running consumer with manual acks holds one of these messages.
+    let settles = q
+        .messages
+        .iter()
+        .any(|r| r.delivery.is_some_and(|(_, c)| m.cs.iter().any(|c2| c2.node == c && c2.up && !c2.auto_ack)));
+
+    let rows = q.messages.iter().map(|r| {
+        let (tag, by) = match r.delivery {
+            Some((t, c)) => {
+                let by =
+                    m.cs.iter().find(|c2| c2.node == c).map_or("delivered".to_string(), |c| format!("with {}", c.name));
+                (t.to_string(), by)
+            }
+            None => ("–".to_string(), "ready".to_string()),
+        };
+        let publisher = m.pubs.iter().find(|p| p.node == r.publisher).map_or("?", |p| p.name.as_str());
+        let buttons = r.delivery.filter(|_| settles).map(|(tag, c)| settle_buttons(m, c, tag, false, cmd));
+        html! {
+            <tr class={classes!(r.delivery.is_some().then_some("unacked"))}>
+                <td>{r.pos}</td>
+                <td>{format!("{publisher}#{}", r.seq)}</td>
+                <td>{&*r.routing_key}</td>
+                <td>{tag}</td>
+                <td>{by}</td>
+                <td>{ if r.redelivered { "yes" } else { "" } }</td>
+                <td class="death">{ r.deaths.as_deref().map_or(String::new(), |d| vr::deaths_text(d, &m.names)) }</td>
+                if let Some(b) = buttons { <td class="settle">{b}</td> }
+            </tr>
+        }
+    });
+    let total = q.ready + q.unacked;
+    html! {
+        <>
+            <h3>{format!("queue {}", q.name)}</h3>
+            <p class="detail">{ if q.exists {
+                format!("{} ready, {} delivered and unacked, {} consumer(s)", q.ready, q.unacked, q.consumers)
+            } else {
+                "not declared (a transient queue after a restart, until its consumer declares it again)".to_string()
+            } }</p>
+            { kv("queue-args", vr::queue_args(&q.decl, &m.names)) }
+            if settles { { requeue_switch(cmd) } }
+            if q.messages.is_empty() {
+                <p class="hint">{"No messages."}</p>
+            } else {
+                <table class="kv rq-table" id="queue-messages">
+                    <tr>
+                        { for ["pos", "message", "routing key", "tag", "state", "redelivered", "x-death"].into_iter().map(|h| html! { <th>{h}</th> }) }
+                        if settles { <th>{"settle"}</th> }
+                    </tr>
+                    { for rows }
+                </table>
+                if total as usize > q.messages.len() {
+                    <p class="hint">{format!("the first {} of {total} by position", q.messages.len())}</p>
+                }
+            }
+        </>
+    }
+}
+
+/// A two-column table of `(name, value)` rows: one `html!` site for every such table.
+fn kv(id: &'static str, rows: Vec<(&'static str, String)>) -> Html {
+    html! {
+        <table class="kv rq-table" {id}>
+            { for rows.into_iter().map(|(k, v)| html! { <tr><td>{k}</td><td>{v}</td></tr> }) }
+        </table>
+    }
+}
+
+fn consumer(m: &Model, node: NodeId, cmd: &Actions) -> Html {
+    let Some(c) = m.cs.iter().find(|c| c.node == node) else { return html! {} };
+    let held: Vec<(u64, &vr::MsgRow)> =
+        m.qs.iter()
+            .flat_map(|q| q.messages.iter())
+            .filter_map(|r| r.delivery.filter(|d| d.1 == node).map(|d| (d.0, r)))
+            .collect();
+    let tags: Vec<String> = held.iter().map(|(t, _)| t.to_string()).collect();
+    let rows = held.iter().map(|(tag, r)| {
+        let publisher = m.pubs.iter().find(|p| p.node == r.publisher).map_or("?", |p| p.name.as_str());
+        html! {
+            <tr class="unacked">
+                <td>{tag}</td>
+                <td>{format!("{publisher}#{}", r.seq)}</td>
+                <td>{ if r.redelivered { "redelivered" } else { "" } }</td>
+                <td class="settle">{ settle_buttons(m, node, *tag, true, cmd) }</td>
+            </tr>
+        }
+    });
+    let toggle = if c.up { Command::Stop { node } } else { Command::Start { node } };
+    html! {
+        <>
+            <h3>{format!("consumer {}", c.name)}</h3>
+            { kv("consumer-window", vec![
+                ("queue", m.names.queue(c.queue)),
+                ("state", (if c.up { "running" } else { "stopped" }).into()),
+                ("acknowledgements", (if c.auto_ack { "automatic (prefetch ignored)" } else if c.hold { "manual, by you: it holds each delivery until you settle it" } else { "manual" }).into()),
+                ("prefetch", if c.prefetch == 0 { "unlimited".to_string() } else { c.prefetch.to_string() }),
+                ("unacked", c.unacked.to_string()),
+                ("delivery tags", if tags.is_empty() { "–".to_string() } else { tags.join(", ") }),
+            ]) }
+            if !held.is_empty() && !c.auto_ack {
+                { requeue_switch(cmd) }
+                <table class="kv rq-table" id="consumer-held">
+                    <tr><th>{"tag"}</th><th>{"message"}</th><th></th><th>{"settle"}</th></tr>
+                    { for rows }
+                </table>
+            }
+            <p class="rq-actions">
+                <button id="consumer-toggle" onclick={cmd.cmd.reform(move |_| toggle.clone())}
+                    title={ if c.up { "Crash it: the broker sees the connection close and requeues its unacked messages, redelivered (flagged) to the next consumer" } else { "Start it again: it reconnects, declares its queue and consumes" } }>
+                    { if c.up { "Kill consumer" } else { "Restart consumer" } }
+                </button>
+            </p>
+        </>
+    }
+}
+
+/// The "requeue" switch of nack and reject, shown above tables with settle buttons.
+fn requeue_switch(a: &Actions) -> Html {
+    let h = a.requeue.clone();
+    html! {
+        <label class="rq-requeue" title="AMQP's requeue bit of basic.nack and basic.reject">
+            <input type="checkbox" id="settle-requeue" checked={*a.requeue} onchange={Callback::from(move |_: Event| h.set(!*h))} />
+            {"nack / reject with requeue"}
+        </label>
+    }
+}
+
+/// ack / nack / reject buttons for delivery `tag` of consumer `node` (none with automatic acks:
+/// there is nothing to settle). `multiple` adds "ack ≤" (basic.ack with multiple).
+fn settle_buttons(m: &Model, node: NodeId, tag: u64, multiple: bool, a: &Actions) -> Html {
+    let Some(c) = m.cs.iter().find(|c| c.node == node && c.up && !c.auto_ack) else { return html! {} };
+    let requeue = *a.requeue;
+    let outcome = if requeue {
+        "requeued: back to its place in the queue, redelivered (flagged)"
+    } else if m.qs.iter().find(|q| q.id == c.queue).and_then(|q| q.decl.args.dlx).is_some() {
+        "no requeue: dead-lettered"
+    } else {
+        "no requeue: dropped (the queue has no dead-letter exchange)"
+    };
+    let button = |label: &'static str, class: &'static str, title: String, multiple: bool, op: SettleOp| {
+        let command = Command::settle(node, tag, multiple, op);
+        html! { <button class={classes!("settle", class)} data-tag={tag.to_string()} {title} onclick={a.cmd.reform(move |_| command.clone())}>{label}</button> }
+    };
+    let back = if requeue { " ↺" } else { " ✕" };
+    html! {
+        <span class="settle-buttons">
+            { button("ack", "ack", format!("basic.ack tag {tag}: done, the broker forgets it"), false, SettleOp::Ack) }
+            if multiple { { button("ack ≤", "ack-multiple", format!("basic.ack tag {tag} multiple: this and every earlier delivery it holds"), true, SettleOp::Ack) } }
+            { button(if requeue { "nack ↺" } else { "nack ✕" }, "nack", format!("basic.nack tag {tag}{back}: {outcome}"), false, SettleOp::Nack { requeue }) }
+            if multiple { { button(if requeue { "nack ≤ ↺" } else { "nack ≤ ✕" }, "nack-multiple", format!("basic.nack tag {tag} multiple{back}: this and every earlier delivery it holds are {}", if requeue { "requeued" } else { "not requeued" }), true, SettleOp::Nack { requeue }) } }
+            { button(if requeue { "reject ↺" } else { "reject ✕" }, "reject", format!("basic.reject tag {tag}{back}: {outcome}"), false, SettleOp::Reject { requeue }) }
+        </span>
+    }
+}
