@@ -9,7 +9,7 @@ use brokerlab_engine::models::Node;
 use brokerlab_engine::{Event, EventKind, ModelEvents};
 use brokerlab_engine::{NodeId, World};
 
-pub(super) fn broker_node(world: &World, b: BrokerId) -> Option<NodeId> {
+fn broker_node(world: &World, b: BrokerId) -> Option<NodeId> {
     world.shared.kafka.as_ref().and_then(|c| c.broker_node(b))
 }
 
@@ -26,7 +26,57 @@ fn producer_acks(world: &World, node: NodeId) -> Option<Acks> {
 }
 
 impl Walk {
-    pub(super) fn recognise(&mut self, kind: Kind, e: &Event, world: &World) {
+    pub(super) fn pace_kafka(&self) -> Pace {
+        // After the crash, timeouts set the pace: sessions expire, the group may need its
+        // coordinator back before anyone reads again.
+        if self.steps.iter().any(|s| s.kind == Kind::LeaderKilled) && self.expecting().is_some() {
+            return Pace::Fast;
+        }
+        match self.expecting() {
+            Some(Kind::Ready) => Pace::Skip,
+            // Waiting for the next record, a session to expire, a retry backoff, an auto-commit.
+            Some(Kind::Produced | Kind::NewLeader | Kind::Retried | Kind::Committed) => Pace::Fast,
+            _ => Pace::Slow,
+        }
+    }
+
+    /// Moving on past the append in `KillLeader` kills the partition's leader.
+    pub(super) fn advance_kafka(&mut self, world: &World) -> Option<Command> {
+        if self.seen == self.steps.len() && self.expecting() == Some(Kind::LeaderKilled) {
+            let leader = self.record.and_then(|r| r.leader)?;
+            return broker_node(world, leader).map(|node| Command::Stop { node });
+        }
+        None
+    }
+
+    pub(super) fn observe_kafka(&mut self, e: &Event, world: &World) {
+        let Some(expected) = self.expecting().filter(|_| !self.waiting()) else { return };
+        // The acknowledgement floats: it may come before or after the step expected, or after
+        // the one following it. So does the consumer's read: after a failover the new leader may
+        // serve the copy replicated before the crash while the producer still waits to retry.
+        // Each is told when it happens, so the steps stay in time order.
+        let rest = self.plan.get(self.next..).unwrap_or_default();
+        let mut candidates = vec![(self.next, expected)];
+        if expected == Kind::Acked {
+            candidates.extend(self.plan.get(self.next + 1).map(|&k| (self.next + 1, k)));
+        } else if let Some(i) = rest.iter().position(|k| *k == Kind::Acked) {
+            candidates.push((self.next + i, Kind::Acked));
+        }
+        if let Some(i) = rest.iter().position(|k| *k == Kind::Consumed).filter(|&i| i > 0) {
+            candidates.push((self.next + i, Kind::Consumed));
+        }
+        for (at, kind) in candidates {
+            self.recognise(kind, e, world);
+            if self.steps.len() > self.seen {
+                let k = self.plan.remove(at);
+                self.plan.insert(self.next, k);
+                self.next += 1;
+                return;
+            }
+        }
+    }
+
+    fn recognise(&mut self, kind: Kind, e: &Event, world: &World) {
         let name = |n: NodeId| world.node_name(n).to_string();
         let tp_name = |t: Tp| format!("{}-{}", world.topic_name(t.topic), t.partition);
         let k = match e.kind {

@@ -40,8 +40,24 @@ pub enum Variant {
 
 impl Variant {
     pub fn is_rabbit(self) -> bool {
-        matches!(self, Variant::Rabbit | Variant::RabbitKillConsumer)
+        self.script() == Script::Rabbit
     }
+
+    /// Whose script this walkthrough follows.
+    fn script(self) -> Script {
+        match self {
+            Variant::Normal | Variant::KillLeader => Script::Kafka,
+            Variant::Rabbit | Variant::RabbitKillConsumer => Script::Rabbit,
+        }
+    }
+}
+
+/// The models that have a walkthrough script (`kafka.rs`, `rabbit.rs`); the stepper hands each
+/// call to the variant's script here, and nowhere else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Script {
+    Kafka,
+    Rabbit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,7 +151,10 @@ struct Message {
 
 impl Walk {
     pub fn new(variant: Variant) -> Walk {
-        let first = if variant.is_rabbit() { Kind::Published } else { Kind::Produced };
+        let first = match variant.script() {
+            Script::Kafka => Kind::Produced,
+            Script::Rabbit => Kind::Published,
+        };
         Walk {
             variant,
             plan: vec![Kind::Ready, first],
@@ -197,24 +216,9 @@ impl Walk {
     }
 
     pub fn pace(&self) -> Pace {
-        if self.variant.is_rabbit() {
-            return match self.expecting() {
-                Some(Kind::Ready) => Pace::Skip,
-                // Waiting for the next publish, or for the broker to notice the dead connection.
-                Some(Kind::Published) => Pace::Fast,
-                _ => Pace::Slow,
-            };
-        }
-        // After the crash, timeouts set the pace: sessions expire, the group may need its
-        // coordinator back before anyone reads again.
-        if self.steps.iter().any(|s| s.kind == Kind::LeaderKilled) && self.expecting().is_some() {
-            return Pace::Fast;
-        }
-        match self.expecting() {
-            Some(Kind::Ready) => Pace::Skip,
-            // Waiting for the next record, a session to expire, a retry backoff, an auto-commit.
-            Some(Kind::Produced | Kind::NewLeader | Kind::Retried | Kind::Committed) => Pace::Fast,
-            _ => Pace::Slow,
+        match self.variant.script() {
+            Script::Kafka => self.pace_kafka(),
+            Script::Rabbit => self.pace_rabbit(),
         }
     }
 
@@ -225,14 +229,10 @@ impl Walk {
             return None;
         }
         self.seen += 1;
-        if self.variant.is_rabbit() {
-            return self.advance_rabbit(world);
+        match self.variant.script() {
+            Script::Kafka => self.advance_kafka(world),
+            Script::Rabbit => self.advance_rabbit(world),
         }
-        if self.seen == self.steps.len() && self.expecting() == Some(Kind::LeaderKilled) {
-            let leader = self.record.and_then(|r| r.leader)?;
-            return kafka::broker_node(world, leader).map(|node| Command::Stop { node });
-        }
-        None
     }
 
     fn push(&mut self, kind: Kind, at: Time, title: String, text: String, nodes: Vec<NodeId>) {
@@ -244,32 +244,9 @@ impl Walk {
     /// Nothing is recognised while a step waits for the user: the page is paused then, and a
     /// fast-forward past it must not run ahead of what is on screen.
     pub fn observe(&mut self, e: &Event, world: &World) {
-        if self.variant.is_rabbit() {
-            return self.observe_rabbit(e, world);
-        }
-        let Some(expected) = self.expecting().filter(|_| !self.waiting()) else { return };
-        // The acknowledgement floats: it may come before or after the step expected, or after
-        // the one following it. So does the consumer's read: after a failover the new leader may
-        // serve the copy replicated before the crash while the producer still waits to retry.
-        // Each is told when it happens, so the steps stay in time order.
-        let rest = self.plan.get(self.next..).unwrap_or_default();
-        let mut candidates = vec![(self.next, expected)];
-        if expected == Kind::Acked {
-            candidates.extend(self.plan.get(self.next + 1).map(|&k| (self.next + 1, k)));
-        } else if let Some(i) = rest.iter().position(|k| *k == Kind::Acked) {
-            candidates.push((self.next + i, Kind::Acked));
-        }
-        if let Some(i) = rest.iter().position(|k| *k == Kind::Consumed).filter(|&i| i > 0) {
-            candidates.push((self.next + i, Kind::Consumed));
-        }
-        for (at, kind) in candidates {
-            self.recognise(kind, e, world);
-            if self.steps.len() > self.seen {
-                let k = self.plan.remove(at);
-                self.plan.insert(self.next, k);
-                self.next += 1;
-                return;
-            }
+        match self.variant.script() {
+            Script::Kafka => self.observe_kafka(e, world),
+            Script::Rabbit => self.observe_rabbit(e, world),
         }
     }
 }

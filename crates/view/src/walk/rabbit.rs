@@ -42,6 +42,15 @@ impl Walk {
     /// restarts it after the requeue if no other consumer of the queue runs. The events that came
     /// while the user read are looked at: the next step may be among them (the page runs the
     /// engine in chunks, so they can be many).
+    pub(super) fn pace_rabbit(&self) -> Pace {
+        match self.expecting() {
+            Some(Kind::Ready) => Pace::Skip,
+            // Waiting for the next publish, or for the broker to notice the dead connection.
+            Some(Kind::Published) => Pace::Fast,
+            _ => Pace::Slow,
+        }
+    }
+
     pub(super) fn advance_rabbit(&mut self, world: &World) -> Option<Command> {
         let mut command = None;
         if !self.waiting() {
