@@ -251,6 +251,34 @@ mod tests {
     use crate::presets;
     use crate::relay::Relay;
 
+    /// What a part model asks for through a narrowed context reaches the system's effect list in
+    /// the order asked, each wrapped in its model's variant.
+    #[test]
+    fn a_narrowed_context_widens_each_effect_in_order() {
+        use crate::kernel::ctx::Effect;
+        use crate::kernel::rng::Rng;
+        use crate::relay::{RelayEvent, RelayMsg, RelayTimer};
+        use crate::Time;
+        let mut rng = Rng::new(7);
+        let mut effects: Vec<Effect<Brokers>> = Vec::new();
+        let mut ctx = Ctx::new(Time::ms(3), NodeId(1), &mut rng, &mut effects);
+        let msg = RelayMsg::Ack { seq: 4, produced_at: Time::ms(1), lane: 0 };
+        let event = RelayEvent::Published { producer: NodeId(1), seq: 5 };
+        ctx.narrow::<Relay, _>(|c| {
+            assert_eq!((c.now, c.me), (Time::ms(3), NodeId(1)));
+            c.emit(event);
+            c.send(NodeId(2), msg.clone());
+            c.set_timer(Time::ms(9), RelayTimer::Publish);
+        });
+        match &effects[..] {
+            [Effect::Emit(ModelEvents::Relay(e)), Effect::Send { to: NodeId(2), msg: Message::Relay(m) }, Effect::Timer { after, timer: Timer::Relay(RelayTimer::Publish) }] =>
+            {
+                assert_eq!((e, m, *after), (&event, &msg, Time::ms(9)));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// The registry adds nothing to a model's behaviour: the relay model run alone and run inside
     /// the registry emit the same events, event for event.
     #[test]
