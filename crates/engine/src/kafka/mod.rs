@@ -12,7 +12,9 @@
 //! - `group`       — the group coordinator's side of consumer groups.
 //! - `purgatory`   — a leader's parked fetches, each completed exactly once (Kafka's DelayedFetch).
 //! - `zk_server`, `broker`, `producer`, `consumer` (sharing `clients`), `node` — the nodes:
-//!   coordinator, brokers (and the controller), producers and consumers.
+//!   coordinator, brokers (and the controller), producers and consumers. `broker` is one module
+//!   per role: coordinator session, controller, replica manager, fetch serving, replica fetcher,
+//!   group host, log cleaner.
 //! - `zk_ensemble` — a coordinator server in an ensemble of 3 or 5 (election, ZAB, sessions);
 //!   `zk_client` — a broker's side of its coordinator connection (server choice, moves, watches).
 

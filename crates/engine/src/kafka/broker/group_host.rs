@@ -1,0 +1,161 @@
+//! The broker as group coordinator: it hosts a `group::Group` for each group whose
+//! `__consumer_offsets` partition it leads (loading its offsets from that partition when it becomes
+//! leader, dropping it when it stops), hands the members' requests and the groups' timers to it,
+//! and writes offset commits to the partition with acks=all: a commit counts, and is answered, only
+//! once replicated — or fails after `offsets.commit.timeout.ms`.
+
+use super::replica_manager::Waiter;
+use super::Broker;
+use crate::kafka::clients::send;
+use crate::kafka::group::{offset_key, Group};
+use crate::kafka::msg::{GroupState, KafkaMsg, Tp};
+use crate::kafka::partition::{Acks, Error};
+use crate::kafka::Ctx;
+use crate::time::Time;
+use crate::NodeId;
+
+/// The size of an offset commit record in `__consumer_offsets` (key: group, topic, partition;
+/// value: offset, metadata, timestamps), roughly as Kafka writes it.
+const OFFSET_RECORD_BYTES: u32 = 100;
+
+/// `offsets.commit.timeout.ms`: how long an offset commit may wait for its replication.
+pub(super) const OFFSETS_COMMIT_TIMEOUT: Time = Time::secs(5);
+
+/// What a member is told when its commit's append failed, as `GroupMetadataManager` maps append
+/// errors for its members.
+fn commit_error(append: Error) -> Error {
+    match append {
+        Error::NotEnoughReplicas => Error::CoordinatorNotAvailable,
+        Error::RequestTimedOut => Error::RequestTimedOut,
+        _ => Error::NotCoordinator,
+    }
+}
+
+impl Broker {
+    pub(super) fn on_group_request(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        let cluster = self.cluster.clone();
+        let index = match &msg {
+            KafkaMsg::JoinGroup { group, .. }
+            | KafkaMsg::SyncGroup { group, .. }
+            | KafkaMsg::Heartbeat { group, .. }
+            | KafkaMsg::LeaveGroup { group, .. }
+            | KafkaMsg::OffsetCommit { group, .. }
+            | KafkaMsg::OffsetFetch { group, .. } => *group,
+            _ => return,
+        };
+        let (Some(g), Some(cfg)) = (self.groups.get_mut(&index), cluster.groups.get(index as usize)) else {
+            let e = Error::NotCoordinator;
+            let answer = match msg {
+                KafkaMsg::JoinGroup { .. } => {
+                    KafkaMsg::JoinGroupResponse { group: index, result: Err(e), member: String::new() }
+                }
+                KafkaMsg::SyncGroup { .. } => KafkaMsg::SyncGroupResponse { group: index, result: Err(e) },
+                KafkaMsg::Heartbeat { .. } => KafkaMsg::HeartbeatResponse { group: index, error: Some(e) },
+                KafkaMsg::OffsetCommit { .. } => KafkaMsg::OffsetCommitResponse { group: index, result: Err(e) },
+                KafkaMsg::OffsetFetch { .. } => KafkaMsg::OffsetFetchResponse { group: index, result: Err(e) },
+                _ => return,
+            };
+            return send(ctx, from, answer);
+        };
+        match msg {
+            KafkaMsg::JoinGroup { member, client, owned, owned_generation, .. } => {
+                g.join(ctx, cfg, from, member, &client, owned, owned_generation)
+            }
+            KafkaMsg::SyncGroup { generation, member, assignment, .. } => {
+                g.sync(ctx, from, generation, &member, assignment)
+            }
+            KafkaMsg::Heartbeat { generation, member, .. } => g.heartbeat(ctx, cfg, from, generation, &member),
+            KafkaMsg::LeaveGroup { member, .. } => g.leave(ctx, cfg, &member),
+            KafkaMsg::OffsetFetch { partitions, .. } => {
+                let result = Ok(g.committed(partitions));
+                send(ctx, from, KafkaMsg::OffsetFetchResponse { group: index, result });
+            }
+            KafkaMsg::OffsetCommit { generation, member, offsets, .. } => {
+                if let Err(e) = g.check_commit(generation, &member) {
+                    return send(ctx, from, KafkaMsg::OffsetCommitResponse { group: index, result: Err(e) });
+                }
+                self.append_commit(ctx, from, index, offsets);
+            }
+            _ => {}
+        }
+    }
+
+    /// A group's timer: its join phase (generation `join`) is over, or (`None`) its members'
+    /// sessions are due for a check.
+    pub(super) fn on_group_timer(&mut self, ctx: &mut Ctx, index: u8, join: Option<u64>) {
+        let cluster = self.cluster.clone();
+        let (Some(g), Some(cfg)) = (self.groups.get_mut(&index), cluster.groups.get(index as usize)) else {
+            return;
+        };
+        match join {
+            Some(join) => g.on_join_timer(ctx, cfg, join),
+            None => g.on_session_timer(ctx, cfg),
+        }
+    }
+
+    /// A group's coordinator is the leader of its `__consumer_offsets` partition, as this broker
+    /// last heard.
+    pub(super) fn find_coordinator(&mut self, ctx: &mut Ctx, from: NodeId, group: u8) {
+        let leader = self.cluster.offsets_tp(group).and_then(|tp| self.metadata.get(&tp)?.leader);
+        let result = leader.ok_or(Error::CoordinatorNotAvailable);
+        send(ctx, from, KafkaMsg::FindCoordinatorResponse { group, result });
+    }
+
+    /// Writes a commit to the group's `__consumer_offsets` partition with acks=all; the member is
+    /// answered (and the offsets count as committed) once the write is replicated.
+    pub(super) fn append_commit(&mut self, ctx: &mut Ctx, client: NodeId, group: u8, offsets: Vec<(u16, u64)>) {
+        let Some(tp) = self.cluster.offsets_tp(group) else { return };
+        let records: Vec<(Option<u32>, u64)> = offsets.iter().map(|&(p, o)| (Some(offset_key(group, p)), o)).collect();
+        let waiter = Waiter::Commit { client, group, offsets };
+        self.append(ctx, tp, Acks::All, (None, OFFSET_RECORD_BYTES), &records, waiter);
+    }
+
+    /// A commit's append completed (or failed): the offsets count, and the member hears.
+    pub(super) fn commit_written(
+        &mut self,
+        ctx: &mut Ctx,
+        client: NodeId,
+        group: u8,
+        offsets: Vec<(u16, u64)>,
+        append: Result<u64, Error>,
+    ) {
+        let result = match append {
+            Ok(_) => {
+                if let Some(g) = self.groups.get_mut(&group) {
+                    for &(p, o) in &offsets {
+                        g.offsets.insert(p, o);
+                    }
+                }
+                Ok(offsets)
+            }
+            Err(e) => Err(commit_error(e)),
+        };
+        send(ctx, client, KafkaMsg::OffsetCommitResponse { group, result });
+    }
+
+    /// A group's offsets partition came to this broker (load the group) or left it (drop it).
+    pub(super) fn groups_follow_leadership(&mut self, ctx: &mut Ctx, tp: Tp) {
+        if Some(tp.topic) != self.cluster.offsets_topic {
+            return;
+        }
+        let leading = self.replicas.get(&tp).is_some_and(|r| r.is_leader());
+        let cluster = self.cluster.clone();
+        for (i, _) in cluster.groups.iter().enumerate().filter(|(_, g)| g.offsets_partition == tp.partition) {
+            let index = i as u8;
+            match (leading, self.groups.contains_key(&index)) {
+                (true, false) => {
+                    let r = self.replicas.get(&tp).expect("leading it");
+                    let mut g = Group::load(index, self.id, &r.log.slice(r.log.log_start(), r.log.hw()));
+                    g.announce(ctx, GroupState::Empty);
+                    self.groups.insert(index, g);
+                }
+                (false, true) => {
+                    if let Some(mut g) = self.groups.remove(&index) {
+                        g.announce(ctx, GroupState::Dead);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}

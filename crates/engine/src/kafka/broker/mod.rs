@@ -1,0 +1,230 @@
+//! A Kafka broker (ZooKeeper era): it keeps a coordinator session alive, registers
+//! `/brokers/ids/N`, competes for `/controller`, serves produce and fetch requests for the partitions
+//! it leads, fetches as a follower for the others, shrinks and expands ISRs, and — when it is the
+//! controller — creates topics, watches broker membership and elects leaders.
+//!
+//! ISR changes go through the controller (AlterPartition, KIP-497): the leader proposes, the
+//! controller writes the new state to the coordinator and only then answers; until then the leader
+//! counts the maximal ISR for its HW.
+//!
+//! One `Broker` plays every role, one module each; this one holds its state and hands each message
+//! and timer to the role it is for:
+//! - `session`         — the coordinator session: connect, move between servers, register, expire;
+//!   coordinator requests and the reply plumbing.
+//! - `controller`      — competing for `/controller` and, once elected, the controller: topic
+//!   creation, leader election and ISR changes (`Controller`, a pure unit), written to the
+//!   coordinator and sent out as LeaderAndIsr and UpdateMetadata.
+//! - `replica_manager` — the leader side of the partitions: LeaderAndIsr, produce and its acks, the
+//!   ISR checks and the proposals sent to the controller.
+//! - `fetch_serving`   — a leader answering followers' and consumers' fetches, parking those with
+//!   nothing to send (the purgatory).
+//! - `replica_fetcher` — the follower side: fetching from the leader, backing off, timing out.
+//! - `group_host`      — the group coordinator: hosting `group::Group`s and writing offset commits.
+//! - `cleaner`         — retention and compaction of every replica's log.
+//!
+//! Simplifications, also listed in the docs: one fetch per partition (Kafka batches a broker pair's
+//! partitions in one fetch session); the controller sends LeaderAndIsr without waiting for its
+//! coordinator write to be acknowledged (a failed write makes it resign); topics are created by the
+//! controller as soon as enough brokers have registered; no preferred-leader rebalancing, no
+//! controlled shutdown.
+
+mod cleaner;
+mod controller;
+mod fetch_serving;
+mod group_host;
+mod replica_fetcher;
+mod replica_manager;
+mod session;
+
+pub use controller::Controller;
+
+use super::clients::send;
+use super::cluster::Cluster;
+use super::group::Group;
+use super::msg::{KafkaMsg, PartitionView, Tp};
+use super::partition::{BrokerId, Replica};
+use super::purgatory::{Parked, Purgatory};
+use super::zk_client::ZkLink;
+use super::{Ctx, KafkaTimer};
+use crate::coordinator::SessionId;
+use crate::deadlines::Deadlines;
+use crate::vecmap::VecMap;
+use crate::NodeId;
+use replica_manager::Waiter;
+use session::ZkPurpose;
+use std::rc::Rc;
+
+#[derive(Clone, Debug)]
+pub struct Broker {
+    pub id: BrokerId,
+    pub cluster: Rc<Cluster>,
+    pub session: Option<SessionId>,
+    connecting: bool,
+    zk_next: u64,
+    zk_pending: VecMap<u64, ZkPurpose>,
+    /// The coordinator connection: which server, and what to carry over when moving to another.
+    pub zk_link: ZkLink,
+    pub controller: Option<Controller>,
+    controller_epoch_seen: u32,
+    controller_node: Option<NodeId>,
+    pub replicas: VecMap<Tp, Replica>,
+    pub metadata: VecMap<Tp, PartitionView>,
+    fetch_gen: VecMap<Tp, u64>,
+    /// When each replica fetch this broker sent as a follower times out.
+    fetch_timeouts: Deadlines<Tp>,
+    /// Fetches waiting for data on the partitions this broker leads.
+    parked: Purgatory,
+    produce_waiting: VecMap<(Tp, u64), Waiter>,
+    next_req: u64,
+    /// The consumer groups this broker coordinates (it leads their `__consumer_offsets` partition).
+    pub groups: VecMap<u8, Group>,
+}
+
+impl Broker {
+    pub fn new(id: BrokerId, cluster: Rc<Cluster>) -> Broker {
+        let zk_link = ZkLink::new(cluster.zks.clone());
+        Broker {
+            id,
+            cluster,
+            session: None,
+            connecting: false,
+            zk_next: 0,
+            zk_pending: VecMap::new(),
+            zk_link,
+            controller: None,
+            controller_epoch_seen: 0,
+            controller_node: None,
+            replicas: VecMap::new(),
+            metadata: VecMap::new(),
+            fetch_gen: VecMap::new(),
+            fetch_timeouts: Deadlines::default(),
+            parked: Purgatory::default(),
+            produce_waiting: VecMap::new(),
+            next_req: 0,
+            groups: VecMap::new(),
+        }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        self.zk_link.choose(ctx);
+        self.connect(ctx);
+        ctx.set_timer(self.cluster.session_timeout / 3, KafkaTimer::Ping);
+        ctx.set_timer(self.cluster.replica_lag_time_max / 2, KafkaTimer::Isr);
+        ctx.set_timer(self.cluster.retention_check_interval, KafkaTimer::Retention);
+        ctx.set_timer(self.cluster.cleaner_backoff, KafkaTimer::Cleaner);
+    }
+
+    /// The fetches parked on the partitions this broker leads (for inspectors and invariants).
+    pub fn parked(&self) -> &Purgatory {
+        &self.parked
+    }
+
+    /// The process died: memory is gone, the logs on disk stay.
+    pub fn on_crash(&mut self) {
+        self.session = None;
+        self.connecting = false;
+        self.zk_pending.clear();
+        self.zk_link.reset();
+        self.controller = None;
+        self.controller_node = None;
+        self.metadata.clear();
+        self.parked.clear();
+        self.fetch_timeouts.clear();
+        self.produce_waiting.clear();
+        self.groups.clear();
+        for r in self.replicas.values_mut() {
+            r.go_offline();
+            r.take_completed();
+        }
+    }
+
+    /// A connection was reset: the coordinator's (move to another server), or another broker's.
+    pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        if self.zk_link.lost(peer) {
+            return self.zk_move(ctx);
+        }
+        if let Some(b) = self.cluster.broker_of(peer) {
+            self.leader_lost(ctx, b);
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
+        match timer {
+            KafkaTimer::Ping => self.on_ping_timer(ctx),
+            KafkaTimer::Register => self.register(ctx),
+            KafkaTimer::Isr => self.check_isrs(ctx),
+            KafkaTimer::CommitTimeout { tp, request } => self.waiting_timed_out(ctx, tp, request),
+            KafkaTimer::Retention => self.clean_logs(ctx, cleaner::Pass::Retention),
+            KafkaTimer::Cleaner => self.clean_logs(ctx, cleaner::Pass::Compaction),
+            KafkaTimer::Park { tp, id } => self.park_expired(ctx, tp, id),
+            KafkaTimer::Join { group, join } => self.on_group_timer(ctx, group, Some(join)),
+            KafkaTimer::Session { group } => self.on_group_timer(ctx, group, None),
+            KafkaTimer::FetchBackoff { tp, generation } => self.fetch_backoff_over(ctx, tp, generation),
+            KafkaTimer::FetchTimeout => self.fetch_timeouts_expired(ctx),
+            _ => {}
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        match msg {
+            KafkaMsg::ZkConnected { .. }
+            | KafkaMsg::ZkPong
+            | KafkaMsg::ZkNotServing
+            | KafkaMsg::ZkExpired
+            | KafkaMsg::ZkReply { .. }
+            | KafkaMsg::ZkWatch { .. } => self.on_coordinator_msg(ctx, from, msg),
+            KafkaMsg::LeaderAndIsr { controller_epoch, states } => {
+                if self.heard_controller(from, controller_epoch) {
+                    for s in states {
+                        self.apply_leader_and_isr(ctx, s);
+                    }
+                }
+            }
+            KafkaMsg::UpdateMetadata { controller_epoch, states } => {
+                if self.heard_controller(from, controller_epoch) {
+                    for s in states {
+                        self.metadata.insert(s.tp, s);
+                    }
+                }
+            }
+            KafkaMsg::AlterPartition { tp, leader_epoch, isr } => {
+                self.controller_alter_partition(ctx, from, tp, leader_epoch, isr)
+            }
+            KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr } => {
+                self.isr_committed(ctx, tp, leader_epoch, isr)
+            }
+            KafkaMsg::ReplicaFetch { tp, epoch, offset, last_epoch, generation } => {
+                let Some(follower) = self.cluster.broker_of(from) else { return };
+                let p = Parked::Replica { from, follower, epoch, offset, last_epoch, generation };
+                self.serve_fetch(ctx, tp, p, false);
+            }
+            KafkaMsg::ReplicaFetchResponse { tp, response, generation } => {
+                self.on_fetch_response(ctx, tp, response, generation)
+            }
+            KafkaMsg::Metadata => {
+                let states = self.metadata.values().cloned().collect();
+                send(ctx, from, KafkaMsg::MetadataResponse { states });
+            }
+            KafkaMsg::Produce { id, tp, acks, producer, records, size } => {
+                self.append(ctx, tp, acks, (producer, size), &records, Waiter::Produce { client: from, id })
+            }
+            KafkaMsg::Fetch { tp, offset, generation } => {
+                self.serve_fetch(ctx, tp, Parked::Consumer { from, offset, generation }, false);
+            }
+            KafkaMsg::ListOffsets { tp, earliest } => self.list_offsets(ctx, from, tp, earliest),
+            KafkaMsg::FindCoordinator { group } => self.find_coordinator(ctx, from, group),
+            msg => self.on_group_request(ctx, from, msg),
+        }
+    }
+
+    /// A LeaderAndIsr or UpdateMetadata from `from`: false if it comes from a controller older
+    /// than one already heard (a stale controller is fenced by its epoch).
+    fn heard_controller(&mut self, from: NodeId, controller_epoch: u32) -> bool {
+        if controller_epoch < self.controller_epoch_seen {
+            return false;
+        }
+        self.controller_epoch_seen = controller_epoch;
+        self.controller_node = Some(from);
+        true
+    }
+}

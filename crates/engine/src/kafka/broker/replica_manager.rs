@@ -1,0 +1,201 @@
+//! The replica manager (Kafka's `ReplicaManager`), leader side: it applies the controller's
+//! LeaderAndIsr to the local replicas (`partition::Replica`, the pure state machine), appends
+//! produced records as leader and answers each request now or once it is replicated, and keeps the
+//! ISRs: a periodic check proposes dropping laggards, fetches propose adding followers back, and a
+//! proposal counts only when the controller confirms it (AlterPartition, KIP-497).
+
+use super::Broker;
+use crate::kafka::clients::{emit, send};
+use crate::kafka::msg::{BrokerSet, KafkaEvent, KafkaMsg, PartitionView, Tp};
+use crate::kafka::partition::{Acks, BrokerId, Error, ProduceOutcome, Replica, Role};
+use crate::kafka::purgatory::Parked;
+use crate::kafka::{Ctx, KafkaTimer};
+use crate::NodeId;
+
+/// Who waits for an acks=all append to complete: a producer, or a member's offset commit.
+#[derive(Clone, Debug)]
+pub(super) enum Waiter {
+    Produce { client: NodeId, id: u64 },
+    Commit { client: NodeId, group: u8, offsets: Vec<(u16, u64)> },
+}
+
+impl Broker {
+    /// LeaderAndIsr: this broker leads `s.tp`, follows its leader, or serves it no more. Requests
+    /// and parked fetches of the previous term are answered; a new follower starts fetching.
+    pub(super) fn apply_leader_and_isr(&mut self, ctx: &mut Ctx, s: PartitionView) {
+        let now = ctx.now;
+        let config = self.cluster.replica_config(s.tp);
+        let me = self.id;
+        let r = self.replicas.get_or_insert_with(s.tp, || Replica::new(me, s.replicas.clone(), config));
+        r.assignment = s.replicas.clone();
+        let tp = s.tp;
+        match s.leader {
+            Some(l) if l == me => {
+                if !(r.is_leader() && r.epoch == s.leader_epoch) {
+                    r.become_leader(s.leader_epoch, s.isr.clone(), now);
+                    self.answer_completed(ctx, tp);
+                    self.wake_where(ctx, tp, |_| true);
+                }
+            }
+            Some(l) => {
+                let following = matches!(r.role, Role::Follower { leader } if leader == l) && r.epoch == s.leader_epoch;
+                if !following {
+                    r.become_follower(s.leader_epoch, l);
+                    self.answer_completed(ctx, tp);
+                    self.wake_where(ctx, tp, |_| true);
+                    self.send_fetch(ctx, tp);
+                }
+            }
+            None => {
+                r.go_offline();
+                self.answer_completed(ctx, tp);
+            }
+        }
+        self.metadata.insert(tp, s);
+        self.groups_follow_leadership(ctx, tp);
+    }
+
+    /// Every half `replica.lag.time.max.ms`: each partition led here checks its followers.
+    pub(super) fn check_isrs(&mut self, ctx: &mut Ctx) {
+        let now = ctx.now;
+        let tps: Vec<Tp> = self.replicas.iter().filter(|(_, r)| r.is_leader()).map(|(&tp, _)| tp).collect();
+        for tp in tps {
+            let r = self.replicas.get_mut(&tp).expect("listed above");
+            r.check_isr(now);
+            // A proposal not yet confirmed (new, or its request lost): (re)send it.
+            if let Role::Leader(l) = &r.role {
+                if let Some(isr) = l.proposed.clone() {
+                    self.propose_isr(ctx, tp, isr);
+                }
+            }
+        }
+        ctx.set_timer(self.cluster.replica_lag_time_max / 2, KafkaTimer::Isr);
+    }
+
+    /// Asks the controller to commit an ISR change (AlterPartition, KIP-497); the change takes
+    /// effect when it answers.
+    pub(super) fn propose_isr(&mut self, ctx: &mut Ctx, tp: Tp, isr: Vec<BrokerId>) {
+        let epoch = self.replicas.get(&tp).map_or(0, |r| r.epoch);
+        if let Some(node) = self.controller_node {
+            send(ctx, node, KafkaMsg::AlterPartition { tp, leader_epoch: epoch, isr });
+        }
+    }
+
+    /// The controller committed `isr` for this leader's `leader_epoch` (AlterPartitionResponse).
+    pub(super) fn isr_committed(&mut self, ctx: &mut Ctx, tp: Tp, leader_epoch: u32, isr: Vec<BrokerId>) {
+        let me = self.id;
+        let Some(r) = self.replicas.get_mut(&tp) else { return };
+        let Role::Leader(l) = &r.role else { return };
+        if r.epoch != leader_epoch || l.isr == isr {
+            return;
+        }
+        let shrank = isr.len() < l.isr.len();
+        let hw_before = r.log.hw();
+        r.commit_isr(isr.clone());
+        emit(ctx, KafkaEvent::IsrChanged { tp, leader: me, isr: BrokerSet::of(&isr), shrank });
+        self.after_leader_change(ctx, tp, hw_before);
+    }
+
+    /// After anything that may move a leader's HW: report it, answer produces it completes, and
+    /// wake consumers waiting for it.
+    pub(super) fn after_leader_change(&mut self, ctx: &mut Ctx, tp: Tp, hw_before: u64) {
+        let me = self.id;
+        let Some(r) = self.replicas.get(&tp) else { return };
+        let hw = r.log.hw();
+        self.answer_completed(ctx, tp);
+        if hw != hw_before {
+            emit(ctx, KafkaEvent::HighWatermark { tp, broker: me, hw });
+            self.wake_consumers(ctx, tp);
+        }
+    }
+
+    fn answer_completed(&mut self, ctx: &mut Ctx, tp: Tp) {
+        let Some(r) = self.replicas.get_mut(&tp) else { return };
+        for (req, result) in r.take_completed() {
+            if let Some(w) = self.produce_waiting.remove(&(tp, req)) {
+                self.answer(ctx, tp, w, result);
+            }
+        }
+    }
+
+    fn answer(&mut self, ctx: &mut Ctx, tp: Tp, waiter: Waiter, result: Result<u64, Error>) {
+        match waiter {
+            Waiter::Produce { client, id } => send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result }),
+            Waiter::Commit { client, group, offsets } => self.commit_written(ctx, client, group, offsets, result),
+        }
+    }
+
+    /// An append still waiting for replication gives up (`offsets.commit.timeout.ms`).
+    pub(super) fn waiting_timed_out(&mut self, ctx: &mut Ctx, tp: Tp, request: u64) {
+        if let Some(w) = self.produce_waiting.remove(&(tp, request)) {
+            self.answer(ctx, tp, w, Err(Error::RequestTimedOut));
+        }
+    }
+
+    /// Appends records as the partition's leader and answers `waiter` now or when replicated.
+    pub(super) fn append(
+        &mut self,
+        ctx: &mut Ctx,
+        tp: Tp,
+        acks: Acks,
+        (producer, size): (Option<(u32, u32)>, u32),
+        records: &[(Option<u32>, u64)],
+        waiter: Waiter,
+    ) {
+        let now = ctx.now;
+        let me = self.id;
+        let req = self.next_req;
+        self.next_req += 1;
+        if self.cluster.topics[tp.topic as usize].compact && records.iter().any(|(key, _)| key.is_none()) {
+            // "Compacted topic cannot accept message without key"
+            if acks != Acks::None {
+                self.answer(ctx, tp, waiter, Err(Error::InvalidRecord));
+            }
+            return;
+        }
+        let Some(r) = self.replicas.get_mut(&tp) else {
+            if acks != Acks::None {
+                self.answer(ctx, tp, waiter, Err(Error::NotLeaderOrFollower));
+            }
+            return;
+        };
+        let hw_before = r.log.hw();
+        let leo_before = r.log.leo();
+        let outcome = r.produce_batch(req, acks, producer, records, size, now);
+        for offset in leo_before..r.log.leo() {
+            emit(ctx, KafkaEvent::Appended { tp, broker: me, offset, epoch: r.epoch });
+        }
+        match outcome {
+            ProduceOutcome::Done(result) => {
+                if acks != Acks::None {
+                    self.answer(ctx, tp, waiter, result);
+                }
+            }
+            ProduceOutcome::Waiting { .. } => {
+                if matches!(waiter, Waiter::Commit { .. }) {
+                    // A commit that cannot be replicated in time is answered REQUEST_TIMED_OUT (as
+                    // a zombie coordinator's would be: its followers fetch from a new leader).
+                    ctx.set_timer(
+                        super::group_host::OFFSETS_COMMIT_TIMEOUT,
+                        KafkaTimer::CommitTimeout { tp, request: req },
+                    );
+                }
+                self.produce_waiting.insert((tp, req), waiter);
+            }
+        }
+        self.after_leader_change(ctx, tp, hw_before);
+        // New data: followers waiting in a long poll get it now.
+        if self.replicas.get(&tp).is_some_and(|r| r.log.leo() > leo_before) {
+            self.wake_where(ctx, tp, |p| matches!(p, Parked::Replica { .. }));
+        }
+    }
+
+    /// Where a partition led here starts (`earliest`) or ends for a consumer (its HW).
+    pub(super) fn list_offsets(&mut self, ctx: &mut Ctx, from: NodeId, tp: Tp, earliest: bool) {
+        let result = match self.replicas.get(&tp) {
+            Some(r) if r.is_leader() => Ok(if earliest { r.log.log_start() } else { r.log.hw() }),
+            _ => Err(Error::NotLeaderOrFollower),
+        };
+        send(ctx, from, KafkaMsg::ListOffsetsResponse { tp, result });
+    }
+}
