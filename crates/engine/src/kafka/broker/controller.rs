@@ -402,3 +402,6 @@ impl Broker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -96,3 +96,96 @@ impl Broker {
         self.wake_where(ctx, tp, |p| matches!(p, Parked::Consumer { .. }));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{broker, replies, Harness, CLIENT, TP};
+    use super::*;
+    use crate::kafka::msg::KafkaEvent;
+    use crate::kafka::partition::Acks;
+    use crate::NodeId;
+
+    fn consumer_fetch(offset: u64, generation: u64) -> KafkaMsg {
+        KafkaMsg::Fetch { tp: TP, offset, generation }
+    }
+
+    /// The consumer's fetch answers in `sent`: the values read, or the error.
+    fn answers(sent: &[(NodeId, KafkaMsg)]) -> Vec<Result<Vec<u64>, Error>> {
+        replies(sent, CLIENT, |m| match m {
+            KafkaMsg::FetchResponse { result, .. } => {
+                Some(result.clone().map(|(r, _)| r.iter().map(|r| r.value).collect()))
+            }
+            _ => None,
+        })
+    }
+
+    /// Broker 1 leads `TP` alone, and a consumer's fetch from its empty log waits: with the
+    /// timer that ends the wait.
+    fn parked_consumer() -> (Harness, Broker, KafkaTimer) {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.lead(&mut b, TP, 0, vec![1]);
+        h.message(&mut b, CLIENT, consumer_fetch(0, 1));
+        let parked = h.take();
+        assert!(answers(&parked.sent).is_empty(), "nothing to read: it waits");
+        let [(wait, timer @ KafkaTimer::Park { .. })] = parked.timers[..] else { panic!("{:?}", parked.timers) };
+        assert_eq!(wait, FETCH_MAX_WAIT);
+        (h, b, timer)
+    }
+
+    #[test]
+    fn a_parked_fetch_is_answered_once_by_new_data_and_not_again_by_its_timer() {
+        let (mut h, mut b, timer) = parked_consumer();
+        // A record (the ISR is this broker alone, so the HW passes it at once): the fetch is answered.
+        h.produce(&mut b, TP, Acks::Leader, &[(None, 42)]);
+        assert_eq!(answers(&h.take().sent), vec![Ok(vec![42])]);
+        assert!(b.parked().is_empty());
+        // Its timer finds it gone.
+        h.timer(&mut b, timer);
+        assert!(h.take().sent.is_empty());
+    }
+
+    #[test]
+    fn a_parked_fetch_whose_wait_is_over_is_answered_empty() {
+        let (mut h, mut b, timer) = parked_consumer();
+        h.timer(&mut b, timer);
+        assert_eq!(answers(&h.take().sent), vec![Ok(vec![])]);
+    }
+
+    #[test]
+    fn a_follower_waits_for_new_data_and_a_consumer_for_the_hw() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.lead(&mut b, TP, 0, vec![1, 2]);
+        let follower = NodeId(2);
+        let fetch = |offset| KafkaMsg::ReplicaFetch { tp: TP, epoch: 0, offset, last_epoch: None, generation: 1 };
+        h.message(&mut b, follower, fetch(0));
+        h.message(&mut b, CLIENT, consumer_fetch(0, 1));
+        assert_eq!(b.parked().len(), 2);
+        h.take();
+        // acks=1: appended, but not below the HW until follower 2 has it.
+        h.produce(&mut b, TP, Acks::Leader, &[(None, 5)]);
+        let appended = h.take();
+        let to_follower = appended.sent.iter().filter(|(to, m)| {
+            *to == follower && matches!(m, KafkaMsg::ReplicaFetchResponse { response: FetchResponse::Records { records, .. }, .. } if records.len() == 1)
+        });
+        assert_eq!(to_follower.count(), 1, "the follower gets the new record at once");
+        assert!(answers(&appended.sent).is_empty(), "the consumer waits for the HW");
+        // The follower's next fetch moves the HW: the consumer is answered.
+        h.message(&mut b, follower, fetch(1));
+        let moved = h.take();
+        assert!(moved.events.contains(&KafkaEvent::HighWatermark { tp: TP, broker: 1, hw: 1 }));
+        assert_eq!(answers(&moved.sent), vec![Ok(vec![5])]);
+    }
+
+    #[test]
+    fn fetches_outside_the_log_or_from_a_non_leader_are_refused() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.message(&mut b, CLIENT, consumer_fetch(0, 1));
+        assert_eq!(answers(&h.take().sent), vec![Err(Error::NotLeaderOrFollower)]);
+        h.lead(&mut b, TP, 0, vec![1]);
+        h.message(&mut b, CLIENT, consumer_fetch(3, 1));
+        assert_eq!(answers(&h.take().sent), vec![Err(Error::OffsetOutOfRange)]);
+    }
+}

@@ -159,3 +159,106 @@ impl Broker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{broker, replies, view, Harness, CLIENT, CONTROLLER, OFFSETS};
+    use super::*;
+    use crate::kafka::msg::KafkaEvent;
+    use crate::kafka::KafkaTimer;
+
+    /// The member's offset commit answers in `sent`.
+    fn commit_answers(sent: &[(NodeId, KafkaMsg)]) -> Vec<Result<Vec<(u16, u64)>, Error>> {
+        replies(sent, CLIENT, |m| match m {
+            KafkaMsg::OffsetCommitResponse { group: 0, result } => Some(result.clone()),
+            _ => None,
+        })
+    }
+
+    /// Broker 1 coordinates group 0 (it leads its offsets partition, with broker 2 in the ISR),
+    /// and a commit of offset 40 for partition 3 waits for broker 2: with the timer that ends the
+    /// wait.
+    fn waiting_commit() -> (Harness, Broker, KafkaTimer) {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.lead(&mut b, OFFSETS, 0, vec![1, 2]);
+        h.on(&mut b, |b, ctx| b.append_commit(ctx, CLIENT, 0, vec![(3, 40)]));
+        let waiting = h.take();
+        assert!(commit_answers(&waiting.sent).is_empty());
+        let [(OFFSETS_COMMIT_TIMEOUT, timer @ KafkaTimer::CommitTimeout { tp: OFFSETS, .. })] = waiting.timers[..]
+        else {
+            panic!("{:?}", waiting.timers)
+        };
+        assert_eq!(b.groups[&0].offsets.get(&3), None, "not committed before it is replicated");
+        (h, b, timer)
+    }
+
+    #[test]
+    fn a_group_comes_and_goes_with_its_offsets_partition_leadership() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        let lead = |epoch| KafkaMsg::LeaderAndIsr {
+            controller_epoch: 1,
+            states: vec![view(OFFSETS, Some(1), epoch, vec![1])],
+        };
+        h.message(&mut b, CONTROLLER, lead(0));
+        assert!(b.groups.contains_key(&0));
+        let state = |e: &KafkaEvent| match *e {
+            KafkaEvent::GroupState { group: 0, broker: 1, state, .. } => Some(state),
+            _ => None,
+        };
+        assert_eq!(h.take().events.iter().filter_map(state).collect::<Vec<_>>(), [GroupState::Empty]);
+        // Coordinating it already: a new epoch of the same leadership loads nothing again.
+        h.message(&mut b, CONTROLLER, lead(1));
+        assert!(h.take().events.iter().filter_map(state).next().is_none());
+        let follow =
+            KafkaMsg::LeaderAndIsr { controller_epoch: 1, states: vec![view(OFFSETS, Some(2), 2, vec![1, 2])] };
+        h.message(&mut b, CONTROLLER, follow);
+        assert!(b.groups.is_empty());
+        assert_eq!(h.take().events.iter().filter_map(state).collect::<Vec<_>>(), [GroupState::Dead]);
+    }
+
+    #[test]
+    fn a_commit_counts_and_is_answered_only_once_replicated() {
+        let (mut h, mut b, _) = waiting_commit();
+        // Follower 2 fetches past the commit record: the HW covers it.
+        let fetch = KafkaMsg::ReplicaFetch { tp: OFFSETS, epoch: 0, offset: 1, last_epoch: Some(0), generation: 1 };
+        h.message(&mut b, NodeId(2), fetch);
+        assert_eq!(commit_answers(&h.take().sent), vec![Ok(vec![(3, 40)])]);
+        assert_eq!(b.groups[&0].offsets.get(&3), Some(&40));
+    }
+
+    #[test]
+    fn a_commit_not_replicated_in_time_is_answered_request_timed_out() {
+        let (mut h, mut b, timer) = waiting_commit();
+        h.timer(&mut b, timer);
+        assert_eq!(commit_answers(&h.take().sent), vec![Err(Error::RequestTimedOut)]);
+        assert_eq!(b.groups[&0].offsets.get(&3), None);
+    }
+
+    #[test]
+    fn append_errors_are_told_as_group_errors() {
+        assert_eq!(commit_error(Error::NotEnoughReplicas), Error::CoordinatorNotAvailable);
+        assert_eq!(commit_error(Error::RequestTimedOut), Error::RequestTimedOut);
+        assert_eq!(commit_error(Error::NotLeaderOrFollower), Error::NotCoordinator);
+    }
+
+    #[test]
+    fn a_broker_that_does_not_coordinate_the_group_says_so() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        let commit = KafkaMsg::OffsetCommit { group: 0, generation: 1, member: "m".into(), offsets: vec![(0, 1)] };
+        h.message(&mut b, CLIENT, commit);
+        assert_eq!(commit_answers(&h.take().sent), vec![Err(Error::NotCoordinator)]);
+        h.message(&mut b, CLIENT, KafkaMsg::Heartbeat { group: 0, generation: 1, member: "m".into() });
+        let heartbeat = KafkaMsg::HeartbeatResponse { group: 0, error: Some(Error::NotCoordinator) };
+        assert_eq!(h.take().sent, vec![(CLIENT, heartbeat)]);
+        // Who coordinates it: the offsets partition's leader, once known.
+        h.message(&mut b, CLIENT, KafkaMsg::FindCoordinator { group: 0 });
+        let unknown = KafkaMsg::FindCoordinatorResponse { group: 0, result: Err(Error::CoordinatorNotAvailable) };
+        assert_eq!(h.take().sent, vec![(CLIENT, unknown)]);
+        h.follow(&mut b, OFFSETS, 2, 0);
+        h.message(&mut b, CLIENT, KafkaMsg::FindCoordinator { group: 0 });
+        assert_eq!(h.take().sent, vec![(CLIENT, KafkaMsg::FindCoordinatorResponse { group: 0, result: Ok(2) })]);
+    }
+}

@@ -35,6 +35,8 @@ mod group_host;
 mod replica_fetcher;
 mod replica_manager;
 mod session;
+#[cfg(test)]
+mod testkit;
 
 pub use controller::Controller;
 
@@ -226,5 +228,42 @@ impl Broker {
         self.controller_epoch_seen = controller_epoch;
         self.controller_node = Some(from);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::{broker, view, Harness, TP};
+    use super::*;
+    use crate::kafka::partition::Acks;
+
+    #[test]
+    fn a_stale_controller_is_fenced_by_its_epoch() {
+        let mut h = Harness::default();
+        let mut b = broker(2);
+        let (new, old) = (NodeId(3), NodeId(1));
+        let states = |leader| vec![view(TP, Some(leader), 4, vec![1, 2, 3])];
+        h.message(&mut b, new, KafkaMsg::UpdateMetadata { controller_epoch: 5, states: states(1) });
+        h.message(&mut b, old, KafkaMsg::UpdateMetadata { controller_epoch: 4, states: states(3) });
+        h.message(&mut b, old, KafkaMsg::LeaderAndIsr { controller_epoch: 4, states: states(2) });
+        assert_eq!(b.metadata[&TP].leader, Some(1), "the older controller's metadata is ignored");
+        assert!(b.replicas.get(&TP).is_none(), "and so is its LeaderAndIsr");
+        assert_eq!(b.controller_node, Some(new), "ISR proposals go to the newest controller");
+        // The same epoch again is the same controller: it is heard.
+        h.message(&mut b, new, KafkaMsg::LeaderAndIsr { controller_epoch: 5, states: states(2) });
+        assert!(b.replicas[&TP].is_leader());
+    }
+
+    #[test]
+    fn a_crash_forgets_everything_but_the_logs() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.lead(&mut b, TP, 0, vec![1]);
+        h.produce(&mut b, TP, Acks::Leader, &[(None, 7)]);
+        b.on_crash();
+        let r = &b.replicas[&TP];
+        assert!(!r.is_leader());
+        assert_eq!(r.log.leo(), 1, "the log survives the crash");
+        assert!(b.metadata.is_empty() && b.session.is_none() && b.controller_node.is_none());
     }
 }

@@ -82,3 +82,100 @@ impl Broker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{broker, replies, Harness, TP};
+    use super::*;
+    use crate::kafka::log::Record;
+    use crate::kafka::partition::Error;
+    use crate::time::Time;
+    use crate::NodeId;
+
+    const LEADER: NodeId = NodeId(2);
+
+    /// The replica fetches to the leader in `sent`: their offsets and generations.
+    fn fetches(sent: &[(NodeId, KafkaMsg)]) -> Vec<(u64, u64)> {
+        replies(sent, LEADER, |m| match *m {
+            KafkaMsg::ReplicaFetch { offset, generation, .. } => Some((offset, generation)),
+            _ => None,
+        })
+    }
+
+    fn records(offsets: std::ops::Range<u64>, hw: u64) -> FetchResponse {
+        let record = |offset| Record {
+            offset,
+            epoch: 0,
+            key: None,
+            value: offset,
+            timestamp: Time::ZERO,
+            producer: 0,
+            seq: 0,
+            batch_start: true,
+            size: 100,
+        };
+        let leader_leo = offsets.end;
+        FetchResponse::Records { records: offsets.map(record).collect(), hw, leader_leo }
+    }
+
+    fn answer(response: FetchResponse, generation: u64) -> KafkaMsg {
+        KafkaMsg::ReplicaFetchResponse { tp: TP, response, generation }
+    }
+
+    #[test]
+    fn a_follower_fetches_again_from_where_each_answer_left_it() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        let states = vec![super::super::testkit::view(TP, Some(2), 0, vec![1, 2, 3])];
+        h.message(&mut b, NodeId(3), KafkaMsg::LeaderAndIsr { controller_epoch: 1, states });
+        let first = h.take();
+        assert_eq!(fetches(&first.sent), vec![(0, 1)]);
+        assert_eq!(first.timers, vec![(REQUEST_TIMEOUT, KafkaTimer::FetchTimeout)]);
+        h.message(&mut b, LEADER, answer(records(0..3, 2), 1));
+        let second = h.take();
+        assert_eq!(fetches(&second.sent), vec![(3, 2)]);
+        assert_eq!(second.events, vec![KafkaEvent::HighWatermark { tp: TP, broker: 1, hw: 2 }]);
+        assert_eq!(b.replicas[&TP].log.leo(), 3);
+    }
+
+    #[test]
+    fn after_an_error_it_backs_off_and_ignores_what_the_abandoned_fetch_brings() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.follow(&mut b, TP, 2, 0);
+        h.message(&mut b, LEADER, answer(FetchResponse::Error(Error::NotLeaderOrFollower), 1));
+        let backoff = h.take();
+        assert!(backoff.sent.is_empty());
+        let generation = 2;
+        assert_eq!(backoff.timers, vec![(REPLICA_FETCH_BACKOFF, KafkaTimer::FetchBackoff { tp: TP, generation })]);
+        // A late answer to fetch 1 changes nothing.
+        h.message(&mut b, LEADER, answer(records(0..3, 3), 1));
+        assert_eq!(b.replicas[&TP].log.leo(), 0);
+        // An older backoff finds a newer fetch generation: nothing; the current one fetches.
+        h.timer(&mut b, KafkaTimer::FetchBackoff { tp: TP, generation: 1 });
+        assert!(h.take().sent.is_empty());
+        h.timer(&mut b, KafkaTimer::FetchBackoff { tp: TP, generation });
+        assert_eq!(fetches(&h.take().sent), vec![(0, 3)]);
+    }
+
+    #[test]
+    fn losing_the_leaders_connection_backs_off_only_its_followers() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.follow(&mut b, TP, 2, 0);
+        h.follow(&mut b, Tp { topic: 0, partition: 1 }, 3, 0);
+        h.on(&mut b, |b, ctx| b.on_disconnect(ctx, LEADER));
+        let e = h.take();
+        assert_eq!(e.timers, vec![(REPLICA_FETCH_BACKOFF, KafkaTimer::FetchBackoff { tp: TP, generation: 2 })]);
+    }
+
+    #[test]
+    fn an_unanswered_fetch_is_sent_again_after_the_request_timeout() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.follow(&mut b, TP, 2, 0);
+        h.now = REQUEST_TIMEOUT;
+        h.timer(&mut b, KafkaTimer::FetchTimeout);
+        assert_eq!(fetches(&h.take().sent), vec![(0, 2)]);
+    }
+}

@@ -199,3 +199,92 @@ impl Broker {
         send(ctx, from, KafkaMsg::ListOffsetsResponse { tp, result });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{broker, replies, view, Harness, CLIENT, CONTROLLER, KEYED, TP};
+    use super::*;
+    use crate::time::Time;
+
+    /// The produce answers in `sent`.
+    fn produce_answers(sent: &[(NodeId, KafkaMsg)]) -> Vec<Result<u64, Error>> {
+        replies(sent, CLIENT, |m| match m {
+            KafkaMsg::ProduceResponse { result, .. } => Some(*result),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn records_a_leader_cannot_take_are_refused_unless_acks_is_zero() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.produce(&mut b, TP, Acks::Leader, &[(None, 1)]);
+        assert_eq!(produce_answers(&h.take().sent), [Err(Error::NotLeaderOrFollower)], "not a replica here");
+        h.lead(&mut b, KEYED, 0, vec![1]);
+        h.produce(&mut b, KEYED, Acks::All, &[(Some(1), 1), (None, 2)]);
+        assert_eq!(produce_answers(&h.take().sent), [Err(Error::InvalidRecord)], "a compacted topic needs keys");
+        h.produce(&mut b, KEYED, Acks::None, &[(None, 2)]);
+        assert!(h.take().sent.is_empty(), "acks=0 hears nothing");
+        assert_eq!(b.replicas[&KEYED].log.leo(), 0, "nothing appended");
+    }
+
+    #[test]
+    fn acks_all_waits_for_the_isr_and_a_new_term_fails_what_still_waits() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.lead(&mut b, TP, 0, vec![1, 2]);
+        h.produce(&mut b, TP, Acks::All, &[(None, 1)]);
+        let appended = h.take();
+        assert!(produce_answers(&appended.sent).is_empty());
+        assert_eq!(appended.events, [KafkaEvent::Appended { tp: TP, broker: 1, offset: 0, epoch: 0 }]);
+        // Broker 2 leads now: the request is failed, not left hanging.
+        let states = vec![view(TP, Some(2), 1, vec![1, 2])];
+        h.message(&mut b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, states });
+        assert_eq!(produce_answers(&h.take().sent), [Err(Error::NotLeaderOrFollower)]);
+    }
+
+    #[test]
+    fn an_isr_shrink_is_proposed_to_the_controller_and_counts_once_confirmed() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.lead(&mut b, TP, 0, vec![1, 2, 3]);
+        h.produce(&mut b, TP, Acks::Leader, &[(None, 1)]);
+        h.take();
+        // Neither follower has fetched the record for longer than replica.lag.time.max.ms.
+        h.now = Time::secs(31);
+        h.timer(&mut b, KafkaTimer::Isr);
+        let checked = h.take();
+        let proposal = KafkaMsg::AlterPartition { tp: TP, leader_epoch: 0, isr: vec![1] };
+        assert_eq!(checked.sent, [(CONTROLLER, proposal)]);
+        assert_eq!(checked.timers, [(Time::secs(15), KafkaTimer::Isr)]);
+        assert_eq!(b.replicas[&TP].log.hw(), 0, "until confirmed, the HW waits for the old ISR");
+        // An answer for an older epoch is not this leader's.
+        h.message(&mut b, CONTROLLER, KafkaMsg::AlterPartitionResponse { tp: TP, leader_epoch: 1, isr: vec![1] });
+        assert!(h.take().events.is_empty());
+        h.message(&mut b, CONTROLLER, KafkaMsg::AlterPartitionResponse { tp: TP, leader_epoch: 0, isr: vec![1] });
+        let isr = crate::kafka::msg::BrokerSet::of(&[1]);
+        let confirmed = h.take().events;
+        assert_eq!(
+            confirmed,
+            [
+                KafkaEvent::IsrChanged { tp: TP, leader: 1, isr, shrank: true },
+                KafkaEvent::HighWatermark { tp: TP, broker: 1, hw: 1 }
+            ]
+        );
+    }
+
+    #[test]
+    fn list_offsets_answers_from_the_leader_only() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.on(&mut b, |b, ctx| b.list_offsets(ctx, CLIENT, TP, true));
+        let refused = KafkaMsg::ListOffsetsResponse { tp: TP, result: Err(Error::NotLeaderOrFollower) };
+        assert_eq!(h.take().sent, [(CLIENT, refused)]);
+        h.lead(&mut b, TP, 0, vec![1]);
+        h.produce(&mut b, TP, Acks::Leader, &[(None, 1), (None, 2)]);
+        h.take();
+        h.on(&mut b, |b, ctx| b.list_offsets(ctx, CLIENT, TP, false));
+        let latest = KafkaMsg::ListOffsetsResponse { tp: TP, result: Ok(2) };
+        assert_eq!(h.take().sent, [(CLIENT, latest)]);
+    }
+}

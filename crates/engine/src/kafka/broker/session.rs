@@ -172,3 +172,84 @@ impl Broker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{broker, Harness};
+    use super::*;
+    use crate::coordinator::ZkError;
+    use crate::time::Time;
+
+    const ZK: NodeId = NodeId(0);
+
+    /// The calls of the one coordinator request in `sent`, with its id.
+    fn request(sent: &[(NodeId, KafkaMsg)]) -> (u64, Vec<ZkCall>) {
+        match sent {
+            [(ZK, KafkaMsg::ZkCall { session: 7, id, calls })] => (*id, calls.clone()),
+            other => panic!("one coordinator request expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_session_registers_and_claims_the_controller_in_one_request() {
+        let mut h = Harness::default();
+        let mut b = broker(2);
+        b.session = None;
+        h.on(&mut b, |b, ctx| b.on_start(ctx));
+        let start = h.take();
+        assert_eq!(start.sent, vec![(ZK, KafkaMsg::ZkConnect { timeout: Time::secs(18) })]);
+        assert_eq!(start.timers[0], (Time::secs(6), KafkaTimer::Ping), "a third of the session timeout");
+        h.message(&mut b, ZK, KafkaMsg::ZkConnected { session: 7 });
+        let (id, calls) = request(&h.take().sent);
+        let created: Vec<&str> = calls
+            .iter()
+            .map(|c| match c {
+                ZkCall::Create { path, ephemeral: true, .. } => path.as_str(),
+                other => panic!("an ephemeral create expected: {other:?}"),
+            })
+            .collect();
+        assert_eq!(created, ["/brokers/ids/2", "/controller"]);
+        // Registered, but another broker is the controller: watch it.
+        let results = vec![ZkResult::Done, ZkResult::Err(ZkError::NodeExists)];
+        h.message(&mut b, ZK, KafkaMsg::ZkReply { id, results });
+        let after = h.take();
+        assert_eq!(after.events, vec![KafkaEvent::BrokerRegistered { broker: 2 }]);
+        let (_, calls) = request(&after.sent);
+        assert_eq!(calls, vec![ZkCall::Exists { path: "/controller".into(), watch: true }]);
+    }
+
+    #[test]
+    fn a_failed_registration_is_tried_again_a_third_of_the_session_later() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.timer(&mut b, KafkaTimer::Register);
+        let (id, calls) = request(&h.take().sent);
+        assert!(matches!(&calls[..], [ZkCall::Create { path, .. }] if path == "/brokers/ids/1"));
+        // The previous session's node is still there.
+        h.message(&mut b, ZK, KafkaMsg::ZkReply { id, results: vec![ZkResult::Err(ZkError::NodeExists)] });
+        let after = h.take();
+        assert!(after.events.is_empty());
+        assert_eq!(after.timers, vec![(Time::secs(6), KafkaTimer::Register)]);
+    }
+
+    #[test]
+    fn expiry_ends_the_controller_role_and_connects_again() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        b.controller = Some(super::super::Controller::new(3));
+        h.timer(&mut b, KafkaTimer::Register);
+        h.take();
+        h.message(&mut b, ZK, KafkaMsg::ZkExpired);
+        let e = h.take();
+        assert_eq!(e.events, vec![KafkaEvent::SessionExpired { broker: 1 }]);
+        assert_eq!(e.sent, vec![(ZK, KafkaMsg::ZkConnect { timeout: Time::secs(18) })]);
+        assert!(b.session.is_none() && b.controller.is_none());
+        // The request in flight died with the session: its late reply is not acted on.
+        h.message(&mut b, ZK, KafkaMsg::ZkReply { id: 0, results: vec![ZkResult::Err(ZkError::NodeExists)] });
+        assert!(h.take().timers.is_empty());
+        // A second expiry notice while connecting neither reports nor connects again.
+        h.message(&mut b, ZK, KafkaMsg::ZkExpired);
+        let again = h.take();
+        assert!(again.events.is_empty() && again.sent.is_empty());
+    }
+}
