@@ -1,7 +1,7 @@
 //! What every Kafka node of a simulation shares: the topics, the node of each broker and of the
 //! coordinator, and the cluster settings. Built once from the scenario; nodes hold an `Rc` of it.
 
-use super::assignor::java_hash;
+use super::assignor::java::java_hash;
 use super::config::{KafkaSpec, OffsetReset, OFFSETS_TOPIC};
 use super::log::LogConfig;
 use super::msg::{PartitionView, Tp};

@@ -2,7 +2,8 @@
 //! the page's calculators and `brokerlab partition` / `brokerlab assign` share.
 //!
 //! - `partitioner` — murmur2 and the built-in partitioner for keyed records.
-//! - `assignor`    — consumer-group partition assignors (range, roundrobin, sticky, cooperative-sticky).
+//! - `assignor`    — consumer-group partition assignors: `assignor/mod.rs` the shared types and
+//!   dispatch, `range_roundrobin`, `sticky` (with its `constrained` and `general` builders), `java`.
 //! - `producer_state` — the idempotent producer's sequence state every replica keeps.
 //! - `log`         — one replica's log: offsets, leader epochs, LEO, HW, epoch cache, truncation.
 //! - `partition`   — one replica as a state machine: leader/follower, acks, ISR, HW, divergence.
