@@ -15,7 +15,8 @@
 //! - `zk_server`, `broker`, `producer`, `consumer` (sharing `clients`), `node` — the nodes:
 //!   coordinator, brokers (and the controller), producers and consumers. `broker` is one module
 //!   per role: coordinator session, controller, replica manager, fetch serving, replica fetcher,
-//!   group host, log cleaner.
+//!   group host, log cleaner. `consumer/` holds the consumer's `fetch`, `processing`,
+//!   `membership` (the group protocol) and `offsets`.
 //! - `zk_ensemble` — a coordinator server in an ensemble of 3 or 5 (election, ZAB, sessions);
 //!   `zk_client` — a broker's side of its coordinator connection (server choice, moves, watches).
 
