@@ -17,7 +17,8 @@
 //!   per role: coordinator session, controller, replica manager, fetch serving, replica fetcher,
 //!   group host, log cleaner. `consumer/` holds the consumer's `fetch`, `processing`,
 //!   `membership` (the group protocol) and `offsets`.
-//! - `zk_ensemble` — a coordinator server in an ensemble of 3 or 5 (election, ZAB, sessions);
+//! - `zk_ensemble` — a coordinator server in an ensemble of 3 or 5: its `election`, `zab` (sync and
+//!   broadcast) and `serving` of clients, a file each;
 //!   `zk_client` — a broker's side of its coordinator connection (server choice, moves, watches).
 
 pub mod assignor;

@@ -24,17 +24,26 @@
 //! Simplified: one message carries NEWLEADER with its DIFF/TRUNC (no snapshots: the whole log is
 //! kept); an election decides as soon as a quorum agrees (no finalize wait); a moving session is
 //! checked against the new server's own tree rather than by the leader.
+//!
+//! In files: `election` (looking, votes, joining a leader), `zab` (sync of a new leader's
+//! followers, then broadcast: propose, ack, commit, apply) and `serving` (client connections,
+//! pings, and request batches: reads here, writes through the leader). This file holds the
+//! server's state, the messages between servers, ticks (quorum checks, session expiry) and the
+//! dispatch of messages.
 
-use super::clients::emit;
-use super::msg::{KafkaEvent, KafkaMsg, ZkCall, ZkResult};
+use super::msg::{KafkaMsg, ZkCall, ZkResult};
 use super::zk_server::ZkServer;
 use super::{Ctx, KafkaTimer};
-use crate::coordinator::election::{Election, Heard, Vote};
+use crate::coordinator::election::{Election, Vote};
 use crate::coordinator::zab::{epoch_of, quorum, zxid, Acks, Log, Txn, Zxid};
 use crate::coordinator::SessionId;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
+
+mod election;
+mod serving;
+mod zab;
 
 /// A change to the tree, as the ensemble replicates it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -192,10 +201,6 @@ fn to_client(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
     ctx.send(to, m);
 }
 
-fn is_read(call: &ZkCall) -> bool {
-    matches!(call, ZkCall::GetData { .. } | ZkCall::Exists { .. } | ZkCall::GetChildren { .. })
-}
-
 impl Peer {
     pub fn new(id: u8, servers: Vec<NodeId>, tick: Time) -> Peer {
         let own = Vote { epoch: 0, zxid: 0, server: id };
@@ -265,46 +270,6 @@ impl Peer {
         self.touched.clear();
         srv.clients.clear();
         srv.tree.clear_watches();
-    }
-
-    /// Stops serving and starts an election round.
-    fn look(&mut self, srv: &mut ZkServer, ctx: &mut Ctx) {
-        if self.serving() {
-            emit(ctx, KafkaEvent::ZkQuorumLost { server: ctx.me, was_leader: self.role == Role::Leading });
-        }
-        // Close every client connection: they go to another server.
-        let clients: Vec<(SessionId, NodeId)> = srv.clients.iter().map(|(&s, &c)| (s, c)).collect();
-        let mut told: Vec<NodeId> = vec![];
-        for (s, c) in clients {
-            srv.tree.forget_watches(s);
-            told.push(c);
-        }
-        told.extend(self.connects.values().copied());
-        told.extend(self.batches.iter().map(|b| b.client));
-        crate::sort::sort(&mut told);
-        told.dedup();
-        for c in told {
-            to_client(ctx, c, KafkaMsg::ZkNotServing);
-        }
-        srv.clients.clear();
-        self.connects.clear();
-        self.batches.clear();
-        self.touched.clear();
-        self.role = Role::Looking;
-        self.lead = None;
-        self.settled.clear();
-        self.since = ctx.now;
-        self.election = Election::start(self.own_vote(), self.election.round + 1);
-        self.broadcast_vote(ctx);
-    }
-
-    fn broadcast_vote(&self, ctx: &mut Ctx) {
-        let m = PeerMsg::Vote { round: self.election.round, vote: self.election.vote, state: PeerState::Looking };
-        for s in 1..=self.n() as u8 {
-            if s != self.id {
-                to_peer(ctx, self.node(s), m.clone());
-            }
-        }
     }
 
     pub fn on_timer(&mut self, srv: &mut ZkServer, ctx: &mut Ctx) {
@@ -381,8 +346,6 @@ impl Peer {
         }
     }
 
-    // ----- election and sync -----
-
     fn on_peer(&mut self, srv: &mut ZkServer, ctx: &mut Ctx, from: u8, msg: PeerMsg) {
         let now = ctx.now;
         if let Role::Following { leader, heard, .. } = &mut self.role {
@@ -449,303 +412,6 @@ impl Peer {
             }
             PeerMsg::Request(op) if self.serving() && self.role == Role::Leading => self.propose(srv, ctx, op),
             _ => {}
-        }
-    }
-
-    fn on_vote(&mut self, srv: &mut ZkServer, ctx: &mut Ctx, from: u8, round: u64, vote: Vote, state: PeerState) {
-        let Some(leader) = self.leader() else {
-            if state == PeerState::Looking {
-                match self.election.hear(from, round, vote, self.own_vote()) {
-                    Heard::Changed => self.broadcast_vote(ctx),
-                    Heard::Stale => {
-                        let m = PeerMsg::Vote { round: self.election.round, vote: self.election.vote, state };
-                        to_peer(ctx, self.node(from), m);
-                    }
-                    Heard::Same => {}
-                }
-                if let Some(l) = self.election.decided(self.n()) {
-                    self.conclude(srv, ctx, l);
-                }
-                return;
-            }
-            // Others already follow a leader: join it once a quorum (this server included) would,
-            // and the leader itself says it leads.
-            self.settled.insert(from, (vote.server, vote.epoch, state == PeerState::Leading));
-            let agree = self.settled.values().filter(|(l, e, _)| *l == vote.server && *e == vote.epoch).count() + 1;
-            let leads = self.settled.get(&vote.server).is_some_and(|(l, _, leading)| *leading && *l == vote.server);
-            if agree >= quorum(self.n()) && leads {
-                self.conclude(srv, ctx, vote.server);
-            }
-            return;
-        };
-        if state == PeerState::Looking {
-            // Tell a looking server who leads.
-            let me = if leader == self.id { PeerState::Leading } else { PeerState::Following };
-            let v = Vote { epoch: self.current_epoch, zxid: self.log.last_zxid(), server: leader };
-            to_peer(ctx, self.node(from), PeerMsg::Vote { round, vote: v, state: me });
-        }
-    }
-
-    fn conclude(&mut self, srv: &mut ZkServer, ctx: &mut Ctx, leader: u8) {
-        let _ = srv;
-        self.since = ctx.now;
-        self.settled.clear();
-        if leader == self.id {
-            self.role = Role::Leading;
-            let mut acks = Acks::new(self.n());
-            acks.ack(self.id, self.log.last_zxid());
-            self.lead = Some(Box::new(Lead {
-                epoch: None,
-                infos: VecMap::new(),
-                synced: VecMap::new(),
-                acks,
-                established: false,
-                counter: 0,
-                closing: vec![],
-            }));
-        } else {
-            self.role = Role::Following { leader, serving: false, heard: ctx.now };
-            let m = PeerMsg::FollowerInfo { accepted_epoch: self.accepted_epoch, last_zxid: self.log.last_zxid() };
-            to_peer(ctx, self.node(leader), m);
-        }
-    }
-
-    fn on_follower_info(&mut self, ctx: &mut Ctx, from: u8, accepted: u32, last: Zxid) {
-        if self.role != Role::Leading {
-            return;
-        }
-        let q = quorum(self.n());
-        let mine = self.accepted_epoch.max(self.current_epoch);
-        let Some(l) = self.lead.as_mut() else { return };
-        l.infos.insert(from, (accepted, last));
-        let mut to_sync: Vec<u8> = vec![];
-        match l.epoch {
-            Some(e) if accepted <= e => to_sync.push(from),
-            Some(_) => return,
-            None if l.infos.len() + 1 >= q => {
-                // ZooKeeper's getEpochToPropose: one above every epoch the quorum has accepted.
-                let e = l.infos.values().map(|&(a, _)| a).fold(mine, u32::max) + 1;
-                l.epoch = Some(e);
-                self.accepted_epoch = e;
-                to_sync.extend(l.infos.keys().copied());
-            }
-            None => {}
-        }
-        for s in to_sync {
-            self.send_sync(ctx, s);
-        }
-    }
-
-    fn send_sync(&mut self, ctx: &mut Ctx, to: u8) {
-        let node = self.node(to);
-        let (committed, log) = (self.log.committed_zxid(), &self.log);
-        let Some(l) = self.lead.as_mut() else { return };
-        let (Some(epoch), Some(&(_, theirs))) = (l.epoch, l.infos.get(&to)) else { return };
-        let (trunc, txns) = log.diff_for(theirs);
-        l.synced.insert(to, ctx.now);
-        l.acks.forget(to);
-        to_peer(ctx, node, PeerMsg::Sync { epoch, trunc, txns, committed });
-    }
-
-    fn on_synced(&mut self, srv: &mut ZkServer, ctx: &mut Ctx, from: u8, zxid: Zxid) {
-        let q = quorum(self.n());
-        let Some(l) = self.lead.as_mut().filter(|l| l.synced.contains_key(&from)) else { return };
-        l.acks.ack(from, zxid);
-        if l.established {
-            to_peer(ctx, self.servers[from as usize - 1], PeerMsg::UpToDate);
-            let committed = self.log.committed_zxid();
-            to_peer(ctx, self.servers[from as usize - 1], PeerMsg::Commit { zxid: committed });
-        } else if l.acks.counted() >= q {
-            self.establish(srv, ctx);
-        }
-    }
-
-    /// A quorum has logged the new leader's history: commit it, serve, restart session timers.
-    fn establish(&mut self, srv: &mut ZkServer, ctx: &mut Ctx) {
-        let Some(l) = self.lead.as_mut() else { return };
-        l.established = true;
-        let epoch = l.epoch.unwrap_or(self.accepted_epoch);
-        self.current_epoch = epoch;
-        emit(ctx, KafkaEvent::ZkLeaderElected { server: ctx.me, epoch });
-        let sessions: Vec<SessionId> = srv.tree.sessions().keys().copied().collect();
-        for s in sessions {
-            let _ = srv.tree.touch(s, ctx.now);
-        }
-        let followers: Vec<u8> = l.synced.keys().copied().collect();
-        for s in followers {
-            to_peer(ctx, self.node(s), PeerMsg::UpToDate);
-        }
-        self.try_commit(srv, ctx);
-    }
-
-    // ----- broadcast -----
-
-    fn propose(&mut self, srv: &mut ZkServer, ctx: &mut Ctx, op: TxnOp) {
-        let Some(l) = self.lead.as_mut().filter(|l| l.established) else { return };
-        l.counter += 1;
-        let txn = Txn { zxid: zxid(self.current_epoch, l.counter), op };
-        l.acks.ack(self.id, txn.zxid);
-        let followers: Vec<u8> = l.synced.keys().copied().collect();
-        for s in followers {
-            to_peer(ctx, self.node(s), PeerMsg::Propose(txn.clone()));
-        }
-        self.log.append(txn);
-        self.try_commit(srv, ctx);
-    }
-
-    fn try_commit(&mut self, srv: &mut ZkServer, ctx: &mut Ctx) {
-        let Some(l) = self.lead.as_ref().filter(|l| l.established) else { return };
-        let Some(point) = l.acks.commit_point().filter(|&p| p > self.log.committed_zxid()) else { return };
-        let followers: Vec<u8> = l.synced.keys().copied().collect();
-        self.apply_committed(srv, ctx, point);
-        for s in followers {
-            to_peer(ctx, self.node(s), PeerMsg::Commit { zxid: point });
-        }
-    }
-
-    fn apply_committed(&mut self, srv: &mut ZkServer, ctx: &mut Ctx, upto: Zxid) {
-        let txns = self.log.commit_to(upto).to_vec();
-        for t in txns {
-            self.apply(srv, ctx, t.op);
-        }
-    }
-
-    /// Applies one committed transaction to this server's tree; answers the client if it came in here.
-    fn apply(&mut self, srv: &mut ZkServer, ctx: &mut Ctx, op: TxnOp) {
-        match op {
-            TxnOp::CreateSession { timeout, origin } => {
-                let session = srv.tree.connect(timeout, ctx.now);
-                if origin.server != self.id {
-                    return;
-                }
-                if let Some(client) = self.connects.remove(&origin.req) {
-                    srv.clients.insert(session, client);
-                    to_client(ctx, client, KafkaMsg::ZkConnected { session });
-                    emit(ctx, KafkaEvent::ZkClientConnected { client, server: ctx.me, session, moved: false });
-                }
-            }
-            TxnOp::CloseSession { session } => {
-                let fired = srv.tree.close(session);
-                srv.clients.remove(&session);
-                self.batches.retain(|b| b.session != session);
-                if let Some(l) = self.lead.as_mut() {
-                    l.closing.retain(|&s| s != session);
-                }
-                srv.notify(ctx, fired);
-            }
-            TxnOp::Write { session, call, origin } => {
-                let mut fired = vec![];
-                let result = srv.call(session, call, &mut fired);
-                srv.notify(ctx, fired);
-                if origin.server != self.id {
-                    return;
-                }
-                if let Some(b) = self.batches.iter_mut().find(|b| b.waiting == Some(origin.req)) {
-                    b.results.push(result);
-                    b.waiting = None;
-                    self.pump(srv, ctx);
-                }
-            }
-        }
-    }
-
-    /// Passes a write to the leader (or proposes it, when this server leads).
-    fn submit(&mut self, srv: &mut ZkServer, ctx: &mut Ctx, op: TxnOp) {
-        match self.role {
-            Role::Leading => self.propose(srv, ctx, op),
-            Role::Following { leader, .. } => to_peer(ctx, self.node(leader), PeerMsg::Request(op)),
-            Role::Looking => {}
-        }
-    }
-
-    // ----- clients -----
-
-    fn on_client(&mut self, srv: &mut ZkServer, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
-        let now = ctx.now;
-        if !self.serving() {
-            // As a ZooKeeper server without a quorum: it closes the connection.
-            if matches!(
-                msg,
-                KafkaMsg::ZkConnect { .. }
-                    | KafkaMsg::ZkReconnect { .. }
-                    | KafkaMsg::ZkPing { .. }
-                    | KafkaMsg::ZkCall { .. }
-            ) {
-                to_client(ctx, from, KafkaMsg::ZkNotServing);
-            }
-            return;
-        }
-        let session = match &msg {
-            KafkaMsg::ZkReconnect { session, .. } | KafkaMsg::ZkPing { session } | KafkaMsg::ZkCall { session, .. } => {
-                *session
-            }
-            KafkaMsg::ZkConnect { timeout } => {
-                let req = self.next_req;
-                self.next_req += 1;
-                self.connects.insert(req, from);
-                let origin = Origin { server: self.id, req };
-                return self.submit(srv, ctx, TxnOp::CreateSession { timeout: *timeout, origin });
-            }
-            _ => return,
-        };
-        if srv.tree.touch(session, now).is_err() {
-            return to_client(ctx, from, KafkaMsg::ZkExpired);
-        }
-        if !self.touched.contains(&session) {
-            self.touched.push(session);
-        }
-        match msg {
-            KafkaMsg::ZkReconnect { watches, .. } => {
-                srv.clients.insert(session, from);
-                to_client(ctx, from, KafkaMsg::ZkConnected { session });
-                emit(ctx, KafkaEvent::ZkClientConnected { client: from, server: ctx.me, session, moved: true });
-                let fired = watches.iter().filter_map(|w| srv.tree.restore_watch(session, w)).collect();
-                srv.notify(ctx, fired);
-            }
-            KafkaMsg::ZkPing { .. } => to_client(ctx, from, KafkaMsg::ZkPong),
-            KafkaMsg::ZkCall { id, calls, .. } => {
-                self.batches.push(Batch { session, client: from, id, calls, results: vec![], waiting: None });
-                self.pump(srv, ctx);
-            }
-            _ => {}
-        }
-    }
-
-    /// Moves every batch as far as it can go: reads are served here in order, a write waits for
-    /// its commit; a session's batches run one after another.
-    fn pump(&mut self, srv: &mut ZkServer, ctx: &mut Ctx) {
-        let mut i = 0;
-        while i < self.batches.len() {
-            let session = self.batches[i].session;
-            let earlier = self.batches[..i].iter().any(|b| b.session == session);
-            if earlier || self.batches[i].waiting.is_some() {
-                i += 1;
-                continue;
-            }
-            while self.batches[i].results.len() < self.batches[i].calls.len() {
-                let b = &mut self.batches[i];
-                let call = b.calls[b.results.len()].clone();
-                if is_read(&call) {
-                    let mut none = vec![];
-                    b.results.push(srv.call(session, call, &mut none));
-                    continue;
-                }
-                let req = self.next_req;
-                self.next_req += 1;
-                self.batches[i].waiting = Some(req);
-                let origin = Origin { server: self.id, req };
-                self.submit(srv, ctx, TxnOp::Write { session, call, origin });
-                break;
-            }
-            let b = &self.batches[i];
-            if b.waiting.is_none() && b.results.len() == b.calls.len() {
-                let b = self.batches.remove(i);
-                to_client(ctx, b.client, KafkaMsg::ZkReply { id: b.id, results: b.results });
-                // A later batch of the same session may run now: start over.
-                i = 0;
-            } else {
-                i += 1;
-            }
         }
     }
 }
