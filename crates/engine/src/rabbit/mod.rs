@@ -5,8 +5,9 @@
 //! - `exchange` — exchanges, bindings, and routing through exchange-to-exchange bindings and
 //!   alternate exchanges.
 //! - `queue`    — one classic queue: positions, priorities, TTL at the head, length limits, consumers.
-//! - `broker`   — the broker as a pure state machine: topology, channels, dispatch with prefetch,
-//!   acks, requeues, dead-lettering with `x-death`, confirms, returns, restarts.
+//! - `broker`   — the broker as a pure state machine, a file each under `broker/`: topology,
+//!   channels, publish (confirms, returns), dispatch with prefetch and acks, dead-lettering with
+//!   `x-death`, expiry (TTL, `x-expires`), restart.
 //! - `msg`, `event` — what clients and broker say to each other; what the learner is shown.
 //! - `config`   — the scenario's `rabbit` section, validated into a `Topology`.
 //! - `clients`  — publishers and consumers; `node` — the nodes as the simulation runs them.

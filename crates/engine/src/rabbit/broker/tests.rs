@@ -1,9 +1,13 @@
 //! The broker state machine, case by case: each test is one rule of RabbitMQ's, driven through
 //! the same methods the node calls.
 
+use super::dead_letter::is_death_cycle;
 use super::*;
-use crate::rabbit::queue::QueueArgs;
-use crate::rabbit::routing::ExchangeType;
+use crate::rabbit::event::Gone;
+use crate::rabbit::exchange::DEFAULT;
+use crate::rabbit::msg::*;
+use crate::rabbit::queue::{Overflow, QueueArgs, QueueDecl};
+use crate::rabbit::routing::{ExchangeType, Table};
 
 const P: NodeId = NodeId(10);
 const C1: NodeId = NodeId(11);

@@ -1,0 +1,114 @@
+//! Dispatch: handing a queue's head to the next consumer in turn with prefetch room (expiring
+//! heads first), and settling deliveries with basic.ack, basic.nack and basic.reject.
+
+use super::{err, Broker, ChannelErr, Unacked};
+use crate::rabbit::event::RabbitEvent;
+use crate::rabbit::msg::*;
+use crate::rabbit::queue::QConsumer;
+use crate::rabbit::RabbitTimer;
+use crate::time::Time;
+use crate::NodeId;
+
+impl Broker {
+    /// Expires heads, then delivers while some consumer has room; re-arms the TTL timer.
+    pub(super) fn dispatch(&mut self, queue: u16, now: Time) {
+        loop {
+            while let Some(e) = self.queues[queue as usize].as_mut().and_then(|q| q.pop_expired(now)) {
+                self.leave(queue, e.msg, Reason::Expired, now);
+            }
+            if !self.deliver_next(queue) {
+                break;
+            }
+        }
+        let Some(q) = self.queues[queue as usize].as_mut() else { return };
+        if let Some(t) = q.next_expiry() {
+            if q.ttl_timer.is_none_or(|armed| t < armed) {
+                q.ttl_timer = Some(t);
+                self.out.timers.push((t, RabbitTimer::Ttl { queue }));
+            }
+        }
+    }
+
+    /// Hands the head to the next consumer in turn that has prefetch room. False if none can take it.
+    pub(super) fn deliver_next(&mut self, queue: u16) -> bool {
+        let Some(q) = self.queues.get_mut(queue as usize).and_then(Option::as_mut) else { return false };
+        if q.ready() == 0 {
+            return false;
+        }
+        let n = q.eligible();
+        let channels = &self.channels;
+        let room = |c: &QConsumer| {
+            c.auto_ack
+                || c.prefetch == 0
+                || channels.get(&c.node).is_some_and(|ch| ch.unacked.len() < c.prefetch as usize)
+        };
+        let Some(i) = (0..n).map(|k| (q.next_consumer + k) % n).find(|&i| room(&q.consumers[i])) else {
+            return false;
+        };
+        let c = q.consumers[i];
+        q.next_consumer = (i + 1) % n;
+        let Some(e) = q.pop() else { return false };
+        let Some(ch) = self.channels.get_mut(&c.node) else { return false };
+        let tag = ch.next_tag;
+        ch.next_tag += 1;
+        let msg = &e.msg;
+        let delivery = Delivery {
+            tag,
+            redelivered: e.redelivered,
+            queue,
+            publisher: msg.publisher,
+            seq: msg.seq,
+            published_at: msg.published_at,
+            deaths: msg.deaths.clone(),
+        };
+        let event = RabbitEvent::Delivered { m: msg.id, queue, consumer: c.node, tag, redelivered: e.redelivered };
+        if !c.auto_ack {
+            ch.unacked.push_back(Unacked { tag, queue, entry: e });
+        }
+        self.out.sends.push((c.node, RabbitMsg::Deliver(Box::new(delivery))));
+        self.emit(event);
+        true
+    }
+
+    /// basic.ack / basic.nack / basic.reject.
+    pub fn settle(
+        &mut self,
+        client: NodeId,
+        tag: u64,
+        multiple: bool,
+        op: SettleOp,
+        now: Time,
+    ) -> Result<(), ChannelErr> {
+        let Some(ch) = self.channels.get_mut(&client) else { return Ok(()) };
+        // `collect_acks`: with `multiple`, every tag up to this one (0 = all outstanding); the tag
+        // itself must be outstanding.
+        let multiple = multiple && !matches!(op, SettleOp::Reject { .. });
+        let taken: Vec<Unacked> = match ch.unacked.binary_search_by_key(&tag, |u| u.tag) {
+            _ if multiple && tag == 0 => ch.unacked.drain(..).collect(),
+            Ok(i) if multiple => ch.unacked.drain(..=i).collect(),
+            Ok(i) => ch.unacked.remove(i).into_iter().collect(),
+            Err(_) => return Err(err(PRECONDITION_FAILED, "unknown delivery tag", None)),
+        };
+        let mut touched: Vec<u16> = Vec::new();
+        for u in taken {
+            let (m, queue) = (u.entry.msg.id, u.queue);
+            if !touched.contains(&queue) {
+                touched.push(queue);
+            }
+            match op {
+                SettleOp::Ack => self.emit(RabbitEvent::Acked { m, queue, consumer: client, tag: u.tag }),
+                SettleOp::Nack { requeue: true } | SettleOp::Reject { requeue: true } => self.requeue(client, u),
+                SettleOp::Nack { requeue: false } | SettleOp::Reject { requeue: false } => {
+                    self.emit(RabbitEvent::Rejected { m, queue, consumer: client });
+                    if self.queue(queue).is_some() {
+                        self.leave(queue, u.entry.msg, Reason::Rejected, now);
+                    }
+                }
+            }
+        }
+        for q in touched {
+            self.dispatch(q, now);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! Publishing: a basic.publish routed through the exchanges to its queues (each hop an event),
+//! unroutable messages returned when mandatory, queue length limits (`x-overflow`), and the
+//! publisher's confirm.
+
+use super::{err, Broker, ChannelErr};
+use crate::rabbit::event::RabbitEvent;
+use crate::rabbit::exchange::route;
+use crate::rabbit::msg::*;
+use crate::rabbit::queue::{Overflow, Queue};
+use crate::rabbit::routing::Table;
+use crate::time::Time;
+use crate::NodeId;
+
+impl Broker {
+    pub fn publish(&mut self, client: NodeId, p: &Publish, now: Time) -> Result<(), ChannelErr> {
+        let Some(ch) = self.channels.get_mut(&client) else { return Ok(()) };
+        let confirm = ch.confirm.then(|| {
+            ch.publish_seq += 1;
+            ch.publish_seq
+        });
+        if self.exchange(p.exchange).is_none() {
+            return Err(err(NOT_FOUND, "no exchange", Some(Dest::Exchange(p.exchange))));
+        }
+        let m = self.next_msg;
+        self.next_msg += 1;
+        self.emit(RabbitEvent::Received { m, publisher: client, seq: p.seq, exchange: p.exchange });
+        let msg = Message {
+            id: m,
+            publisher: client,
+            seq: p.seq,
+            published_at: p.published_at,
+            exchange: p.exchange,
+            routing_key: p.routing_key.clone(),
+            props: p.props.clone(),
+            deaths: None,
+        };
+        let queues = self.route(&msg, p.exchange);
+        if queues.is_empty() {
+            self.emit(RabbitEvent::Unroutable { m, exchange: p.exchange, returned: p.mandatory });
+            if p.mandatory {
+                self.out.sends.push((client, RabbitMsg::Return { seq: p.seq }));
+            }
+        }
+        let mut accepted = true;
+        for q in queues {
+            accepted &= self.enqueue(q, msg.clone(), now);
+        }
+        if let Some(seq) = confirm {
+            self.out.sends.push((client, RabbitMsg::Confirm { seq, ack: accepted }));
+        }
+        Ok(())
+    }
+
+    /// Routes `msg` from exchange `x`, emitting each hop; the queues it reaches.
+    pub(super) fn route(&mut self, msg: &Message, x: u16) -> Vec<u16> {
+        let empty = Table::default();
+        let headers = msg.props.headers.as_deref().unwrap_or(&empty);
+        let (exchanges, queues, names) = (&self.exchanges, &self.queues, &self.names);
+        let exchange = |id: u16| exchanges.get(id as usize).and_then(Option::as_ref);
+        let queue_named = |key: &str| names.queue_id(key).filter(|&q| queues[q as usize].is_some());
+        let targets = route(x, &msg.routing_key, headers, exchange, queue_named, &mut self.hops);
+        for h in self.hops.drain(..) {
+            self.out.events.push(RabbitEvent::Routed { m: msg.id, from: h.from, to: h.to, binding: h.binding });
+        }
+        targets
+    }
+
+    /// `maybe_deliver_or_enqueue`: false when the queue refused it (reject-publish).
+    pub(super) fn enqueue(&mut self, queue: u16, msg: Message, now: Time) -> bool {
+        let Some(q) = self.queues.get_mut(queue as usize).and_then(Option::as_mut) else { return true };
+        let m = msg.id;
+        if q.decl.args.overflow != Overflow::DropHead && q.would_overflow(msg.props.size) {
+            let dlx = q.decl.args.overflow == Overflow::RejectPublishDlx;
+            self.emit(RabbitEvent::PublishRejected { m, queue });
+            if dlx {
+                self.leave(queue, msg, Reason::Maxlen, now);
+            }
+            return false;
+        }
+        let was_empty = q.ready() == 0;
+        let depth = q.push(msg, now);
+        self.emit(RabbitEvent::Enqueued { m, queue, depth });
+        // `attempt_delivery` comes first: a message that finds a waiting consumer goes straight to
+        // it, even with a TTL of 0 or a max-length of 0.
+        if was_empty {
+            self.deliver_next(queue);
+        }
+        while let Some(e) = self.queues[queue as usize].as_mut().filter(|q| q.over_limit()).and_then(Queue::pop) {
+            self.leave(queue, e.msg, Reason::Maxlen, now);
+        }
+        self.dispatch(queue, now);
+        true
+    }
+}
