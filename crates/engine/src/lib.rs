@@ -10,7 +10,8 @@
 //! - `kafka`    — Kafka: partitioner, assignors, replica log and replication state machine, nodes.
 //! - `rabbit`   — RabbitMQ: exchange routing, queues, consumers, confirms, dead-lettering.
 //! - `coordinator` — the ZooKeeper-like tree: znodes, sessions, ephemerals, one-shot watches.
-//! - `scenario` — scenarios as JSON, validated with field-named errors.
+//! - `scenario` — scenarios as JSON, validated with field-named errors; `scenario/fault.rs` the
+//!   fault schedule's records (commands in their flat JSON form).
 //! - `presets`  — the built-in scenarios (files under `scenarios/`).
 //! - `bench`    — the standard benchmark run, shared by the CLI and the browser build.
 //! - `compare`  — Kafka and RabbitMQ side by side on one workload; the ordering detector.

@@ -2,16 +2,22 @@
 //! schedule. `Scenario::from_json` rejects unknown fields and invalid values with a message that names
 //! the field (`nodes[2].interval: …`); nothing a user writes can make the engine panic.
 //! The format is documented in `scenarios/README.md`.
+//!
+//! The fault schedule's records (`Fault`, read and written in the flat JSON form of commands)
+//! are in `scenario/fault.rs`; the tests in `scenario/tests.rs`.
 
 use super::kafka::config::KafkaSpec;
 use super::kernel::net::{LinkConfig, Network};
 use super::kernel::NodeId;
 use super::models::{Act, Command};
 use super::rabbit::config::RabbitSpec;
-use super::rabbit::msg::SettleOp;
 use super::time::Time;
 use super::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
+
+mod fault;
+
+pub use fault::Fault;
 
 /// Limits that keep a scenario something a browser can draw and a run can finish.
 pub const MAX_NODES: usize = 64;
@@ -154,195 +160,6 @@ impl NodeSpec {
             ("count", self.count.is_some(), producer),
             ("from", self.from.is_some(), self.role == Role::Consumer),
         ]
-    }
-}
-
-/// A command scheduled at a simulated time: `{"at": "20ms", "action": "stop", "node": "b1"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(into = "FaultRecord")]
-pub struct Fault {
-    pub at: Time,
-    pub command: Command<String>,
-}
-
-/// Read as a `FaultRecord` and checked inside the record's own map visitor, so serde_json places
-/// an error about the record ("`stop` has no `a`") at the record, and `json_path` names it
-/// `faults[i]` (an error raised after the visitor returned would be placed at the array's end).
-impl<'de> Deserialize<'de> for Fault {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Fault, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Fault;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a fault: {\"at\": …, \"action\": …}")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Fault, A::Error> {
-                let record = FaultRecord::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-                Fault::try_from(record).map_err(serde::de::Error::custom)
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Action {
-    Stop,
-    Start,
-    Leave,
-    Isolate,
-    Rejoin,
-    Cut,
-    Heal,
-    Slow,
-    HealAll,
-    Ack,
-    Nack,
-    Reject,
-}
-
-impl Action {
-    fn as_str(self) -> &'static str {
-        match self {
-            Action::Stop => "stop",
-            Action::Start => "start",
-            Action::Leave => "leave",
-            Action::Isolate => "isolate",
-            Action::Rejoin => "rejoin",
-            Action::Cut => "cut",
-            Action::Heal => "heal",
-            Action::Slow => "slow",
-            Action::HealAll => "heal_all",
-            Action::Ack => "ack",
-            Action::Nack => "nack",
-            Action::Reject => "reject",
-        }
-    }
-}
-
-/// A fault as JSON spells it: one flat record, so serde reports the path of a wrong field, and
-/// `Fault::try_from` says which fields an action needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FaultRecord {
-    at: Time,
-    action: Action,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    node: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    a: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    b: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    extra: Option<Time>,
-    /// ack / nack / reject: the delivery tag, and whether earlier ones go too / it goes back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    tag: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    multiple: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    requeue: Option<bool>,
-}
-
-impl TryFrom<FaultRecord> for Fault {
-    type Error = String;
-
-    fn try_from(r: FaultRecord) -> Result<Fault, String> {
-        let FaultRecord { at, action, node, a, b, extra, tag, multiple, requeue } = r;
-        let settles = matches!(action, Action::Ack | Action::Nack | Action::Reject);
-        let (uses_node, uses_pair, uses_extra) = match action {
-            Action::Stop | Action::Start | Action::Leave | Action::Isolate | Action::Rejoin => (true, false, false),
-            Action::Ack | Action::Nack | Action::Reject => (true, false, false),
-            Action::Cut | Action::Heal => (false, true, false),
-            Action::Slow => (false, true, true),
-            Action::HealAll => (false, false, false),
-        };
-        let name = action.as_str();
-        // (field, given, allowed, required): `multiple` and `requeue` may be left out (false).
-        let fields = [
-            ("node", node.is_some(), uses_node, uses_node),
-            ("a", a.is_some(), uses_pair, uses_pair),
-            ("b", b.is_some(), uses_pair, uses_pair),
-            ("extra", extra.is_some(), uses_extra, uses_extra),
-            ("tag", tag.is_some(), settles, settles),
-            // basic.reject settles one delivery only.
-            ("multiple", multiple.is_some(), matches!(action, Action::Ack | Action::Nack), false),
-            ("requeue", requeue.is_some(), matches!(action, Action::Nack | Action::Reject), false),
-        ];
-        // Extra fields first: `{"action": "stop", "a": …}` is better told "no `a`" than "needs `node`".
-        if let Some((field, ..)) = fields.iter().find(|(_, given, allowed, _)| *given && !*allowed) {
-            return Err(format!("`{name}` has no `{field}`"));
-        }
-        if let Some((field, ..)) = fields.iter().find(|(_, given, _, required)| !*given && *required) {
-            return Err(format!("`{name}` needs `{field}`"));
-        }
-        let (node, a, b, extra) = (node.unwrap_or_default(), a.unwrap_or_default(), b.unwrap_or_default(), extra);
-        let command = match action {
-            Action::Stop => Command::Stop { node },
-            Action::Start => Command::Start { node },
-            Action::Leave => Command::Leave { node },
-            Action::Isolate => Command::Isolate { node },
-            Action::Rejoin => Command::Rejoin { node },
-            Action::Cut => Command::Cut { a, b },
-            Action::Heal => Command::Heal { a, b },
-            Action::Slow => Command::Slow { a, b, extra: extra.unwrap_or_default() },
-            Action::HealAll => Command::HealAll,
-            Action::Ack | Action::Nack | Action::Reject => {
-                let (tag, multiple, requeue) =
-                    (tag.unwrap_or_default(), multiple.unwrap_or(false), requeue.unwrap_or(false));
-                let op = match action {
-                    Action::Ack => SettleOp::Ack,
-                    Action::Nack => SettleOp::Nack { requeue },
-                    _ => SettleOp::Reject { requeue },
-                };
-                Command::settle(node, tag, multiple, op)
-            }
-        };
-        Ok(Fault { at, command })
-    }
-}
-
-impl From<Fault> for FaultRecord {
-    fn from(f: Fault) -> FaultRecord {
-        let mut r = FaultRecord {
-            at: f.at,
-            action: Action::HealAll,
-            node: None,
-            a: None,
-            b: None,
-            extra: None,
-            tag: None,
-            multiple: None,
-            requeue: None,
-        };
-        let (action, node, pair, extra) = match f.command {
-            Command::Stop { node } => (Action::Stop, Some(node), None, None),
-            Command::Start { node } => (Action::Start, Some(node), None, None),
-            Command::Leave { node } => (Action::Leave, Some(node), None, None),
-            Command::Isolate { node } => (Action::Isolate, Some(node), None, None),
-            Command::Rejoin { node } => (Action::Rejoin, Some(node), None, None),
-            Command::Cut { a, b } => (Action::Cut, None, Some((a, b)), None),
-            Command::Heal { a, b } => (Action::Heal, None, Some((a, b)), None),
-            Command::Slow { a, b, extra } => (Action::Slow, None, Some((a, b)), Some(extra)),
-            Command::HealAll => (Action::HealAll, None, None, None),
-            Command::Act { node, act: Act::Settle { tag, multiple, op } } => {
-                let (action, requeue) = match op {
-                    SettleOp::Ack => (Action::Ack, None),
-                    SettleOp::Nack { requeue } => (Action::Nack, Some(requeue)),
-                    SettleOp::Reject { requeue } => (Action::Reject, Some(requeue)),
-                };
-                r.tag = Some(tag);
-                r.multiple = (action != Action::Reject).then_some(multiple);
-                r.requeue = requeue;
-                (action, Some(node), None, None)
-            }
-        };
-        r.action = action;
-        r.node = node;
-        (r.a, r.b) = pair.unzip();
-        r.extra = extra;
-        r
     }
 }
 
@@ -553,89 +370,5 @@ fn check_link(field: &str, latency: Time, jitter: Time, loss_ppm: u32) -> Result
     Ok(())
 }
 
-/// serde_json appends " at line 3 column 7"; useful in a file, noise after a field path. Kept when
-/// there is no path (a syntax error) because then it is the only clue.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const BASIC: &str = r#"{
-        "name": "t",
-        "nodes": [
-            {"role": "relay", "id": "b1"},
-            {"role": "producer", "id": "p1", "to": "b1", "interval": "1ms"},
-            {"role": "consumer", "id": "c1", "from": "b1"}
-        ],
-        "faults": [{"at": "5ms", "action": "stop", "node": "b1"}]
-    }"#;
-
-    fn err(json: &str) -> String {
-        Scenario::from_json(json).expect_err("should be rejected")
-    }
-
-    #[test]
-    fn parses_with_defaults() {
-        let s = Scenario::from_json(BASIC).unwrap();
-        assert_eq!(s.seed, 1);
-        assert_eq!(s.network.latency, Time(250));
-        assert_eq!(s.faults[0].at, Time::ms(5));
-        assert_eq!(s.faults[0].command, Command::Stop { node: "b1".to_string() });
-    }
-
-    #[test]
-    fn round_trips_through_json() {
-        let s = Scenario::from_json(BASIC).unwrap();
-        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
-    }
-
-    #[test]
-    fn errors_name_the_field() {
-        let cases = [
-            (BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"colour\": 1,"), "unknown field `colour`"),
-            (BASIC.replace("\"1ms\"", "\"1\""), "nodes[1].interval: `1` has no unit"),
-            (BASIC.replace("\"1ms\"", "\"0us\""), "nodes[1].interval: must be at least 1us"),
-            (BASIC.replace("\"to\": \"b1\"", "\"to\": \"b9\""), "nodes[1].to: no node \"b9\""),
-            (BASIC.replace("\"to\": \"b1\"", "\"to\": \"c1\""), "nodes[1].to: \"c1\" is a consumer, not a relay"),
-            (BASIC.replace("\"id\": \"c1\"", "\"id\": \"p1\""), "nodes[2].id: \"p1\" is used by another node"),
-            (BASIC.replace("\"id\": \"c1\"", "\"id\": \"c 1\""), "nodes[2].id: \"c 1\" may only use"),
-            (BASIC.replace("\"role\": \"relay\"", "\"role\": \"router\""), "nodes[0].role: unknown variant `router`"),
-            (
-                BASIC.replace("\"id\": \"c1\", \"from\": \"b1\"", "\"id\": \"c1\""),
-                "nodes[2].from: a consumer needs `from`",
-            ),
-            (
-                BASIC.replace("\"id\": \"b1\"}", "\"id\": \"b1\", \"interval\": \"1ms\"}"),
-                "nodes[0].interval: a relay has no `interval`",
-            ),
-            (
-                BASIC.replace("\"interval\": \"1ms\"", "\"interval\": \"1ms\", \"count\": 0"),
-                "nodes[1].count: must be at least 1",
-            ),
-            (BASIC.replace("\"node\": \"b1\"", "\"node\": \"zz\""), "faults[0]: no node \"zz\""),
-            (
-                BASIC.replace("\"action\": \"stop\"", "\"action\": \"explode\""),
-                "faults[0].action: unknown variant `explode`",
-            ),
-            (BASIC.replace("\"at\": \"5ms\", ", ""), "faults[0]: missing field `at`"),
-            (BASIC.replace("\"at\": \"5ms\"", "\"at\": \"soon\""), "faults[0].at: `soon` is not a duration"),
-            (BASIC.replace("\"node\": \"b1\"}", "\"a\": \"b1\"}"), "faults[0]: `stop` has no `a`"),
-            (BASIC.replace("\"action\": \"stop\"", "\"action\": \"slow\""), "faults[0]: `slow` has no `node`"),
-            (
-                BASIC.replace("\"action\": \"stop\", \"node\": \"b1\"", "\"action\": \"cut\", \"a\": \"b1\""),
-                "faults[0]: `cut` needs `b`",
-            ),
-            (
-                BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"network\": {\"loss_ppm\": 2000000},"),
-                "network.loss_ppm",
-            ),
-            (BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"seed\": -1,"), "seed: invalid value"),
-            ("{".to_string(), "EOF while parsing"),
-            ("{\"name\": \"x\", \"nodes\": []".to_string(), "EOF while parsing an object at line 1"),
-            ("[]".to_string(), "a scenario is a JSON object"),
-        ];
-        for (json, want) in cases {
-            let got = err(&json);
-            assert!(got.contains(want), "wanted {want:?} in {got:?}");
-        }
-    }
-}
+mod tests;
