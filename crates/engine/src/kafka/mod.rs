@@ -9,7 +9,8 @@
 //! - `partition`   — one replica as a state machine: leader/follower, acks, ISR, HW, divergence.
 //! - `placement`   — replica placement at topic creation, and offline leader election.
 //! - `config`      — the scenario's `kafka` section; `cluster` — what all Kafka nodes share.
-//! - `msg`, `event` — Kafka's messages; its events (what the learner is shown).
+//! - `msg`, `event` — Kafka's messages; its events (what the learner is shown: `event/mod.rs` the
+//!   events, `encoding` their trace encoding for the kernel, `describe` their text).
 //! - `group`       — the group coordinator's side of consumer groups.
 //! - `purgatory`   — a leader's parked fetches, each completed exactly once (Kafka's DelayedFetch).
 //! - `zk_server`, `broker`, `producer`, `consumer` (sharing `clients`), `node` — the nodes:
