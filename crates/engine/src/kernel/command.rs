@@ -2,7 +2,7 @@
 //!
 //! One type serves both: generic over how a node is named — by its scenario id (`String`) in a
 //! scenario, by its index (`NodeId`) once resolved against a topology. (Its JSON form is the flat
-//! fault record of `scenario.rs`.)
+//! fault record of `scenario/fault.rs`.)
 
 use super::time::Time;
 

@@ -228,23 +228,19 @@ impl Scenario {
         if self.nodes.is_empty() && self.kafka.is_none() && self.rabbit.is_none() {
             return Err("nodes: a scenario needs at least one node (or a `kafka` or `rabbit` section)".into());
         }
-        let mut kafka_names = match &self.kafka {
-            Some(k) => {
-                k.validate()?;
-                k.node_names()
-            }
-            None => vec![],
-        };
-        let kafka_count = kafka_names.len();
+        // Each model's section adds its named nodes after `nodes`: (section, names, what it adds).
+        let mut sections: Vec<(&'static str, Vec<String>, &str)> = vec![];
+        if let Some(k) = &self.kafka {
+            k.validate()?;
+            sections.push(("kafka", k.node_names(), "zk, b1…bN, producers and consumers"));
+        }
         if let Some(r) = &self.rabbit {
             r.validate()?;
-            kafka_names.extend(r.node_names());
+            sections.push(("rabbit", r.node_names(), "its broker, publishers and consumers"));
         }
-        if self.nodes.len() + kafka_names.len() > MAX_NODES {
-            return Err(format!(
-                "nodes: {} nodes is more than the limit of {MAX_NODES}",
-                self.nodes.len() + kafka_names.len()
-            ));
+        let total = self.nodes.len() + sections.iter().map(|(_, names, _)| names.len()).sum::<usize>();
+        if total > MAX_NODES {
+            return Err(format!("nodes: {total} nodes is more than the limit of {MAX_NODES}"));
         }
         if self.faults.len() > MAX_FAULTS {
             return Err(format!("faults: {} faults is more than the limit of {MAX_FAULTS}", self.faults.len()));
@@ -260,21 +256,12 @@ impl Scenario {
                 return Err(format!("nodes[{i}].id: \"{id}\" is used by another node already"));
             }
         }
-        for (k, name) in kafka_names.iter().enumerate() {
-            if k >= kafka_count {
-                check_id(name).map_err(|e| format!("rabbit: node name {e}"))?;
-                if roles.insert(name, "rabbit").is_some() {
-                    return Err(format!(
-                        "rabbit: the node name \"{name}\" is used twice (rabbit adds its broker, publishers and consumers)"
-                    ));
+        for (section, names, adds) in &sections {
+            for name in names {
+                check_id(name).map_err(|e| format!("{section}: node name {e}"))?;
+                if roles.insert(name, section).is_some() {
+                    return Err(format!("{section}: the node name \"{name}\" is used twice ({section} adds {adds})"));
                 }
-                continue;
-            }
-            check_id(name).map_err(|e| format!("kafka: node name {e}"))?;
-            if roles.insert(name, "kafka").is_some() {
-                return Err(format!(
-                    "kafka: the node name \"{name}\" is used twice (kafka adds zk, b1…bN, producers and consumers)"
-                ));
             }
         }
         let known = || roles.keys().copied().collect::<Vec<_>>().join(", ");
