@@ -9,6 +9,7 @@
 
 use crate::kafka::cluster::Cluster;
 use crate::kafka::KafkaNames;
+use crate::kernel::ctx::Effect;
 use crate::kernel::event::{model_tag, Flow, ModelEvent, MsgInfo};
 use crate::kernel::trace::TraceHash;
 use crate::kernel::{self, Built, Ctx, Model, NodeId, Process, Spec, System, Wire};
@@ -16,6 +17,7 @@ use crate::rabbit::msg::SettleOp;
 use crate::rabbit::node::{BrokerNode, RabbitNode};
 use crate::rabbit::RabbitNames;
 use crate::scenario::Scenario;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 macro_rules! registry {
@@ -36,6 +38,16 @@ macro_rules! registry {
         /// Every model's events.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum ModelEvents { $($name(<$model as Model>::Event),)* }
+
+        /// Each model's reusable effect list for `Ctx::narrow`: a handler's effects are pushed
+        /// here in the model's types, then widened onto the simulation's list. Empty between
+        /// calls, so it is no state of the run (a snapshot needs none of it).
+        #[allow(non_snake_case)]
+        struct Scratch { $($name: RefCell<Vec<Effect<$model>>>,)* }
+
+        thread_local! {
+            static SCRATCH: Scratch = Scratch { $($name: RefCell::new(Vec::new()),)* };
+        }
 
         $(
             impl From<<$model as Model>::Msg> for Message {
@@ -85,7 +97,7 @@ macro_rules! registry {
             fn act(node: &mut Node, ctx: &mut Ctx<Brokers>, act: Act) {
                 match (node, act) {
                     (Node::Rabbit(n), Act::Settle { tag, multiple, op }) => {
-                        ctx.narrow(|c| n.settle_by_hand(c, tag, multiple, op))
+                        SCRATCH.with(|s| ctx.narrow(&mut s.Rabbit.borrow_mut(), |c| n.settle_by_hand(c, tag, multiple, op)))
                     }
                     _ => {}
                 }
@@ -97,11 +109,11 @@ macro_rules! registry {
                 match self { $(Node::$name(n) => n.role(),)* }
             }
             fn on_start(&mut self, ctx: &mut Ctx<Brokers>) {
-                match self { $(Node::$name(n) => ctx.narrow(|c| n.on_start(c)),)* }
+                match self { $(Node::$name(n) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_start(c))),)* }
             }
             fn on_message(&mut self, ctx: &mut Ctx<Brokers>, from: NodeId, msg: Message) {
                 match (self, msg) {
-                    $((Node::$name(n), Message::$name(m)) => ctx.narrow(|c| n.on_message(c, from, m)),)*
+                    $((Node::$name(n), Message::$name(m)) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_message(c, from, m))),)*
                     // A message of another model is nonsense to this node: ignored, as a real
                     // process would.
                     #[allow(unreachable_patterns)]
@@ -110,17 +122,17 @@ macro_rules! registry {
             }
             fn on_timer(&mut self, ctx: &mut Ctx<Brokers>, timer: Timer) {
                 match (self, timer) {
-                    $((Node::$name(n), Timer::$name(t)) => ctx.narrow(|c| n.on_timer(c, t)),)*
+                    $((Node::$name(n), Timer::$name(t)) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_timer(c, t))),)*
                     // A node only ever receives the timers it set.
                     #[allow(unreachable_patterns)]
                     _ => {}
                 }
             }
             fn on_disconnect(&mut self, ctx: &mut Ctx<Brokers>, peer: NodeId) {
-                match self { $(Node::$name(n) => ctx.narrow(|c| n.on_disconnect(c, peer)),)* }
+                match self { $(Node::$name(n) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_disconnect(c, peer))),)* }
             }
             fn on_leave(&mut self, ctx: &mut Ctx<Brokers>) {
-                match self { $(Node::$name(n) => ctx.narrow(|c| n.on_leave(c)),)* }
+                match self { $(Node::$name(n) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_leave(c))),)* }
             }
             fn on_crash(&mut self) {
                 match self { $(Node::$name(n) => n.on_crash(),)* }
@@ -255,7 +267,6 @@ mod tests {
     /// the order asked, each wrapped in its model's variant.
     #[test]
     fn a_narrowed_context_widens_each_effect_in_order() {
-        use crate::kernel::ctx::Effect;
         use crate::kernel::rng::Rng;
         use crate::relay::{RelayEvent, RelayMsg, RelayTimer};
         use crate::Time;
@@ -264,7 +275,8 @@ mod tests {
         let mut ctx = Ctx::new(Time::ms(3), NodeId(1), &mut rng, &mut effects);
         let msg = RelayMsg::Ack { seq: 4, produced_at: Time::ms(1), lane: 0 };
         let event = RelayEvent::Published { producer: NodeId(1), seq: 5 };
-        ctx.narrow::<Relay, _>(|c| {
+        let mut scratch = Vec::new();
+        ctx.narrow::<Relay, _>(&mut scratch, |c| {
             assert_eq!((c.now, c.me), (Time::ms(3), NodeId(1)));
             c.emit(event);
             c.send(NodeId(2), msg.clone());
