@@ -189,8 +189,9 @@ impl Spec<Brokers> for Scenario {
         Scenario::validate(self)
     }
     fn build(&self) -> Built<Brokers> {
+        let ids = self.node_ids();
         let mut nodes: Vec<(String, Node)> =
-            crate::relay::build(self).into_iter().map(|(name, n)| (name, Node::Relay(n))).collect();
+            crate::relay::build(self, &ids).into_iter().map(|(name, n)| (name, Node::Relay(n))).collect();
         let kafka = self.kafka.as_ref().map(|k| {
             let (cluster, kafka_nodes) = crate::kafka::node::build(k, nodes.len() as u32);
             nodes.extend(kafka_nodes.into_iter().map(|(name, n)| (name, Node::Kafka(n))));
@@ -200,12 +201,12 @@ impl Spec<Brokers> for Scenario {
             let rabbit_nodes = crate::rabbit::node::build(r, nodes.len() as u32);
             nodes.extend(rabbit_nodes.into_iter().map(|(name, n)| (name, Node::Rabbit(n))));
         }
-        let stopped = self.kafka.iter().flat_map(|k| k.stopped_nodes()).filter_map(|n| self.node_id(n)).collect();
+        let stopped = self.kafka.iter().flat_map(|k| k.stopped_nodes()).filter_map(|n| ids.get(n).copied()).collect();
         Built {
             nodes,
             shared: Shared { kafka },
-            network: self.build_network(),
-            faults: self.fault_schedule(|act| act),
+            network: self.build_network(&ids),
+            faults: self.fault_schedule(&ids, |act| act),
             stopped,
         }
     }

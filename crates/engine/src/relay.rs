@@ -9,6 +9,7 @@ use crate::kernel::time::Time;
 use crate::kernel::trace::TraceHash;
 use crate::kernel::{Built, Model, Names, NodeId, Process, Spec, System, Wire, World};
 use crate::scenario::{Role, Scenario};
+use crate::vecmap::VecMap;
 use std::fmt::Write;
 
 /// The relay model; run alone (`Simulation<Relay>`) it is the kernel's own test model.
@@ -56,19 +57,21 @@ impl Spec<Relay> for Scenario {
         Ok(())
     }
     fn build(&self) -> Built<Relay> {
+        let ids = self.node_ids();
         Built {
-            nodes: build(self),
+            nodes: build(self, &ids),
             shared: (),
-            network: self.build_network(),
-            faults: self.fault_schedule(|_| unreachable!("a scenario with actions has a rabbit section")),
+            network: self.build_network(&ids),
+            faults: self.fault_schedule(&ids, |_| unreachable!("a scenario with actions has a rabbit section")),
             stopped: vec![],
         }
     }
 }
 
-/// The scenario's `nodes`, named and in order (they come first in every run).
-pub fn build(scenario: &Scenario) -> Vec<(String, RelayNode)> {
-    let id = |name: &str| scenario.node_id(name).expect("validated: a node of the scenario");
+/// The scenario's `nodes`, named and in order (they come first in every run); `ids` from
+/// `Scenario::node_ids`.
+pub fn build(scenario: &Scenario, ids: &VecMap<String, NodeId>) -> Vec<(String, RelayNode)> {
+    let id = |name: &str| *ids.get(name).expect("validated: a node of the scenario");
     let mut producers = 0;
     scenario
         .nodes

@@ -29,7 +29,7 @@ impl<K> Default for Deadlines<K> {
 impl<K: PartialEq + Copy> Deadlines<K> {
     /// Waits for `key` until `after` from now (replacing an earlier deadline of the same key);
     /// `timer` is the word `on_timer` will receive when a deadline may have passed.
-    pub fn set<M: Model>(&mut self, ctx: &mut Ctx<M>, key: K, after: Time, timer: impl Into<M::Timer>) {
+    pub fn set<M: Model>(&mut self, ctx: &mut Ctx<M>, key: K, after: Time, timer: M::Timer) {
         self.remove(key);
         let at = ctx.now + after;
         let i = self.waiting.partition_point(|(t, _)| *t <= at);
@@ -49,7 +49,7 @@ impl<K: PartialEq + Copy> Deadlines<K> {
 
     /// The timer `timer` fired: the keys whose deadline has passed, earliest first. A timer that
     /// was re-aimed earlier since it was set finds nothing.
-    pub fn expired<M: Model>(&mut self, ctx: &mut Ctx<M>, timer: impl Into<M::Timer>) -> Vec<K> {
+    pub fn expired<M: Model>(&mut self, ctx: &mut Ctx<M>, timer: M::Timer) -> Vec<K> {
         if self.armed != Some(ctx.now) {
             return Vec::new();
         }

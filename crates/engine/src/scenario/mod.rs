@@ -185,18 +185,18 @@ impl Scenario {
         names
     }
 
-    /// The index a node of this scenario has in its run.
-    pub fn node_id(&self, name: &str) -> Option<NodeId> {
-        self.node_names().iter().position(|n| n == name).map(|i| NodeId(i as u32))
+    /// Every node's index in its run, by name: built once per run, for building it.
+    pub fn node_ids(&self) -> VecMap<String, NodeId> {
+        self.node_names().into_iter().enumerate().map(|(i, n)| (n, NodeId(i as u32))).collect()
     }
 
-    /// The network as `network` describes it, over every node of the scenario (validated).
-    pub fn build_network(&self) -> Network {
-        let names = self.node_names();
-        let id = |name: &str| NodeId(names.iter().position(|n| n == name).expect("validated: a node") as u32);
+    /// The network as `network` describes it, over every node of the scenario (validated), with
+    /// `ids` from `node_ids`.
+    pub fn build_network(&self, ids: &VecMap<String, NodeId>) -> Network {
+        let id = |name: &str| *ids.get(name).expect("validated: a node");
         let net = &self.network;
         let default = LinkConfig { latency: net.latency, jitter: net.jitter, loss_ppm: net.loss_ppm };
-        let mut network = Network::new(names.len(), default, net.fifo);
+        let mut network = Network::new(ids.len(), default, net.fifo);
         for l in &net.links {
             let config = LinkConfig {
                 latency: l.latency.unwrap_or(net.latency),
@@ -208,11 +208,14 @@ impl Scenario {
         network
     }
 
-    /// The fault schedule with node names resolved (validated), each action turned into the
-    /// running system's by `act`.
-    pub fn fault_schedule<A>(&self, act: impl Fn(Act) -> A) -> Vec<(Time, crate::kernel::Command<NodeId, A>)> {
-        let names = self.node_names();
-        let id = |name: String| Ok::<_, ()>(NodeId(names.iter().position(|n| *n == name).expect("validated") as u32));
+    /// The fault schedule with node names resolved by `ids` (validated), each action turned into
+    /// the running system's by `act`.
+    pub fn fault_schedule<A>(
+        &self,
+        ids: &VecMap<String, NodeId>,
+        act: impl Fn(Act) -> A,
+    ) -> Vec<(Time, crate::kernel::Command<NodeId, A>)> {
+        let id = |name: String| Ok::<_, ()>(*ids.get(name.as_str()).expect("validated"));
         self.faults.iter().map(|f| (f.at, f.command.clone().try_map(id).expect("validated").map_act(&act))).collect()
     }
 
