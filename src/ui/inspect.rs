@@ -27,11 +27,11 @@ fn blocks(blocks: Vec<Block>) -> Html {
                 { for rows.iter().map(|r| html! { <tr class={classes!(r.class)}>{ for r.cells.iter().map(|c| cell(c, false)) }</tr> }) }
             </table>
         },
-        Block::Pre { id, class, text, summary: None } => html! { <pre class={class} id={id}>{text}</pre> },
+        Block::Pre { id, class, text, summary: None } => html! { <pre class={classes!(class)} id={id}>{text}</pre> },
         Block::Pre { id, class, text, summary: Some(summary) } => html! {
             <details class="partition-logs">
                 <summary>{summary}</summary>
-                <pre class={classes!((!class.is_empty()).then_some(class))} id={id}>{text}</pre>
+                <pre class={classes!(class)} id={id}>{text}</pre>
             </details>
         },
     };

@@ -4,8 +4,8 @@
 use crate::engine::kernel::Process;
 use crate::engine::{NodeId, World};
 use crate::view::flights::{Flights, LOSS_VISIBLE_MS};
-use crate::view::layout::links;
 use crate::view::layout::{Point, STAGE_H, STAGE_W};
+use crate::view::plugin::links;
 use web_sys::CanvasRenderingContext2d;
 use yew::prelude::*;
 

@@ -5,7 +5,7 @@
 //! Also: which links to draw (`links`).
 
 use brokerlab_engine::kernel::Process;
-use brokerlab_engine::{NodeId, World};
+use brokerlab_engine::World;
 
 pub const STAGE_W: f64 = 1000.0;
 pub const STAGE_H: f64 = 520.0;
@@ -70,14 +70,10 @@ pub fn layout(world: &World) -> Vec<Point> {
         .collect()
 }
 
-/// The links a learner should see: who talks to whom in the model (each model's view says).
-pub fn links(world: &World) -> Vec<(NodeId, NodeId)> {
-    crate::plugin::links(world)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::links;
     use brokerlab_engine::{presets, Simulation};
 
     #[test]

@@ -62,7 +62,7 @@ impl ModelView for Kafka {
                     .collect();
                 vec![
                     Block::Text { id: None, text: format!("{} client sessions; znodes:", z.clients.len()) },
-                    Block::Pre { id: "znodes", class: "znodes", text: znodes, summary: None },
+                    Block::Pre { id: "znodes", class: Some("znodes"), text: znodes, summary: None },
                 ]
             }
             KafkaNode::Producer(p) => vec![Block::Text {
@@ -162,7 +162,7 @@ fn broker(world: &World, b: &Broker) -> Vec<Block> {
         },
         Block::Pre {
             id: "partition-logs",
-            class: "",
+            class: None,
             text: partition_logs(world, b),
             summary: Some("partition logs, replica by replica"),
         },

@@ -21,7 +21,7 @@ use brokerlab_engine::{Command, NodeId, Time, World};
 pub enum Block {
     Text { id: Option<&'static str>, text: String },
     Table { id: &'static str, head: Vec<Cell>, rows: Vec<Row> },
-    Pre { id: &'static str, class: &'static str, text: String, summary: Option<&'static str> },
+    Pre { id: &'static str, class: Option<&'static str>, text: String, summary: Option<&'static str> },
 }
 
 /// A table cell with its tooltip (a glossary sentence) and CSS class.
