@@ -9,7 +9,7 @@
 
 use crate::kafka::cluster::Cluster;
 use crate::kafka::KafkaNames;
-use crate::kernel::ctx::Effect;
+use crate::kernel::ctx::{Effect, Outbox};
 use crate::kernel::event::{model_tag, Flow, ModelEvent, MsgInfo};
 use crate::kernel::trace::TraceHash;
 use crate::kernel::{self, Built, Ctx, Model, NodeId, Process, Spec, System, Wire};
@@ -17,7 +17,6 @@ use crate::rabbit::msg::SettleOp;
 use crate::rabbit::node::{BrokerNode, RabbitNode};
 use crate::rabbit::RabbitNames;
 use crate::scenario::Scenario;
-use std::cell::RefCell;
 use std::rc::Rc;
 
 macro_rules! registry {
@@ -39,14 +38,33 @@ macro_rules! registry {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum ModelEvents { $($name(<$model as Model>::Event),)* }
 
-        /// Each model's reusable effect list for `Ctx::narrow`: a handler's effects are pushed
-        /// here in the model's types, then widened onto the simulation's list. Empty between
-        /// calls, so it is no state of the run (a snapshot needs none of it).
+        /// The system's outbox: one effect list per model. A handler call reaches one model
+        /// (`Ctx::narrow` hands it its own list), so the lists never hold effects of one call
+        /// for two models and draining them model by model keeps each call's order.
         #[allow(non_snake_case)]
-        struct Scratch { $($name: RefCell<Vec<Effect<$model>>>,)* }
+        #[derive(Clone, Debug, Default)]
+        pub struct Outboxes { $($name: Vec<Effect<$model>>,)* }
 
-        thread_local! {
-            static SCRATCH: Scratch = Scratch { $($name: RefCell::new(Vec::new()),)* };
+        impl Outbox<Brokers> for Outboxes {
+            fn push(&mut self, effect: Effect<Brokers>) {
+                match effect {
+                    Effect::Send { to, msg } => match msg { $(Message::$name(msg) => self.$name.push(Effect::Send { to, msg }),)* },
+                    Effect::Timer { after, timer } => match timer { $(Timer::$name(timer) => self.$name.push(Effect::Timer { after, timer }),)* },
+                    Effect::Emit(e) => match e { $(ModelEvents::$name(e) => self.$name.push(Effect::Emit(e)),)* },
+                }
+            }
+            #[inline]
+            fn drain_each(&mut self, mut f: impl FnMut(Effect<Brokers>)) {
+                $(
+                    for effect in self.$name.drain(..) {
+                        f(match effect {
+                            Effect::Send { to, msg } => Effect::Send { to, msg: Message::$name(msg) },
+                            Effect::Timer { after, timer } => Effect::Timer { after, timer: Timer::$name(timer) },
+                            Effect::Emit(e) => Effect::Emit(ModelEvents::$name(e)),
+                        });
+                    }
+                )*
+            }
         }
 
         $(
@@ -68,6 +86,7 @@ macro_rules! registry {
         }
 
         impl ModelEvent for ModelEvents {
+            #[inline]
             fn encode(&self, h: &mut TraceHash) {
                 match self {
                     $(ModelEvents::$name(e) => {
@@ -82,6 +101,7 @@ macro_rules! registry {
             fn type_name(&self) -> &'static str {
                 match self { $(ModelEvents::$name(e) => e.type_name(),)* }
             }
+            #[inline]
             fn flow(&self) -> Option<Flow> {
                 match self { $(ModelEvents::$name(e) => e.flow(),)* }
             }
@@ -97,7 +117,7 @@ macro_rules! registry {
             fn act(node: &mut Node, ctx: &mut Ctx<Brokers>, act: Act) {
                 match (node, act) {
                     (Node::Rabbit(n), Act::Settle { tag, multiple, op }) => {
-                        SCRATCH.with(|s| ctx.narrow(&mut s.Rabbit.borrow_mut(), |c| n.settle_by_hand(c, tag, multiple, op)))
+                        ctx.narrow(|o| &mut o.Rabbit, |c| n.settle_by_hand(c, tag, multiple, op))
                     }
                     _ => {}
                 }
@@ -109,11 +129,11 @@ macro_rules! registry {
                 match self { $(Node::$name(n) => n.role(),)* }
             }
             fn on_start(&mut self, ctx: &mut Ctx<Brokers>) {
-                match self { $(Node::$name(n) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_start(c))),)* }
+                match self { $(Node::$name(n) => ctx.narrow(|o| &mut o.$name, |c| n.on_start(c)),)* }
             }
             fn on_message(&mut self, ctx: &mut Ctx<Brokers>, from: NodeId, msg: Message) {
                 match (self, msg) {
-                    $((Node::$name(n), Message::$name(m)) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_message(c, from, m))),)*
+                    $((Node::$name(n), Message::$name(m)) => ctx.narrow(|o| &mut o.$name, |c| n.on_message(c, from, m)),)*
                     // A message of another model is nonsense to this node: ignored, as a real
                     // process would.
                     #[allow(unreachable_patterns)]
@@ -122,17 +142,17 @@ macro_rules! registry {
             }
             fn on_timer(&mut self, ctx: &mut Ctx<Brokers>, timer: Timer) {
                 match (self, timer) {
-                    $((Node::$name(n), Timer::$name(t)) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_timer(c, t))),)*
+                    $((Node::$name(n), Timer::$name(t)) => ctx.narrow(|o| &mut o.$name, |c| n.on_timer(c, t)),)*
                     // A node only ever receives the timers it set.
                     #[allow(unreachable_patterns)]
                     _ => {}
                 }
             }
             fn on_disconnect(&mut self, ctx: &mut Ctx<Brokers>, peer: NodeId) {
-                match self { $(Node::$name(n) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_disconnect(c, peer))),)* }
+                match self { $(Node::$name(n) => ctx.narrow(|o| &mut o.$name, |c| n.on_disconnect(c, peer)),)* }
             }
             fn on_leave(&mut self, ctx: &mut Ctx<Brokers>) {
-                match self { $(Node::$name(n) => SCRATCH.with(|s| ctx.narrow(&mut s.$name.borrow_mut(), |c| n.on_leave(c))),)* }
+                match self { $(Node::$name(n) => ctx.narrow(|o| &mut o.$name, |c| n.on_leave(c)),)* }
             }
             fn on_crash(&mut self) {
                 match self { $(Node::$name(n) => n.on_crash(),)* }
@@ -150,6 +170,7 @@ impl Model for Brokers {
     type Msg = Message;
     type Timer = Timer;
     type Event = ModelEvents;
+    type Outbox = Outboxes;
 }
 
 // The models, in their place: the number is the model's trace tag (`model_tag`), fixed forever
@@ -264,25 +285,30 @@ mod tests {
     use crate::presets;
     use crate::relay::Relay;
 
-    /// What a part model asks for through a narrowed context reaches the system's effect list in
-    /// the order asked, each wrapped in its model's variant.
+    /// What a part model asks for through a narrowed context reaches the simulation in the order
+    /// asked, each wrapped in its model's variant.
     #[test]
-    fn a_narrowed_context_widens_each_effect_in_order() {
+    fn a_narrowed_context_hands_on_each_effect_in_order() {
         use crate::kernel::rng::Rng;
         use crate::relay::{RelayEvent, RelayMsg, RelayTimer};
         use crate::Time;
         let mut rng = Rng::new(7);
-        let mut effects: Vec<Effect<Brokers>> = Vec::new();
-        let mut ctx = Ctx::new(Time::ms(3), NodeId(1), &mut rng, &mut effects);
+        let mut outbox = Outboxes::default();
+        let mut ctx = Ctx::<Brokers>::new(Time::ms(3), NodeId(1), &mut rng, &mut outbox);
         let msg = RelayMsg::Ack { seq: 4, produced_at: Time::ms(1), lane: 0 };
         let event = RelayEvent::Published { producer: NodeId(1), seq: 5 };
-        let mut scratch = Vec::new();
-        ctx.narrow::<Relay, _>(&mut scratch, |c| {
-            assert_eq!((c.now, c.me), (Time::ms(3), NodeId(1)));
-            c.emit(event);
-            c.send(NodeId(2), msg.clone());
-            c.set_timer(Time::ms(9), RelayTimer::Publish);
-        });
+        ctx.narrow::<Relay, _>(
+            |o| &mut o.Relay,
+            |c| {
+                assert_eq!((c.now, c.me), (Time::ms(3), NodeId(1)));
+                c.emit(event);
+                c.send(NodeId(2), msg.clone());
+                c.set_timer(Time::ms(9), RelayTimer::Publish);
+            },
+        );
+        let mut effects = Vec::new();
+        outbox.drain_each(|e| effects.push(e));
+        assert!(outbox.Relay.is_empty(), "drained");
         match &effects[..] {
             [Effect::Emit(ModelEvents::Relay(e)), Effect::Send { to: NodeId(2), msg: Message::Relay(m) }, Effect::Timer { after, timer: Timer::Relay(RelayTimer::Publish) }] =>
             {

@@ -29,6 +29,7 @@ impl Model for Relay {
     type Msg = RelayMsg;
     type Timer = RelayTimer;
     type Event = RelayEvent;
+    type Outbox = Vec<crate::kernel::ctx::Effect<Self>>;
 }
 
 /// The user's per-node actions: the relay has none.

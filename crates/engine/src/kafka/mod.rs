@@ -60,6 +60,7 @@ impl Model for Kafka {
     type Msg = msg::KafkaMsg;
     type Timer = KafkaTimer;
     type Event = msg::KafkaEvent;
+    type Outbox = Vec<crate::kernel::ctx::Effect<Self>>;
 }
 
 /// What a Kafka node's handlers are given.

@@ -15,16 +15,24 @@ pub enum Effect<M: Model> {
 }
 
 /// A part model's effect in the whole system's types.
-fn widen<P: Model, W: Model>(effect: Effect<P>) -> Effect<W>
-where
-    W::Msg: From<P::Msg>,
-    W::Timer: From<P::Timer>,
-    W::Event: From<P::Event>,
-{
-    match effect {
-        Effect::Send { to, msg } => Effect::Send { to, msg: msg.into() },
-        Effect::Timer { after, timer } => Effect::Timer { after, timer: timer.into() },
-        Effect::Emit(e) => Effect::Emit(e.into()),
+/// Where a handler's effects wait until it returns. A model's own outbox is a plain list
+/// (`Vec<Effect<M>>`); a system of several models keeps one list per model and hands each model
+/// its own (`Ctx::narrow`), then gives its effects to the simulation already in the system's types
+/// (`drain_each`), so no effect is copied into a second list on its way.
+pub trait Outbox<M: Model>: Default + Clone + std::fmt::Debug {
+    fn push(&mut self, effect: Effect<M>);
+    /// Hands each effect to `f` in the order it was pushed, and leaves the outbox empty.
+    fn drain_each(&mut self, f: impl FnMut(Effect<M>));
+}
+
+impl<M: Model> Outbox<M> for Vec<Effect<M>> {
+    #[inline]
+    fn push(&mut self, effect: Effect<M>) {
+        Vec::push(self, effect);
+    }
+    #[inline]
+    fn drain_each(&mut self, f: impl FnMut(Effect<M>)) {
+        self.drain(..).for_each(f);
     }
 }
 
@@ -32,11 +40,11 @@ pub struct Ctx<'a, M: Model> {
     pub now: Time,
     pub me: NodeId,
     pub rng: &'a mut Rng,
-    effects: &'a mut Vec<Effect<M>>,
+    effects: &'a mut M::Outbox,
 }
 
 impl<'a, M: Model> Ctx<'a, M> {
-    pub fn new(now: Time, me: NodeId, rng: &'a mut Rng, effects: &'a mut Vec<Effect<M>>) -> Self {
+    pub fn new(now: Time, me: NodeId, rng: &'a mut Rng, effects: &'a mut M::Outbox) -> Self {
         Ctx { now, me, rng, effects }
     }
 
@@ -52,19 +60,16 @@ impl<'a, M: Model> Ctx<'a, M> {
     }
 
     /// This context as part model `P` sees it (the same node, time and random stream), for a
-    /// system that hands a message or timer to one of its models: `f` runs with a context whose
-    /// effects go to `scratch` (the system's reusable, empty list for that model), and then each is
-    /// widened into this context's types, in order. Every push is a plain push onto a list of a
-    /// known type: a call through a pointer per effect cost the relay benchmark a fifth of its time.
-    pub fn narrow<P: Model, R>(&mut self, scratch: &mut Vec<Effect<P>>, f: impl FnOnce(&mut Ctx<'_, P>) -> R) -> R
-    where
-        M::Msg: From<P::Msg>,
-        M::Timer: From<P::Timer>,
-        M::Event: From<P::Event>,
-    {
-        debug_assert!(scratch.is_empty());
-        let r = f(&mut Ctx { now: self.now, me: self.me, rng: &mut *self.rng, effects: &mut *scratch });
-        self.effects.extend(scratch.drain(..).map(widen));
-        r
+    /// system that hands a message or timer to one of its models: `f` runs with the part's own
+    /// outbox inside this one (`part`), so every push is a plain push onto a list of a known type
+    /// and nothing is copied on the way (a call through a pointer per effect cost the relay
+    /// benchmark a fifth of its time; widening into a second list, 8% of its instructions).
+    #[inline]
+    pub fn narrow<P: Model, R>(
+        &mut self,
+        part: impl FnOnce(&mut M::Outbox) -> &mut P::Outbox,
+        f: impl FnOnce(&mut Ctx<'_, P>) -> R,
+    ) -> R {
+        f(&mut Ctx { now: self.now, me: self.me, rng: &mut *self.rng, effects: part(&mut *self.effects) })
     }
 }

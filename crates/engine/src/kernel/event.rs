@@ -164,6 +164,7 @@ impl<E: ModelEvent> Event<E> {
 
     /// Feeds this event into the trace hash. Every field, explicitly, in a fixed order; a new
     /// variant gets a new tag byte.
+    #[inline(always)]
     pub fn encode(&self, h: &mut TraceHash) {
         h.u64(self.at.0);
         let msg = |h: &mut TraceHash, tag: Tag, from: NodeId, to: NodeId, m: MsgId, info: MsgInfo| {

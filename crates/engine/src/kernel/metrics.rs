@@ -94,6 +94,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    #[inline(always)]
     pub fn observe<E: ModelEvent>(&mut self, e: &Event<E>) {
         self.events += 1;
         match e.flow() {

@@ -12,8 +12,9 @@
 //! - `Spec`    — a scenario: validated, then built into nodes, network and fault schedule.
 //!
 //! A model that is part of a larger system (Kafka inside the registry) is written against its own
-//! `Ctx<Kafka>`; the system narrows its context to the part's (`Ctx::narrow`), wrapping what the
-//! part sends into its own types, so a model never names the registry.
+//! `Ctx<Kafka>`; the system narrows its context to the part's (`Ctx::narrow`: the part's outbox
+//! inside the system's), and its outbox wraps the part's effects into the system's types as the
+//! simulation takes them (`Outbox::drain_each`), so a model never names the registry.
 
 pub mod command;
 pub mod ctx;
@@ -58,6 +59,9 @@ pub trait Model: Sized + Clone + Debug + 'static {
     /// what it is for instead of packing bits into a number.
     type Timer: Clone + Copy + Debug + PartialEq + Eq;
     type Event: ModelEvent;
+    /// Where its handlers' effects wait: `Vec<Effect<Self>>` for a model, one list per part
+    /// model for a system of several (see `ctx::Outbox`).
+    type Outbox: ctx::Outbox<Self>;
 }
 
 /// A model the kernel can run: `Simulation<S: System>`.

@@ -13,7 +13,7 @@
 //! a snapshot is just a `clone()`.
 
 use super::command::Command;
-use super::ctx::{Ctx, Effect};
+use super::ctx::{Ctx, Effect, Outbox};
 use super::event::{Event, EventKind, MsgId};
 use super::net::DropReason;
 use super::rng::Rng;
@@ -64,8 +64,8 @@ pub struct Simulation<S: System> {
     next_msg: u64,
     hash: TraceHash,
     events: Vec<Event<S::Event>>,
-    /// Scratch outbox reused by every handler call, so handling allocates nothing.
-    effects: Vec<Effect<S>>,
+    /// The outbox reused by every handler call, so handling allocates nothing; empty between calls.
+    effects: S::Outbox,
     log: Vec<LoggedCommand<S::Act>>,
 }
 
@@ -95,7 +95,7 @@ impl<S: System> Simulation<S> {
             next_msg: 0,
             hash: TraceHash::default(),
             events: Vec::new(),
-            effects: Vec::new(),
+            effects: Default::default(),
             log: Vec::new(),
         };
         for &node in &stopped {
@@ -282,6 +282,7 @@ impl<S: System> Simulation<S> {
         self.world.now = self.world.now.max(to);
     }
 
+    #[inline(always)]
     fn emit(&mut self, kind: EventKind<S::Event>) {
         let event = Event { at: self.world.now, kind };
         event.encode(&mut self.hash);
@@ -296,16 +297,14 @@ impl<S: System> Simulation<S> {
             let mut ctx = Ctx::new(self.world.now, node, &mut self.node_rngs[node.index()], &mut effects);
             f(&mut self.world.nodes[node.index()].node, &mut ctx);
         }
-        for effect in effects.drain(..) {
-            match effect {
-                Effect::Send { to, msg } => self.send(node, to, msg),
-                Effect::Timer { after, timer } => {
-                    let incarnation = self.world.nodes[node.index()].incarnation;
-                    self.queue.push(self.world.now + after, Due::Timer { node, incarnation, timer });
-                }
-                Effect::Emit(e) => self.emit(EventKind::Model(e)),
+        effects.drain_each(|effect| match effect {
+            Effect::Send { to, msg } => self.send(node, to, msg),
+            Effect::Timer { after, timer } => {
+                let incarnation = self.world.nodes[node.index()].incarnation;
+                self.queue.push(self.world.now + after, Due::Timer { node, incarnation, timer });
             }
-        }
+            Effect::Emit(e) => self.emit(EventKind::Model(e)),
+        });
         self.effects = effects;
     }
 

@@ -39,6 +39,7 @@ impl Model for Rabbit {
     type Msg = msg::RabbitMsg;
     type Timer = RabbitTimer;
     type Event = event::RabbitEvent;
+    type Outbox = Vec<crate::kernel::ctx::Effect<Self>>;
 }
 
 /// What a RabbitMQ node's handlers are given.

@@ -123,9 +123,13 @@ fn match_words(pattern: &[Word], key: Option<&str>) -> bool {
         // `#` swallows zero words, or one more and stays.
         Word::Hash => match_words(prest, key) || key.is_some_and(|k| match_words(pattern, first_word(k).1)),
         Word::Star => key.is_some_and(|k| match_words(prest, first_word(k).1)),
-        Word::Literal(lit) => key.is_some_and(|k| {
-            let (w, rest) = first_word(k);
-            w == &**lit && match_words(prest, rest)
+        // The key's first word is `lit` when the key starts with it and a dot or the end follows:
+        // no search for the dot, which is most of a topic exchange's routing time.
+        Word::Literal(lit) => key.is_some_and(|k| match k.as_bytes().get(lit.len()) {
+            _ if !k.starts_with(&**lit) => false,
+            None => match_words(prest, None),
+            Some(b'.') => match_words(prest, Some(&k[lit.len() + 1..])),
+            Some(_) => false,
         }),
     }
 }
