@@ -32,6 +32,7 @@ pub mod glossary;
 pub mod groups;
 pub mod kafka;
 pub mod layout;
+pub mod lesson;
 pub mod link;
 pub mod link_scenario;
 pub mod params;

@@ -1,0 +1,213 @@
+//! Lessons that ask before they show: a file per lesson under `lessons/` — a scenario, a goal, a
+//! question with choices, the trace fact that settles it (`measure`) and what each choice's value
+//! means, and "try this" variations that change one thing in the scenario. The answer is what the
+//! engine then does: the run is measured, and the choice whose condition holds is the answer
+//! (`Lesson::settle`). A test runs every lesson and every variation and checks that exactly one
+//! choice holds each time, so no lesson can ask a question its run does not answer.
+
+pub mod measure;
+pub mod progress;
+
+use brokerlab_engine::{presets, LoggedCommand, Scenario, Simulation, Time};
+use measure::{Measure, When};
+use serde_json::{Map, Value};
+
+/// Every lesson, in the order of the path: `(id, file)`. The id is the file's name.
+pub const LESSONS: &[(&str, &str)] = &[
+    ("rabbit-routing", include_str!("../../../../lessons/rabbit-routing.json")),
+    ("rabbit-fanout", include_str!("../../../../lessons/rabbit-fanout.json")),
+    ("rabbit-prefetch", include_str!("../../../../lessons/rabbit-prefetch.json")),
+    ("rabbit-dead-letters", include_str!("../../../../lessons/rabbit-dead-letters.json")),
+    ("rabbit-consumer-crash", include_str!("../../../../lessons/rabbit-consumer-crash.json")),
+    ("kafka-partitions-and-consumers", include_str!("../../../../lessons/kafka-partitions-and-consumers.json")),
+    ("kafka-session-timeout", include_str!("../../../../lessons/kafka-session-timeout.json")),
+    ("kafka-leader-failover", include_str!("../../../../lessons/kafka-leader-failover.json")),
+];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub text: String,
+    pub when: When,
+    /// Shown when the run makes this the answer: why the engine did that.
+    pub why: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variation {
+    pub label: String,
+    /// JSON paths in the scenario (`rabbit.consumers.0.auto_ack`) and their new values.
+    pub set: Vec<(String, Value)>,
+    /// What to look for on the page with this change.
+    pub look: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lesson {
+    pub id: &'static str,
+    pub title: String,
+    /// `kafka` or `rabbitmq`.
+    pub track: String,
+    pub goal: String,
+    /// The scenario as JSON (a preset's text, or the lesson's own).
+    scenario: Value,
+    /// How long the run is measured (the scenario's `until` when the lesson gives none).
+    pub until: Time,
+    pub question: String,
+    /// What the measured number is, in words ("copies enqueued per message the broker received").
+    pub fact: String,
+    pub measure: Measure,
+    pub choices: Vec<Choice>,
+    /// Where to look on the page while it runs.
+    pub look: String,
+    pub tries: Vec<Variation>,
+}
+
+/// The run's answer: the measured value and the choice it makes right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub value: Option<u64>,
+    /// `None` only if the lesson's conditions miss the value (the lesson tests forbid it).
+    pub answer: Option<usize>,
+}
+
+fn string(o: &Map<String, Value>, key: &str, what: &str) -> Result<String, String> {
+    match o.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        _ => Err(format!("{what}{key} must be a non-empty text")),
+    }
+}
+
+fn list<'a>(o: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], String> {
+    match o.get(key) {
+        None => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(_) => Err(format!("{key} must be a list")),
+    }
+}
+
+impl Lesson {
+    /// Reads a lesson file; errors name the field.
+    pub fn parse(id: &'static str, text: &str) -> Result<Lesson, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("lesson {id}: {e}"))?;
+        let o = v.as_object().ok_or_else(|| format!("lesson {id}: a lesson is a JSON object"))?;
+        let scenario = match o.get("scenario") {
+            Some(Value::String(slug)) => {
+                let json = presets::by_slug(slug).ok_or_else(|| format!("lesson {id}: no preset \"{slug}\""))?;
+                serde_json::from_str(json).map_err(|e| format!("lesson {id}: preset {slug}: {e}"))?
+            }
+            Some(s @ Value::Object(_)) => s.clone(),
+            _ => return Err(format!("lesson {id}: scenario must be a preset's name or a scenario object")),
+        };
+        let base = Scenario::from_json(&scenario.to_string()).map_err(|e| format!("lesson {id}: scenario: {e}"))?;
+        let until = match o.get("until") {
+            None => base.until,
+            Some(Value::String(s)) => Time::parse(s).map_err(|e| format!("lesson {id}: until: {e}"))?,
+            Some(_) => return Err(format!("lesson {id}: until must be a duration such as \"3s\"")),
+        };
+        let choices = list(o, "choices")?
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let at = format!("lesson {id}: choices[{i}].");
+                let c = c.as_object().ok_or_else(|| format!("{at} must be an object"))?;
+                let when = When::parse(&string(c, "when", &at)?).map_err(|e| format!("{at}when: {e}"))?;
+                Ok(Choice { text: string(c, "text", &at)?, when, why: string(c, "why", &at)? })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if choices.len() < 2 {
+            return Err(format!("lesson {id}: a question needs at least two choices"));
+        }
+        let tries = list(o, "try")?
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let at = format!("lesson {id}: try[{i}].");
+                let t = t.as_object().ok_or_else(|| format!("{at} must be an object"))?;
+                let set = match t.get("set") {
+                    Some(Value::Object(m)) if !m.is_empty() => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    _ => return Err(format!("{at}set must name at least one field to change")),
+                };
+                Ok(Variation { label: string(t, "label", &at)?, set, look: string(t, "look", &at)? })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let lesson = Lesson {
+            id,
+            title: string(o, "title", &format!("lesson {id}: "))?,
+            track: string(o, "track", &format!("lesson {id}: "))?,
+            goal: string(o, "goal", &format!("lesson {id}: "))?,
+            scenario,
+            until,
+            question: string(o, "question", &format!("lesson {id}: "))?,
+            fact: string(o, "fact", &format!("lesson {id}: "))?,
+            measure: Measure::parse(o.get("measure").unwrap_or(&Value::Null))
+                .map_err(|e| format!("lesson {id}: {e}"))?,
+            choices,
+            look: string(o, "look", &format!("lesson {id}: "))?,
+            tries,
+        };
+        for i in 0..lesson.tries.len() {
+            lesson.scenario(Some(i))?;
+        }
+        Ok(lesson)
+    }
+
+    /// The scenario to run: the lesson's own, or with variation `try_` applied.
+    pub fn scenario(&self, try_: Option<usize>) -> Result<Scenario, String> {
+        let mut json = self.scenario.clone();
+        if let Some(i) = try_ {
+            let v = self.tries.get(i).ok_or_else(|| format!("lesson {} has no variation {}", self.id, i + 1))?;
+            for (path, value) in &v.set {
+                set_path(&mut json, path, value.clone())
+                    .map_err(|e| format!("lesson {}: try \"{}\": {path}: {e}", self.id, v.label))?;
+            }
+        }
+        Scenario::from_json(&json.to_string()).map_err(|e| format!("lesson {}: {e}", self.id))
+    }
+
+    /// Measures a run of the lesson (the page's run: its scenario, seed and the actions taken)
+    /// to the lesson's `until`, and names the choice the value makes right.
+    pub fn settle(&self, scenario: &Scenario, seed: u64, log: &[LoggedCommand]) -> Result<Outcome, String> {
+        let mut sim = Simulation::replay(scenario, seed, log)?;
+        sim.run_until(self.until);
+        let events: Vec<_> = sim.drain_events().collect();
+        let value = self.measure.value(&events);
+        Ok(Outcome { value, answer: self.choices.iter().position(|c| c.when.holds(value)) })
+    }
+}
+
+/// Sets `value` at a dotted path (`rabbit.queues.0.arguments`): object keys are created if
+/// missing, array indexes must exist.
+fn set_path(json: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let mut at = json;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        at = match at {
+            Value::Array(a) => {
+                let k: usize = part.parse().map_err(|_| format!("\"{part}\" is not a position in a list"))?;
+                let len = a.len();
+                a.get_mut(k).ok_or_else(|| format!("the list has {len} entries, not {}", k + 1))?
+            }
+            Value::Object(o) => {
+                o.entry(part.to_string()).or_insert(if last { Value::Null } else { Value::Object(Map::new()) })
+            }
+            _ => return Err(format!("\"{part}\" is inside a value that has no fields")),
+        };
+    }
+    *at = value;
+    Ok(())
+}
+
+/// Every lesson, parsed (a lesson file that does not read is a build-time bug: the tests read
+/// them all).
+pub fn all() -> Vec<Lesson> {
+    LESSONS.iter().filter_map(|(id, text)| Lesson::parse(id, text).ok()).collect()
+}
+
+/// The lesson with this id.
+pub fn by_id(id: &str) -> Option<Lesson> {
+    LESSONS.iter().find(|(i, _)| *i == id).and_then(|(id, text)| Lesson::parse(id, text).ok())
+}
+
+#[cfg(test)]
+mod tests;
