@@ -9,6 +9,7 @@ use crate::engine::rabbit::config::RabbitSpec;
 use crate::engine::{presets, Command, NodeId, Scenario, Time};
 use crate::view::config::{Form, Problem};
 use crate::view::layout::{STAGE_H, STAGE_W};
+use crate::view::lesson::run::LessonRun;
 use crate::view::params::Params;
 use crate::view::plugin::Family;
 use crate::view::series::FrameLog;
@@ -80,11 +81,17 @@ pub enum Msg {
     StepBack,
     /// To the next (true) or previous marker.
     Jump(bool),
+    /// The learner's prediction in a lesson.
+    Predict(usize),
+    /// A lesson's "try this" variation (`None`: as written), asked afresh.
+    LessonVariation(Option<usize>),
 }
 
 pub struct App {
     /// The run on screen and everything derived from it.
     session: Session,
+    /// `?lesson=`: the lesson this run belongs to.
+    lesson: Option<LessonRun>,
     seed_text: String,
     seed_error: Option<String>,
     editor_text: String,
@@ -142,6 +149,16 @@ impl App {
         self.seed_text = session.seed().to_string();
         self.loads += 1;
         self.session = session;
+        self.arm_lesson();
+    }
+
+    /// A lesson's run starts afresh: it waits for a prediction, then plays to the lesson's end.
+    fn arm_lesson(&mut self) {
+        if let Some(l) = &mut self.lesson {
+            l.outcome = None;
+            self.session.stop_at(l.stop_at());
+            self.session.playing = l.may_play();
+        }
     }
 
     fn rabbit_editing(&self, ctx: &Context<Self>) -> Option<super::rabbit::Editing> {
@@ -156,7 +173,10 @@ impl App {
 
     /// Keeps the address a link to what is on screen.
     fn update_url(&self) {
-        dom::replace_query(&self.session.query());
+        match &self.lesson {
+            Some(l) => dom::replace_query(&l.query()),
+            None => dom::replace_query(&self.session.query()),
+        }
     }
 
     fn notice(&mut self, result: Result<(), String>) {
@@ -246,6 +266,19 @@ impl Component for App {
             scenario.network.latency = BENCH_LATENCY;
         }
         let mut problems = p.problems.clone();
+        let lesson = p.lesson.and_then(|id| match LessonRun::open(id, p.variation) {
+            Ok((run, s)) => {
+                scenario = s;
+                Some(run)
+            }
+            Err(e) => {
+                problems.push(format!("{e}; showing the lesson as written"));
+                LessonRun::open(id, None).ok().map(|(run, s)| {
+                    scenario = s;
+                    run
+                })
+            }
+        });
         // A link from an edited scenario carries it; one that does not read opens the preset.
         if let Some(text) = &p.scenario {
             match crate::view::link_scenario::decode(text) {
@@ -280,7 +313,8 @@ impl Component for App {
                 link.send_message(Msg::Key(e.clone()));
             }
         });
-        let app = App {
+        let mut app = App {
+            lesson,
             editor_text: if session.edited() {
                 session.scenario().to_json()
             } else {
@@ -309,6 +343,7 @@ impl Component for App {
             frame: None,
             _keys: Some(keys),
         };
+        app.arm_lesson();
         app.update_url();
         app
     }
@@ -327,7 +362,14 @@ impl Component for App {
             Msg::Frame(ts) => {
                 let start = dom::now_ms();
                 let interval = self.last_frame.map_or(0.0, |last| ts - last);
-                let render = self.frame(ctx, ts);
+                let mut render = self.frame(ctx, ts);
+                if let Some(l) = &mut self.lesson {
+                    if l.settle_if_due(&self.session) {
+                        self.session.stop_at(None);
+                        super::lesson::finish(l.lesson.id);
+                        render = true;
+                    }
+                }
                 if let Some(log) = &mut self.frame_log {
                     if !log.done() && log.record(interval, dom::now_ms() - start, self.session.flights().len()) {
                         dom::document()
@@ -338,6 +380,24 @@ impl Component for App {
                 return render;
             }
             Msg::TogglePlay => self.session.playing = !self.session.playing,
+            Msg::Predict(choice) => {
+                if let Some(l) = &mut self.lesson {
+                    l.predict(choice);
+                    self.session.playing = l.may_play();
+                }
+            }
+            Msg::LessonVariation(variation) => {
+                let next = self.lesson.as_ref().map(|l| l.with_variation(variation));
+                match next {
+                    Some(Ok((run, scenario))) => {
+                        self.lesson = Some(run);
+                        self.load(self.session.preset(), scenario, self.session.seed());
+                        self.draw_chart();
+                    }
+                    Some(Err(e)) => self.notices.push(e),
+                    None => {}
+                }
+            }
             Msg::FormInput(key, value) => {
                 self.form.set(&key, value);
                 self.form_problem = self.form.build(self.session.scenario()).err();
@@ -353,6 +413,8 @@ impl Component for App {
                     self.editor_text = s.to_json();
                     self.editor_error = None;
                     self.editor_note = Some("Configuration applied.".into());
+                    // An edited scenario is the learner's own experiment, not the lesson's.
+                    self.lesson = None;
                     self.load(self.session.preset(), s, self.session.seed());
                     self.draw_chart();
                 }
@@ -366,6 +428,7 @@ impl Component for App {
                         self.editor_text = s.to_json();
                         self.editor_error = None;
                         self.editor_note = Some("Topology applied.".into());
+                        self.lesson = None;
                         self.load(self.session.preset(), s, self.session.seed());
                         self.draw_chart();
                     }
@@ -436,6 +499,7 @@ impl Component for App {
                     self.editor_note = None;
                     let scenario = presets::load(slug).expect("a listed preset");
                     let seed = scenario.seed;
+                    self.lesson = None;
                     self.load(slug, scenario, seed);
                     self.draw_chart();
                 }
@@ -446,6 +510,7 @@ impl Component for App {
                     self.editor_error = None;
                     self.editor_note = Some(format!("Loaded \"{}\" with {} nodes.", s.name, s.node_names().len()));
                     let seed = s.seed;
+                    self.lesson = None;
                     self.load(self.session.preset(), s, seed);
                     self.draw_chart();
                 }
@@ -568,7 +633,7 @@ impl Component for App {
                 </section>
                 <main>
                     <div class="stage" aria-label="The cluster">
-                        { super::walk_card::card(session, link) }
+                        if let Some(l) = &self.lesson { { super::lesson::card(l, link) } } else { { super::walk_card::card(session, link) } }
                         <div class="stage-area">
                         { stage::svg(stage::StageProps {
                             world,

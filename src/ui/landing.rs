@@ -2,6 +2,7 @@
 //! them — plus the sandbox for those who know their way. Every door is a plain link, so it can be
 //! bookmarked and shared.
 
+use crate::view::lesson;
 use yew::prelude::*;
 
 /// `(id, title, what you do there, link, further steps as (label, link))`.
@@ -60,10 +61,39 @@ pub fn landing() -> Html {
                 {"Crash a broker, cut a link or kill a consumer and see what happens to every message; the same seed replays the same run."}
             </p>
             <div class="doors">{ for doors }</div>
+            { lessons() }
             <p class="sandbox">
                 <a id="door-sandbox" href="?preset=relay-basic">{"Sandbox"}</a>
                 {": every scenario, the scenario editor and fault injection, for those who know their way."}
             </p>
         </div>
+    }
+}
+
+/// The lesson path, by track, each lesson marked once finished in this browser.
+fn lessons() -> Html {
+    let done = super::lesson::finished();
+    let all = lesson::all();
+    let track = |track: &str, title: &str| {
+        let items = all.iter().filter(|l| l.track == track).map(|l| {
+            let finished = done.contains(&l.id);
+            html! {
+                <li class={classes!(finished.then_some("done"))}>
+                    <a href={format!("?lesson={}", l.id)}>{ &l.title }</a>
+                    if finished { <span class="tick" title="finished in this browser">{" ✓"}</span> }
+                </li>
+            }
+        });
+        html! { <div class="track"><h3>{title.to_string()}</h3><ol>{ for items }</ol></div> }
+    };
+    html! {
+        <section class="lessons" id="lessons" aria-label="Lessons">
+            <h2>{"Lessons: predict, then watch"}</h2>
+            <p>{ format!("Each lesson asks a question before it runs; the simulation then answers it. {} of {} done in this browser.", done.len(), all.len()) }</p>
+            <div class="tracks">
+                { track("rabbitmq", "RabbitMQ") }
+                { track("kafka", "Kafka") }
+            </div>
+        </section>
     }
 }

@@ -30,6 +30,7 @@ mod groups;
 mod help;
 mod inspect;
 mod landing;
+mod lesson;
 mod panels;
 mod rabbit;
 mod rabbit_edit;

@@ -17,6 +17,10 @@ pub struct Params {
     pub scenario: Option<String>,
     /// The simulated instant to open at, paused.
     pub t: Option<brokerlab_engine::Time>,
+    /// `?lesson=ID`: a lesson on the path (`lesson::LESSONS`), and `try=N` its variation N
+    /// (counted from 1 in the URL, from 0 here).
+    pub lesson: Option<&'static str>,
+    pub variation: Option<usize>,
     pub bench: bool,
     /// `?bench=frames`: the playground measuring its own frame times.
     pub bench_frames: bool,
@@ -58,6 +62,20 @@ pub fn parse(query: &str) -> Params {
                 Ok(us) => p.t = Some(brokerlab_engine::Time(us)),
                 Err(_) => p.problems.push(format!(
                     "t \"{}\" is not a simulated time in microseconds; opening at the start",
+                    shorten(value)
+                )),
+            },
+            "lesson" => match crate::lesson::LESSONS.iter().find(|(id, _)| *id == value) {
+                Some((id, _)) => p.lesson = Some(id),
+                None => {
+                    p.problems.push(format!("lesson \"{}\" does not exist; showing the first lesson", shorten(value)));
+                    p.lesson = crate::lesson::LESSONS.first().map(|(id, _)| *id);
+                }
+            },
+            "try" => match value.parse::<usize>() {
+                Ok(n) if n >= 1 => p.variation = Some(n - 1),
+                _ => p.problems.push(format!(
+                    "try \"{}\" is not a variation number (1, 2, …); showing the lesson as written",
                     shorten(value)
                 )),
             },
@@ -143,6 +161,12 @@ mod tests {
         );
         assert!(p.problems[5].contains("t \"soon\""));
         assert!(p.problems[3].contains("unknown URL parameter \"x\""));
+        let first = crate::lesson::LESSONS[0].0;
+        let p = parse("?lesson=nope&try=0");
+        assert_eq!((p.lesson, p.variation), (Some(first), None), "an unknown lesson opens the first");
+        assert!(p.problems[0].contains("lesson \"nope\" does not exist") && p.problems[1].contains("try \"0\""));
+        let p = parse(&format!("?lesson={first}&try=2"));
+        assert_eq!((p.lesson, p.variation, p.problems.len()), (Some(first), Some(1), 0));
         let long = parse(&format!("?preset={}", "a".repeat(500)));
         assert!(!long.problems[0].contains(&"a".repeat(41)), "the echo is shortened");
     }

@@ -66,6 +66,8 @@ pub struct Session {
     selected: Option<NodeId>,
     /// Nodes highlighted because their log line was clicked.
     picked: Vec<NodeId>,
+    /// Playing pauses here (a lesson's run ends at the instant it is measured to).
+    stop_at: Option<Time>,
 }
 
 /// Chart bucket width: a 25th of the scenario's usual run (at least 100 µs), so a bucket holds a
@@ -107,6 +109,7 @@ impl Session {
             walk: None,
             selected: None,
             picked: Vec::new(),
+            stop_at: None,
         };
         s.fold_events(0.0);
         // The first instant as folded (its start events drained): where the timeline begins.
@@ -326,7 +329,10 @@ impl Session {
         let want = wall_ms * speed::sim_us_per_ms(self.speed) + self.carry_us;
         let whole = want.floor();
         self.carry_us = want - whole;
-        let target = self.sim.now() + Time(whole as u64);
+        let mut target = self.sim.now() + Time(whole as u64);
+        if let Some(stop) = self.stop_at.filter(|s| *s < target) {
+            target = stop.max(self.sim.now());
+        }
         self.behind = false;
         // A walkthrough looks at every step so it can stop exactly where the next one happens.
         let slice = if self.walk.as_ref().is_some_and(|w| !w.done()) { 1 } else { STEPS_PER_SLICE };
@@ -352,6 +358,15 @@ impl Session {
         }
         self.fold_events(clock());
         self.frame_work_ms = self.frame_work_ms * 0.9 + (clock() - start) * 0.1;
+        if self.stop_at.is_some_and(|s| self.sim.now() >= s) {
+            self.playing = false;
+            self.carry_us = 0.0;
+        }
+    }
+
+    /// Playing pauses at `t` (none: plays on).
+    pub fn stop_at(&mut self, t: Option<Time>) {
+        self.stop_at = t;
     }
 
     /// Folds the events emitted since the last call into flights, charts, groups, the walkthrough

@@ -7,6 +7,7 @@
 
 pub mod measure;
 pub mod progress;
+pub mod run;
 
 use brokerlab_engine::{presets, LoggedCommand, Scenario, Simulation, Time};
 use measure::{Measure, When};

@@ -1,0 +1,118 @@
+//! A lesson on the page: which lesson and variation is open, the learner's prediction, and the
+//! run's answer once the run has reached the instant the lesson is measured to. The page asks
+//! first (the run waits at its start), then plays to `until`, then settles.
+
+use super::{Lesson, Outcome, LESSONS};
+use crate::session::Session;
+use brokerlab_engine::{Scenario, Time};
+use std::rc::Rc;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LessonRun {
+    pub lesson: Rc<Lesson>,
+    /// The "try this" variation running, if any.
+    pub variation: Option<usize>,
+    /// The choice the learner predicted.
+    pub choice: Option<usize>,
+    /// The run's answer (or why it could not be measured).
+    pub outcome: Option<Result<Outcome, String>>,
+}
+
+impl LessonRun {
+    /// Opens lesson `id` (with variation `variation`, counted from 0) and the scenario it runs.
+    pub fn open(id: &str, variation: Option<usize>) -> Result<(LessonRun, Scenario), String> {
+        let lesson = super::by_id(id).ok_or_else(|| format!("there is no lesson \"{id}\""))?;
+        let scenario = lesson.scenario(variation)?;
+        Ok((LessonRun { lesson: Rc::new(lesson), variation, choice: None, outcome: None }, scenario))
+    }
+
+    /// The same lesson with another variation (`None`: as written), asking again.
+    pub fn with_variation(&self, variation: Option<usize>) -> Result<(LessonRun, Scenario), String> {
+        let scenario = self.lesson.scenario(variation)?;
+        Ok((LessonRun { lesson: self.lesson.clone(), variation, choice: None, outcome: None }, scenario))
+    }
+
+    pub fn predict(&mut self, choice: usize) {
+        if choice < self.lesson.choices.len() && self.outcome.is_none() {
+            self.choice = Some(choice);
+        }
+    }
+
+    /// Where playing should pause: the lesson's end, until the run is settled.
+    pub fn stop_at(&self) -> Option<Time> {
+        self.outcome.is_none().then_some(self.lesson.until)
+    }
+
+    /// The run should play: a prediction is made and the answer is not in yet.
+    pub fn may_play(&self) -> bool {
+        self.choice.is_some() && self.outcome.is_none()
+    }
+
+    /// Settles the run once it has reached the lesson's end: measures the session's run (its
+    /// scenario, seed and the actions taken so far). Returns true when it settled now.
+    pub fn settle_if_due(&mut self, session: &Session) -> bool {
+        if self.choice.is_none() || self.outcome.is_some() || session.sim().now() < self.lesson.until {
+            return false;
+        }
+        self.outcome = Some(self.lesson.settle(session.scenario(), session.seed(), session.timeline().log()));
+        true
+    }
+
+    /// The prediction was right.
+    pub fn right(&self) -> Option<bool> {
+        match (&self.outcome, self.choice) {
+            (Some(Ok(o)), Some(c)) => Some(o.answer == Some(c)),
+            _ => None,
+        }
+    }
+
+    /// `(1-based position, how many)` on the path.
+    pub fn position(&self) -> (usize, usize) {
+        let i = LESSONS.iter().position(|(id, _)| *id == self.lesson.id).unwrap_or(0);
+        (i + 1, LESSONS.len())
+    }
+
+    /// The next lesson on the path.
+    pub fn next_id(&self) -> Option<&'static str> {
+        let (i, _) = self.position();
+        LESSONS.get(i).map(|(id, _)| *id)
+    }
+
+    /// The query string that reopens it: `lesson=ID` and, for a variation, `try=N` (from 1).
+    pub fn query(&self) -> String {
+        match self.variation {
+            Some(v) => format!("?lesson={}&try={}", self.lesson.id, v + 1),
+            None => format!("?lesson={}", self.lesson.id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lesson_waits_for_a_prediction_then_settles_at_its_end() {
+        let id = LESSONS[0].0;
+        let (mut run, scenario) = LessonRun::open(id, None).unwrap();
+        let mut session = Session::new("relay-basic", scenario.clone(), scenario.seed).unwrap();
+        assert!(!run.may_play() && !run.settle_if_due(&session), "no prediction yet");
+        run.predict(99);
+        assert_eq!(run.choice, None, "not a choice");
+        run.predict(0);
+        assert!(run.may_play());
+        session.skip_to(run.lesson.until);
+        assert!(run.settle_if_due(&session));
+        let outcome = run.outcome.clone().unwrap().unwrap();
+        let measured = run.lesson.settle(&scenario, scenario.seed, &[]).unwrap();
+        assert_eq!(outcome, measured, "the page's run is the lesson's run");
+        assert_eq!(run.right(), Some(outcome.answer == Some(0)));
+        assert!(!run.settle_if_due(&session) && run.stop_at().is_none() && !run.may_play());
+        assert_eq!(run.query(), format!("?lesson={id}"));
+        let (again, _) = run.with_variation(Some(0)).unwrap();
+        assert_eq!((again.choice, again.outcome.clone(), again.query()), (None, None, format!("?lesson={id}&try=1")));
+        assert_eq!(run.next_id(), Some(LESSONS[1].0));
+        assert!(LessonRun::open("nope", None).unwrap_err().contains("no lesson"));
+        assert!(LessonRun::open(id, Some(99)).unwrap_err().contains("no variation"));
+    }
+}

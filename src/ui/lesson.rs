@@ -1,0 +1,121 @@
+//! The lesson card over the stage: the goal, the question asked before the run, the run's answer
+//! with why, and the "try this" variations; and the learner's progress in local storage.
+
+use super::app::{App, Msg};
+use crate::view::lesson::progress;
+use crate::view::lesson::run::LessonRun;
+use yew::html::Scope;
+use yew::prelude::*;
+
+const PROGRESS_KEY: &str = "brokerlab.lessons.done";
+
+fn storage() -> Option<web_sys::Storage> {
+    super::dom::window().local_storage().ok().flatten()
+}
+
+/// The lessons finished in this browser (none if storage is off or unreadable).
+pub fn finished() -> Vec<&'static str> {
+    let stored = storage().and_then(|s| s.get_item(PROGRESS_KEY).ok().flatten()).unwrap_or_default();
+    progress::read(&stored)
+}
+
+/// Marks lesson `id` finished (a private window without storage just does not remember).
+pub fn finish(id: &str) {
+    if let Some(s) = storage() {
+        let stored = s.get_item(PROGRESS_KEY).ok().flatten().unwrap_or_default();
+        let _ = s.set_item(PROGRESS_KEY, &progress::mark(&stored, id));
+    }
+}
+
+fn track_name(track: &str) -> &'static str {
+    match track {
+        "kafka" => "Kafka",
+        "rabbitmq" => "RabbitMQ",
+        _ => "Message brokers",
+    }
+}
+
+pub fn card(run: &LessonRun, link: &Scope<App>) -> Html {
+    let l = &run.lesson;
+    let (i, n) = run.position();
+    let answer = match &run.outcome {
+        Some(Ok(o)) => o.answer,
+        _ => None,
+    };
+    let choices = l.choices.iter().enumerate().map(|(k, c)| {
+        let class = classes!(
+            "choice",
+            (run.choice == Some(k)).then_some("chosen"),
+            (answer == Some(k)).then_some("answer"),
+        );
+        html! {
+            <button id={format!("choice-{k}")} class={class} role="radio" aria-checked={(run.choice == Some(k)).to_string()}
+                disabled={run.outcome.is_some()} onclick={link.callback(move |_| Msg::Predict(k))}>
+                { &c.text }
+                if answer == Some(k) { <span class="tag">{" ← the run's answer"}</span> }
+            </button>
+        }
+    });
+    let status = match (&run.outcome, run.choice) {
+        (None, None) => {
+            html! { <p class="lesson-status" id="lesson-status">{"Pick an answer: the run starts when you do."}</p> }
+        }
+        (None, Some(_)) => html! {
+            <p class="lesson-status" id="lesson-status">{ format!("Running to t = {}… Look: {}", l.until, l.look) }</p>
+        },
+        (Some(Err(e)), _) => {
+            html! { <p class="field-error" id="lesson-status">{ format!("This run could not be measured: {e}") }</p> }
+        }
+        (Some(Ok(o)), _) => {
+            let value = o.value.map_or("never".to_string(), |v| v.to_string());
+            let verdict = match (run.right(), answer) {
+                (Some(true), _) => "✓ You predicted it.".to_string(),
+                (_, Some(a)) => format!("✗ Not what you predicted: the run says “{}”.", l.choices[a].text),
+                _ => "The run's value matches none of the answers.".to_string(),
+            };
+            let why = answer.map(|a| l.choices[a].why.clone()).unwrap_or_default();
+            html! {
+                <div class="lesson-answer" id="lesson-answer" role="status" aria-live="polite">
+                    <p><b id="lesson-fact">{ format!("The run: {} = {value}.", l.fact) }</b>{" "}<span id="lesson-verdict">{verdict}</span></p>
+                    <p id="lesson-why">{why}</p>
+                </div>
+            }
+        }
+    };
+    let tries = l.tries.iter().enumerate().map(|(k, t)| {
+        let active = run.variation == Some(k);
+        html! {
+            <button id={format!("try-{k}")} class={classes!(active.then_some("chosen"))} disabled={active}
+                onclick={link.callback(move |_| Msg::LessonVariation(Some(k)))}>{ &t.label }</button>
+        }
+    });
+    html! {
+        <div class="lesson" id="lesson">
+            <div class="walk-head">
+                <span class="walk-count" id="lesson-count">{ format!("lesson {i} of {n} · {}", track_name(&l.track)) }</span>
+                <b id="lesson-title">{ &l.title }</b>
+            </div>
+            <p class="lesson-goal">{ &l.goal }</p>
+            if let Some(v) = run.variation.and_then(|v| l.tries.get(v)) {
+                <p class="lesson-variation" id="lesson-variation"><b>{"Changed: "}</b>{ &v.label }{" — "}{ &v.look }</p>
+            }
+            <p class="lesson-q"><b>{"Predict: "}</b>{ &l.question }</p>
+            <div class="lesson-choices" role="radiogroup" aria-label="Your prediction">{ for choices }</div>
+            { status }
+            if run.outcome.is_some() {
+                <div class="lesson-try">
+                    <b>{"Try this: "}</b>
+                    if run.variation.is_some() {
+                        <button id="try-none" onclick={link.callback(|_| Msg::LessonVariation(None))}>{"As written"}</button>
+                    }
+                    { for tries }
+                    if let Some(next) = run.next_id() {
+                        <a class="next" id="lesson-next" href={format!("?lesson={next}")}>{"Next lesson →"}</a>
+                    } else {
+                        <a class="next" id="lesson-next" href="./">{"All lessons →"}</a>
+                    }
+                </div>
+            }
+        </div>
+    }
+}
