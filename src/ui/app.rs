@@ -156,6 +156,7 @@ impl App {
     fn arm_lesson(&mut self) {
         if let Some(l) = &mut self.lesson {
             l.outcome = None;
+            self.session.set_speed(l.speed());
             self.session.stop_at(l.stop_at());
             self.session.playing = l.may_play();
         }
@@ -581,8 +582,12 @@ impl Component for App {
             .iter()
             .filter(|(slug, _)| !slug.ends_with("bench") || *slug == session.preset())
             .map(|(slug, _)| {
-                html! { <option value={*slug} selected={*slug == session.preset()}>{*slug}</option> }
+                let selected = self.lesson.is_none() && *slug == session.preset();
+                html! { <option value={*slug} selected={selected}>{*slug}</option> }
             });
+        // A lesson runs its own scenario: the menu says so rather than naming a preset.
+        let lesson_option =
+            self.lesson.as_ref().map(|_| html! { <option selected=true disabled=true>{"(the lesson's own)"}</option> });
 
         html! {
             <div class="shell">
@@ -615,6 +620,7 @@ impl Component for App {
                     <button id="new-seed" onclick={link.callback(|_| Msg::NewSeed)} title="Run again with a new random seed (from the browser's entropy); the seed is shown and kept in the link">{ icon("M10.6 9.2 5.4 4 4 5.4l5.2 5.2zM14.5 4l2 2L4 18.6 5.4 20 18 7.5l2 2V4zm.3 9.4-1.4 1.4 3.1 3.1-2 2.1H20v-5.5l-2 2z") }{"New seed"}</button>
                     <label>{"Scenario "}
                         <select id="preset" onchange={link.callback(|e: Event| Msg::Preset(e.target_unchecked_into::<HtmlSelectElement>().value()))}>
+                            { for lesson_option }
                             { for preset_options }
                         </select>
                     </label>

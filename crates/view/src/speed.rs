@@ -35,6 +35,13 @@ pub fn for_duration(until: brokerlab_engine::Time) -> usize {
     LADDER.iter().rposition(|&(_, v)| v <= wanted).unwrap_or(0).max(DEFAULT)
 }
 
+/// The slowest step that plays `until` within `secs` seconds of wall time (a lesson's run: slow
+/// enough to watch, short enough to wait for), never slower than ×1/1000.
+pub fn in_seconds(until: brokerlab_engine::Time, secs: f64) -> usize {
+    let wanted = until.0 as f64 / secs;
+    LADDER.iter().position(|&(_, v)| v >= wanted).unwrap_or(LADDER.len() - 1).max(DEFAULT)
+}
+
 pub fn faster(index: usize) -> usize {
     (index + 1).min(LADDER.len() - 1)
 }
@@ -58,5 +65,8 @@ mod tests {
         assert_eq!(label(for_duration(Time::ms(100))), "×1/1000");
         assert_eq!(label(for_duration(Time::secs(12))), "×1/10");
         assert_eq!(label(for_duration(Time::secs(1))), "×1/100");
+        assert_eq!(label(in_seconds(Time::secs(1), 20.0)), "×1/10");
+        assert_eq!(label(in_seconds(Time::secs(15), 20.0)), "×1");
+        assert_eq!(label(in_seconds(Time::ms(1), 20.0)), "×1/1000");
     }
 }

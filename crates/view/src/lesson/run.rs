@@ -38,6 +38,11 @@ impl LessonRun {
         }
     }
 
+    /// The speed that plays the run in about 20 seconds.
+    pub fn speed(&self) -> usize {
+        crate::speed::in_seconds(self.lesson.until, 20.0)
+    }
+
     /// Where playing should pause: the lesson's end, until the run is settled.
     pub fn stop_at(&self) -> Option<Time> {
         self.outcome.is_none().then_some(self.lesson.until)
