@@ -262,20 +262,47 @@ impl<S: System> Simulation<S> {
     /// from a snapshot, this reaches the same instant with the same trace as the run itself did.
     pub fn run_with_log(&mut self, log: &[LoggedCommand<S::Act>], until: Time, max_steps: u64) -> (u64, bool) {
         debug_assert!(log.starts_with(&self.log), "not a later instant of this run");
+        // It was applied once to this very state, so it applies again.
+        self.follow_log(log, until, max_steps).expect("a logged command applies again")
+    }
+
+    /// `run_with_log` for a log from outside (a link, a saved file), which may have been edited:
+    /// an entry that does not fit this run is an error in words, never a hang or a panic. It fits
+    /// when this run reaches its step no later than its instant, with nothing left due before that
+    /// instant (as when it was taken), and its nodes exist. Running toward an entry never passes
+    /// its instant, so a step far beyond the run stops there instead of running forever.
+    pub fn follow_log(
+        &mut self,
+        log: &[LoggedCommand<S::Act>],
+        until: Time,
+        max_steps: u64,
+    ) -> Result<(u64, bool), String> {
         let mut done = 0;
         while let Some(entry) = log.get(self.log.len()).filter(|e| e.at <= until) {
             let need = entry.step.saturating_sub(self.steps);
-            if need > max_steps - done {
-                let (d, _) = self.run_until_limited(entry.at, max_steps - done);
-                return (done + d, false);
+            let (d, _) = self.run_until_limited(entry.at, need.min(max_steps - done));
+            done += d;
+            if self.steps < entry.step && self.next_due().is_some_and(|t| t <= entry.at) {
+                return Ok((done, false)); // out of budget on the way
             }
-            let before = self.steps;
-            // It was applied once to this very state, so it applies again.
-            self.reapply(entry).expect("a logged command applies again");
-            done += self.steps - before;
+            let fits =
+                self.steps == entry.step && self.world.now <= entry.at && self.next_due().is_none_or(|t| t >= entry.at);
+            if !fits {
+                return Err(format!(
+                    "action {} does not fit this run: it was taken after step {} at {}, and this run is \
+                     after step {} at {} then",
+                    self.log.len() + 1,
+                    entry.step,
+                    entry.at,
+                    self.steps,
+                    self.world.now
+                ));
+            }
+            self.advance_clock(entry.at);
+            self.apply(entry.command.clone()).map_err(|e| format!("action {}: {e}", self.log.len() + 1))?;
         }
         let (d, reached) = self.run_until_limited(until, max_steps - done);
-        (done + d, reached)
+        Ok((done + d, reached))
     }
 
     fn advance_clock(&mut self, to: Time) {
@@ -440,5 +467,29 @@ mod tests {
         early.run_with_log(head.command_log(), Time::ms(10), u64::MAX);
         assert_eq!(early.command_log(), &head.command_log()[..2]);
         assert_eq!(early.now(), Time::ms(10));
+    }
+
+    /// A log from outside that was edited: each misfit is a message, and none runs past its instant.
+    #[test]
+    fn an_edited_log_is_an_error_not_a_hang() {
+        let (_, head) = run_with_actions();
+        let scenario = head.scenario().clone();
+        let follow = |edit: &dyn Fn(&mut Vec<LoggedCommand<crate::relay::NoAct>>)| {
+            let mut log = head.command_log().to_vec();
+            edit(&mut log);
+            let mut sim = Simulation::<Relay>::new(&scenario, 3).unwrap();
+            sim.follow_log(&log, head.now(), u64::MAX).map(|_| sim.trace_hash())
+        };
+        assert_eq!(follow(&|_| {}), Ok(head.trace_hash()));
+        let far = follow(&|l| l[0].step = u64::MAX).unwrap_err();
+        assert!(
+            far.starts_with("action 1 does not fit this run: it was taken after step 18446744073709551615"),
+            "{far}"
+        );
+        assert!(follow(&|l| l[0].step -= 1).unwrap_err().contains("action 1 does not fit"));
+        assert!(follow(&|l| l[2].at = Time::ms(1)).unwrap_err().contains("action 3 does not fit"));
+        assert!(follow(&|l| l[0].at = Time::ms(30)).unwrap_err().contains("action 1 does not fit"));
+        let node = follow(&|l| l[1].command = Command::Stop { node: NodeId(99) }).unwrap_err();
+        assert_eq!(node, "action 2: no node with index 99 (the scenario has 5)");
     }
 }
