@@ -1,7 +1,7 @@
 //! The native command line. Every error is a message and a non-zero exit, never a panic.
 //!
 //! ```text
-//! brokerlab run SCENARIO.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
+//! brokerlab run SCENARIO.json|RUN.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
 //! brokerlab bench [--simulated DURATION]
 //! brokerlab presets
 //! brokerlab compare PRESET|WORKLOAD.json [--seed N]
@@ -13,12 +13,16 @@
 use crate::engine::kafka::{assignor, partitioner};
 use crate::engine::rabbit::routing;
 use crate::engine::{bench, presets, Scenario, Simulation, Time};
+use crate::view::run_file::{self, RunFile};
 use std::io::Write;
 
 pub const USAGE: &str = r#"usage:
-  brokerlab run SCENARIO.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
+  brokerlab run SCENARIO.json|RUN.json|PRESET [--seed N] [--until DURATION] [--trace FILE]
       run a scenario (a JSON file, or a built-in preset by name) and print a summary;
-      --trace writes one line per event to FILE (`-` for standard output)
+      a run file saved by the page ("Save run") replays its actions at the steps they were
+      taken and stops at the instant it was saved at, printing the trace hash the page showed
+      (its seed is its own: no --seed); --trace writes one line per event to FILE (`-` for
+      standard output)
   brokerlab bench [--scenario bench|kafka-bench|rabbit-bench] [--simulated DURATION]
       time the engine on a benchmark preset (default: bench, the kernel; 2s simulated)
   brokerlab presets
@@ -136,11 +140,20 @@ fn parse_flags<'a>(args: &'a [String], known: &[&str]) -> Result<Parsed<'a>, Str
     Ok((positional, flags))
 }
 
-fn load_scenario(arg: &str) -> Result<Scenario, String> {
+/// What `brokerlab run` was given: a scenario, or a saved run (`view::run_file`).
+enum Loaded {
+    Scenario(Scenario),
+    Run(RunFile),
+}
+
+fn load(arg: &str) -> Result<Loaded, String> {
     match std::fs::read_to_string(arg) {
-        Ok(text) => Scenario::from_json(&text).map_err(|e| format!("{arg}: {e}")),
+        Ok(text) if run_file::is_run_file(&text) => {
+            RunFile::from_json(&text).map(Loaded::Run).map_err(|e| format!("{arg}: {e}"))
+        }
+        Ok(text) => Scenario::from_json(&text).map(Loaded::Scenario).map_err(|e| format!("{arg}: {e}")),
         Err(e) => match presets::by_slug(arg) {
-            Some(json) => Scenario::from_json(json),
+            Some(json) => Scenario::from_json(json).map(Loaded::Scenario),
             None => Err(format!("cannot read {arg}: {e} (and it is not a preset: see `brokerlab presets`)")),
         },
     }
@@ -151,12 +164,18 @@ fn run(args: &[String]) -> Result<(), String> {
     let [path] = pos[..] else {
         return Err("`run` takes exactly one scenario".into());
     };
-    let scenario = load_scenario(path)?;
-    let mut seed = scenario.seed;
-    let mut until = scenario.until;
+    // A run file brings its seed, its actions (each at the step it was taken) and the instant
+    // it was saved at, which is where it stops unless --until says otherwise.
+    let (scenario, mut seed, log, mut until, saved) = match load(path)? {
+        Loaded::Scenario(s) => (s.clone(), s.seed, Vec::new(), s.until, None),
+        Loaded::Run(f) => (f.scenario, f.seed, f.commands, f.at, Some((f.at, f.trace_hash))),
+    };
     let mut trace: Option<Box<dyn Write>> = None;
     for (flag, value) in flags {
         match flag {
+            "seed" if saved.is_some() => {
+                return Err("--seed: a run file replays its own seed (its actions were taken in that run)".into())
+            }
             "seed" => seed = value.parse().map_err(|_| format!("--seed: `{value}` is not a whole number ≥ 0"))?,
             "until" => until = Time::parse(value).map_err(|e| format!("--until: {e}"))?,
             "trace" if value == "-" => trace = Some(Box::new(std::io::stdout())),
@@ -168,20 +187,34 @@ fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let mut sim = Simulation::new(&scenario, seed)?;
-    // Run in slices so the trace streams out instead of piling up in memory.
-    while sim.now() < until {
-        sim.run_until((sim.now() + Time::ms(10)).min(until));
+    // Run in slices so the trace streams out instead of piling up in memory; at least one, so
+    // what is due at the very instant (a run saved at 0) happens as it did in the page.
+    loop {
+        sim.follow_log(&log, (sim.now() + Time::ms(10)).min(until), u64::MAX)
+            .map_err(|e| format!("{path}: {e} (was the file edited, or saved by another version of brokerlab?)"))?;
         let events: Vec<_> = sim.drain_events().collect();
         if let Some(out) = trace.as_mut() {
             for e in events {
                 writeln!(out, "{}", e.line(sim.world())).map_err(|e| format!("--trace: {e}"))?;
             }
         }
+        if sim.now() >= until {
+            break;
+        }
     }
     if let Some(mut out) = trace {
         out.flush().map_err(|e| format!("--trace: {e}"))?;
     }
     print!("{}", summary(&sim));
+    if let Some((at, hash)) = saved {
+        let check = match hash {
+            Some(h) if at != sim.now() => format!("; the page showed {h} at {at}"),
+            Some(h) if h == sim.trace_hash().to_string() => "; the trace hash is the one the page showed".into(),
+            Some(h) => format!("; the page showed {h}: this build runs it differently"),
+            None => String::new(),
+        };
+        println!("run file    {} of {} actions replayed{check}", sim.command_log().len(), log.len());
+    }
     Ok(())
 }
 

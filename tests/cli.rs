@@ -151,3 +151,41 @@ fn compare_prints_both_lanes_counts() {
     assert_eq!(code, 2);
     assert!(err.contains("customers: from 1 to 26"), "{err}");
 }
+
+/// The page's "Save run" file, replayed by the CLI: the same trace hash at the same instant.
+#[test]
+fn run_replays_a_run_file_saved_from_the_page_to_the_same_hash() {
+    use brokerlab::engine::{presets, Command, NodeId};
+    use brokerlab::view::run_file::RunFile;
+    use brokerlab::view::session::Session;
+    let scenario = presets::load("kafka-groups").unwrap();
+    let mut s = Session::new("kafka-groups", scenario, 11).unwrap();
+    s.set_speed(7); // ×1: a 100 ms frame is 100 ms of simulated time
+    let play = |s: &mut Session, frames: usize| (0..frames).for_each(|_| s.frame(100.0, &|| 0.0));
+    play(&mut s, 25);
+    s.apply(Command::Stop { node: NodeId(2) }, 0.0).unwrap(); // a broker, as a click would
+    play(&mut s, 12);
+    s.apply(Command::Cut { a: NodeId(1), b: NodeId(3) }, 0.0).unwrap();
+    play(&mut s, 8);
+    s.playing = false;
+    let dir = std::env::temp_dir().join(format!("brokerlab-cli-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.json");
+    let text = RunFile::of(&s).to_json();
+    std::fs::write(&path, &text).unwrap();
+    let (code, out, err) = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("trace hash  {}", s.sim().trace_hash())), "{out}");
+    assert!(out.contains(&format!("simulated   {}", s.sim().now())), "{out}");
+    assert!(out.contains("run file    2 of 2 actions replayed; the trace hash is the one the page showed"), "{out}");
+    // A bad file is a message and exit code 2, and a run file keeps its own seed.
+    std::fs::write(&path, text.replacen("\"brokerlab_run\": 1", "\"brokerlab_run\": 7", 1)).unwrap();
+    let (code, _, err) = brokerlab(&["run", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("run.json: it is a run file of format version 7, saved by a newer brokerlab"), "{err}");
+    std::fs::write(&path, &text).unwrap();
+    let (code, _, err) = brokerlab(&["run", path.to_str().unwrap(), "--seed", "3"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--seed: a run file replays its own seed"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,6 +7,8 @@
 //! - `speed`   — the speed ladder (slow motion to ×1000).
 //! - `params`  — the page's URL parameters, validated.
 //! - `link`    — the command log and instant in the URL (`log=`, `t=`), so a link replays the run.
+//! - `run_file` — a saved run (scenario, seed, actions with their steps, the instant shown) as a
+//!   versioned JSON file: the page saves and opens it, `brokerlab run FILE` replays it.
 //! - `link_scenario` — an edited scenario in the URL (`scenario=`, base64url JSON), validated on the way in.
 //! - `groups`  — consumer groups from events: state machine, owners, moves, rebalance gaps.
 //! - `kafka`   — consumer positions, commits and lag, group lag, replication health, from the world.
@@ -40,6 +42,7 @@ pub mod plugin;
 pub mod rabbit;
 pub mod rabbit_edit;
 pub mod rabbit_flow;
+pub mod run_file;
 pub mod series;
 pub mod session;
 pub mod speed;

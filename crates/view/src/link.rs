@@ -35,9 +35,51 @@ fn settle_op(name: &str) -> Option<SettleOp> {
     })
 }
 
-fn one(e: &LoggedCommand) -> String {
-    let n = |id: NodeId| id.0.to_string();
-    let (action, args): (&str, Vec<String>) = match e.command {
+/// What one value of an action is. The vocabulary (actions, their values in order, the names a
+/// run file gives them) is shared by links and run files (`run_file`), so the two cannot drift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A node, by its index in the scenario's order.
+    Node,
+    /// A duration in microseconds.
+    Us,
+    /// A delivery tag.
+    Tag,
+    /// A yes/no (`0`/`1` in a link).
+    Flag,
+    /// How a delivery is settled (`ack`, `nack`, `nack-requeue`, `reject`, `reject-requeue`).
+    Op,
+}
+
+/// A value of an action, read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Val {
+    Num(u64),
+    Flag(bool),
+    Op(SettleOp),
+}
+
+/// The actions a learner takes, each with its values: (the name a run file gives it, what it is).
+pub(crate) fn fields(action: &str) -> Option<&'static [(&'static str, Kind)]> {
+    const NODE: &[(&str, Kind)] = &[("node", Kind::Node)];
+    const LINK: &[(&str, Kind)] = &[("a", Kind::Node), ("b", Kind::Node)];
+    Some(match action {
+        "heal-all" => &[],
+        "stop" | "start" | "leave" | "isolate" | "rejoin" => NODE,
+        "cut" | "heal" => LINK,
+        "slow" => &[("a", Kind::Node), ("b", Kind::Node), ("extra_us", Kind::Us)],
+        "settle" => &[("node", Kind::Node), ("tag", Kind::Tag), ("multiple", Kind::Flag), ("op", Kind::Op)],
+        _ => return None,
+    })
+}
+
+/// Every action's name, for messages.
+pub(crate) const ACTIONS: &str = "stop, start, leave, isolate, rejoin, cut, heal, slow, heal-all, settle";
+
+/// A command as its action's name and values (in `fields`' order).
+pub(crate) fn parts(c: &Command) -> (&'static str, Vec<Val>) {
+    let n = |id: NodeId| Val::Num(id.0.into());
+    match *c {
         Command::Stop { node } => ("stop", vec![n(node)]),
         Command::Start { node } => ("start", vec![n(node)]),
         Command::Leave { node } => ("leave", vec![n(node)]),
@@ -45,16 +87,95 @@ fn one(e: &LoggedCommand) -> String {
         Command::Rejoin { node } => ("rejoin", vec![n(node)]),
         Command::Cut { a, b } => ("cut", vec![n(a), n(b)]),
         Command::Heal { a, b } => ("heal", vec![n(a), n(b)]),
-        Command::Slow { a, b, extra } => ("slow", vec![n(a), n(b), extra.0.to_string()]),
+        Command::Slow { a, b, extra } => ("slow", vec![n(a), n(b), Val::Num(extra.0)]),
         Command::HealAll => ("heal-all", vec![]),
         Command::Act { node, act: Act::Settle { tag, multiple, op } } => {
-            ("settle", vec![n(node), tag.to_string(), u8::from(multiple).to_string(), settle_name(op).into()])
+            ("settle", vec![n(node), Val::Num(tag), Val::Flag(multiple), Val::Op(op)])
         }
+    }
+}
+
+/// The command for `action` and its values, read as `fields` says (so they are of the right
+/// kinds and count). A node index beyond `u32` is no node of any scenario.
+pub(crate) fn command(action: &str, v: &[Val]) -> Result<Command, String> {
+    let num = |i: usize| match v.get(i) {
+        Some(Val::Num(n)) => *n,
+        _ => 0,
     };
+    let node = |i: usize| u32::try_from(num(i)).map(NodeId).map_err(|_| format!("there is no node {}", num(i)));
+    Ok(match action {
+        "stop" => Command::Stop { node: node(0)? },
+        "start" => Command::Start { node: node(0)? },
+        "leave" => Command::Leave { node: node(0)? },
+        "isolate" => Command::Isolate { node: node(0)? },
+        "rejoin" => Command::Rejoin { node: node(0)? },
+        "cut" => Command::Cut { a: node(0)?, b: node(1)? },
+        "heal" => Command::Heal { a: node(0)?, b: node(1)? },
+        "slow" => Command::Slow { a: node(0)?, b: node(1)?, extra: Time(num(2)) },
+        "settle" => {
+            let (Some(Val::Flag(multiple)), Some(Val::Op(op))) = (v.get(2), v.get(3)) else {
+                return Err("settle takes a node, a delivery tag, multiple and how".into());
+            };
+            Command::settle(node(0)?, num(1), *multiple, *op)
+        }
+        _ => Command::HealAll,
+    })
+}
+
+/// A value as a link writes it.
+fn val_text(v: Val) -> String {
+    match v {
+        Val::Num(n) => n.to_string(),
+        Val::Flag(b) => u8::from(b).to_string(),
+        Val::Op(op) => settle_name(op).into(),
+    }
+}
+
+/// A value as a run file writes it (JSON).
+pub(crate) fn val_json(v: Val) -> String {
+    match v {
+        Val::Num(n) => n.to_string(),
+        Val::Flag(b) => b.to_string(),
+        Val::Op(op) => format!("\"{}\"", settle_name(op)),
+    }
+}
+
+/// How a link's text for a value reads, or what it should have been.
+fn read_text(kind: Kind, text: &str) -> Result<Val, String> {
+    match kind {
+        Kind::Flag => match text {
+            "0" => Ok(Val::Flag(false)),
+            "1" => Ok(Val::Flag(true)),
+            _ => Err("\"multiple\" is 0 or 1".into()),
+        },
+        Kind::Op => settle_op(text)
+            .map(Val::Op)
+            .ok_or_else(|| format!("\"{}\" is not ack, nack or reject", super::params::shorten_to(text, 20))),
+        _ => text.parse().map(Val::Num).map_err(|_| format!("its {} is not a whole number", kind_name(kind))),
+    }
+}
+
+/// A run file's JSON value for `kind`, read (`None`: it is not one).
+pub(crate) fn read_op(name: &str) -> Option<Val> {
+    settle_op(name).map(Val::Op)
+}
+
+pub(crate) fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Node => "node",
+        Kind::Us => "delay",
+        Kind::Tag => "delivery tag",
+        Kind::Flag => "multiple",
+        Kind::Op => "settle operation",
+    }
+}
+
+fn one(e: &LoggedCommand) -> String {
+    let (action, values) = parts(&e.command);
     let mut s = format!("{}.{}.{action}", e.step, e.at.0);
-    for a in args {
+    for v in values {
         s.push('.');
-        s.push_str(&a);
+        s.push_str(&val_text(v));
     }
     s
 }
@@ -76,46 +197,26 @@ pub fn decode(s: &str) -> Result<Vec<LoggedCommand>, String> {
                 .and_then(|v| v.parse::<u64>().ok())
                 .ok_or_else(|| format!("{}: its {what} is not a whole number", which()))
         };
-        let node = |k: usize| -> Result<NodeId, String> {
-            let v = num(k, "node")?;
-            u32::try_from(v).map(NodeId).map_err(|_| format!("{}: no such node", which()))
-        };
         let (step, at) = (num(0, "step")?, Time(num(1, "time")?));
         let action = f.get(2).copied().unwrap_or("");
-        let arity = match action {
-            "heal-all" => 0,
-            "stop" | "start" | "leave" | "isolate" | "rejoin" => 1,
-            "cut" | "heal" => 2,
-            "slow" => 3,
-            "settle" => 4,
-            _ => return Err(format!("{}: \"{}\" is not an action", which(), super::params::shorten_to(action, 20))),
+        let Some(kinds) = fields(action) else {
+            return Err(format!("{}: \"{}\" is not an action", which(), super::params::shorten_to(action, 20)));
         };
-        if f.len() != 3 + arity {
-            return Err(format!("{}: {action} takes {arity} values, it has {}", which(), f.len().saturating_sub(3)));
+        if f.len() != 3 + kinds.len() {
+            return Err(format!(
+                "{}: {action} takes {} values, it has {}",
+                which(),
+                kinds.len(),
+                f.len().saturating_sub(3)
+            ));
         }
-        let command = match action {
-            "stop" => Command::Stop { node: node(3)? },
-            "start" => Command::Start { node: node(3)? },
-            "leave" => Command::Leave { node: node(3)? },
-            "isolate" => Command::Isolate { node: node(3)? },
-            "rejoin" => Command::Rejoin { node: node(3)? },
-            "cut" => Command::Cut { a: node(3)?, b: node(4)? },
-            "heal" => Command::Heal { a: node(3)?, b: node(4)? },
-            "slow" => Command::Slow { a: node(3)?, b: node(4)?, extra: Time(num(5, "delay")?) },
-            "heal-all" => Command::HealAll,
-            _ => Command::settle(
-                node(3)?,
-                num(4, "delivery tag")?,
-                match f[5] {
-                    "0" => false,
-                    "1" => true,
-                    _ => return Err(format!("{}: \"multiple\" is 0 or 1", which())),
-                },
-                settle_op(f[6]).ok_or_else(|| {
-                    format!("{}: \"{}\" is not ack, nack or reject", which(), super::params::shorten_to(f[6], 20))
-                })?,
-            ),
-        };
+        let values = kinds
+            .iter()
+            .zip(&f[3..])
+            .map(|((_, kind), text)| read_text(*kind, text))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{}: {e}", which()))?;
+        let command = command(action, &values).map_err(|e| format!("{}: {e}", which()))?;
         if let Some(prev) = out.last() {
             if step < prev.step || at < prev.at {
                 return Err(format!("{}: it comes before the action it follows", which()));

@@ -17,7 +17,9 @@ use super::series::Meters;
 use super::speed;
 use super::timeline::{Snapshot, Timeline};
 use super::walk::{Pace, Variant, Walk};
-use brokerlab_engine::{presets, Command, Event, EventKind, ModelEvents, NodeId, Scenario, Simulation, Time, World};
+use brokerlab_engine::{
+    presets, Command, Event, EventKind, LoggedCommand, ModelEvents, NodeId, Scenario, Simulation, Time, World,
+};
 
 /// Work per frame: past this the simulation runs slower than asked rather than drop frames.
 pub const FRAME_BUDGET_MS: f64 = 6.0;
@@ -36,6 +38,14 @@ const STEPS_PER_SEEK_CHUNK: u64 = 2_000;
 
 /// A clock in page milliseconds: `performance.now()` in the browser, a counter in tests.
 pub type Clock<'a> = &'a dyn Fn() -> f64;
+
+/// Why a run opened from a link or a file did not reach its instant.
+pub(crate) enum Unreached {
+    /// An action that does not fit the run (its words).
+    Misfit(String),
+    /// More than `LINK_MAX_STEPS` away.
+    TooFar,
+}
 
 pub struct Session {
     preset: &'static str,
@@ -148,26 +158,66 @@ impl Session {
                 }
             }
         }
-        // Played through the session, so the timeline has its snapshots and markers.
-        let mut left = LINK_MAX_STEPS;
-        loop {
-            let (done, reached) = s.sim.run_with_log(s.timeline.log(), until, left.min(STEPS_PER_SEEK_CHUNK));
-            s.fold_events(0.0);
-            left -= done;
-            if reached {
-                break;
+        match s.play_to(until) {
+            Ok(()) => {}
+            Err(Unreached::Misfit(e)) => {
+                problems.push(format!("the link's actions could not all be replayed ({e}); going on without the rest"))
             }
-            if left == 0 {
-                problems.push(format!(
-                    "the link's instant {until} is too far to reach at once; stopped at {}",
-                    s.sim.now()
-                ));
-                break;
-            }
+            Err(Unreached::TooFar) => problems
+                .push(format!("the link's instant {until} is too far to reach at once; stopped at {}", s.sim.now())),
         }
-        s.flights.clear();
         s.playing = t.is_none();
         Ok(s)
+    }
+
+    /// Opens a saved run (`run_file`): replays `log` and runs to `at`, paused there. Strict, unlike
+    /// a link: anything that does not fit is an error, so the page keeps what it showed.
+    pub fn open_run(
+        preset: &'static str,
+        scenario: Scenario,
+        seed: u64,
+        log: Vec<LoggedCommand>,
+        at: Time,
+    ) -> Result<Session, String> {
+        let mut s = Session::new(preset, scenario, seed)?;
+        s.timeline.set_future(log);
+        match s.play_to(at) {
+            Ok(()) => {}
+            Err(Unreached::Misfit(e)) => {
+                return Err(format!("{e} (was the file edited, or saved by another version of brokerlab?)"))
+            }
+            Err(Unreached::TooFar) => {
+                return Err(format!("its instant {at} is more than {LINK_MAX_STEPS} engine steps away"))
+            }
+        }
+        s.playing = false;
+        Ok(s)
+    }
+
+    /// Plays to `until` through the session (so the timeline has its snapshots and markers),
+    /// applying the timeline's future actions, within `LINK_MAX_STEPS`. An action that does not
+    /// fit the run is dropped with every action after it, so playing on cannot meet it again.
+    pub(crate) fn play_to(&mut self, until: Time) -> Result<(), Unreached> {
+        let mut left = LINK_MAX_STEPS;
+        let result = loop {
+            let chunk = self.sim.follow_log(self.timeline.log(), until, left.min(STEPS_PER_SEEK_CHUNK));
+            self.fold_events(0.0);
+            match chunk {
+                Err(e) => {
+                    self.timeline.acted(&self.sim);
+                    break Err(Unreached::Misfit(e));
+                }
+                Ok((_, true)) => break Ok(()),
+                Ok((done, false)) => {
+                    left -= done;
+                    if left == 0 {
+                        break Err(Unreached::TooFar);
+                    }
+                }
+            }
+        };
+        self.flights.clear();
+        result
     }
 
     /// The session that replaces this one when `scenario` is loaded with `seed`: a new run, with
