@@ -85,6 +85,12 @@ pub enum Msg {
     Predict(usize),
     /// A lesson's "try this" variation (`None`: as written), asked afresh.
     LessonVariation(Option<usize>),
+    /// Download the run on screen (`view::run_file`).
+    SaveRun,
+    /// A file picked or dropped: its name and text.
+    OpenRun(String, String),
+    /// A file that could not be read.
+    OpenFailed(String),
 }
 
 pub struct App {
@@ -122,6 +128,8 @@ pub struct App {
     chart_canvases: [NodeRef; 4],
     frame: Option<AnimationFrame>,
     _keys: Option<EventListener>,
+    /// Dropping a run file on the page opens it.
+    _drop: [EventListener; 2],
 }
 
 /// The scenario's RabbitMQ section, and the node names its faults name.
@@ -306,6 +314,7 @@ impl Component for App {
         if p.bench_frames {
             session.skip_to(BENCH_SKIP);
         }
+        let link_for_drop = ctx.link();
         let link = ctx.link().clone();
         // Not passive: a handled shortcut calls preventDefault (space must not scroll the page).
         let options = EventListenerOptions::enable_prevent_default();
@@ -343,6 +352,7 @@ impl Component for App {
             chart_canvases: Default::default(),
             frame: None,
             _keys: Some(keys),
+            _drop: super::run_file::drop_listeners(link_for_drop),
         };
         app.arm_lesson();
         app.update_url();
@@ -457,6 +467,21 @@ impl Component for App {
                 self.session.jump(forward);
                 self.draw_chart();
             }
+            Msg::SaveRun => {
+                let file = crate::view::run_file::RunFile::of(&self.session);
+                let result = super::download::text(&file.file_name(), "application/json", &file.to_json());
+                self.notice(result);
+            }
+            Msg::OpenRun(name, text) => match crate::view::run_file::open_text(&text, self.session.preset()) {
+                Ok((session, note)) => {
+                    self.editor_text = session.scenario().to_json();
+                    self.show(session);
+                    self.notices = vec![format!("“{name}”: {note}")];
+                    self.draw_chart();
+                }
+                Err(e) => self.notices.push(format!("“{name}” was not opened: {e}. The run on screen is unchanged.")),
+            },
+            Msg::OpenFailed(e) => self.notices.push(e),
             Msg::Step => {
                 let result = self.session.step(dom::now_ms());
                 self.notice(result);
@@ -624,6 +649,7 @@ impl Component for App {
                             { for preset_options }
                         </select>
                     </label>
+                    { super::run_file::buttons(link) }
                     if let Some(err) = &self.seed_error { <span class="field-error" id="seed-error">{err}</span> }
                 </section>
                 <section class="status" aria-label="Simulation status">

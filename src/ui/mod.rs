@@ -17,6 +17,8 @@
 //! - `rabbit` — the RabbitMQ panel: topology with live stacks, inspectors, routing calculator.
 //! - `rabbit_edit` — its topology editor (exchanges, queues, bindings; apply restarts the run).
 //! - `inspect` — the inspector: one node (partitions, znodes, a consumer's lag) and its faults.
+//! - `run_file` — "Save run" and "Open run…", and opening a file dropped on the page.
+//! - `download` — offering text as a file download.
 //! - `dom`   — the few direct browser calls (clock, URL, history).
 
 mod app;
@@ -26,6 +28,7 @@ mod chart;
 mod compare;
 mod config;
 pub mod dom;
+mod download;
 mod groups;
 mod help;
 mod inspect;
@@ -35,6 +38,7 @@ mod panels;
 mod rabbit;
 mod rabbit_edit;
 mod rabbit_inspect;
+mod run_file;
 mod stage;
 mod timeline;
 mod walk_card;

@@ -114,9 +114,11 @@ impl RunFile {
         let version = top.get("brokerlab_run").ok_or_else(not_a_run_file)?;
         match version.as_u64() {
             Some(VERSION) => {}
-            Some(v) if v > VERSION => return Err(format!(
+            Some(v) if v > VERSION => {
+                return Err(format!(
                 "it is a run file of format version {v}, saved by a newer brokerlab; this one reads version {VERSION}"
-            )),
+            ))
+            }
             _ => return Err(format!("\"brokerlab_run\" is the format version: {VERSION} here, not {}", echo(version))),
         }
         if let Some(k) = top.keys().find(|k| !TOP.split(", ").any(|t| t == k.as_str())) {
@@ -178,6 +180,31 @@ impl RunFile {
     pub fn open(self, fallback: &'static str) -> Result<Session, String> {
         Session::open_run(self.preset.unwrap_or(fallback), self.scenario, self.seed, self.commands, self.at)
     }
+}
+
+/// What the page opens from a file (dropped or picked): a run file, at its instant, paused; or,
+/// for a scenario file, that scenario from the start. `fallback` is the preset on screen (the
+/// menu entry a file without one is shown under). Ok: the session and a sentence for the page;
+/// Err: what is wrong, in words (the page keeps what it had).
+pub fn open_text(text: &str, fallback: &'static str) -> Result<(Session, String), String> {
+    if !is_run_file(text) {
+        let scenario = Scenario::from_json(text)
+            .map_err(|e| format!("it is neither a saved run nor a scenario (as a scenario: {e})"))?;
+        let note = format!("Opened the scenario \"{}\" from the start.", scenario.name);
+        let seed = scenario.seed;
+        return Ok((Session::new(fallback, scenario, seed)?, note));
+    }
+    let file = RunFile::from_json(text)?;
+    let (at, saved, n) = (file.at, file.trace_hash.clone(), file.commands.len());
+    let session = file.open(fallback)?;
+    let hash = session.sim().trace_hash().to_string();
+    let check = match saved {
+        Some(h) if h == hash => format!("trace hash {hash}, as saved"),
+        Some(h) => format!("trace hash {hash}; it was saved showing {h}, so this version runs it differently"),
+        None => format!("trace hash {hash}"),
+    };
+    let actions = if n == 1 { "1 action".to_string() } else { format!("{n} actions") };
+    Ok((session, format!("Opened a saved run: {actions} replayed, paused at {at}, {check}.")))
 }
 
 fn not_a_run_file() -> String {

@@ -43,6 +43,19 @@ fn a_saved_run_reads_back_and_opens_at_the_same_hash() {
 }
 
 #[test]
+fn the_page_opens_a_run_file_or_a_scenario_and_says_what_it_did() {
+    let s = played();
+    let (opened, note) = open_text(&RunFile::of(&s).to_json(), "relay-basic").ok().unwrap();
+    assert_eq!(opened.sim().trace_hash(), s.sim().trace_hash());
+    let hash = s.sim().trace_hash();
+    assert_eq!(note, format!("Opened a saved run: 3 actions replayed, paused at 6s, trace hash {hash}, as saved."));
+    let (scenario, note) = open_text(presets::by_slug("rabbit-basic").unwrap(), "kafka-basic").ok().unwrap();
+    assert!(note.starts_with("Opened the scenario \"RabbitMQ:") && scenario.playing, "{note}");
+    let e = open_text("{\"name\": 3}", "relay-basic").err().unwrap();
+    assert!(e.starts_with("it is neither a saved run nor a scenario (as a scenario: name:"), "{e}");
+}
+
+#[test]
 fn every_preset_saves_and_reads_back() {
     for (slug, _) in presets::PRESETS {
         let scenario = presets::load(slug).unwrap();
