@@ -8,6 +8,7 @@ use crate::engine::compare::detect::Chip;
 use crate::engine::compare::{customer_name, presets::PRESETS, Comparison, Lane, System, Workload};
 use crate::engine::Time;
 use crate::view::compare::{self as vc, BOX_H, BOX_W, TOPO_W};
+use crate::view::compare_link;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -17,6 +18,8 @@ const PER_FRAME: Time = Time::ms(25);
 
 pub struct ComparePage {
     preset: usize,
+    /// What the address said that could not be used (each value fell back alone).
+    problems: Vec<String>,
     seed_text: String,
     text: String,
     error: Option<String>,
@@ -53,6 +56,8 @@ impl ComparePage {
         match Workload::from_json(&self.text).and_then(|w| Comparison::new(&w, seed).map(|c| (w, c))) {
             Ok((w, c)) => {
                 (self.workload, self.seed, self.run, self.error) = (w, seed, Some(c), None);
+                // The address reopens what runs: the story, the seed, the workload if edited.
+                super::dom::replace_query(&compare_link::to_query(self.preset, self.seed, &self.workload));
                 self.schedule(ctx);
             }
             Err(e) => self.error = Some(e),
@@ -71,18 +76,21 @@ impl Component for ComparePage {
     type Properties = ();
 
     fn create(ctx: &Context<Self>) -> Self {
-        let workload = (PRESETS[1].workload)();
+        // A copied link brings its story, seed and workload back.
+        let link = compare_link::parse(&super::dom::query());
+        let workload = link.workload.unwrap_or_else(|| (PRESETS[link.story].workload)());
         let mut page = ComparePage {
-            preset: 1,
-            seed_text: "1".into(),
-            text: String::new(),
+            preset: link.story,
+            problems: link.problems,
+            seed_text: link.seed.to_string(),
+            text: workload.to_json(),
             error: None,
             workload,
-            seed: 1,
+            seed: link.seed,
             run: None,
             frame: None,
         };
-        page.load_preset(ctx, 1);
+        page.apply(ctx);
         page
     }
 
@@ -147,6 +155,7 @@ impl Component for ComparePage {
                         <textarea id="cmp-workload" rows="14" cols="70" value={self.text.clone()} oninput={on_text} />
                     </details>
                     if let Some(e) = &self.error { <p id="cmp-error" class="error" role="alert">{e}</p> }
+                    { for self.problems.iter().map(|p| html! { <p class="error cmp-notice" role="status">{p}</p> }) }
                     <p class="legend">
                         {"Messages are numbered per customer: A1, A2, … are customer A's in publish order. "}
                         <span class="chip">{"A1"}</span>{" in order · "}
@@ -213,6 +222,7 @@ impl ComparePage {
                            (self.workload.total() - c.unique).to_string(), lane.done() && c.lost > 0) }
                     { stat("throughput (model)", "throughput", format!("{}/s", d.throughput()), false) }
                     { stat("mean / max latency", "latency", format!("{} / {}", d.latency_mean(), d.latency_max), false) }
+                    { stat("trace hash", "hash", format!("{:016x}", lane.trace_hash()), false) }
                 </table>
                 <p class="violation-text" id={format!("cmp-{id}-violation")}>
                     { if texts.is_empty() { "no violation".to_string() } else { texts.join("; ") } }

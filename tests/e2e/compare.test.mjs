@@ -95,3 +95,46 @@ test('idempotence fixes the retries story; bad input is a message, not a crash',
   await page.screenshot({ path: `${SHOTS}/31-compare-error.png` });
   assert.deepEqual(errors, []);
 });
+
+test('a copied compare link brings back its story, seed and edited workload: the same counts and hashes', async () => {
+  const { page, errors } = await openCompare();
+  await page.selectOption('#cmp-preset', '2'); // a consumer crashes
+  await page.fill('#cmp-seed', '4');
+  await page.click('#cmp-workload >> xpath=..');
+  const json = JSON.parse(await page.inputValue('#cmp-workload'));
+  json.messages = 12;
+  await page.fill('#cmp-workload', JSON.stringify(json, null, 2));
+  await page.click('#cmp-apply');
+  await page.click('#cmp-finish');
+  await page.waitForSelector('#cmp-done', { timeout: 60000 });
+  const ids = ['processed', 'ooo', 'dup', 'redelivered', 'lost', 'throughput', 'hash'];
+  const shown = (p) => Promise.all(['kafka', 'rabbit'].flatMap((l) => ids.map((k) => text(p, `#cmp-${l}-${k}`))));
+  const before = await shown(page);
+  const query = await page.evaluate(() => location.search);
+  assert.match(query, /^\?compare&story=consumer-crash&seed=4&workload=[A-Za-z0-9_-]+$/);
+
+  const again = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  again.on('pageerror', (e) => errors.push(String(e)));
+  await again.goto(site.url + query);
+  await again.waitForSelector('#cmp-preset');
+  assert.equal(await again.inputValue('#cmp-preset'), '2');
+  assert.equal(await again.inputValue('#cmp-seed'), '4');
+  assert.equal(JSON.parse(await again.inputValue('#cmp-workload')).messages, 12);
+  await again.click('#cmp-finish');
+  await again.waitForSelector('#cmp-done', { timeout: 60000 });
+  assert.deepEqual(await shown(again), before, 'the same counts and lane trace hashes');
+  await again.screenshot({ path: `${SHOTS}/32-compare-from-link.png` });
+
+  // A malformed seed and workload: said in words; the story stays, each value falls back alone.
+  const bad = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  bad.on('pageerror', (e) => errors.push(String(e)));
+  await bad.goto(site.url + '?compare&story=consumer-crash&seed=x1&workload=e30');
+  await bad.waitForSelector('.cmp-notice');
+  const notices = await bad.locator('.cmp-notice').allTextContents();
+  assert.match(notices[0], /seed "x1" is not a whole number ≥ 0; using seed 1/);
+  assert.match(notices[1], /the link's workload could not be read \(.*\); using the story's own/);
+  assert.equal(await bad.inputValue('#cmp-preset'), '2');
+  assert.equal(await bad.inputValue('#cmp-seed'), '1');
+  await bad.screenshot({ path: `${SHOTS}/33-compare-bad-link-phone.png` });
+  assert.deepEqual(errors, []);
+});

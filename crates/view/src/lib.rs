@@ -16,6 +16,7 @@
 //! - `walk`    — the guided walkthrough: recognises the steps of a record's journey from events.
 //!   (`walk/mod.rs` the stepper; `walk/kafka.rs`, `walk/rabbit.rs` each model's script)
 //! - `compare` — the side-by-side page: chips, violations, both topologies laid out alike.
+//! - `compare_link` — the side-by-side page's story, seed and edited workload in its address.
 //! - `rabbit`  — the RabbitMQ panel: topology columns, live counts, inspector rows, routing calculator.
 //! - `rabbit_flow` — messages moving along their RabbitMQ routes, hop by hop, from events.
 //! - `rabbit_edit` — the RabbitMQ topology editor's draft: rows, removal rules, engine validation.
@@ -27,6 +28,7 @@
 //!   facts (hint, note, walkthroughs, charts): the one place the page branches on the model.
 
 pub mod compare;
+pub mod compare_link;
 pub mod config;
 pub mod event_log;
 pub mod flights;

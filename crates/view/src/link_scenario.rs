@@ -17,7 +17,7 @@ pub fn encode(s: &Scenario) -> String {
     base64url(serde_json::to_string(s).expect("a scenario always serialises").as_bytes())
 }
 
-fn base64url(bytes: &[u8]) -> String {
+pub(crate) fn base64url(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 4 / 3 + 3);
     for chunk in bytes.chunks(3) {
         let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
@@ -29,13 +29,19 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 pub fn decode(text: &str) -> Result<Scenario, String> {
+    Scenario::from_json(&from_base64url(text)?)
+}
+
+/// The text `base64url` wrote, or what is wrong with `text` in words (too long, a character
+/// base64url never has, not text).
+pub(crate) fn from_base64url(text: &str) -> Result<String, String> {
     if text.len() > MAX_LEN {
         return Err(format!("it is {} characters long, more than the {MAX_LEN} a link may carry", text.len()));
     }
     let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
     let (mut n, mut bits) = (0u32, 0);
     for c in text.bytes() {
-        let v = ALPHABET.iter().position(|&a| a == c).ok_or("it holds a character a link's scenario never has")?;
+        let v = ALPHABET.iter().position(|&a| a == c).ok_or("it holds a character a link never has")?;
         n = n << 6 | v as u32;
         bits += 6;
         if bits >= 8 {
@@ -44,8 +50,7 @@ pub fn decode(text: &str) -> Result<Scenario, String> {
             n &= (1 << bits) - 1;
         }
     }
-    let json = String::from_utf8(bytes).map_err(|_| "it is not text".to_string())?;
-    Scenario::from_json(&json)
+    String::from_utf8(bytes).map_err(|_| "it is not text".to_string())
 }
 
 #[cfg(test)]
