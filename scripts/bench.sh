@@ -10,6 +10,10 @@ echo "== native (cargo run --profile native -- bench --scenario bench|kafka-benc
 native=$(for s in bench kafka-bench rabbit-bench; do cargo run -q --profile native -- bench --scenario $s; done)
 echo "$native"
 
+echo "== timeline (cargo run --profile native --example timeline_bench: kafka-groups, 10 min simulated)"
+timeline=$(cargo run -q --profile native --example timeline_bench)
+echo "$timeline"
+
 echo "== release build (trunk build --release)"
 trunk build --release >/dev/null 2>&1 || trunk build --release
 wasm=$(ls dist/*.wasm)
@@ -24,8 +28,8 @@ echo "== page soak (headless Chromium, each preset at ×1000 for ${SOAK_SECONDS:
 soak=$(node scripts/soak.mjs $(cargo run -q --profile native -- presets | awk '{print $1}'))
 echo "$soak"
 
-node - "$native" "$browser" "$raw" "$gz" "$jsgz" "$soak" <<'JS'
-const [native, browserOut, raw, gz, jsgz, soakOut] = process.argv.slice(2);
+node - "$native" "$browser" "$raw" "$gz" "$jsgz" "$soak" "$timeline" <<'JS'
+const [native, browserOut, raw, gz, jsgz, soakOut, timelineOut] = process.argv.slice(2);
 const natives = native.trim().split('\n').map((l) => JSON.parse(l));
 const lines = browserOut.trim().split('\n').map((l) => JSON.parse(l));
 const fr = lines.pop();
@@ -48,5 +52,12 @@ for (const l of soakOut.trim().split('\n').map((l) => JSON.parse(l))) {
   const f = (s) => `${s.sim_time}, ${s.frame_work_ms} ms/frame, heap ${s.js_heap_mb} MB, wasm ${s.wasm_mb} MB`;
   console.log(`  ${l.preset.padEnd(18)} ${f(l.early)} -> ${f(l.end)}${l.errors.length ? ' ERRORS: ' + l.errors.join('; ') : ''}`);
 }
+// The timeline after 10 minutes of kafka-groups: memory kept (the snapshots' heap bytes, counted
+// natively by the example's allocator; the wasm memory's growth in the page) and seek times.
+const tn = JSON.parse(timelineOut);
+const tw = lines.find((l) => 'timeline' in l);
+const mib = (x) => (x / 1048576).toFixed(2) + ' MiB';
+console.log(`timeline       : ${tn.timeline}, ${tn.simulated_us / 60e6} min simulated (${tn.steps} steps): ${tn.snapshots} snapshots, every ${tn.snapshot_every_steps} steps, hold ${mib(tn.snapshot_bytes)} (heap bytes, native; largest ${mib(tn.largest_snapshot_bytes)})`);
+console.log(`                 seek to the end ${tn.seek_end_ms} ms native, ${tw.seek_end_ms} ms wasm; back to the start ${tn.seek_start_ms} / ${tw.seek_start_ms} ms; the page's wasm memory grew ${mib(tw.wasm_memory_after - tw.wasm_memory_before)} playing it (to ${mib(tw.wasm_memory_after)}); same trace ${tn.trace_hash === tw.trace_hash ? 'yes' : 'NO'}`);
 console.log(`frame time     : p50 ${frames.frame_ms_p50} ms, p95 ${frames.frame_ms_p95} ms with ${frames.in_flight_avg} messages in flight (work per frame p50 ${frames.work_ms_p50} ms, p95 ${frames.work_ms_p95} ms)`);
 JS

@@ -5,8 +5,10 @@
 
 use super::dom;
 use crate::engine::bench::{Bench, PRESETS};
-use crate::engine::Time;
+use crate::engine::{presets, Time};
+use crate::view::session::Session;
 use gloo::render::{request_animation_frame, AnimationFrame};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 const WORK_PER_FRAME_MS: f64 = 8.0;
@@ -54,6 +56,9 @@ impl Component for BenchPage {
 
     fn rendered(&mut self, ctx: &Context<Self>, first: bool) {
         if first {
+            // First, while the wasm memory is still the page's own: what it grows by is the
+            // session's and its timeline's.
+            self.results.push(timeline());
             self.schedule(ctx);
         }
     }
@@ -107,7 +112,7 @@ impl Component for BenchPage {
         html! {
             <div class="shell bench">
                 <h1>{"brokerlab engine benchmark"}</h1>
-                <p>{"The benchmark presets (scenarios/bench.json, scenarios/kafka-bench.json), 2 s of simulated time each, run in per-frame chunks."}</p>
+                <p>{"The timeline after 10 simulated minutes of kafka-groups (seek times, wasm memory), then the benchmark presets (scenarios/bench.json, kafka-bench.json, rabbit-bench.json), 2 s of simulated time each, run in per-frame chunks."}</p>
                 if self.bench.is_none() {
                     <pre id="bench-result">{self.results.join("\n")}</pre>
                 } else {
@@ -116,4 +121,48 @@ impl Component for BenchPage {
             </div>
         }
     }
+}
+
+/// The wasm linear memory's size in bytes (it only grows: a high-water mark).
+fn wasm_memory() -> f64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+}
+
+/// The timeline in the page: `kafka-groups` played 10 minutes of simulated time through a session
+/// (snapshots as the playground takes them), then the time to seek from its start to its end and
+/// back (best of 5), and how much the wasm memory grew meanwhile. Native figures, with the
+/// snapshots' exact heap bytes: `cargo run --profile native --example timeline_bench`.
+fn timeline() -> String {
+    const PRESET: &str = "kafka-groups";
+    let memory_before = wasm_memory();
+    let scenario = presets::load(PRESET).expect("a preset");
+    let seed = scenario.seed;
+    let mut s = Session::new(PRESET, scenario, seed).expect("presets are valid");
+    let start = dom::now_ms();
+    s.play_until(Time::secs(600));
+    let play_ms = dom::now_ms() - start;
+    let (end, hash, steps) = (s.sim().now(), s.sim().trace_hash(), s.sim().steps());
+    let (mut to_end, mut to_start) = (f64::MAX, f64::MAX);
+    for _ in 0..5 {
+        s.seek(Time::ZERO);
+        let t = dom::now_ms();
+        s.seek(end);
+        to_end = to_end.min(dom::now_ms() - t);
+        let t = dom::now_ms();
+        s.seek(Time::ZERO);
+        to_start = to_start.min(dom::now_ms() - t);
+    }
+    format!(
+        "{{\"platform\":\"wasm\",\"timeline\":\"{PRESET}\",\"simulated_us\":{},\"steps\":{},\"snapshots\":{},\"play_ms\":{play_ms:.1},\
+         \"seek_end_ms\":{to_end:.2},\"seek_start_ms\":{to_start:.2},\"wasm_memory_before\":{memory_before},\"wasm_memory_after\":{},\
+         \"trace_hash\":\"{hash}\"}}",
+        end.0,
+        steps,
+        s.timeline().snapshots(),
+        wasm_memory(),
+    )
 }

@@ -577,6 +577,13 @@ impl Session {
         self.walk = None;
     }
 
+    /// Plays on to `t` at once, as frames would (events folded, snapshots and markers taken),
+    /// with no work budget; paused there. For `make bench`'s timeline figures.
+    pub fn play_until(&mut self, t: Time) {
+        let _ = self.play_to(t);
+        self.playing = false;
+    }
+
     /// `?bench=frames`: skips the start of the run (traffic flowing) and forgets its events.
     pub fn skip_to(&mut self, t: Time) {
         self.sim.run_until(t);

@@ -106,6 +106,14 @@ impl Timeline {
     pub fn snapshots(&self) -> usize {
         self.snapshots.len()
     }
+    /// The snapshots kept, oldest first (`make bench` measures what they hold).
+    pub fn kept(&self) -> &[Snapshot] {
+        &self.snapshots
+    }
+    /// Steps between snapshots now (doubles each time the snapshots are thinned).
+    pub fn every(&self) -> u64 {
+        self.every
+    }
 
     /// The run moved on (its events since the last call are `events`): beyond the head it is new
     /// ground, so markers are taken. True when a snapshot is due (`push` it).
