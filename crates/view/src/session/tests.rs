@@ -137,6 +137,26 @@ fn a_link_log_naming_a_node_the_scenario_lacks_is_said_and_left_out() {
     assert!(s.sim().command_log().is_empty(), "not even the valid first action");
 }
 
+/// An edited link whose second action's step lies far beyond what the run reaches by its time:
+/// once this looped forever; now the first action is replayed, the rest said and dropped, and
+/// playing on cannot meet it again.
+#[test]
+fn a_link_action_that_does_not_fit_the_run_is_said_and_the_rest_dropped() {
+    let scenario = presets::load("kafka-basic").unwrap();
+    let mut s = Session::new("kafka-basic", scenario.clone(), 1).unwrap();
+    s.play_until(Time::ms(1_000));
+    s.apply(Command::Stop { node: NodeId(2) }, 0.0).unwrap();
+    let good = super::super::link::encode(s.sim().command_log());
+    let log = format!("{good}~999999999.2000000.start.2");
+    let mut problems = Vec::new();
+    let mut opened = Session::open_link("kafka-basic", scenario, 1, Some(&log), None, &mut problems).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("action 2 does not fit this run"), "{problems:?}");
+    assert_eq!(opened.sim().command_log().len(), 1, "the first action was replayed");
+    assert_eq!(opened.timeline().log().len(), 1, "the misfit is gone from the future");
+    opened.frame(100.0, &|| 0.0);
+}
+
 #[test]
 fn a_walkthrough_stops_at_each_step_and_plays_between() {
     let s = session("kafka-basic");
