@@ -148,10 +148,10 @@ enum Loaded {
 
 fn load(arg: &str) -> Result<Loaded, String> {
     match std::fs::read_to_string(arg) {
-        Ok(text) if run_file::is_run_file(&text) => {
-            RunFile::from_json(&text).map(Loaded::Run).map_err(|e| format!("{arg}: {e}"))
-        }
-        Ok(text) => Scenario::from_json(&text).map(Loaded::Scenario).map_err(|e| format!("{arg}: {e}")),
+        Ok(text) => match run_file::read(&text) {
+            Some(run) => run.map(Loaded::Run).map_err(|e| format!("{arg}: {e}")),
+            None => Scenario::from_json(&text).map(Loaded::Scenario).map_err(|e| format!("{arg}: {e}")),
+        },
         Err(e) => match presets::by_slug(arg) {
             Some(json) => Scenario::from_json(json).map(Loaded::Scenario),
             None => Err(format!("cannot read {arg}: {e} (and it is not a preset: see `brokerlab presets`)")),

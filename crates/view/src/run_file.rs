@@ -54,11 +54,17 @@ pub struct RunFile {
     pub trace_hash: Option<String>,
 }
 
-/// Whether `text` is meant as a run file (a JSON object with `brokerlab_run`), not a scenario.
-pub fn is_run_file(text: &str) -> bool {
-    text.len() <= MAX_BYTES
-        && text.trim_start().starts_with('{')
-        && matches!(serde_json::from_str::<Value>(text), Ok(Value::Object(m)) if m.contains_key("brokerlab_run"))
+/// Reads `text` if it is meant as a run file (a JSON object with `brokerlab_run`), parsing it once;
+/// `None` when it is not one (a scenario, or not JSON at all: the scenario reader says what is
+/// wrong with it then).
+pub fn read(text: &str) -> Option<Result<RunFile, String>> {
+    if text.len() > MAX_BYTES {
+        return Some(Err(format!("the file is {} MB; a run file is at most {} MB", text.len() >> 20, MAX_BYTES >> 20)));
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(top)) if top.contains_key("brokerlab_run") => Some(RunFile::from_top(&top)),
+        _ => None,
+    }
 }
 
 impl RunFile {
@@ -103,14 +109,15 @@ impl RunFile {
 
     /// Reads a run file. Every problem is one sentence in the user's words.
     pub fn from_json(text: &str) -> Result<RunFile, String> {
-        if text.len() > MAX_BYTES {
-            return Err(format!("the file is {} MB; a run file is at most {} MB", text.len() >> 20, MAX_BYTES >> 20));
-        }
-        let top = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) => return Err(not_a_run_file()),
-            Err(e) => return Err(format!("it is not JSON, or it was cut short: {e}")),
-        };
+        read(text).unwrap_or_else(|| {
+            Err(match serde_json::from_str::<Value>(text) {
+                Err(e) => format!("it is not JSON, or it was cut short: {e}"),
+                Ok(_) => not_a_run_file(),
+            })
+        })
+    }
+
+    fn from_top(top: &Map<String, Value>) -> Result<RunFile, String> {
         let version = top.get("brokerlab_run").ok_or_else(not_a_run_file)?;
         match version.as_u64() {
             Some(VERSION) => {}
@@ -133,8 +140,8 @@ impl RunFile {
                     .ok_or_else(|| format!("\"preset\": {} is not one of the presets", echo(v)))?,
             ),
         };
-        let seed = whole(&top, "seed", "the seed")?;
-        let at = Time(whole(&top, "at_us", "the instant saved, in simulated microseconds")?);
+        let seed = whole(top, "seed", "the seed")?;
+        let at = Time(whole(top, "at_us", "the instant saved, in simulated microseconds")?);
         let trace_hash = match top.get("trace_hash") {
             None => None,
             Some(Value::String(h)) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => Some(h.clone()),
@@ -187,14 +194,14 @@ impl RunFile {
 /// menu entry a file without one is shown under). Ok: the session and a sentence for the page;
 /// Err: what is wrong, in words (the page keeps what it had).
 pub fn open_text(text: &str, fallback: &'static str) -> Result<(Session, String), String> {
-    if !is_run_file(text) {
+    let Some(file) = read(text) else {
         let scenario = Scenario::from_json(text)
             .map_err(|e| format!("it is neither a saved run nor a scenario (as a scenario: {e})"))?;
         let note = format!("Opened the scenario \"{}\" from the start.", scenario.name);
         let seed = scenario.seed;
         return Ok((Session::new(fallback, scenario, seed)?, note));
-    }
-    let file = RunFile::from_json(text)?;
+    };
+    let file = file?;
     let (at, saved, n) = (file.at, file.trace_hash.clone(), file.commands.len());
     let session = file.open(fallback)?;
     let hash = session.sim().trace_hash().to_string();

@@ -32,7 +32,7 @@ fn a_saved_run_reads_back_and_opens_at_the_same_hash() {
     let text = file.to_json();
     assert!(text.contains(r#"{ "step": "#) && text.contains(r#""action": "stop", "node": 2 }"#), "{text}");
     assert!(text.contains(r#""action": "slow", "a": 1, "b": 3, "extra_us": 5000 }"#), "{text}");
-    assert!(is_run_file(&text) && !is_run_file(presets::by_slug("kafka-basic").unwrap()));
+    assert!(read(&text).is_some() && read(presets::by_slug("kafka-basic").unwrap()).is_none());
     let back = RunFile::from_json(&text).unwrap();
     assert_eq!(back, file);
     let opened = back.open("relay-basic").unwrap();
