@@ -475,6 +475,8 @@ impl Component for App {
             Msg::OpenRun(name, text) => match crate::view::run_file::open_text(&text, self.session.preset()) {
                 Ok((session, note)) => {
                     self.editor_text = session.scenario().to_json();
+                    // An opened run is shown as saved (at its instant), outside any lesson.
+                    self.lesson = None;
                     self.show(session);
                     self.notices = vec![format!("“{name}”: {note}")];
                     self.draw_chart();
