@@ -43,5 +43,11 @@ if [ "${1:-}" = "--browser" ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
   fi
+  # The native tests read the exported docker-compose files with PyYAML.
+  if ! python3 -c 'import yaml' 2>/dev/null; then
+    log "installing python3-yaml from Debian (the compose export's YAML check)"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-yaml
+  fi
 fi
 log "tools ready"

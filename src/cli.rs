@@ -5,6 +5,7 @@
 //! brokerlab bench [--simulated DURATION]
 //! brokerlab presets
 //! brokerlab compare PRESET|WORKLOAD.json [--seed N]
+//! brokerlab export --format FORMAT SCENARIO.json|PRESET [--out DIR]
 //! brokerlab partition --partitions N [--hex] KEY...
 //! brokerlab assign  < requests.jsonl
 //! brokerlab route   < requests.jsonl
@@ -32,6 +33,11 @@ pub const USAGE: &str = r#"usage:
       counted (out of order, duplicates, redelivered, lost) and the modelled throughput;
       presets: one-consumer, competing-consumers, consumer-crash, producer-retries,
       single-active-consumer, queue-per-customer, throughput (or their numbers 1…6, 5a, 5b)
+  brokerlab export --format FORMAT SCENARIO.json|PRESET [--out DIR]
+      the scenario as files to run on a real broker, printed (or written into DIR):
+      compose-kraft, compose-zookeeper (docker-compose.yml), topics (kafka-topics.sh commands),
+      client-properties (one .properties per producer and consumer group), definitions
+      (RabbitMQ's definitions.json for rabbitmqctl import_definitions)
   brokerlab partition --partitions N [--hex] KEY...
       the partition Kafka's default partitioner picks for each key (--hex: keys are hex bytes);
       one JSON line per key: {"key":…,"murmur2":…,"partition":…}
@@ -60,6 +66,7 @@ pub fn main(args: &[String]) -> i32 {
         }
         Some("partition") => partition(&args[1..]),
         Some("compare") => compare(&args[1..]),
+        Some("export") => export(&args[1..]),
         Some("assign") => answer_lines(assignor::answer_json),
         Some("route") => answer_lines(routing::answer_json),
         Some("-h" | "--help" | "help") => {
@@ -321,5 +328,45 @@ fn compare(args: &[String]) -> Result<(), String> {
     let c = Comparison::run(&workload, seed)?;
     println!("seed {seed}");
     print!("{}", c.summary());
+    Ok(())
+}
+
+/// `brokerlab export`: the scenario's files for a real broker, on standard output (several files
+/// each under a `# ==> NAME <==` line) or written into `--out DIR`.
+fn export(args: &[String]) -> Result<(), String> {
+    use crate::view::export;
+    let (pos, flags) = parse_flags(args, &["format", "out"])?;
+    let [what] = pos[..] else {
+        return Err("`export` takes exactly one scenario".into());
+    };
+    let mut format = None;
+    let mut out = None;
+    for (flag, value) in flags {
+        match flag {
+            "format" => format = Some(export::Format::parse(value).map_err(|e| format!("--format: {e}"))?),
+            _ => out = Some(value),
+        }
+    }
+    let format = format
+        .ok_or("`export` needs --format (compose-kraft, compose-zookeeper, topics, client-properties, definitions)")?;
+    let scenario = load_scenario(what)?;
+    let files = export::export(&scenario, format)?;
+    match out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("--out: cannot create {dir}: {e}"))?;
+            for f in &files {
+                let path = std::path::Path::new(dir).join(&f.name);
+                std::fs::write(&path, &f.content)
+                    .map_err(|e| format!("--out: cannot write {}: {e}", path.display()))?;
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        None if files.len() == 1 => print!("{}", files[0].content),
+        None => {
+            for f in &files {
+                print!("# ==> {} <==\n{}\n", f.name, f.content);
+            }
+        }
+    }
     Ok(())
 }

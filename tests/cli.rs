@@ -188,4 +188,42 @@ fn run_replays_a_run_file_saved_from_the_page_to_the_same_hash() {
     assert_eq!(code, 2);
     assert!(err.contains("--seed: a run file replays its own seed"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+
+#[test]
+fn export_prints_or_writes_the_files_for_a_real_broker() {
+    let (code, out, err) = brokerlab(&["export", "--format", "definitions", "rabbit-basic"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("definitions.json is JSON");
+    assert_eq!(doc["exchanges"][0]["name"], "orders");
+    assert_eq!(doc["exchanges"][0]["arguments"]["alternate-exchange"], "unrouted");
+
+    let (code, out, err) = brokerlab(&["export", "--format", "compose-kraft", "kafka-basic"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("image: apache/kafka:4.0.0") && out.contains("KAFKA_PROCESS_ROLES: 'broker'"), "{out}");
+
+    // Several files: each under its name on standard output, or written into --out.
+    let (code, out, _) = brokerlab(&["export", "--format", "client-properties", "kafka-groups"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("# ==> producer-order-service.properties <==")
+            && out.contains("# ==> consumer-notification-service.properties <=="),
+        "{out}"
+    );
+    let dir = std::env::temp_dir().join(format!("brokerlab-cli-export-{}", std::process::id()));
+    let (code, _, err) = brokerlab(&["export", "--format", "topics", "kafka-groups", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let script = std::fs::read_to_string(dir.join("create-topics.sh")).unwrap();
+    assert!(script.contains("--create --topic orders"), "{script}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    for (args, want) in [
+        (vec!["export", "rabbit-basic"], "`export` needs --format"),
+        (vec!["export", "--format", "yaml", "rabbit-basic"], "--format: `yaml` is not a format"),
+        (vec!["export", "--format", "topics", "rabbit-basic"], "topics exports a Kafka scenario"),
+        (vec!["export", "--format", "definitions", "no-such"], "cannot read no-such"),
+    ] {
+        let (code, _, err) = brokerlab(&args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(want), "{args:?}: wanted {want:?} in {err}");
+    }
 }

@@ -20,6 +20,8 @@
 //! - `rabbit`  — the RabbitMQ panel: topology columns, live counts, inspector rows, routing calculator.
 //! - `rabbit_flow` — messages moving along their RabbitMQ routes, hop by hop, from events.
 //! - `rabbit_edit` — the RabbitMQ topology editor's draft: rows, removal rules, engine validation.
+//! - `export`  — the way out to real brokers: docker-compose files, kafka-topics.sh commands and client
+//!   properties for Kafka, definitions.json for RabbitMQ (and its import into the topology editor).
 //! - `config`  — the Kafka configuration form: typed values kept, validated by the engine, errors per field.
 //! - `session` — one run on the page: simulation, speed and frame budget, walkthrough, every view model.
 //! - `timeline` — the run played so far: snapshots to seek back and forth in, markers, forks.
@@ -31,6 +33,7 @@ pub mod compare;
 pub mod compare_link;
 pub mod config;
 pub mod event_log;
+pub mod export;
 pub mod flights;
 pub mod glossary;
 pub mod groups;

@@ -1,0 +1,246 @@
+//! A RabbitMQ `definitions.json` (as `rabbitmqctl export_definitions` or the management UI writes
+//! it) read into the topology editor: its exchanges, queues and bindings of vhost "/" replace the
+//! draft's, the draft's publishers and consumers stay. Anything the model does not have is said
+//! in a note (other vhosts, policies, users, internal exchanges, exchange arguments other than
+//! `alternate-exchange`); anything invalid is an error in the file's own terms (`queue "billing":
+//! x-overflow: …`), and then the draft is left exactly as it was.
+
+use crate::rabbit_edit::Draft;
+use brokerlab_engine::json_path::parse_json;
+use brokerlab_engine::rabbit::config::{BindingSpec, ExchangeSpec, QueueSpec, RabbitSpec};
+use brokerlab_engine::rabbit::routing::{Table, Value};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(expecting = "a definitions object: {\"exchanges\": […], \"queues\": […], \"bindings\": […]}")]
+struct Definitions {
+    #[serde(default)]
+    exchanges: Vec<ExchangeDef>,
+    #[serde(default)]
+    queues: Vec<QueueDef>,
+    #[serde(default)]
+    bindings: Vec<BindingDef>,
+    #[serde(default)]
+    policies: Vec<IgnoredAny>,
+    #[serde(default)]
+    parameters: Vec<IgnoredAny>,
+    #[serde(default)]
+    users: Vec<IgnoredAny>,
+}
+
+fn slash() -> String {
+    "/".into()
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "an exchange: {\"name\": …, \"type\": …}")]
+struct ExchangeDef {
+    name: String,
+    #[serde(default = "slash")]
+    vhost: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    durable: bool,
+    #[serde(default)]
+    auto_delete: bool,
+    #[serde(default)]
+    internal: bool,
+    #[serde(default)]
+    arguments: Table,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a queue: {\"name\": …, \"durable\": …, \"arguments\": {…}}")]
+struct QueueDef {
+    name: String,
+    #[serde(default = "slash")]
+    vhost: String,
+    /// RabbitMQ 3.13+ exports the queue type beside the arguments.
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    durable: bool,
+    #[serde(default)]
+    auto_delete: bool,
+    #[serde(default)]
+    arguments: Table,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a binding: {\"source\": …, \"destination\": …, \"destination_type\": …}")]
+struct BindingDef {
+    source: String,
+    #[serde(default = "slash")]
+    vhost: String,
+    destination: String,
+    destination_type: String,
+    #[serde(default)]
+    routing_key: String,
+    #[serde(default)]
+    arguments: Table,
+}
+
+/// The topology read from a file, and what was left out or changed on the way in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Imported {
+    pub exchanges: Vec<ExchangeSpec>,
+    pub queues: Vec<QueueSpec>,
+    pub bindings: Vec<BindingSpec>,
+    pub notes: Vec<String>,
+}
+
+/// A RabbitMQ section with nothing declared and the model's defaults (broker `rabbit`).
+fn empty() -> RabbitSpec {
+    serde_json::from_str("{}").expect("every field of a RabbitMQ section has a default")
+}
+
+fn predeclared(name: &str) -> bool {
+    name.is_empty() || name.starts_with("amq.")
+}
+
+/// Reads `text` as a definitions file and checks its topology with the engine's own validation.
+pub fn import_definitions(text: &str) -> Result<Imported, String> {
+    let defs: Definitions = parse_json(
+        text,
+        "this is not a definitions file: it should be a JSON object with exchanges, queues and bindings",
+    )?;
+    let mut notes = Vec::new();
+    let mut other_vhosts = 0;
+    let mut in_slash = |vhost: &str| {
+        let ok = vhost == "/";
+        other_vhosts += usize::from(!ok);
+        ok
+    };
+    let mut exchanges = Vec::new();
+    for x in defs.exchanges {
+        if !in_slash(&x.vhost) || predeclared(&x.name) {
+            continue;
+        }
+        if x.internal {
+            notes.push(format!("exchange \"{}\" is internal in the file; the model has no internal exchanges, so clients could publish to it here", x.name));
+        }
+        let mut alternate = None;
+        for (k, v) in x.arguments.iter() {
+            match (k, v) {
+                ("alternate-exchange", Value::Str(a)) => alternate = Some(a.to_string()),
+                _ => notes.push(format!("exchange \"{}\": argument {k} is not modelled and was left out", x.name)),
+            }
+        }
+        exchanges.push(ExchangeSpec {
+            name: x.name,
+            kind: x.kind,
+            durable: x.durable,
+            auto_delete: x.auto_delete,
+            alternate_exchange: alternate,
+        });
+    }
+    let mut queues = Vec::new();
+    for q in defs.queues {
+        if !in_slash(&q.vhost) {
+            continue;
+        }
+        if let Some(kind) = q.kind.filter(|k| k != "classic") {
+            return Err(format!("queue \"{}\": a {kind} queue; only classic queues are modelled", q.name));
+        }
+        queues.push(QueueSpec {
+            name: q.name,
+            durable: q.durable,
+            exclusive: false,
+            auto_delete: q.auto_delete,
+            arguments: q.arguments,
+        });
+    }
+    let mut bindings = Vec::new();
+    for b in defs.bindings {
+        // The default exchange's bindings are implicit (one per queue, by its name).
+        if !in_slash(&b.vhost) || b.source.is_empty() {
+            continue;
+        }
+        bindings.push(BindingSpec {
+            source: b.source,
+            destination: b.destination,
+            destination_type: b.destination_type,
+            routing_key: b.routing_key,
+            arguments: b.arguments,
+        });
+    }
+    if other_vhosts > 0 {
+        notes.push(format!(
+            "{other_vhosts} exchanges, queues or bindings of other virtual hosts were left out: the model has one, /"
+        ));
+    }
+    for (n, what) in
+        [(defs.policies.len(), "policies"), (defs.parameters.len(), "runtime parameters (shovels, federation)")]
+    {
+        if n > 0 {
+            notes.push(format!("{n} {what} left out: not modelled (their effect is not in the topology)"));
+        }
+    }
+    if !defs.users.is_empty() {
+        notes.push("users and permissions left out: the model has no access control".into());
+    }
+    let imported = Imported { exchanges, queues, bindings, notes };
+    imported.check()?;
+    Ok(imported)
+}
+
+impl Imported {
+    /// The engine's validation of the topology alone, its message in the file's terms.
+    fn check(&self) -> Result<(), String> {
+        let spec = RabbitSpec {
+            exchanges: self.exchanges.clone(),
+            queues: self.queues.clone(),
+            bindings: self.bindings.clone(),
+            ..empty()
+        };
+        spec.validate().map_err(|e| self.in_file_terms(&e))
+    }
+
+    /// `rabbit.queues[2].arguments.x-overflow: …` → `queue "shipping": arguments.x-overflow: …`.
+    fn in_file_terms(&self, message: &str) -> String {
+        let named = |list: &str, name: &dyn Fn(usize) -> Option<String>| -> Option<String> {
+            let rest = message.strip_prefix(list)?.strip_prefix('[')?;
+            let (i, rest) = rest.split_once(']')?;
+            let what = name(i.parse().ok()?)?;
+            Some(format!("{what}{}", rest.strip_prefix('.').map_or(rest.to_string(), |r| format!(": {r}"))))
+        };
+        named("rabbit.exchanges", &|i| self.exchanges.get(i).map(|x| format!("exchange \"{}\"", x.name)))
+            .or_else(|| named("rabbit.queues", &|i| self.queues.get(i).map(|q| format!("queue \"{}\"", q.name))))
+            .or_else(|| {
+                named("rabbit.bindings", &|i| {
+                    self.bindings
+                        .get(i)
+                        .map(|b| format!("binding {} → {} {}", b.source, b.destination_type, b.destination))
+                })
+            })
+            .unwrap_or_else(|| message.to_string())
+    }
+}
+
+impl Draft {
+    /// Replaces the draft's exchanges, queues and bindings with those of `text`, a definitions
+    /// file; its clients stay. Returns the notes (what was left out, and any client that now names
+    /// something the file does not declare); on an error the draft is unchanged.
+    pub fn import_definitions(&mut self, text: &str) -> Result<Vec<String>, String> {
+        let imported = import_definitions(text)?;
+        let mut notes = imported.notes.clone();
+        let spec = RabbitSpec {
+            exchanges: imported.exchanges,
+            queues: imported.queues,
+            bindings: imported.bindings,
+            ..empty()
+        };
+        let rows = Draft::from_spec(&spec);
+        (self.exchanges, self.queues, self.bindings) = (rows.exchanges, rows.queues, rows.bindings);
+        let exchange_known = |x: &str| x.is_empty() || predeclared(x) || self.exchanges.iter().any(|e| e.name == x);
+        for p in self.publishers.iter().filter(|p| !exchange_known(&p.spec.exchange)) {
+            notes.push(format!("publisher {} publishes to exchange {}, which the file does not declare: change or remove it before applying", p.spec.id, p.spec.exchange));
+        }
+        for c in self.consumers.iter().filter(|c| !self.queues.iter().any(|q| q.spec.name == c.spec.queue)) {
+            notes.push(format!("consumer {} consumes from queue {}, which the file does not declare: change or remove it before applying", c.spec.id, c.spec.queue));
+        }
+        Ok(notes)
+    }
+}
