@@ -43,6 +43,13 @@ if [ "${1:-}" = "--browser" ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
   fi
+  # The differential test imports exported definitions into a real RabbitMQ (tests/real_rabbitmq.sh
+  # starts its own node on loopback; the package's service is not used).
+  if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+    log "installing rabbitmq-server from Debian (the real-RabbitMQ test)"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server
+  fi
   # The native tests read the exported docker-compose files with PyYAML.
   if ! python3 -c 'import yaml' 2>/dev/null; then
     log "installing python3-yaml from Debian (the compose export's YAML check)"

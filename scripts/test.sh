@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy (warnings are errors), native tests, browser unit
+# Runs every check and test: formatting, clippy (warnings are errors), native tests, the exported
+# definitions imported into a real RabbitMQ (tests/real_rabbitmq.sh), browser unit
 # tests (wasm-bindgen-test in headless Chromium), the release build, and end-to-end tests of the
 # built app in headless Chromium. Installs what is missing first. Prints a summary; exits non-zero
 # if anything failed.
@@ -40,6 +41,7 @@ stage fmt cargo fmt --check
 stage clippy-native cargo clippy --all-targets --locked -- -D warnings
 stage clippy-wasm cargo clippy --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 stage native-tests cargo test --locked
+stage real-rabbitmq tests/real_rabbitmq.sh
 stage browser-unit-tests cargo test --locked --target wasm32-unknown-unknown -p brokerlab --test browser
 stage release-build trunk build --release
 stage e2e node --test tests/e2e/

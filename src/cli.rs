@@ -6,6 +6,7 @@
 //! brokerlab presets
 //! brokerlab compare PRESET|WORKLOAD.json [--seed N]
 //! brokerlab export --format FORMAT SCENARIO.json|PRESET [--out DIR]
+//! brokerlab import-definitions DEFINITIONS.json
 //! brokerlab partition --partitions N [--hex] KEY...
 //! brokerlab assign  < requests.jsonl
 //! brokerlab route   < requests.jsonl
@@ -38,6 +39,9 @@ pub const USAGE: &str = r#"usage:
       compose-kraft, compose-zookeeper (docker-compose.yml), topics (kafka-topics.sh commands),
       client-properties (one .properties per producer and consumer group), definitions
       (RabbitMQ's definitions.json for rabbitmqctl import_definitions)
+  brokerlab import-definitions DEFINITIONS.json
+      read a RabbitMQ definitions file (rabbitmqctl export_definitions) into a scenario's topology,
+      as the page's editor imports it, and print the scenario; what is left out goes to stderr
   brokerlab partition --partitions N [--hex] KEY...
       the partition Kafka's default partitioner picks for each key (--hex: keys are hex bytes);
       one JSON line per key: {"key":…,"murmur2":…,"partition":…}
@@ -67,6 +71,7 @@ pub fn main(args: &[String]) -> i32 {
         Some("partition") => partition(&args[1..]),
         Some("compare") => compare(&args[1..]),
         Some("export") => export(&args[1..]),
+        Some("import-definitions") => import_definitions(&args[1..]),
         Some("assign") => answer_lines(assignor::answer_json),
         Some("route") => answer_lines(routing::answer_json),
         Some("-h" | "--help" | "help") => {
@@ -368,5 +373,21 @@ fn export(args: &[String]) -> Result<(), String> {
             }
         }
     }
+    Ok(())
+}
+
+/// `brokerlab import-definitions`: a definitions file as a scenario (its topology, no clients).
+fn import_definitions(args: &[String]) -> Result<(), String> {
+    let [path] = args else {
+        return Err("`import-definitions` takes exactly one definitions file".into());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let name = format!("Imported from {path}");
+    let (scenario, notes) =
+        crate::view::export::scenario_from_definitions(&name, &text).map_err(|e| format!("{path}: {e}"))?;
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    println!("{}", scenario.to_json());
     Ok(())
 }

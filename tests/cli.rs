@@ -227,3 +227,22 @@ fn export_prints_or_writes_the_files_for_a_real_broker() {
         assert!(err.contains(want), "{args:?}: wanted {want:?} in {err}");
     }
 }
+
+#[test]
+fn import_definitions_reads_a_file_into_a_scenario() {
+    let dir = std::env::temp_dir().join(format!("brokerlab-cli-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, defs, _) = brokerlab(&["export", "--format", "definitions", "rabbit-by-hand"]);
+    let file = dir.join("definitions.json");
+    std::fs::write(&file, defs.replacen("\"internal\": false", "\"internal\": true", 1)).unwrap();
+    let (code, out, err) = brokerlab(&["import-definitions", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let s: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(s["rabbit"]["queues"][1]["arguments"]["x-message-ttl"], 300);
+    assert!(err.contains("note: exchange \"tasks\" is internal"), "{err}");
+    std::fs::write(&file, "[1, 2]").unwrap();
+    let (code, _, err) = brokerlab(&["import-definitions", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("this is not a definitions file"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

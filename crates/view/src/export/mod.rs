@@ -23,7 +23,7 @@ mod kafka_names;
 mod rabbit_defs;
 mod rabbit_import;
 
-pub use rabbit_import::{import_definitions, Imported};
+pub use rabbit_import::{import_definitions, scenario_from_definitions, Imported};
 
 use brokerlab_engine::{Scenario, Time};
 

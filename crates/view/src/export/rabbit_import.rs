@@ -9,6 +9,7 @@ use crate::rabbit_edit::Draft;
 use brokerlab_engine::json_path::parse_json;
 use brokerlab_engine::rabbit::config::{BindingSpec, ExchangeSpec, QueueSpec, RabbitSpec};
 use brokerlab_engine::rabbit::routing::{Table, Value};
+use brokerlab_engine::Scenario;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -217,6 +218,24 @@ impl Imported {
             })
             .unwrap_or_else(|| message.to_string())
     }
+}
+
+/// A RabbitMQ scenario named `name` whose topology is the file's (and no clients), with the
+/// import's notes: what `brokerlab import-definitions` prints.
+pub fn scenario_from_definitions(name: &str, text: &str) -> Result<(Scenario, Vec<String>), String> {
+    let imported = import_definitions(text)?;
+    let mut scenario = Scenario::from_json(r#"{"name": "imported", "rabbit": {}}"#)?;
+    scenario.name = name.to_string();
+    scenario.description =
+        "A RabbitMQ topology imported from a definitions file: add publishers and consumers to run it.".into();
+    scenario.rabbit = Some(RabbitSpec {
+        exchanges: imported.exchanges,
+        queues: imported.queues,
+        bindings: imported.bindings,
+        ..empty()
+    });
+    scenario.validate()?;
+    Ok((scenario, imported.notes))
 }
 
 impl Draft {
