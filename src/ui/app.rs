@@ -91,6 +91,8 @@ pub enum Msg {
     OpenRun(String, String),
     /// A file that could not be read.
     OpenFailed(String),
+    /// Download file `usize` of the scenario exported as this format.
+    Export(crate::view::export::Format, usize),
 }
 
 pub struct App {
@@ -463,6 +465,17 @@ impl Component for App {
                 self.session.step_back();
                 self.draw_chart();
             }
+            Msg::Export(format, i) => {
+                // Written from the scenario running now (an applied topology or configuration
+                // included), only when asked.
+                let result = crate::view::export::export(self.session.scenario(), format).and_then(|files| {
+                    let f = files.get(i).ok_or("that file is no longer part of the export")?;
+                    dom::download(&f.name, f.mime, &f.content)
+                });
+                let failed = result.is_err();
+                self.notice(result);
+                return failed;
+            }
             Msg::Jump(forward) => {
                 self.session.jump(forward);
                 self.draw_chart();
@@ -705,6 +718,7 @@ impl Component for App {
                 </section>
                 { super::config::panel(&self.form, self.form_problem.as_ref(), link.callback(|(k, v)| Msg::FormInput(k, v)), link.callback(|_| Msg::ApplyForm)) }
                 { super::panels::editor(session, &self.editor_text, self.editor_error.as_deref(), self.editor_note.as_deref(), link) }
+                { super::panels::export(session, link) }
                 if self.show_help { { super::help::overlay(link) } }
             </div>
         }

@@ -41,3 +41,46 @@ pub fn random_seed() -> Option<u64> {
     getrandom::getrandom(&mut bytes).ok()?;
     Some(u64::from_le_bytes(bytes))
 }
+
+/// Offers `content` to the user as a downloaded file `name`: a Blob behind a temporary
+/// `<a download>`, clicked. The object URL is revoked a minute later (at once could cut the
+/// download short in some browsers).
+pub fn download(name: &str, mime: &str, content: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let failed = |what: &str| format!("the browser would not {what} for the download of {name}");
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(content));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| failed("make a file"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| failed("make a link"))?;
+    let a: web_sys::HtmlAnchorElement =
+        document().create_element("a").ok().and_then(|e| e.dyn_into().ok()).ok_or_else(|| failed("make a link"))?;
+    a.set_href(&url);
+    a.set_download(name);
+    let body = document().body().ok_or_else(|| failed("find the page"))?;
+    let _ = body.append_child(&a);
+    a.click();
+    let _ = body.remove_child(&a);
+    gloo::timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+    Ok(())
+}
+
+/// Reads the file chosen in a file input as text and hands `(name, size in bytes, text)` to
+/// `done`, or `Err` with words for the user if the browser could not read it.
+pub fn read_chosen_file(
+    input: &web_sys::HtmlInputElement,
+    done: impl FnOnce(Result<(String, f64, String), String>) + 'static,
+) {
+    let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+    let (name, size) = (file.name(), file.size());
+    wasm_bindgen_futures::spawn_local(async move {
+        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+        done(match text.ok().and_then(|t| t.as_string()) {
+            Some(text) => Ok((name, size, text)),
+            None => Err(format!("{name} could not be read as text")),
+        });
+    });
+}

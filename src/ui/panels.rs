@@ -1,7 +1,9 @@
-//! The playground's side panels: the counters, the event log, and the scenario editor.
+//! The playground's side panels: the counters, the event log, the scenario editor, and the
+//! export of the scenario as files for a real broker.
 
 use super::app::{App, Msg};
 use crate::view::event_log;
+use crate::view::export;
 use crate::view::plugin::Family;
 use crate::view::session::Session;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -68,6 +70,35 @@ pub fn editor(session: &Session, text: &str, error: Option<&str>, note: Option<&
                 if let Some(err) = error { <span class="field-error" id="scenario-error" role="alert">{err}</span> }
                 if let Some(note) = note { <span class="field-ok">{note}</span> }
             </div>
+        </section>
+    }
+}
+
+/// "Run it on a real broker": one download button per file the scenario exports as (the files are
+/// written only when a button is pressed).
+pub fn export(session: &Session, link: &Scope<App>) -> Html {
+    let scenario = session.scenario();
+    let formats = export::formats_for(scenario);
+    if formats.is_empty() {
+        return html! {};
+    }
+    let buttons = formats.into_iter().map(|format| {
+        let names = export::file_names(scenario, format);
+        html! {
+            <div class="export-format">
+                <span class="export-label">{format.label()}</span>
+                { for names.into_iter().enumerate().map(|(i, name)| html! {
+                    <button class="export-file" data-format={format.slug()} title={format!("download {name}")}
+                        onclick={link.callback(move |_| Msg::Export(format, i))}>{name}</button>
+                }) }
+            </div>
+        }
+    });
+    html! {
+        <section class="panel export" id="export">
+            <h2>{"Run it on a real broker"}<span class="sub">{" — this scenario as the files you would run"}</span></h2>
+            <p class="desc">{"Each file says in comments what it cannot hold: the simulated network, the scheduled faults, your applications' pace. The same files come from "}<code>{"brokerlab export"}</code>{"."}</p>
+            { for buttons }
         </section>
     }
 }

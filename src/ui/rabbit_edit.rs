@@ -4,6 +4,7 @@
 //! accepts it, and the draft stays as typed until then.
 
 use crate::engine::rabbit::config::RabbitSpec;
+use crate::view::export::ImportReport;
 use crate::view::rabbit_edit::{add_arg, dest_key, Draft, List, Problem, ACK_MODES, EXCHANGE_TYPES, QUICK_ARGS};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -132,6 +133,32 @@ pub fn topology_editor(p: &EditorProps) -> Html {
         c_queue: spec.queues.first().map_or(String::new(), |q| q.name.clone()),
         client_error: None,
     });
+    // The last definitions.json chosen: what it did, or why it changed nothing.
+    let import_report = use_state(|| None::<ImportReport>);
+    let on_import = {
+        let (draft, report) = (draft.clone(), import_report.clone());
+        Callback::from(move |e: Event| {
+            let input = e.target_unchecked_into::<HtmlInputElement>();
+            let (draft, report) = (draft.clone(), report.clone());
+            crate::ui::dom::read_chosen_file(&input, move |file| {
+                let mut d = (*draft).clone();
+                let r = match file {
+                    Ok((name, bytes, text)) => d.import_file(&name, bytes, &text),
+                    Err(e) => ImportReport {
+                        ok: false,
+                        summary: format!("{e}. The topology below is unchanged."),
+                        notes: vec![],
+                    },
+                };
+                if r.ok {
+                    draft.set(d);
+                }
+                report.set(Some(r));
+            });
+            // Choosing the same file again must fire `change` again.
+            input.set_value("");
+        })
+    };
     let built = draft.build(&spec);
     let problem: Option<&Problem> = built.as_ref().err();
     let changed = *draft != Draft::from_spec(&spec);
@@ -329,6 +356,18 @@ pub fn topology_editor(p: &EditorProps) -> Html {
     html! {
         <details class="rq-edit" id="topology-editor">
             <summary>{"Edit the topology"}<span class="hint">{" — exchanges, queues with their arguments, bindings, publishers, consumers; applying restarts the run with them declared at setup"}</span></summary>
+            <div class="rq-import">
+                <label class="file-button">{"Import definitions.json"}
+                    <input type="file" id="import-definitions" accept=".json,application/json" onchange={on_import} />
+                </label>
+                <span class="hint">{" from "}<code>{"rabbitmqctl export_definitions"}</code>{" or the management UI: its exchanges, queues and bindings replace these; the clients stay"}</span>
+                if let Some(r) = &*import_report {
+                    <div id="import-report" class={classes!("import-report", (!r.ok).then_some("field-error"))} role="status">
+                        <p>{&r.summary}</p>
+                        if !r.notes.is_empty() { <ul>{ for r.notes.iter().map(|n| html! { <li>{n}</li> }) }</ul> }
+                    </div>
+                }
+            </div>
             <div class="rq-edit-grid">
                 <fieldset>
                     <legend>{"Exchanges"}</legend>
@@ -422,6 +461,13 @@ pub fn topology_editor(p: &EditorProps) -> Html {
 pub const STYLE: &str = r#"
 .rabbit .rq-edit { margin-top: 12px; border-top: 1px solid #d5dbe1; padding-top: 8px; }
 .rabbit .rq-edit summary { cursor: pointer; font-weight: 600; }
+.rabbit .rq-import { margin: 8px 0; font-size: 0.85rem; }
+.rabbit .rq-import .file-button { display: inline-block; border: 1px solid #aab4bf; border-radius: 6px; padding: 3px 10px; cursor: pointer; background: #f4f6f8; }
+.rabbit .rq-import .file-button:focus-within { outline: 2px solid #0072B2; }
+.rabbit .rq-import input[type=file] { position: absolute; width: 1px; height: 1px; opacity: 0; }
+.rabbit .rq-import .import-report { margin-top: 6px; }
+.rabbit .rq-import .import-report p { margin: 0; }
+.rabbit .rq-import .import-report ul { margin: 4px 0 0; padding-left: 18px; }
 .rabbit .rq-edit summary .hint { font-weight: normal; }
 .rabbit .rq-edit-grid { display: grid; grid-template-columns: 1fr; gap: 8px; margin-top: 8px; }
 .rabbit .rq-edit fieldset { border: 1px solid #d5dbe1; border-radius: 6px; padding: 4px 8px 8px; min-width: 0; overflow-x: auto; }

@@ -144,7 +144,7 @@ fn producer(scenario: &Scenario, kafka: &KafkaSpec, s: &ProducerSpec) -> File {
     p.set("retry.backoff.ms", ms(s.retry_backoff));
     p.set("request.timeout.ms", ms(s.request_timeout));
     p.set("delivery.timeout.ms", ms(s.delivery_timeout));
-    File { name: format!("producer-{}.properties", s.id), mime: "text/plain", content: p.0 }
+    File { name: producer_file(&s.id), mime: "text/plain", content: p.0 }
 }
 
 fn group(scenario: &Scenario, kafka: &KafkaSpec, g: &GroupSpec) -> File {
@@ -186,7 +186,7 @@ fn group(scenario: &Scenario, kafka: &KafkaSpec, g: &GroupSpec) -> File {
             OffsetReset::Latest => "latest",
         },
     );
-    File { name: format!("consumer-{}.properties", g.id), mime: "text/plain", content: p.0 }
+    File { name: group_file(&g.id), mime: "text/plain", content: p.0 }
 }
 
 /// Consumers without a group: the model gives them every partition from the start.
@@ -204,7 +204,25 @@ fn groupless(scenario: &Scenario, kafka: &KafkaSpec) -> Option<File> {
     p.set("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
     p.set("enable.auto.commit", false);
     p.set("auto.offset.reset", "earliest");
-    Some(File { name: "consumer-no-group.properties".into(), mime: "text/plain", content: p.0 })
+    Some(File { name: NO_GROUP_FILE.into(), mime: "text/plain", content: p.0 })
+}
+
+fn producer_file(id: &str) -> String {
+    format!("producer-{id}.properties")
+}
+fn group_file(id: &str) -> String {
+    format!("consumer-{id}.properties")
+}
+const NO_GROUP_FILE: &str = "consumer-no-group.properties";
+
+/// The names of the files `properties` writes, in its order, without writing them.
+pub fn property_file_names(kafka: &KafkaSpec) -> Vec<String> {
+    let mut out: Vec<String> = kafka.producers.iter().map(|p| producer_file(&p.id)).collect();
+    out.extend(kafka.groups.iter().map(|g| group_file(&g.id)));
+    if kafka.consumers.iter().any(|c| c.group.is_none()) {
+        out.push(NO_GROUP_FILE.into());
+    }
+    out
 }
 
 pub fn properties(scenario: &Scenario, kafka: &KafkaSpec) -> Vec<File> {

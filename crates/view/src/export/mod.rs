@@ -23,7 +23,7 @@ mod kafka_names;
 mod rabbit_defs;
 mod rabbit_import;
 
-pub use rabbit_import::{import_definitions, scenario_from_definitions, Imported};
+pub use rabbit_import::{import_definitions, scenario_from_definitions, ImportReport, Imported, MAX_IMPORT_BYTES};
 
 use brokerlab_engine::{Scenario, Time};
 
@@ -91,6 +91,17 @@ pub fn formats_for(scenario: &Scenario) -> Vec<Format> {
         out.push(Format::Definitions);
     }
     out
+}
+
+/// The files `export` would write, by name, without writing them (what the page's buttons say).
+pub fn file_names(scenario: &Scenario, format: Format) -> Vec<String> {
+    match (format, &scenario.kafka) {
+        (Format::ClientProperties, Some(kafka)) => kafka_clients::property_file_names(kafka),
+        (Format::Topics, Some(_)) => vec!["create-topics.sh".into()],
+        (Format::Definitions, _) if scenario.rabbit.is_some() => vec!["definitions.json".into()],
+        (Format::ComposeKraft | Format::ComposeZookeeper, Some(_)) => vec!["docker-compose.yml".into()],
+        _ => vec![],
+    }
 }
 
 /// `scenario` as `format`: one file, or one per client for `client-properties`.

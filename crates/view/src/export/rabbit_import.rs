@@ -176,7 +176,7 @@ pub fn import_definitions(text: &str) -> Result<Imported, String> {
         [(defs.policies.len(), "policies"), (defs.parameters.len(), "runtime parameters (shovels, federation)")]
     {
         if n > 0 {
-            notes.push(format!("{n} {what} left out: not modelled (their effect is not in the topology)"));
+            notes.push(format!("{what} left out ({n}): not modelled, their effect is not in the topology"));
         }
     }
     if !defs.users.is_empty() {
@@ -238,7 +238,47 @@ pub fn scenario_from_definitions(name: &str, text: &str) -> Result<(Scenario, Ve
     Ok((scenario, imported.notes))
 }
 
+/// A definitions file larger than this is refused before it is read (a topology the model takes,
+/// 64 exchanges, 64 queues and 256 bindings, is a few tens of KB).
+pub const MAX_IMPORT_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
+
+/// What the page says after a file was chosen: a summary, or why nothing changed; and the notes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportReport {
+    pub ok: bool,
+    pub summary: String,
+    pub notes: Vec<String>,
+}
+
 impl Draft {
+    /// `import_definitions` for the page: the file `name` of `bytes` bytes with its `text`.
+    pub fn import_file(&mut self, name: &str, bytes: f64, text: &str) -> ImportReport {
+        let refused = |why: String| ImportReport {
+            ok: false,
+            summary: format!("{name} was not imported: {why}. The topology below is unchanged."),
+            notes: vec![],
+        };
+        if bytes > MAX_IMPORT_BYTES {
+            return refused(format!(
+                "it is {:.1} MB; a definitions file this model can take is far smaller",
+                bytes / 1e6
+            ));
+        }
+        match self.import_definitions(text) {
+            Ok(notes) => ImportReport {
+                ok: true,
+                summary: format!(
+                    "Imported {name}: {} exchanges, {} queues, {} bindings. Review them below, then Apply topology (Revert undoes the import).",
+                    self.exchanges.len(),
+                    self.queues.len(),
+                    self.bindings.len()
+                ),
+                notes,
+            },
+            Err(e) => refused(e),
+        }
+    }
+
     /// Replaces the draft's exchanges, queues and bindings with those of `text`, a definitions
     /// file; its clients stay. Returns the notes (what was left out, and any client that now names
     /// something the file does not declare); on an error the draft is unchanged.

@@ -297,7 +297,7 @@ fn import_notes_what_it_leaves_out_and_what_clients_now_miss() {
         "exchange \"events\" is internal",
         "argument x-colour is not modelled",
         "1 exchanges, queues or bindings of other virtual hosts",
-        "1 policies left out",
+        "policies left out (1)",
         "users and permissions left out",
         "publisher shop publishes to exchange orders, which the file does not declare",
         "consumer shipper consumes from queue shipping, which the file does not declare",
@@ -309,4 +309,30 @@ fn import_notes_what_it_leaves_out_and_what_clients_now_miss() {
     assert_eq!(draft.queues[0].args, "{\"x-max-length\":5}");
     // The editor now shows the publisher's problem at its row until it is fixed.
     assert!(draft.build(&spec).is_err());
+}
+
+#[test]
+fn the_page_knows_the_file_names_and_reports_an_import_in_words() {
+    for s in kafka_presets().chain(rabbit_presets()) {
+        for f in formats_for(&s) {
+            let names: Vec<String> = export(&s, f).unwrap().into_iter().map(|f| f.name).collect();
+            assert_eq!(file_names(&s, f), names, "{} {f:?}", s.name);
+        }
+    }
+    let s = preset("rabbit-basic");
+    let spec = s.rabbit.as_ref().unwrap();
+    let mut draft = Draft::from_spec(spec);
+    let report = draft.import_file("defs.json", 10.0, "{\"queues\": 3}");
+    assert!(!report.ok);
+    assert_eq!(report.summary, "defs.json was not imported: queues: invalid type: integer `3`, expected a sequence. The topology below is unchanged.");
+    assert_eq!(draft, Draft::from_spec(spec));
+    let report = draft.import_file("big.json", 5e7, "");
+    assert!(report.summary.contains("it is 50.0 MB"), "{}", report.summary);
+    let report = draft.import_file("definitions.json", 100.0, &one(&s, Format::Definitions));
+    assert!(report.ok && report.notes.is_empty(), "{report:?}");
+    assert!(
+        report.summary.starts_with("Imported definitions.json: 3 exchanges, 5 queues, 5 bindings."),
+        "{}",
+        report.summary
+    );
 }
