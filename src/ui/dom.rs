@@ -69,13 +69,18 @@ pub fn download(name: &str, mime: &str, content: &str) -> Result<(), String> {
 }
 
 /// Reads the file chosen in a file input as text and hands `(name, size in bytes, text)` to
-/// `done`, or `Err` with words for the user if the browser could not read it.
+/// `done`, or `Err` with words for the user if the browser could not read it. A file larger than
+/// `max_bytes` is not read at all: `done` gets its name and size with no text, to refuse it.
 pub fn read_chosen_file(
     input: &web_sys::HtmlInputElement,
+    max_bytes: f64,
     done: impl FnOnce(Result<(String, f64, String), String>) + 'static,
 ) {
     let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
     let (name, size) = (file.name(), file.size());
+    if size > max_bytes {
+        return done(Ok((name, size, String::new())));
+    }
     wasm_bindgen_futures::spawn_local(async move {
         let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
         done(match text.ok().and_then(|t| t.as_string()) {

@@ -4,7 +4,7 @@
 //! accepts it, and the draft stays as typed until then.
 
 use crate::engine::rabbit::config::RabbitSpec;
-use crate::view::export::ImportReport;
+use crate::view::export::{ImportReport, MAX_IMPORT_BYTES};
 use crate::view::rabbit_edit::{add_arg, dest_key, Draft, List, Problem, ACK_MODES, EXCHANGE_TYPES, QUICK_ARGS};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -140,7 +140,7 @@ pub fn topology_editor(p: &EditorProps) -> Html {
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
             let (draft, report) = (draft.clone(), report.clone());
-            crate::ui::dom::read_chosen_file(&input, move |file| {
+            crate::ui::dom::read_chosen_file(&input, MAX_IMPORT_BYTES, move |file| {
                 let mut d = (*draft).clone();
                 let r = match file {
                     Ok((name, bytes, text)) => d.import_file(&name, bytes, &text),
