@@ -16,7 +16,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 base=$root/target/real-rabbitmq
-sbin=/usr/lib/rabbitmq/bin
+# Where Debian puts the scripts that run as the calling user (/usr/sbin/* switch to the rabbitmq user).
+sbin=${RABBITMQ_SBIN:-/usr/lib/rabbitmq/bin}
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok $((pass + fail)) - $*"; }
@@ -66,7 +67,7 @@ started=$(date +%s)
 "$sbin/rabbitmq-server" > "$base/log/server.out" 2>&1 &
 server=$!
 if ! timeout 120 "$sbin/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" wait --pid "$server" --timeout 110 > "$base/log/wait.out" 2>&1; then
-  not_ok "the real RabbitMQ did not start within 110 s (logs: $base/log/)"
+  not_ok "the real RabbitMQ did not start (waited up to 110 s; logs: $base/log/)"
   tail -20 "$base/log/server.out" | sed 's/^/# /'
   finish
 fi
