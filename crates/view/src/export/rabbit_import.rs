@@ -83,12 +83,11 @@ struct BindingDef {
     arguments: Table,
 }
 
-/// The topology read from a file, and what was left out or changed on the way in.
+/// The topology read from a file (a RabbitMQ section with no clients), and what was left out or
+/// changed on the way in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Imported {
-    pub exchanges: Vec<ExchangeSpec>,
-    pub queues: Vec<QueueSpec>,
-    pub bindings: Vec<BindingSpec>,
+    pub topology: RabbitSpec,
     pub notes: Vec<String>,
 }
 
@@ -182,36 +181,27 @@ pub fn import_definitions(text: &str) -> Result<Imported, String> {
     if !defs.users.is_empty() {
         notes.push("users and permissions left out: the model has no access control".into());
     }
-    let imported = Imported { exchanges, queues, bindings, notes };
-    imported.check()?;
+    let imported = Imported { topology: RabbitSpec { exchanges, queues, bindings, ..empty() }, notes };
+    imported.topology.validate().map_err(|e| imported.in_file_terms(&e))?;
     Ok(imported)
 }
 
 impl Imported {
-    /// The engine's validation of the topology alone, its message in the file's terms.
-    fn check(&self) -> Result<(), String> {
-        let spec = RabbitSpec {
-            exchanges: self.exchanges.clone(),
-            queues: self.queues.clone(),
-            bindings: self.bindings.clone(),
-            ..empty()
-        };
-        spec.validate().map_err(|e| self.in_file_terms(&e))
-    }
-
-    /// `rabbit.queues[2].arguments.x-overflow: …` → `queue "shipping": arguments.x-overflow: …`.
+    /// An engine message about the topology in the file's terms: `rabbit.queues[2].arguments.
+    /// x-overflow: …` → `queue "shipping": arguments.x-overflow: …`.
     fn in_file_terms(&self, message: &str) -> String {
+        let t = &self.topology;
         let named = |list: &str, name: &dyn Fn(usize) -> Option<String>| -> Option<String> {
             let rest = message.strip_prefix(list)?.strip_prefix('[')?;
             let (i, rest) = rest.split_once(']')?;
             let what = name(i.parse().ok()?)?;
             Some(format!("{what}{}", rest.strip_prefix('.').map_or(rest.to_string(), |r| format!(": {r}"))))
         };
-        named("rabbit.exchanges", &|i| self.exchanges.get(i).map(|x| format!("exchange \"{}\"", x.name)))
-            .or_else(|| named("rabbit.queues", &|i| self.queues.get(i).map(|q| format!("queue \"{}\"", q.name))))
+        named("rabbit.exchanges", &|i| t.exchanges.get(i).map(|x| format!("exchange \"{}\"", x.name)))
+            .or_else(|| named("rabbit.queues", &|i| t.queues.get(i).map(|q| format!("queue \"{}\"", q.name))))
             .or_else(|| {
                 named("rabbit.bindings", &|i| {
-                    self.bindings
+                    t.bindings
                         .get(i)
                         .map(|b| format!("binding {} → {} {}", b.source, b.destination_type, b.destination))
                 })
@@ -228,12 +218,7 @@ pub fn scenario_from_definitions(name: &str, text: &str) -> Result<(Scenario, Ve
     scenario.name = name.to_string();
     scenario.description =
         "A RabbitMQ topology imported from a definitions file: add publishers and consumers to run it.".into();
-    scenario.rabbit = Some(RabbitSpec {
-        exchanges: imported.exchanges,
-        queues: imported.queues,
-        bindings: imported.bindings,
-        ..empty()
-    });
+    scenario.rabbit = Some(imported.topology);
     scenario.validate()?;
     Ok((scenario, imported.notes))
 }
@@ -283,15 +268,8 @@ impl Draft {
     /// file; its clients stay. Returns the notes (what was left out, and any client that now names
     /// something the file does not declare); on an error the draft is unchanged.
     pub fn import_definitions(&mut self, text: &str) -> Result<Vec<String>, String> {
-        let imported = import_definitions(text)?;
-        let mut notes = imported.notes.clone();
-        let spec = RabbitSpec {
-            exchanges: imported.exchanges,
-            queues: imported.queues,
-            bindings: imported.bindings,
-            ..empty()
-        };
-        let rows = Draft::from_spec(&spec);
+        let Imported { topology, mut notes } = import_definitions(text)?;
+        let rows = Draft::from_spec(&topology);
         (self.exchanges, self.queues, self.bindings) = (rows.exchanges, rows.queues, rows.bindings);
         let exchange_known = |x: &str| x.is_empty() || predeclared(x) || self.exchanges.iter().any(|e| e.name == x);
         for p in self.publishers.iter().filter(|p| !exchange_known(&p.spec.exchange)) {
