@@ -171,6 +171,14 @@ fn load(arg: &str) -> Result<Loaded, String> {
     }
 }
 
+/// A scenario: a scenario file, a saved run's scenario, or a preset's name.
+fn load_scenario(arg: &str) -> Result<Scenario, String> {
+    Ok(match load(arg)? {
+        Loaded::Scenario(s) => s,
+        Loaded::Run(r) => r.scenario,
+    })
+}
+
 fn run(args: &[String]) -> Result<(), String> {
     let (pos, flags) = parse_flags(args, &["seed", "until", "trace"])?;
     let [path] = pos[..] else {

@@ -188,6 +188,7 @@ fn run_replays_a_run_file_saved_from_the_page_to_the_same_hash() {
     assert_eq!(code, 2);
     assert!(err.contains("--seed: a run file replays its own seed"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
 
 #[test]
 fn export_prints_or_writes_the_files_for_a_real_broker() {
