@@ -1,8 +1,11 @@
 //! The playground in the browser (wasm only). It reads the engine's world and events and sends
 //! commands; it never changes the simulation any other way.
 //!
-//! - `app`   — the shell: controls, walkthrough card, stage, inspector, stats, charts, event log,
-//!   configuration panel, scenario editor; `?bench=frames` records its own frame times.
+//! - `app`   — the shell: owns the session, turns messages into calls on it (`app/mod.rs`), its
+//!   markup (`app/page.rs`: controls, cards, stage, inspector, charts, log, configuration, editor)
+//!   and its side of a lesson (`app/lessons.rs`); `?bench=frames` records its own frame times.
+//! - `lesson` — the lesson card (question, the run's answer and why, "try this") and progress in
+//!   local storage.
 //! - `stage` — the topology (SVG) and the messages in flight (one canvas, redrawn per frame).
 //! - `walk_card` — the walkthrough card: the doors in, the step on screen, how to go on.
 //! - `help` — the help overlay: keyboard shortcuts and terms.

@@ -10,6 +10,8 @@
 //! - `run_file` — a saved run (scenario, seed, actions with their steps, the instant shown) as a
 //!   versioned JSON file: the page saves and opens it, `brokerlab run FILE` replays it.
 //! - `link_scenario` — an edited scenario in the URL (`scenario=`, base64url JSON), validated on the way in.
+//! - `lesson`  — lessons as data (`lessons/*.json`): the question, the trace fact that settles it
+//!   (`lesson/measure.rs`), variations; a lesson on the page (`lesson/run.rs`); progress.
 //! - `groups`  — consumer groups from events: state machine, owners, moves, rebalance gaps.
 //! - `kafka`   — consumer positions, commits and lag, group lag, replication health, from the world.
 //! - `glossary` — one-sentence explanations of Kafka's terms, for tooltips.

@@ -5,23 +5,25 @@
 //! user is typing, the canvases, notices — stays here.
 
 use super::{chart, dom, stage};
+
+mod lessons;
+mod page;
 use crate::engine::rabbit::config::RabbitSpec;
 use crate::engine::{presets, Command, NodeId, Scenario, Time};
 use crate::view::config::{Form, Problem};
 use crate::view::layout::{STAGE_H, STAGE_W};
 use crate::view::lesson::run::LessonRun;
 use crate::view::params::Params;
-use crate::view::plugin::Family;
 use crate::view::series::FrameLog;
 use crate::view::session::Session;
-use crate::view::speed;
 use crate::view::walk::Variant;
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
+pub(super) use page::icon;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
 /// DOM re-renders per second while playing (the canvas is redrawn every frame regardless).
@@ -160,16 +162,6 @@ impl App {
         self.loads += 1;
         self.session = session;
         self.arm_lesson();
-    }
-
-    /// A lesson's run starts afresh: it waits for a prediction, then plays to the lesson's end.
-    fn arm_lesson(&mut self) {
-        if let Some(l) = &mut self.lesson {
-            l.outcome = None;
-            self.session.set_speed(l.speed());
-            self.session.stop_at(l.stop_at());
-            self.session.playing = l.may_play();
-        }
     }
 
     fn rabbit_editing(&self, ctx: &Context<Self>) -> Option<super::rabbit::Editing> {
@@ -376,13 +368,7 @@ impl Component for App {
                 let start = dom::now_ms();
                 let interval = self.last_frame.map_or(0.0, |last| ts - last);
                 let mut render = self.frame(ctx, ts);
-                if let Some(l) = &mut self.lesson {
-                    if l.settle_if_due(&self.session) {
-                        self.session.stop_at(None);
-                        super::lesson::finish(l.lesson.id);
-                        render = true;
-                    }
-                }
+                render |= self.settle_lesson();
                 if let Some(log) = &mut self.frame_log {
                     if !log.done() && log.record(interval, dom::now_ms() - start, self.session.flights().len()) {
                         dom::document()
@@ -393,24 +379,8 @@ impl Component for App {
                 return render;
             }
             Msg::TogglePlay => self.session.playing = !self.session.playing,
-            Msg::Predict(choice) => {
-                if let Some(l) = &mut self.lesson {
-                    l.predict(choice);
-                    self.session.playing = l.may_play();
-                }
-            }
-            Msg::LessonVariation(variation) => {
-                let next = self.lesson.as_ref().map(|l| l.with_variation(variation));
-                match next {
-                    Some(Ok((run, scenario))) => {
-                        self.lesson = Some(run);
-                        self.load(self.session.preset(), scenario, self.session.seed());
-                        self.draw_chart();
-                    }
-                    Some(Err(e)) => self.notices.push(e),
-                    None => {}
-                }
-            }
+            Msg::Predict(choice) => self.predict(choice),
+            Msg::LessonVariation(variation) => self.lesson_variation(variation),
             Msg::FormInput(key, value) => {
                 self.form.set(&key, value);
                 self.form_problem = self.form.build(self.session.scenario()).err();
@@ -608,124 +578,6 @@ impl Component for App {
     }
 
     fn view(&self, ctx: &Context<Self>) -> Html {
-        let link = ctx.link();
-        let session = &self.session;
-        let world = session.world();
-        let rabbit_model = crate::view::rabbit::model(world).map(Rc::new);
-        self.rabbit_model.replace(rabbit_model.clone());
-        let speed_options = speed::LADDER.iter().enumerate().map(|(i, (label, _))| {
-            html! { <option value={i.to_string()} selected={i == session.speed()}>{*label}</option> }
-        });
-        // The benchmarks are not lessons: listed only while one is open (they stay reachable by
-        // URL and from the command line).
-        let preset_options = presets::PRESETS
-            .iter()
-            .filter(|(slug, _)| !slug.ends_with("bench") || *slug == session.preset())
-            .map(|(slug, _)| {
-                let selected = self.lesson.is_none() && *slug == session.preset();
-                html! { <option value={*slug} selected={selected}>{*slug}</option> }
-            });
-        // A lesson runs its own scenario: the menu says so rather than naming a preset.
-        let lesson_option =
-            self.lesson.as_ref().map(|_| html! { <option selected=true disabled=true>{"(the lesson's own)"}</option> });
-
-        html! {
-            <div class="shell">
-                <header>
-                    <h1><a href="./" title="Start page: learn Kafka, learn RabbitMQ, compare them">{"brokerlab"}</a></h1>
-                    <span class="tagline">{"watch message brokers work — a deterministic simulation"}</span>
-                    <a id="to-compare" href="?compare">{"Kafka vs RabbitMQ side by side →"}</a>
-                    <button class="help-btn" onclick={link.callback(|_| Msg::ToggleHelp)} title="Keyboard shortcuts (?)">{"?"}</button>
-                </header>
-                { for self.notices.iter().map(|n| html! { <div class="notice" role="status">{n}</div> }) }
-                <section class="controls" aria-label="Time controls">
-                    <button id="play" onclick={link.callback(|_| Msg::TogglePlay)} title="Play / pause (space)">
-                        { if session.playing { icon("M6 4h4v16H6zM14 4h4v16h-4z") } else { icon("M7 4l13 8-13 8z") } }
-                        { if session.playing { "Pause" } else { "Play" } }
-                    </button>
-                    <button id="step" onclick={link.callback(|_| Msg::Step)} title="Process one event (→)">{ icon("M5 4l10 8-10 8zM16 4h3v16h-3z") }{"Step"}</button>
-                    <button id="reset" onclick={link.callback(|_| Msg::Reset)} title="Start again with the same seed (r)">{ icon("M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z") }{"Reset"}</button>
-                    <label>{"Speed "}
-                        <select id="speed" onchange={link.callback(|e: Event| {
-                            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-                            Msg::SetSpeed(v.parse().unwrap_or(speed::DEFAULT))
-                        })}>{ for speed_options }</select>
-                    </label>
-                    <label title="The seed fixes every random choice: the same seed replays the same run.">{"Seed "}
-                        <input id="seed" class={classes!(self.seed_error.is_some().then_some("invalid"))} value={self.seed_text.clone()} size="10"
-                            oninput={link.callback(|e: InputEvent| Msg::SeedInput(e.target_unchecked_into::<HtmlInputElement>().value()))}
-                            onkeydown={link.batch_callback(|e: KeyboardEvent| (e.key() == "Enter").then_some(Msg::ApplySeed))} />
-                    </label>
-                    <button id="apply-seed" onclick={link.callback(|_| Msg::ApplySeed)} disabled={self.seed_error.is_some()}>{"Use seed"}</button>
-                    <button id="new-seed" onclick={link.callback(|_| Msg::NewSeed)} title="Run again with a new random seed (from the browser's entropy); the seed is shown and kept in the link">{ icon("M10.6 9.2 5.4 4 4 5.4l5.2 5.2zM14.5 4l2 2L4 18.6 5.4 20 18 7.5l2 2V4zm.3 9.4-1.4 1.4 3.1 3.1-2 2.1H20v-5.5l-2 2z") }{"New seed"}</button>
-                    <label>{"Scenario "}
-                        <select id="preset" onchange={link.callback(|e: Event| Msg::Preset(e.target_unchecked_into::<HtmlSelectElement>().value()))}>
-                            { for lesson_option }
-                            { for preset_options }
-                        </select>
-                    </label>
-                    { super::run_file::buttons(link) }
-                    if let Some(err) = &self.seed_error { <span class="field-error" id="seed-error">{err}</span> }
-                </section>
-                <section class="status" aria-label="Simulation status">
-                    <span title="Simulated time">{"t = "}<b id="sim-time">{world.now.to_string()}</b></span>
-                    <span>{"seed "}<b id="seed-shown">{session.seed()}</b></span>
-                    <span title="Fingerprint of every event so far: equal hashes mean identical runs">{"trace "}<b id="trace-hash">{session.sim().trace_hash().to_string()}</b></span>
-                    <span>{"events "}<b id="event-count">{world.metrics.events}</b></span>
-                    <span>{"in flight "}<b>{session.flights().len()}</b></span>
-                    <span class={classes!("speed", session.behind().then_some("behind"))} title="Simulation speed relative to real time">
-                        { speed::label(session.speed()) }
-                        if session.behind() { {" — at the frame budget, running slower than asked"} }
-                    </span>
-                </section>
-                <main>
-                    <div class="stage" aria-label="The cluster">
-                        if let Some(l) = &self.lesson { { super::lesson::card(l, link) } } else { { super::walk_card::card(session, link) } }
-                        <div class="stage-area">
-                        { stage::svg(stage::StageProps {
-                            world,
-                            positions: session.positions(),
-                            selected: session.selected(),
-                            highlight: session.highlighted(),
-                            on_node: link.callback(Msg::Select),
-                            on_link: link.callback(|(a, b)| Msg::ToggleLink(a, b)),
-                        }) }
-                        <canvas ref={self.canvas.clone()} class="flights" aria-hidden="true"></canvas>
-                        </div>
-                        { super::timeline::bar(session, link) }
-                        <div class="legend">
-                            <span><i class="dot"></i>{"request / publish"}</span>
-                            <span><i class="sq"></i>{"records / delivery"}</span>
-                            <span><i class="ring"></i>{"acknowledgement"}</span>
-                            <span><i class="x">{"✕"}</i>{"dropped"}</span>
-                            <span class="hint">{ Family::of(world).stage_hint() }</span>
-                        </div>
-                        { super::groups::panel(world, session.groups(), &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
-                        { super::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
-                    </div>
-                    <aside>
-                        { super::inspect::panel(session, link) }
-                        { super::panels::counters(session) }
-                        // Kafka's partitioner is no help with a RabbitMQ broker.
-                        if Family::of(world).partition_calculator() { <super::calc::PartitionCalc /> }
-                    </aside>
-                </main>
-                <section class="lower">
-                    <div class="charts">
-                        { for chart::panels(world, &self.chart_canvases) }
-                    </div>
-                    { super::panels::event_log(session, &self.log_filter, link) }
-                </section>
-                { super::config::panel(&self.form, self.form_problem.as_ref(), link.callback(|(k, v)| Msg::FormInput(k, v)), link.callback(|_| Msg::ApplyForm)) }
-                { super::panels::editor(session, &self.editor_text, self.editor_error.as_deref(), self.editor_note.as_deref(), link) }
-                { super::panels::export(session, link) }
-                if self.show_help { { super::help::overlay(link) } }
-            </div>
-        }
+        self.page(ctx)
     }
-}
-
-/// A 24×24 icon from one SVG path (no icon font: the page must work offline and everywhere).
-pub(super) fn icon(path: &'static str) -> Html {
-    html! { <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d={path} /></svg> }
 }

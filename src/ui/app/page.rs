@@ -1,0 +1,136 @@
+//! The playground's markup: controls, status, the stage with its cards and panels, the inspector,
+//! charts, log, configuration, editor and export. Rendering only: every click is a `Msg`.
+
+use super::{App, Msg};
+use crate::engine::presets;
+use crate::ui::{chart, stage};
+use crate::view::plugin::Family;
+use crate::view::speed;
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+impl App {
+    /// The whole playground, rendered from the session and what the page keeps of its own.
+    pub(super) fn page(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let session = &self.session;
+        let world = session.world();
+        let rabbit_model = crate::view::rabbit::model(world).map(Rc::new);
+        self.rabbit_model.replace(rabbit_model.clone());
+        let speed_options = speed::LADDER.iter().enumerate().map(|(i, (label, _))| {
+            html! { <option value={i.to_string()} selected={i == session.speed()}>{*label}</option> }
+        });
+        // The benchmarks are not lessons: listed only while one is open (they stay reachable by
+        // URL and from the command line).
+        let preset_options = presets::PRESETS
+            .iter()
+            .filter(|(slug, _)| !slug.ends_with("bench") || *slug == session.preset())
+            .map(|(slug, _)| {
+                let selected = self.lesson.is_none() && *slug == session.preset();
+                html! { <option value={*slug} selected={selected}>{*slug}</option> }
+            });
+        // A lesson runs its own scenario: the menu says so rather than naming a preset.
+        let lesson_option =
+            self.lesson.as_ref().map(|_| html! { <option selected=true disabled=true>{"(the lesson's own)"}</option> });
+
+        html! {
+            <div class="shell">
+                <header>
+                    <h1><a href="./" title="Start page: learn Kafka, learn RabbitMQ, compare them">{"brokerlab"}</a></h1>
+                    <span class="tagline">{"watch message brokers work — a deterministic simulation"}</span>
+                    <a id="to-compare" href="?compare">{"Kafka vs RabbitMQ side by side →"}</a>
+                    <button class="help-btn" onclick={link.callback(|_| Msg::ToggleHelp)} title="Keyboard shortcuts (?)">{"?"}</button>
+                </header>
+                { for self.notices.iter().map(|n| html! { <div class="notice" role="status">{n}</div> }) }
+                <section class="controls" aria-label="Time controls">
+                    <button id="play" onclick={link.callback(|_| Msg::TogglePlay)} title="Play / pause (space)">
+                        { if session.playing { icon("M6 4h4v16H6zM14 4h4v16h-4z") } else { icon("M7 4l13 8-13 8z") } }
+                        { if session.playing { "Pause" } else { "Play" } }
+                    </button>
+                    <button id="step" onclick={link.callback(|_| Msg::Step)} title="Process one event (→)">{ icon("M5 4l10 8-10 8zM16 4h3v16h-3z") }{"Step"}</button>
+                    <button id="reset" onclick={link.callback(|_| Msg::Reset)} title="Start again with the same seed (r)">{ icon("M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z") }{"Reset"}</button>
+                    <label>{"Speed "}
+                        <select id="speed" onchange={link.callback(|e: Event| {
+                            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+                            Msg::SetSpeed(v.parse().unwrap_or(speed::DEFAULT))
+                        })}>{ for speed_options }</select>
+                    </label>
+                    <label title="The seed fixes every random choice: the same seed replays the same run.">{"Seed "}
+                        <input id="seed" class={classes!(self.seed_error.is_some().then_some("invalid"))} value={self.seed_text.clone()} size="10"
+                            oninput={link.callback(|e: InputEvent| Msg::SeedInput(e.target_unchecked_into::<HtmlInputElement>().value()))}
+                            onkeydown={link.batch_callback(|e: KeyboardEvent| (e.key() == "Enter").then_some(Msg::ApplySeed))} />
+                    </label>
+                    <button id="apply-seed" onclick={link.callback(|_| Msg::ApplySeed)} disabled={self.seed_error.is_some()}>{"Use seed"}</button>
+                    <button id="new-seed" onclick={link.callback(|_| Msg::NewSeed)} title="Run again with a new random seed (from the browser's entropy); the seed is shown and kept in the link">{ icon("M10.6 9.2 5.4 4 4 5.4l5.2 5.2zM14.5 4l2 2L4 18.6 5.4 20 18 7.5l2 2V4zm.3 9.4-1.4 1.4 3.1 3.1-2 2.1H20v-5.5l-2 2z") }{"New seed"}</button>
+                    <label>{"Scenario "}
+                        <select id="preset" onchange={link.callback(|e: Event| Msg::Preset(e.target_unchecked_into::<HtmlSelectElement>().value()))}>
+                            { for lesson_option }
+                            { for preset_options }
+                        </select>
+                    </label>
+                    { crate::ui::run_file::buttons(link) }
+                    if let Some(err) = &self.seed_error { <span class="field-error" id="seed-error">{err}</span> }
+                </section>
+                <section class="status" aria-label="Simulation status">
+                    <span title="Simulated time">{"t = "}<b id="sim-time">{world.now.to_string()}</b></span>
+                    <span>{"seed "}<b id="seed-shown">{session.seed()}</b></span>
+                    <span title="Fingerprint of every event so far: equal hashes mean identical runs">{"trace "}<b id="trace-hash">{session.sim().trace_hash().to_string()}</b></span>
+                    <span>{"events "}<b id="event-count">{world.metrics.events}</b></span>
+                    <span>{"in flight "}<b>{session.flights().len()}</b></span>
+                    <span class={classes!("speed", session.behind().then_some("behind"))} title="Simulation speed relative to real time">
+                        { speed::label(session.speed()) }
+                        if session.behind() { {" — at the frame budget, running slower than asked"} }
+                    </span>
+                </section>
+                <main>
+                    <div class="stage" aria-label="The cluster">
+                        if let Some(l) = &self.lesson { { crate::ui::lesson::card(l, link) } } else { { crate::ui::walk_card::card(session, link) } }
+                        <div class="stage-area">
+                        { stage::svg(stage::StageProps {
+                            world,
+                            positions: session.positions(),
+                            selected: session.selected(),
+                            highlight: session.highlighted(),
+                            on_node: link.callback(Msg::Select),
+                            on_link: link.callback(|(a, b)| Msg::ToggleLink(a, b)),
+                        }) }
+                        <canvas ref={self.canvas.clone()} class="flights" aria-hidden="true"></canvas>
+                        </div>
+                        { crate::ui::timeline::bar(session, link) }
+                        <div class="legend">
+                            <span><i class="dot"></i>{"request / publish"}</span>
+                            <span><i class="sq"></i>{"records / delivery"}</span>
+                            <span><i class="ring"></i>{"acknowledgement"}</span>
+                            <span><i class="x">{"✕"}</i>{"dropped"}</span>
+                            <span class="hint">{ Family::of(world).stage_hint() }</span>
+                        </div>
+                        { crate::ui::groups::panel(world, session.groups(), &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
+                        { crate::ui::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
+                    </div>
+                    <aside>
+                        { crate::ui::inspect::panel(session, link) }
+                        { crate::ui::panels::counters(session) }
+                        // Kafka's partitioner is no help with a RabbitMQ broker.
+                        if Family::of(world).partition_calculator() { <crate::ui::calc::PartitionCalc /> }
+                    </aside>
+                </main>
+                <section class="lower">
+                    <div class="charts">
+                        { for chart::panels(world, &self.chart_canvases) }
+                    </div>
+                    { crate::ui::panels::event_log(session, &self.log_filter, link) }
+                </section>
+                { crate::ui::config::panel(&self.form, self.form_problem.as_ref(), link.callback(|(k, v)| Msg::FormInput(k, v)), link.callback(|_| Msg::ApplyForm)) }
+                { crate::ui::panels::editor(session, &self.editor_text, self.editor_error.as_deref(), self.editor_note.as_deref(), link) }
+                { crate::ui::panels::export(session, link) }
+                if self.show_help { { crate::ui::help::overlay(link) } }
+            </div>
+        }
+    }
+}
+
+/// A 24×24 icon from one SVG path (no icon font: the page must work offline and everywhere).
+pub(crate) fn icon(path: &'static str) -> Html {
+    html! { <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d={path} /></svg> }
+}
