@@ -19,7 +19,7 @@ async function openLesson(query, viewport = { width: 1440, height: 900 }) {
 
 test('a lesson asks first, runs on a prediction, and answers from the run', async () => {
   const { page, errors } = await openLesson('?lesson=rabbit-routing');
-  assert.match(await text(page, '#lesson-count'), /lesson 1 of \d+ · RabbitMQ/);
+  assert.match(await text(page, '#lesson-count'), /lesson 2 of \d+ · RabbitMQ/);
   assert.match(await text(page, '#lesson-status'), /Pick an answer/);
   assert.match(await text(page, '#play'), /Play/, 'paused until a prediction is made');
   await page.screenshot({ path: `${SHOTS}/lesson-1-ask.png` });

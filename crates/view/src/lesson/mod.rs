@@ -15,11 +15,14 @@ use serde_json::{Map, Value};
 
 /// Every lesson, in the order of the path: `(id, file)`. The id is the file's name.
 pub const LESSONS: &[(&str, &str)] = &[
+    ("rabbit-decoupling", include_str!("../../../../lessons/rabbit-decoupling.json")),
     ("rabbit-routing", include_str!("../../../../lessons/rabbit-routing.json")),
     ("rabbit-fanout", include_str!("../../../../lessons/rabbit-fanout.json")),
     ("rabbit-prefetch", include_str!("../../../../lessons/rabbit-prefetch.json")),
     ("rabbit-dead-letters", include_str!("../../../../lessons/rabbit-dead-letters.json")),
     ("rabbit-consumer-crash", include_str!("../../../../lessons/rabbit-consumer-crash.json")),
+    ("rabbit-overflow", include_str!("../../../../lessons/rabbit-overflow.json")),
+    ("rabbit-restart", include_str!("../../../../lessons/rabbit-restart.json")),
     ("kafka-partitions-and-consumers", include_str!("../../../../lessons/kafka-partitions-and-consumers.json")),
     ("kafka-session-timeout", include_str!("../../../../lessons/kafka-session-timeout.json")),
     ("kafka-leader-failover", include_str!("../../../../lessons/kafka-leader-failover.json")),
