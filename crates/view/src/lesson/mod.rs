@@ -24,6 +24,7 @@ pub const LESSONS: &[(&str, &str)] = &[
     ("rabbit-overflow", include_str!("../../../../lessons/rabbit-overflow.json")),
     ("rabbit-restart", include_str!("../../../../lessons/rabbit-restart.json")),
     ("kafka-partitions-and-consumers", include_str!("../../../../lessons/kafka-partitions-and-consumers.json")),
+    ("kafka-offset-reset", include_str!("../../../../lessons/kafka-offset-reset.json")),
     ("kafka-session-timeout", include_str!("../../../../lessons/kafka-session-timeout.json")),
     ("kafka-isr", include_str!("../../../../lessons/kafka-isr.json")),
     ("kafka-leader-failover", include_str!("../../../../lessons/kafka-leader-failover.json")),
