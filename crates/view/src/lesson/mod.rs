@@ -83,72 +83,75 @@ fn string(o: &Map<String, Value>, key: &str, what: &str) -> Result<String, Strin
     }
 }
 
-fn list<'a>(o: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], String> {
-    match o.get(key) {
-        None => Ok(&[]),
-        Some(Value::Array(a)) => Ok(a),
-        Some(_) => Err(format!("{key} must be a list")),
-    }
+/// Each object of the list `key` (none if it is absent), read by `read` with its place for
+/// errors (`lesson x: choices[1].`).
+fn objects<T>(
+    o: &Map<String, Value>,
+    key: &str,
+    top: &str,
+    read: impl Fn(&Map<String, Value>, &str) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let items = match o.get(key) {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(format!("{top}{key} must be a list")),
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let at = format!("{top}{key}[{i}].");
+            read(item.as_object().ok_or_else(|| format!("{top}{key}[{i}] must be an object"))?, &at)
+        })
+        .collect()
 }
 
 impl Lesson {
     /// Reads a lesson file; errors name the field.
     pub fn parse(id: &'static str, text: &str) -> Result<Lesson, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("lesson {id}: {e}"))?;
-        let o = v.as_object().ok_or_else(|| format!("lesson {id}: a lesson is a JSON object"))?;
+        let top = format!("lesson {id}: ");
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("{top}{e}"))?;
+        let o = v.as_object().ok_or_else(|| format!("{top}a lesson is a JSON object"))?;
         let scenario = match o.get("scenario") {
             Some(Value::String(slug)) => {
-                let json = presets::by_slug(slug).ok_or_else(|| format!("lesson {id}: no preset \"{slug}\""))?;
-                serde_json::from_str(json).map_err(|e| format!("lesson {id}: preset {slug}: {e}"))?
+                let json = presets::by_slug(slug).ok_or_else(|| format!("{top}no preset \"{slug}\""))?;
+                serde_json::from_str(json).map_err(|e| format!("{top}preset {slug}: {e}"))?
             }
             Some(s @ Value::Object(_)) => s.clone(),
-            _ => return Err(format!("lesson {id}: scenario must be a preset's name or a scenario object")),
+            _ => return Err(format!("{top}scenario must be a preset's name or a scenario object")),
         };
-        let base = Scenario::from_json(&scenario.to_string()).map_err(|e| format!("lesson {id}: scenario: {e}"))?;
+        let base = Scenario::from_json(&scenario.to_string()).map_err(|e| format!("{top}scenario: {e}"))?;
         let until = match o.get("until") {
             None => base.until,
-            Some(Value::String(s)) => Time::parse(s).map_err(|e| format!("lesson {id}: until: {e}"))?,
-            Some(_) => return Err(format!("lesson {id}: until must be a duration such as \"3s\"")),
+            Some(Value::String(s)) => Time::parse(s).map_err(|e| format!("{top}until: {e}"))?,
+            Some(_) => return Err(format!("{top}until must be a duration such as \"3s\"")),
         };
-        let choices = list(o, "choices")?
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let at = format!("lesson {id}: choices[{i}].");
-                let c = c.as_object().ok_or_else(|| format!("{at} must be an object"))?;
-                let when = When::parse(&string(c, "when", &at)?).map_err(|e| format!("{at}when: {e}"))?;
-                Ok(Choice { text: string(c, "text", &at)?, when, why: string(c, "why", &at)? })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+        let choices = objects(o, "choices", &top, |c, at| {
+            let when = When::parse(&string(c, "when", at)?).map_err(|e| format!("{at}when: {e}"))?;
+            Ok(Choice { text: string(c, "text", at)?, when, why: string(c, "why", at)? })
+        })?;
         if choices.len() < 2 {
-            return Err(format!("lesson {id}: a question needs at least two choices"));
+            return Err(format!("{top}a question needs at least two choices"));
         }
-        let tries = list(o, "try")?
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let at = format!("lesson {id}: try[{i}].");
-                let t = t.as_object().ok_or_else(|| format!("{at} must be an object"))?;
-                let set = match t.get("set") {
-                    Some(Value::Object(m)) if !m.is_empty() => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                    _ => return Err(format!("{at}set must name at least one field to change")),
-                };
-                Ok(Variation { label: string(t, "label", &at)?, set, look: string(t, "look", &at)? })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+        let tries = objects(o, "try", &top, |t, at| {
+            let set = match t.get("set") {
+                Some(Value::Object(m)) if !m.is_empty() => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                _ => return Err(format!("{at}set must name at least one field to change")),
+            };
+            Ok(Variation { label: string(t, "label", at)?, set, look: string(t, "look", at)? })
+        })?;
         let lesson = Lesson {
             id,
-            title: string(o, "title", &format!("lesson {id}: "))?,
-            track: string(o, "track", &format!("lesson {id}: "))?,
-            goal: string(o, "goal", &format!("lesson {id}: "))?,
+            title: string(o, "title", &top)?,
+            track: string(o, "track", &top)?,
+            goal: string(o, "goal", &top)?,
             scenario,
             until,
-            question: string(o, "question", &format!("lesson {id}: "))?,
-            fact: string(o, "fact", &format!("lesson {id}: "))?,
-            measure: Measure::parse(o.get("measure").unwrap_or(&Value::Null))
-                .map_err(|e| format!("lesson {id}: {e}"))?,
+            question: string(o, "question", &top)?,
+            fact: string(o, "fact", &top)?,
+            measure: Measure::parse(o.get("measure").unwrap_or(&Value::Null)).map_err(|e| format!("{top}{e}"))?,
             choices,
-            look: string(o, "look", &format!("lesson {id}: "))?,
+            look: string(o, "look", &top)?,
             tries,
         };
         for i in 0..lesson.tries.len() {
