@@ -6,7 +6,12 @@ use super::App;
 
 impl App {
     /// A lesson's run starts afresh: it waits for a prediction, then plays to the lesson's end.
+    /// A run of another scenario (an edit, another preset, an opened file) leaves the lesson: it
+    /// is the learner's own experiment, and the lesson's texts are not about it.
     pub(super) fn arm_lesson(&mut self) {
+        if self.lesson.as_ref().is_some_and(|l| !l.runs(self.session.scenario())) {
+            self.lesson = None;
+        }
         if let Some(l) = &mut self.lesson {
             l.outcome = None;
             self.session.set_speed(l.speed());
@@ -25,7 +30,8 @@ impl App {
     /// A "try this" variation (`None`: as written): a new run of it, asking again.
     pub(super) fn lesson_variation(&mut self, variation: Option<usize>) {
         match self.lesson.as_ref().map(|l| l.with_variation(variation)) {
-            Some(Ok((run, scenario))) => {
+            Some(Ok(run)) => {
+                let scenario = run.scenario.clone();
                 self.lesson = Some(run);
                 self.load(self.session.preset(), scenario, self.session.seed());
                 self.draw_chart();

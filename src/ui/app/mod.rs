@@ -153,6 +153,16 @@ impl App {
         self.update_url();
     }
 
+    /// A configuration or topology applied from a panel: the editor shows the scenario it made,
+    /// and the run restarts with it, same preset and seed.
+    fn apply_scenario(&mut self, s: Scenario, note: &str) {
+        self.editor_text = s.to_json();
+        self.editor_error = None;
+        self.editor_note = Some(note.into());
+        self.load(self.session.preset(), s, self.session.seed());
+        self.draw_chart();
+    }
+
     /// Puts `session` on screen and the page's own state about its scenario afresh.
     fn show(&mut self, session: Session) {
         self.form = Form::from_scenario(session.scenario());
@@ -269,18 +279,12 @@ impl Component for App {
             scenario.network.latency = BENCH_LATENCY;
         }
         let mut problems = p.problems.clone();
-        let lesson = p.lesson.and_then(|id| match LessonRun::open(id, p.variation) {
-            Ok((run, s)) => {
-                scenario = s;
-                Some(run)
-            }
-            Err(e) => {
+        let lesson = p.lesson.and_then(|id| {
+            let run = LessonRun::open(id, p.variation).or_else(|e| {
                 problems.push(format!("{e}; showing the lesson as written"));
-                LessonRun::open(id, None).ok().map(|(run, s)| {
-                    scenario = s;
-                    run
-                })
-            }
+                LessonRun::open(id, None)
+            });
+            run.ok().inspect(|run| scenario = run.scenario.clone())
         });
         // A link from an edited scenario carries it; one that does not read opens the preset.
         if let Some(text) = &p.scenario {
@@ -392,29 +396,14 @@ impl Component for App {
                 ctx.link().send_message(Msg::ApplyForm);
             }
             Msg::ApplyForm => match self.form.build(self.session.scenario()) {
-                Ok(s) => {
-                    self.editor_text = s.to_json();
-                    self.editor_error = None;
-                    self.editor_note = Some("Configuration applied.".into());
-                    // An edited scenario is the learner's own experiment, not the lesson's.
-                    self.lesson = None;
-                    self.load(self.session.preset(), s, self.session.seed());
-                    self.draw_chart();
-                }
+                Ok(s) => self.apply_scenario(s, "Configuration applied."),
                 Err(p) => self.form_problem = Some(p),
             },
             Msg::ApplyRabbit(spec) => {
                 let mut s = self.session.scenario().clone();
                 s.rabbit = Some(spec);
                 match s.validate() {
-                    Ok(()) => {
-                        self.editor_text = s.to_json();
-                        self.editor_error = None;
-                        self.editor_note = Some("Topology applied.".into());
-                        self.lesson = None;
-                        self.load(self.session.preset(), s, self.session.seed());
-                        self.draw_chart();
-                    }
+                    Ok(()) => self.apply_scenario(s, "Topology applied."),
                     Err(e) => self.notices.push(e),
                 }
             }
@@ -458,8 +447,6 @@ impl Component for App {
             Msg::OpenRun(name, text) => match crate::view::run_file::open_text(&text, self.session.preset()) {
                 Ok((session, note)) => {
                     self.editor_text = session.scenario().to_json();
-                    // An opened run is shown as saved (at its instant), outside any lesson.
-                    self.lesson = None;
                     self.show(session);
                     self.notices = vec![format!("“{name}”: {note}")];
                     self.draw_chart();
@@ -510,7 +497,6 @@ impl Component for App {
                     self.editor_note = None;
                     let scenario = presets::load(slug).expect("a listed preset");
                     let seed = scenario.seed;
-                    self.lesson = None;
                     self.load(slug, scenario, seed);
                     self.draw_chart();
                 }
@@ -521,7 +507,6 @@ impl Component for App {
                     self.editor_error = None;
                     self.editor_note = Some(format!("Loaded \"{}\" with {} nodes.", s.name, s.node_names().len()));
                     let seed = s.seed;
-                    self.lesson = None;
                     self.load(self.session.preset(), s, seed);
                     self.draw_chart();
                 }

@@ -12,6 +12,8 @@ pub struct LessonRun {
     pub lesson: Rc<Lesson>,
     /// The "try this" variation running, if any.
     pub variation: Option<usize>,
+    /// The scenario it runs: the lesson's, with the variation applied.
+    pub scenario: Scenario,
     /// The choice the learner predicted.
     pub choice: Option<usize>,
     /// The run's answer (or why it could not be measured).
@@ -19,17 +21,26 @@ pub struct LessonRun {
 }
 
 impl LessonRun {
-    /// Opens lesson `id` (with variation `variation`, counted from 0) and the scenario it runs.
-    pub fn open(id: &str, variation: Option<usize>) -> Result<(LessonRun, Scenario), String> {
+    /// Opens lesson `id` with variation `variation` (counted from 0).
+    pub fn open(id: &str, variation: Option<usize>) -> Result<LessonRun, String> {
         let lesson = super::by_id(id).ok_or_else(|| format!("there is no lesson \"{id}\""))?;
-        let scenario = lesson.scenario(variation)?;
-        Ok((LessonRun { lesson: Rc::new(lesson), variation, choice: None, outcome: None }, scenario))
+        LessonRun::of(Rc::new(lesson), variation)
     }
 
     /// The same lesson with another variation (`None`: as written), asking again.
-    pub fn with_variation(&self, variation: Option<usize>) -> Result<(LessonRun, Scenario), String> {
-        let scenario = self.lesson.scenario(variation)?;
-        Ok((LessonRun { lesson: self.lesson.clone(), variation, choice: None, outcome: None }, scenario))
+    pub fn with_variation(&self, variation: Option<usize>) -> Result<LessonRun, String> {
+        LessonRun::of(self.lesson.clone(), variation)
+    }
+
+    fn of(lesson: Rc<Lesson>, variation: Option<usize>) -> Result<LessonRun, String> {
+        let scenario = lesson.scenario(variation)?;
+        Ok(LessonRun { lesson, variation, scenario, choice: None, outcome: None })
+    }
+
+    /// `scenario` is this lesson's: any other (an edit, another preset, an opened file) is the
+    /// learner's own experiment, and the page leaves the lesson for it.
+    pub fn runs(&self, scenario: &Scenario) -> bool {
+        self.scenario == *scenario
     }
 
     pub fn predict(&mut self, choice: usize) {
@@ -99,7 +110,8 @@ mod tests {
     #[test]
     fn a_lesson_waits_for_a_prediction_then_settles_at_its_end() {
         let id = LESSONS[0].0;
-        let (mut run, scenario) = LessonRun::open(id, None).unwrap();
+        let mut run = LessonRun::open(id, None).unwrap();
+        let scenario = run.scenario.clone();
         let mut session = Session::new("relay-basic", scenario.clone(), scenario.seed).unwrap();
         assert!(!run.may_play() && !run.settle_if_due(&session), "no prediction yet");
         run.predict(99);
@@ -114,7 +126,9 @@ mod tests {
         assert_eq!(run.right(), Some(outcome.answer == Some(0)));
         assert!(!run.settle_if_due(&session) && run.stop_at().is_none() && !run.may_play());
         assert_eq!(run.query(), format!("?lesson={id}"));
-        let (again, _) = run.with_variation(Some(0)).unwrap();
+        assert!(run.runs(&scenario));
+        let again = run.with_variation(Some(0)).unwrap();
+        assert!(!again.runs(&scenario), "a variation runs another scenario");
         assert_eq!((again.choice, again.outcome.clone(), again.query()), (None, None, format!("?lesson={id}&try=1")));
         assert_eq!(run.next_id(), Some(LESSONS[1].0));
         assert!(LessonRun::open("nope", None).unwrap_err().contains("no lesson"));
