@@ -23,14 +23,15 @@ export async function serveDist(dir = 'dist') {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
 }
 
-/** Opens the app at `query`; collects console errors and uncaught exceptions (a wasm panic is one). */
-export async function openApp(browser, url, query = '') {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+/** Opens the app at `query`; collects console errors and uncaught exceptions (a wasm panic is one).
+ *  `viewport` and `acceptDownloads` go to the new page; `ready` is what to wait for. */
+export async function openApp(browser, url, query = '', { viewport = { width: 1400, height: 1000 }, acceptDownloads = true, ready = '#trace-hash' } = {}) {
+  const page = await browser.newPage({ viewport, acceptDownloads });
   const errors = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(url + query);
-  await page.waitForSelector('#trace-hash');
+  await page.waitForSelector(ready);
   return { page, errors };
 }
 
@@ -59,6 +60,6 @@ export function appSuite() {
     await suite.browser?.close();
     suite.site?.close();
   });
-  suite.open = (query) => openApp(suite.browser, suite.site.url, query);
+  suite.open = (query, options) => openApp(suite.browser, suite.site.url, query, options);
   return suite;
 }

@@ -10,15 +10,7 @@ const suite = appSuite();
 const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
-async function open(viewport, query) {
-  const page = await suite.browser.newPage({ viewport, acceptDownloads: true });
-  const errors = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(suite.site.url + query);
-  await page.waitForSelector('#trace-hash');
-  return { page, errors };
-}
+const open = (viewport, query) => suite.open(query, { viewport });
 
 /** Clicks `button` and returns the download's file name and text. */
 async function download(page, button) {

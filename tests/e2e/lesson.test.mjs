@@ -7,15 +7,7 @@ import { appSuite, SHOTS, text } from './browser.mjs';
 
 const suite = appSuite();
 
-async function openLesson(query, viewport = { width: 1440, height: 900 }) {
-  const page = await suite.browser.newPage({ viewport });
-  const errors = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(suite.site.url + query);
-  await page.waitForSelector('#lesson');
-  return { page, errors };
-}
+const openLesson = (query, viewport = { width: 1440, height: 900 }) => suite.open(query, { viewport, ready: '#lesson' });
 
 test('a lesson asks first, runs on a prediction, and answers from the run', async () => {
   const { page, errors } = await openLesson('?lesson=rabbit-routing');
