@@ -9,6 +9,7 @@ use crate::engine::compare::{customer_name, presets::PRESETS, Comparison, Lane, 
 use crate::engine::Time;
 use crate::view::compare::{self as vc, BOX_H, BOX_W, TOPO_W};
 use crate::view::compare_link;
+use crate::view::lesson::run::LessonRun;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -27,10 +28,15 @@ pub struct ComparePage {
     seed: u64,
     run: Option<Comparison>,
     frame: Option<AnimationFrame>,
+    /// A comparison lesson (`?lesson=compare-…`): the lanes wait for a prediction, and its answer
+    /// is measured once both are over.
+    lesson: Option<LessonRun>,
 }
 
 pub enum Msg {
     Frame,
+    Predict(usize),
+    LessonVariation(Option<usize>),
     Preset(usize),
     SeedInput(String),
     TextInput(String),
@@ -56,9 +62,26 @@ impl ComparePage {
         match Workload::from_json(&self.text).and_then(|w| Comparison::new(&w, seed).map(|c| (w, c))) {
             Ok((w, c)) => {
                 (self.workload, self.seed, self.run, self.error) = (w, seed, Some(c), None);
-                // The address reopens what runs: the story, the seed, the workload if edited.
-                super::dom::replace_query(&compare_link::to_query(self.preset, self.seed, &self.workload));
-                self.schedule(ctx);
+                // Another workload is the learner's own experiment: the lesson's texts are not about it.
+                if self.lesson.as_ref().is_some_and(|l| !l.runs_workload(&self.workload)) {
+                    self.lesson = None;
+                }
+                // The address reopens what runs: the lesson, or the story, the seed and the
+                // workload if edited.
+                let query = match &self.lesson {
+                    Some(l) => format!("{}&seed={}", l.query(), self.seed),
+                    None => compare_link::to_query(self.preset, self.seed, &self.workload),
+                };
+                super::dom::replace_query(&query);
+                match &mut self.lesson {
+                    Some(l) => {
+                        l.outcome = None;
+                        if l.may_play() {
+                            self.schedule(ctx);
+                        }
+                    }
+                    None => self.schedule(ctx),
+                }
             }
             Err(e) => self.error = Some(e),
         }
@@ -76,9 +99,17 @@ impl Component for ComparePage {
     type Properties = ();
 
     fn create(ctx: &Context<Self>) -> Self {
-        // A copied link brings its story, seed and workload back.
-        let link = compare_link::parse(&super::dom::query());
-        let workload = link.workload.unwrap_or_else(|| (PRESETS[link.story].workload)());
+        // A copied link brings its story, seed and workload back; a lesson brings its own.
+        let query = super::dom::query();
+        let mut link = compare_link::parse(&query);
+        let lesson = lesson_of(&query, &mut link.problems);
+        let workload = match lesson.as_ref().and_then(LessonRun::workload) {
+            Some(w) => {
+                link.story = PRESETS.iter().position(|p| (p.workload)() == *w).unwrap_or(link.story);
+                w.clone()
+            }
+            None => link.workload.unwrap_or_else(|| (PRESETS[link.story].workload)()),
+        };
         let mut page = ComparePage {
             preset: link.story,
             problems: link.problems,
@@ -89,6 +120,7 @@ impl Component for ComparePage {
             seed: link.seed,
             run: None,
             frame: None,
+            lesson,
         };
         page.apply(ctx);
         page
@@ -103,7 +135,25 @@ impl Component for ComparePage {
                 if !run.done() {
                     self.schedule(ctx);
                 }
+                self.settle_lesson();
             }
+            Msg::Predict(k) => {
+                if let Some(l) = &mut self.lesson {
+                    l.predict(k);
+                    if l.may_play() {
+                        self.schedule(ctx);
+                    }
+                }
+            }
+            Msg::LessonVariation(v) => match self.lesson.as_ref().map(|l| l.with_variation(v)) {
+                Some(Ok(run)) => {
+                    self.text = run.workload().map(Workload::to_json).unwrap_or_default();
+                    self.lesson = Some(run);
+                    self.apply(ctx);
+                }
+                Some(Err(e)) => self.error = Some(e),
+                None => {}
+            },
             Msg::Preset(i) => self.load_preset(ctx, i),
             Msg::SeedInput(s) => self.seed_text = s,
             Msg::TextInput(t) => self.text = t,
@@ -113,6 +163,7 @@ impl Component for ComparePage {
                     run.kafka.run();
                     run.rabbit.run();
                 }
+                self.settle_lesson();
             }
         }
         true
@@ -130,6 +181,10 @@ impl Component for ComparePage {
         let on_text =
             link.callback(|e: InputEvent| Msg::TextInput(e.target_unchecked_into::<HtmlTextAreaElement>().value()));
         let done = self.run.as_ref().is_some_and(Comparison::done);
+        // Until the learner has answered, the story's explanation would give the answer away,
+        // and running to the end would skip the question.
+        let asking = self.lesson.as_ref().is_some_and(|l| l.outcome.is_none());
+        let waiting = self.lesson.as_ref().is_some_and(|l| l.choice.is_none());
         html! {
             <div class="shell compare">
                 <style>{STYLE}</style>
@@ -137,6 +192,9 @@ impl Component for ComparePage {
                     <h1>{"brokerlab — Kafka and RabbitMQ side by side"}</h1>
                     <a href="?">{"← the playground"}</a>
                 </header>
+                if let Some(l) = &self.lesson {
+                    { super::lesson::card(l, link.callback(Msg::Predict), link.callback(Msg::LessonVariation)) }
+                }
                 <section class="cmp-controls">
                     <label>{"story "}
                         <select id="cmp-preset" onchange={on_preset}>
@@ -147,9 +205,11 @@ impl Component for ComparePage {
                     </label>
                     <label>{" seed "}<input id="cmp-seed" size="8" value={self.seed_text.clone()} oninput={on_seed} /></label>
                     <button id="cmp-apply" onclick={link.callback(|_| Msg::Apply)}>{"run again"}</button>
-                    <button id="cmp-finish" onclick={link.callback(|_| Msg::Finish)} disabled={done}>{"run to the end"}</button>
+                    <button id="cmp-finish" onclick={link.callback(|_| Msg::Finish)} disabled={done || waiting}>{"run to the end"}</button>
                     if done { <span id="cmp-done" class="done">{"done"}</span> }
-                    <p id="cmp-why" class="why"><b>{format!("{}. {} ", p.number, p.title)}</b>{p.why}</p>
+                    if !asking {
+                        <p id="cmp-why" class="why"><b>{format!("{}. {} ", p.number, p.title)}</b>{p.why}</p>
+                    }
                     <details>
                         <summary>{"workload (edit, then “run again”)"}</summary>
                         <textarea id="cmp-workload" rows="14" cols="70" value={self.text.clone()} oninput={on_text} />
@@ -176,7 +236,27 @@ impl Component for ComparePage {
     }
 }
 
+/// The lesson the address opens, if it is a comparison lesson (`ui::start` sends only those here).
+fn lesson_of(query: &str, problems: &mut Vec<String>) -> Option<LessonRun> {
+    let p = crate::view::params::parse(query);
+    let id = p.lesson?;
+    let run = LessonRun::open(id, p.variation).or_else(|e| {
+        problems.push(format!("{e}; showing the lesson as written"));
+        LessonRun::open(id, None)
+    });
+    run.ok().filter(|r| r.workload().is_some())
+}
+
 impl ComparePage {
+    /// Once both lanes are over: the lesson's answer, and the lesson marked finished.
+    fn settle_lesson(&mut self) {
+        if let (Some(l), Some(run)) = (&mut self.lesson, &self.run) {
+            if l.settle_comparison_if_due(run) {
+                super::lesson::finish(l.lesson.id);
+            }
+        }
+    }
+
     fn lane(&self, lane: &Lane) -> Html {
         let id = match lane.system {
             System::Kafka => "kafka",
@@ -278,7 +358,7 @@ const STYLE: &str = r#"
 .cmp-controls { margin-bottom: 8px; }
 .cmp-controls .why { max-width: 1100px; line-height: 1.4; }
 .cmp-controls .error { color: #b00020; font-weight: 600; }
-.cmp-controls textarea { font-family: ui-monospace, monospace; font-size: 12px; }
+.cmp-controls textarea { font-family: ui-monospace, monospace; font-size: 12px; max-width: 100%; box-sizing: border-box; }
 .cmp-controls .done { margin-left: 8px; color: #2e7d32; font-weight: 600; }
 .legend { font-size: 0.85rem; color: #444; }
 .lanes { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
@@ -300,6 +380,11 @@ const STYLE: &str = r#"
 .chip.redelivered { border-style: dashed; border-width: 2px; }
 .chip.violation { outline: 3px solid #b00020; outline-offset: 1px; }
 .topo { display: block; max-width: 100%; height: auto; }
+@media (max-width: 760px) {
+  .lanes { grid-template-columns: 1fr; }
+  .compare header { flex-wrap: wrap; gap: 4px 16px; }
+  .cmp-controls select { max-width: 100%; }
+}
 .topo .edge { stroke: #999; stroke-width: 1.2; }
 .topo .edge-label { font-size: 10px; fill: #555; text-anchor: middle; }
 .topo .box rect { stroke: #555; stroke-width: 1; fill: #fff; }

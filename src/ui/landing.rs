@@ -93,6 +93,7 @@ fn lessons() -> Html {
             <div class="tracks">
                 { track("rabbitmq", "RabbitMQ") }
                 { track("kafka", "Kafka") }
+                { track("compare", "Compare them") }
             </div>
         </section>
     }

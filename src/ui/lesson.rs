@@ -1,10 +1,8 @@
 //! The lesson card over the stage: the goal, the question asked before the run, the run's answer
 //! with why, and the "try this" variations; and the learner's progress in local storage.
 
-use super::app::{App, Msg};
 use crate::view::lesson::progress;
 use crate::view::lesson::run::LessonRun;
-use yew::html::Scope;
 use yew::prelude::*;
 
 const PROGRESS_KEY: &str = "brokerlab.lessons.done";
@@ -31,11 +29,14 @@ fn track_name(track: &str) -> &'static str {
     match track {
         "kafka" => "Kafka",
         "rabbitmq" => "RabbitMQ",
+        "compare" => "Kafka and RabbitMQ compared",
         _ => "Message brokers",
     }
 }
 
-pub fn card(run: &LessonRun, link: &Scope<App>) -> Html {
+/// The card, for the playground and the comparison page alike: `predict` takes a choice, `vary`
+/// a "try this" variation (`None`: as written).
+pub fn card(run: &LessonRun, predict: Callback<usize>, vary: Callback<Option<usize>>) -> Html {
     let l = &run.lesson;
     let (i, n) = run.position();
     let answer = match &run.outcome {
@@ -50,7 +51,7 @@ pub fn card(run: &LessonRun, link: &Scope<App>) -> Html {
         );
         html! {
             <button id={format!("choice-{k}")} class={class} role="radio" aria-checked={(run.choice == Some(k)).to_string()}
-                disabled={run.outcome.is_some()} onclick={link.callback(move |_| Msg::Predict(k))}>
+                disabled={run.outcome.is_some()} onclick={predict.reform(move |_| k)}>
                 { &c.text }
                 if answer == Some(k) { <span class="tag">{" ← the run's answer"}</span> }
             </button>
@@ -60,9 +61,13 @@ pub fn card(run: &LessonRun, link: &Scope<App>) -> Html {
         (None, None) => {
             html! { <p class="lesson-status" id="lesson-status">{"Pick an answer: the run starts when you do."}</p> }
         }
-        (None, Some(_)) => html! {
-            <p class="lesson-status" id="lesson-status">{ format!("Running to t = {}… Look: {}", l.until, l.look) }</p>
-        },
+        (None, Some(_)) => {
+            let to = match run.scenario() {
+                Some(_) => format!("Running to t = {}…", l.until),
+                None => "Running until both lanes are over…".to_string(),
+            };
+            html! { <p class="lesson-status" id="lesson-status">{ format!("{to} Look: {}", l.look) }</p> }
+        }
         (Some(Err(e)), _) => {
             html! { <p class="field-error" id="lesson-status">{ format!("This run could not be measured: {e}") }</p> }
         }
@@ -86,7 +91,7 @@ pub fn card(run: &LessonRun, link: &Scope<App>) -> Html {
         let active = run.variation == Some(k);
         html! {
             <button id={format!("try-{k}")} class={classes!(active.then_some("chosen"))} disabled={active}
-                onclick={link.callback(move |_| Msg::LessonVariation(Some(k)))}>{ &t.label }</button>
+                onclick={vary.reform(move |_| Some(k))}>{ &t.label }</button>
         }
     });
     html! {
@@ -106,7 +111,7 @@ pub fn card(run: &LessonRun, link: &Scope<App>) -> Html {
                 <div class="lesson-try">
                     <b>{"Try this: "}</b>
                     if run.variation.is_some() {
-                        <button id="try-none" onclick={link.callback(|_| Msg::LessonVariation(None))}>{"As written"}</button>
+                        <button id="try-none" onclick={vary.reform(|_| None)}>{"As written"}</button>
                     }
                     { for tries }
                     if let Some(next) = run.next_id() {

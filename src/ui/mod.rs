@@ -49,7 +49,7 @@ mod walk_card;
 pub use app::{App, Props};
 
 /// Mounts the page: the landing page at the bare URL, the benchmark for `?bench`, the comparison
-/// for `?compare`, else the playground.
+/// for `?compare` and the comparison lessons, else the playground.
 pub fn start() {
     let query = dom::query();
     let params = crate::view::params::parse(&query);
@@ -58,7 +58,9 @@ pub fn start() {
         yew::Renderer::<landing::Landing>::with_root(root).render();
     } else if params.bench {
         yew::Renderer::<bench::BenchPage>::with_root(root).render();
-    } else if dom::query().trim_start_matches('?').split('&').any(|p| p == "compare") {
+    } else if dom::query().trim_start_matches('?').split('&').any(|p| p == "compare")
+        || params.lesson.and_then(crate::view::lesson::by_id).is_some_and(|l| l.runs_comparison())
+    {
         yew::Renderer::<compare::ComparePage>::with_root(root).render();
     } else {
         yew::Renderer::<App>::with_root_and_props(root, app::Props { params }).render();

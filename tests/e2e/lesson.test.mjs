@@ -58,3 +58,37 @@ test('a Kafka lesson on a phone, and bad lesson links', async () => {
   assert.match(await text(bad.page, '#lesson-count'), /lesson 1 of/);
   assert.deepEqual(bad.errors, []);
 });
+
+test('a comparison lesson asks first, runs both lanes, and answers from them', async () => {
+  const { page, errors } = await openLesson('?lesson=compare-ordering');
+  assert.match(await text(page, '#lesson-count'), /lesson \d+ of \d+ · Kafka and RabbitMQ compared/);
+  assert.equal(await page.locator('#cmp-why').count(), 0, "the story's explanation waits for the answer");
+  assert.ok(await page.isDisabled('#cmp-finish'), 'no running to the end before predicting');
+  assert.match(await text(page, '#cmp-kafka-processed'), /^0 of 80$/, 'the lanes wait for a prediction');
+  await page.screenshot({ path: `${SHOTS}/lesson-5-compare-ask.png` });
+  await page.click('#choice-2');
+  await page.waitForSelector('#lesson-answer', { timeout: 60000 });
+  assert.match(await text(page, '#lesson-fact'), /lanes that processed an order out of order .* = 2\./);
+  assert.match(await text(page, '#lesson-verdict'), /You predicted it/);
+  assert.match(await text(page, '#cmp-rabbit-ooo'), /^[1-9]\d*$/);
+  assert.match(await text(page, '#cmp-kafka-ooo'), /^0$/);
+  assert.ok(await page.isVisible('#cmp-why'));
+  assert.match(page.url(), /\?lesson=compare-ordering&seed=1$/);
+  await page.screenshot({ path: `${SHOTS}/lesson-6-compare-answer.png`, fullPage: true });
+  // x-single-active-consumer: asked again, and the run says neither reorders.
+  await page.click('#try-0');
+  await page.waitForSelector('#lesson-variation');
+  assert.match(page.url(), /\?lesson=compare-ordering&try=1&seed=1$/);
+  await page.click('#choice-0');
+  await page.waitForSelector('#lesson-answer', { timeout: 60000 });
+  assert.match(await text(page, '#lesson-verdict'), /You predicted it/);
+  assert.deepEqual(errors, []);
+  const phone = await openLesson('?lesson=compare-crash&seed=2', { width: 390, height: 844 });
+  await phone.page.click('#choice-1');
+  await phone.page.waitForSelector('#lesson-answer', { timeout: 60000 });
+  assert.match(await text(phone.page, '#lesson-verdict'), /You predicted it/);
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await phone.page.screenshot({ path: `${SHOTS}/lesson-7-compare-phone.png` });
+  assert.ok(overflow <= 0, `no sideways scroll at 390 px (${overflow} px)`);
+  assert.deepEqual(phone.errors, []);
+});

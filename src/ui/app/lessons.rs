@@ -31,7 +31,7 @@ impl App {
     pub(super) fn lesson_variation(&mut self, variation: Option<usize>) {
         match self.lesson.as_ref().map(|l| l.with_variation(variation)) {
             Some(Ok(run)) => {
-                let scenario = run.scenario.clone();
+                let Some(scenario) = run.scenario().cloned() else { return };
                 self.lesson = Some(run);
                 self.load(self.session.preset(), scenario, self.session.seed());
                 self.draw_chart();

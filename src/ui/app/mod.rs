@@ -284,7 +284,11 @@ impl Component for App {
                 problems.push(format!("{e}; showing the lesson as written"));
                 LessonRun::open(id, None)
             });
-            run.ok().inspect(|run| scenario = run.scenario.clone())
+            // A comparison lesson belongs to the comparison page (`ui::start` sends it there).
+            run.ok().and_then(|run| {
+                scenario = run.scenario()?.clone();
+                Some(run)
+            })
         });
         // A link from an edited scenario carries it; one that does not read opens the preset.
         if let Some(text) = &p.scenario {

@@ -85,7 +85,7 @@ impl App {
                 </section>
                 <main>
                     <div class="stage" aria-label="The cluster">
-                        if let Some(l) = &self.lesson { { crate::ui::lesson::card(l, link) } } else { { crate::ui::walk_card::card(session, link) } }
+                        if let Some(l) = &self.lesson { { crate::ui::lesson::card(l, link.callback(Msg::Predict), link.callback(Msg::LessonVariation)) } } else { { crate::ui::walk_card::card(session, link) } }
                         <div class="stage-area">
                         { stage::svg(stage::StageProps {
                             world,

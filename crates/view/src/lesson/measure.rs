@@ -2,6 +2,8 @@
 //! events over the lesson's run, never written in the lesson: the lesson only names which fact
 //! settles it and which value each answer stands for.
 
+use brokerlab_engine::compare::detect::Counts;
+use brokerlab_engine::compare::{Comparison, System};
 use brokerlab_engine::{Event, NodeId, Time};
 use serde_json::Value;
 
@@ -18,6 +20,51 @@ pub enum Measure {
     Distinct { event: String, after: Time },
     /// Milliseconds from `after` to the first event of this type at or after it (none: never).
     First { event: String, after: Time },
+    /// A comparison lesson: which lanes counted any of `counter` — 0 neither, 1 Kafka only,
+    /// 2 RabbitMQ only, 3 both.
+    Which { counter: Counter },
+    /// A comparison lesson: what one lane counted.
+    Lane { system: System, counter: Counter },
+}
+
+/// What the comparison's ordering detector counts in a lane (`engine::compare::detect::Counts`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counter {
+    Published,
+    Processed,
+    OutOfOrder,
+    Duplicates,
+    Redelivered,
+    Lost,
+}
+
+impl Counter {
+    const NAMES: [(&'static str, Counter); 6] = [
+        ("published", Counter::Published),
+        ("processed", Counter::Processed),
+        ("out-of-order", Counter::OutOfOrder),
+        ("duplicates", Counter::Duplicates),
+        ("redelivered", Counter::Redelivered),
+        ("lost", Counter::Lost),
+    ];
+
+    fn parse(s: &str) -> Result<Counter, String> {
+        Counter::NAMES.iter().find(|(n, _)| *n == s).map(|&(_, c)| c).ok_or_else(|| {
+            let names: Vec<&str> = Counter::NAMES.iter().map(|(n, _)| *n).collect();
+            format!("\"{s}\" is not something the comparison counts: one of {}", names.join(", "))
+        })
+    }
+
+    pub fn of(self, c: &Counts) -> u64 {
+        match self {
+            Counter::Published => c.published,
+            Counter::Processed => c.processed,
+            Counter::OutOfOrder => c.out_of_order,
+            Counter::Duplicates => c.duplicates,
+            Counter::Redelivered => c.redelivered,
+            Counter::Lost => c.lost,
+        }
+    }
 }
 
 /// Which values an answer stands for.
@@ -89,6 +136,22 @@ fn after(o: &serde_json::Map<String, Value>) -> Result<Time, String> {
 impl Measure {
     pub fn parse(v: &Value) -> Result<Measure, String> {
         let o = v.as_object().ok_or("measure must be an object, e.g. {\"count\": \"dead-lettered\"}")?;
+        if let Some(counter) = text(o, "which")? {
+            return Ok(Measure::Which { counter: Counter::parse(counter).map_err(|e| format!("measure.which: {e}"))? });
+        }
+        if let Some(lane) = text(o, "lane")? {
+            let system = match lane {
+                "kafka" => System::Kafka,
+                "rabbitmq" => System::Rabbit,
+                _ => return Err(format!("measure.lane: \"{lane}\" is not a lane: \"kafka\" or \"rabbitmq\"")),
+            };
+            let counter =
+                text(o, "count")?.ok_or("measure.count must name what the lane counts, e.g. \"duplicates\"")?;
+            return Ok(Measure::Lane {
+                system,
+                counter: Counter::parse(counter).map_err(|e| format!("measure.count: {e}"))?,
+            });
+        }
         if let Some(event) = text(o, "count")? {
             return match text(o, "per")? {
                 Some(per) => Ok(Measure::Per { event: event.into(), per: per.into() }),
@@ -101,10 +164,29 @@ impl Measure {
         if let Some(event) = text(o, "first")? {
             return Ok(Measure::First { event: event.into(), after: after(o)? });
         }
-        Err("measure needs one of \"count\", \"distinct\" or \"first\"".into())
+        Err("measure needs one of \"count\", \"distinct\", \"first\", \"which\" or \"lane\"".into())
     }
 
-    /// Folds a run's events into the value (`None`: a `first` that never happened).
+    /// Measured on a comparison's two lanes, not on one run's events.
+    pub fn compares(&self) -> bool {
+        matches!(self, Measure::Which { .. } | Measure::Lane { .. })
+    }
+
+    /// A comparison measure's value on a finished comparison (`None` for a trace measure).
+    pub fn of_comparison(&self, c: &Comparison) -> Option<u64> {
+        match *self {
+            Measure::Which { counter } => Some(
+                u64::from(counter.of(&c.kafka.detector.counts) > 0)
+                    + 2 * u64::from(counter.of(&c.rabbit.detector.counts) > 0),
+            ),
+            Measure::Lane { system: System::Kafka, counter } => Some(counter.of(&c.kafka.detector.counts)),
+            Measure::Lane { system: System::Rabbit, counter } => Some(counter.of(&c.rabbit.detector.counts)),
+            _ => None,
+        }
+    }
+
+    /// Folds a run's events into the value (`None`: a `first` that never happened, or a
+    /// comparison measure).
     pub fn value<'a>(&self, events: impl IntoIterator<Item = &'a Event>) -> Option<u64> {
         let events = events.into_iter();
         match self {
@@ -131,6 +213,7 @@ impl Measure {
             Measure::First { event, after } => {
                 events.filter(|e| e.at >= *after && e.type_name() == event).map(|e| (e.at.0 - after.0) / 1000).next()
             }
+            Measure::Which { .. } | Measure::Lane { .. } => None,
         }
     }
 }
@@ -164,6 +247,13 @@ mod tests {
         );
         assert!(m(r#"{"count":3}"#).unwrap_err().contains("event type"));
         assert!(m(r#"{"sum":"x"}"#).unwrap_err().contains("one of"));
+        assert_eq!(m(r#"{"which":"out-of-order"}"#), Ok(Measure::Which { counter: Counter::OutOfOrder }));
+        assert_eq!(
+            m(r#"{"lane":"kafka","count":"duplicates"}"#),
+            Ok(Measure::Lane { system: System::Kafka, counter: Counter::Duplicates })
+        );
+        assert!(m(r#"{"lane":"pulsar","count":"lost"}"#).unwrap_err().contains("not a lane"));
+        assert!(m(r#"{"which":"speed"}"#).unwrap_err().contains("measure.which: \"speed\" is not"));
         assert!(m(r#"{"count":"x","after":"soon"}"#).unwrap_err().starts_with("measure.after"));
     }
 }

@@ -9,6 +9,7 @@ pub mod measure;
 pub mod progress;
 pub mod run;
 
+use brokerlab_engine::compare::{presets as stories, Comparison, Workload};
 use brokerlab_engine::{presets, LoggedCommand, Scenario, Simulation, Time};
 use measure::{Measure, When};
 use serde_json::{Map, Value};
@@ -28,6 +29,9 @@ pub const LESSONS: &[(&str, &str)] = &[
     ("kafka-session-timeout", include_str!("../../../../lessons/kafka-session-timeout.json")),
     ("kafka-isr", include_str!("../../../../lessons/kafka-isr.json")),
     ("kafka-leader-failover", include_str!("../../../../lessons/kafka-leader-failover.json")),
+    ("kafka-idempotence", include_str!("../../../../lessons/kafka-idempotence.json")),
+    ("compare-ordering", include_str!("../../../../lessons/compare-ordering.json")),
+    ("compare-crash", include_str!("../../../../lessons/compare-crash.json")),
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,16 +51,27 @@ pub struct Variation {
     pub look: String,
 }
 
+/// What a lesson runs: a scenario on the stage, or one workload on both systems side by side
+/// (the comparison page).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Setup {
+    Stage(Box<Scenario>),
+    Compare(Workload),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lesson {
     pub id: &'static str,
     pub title: String,
-    /// `kafka` or `rabbitmq`.
+    /// `kafka`, `rabbitmq` or `compare`.
     pub track: String,
     pub goal: String,
-    /// The scenario as JSON (a preset's text, or the lesson's own).
-    scenario: Value,
-    /// How long the run is measured (the scenario's `until` when the lesson gives none).
+    /// What it runs, as JSON (a preset's or a comparison story's, or the lesson's own); `compare`
+    /// tells which of the two.
+    json: Value,
+    compare: bool,
+    /// How long the run is measured (the scenario's `until` when the lesson gives none); a
+    /// comparison is measured when both lanes are over.
     pub until: Time,
     pub question: String,
     /// What the measured number is, in words ("copies enqueued per message the broker received").
@@ -112,17 +127,30 @@ impl Lesson {
         let top = format!("lesson {id}: ");
         let v: Value = serde_json::from_str(text).map_err(|e| format!("{top}{e}"))?;
         let o = v.as_object().ok_or_else(|| format!("{top}a lesson is a JSON object"))?;
-        let scenario = match o.get("scenario") {
-            Some(Value::String(slug)) => {
+        let (json, compare) = match (o.get("scenario"), o.get("compare")) {
+            (Some(Value::String(slug)), None) => {
                 let json = presets::by_slug(slug).ok_or_else(|| format!("{top}no preset \"{slug}\""))?;
-                serde_json::from_str(json).map_err(|e| format!("{top}preset {slug}: {e}"))?
+                (serde_json::from_str(json).map_err(|e| format!("{top}preset {slug}: {e}"))?, false)
             }
-            Some(s @ Value::Object(_)) => s.clone(),
-            _ => return Err(format!("{top}scenario must be a preset's name or a scenario object")),
+            (Some(s @ Value::Object(_)), None) => (s.clone(), false),
+            (None, Some(Value::String(slug))) => {
+                let story = stories::by_slug(slug).ok_or_else(|| format!("{top}no comparison story \"{slug}\""))?;
+                (serde_json::from_str(&(story.workload)().to_json()).map_err(|e| format!("{top}{e}"))?, true)
+            }
+            (None, Some(w @ Value::Object(_))) => (w.clone(), true),
+            (None, None) | (Some(_), None) => {
+                return Err(format!("{top}scenario must be a preset's name or a scenario object"))
+            }
+            (None, Some(_)) => return Err(format!("{top}compare must be a comparison story's name or a workload")),
+            (Some(_), Some(_)) => return Err(format!("{top}a lesson runs a scenario or a comparison, not both")),
         };
-        let base = Scenario::from_json(&scenario.to_string()).map_err(|e| format!("{top}scenario: {e}"))?;
+        let base_until = if compare {
+            Workload::from_json(&json.to_string()).map_err(|e| format!("{top}compare: {e}"))?.until
+        } else {
+            Scenario::from_json(&json.to_string()).map_err(|e| format!("{top}scenario: {e}"))?.until
+        };
         let until = match o.get("until") {
-            None => base.until,
+            None => base_until,
             Some(Value::String(s)) => Time::parse(s).map_err(|e| format!("{top}until: {e}"))?,
             Some(_) => return Err(format!("{top}until must be a duration such as \"3s\"")),
         };
@@ -145,7 +173,8 @@ impl Lesson {
             title: string(o, "title", &top)?,
             track: string(o, "track", &top)?,
             goal: string(o, "goal", &top)?,
-            scenario,
+            json,
+            compare,
             until,
             question: string(o, "question", &top)?,
             fact: string(o, "fact", &top)?,
@@ -154,15 +183,28 @@ impl Lesson {
             look: string(o, "look", &top)?,
             tries,
         };
+        if lesson.measure.compares() != compare {
+            return Err(match compare {
+                true => format!("{top}a comparison lesson is measured by \"which\" or \"lane\""),
+                false => {
+                    format!("{top}\"which\" and \"lane\" measure a comparison lesson (\"compare\"), not a scenario")
+                }
+            });
+        }
         for i in 0..lesson.tries.len() {
-            lesson.scenario(Some(i))?;
+            lesson.setup(Some(i))?;
         }
         Ok(lesson)
     }
 
-    /// The scenario to run: the lesson's own, or with variation `try_` applied.
-    pub fn scenario(&self, try_: Option<usize>) -> Result<Scenario, String> {
-        let mut json = self.scenario.clone();
+    /// Runs on the comparison page (one workload on both systems), not on the stage.
+    pub fn runs_comparison(&self) -> bool {
+        self.compare
+    }
+
+    /// What to run: the lesson's own, or with variation `try_` applied.
+    pub fn setup(&self, try_: Option<usize>) -> Result<Setup, String> {
+        let mut json = self.json.clone();
         if let Some(i) = try_ {
             let v = self.tries.get(i).ok_or_else(|| format!("lesson {} has no variation {}", self.id, i + 1))?;
             for (path, value) in &v.set {
@@ -170,7 +212,12 @@ impl Lesson {
                     .map_err(|e| format!("lesson {}: try \"{}\": {path}: {e}", self.id, v.label))?;
             }
         }
-        Scenario::from_json(&json.to_string()).map_err(|e| format!("lesson {}: {e}", self.id))
+        let text = json.to_string();
+        match self.compare {
+            true => Workload::from_json(&text).map(Setup::Compare),
+            false => Scenario::from_json(&text).map(|s| Setup::Stage(Box::new(s))),
+        }
+        .map_err(|e| format!("lesson {}: {e}", self.id))
     }
 
     /// Measures a run of the lesson (the page's run: its scenario, seed and the actions taken)
@@ -180,7 +227,24 @@ impl Lesson {
         sim.run_until(self.until);
         let events: Vec<_> = sim.drain_events().collect();
         let value = self.measure.value(&events);
-        Ok(Outcome { value, answer: self.choices.iter().position(|c| c.when.holds(value)) })
+        Ok(self.outcome(value))
+    }
+
+    /// Measures a finished comparison (the page's, or `run`'s).
+    pub fn settle_comparison(&self, c: &Comparison) -> Outcome {
+        self.outcome(self.measure.of_comparison(c))
+    }
+
+    /// Runs `setup` afresh with `seed` (no actions taken) and measures it.
+    pub fn run(&self, setup: &Setup, seed: u64) -> Result<Outcome, String> {
+        match setup {
+            Setup::Stage(s) => self.settle(s, seed, &[]),
+            Setup::Compare(w) => Ok(self.settle_comparison(&Comparison::run(w, seed)?)),
+        }
+    }
+
+    fn outcome(&self, value: Option<u64>) -> Outcome {
+        Outcome { value, answer: self.choices.iter().position(|c| c.when.holds(value)) }
     }
 }
 

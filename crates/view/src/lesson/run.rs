@@ -2,8 +2,9 @@
 //! run's answer once the run has reached the instant the lesson is measured to. The page asks
 //! first (the run waits at its start), then plays to `until`, then settles.
 
-use super::{Lesson, Outcome, LESSONS};
+use super::{Lesson, Outcome, Setup, LESSONS};
 use crate::session::Session;
+use brokerlab_engine::compare::{Comparison, Workload};
 use brokerlab_engine::{Scenario, Time};
 use std::rc::Rc;
 
@@ -12,8 +13,8 @@ pub struct LessonRun {
     pub lesson: Rc<Lesson>,
     /// The "try this" variation running, if any.
     pub variation: Option<usize>,
-    /// The scenario it runs: the lesson's, with the variation applied.
-    pub scenario: Scenario,
+    /// What it runs: the lesson's, with the variation applied.
+    pub setup: Setup,
     /// The choice the learner predicted.
     pub choice: Option<usize>,
     /// The run's answer (or why it could not be measured).
@@ -33,14 +34,35 @@ impl LessonRun {
     }
 
     fn of(lesson: Rc<Lesson>, variation: Option<usize>) -> Result<LessonRun, String> {
-        let scenario = lesson.scenario(variation)?;
-        Ok(LessonRun { lesson, variation, scenario, choice: None, outcome: None })
+        let setup = lesson.setup(variation)?;
+        Ok(LessonRun { lesson, variation, setup, choice: None, outcome: None })
+    }
+
+    /// The scenario it runs on the stage (`None`: a comparison lesson).
+    pub fn scenario(&self) -> Option<&Scenario> {
+        match &self.setup {
+            Setup::Stage(s) => Some(s.as_ref()),
+            Setup::Compare(_) => None,
+        }
+    }
+
+    /// The workload it runs on the comparison page (`None`: a stage lesson).
+    pub fn workload(&self) -> Option<&Workload> {
+        match &self.setup {
+            Setup::Compare(w) => Some(w),
+            Setup::Stage(_) => None,
+        }
     }
 
     /// `scenario` is this lesson's: any other (an edit, another preset, an opened file) is the
     /// learner's own experiment, and the page leaves the lesson for it.
     pub fn runs(&self, scenario: &Scenario) -> bool {
-        self.scenario == *scenario
+        self.scenario() == Some(scenario)
+    }
+
+    /// The same for the comparison page's workload.
+    pub fn runs_workload(&self, workload: &Workload) -> bool {
+        self.workload() == Some(workload)
     }
 
     pub fn predict(&mut self, choice: usize) {
@@ -71,6 +93,15 @@ impl LessonRun {
             return false;
         }
         self.outcome = Some(self.lesson.settle(session.scenario(), session.seed(), session.timeline().log()));
+        true
+    }
+
+    /// Settles a comparison lesson once both lanes are over. True when it settled now.
+    pub fn settle_comparison_if_due(&mut self, c: &Comparison) -> bool {
+        if self.choice.is_none() || self.outcome.is_some() || !c.done() {
+            return false;
+        }
+        self.outcome = Some(Ok(self.lesson.settle_comparison(c)));
         true
     }
 
@@ -111,7 +142,7 @@ mod tests {
     fn a_lesson_waits_for_a_prediction_then_settles_at_its_end() {
         let id = LESSONS[0].0;
         let mut run = LessonRun::open(id, None).unwrap();
-        let scenario = run.scenario.clone();
+        let scenario = run.scenario().unwrap().clone();
         let mut session = Session::new("relay-basic", scenario.clone(), scenario.seed).unwrap();
         assert!(!run.may_play() && !run.settle_if_due(&session), "no prediction yet");
         run.predict(99);
@@ -132,6 +163,24 @@ mod tests {
         assert_eq!((again.choice, again.outcome.clone(), again.query()), (None, None, format!("?lesson={id}&try=1")));
         assert_eq!(run.next_id(), Some(LESSONS[1].0));
         assert!(LessonRun::open("nope", None).unwrap_err().contains("no lesson"));
+        assert!(run.workload().is_none());
         assert!(LessonRun::open(id, Some(99)).unwrap_err().contains("no variation"));
+    }
+
+    #[test]
+    fn a_comparison_lesson_settles_when_both_lanes_are_over() {
+        let id = LESSONS.iter().find(|(_, text)| text.contains("\"compare\":")).expect("a comparison lesson").0;
+        let mut run = LessonRun::open(id, None).unwrap();
+        let w = run.workload().expect("runs a workload").clone();
+        assert!(run.scenario().is_none() && run.runs_workload(&w));
+        let mut c = Comparison::new(&w, 1).unwrap();
+        run.predict(0);
+        c.advance(Time::ms(100));
+        assert!(!run.settle_comparison_if_due(&c), "not over yet");
+        c.kafka.run();
+        c.rabbit.run();
+        assert!(run.settle_comparison_if_due(&c));
+        assert_eq!(run.outcome, Some(run.lesson.run(&run.setup, 1)), "the page's comparison is the lesson's");
+        assert!(!run.settle_comparison_if_due(&c), "settled once");
     }
 }

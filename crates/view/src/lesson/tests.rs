@@ -8,10 +8,10 @@ fn every_lesson_and_variation_is_settled_by_exactly_one_choice() {
     for (id, text) in LESSONS {
         let lesson = Lesson::parse(id, text).unwrap_or_else(|e| panic!("{e}"));
         for try_ in std::iter::once(None).chain((0..lesson.tries.len()).map(Some)) {
-            let scenario = lesson.scenario(try_).unwrap();
+            let setup = lesson.setup(try_).unwrap();
             let mut answers = Vec::new();
             for seed in 1..=3 {
-                let outcome = lesson.settle(&scenario, seed, &[]).unwrap();
+                let outcome = lesson.run(&setup, seed).unwrap();
                 let holding: Vec<&str> =
                     lesson.choices.iter().filter(|c| c.when.holds(outcome.value)).map(|c| c.text.as_str()).collect();
                 println!("{id} {try_:?} seed {seed}: {} = {:?} -> {holding:?}", lesson.fact, outcome.value);
@@ -35,8 +35,12 @@ fn every_lesson_and_variation_is_settled_by_exactly_one_choice() {
 fn some_variation_of_every_lesson_changes_the_answer() {
     for lesson in all() {
         let answer = |t| {
-            let s = lesson.scenario(t).unwrap();
-            lesson.settle(&s, s.seed, &[]).unwrap().answer
+            let setup = lesson.setup(t).unwrap();
+            let seed = match &setup {
+                Setup::Stage(s) => s.seed,
+                Setup::Compare(_) => 1,
+            };
+            lesson.run(&setup, seed).unwrap().answer
         };
         let base = answer(None);
         assert!(
@@ -60,6 +64,14 @@ fn bad_lessons_are_errors_that_name_the_field() {
     v["scenario"] = Value::from("no-such-preset");
     assert!(Lesson::parse("x", &v.to_string()).unwrap_err().contains("no preset"));
     assert!(Lesson::parse("x", "[1]").unwrap_err().contains("JSON object"));
+    v["scenario"] = Value::from("rabbit-basic");
+    v["compare"] = Value::from("consumer-crash");
+    assert!(Lesson::parse("x", &v.to_string()).unwrap_err().contains("not both"));
+    v.as_object_mut().unwrap().remove("scenario");
+    assert!(Lesson::parse("x", &v.to_string()).unwrap_err().contains("measured by \"which\" or \"lane\""));
+    v["measure"] = serde_json::json!({"which": "duplicates"});
+    v["compare"] = Value::from("no-such-story");
+    assert!(Lesson::parse("x", &v.to_string()).unwrap_err().contains("no comparison story"));
 }
 
 #[test]
