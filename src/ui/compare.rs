@@ -224,6 +224,10 @@ impl Component for ComparePage {
                         <span class="chip redelivered">{"A4"}</span>{" redelivered (RabbitMQ's flag) · "}
                         <span class="chip ooo violation">{"A5"}</span>{" the first violation"}
                     </p>
+                    <details id="cmp-terms">
+                        <summary>{"Terms"}</summary>
+                        { super::help::terms(crate::view::glossary::COMPARE_TERMS) }
+                    </details>
                 </section>
                 if let Some(run) = &self.run {
                     <div class="lanes">

@@ -4,21 +4,17 @@ use super::app::{App, Msg};
 use yew::html::Scope;
 use yew::prelude::*;
 
-/// The terms the help overlay explains (the same sentences are the tooltips).
-const GLOSSARY: &[(&str, &str)] = {
-    use crate::view::glossary as g;
-    &[
-        ("ISR", g::ISR),
-        ("HW", g::HW),
-        ("LEO", g::LEO),
-        ("epoch", g::EPOCH),
-        ("generation", g::GENERATION),
-        ("rebalance", g::REBALANCE),
-        ("lag", g::LAG),
-        ("coordinator", g::COORDINATOR),
-    ]
-};
-pub fn overlay(link: &Scope<App>) -> Html {
+/// A glossary as a definition list (the same sentences are the tooltips).
+pub fn terms(terms: crate::view::glossary::Terms) -> Html {
+    html! {
+        <dl class="glossary">
+            { for terms.iter().map(|(term, text)| html! { <><dt>{*term}</dt><dd>{*text}</dd></> }) }
+        </dl>
+    }
+}
+
+/// `terms`: the running system's glossary.
+pub fn overlay(link: &Scope<App>, glossary: crate::view::glossary::Terms) -> Html {
     html! {
         <div class="overlay" onclick={link.callback(|_| Msg::ToggleHelp)}>
             <div class="panel help" id="help">
@@ -32,10 +28,10 @@ pub fn overlay(link: &Scope<App>) -> Html {
                     <tr><td><kbd>{"?"}</kbd></td><td>{"this help"}</td></tr>
                     <tr><td><kbd>{"Esc"}</kbd></td><td>{"close / deselect"}</td></tr>
                 </table>
-                <h2>{"Terms"}</h2>
-                <dl class="glossary">
-                    { for GLOSSARY.iter().map(|(term, text)| html! { <><dt>{*term}</dt><dd>{*text}</dd></> }) }
-                </dl>
+                if !glossary.is_empty() {
+                    <h2>{"Terms"}</h2>
+                    { terms(glossary) }
+                }
                 <p>{"The same scenario, seed and actions always give the same run: the trace hash proves it. The address bar keeps the preset, seed, speed, the actions you took and (paused) the instant shown, so a link replays what you did. An applied configuration, a topology edit or an edited scenario goes in the link too."}</p>
             </div>
         </div>

@@ -31,6 +31,11 @@ test('rabbit-basic: queues fill and drain, dead letters arrive, the calculator r
   // (each label's last child is its text; the first its full-text tooltip)
   const labels = await page.$$eval('#rabbit .rq-label.binding', (els) => els.map((e) => e.lastChild.textContent));
   assert.deepEqual(labels, ['order.#', 'order.*.paid', '*.eu.*', '(all)', '(all)']);
+  // The help's glossary is RabbitMQ's own (no ISR or high watermark on a RabbitMQ page).
+  await page.click('.help-btn');
+  const terms = await page.$$eval('#help .glossary dt', (els) => els.map((e) => e.textContent));
+  assert.ok(terms.includes('exchange') && terms.includes('prefetch') && !terms.includes('ISR'), terms.join(', '));
+  await page.keyboard.press('Escape');
 
   // Counts move: something is delivered and unacked, then the biller's 10th rejection dead-letters.
   await page.waitForFunction(() => {

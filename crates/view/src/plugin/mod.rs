@@ -265,6 +265,15 @@ impl Family {
         }
     }
 
+    /// The terms the help explains for this system (the relay model, the kernel's own, has none).
+    pub fn glossary(self) -> crate::glossary::Terms {
+        match self {
+            Family::Kafka => crate::glossary::KAFKA_TERMS,
+            Family::Rabbit => crate::glossary::RABBITMQ_TERMS,
+            Family::Relay => &[],
+        }
+    }
+
     /// Whether Kafka's "which partition?" calculator belongs beside the stage.
     pub fn partition_calculator(self) -> bool {
         self != Family::Rabbit
@@ -325,6 +334,20 @@ mod tests {
                 assert!(!c.lines(&m, sim.world()).is_empty(), "{preset}: {} has lines", c.title);
             }
             assert_eq!(f.walks().is_some(), f != Family::Relay);
+        }
+    }
+
+    /// The help explains the running system's words only: no ISR on a RabbitMQ page.
+    #[test]
+    fn each_system_has_its_own_glossary() {
+        let has = |f: Family, term: &str| f.glossary().iter().any(|(t, _)| *t == term);
+        assert!(has(Family::Kafka, "ISR") && !has(Family::Kafka, "exchange"));
+        assert!(has(Family::Rabbit, "exchange") && has(Family::Rabbit, "prefetch") && !has(Family::Rabbit, "ISR"));
+        assert!(Family::Relay.glossary().is_empty());
+        for (term, text) in
+            Family::Kafka.glossary().iter().chain(Family::Rabbit.glossary()).chain(crate::glossary::COMPARE_TERMS)
+        {
+            assert!(text.ends_with('.') && text.len() > 40, "{term}: a sentence");
         }
     }
 
