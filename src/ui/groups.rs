@@ -5,7 +5,7 @@
 use crate::engine::kafka::msg::parts_text;
 use crate::engine::{Command, NodeId, World};
 use crate::view::glossary as g;
-use crate::view::groups::{bits, GroupView, Groups, STATES};
+use crate::view::groups::{bits, GroupView, Groups, Rebalance, STATES};
 use crate::view::kafka;
 use yew::prelude::*;
 
@@ -61,7 +61,7 @@ fn group(world: &World, v: &GroupView, on_cmd: &Callback<Command>, on_switch: &C
     let moves = v.moves.iter().rev().take(6).map(|m| {
         html! { <li>{format!("p{}: {} → {} (gen {}, t={})", m.partition, m.from.map_or("new", |f| world.node_name(f)), world.node_name(m.to), m.generation, m.at)}</li> }
     });
-    let rebalances = v.rebalances.iter().rev().filter(|r| r.first_revoke.is_some()).take(4).map(|r| {
+    let rebalances = v.rebalances.iter().rev().filter(|r| r.costly()).take(4).map(|r| {
         let kept = bits(r.kept()).count();
         let stopped = bits(r.stopped).count();
         html! {
@@ -70,13 +70,14 @@ fn group(world: &World, v: &GroupView, on_cmd: &Callback<Command>, on_switch: &C
                 <td>{ if r.cooperative { "cooperative" } else { "eager" } }</td>
                 <td class="gap" title={g::GAP}>{ r.gap().map_or("…".to_string(), |t| t.to_string()) }</td>
                 <td>{format!("{stopped} stopped, {kept} kept consuming")}</td>
+                <td class="idle" title={g::PARTITION_SECONDS}>{ partition_seconds(r) }</td>
             </tr>
         }
     });
     let coordinator = kafka::coordinator(world, v.index);
     let add = stopped.first().copied();
     let remove = running.last().copied();
-    let last = v.last_gap();
+    let last = v.last_costly();
     let index = v.index;
     html! {
         <div class="group" data-group={name.clone()}>
@@ -95,6 +96,7 @@ fn group(world: &World, v: &GroupView, on_cmd: &Callback<Command>, on_switch: &C
                     } else {
                         format!(" with all {} partitions stopped (eager: everyone revokes first)", bits(r.stopped).count())
                     } }
+                    {"; cost: "}<b class="idle-value" title={g::PARTITION_SECONDS}>{ partition_seconds(r) }</b>{" not consumed"}
                 </p>
             }
             <table class="kv members">{ for member_rows }</table>
@@ -116,10 +118,23 @@ fn group(world: &World, v: &GroupView, on_cmd: &Callback<Command>, on_switch: &C
                         title="Crash the group coordinator: the members find the new leader of the group's __consumer_offsets partition and rejoin">{format!("Stop coordinator b{b}")}</button>
                 }
             </div>
-            if !v.rebalances.iter().all(|r| r.first_revoke.is_none()) {
-                <table class="kv rebalances"><tr><th>{"rebalance"}</th><th>{"protocol"}</th><th title={g::GAP}>{"gap"}</th><th>{"partitions"}</th></tr>{ for rebalances }</table>
+            if v.rebalances.iter().any(Rebalance::costly) {
+                <table class="kv rebalances"><tr><th>{"rebalance"}</th><th>{"protocol"}</th><th title={g::GAP}>{"gap"}</th><th>{"partitions"}</th><th title={g::PARTITION_SECONDS}>{"not consumed"}</th></tr>{ for rebalances }</table>
             }
             if !v.moves.is_empty() { <ul class="moves">{ for moves }</ul> }
         </div>
+    }
+}
+
+/// "4.02 partition-s" (three decimals under one, where a quick eager rebalance lands); "…" until
+/// the rebalance is over (paused partitions are still adding to it).
+fn partition_seconds(r: &Rebalance) -> String {
+    let s = r.partition_seconds();
+    if !r.done {
+        "…".to_string()
+    } else if s < 1.0 {
+        format!("{s:.3} partition-s")
+    } else {
+        format!("{s:.2} partition-s")
     }
 }

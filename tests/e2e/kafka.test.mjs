@@ -84,7 +84,7 @@ test('adding a consumer rebalances the group: state, generation and moved partit
   }, gen0, { timeout: 60000, polling: 100 });
   await page.click('#play'); // pause to look
   assert.ok(await page.locator('.chip.moved').count() > 0, 'moved partitions are marked');
-  assert.match(await text(page, '.gap-line'), /last rebalance: \d/);
+  assert.match(await text(page, '.gap-line'), /last rebalance: \d.*; cost: (\d+\.\d+ partition-s|…) not consumed/);
   // The log keeps the assignment even after a burst of records: the filter finds it.
   await page.fill('.log-filter', 'n4 owns');
   assert.match(await page.textContent('#log'), /n4 owns \[/);

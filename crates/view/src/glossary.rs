@@ -11,6 +11,7 @@ pub const POSITION: &str = "Position: the offset of the next record this consume
 pub const COMMITTED: &str = "Committed offset: where the group resumes the partition after a rebalance or restart, stored in __consumer_offsets.";
 pub const COORDINATOR: &str = "Group coordinator: the broker that leads the group's partition of __consumer_offsets; it runs joins, syncs, heartbeats and commits.";
 pub const GAP: &str = "Stop-the-world gap: simulated time from the first partition revoked to the last one assigned again; during it those partitions are not consumed.";
+pub const PARTITION_SECONDS: &str = "Partition-seconds not consumed: for each partition a rebalance gives a consumer again, the time since it stopped being consumed (revoked, or its consumer died), summed. A crashed member's partitions count from its crash, because nobody reads them until its session times out — eager and cooperative alike.";
 pub const EAGER: &str = "Eager protocol: every member gives up all its partitions before rejoining, so the whole group stops consuming during a rebalance.";
 pub const COOPERATIVE: &str = "Cooperative protocol (KIP-429): members keep the partitions that do not move and give up only the others, so most consumption continues.";
 pub const UNDER_REPLICATED: &str =

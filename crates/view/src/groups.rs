@@ -7,6 +7,12 @@
 //! partition a consumer again. Eager protocol: every member revokes everything first, so nothing is
 //! consumed during the gap. Cooperative protocol (KIP-429): members keep what they still own; only the
 //! partitions that move pause, and the others `kept` being consumed throughout.
+//!
+//! The gap alone hides the real cost of a crash: the dead member's partitions stop being consumed
+//! when its process stops, long before the rebalance starts (its session has to time out first).
+//! So each rebalance also counts **partition-seconds not consumed**: for every partition that it
+//! gives a consumer again, the time since that partition stopped being consumed (revoked, its
+//! owner stopped, or its owner removed), summed — the same measure for eager and cooperative.
 
 use brokerlab_engine::kafka::msg::{GroupState, KafkaEvent};
 use brokerlab_engine::kafka::partition::BrokerId;
@@ -41,6 +47,8 @@ pub struct Rebalance {
     pub stopped: u64,
     /// Partitions revoked and not yet assigned again.
     pub paused: u64,
+    /// Partition-time not consumed, in µs, of the partitions it gave a consumer again.
+    pub idle: u64,
     pub done: bool,
 }
 
@@ -51,6 +59,17 @@ impl Rebalance {
             (Some(a), Some(b)) if b >= a => Some(Time(b.0 - a.0)),
             _ => None,
         }
+    }
+
+    /// It stopped consumption: it revoked partitions, or it gave a dead member's partitions a
+    /// consumer again (a cooperative rebalance after a crash revokes nothing, and costs the most).
+    pub fn costly(&self) -> bool {
+        self.first_revoke.is_some() || self.idle > 0
+    }
+
+    /// Partition-seconds not consumed (see the module's note).
+    pub fn partition_seconds(&self) -> f64 {
+        self.idle as f64 / 1e6
     }
 
     /// Partitions that were owned at the start and were never stopped: consumed throughout.
@@ -79,6 +98,8 @@ pub struct GroupView {
     pub owners: Vec<Owner>,
     /// Each partition's last owner, to tell where a moved partition came from.
     last_owner: Vec<Option<NodeId>>,
+    /// Since when each partition has had no live consumer (`None`: consumed, or never owned yet).
+    unconsumed_since: Vec<Option<Time>>,
     assigned_in_generation: u8,
     pub moves: VecDeque<Move>,
     pub rebalances: VecDeque<Rebalance>,
@@ -98,6 +119,7 @@ impl GroupView {
             members: 0,
             owners: vec![],
             last_owner: vec![None; partitions as usize],
+            unconsumed_since: vec![None; partitions as usize],
             assigned_in_generation: 0,
             moves: VecDeque::new(),
             rebalances: VecDeque::new(),
@@ -125,6 +147,7 @@ impl GroupView {
                 owned_at_start: owned,
                 stopped: 0,
                 paused: 0,
+                idle: 0,
                 done: false,
             });
         }
@@ -144,6 +167,29 @@ impl GroupView {
             }
         };
         &mut self.owners[i]
+    }
+
+    /// `partitions` stop being consumed at `at` (unless they already had).
+    fn stop_consuming(&mut self, at: Time, partitions: u64) {
+        for p in bits(partitions) {
+            if let Some(slot) = self.unconsumed_since.get_mut(p as usize) {
+                slot.get_or_insert(at);
+            }
+        }
+    }
+
+    /// `partitions` have a consumer again at `at`: their time without one goes to the rebalance
+    /// that gave it (the open one, else the last).
+    fn resume_consuming(&mut self, at: Time, partitions: u64) {
+        let mut idle = 0;
+        for p in bits(partitions) {
+            if let Some(since) = self.unconsumed_since.get_mut(p as usize).and_then(Option::take) {
+                idle += at.0.saturating_sub(since.0);
+            }
+        }
+        if let Some(r) = self.rebalances.back_mut() {
+            r.idle += idle;
+        }
     }
 
     fn try_finish(&mut self) {
@@ -194,6 +240,7 @@ impl GroupView {
                 r.first_revoke.get_or_insert(at);
                 r.stopped |= partitions;
                 r.paused |= partitions;
+                self.stop_consuming(at, partitions);
                 let o = self.owner_mut(consumer);
                 o.partitions &= !partitions;
                 for p in bits(partitions) {
@@ -212,11 +259,13 @@ impl GroupView {
                 }
                 let r = self.open(at);
                 r.stopped |= orphaned;
+                self.stop_consuming(at, orphaned);
             }
             KafkaEvent::Assigned { consumer, generation, partitions, added, .. } => {
                 if generation == self.generation {
                     self.assigned_in_generation = self.assigned_in_generation.saturating_add(1);
                 }
+                self.resume_consuming(at, partitions);
                 let o = self.owner_mut(consumer);
                 o.partitions = partitions;
                 o.alive = true;
@@ -245,15 +294,17 @@ impl GroupView {
         }
     }
 
-    fn node_stopped(&mut self, node: NodeId) {
+    fn node_stopped(&mut self, at: Time, node: NodeId) {
         if let Some(o) = self.owners.iter_mut().find(|o| o.node == node) {
             o.alive = false;
+            let partitions = o.partitions;
+            self.stop_consuming(at, partitions);
         }
     }
 
-    /// The newest rebalance that has a gap to show.
-    pub fn last_gap(&self) -> Option<&Rebalance> {
-        self.rebalances.iter().rev().find(|r| r.gap().is_some())
+    /// The newest rebalance that cost something (see `Rebalance::costly`).
+    pub fn last_costly(&self) -> Option<&Rebalance> {
+        self.rebalances.iter().rev().find(|r| r.costly())
     }
 
     pub fn owner_of(&self, partition: u16) -> Option<NodeId> {
@@ -296,7 +347,7 @@ impl Groups {
                     g.observe(e.at, k);
                 }
             }
-            EventKind::NodeStopped { node } => self.groups.iter_mut().for_each(|g| g.node_stopped(*node)),
+            EventKind::NodeStopped { node } => self.groups.iter_mut().for_each(|g| g.node_stopped(e.at, *node)),
             _ => {}
         }
     }
@@ -373,10 +424,14 @@ mod tests {
         let first = g.rebalances[0];
         assert!(first.done);
         assert_eq!(first.gap(), None, "nothing was revoked on the first join");
-        let r = *g.last_gap().unwrap();
+        let r = *g.last_costly().unwrap();
         assert!(r.done);
         assert_eq!(r.gap(), Some(Time(8_109 - 7_603)));
         assert_eq!(r.kept(), 0, "eager: every partition stopped");
+        // c3's two partitions were not consumed from its stop (6 000) to their new owner (8 109);
+        // the other four from their revoke to their assignment.
+        let idle = 2 * (8_109 - 6_000) + 2 * (8_106 - 7_603) + (8_106 - 8_103) + (8_109 - 8_103);
+        assert_eq!(r.idle, idle);
         assert_eq!(r.generation, 2);
         assert_eq!(g.owner_of(2), Some(NodeId(7)));
         assert_eq!(g.owner_of(5), Some(NodeId(8)));
@@ -410,10 +465,11 @@ mod tests {
                 assigned(405, 8, 3, 0b100, 0b100),
             ],
         );
-        let r = *g.last_gap().unwrap();
+        let r = *g.last_costly().unwrap();
         assert!(r.cooperative && r.done);
         assert_eq!(r.gap(), Some(Time(405 - 202)));
         assert_eq!(r.kept(), 0b011, "0 and 1 never stopped");
+        assert_eq!(r.idle, 405 - 202, "only partition 2 waited");
         assert_eq!(r.generation, 3, "it spans both generations");
         assert_eq!(g.moves.back().map(|m| (m.partition, m.from, m.to)), Some((2, Some(NodeId(7)), NodeId(8))));
     }
@@ -421,7 +477,7 @@ mod tests {
     #[test]
     fn a_stopped_member_is_marked_until_removed() {
         let mut g = fold(false, &[state(0, GroupState::Stable, 1, 1), assigned(1, 7, 1, 0b1, 0b1)]);
-        g.node_stopped(NodeId(7));
+        g.node_stopped(Time(2), NodeId(7));
         assert!(!g.owners[0].alive);
         g.observe(
             Time(5),
@@ -458,7 +514,7 @@ mod tests {
         run_folding(&mut sim, &mut g, Time::secs(12));
         let v = &g.groups[0];
         assert_eq!((v.state, v.members), (Some(GroupState::Stable), 4));
-        let r = v.last_gap().expect("a rebalance that moved partitions");
+        let r = v.last_costly().expect("a rebalance that moved partitions");
         assert!(r.done && r.cooperative);
         assert!(r.kept() != 0, "cooperative: partitions that did not move kept being consumed");
         assert!(r.stopped != 0 && bits(r.stopped).count() < 6, "only the moved ones paused: {}", r.stopped);
@@ -481,9 +537,35 @@ mod tests {
         run_folding(&mut sim, &mut g, Time::secs(12));
         let v = &g.groups[0];
         assert_eq!((v.state, v.members), (Some(GroupState::Stable), 2));
-        let r = v.last_gap().expect("a rebalance with a gap");
+        let r = v.last_costly().expect("a rebalance with a gap");
         assert!(r.done && !r.cooperative);
         assert!(r.gap().unwrap() > Time::ZERO && r.gap().unwrap() < Time::secs(3), "{:?}", r.gap());
+        // c3's two partitions waited at least its 2 s session timeout; the gap is a small part.
+        assert!(r.partition_seconds() > 4.0 && r.partition_seconds() < 8.0, "{}", r.partition_seconds());
         assert!(v.owner_of(4).is_some() && v.owner_of(4) != Some(c3));
+    }
+
+    /// A crash under cooperative-sticky: the survivors revoke nothing, so the rebalance has no
+    /// gap, yet the dead member's partitions went unconsumed from the crash until its session
+    /// timed out and they were reassigned: the cost is seconds, not the milliseconds of a gap.
+    #[test]
+    fn a_crash_costs_its_partitions_from_the_crash_whatever_the_protocol() {
+        let json = include_str!("testdata/groups.json").replace("\"range\"", "\"cooperative-sticky\"");
+        let s = Scenario::from_json(&json).unwrap();
+        let mut sim = Simulation::new(&s, 1).unwrap();
+        let mut g = Groups::new(sim.world());
+        run_folding(&mut sim, &mut g, Time::secs(5));
+        let c3 = sim.world().node_by_name("c3").unwrap();
+        let owned = bits(g.groups[0].owners.iter().find(|o| o.node == c3).unwrap().partitions).count() as f64;
+        sim.apply(Command::Stop { node: c3 }).unwrap();
+        run_folding(&mut sim, &mut g, Time::secs(12));
+        let r = g.groups[0].last_costly().expect("the crash's rebalance");
+        assert!(r.done && r.cooperative && r.costly());
+        assert!(
+            r.partition_seconds() >= owned * 2.0,
+            "each of c3's {owned} partitions waited ≥ the 2 s session timeout: {}",
+            r.partition_seconds()
+        );
+        assert!(r.partition_seconds() < owned * 4.0, "{}", r.partition_seconds());
     }
 }
