@@ -1,4 +1,4 @@
-//! A Kafka cluster on a three-server coordinator ensemble: the ZooKeeper leader dies (a new one is
+//! A Kafka cluster on a three-server ZooKeeper ensemble: the ZooKeeper leader dies (a new one is
 //! elected, brokers keep their sessions and the controller stays), two of three die (no quorum: no
 //! write, the controller can change nothing, until a server returns), and a swarm of seeds with
 //! random server crashes, restarts and cuts (a minority at a time) in which no committed write is

@@ -4,6 +4,7 @@
 use crate::engine::kernel::Process;
 use crate::engine::{NodeId, World};
 use crate::view::flights::{Flights, LOSS_VISIBLE_MS};
+use crate::view::kafka::ZkPart;
 use crate::view::layout::{Point, STAGE_H, STAGE_W};
 use crate::view::plugin::links;
 use web_sys::CanvasRenderingContext2d;
@@ -69,6 +70,8 @@ pub fn svg(p: StageProps) -> Html {
         let role = slot.node.role();
         // A broker cut off from ZooKeeper may still think it is the controller: marked stale.
         let controller = crate::view::kafka::controller_claim(p.world, id);
+        // An ensemble's servers say who leads, with how big its quorum is, and who is looking.
+        let zk = crate::view::kafka::zk_part(p.world, id);
         let class = classes!(
             "node",
             role,
@@ -76,6 +79,8 @@ pub fn svg(p: StageProps) -> Html {
             isolated.then_some("isolated"),
             (controller == Some(true)).then_some("controller"),
             (controller == Some(false)).then_some("stale-controller"),
+            matches!(zk, Some(ZkPart::Leader { .. })).then_some("zk-leader"),
+            matches!(zk, Some(ZkPart::Looking | ZkPart::Establishing | ZkPart::Syncing { .. })).then_some("zk-not-serving"),
             (p.selected == Some(id)).then_some("selected"),
             p.highlight.contains(&id).then_some("highlight")
         );
@@ -85,18 +90,23 @@ pub fn svg(p: StageProps) -> Html {
             .filter(|_| up)
             .map(|m| format!("owns {}", crate::engine::kafka::msg::parts_text(m.owned)));
         let state = if !up {
-            "stopped"
+            "stopped".to_string()
         } else if isolated {
-            "isolated"
+            "isolated".to_string()
         } else if controller == Some(true) {
-            "controller"
+            "controller".to_string()
         } else if controller == Some(false) {
-            "stale controller"
+            "stale controller".to_string()
+        } else if let Some(z) = zk {
+            z.short()
         } else {
-            role
+            role.to_string()
         };
         let onclick = p.on_node.reform(move |_: MouseEvent| id);
-        let title = format!("{} ({role}): {state}. Click to inspect and inject faults.", slot.name);
+        let title = match zk.filter(|_| up) {
+            Some(z) => format!("{} (ZooKeeper server): {}. Click to inspect and inject faults.", slot.name, z.label(p.world)),
+            None => format!("{} ({role}): {state}. Click to inspect and inject faults.", slot.name),
+        };
         html! {
             <g class={class} transform={format!("translate({:.1},{:.1})", pos.x, pos.y)} {onclick} data-node={slot.name.clone()}>
                 <title>{title}</title>

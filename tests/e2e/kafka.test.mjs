@@ -196,3 +196,20 @@ test('clicking an event-log line highlights the nodes it concerns', async () => 
   await page.waitForFunction(() => /Slow network/.test(document.querySelector('#node-slow').textContent));
   assert.deepEqual(errors, []);
 });
+
+test('the ZooKeeper ensemble shows its leader and quorum, and a server left looking', async () => {
+  // A link with t= opens paused at that instant (µs).
+  const { page, errors } = await open('?preset=kafka-zk-ensemble&seed=1&t=3000000');
+  const label = (n) => text(page, `[data-node="${n}"] text.role`);
+  assert.equal(await label('zk3'), 'leader (3 of 3)');
+  assert.equal(await label('zk1'), 'follower');
+  assert.match(await page.textContent('[data-node="zk1"] title'), /follower of zk3/);
+  assert.ok(await page.isVisible('[data-node="zk3"].zk-leader'));
+  await page.locator('.stage-svg').screenshot({ path: `${SHOTS}/17-zk-ensemble.png` });
+  // zk3 dies at 4 s and zk2 at 9 s: zk1 alone has no quorum.
+  const later = await open('?preset=kafka-zk-ensemble&seed=1&t=12000000');
+  assert.equal(await text(later.page, '[data-node="zk1"] text.role'), 'looking');
+  assert.ok(await later.page.isVisible('[data-node="zk1"].zk-not-serving'));
+  await later.page.locator('.stage-svg').screenshot({ path: `${SHOTS}/18-zk-no-quorum.png` });
+  assert.deepEqual([...errors, ...later.errors], []);
+});

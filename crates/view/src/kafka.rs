@@ -42,6 +42,79 @@ pub fn controller_claim(world: &World, node: NodeId) -> Option<bool> {
     Some(mine == newest)
 }
 
+/// A ZooKeeper ensemble server's part, as the stage labels it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZkPart {
+    /// Leading and serving, with how many servers (itself included) serve under it: its quorum.
+    Leader { epoch: u32, serving: usize, of: usize },
+    /// Elected, still gathering a quorum of followers before it serves.
+    Establishing,
+    /// Serving clients as a follower of server `leader` (1…N).
+    Follower { leader: u8 },
+    /// Following, not yet synchronised with its leader.
+    Syncing { leader: u8 },
+    /// In an election: no leader, serving nobody.
+    Looking,
+}
+
+impl ZkPart {
+    /// Under the server on the stage, where ensemble servers sit side by side: "leader (2 of 3)",
+    /// "follower", "looking".
+    pub fn short(self) -> String {
+        match self {
+            ZkPart::Leader { serving, of, .. } => format!("leader ({serving} of {of})"),
+            ZkPart::Establishing => "leader (forming)".into(),
+            ZkPart::Follower { .. } => "follower".into(),
+            ZkPart::Syncing { .. } => "syncing".into(),
+            ZkPart::Looking => "looking".into(),
+        }
+    }
+
+    /// In full: "leader · quorum 2 of 3", "follower of zk1", "looking (no leader)".
+    pub fn label(self, world: &World) -> String {
+        let name = |server: u8| {
+            world
+                .shared
+                .kafka
+                .as_ref()
+                .and_then(|c| c.zks.get(server as usize - 1))
+                .map_or("?", |&n| world.node_name(n))
+        };
+        match self {
+            ZkPart::Leader { serving, of, .. } => format!("leader · quorum {serving} of {of}"),
+            ZkPart::Establishing => "elected leader, gathering a quorum of followers".into(),
+            ZkPart::Follower { leader } => format!("follower of {}", name(leader)),
+            ZkPart::Syncing { leader } => format!("syncing with {}", name(leader)),
+            ZkPart::Looking => "looking (no leader)".into(),
+        }
+    }
+}
+
+/// The live ZooKeeper server at `node`'s part in its ensemble (`None`: not an ensemble server, or
+/// down). The quorum counted is the servers serving under the same leader.
+pub fn zk_part(world: &World, node: NodeId) -> Option<ZkPart> {
+    use brokerlab_engine::kafka::zk_ensemble::{Peer, Role as ZkRole};
+    let peer = |i: usize| -> Option<&Peer> {
+        match &world.nodes.get(i)?.node {
+            Node::Kafka(KafkaNode::Zk(z)) if world.network.is_up(NodeId(i as u32)) => z.ensemble.as_deref(),
+            _ => None,
+        }
+    };
+    let me = peer(node.index())?;
+    Some(match me.role {
+        ZkRole::Looking => ZkPart::Looking,
+        ZkRole::Following { leader, serving: true, .. } => ZkPart::Follower { leader },
+        ZkRole::Following { leader, .. } => ZkPart::Syncing { leader },
+        ZkRole::Leading if !me.serving() => ZkPart::Establishing,
+        ZkRole::Leading => {
+            let of = world.shared.kafka.as_ref().map_or(0, |c| c.zks.len());
+            let serving =
+                (0..world.nodes.len()).filter_map(peer).filter(|p| p.serving() && p.leader() == Some(me.id)).count();
+            ZkPart::Leader { epoch: me.current_epoch, serving, of }
+        }
+    })
+}
+
 pub fn leader_hw(world: &World, tp: Tp) -> Option<u64> {
     leader(world, tp).map(|(_, r)| r.log.hw())
 }
@@ -382,5 +455,35 @@ mod tests {
         let w = sim.world();
         let v = consumer_view(w, w.node_by_name("notifier").unwrap()).unwrap();
         assert_eq!(v.rows.iter().filter(|r| r.owned).count(), 3, "the group's one member owns all three");
+    }
+
+    /// kafka-zk-ensemble: zk3 leads all three; it dies at 4 s and another leads two of three; zk2
+    /// dies at 9 s and zk1 is left looking; zk3 returns at 14 s and a quorum forms again.
+    #[test]
+    fn the_ensemble_shows_its_leader_and_quorum() {
+        let mut sim = Simulation::new(&presets::load("kafka-zk-ensemble").unwrap(), 1).unwrap();
+        let parts = |sim: &Simulation| -> Vec<Option<ZkPart>> {
+            ["zk1", "zk2", "zk3"].iter().map(|n| zk_part(sim.world(), sim.world().node_by_name(n).unwrap())).collect()
+        };
+        sim.run_until(Time::secs(3));
+        let p = parts(&sim);
+        assert!(matches!(p[2], Some(ZkPart::Leader { serving: 3, of: 3, .. })), "{p:?}");
+        assert_eq!(&p[..2], &[Some(ZkPart::Follower { leader: 3 }); 2]);
+        assert_eq!(p[2].unwrap().label(sim.world()), "leader · quorum 3 of 3");
+        assert_eq!(p[2].unwrap().short(), "leader (3 of 3)");
+        assert_eq!(p[0].unwrap().label(sim.world()), "follower of zk3");
+        sim.run_until(Time::secs(6));
+        let p = parts(&sim);
+        assert_eq!(p[2], None, "zk3 is down");
+        assert!(matches!(p[1], Some(ZkPart::Leader { serving: 2, of: 3, .. })), "{p:?}");
+        sim.run_until(Time::secs(12));
+        let p = parts(&sim);
+        assert_eq!(p[0], Some(ZkPart::Looking), "alone, no quorum: {p:?}");
+        assert_eq!(p[0].unwrap().label(sim.world()), "looking (no leader)");
+        sim.run_until(Time::secs(17));
+        let p = parts(&sim);
+        assert!(p.iter().flatten().any(|z| matches!(z, ZkPart::Leader { serving: 2, of: 3, .. })), "{p:?}");
+        let single = Simulation::new(&presets::load("kafka-basic").unwrap(), 1).unwrap();
+        assert_eq!(zk_part(single.world(), single.world().node_by_name("zk").unwrap()), None, "a single server");
     }
 }

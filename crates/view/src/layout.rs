@@ -41,7 +41,7 @@ pub fn layout(world: &World) -> Vec<Point> {
     let mut seen = [0usize; 3];
     let brokers = world.nodes.iter().filter(|s| s.node.role() == "broker").count();
     let mut broker_index = 0;
-    // A coordinator ensemble's servers share the top row of the middle column, side by side.
+    // A ZooKeeper ensemble's servers share the top row of the middle column, side by side.
     let zks = world.nodes.iter().filter(|s| s.node.role() == "zookeeper").count();
     counts[1] -= zks.saturating_sub(1);
     let mut zk_index = 0;

@@ -251,7 +251,7 @@ impl Family {
     /// The hint in the stage's legend.
     pub fn stage_hint(self) -> &'static str {
         match self {
-            Family::Kafka => "colour = partition, grey = ZooKeeper and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · click a node or a link to inject a fault",
+            Family::Kafka => "colour = partition, grey = ZooKeeper and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · a ZooKeeper ensemble's leader is ringed green, with its quorum (servers serving under it) · click a node or a link to inject a fault",
             Family::Rabbit | Family::Relay => "colour = producer · click a node or a link to inject a fault",
         }
     }

@@ -36,7 +36,7 @@ impl KafkaEvent {
                 }
             ),
             KafkaEvent::ZkLeaderElected { server, epoch } => {
-                write!(s, "{} leads the coordinator ensemble, epoch {epoch}", world.node_name(server))
+                write!(s, "{} leads the ZooKeeper ensemble, epoch {epoch}", world.node_name(server))
             }
             KafkaEvent::ZkQuorumLost { server, was_leader } => write!(
                 s,

@@ -1,4 +1,4 @@
-//! One server of a coordinator ensemble (3 or 5 servers, `zk1`…`zkN`), as ZooKeeper runs one:
+//! One server of a ZooKeeper ensemble (3 or 5 servers, `zk1`…`zkN`), as ZooKeeper runs one:
 //!
 //! - **Election.** A server without a leader is *looking*: it votes for the most up-to-date server
 //!   it has heard of (highest `(epoch, last zxid, id)`, `coordinator::election`) until a quorum
