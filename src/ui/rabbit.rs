@@ -295,6 +295,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                     { if m.broker_up { "Stop broker" } else { "Start broker" } }
                 </button>
             </h2>
+            <div class="rq-scroll">
             <div class="rq-stage">
             <svg class="rq-svg" viewBox={format!("0 0 {RABBIT_W} {}", n(m.height))} role="img"
                 aria-label="RabbitMQ topology: publishers, exchanges, bindings, queues, consumers">
@@ -310,6 +311,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                 { for cs }
             </svg>
             <canvas ref={p.canvas.clone()} class="rq-flow" aria-hidden="true"></canvas>
+            </div>
             </div>
             <div class="rq-legend">
                 <span><i class="rq-ready"></i>{"ready"}</span>
@@ -372,6 +374,9 @@ fn calc_result(m: &Model, r: &Routed) -> Html {
 
 const STYLE: &str = r#"
 .rabbit .rq-stage { position: relative; }
+/* On a phone the drawing keeps readable labels and scrolls sideways inside its panel (the page
+   itself never does). */
+@media (max-width: 700px) { .rabbit .rq-scroll { overflow-x: auto; } .rabbit .rq-stage { min-width: 620px; } }
 .rabbit .rq-svg { width: 100%; height: auto; display: block; font-size: 12px; }
 .rabbit .rq-flow { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
 .rabbit .rq-col { text-anchor: middle; fill: #5b6470; font-size: 11px; text-transform: uppercase; letter-spacing: 0.5px; }

@@ -310,3 +310,22 @@ test('step through RabbitMQ\'s flow: publish, route, deliver, ack, confirm; then
   }
   assert.deepEqual(errors, []);
 });
+
+test('one screen: the narration and the exchange → binding → queue drawing it talks about are seen together', async () => {
+  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1', { viewport: { width: 1440, height: 900 } });
+  await page.waitForSelector('#rabbit svg g[data-queue="billing"]');
+  await page.click('#walk-start');
+  await page.waitForSelector('#walk-next');
+  const box = async (sel) => page.locator(sel).first().boundingBox();
+  const card = await box('#walk-title');
+  const queue = await box('#rabbit g[data-queue="billing"]');
+  assert.ok(card.y >= 0 && card.y + card.height <= 900, `the narration is on screen (${card.y})`);
+  assert.ok(queue.y + queue.height <= 900, `the queues are on screen with it (${queue.y})`);
+  await page.screenshot({ path: `${SHOTS}/47-rabbit-one-screen.png` });
+  const phone = await openApp(browser, site.url, '?preset=rabbit-basic&seed=1', { viewport: { width: 390, height: 844 } });
+  await phone.page.waitForSelector('#rabbit svg g[data-queue="billing"]');
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no sideways scroll at 390 px (${overflow} px): the drawing scrolls inside its panel`);
+  await phone.page.screenshot({ path: `${SHOTS}/48-rabbit-phone.png`, fullPage: true });
+  assert.deepEqual([...errors, ...phone.errors], []);
+});

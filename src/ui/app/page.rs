@@ -86,7 +86,11 @@ impl App {
                 <main>
                     <div class="stage" aria-label="The cluster">
                         if let Some(l) = &self.lesson { { crate::ui::lesson::card(l, link.callback(Msg::Predict), link.callback(Msg::LessonVariation)) } } else { { crate::ui::walk_card::card(session, link) } }
-                        <div class="stage-area">
+                        // RabbitMQ's story is exchange → binding → queue, which its panel draws and
+                        // the node drawing cannot: the panel comes first, beside the narration, and
+                        // the node drawing (clicks for faults, packets in flight) follows, smaller.
+                        { crate::ui::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
+                        <div class={classes!("stage-area", (Family::of(world) == Family::Rabbit).then_some("compact"))}>
                         { stage::svg(stage::StageProps {
                             world,
                             positions: session.positions(),
@@ -106,7 +110,6 @@ impl App {
                             <span class="hint">{ Family::of(world).stage_hint() }</span>
                         </div>
                         { crate::ui::groups::panel(world, session.groups(), &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
-                        { crate::ui::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
                     </div>
                     <aside>
                         { crate::ui::inspect::panel(session, link) }
