@@ -38,6 +38,7 @@ mod inspect;
 mod landing;
 mod lesson;
 mod panels;
+mod partition_log;
 mod rabbit;
 mod rabbit_edit;
 mod rabbit_inspect;

@@ -6,6 +6,7 @@ import { appSuite, SHOTS, text, number, untilSimSeconds } from './browser.mjs';
 
 const suite = appSuite();
 const open = (query) => suite.open(query);
+const attr = (page, sel, name) => page.getAttribute(sel, name).then(Number);
 
 /** Clicks "Next step" until the walkthrough says it is done; returns the step titles seen. */
 async function walkToTheEnd(page, shot) {
@@ -212,4 +213,21 @@ test('the ZooKeeper ensemble shows its leader and quorum, and a server left look
   assert.ok(await later.page.isVisible('[data-node="zk1"].zk-not-serving'));
   await later.page.locator('.stage-svg').screenshot({ path: `${SHOTS}/18-zk-no-quorum.png` });
   assert.deepEqual([...errors, ...later.errors], []);
+});
+
+test('the partition log: each replica as a strip of offsets, the stopped one greyed, the readers marked', async () => {
+  // kafka-basic stops b1 at 3 s; at 6 s its ZooKeeper session has expired and the others lead.
+  const { page, errors } = await open('?preset=kafka-basic&seed=1&t=6000000');
+  await page.waitForSelector('#partition-log .pl-strip');
+  assert.equal(await page.locator('#partition-log .pl-strip').count(), 3, 'replication factor 3');
+  assert.ok(await page.isVisible('#partition-log .pl-strip.down[data-broker="b1"]'), 'b1 is stopped');
+  assert.equal(await page.locator('#partition-log .pl-strip.leader').count(), 1);
+  const hw = await attr(page, '#partition-log .pl-strip.leader', 'data-hw');
+  const leo = await attr(page, '#partition-log .pl-strip.leader', 'data-leo');
+  assert.ok(hw > 0 && hw <= leo, `HW ${hw} ≤ LEO ${leo}`);
+  assert.ok(await page.locator('#partition-log .pl-reader[data-reader="notifier"] .pl-mark').count() > 0);
+  await page.locator('#partition-log').screenshot({ path: `${SHOTS}/19-partition-log.png` });
+  await page.selectOption('#log-partition', { label: 'orders-2' });
+  assert.match(await page.getAttribute('#partition-log svg', 'aria-label'), /orders-2/);
+  assert.deepEqual(errors, []);
 });

@@ -6,6 +6,8 @@
 //! - `series`  — bounded rate series for the live charts.
 //! - `speed`   — the speed ladder (slow motion to ×1000).
 //! - `params`  — the page's URL parameters, validated.
+//! - `partition_log` — one Kafka partition, replica by replica, as strips of offsets with HW, LEO
+//!   and the readers' positions and committed offsets.
 //! - `link`    — the command log and instant in the URL (`log=`, `t=`), so a link replays the run.
 //! - `run_file` — a saved run (scenario, seed, actions with their steps, the instant shown) as a
 //!   versioned JSON file: the page saves and opens it, `brokerlab run FILE` replays it.
@@ -45,6 +47,7 @@ pub mod lesson;
 pub mod link;
 pub mod link_scenario;
 pub mod params;
+pub mod partition_log;
 pub mod plugin;
 pub mod rabbit;
 pub mod rabbit_edit;

@@ -65,6 +65,8 @@ pub enum Msg {
     /// Several commands at once (e.g. slowing every link of a node).
     ApplyAll(Vec<Command>),
     ToggleHelp,
+    /// The partition-log panel shows partition N of `view::partition_log::partitions`.
+    LogPartition(usize),
     LogFilter(String),
     /// A log line was clicked: highlight the nodes its event concerns (clicking it again clears).
     LogPick([Option<NodeId>; 2]),
@@ -122,6 +124,8 @@ pub struct App {
     frame_log: Option<FrameLog>,
     log_filter: String,
     show_help: bool,
+    /// The partition the partition-log panel shows (`None`: the first).
+    log_tp: Option<crate::engine::kafka::msg::Tp>,
     canvas: NodeRef,
     /// The canvas over the RabbitMQ drawing that messages move on.
     rabbit_canvas: NodeRef,
@@ -348,6 +352,7 @@ impl Component for App {
             frame_log: p.bench_frames.then(|| FrameLog::new(BENCH_WARMUP, BENCH_FRAMES)),
             log_filter: String::new(),
             show_help: false,
+            log_tp: None,
             canvas: NodeRef::default(),
             rabbit_canvas: NodeRef::default(),
             rabbit_model: RefCell::new(None),
@@ -533,6 +538,9 @@ impl Component for App {
                 }
             }
             Msg::ToggleHelp => self.show_help = !self.show_help,
+            Msg::LogPartition(i) => {
+                self.log_tp = crate::view::partition_log::partitions(self.session.world()).get(i).map(|(tp, _)| *tp)
+            }
             Msg::LogFilter(text) => self.log_filter = text,
             Msg::LogPick(nodes) => self.session.pick(nodes),
             Msg::ToggleNetwork => self.session.toggle_network_log(),

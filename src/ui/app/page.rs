@@ -110,6 +110,7 @@ impl App {
                             <span class="hint">{ Family::of(world).stage_hint() }</span>
                         </div>
                         { crate::ui::groups::panel(world, session.groups(), &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
+                        { crate::ui::partition_log::panel(world, self.log_tp, link.callback(Msg::LogPartition)) }
                     </div>
                     <aside>
                         { crate::ui::inspect::panel(session, link) }
