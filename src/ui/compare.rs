@@ -308,7 +308,7 @@ impl ComparePage {
                     { stat("mean / max latency", "latency", format!("{} / {}", d.latency_mean(), d.latency_max), false) }
                     { stat("trace hash", "hash", format!("{:016x}", lane.trace_hash()), false) }
                 </table>
-                <p class="violation-text" id={format!("cmp-{id}-violation")}>
+                <p class={classes!("violation-text", texts.is_empty().then_some("none"))} id={format!("cmp-{id}-violation")}>
                     { if texts.is_empty() { "no violation".to_string() } else { texts.join("; ") } }
                 </p>
                 <h3>{"per customer, in processing order"}</h3>
@@ -375,6 +375,7 @@ const STYLE: &str = r#"
 .stats td { font-variant-numeric: tabular-nums; font-weight: 600; }
 .stats tr.bad td { color: #b00020; }
 .violation-text { font-size: 0.85rem; color: #b00020; min-height: 1.2em; }
+.violation-text.none { color: #2e7d32; }
 .row { display: flex; flex-wrap: wrap; gap: 2px; align-items: center; margin: 2px 0; }
 .row-label { width: 64px; font-weight: 600; font-size: 0.85rem; }
 .chip { display: inline-block; min-width: 26px; padding: 0 3px; border-radius: 3px; font-size: 11px; text-align: center;

@@ -60,7 +60,7 @@ pub fn event_log(session: &Session, filter: &str, link: &Scope<App>) -> Html {
 pub fn editor(session: &Session, text: &str, error: Option<&str>, note: Option<&str>, link: &Scope<App>) -> Html {
     html! {
         <section class="panel editor">
-            <h2>{"Scenario"}<span class="sub">{format!(" — {}", session.scenario().name)}</span></h2>
+            <h2>{"Scenario"}<span class="sub" title={session.scenario().name.clone()}>{format!(" — {}", crate::view::params::shorten_to(&session.scenario().name, 80))}</span></h2>
             <p class="desc">{&session.scenario().description}</p>
             <p class="model-note">{ Family::of(session.world()).model_note() }</p>
             <textarea id="scenario-json" spellcheck="false" value={text.to_string()}

@@ -106,6 +106,10 @@ test('invalid input gets a message and loses nothing', async () => {
   await page.fill('#seed', '12x');
   assert.match(await text(page, '#seed-error'), /"12x" is not a seed/);
   assert.ok(await page.isDisabled('#apply-seed'));
+  // A pasted wall of text is echoed cut short.
+  await page.fill('#seed', 'x'.repeat(5000));
+  assert.ok((await text(page, '#seed-error')).length < 200, 'the seed error does not echo 5 000 characters');
+  await page.fill('#seed', '12x');
 
   const broken = (await page.inputValue('#scenario-json')).replace('"interval": "2ms"', '"interval": "2 parsecs"');
   await page.fill('#scenario-json', broken);
@@ -126,6 +130,15 @@ test('invalid input gets a message and loses nothing', async () => {
   await page.fill('#scenario-json', broken.replace('"2 parsecs"', '"1ms"'));
   await page.click('#apply-scenario');
   await page.waitForFunction(() => !document.querySelector('#scenario-error'));
+  // A 10 000-character scenario name and queue name: the page stays as wide as the window.
+  const long = 'n'.repeat(10000);
+  const named = broken.replace('"2 parsecs"', '"1ms"').replace(/"name": "[^"]*"/, `"name": "${long}"`);
+  await page.fill('#scenario-json', named);
+  await page.click('#apply-scenario');
+  await page.waitForFunction(() => !document.querySelector('#scenario-error'));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `a long name does not widen the page (${overflow} px)`);
+
   assert.deepEqual(errors, []);
 });
 

@@ -89,6 +89,16 @@ test('idempotence fixes the retries story; bad input is a message, not a crash',
   await page.fill('#cmp-workload', json.replace('"consumers": 1', '"consumers": 0'));
   await page.click('#cmp-apply');
   assert.match(await text(page, '#cmp-error'), /consumers: from 1 to 8/);
+  // A wrong type is said in words, not serde's Rust type names.
+  await page.fill('#cmp-workload', json.replace(/"kafka": \{/, '"kafka": 5, "was": {'));
+  await page.click('#cmp-apply');
+  assert.match(await text(page, '#cmp-error'), /got the number 5, expected an object/);
+  assert.doesNotMatch(await text(page, '#cmp-error'), /struct|KafkaLane/);
+  // "no violation" is not drawn as one.
+  assert.equal(await page.locator('.violation-text.none').count() > 0, true);
+  await page.fill('#cmp-seed', '');
+  await page.click('#cmp-apply');
+  assert.match(await text(page, '#cmp-error'), /seed/, 'an empty seed is said, not a silent no-op');
   await page.fill('#cmp-seed', 'x');
   await page.click('#cmp-apply');
   assert.match(await text(page, '#cmp-error'), /seed/);

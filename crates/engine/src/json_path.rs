@@ -15,7 +15,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str, not_object: &str) 
         return Err(not_object.into());
     }
     serde_json::from_str(text).map_err(|e| {
-        let msg = strip_position(&e.to_string());
+        let msg = plain(&strip_position(&e.to_string()));
         // Syntax errors and the end of the text are about characters, not a field.
         if e.is_syntax() || e.is_eof() {
             return msg;
@@ -35,6 +35,44 @@ fn strip_position(msg: &str) -> String {
         }
         _ => msg.to_string(),
     }
+}
+
+/// serde's words for types in the user's: "invalid type: integer `5`, expected struct KafkaLane"
+/// becomes "got the number 5, expected an object"; "expected u32" names the range instead of the
+/// Rust type. What the scenario formats' own checks say is left as it is.
+pub fn plain(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("invalid type: ").or_else(|| msg.strip_prefix("invalid value: ")) else {
+        return msg.to_string();
+    };
+    let Some((got, expected)) = rest.rsplit_once(", expected ") else { return msg.to_string() };
+    let literal = |kind: &str| got.strip_prefix(kind).map(|v| v.trim().trim_matches('`').to_string());
+    let got = if let Some(v) = literal("integer").or_else(|| literal("floating point")) {
+        format!("the number {v}")
+    } else if let Some(v) = literal("string") {
+        format!("the text {v}")
+    } else if let Some(v) = literal("boolean") {
+        v
+    } else {
+        match got {
+            "map" => "an object".to_string(),
+            "sequence" => "a list".to_string(),
+            "null" | "unit value" => "null".to_string(),
+            other => other.to_string(),
+        }
+    };
+    let expected = match expected {
+        "u8" => "a whole number from 0 to 255".to_string(),
+        "u16" => "a whole number from 0 to 65535".to_string(),
+        "u32" => "a whole number from 0 to 4294967295".to_string(),
+        "u64" | "usize" => "a whole number ≥ 0".to_string(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_string(),
+        "f32" | "f64" => "a number".to_string(),
+        "a sequence" => "a list".to_string(),
+        "a map" => "an object".to_string(),
+        e if e.starts_with("struct ") || e.starts_with("map ") => "an object".to_string(),
+        e => e.to_string(),
+    };
+    format!("got {got}, expected {expected}")
 }
 
 enum Frame {
@@ -117,7 +155,26 @@ pub fn path_at(text: &str, line: usize, column: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::path_at;
+    use super::{path_at, plain};
+
+    #[test]
+    fn serde_type_names_become_words() {
+        assert_eq!(
+            plain("invalid type: integer `5`, expected struct KafkaLane"),
+            "got the number 5, expected an object"
+        );
+        assert_eq!(
+            plain("invalid type: string \"x\", expected u32"),
+            "got the text \"x\", expected a whole number from 0 to 4294967295"
+        );
+        assert_eq!(
+            plain("invalid value: integer `99999999999`, expected u32"),
+            "got the number 99999999999, expected a whole number from 0 to 4294967295"
+        );
+        assert_eq!(plain("invalid type: map, expected a sequence"), "got an object, expected a list");
+        assert_eq!(plain("invalid type: boolean `true`, expected f64"), "got true, expected a number");
+        assert_eq!(plain("customers: from 1 to 20"), "customers: from 1 to 20", "our own words stay");
+    }
 
     /// The path at the column just after `marker`'s first occurrence (line 1).
     fn at(text: &str, marker: &str) -> String {

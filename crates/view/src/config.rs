@@ -115,8 +115,19 @@ impl Form {
         for f in &self.fields {
             let at = |message: String| Problem { key: Some(f.key.clone()), message };
             let v = f.value.trim();
-            let count = || v.parse::<u32>().map_err(|_| at(format!("\"{}\" is not a whole number ≥ 0", shorten(v))));
-            let duration = || Time::parse(v).map_err(|e| at(format!("{e} (e.g. 250us, 50ms, 2s)")));
+            let count = || {
+                v.parse::<u32>().map_err(|_| match v.parse::<u64>() {
+                    Ok(_) => at(format!("{} is too large (at most {})", shorten(v), u32::MAX)),
+                    Err(_) => at(format!("\"{}\" is not a whole number ≥ 0", shorten(v))),
+                })
+            };
+            // A bare number is milliseconds, as Kafka's own names say (linger.ms, session.timeout.ms).
+            let duration = || match v.parse::<u64>() {
+                Ok(ms) if ms <= u64::MAX / 1_000_000 => Ok(Time::ms(ms)),
+                _ => {
+                    Time::parse(v).map_err(|e| at(format!("{e} (e.g. 250us, 50ms, 2s; a bare number is milliseconds)")))
+                }
+            };
             let (section, field) = split_key(&f.key);
             match (section, field) {
                 (Section::Cluster, "brokers") => k.brokers = count()?,
@@ -300,8 +311,15 @@ mod tests {
         f.set("kafka.producers[0].acks", "2".into());
         assert_eq!(f.build(&s).unwrap_err().key.as_deref(), Some("kafka.producers[0].acks"));
         f.set("kafka.producers[0].acks", "1".into());
+        f.set("kafka.topics[0].partitions", "99999999999".into());
+        assert!(f.build(&s).unwrap_err().message.contains("99999999999 is too large (at most 4294967295)"));
+        f.set("kafka.topics[0].partitions", "6".into());
+        // linger.ms and session.timeout.ms take Kafka's bare milliseconds too.
+        f.set("kafka.producers[0].linger", "50".into());
+        f.set("kafka.groups[0].session_timeout", "10000".into());
         let ok = f.build(&s).unwrap();
         let k = ok.kafka.unwrap();
+        assert_eq!((k.producers[0].linger, k.groups[0].session_timeout), (Time::ms(50), Time::secs(10)));
         assert_eq!(k.producers[0].interval, Time::ms(20));
         assert_eq!(k.groups[0].assignor, "roundrobin");
         assert_eq!(k.producers[0].acks, AcksSpec::One);

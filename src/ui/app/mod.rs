@@ -480,7 +480,8 @@ impl Component for App {
                 self.seed_error = match text.trim().parse::<u64>() {
                     Ok(_) => None,
                     Err(_) => {
-                        Some(format!("\"{}\" is not a seed: use a whole number from 0 to {}", text.trim(), u64::MAX))
+                        let shown = crate::view::params::shorten_to(text.trim(), 40);
+                        Some(format!("\"{shown}\" is not a seed: use a whole number from 0 to {}", u64::MAX))
                     }
                 };
                 self.seed_text = text;

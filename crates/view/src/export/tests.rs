@@ -251,11 +251,11 @@ fn bad_definitions_are_refused_in_the_files_terms_and_the_draft_stays() {
     for (text, want) in [
         ("not json".to_string(), "this is not a definitions file"),
         ("{\"queues\": [".to_string(), "EOF while parsing"),
-        (r#"{"queues": {"name": "q"}}"#.to_string(), "queues: invalid type: map, expected a sequence"),
+        (r#"{"queues": {"name": "q"}}"#.to_string(), "queues: got an object, expected a list"),
         (r#"{"queues": [{"durable": true}]}"#.to_string(), "queues[0]: missing field `name`"),
         (q(r#"{"x-overflow":"drop-tail"}"#), "queue \"jobs\": arguments.x-overflow: \"drop-tail\" is not"),
         (q(r#"{"x-queue-type":"quorum"}"#), "queue \"jobs\": arguments.x-queue-type: \"quorum\": only classic queues"),
-        (q(r#"{"x-max-length":[1]}"#), "invalid type: sequence, expected a string, number, boolean or null"),
+        (q(r#"{"x-max-length":[1]}"#), "got a list, expected a string, number, boolean or null"),
         (r#"{"queues":[{"name":"s","type":"stream"}]}"#.to_string(), "queue \"s\": a stream queue"),
         (
             r#"{"exchanges":[{"name":"d","type":"x-delayed-message"}]}"#.to_string(),
@@ -324,7 +324,10 @@ fn the_page_knows_the_file_names_and_reports_an_import_in_words() {
     let mut draft = Draft::from_spec(spec);
     let report = draft.import_file("defs.json", 10.0, "{\"queues\": 3}");
     assert!(!report.ok);
-    assert_eq!(report.summary, "defs.json was not imported: queues: invalid type: integer `3`, expected a sequence. The topology below is unchanged.");
+    assert_eq!(
+        report.summary,
+        "defs.json was not imported: queues: got the number 3, expected a list. The topology below is unchanged."
+    );
     assert_eq!(draft, Draft::from_spec(spec));
     let report = draft.import_file("big.json", 5e7, "");
     assert!(report.summary.contains("it is 50.0 MB"), "{}", report.summary);
