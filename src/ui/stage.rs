@@ -112,6 +112,9 @@ pub fn svg(p: StageProps) -> Html {
                 <title>{title}</title>
                 if matches!(role, "relay" | "broker" | "zookeeper") {
                     <rect x="-46" y="-30" width="92" height="60" rx="10" />
+                } else if let Some(w) = client_width(&slot.name) {
+                    // A client whose name does not fit a circle gets a pill as wide as its name.
+                    <rect x={format!("{:.1}", -w / 2.0)} y="-28" width={format!("{w:.1}")} height="56" rx="28" />
                 } else {
                     <circle r="28" />
                 }
@@ -128,6 +131,13 @@ pub fn svg(p: StageProps) -> Html {
             { partition_chips(p.world, p.positions) }
         </svg>
     }
+}
+
+/// The width of a client's pill when its name (drawn at 12 px, about 7 px a character) does not
+/// fit the 56 px circle; `None` when it does.
+fn client_width(name: &str) -> Option<f64> {
+    let n = name.chars().count();
+    (n > 7).then(|| (n as f64 * 7.2 + 18.0).min(180.0))
 }
 
 /// Chip size and pitch, and how far below a broker's centre its row sits.
