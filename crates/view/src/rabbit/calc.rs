@@ -38,7 +38,9 @@ pub fn route_calc(m: &Model, exchange: u16, routing_key: &str, headers: &str) ->
 pub fn binding_test(kind: &str, binding: &str, routing_key: &str, headers: &str) -> Result<bool, String> {
     let t = ExchangeType::parse(kind)?;
     check_shortstr("the routing key", routing_key)?;
-    let headers = parse_headers(headers)?;
+    // Only a headers binding looks at the headers: a half-typed headers field does not block a
+    // topic or direct answer.
+    let headers = if t == ExchangeType::Headers { parse_headers(headers)? } else { Table::default() };
     let (key, args) = match t {
         ExchangeType::Headers => {
             ("", parse_headers(binding).map_err(|e| e.replacen("headers", "binding arguments", 1))?)

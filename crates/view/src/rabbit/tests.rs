@@ -114,6 +114,9 @@ fn a_big_topology_fits_its_drawing() {
 fn one_binding_tested_by_type() {
     assert_eq!(binding_test("topic", "order.*.paid", "order.eu.paid", ""), Ok(true));
     assert_eq!(binding_test("topic", "order.*.paid", "order.paid", ""), Ok(false));
+    // A topic binding ignores the headers: a broken headers field does not block its answer.
+    assert_eq!(binding_test("topic", "order.*.paid", "order.eu.paid", "{not json"), Ok(true));
+    assert!(binding_test("headers", r#"{"x-match":"any","a":1}"#, "", "{not json").is_err());
     assert_eq!(binding_test("direct", "a", "a", ""), Ok(true));
     assert_eq!(binding_test("fanout", "", "anything", ""), Ok(true));
     let any = r#"{"x-match":"any","format":"pdf","type":"report"}"#;
