@@ -27,6 +27,10 @@ pub const USAGE: &str = r#"usage:
       standard output)
   brokerlab bench [--scenario bench|kafka-bench|rabbit-bench] [--simulated DURATION]
       time the engine on a benchmark preset (default: bench, the kernel; 2s simulated)
+  brokerlab observe SCENARIO.json|PRESET [--seed N]
+      run a RabbitMQ scenario to its end and print, as one JSON object, what the broker told each
+      of its scripts (rabbit.scripts): deliveries per consumer tag, basic.get answers, confirms,
+      returns, channel closes, in arrival order (the shape tests/real_rabbitmq_amqp.py writes)
   brokerlab presets
       list the built-in scenarios
   brokerlab compare PRESET|WORKLOAD.json [--seed N]
@@ -61,6 +65,7 @@ pub fn main(args: &[String]) -> i32 {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("bench") => bench_cmd(&args[1..]),
+        Some("observe") => observe(&args[1..]),
         Some("presets") => {
             for (slug, json) in presets::PRESETS {
                 let name = Scenario::from_json(json).map(|s| s.name).unwrap_or_default();
@@ -235,6 +240,26 @@ fn run(args: &[String]) -> Result<(), String> {
         };
         println!("run file    {} of {} actions replayed{check}", sim.command_log().len(), log.len());
     }
+    Ok(())
+}
+
+/// `observe`: the scenario run to its `until`, then what each script heard, as JSON.
+fn observe(args: &[String]) -> Result<(), String> {
+    let (pos, flags) = parse_flags(args, &["seed"])?;
+    let [path] = pos[..] else {
+        return Err("`observe` takes exactly one scenario".into());
+    };
+    let scenario = load_scenario(path)?;
+    let mut seed = scenario.seed;
+    for (_, value) in flags {
+        seed = value.parse().map_err(|_| format!("--seed: `{value}` is not a whole number ≥ 0"))?;
+    }
+    if scenario.rabbit.as_ref().is_none_or(|r| r.scripts.is_empty()) {
+        return Err(format!("{path}: no rabbit.scripts to observe"));
+    }
+    let mut sim = Simulation::new(&scenario, seed)?;
+    sim.run_until(scenario.until);
+    println!("{}", crate::engine::models::script_observations(sim.world()));
     Ok(())
 }
 

@@ -237,7 +237,7 @@ fn every_dead_lettered_message_carries_a_correct_x_death() {
         b.open(p, false, Time::ZERO);
         for (i, &c) in consumers.iter().enumerate() {
             b.open(c, false, Time::ZERO);
-            b.consume(c, i as u16, 1 + rng.below(4) as u16, false, Time::ZERO).unwrap();
+            b.consume(c, i as u16, 0, Some(1 + rng.below(4) as u16), false, Time::ZERO).unwrap();
         }
         let mut model: BTreeMap<u64, Deaths> = BTreeMap::new();
         let mut outstanding: Vec<(NodeId, u64)> = vec![];

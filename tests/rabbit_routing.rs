@@ -364,7 +364,14 @@ fn bad_requests_are_errors() {
     assert!(error(json!({"type": "headers", "binding_args": {"a": 18446744073709551615u64}, "headers": {}}))
         .contains("64-bit"));
     assert!(
-        error(json!({"type": "headers", "binding_args": {}, "headers": {"a": [1, 2]}})).contains("a string, number")
+        error(json!({"type": "headers", "binding_args": {}, "headers": {"a": {"b": 1}}})).contains("a string, number")
+    );
+    // Arrays are AMQP field values (CC / BCC hold them): compared whole, as RabbitMQ's `=:=` does.
+    let arrays = json!({"type": "headers", "binding_args": {"a": [1, "x"]}, "headers": {"a": [1, "x"]}});
+    assert_eq!(ask(arrays)["matched"], true);
+    assert_eq!(
+        ask(json!({"type": "headers", "binding_args": {"a": [1]}, "headers": {"a": [1, "x"]}}))["matched"],
+        false
     );
     assert!(answer_json("not json").contains("\"error\""));
     assert!(answer_json("[]").contains("\"error\""));

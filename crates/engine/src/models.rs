@@ -261,6 +261,20 @@ impl RabbitNames for World {
     }
 }
 
+/// What the broker told each RabbitMQ script (`rabbit::script`), as one JSON object keyed by the
+/// script's name, in the node order.
+pub fn script_observations(world: &World) -> serde_json::Value {
+    let Some(names) = world.rabbit_broker().map(|b| &b.core.names) else { return serde_json::json!({}) };
+    let node_name = |id: NodeId| world.node_name(id).to_string();
+    let mut out = serde_json::Map::new();
+    for (i, slot) in world.nodes.iter().enumerate() {
+        if let Node::Rabbit(RabbitNode::Script(s)) = &slot.node {
+            out.insert(slot.name.clone(), s.observations(NodeId(i as u32), names, &node_name).into());
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
 /// The RabbitMQ events emitted since the last drain, oldest first (the others are dropped): for
 /// tests and tools that follow the RabbitMQ model alone.
 pub fn drain_rabbit(sim: &mut Simulation) -> Vec<crate::rabbit::event::RabbitEvent> {

@@ -237,6 +237,7 @@ impl Draft {
             requeue: false,
             declare: true,
             hold: false,
+            start: None,
         };
         self.consumers.push(consumer_row(&spec));
         Ok(())
@@ -340,6 +341,7 @@ impl Draft {
             durable,
             auto_delete: false,
             alternate_exchange: None,
+            declare_at_start: true,
         });
     }
 
@@ -350,6 +352,7 @@ impl Draft {
             exclusive: false,
             auto_delete: false,
             arguments: Table::default(),
+            declare_at_start: true,
         };
         self.queues.push(QueueRow { spec, args: args.trim().into() });
     }

@@ -213,6 +213,8 @@ pub struct Consumer {
     /// Holds every delivery until the learner settles it (`settle_by_hand`): no processing of its own.
     pub hold: bool,
     pub reconnect: Time,
+    /// When it first connects (None: with the run).
+    pub start: Option<Time>,
     conn: Conn,
     /// Deliveries not yet settled, oldest first.
     pending: VecDeque<Pending>,
@@ -249,6 +251,7 @@ impl Consumer {
             declare,
             hold,
             reconnect,
+            start: None,
             conn: Conn::default(),
             pending: VecDeque::new(),
             working: None,
@@ -262,8 +265,21 @@ impl Consumer {
         self.pending.len()
     }
 
+    /// A consumer that connects at `start` rather than with the run.
+    pub fn starting_at(mut self, start: Option<Time>) -> Consumer {
+        self.start = start;
+        self
+    }
+
     pub fn on_start(&mut self, ctx: &mut Ctx) {
-        self.connect(ctx);
+        match self.start {
+            // Once, at the first start: a restarted consumer connects at once.
+            Some(at) if at > ctx.now => {
+                self.start = None;
+                ctx.set_timer(at - ctx.now, RabbitTimer::Reconnect { conn: self.conn.generation });
+            }
+            _ => self.connect(ctx),
+        }
     }
 
     /// Opens the channel, declares the queue (and its bindings) and consumes, pipelined.
@@ -275,7 +291,7 @@ impl Consumer {
         send(
             ctx,
             self.broker,
-            RabbitMsg::Consume { queue: self.queue, prefetch: self.prefetch, auto_ack: self.auto_ack },
+            RabbitMsg::Consume { queue: self.queue, tag: 0, prefetch: Some(self.prefetch), auto_ack: self.auto_ack },
         );
     }
 

@@ -8,6 +8,7 @@ use super::exchange::{ExchangeDecl, PREDECLARED};
 use super::msg::Dest;
 use super::queue::{Overflow, QueueArgs, QueueDecl};
 use super::routing::{check_shortstr, ExchangeType, Pattern, Table, Value};
+use super::script_spec::{undeclared_names, Script, ScriptSpec};
 use crate::time::Time;
 use crate::NodeId;
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,9 @@ pub struct RabbitSpec {
     pub publishers: Vec<PublisherSpec>,
     #[serde(default)]
     pub consumers: Vec<ConsumerSpec>,
+    /// Clients that play AMQP operations one by one (`script_spec.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scripts: Vec<ScriptSpec>,
 }
 
 fn rabbit() -> String {
@@ -59,6 +63,9 @@ fn queue_kind() -> String {
 fn yes() -> bool {
     true
 }
+fn is_true(b: &bool) -> bool {
+    *b
+}
 
 /// exchange.declare. AMQP's defaults: transient, not auto-delete.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +80,9 @@ pub struct ExchangeSpec {
     pub auto_delete: bool,
     #[serde(default, rename = "alternate-exchange", skip_serializing_if = "Option::is_none")]
     pub alternate_exchange: Option<String>,
+    /// False: not declared at setup, but by a script's `declare_exchange` during the run.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub declare_at_start: bool,
 }
 
 /// queue.declare. AMQP's defaults: transient, not exclusive, not auto-delete.
@@ -90,6 +100,9 @@ pub struct QueueSpec {
     /// RabbitMQ's `x-` arguments, as a field table (see `parse_args`).
     #[serde(default, skip_serializing_if = "Table::is_empty")]
     pub arguments: Table,
+    /// False: not declared at setup, but by a script's `declare_queue` during the run.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub declare_at_start: bool,
 }
 
 /// queue.bind (`destination_type` "queue") or exchange.bind ("exchange").
@@ -147,6 +160,9 @@ pub struct PublisherSpec {
 pub struct ConsumerSpec {
     pub id: String,
     pub queue: String,
+    /// When it connects and starts consuming (default: at once, with the run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Time>,
     /// basic.qos prefetch_count, per consumer (0 = unlimited).
     #[serde(default)]
     pub prefetch: u16,
@@ -196,6 +212,10 @@ pub struct Topology {
     /// By queue id.
     pub queues: Vec<QueueDecl>,
     pub bindings: Vec<TopoBinding>,
+    /// What setup leaves for scripts to declare (`declare_at_start: false`).
+    pub later: Vec<Dest>,
+    /// The scripts, validated, in `rabbit.scripts` order.
+    pub scripts: Vec<Script>,
 }
 
 impl RabbitSpec {
@@ -204,6 +224,7 @@ impl RabbitSpec {
         let mut names = vec![self.broker.clone()];
         names.extend(self.publishers.iter().map(|p| p.id.clone()));
         names.extend(self.consumers.iter().map(|c| c.id.clone()));
+        names.extend(self.scripts.iter().map(|s| s.id.clone()));
         names
     }
 
@@ -225,8 +246,14 @@ impl RabbitSpec {
         if self.reconnect < Time::ms(1) {
             return Err("rabbit.reconnect: at least 1ms".into());
         }
-        let xnames: Vec<Rc<str>> = self.exchanges.iter().map(|x| Rc::from(x.name.as_str())).collect();
-        let qnames: Vec<Rc<str>> = self.queues.iter().map(|q| Rc::from(q.name.as_str())).collect();
+        let (more_x, more_q) = undeclared_names(self);
+        let mut xnames: Vec<Rc<str>> = self.exchanges.iter().map(|x| Rc::from(x.name.as_str())).collect();
+        let mut qnames: Vec<Rc<str>> = self.queues.iter().map(|q| Rc::from(q.name.as_str())).collect();
+        xnames.extend(more_x);
+        qnames.extend(more_q);
+        if xnames.len() > MAX_EXCHANGES + 6 || qnames.len() > MAX_QUEUES * 2 {
+            return Err("rabbit.scripts: name fewer exchanges and queues".into());
+        }
         let names = super::broker::Broker::names_with(xnames, qnames);
         let mut exchanges = Vec::new();
         for (i, x) in self.exchanges.iter().enumerate() {
@@ -251,9 +278,14 @@ impl RabbitSpec {
                 return Err(format!("{}: queue \"{}\" is declared twice", f("name"), q.name));
             }
             let args = parse_args(&q.arguments, &names).map_err(|e| format!("{}.{e}", f("arguments")))?;
-            if q.exclusive && !self.consumers.iter().any(|c| c.queue == q.name && c.declare) {
+            let script_declares = self
+                .scripts
+                .iter()
+                .flat_map(|s| &s.steps)
+                .any(|s| matches!(s, super::script_spec::StepSpec::DeclareQueue { queue, .. } if *queue == q.name));
+            if q.exclusive && !script_declares && !self.consumers.iter().any(|c| c.queue == q.name && c.declare) {
                 return Err(format!(
-                    "{}: an exclusive queue belongs to the connection that declares it: a consumer must declare it",
+                    "{}: an exclusive queue belongs to the connection that declares it: a consumer or a script must declare it",
                     f("exclusive")
                 ));
             }
@@ -326,7 +358,20 @@ impl RabbitSpec {
                 return Err(format!("{}: at most 60s", f("processing_jitter")));
             }
         }
-        Ok(Topology { broker, names, exchanges, queues, bindings })
+        let mut later: Vec<Dest> = Vec::new();
+        later.extend(
+            exchanges
+                .iter()
+                .zip(&self.exchanges)
+                .filter(|(_, s)| !s.declare_at_start)
+                .map(|((id, _), _)| Dest::Exchange(*id)),
+        );
+        later.extend(
+            (0..self.queues.len()).filter(|&i| !self.queues[i].declare_at_start).map(|i| Dest::Queue(i as u16)),
+        );
+        let scripts =
+            self.scripts.iter().enumerate().map(|(i, s)| s.resolve(i, self, &names)).collect::<Result<_, _>>()?;
+        Ok(Topology { broker, names, exchanges, queues, bindings, later, scripts })
     }
 }
 

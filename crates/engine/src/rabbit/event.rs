@@ -20,6 +20,8 @@ pub enum Gone {
     Expires,
     /// Its exclusive owner's connection closed.
     Exclusive,
+    /// queue.delete.
+    Deleted,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +35,15 @@ pub enum RabbitEvent {
     Bound {
         source: u16,
         dest: Dest,
+    },
+    /// A binding from exchange `source` was removed (queue.unbind / exchange.unbind).
+    Unbound {
+        source: u16,
+        dest: Dest,
+    },
+    /// exchange.delete.
+    ExchangeDeleted {
+        exchange: u16,
     },
     /// After a restart: a durable queue came back with its persistent messages.
     Recovered {
@@ -166,6 +177,25 @@ pub enum RabbitEvent {
         consumer: NodeId,
         requeued: u32,
     },
+    /// basic.cancel: the consumer left `queue`; the `unacked` deliveries it holds stay with the channel.
+    Cancelled {
+        queue: u16,
+        consumer: NodeId,
+        unacked: u32,
+    },
+    /// basic.get-ok: `client` took `m` with delivery `tag`; `left` messages stay ready.
+    Got {
+        m: u64,
+        queue: u16,
+        client: NodeId,
+        tag: u64,
+        left: u32,
+    },
+    /// basic.get-empty.
+    GetEmpty {
+        queue: u16,
+        client: NodeId,
+    },
     /// Single active consumer: `consumer` took over.
     ConsumerActive {
         queue: u16,
@@ -209,6 +239,11 @@ enum RabbitTag {
     ConsumerActive = 23,
     ChannelError = 24,
     Processed = 25,
+    Cancelled = 26,
+    Got = 27,
+    GetEmpty = 28,
+    Unbound = 29,
+    ExchangeDeleted = 30,
 }
 
 impl ModelEvent for RabbitEvent {
@@ -223,6 +258,10 @@ impl ModelEvent for RabbitEvent {
                 ids(h, RabbitTag::Declared as u8, durable as u64, dest.code(), 0)
             }
             RabbitEvent::Bound { source, dest } => ids(h, RabbitTag::Bound as u8, 0, source as u32, dest.code()),
+            RabbitEvent::Unbound { source, dest } => ids(h, RabbitTag::Unbound as u8, 0, source as u32, dest.code()),
+            RabbitEvent::ExchangeDeleted { exchange } => {
+                ids(h, RabbitTag::ExchangeDeleted as u8, 0, exchange as u32, 0)
+            }
             RabbitEvent::Recovered { queue, messages, lost } => {
                 ids(h, RabbitTag::Recovered as u8, lost as u64, queue as u32, messages)
             }
@@ -290,6 +329,15 @@ impl ModelEvent for RabbitEvent {
             RabbitEvent::ConsumerActive { queue, consumer } => {
                 ids(h, RabbitTag::ConsumerActive as u8, 0, queue as u32, consumer.0)
             }
+            RabbitEvent::Cancelled { queue, consumer, unacked } => {
+                ids(h, RabbitTag::Cancelled as u8, unacked as u64, queue as u32, consumer.0)
+            }
+            RabbitEvent::Got { m, queue, client, tag, left } => {
+                ids(h, RabbitTag::Got as u8, m, queue as u32, client.0);
+                h.u64(tag);
+                h.u32(left);
+            }
+            RabbitEvent::GetEmpty { queue, client } => ids(h, RabbitTag::GetEmpty as u8, 0, queue as u32, client.0),
             RabbitEvent::ChannelError { client, code, text, about } => {
                 ids(h, RabbitTag::ChannelError as u8, code as u64, client.0, about.map_or(u32::MAX, Dest::code));
                 h.str(text);
@@ -310,7 +358,9 @@ impl ModelEvent for RabbitEvent {
             | RabbitEvent::Rejected { consumer, .. }
             | RabbitEvent::ConsumerAdded { consumer, .. }
             | RabbitEvent::ConsumerGone { consumer, .. }
-            | RabbitEvent::ConsumerActive { consumer, .. } => [Some(consumer), None],
+            | RabbitEvent::ConsumerActive { consumer, .. }
+            | RabbitEvent::Cancelled { consumer, .. } => [Some(consumer), None],
+            RabbitEvent::Got { client, .. } | RabbitEvent::GetEmpty { client, .. } => [Some(client), None],
             RabbitEvent::Consumed { consumer, publisher, .. } | RabbitEvent::Processed { consumer, publisher, .. } => {
                 [Some(consumer), Some(publisher)]
             }
@@ -323,6 +373,8 @@ impl ModelEvent for RabbitEvent {
         match self {
             RabbitEvent::Declared { .. } => "declared",
             RabbitEvent::Bound { .. } => "bound",
+            RabbitEvent::Unbound { .. } => "unbound",
+            RabbitEvent::ExchangeDeleted { .. } => "exchange-deleted",
             RabbitEvent::Recovered { .. } => "recovered",
             RabbitEvent::QueueDeleted { .. } => "queue-deleted",
             RabbitEvent::Published { .. } => "publish",
@@ -345,6 +397,9 @@ impl ModelEvent for RabbitEvent {
             RabbitEvent::ConsumerAdded { .. } => "consumer-added",
             RabbitEvent::ConsumerGone { .. } => "consumer-gone",
             RabbitEvent::ConsumerActive { .. } => "consumer-active",
+            RabbitEvent::Cancelled { .. } => "cancelled",
+            RabbitEvent::Got { .. } => "get-ok",
+            RabbitEvent::GetEmpty { .. } => "get-empty",
             RabbitEvent::ChannelError { .. } => "channel-error",
         }
     }
@@ -374,6 +429,10 @@ impl RabbitEvent {
                 write!(s, "{} ({})", dest(d), if durable { "durable" } else { "transient" })
             }
             RabbitEvent::Bound { source, dest: d } => write!(s, "exchange {} -> {}", x(source), dest(d)),
+            RabbitEvent::Unbound { source, dest: d } => write!(s, "exchange {} -/-> {} (unbound)", x(source), dest(d)),
+            RabbitEvent::ExchangeDeleted { exchange } => {
+                write!(s, "exchange {} deleted with its bindings", x(exchange))
+            }
             RabbitEvent::Recovered { queue, messages, lost } => {
                 write!(s, "queue {} recovered {messages} persistent messages, lost {lost} transient", q(queue))
             }
@@ -386,6 +445,7 @@ impl RabbitEvent {
                     Gone::AutoDelete => "auto-delete: its last consumer left",
                     Gone::Expires => "x-expires: unused",
                     Gone::Exclusive => "exclusive: its connection closed",
+                    Gone::Deleted => "queue.delete",
                 }
             ),
             RabbitEvent::Published { publisher, seq, exchange } => {
@@ -475,6 +535,16 @@ impl RabbitEvent {
             RabbitEvent::ConsumerActive { queue, consumer } => {
                 write!(s, "{} is now the single active consumer of {}", n(consumer), q(queue))
             }
+            RabbitEvent::Cancelled { queue, consumer, unacked } => write!(
+                s,
+                "{} cancelled its consumer of {}; it still holds {unacked} unacked (until it acks or closes)",
+                n(consumer),
+                q(queue)
+            ),
+            RabbitEvent::Got { m, queue, client, tag, left } => {
+                write!(s, "m{m} queue {} -> {} by basic.get, tag {tag}, {left} left", q(queue), n(client))
+            }
+            RabbitEvent::GetEmpty { queue, client } => write!(s, "{} basic.get on {}: empty", n(client), q(queue)),
             RabbitEvent::ChannelError { client, code, text, about } => write!(
                 s,
                 "{}'s channel closed: {code} {} - {text}{}",

@@ -60,10 +60,12 @@ pub const NO_BINDING: u16 = u16::MAX;
 /// Routes a message published to `start`: returns the queues (each once, in first-reached order)
 /// and appends every hop to `hops`. `exchange(id)` looks exchanges up; `queue_named(key)` finds the
 /// queue the default exchange would deliver to. Each exchange is visited at most once, so cycles of
-/// exchange bindings or alternates end (as RabbitMQ's `SeenXs` does).
+/// exchange bindings or alternates end (as RabbitMQ's `SeenXs` does). The message is routed by all
+/// its routing keys together — its routing key, then the keys of its `CC` and `BCC` headers
+/// (`header_routes`, sender-selected distribution): a binding matches if any of them matches.
 pub fn route<'a>(
     start: u16,
-    routing_key: &str,
+    keys: &[&str],
     headers: &Table,
     exchange: impl Fn(u16) -> Option<&'a Exchange>,
     queue_named: impl Fn(&str) -> Option<u16>,
@@ -77,9 +79,9 @@ pub fn route<'a>(
         let x = work[i];
         i += 1;
         if x == DEFAULT {
-            if let Some(q) = queue_named(routing_key) {
-                hops.push(Hop { from: x, to: Dest::Queue(q), binding: NO_BINDING });
+            for q in keys.iter().filter_map(|k| queue_named(k)) {
                 if !queues.contains(&q) {
+                    hops.push(Hop { from: x, to: Dest::Queue(q), binding: NO_BINDING });
                     queues.push(q);
                 }
             }
@@ -87,7 +89,8 @@ pub fn route<'a>(
         }
         let Some(ex) = exchange(x) else { continue };
         let mut routed = false;
-        for (i, b) in ex.bindings.iter().enumerate().filter(|(_, b)| b.pattern.matches(routing_key, headers)) {
+        for (i, b) in ex.bindings.iter().enumerate().filter(|(_, b)| keys.iter().any(|k| b.pattern.matches(k, headers)))
+        {
             routed = true;
             hops.push(Hop { from: x, to: b.dest, binding: i as u16 });
             match b.dest {
@@ -111,9 +114,25 @@ pub fn route<'a>(
     queues
 }
 
+/// The header names whose string arrays add routing keys (`?ROUTING_HEADERS`).
+pub const ROUTING_HEADERS: [&str; 2] = ["CC", "BCC"];
+
+/// The extra routing keys of `CC` then `BCC` (the strings of each array; a header of another type
+/// adds none here: the broker refuses such a publish before routing it).
+pub fn header_routes(headers: &Table) -> impl Iterator<Item = &str> {
+    ROUTING_HEADERS.into_iter().flat_map(|h| headers.get(h).and_then(|v| v.strings()).unwrap_or_default())
+}
+
 impl Exchange {
     pub fn new(decl: ExchangeDecl) -> Exchange {
         Exchange { decl, bindings: Vec::new() }
+    }
+
+    /// Removes the binding to `dest` with this key and these arguments; false if there was none.
+    pub fn unbind(&mut self, dest: Dest, key: &str, args: &Table) -> bool {
+        let before = self.bindings.len();
+        self.bindings.retain(|b| !(b.dest == dest && *b.key == *key && *b.args == *args));
+        self.bindings.len() != before
     }
 
     /// Adds a binding unless the same one (destination, key, arguments) exists: queue.bind is
@@ -153,13 +172,41 @@ mod tests {
         xs[3].bind(Dest::Queue(2), "", &none).unwrap();
         let lookup = |id: u16| xs.get(id.wrapping_sub(6) as usize);
         let mut hops = vec![];
-        let qs = route(6, "a.b", &Table::default(), lookup, |_| None, &mut hops);
+        let qs = route(6, &["a.b"], &Table::default(), lookup, |_| None, &mut hops);
         assert_eq!(qs, [0, 1], "q0 reached twice, delivered once");
         assert_eq!(hops.len(), 5);
         let mut hops = vec![];
-        assert_eq!(route(8, "k", &Table::default(), lookup, |_| None, &mut hops), [2]);
+        assert_eq!(route(8, &["k"], &Table::default(), lookup, |_| None, &mut hops), [2]);
         assert_eq!(hops[0].binding, NO_BINDING, "to the alternate exchange");
         let mut hops = vec![];
-        assert_eq!(route(DEFAULT, "q", &Table::default(), lookup, |k| (k == "q").then_some(4), &mut hops), [4]);
+        assert_eq!(route(DEFAULT, &["q"], &Table::default(), lookup, |k| (k == "q").then_some(4), &mut hops), [4]);
+    }
+
+    #[test]
+    fn cc_and_bcc_add_routing_keys() {
+        use crate::rabbit::routing::Value;
+        let none = Rc::new(Table::default());
+        let mut xs = [x(ExchangeType::Direct, None)];
+        for (q, k) in [(0, "a"), (1, "b"), (2, "c")] {
+            xs[0].bind(Dest::Queue(q), k, &none).unwrap();
+        }
+        let lookup = |id: u16| xs.get(id.wrapping_sub(6) as usize);
+        fn keys<'a>(k: &'a str, h: &'a Table) -> Vec<&'a str> {
+            std::iter::once(k).chain(header_routes(h)).collect()
+        }
+        let arr = |ks: &[&str]| Value::Array(ks.iter().map(|k| Value::Str((*k).into())).collect());
+        let headers = Table::new(vec![("CC".into(), arr(&["c", "a"])), ("BCC".into(), arr(&["b"]))]);
+        let mut hops = vec![];
+        assert_eq!(
+            route(6, &keys("a", &headers), &headers, lookup, |_| None, &mut hops),
+            [0, 1, 2],
+            "in binding order, once each"
+        );
+        assert_eq!(hops.len(), 3);
+        let by_name = |k: &str| ["q0", "q1"].iter().position(|n| *n == k).map(|i| i as u16);
+        let cc = Table::new(vec![("CC".into(), arr(&["q1", "q0"]))]);
+        assert_eq!(route(DEFAULT, &keys("q0", &cc), &cc, lookup, by_name, &mut vec![]), [0, 1]);
+        let not_array = Table::new(vec![("CC".into(), Value::Str("c".into()))]);
+        assert_eq!(route(6, &keys("a", &not_array), &not_array, lookup, |_| None, &mut vec![]), [0]);
     }
 }

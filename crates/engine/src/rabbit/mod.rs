@@ -10,7 +10,9 @@
 //!   `x-death`, expiry (TTL, `x-expires`), restart.
 //! - `msg`, `event` — what clients and broker say to each other; what the learner is shown.
 //! - `config`   — the scenario's `rabbit` section, validated into a `Topology`.
-//! - `clients`  — publishers and consumers; `node` — the nodes as the simulation runs them.
+//! - `clients`  — publishers and consumers; `script` — a client that plays AMQP operations at set
+//!   times (`script_spec`: the scenario's `rabbit.scripts`); `node` — the nodes as the simulation
+//!   runs them.
 
 pub mod broker;
 pub mod clients;
@@ -21,6 +23,8 @@ pub mod msg;
 pub mod node;
 pub mod queue;
 pub mod routing;
+pub mod script;
+pub mod script_spec;
 
 use crate::kernel::{Model, Names};
 
@@ -59,4 +63,6 @@ pub enum RabbitTimer {
     Reconnect { conn: u64 },
     /// Consumer: the application finished the delivery it was working on (on connection `conn`).
     Work { conn: u64 },
+    /// Script: the next step is due.
+    Step,
 }

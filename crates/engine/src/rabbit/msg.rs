@@ -52,6 +52,8 @@ pub struct Death {
     /// The exchange and routing key the message had when it died there.
     pub exchange: u16,
     pub routing_key: Rc<str>,
+    /// The keys of its `CC` and `BCC` headers, which x-death's `routing-keys` lists after it.
+    pub cc: Option<Rc<[Rc<str>]>>,
     /// When it first died there (RabbitMQ's `time`).
     pub time: Time,
     /// Its per-message TTL, removed when it was dead-lettered (`original-expiration`).
@@ -94,10 +96,13 @@ pub struct Message {
     pub exchange: u16,
     pub routing_key: Rc<str>,
     pub props: Props,
+    /// The keys of its `CC` and `BCC` headers, taken at publish (RabbitMQ's `routing_keys` after the
+    /// first): it is routed by them too, and so is its dead-lettering without a dead-letter key.
+    pub cc: Option<Rc<[Rc<str>]>>,
     pub deaths: Option<Rc<Vec<Death>>>,
 }
 
-/// basic.deliver as a consumer receives it.
+/// basic.deliver (or basic.get-ok) as a consumer receives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery {
     pub tag: u64,
@@ -107,6 +112,15 @@ pub struct Delivery {
     pub seq: u64,
     pub published_at: Time,
     pub deaths: Option<Rc<Vec<Death>>>,
+    /// The consumer it was delivered to (the channel's number for its consumer tag); `None` for
+    /// basic.get.
+    pub ctag: Option<u16>,
+    /// basic.get-ok's `message_count`: how many messages stayed ready in the queue.
+    pub message_count: Option<u32>,
+    pub exchange: u16,
+    pub routing_key: Rc<str>,
+    /// Its headers as delivered (`BCC` removed; `x-first-death-*` added by dead-lettering).
+    pub headers: Option<Rc<Table>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +142,7 @@ pub const ACCESS_REFUSED: u16 = 403;
 pub const NOT_FOUND: u16 = 404;
 pub const RESOURCE_LOCKED: u16 = 405;
 pub const PRECONDITION_FAILED: u16 = 406;
+pub const NOT_ALLOWED: u16 = 530;
 
 pub fn code_name(code: u16) -> &'static str {
     match code {
@@ -136,6 +151,7 @@ pub fn code_name(code: u16) -> &'static str {
         NOT_FOUND => "NOT_FOUND",
         RESOURCE_LOCKED => "RESOURCE_LOCKED",
         PRECONDITION_FAILED => "PRECONDITION_FAILED",
+        NOT_ALLOWED => "NOT_ALLOWED",
         _ => "ERROR",
     }
 }
@@ -151,12 +167,32 @@ pub enum RabbitMsg {
     Declare {
         queue: u16,
     },
-    /// basic.qos (per consumer) + basic.consume.
+    /// basic.qos (global false: for the channel's consumers created after it; global true: one
+    /// limit for all the channel's consumers together), as RabbitMQ reinterprets AMQP's flag.
+    Qos {
+        prefetch: u16,
+        global: bool,
+    },
+    /// basic.consume with the channel's consumer tag number `tag` (with `prefetch`, a basic.qos
+    /// global=false sent just before it).
     Consume {
         queue: u16,
-        prefetch: u16,
+        tag: u16,
+        prefetch: Option<u16>,
         auto_ack: bool,
     },
+    /// basic.cancel: the consumer stops; what it holds stays unacknowledged on the channel.
+    Cancel {
+        tag: u16,
+    },
+    /// basic.get: one message (a Deliver with `message_count`), or GetEmpty.
+    Get {
+        queue: u16,
+        no_ack: bool,
+    },
+    GetEmpty,
+    /// A declaration, binding or deletion sent during the run.
+    Topo(Box<TopoOp>),
     Publish(Box<Publish>),
     Deliver(Box<Delivery>),
     /// basic.ack / basic.nack / basic.reject.
@@ -178,6 +214,18 @@ pub enum RabbitMsg {
     ChannelClose(AmqpError),
 }
 
+/// A change of topology during the run: exchange.declare, queue.declare (with the scenario's
+/// declaration of that name), queue.bind / exchange.bind, their unbind, and the deletes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TopoOp {
+    DeclareExchange(u16),
+    DeclareQueue(u16),
+    Bind { source: u16, dest: Dest, key: Rc<str>, args: Rc<Table> },
+    Unbind { source: u16, dest: Dest, key: Rc<str>, args: Rc<Table> },
+    DeleteExchange(u16),
+    DeleteQueue(u16),
+}
+
 /// Colour lane of control traffic (not tied to one publisher).
 const CONTROL_LANE: u32 = 200;
 
@@ -187,7 +235,12 @@ impl Wire for RabbitMsg {
             RabbitMsg::Open { .. } => ("open", CONTROL_LANE),
             RabbitMsg::OpenOk => ("open-ok", CONTROL_LANE),
             RabbitMsg::Declare { .. } => ("declare", CONTROL_LANE),
+            RabbitMsg::Qos { .. } => ("qos", CONTROL_LANE),
             RabbitMsg::Consume { .. } => ("consume", CONTROL_LANE),
+            RabbitMsg::Cancel { .. } => ("cancel", CONTROL_LANE),
+            RabbitMsg::Get { .. } => ("get", CONTROL_LANE),
+            RabbitMsg::GetEmpty => ("get-empty", CONTROL_LANE),
+            RabbitMsg::Topo(_) => ("topology", CONTROL_LANE),
             RabbitMsg::Publish(p) => ("publish", p.exchange as u32),
             RabbitMsg::Deliver(d) => ("deliver", d.queue as u32),
             RabbitMsg::Settle { op: SettleOp::Ack, .. } => ("ack", CONTROL_LANE),

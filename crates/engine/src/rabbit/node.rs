@@ -5,7 +5,9 @@
 use super::broker::{Broker, Names};
 use super::clients::{Consumer, Publisher};
 use super::config::{RabbitSpec, Topology};
-use super::msg::{Dest, Props, RabbitMsg};
+use super::msg::{Dest, Props, RabbitMsg, TopoOp};
+use super::queue::QueueDecl;
+use super::script::ScriptClient;
 use super::{Ctx, Rabbit, RabbitNames, RabbitTimer};
 use crate::kernel::{NodeId, Process};
 use std::rc::Rc;
@@ -47,7 +49,10 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
         let work = (c.processing, c.processing_jitter);
         let flags = (c.declare, c.hold);
         let consumer = Consumer::new(broker, queue, c.prefetch, c.auto_ack, work, policy, flags, spec.reconnect);
-        nodes.push((c.id.clone(), RabbitNode::Consumer(Box::new(consumer))));
+        nodes.push((c.id.clone(), RabbitNode::Consumer(Box::new(consumer.starting_at(c.start)))));
+    }
+    for (s, script) in spec.scripts.iter().zip(&topo.scripts) {
+        nodes.push((s.id.clone(), RabbitNode::Script(Box::new(ScriptClient::new(broker, script.clone())))));
     }
     nodes
 }
@@ -91,12 +96,14 @@ impl BrokerNode {
     fn setup(&mut self, ctx: &mut Ctx) {
         let topo = self.topo.clone();
         let me = ctx.me;
-        for (id, decl) in &topo.exchanges {
+        for (id, decl) in topo.exchanges.iter().filter(|(id, _)| !topo.later.contains(&Dest::Exchange(*id))) {
             let _ = self.core.declare_exchange(*id, decl.clone());
         }
-        for (id, decl) in topo.queues.iter().enumerate().filter(|(_, d)| !d.exclusive) {
+        let at_start = |id: usize, d: &QueueDecl| !d.exclusive && !topo.later.contains(&Dest::Queue(id as u16));
+        for (id, decl) in topo.queues.iter().enumerate().filter(|(id, d)| at_start(*id, d)) {
             let _ = self.core.declare_queue(me, id as u16, decl.clone(), ctx.now);
         }
+        // (A binding to or from what is declared later fails here, as it would on RabbitMQ.)
         for b in &topo.bindings {
             let _ = self.core.bind(me, b.source, b.dest, &b.key, &b.args);
         }
@@ -116,7 +123,19 @@ impl BrokerNode {
         }
         let result = match msg {
             RabbitMsg::Declare { queue } => self.declare(from, queue, now),
-            RabbitMsg::Consume { queue, prefetch, auto_ack } => self.core.consume(from, queue, prefetch, auto_ack, now),
+            RabbitMsg::Qos { prefetch, global } => {
+                self.core.qos(from, prefetch, global, now);
+                Ok(())
+            }
+            RabbitMsg::Consume { queue, tag, prefetch, auto_ack } => {
+                self.core.consume(from, queue, tag, prefetch, auto_ack, now)
+            }
+            RabbitMsg::Cancel { tag } => {
+                self.core.cancel(from, tag, now);
+                Ok(())
+            }
+            RabbitMsg::Get { queue, no_ack } => self.core.get(from, queue, no_ack, now),
+            RabbitMsg::Topo(op) => self.topology(from, &op, now),
             RabbitMsg::Publish(p) => self.core.publish(from, &p, now),
             RabbitMsg::Settle { tag, multiple, op } => self.core.settle(from, tag, multiple, op, now),
             _ => Ok(()),
@@ -136,6 +155,31 @@ impl BrokerNode {
             self.core.bind(client, b.source, b.dest, &b.key, &b.args)?;
         }
         Ok(())
+    }
+
+    /// A declaration, binding or deletion a client sends during the run; declarations are the
+    /// scenario's (validated: a declared name is in it).
+    fn topology(&mut self, client: NodeId, op: &TopoOp, now: crate::Time) -> Result<(), super::broker::ChannelErr> {
+        let topo = self.topo.clone();
+        match op {
+            TopoOp::DeclareExchange(x) => {
+                let decl = topo.exchanges.iter().find(|(id, _)| id == x).map(|(_, d)| d.clone());
+                let decl = decl.expect("validated: a declared exchange is in rabbit.exchanges");
+                self.core.declare_exchange(*x, decl)
+            }
+            TopoOp::DeclareQueue(q) => {
+                let decl =
+                    topo.queues.get(*q as usize).cloned().expect("validated: a declared queue is in rabbit.queues");
+                self.core.declare_queue(client, *q, decl, now)
+            }
+            TopoOp::Bind { source, dest, key, args } => self.core.bind(client, *source, *dest, key, args),
+            TopoOp::Unbind { source, dest, key, args } => self.core.unbind(*source, *dest, key, args),
+            TopoOp::DeleteExchange(x) => self.core.delete_exchange(*x),
+            TopoOp::DeleteQueue(q) => {
+                self.core.delete_queue(*q, super::event::Gone::Deleted);
+                Ok(())
+            }
+        }
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
@@ -173,6 +217,7 @@ pub enum RabbitNode {
     Broker(Box<BrokerNode>),
     Publisher(Box<Publisher>),
     Consumer(Box<Consumer>),
+    Script(Box<ScriptClient>),
 }
 
 impl RabbitNode {
@@ -190,6 +235,7 @@ impl RabbitNode {
             RabbitNode::Broker(_) => None,
             RabbitNode::Publisher(p) => Some(p.broker),
             RabbitNode::Consumer(c) => Some(c.broker),
+            RabbitNode::Script(s) => Some(s.broker),
         }
     }
 }
@@ -200,6 +246,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Broker(_) => "broker",
             RabbitNode::Publisher(_) => "publisher",
             RabbitNode::Consumer(_) => "consumer",
+            RabbitNode::Script(_) => "script",
         }
     }
     fn on_start(&mut self, ctx: &mut Ctx) {
@@ -207,6 +254,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Broker(n) => n.on_start(ctx),
             RabbitNode::Publisher(n) => n.on_start(ctx),
             RabbitNode::Consumer(n) => n.on_start(ctx),
+            RabbitNode::Script(n) => n.on_start(ctx),
         }
     }
     fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
@@ -214,6 +262,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Broker(n) => n.on_message(ctx, from, msg),
             RabbitNode::Publisher(n) => n.on_message(ctx, msg),
             RabbitNode::Consumer(n) => n.on_message(ctx, msg),
+            RabbitNode::Script(n) => n.on_message(ctx, msg),
         }
     }
     fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
@@ -221,6 +270,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Broker(n) => n.on_timer(ctx, timer),
             RabbitNode::Publisher(n) => n.on_timer(ctx, timer),
             RabbitNode::Consumer(n) => n.on_timer(ctx, timer),
+            RabbitNode::Script(n) => n.on_timer(ctx, timer),
         }
     }
     fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
@@ -228,6 +278,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Broker(n) => n.on_disconnect(ctx, peer),
             RabbitNode::Publisher(n) => n.on_disconnect(ctx, peer),
             RabbitNode::Consumer(n) => n.on_disconnect(ctx, peer),
+            RabbitNode::Script(n) => n.on_disconnect(peer),
         }
     }
     fn on_crash(&mut self) {
@@ -235,6 +286,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Broker(n) => n.on_crash(),
             RabbitNode::Publisher(n) => n.on_crash(),
             RabbitNode::Consumer(n) => n.on_crash(),
+            RabbitNode::Script(n) => n.on_disconnect(n.broker),
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct Entry {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QConsumer {
     pub node: NodeId,
+    /// Its consumer tag, numbered within its channel.
+    pub tag: u16,
     /// basic.qos prefetch_count (0 = unlimited).
     pub prefetch: u16,
     pub auto_ack: bool,
@@ -215,8 +217,8 @@ impl Queue {
         }
     }
 
-    pub fn remove_consumer(&mut self, node: NodeId) -> bool {
-        let Some(i) = self.consumers.iter().position(|c| c.node == node) else { return false };
+    pub fn remove_consumer(&mut self, node: NodeId, tag: u16) -> bool {
+        let Some(i) = self.consumers.iter().position(|c| c.node == node && c.tag == tag) else { return false };
         self.consumers.remove(i);
         if self.next_consumer > i {
             self.next_consumer -= 1;
@@ -239,6 +241,7 @@ mod tests {
             exchange: 0,
             routing_key: "".into(),
             props: Props { priority, size: 10, ..Props::default() },
+            cc: None,
             deaths: None,
         }
     }

@@ -149,6 +149,8 @@ pub enum Value {
     /// integer (`1.0` is not `1`).
     Float(Box<str>),
     Str(Box<str>),
+    /// AMQP `array` (JSON `[…]`): what the `CC` and `BCC` headers hold.
+    Array(Box<[Value]>),
 }
 
 impl Value {
@@ -159,7 +161,28 @@ impl Value {
             Value::Int(i) => write!(out, "{i}"),
             Value::Float(t) => write!(out, "{t}"),
             Value::Str(s) => write!(out, "{}", serde_json::to_string(&**s).unwrap_or_default()),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write_json(out);
+                }
+                out.push(']');
+                Ok(())
+            }
         };
+    }
+
+    /// The strings of an array (`CC` / `BCC`: RabbitMQ takes the `longstr` items and skips others).
+    pub fn strings(&self) -> Option<Vec<&str>> {
+        match self {
+            Value::Array(items) => {
+                Some(items.iter().filter_map(|v| if let Value::Str(s) = v { Some(&**s) } else { None }).collect())
+            }
+            _ => None,
+        }
     }
 }
 
@@ -168,10 +191,10 @@ impl Value {
 impl<'de> serde::Deserialize<'de> for Value {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
         struct V;
-        impl serde::de::Visitor<'_> for V {
+        impl<'de> serde::de::Visitor<'de> for V {
             type Value = Value;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string, number, boolean or null")
+                f.write_str("a string, number, boolean, null or an array of those")
             }
             fn visit_unit<E>(self) -> Result<Value, E> {
                 Ok(Value::Void)
@@ -196,6 +219,13 @@ impl<'de> serde::Deserialize<'de> for Value {
             fn visit_str<E>(self, s: &str) -> Result<Value, E> {
                 Ok(Value::Str(s.into()))
             }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(v) = seq.next_element::<Value>()? {
+                    items.push(v);
+                }
+                Ok(Value::Array(items.into()))
+            }
         }
         d.deserialize_any(V)
     }
@@ -209,6 +239,7 @@ impl serde::Serialize for Value {
             Value::Int(i) => s.serialize_i64(*i),
             Value::Float(t) => s.serialize_f64(t.parse().unwrap_or_default()),
             Value::Str(v) => s.serialize_str(v),
+            Value::Array(items) => s.collect_seq(items.iter()),
         }
     }
 }
@@ -230,6 +261,18 @@ impl Table {
             }
         }
         Table(out)
+    }
+
+    /// This table with `key` set to `value` (replacing any entry of that key).
+    pub fn with(&self, key: &str, value: Value) -> Table {
+        let mut entries = self.0.clone();
+        entries.push((key.into(), value));
+        Table::new(entries)
+    }
+
+    /// This table without `key`.
+    pub fn without(&self, key: &str) -> Table {
+        Table(self.0.iter().filter(|(k, _)| &**k != key).cloned().collect())
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {

@@ -134,6 +134,7 @@ pub fn import_definitions(text: &str) -> Result<Imported, String> {
             durable: x.durable,
             auto_delete: x.auto_delete,
             alternate_exchange: alternate,
+            declare_at_start: true,
         });
     }
     let mut queues = Vec::new();
@@ -150,6 +151,7 @@ pub fn import_definitions(text: &str) -> Result<Imported, String> {
             exclusive: false,
             auto_delete: q.auto_delete,
             arguments: q.arguments,
+            declare_at_start: true,
         });
     }
     let mut bindings = Vec::new();

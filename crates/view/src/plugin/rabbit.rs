@@ -59,6 +59,12 @@ impl ModelView for Rabbit {
                 if c.auto_ack { ", auto-ack" } else { "" },
                 c.pending()
             ),
+            RabbitNode::Script(s) => format!(
+                "plays a script of {} AMQP steps on one channel; {} done, {} answers from the broker so far",
+                s.script.steps.len(),
+                s.done(),
+                s.log.len()
+            ),
         };
         vec![Block::Text { id: None, text }]
     }

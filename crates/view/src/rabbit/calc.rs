@@ -2,7 +2,7 @@
 //! asked of the engine's own `exchange::route` (never a copy of it), and a single binding's test.
 
 use super::{binding_label, Model};
-use brokerlab_engine::rabbit::exchange::{route, Hop, DEFAULT};
+use brokerlab_engine::rabbit::exchange::{header_routes, route, Hop, DEFAULT};
 use brokerlab_engine::rabbit::msg::Dest;
 use brokerlab_engine::rabbit::routing::{check_shortstr, ExchangeType, Pattern, Table};
 
@@ -27,7 +27,8 @@ pub fn route_calc(m: &Model, exchange: u16, routing_key: &str, headers: &str) ->
     let exists = |q: u16| m.qs.iter().any(|b| b.id == q && b.exists);
     let queue_named = |key: &str| m.names.queue_id(key).filter(|&q| exists(q));
     let mut hops = Vec::new();
-    let queues = route(exchange, routing_key, &headers, lookup, queue_named, &mut hops);
+    let keys: Vec<&str> = std::iter::once(routing_key).chain(header_routes(&headers)).collect();
+    let queues = route(exchange, &keys, &headers, lookup, queue_named, &mut hops);
     Ok(Routed { queues, hops })
 }
 

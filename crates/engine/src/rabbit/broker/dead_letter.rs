@@ -4,7 +4,9 @@
 
 use super::Broker;
 use crate::rabbit::event::RabbitEvent;
+use crate::rabbit::exchange::header_routes;
 use crate::rabbit::msg::*;
+use crate::rabbit::routing::Value;
 use crate::time::Time;
 use std::rc::Rc;
 
@@ -21,25 +23,42 @@ impl Broker {
         }
     }
 
-    /// `rabbit_dead_letter:publish`: record the death, republish to the DLX with the queue's
-    /// dead-letter routing key (or the message's own), and drop it where that would loop without a
-    /// rejection in between (`mc:is_death_cycle`).
+    /// `rabbit_dead_letter:make_msg`: record the death (the first one also as the
+    /// `x-first-death-reason` / `-queue` / `-exchange` headers), republish to the DLX with the
+    /// queue's dead-letter routing key (which drops the `CC` header) or the message's own routing
+    /// keys, and drop it where that would loop without a rejection in between (`mc:is_death_cycle`).
     fn dead_letter(&mut self, queue: u16, mut msg: Message, reason: Reason, dlx: u16, key: Option<Rc<str>>, now: Time) {
+        let headers = msg.props.headers.clone().unwrap_or_default();
+        // x-death's routing-keys: the publish's key, then the CC header's (BCC is gone by now).
+        let cc: Vec<Rc<str>> = header_routes(&headers).map(Rc::from).collect();
         let death = Death {
             queue,
             reason,
             count: 1,
             exchange: msg.exchange,
             routing_key: msg.routing_key.clone(),
+            cc: (!cc.is_empty()).then(|| cc.into()),
             time: now,
             original_expiration: msg.props.expiration,
         };
+        if msg.deaths.is_none() {
+            let s = |v: String| Value::Str(v.into());
+            let first = headers
+                .with("x-first-death-reason", s(reason.name().into()))
+                .with("x-first-death-queue", s(self.names.queue(queue)))
+                .with("x-first-death-exchange", s(self.names.exchanges[msg.exchange as usize].to_string()));
+            msg.props.headers = Some(Rc::new(first));
+        }
         let count = record_death(Rc::make_mut(msg.deaths.get_or_insert_with(Default::default)), death);
         self.emit(RabbitEvent::DeadLettered { m: msg.id, queue, reason, dlx, count });
         msg.props.expiration = None;
         msg.exchange = dlx;
         if let Some(k) = key {
             msg.routing_key = k;
+            msg.cc = None;
+            if let Some(h) = msg.props.headers.as_mut().filter(|h| h.get("CC").is_some()) {
+                *h = Rc::new(h.without("CC"));
+            }
         }
         let targets = self.route(&msg, dlx);
         if targets.is_empty() {

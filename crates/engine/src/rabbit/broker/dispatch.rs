@@ -1,5 +1,5 @@
 //! Dispatch: handing a queue's head to the next consumer in turn with prefetch room (expiring
-//! heads first), and settling deliveries with basic.ack, basic.nack and basic.reject.
+//! heads first), basic.get, and settling deliveries with basic.ack, basic.nack and basic.reject.
 
 use super::{err, Broker, ChannelErr, Unacked};
 use crate::rabbit::event::RabbitEvent;
@@ -37,11 +37,7 @@ impl Broker {
         }
         let n = q.eligible();
         let channels = &self.channels;
-        let room = |c: &QConsumer| {
-            c.auto_ack
-                || c.prefetch == 0
-                || channels.get(&c.node).is_some_and(|ch| ch.unacked.len() < c.prefetch as usize)
-        };
+        let room = |c: &QConsumer| c.auto_ack || channels.get(&c.node).is_some_and(|ch| ch.has_room(c.tag, c.prefetch));
         let Some(i) = (0..n).map(|k| (q.next_consumer + k) % n).find(|&i| room(&q.consumers[i])) else {
             return false;
         };
@@ -51,23 +47,46 @@ impl Broker {
         let Some(ch) = self.channels.get_mut(&c.node) else { return false };
         let tag = ch.next_tag;
         ch.next_tag += 1;
-        let msg = &e.msg;
-        let delivery = Delivery {
-            tag,
-            redelivered: e.redelivered,
-            queue,
-            publisher: msg.publisher,
-            seq: msg.seq,
-            published_at: msg.published_at,
-            deaths: msg.deaths.clone(),
-        };
-        let event = RabbitEvent::Delivered { m: msg.id, queue, consumer: c.node, tag, redelivered: e.redelivered };
+        let delivery = Delivery { ctag: Some(c.tag), ..delivery(tag, queue, &e) };
+        let event = RabbitEvent::Delivered { m: e.msg.id, queue, consumer: c.node, tag, redelivered: e.redelivered };
         if !c.auto_ack {
-            ch.unacked.push_back(Unacked { tag, queue, entry: e });
+            ch.unacked.push_back(Unacked { tag, queue, ctag: Some(c.tag), entry: e });
         }
         self.out.sends.push((c.node, RabbitMsg::Deliver(Box::new(delivery))));
         self.emit(event);
         true
+    }
+
+    /// basic.get: the head (after expiring what is due), with `message_count` the messages left
+    /// ready; or get-empty. Unacknowledged unless `no_ack`, counted by no prefetch. A use of the
+    /// queue for `x-expires`.
+    pub fn get(&mut self, client: NodeId, queue: u16, no_ack: bool, now: Time) -> Result<(), ChannelErr> {
+        let about = Some(Dest::Queue(queue));
+        let q = self.queue(queue).ok_or(err(NOT_FOUND, "no queue", about))?;
+        if q.owner.is_some_and(|o| o != client) {
+            return Err(err(RESOURCE_LOCKED, "cannot obtain exclusive access to locked queue", about));
+        }
+        while let Some(e) = self.queues[queue as usize].as_mut().and_then(|q| q.pop_expired(now)) {
+            self.leave(queue, e.msg, Reason::Expired, now);
+        }
+        self.arm_expires(queue, now);
+        let popped = self.queues[queue as usize].as_mut().and_then(|q| q.pop().map(|e| (e, q.ready())));
+        let (Some(ch), Some((e, left))) = (self.channels.get_mut(&client), popped) else {
+            self.emit(RabbitEvent::GetEmpty { queue, client });
+            self.out.sends.push((client, RabbitMsg::GetEmpty));
+            return Ok(());
+        };
+        let tag = ch.next_tag;
+        ch.next_tag += 1;
+        let delivery = Delivery { message_count: Some(left), ..delivery(tag, queue, &e) };
+        let m = e.msg.id;
+        if !no_ack {
+            ch.unacked.push_back(Unacked { tag, queue, ctag: None, entry: e });
+        }
+        self.emit(RabbitEvent::Got { m, queue, client, tag, left });
+        self.out.sends.push((client, RabbitMsg::Deliver(Box::new(delivery))));
+        self.dispatch(queue, now);
+        Ok(())
     }
 
     /// basic.ack / basic.nack / basic.reject.
@@ -89,6 +108,7 @@ impl Broker {
             Ok(i) => ch.unacked.remove(i).into_iter().collect(),
             Err(_) => return Err(err(PRECONDITION_FAILED, "unknown delivery tag", None)),
         };
+        let freed = taken.iter().any(|u| u.ctag.is_some());
         let mut touched: Vec<u16> = Vec::new();
         for u in taken {
             let (m, queue) = (u.entry.msg.id, u.queue);
@@ -106,9 +126,36 @@ impl Broker {
                 }
             }
         }
+        // Room freed under a global prefetch may let any of the channel's consumers go on.
+        if freed && self.channels.get(&client).is_some_and(|ch| ch.channel_prefetch > 0) {
+            for (_, q) in self.channels.get(&client).map(|ch| ch.consumers.clone()).unwrap_or_default() {
+                if !touched.contains(&q) {
+                    touched.push(q);
+                }
+            }
+        }
         for q in touched {
             self.dispatch(q, now);
         }
         Ok(())
+    }
+}
+
+/// What the consumer is told of entry `e` of `queue`, delivered with `tag`.
+fn delivery(tag: u64, queue: u16, e: &crate::rabbit::queue::Entry) -> Delivery {
+    let msg = &e.msg;
+    Delivery {
+        tag,
+        redelivered: e.redelivered,
+        queue,
+        publisher: msg.publisher,
+        seq: msg.seq,
+        published_at: msg.published_at,
+        deaths: msg.deaths.clone(),
+        ctag: None,
+        message_count: None,
+        exchange: msg.exchange,
+        routing_key: msg.routing_key.clone(),
+        headers: msg.props.headers.clone(),
     }
 }

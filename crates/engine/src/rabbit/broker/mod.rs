@@ -77,6 +77,8 @@ impl Names {
 struct Unacked {
     tag: u64,
     queue: u16,
+    /// The consumer it went to (`None`: basic.get, which no prefetch counts).
+    ctag: Option<u16>,
     entry: Entry,
 }
 
@@ -88,7 +90,22 @@ struct Channel {
     next_tag: u64,
     /// In delivery-tag order.
     unacked: VecDeque<Unacked>,
-    consumer: Option<u16>,
+    /// The channel's consumers: `(consumer tag number, queue)`, in the order they started.
+    consumers: Vec<(u16, u16)>,
+    /// basic.qos global=false: the prefetch of consumers started after it (0 = unlimited).
+    consumer_prefetch: u16,
+    /// basic.qos global=true: one limit over all the channel's consumers (0 = none).
+    channel_prefetch: u16,
+}
+
+impl Channel {
+    /// May consumer `ctag`, with its own prefetch, take one more delivery? Both limits count
+    /// unacknowledged consumer deliveries (a cancelled consumer's too), never basic.get's.
+    fn has_room(&self, ctag: u16, prefetch: u16) -> bool {
+        let count = |of: &dyn Fn(Option<u16>) -> bool| self.unacked.iter().filter(|u| of(u.ctag)).count();
+        (prefetch == 0 || count(&|c| c == Some(ctag)) < prefetch as usize)
+            && (self.channel_prefetch == 0 || count(&|c| c.is_some()) < self.channel_prefetch as usize)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -161,5 +178,7 @@ impl Broker {
     }
 }
 
+#[cfg(test)]
+mod ops_tests;
 #[cfg(test)]
 mod tests;

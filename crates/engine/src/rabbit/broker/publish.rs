@@ -4,12 +4,13 @@
 
 use super::{err, Broker, ChannelErr};
 use crate::rabbit::event::RabbitEvent;
-use crate::rabbit::exchange::route;
+use crate::rabbit::exchange::{header_routes, route, ROUTING_HEADERS};
 use crate::rabbit::msg::*;
 use crate::rabbit::queue::{Overflow, Queue};
 use crate::rabbit::routing::Table;
 use crate::time::Time;
 use crate::NodeId;
+use std::rc::Rc;
 
 impl Broker {
     pub fn publish(&mut self, client: NodeId, p: &Publish, now: Time) -> Result<(), ChannelErr> {
@@ -21,10 +22,16 @@ impl Broker {
         if self.exchange(p.exchange).is_none() {
             return Err(err(NOT_FOUND, "no exchange", Some(Dest::Exchange(p.exchange))));
         }
+        // `rabbit_basic:header_routes`: CC and BCC must be arrays; the message is refused otherwise.
+        let headers = p.props.headers.as_deref();
+        if ROUTING_HEADERS.iter().any(|h| headers.and_then(|t| t.get(h)).is_some_and(|v| v.strings().is_none())) {
+            return Err(err(PRECONDITION_FAILED, "invalid message: unacceptable type in CC or BCC header", None));
+        }
+        let cc: Vec<Rc<str>> = headers.map(|t| header_routes(t).map(Rc::from).collect()).unwrap_or_default();
         let m = self.next_msg;
         self.next_msg += 1;
         self.emit(RabbitEvent::Received { m, publisher: client, seq: p.seq, exchange: p.exchange });
-        let msg = Message {
+        let mut msg = Message {
             id: m,
             publisher: client,
             seq: p.seq,
@@ -32,9 +39,14 @@ impl Broker {
             exchange: p.exchange,
             routing_key: p.routing_key.clone(),
             props: p.props.clone(),
+            cc: (!cc.is_empty()).then(|| cc.into()),
             deaths: None,
         };
         let queues = self.route(&msg, p.exchange);
+        // BCC is removed before the message is stored (`strip_header`): no consumer sees it.
+        if let Some(h) = msg.props.headers.as_mut().filter(|h| h.get("BCC").is_some()) {
+            *h = Rc::new(h.without("BCC"));
+        }
         if queues.is_empty() {
             self.emit(RabbitEvent::Unroutable { m, exchange: p.exchange, returned: p.mandatory });
             if p.mandatory {
@@ -55,10 +67,12 @@ impl Broker {
     pub(super) fn route(&mut self, msg: &Message, x: u16) -> Vec<u16> {
         let empty = Table::default();
         let headers = msg.props.headers.as_deref().unwrap_or(&empty);
+        let mut keys: Vec<&str> = vec![&msg.routing_key];
+        keys.extend(msg.cc.iter().flat_map(|cc| cc.iter().map(|k| &**k)));
         let (exchanges, queues, names) = (&self.exchanges, &self.queues, &self.names);
         let exchange = |id: u16| exchanges.get(id as usize).and_then(Option::as_ref);
         let queue_named = |key: &str| names.queue_id(key).filter(|&q| queues[q as usize].is_some());
-        let targets = route(x, &msg.routing_key, headers, exchange, queue_named, &mut self.hops);
+        let targets = route(x, &keys, headers, exchange, queue_named, &mut self.hops);
         for h in self.hops.drain(..) {
             self.out.events.push(RabbitEvent::Routed { m: msg.id, from: h.from, to: h.to, binding: h.binding });
         }

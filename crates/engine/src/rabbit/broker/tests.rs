@@ -9,12 +9,12 @@ use crate::rabbit::msg::*;
 use crate::rabbit::queue::{Overflow, QueueArgs, QueueDecl};
 use crate::rabbit::routing::{ExchangeType, Table};
 
-const P: NodeId = NodeId(10);
-const C1: NodeId = NodeId(11);
-const C2: NodeId = NodeId(12);
+pub(super) const P: NodeId = NodeId(10);
+pub(super) const C1: NodeId = NodeId(11);
+pub(super) const C2: NodeId = NodeId(12);
 
 /// Exchanges get ids 6, 7, … after the predeclared ones; queues 0, 1, ….
-fn broker(exchanges: &[(&str, ExchangeType)], queues: &[&str]) -> Broker {
+pub(super) fn broker(exchanges: &[(&str, ExchangeType)], queues: &[&str]) -> Broker {
     let names =
         Broker::names_with(exchanges.iter().map(|(n, _)| Rc::from(*n)), queues.iter().map(|q| Rc::from(*q)).collect());
     let mut b = Broker::new(NodeId(0), names);
@@ -26,27 +26,27 @@ fn broker(exchanges: &[(&str, ExchangeType)], queues: &[&str]) -> Broker {
     b
 }
 
-fn durable(args: QueueArgs) -> QueueDecl {
+pub(super) fn durable(args: QueueArgs) -> QueueDecl {
     QueueDecl { durable: true, exclusive: false, auto_delete: false, args }
 }
 
-fn declare(b: &mut Broker, q: u16, args: QueueArgs) {
+pub(super) fn declare(b: &mut Broker, q: u16, args: QueueArgs) {
     b.declare_queue(P, q, durable(args), Time::ZERO).unwrap();
 }
 
-fn publish(b: &mut Broker, seq: u64, exchange: u16, key: &str, now: Time) {
+pub(super) fn publish(b: &mut Broker, seq: u64, exchange: u16, key: &str, now: Time) {
     let props = Props { persistent: true, size: 10, ..Props::default() };
     let p = Publish { seq, exchange, routing_key: key.into(), props, mandatory: false, published_at: now };
     b.publish(P, &p, now).unwrap();
 }
 
-fn consume(b: &mut Broker, c: NodeId, q: u16, prefetch: u16) {
+pub(super) fn consume(b: &mut Broker, c: NodeId, q: u16, prefetch: u16) {
     b.open(c, false, Time::ZERO);
-    b.consume(c, q, prefetch, false, Time::ZERO).unwrap();
+    b.consume(c, q, 0, Some(prefetch), false, Time::ZERO).unwrap();
 }
 
 /// The deliveries sent since the last call: (consumer, tag, seq, redelivered).
-fn deliveries(b: &mut Broker) -> Vec<(NodeId, u64, u64, bool)> {
+pub(super) fn deliveries(b: &mut Broker) -> Vec<(NodeId, u64, u64, bool)> {
     let out: Vec<_> = b
         .out
         .sends
@@ -60,7 +60,7 @@ fn deliveries(b: &mut Broker) -> Vec<(NodeId, u64, u64, bool)> {
     out
 }
 
-fn confirms(b: &mut Broker) -> Vec<(u64, bool)> {
+pub(super) fn confirms(b: &mut Broker) -> Vec<(u64, bool)> {
     let c = b.out.sends.iter().filter_map(|(_, m)| match m {
         RabbitMsg::Confirm { seq, ack } => Some((*seq, *ack)),
         _ => None,
@@ -70,7 +70,7 @@ fn confirms(b: &mut Broker) -> Vec<(u64, bool)> {
     c
 }
 
-fn events(b: &mut Broker) -> Vec<RabbitEvent> {
+pub(super) fn events(b: &mut Broker) -> Vec<RabbitEvent> {
     std::mem::take(&mut b.out.events)
 }
 
@@ -154,7 +154,7 @@ fn requeue_restores_the_original_position_marked_redelivered() {
     assert_eq!(got, [(0, true), (1, true), (2, false), (3, false)], "a dead consumer's messages return in order");
 }
 
-fn dlx_setup(args: QueueArgs) -> Broker {
+pub(super) fn dlx_setup(args: QueueArgs) -> Broker {
     let mut b = broker(&[("work", ExchangeType::Direct), ("dlx", ExchangeType::Fanout)], &["q", "dead"]);
     let args = QueueArgs { dlx: Some(7), ..args };
     declare(&mut b, 0, args);
@@ -165,7 +165,7 @@ fn dlx_setup(args: QueueArgs) -> Broker {
     b
 }
 
-fn dead(b: &Broker) -> Vec<Entry> {
+pub(super) fn dead(b: &Broker) -> Vec<Entry> {
     let mut q = b.queue(1).unwrap().clone();
     std::iter::from_fn(|| q.pop()).collect()
 }
@@ -185,6 +185,7 @@ fn rejected_messages_are_dead_lettered_with_an_x_death() {
         count: 1,
         exchange: 6,
         routing_key: "k".into(),
+        cc: None,
         time: Time::ms(2),
         original_expiration: None,
     };
@@ -256,6 +257,7 @@ fn dead_letter_cycles_are_dropped_unless_a_rejection_breaks_them() {
         count: 1,
         exchange: 0,
         routing_key: "q".into(),
+        cc: None,
         time: Time::ZERO,
         original_expiration: None,
     };

@@ -41,9 +41,34 @@ impl Broker {
         if self.names.exchange(id).starts_with("amq.") {
             return Err(err(ACCESS_REFUSED, "deletion of system exchange not allowed", about));
         }
-        if let Some(slot) = self.exchanges.get_mut(id as usize) {
+        if let Some(slot) = self.exchanges.get_mut(id as usize).filter(|s| s.is_some()) {
             *slot = None;
             self.unbind_all(Dest::Exchange(id));
+            self.emit(RabbitEvent::ExchangeDeleted { exchange: id });
+        }
+        Ok(())
+    }
+
+    /// queue.unbind / exchange.unbind: 404 if the source or destination does not exist; removing a
+    /// binding that is not there is not an error.
+    pub fn unbind(&mut self, source: u16, dest: Dest, key: &str, args: &Table) -> Result<(), ChannelErr> {
+        if source == DEFAULT || dest == Dest::Exchange(DEFAULT) {
+            return Err(err(ACCESS_REFUSED, "operation not permitted on the default exchange", Some(dest)));
+        }
+        let missing = match dest {
+            Dest::Queue(q) => self.queue(q).is_none(),
+            Dest::Exchange(x) => self.exchange(x).is_none(),
+        };
+        if missing {
+            return Err(err(
+                NOT_FOUND,
+                if matches!(dest, Dest::Queue(_)) { "no queue" } else { "no exchange" },
+                Some(dest),
+            ));
+        }
+        let x = self.exchanges.get_mut(source as usize).and_then(Option::as_mut);
+        if x.ok_or(err(NOT_FOUND, "no exchange", Some(Dest::Exchange(source))))?.unbind(dest, key, args) {
+            self.emit(RabbitEvent::Unbound { source, dest });
         }
         Ok(())
     }
@@ -120,9 +145,7 @@ impl Broker {
         let messages = q.clear();
         self.unbind_all(Dest::Queue(id));
         for ch in self.channels.values_mut() {
-            if ch.consumer == Some(id) {
-                ch.consumer = None;
-            }
+            ch.consumers.retain(|&(_, q)| q != id);
         }
         self.emit(RabbitEvent::QueueDeleted { queue: id, messages, why });
     }
