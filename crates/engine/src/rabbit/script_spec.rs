@@ -232,7 +232,17 @@ impl ScriptSpec {
         if self.steps.len() > MAX_STEPS {
             return Err(format!("{top}.steps: at most {MAX_STEPS}"));
         }
+        // Consumer tags are numbered in their byte order, so that the broker's order of tag numbers
+        // is RabbitMQ's order of tags (it settles per queue and consumer tag in that order).
         let mut tags: Vec<Rc<str>> = Vec::new();
+        for s in &self.steps {
+            if let StepSpec::Consume { tag, .. } | StepSpec::Cancel { tag, .. } = s {
+                if !tags.iter().any(|t| **t == **tag) {
+                    tags.push(tag.as_str().into());
+                }
+            }
+        }
+        crate::sort::sort_by(&mut tags, |a, b| a.cmp(b));
         let mut steps = Vec::new();
         let mut last = Time::ZERO;
         for (k, s) in self.steps.iter().enumerate() {
@@ -247,18 +257,12 @@ impl ScriptSpec {
             last = s.at();
             let x = |n: &str| names.exchange_id(n).expect("every name a script uses has an id");
             let q = |n: &str| names.queue_id(n).expect("every name a script uses has an id");
-            let tag = |t: &str, tags: &mut Vec<Rc<str>>| -> Result<u16, String> {
+            let tag = |t: &str| -> Result<u16, String> {
                 check_shortstr("the consumer tag", t).map_err(|e| format!("{}: {e}", f("tag")))?;
                 if t.is_empty() {
                     return Err(format!("{}: give the consumer a tag (server-named tags are not modelled)", f("tag")));
                 }
-                Ok(match tags.iter().position(|n| **n == *t) {
-                    Some(n) => n as u16,
-                    None => {
-                        tags.push(t.into());
-                        (tags.len() - 1) as u16
-                    }
-                })
+                Ok(tags.iter().position(|n| **n == *t).expect("every tag was collected above") as u16)
             };
             let msg = match s {
                 StepSpec::Publish(p) => {
@@ -286,9 +290,9 @@ impl ScriptSpec {
                 }
                 StepSpec::Qos { prefetch, global, .. } => RabbitMsg::Qos { prefetch: *prefetch, global: *global },
                 StepSpec::Consume { queue, tag: t, no_ack, .. } => {
-                    RabbitMsg::Consume { queue: q(queue), tag: tag(t, &mut tags)?, prefetch: None, auto_ack: *no_ack }
+                    RabbitMsg::Consume { queue: q(queue), tag: tag(t)?, prefetch: None, auto_ack: *no_ack }
                 }
-                StepSpec::Cancel { tag: t, .. } => RabbitMsg::Cancel { tag: tag(t, &mut tags)? },
+                StepSpec::Cancel { tag: t, .. } => RabbitMsg::Cancel { tag: tag(t)? },
                 StepSpec::Get { queue, no_ack, .. } => RabbitMsg::Get { queue: q(queue), no_ack: *no_ack },
                 StepSpec::Ack { delivery, multiple, .. } => {
                     RabbitMsg::Settle { tag: *delivery, multiple: *multiple, op: SettleOp::Ack }
@@ -349,5 +353,61 @@ fn declarable(known: bool, kind: &str, name: &str) -> Result<(), String> {
         false => Err(format!(
             "no {kind} \"{name}\" in rabbit.{kind}s to declare (describe it there, with \"declare_at_start\": false)"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Scenario;
+
+    fn err(rabbit: &str) -> String {
+        Scenario::from_json(&format!(r#"{{"name":"s","rabbit":{rabbit}}}"#)).expect_err("should be rejected")
+    }
+
+    #[test]
+    fn bad_scripts_name_the_field() {
+        let script =
+            |steps: &str| format!(r#"{{"queues":[{{"name":"q"}}],"scripts":[{{"id":"app","steps":[{steps}]}}]}}"#);
+        let cases = [
+            (
+                script(r#"{"at":"20ms","do":"get","queue":"q"},{"at":"10ms","do":"get","queue":"q"}"#),
+                "rabbit.scripts[0].steps[1].at: 10ms is before the step above (20ms)",
+            ),
+            (
+                script(r#"{"at":"1ms","do":"declare_queue","queue":"other"}"#),
+                "rabbit.scripts[0].steps[0].queue: no queue \"other\" in rabbit.queues",
+            ),
+            (
+                script(r#"{"at":"1ms","do":"consume","queue":"q","tag":""}"#),
+                "rabbit.scripts[0].steps[0].tag: give the consumer a tag",
+            ),
+            (
+                script(
+                    r#"{"at":"1ms","do":"bind","source":"amq.topic","destination":"q","destination_type":"stream"}"#,
+                ),
+                "rabbit.scripts[0].steps[0].destination_type: \"stream\" is not queue or exchange",
+            ),
+            (
+                script(r#"{"at":"1ms","do":"publish","expiration":"1500us"}"#),
+                "rabbit.scripts[0].steps[0].expiration: whole milliseconds",
+            ),
+            (script(r#"{"at":"1ms","do":"fly"}"#), "unknown variant `fly`"),
+            (script(r#"{"at":"1ms","do":"ack"}"#), "missing field `delivery`"),
+        ];
+        for (rabbit, want) in cases {
+            let got = err(&rabbit);
+            assert!(got.contains(want), "wanted {want:?} in {got:?}");
+        }
+    }
+
+    #[test]
+    fn names_a_script_uses_get_ids_so_the_broker_can_answer_404() {
+        let s = Scenario::from_json(
+            r#"{"name":"s","rabbit":{"scripts":[{"id":"app","steps":[{"at":"1ms","do":"publish","exchange":"nope"},{"at":"2ms","do":"get","queue":"gone"}]}]}}"#,
+        )
+        .unwrap();
+        let topo = s.rabbit.unwrap().topology(crate::NodeId(0)).unwrap();
+        assert!(topo.names.exchange_id("nope").is_some() && topo.names.queue_id("gone").is_some());
+        assert!(topo.exchanges.iter().all(|(id, _)| Some(*id) != topo.names.exchange_id("nope")), "never declared");
     }
 }

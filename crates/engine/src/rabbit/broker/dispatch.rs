@@ -109,37 +109,50 @@ impl Broker {
             Err(_) => return Err(err(PRECONDITION_FAILED, "unknown delivery tag", None)),
         };
         let freed = taken.iter().any(|u| u.ctag.is_some());
-        let mut touched: Vec<u16> = Vec::new();
+        // `foreach_per_queue`: RabbitMQ settles per (queue, consumer tag), in that order (a
+        // basic.get's `none` tag first), and each queue dispatches after its part: a `multiple`
+        // nack over two consumers requeues the first one's messages, delivers, then the second's.
+        let mut groups: Vec<(SettleKey, Vec<Unacked>)> = Vec::new();
         for u in taken {
-            let (m, queue) = (u.entry.msg.id, u.queue);
-            if !touched.contains(&queue) {
-                touched.push(queue);
+            match groups.iter_mut().find(|(k, _)| *k == (u.queue, u.ctag)) {
+                Some((_, us)) => us.push(u),
+                None => groups.push(((u.queue, u.ctag), vec![u])),
             }
-            match op {
-                SettleOp::Ack => self.emit(RabbitEvent::Acked { m, queue, consumer: client, tag: u.tag }),
-                SettleOp::Nack { requeue: true } | SettleOp::Reject { requeue: true } => self.requeue(client, u),
-                SettleOp::Nack { requeue: false } | SettleOp::Reject { requeue: false } => {
-                    self.emit(RabbitEvent::Rejected { m, queue, consumer: client });
-                    if self.queue(queue).is_some() {
-                        self.leave(queue, u.entry.msg, Reason::Rejected, now);
+        }
+        crate::sort::sort_by(&mut groups, |a, b| a.0.cmp(&b.0));
+        let mut touched: Vec<u16> = Vec::new();
+        for ((queue, _), us) in groups {
+            for u in us {
+                let m = u.entry.msg.id;
+                match op {
+                    SettleOp::Ack => self.emit(RabbitEvent::Acked { m, queue, consumer: client, tag: u.tag }),
+                    SettleOp::Nack { requeue: true } | SettleOp::Reject { requeue: true } => self.requeue(client, u),
+                    SettleOp::Nack { requeue: false } | SettleOp::Reject { requeue: false } => {
+                        self.emit(RabbitEvent::Rejected { m, queue, consumer: client });
+                        if self.queue(queue).is_some() {
+                            self.leave(queue, u.entry.msg, Reason::Rejected, now);
+                        }
                     }
                 }
             }
+            self.dispatch(queue, now);
+            touched.push(queue);
         }
-        // Room freed under a global prefetch may let any of the channel's consumers go on.
+        // Room freed under a global prefetch may let any of the channel's other consumers go on.
         if freed && self.channels.get(&client).is_some_and(|ch| ch.channel_prefetch > 0) {
             for (_, q) in self.channels.get(&client).map(|ch| ch.consumers.clone()).unwrap_or_default() {
                 if !touched.contains(&q) {
                     touched.push(q);
+                    self.dispatch(q, now);
                 }
             }
-        }
-        for q in touched {
-            self.dispatch(q, now);
         }
         Ok(())
     }
 }
+
+/// What a settle is grouped by: (queue, consumer tag; `None` for basic.get).
+type SettleKey = (u16, Option<u16>);
 
 /// What the consumer is told of entry `e` of `queue`, delivered with `tag`.
 fn delivery(tag: u64, queue: u16, e: &crate::rabbit::queue::Entry) -> Delivery {

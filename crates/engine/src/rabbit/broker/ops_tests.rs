@@ -169,3 +169,27 @@ fn unbind_and_delete_change_routing_during_a_run() {
     b.delete_exchange(6).unwrap();
     assert!(events(&mut b).contains(&RabbitEvent::ExchangeDeleted { exchange: 6 }));
 }
+
+#[test]
+fn a_multiple_nack_requeues_per_consumer_and_dispatches_between() {
+    // RabbitMQ 3.10 observed (tests/data/amqp/two-consumers-round-robin.json): c1 holds 0 and 2,
+    // c2 holds 1 and 3; nack all: c1's part goes back and is delivered (0 to c1, 2 to c2) before
+    // c2's part (1 to c1, 3 to c2).
+    let mut b = broker(&[], &["q"]);
+    declare(&mut b, 0, QueueArgs::default());
+    b.open(C1, false, Time::ZERO);
+    b.consume(C1, 0, 0, None, false, Time::ZERO).unwrap();
+    b.consume(C1, 0, 1, None, false, Time::ZERO).unwrap();
+    for seq in 0..4 {
+        publish(&mut b, seq, DEFAULT, "q", Time::ZERO);
+    }
+    assert_eq!(
+        got(&mut b).iter().map(|d| (d.1, d.3)).collect::<Vec<_>>(),
+        [(0, Some(0)), (1, Some(1)), (2, Some(0)), (3, Some(1))]
+    );
+    b.settle(C1, 0, true, SettleOp::Nack { requeue: true }, Time::ZERO).unwrap();
+    assert_eq!(
+        got(&mut b).iter().map(|d| (d.1, d.3)).collect::<Vec<_>>(),
+        [(0, Some(0)), (2, Some(1)), (1, Some(0)), (3, Some(1))]
+    );
+}
