@@ -50,6 +50,12 @@ if [ "${1:-}" = "--browser" ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server
   fi
+  # ... and plays the AMQP scripts of tests/data/amqp/ on it with a real client (pika).
+  if ! python3 -c 'import pika' 2>/dev/null && ! /usr/bin/python3 -c 'import pika' 2>/dev/null; then
+    log "installing python3-pika from Debian (the real-RabbitMQ AMQP scripts)"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pika
+  fi
   # The native tests read the exported docker-compose files with PyYAML.
   if ! python3 -c 'import yaml' 2>/dev/null; then
     log "installing python3-yaml from Debian (the compose export's YAML check)"

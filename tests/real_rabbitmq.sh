@@ -14,67 +14,15 @@
 # is a failure, not a skip.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-base=$root/target/real-rabbitmq
-# Where Debian puts the scripts that run as the calling user (/usr/sbin/* switch to the rabbitmq user).
-sbin=${RABBITMQ_SBIN:-/usr/lib/rabbitmq/bin}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok $((pass + fail)) - $*"; }
-not_ok() { fail=$((fail + 1)); echo "not ok $((pass + fail)) - $*"; }
-finish() {
-  echo "# pass $pass"
-  echo "# fail $fail"
-  [ "$fail" -eq 0 ]
-  exit
-}
+source tests/real_rabbitmq_server.sh
 
-if [ ! -x "$sbin/rabbitmq-server" ]; then
-  not_ok "rabbitmq-server is not installed (scripts/setup.sh --browser installs it: apt-get install rabbitmq-server)"
-  finish
-fi
-cargo build --locked -q --bin brokerlab || { not_ok "brokerlab does not build"; finish; }
-brokerlab=$root/target/debug/brokerlab
-
-rm -rf "$base"
-mkdir -p "$base/home" "$base/db" "$base/log" "$base/files"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-echo "listeners.tcp.default = 127.0.0.1:$port" > "$base/rabbitmq.conf"
-echo '[].' > "$base/enabled_plugins"
-# HOME holds the Erlang cookie that rabbitmqctl and the server share.
-export HOME=$base/home RABBITMQ_NODENAME=brokerlab-test@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
-  ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_CONFIG_FILE=$base/rabbitmq RABBITMQ_MNESIA_BASE=$base/db \
-  RABBITMQ_LOG_BASE=$base/log RABBITMQ_ENABLED_PLUGINS_FILE=$base/enabled_plugins RABBITMQ_DIST_PORT=$(free_port)
-ctl() { timeout 120 "$sbin/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" "$@"; }
-epmd_before=$(pgrep -x epmd || true)
-
-server=
-stop_server() {
-  [ -n "$server" ] || return 0
-  ctl stop >/dev/null 2>&1
-  for _ in $(seq 30); do kill -0 "$server" 2>/dev/null || break; sleep 1; done
-  kill "$server" 2>/dev/null
-  server=
-  # epmd outlives the node; stop it if this script started it (it refuses while other nodes live).
-  [ -z "$epmd_before" ] && command -v epmd >/dev/null && epmd -kill >/dev/null 2>&1
-  return 0
-}
-trap stop_server EXIT
-trap 'stop_server; exit 1' INT TERM
-
-started=$(date +%s)
-"$sbin/rabbitmq-server" > "$base/log/server.out" 2>&1 &
-server=$!
-if ! timeout 120 "$sbin/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" wait --pid "$server" --timeout 110 > "$base/log/wait.out" 2>&1; then
-  not_ok "the real RabbitMQ did not start (waited up to 110 s; logs: $base/log/)"
-  tail -20 "$base/log/server.out" | sed 's/^/# /'
-  finish
-fi
-echo "# RabbitMQ $(ctl eval 'rabbit_misc:version().' | tr -d '"') up in $(( $(date +%s) - started )) s on 127.0.0.1:$port"
+# `tests/real_rabbitmq.sh amqp [NAME…]` runs the AMQP scripts only (those named, or all).
+only_amqp=
+if [ "${1:-}" = amqp ]; then only_amqp=1; shift; fi
 
 # Every RabbitMQ preset, and the fixture.
 exports=()
+[ -n "$only_amqp" ] || {
 for slug in $("$brokerlab" presets | awk '{print $1}'); do
   if "$brokerlab" export --format definitions "$slug" > "$base/files/$slug.json" 2> "$base/files/$slug.err"; then
     exports+=("$slug")
@@ -137,4 +85,38 @@ for name in "${exports[@]}"; do
   fi
 done
 [ "${#exports[@]}" -ge 4 ] || not_ok "only ${#exports[@]} RabbitMQ scenarios were exported (expected every RabbitMQ preset and the fixture)"
+}
+
+# Behaviour: every scenario in tests/data/amqp/ is played by its scripts on the real broker with
+# pika (tests/real_rabbitmq_amqp.py) and run by `brokerlab observe`; what the broker told each
+# script (deliveries per consumer tag with redelivered flags, headers, x-death, basic.get counts,
+# confirms, returns, channel closes) must be the same, in the same order.
+python=
+for p in python3 /usr/bin/python3; do
+  if "$p" -c 'import pika' 2>/dev/null; then python=$p; break; fi
+done
+if [ -z "$python" ]; then
+  not_ok "no Python with pika (scripts/setup.sh --browser installs python3-pika)"
+  finish
+fi
+# A fresh vhost "/" that the guest user may use (the imports above replaced it).
+ctl delete_vhost / >/dev/null 2>&1
+ctl add_vhost / >/dev/null && ctl set_permissions -p / guest '.*' '.*' '.*' >/dev/null ||
+  { not_ok "could not make a fresh vhost / for the AMQP scripts"; finish; }
+mkdir -p "$base/amqp"
+scripts=("$@")
+[ "${#scripts[@]}" -gt 0 ] || scripts=($(ls tests/data/amqp/*.json | xargs -n1 basename | sed 's/\.json$//'))
+for name in "${scripts[@]}"; do
+  file=tests/data/amqp/$name.json
+  if ! "$brokerlab" observe "$file" > "$base/amqp/$name.model.json" 2> "$base/amqp/$name.err"; then
+    not_ok "amqp $name: brokerlab observe failed: $(cat "$base/amqp/$name.err")"
+    continue
+  fi
+  if report=$("$python" tests/real_rabbitmq_amqp.py "$port" "$file" "$base/amqp/$name.model.json" 2>&1); then
+    ok "amqp $name: $(echo "$report" | tail -1)"
+  else
+    not_ok "amqp $name: what RabbitMQ told the scripts differs from the model"
+    echo "$report" | sed 's/^/#   /'
+  fi
+done
 finish
