@@ -26,7 +26,7 @@ impl Point {
 
 fn column(role: &str) -> usize {
     match role {
-        "producer" | "publisher" => 0,
+        "producer" | "publisher" | "script" => 0,
         "consumer" => 2,
         _ => 1,
     }

@@ -2,6 +2,7 @@
 //! links replaying to the same trace, walkthroughs, seeking.
 
 use super::*;
+use brokerlab_engine::kernel::Process;
 use brokerlab_engine::presets;
 use std::cell::Cell;
 
@@ -276,4 +277,27 @@ fn an_opened_link_can_be_scrubbed_back_to_the_start() {
     assert_eq!(opened.sim().now(), Time::ZERO);
     opened.seek(s.sim().now());
     assert_eq!(opened.sim().trace_hash(), s.sim().trace_hash());
+}
+
+#[test]
+fn a_scenario_with_rabbitmq_scripts_runs_in_the_page() {
+    // Scripts (several consumers on a channel, basic.get, cancel, a 404) are nodes of their own:
+    // the page lays them out with the clients and folds their events like any other.
+    for json in [
+        include_str!("../../../../tests/data/amqp/qos-global.json"),
+        include_str!("../../../../tests/data/amqp/unknown-exchange-confirms.json"),
+        include_str!("../../../../tests/data/amqp/cancel-keeps-unacked.json"),
+    ] {
+        let scenario = Scenario::from_json(json).unwrap();
+        let until = scenario.until;
+        let mut s = Session::new("", scenario, 1).unwrap();
+        s.set_speed(speed::LADDER.len() - 1);
+        while s.sim().now() < until {
+            s.frame(100.0, &|| 0.0);
+        }
+        let w = s.sim().world();
+        let script = w.nodes.iter().position(|n| n.node.role() == "script").expect("a script node");
+        let layout = crate::layout::layout(w);
+        assert!(layout[script].x < layout[0].x, "scripts stand with the clients, left of the broker");
+    }
 }
