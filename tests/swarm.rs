@@ -60,7 +60,7 @@ fn random_scenario(rng: &mut Rng) -> Scenario {
                 }
                 _ => Command::HealAll,
             };
-            Fault { at: Time(rng.below(50_000)), command }
+            Fault { at: Time(rng.below(50_000)), command, target: None }
         })
         .collect();
     let network = NetworkSpec {

@@ -14,6 +14,7 @@ use crate::kernel::event::{model_tag, Flow, ModelEvent, MsgInfo};
 use crate::kernel::trace::TraceHash;
 use crate::kernel::{self, Built, Ctx, Model, NodeId, Process, Spec, System, Wire};
 use crate::rabbit::msg::SettleOp;
+pub use crate::rabbit::node::TopoAct;
 use crate::rabbit::node::{BrokerNode, RabbitNode};
 use crate::rabbit::RabbitNames;
 use crate::scenario::Scenario;
@@ -119,6 +120,7 @@ macro_rules! registry {
                     (Node::Rabbit(n), Act::Settle { tag, multiple, op }) => {
                         ctx.narrow(|o| &mut o.Rabbit, |c| n.settle_by_hand(c, tag, multiple, op))
                     }
+                    (Node::Rabbit(n), Act::Topology(t)) => ctx.narrow(|o| &mut o.Rabbit, |c| n.operate(c, t)),
                     _ => {}
                 }
             }
@@ -188,6 +190,9 @@ pub enum Act {
     /// basic.reject; `multiple` also settles every earlier delivery it holds). The learner's own
     /// ack / nack / reject buttons; a tag the consumer no longer holds changes nothing.
     Settle { tag: u64, multiple: bool, op: SettleOp },
+    /// The operator changes the RabbitMQ broker's topology now, as `rabbitmqctl` or the management
+    /// UI would during a run (a fault-schedule action; the node is the broker).
+    Topology(TopoAct),
 }
 
 /// What every node of a run shares.

@@ -7,7 +7,7 @@
 //! `5000.2200000.cut.1.0`, `800.900000.slow.2.0.5000`, `90.1500.settle.4.7.0.nack-requeue`. Entries
 //! are joined by `~`. Every character is one a URL carries as it is.
 
-use brokerlab_engine::models::Act;
+use brokerlab_engine::models::{Act, TopoAct};
 use brokerlab_engine::rabbit::msg::SettleOp;
 use brokerlab_engine::LoggedCommand;
 use brokerlab_engine::{Command, NodeId, Time};
@@ -69,12 +69,14 @@ pub(crate) fn fields(action: &str) -> Option<&'static [(&'static str, Kind)]> {
         "cut" | "heal" => LINK,
         "slow" => &[("a", Kind::Node), ("b", Kind::Node), ("extra_us", Kind::Us)],
         "settle" => &[("node", Kind::Node), ("tag", Kind::Tag), ("multiple", Kind::Flag), ("op", Kind::Op)],
+        // A topology change by the operator (a fault action): what (TopoAct::code) and on what.
+        "topology" => &[("node", Kind::Node), ("change", Kind::Tag), ("target", Kind::Tag)],
         _ => return None,
     })
 }
 
 /// Every action's name, for messages.
-pub(crate) const ACTIONS: &str = "stop, start, leave, isolate, rejoin, cut, heal, slow, heal-all, settle";
+pub(crate) const ACTIONS: &str = "stop, start, leave, isolate, rejoin, cut, heal, slow, heal-all, settle, topology";
 
 /// A command as its action's name and values (in `fields`' order).
 pub(crate) fn parts(c: &Command) -> (&'static str, Vec<Val>) {
@@ -91,6 +93,10 @@ pub(crate) fn parts(c: &Command) -> (&'static str, Vec<Val>) {
         Command::HealAll => ("heal-all", vec![]),
         Command::Act { node, act: Act::Settle { tag, multiple, op } } => {
             ("settle", vec![n(node), Val::Num(tag), Val::Flag(multiple), Val::Op(op)])
+        }
+        Command::Act { node, act: Act::Topology(t) } => {
+            let (code, target) = t.code();
+            ("topology", vec![n(node), Val::Num(code), Val::Num(target.into())])
         }
     }
 }
@@ -117,6 +123,11 @@ pub(crate) fn command(action: &str, v: &[Val]) -> Result<Command, String> {
                 return Err("settle takes a node, a delivery tag, multiple and how".into());
             };
             Command::settle(node(0)?, num(1), *multiple, *op)
+        }
+        "topology" => {
+            let target = u16::try_from(num(2)).map_err(|_| format!("there is no target {}", num(2)))?;
+            let t = TopoAct::from_code(num(1), target).ok_or(format!("there is no topology change {}", num(1)))?;
+            Command::Act { node: node(0)?, act: Act::Topology(t) }
         }
         _ => Command::HealAll,
     })
@@ -259,6 +270,16 @@ mod tests {
                 command: Command::settle(NodeId(4), 8, false, SettleOp::Reject { requeue: false }),
             },
         ];
+        let mut log = log;
+        for (i, t) in (0..6).filter_map(|c| TopoAct::from_code(c, c as u16 + 1)).enumerate() {
+            let act = Act::Topology(t);
+            log.push(LoggedCommand {
+                step: 20 + i as u64,
+                at: Time(6_000),
+                command: Command::Act { node: NodeId(0), act },
+            });
+        }
+        assert!(TopoAct::from_code(6, 0).is_none());
         let text = encode(&log);
         assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)), "URL-safe: {text}");
         assert_eq!(decode(&text).unwrap(), log);

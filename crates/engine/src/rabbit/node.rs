@@ -182,6 +182,35 @@ impl BrokerNode {
         }
     }
 
+    /// An operator's change of topology: carried out as the broker's own client would send it; a
+    /// refusal (404, 403, 406) is shown as an error of the broker's own channel.
+    pub fn operate(&mut self, ctx: &mut Ctx, t: TopoAct) {
+        let topo = self.topo.clone();
+        let binding = |i: u16, unbind: bool| {
+            topo.bindings.get(i as usize).map(|b| {
+                let (source, dest, key, args) = (b.source, b.dest, b.key.clone(), b.args.clone());
+                match unbind {
+                    false => TopoOp::Bind { source, dest, key, args },
+                    true => TopoOp::Unbind { source, dest, key, args },
+                }
+            })
+        };
+        let op = match t {
+            TopoAct::Bind(i) => binding(i, false),
+            TopoAct::Unbind(i) => binding(i, true),
+            TopoAct::DeclareQueue(q) => Some(TopoOp::DeclareQueue(q)),
+            TopoAct::DeleteQueue(q) => Some(TopoOp::DeleteQueue(q)),
+            TopoAct::DeclareExchange(x) => Some(TopoOp::DeclareExchange(x)),
+            TopoAct::DeleteExchange(x) => Some(TopoOp::DeleteExchange(x)),
+        };
+        let me = ctx.me;
+        if let Some(Err((e, about))) = op.map(|op| self.topology(me, &op, ctx.now)) {
+            let error = super::event::RabbitEvent::ChannelError { client: me, code: e.code, text: e.text, about };
+            self.core.out.events.push(error);
+        }
+        self.flush(ctx);
+    }
+
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
         self.core.timer(timer, ctx.now);
         self.flush(ctx);
@@ -212,6 +241,51 @@ impl BrokerNode {
     }
 }
 
+/// An operator's change of topology during the run (a fault-schedule action): a binding of
+/// `rabbit.bindings` by its index, made or removed; a queue or exchange by its id, declared as the
+/// scenario describes it, or deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopoAct {
+    Bind(u16),
+    Unbind(u16),
+    DeclareQueue(u16),
+    DeleteQueue(u16),
+    DeclareExchange(u16),
+    DeleteExchange(u16),
+}
+
+impl TopoAct {
+    /// The same action on `target` (a fault names its queue or exchange; the id is found later).
+    pub fn on(self, target: u16) -> TopoAct {
+        match self {
+            TopoAct::Bind(_) => TopoAct::Bind(target),
+            TopoAct::Unbind(_) => TopoAct::Unbind(target),
+            TopoAct::DeclareQueue(_) => TopoAct::DeclareQueue(target),
+            TopoAct::DeleteQueue(_) => TopoAct::DeleteQueue(target),
+            TopoAct::DeclareExchange(_) => TopoAct::DeclareExchange(target),
+            TopoAct::DeleteExchange(_) => TopoAct::DeleteExchange(target),
+        }
+    }
+
+    /// (a number for the action, its target): how a link writes it.
+    pub fn code(self) -> (u64, u16) {
+        match self {
+            TopoAct::Bind(t) => (0, t),
+            TopoAct::Unbind(t) => (1, t),
+            TopoAct::DeclareQueue(t) => (2, t),
+            TopoAct::DeleteQueue(t) => (3, t),
+            TopoAct::DeclareExchange(t) => (4, t),
+            TopoAct::DeleteExchange(t) => (5, t),
+        }
+    }
+
+    pub fn from_code(code: u64, target: u16) -> Option<TopoAct> {
+        let all = [TopoAct::Bind, TopoAct::Unbind, TopoAct::DeclareQueue, TopoAct::DeleteQueue];
+        let more = [TopoAct::DeclareExchange, TopoAct::DeleteExchange];
+        all.iter().chain(&more).nth(code as usize).map(|f| f(target))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum RabbitNode {
     Broker(Box<BrokerNode>),
@@ -226,6 +300,13 @@ impl RabbitNode {
     pub fn settle_by_hand(&mut self, ctx: &mut Ctx, tag: u64, multiple: bool, op: super::msg::SettleOp) {
         if let RabbitNode::Consumer(c) = self {
             c.settle_by_hand(ctx, tag, multiple, op);
+        }
+    }
+
+    /// The operator changes the broker's topology (only the broker acts on it).
+    pub fn operate(&mut self, ctx: &mut Ctx, t: TopoAct) {
+        if let RabbitNode::Broker(b) = self {
+            b.operate(ctx, t);
         }
     }
 

@@ -2,7 +2,7 @@
 //! per fault (`{"at": "20ms", "action": "stop", "node": "b1"}`). Apart from the scenario because
 //! the record, its action names and its field checks are a format of their own.
 
-use crate::models::{Act, Command};
+use crate::models::{Act, Command, TopoAct};
 use crate::rabbit::msg::SettleOp;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub struct Fault {
     pub at: Time,
     pub command: Command<String>,
+    /// The queue or exchange a topology action names (its id is found when the run is built).
+    pub target: Option<String>,
 }
 
 /// Read as a `FaultRecord` and checked inside the record's own map visitor, so serde_json places
@@ -50,6 +52,12 @@ enum Action {
     Ack,
     Nack,
     Reject,
+    Bind,
+    Unbind,
+    DeclareQueue,
+    DeleteQueue,
+    DeclareExchange,
+    DeleteExchange,
 }
 
 impl Action {
@@ -67,6 +75,12 @@ impl Action {
             Action::Ack => "ack",
             Action::Nack => "nack",
             Action::Reject => "reject",
+            Action::Bind => "bind",
+            Action::Unbind => "unbind",
+            Action::DeclareQueue => "declare_queue",
+            Action::DeleteQueue => "delete_queue",
+            Action::DeclareExchange => "declare_exchange",
+            Action::DeleteExchange => "delete_exchange",
         }
     }
 }
@@ -93,17 +107,30 @@ struct FaultRecord {
     multiple: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     requeue: Option<bool>,
+    /// bind / unbind: which of `rabbit.bindings`, by its index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    binding: Option<u16>,
+    /// declare_queue / delete_queue, declare_exchange / delete_exchange: by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    queue: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exchange: Option<String>,
 }
 
 impl TryFrom<FaultRecord> for Fault {
     type Error = String;
 
     fn try_from(r: FaultRecord) -> Result<Fault, String> {
-        let FaultRecord { at, action, node, a, b, extra, tag, multiple, requeue } = r;
+        let FaultRecord { at, action, node, a, b, extra, tag, multiple, requeue, binding, queue, exchange } = r;
         let settles = matches!(action, Action::Ack | Action::Nack | Action::Reject);
+        let binds = matches!(action, Action::Bind | Action::Unbind);
+        let queues = matches!(action, Action::DeclareQueue | Action::DeleteQueue);
+        let exchanges = matches!(action, Action::DeclareExchange | Action::DeleteExchange);
         let (uses_node, uses_pair, uses_extra) = match action {
             Action::Stop | Action::Start | Action::Leave | Action::Isolate | Action::Rejoin => (true, false, false),
             Action::Ack | Action::Nack | Action::Reject => (true, false, false),
+            Action::Bind | Action::Unbind | Action::DeclareQueue | Action::DeleteQueue => (true, false, false),
+            Action::DeclareExchange | Action::DeleteExchange => (true, false, false),
             Action::Cut | Action::Heal => (false, true, false),
             Action::Slow => (false, true, true),
             Action::HealAll => (false, false, false),
@@ -119,6 +146,9 @@ impl TryFrom<FaultRecord> for Fault {
             // basic.reject settles one delivery only.
             ("multiple", multiple.is_some(), matches!(action, Action::Ack | Action::Nack), false),
             ("requeue", requeue.is_some(), matches!(action, Action::Nack | Action::Reject), false),
+            ("binding", binding.is_some(), binds, binds),
+            ("queue", queue.is_some(), queues, queues),
+            ("exchange", exchange.is_some(), exchanges, exchanges),
         ];
         // Extra fields first: `{"action": "stop", "a": …}` is better told "no `a`" than "needs `node`".
         if let Some((field, ..)) = fields.iter().find(|(_, given, allowed, _)| *given && !*allowed) {
@@ -128,7 +158,14 @@ impl TryFrom<FaultRecord> for Fault {
             return Err(format!("`{name}` needs `{field}`"));
         }
         let (node, a, b, extra) = (node.unwrap_or_default(), a.unwrap_or_default(), b.unwrap_or_default(), extra);
+        let topology = |t: TopoAct| Command::Act { node: node.clone(), act: Act::Topology(t) };
         let command = match action {
+            Action::Bind => topology(TopoAct::Bind(binding.unwrap_or_default())),
+            Action::Unbind => topology(TopoAct::Unbind(binding.unwrap_or_default())),
+            Action::DeclareQueue => topology(TopoAct::DeclareQueue(u16::MAX)),
+            Action::DeleteQueue => topology(TopoAct::DeleteQueue(u16::MAX)),
+            Action::DeclareExchange => topology(TopoAct::DeclareExchange(u16::MAX)),
+            Action::DeleteExchange => topology(TopoAct::DeleteExchange(u16::MAX)),
             Action::Stop => Command::Stop { node },
             Action::Start => Command::Start { node },
             Action::Leave => Command::Leave { node },
@@ -149,7 +186,7 @@ impl TryFrom<FaultRecord> for Fault {
                 Command::settle(node, tag, multiple, op)
             }
         };
-        Ok(Fault { at, command })
+        Ok(Fault { at, command, target: queue.or(exchange) })
     }
 }
 
@@ -165,6 +202,9 @@ impl From<Fault> for FaultRecord {
             tag: None,
             multiple: None,
             requeue: None,
+            binding: None,
+            queue: None,
+            exchange: None,
         };
         let (action, node, pair, extra) = match f.command {
             Command::Stop { node } => (Action::Stop, Some(node), None, None),
@@ -185,6 +225,22 @@ impl From<Fault> for FaultRecord {
                 r.tag = Some(tag);
                 r.multiple = (action != Action::Reject).then_some(multiple);
                 r.requeue = requeue;
+                (action, Some(node), None, None)
+            }
+            Command::Act { node, act: Act::Topology(t) } => {
+                let action = match t {
+                    TopoAct::Bind(_) => Action::Bind,
+                    TopoAct::Unbind(_) => Action::Unbind,
+                    TopoAct::DeclareQueue(_) => Action::DeclareQueue,
+                    TopoAct::DeleteQueue(_) => Action::DeleteQueue,
+                    TopoAct::DeclareExchange(_) => Action::DeclareExchange,
+                    TopoAct::DeleteExchange(_) => Action::DeleteExchange,
+                };
+                match t {
+                    TopoAct::Bind(i) | TopoAct::Unbind(i) => r.binding = Some(i),
+                    TopoAct::DeclareQueue(_) | TopoAct::DeleteQueue(_) => r.queue = f.target.clone(),
+                    _ => r.exchange = f.target.clone(),
+                }
                 (action, Some(node), None, None)
             }
         };

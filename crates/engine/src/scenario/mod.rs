@@ -9,7 +9,7 @@
 use super::kafka::config::KafkaSpec;
 use super::kernel::net::{LinkConfig, Network};
 use super::kernel::NodeId;
-use super::models::{Act, Command};
+use super::models::{Act, Command, TopoAct};
 use super::rabbit::config::RabbitSpec;
 use super::time::Time;
 use super::vecmap::VecMap;
@@ -216,7 +216,19 @@ impl Scenario {
         act: impl Fn(Act) -> A,
     ) -> Vec<(Time, crate::kernel::Command<NodeId, A>)> {
         let id = |name: String| Ok::<_, ()>(*ids.get(name.as_str()).expect("validated"));
-        self.faults.iter().map(|f| (f.at, f.command.clone().try_map(id).expect("validated").map_act(&act))).collect()
+        // A topology action's queue or exchange, by name, becomes its id.
+        let names = self.rabbit.as_ref().map(|r| r.topology(NodeId(0)).expect("validated").names);
+        let resolve = |f: &Fault| match (&f.command, &f.target, &names) {
+            (Command::Act { node, act: Act::Topology(t) }, Some(name), Some(n)) => {
+                let target = match t {
+                    TopoAct::DeclareQueue(_) | TopoAct::DeleteQueue(_) => n.queue_id(name),
+                    _ => n.exchange_id(name),
+                };
+                Command::Act { node: node.clone(), act: Act::Topology(t.on(target.expect("validated"))) }
+            }
+            (c, ..) => c.clone(),
+        };
+        self.faults.iter().map(|f| (f.at, resolve(f).try_map(id).expect("validated").map_act(&act))).collect()
     }
 
     pub fn to_json(&self) -> String {
@@ -320,12 +332,20 @@ impl Scenario {
                     return Err(format!("faults[{i}]: no node \"{name}\" (nodes: {})", known()));
                 }
             }
-            if let Command::Act { node, .. } = &f.command {
-                if roles.get(node.as_str()) != Some(&"rabbit")
-                    || self.rabbit.as_ref().is_none_or(|r| !r.consumers.iter().any(|c| &c.id == node))
+            match &f.command {
+                Command::Act { node, act: Act::Settle { .. } }
+                    if roles.get(node.as_str()) != Some(&"rabbit")
+                        || self.rabbit.as_ref().is_none_or(|r| !r.consumers.iter().any(|c| &c.id == node)) =>
                 {
                     return Err(format!("faults[{i}].node: \"{node}\" is not a RabbitMQ consumer: only a consumer settles its deliveries"));
                 }
+                Command::Act { node, act: Act::Topology(t) } => {
+                    let Some(r) = self.rabbit.as_ref().filter(|r| r.broker == *node) else {
+                        return Err(format!("faults[{i}].node: \"{node}\" is not the RabbitMQ broker: only the broker's topology changes"));
+                    };
+                    check_topology_fault(r, *t, f.target.as_deref()).map_err(|e| format!("faults[{i}].{e}"))?;
+                }
+                _ => {}
             }
             if let Command::Slow { extra, .. } = f.command {
                 if extra > MAX_LATENCY {
@@ -362,3 +382,28 @@ fn check_link(field: &str, latency: Time, jitter: Time, loss_ppm: u32) -> Result
 
 #[cfg(test)]
 mod tests;
+
+/// A topology fault names what the scenario has: a binding of `rabbit.bindings`, a queue of
+/// `rabbit.queues`, an exchange of `rabbit.exchanges` (or, to delete, a predeclared one — which
+/// RabbitMQ refuses, as the run then shows). Errors start with the field.
+fn check_topology_fault(r: &RabbitSpec, t: TopoAct, target: Option<&str>) -> Result<(), String> {
+    let name = target.unwrap_or_default();
+    match t {
+        TopoAct::Bind(i) | TopoAct::Unbind(i) if i as usize >= r.bindings.len() => {
+            Err(format!("binding: {i} is not an index of rabbit.bindings (it has {})", r.bindings.len()))
+        }
+        TopoAct::DeclareQueue(_) | TopoAct::DeleteQueue(_) if !r.queues.iter().any(|q| q.name == name) => {
+            Err(format!("queue: no queue \"{name}\" in rabbit.queues"))
+        }
+        TopoAct::DeclareExchange(_) if !r.exchanges.iter().any(|x| x.name == name) => {
+            Err(format!("exchange: no exchange \"{name}\" in rabbit.exchanges to declare"))
+        }
+        TopoAct::DeleteExchange(_)
+            if !r.exchanges.iter().any(|x| x.name == name)
+                && !crate::rabbit::exchange::PREDECLARED.iter().any(|(p, _)| *p == name) =>
+        {
+            Err(format!("exchange: no exchange \"{name}\""))
+        }
+        _ => Ok(()),
+    }
+}

@@ -78,3 +78,83 @@ fn errors_name_the_field() {
         assert!(got.contains(want), "wanted {want:?} in {got:?}");
     }
 }
+
+/// An operator unbinds, binds again and deletes during the run: fault-schedule topology actions.
+const TOPOLOGY_FAULTS: &str = r#"{
+    "name": "t", "until": "300ms",
+    "rabbit": {
+        "exchanges": [{"name": "x", "type": "fanout"}],
+        "queues": [{"name": "q"}],
+        "bindings": [{"source": "x", "destination": "q"}],
+        "scripts": [{"id": "app", "confirms": true, "steps": [
+            {"at": "10ms", "do": "publish", "exchange": "x", "mandatory": true},
+            {"at": "60ms", "do": "publish", "exchange": "x", "mandatory": true},
+            {"at": "110ms", "do": "publish", "exchange": "x", "mandatory": true},
+            {"at": "160ms", "do": "get", "queue": "q"},
+            {"at": "170ms", "do": "get", "queue": "q"},
+            {"at": "220ms", "do": "publish", "exchange": "x", "mandatory": true}
+        ]}]
+    },
+    "faults": [
+        {"at": "40ms", "action": "unbind", "node": "rabbit", "binding": 0},
+        {"at": "90ms", "action": "bind", "node": "rabbit", "binding": 0},
+        {"at": "200ms", "action": "delete_queue", "node": "rabbit", "queue": "q"}
+    ]
+}"#;
+
+#[test]
+fn topology_faults_change_routing_during_the_run() {
+    let s = Scenario::from_json(TOPOLOGY_FAULTS).unwrap();
+    let again = Scenario::from_json(&s.to_json()).unwrap();
+    assert_eq!(s, again, "topology faults round-trip through JSON");
+    let mut sim = crate::Simulation::new(&s, 1).unwrap();
+    sim.run_until(s.until);
+    let seen = crate::models::script_observations(sim.world());
+    let evs: Vec<String> = seen["app"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| format!("{} {}", o["ev"].as_str().unwrap(), o["msg"].as_str().unwrap_or("")))
+        .collect();
+    let want = [
+        "confirm app#0",
+        "return app#1", // unbound at 40 ms
+        "confirm app#1",
+        "confirm app#2", // bound again at 90 ms
+        "get app#0",
+        "get app#2",
+        "return app#3", // the queue deleted at 200 ms
+        "confirm app#3",
+    ];
+    assert_eq!(evs, want);
+}
+
+#[test]
+fn topology_faults_name_what_the_scenario_has() {
+    let with = |fault: &str| {
+        TOPOLOGY_FAULTS.replace(r#"{"at": "40ms", "action": "unbind", "node": "rabbit", "binding": 0}"#, fault)
+    };
+    let cases = [
+        (
+            r#"{"at": "1ms", "action": "unbind", "node": "rabbit", "binding": 3}"#,
+            "faults[0].binding: 3 is not an index of rabbit.bindings (it has 1)",
+        ),
+        (
+            r#"{"at": "1ms", "action": "delete_queue", "node": "rabbit", "queue": "nope"}"#,
+            "faults[0].queue: no queue \"nope\" in rabbit.queues",
+        ),
+        (
+            r#"{"at": "1ms", "action": "delete_queue", "node": "app", "queue": "q"}"#,
+            "faults[0].node: \"app\" is not the RabbitMQ broker",
+        ),
+        (r#"{"at": "1ms", "action": "bind", "node": "rabbit"}"#, "`bind` needs `binding`"),
+        (
+            r#"{"at": "1ms", "action": "delete_exchange", "node": "rabbit", "queue": "q"}"#,
+            "`delete_exchange` has no `queue`",
+        ),
+    ];
+    for (fault, want) in cases {
+        let got = err(&with(fault));
+        assert!(got.contains(want), "wanted {want:?} in {got:?}");
+    }
+}
