@@ -12,6 +12,7 @@
 //! segment and the HW, only the latest record of each key once the uncleaned part is at least
 //! `min.cleanable.dirty.ratio` of it. Compaction leaves gaps in the offsets, as in Kafka.
 
+use super::epoch_cache::EpochCache;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use std::collections::VecDeque;
@@ -72,8 +73,8 @@ pub struct Log {
     log_start: u64,
     leo: u64,
     hw: u64,
-    /// `(epoch, start offset)`, increasing in both: where each leader epoch's records begin.
-    epochs: Vec<(u32, u64)>,
+    /// Where each leader epoch's records begin.
+    epochs: EpochCache,
 }
 
 impl Log {
@@ -108,10 +109,10 @@ impl Log {
     }
     /// The latest epoch the cache knows (a leader's own epoch once it has started it).
     pub fn latest_epoch(&self) -> Option<u32> {
-        self.epochs.last().map(|e| e.0)
+        self.epochs.latest_epoch()
     }
     pub fn epoch_cache(&self) -> &[(u32, u64)] {
-        &self.epochs
+        self.epochs.entries()
     }
 
     /// Records in `[from, to)` (clamped to the log).
@@ -123,10 +124,7 @@ impl Log {
     /// A new leader epoch starts at the current LEO (Kafka's `maybeAssignEpochStartOffset` when a
     /// replica becomes leader).
     pub fn start_epoch(&mut self, epoch: u32) {
-        match self.epochs.last() {
-            Some(&(e, _)) if e >= epoch => {}
-            _ => self.epochs.push((epoch, self.leo)),
-        }
+        self.epochs.assign(epoch, self.leo);
     }
 
     /// Leader append of one record without a producer id: assigns the next offset. Returns it.
@@ -186,7 +184,7 @@ impl Log {
             if r.offset < self.leo {
                 continue;
             }
-            self.start_epoch(r.epoch);
+            self.epochs.assign(r.epoch, r.offset);
             self.push(*r);
         }
     }
@@ -205,7 +203,7 @@ impl Log {
         self.leo = self.leo.min(offset);
         self.hw = self.hw.min(self.leo);
         self.cleaned_to = self.cleaned_to.min(self.leo);
-        self.epochs.retain(|&(_, start)| start < offset);
+        self.epochs.truncate_from_end(offset);
         while self.segments.len() > 1 && self.segments.back().is_some_and(|s| s.base >= offset) {
             self.segments.pop_back();
         }
@@ -251,6 +249,7 @@ impl Log {
             }
             self.segments.pop_front();
             self.log_start = next;
+            self.epochs.truncate_from_start(next);
             self.cleaned_to = self.cleaned_to.max(next);
             deleted = true;
         }
@@ -287,14 +286,12 @@ impl Log {
     /// ends (the start of the next epoch, or the LEO for the latest). `None` if `epoch` is older than
     /// anything in the cache.
     pub fn end_offset_for_epoch(&self, epoch: u32) -> Option<(u32, u64)> {
-        let i = self.epochs.iter().rposition(|&(e, _)| e <= epoch)?;
-        let end = self.epochs.get(i + 1).map_or(self.leo, |&(_, start)| start);
-        Some((self.epochs[i].0, end))
+        self.epochs.end_offset_for(epoch, self.leo)
     }
 
     /// Where `epoch`'s records begin, if this log has started that epoch.
     pub fn epoch_start(&self, epoch: u32) -> Option<u64> {
-        self.epochs.iter().find(|&&(e, _)| e == epoch).map(|&(_, start)| start)
+        self.epochs.start_of(epoch)
     }
 }
 
@@ -325,7 +322,49 @@ mod tests {
         assert_eq!(log.end_offset_for_epoch(0), Some((0, 3)));
         assert_eq!(log.end_offset_for_epoch(1), Some((0, 3)), "epoch 1 never led: answer with epoch 0");
         assert_eq!(log.end_offset_for_epoch(2), Some((2, 5)));
-        assert_eq!(log.end_offset_for_epoch(9), Some((5, 5)));
+        assert_eq!(log.end_offset_for_epoch(9), None, "newer than any cached epoch: UNDEFINED in Kafka");
+    }
+
+    /// `LeaderEpochFileCache.endOffsetFor` for an epoch older than the first cached one (retention
+    /// removed its records): the requested epoch, ending where the first cached epoch starts.
+    #[test]
+    fn an_epoch_older_than_the_cache_ends_where_the_cache_begins() {
+        let mut log = segmented(30, 5, 10);
+        log.start_epoch(3);
+        log.append_batch(3, &[(Some(0), 30)], None, 100, Time::secs(100));
+        log.set_hw(31);
+        assert!(log.apply_retention(Time::secs(100), Some(Time::ms(1)), None));
+        assert_eq!(log.log_start(), 30);
+        assert_eq!(log.epoch_cache(), &[(3, 30)], "retention truncated the cache from the start");
+        assert_eq!(log.end_offset_for_epoch(1), Some((1, 30)));
+    }
+
+    /// `LeaderEpochFileCache.assign`: start offsets stay strictly increasing; a new epoch starting
+    /// where the previous one did (it wrote nothing) replaces it.
+    #[test]
+    fn a_new_epoch_at_the_same_offset_replaces_the_empty_one() {
+        let mut log = log_with(&[(0, 3), (1, 0), (2, 0)]);
+        assert_eq!(log.epoch_cache(), &[(0, 0), (2, 3)]);
+        log.start_epoch(2);
+        assert_eq!(log.epoch_cache(), &[(0, 0), (2, 3)], "the same epoch again changes nothing");
+        assert_eq!(log.end_offset_for_epoch(1), Some((0, 3)));
+    }
+
+    /// `truncateFromStart`: entries starting at or below the new log start go, the last of them
+    /// kept and moved to the log start (exclusive: an entry starting exactly there stays as it is).
+    #[test]
+    fn retention_truncates_the_epoch_cache_from_the_start() {
+        let mut log = Log::new(LogConfig { segment_bytes: 1000, ..LogConfig::default() });
+        for (epoch, from, to) in [(0, 0, 5), (1, 5, 12), (2, 12, 25)] {
+            log.start_epoch(epoch);
+            for i in from..to {
+                log.append_batch(epoch, &[(None, i)], None, 100, Time::ms(i));
+            }
+        }
+        log.set_hw(25);
+        assert!(log.apply_retention(Time::ms(13), Some(Time::ms(1)), None));
+        assert_eq!(log.log_start(), 10);
+        assert_eq!(log.epoch_cache(), &[(1, 10), (2, 12)]);
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod clients;
 pub mod cluster;
 pub mod config;
 pub mod consumer;
+pub mod epoch_cache;
 pub mod event;
 pub mod group;
 pub mod log;

@@ -361,9 +361,17 @@ impl Replica {
                 false
             }
             FetchResponse::Diverging { epoch, end_offset } => {
-                // Truncate to the leader's end of that epoch, or ours if ours ends sooner.
-                let ours = self.log.end_offset_for_epoch(*epoch).map_or(self.log.log_start(), |(_, end)| end);
-                self.log.truncate_to((*end_offset).min(ours));
+                // `AbstractFetcherThread.getOffsetTruncationState`: if we know the leader's epoch,
+                // truncate to where it ends in the shorter of the two logs; if we only know an
+                // earlier one, to where that ends here (the next fetch narrows it further); if we
+                // know none, to the leader's end offset.
+                let leo = self.log.leo();
+                let to = match self.log.end_offset_for_epoch(*epoch) {
+                    Some((ours, end)) if ours == *epoch => end.min(*end_offset),
+                    Some((_, end)) => end,
+                    None => *end_offset,
+                };
+                self.log.truncate_to(to.min(leo));
                 self.producers.rebuild(self.log.records());
                 true
             }
