@@ -210,6 +210,18 @@ impl Log {
         self.recount();
     }
 
+    /// `truncateFullyAndStartAt`: empties the log, which starts again (empty) at `offset` — a
+    /// follower whose log ends below the leader's log start, or starts past the leader's end.
+    pub fn truncate_fully_and_start_at(&mut self, offset: u64) {
+        self.records.clear();
+        self.segments.clear();
+        self.epochs.clear();
+        self.log_start = offset;
+        self.leo = offset;
+        self.hw = offset;
+        self.cleaned_to = offset;
+    }
+
     /// Recomputes segment sizes and newest timestamps from the records (after truncation or
     /// compaction removed some).
     fn recount(&mut self) {

@@ -135,6 +135,13 @@ pub enum FetchResponse {
         epoch: u32,
         end_offset: u64,
     },
+    /// OFFSET_OUT_OF_RANGE: the fetch offset is below the leader's log start or past its end (or
+    /// the leader knows nothing of the follower's last epoch). The follower asks the leader's
+    /// earliest and latest offsets (ListOffsets in Kafka; carried here in the answer) and truncates.
+    OutOfRange {
+        log_start: u64,
+        leo: u64,
+    },
     Error(Error),
 }
 
@@ -312,18 +319,24 @@ impl Replica {
         if epoch > self.epoch {
             return (FetchResponse::Error(Error::UnknownLeaderEpoch), None);
         }
-        // Divergence: does our log agree with the follower's up to its fetch offset?
+        // `Partition.validateFetchOffsetAndMaybeGetDivergingEpoch`, then the read: an unknown last
+        // epoch or an offset outside the log is out of range; otherwise, does our log agree with
+        // the follower's up to its fetch offset?
+        let leader_leo = self.log.leo();
+        let log_start = self.log.log_start();
+        let out_of_range = (FetchResponse::OutOfRange { log_start, leo: leader_leo }, None);
         if let Some(last) = last_fetched_epoch {
-            match self.log.end_offset_for_epoch(last) {
-                Some((e, end)) if e != last || end < fetch_offset => {
-                    return (FetchResponse::Diverging { epoch: e, end_offset: end }, None);
-                }
-                None => return (FetchResponse::Diverging { epoch: 0, end_offset: self.log.log_start() }, None),
-                _ => {}
+            let Some((e, end)) = self.log.end_offset_for_epoch(last) else { return out_of_range };
+            if fetch_offset < log_start {
+                return out_of_range;
+            }
+            if e < last || end < fetch_offset {
+                return (FetchResponse::Diverging { epoch: e, end_offset: end }, None);
             }
         }
-        let leader_leo = self.log.leo();
-        let fetch_offset = fetch_offset.min(leader_leo);
+        if fetch_offset < log_start || fetch_offset > leader_leo {
+            return out_of_range;
+        }
         let Role::Leader(l) = &mut self.role else { unreachable!("checked above") };
         let Some(f) = l.followers.get_mut(&follower) else {
             return (FetchResponse::Error(Error::NotLeaderOrFollower), None);
@@ -372,6 +385,23 @@ impl Replica {
                     None => *end_offset,
                 };
                 self.log.truncate_to(to.min(leo));
+                self.producers.rebuild(self.log.records());
+                true
+            }
+            FetchResponse::OutOfRange { log_start, leo: leader_leo } => {
+                // `AbstractFetcherThread.fetchOffsetAndTruncate`.
+                let leo = self.log.leo();
+                if *leader_leo < leo {
+                    if *leader_leo >= self.log.log_start() {
+                        self.log.truncate_to(*leader_leo);
+                    } else {
+                        self.log.truncate_fully_and_start_at(*leader_leo);
+                    }
+                } else if *log_start > leo {
+                    self.log.truncate_fully_and_start_at(*log_start);
+                } else {
+                    return false;
+                }
                 self.producers.rebuild(self.log.records());
                 true
             }

@@ -35,7 +35,14 @@ impl Broker {
         let hw_before = r.log.hw();
         let truncated = r.handle_fetch_response(&response);
         if truncated {
-            emit(ctx, KafkaEvent::Truncated { tp, broker: me, to: r.log.leo() });
+            let to = r.log.leo();
+            emit(
+                ctx,
+                match response {
+                    FetchResponse::OutOfRange { .. } => KafkaEvent::FetchOutOfRange { tp, broker: me, to },
+                    _ => KafkaEvent::Truncated { tp, broker: me, to },
+                },
+            );
         }
         if r.log.hw() != hw_before {
             emit(ctx, KafkaEvent::HighWatermark { tp, broker: me, hw: r.log.hw() });
@@ -167,6 +174,21 @@ mod tests {
         h.on(&mut b, |b, ctx| b.on_disconnect(ctx, LEADER));
         let e = h.take();
         assert_eq!(e.timers, vec![(REPLICA_FETCH_BACKOFF, KafkaTimer::FetchBackoff { tp: TP, generation: 2 })]);
+    }
+
+    #[test]
+    fn out_of_range_below_the_leaders_log_start_empties_the_log_and_fetches_from_there() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.follow(&mut b, TP, 2, 0);
+        h.message(&mut b, LEADER, answer(records(0..3, 3), 1));
+        h.take();
+        h.message(&mut b, LEADER, answer(FetchResponse::OutOfRange { log_start: 20, leo: 25 }, 2));
+        let e = h.take();
+        let reset = KafkaEvent::FetchOutOfRange { tp: TP, broker: 1, to: 20 };
+        assert_eq!(e.events, vec![reset, KafkaEvent::HighWatermark { tp: TP, broker: 1, hw: 20 }]);
+        assert_eq!(fetches(&e.sent), vec![(20, 3)]);
+        assert_eq!((b.replicas[&TP].log.log_start(), b.replicas[&TP].log.leo()), (20, 20));
     }
 
     #[test]

@@ -71,6 +71,9 @@ impl KafkaEvent {
             }
             KafkaEvent::HighWatermark { tp: t, broker, hw } => write!(s, "{} b{broker} hw {hw}", tp(t)),
             KafkaEvent::Truncated { tp: t, broker, to } => write!(s, "{} b{broker} truncated to {to}", tp(t)),
+            KafkaEvent::FetchOutOfRange { tp: t, broker, to } => {
+                write!(s, "{} b{broker} OFFSET_OUT_OF_RANGE: truncated, fetching again from {to}", tp(t))
+            }
             KafkaEvent::Produced { producer, seq, tp: t, retry } => {
                 write!(s, "{} seq={seq} -> {}{}", world.node_name(producer), tp(t), if retry { " (retry)" } else { "" })
             }

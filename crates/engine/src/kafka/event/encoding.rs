@@ -36,6 +36,7 @@ enum KafkaTag {
     SegmentsDeleted = 21,
     Compacted = 22,
     PollTimeout = 23,
+    FetchOutOfRange = 24,
     ZkLeaderElected = 40,
     ZkQuorumLost = 41,
     ZkClientConnected = 42,
@@ -115,6 +116,12 @@ impl ModelEvent for KafkaEvent {
             }
             KafkaEvent::Truncated { tp: t, broker, to } => {
                 h.byte(KafkaTag::Truncated as u8);
+                tp(h, t);
+                h.u32(broker);
+                h.u64(to);
+            }
+            KafkaEvent::FetchOutOfRange { tp: t, broker, to } => {
+                h.byte(KafkaTag::FetchOutOfRange as u8);
                 tp(h, t);
                 h.u32(broker);
                 h.u64(to);
@@ -239,6 +246,7 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::Appended { .. } => "appended",
             KafkaEvent::HighWatermark { .. } => "high-watermark",
             KafkaEvent::Truncated { .. } => "truncated",
+            KafkaEvent::FetchOutOfRange { .. } => "out-of-range",
             KafkaEvent::Produced { .. } => "produce",
             KafkaEvent::ProduceAcked { .. } => "produce-acked",
             KafkaEvent::ProduceFailed { .. } => "produce-failed",

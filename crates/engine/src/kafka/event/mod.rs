@@ -130,6 +130,10 @@ pub enum KafkaEvent {
     HighWatermark { tp: Tp, broker: BrokerId, hw: u64 },
     /// A follower truncated its log to where it agrees with the leader (KIP-101).
     Truncated { tp: Tp, broker: BrokerId, to: u64 },
+    /// A follower's fetch fell outside the leader's log (OFFSET_OUT_OF_RANGE): it truncated (to
+    /// the leader's end, or fully) and fetches again from `to` (the leader's log start when its
+    /// log ended below it, as after retention while it was down).
+    FetchOutOfRange { tp: Tp, broker: BrokerId, to: u64 },
     /// A producer sent record `seq` (key, partition) for the first time or again.
     Produced { producer: NodeId, seq: u64, tp: Tp, retry: bool },
     /// The producer got its acknowledgement: the record is at `offset`.

@@ -320,3 +320,40 @@ fn acks_1_can_lose_acknowledged_records() {
     t.fetch(1);
     assert_ne!(t.values(1).first(), Some(&0), "the record acked by the old leader is gone everywhere");
 }
+
+/// A follower whose log ends below the leader's log start (retention ran while it was away) is
+/// answered OFFSET_OUT_OF_RANGE, empties its log and starts again at the leader's log start
+/// (`AbstractFetcherThread.fetchOffsetAndTruncate`), then catches up. Before, the leader sent
+/// records from its log start, the follower ignored them as not continuing its log, and the two
+/// looped for ever.
+#[test]
+fn a_follower_behind_the_leaders_log_start_starts_again_there() {
+    let mut t = Trio::new(1);
+    for b in [1, 2, 3] {
+        t.r.get_mut(&b).unwrap().log.config.segment_bytes = 1000;
+    }
+    t.r.get_mut(&3).unwrap().go_offline();
+    for _ in 0..25 {
+        t.produce(Acks::Leader);
+        t.fetch(2);
+    }
+    t.fetch(2);
+    t.tick(LAG + Time::ms(1));
+    assert_eq!(t.isr, vec![1, 2], "3 left the ISR");
+    t.fetch(2);
+    assert_eq!(t.r[&1].log.hw(), 25);
+    t.now += Time::secs(1);
+    let now = t.now;
+    for b in [1, 2] {
+        t.r.get_mut(&b).unwrap().log.apply_retention(now, Some(Time::ms(1)), None);
+    }
+    let start = t.r[&1].log.log_start();
+    assert!(start >= 20, "retention deleted the old segments: log start {start}");
+    t.restart(3);
+    for _ in 0..3 {
+        t.fetch(3);
+    }
+    assert_eq!(t.r[&3].log.log_start(), start);
+    assert_eq!(t.r[&3].log.leo(), 25);
+    assert_eq!(t.values(3), t.values(1));
+}
