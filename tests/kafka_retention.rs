@@ -1,5 +1,6 @@
-//! Retention and compaction on whole segments: old segments go (by time and by size), never the
-//! active one; a consumer whose position was deleted gets OFFSET_OUT_OF_RANGE and starts again where
+//! Retention and compaction on whole segments: old segments go (by time and by size), the active one
+//! too once it has expired and is replicated; a follower back after retention starts again at the
+//! leader's log start; a consumer whose position was deleted gets OFFSET_OUT_OF_RANGE and starts again where
 //! `auto.offset.reset` says; a compacted topic keeps the latest record of each key, and refuses
 //! records without a key.
 
@@ -137,4 +138,61 @@ fn a_compacted_topic_refuses_records_without_a_key() {
         .collect();
     assert_eq!(errors, ["INVALID_RECORD"; 3], "refused, and not retried");
     assert!(!kafka(&events).any(|k| matches!(k, KafkaEvent::ProduceAcked { .. })));
+}
+
+/// An idle topic does not keep its records for ever: once the active segment's newest record is
+/// older than `retention.ms` (and the HW has passed it), Kafka rolls a new, empty segment and
+/// deletes the old one (`UnifiedLog.deleteSegments` rolls when every segment is deletable). The
+/// log starts again at its end, and a new record continues the offsets.
+#[test]
+fn time_retention_empties_an_idle_topic() {
+    let json = cluster(
+        r#""retention":"2s""#,
+        r#""linger":"0ms","count":50"#,
+        r#"{"id":"c","topic":"t","group":"g"}"#,
+        "",
+        "6s",
+    );
+    let (sim, _) = run(&json, 1);
+    for b in ["b1", "b2", "b3"] {
+        let id = sim.world().node_by_name(b).unwrap();
+        let Node::Kafka(KafkaNode::Broker(broker)) = &sim.world().nodes[id.index()].node else { panic!() };
+        let r = broker.replicas.values().find(|r| r.log.leo() == 50).expect("the topic's replica");
+        assert_eq!(r.log.log_start(), 50, "{b}: every record is past retention");
+        assert_eq!(r.log.records().count(), 0, "{b}");
+        assert_eq!(r.log.segments().len(), 1, "{b}: one empty active segment");
+    }
+}
+
+/// A follower that comes back after retention deleted past its log end is answered
+/// OFFSET_OUT_OF_RANGE and starts again at the leader's log start, fetching at the long-poll
+/// rate; before, it and its leader looped (over 100 000 fetches a minute).
+#[test]
+fn a_follower_back_after_retention_catches_up_without_looping() {
+    let json = cluster(
+        r#""retention":"5s","segment_ms":"1s""#,
+        r#""linger":"0ms""#,
+        "",
+        r#"{"at":"2s","action":"stop","node":"b3"},{"at":"30s","action":"start","node":"b3"}"#,
+        "60s",
+    );
+    let (sim, events) = run(&json, 1);
+    let b3 = sim.world().node_by_name("b3").unwrap();
+    let fetches = events
+        .iter()
+        .filter(|e| e.at >= brokerlab::engine::Time::secs(30))
+        .filter(|e| matches!(e.kind, EventKind::Sent { from, .. } if from == b3))
+        .count();
+    assert!(fetches < 10_000, "b3 sent {fetches} messages in 30 s");
+    assert!(kafka(&events).any(|k| matches!(k, KafkaEvent::FetchOutOfRange { broker: 3, .. })));
+    let logs: Vec<(u64, u64)> = ["b1", "b2", "b3"]
+        .iter()
+        .map(|b| {
+            let id = sim.world().node_by_name(b).unwrap();
+            let Node::Kafka(KafkaNode::Broker(broker)) = &sim.world().nodes[id.index()].node else { panic!() };
+            let r = broker.replicas.values().find(|r| r.log.leo() > 100).expect("the topic's replica");
+            (r.log.leo(), r.log.hw())
+        })
+        .collect();
+    assert!(logs[2].0 + 20 >= logs[0].0.max(logs[1].0), "b3 caught up: {logs:?}");
 }

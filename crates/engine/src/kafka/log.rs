@@ -241,31 +241,43 @@ impl Log {
         }
     }
 
-    /// Delete retention (`UnifiedLog.deleteOldSegments`): removes the oldest segments, never the
-    /// active one and only below the HW, whose newest record is older than `retention` or while
-    /// the log without them is still at least `retention_bytes`. Returns whether any went.
+    /// Delete retention (`UnifiedLog.deleteOldSegments`): removes the oldest segments, only below
+    /// the HW, whose newest record is older than `retention` or while the log without them is
+    /// still at least `retention_bytes`. The active segment too, once the HW has reached the log
+    /// end (an idle topic's records expire): as `deleteSegments` does when every segment goes, a
+    /// new empty segment is rolled at the log end first. An empty active segment stays. Returns
+    /// whether any went.
     pub fn apply_retention(&mut self, now: Time, retention: Option<Time>, retention_bytes: Option<u64>) -> bool {
-        let mut deleted = false;
-        while self.segments.len() > 1 {
-            let (seg, next) = (self.segments[0], self.segments[1].base);
-            if next > self.hw {
+        let mut doomed = 0;
+        let mut bytes = self.bytes();
+        for (i, seg) in self.segments.iter().enumerate() {
+            let next = self.segments.get(i + 1).map(|s| s.base);
+            if next.unwrap_or(self.leo) > self.hw || (next.is_none() && seg.bytes == 0) {
                 break;
             }
             let old = retention.is_some_and(|r| now > seg.max_ts + r);
-            let big = retention_bytes.is_some_and(|limit| self.bytes().saturating_sub(limit) >= seg.bytes);
+            let big = retention_bytes.is_some_and(|limit| bytes.saturating_sub(limit) >= seg.bytes);
             if !old && !big {
                 break;
             }
-            while self.records.front().is_some_and(|r| r.offset < next) {
-                self.records.pop_front();
-            }
-            self.segments.pop_front();
-            self.log_start = next;
-            self.epochs.truncate_from_start(next);
-            self.cleaned_to = self.cleaned_to.max(next);
-            deleted = true;
+            bytes -= seg.bytes;
+            doomed += 1;
         }
-        deleted
+        if doomed == 0 {
+            return false;
+        }
+        if doomed == self.segments.len() {
+            self.segments.push_back(Segment { base: self.leo, first_ts: now, bytes: 0, max_ts: now });
+        }
+        self.segments.drain(..doomed);
+        let start = self.segments[0].base;
+        while self.records.front().is_some_and(|r| r.offset < start) {
+            self.records.pop_front();
+        }
+        self.log_start = start;
+        self.epochs.truncate_from_start(start);
+        self.cleaned_to = self.cleaned_to.max(start);
+        true
     }
 
     /// Compaction (the log cleaner): below the active segment and the HW, keeps only the latest
@@ -409,7 +421,7 @@ mod tests {
     }
 
     #[test]
-    fn retention_deletes_whole_old_segments_never_the_active_one_or_past_the_hw() {
+    fn retention_deletes_whole_old_segments_never_past_the_hw() {
         let mut log = segmented(25, 5, 10);
         log.set_hw(15);
         // Everything is "old": only the first segment can go, the second reaches past the HW.
@@ -418,10 +430,15 @@ mod tests {
         assert_eq!(log.get(9), None);
         assert_eq!(log.get(10).map(|r| r.value), Some(10));
         log.set_hw(25);
+        // Size: 25 records; a limit of 300 bytes keeps the active segment (500 bytes).
+        assert!(log.apply_retention(Time::ZERO, None, Some(300)));
+        assert_eq!(log.log_start(), 20, "the active segment stays while it is needed for the limit");
         assert!(log.apply_retention(Time::secs(100), Some(Time::ms(1)), None));
-        assert_eq!(log.log_start(), 20, "the active segment stays");
-        // Size: 5 records (500 bytes) left; a limit of 300 cannot delete the active segment.
-        assert!(!log.apply_retention(Time::ZERO, None, Some(300)));
+        assert_eq!(log.log_start(), 25, "an expired active segment goes too, the HW being at the end");
+        assert_eq!((log.leo(), log.records().count(), log.segments().len()), (25, 0, 1));
+        assert!(!log.apply_retention(Time::secs(200), Some(Time::ms(1)), None), "an empty active segment stays");
+        log.append_batch(0, &[(None, 25)], None, 100, Time::secs(200));
+        assert_eq!(log.slice(0, 30).iter().map(|r| r.offset).collect::<Vec<_>>(), [25]);
     }
 
     #[test]

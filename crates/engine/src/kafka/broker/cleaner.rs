@@ -97,9 +97,14 @@ mod tests {
         assert_eq!(clean(&mut l, &delete, Pass::Retention, Time::ms(500), TP, 1), None, "nothing old yet");
         assert_eq!(clean(&mut l, &delete, Pass::Compaction, LATE, TP, 1), None, "not a compacted topic");
         assert_eq!(l.records().count(), 25);
+        l.set_hw(22);
         let deleted = clean(&mut l, &delete, Pass::Retention, LATE, TP, 1);
         assert_eq!(deleted, Some(KafkaEvent::SegmentsDeleted { tp: TP, broker: 1, log_start: 20 }));
-        assert_eq!(l.records().count(), 5, "the active segment stays");
+        assert_eq!(l.records().count(), 5, "the active segment stays while the HW is inside it");
+        l.set_hw(25);
+        let deleted = clean(&mut l, &delete, Pass::Retention, LATE, TP, 1);
+        assert_eq!(deleted, Some(KafkaEvent::SegmentsDeleted { tp: TP, broker: 1, log_start: 25 }));
+        assert_eq!(l.records().count(), 0, "then it expires too");
 
         let compact = topic(false, true);
         let mut l = log(&compact);
