@@ -65,7 +65,9 @@ pub fn marker_kind(e: &Event) -> Option<&'static str> {
             KafkaEvent::LeaderElected { .. } | KafkaEvent::ControllerElected { .. },
         )) => "election",
         EventKind::Model(ModelEvents::Kafka(KafkaEvent::ZkLeaderElected { .. })) => "election",
-        EventKind::Model(ModelEvents::Kafka(KafkaEvent::IsrChanged { .. })) => "isr",
+        EventKind::Model(ModelEvents::Kafka(
+            KafkaEvent::IsrChanged { .. } | KafkaEvent::OfflineReplicasRemoved { .. },
+        )) => "isr",
         EventKind::Model(ModelEvents::Kafka(KafkaEvent::GroupState { .. })) => "rebalance",
         EventKind::Model(ModelEvents::Kafka(KafkaEvent::PartitionOffline { .. })) => "offline",
         EventKind::Model(ModelEvents::Rabbit(RabbitEvent::DeadLettered { .. })) => "dead-letter",

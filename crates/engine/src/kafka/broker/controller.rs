@@ -85,7 +85,7 @@ impl Controller {
     /// The live brokers are now `live` (`init`: as first read after the election). Creates the
     /// topics that have enough brokers (placement drawn from `rng`), elects a leader from the ISR
     /// (or, with `unclean`, from any live replica) for every partition whose leader is gone, and
-    /// drops lost followers from the ISRs.
+    /// drops followers on dead brokers from the ISRs (lost now, or already dead at `init`).
     pub(super) fn brokers_changed(
         &mut self,
         live: Vec<BrokerId>,
@@ -157,11 +157,14 @@ impl Controller {
                         }
                     }
                 }
-            } else if v.isr.iter().any(|b| lost.contains(b)) {
-                // A follower died: it leaves the ISR at once (ZooKeeper-era controllers bump the
-                // leader epoch when they shrink the ISR this way).
-                v.isr.retain(|b| !lost.contains(b));
+            } else if v.isr.iter().any(|b| !live.contains(b)) {
+                // A follower died (`onBrokerFailure`), or was dead when this controller took over
+                // (`ReplicaStateMachine.startup` moves replicas on dead brokers to OfflineReplica):
+                // it leaves the ISR at once (ZooKeeper-era controllers bump the leader epoch when
+                // they shrink the ISR this way).
+                v.isr.retain(|b| live.contains(b));
                 v.leader_epoch += 1;
+                events.push(KafkaEvent::OfflineReplicasRemoved { tp, isr: BrokerSet::of(&v.isr) });
                 changed.push(tp);
             }
         }

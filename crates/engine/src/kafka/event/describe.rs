@@ -66,6 +66,9 @@ impl KafkaEvent {
             KafkaEvent::IsrChanged { tp: t, leader, isr, shrank } => {
                 write!(s, "{} isr {isr} ({} by b{leader})", tp(t), if shrank { "shrunk" } else { "expanded" })
             }
+            KafkaEvent::OfflineReplicasRemoved { tp: t, isr } => {
+                write!(s, "{} isr {isr} (shrunk by the controller: replicas on dead brokers)", tp(t))
+            }
             KafkaEvent::Appended { tp: t, broker, offset, epoch } => {
                 write!(s, "{} b{broker} offset {offset} epoch {epoch}", tp(t))
             }

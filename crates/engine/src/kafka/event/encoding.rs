@@ -37,6 +37,7 @@ enum KafkaTag {
     Compacted = 22,
     PollTimeout = 23,
     FetchOutOfRange = 24,
+    OfflineReplicasRemoved = 25,
     ZkLeaderElected = 40,
     ZkQuorumLost = 41,
     ZkClientConnected = 42,
@@ -119,6 +120,11 @@ impl ModelEvent for KafkaEvent {
                 tp(h, t);
                 h.u32(broker);
                 h.u64(to);
+            }
+            KafkaEvent::OfflineReplicasRemoved { tp: t, isr } => {
+                h.byte(KafkaTag::OfflineReplicasRemoved as u8);
+                tp(h, t);
+                h.u64(isr.0 as u64);
             }
             KafkaEvent::FetchOutOfRange { tp: t, broker, to } => {
                 h.byte(KafkaTag::FetchOutOfRange as u8);
@@ -242,7 +248,7 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::BrokerLost { .. } => "broker-lost",
             KafkaEvent::LeaderElected { .. } => "leader-elected",
             KafkaEvent::PartitionOffline { .. } => "offline",
-            KafkaEvent::IsrChanged { .. } => "isr-changed",
+            KafkaEvent::IsrChanged { .. } | KafkaEvent::OfflineReplicasRemoved { .. } => "isr-changed",
             KafkaEvent::Appended { .. } => "appended",
             KafkaEvent::HighWatermark { .. } => "high-watermark",
             KafkaEvent::Truncated { .. } => "truncated",

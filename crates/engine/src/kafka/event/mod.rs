@@ -124,6 +124,9 @@ pub enum KafkaEvent {
     PartitionOffline { tp: Tp },
     /// The leader changed the in-sync replica set.
     IsrChanged { tp: Tp, leader: BrokerId, isr: BrokerSet, shrank: bool },
+    /// The controller took replicas on dead brokers out of a partition's ISR (its leader lives):
+    /// `onBrokerFailure`, or a new controller's `ReplicaStateMachine.startup`.
+    OfflineReplicasRemoved { tp: Tp, isr: BrokerSet },
     /// A leader appended a record.
     Appended { tp: Tp, broker: BrokerId, offset: u64, epoch: u32 },
     /// A replica's high watermark moved (what consumers may read).

@@ -59,7 +59,8 @@ fn a_lost_follower_leaves_the_isr_and_the_epoch_goes_up() {
     let ch = change(&mut c, &[1, 2], false);
     assert_eq!(c.partitions[&TP], view(TP, Some(1), 5, vec![1, 2]));
     assert_eq!(c.partitions[&TP1], view(TP1, Some(2), 0, vec![2]), "3 was not in its ISR: unchanged");
-    assert_eq!(ch.events, vec![KafkaEvent::BrokerLost { broker: 3 }], "no election");
+    let shrunk = KafkaEvent::OfflineReplicasRemoved { tp: TP, isr: BrokerSet::of(&[1, 2]) };
+    assert_eq!(ch.events, vec![KafkaEvent::BrokerLost { broker: 3 }, shrunk], "no election");
     assert_eq!(ch.changed, vec![TP]);
     // A broker coming back joins no ISR by itself (its leader adds it once caught up), but it is
     // told about every partition it holds.
@@ -67,6 +68,23 @@ fn a_lost_follower_leaves_the_isr_and_the_epoch_goes_up() {
     assert_eq!(back.joined, vec![3]);
     assert!(back.changed.is_empty() && back.events.is_empty());
     assert_eq!(c.leader_and_isr(&back), vec![(3, c.partitions.values().cloned().collect())]);
+}
+
+/// A new controller (`onControllerFailover`) reads the partition states and the live brokers; its
+/// replica state machine's startup moves every replica on a dead broker to OfflineReplica, which
+/// takes it out of the ISR (epoch + 1) even where the leader lives. Before, only partitions whose
+/// leader was dead were handled, and acks=all waited for the leaders to shrink their ISRs.
+#[test]
+fn a_new_controller_takes_dead_brokers_out_of_the_isrs() {
+    let mut c = Controller::new(2);
+    c.partitions.insert(TP, view(TP, Some(1), 4, vec![1, 2, 3]));
+    c.partitions.insert(TP1, view(TP1, Some(2), 0, vec![2]));
+    let ch = c.brokers_changed(vec![1, 2], true, &[], false, &mut Rng::new(1));
+    assert_eq!(c.partitions[&TP], view(TP, Some(1), 5, vec![1, 2]));
+    assert_eq!(c.partitions[&TP1], view(TP1, Some(2), 0, vec![2]), "3 was not in its ISR: unchanged");
+    assert_eq!(ch.changed, vec![TP]);
+    let shrunk = KafkaEvent::OfflineReplicasRemoved { tp: TP, isr: BrokerSet::of(&[1, 2]) };
+    assert_eq!(ch.events, vec![shrunk], "no broker lost while this controller watched, one ISR shrunk");
 }
 
 #[test]
