@@ -271,7 +271,7 @@ pub fn summary(sim: &Simulation) -> String {
         "scenario    {}\nseed        {}\nsimulated   {}\nsteps       {}\nevents      {}\ntrace hash  {}\n\
          messages    sent {}, delivered {}, dropped {}\n\
          records     published {}, acked {}, consumed {}\n\
-         kafka       retries {}, errors {}, elections {} ({} unclean)\n\
+         kafka       retries {}, errors {}, expired {}, elections {} ({} unclean)\n\
          ack latency p50 {}, p99 {}, max {}\n\
          end to end  p50 {}, p99 {}, max {}\n",
         sim.scenario().name,
@@ -288,6 +288,7 @@ pub fn summary(sim: &Simulation) -> String {
         m.consumed,
         m.retries,
         m.errors,
+        m.expired,
         m.elections,
         m.unclean_elections,
         pct(&m.ack_latency, 500),

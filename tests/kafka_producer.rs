@@ -5,6 +5,7 @@
 //! in order. Plus batching (`linger.ms`, `batch.size`) and the sticky partitioner for null keys.
 
 use brokerlab::engine::kafka::msg::KafkaEvent;
+use brokerlab::engine::kafka::partition::Error;
 use brokerlab::engine::{EventKind, ModelEvents, Scenario, Simulation};
 use std::collections::BTreeMap;
 
@@ -118,4 +119,39 @@ fn linger_batches_records_and_null_keys_stick_to_a_partition() {
     assert!(runs[..runs.len() - 1].iter().all(|&r| r == 163), "runs of 163 records: {runs:?}");
     let used: std::collections::BTreeSet<u16> = partitions.iter().copied().collect();
     assert!(used.len() > 3, "spread over the partitions: {used:?}");
+}
+
+/// KIP-360 (Kafka 2.5+): an idempotent producer whose batches pass `delivery.timeout.ms` (here two of
+/// three brokers are down for 14 s: NOT_ENOUGH_REPLICAS with min.insync.replicas 2) fails their records to the application
+/// (TimeoutException: an `expired` event each, counted), bumps its producer epoch, starts its
+/// sequences again at 0 and goes on. Before, the expired batches were dropped silently, their
+/// sequences stayed in flight, and the leader answered OUT_OF_ORDER_SEQUENCE_NUMBER for ever.
+#[test]
+fn an_idempotent_producer_goes_on_after_its_batches_expire() {
+    let json = r#"{"name":"expiry","until":"40s","network":{"latency":"250us"},
+        "kafka":{"brokers":3,
+        "topics":[{"name":"t","partitions":1,"replication_factor":3,"min_insync_replicas":2}],
+        "producers":[{"id":"p","topic":"t","interval":"20ms","linger":"0ms",
+                      "request_timeout":"2s","delivery_timeout":"10s"}]},
+        "faults":[{"at":"1s","action":"stop","node":"b2"},{"at":"1s","action":"stop","node":"b3"},
+                  {"at":"15s","action":"start","node":"b2"},{"at":"15s","action":"start","node":"b3"}]}"#;
+    let s = Scenario::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    sim.run_until(s.until);
+    let (mut acked_late, mut out_of_order, mut expired, mut bumps) = (0, 0, 0u64, Vec::<u16>::new());
+    for e in sim.drain_events() {
+        let EventKind::Model(ModelEvents::Kafka(k)) = e.kind else { continue };
+        match k {
+            KafkaEvent::ProduceAcked { .. } if e.at >= brokerlab::engine::Time::secs(30) => acked_late += 1,
+            KafkaEvent::ProduceFailed { error: Error::OutOfOrderSequence, .. } => out_of_order += 1,
+            KafkaEvent::ProduceExpired { .. } => expired += 1,
+            KafkaEvent::ProducerEpochBumped { epoch, .. } => bumps.push(epoch),
+            _ => {}
+        }
+    }
+    assert!(acked_late > 400, "records are acknowledged again after the cut: {acked_late}");
+    assert!(out_of_order < 10, "no endless OUT_OF_ORDER_SEQUENCE_NUMBER: {out_of_order}");
+    assert!(expired > 0, "the expired records are failed to the application");
+    assert!(!bumps.is_empty() && bumps.windows(2).all(|w| w[1] == w[0] + 1), "epoch bumps: {bumps:?}");
+    assert_eq!(sim.world().metrics.expired, expired, "and counted");
 }

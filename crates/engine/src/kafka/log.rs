@@ -30,6 +30,8 @@ pub struct Record {
     /// The idempotent producer that wrote it (0: none) and its sequence number; `batch_start`
     /// marks the first record of a produce batch (the producer state is kept per batch).
     pub producer: u32,
+    /// The producer's epoch (KIP-360 bumps it when batches expire).
+    pub producer_epoch: u16,
     pub seq: u32,
     pub batch_start: bool,
     /// Its size in bytes, for `segment.bytes`, `retention.bytes` and the dirty ratio.
@@ -132,24 +134,36 @@ impl Log {
         self.append_batch(epoch, &[(key, value)], None, 100, timestamp)
     }
 
-    /// Leader append of a produce batch, with the idempotent producer's `(id, first sequence)` if
-    /// any. Returns the base offset.
+    /// Leader append of a produce batch, with the idempotent producer's `(id, epoch, first
+    /// sequence)` if any. Returns the base offset.
     pub fn append_batch(
         &mut self,
         epoch: u32,
         records: &[(Option<u32>, u64)],
-        producer: Option<(u32, u32)>,
+        producer: Option<(u32, u16, u32)>,
         size: u32,
         timestamp: Time,
     ) -> u64 {
         self.start_epoch(epoch);
         let base = self.leo;
-        let (id, first_seq) = producer.unwrap_or((0, 0));
+        let (id, producer_epoch, first_seq) = producer.unwrap_or((0, 0, 0));
         for (i, &(key, value)) in records.iter().enumerate() {
             let seq = first_seq.wrapping_add(i as u32);
             let batch_start = i == 0;
             let offset = self.leo;
-            self.push(Record { offset, epoch, key, value, timestamp, producer: id, seq, batch_start, size });
+            let producer = id;
+            self.push(Record {
+                offset,
+                epoch,
+                key,
+                value,
+                timestamp,
+                producer,
+                producer_epoch,
+                seq,
+                batch_start,
+                size,
+            });
         }
         base
     }

@@ -122,12 +122,12 @@ pub enum KafkaMsg {
     MetadataResponse {
         states: Vec<PartitionView>,
     },
-    /// One batch; `producer` is the idempotent producer's `(id, first sequence)`.
+    /// One batch; `producer` is the idempotent producer's `(id, epoch, first sequence)`.
     Produce {
         id: u64,
         tp: Tp,
         acks: Acks,
-        producer: Option<(u32, u32)>,
+        producer: Option<(u32, u16, u32)>,
         records: Vec<(Option<u32>, u64)>,
         /// Bytes per record.
         size: u32,

@@ -74,6 +74,9 @@ pub enum Error {
     MemberIdRequired,
     /// An idempotent producer's batch skipped a sequence number (an earlier one is being retried).
     OutOfOrderSequence,
+    /// A batch from an older epoch of an idempotent producer than the partition has seen (the
+    /// producer has bumped its epoch since: KIP-360).
+    InvalidProducerEpoch,
     /// A fetch below the log start (deleted by retention) or past the log end.
     OffsetOutOfRange,
     /// A record Kafka refuses, e.g. one without a key for a compacted topic.
@@ -250,14 +253,15 @@ impl Replica {
         self.produce_batch(id, acks, None, values, 100, now)
     }
 
-    /// A produce batch, from an idempotent producer if `producer` is `(producer id, first
+    /// A produce batch, from an idempotent producer if `producer` is `(producer id, epoch, first
     /// sequence)`: a batch already written is not written again (its original offset is the
-    /// answer, once replicated for acks=all); one that skips a sequence is refused.
+    /// answer, once replicated for acks=all); one that skips a sequence, or comes from an older
+    /// epoch, is refused.
     pub fn produce_batch(
         &mut self,
         id: u64,
         acks: Acks,
-        producer: Option<(u32, u32)>,
+        producer: Option<(u32, u16, u32)>,
         values: &[(Option<u32>, u64)],
         size: u32,
         now: Time,
@@ -267,8 +271,9 @@ impl Replica {
         if acks == Acks::All && l.isr.len() < min_isr {
             return ProduceOutcome::Done(Err(Error::NotEnoughReplicas));
         }
-        let (base, end) = match producer.map(|(p, seq)| self.producers.check(p, seq, values.len() as u32)) {
+        let (base, end) = match producer.map(|(p, e, seq)| self.producers.check(p, e, seq, values.len() as u32)) {
             Some(SeqCheck::OutOfOrder) => return ProduceOutcome::Done(Err(Error::OutOfOrderSequence)),
+            Some(SeqCheck::InvalidEpoch) => return ProduceOutcome::Done(Err(Error::InvalidProducerEpoch)),
             Some(SeqCheck::Duplicate { first_offset, end }) => (first_offset, end),
             Some(SeqCheck::Append) | None => {
                 let base = self.log.append_batch(self.epoch, values, producer, size, now);

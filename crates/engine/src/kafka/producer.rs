@@ -7,16 +7,23 @@
 //!   a batch may be sent once full, once `linger.ms` has passed since its first record, or when
 //!   another batch is queued behind it;
 //! - at most `max.in.flight.requests.per.connection` produce requests per broker at a time;
-//! - a failed batch is retried after `retry.backoff.ms` at the front of its partition's queue, until
-//!   `delivery.timeout.ms` after its first record; NOT_LEADER_OR_FOLLOWER, a timeout or a reset
+//! - a failed batch is retried after `retry.backoff.ms` at the front of its partition's queue; NOT_LEADER_OR_FOLLOWER, a timeout or a reset
 //!   connection also refresh the metadata;
+//! - a batch waiting, backing off or in flight `delivery.timeout.ms` after it was created expires
+//!   (`RecordAccumulator.expiredBatches`, `Sender.getExpiredInflightBatches`): its records fail
+//!   to the application with a TimeoutException (an `expired` event each);
+//! - KIP-360 (Kafka 2.5+): when a batch that was sent with a sequence expires, the idempotent
+//!   producer cannot know whether the leader wrote it; once nothing is in flight it bumps its
+//!   producer epoch (`bumpIdempotentProducerEpoch`) and numbers its sequences from 0 again — the
+//!   batches still to be retried first, in their order — instead of waiting for ever for an answer
+//!   to a sequence no one will send;
 //! - idempotence (`enable.idempotence`, default true with acks=all and ≤ 5 in flight): each batch
 //!   carries the producer id and the sequence of its first record per partition, so the leader
 //!   drops a retried batch it already has and refuses one that skips ahead; without it, a retry
 //!   after a lost answer writes the batch twice, and a retried batch can land after a later one.
 //!
 //! Simplified (said in the docs): the producer id is the producer's node number (no InitProducerId
-//! round trip, one producer epoch); one request carries one batch (Kafka packs a broker's batches
+//! round trip; the epoch is bumped locally, as Kafka's idempotent producer does); one request carries one batch (Kafka packs a broker's batches
 //! into one request); record size is a fixed setting.
 
 use super::clients::{send, update_leaders, MetadataAsk};
@@ -98,6 +105,12 @@ pub struct Producer {
     window: VecMap<u16, VecDeque<(u32, bool)>>,
     /// The sticky partition for records without a key, and the records sent to it so far.
     sticky: Option<(u16, u32)>,
+    /// Idempotence: the producer epoch, and whether a batch with a sequence expired (KIP-360: the
+    /// epoch is bumped once nothing is in flight).
+    pub epoch: u16,
+    bump_needed: bool,
+    /// Records failed with a TimeoutException (`delivery.timeout.ms` passed).
+    pub expired: u64,
 }
 
 impl Producer {
@@ -120,6 +133,9 @@ impl Producer {
             sequences: VecMap::new(),
             window: VecMap::new(),
             sticky: None,
+            epoch: 0,
+            bump_needed: false,
+            expired: 0,
         }
     }
 
@@ -144,6 +160,7 @@ impl Producer {
         self.sequences.clear();
         self.window.clear();
         self.sticky = None;
+        self.bump_needed = false;
     }
 
     fn partitions(&self) -> u16 {
@@ -254,12 +271,17 @@ impl Producer {
     /// Idempotence keeps every batch that may still be retried within the five the leader
     /// remembers: a new batch waits while `max.in.flight` batches have been sent since the oldest
     /// unacknowledged one, and a retried batch goes only when no older one is in flight (as
-    /// `RecordAccumulator.drain` checks `nextBatchBySequence`).
+    /// `RecordAccumulator.drain` checks `nextBatchBySequence`). Nothing goes while an older
+    /// sequence backs off: in Kafka it waits at the front of the partition's queue.
     fn in_sequence(&self, p: u16) -> bool {
         if !self.settings.idempotent {
             return true;
         }
         let Some(front) = self.ready.get(&p).and_then(|q| q.front()) else { return true };
+        let older = |s: u32| front.base_seq.is_none_or(|f| s < f);
+        if self.backoff.values().any(|b| b.partition == p && b.base_seq.is_some_and(older)) {
+            return false;
+        }
         match front.base_seq {
             None => self.window.get(&p).map_or(0, |w| w.len()) < self.settings.max_in_flight as usize,
             Some(seq) => !self.inflight.values().any(|b| b.partition == p && b.base_seq.is_some_and(|s| s < seq)),
@@ -269,6 +291,13 @@ impl Producer {
     /// Sends what is ready, partition by partition, as far as leaders are known and each broker's
     /// in-flight limit allows (the `Sender` loop).
     fn drain(&mut self, ctx: &mut Ctx) {
+        self.expire(ctx);
+        if self.bump_needed {
+            if !self.inflight.is_empty() {
+                return; // no new sequence goes out while one is unresolved
+            }
+            self.bump_epoch(ctx);
+        }
         let partitions: Vec<u16> = self.ready.iter().filter(|(_, q)| !q.is_empty()).map(|(&p, _)| p).collect();
         let mut need_metadata = false;
         for p in partitions {
@@ -310,7 +339,7 @@ impl Producer {
         }
         let id = self.next_req;
         self.next_req += 1;
-        let producer = b.base_seq.map(|s| (ctx.me.0 + 1, s));
+        let producer = b.base_seq.map(|s| (ctx.me.0 + 1, self.epoch, s));
         let records = b.records.iter().map(|r| (r.key, r.seq)).collect();
         let size = self.settings.record_size;
         send(ctx, node, KafkaMsg::Produce { id, tp, acks: self.settings.acks, producer, records, size });
@@ -325,9 +354,11 @@ impl Producer {
         for r in &b.records {
             ctx.emit(KafkaEvent::ProduceFailed { producer: ctx.me, seq: r.seq, tp, error });
         }
-        let first = b.records.first().map_or(ctx.now, |r| r.created);
-        if ctx.now - first >= self.settings.delivery_timeout || error == Error::InvalidRecord {
-            return; // delivery.timeout.ms passed, or an error retrying cannot fix: given up
+        if matches!(error, Error::InvalidRecord | Error::InvalidProducerEpoch) {
+            return; // an error retrying cannot fix: given up
+        }
+        if ctx.now - b.created >= self.settings.delivery_timeout {
+            return self.expired_batch(ctx, b);
         }
         if matches!(error, Error::NotLeaderOrFollower | Error::RequestTimedOut | Error::NetworkException) {
             self.leaders.remove(&b.partition);
@@ -338,6 +369,72 @@ impl Producer {
         self.backoff.insert(id, Batch { to: 0, ..b });
         ctx.set_timer(self.settings.retry_backoff, KafkaTimer::RetryBatch { id });
         self.drain(ctx);
+    }
+
+    /// Expires every batch `delivery.timeout.ms` after its creation: waiting (the oldest of each
+    /// partition first, stopping at one still in time, as `RecordAccumulator.expiredBatches`),
+    /// backing off, or in flight (a late answer to it is then ignored).
+    fn expire(&mut self, ctx: &mut Ctx) {
+        let (now, timeout) = (ctx.now, self.settings.delivery_timeout);
+        let due = |b: &Batch| now - b.created >= timeout;
+        let mut gone: Vec<Batch> = vec![];
+        for q in self.ready.values_mut() {
+            while q.front().is_some_and(due) {
+                gone.extend(q.pop_front());
+            }
+        }
+        let backing: Vec<u64> = self.backoff.iter().filter(|(_, b)| due(b)).map(|(&id, _)| id).collect();
+        gone.extend(backing.into_iter().filter_map(|id| self.backoff.remove(&id)));
+        let flying: Vec<u64> = self.inflight.iter().filter(|(_, b)| due(b)).map(|(&id, _)| id).collect();
+        for id in flying {
+            self.timeouts.remove(id);
+            gone.extend(self.inflight.remove(&id));
+        }
+        for b in gone {
+            self.expired_batch(ctx, b);
+        }
+    }
+
+    /// A batch expired: its records fail to the application; if it was sent with a sequence, the
+    /// epoch is to be bumped (KIP-360).
+    fn expired_batch(&mut self, ctx: &mut Ctx, b: Batch) {
+        let tp = Tp { topic: self.topic, partition: b.partition };
+        for r in &b.records {
+            ctx.emit(KafkaEvent::ProduceExpired { producer: ctx.me, seq: r.seq, tp });
+        }
+        self.expired += b.records.len() as u64;
+        if b.base_seq.is_some() {
+            self.bump_needed = true;
+        }
+    }
+
+    /// `bumpIdempotentProducerEpoch`: epoch + 1, sequences from 0 again. The batches still to be
+    /// retried keep their order and take the first sequences of the new epoch.
+    fn bump_epoch(&mut self, ctx: &mut Ctx) {
+        self.bump_needed = false;
+        self.epoch = self.epoch.wrapping_add(1);
+        ctx.emit(KafkaEvent::ProducerEpochBumped { producer: ctx.me, epoch: self.epoch });
+        self.sequences.clear();
+        self.window.clear();
+        // (partition, old sequence, where: a backoff id, or an index in the partition's queue)
+        let mut numbered: Vec<(u16, u32, Result<u64, usize>)> = vec![];
+        for (&p, q) in self.ready.iter() {
+            let seqs = q.iter().enumerate().filter_map(|(i, b)| b.base_seq.map(|s| (p, s, Err(i))));
+            numbered.extend(seqs);
+        }
+        numbered.extend(self.backoff.iter().filter_map(|(&id, b)| b.base_seq.map(|s| (b.partition, s, Ok(id)))));
+        numbered.sort_by_key(|&(p, s, _)| (p, s));
+        for (p, _, at) in numbered {
+            let b = match at {
+                Ok(id) => self.backoff.get_mut(&id),
+                Err(i) => self.ready.get_mut(&p).and_then(|q| q.get_mut(i)),
+            };
+            let Some(b) = b else { continue };
+            let next = self.sequences.get_or_insert_with(p, || 0);
+            b.base_seq = Some(*next);
+            self.window.get_or_insert_with(p, VecDeque::new).push_back((*next, false));
+            *next = next.wrapping_add(b.records.len() as u32);
+        }
     }
 
     /// The connection to a broker was reset: every request in flight to it failed.

@@ -5,8 +5,13 @@
 //! OUT_OF_ORDER_SEQUENCE_NUMBER so the producer resends in order. Followers rebuild it from the
 //! records they copy, so a new leader knows what its predecessor wrote.
 //!
-//! Simplified: one producer epoch (no InitProducerId bumps, no transactions); a producer id the
-//! replica has no state for is accepted at any sequence.
+//! Per producer id it also keeps the producer's epoch (`ProducerStateManager`'s `checkProducerEpoch`
+//! and `checkSequence`): a batch from an older epoch is refused (INVALID_PRODUCER_EPOCH); a newer
+//! epoch must start at sequence 0 and replaces the old epoch's batches, as when an idempotent
+//! producer bumps its epoch after batches expired (KIP-360).
+//!
+//! Simplified: no transactions; a producer id the replica has no state for is accepted at any
+//! sequence.
 
 use super::log::Record;
 use crate::vecmap::VecMap;
@@ -26,9 +31,16 @@ struct Batch {
     end: u64,
 }
 
+/// One producer's state: its epoch and its last batches in that epoch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Entry {
+    epoch: u16,
+    batches: VecDeque<Batch>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProducerStates {
-    entries: VecMap<u32, VecDeque<Batch>>,
+    entries: VecMap<u32, Entry>,
 }
 
 /// What to do with an incoming batch.
@@ -41,11 +53,20 @@ pub enum SeqCheck {
         end: u64,
     },
     OutOfOrder,
+    /// From an older epoch than the producer's latest.
+    InvalidEpoch,
 }
 
 impl ProducerStates {
-    pub fn check(&self, producer: u32, first_seq: u32, count: u32) -> SeqCheck {
-        let Some(batches) = self.entries.get(&producer) else { return SeqCheck::Append };
+    pub fn check(&self, producer: u32, epoch: u16, first_seq: u32, count: u32) -> SeqCheck {
+        let Some(entry) = self.entries.get(&producer) else { return SeqCheck::Append };
+        if epoch < entry.epoch {
+            return SeqCheck::InvalidEpoch;
+        }
+        if epoch > entry.epoch {
+            return if first_seq == 0 { SeqCheck::Append } else { SeqCheck::OutOfOrder };
+        }
+        let batches = &entry.batches;
         let last_seq = first_seq.wrapping_add(count.saturating_sub(1));
         if let Some(b) = batches.iter().find(|b| b.first_seq == first_seq && b.last_seq == last_seq) {
             return SeqCheck::Duplicate { first_offset: b.first_offset, end: b.end };
@@ -59,7 +80,12 @@ impl ProducerStates {
     /// Notes records just written (by the leader, or copied by a follower).
     pub fn apply(&mut self, records: &[Record]) {
         for r in records.iter().filter(|r| r.producer != 0) {
-            let batches = self.entries.get_or_insert_with(r.producer, VecDeque::new);
+            let entry =
+                self.entries.get_or_insert_with(r.producer, || Entry { epoch: r.producer_epoch, ..Entry::default() });
+            if entry.epoch != r.producer_epoch {
+                *entry = Entry { epoch: r.producer_epoch, batches: VecDeque::new() };
+            }
+            let batches = &mut entry.batches;
             match batches.back_mut() {
                 Some(b) if !r.batch_start && b.end == r.offset => {
                     b.last_seq = r.seq;
@@ -102,6 +128,7 @@ mod tests {
                 value: 0,
                 timestamp: Time::ZERO,
                 producer,
+                producer_epoch: 0,
                 seq: first_seq + i,
                 batch_start: i == 0,
                 size: 100,
@@ -112,14 +139,14 @@ mod tests {
     #[test]
     fn duplicates_are_found_and_gaps_refused() {
         let mut s = ProducerStates::default();
-        assert_eq!(s.check(7, 0, 3), SeqCheck::Append);
+        assert_eq!(s.check(7, 0, 0, 3), SeqCheck::Append);
         s.apply(&batch(7, 0, 10, 3));
         s.apply(&batch(7, 3, 13, 2));
-        assert_eq!(s.check(7, 0, 3), SeqCheck::Duplicate { first_offset: 10, end: 13 });
-        assert_eq!(s.check(7, 3, 2), SeqCheck::Duplicate { first_offset: 13, end: 15 });
-        assert_eq!(s.check(7, 5, 1), SeqCheck::Append);
-        assert_eq!(s.check(7, 6, 1), SeqCheck::OutOfOrder, "seq 5 has not arrived yet");
-        assert_eq!(s.check(8, 40, 1), SeqCheck::Append, "an unknown producer is accepted");
+        assert_eq!(s.check(7, 0, 0, 3), SeqCheck::Duplicate { first_offset: 10, end: 13 });
+        assert_eq!(s.check(7, 0, 3, 2), SeqCheck::Duplicate { first_offset: 13, end: 15 });
+        assert_eq!(s.check(7, 0, 5, 1), SeqCheck::Append);
+        assert_eq!(s.check(7, 0, 6, 1), SeqCheck::OutOfOrder, "seq 5 has not arrived yet");
+        assert_eq!(s.check(8, 0, 40, 1), SeqCheck::Append, "an unknown producer is accepted");
     }
 
     #[test]
@@ -131,10 +158,24 @@ mod tests {
             s.apply(&b);
             log.extend(b);
         }
-        assert_eq!(s.check(1, 0, 2), SeqCheck::OutOfOrder, "the first batches are forgotten");
-        assert_eq!(s.check(1, 4, 2), SeqCheck::Duplicate { first_offset: 4, end: 6 });
+        assert_eq!(s.check(1, 0, 0, 2), SeqCheck::OutOfOrder, "the first batches are forgotten");
+        assert_eq!(s.check(1, 0, 4, 2), SeqCheck::Duplicate { first_offset: 4, end: 6 });
         let mut rebuilt = ProducerStates::default();
         rebuilt.rebuild(log.iter());
         assert_eq!(rebuilt, s);
+    }
+
+    #[test]
+    fn a_new_epoch_starts_at_sequence_0_and_fences_the_old_one() {
+        let mut s = ProducerStates::default();
+        s.apply(&batch(7, 0, 0, 3));
+        assert_eq!(s.check(7, 1, 5, 1), SeqCheck::OutOfOrder, "a new epoch starts at 0");
+        assert_eq!(s.check(7, 1, 0, 2), SeqCheck::Append);
+        let mut bumped = batch(7, 0, 3, 2);
+        bumped.iter_mut().for_each(|r| r.producer_epoch = 1);
+        s.apply(&bumped);
+        assert_eq!(s.check(7, 0, 3, 1), SeqCheck::InvalidEpoch, "the old epoch is fenced");
+        assert_eq!(s.check(7, 1, 0, 2), SeqCheck::Duplicate { first_offset: 3, end: 5 });
+        assert_eq!(s.check(7, 1, 2, 1), SeqCheck::Append);
     }
 }

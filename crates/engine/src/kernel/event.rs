@@ -121,6 +121,8 @@ pub enum Flow {
     Retried,
     /// A producer was answered with an error for a record.
     Failed,
+    /// A producer gave up on a record: its delivery timeout passed before it was acknowledged.
+    Expired,
     /// A partition leader was elected (`unclean`: from outside the in-sync replicas).
     Elected { unclean: bool },
 }

@@ -87,6 +87,8 @@ pub struct Metrics {
     /// Records sent again, errors answered to producers, leader elections (and unclean ones).
     pub retries: u64,
     pub errors: u64,
+    /// Records a producer gave up on (their delivery timeout passed).
+    pub expired: u64,
     pub elections: u64,
     pub unclean_elections: u64,
     pub ack_latency: Histogram,
@@ -109,6 +111,7 @@ impl Metrics {
             }
             Some(Flow::Retried) => self.retries += 1,
             Some(Flow::Failed) => self.errors += 1,
+            Some(Flow::Expired) => self.expired += 1,
             Some(Flow::Elected { unclean }) => {
                 self.elections += 1;
                 self.unclean_elections += unclean as u64;

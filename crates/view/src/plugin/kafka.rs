@@ -68,7 +68,7 @@ impl ModelView for Kafka {
             KafkaNode::Producer(p) => vec![Block::Text {
                 id: None,
                 text: format!(
-                    "produces to {} every {} with acks={}; next record {}",
+                    "produces to {} every {} with acks={}; next record {}{}; {} expired (delivery.timeout.ms)",
                     world.topic_name(p.topic),
                     p.interval,
                     match p.acks {
@@ -76,7 +76,13 @@ impl ModelView for Kafka {
                         Acks::Leader => "1",
                         Acks::All => "all",
                     },
-                    p.next_seq
+                    p.next_seq,
+                    if p.settings.idempotent {
+                        format!("; idempotent, producer id {} epoch {}", me.0 + 1, p.epoch)
+                    } else {
+                        String::new()
+                    },
+                    p.expired
                 ),
             }],
             KafkaNode::Consumer(_) => consumer(world, me),

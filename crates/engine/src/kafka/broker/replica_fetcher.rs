@@ -117,6 +117,7 @@ mod tests {
             value: offset,
             timestamp: Time::ZERO,
             producer: 0,
+            producer_epoch: 0,
             seq: 0,
             batch_start: true,
             size: 100,

@@ -138,7 +138,7 @@ impl Broker {
         ctx: &mut Ctx,
         tp: Tp,
         acks: Acks,
-        (producer, size): (Option<(u32, u32)>, u32),
+        (producer, size): (Option<(u32, u16, u32)>, u32),
         records: &[(Option<u32>, u64)],
         waiter: Waiter,
     ) {

@@ -83,6 +83,17 @@ impl KafkaEvent {
             KafkaEvent::ProduceAcked { producer, seq, tp: t, offset, latency } => {
                 write!(s, "{} seq={seq} at {}@{offset} after {latency}", world.node_name(producer), tp(t))
             }
+            KafkaEvent::ProduceExpired { producer, seq, tp: t } => write!(
+                s,
+                "{} seq={seq} for {} expired: delivery.timeout.ms passed (TimeoutException)",
+                world.node_name(producer),
+                tp(t)
+            ),
+            KafkaEvent::ProducerEpochBumped { producer, epoch } => write!(
+                s,
+                "{} bumped its producer epoch to {epoch}: sequences start again at 0 (KIP-360)",
+                world.node_name(producer)
+            ),
             KafkaEvent::ProduceFailed { producer, seq, tp: t, error } => {
                 write!(s, "{} seq={seq} {}: {}", world.node_name(producer), tp(t), err_name(error))
             }

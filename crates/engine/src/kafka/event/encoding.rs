@@ -38,6 +38,8 @@ enum KafkaTag {
     PollTimeout = 23,
     FetchOutOfRange = 24,
     OfflineReplicasRemoved = 25,
+    ProduceExpired = 26,
+    ProducerEpochBumped = 27,
     ZkLeaderElected = 40,
     ZkQuorumLost = 41,
     ZkClientConnected = 42,
@@ -120,6 +122,16 @@ impl ModelEvent for KafkaEvent {
                 tp(h, t);
                 h.u32(broker);
                 h.u64(to);
+            }
+            KafkaEvent::ProduceExpired { producer, seq, tp: t } => {
+                h.byte(KafkaTag::ProduceExpired as u8);
+                tp(h, t);
+                h.u64(producer.0 as u64);
+                h.u64(seq);
+            }
+            KafkaEvent::ProducerEpochBumped { producer, epoch } => {
+                h.byte(KafkaTag::ProducerEpochBumped as u8);
+                h.u64(((producer.0 as u64) << 16) | epoch as u64);
             }
             KafkaEvent::OfflineReplicasRemoved { tp: t, isr } => {
                 h.byte(KafkaTag::OfflineReplicasRemoved as u8);
@@ -222,7 +234,9 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::ZnodeChanged { server, .. } => [Some(server), None],
             KafkaEvent::Produced { producer, .. }
             | KafkaEvent::ProduceAcked { producer, .. }
-            | KafkaEvent::ProduceFailed { producer, .. } => [Some(producer), None],
+            | KafkaEvent::ProduceFailed { producer, .. }
+            | KafkaEvent::ProduceExpired { producer, .. }
+            | KafkaEvent::ProducerEpochBumped { producer, .. } => [Some(producer), None],
             KafkaEvent::Consumed { consumer, .. }
             | KafkaEvent::MemberRemoved { consumer, .. }
             | KafkaEvent::Assigned { consumer, .. }
@@ -256,6 +270,8 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::Produced { .. } => "produce",
             KafkaEvent::ProduceAcked { .. } => "produce-acked",
             KafkaEvent::ProduceFailed { .. } => "produce-failed",
+            KafkaEvent::ProduceExpired { .. } => "expired",
+            KafkaEvent::ProducerEpochBumped { .. } => "epoch-bumped",
             KafkaEvent::Consumed { .. } => "consumed",
             KafkaEvent::GroupState { .. } => "group-state",
             KafkaEvent::MemberRemoved { .. } => "member-removed",
@@ -276,6 +292,7 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::ProduceAcked { latency, .. } => Flow::Acked(latency),
             KafkaEvent::Consumed { latency, .. } => Flow::Consumed(latency),
             KafkaEvent::ProduceFailed { .. } => Flow::Failed,
+            KafkaEvent::ProduceExpired { .. } => Flow::Expired,
             KafkaEvent::LeaderElected { unclean, .. } => Flow::Elected { unclean },
             _ => return None,
         })

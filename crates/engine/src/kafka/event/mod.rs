@@ -143,6 +143,12 @@ pub enum KafkaEvent {
     ProduceAcked { producer: NodeId, seq: u64, tp: Tp, offset: u64, latency: Time },
     /// The producer got an error (it retries unless the delivery timeout has passed).
     ProduceFailed { producer: NodeId, seq: u64, tp: Tp, error: Error },
+    /// `delivery.timeout.ms` passed before the record was acknowledged: the producer gave up on it
+    /// and failed it to the application (a TimeoutException).
+    ProduceExpired { producer: NodeId, seq: u64, tp: Tp },
+    /// An idempotent producer bumped its epoch after a batch with a sequence expired (KIP-360):
+    /// sequences start again at 0, and the partitions fence its older epoch.
+    ProducerEpochBumped { producer: NodeId, epoch: u16 },
     /// A consumer read a record.
     Consumed { consumer: NodeId, tp: Tp, offset: u64, value: u64, latency: Time },
     /// A group coordinator moved the group to `state` (with `members` members).
@@ -228,6 +234,7 @@ pub fn err_name(e: Error) -> &'static str {
         Error::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
         Error::MemberIdRequired => "MEMBER_ID_REQUIRED",
         Error::OutOfOrderSequence => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+        Error::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
         Error::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
         Error::InvalidRecord => "INVALID_RECORD",
     }
