@@ -155,3 +155,31 @@ fn an_idempotent_producer_goes_on_after_its_batches_expire() {
     assert!(!bumps.is_empty() && bumps.windows(2).all(|w| w[1] == w[0] + 1), "epoch bumps: {bumps:?}");
     assert_eq!(sim.world().metrics.expired, expired, "and counted");
 }
+
+/// KIP-580 (Kafka 3.7+): a batch that keeps failing backs off exponentially from
+/// `retry.backoff.ms` (100 ms) to `retry.backoff.max.ms` (1 s), with jitter; before, every retry
+/// came 100 ms after the last.
+#[test]
+fn retries_back_off_exponentially_up_to_retry_backoff_max() {
+    // b3 leads; once b1 and b2 are out of its ISR, acks=all is refused (NOT_ENOUGH_REPLICAS).
+    let json = r#"{"name":"backoff","until":"14s","network":{"latency":"250us"},
+        "kafka":{"brokers":3,"replica_lag_time_max":"1s",
+        "topics":[{"name":"t","partitions":1,"replication_factor":3,"min_insync_replicas":2}],
+        "producers":[{"id":"p","topic":"t","interval":"20ms","linger":"0ms","count":100,"request_timeout":"2s"}]},
+        "faults":[{"at":"1s","action":"stop","node":"b1"},{"at":"1s","action":"stop","node":"b2"}]}"#;
+    let s = Scenario::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    sim.run_until(s.until);
+    let mut retries: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for e in sim.drain_events() {
+        if let EventKind::Model(ModelEvents::Kafka(KafkaEvent::Produced { seq, retry: true, .. })) = e.kind {
+            retries.entry(seq).or_default().push(e.at.0);
+        }
+    }
+    let times = retries.values().max_by_key(|t| t.len()).expect("retried records");
+    let gaps: Vec<u64> = times.windows(2).map(|w| (w[1] - w[0]) / 1000).collect();
+    assert!(gaps.len() >= 6, "{gaps:?}");
+    assert!(gaps[0] < 300, "the first retries come soon: {gaps:?}");
+    let late = &gaps[gaps.len() - 3..];
+    assert!(late.iter().all(|&g| (800..=1300).contains(&g)), "then about a second apart: {gaps:?}");
+}

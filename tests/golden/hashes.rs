@@ -14,7 +14,7 @@ pub const RABBIT_BASIC: &str = "d31fc6df427d9af0";
 /// `rabbit-by-hand` preset, seed 1, run to 10s (a holding consumer, TTL into a DLX, overflow modes).
 pub const RABBIT_BY_HAND: &str = "13576c300f12239c";
 /// `kafka-basic` preset, seed 1, run to 12s (a broker failure, failover and rejoin; a one-member group).
-pub const KAFKA_BASIC: &str = "f2e55b9ad27bfcc8";
+pub const KAFKA_BASIC: &str = "8bed57bfa323ac75";
 /// `kafka-groups` preset, seed 1, run to 45s (a crash, a join, and a clean leave at 35 s: the one
 /// preset with a `NodeLeaving` event, whose trace tag moved from 15 to 16 on 2026-12-03).
 pub const KAFKA_GROUPS: &str = "966ec4acdb81b2f4";

@@ -194,6 +194,10 @@ pub struct ProducerSpec {
     /// `retry.backoff.ms` (default 100 ms).
     #[serde(default = "hundred_ms")]
     pub retry_backoff: Time,
+    /// `retry.backoff.max.ms` (default 1 s, KIP-580, Kafka 3.7+): retries back off exponentially
+    /// from `retry.backoff.ms` up to this, with ±20 % jitter.
+    #[serde(default = "one_sec")]
+    pub retry_backoff_max: Time,
     /// Starts stopped: a `start` command (or the UI's "add") brings it in later.
     #[serde(default, skip_serializing_if = "is_false")]
     pub stopped: bool,
@@ -224,6 +228,9 @@ fn two_mins() -> Time {
 fn hundred_ms() -> Time {
     Time::ms(100)
 }
+fn one_sec() -> Time {
+    Time::secs(1)
+}
 
 impl ProducerSpec {
     pub fn settings(&self) -> super::producer::Settings {
@@ -241,6 +248,7 @@ impl ProducerSpec {
             request_timeout: self.request_timeout,
             delivery_timeout: self.delivery_timeout,
             retry_backoff: self.retry_backoff,
+            retry_backoff_max: self.retry_backoff_max,
         }
     }
 

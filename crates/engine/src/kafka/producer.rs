@@ -7,7 +7,8 @@
 //!   a batch may be sent once full, once `linger.ms` has passed since its first record, or when
 //!   another batch is queued behind it;
 //! - at most `max.in.flight.requests.per.connection` produce requests per broker at a time;
-//! - a failed batch is retried after `retry.backoff.ms` at the front of its partition's queue; NOT_LEADER_OR_FOLLOWER, a timeout or a reset
+//! - a failed batch is retried, backing off exponentially from `retry.backoff.ms` to
+//!   `retry.backoff.max.ms` with ±20 % jitter (KIP-580), at the front of its partition's queue; NOT_LEADER_OR_FOLLOWER, a timeout or a reset
 //!   connection also refresh the metadata;
 //! - a batch waiting, backing off or in flight `delivery.timeout.ms` after it was created expires
 //!   (`RecordAccumulator.expiredBatches`, `Sender.getExpiredInflightBatches`): its records fail
@@ -57,6 +58,19 @@ pub struct Settings {
     pub request_timeout: Time,
     pub delivery_timeout: Time,
     pub retry_backoff: Time,
+    pub retry_backoff_max: Time,
+}
+
+/// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2).backoff(attempts)` (KIP-580):
+/// `initial × 2^attempts`, capped at `max`, times a jitter factor drawn in [0.8, 1.2) from the
+/// simulation's random stream, and never above `max`. With `max` ≤ `initial`, a constant `max`.
+pub fn retry_backoff(initial: Time, max: Time, attempts: u32, rng: &mut crate::kernel::rng::Rng) -> Time {
+    if max <= initial {
+        return max;
+    }
+    let term = initial.0.saturating_mul(1u64 << attempts.min(40)).min(max.0);
+    let jittered = term.saturating_mul(800 + rng.below(400)) / 1000;
+    Time(jittered.min(max.0))
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -366,8 +380,10 @@ impl Producer {
         }
         let id = self.next_req;
         self.next_req += 1;
+        let s = &self.settings;
+        let wait = retry_backoff(s.retry_backoff, s.retry_backoff_max, b.attempts.saturating_sub(1), ctx.rng);
         self.backoff.insert(id, Batch { to: 0, ..b });
-        ctx.set_timer(self.settings.retry_backoff, KafkaTimer::RetryBatch { id });
+        ctx.set_timer(wait, KafkaTimer::RetryBatch { id });
         self.drain(ctx);
     }
 
@@ -491,5 +507,26 @@ impl Producer {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::rng::Rng;
+
+    #[test]
+    fn retries_back_off_exponentially_with_jitter_up_to_the_max() {
+        let mut rng = Rng::new(7);
+        let (initial, max) = (Time::ms(100), Time::secs(1));
+        for attempts in 0..8 {
+            let term = (100u64 << attempts).min(1000);
+            for _ in 0..50 {
+                let wait = retry_backoff(initial, max, attempts, &mut rng);
+                assert!(wait >= Time::ms(term * 8 / 10) && wait < Time::ms(term * 12 / 10), "{attempts}: {wait}");
+                assert!(wait <= max);
+            }
+        }
+        assert_eq!(retry_backoff(Time::secs(2), max, 3, &mut rng), max, "max below initial: constant max");
     }
 }

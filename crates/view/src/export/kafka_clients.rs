@@ -142,6 +142,7 @@ fn producer(scenario: &Scenario, kafka: &KafkaSpec, s: &ProducerSpec) -> File {
     p.note("the model retries until delivery.timeout.ms, as Kafka's default retries (2147483647) does");
     p.set("retries", i32::MAX);
     p.set("retry.backoff.ms", ms(s.retry_backoff));
+    p.set("retry.backoff.max.ms", ms(s.retry_backoff_max));
     p.set("request.timeout.ms", ms(s.request_timeout));
     p.set("delivery.timeout.ms", ms(s.delivery_timeout));
     File { name: producer_file(&s.id), mime: "text/plain", content: p.0 }
