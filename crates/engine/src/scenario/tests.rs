@@ -68,7 +68,10 @@ fn errors_name_the_field() {
             BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"network\": {\"loss_ppm\": 2000000},"),
             "network.loss_ppm",
         ),
-        (BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"seed\": -1,"), "seed: got the number -1, expected a whole number ≥ 0"),
+        (
+            BASIC.replace("\"name\": \"t\",", "\"name\": \"t\", \"seed\": -1,"),
+            "seed: got the number -1, expected a whole number ≥ 0",
+        ),
         ("{".to_string(), "EOF while parsing"),
         ("{\"name\": \"x\", \"nodes\": []".to_string(), "EOF while parsing an object at line 1"),
         ("[]".to_string(), "a scenario is a JSON object"),

@@ -45,7 +45,8 @@ fn bad_requests_are_errors() {
     )
     .contains("appears twice"));
     assert!(answer_json(r#"{"assignor":"magic","topics":{},"members":[]}"#).contains("unknown assignor `magic`"));
-    assert!(answer_json(r#"{"assignor":"range","topics":{"t":-1},"members":[]}"#).contains("topics.t: got the number -1, expected a whole number from 0 to 4294967295"));
+    assert!(answer_json(r#"{"assignor":"range","topics":{"t":-1},"members":[]}"#)
+        .contains("topics.t: got the number -1, expected a whole number from 0 to 4294967295"));
     assert!(answer_json(r#"{"assignor":"range","topics":{},"members":[{"id":"a","topics":[],"owned":["x"]}]}"#)
         .contains("members[0].owned"));
     assert!(answer_json("nonsense").starts_with("{\"error\""));
