@@ -13,10 +13,12 @@
 //!   versioned JSON file: the page saves and opens it, `brokerlab run FILE` replays it.
 //! - `link_scenario` — an edited scenario in the URL (`scenario=`, base64url JSON), validated on the way in.
 //! - `lesson`  — lessons as data (`lessons/*.json`): the question, the trace fact that settles it
-//!   (`lesson/measure.rs`), variations; a lesson on the page (`lesson/run.rs`); progress.
+//!   (`lesson/measure.rs`: the run's events, or the comparison's two lanes), variations; a lesson
+//!   on the stage or the comparison page (`lesson/run.rs`); progress.
 //! - `groups`  — consumer groups from events: state machine, owners, moves, rebalance gaps.
 //! - `kafka`   — consumer positions, commits and lag, group lag, replication health, from the world.
-//! - `glossary` — one-sentence explanations of Kafka's terms, for tooltips.
+//! - `glossary` — one-sentence explanations of each system's terms (Kafka, RabbitMQ, the
+//!   comparison), for tooltips and the help.
 //! - `walk`    — the guided walkthrough: recognises the steps of a record's journey from events.
 //!   (`walk/mod.rs` the stepper; `walk/kafka.rs`, `walk/rabbit.rs` each model's script)
 //! - `compare` — the side-by-side page: chips, violations, both topologies laid out alike.
