@@ -92,3 +92,17 @@ test('a comparison lesson asks first, runs both lanes, and answers from them', a
   assert.ok(overflow <= 0, `no sideways scroll at 390 px (${overflow} px)`);
   assert.deepEqual(phone.errors, []);
 });
+
+test('on a phone, tapping a node brings its inspector into view', async () => {
+  const { page, errors } = await suite.open('?preset=kafka-basic&seed=1', { viewport: { width: 390, height: 844 } });
+  await page.click('#play'); // paused: nothing re-lays the page out under the tap
+  await page.locator('[data-node="b2"]').click();
+  await page.waitForSelector('#inspector');
+  await page.waitForFunction(() => {
+    const r = document.querySelector('#inspector')?.getBoundingClientRect();
+    return r && r.top >= 0 && r.top < window.innerHeight;
+  }, null, { timeout: 20000 });
+  assert.match(await text(page, '#inspector h2'), /b2/);
+  await page.screenshot({ path: `${SHOTS}/lesson-8-phone-inspector.png` });
+  assert.deepEqual(errors, []);
+});

@@ -124,6 +124,8 @@ pub struct App {
     frame_log: Option<FrameLog>,
     log_filter: String,
     show_help: bool,
+    /// On a phone the inspector sits below the whole stage: after a tap, scroll it into view.
+    reveal_inspector: bool,
     /// The partition the partition-log panel shows (`None`: the first).
     log_tp: Option<crate::engine::kafka::msg::Tp>,
     canvas: NodeRef,
@@ -353,6 +355,7 @@ impl Component for App {
             log_filter: String::new(),
             show_help: false,
             log_tp: None,
+            reveal_inspector: false,
             canvas: NodeRef::default(),
             rabbit_canvas: NodeRef::default(),
             rabbit_model: RefCell::new(None),
@@ -367,6 +370,11 @@ impl Component for App {
     }
 
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
+        if std::mem::take(&mut self.reveal_inspector) {
+            if let Some(el) = dom::document().get_element_by_id("inspector") {
+                el.scroll_into_view();
+            }
+        }
         if first_render {
             dom::mark_first_render();
             self.draw_canvas();
@@ -526,7 +534,12 @@ impl Component for App {
                     self.editor_note = None;
                 }
             },
-            Msg::Select(id) => self.session.select(id),
+            Msg::Select(id) => {
+                self.session.select(id);
+                // One column (≤ 1100 px, as the stylesheet lays it out): the inspector is below the stage.
+                let narrow = dom::window().inner_width().ok().and_then(|w| w.as_f64()).is_some_and(|w| w <= 1100.0);
+                self.reveal_inspector = narrow && self.session.selected().is_some();
+            }
             Msg::Deselect => self.session.deselect(),
             Msg::ToggleLink(a, b) => {
                 let result = self.session.toggle_link(a, b, dom::now_ms());
