@@ -77,8 +77,10 @@ pub fn partitions(world: &World) -> Vec<(Tp, String)> {
 }
 
 pub fn partition_log(world: &World, tp: Tp) -> Option<PartitionLog> {
-    let name = partitions(world).into_iter().find(|(t, _)| *t == tp)?.1;
-    let current = leader(world, tp).map(|(b, r)| (b, r.log.clone(), r.isr().map(<[BrokerId]>::to_vec)));
+    let topic = world.shared.kafka.as_ref()?.topics.get(tp.topic as usize).filter(|t| tp.partition < t.partitions)?;
+    let name = format!("{}-{}", topic.name, tp.partition);
+    // Borrowed, not cloned: this runs on every render of the page.
+    let current = leader(world, tp).map(|(b, r)| (b, &r.log, r.isr()));
     let replicas: Vec<_> = world
         .nodes
         .iter()
@@ -95,10 +97,11 @@ pub fn partition_log(world: &World, tp: Tp) -> Option<PartitionLog> {
         .map(|&(node, broker, r)| {
             let up = world.network.is_up(node);
             let leads = current.as_ref().is_some_and(|(b, _, _)| *b == broker) && up;
+            // Only the window's records (`slice` seeks to `from`), not the whole log.
             let cells = r
                 .log
-                .records()
-                .filter(|rec| rec.offset >= from)
+                .slice(from, u64::MAX)
+                .into_iter()
                 .map(|rec| {
                     let diverged = match &current {
                         Some((_, log, _)) if !leads => log.get(rec.offset).is_none_or(|l| l.epoch != rec.epoch),
@@ -112,7 +115,7 @@ pub fn partition_log(world: &World, tp: Tp) -> Option<PartitionLog> {
                 node,
                 up,
                 leader: leads,
-                in_isr: current.as_ref().and_then(|(_, _, isr)| isr.as_ref()).is_some_and(|isr| isr.contains(&broker)),
+                in_isr: current.as_ref().and_then(|(_, _, isr)| *isr).is_some_and(|isr| isr.contains(&broker)),
                 epoch: r.epoch,
                 log_start: r.log.log_start(),
                 hw: r.log.hw(),
