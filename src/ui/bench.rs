@@ -6,6 +6,7 @@
 use super::dom;
 use crate::engine::bench::{Bench, PRESETS};
 use crate::engine::{presets, Time};
+use crate::view::i18n::t;
 use crate::view::session::Session;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use wasm_bindgen::JsCast;
@@ -111,8 +112,8 @@ impl Component for BenchPage {
     fn view(&self, _: &Context<Self>) -> Html {
         html! {
             <div class="shell bench">
-                <h1>{"brokerlab engine benchmark"}</h1>
-                <p>{"The timeline after 10 simulated minutes of kafka-groups (seek times, wasm memory), then the benchmark presets (scenarios/bench.json, kafka-bench.json, rabbit-bench.json), 2 s of simulated time each, run in per-frame chunks."}</p>
+                <h1>{t("brokerlab engine benchmark")}</h1>
+                <p>{t("The timeline after 10 simulated minutes of kafka-groups (seek times, wasm memory), then the benchmark presets (scenarios/bench.json, kafka-bench.json, rabbit-bench.json), 2 s of simulated time each, run in per-frame chunks.")}</p>
                 if self.bench.is_none() {
                     <pre id="bench-result">{self.results.join("\n")}</pre>
                 } else {

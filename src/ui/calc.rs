@@ -2,6 +2,7 @@
 //! computed by the same function the engine and `brokerlab partition` use.
 
 use crate::engine::kafka::partitioner::{murmur2, partition_for_key, to_positive};
+use crate::view::i18n::{t, tf};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -22,26 +23,26 @@ pub fn partition_calc() -> Html {
     let result = partitions
         .trim()
         .parse::<u32>()
-        .map_err(|_| format!("\"{}\" is not a number of partitions (1 to {})", partitions.trim(), i32::MAX))
+        .map_err(|_| tf("\"{0}\" is not a number of partitions (1 to {1})", &[&partitions.trim(), &i32::MAX]))
         .and_then(|n| partition_for_key(bytes, n).map(|p| (n, p)));
     html! {
         <div class="panel calc" id="partition-calc">
-            <h2>{"Kafka: which partition does a key go to?"}</h2>
+            <h2>{t("Kafka: which partition does a key go to?")}</h2>
             <div class="calc-inputs">
-                <label>{"key "}<input id="calc-key" value={(*key).clone()} oninput={on_key} size="16" /></label>
-                <label>{"partitions "}<input id="calc-partitions" class={classes!(result.is_err().then_some("invalid"))}
+                <label>{t("key ")}<input id="calc-key" value={(*key).clone()} oninput={on_key} size="16" /></label>
+                <label>{t("partitions ")}<input id="calc-partitions" class={classes!(result.is_err().then_some("invalid"))}
                     value={(*partitions).clone()} oninput={on_parts} size="5" /></label>
             </div>
             { match result {
                 Ok((n, p)) => html! {
                     <p class="calc-result">
                         {"murmur2 = "}<code>{hash}</code>{", toPositive = "}<code>{to_positive(hash)}</code>
-                        {format!(", mod {n} → ")}<b id="calc-partition">{format!("partition {p}")}</b>
+                        {tf(", mod {0} → ", &[&n])}<b id="calc-partition">{tf("partition {0}", &[&p])}</b>
                     </p>
                 },
                 Err(e) => html! { <p class="field-error" id="calc-error">{e}</p> },
             } }
-            <p class="hint">{"Kafka's default partitioner: toPositive(murmur2(UTF-8 key bytes)) % partitions. The same key always lands in the same partition — until the partition count changes."}</p>
+            <p class="hint">{t("Kafka's default partitioner: toPositive(murmur2(UTF-8 key bytes)) % partitions. The same key always lands in the same partition — until the partition count changes.")}</p>
         </div>
     }
 }

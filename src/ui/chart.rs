@@ -2,6 +2,7 @@
 //! times a second from bounded series (`view::series`); one function draws every chart.
 
 use crate::engine::World;
+use crate::view::i18n::t;
 use crate::view::plugin::Family;
 use crate::view::series::Meters;
 use plotters::prelude::*;
@@ -33,7 +34,7 @@ impl Line {
 
 /// Draws `lines` over simulated time `x` (ms), the same span for every chart so they line up.
 pub fn draw(canvas: HtmlCanvasElement, x: (f64, f64), y_desc: &str, lines: &[Line]) -> Result<(), String> {
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D context for the chart")?;
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or(t("no 2D context for the chart"))?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (x0, x1) = if x.1 > x.0 { x } else { (0.0, 1.0) };
@@ -46,7 +47,7 @@ pub fn draw(canvas: HtmlCanvasElement, x: (f64, f64), y_desc: &str, lines: &[Lin
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
-        .x_desc("simulated time (ms)")
+        .x_desc(t("simulated time (ms)"))
         .y_desc(y_desc)
         .y_labels(5)
         .y_label_formatter(&|v| if *v >= 10.0 { format!("{v:.0}") } else { format!("{v:.1}") })
@@ -86,7 +87,7 @@ pub fn panels(world: &World, canvases: &[NodeRef; 4]) -> Vec<Html> {
         .map(|(i, (c, canvas))| {
             html! {
                 <div class="panel chart-panel">
-                    <h2 title={c.tip}>{c.title}</h2>
+                    <h2 title={t(c.tip)}>{t(c.title)}</h2>
                     <canvas ref={canvas.clone()} id={if i == 0 { "chart".to_string() } else { format!("chart-{i}") }} width="560" height="230"></canvas>
                 </div>
             }
@@ -103,7 +104,7 @@ pub fn draw_all(m: &Meters, world: &World, canvases: &[NodeRef; 4]) -> Result<()
         .map(|c| {
             let lines =
                 c.lines(m, world).into_iter().map(|l| Line::new(l.label, PALETTE[l.colour], l.points)).collect();
-            (c.y, lines)
+            (t(c.y), lines)
         })
         .collect();
     // Every chart spans the throughput chart's complete buckets, so they line up.

@@ -9,6 +9,7 @@ use crate::engine::compare::{customer_name, presets::PRESETS, Comparison, Lane, 
 use crate::engine::Time;
 use crate::view::compare::{self as vc, BOX_H, BOX_W, TOPO_W};
 use crate::view::compare_link;
+use crate::view::i18n::{en, t, tf};
 use crate::view::lesson::run::LessonRun;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -55,7 +56,7 @@ impl ComparePage {
         let seed = match self.seed_text.trim().parse::<u64>() {
             Ok(s) => s,
             Err(_) => {
-                self.error = Some(format!("seed: \"{}\" is not a whole number ≥ 0", self.seed_text.trim()));
+                self.error = Some(tf("seed: \"{0}\" is not a whole number ≥ 0", &[&self.seed_text.trim()]));
                 return;
             }
         };
@@ -189,43 +190,44 @@ impl Component for ComparePage {
             <div class="shell compare">
                 <style>{STYLE}</style>
                 <header>
-                    <h1>{"brokerlab — Kafka and RabbitMQ side by side"}</h1>
-                    <a href="?">{"← the playground"}</a>
+                    <h1>{t("brokerlab — Kafka and RabbitMQ side by side")}</h1>
+                    <a href="?">{t("← the playground")}</a>
+                    { super::lang::switch() }
                 </header>
                 if let Some(l) = &self.lesson {
                     { super::lesson::card(l, link.callback(Msg::Predict), link.callback(Msg::LessonVariation)) }
                 }
                 <section class="cmp-controls">
-                    <label>{"story "}
+                    <label>{t("story ")}
                         <select id="cmp-preset" onchange={on_preset}>
                             { for PRESETS.iter().enumerate().map(|(i, q)| html! {
-                                <option value={i.to_string()} selected={i == self.preset}>{format!("{}. {}", q.number, q.title)}</option>
+                                <option value={i.to_string()} selected={i == self.preset}>{format!("{}. {}", q.number, t(q.title))}</option>
                             }) }
                         </select>
                     </label>
-                    <label>{" seed "}<input id="cmp-seed" size="8" value={self.seed_text.clone()} oninput={on_seed} /></label>
-                    <button id="cmp-apply" onclick={link.callback(|_| Msg::Apply)}>{"run again"}</button>
-                    <button id="cmp-finish" onclick={link.callback(|_| Msg::Finish)} disabled={done || waiting}>{"run to the end"}</button>
-                    if done { <span id="cmp-done" class="done">{"done"}</span> }
+                    <label>{t(" seed ")}<input id="cmp-seed" size="8" value={self.seed_text.clone()} oninput={on_seed} /></label>
+                    <button id="cmp-apply" onclick={link.callback(|_| Msg::Apply)}>{t("run again")}</button>
+                    <button id="cmp-finish" onclick={link.callback(|_| Msg::Finish)} disabled={done || waiting}>{t("run to the end")}</button>
+                    if done { <span id="cmp-done" class="done">{t("done")}</span> }
                     if !asking {
-                        <p id="cmp-why" class="why"><b>{format!("{}. {} ", p.number, p.title)}</b>{p.why}</p>
+                        <p id="cmp-why" class="why"><b>{format!("{}. {} ", p.number, t(p.title))}</b>{t(p.why)}</p>
                     }
                     <details>
-                        <summary>{"workload (edit, then “run again”)"}</summary>
+                        <summary>{t("workload (edit, then “run again”)")}</summary>
                         <textarea id="cmp-workload" rows="14" cols="70" value={self.text.clone()} oninput={on_text} />
                     </details>
                     if let Some(e) = &self.error { <p id="cmp-error" class="error" role="alert">{e}</p> }
                     { for self.problems.iter().map(|p| html! { <p class="error cmp-notice" role="status">{p}</p> }) }
                     <p class="legend">
-                        {"Messages are numbered per customer: A1, A2, … are customer A's in publish order. "}
-                        <span class="chip">{"A1"}</span>{" in order · "}
-                        <span class="chip ooo">{"A2"}</span>{" processed after a later one · "}
-                        <span class="chip dup">{"A3"}</span>{" processed again · "}
-                        <span class="chip redelivered">{"A4"}</span>{" redelivered (RabbitMQ's flag) · "}
-                        <span class="chip ooo violation">{"A5"}</span>{" the first violation"}
+                        {t("Messages are numbered per customer: A1, A2, … are customer A's in publish order. ")}
+                        <span class="chip">{"A1"}</span>{t(" in order · ")}
+                        <span class="chip ooo">{"A2"}</span>{t(" processed after a later one · ")}
+                        <span class="chip dup">{"A3"}</span>{t(" processed again · ")}
+                        <span class="chip redelivered">{"A4"}</span>{t(" redelivered (RabbitMQ's flag) · ")}
+                        <span class="chip ooo violation">{"A5"}</span>{t(" the first violation")}
                     </p>
                     <details id="cmp-terms">
-                        <summary>{"Terms"}</summary>
+                        <summary>{t("Terms")}</summary>
                         { super::help::terms(crate::view::glossary::COMPARE_TERMS) }
                     </details>
                 </section>
@@ -245,7 +247,7 @@ fn lesson_of(query: &str, problems: &mut Vec<String>) -> Option<LessonRun> {
     let p = crate::view::params::parse(query);
     let id = p.lesson?;
     let run = LessonRun::open(id, p.variation).or_else(|e| {
-        problems.push(format!("{e}; showing the lesson as written"));
+        problems.push(tf("{0}; showing the lesson as written", &[&e]));
         LessonRun::open(id, None)
     });
     run.ok().filter(|r| r.workload().is_some())
@@ -269,7 +271,7 @@ impl ComparePage {
         let d = &lane.detector;
         let c = d.counts;
         let stat = |name: &str, key: &str, value: String, bad: bool| {
-            html! { <tr class={if bad { "bad" } else { "" }}><th>{name.to_string()}</th><td id={format!("cmp-{id}-{key}")}>{value}</td></tr> }
+            html! { <tr class={if bad { "bad" } else { "" }}><th>{t(name).to_string()}</th><td id={format!("cmp-{id}-{key}")}>{value}</td></tr> }
         };
         let viol = d.first_out_of_order.or(d.first_duplicate);
         let row = |label: String, chips: &[Chip]| {
@@ -298,24 +300,24 @@ impl ComparePage {
                 <h2>{lane.system.name()}<small>{format!("  t = {}", lane.now())}</small></h2>
                 { self.topology(lane) }
                 <table class="stats">
-                    { stat("processed", "processed", format!("{} of {}", c.unique, self.workload.total()), false) }
-                    { stat("out of order", "ooo", c.out_of_order.to_string(), c.out_of_order > 0) }
-                    { stat("duplicates", "dup", c.duplicates.to_string(), c.duplicates > 0) }
-                    { stat("redelivered", "redelivered", c.redelivered.to_string(), false) }
-                    { stat(if lane.done() { "lost" } else { "not yet processed" }, "lost",
+                    { stat(en("processed"), "processed", tf("{0} of {1}", &[&c.unique, &self.workload.total()]), false) }
+                    { stat(en("out of order"), "ooo", c.out_of_order.to_string(), c.out_of_order > 0) }
+                    { stat(en("duplicates"), "dup", c.duplicates.to_string(), c.duplicates > 0) }
+                    { stat(en("redelivered"), "redelivered", c.redelivered.to_string(), false) }
+                    { stat(if lane.done() { en("lost") } else { en("not yet processed") }, "lost",
                            (self.workload.total() - c.unique).to_string(), lane.done() && c.lost > 0) }
-                    { stat("throughput (model)", "throughput", format!("{}/s", d.throughput()), false) }
-                    { stat("mean / max latency", "latency", format!("{} / {}", d.latency_mean(), d.latency_max), false) }
-                    { stat("trace hash", "hash", format!("{:016x}", lane.trace_hash()), false) }
+                    { stat(en("throughput (model)"), "throughput", format!("{}/s", d.throughput()), false) }
+                    { stat(en("mean / max latency"), "latency", format!("{} / {}", d.latency_mean(), d.latency_max), false) }
+                    { stat(en("trace hash"), "hash", format!("{:016x}", lane.trace_hash()), false) }
                 </table>
                 <p class={classes!("violation-text", texts.is_empty().then_some("none"))} id={format!("cmp-{id}-violation")}>
-                    { if texts.is_empty() { "no violation".to_string() } else { texts.join("; ") } }
+                    { if texts.is_empty() { t("no violation").to_string() } else { texts.join("; ") } }
                 </p>
-                <h3>{"per customer, in processing order"}</h3>
+                <h3>{t("per customer, in processing order")}</h3>
                 { for d.by_customer.iter().enumerate().map(|(k, chips)| row(customer_name(k as u32).to_string(), chips)) }
-                <h3>{"per consumer, in processing order"}</h3>
+                <h3>{t("per consumer, in processing order")}</h3>
                 { for d.by_consumer.iter().enumerate().map(|(i, chips)| {
-                    let down = if lane.down.get(i).copied().unwrap_or(false) { " (down)" } else { "" };
+                    let down = if lane.down.get(i).copied().unwrap_or(false) { t(" (down)") } else { "" };
                     row(format!("c{}{down}", i + 1), chips)
                 }) }
             </section>

@@ -3,6 +3,7 @@
 //! scenario only when the engine accepts it.
 
 use crate::view::config::{Form, Kind, Problem};
+use crate::view::i18n::t;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -59,12 +60,12 @@ pub fn panel(
     let general = problem.filter(|p| p.key.is_none());
     html! {
         <section class="panel config" id="config">
-            <h2>{"Configuration"}<span class="sub">{" — edit the Kafka scenario; apply restarts the run"}</span></h2>
+            <h2>{t("Configuration")}<span class="sub">{t(" — edit the Kafka scenario; apply restarts the run")}</span></h2>
             <div class="cfg-sections">{ for sections.iter().map(|s| section(s)) }</div>
             <div class="editor-actions">
-                <button id="apply-config" class="primary" disabled={problem.is_some()} onclick={on_apply.reform(|_| ())}>{"Apply configuration"}</button>
+                <button id="apply-config" class="primary" disabled={problem.is_some()} onclick={on_apply.reform(|_| ())}>{t("Apply configuration")}</button>
                 if let Some(p) = general { <span class="field-error" id="config-error">{&p.message}</span> }
-                if problem.is_some() && general.is_none() { <span class="field-error">{"fix the field marked above to apply"}</span> }
+                if problem.is_some() && general.is_none() { <span class="field-error">{t("fix the field marked above to apply")}</span> }
             </div>
         </section>
     }

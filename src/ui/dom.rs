@@ -1,6 +1,8 @@
 //! Thin wrappers over the browser calls the UI makes, each failing soft: a missing API never
 //! panics the page.
 
+use crate::view::i18n::{t, tf};
+
 pub fn window() -> web_sys::Window {
     web_sys::window().expect("running in a browser window")
 }
@@ -19,10 +21,12 @@ pub fn query() -> String {
     window().location().search().unwrap_or_default()
 }
 
-/// Rewrites the query string without reloading, so the address bar always reopens this state.
+/// Rewrites the query string without reloading, so the address bar always reopens this state (in
+/// the language it is shown in).
 pub fn replace_query(query: &str) {
+    let query = crate::view::i18n::with_lang(query, crate::view::i18n::lang());
     if let Ok(history) = window().history() {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(query));
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query));
     }
 }
 
@@ -47,17 +51,18 @@ pub fn random_seed() -> Option<u64> {
 /// download short in some browsers).
 pub fn download(name: &str, mime: &str, content: &str) -> Result<(), String> {
     use wasm_bindgen::JsCast;
-    let failed = |what: &str| format!("the browser would not {what} for the download of {name}");
+    let failed = |what: &str| tf("the browser would not {0} for the download of {1}", &[&what, &name]);
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(content));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| failed("make a file"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| failed("make a link"))?;
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| failed(t("make a file")))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| failed(t("make a link")))?;
     let a: web_sys::HtmlAnchorElement =
-        document().create_element("a").ok().and_then(|e| e.dyn_into().ok()).ok_or_else(|| failed("make a link"))?;
+        document().create_element("a").ok().and_then(|e| e.dyn_into().ok()).ok_or_else(|| failed(t("make a link")))?;
     a.set_href(&url);
     a.set_download(name);
-    let body = document().body().ok_or_else(|| failed("find the page"))?;
+    let body = document().body().ok_or_else(|| failed(t("find the page")))?;
     let _ = body.append_child(&a);
     a.click();
     let _ = body.remove_child(&a);
@@ -85,7 +90,7 @@ pub fn read_chosen_file(
         let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
         done(match text.ok().and_then(|t| t.as_string()) {
             Some(text) => Ok((name, size, text)),
-            None => Err(format!("{name} could not be read as text")),
+            None => Err(tf("{0} could not be read as text", &[&name])),
         });
     });
 }

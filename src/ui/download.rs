@@ -2,6 +2,7 @@
 //! that is never attached to the page. Nothing leaves the browser.
 
 use super::dom;
+use crate::view::i18n::t;
 use wasm_bindgen::JsCast;
 
 /// Offers `body` as a download named `name` of type `mime`; an error says what the browser refused.
@@ -10,14 +11,14 @@ pub fn text(name: &str, mime: &str, body: &str) -> Result<(), String> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|_| "this browser cannot make a file to download".to_string())?;
+        .map_err(|_| t("this browser cannot make a file to download").to_string())?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)
-        .map_err(|_| "this browser cannot offer a download".to_string())?;
+        .map_err(|_| t("this browser cannot offer a download").to_string())?;
     let a = dom::document()
         .create_element("a")
         .ok()
         .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
-        .ok_or("this browser cannot offer a download")?;
+        .ok_or(t("this browser cannot offer a download"))?;
     a.set_href(&url);
     a.set_download(name);
     a.click();

@@ -6,6 +6,7 @@ use crate::engine::kafka::msg::parts_text;
 use crate::engine::{Command, NodeId, World};
 use crate::view::glossary as g;
 use crate::view::groups::{bits, GroupView, Groups, Rebalance, STATES};
+use crate::view::i18n::{t, tf};
 use crate::view::kafka;
 use yew::prelude::*;
 
@@ -16,7 +17,7 @@ pub fn panel(world: &World, groups: &Groups, on_cmd: &Callback<Command>, on_swit
     }
     html! {
         <div class="panel groups" id="groups">
-            <h2 title={g::REBALANCE}>{"Consumer groups"}</h2>
+            <h2 title={t(g::REBALANCE)}>{t("Consumer groups")}</h2>
             { for groups.groups.iter().map(|v| group(world, v, on_cmd, on_switch)) }
         </div>
     }
@@ -24,7 +25,7 @@ pub fn panel(world: &World, groups: &Groups, on_cmd: &Callback<Command>, on_swit
 
 fn group(world: &World, v: &GroupView, on_cmd: &Callback<Command>, on_switch: &Callback<u8>) -> Html {
     let name = world.group_name(v.index).to_string();
-    let protocol = if v.cooperative { ("cooperative", g::COOPERATIVE) } else { ("eager", g::EAGER) };
+    let protocol = if v.cooperative { ("cooperative", t(g::COOPERATIVE)) } else { ("eager", t(g::EAGER)) };
     let states = STATES.iter().map(|s| {
         let current = v.state == Some(*s);
         html! { <span class={classes!("gstate", current.then_some("current"))} data-state={s.name()}>{s.name().replace("Rebalance", " Rebalance")}</span> }
@@ -48,29 +49,29 @@ fn group(world: &World, v: &GroupView, on_cmd: &Callback<Command>, on_switch: &C
             let has = owned & (1 << p) != 0;
             let class = classes!("chip", format!("p{}", p % 7), (!has).then_some("empty"),
                 (has && orphan).then_some("orphan"), (moved_in & (1 << p) != 0).then_some("moved"));
-            html! { <span {class} title={format!("partition {p}")}>{ if has { p.to_string() } else { "·".to_string() } }</span> }
+            html! { <span {class} title={tf("partition {0}", &[&p])}>{ if has { p.to_string() } else { "·".to_string() } }</span> }
         });
         html! {
             <tr data-member={world.node_name(n).to_string()}>
                 <td>{world.node_name(n)}</td>
-                <td class={classes!(if up { "up" } else { "down" })}>{ if up { "running" } else { "stopped" } }</td>
-                <td class="chips" title={if orphan && owned != 0 { format!("still owns {} until its session times out: nobody reads them", parts_text(owned)) } else { format!("owns {}", parts_text(owned)) }}>{ for chips }</td>
+                <td class={classes!(if up { "up" } else { "down" })}>{ if up { t("running") } else { t("stopped") } }</td>
+                <td class="chips" title={if orphan && owned != 0 { tf("still owns {0} until its session times out: nobody reads them", &[&parts_text(owned)]) } else { tf("owns {0}", &[&parts_text(owned)]) }}>{ for chips }</td>
             </tr>
         }
     });
     let moves = v.moves.iter().rev().take(6).map(|m| {
-        html! { <li>{format!("p{}: {} → {} (gen {}, t={})", m.partition, m.from.map_or("new", |f| world.node_name(f)), world.node_name(m.to), m.generation, m.at)}</li> }
+        html! { <li>{tf("p{0}: {1} → {2} (gen {3}, t={4})", &[&m.partition, &(m.from.map_or(t("new"), |f| world.node_name(f))), &world.node_name(m.to), &m.generation, &m.at])}</li> }
     });
     let rebalances = v.rebalances.iter().rev().filter(|r| r.costly()).take(4).map(|r| {
         let kept = bits(r.kept()).count();
         let stopped = bits(r.stopped).count();
         html! {
             <tr>
-                <td>{format!("gen {}", r.generation)}</td>
+                <td>{tf("gen {0}", &[&r.generation])}</td>
                 <td>{ if r.cooperative { "cooperative" } else { "eager" } }</td>
-                <td class="gap" title={g::GAP}>{ r.gap().map_or("…".to_string(), |t| t.to_string()) }</td>
-                <td>{format!("{stopped} stopped, {kept} kept consuming")}</td>
-                <td class="idle" title={g::PARTITION_SECONDS}>{ partition_seconds(r) }</td>
+                <td class="gap" title={t(g::GAP)}>{ r.gap().map_or("…".to_string(), |t| t.to_string()) }</td>
+                <td>{tf("{0} stopped, {1} kept consuming", &[&stopped, &kept])}</td>
+                <td class="idle" title={t(g::PARTITION_SECONDS)}>{ partition_seconds(r) }</td>
             </tr>
         }
     });
@@ -84,42 +85,42 @@ fn group(world: &World, v: &GroupView, on_cmd: &Callback<Command>, on_switch: &C
             <h3>
                 {name}
                 <span class="protocol" title={protocol.1}>{protocol.0}</span>
-                <span class="gen" title={g::GENERATION}>{format!("generation {}", v.generation)}</span>
-                <span class="coord" title={g::COORDINATOR}>{ v.coordinator.map_or("no coordinator".to_string(), |b| format!("coordinator b{b}")) }</span>
+                <span class="gen" title={t(g::GENERATION)}>{tf("generation {0}", &[&v.generation])}</span>
+                <span class="coord" title={t(g::COORDINATOR)}>{ v.coordinator.map_or(t("no coordinator").to_string(), |b| tf("coordinator b{0}", &[&b])) }</span>
             </h3>
-            <div class="state-machine" title={g::REBALANCE} id={format!("group-state-{}", v.index)}>{ for states }</div>
+            <div class="state-machine" title={t(g::REBALANCE)} id={format!("group-state-{}", v.index)}>{ for states }</div>
             if let Some(r) = last {
-                <p class="gap-line" title={g::GAP}>
-                    {"last rebalance: "}<b class="gap-value">{r.gap().map_or("…".to_string(), |t| t.to_string())}</b>
+                <p class="gap-line" title={t(g::GAP)}>
+                    {t("last rebalance: ")}<b class="gap-value">{r.gap().map_or("…".to_string(), |t| t.to_string())}</b>
                     { if r.cooperative {
-                        format!(" with {} of {} partitions paused; {} kept being consumed", bits(r.stopped).count(), v.partitions, bits(r.kept()).count())
+                        tf(" with {0} of {1} partitions paused; {2} kept being consumed", &[&bits(r.stopped).count(), &v.partitions, &bits(r.kept()).count()])
                     } else {
-                        format!(" with all {} partitions stopped (eager: everyone revokes first)", bits(r.stopped).count())
+                        tf(" with all {0} partitions stopped (eager: everyone revokes first)", &[&bits(r.stopped).count()])
                     } }
-                    {"; cost: "}<b class="idle-value" title={g::PARTITION_SECONDS}>{ partition_seconds(r) }</b>{" not consumed"}
+                    {t("; cost: ")}<b class="idle-value" title={t(g::PARTITION_SECONDS)}>{ partition_seconds(r) }</b>{t(" not consumed")}
                 </p>
             }
             <table class="kv members">{ for member_rows }</table>
             <div class="actions">
                 if let Some(n) = add {
                     <button class="add-consumer" onclick={on_cmd.reform(move |_| Command::Start { node: n })}
-                        title="Start a stopped consumer of this group: it joins and the group rebalances">{format!("Add consumer ({})", world.node_name(n))}</button>
+                        title={t("Start a stopped consumer of this group: it joins and the group rebalances")}>{tf("Add consumer ({0})", &[&world.node_name(n)])}</button>
                 }
                 if let Some(n) = remove {
                     <button class="remove-consumer" onclick={on_cmd.reform(move |_| Command::Leave { node: n })}
-                        title="Close a consumer cleanly: it commits, sends LeaveGroup and stops; the group rebalances at once">{format!("Remove consumer ({})", world.node_name(n))}</button>
+                        title={t("Close a consumer cleanly: it commits, sends LeaveGroup and stops; the group rebalances at once")}>{tf("Remove consumer ({0})", &[&world.node_name(n)])}</button>
                 }
                 <button class="switch-protocol" onclick={on_switch.reform(move |_| index)}
-                    title="Start the run again with the other rebalance protocol, to compare the gaps">
-                    { if v.cooperative { "Rerun eager (range)" } else { "Rerun cooperative (cooperative-sticky)" } }
+                    title={t("Start the run again with the other rebalance protocol, to compare the gaps")}>
+                    { if v.cooperative { t("Rerun eager (range)") } else { t("Rerun cooperative (cooperative-sticky)") } }
                 </button>
                 if let Some((b, node)) = coordinator {
                     <button class="stop-coordinator" onclick={on_cmd.reform(move |_| Command::Stop { node })}
-                        title="Crash the group coordinator: the members find the new leader of the group's __consumer_offsets partition and rejoin">{format!("Stop coordinator b{b}")}</button>
+                        title={t("Crash the group coordinator: the members find the new leader of the group's __consumer_offsets partition and rejoin")}>{tf("Stop coordinator b{0}", &[&b])}</button>
                 }
             </div>
             if v.rebalances.iter().any(Rebalance::costly) {
-                <table class="kv rebalances"><tr><th>{"rebalance"}</th><th>{"protocol"}</th><th title={g::GAP}>{"gap"}</th><th>{"partitions"}</th><th title={g::PARTITION_SECONDS}>{"not consumed"}</th></tr>{ for rebalances }</table>
+                <table class="kv rebalances"><tr><th>{t("rebalance")}</th><th>{t("protocol")}</th><th title={t(g::GAP)}>{t("gap")}</th><th>{t("partitions")}</th><th title={t(g::PARTITION_SECONDS)}>{t("not consumed")}</th></tr>{ for rebalances }</table>
             }
             if !v.moves.is_empty() { <ul class="moves">{ for moves }</ul> }
         </div>
@@ -133,8 +134,8 @@ fn partition_seconds(r: &Rebalance) -> String {
     if !r.done {
         "…".to_string()
     } else if s < 1.0 {
-        format!("{s:.3} partition-s")
+        tf("{0} partition-s", &[&format!("{s:.3}")])
     } else {
-        format!("{s:.2} partition-s")
+        tf("{0} partition-s", &[&format!("{s:.2}")])
     }
 }

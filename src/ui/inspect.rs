@@ -4,6 +4,7 @@
 use super::app::{App, Msg};
 use crate::engine::kernel::Process;
 use crate::engine::{Command, NodeId, Time};
+use crate::view::i18n::t;
 use crate::view::plugin::{self, Block, Cell};
 use crate::view::session::Session;
 use yew::html::Scope;
@@ -43,8 +44,8 @@ pub fn panel(session: &Session, link: &Scope<App>) -> Html {
     let world = session.world();
     let Some(id) = session.selected() else {
         return html! {
-            <div class="panel inspector"><h2>{"Inspector"}</h2>
-            <p class="hint">{"Click a node to see it and to stop, restart or isolate it. Click a link to cut or heal it."}</p></div>
+            <div class="panel inspector"><h2>{t("Inspector")}</h2>
+            <p class="hint">{t("Click a node to see it and to stop, restart or isolate it. Click a link to cut or heal it.")}</p></div>
         };
     };
     let slot = &world.nodes[id.index()];
@@ -66,27 +67,27 @@ pub fn panel(session: &Session, link: &Scope<App>) -> Html {
         <div class="panel inspector" id="inspector">
             <h2>{format!("{} · {}", slot.name, role)}</h2>
             <table class="kv">
-                <tr><td>{"state"}</td><td id="node-state">{ if !up { "stopped" } else if isolated { "isolated" } else { "running" } }</td></tr>
-                <tr><td>{"incarnation"}</td><td title="Restarts so far">{slot.incarnation}</td></tr>
+                <tr><td>{t("state")}</td><td id="node-state">{ if !up { t("stopped") } else if isolated { t("isolated") } else { t("running") } }</td></tr>
+                <tr><td>{t("incarnation")}</td><td title={t("Restarts so far")}>{slot.incarnation}</td></tr>
             </table>
             { blocks(plugin::inspect(world, id)) }
             <div class="actions">
                 <button id="node-stop-start" onclick={cmd.reform(move |_| stop_start.clone())}>
-                    { if up { "Stop (crash)" } else if role == "consumer" { "Start" } else { "Restart" } }
+                    { if up { t("Stop (crash)") } else if role == "consumer" { t("Start") } else { t("Restart") } }
                 </button>
                 // The model's own faults (a member leaving its group, a session expiring, …).
                 { for plugin::actions(world, id).into_iter().map(|a| {
                     let commands = a.commands;
-                    html! { <button id={a.id} title={a.hint} onclick={cmds.reform(move |_| commands.clone())}>{a.label}</button> }
+                    html! { <button id={a.id} title={t(a.hint)} onclick={cmds.reform(move |_| commands.clone())}>{t(a.label)}</button> }
                 }) }
                 <button id="node-isolate" onclick={cmd.reform(move |_| iso.clone())}>
-                    { if isolated { "Rejoin network" } else { "Isolate" } }
+                    { if isolated { t("Rejoin network") } else { t("Isolate") } }
                 </button>
-                <button id="node-slow" title="Add 50 ms of one-way delay to every link of this node (timeouts, lagging replicas, slow acks)"
+                <button id="node-slow" title={t("Add 50 ms of one-way delay to every link of this node (timeouts, lagging replicas, slow acks)")}
                     onclick={cmds.reform(move |_| slow.clone())}>
-                    { if slowed { "Normal network" } else { "Slow network (+50 ms)" } }
+                    { if slowed { t("Normal network") } else { t("Slow network (+50 ms)") } }
                 </button>
-                <button onclick={cmd.reform(|_| Command::HealAll)}>{"Heal all links"}</button>
+                <button onclick={cmd.reform(|_| Command::HealAll)}>{t("Heal all links")}</button>
             </div>
         </div>
     }

@@ -22,6 +22,8 @@
 //! - `inspect` — the inspector: one node (partitions, znodes, a consumer's lag) and its faults.
 //! - `run_file` — "Save run" and "Open run…", and opening a file dropped on the page.
 //! - `download` — offering text as a file download.
+//! - `lang`  — the page's language (URL, this browser's choice, its own), Korean's catalogue
+//!   fetched before mounting, and the switch in each header.
 //! - `dom`   — the few direct browser calls (clock, URL, history).
 
 mod app;
@@ -36,6 +38,7 @@ mod groups;
 mod help;
 mod inspect;
 mod landing;
+pub mod lang;
 mod lesson;
 mod panels;
 mod partition_log;
@@ -49,17 +52,22 @@ mod walk_card;
 
 pub use app::{App, Props};
 
-/// Mounts the page: the landing page at the bare URL, the benchmark for `?bench`, the comparison
-/// for `?compare` and the comparison lessons, else the playground.
+/// Mounts the page, in the chosen language once its texts are here: the landing page at the bare
+/// URL, the benchmark for `?bench`, the comparison for `?compare` and the comparison lessons,
+/// else the playground.
 pub fn start() {
     let query = dom::query();
     let params = crate::view::params::parse(&query);
+    lang::start(lang::chosen(params.lang), move || mount(&query, params));
+}
+
+fn mount(query: &str, params: crate::view::params::Params) {
     let root = dom::document().get_element_by_id("app").expect("index.html has <div id=\"app\">");
-    if query.trim_start_matches('?').is_empty() {
+    if crate::view::i18n::is_start_page(query) {
         yew::Renderer::<landing::Landing>::with_root(root).render();
     } else if params.bench {
         yew::Renderer::<bench::BenchPage>::with_root(root).render();
-    } else if dom::query().trim_start_matches('?').split('&').any(|p| p == "compare")
+    } else if query.trim_start_matches('?').split('&').any(|p| p == "compare")
         || params.lesson.and_then(crate::view::lesson::by_id).is_some_and(|l| l.runs_comparison())
     {
         yew::Renderer::<compare::ComparePage>::with_root(root).render();

@@ -4,6 +4,7 @@
 use super::app::{App, Msg};
 use crate::view::event_log;
 use crate::view::export;
+use crate::view::i18n::{t, tf};
 use crate::view::plugin::Family;
 use crate::view::session::Session;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -16,15 +17,15 @@ pub fn counters(session: &Session) -> Html {
     let pct = |h: &crate::engine::metrics::Histogram, p| h.percentile(p).map_or("–".to_string(), |t| t.to_string());
     html! {
         <div class="panel">
-            <h2>{"Counters"}</h2>
+            <h2>{t("Counters")}</h2>
             <table class="kv">
-                <tr><td>{"published"}</td><td id="published">{m.published}</td></tr>
-                <tr><td>{"acked"}</td><td>{m.acked}</td></tr>
-                <tr><td>{"consumed"}</td><td id="consumed">{m.consumed}</td></tr>
-                <tr><td title="Network messages the network did not deliver: a cut link, random loss, a stopped receiver. Retries and requeues recover most of them; these are packets, not records lost.">{"dropped packets"}</td><td id="dropped">{m.dropped}</td></tr>
-                <tr><td title="From publish to consumer, simulated time">{"end to end p50 / p99"}</td><td>{format!("{} / {}", pct(&m.e2e_latency, 500), pct(&m.e2e_latency, 990))}</td></tr>
-                <tr><td title="From publish to the broker's acknowledgement">{"ack p50 / p99"}</td><td>{format!("{} / {}", pct(&m.ack_latency, 500), pct(&m.ack_latency, 990))}</td></tr>
-                <tr><td title="Time spent per frame simulating and folding events (smoothed)">{"frame work"}</td><td>{format!("{:.2} ms", session.frame_work_ms())}</td></tr>
+                <tr><td>{t("published")}</td><td id="published">{m.published}</td></tr>
+                <tr><td>{t("acked")}</td><td>{m.acked}</td></tr>
+                <tr><td>{t("consumed")}</td><td id="consumed">{m.consumed}</td></tr>
+                <tr><td title={t("Network messages the network did not deliver: a cut link, random loss, a stopped receiver. Retries and requeues recover most of them; these are packets, not records lost.")}>{t("dropped packets")}</td><td id="dropped">{m.dropped}</td></tr>
+                <tr><td title={t("From publish to consumer, simulated time")}>{t("end to end p50 / p99")}</td><td>{format!("{} / {}", pct(&m.e2e_latency, 500), pct(&m.e2e_latency, 990))}</td></tr>
+                <tr><td title={t("From publish to the broker's acknowledgement")}>{t("ack p50 / p99")}</td><td>{format!("{} / {}", pct(&m.ack_latency, 500), pct(&m.ack_latency, 990))}</td></tr>
+                <tr><td title={t("Time spent per frame simulating and folding events (smoothed)")}>{t("frame work")}</td><td>{format!("{:.2} ms", session.frame_work_ms())}</td></tr>
             </table>
         </div>
     }
@@ -36,17 +37,17 @@ pub fn event_log(session: &Session, filter: &str, link: &Scope<App>) -> Html {
     let (log_lines, not_shown) = session.log().matching(filter);
     html! {
         <div class="panel log-panel">
-            <h2>{"Event log"}
-                <label class="net-toggle" title="Show every message sent and delivered (many at speed)">
+            <h2>{t("Event log")}
+                <label class="net-toggle" title={t("Show every message sent and delivered (many at speed)")}>
                     <input type="checkbox" id="show-network" checked={session.log().show_network}
-                        onchange={link.callback(|_| Msg::ToggleNetwork)} />{" messages"}
+                        onchange={link.callback(|_| Msg::ToggleNetwork)} />{t(" messages")}
                 </label>
-                <input class="log-filter" placeholder="filter: node, type…" value={filter.to_string()}
+                <input class="log-filter" placeholder={t("filter: node, type…")} value={filter.to_string()}
                     oninput={link.callback(|e: InputEvent| Msg::LogFilter(e.target_unchecked_into::<HtmlInputElement>().value()))} />
             </h2>
             // One block inside the bottom-anchored (column-reverse) box, so lines keep their order.
-            <pre id="log" title="Click a line to highlight the nodes it concerns"><div>
-                if not_shown > 0 { <span class="skipped">{format!("… {not_shown} earlier events not shown (the filter searches the last {})\n", event_log::KEPT)}</span> }
+            <pre id="log" title={t("Click a line to highlight the nodes it concerns")}><div>
+                if not_shown > 0 { <span class="skipped">{tf("… {0} earlier events not shown (the filter searches the last {1})\n", &[&not_shown, &event_log::KEPT])}</span> }
                 { for log_lines.into_iter().map(|(l, nodes)| {
                     let nodes = *nodes;
                     html! { <span class="log-line" onclick={link.callback(move |_| Msg::LogPick(nodes))}>{l}{"\n"}</span> }
@@ -60,13 +61,13 @@ pub fn event_log(session: &Session, filter: &str, link: &Scope<App>) -> Html {
 pub fn editor(session: &Session, text: &str, error: Option<&str>, note: Option<&str>, link: &Scope<App>) -> Html {
     html! {
         <section class="panel editor">
-            <h2>{"Scenario"}<span class="sub" title={session.scenario().name.clone()}>{format!(" — {}", crate::view::params::shorten_to(&session.scenario().name, 80))}</span></h2>
+            <h2>{t("Scenario")}<span class="sub" title={session.scenario().name.clone()}>{format!(" — {}", crate::view::params::shorten_to(&session.scenario().name, 80))}</span></h2>
             <p class="desc">{&session.scenario().description}</p>
             <p class="model-note">{ Family::of(session.world()).model_note() }</p>
             <textarea id="scenario-json" spellcheck="false" value={text.to_string()}
                 oninput={link.callback(|e: InputEvent| Msg::EditorInput(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
             <div class="editor-actions">
-                <button id="apply-scenario" onclick={link.callback(|_| Msg::ApplyEditor)}>{"Apply scenario"}</button>
+                <button id="apply-scenario" onclick={link.callback(|_| Msg::ApplyEditor)}>{t("Apply scenario")}</button>
                 if let Some(err) = error { <span class="field-error" id="scenario-error" role="alert">{err}</span> }
                 if let Some(note) = note { <span class="field-ok">{note}</span> }
             </div>
@@ -88,7 +89,7 @@ pub fn export(session: &Session, link: &Scope<App>) -> Html {
             <div class="export-format">
                 <span class="export-label">{format.label()}</span>
                 { for names.into_iter().enumerate().map(|(i, name)| html! {
-                    <button class="export-file" data-format={format.slug()} title={format!("download {name}")}
+                    <button class="export-file" data-format={format.slug()} title={tf("download {0}", &[&name])}
                         onclick={link.callback(move |_| Msg::Export(format, i))}>{name}</button>
                 }) }
             </div>
@@ -96,8 +97,8 @@ pub fn export(session: &Session, link: &Scope<App>) -> Html {
     });
     html! {
         <section class="panel export" id="export">
-            <h2>{"Run it on a real broker"}<span class="sub">{" — this scenario as the files you would run"}</span></h2>
-            <p class="desc">{"Each file says in comments what it cannot hold: the simulated network, the scheduled faults, your applications' pace. The same files come from "}<code>{"brokerlab export"}</code>{"."}</p>
+            <h2>{t("Run it on a real broker")}<span class="sub">{t(" — this scenario as the files you would run")}</span></h2>
+            <p class="desc">{t("Each file says in comments what it cannot hold: the simulated network, the scheduled faults, your applications' pace. The same files come from ")}<code>{"brokerlab export"}</code>{"."}</p>
             { for buttons }
         </section>
     }

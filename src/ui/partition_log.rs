@@ -5,6 +5,7 @@
 use crate::engine::kafka::msg::Tp;
 use crate::engine::World;
 use crate::view::glossary as g;
+use crate::view::i18n::{t, tf};
 use crate::view::partition_log::{partition_log, partitions, PartitionLog, Strip, WINDOW};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -27,18 +28,18 @@ pub fn panel(world: &World, chosen: Option<Tp>, on_choose: Callback<usize>) -> H
         on_choose.reform(|e: Event| e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0));
     html! {
         <div class="panel partition-log" id="partition-log">
-            <h2>{"Partition log"}
-                <select id="log-partition" aria-label="Partition" onchange={on_change}>
+            <h2>{t("Partition log")}
+                <select id="log-partition" aria-label={t("Partition")} onchange={on_change}>
                     { for all.iter().enumerate().map(|(i, (t, name))| html! { <option value={i.to_string()} selected={*t == tp}>{name.clone()}</option> }) }
                 </select>
             </h2>
             <div class="pl-scroll">{ strips(world, &log) }</div>
             <p class="hint">
-                {format!("The newest {WINDOW} offsets; a cell is a record, coloured by the leader epoch it was written in (faded above the replica's high watermark). ")}
-                <span class="pl-key hw">{"│"}</span>{" high watermark · "}
-                <span class="pl-key leo">{"▸"}</span>{" log end · "}
-                <span class="pl-key diverged">{"▨"}</span>{" the leader has no such record: truncated at the next fetch · "}
-                {"▲ a consumer's position · ◆ its group's committed offset"}
+                {tf("The newest {0} offsets; a cell is a record, coloured by the leader epoch it was written in (faded above the replica's high watermark). ", &[&WINDOW])}
+                <span class="pl-key hw">{"│"}</span>{t(" high watermark · ")}
+                <span class="pl-key leo">{"▸"}</span>{t(" log end · ")}
+                <span class="pl-key diverged">{"▨"}</span>{t(" the leader has no such record: truncated at the next fetch · ")}
+                {t("▲ a consumer's position · ◆ its group's committed offset")}
             </p>
         </div>
     }
@@ -68,15 +69,15 @@ fn strips(world: &World, log: &PartitionLog) -> Html {
         };
         html! {
             <g class="pl-reader" data-reader={r.name.clone()}>
-                <text class="pl-label" x="4" y={format!("{:.0}", y + 19.0)}>{ format!("{} reads", r.name) }</text>
-                { for mark(r.committed, "◆", "committed", "committed offset (where the group resumes)") }
-                { for mark(r.position, "▲", "position", "position (the next offset it fetches)") }
+                <text class="pl-label" x="4" y={format!("{:.0}", y + 19.0)}>{ tf("{0} reads", &[&r.name]) }</text>
+                { for mark(r.committed, "◆", "committed", t("committed offset (where the group resumes)")) }
+                { for mark(r.position, "▲", "position", t("position (the next offset it fetches)")) }
             </g>
         }
     });
     html! {
         <svg class="pl-svg" viewBox={format!("0 0 {width:.0} {height:.0}")} role="img"
-            aria-label={format!("Partition {}: each replica's log", log.name)}>
+            aria-label={tf("Partition {0}: each replica's log", &[&log.name])}>
             { for ticks }
             { for strips }
             { for readers }
@@ -86,13 +87,13 @@ fn strips(world: &World, log: &PartitionLog) -> Html {
 
 fn strip(world: &World, log: &PartitionLog, s: &Strip, y: f64) -> Html {
     let role = if !s.up {
-        "stopped"
+        t("stopped")
     } else if s.leader {
-        "leader"
+        t("leader")
     } else if s.in_isr {
-        "in ISR"
+        t("in ISR")
     } else {
-        "out of ISR"
+        t("out of ISR")
     };
     let cells = s.cells.iter().map(|c| {
         let colour = EPOCHS[c.epoch as usize % EPOCHS.len()];
@@ -100,14 +101,14 @@ fn strip(world: &World, log: &PartitionLog, s: &Strip, y: f64) -> Html {
         html! {
             <rect class={class} x={format!("{:.0}", x(log, c.offset) + 1.0)} y={format!("{:.0}", y + 4.0)}
                 width={format!("{:.0}", CELL_W - 2.0)} height={format!("{:.0}", ROW_H - 10.0)} rx="3" fill={colour}>
-                <title>{format!("offset {} · epoch {}{}", c.offset, c.epoch, if c.diverged { " · the leader does not have it" } else { "" })}</title>
+                <title>{tf("offset {0} · epoch {1}{2}", &[&c.offset, &c.epoch, &if c.diverged { t(" · the leader does not have it") } else { "" }])}</title>
             </rect>
         }
     });
     let hw = (s.hw >= log.from).then(|| {
         let hx = x(log, s.hw);
         html! { <line class="pl-hw" x1={format!("{hx:.0}")} x2={format!("{hx:.0}")} y1={format!("{:.0}", y + 1.0)} y2={format!("{:.0}", y + ROW_H - 3.0)}>
-            <title>{format!("{}: high watermark {}", world.node_name(s.node), s.hw)}</title></line> }
+            <title>{tf("{0}: high watermark {1}", &[&world.node_name(s.node), &s.hw])}</title></line> }
     });
     let lx = x(log, s.leo);
     html! {
@@ -120,7 +121,7 @@ fn strip(world: &World, log: &PartitionLog, s: &Strip, y: f64) -> Html {
             { for cells }
             { for hw }
             <text class="pl-leo" x={format!("{:.0}", lx - 2.0)} y={format!("{:.0}", y + 19.0)}>
-                <title>{format!("{}: log end offset {} (log start {})", world.node_name(s.node), s.leo, s.log_start)}</title>{"▸"}
+                <title>{tf("{0}: log end offset {1} (log start {2})", &[&world.node_name(s.node), &s.leo, &s.log_start])}</title>{"▸"}
             </text>
         </g>
     }

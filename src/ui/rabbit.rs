@@ -10,6 +10,7 @@ use crate::engine::rabbit::exchange::Hop;
 use crate::engine::rabbit::routing::ExchangeType;
 use crate::engine::Command;
 use crate::engine::NodeId;
+use crate::view::i18n::{t, tf};
 use crate::view::rabbit::{
     self as vr, Edge, EdgeKind, Model, Routed, COL_X, C_BOX, PUB_BOX, Q_BOX, RABBIT_W, STACK_CAP, X_BOX,
 };
@@ -153,7 +154,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
         let hot = hot(e);
         html! {
             <g class={classes!(e.kind.class(), hot.then_some("hot"))}>
-                <title>{ if e.title.is_empty() { "publishes / consumes".to_string() } else { e.title.clone() } }</title>
+                <title>{ if e.title.is_empty() { t("publishes / consumes").to_string() } else { e.title.clone() } }</title>
                 // The calculated route is marked like a highlighter under the line, so the line
                 // keeps its colour (and orange stays the colour of requeues).
                 if hot { <path class="glow" d={e.d.clone()} /> }
@@ -175,10 +176,10 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
         html! {
             <g class={classes!("rq-pub", (!p.up).then_some("down"), (*sel == Some(Sel::Publisher(p.node))).then_some("selected"))}
                 transform={format!("translate({},{})", n(COL_X[0]), n(p.y))} data-publisher={p.name.clone()} onclick={select(Sel::Publisher(p.node))}>
-                <title>{format!("publisher {}: {} awaiting confirm. Click to inspect.", p.name, p.unconfirmed)}</title>
+                <title>{tf("publisher {0}: {1} awaiting confirm. Click to inspect.", &[&p.name, &p.unconfirmed])}</title>
                 <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="18" />
                 <text y="-1">{&p.name}</text>
-                <text class="rq-sub" y="12">{ if p.up { format!("{} unconfirmed", p.unconfirmed) } else { "stopped".to_string() } }</text>
+                <text class="rq-sub" y="12">{ if p.up { tf("{0} unconfirmed", &[&p.unconfirmed]) } else { t("stopped").to_string() } }</text>
             </g>
         }
     });
@@ -189,7 +190,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
         html! {
             <g class={classes!("rq-x", chosen.then_some("selected"))} transform={format!("translate({},{})", n(COL_X[1]), n(x.y))}
                 onclick={select(Sel::Exchange(id))} data-exchange={x.name.clone()}>
-                <title>{format!("exchange {} ({}). Click to see its bindings.", x.name, x.kind)}</title>
+                <title>{tf("exchange {0} ({1}). Click to see its bindings.", &[&x.name, &x.kind])}</title>
                 <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="4" />
                 <text y="-2">{&x.name}</text>
                 <text class="rq-sub" y="12">{x.kind}</text>
@@ -209,10 +210,10 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
             <g class={classes!("rq-q", chosen.then_some("selected"), reached.then_some("routed"), (!q.exists).then_some("gone"))}
                 transform={format!("translate({},{})", n(COL_X[2]), n(q.y))} onclick={select(Sel::Queue(id))}
                 data-queue={q.name.clone()} data-ready={q.ready.to_string()} data-unacked={q.unacked.to_string()}>
-                <title>{format!("queue {}: {} ready, {} unacked, {} consumer(s). Click to see its messages.", q.name, q.ready, q.unacked, q.consumers)}</title>
+                <title>{tf("queue {0}: {1} ready, {2} unacked, {3} consumer(s). Click to see its messages.", &[&q.name, &q.ready, &q.unacked, &q.consumers])}</title>
                 <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="6" />
                 <text class="rq-qname" x={n(x0)} y="-13">{vr::fit(&q.name, 15)}</text>
-                <text class="rq-count" x={n(w / 2.0 - 6.0)} y="-13">{ if q.exists { format!("{} | {}", q.ready, q.unacked) } else { "not declared".to_string() } }</text>
+                <text class="rq-count" x={n(w / 2.0 - 6.0)} y="-13">{ if q.exists { format!("{} | {}", q.ready, q.unacked) } else { t("not declared").to_string() } }</text>
                 { for ready }
                 { for unacked }
                 if let Some(s) = more(q.ready) { <text class="rq-more" x={n(w / 2.0 - 6.0)} y="11">{s}</text> }
@@ -227,22 +228,22 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
         let fill = vr::window_fill(c.unacked, c.prefetch);
         let bar = w - 16.0;
         let window = if c.auto_ack {
-            format!("auto-ack, {} in hand", c.unacked)
+            tf("auto-ack, {0} in hand", &[&c.unacked])
         } else if c.prefetch == 0 {
-            format!("{} unacked / ∞", c.unacked)
+            tf("{0} unacked / ∞", &[&c.unacked])
         } else {
-            format!("{} / {} unacked", c.unacked, c.prefetch)
+            tf("{0} / {1} unacked", &[&c.unacked, &c.prefetch])
         };
         html! {
             <g class={classes!("rq-c", chosen.then_some("selected"), (!c.up).then_some("down"))}
                 transform={format!("translate({},{})", n(COL_X[3]), n(c.y))} onclick={select(Sel::Consumer(node))}
                 data-consumer={c.name.clone()} data-unacked={c.unacked.to_string()}>
-                <title>{format!("consumer {}: prefetch window {window}. Click to inspect.", c.name)}</title>
+                <title>{tf("consumer {0}: prefetch window {1}. Click to inspect.", &[&c.name, &window])}</title>
                 <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="22" />
                 <text y="-8">{&c.name}</text>
                 <rect class="rq-win" x={n(-bar / 2.0)} y="0" width={n(bar)} height="7" rx="3" />
                 <rect class="rq-win-fill" x={n(-bar / 2.0)} y="0" width={n(bar * fill)} height="7" rx="3" />
-                <text class="rq-sub" y="19">{ if c.up { window } else { "stopped".to_string() } }</text>
+                <text class="rq-sub" y="19">{ if c.up { window } else { t("stopped").to_string() } }</text>
             </g>
         }
     });
@@ -268,17 +269,17 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
         html! { <option value={id.to_string()} selected={Some(id) == calc_x}>{m.names.exchange(id)}</option> }
     });
     let types = ["direct", "fanout", "topic", "headers"].into_iter().map(|t| {
-        html! { <option value={t} selected={*target == t}>{format!("type {t}: test one binding")}</option> }
+        html! { <option value={t} selected={*target == t}>{tf("type {0}: test one binding", &[&t])}</option> }
     });
     let result = match (&routed, calc_x) {
         (Ok(r), _) => calc_result(m, r),
         (Err(e), Some(_)) => html! { <p class="field-error" id="route-error">{e}</p> },
         (_, None) => match vr::binding_test(&target, &binding, &key, &headers) {
             Ok(true) => {
-                html! { <p class="rq-result" id="binding-result" data-matched="true"><b>{"matches"}</b>{" — the binding takes the message"}</p> }
+                html! { <p class="rq-result" id="binding-result" data-matched="true"><b>{t("matches")}</b>{t(" — the binding takes the message")}</p> }
             }
             Ok(false) => {
-                html! { <p class="rq-result" id="binding-result" data-matched="false"><b>{"no match"}</b>{" — the binding ignores the message"}</p> }
+                html! { <p class="rq-result" id="binding-result" data-matched="false"><b>{t("no match")}</b>{t(" — the binding ignores the message")}</p> }
             }
             Err(e) => html! { <p class="field-error" id="route-error">{e}</p> },
         },
@@ -289,20 +290,20 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
     html! {
         <div class="panel rabbit" id="rabbit">
             <style>{STYLE}{super::rabbit_edit::STYLE}</style>
-            <h2>{"RabbitMQ"}<span class="sub">{format!("broker {} (vhost /){}", m.broker_name, if m.broker_up { "" } else { " — stopped" })}</span>
+            <h2>{"RabbitMQ"}<span class="sub">{tf("broker {0} (vhost /){1}", &[&m.broker_name, &if m.broker_up { "" } else { t(" — stopped") }])}</span>
                 <button id="broker-toggle" class="rq-broker" onclick={p.cmd.reform(move |_| broker_toggle.clone())}
-                    title={ if m.broker_up { "Stop the broker node: transient queues and non-persistent messages are gone when it comes back; durable queues return with their persistent messages" } else { "Start the broker node: it recovers durable queues and persistent messages" } }>
-                    { if m.broker_up { "Stop broker" } else { "Start broker" } }
+                    title={ if m.broker_up { t("Stop the broker node: transient queues and non-persistent messages are gone when it comes back; durable queues return with their persistent messages") } else { t("Start the broker node: it recovers durable queues and persistent messages") } }>
+                    { if m.broker_up { t("Stop broker") } else { t("Start broker") } }
                 </button>
             </h2>
             <div class="rq-scroll">
             <div class="rq-stage">
             <svg class="rq-svg" viewBox={format!("0 0 {RABBIT_W} {}", n(m.height))} role="img"
-                aria-label="RabbitMQ topology: publishers, exchanges, bindings, queues, consumers">
-                <text class="rq-col" x={n(COL_X[0])} y="14">{"publishers"}</text>
-                <text class="rq-col" x={n(COL_X[1])} y="14">{"exchanges"}</text>
-                <text class="rq-col" x={n(COL_X[2])} y="14">{"queues (ready | unacked)"}</text>
-                <text class="rq-col" x={n(COL_X[3])} y="14">{"consumers (prefetch)"}</text>
+                aria-label={t("RabbitMQ topology: publishers, exchanges, bindings, queues, consumers")}>
+                <text class="rq-col" x={n(COL_X[0])} y="14">{t("publishers")}</text>
+                <text class="rq-col" x={n(COL_X[1])} y="14">{t("exchanges")}</text>
+                <text class="rq-col" x={n(COL_X[2])} y="14">{t("queues (ready | unacked)")}</text>
+                <text class="rq-col" x={n(COL_X[3])} y="14">{t("consumers (prefetch)")}</text>
                 { for edges }
                 { for labels }
                 { for pubs }
@@ -314,38 +315,38 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
             </div>
             </div>
             <div class="rq-legend">
-                <span><i class="rq-ready"></i>{"ready"}</span>
-                <span><i class="rq-unacked"></i>{"delivered, unacked"}</span>
-                <span><i class="rq-line dl"></i>{"dead-letter"}</span>
-                <span><i class="rq-line ae"></i>{"alternate exchange"}</span>
-                <span><i class="rq-dot" style="background:#0072B2"></i>{"routed"}</span>
-                <span><i class="rq-dot" style="background:#009E73"></i>{"delivered"}</span>
-                <span><i class="rq-dot" style="background:#E69F00"></i>{"requeued / redelivered"}</span>
-                <span><i class="rq-dot" style="background:#D55E00"></i>{"dead-lettered"}</span>
-                <span class="hint">{format!("stacks show at most {STACK_CAP}; click a box to inspect it")}</span>
-                <span class="hint" title="The broker routes, enqueues and delivers in the same instant of simulated time; on screen each hop takes 450 ms so the eye can follow it. At speed only a sample of the messages is drawn; the counts are exact.">
-                    {"dots are paced for the eye (routing takes no simulated time)"}
+                <span><i class="rq-ready"></i>{t("ready")}</span>
+                <span><i class="rq-unacked"></i>{t("delivered, unacked")}</span>
+                <span><i class="rq-line dl"></i>{t("dead-letter")}</span>
+                <span><i class="rq-line ae"></i>{t("alternate exchange")}</span>
+                <span><i class="rq-dot" style="background:#0072B2"></i>{t("routed")}</span>
+                <span><i class="rq-dot" style="background:#009E73"></i>{t("delivered")}</span>
+                <span><i class="rq-dot" style="background:#E69F00"></i>{t("requeued / redelivered")}</span>
+                <span><i class="rq-dot" style="background:#D55E00"></i>{t("dead-lettered")}</span>
+                <span class="hint">{tf("stacks show at most {0}; click a box to inspect it", &[&STACK_CAP])}</span>
+                <span class="hint" title={t("The broker routes, enqueues and delivers in the same instant of simulated time; on screen each hop takes 450 ms so the eye can follow it. At speed only a sample of the messages is drawn; the counts are exact.")}>
+                    {t("dots are paced for the eye (routing takes no simulated time)")}
                 </span>
             </div>
             <div class="rq-row">
                 <div class="rq-inspect" id="rabbit-inspector">{ inspector(m, *sel, &Actions { cmd: &p.cmd, requeue: requeue.clone() }) }</div>
                 <div class="rq-calc" id="route-calc">
-                    <h3>{"Where would a message go?"}</h3>
+                    <h3>{t("Where would a message go?")}</h3>
                     <div class="calc-inputs">
-                        <label>{"exchange "}<select id="route-exchange" onchange={on_x}>
-                            <optgroup label="this broker's exchanges">{ for options }</optgroup>
-                            <optgroup label="test one binding">{ for types }</optgroup>
+                        <label>{t("exchange ")}<select id="route-exchange" onchange={on_x}>
+                            <optgroup label={t("this broker's exchanges")}>{ for options }</optgroup>
+                            <optgroup label={t("test one binding")}>{ for types }</optgroup>
                         </select></label>
                         if calc_x.is_none() {
-                            <label>{ if headers_type { "binding arguments " } else { "binding key " } }
+                            <label>{ if headers_type { t("binding arguments ") } else { t("binding key ") } }
                                 <input id="route-binding" value={(*binding).clone()} oninput={on_binding} size="16"
                                     placeholder={if headers_type { "{\"x-match\": \"any\", \"format\": \"pdf\"}" } else { "order.*.paid" }} /></label>
                         }
-                        <label>{"routing key "}<input id="route-key" value={(*key).clone()} oninput={on_key} size="16" placeholder="order.eu.created" /></label>
-                        <label>{"headers "}<input id="route-headers" value={(*headers).clone()} oninput={on_headers} size="16" placeholder="{\"format\": \"pdf\"}" /></label>
+                        <label>{t("routing key ")}<input id="route-key" value={(*key).clone()} oninput={on_key} size="16" placeholder="order.eu.created" /></label>
+                        <label>{t("headers ")}<input id="route-headers" value={(*headers).clone()} oninput={on_headers} size="16" placeholder="{\"format\": \"pdf\"}" /></label>
                     </div>
                     { result }
-                    <p class="hint">{"Routed by the engine's own exchange code, through exchange-to-exchange bindings and alternate exchanges, as a publish would be now."}</p>
+                    <p class="hint">{t("Routed by the engine's own exchange code, through exchange-to-exchange bindings and alternate exchanges, as a publish would be now.")}</p>
                 </div>
             </div>
             if let Some(e) = p.editing.clone() {
@@ -359,14 +360,14 @@ fn calc_result(m: &Model, r: &Routed) -> Html {
     if r.queues.is_empty() {
         return html! {
             <p class="rq-result" id="route-result" data-queues="">
-                <b>{"unroutable"}</b>{" — no queue: dropped, or returned if published with mandatory"}
+                <b>{t("unroutable")}</b>{t(" — no queue: dropped, or returned if published with mandatory")}
             </p>
         };
     }
     let names: Vec<String> = r.queues.iter().map(|&q| m.names.queue(q)).collect();
     html! {
         <>
-            <p class="rq-result" id="route-result" data-queues={names.join(",")}>{"reaches "}<b>{names.join(", ")}</b></p>
+            <p class="rq-result" id="route-result" data-queues={names.join(",")}>{t("reaches ")}<b>{names.join(", ")}</b></p>
             <ul class="rq-hops">{ for r.hops.iter().map(|h| html! { <li>{vr::hop_text(m, h)}</li> }) }</ul>
         </>
     }

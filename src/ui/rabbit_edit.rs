@@ -5,6 +5,7 @@
 
 use crate::engine::rabbit::config::RabbitSpec;
 use crate::view::export::{ImportReport, MAX_IMPORT_BYTES};
+use crate::view::i18n::{t, tf};
 use crate::view::rabbit_edit::{add_arg, dest_key, Draft, List, Problem, ACK_MODES, EXCHANGE_TYPES, QUICK_ARGS};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -146,7 +147,7 @@ pub fn topology_editor(p: &EditorProps) -> Html {
                     Ok((name, bytes, text)) => d.import_file(&name, bytes, &text),
                     Err(e) => ImportReport {
                         ok: false,
-                        summary: format!("{e}. The topology below is unchanged."),
+                        summary: tf("{0}. The topology below is unchanged.", &[&e]),
                         notes: vec![],
                     },
                 };
@@ -181,13 +182,13 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Exchanges, i).then_some("invalid"))} data-exchange-row={x.name.clone()}>
                     <td class="name">{&x.name}</td>
-                    <td><select aria-label="type" onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| d.exchanges[i].kind = chosen(&e))}>{ options(&types, &x.kind, None) }</select></td>
-                    <td><label><input type="checkbox" checked={x.durable} onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| d.exchanges[i].durable = checked(&e))} />{"durable"}</label></td>
-                    <td><select aria-label="alternate exchange" title="alternate-exchange: where messages no binding takes go"
+                    <td><select aria-label={t("type")} onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| d.exchanges[i].kind = chosen(&e))}>{ options(&types, &x.kind, None) }</select></td>
+                    <td><label><input type="checkbox" checked={x.durable} onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| d.exchanges[i].durable = checked(&e))} />{t("durable")}</label></td>
+                    <td><select aria-label={t("alternate exchange")} title={t("alternate-exchange: where messages no binding takes go")}
                         onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| { let v = chosen(&e); d.exchanges[i].alternate_exchange = (!v.is_empty()).then_some(v); })}>
-                        { options(&others, x.alternate_exchange.as_deref().unwrap_or(""), Some("no alternate exchange")) }
+                        { options(&others, x.alternate_exchange.as_deref().unwrap_or(""), Some(t("no alternate exchange"))) }
                     </select></td>
-                    <td>{ remove_button(in_use, "exchange.delete: removes it and its bindings", edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_exchange(i); })) }</td>
+                    <td>{ remove_button(in_use, t("exchange.delete: removes it and its bindings"), edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_exchange(i); })) }</td>
                 </tr>
                 { row_error(List::Exchanges, i) }
             </>
@@ -199,10 +200,10 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Queues, i).then_some("invalid"))} data-queue-row={q.spec.name.clone()}>
                     <td class="name">{&q.spec.name}</td>
-                    <td><label><input type="checkbox" checked={q.spec.durable} onchange={edit_at(&draft, List::Queues, i, |d: &mut Draft, i: usize, e: Event| d.queues[i].spec.durable = checked(&e))} />{"durable"}</label></td>
-                    <td class="wide"><input class="args" value={q.args.clone()} placeholder="arguments, e.g. {\"x-max-length\": 10}" spellcheck="false"
+                    <td><label><input type="checkbox" checked={q.spec.durable} onchange={edit_at(&draft, List::Queues, i, |d: &mut Draft, i: usize, e: Event| d.queues[i].spec.durable = checked(&e))} />{t("durable")}</label></td>
+                    <td class="wide"><input class="args" value={q.args.clone()} placeholder={t("arguments, e.g. {\"x-max-length\": 10}")} spellcheck="false"
                         oninput={edit_at(&draft, List::Queues, i, |d: &mut Draft, i: usize, e: InputEvent| d.queues[i].args = typed(&e))} /></td>
-                    <td>{ remove_button(in_use, "queue.delete: removes it, its messages and its bindings", edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_queue(i); })) }</td>
+                    <td>{ remove_button(in_use, t("queue.delete: removes it, its messages and its bindings"), edit(&draft, move |d: &mut Draft, _: MouseEvent| { let _ = d.remove_queue(i); })) }</td>
                 </tr>
                 { row_error(List::Queues, i) }
             </>
@@ -215,12 +216,12 @@ pub fn topology_editor(p: &EditorProps) -> Html {
                 <tr class={classes!(invalid(List::Bindings, i).then_some("invalid"))}>
                     <td class="name">{&b.spec.source}</td>
                     <td class="name">{dest_key(&b.spec).replacen(':', " ", 1)}</td>
-                    <td><input class="key" value={b.spec.routing_key.clone()} placeholder="binding key" spellcheck="false"
+                    <td><input class="key" value={b.spec.routing_key.clone()} placeholder={t("binding key")} spellcheck="false"
                         oninput={edit_at(&draft, List::Bindings, i, |d: &mut Draft, i: usize, e: InputEvent| d.bindings[i].spec.routing_key = typed(&e))} /></td>
                     <td class="wide"><input class="args" value={b.args.clone()} spellcheck="false"
-                        placeholder={if headers { "{\"x-match\": \"all\", \"format\": \"pdf\"}" } else { "arguments (headers exchanges)" }}
+                        placeholder={if headers { "{\"x-match\": \"all\", \"format\": \"pdf\"}" } else { t("arguments (headers exchanges)") }}
                         oninput={edit_at(&draft, List::Bindings, i, |d: &mut Draft, i: usize, e: InputEvent| d.bindings[i].args = typed(&e))} /></td>
-                    <td>{ remove_button(None, "queue.unbind / exchange.unbind", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_binding(i))) }</td>
+                    <td>{ remove_button(None, t("queue.unbind / exchange.unbind"), edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_binding(i))) }</td>
                 </tr>
                 { row_error(List::Bindings, i) }
             </>
@@ -241,21 +242,21 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Publishers, i).then_some("invalid"))} data-publisher-row={pb.spec.id.clone()}>
                     <td class="name">{&pb.spec.id}</td>
-                    <td><select aria-label="exchange" onchange={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: Event| d.publishers[i].spec.exchange = chosen(&e))}>
+                    <td><select aria-label={t("exchange")} onchange={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: Event| d.publishers[i].spec.exchange = chosen(&e))}>
                         { for targets.iter().map(|o| html! { <option value={o.clone()} selected={*o == pb.spec.exchange}>{ if o.is_empty() { "(default)" } else { o } }</option> }) }
                     </select></td>
-                    <td><input class="key" value={pb.keys.clone()} placeholder="routing keys, comma-separated" spellcheck="false"
+                    <td><input class="key" value={pb.keys.clone()} placeholder={t("routing keys, comma-separated")} spellcheck="false"
                         oninput={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: InputEvent| d.publishers[i].keys = typed(&e))} /></td>
-                    <td><input class="short" aria-label="interval" title="one message every …" value={pb.interval.clone()}
+                    <td><input class="short" aria-label={t("interval")} title={t("one message every …")} value={pb.interval.clone()}
                         oninput={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: InputEvent| d.publishers[i].interval = typed(&e))} /></td>
-                    <td><input class="short" aria-label="count" placeholder="forever" title="how many messages (blank: forever)" value={pb.count.clone()}
+                    <td><input class="short" aria-label={t("count")} placeholder={t("forever")} title={t("how many messages (blank: forever)")} value={pb.count.clone()}
                         oninput={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: InputEvent| d.publishers[i].count = typed(&e))} /></td>
                     <td class="flags">
                         { flag("confirms", pb.spec.confirms, |d, i, e| d.publishers[i].spec.confirms = checked(&e)) }
                         { flag("persistent", pb.spec.persistent, |d, i, e| d.publishers[i].spec.persistent = checked(&e)) }
                         { flag("mandatory", pb.spec.mandatory, |d, i, e| d.publishers[i].spec.mandatory = checked(&e)) }
                     </td>
-                    <td>{ remove_button(why, "remove this publisher", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_publisher(i))) }</td>
+                    <td>{ remove_button(why, t("remove this publisher"), edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_publisher(i))) }</td>
                 </tr>
                 { row_error(List::Publishers, i) }
             </>
@@ -267,17 +268,17 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             <>
                 <tr class={classes!(invalid(List::Consumers, i).then_some("invalid"))} data-consumer-row={c.spec.id.clone()}>
                     <td class="name">{&c.spec.id}</td>
-                    <td><select aria-label="queue" onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].spec.queue = chosen(&e))}>{ options(&queue_names, &c.spec.queue, None) }</select></td>
-                    <td><select aria-label="acknowledgements" class="mode" title="manual: acks after processing; auto: no acks (the broker forgets on sending); hold: you settle each delivery in the inspector"
+                    <td><select aria-label={t("queue")} onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].spec.queue = chosen(&e))}>{ options(&queue_names, &c.spec.queue, None) }</select></td>
+                    <td><select aria-label={t("acknowledgements")} class="mode" title={t("manual: acks after processing; auto: no acks (the broker forgets on sending); hold: you settle each delivery in the inspector")}
                         onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].mode = chosen(&e))}>{ options(&modes, &c.mode, None) }</select></td>
-                    <td><input class="short prefetch" value={c.prefetch.clone()} title="basic.qos prefetch_count (0: unlimited)"
+                    <td><input class="short prefetch" value={c.prefetch.clone()} title={t("basic.qos prefetch_count (0: unlimited)")}
                         oninput={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: InputEvent| d.consumers[i].prefetch = typed(&e))} /></td>
-                    <td><input class="short" value={c.processing.clone()} title="processing time per message"
+                    <td><input class="short" value={c.processing.clone()} title={t("processing time per message")}
                         oninput={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: InputEvent| d.consumers[i].processing = typed(&e))} /></td>
-                    <td><input class="short" value={c.reject_every.clone()} title="reject every Nth message (0: never)"
+                    <td><input class="short" value={c.reject_every.clone()} title={t("reject every Nth message (0: never)")}
                         oninput={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: InputEvent| d.consumers[i].reject_every = typed(&e))} />
-                        <label><input type="checkbox" checked={c.spec.requeue} onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].spec.requeue = checked(&e))} />{"requeue"}</label></td>
-                    <td>{ remove_button(why, "remove this consumer", edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_consumer(i))) }</td>
+                        <label><input type="checkbox" checked={c.spec.requeue} onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].spec.requeue = checked(&e))} />{t("requeue")}</label></td>
+                    <td>{ remove_button(why, t("remove this consumer"), edit(&draft, move |d: &mut Draft, _: MouseEvent| d.remove_consumer(i))) }</td>
                 </tr>
                 { row_error(List::Consumers, i) }
             </>
@@ -335,7 +336,7 @@ pub fn topology_editor(p: &EditorProps) -> Html {
     let quick = QUICK_ARGS.iter().map(|(k, v)| {
         let entry = format!("\"{k}\": {v}");
         html! {
-            <button class="chip" title={format!("add {entry}")} onclick={edit(&new, move |n: &mut NewRows, _: MouseEvent| n.q_args = add_arg(&n.q_args, &entry))}>{*k}</button>
+            <button class="chip" title={tf("add {0}", &[&entry])} onclick={edit(&new, move |n: &mut NewRows, _: MouseEvent| n.q_args = add_arg(&n.q_args, &entry))}>{*k}</button>
         }
     });
     let types: Vec<String> = EXCHANGE_TYPES.iter().map(|t| t.to_string()).collect();
@@ -355,12 +356,12 @@ pub fn topology_editor(p: &EditorProps) -> Html {
 
     html! {
         <details class="rq-edit" id="topology-editor">
-            <summary>{"Edit the topology"}<span class="hint">{" — exchanges, queues with their arguments, bindings, publishers, consumers; applying restarts the run with them declared at setup"}</span></summary>
+            <summary>{t("Edit the topology")}<span class="hint">{t(" — exchanges, queues with their arguments, bindings, publishers, consumers; applying restarts the run with them declared at setup")}</span></summary>
             <div class="rq-import">
-                <label class="file-button">{"Import definitions.json"}
+                <label class="file-button">{t("Import definitions.json")}
                     <input type="file" id="import-definitions" accept=".json,application/json" onchange={on_import} />
                 </label>
-                <span class="hint">{" from "}<code>{"rabbitmqctl export_definitions"}</code>{" or the management UI: its exchanges, queues and bindings replace these; the clients stay"}</span>
+                <span class="hint">{t(" from ")}<code>{"rabbitmqctl export_definitions"}</code>{t(" or the management UI: its exchanges, queues and bindings replace these; the clients stay")}</span>
                 if let Some(r) = &*import_report {
                     <div id="import-report" class={classes!("import-report", (!r.ok).then_some("field-error"))} role="status">
                         <p>{&r.summary}</p>
@@ -370,89 +371,89 @@ pub fn topology_editor(p: &EditorProps) -> Html {
             </div>
             <div class="rq-edit-grid">
                 <fieldset>
-                    <legend>{"Exchanges"}</legend>
+                    <legend>{t("Exchanges")}</legend>
                     <table id="edit-exchanges">
                         { for exchanges }
                         <tr class="add">
-                            <td><input id="new-exchange-name" placeholder="new exchange" value={new.x_name.clone()} spellcheck="false"
+                            <td><input id="new-exchange-name" placeholder={t("new exchange")} value={new.x_name.clone()} spellcheck="false"
                                 oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.x_name = typed(&e))} /></td>
                             <td><select id="new-exchange-type" onchange={edit(&new, |n: &mut NewRows, e: Event| n.x_type = chosen(&e))}>{ options(&types, &new.x_type, None) }</select></td>
-                            <td><label><input type="checkbox" checked={new.x_durable} onchange={edit(&new, |n: &mut NewRows, e: Event| n.x_durable = checked(&e))} />{"durable"}</label></td>
-                            <td colspan="2"><button id="add-exchange" disabled={new.x_name.trim().is_empty()} onclick={add_exchange}>{"+ exchange"}</button></td>
+                            <td><label><input type="checkbox" checked={new.x_durable} onchange={edit(&new, |n: &mut NewRows, e: Event| n.x_durable = checked(&e))} />{t("durable")}</label></td>
+                            <td colspan="2"><button id="add-exchange" disabled={new.x_name.trim().is_empty()} onclick={add_exchange}>{t("+ exchange")}</button></td>
                         </tr>
                     </table>
                 </fieldset>
                 <fieldset>
-                    <legend>{"Queues"}</legend>
+                    <legend>{t("Queues")}</legend>
                     <table id="edit-queues">
                         { for queues }
                         <tr class="add">
-                            <td><input id="new-queue-name" placeholder="new queue" value={new.q_name.clone()} spellcheck="false"
+                            <td><input id="new-queue-name" placeholder={t("new queue")} value={new.q_name.clone()} spellcheck="false"
                                 oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.q_name = typed(&e))} /></td>
-                            <td><label><input type="checkbox" checked={new.q_durable} onchange={edit(&new, |n: &mut NewRows, e: Event| n.q_durable = checked(&e))} />{"durable"}</label></td>
-                            <td class="wide"><input id="new-queue-args" class="args" placeholder="arguments (JSON), or click below" value={new.q_args.clone()} spellcheck="false"
+                            <td><label><input type="checkbox" checked={new.q_durable} onchange={edit(&new, |n: &mut NewRows, e: Event| n.q_durable = checked(&e))} />{t("durable")}</label></td>
+                            <td class="wide"><input id="new-queue-args" class="args" placeholder={t("arguments (JSON), or click below")} value={new.q_args.clone()} spellcheck="false"
                                 oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.q_args = typed(&e))} /></td>
-                            <td><button id="add-queue" disabled={new.q_name.trim().is_empty()} onclick={add_queue}>{"+ queue"}</button></td>
+                            <td><button id="add-queue" disabled={new.q_name.trim().is_empty()} onclick={add_queue}>{t("+ queue")}</button></td>
                         </tr>
                     </table>
                     <p class="chips">{ for quick }</p>
                 </fieldset>
                 <fieldset>
-                    <legend>{"Bindings"}</legend>
+                    <legend>{t("Bindings")}</legend>
                     <table id="edit-bindings">
                         { for bindings }
                         <tr class="add">
-                            <td><select id="new-binding-source" aria-label="source exchange" onchange={edit(&new, |n: &mut NewRows, e: Event| n.b_source = chosen(&e))}>{ options(&sources, &new.b_source, None) }</select></td>
-                            <td><select id="new-binding-dest" aria-label="destination" onchange={edit(&new, |n: &mut NewRows, e: Event| n.b_dest = chosen(&e))}>
+                            <td><select id="new-binding-source" aria-label={t("source exchange")} onchange={edit(&new, |n: &mut NewRows, e: Event| n.b_source = chosen(&e))}>{ options(&sources, &new.b_source, None) }</select></td>
+                            <td><select id="new-binding-dest" aria-label={t("destination")} onchange={edit(&new, |n: &mut NewRows, e: Event| n.b_dest = chosen(&e))}>
                                 { options(&dests, &new.b_dest, Some("destination…")) }
                             </select></td>
-                            <td><input id="new-binding-key" placeholder="binding key" value={new.b_key.clone()} spellcheck="false"
+                            <td><input id="new-binding-key" placeholder={t("binding key")} value={new.b_key.clone()} spellcheck="false"
                                 oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.b_key = typed(&e))} /></td>
-                            <td class="wide"><input id="new-binding-args" class="args" placeholder="arguments (headers)" value={new.b_args.clone()} spellcheck="false"
+                            <td class="wide"><input id="new-binding-args" class="args" placeholder={t("arguments (headers)")} value={new.b_args.clone()} spellcheck="false"
                                 oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.b_args = typed(&e))} /></td>
-                            <td><button id="add-binding" disabled={new.b_dest.is_empty()} onclick={add_binding}>{"+ binding"}</button></td>
+                            <td><button id="add-binding" disabled={new.b_dest.is_empty()} onclick={add_binding}>{t("+ binding")}</button></td>
                         </tr>
                     </table>
                 </fieldset>
                 <fieldset>
-                    <legend>{"Publishers"}</legend>
+                    <legend>{t("Publishers")}</legend>
                     <table id="edit-publishers">
-                        <tr class="head"><th>{"id"}</th><th>{"exchange"}</th><th>{"routing keys"}</th><th>{"every"}</th><th>{"count"}</th><th></th><th></th></tr>
+                        <tr class="head"><th>{t("id")}</th><th>{t("exchange")}</th><th>{t("routing keys")}</th><th>{t("every")}</th><th>{t("count")}</th><th></th><th></th></tr>
                         { for publishers }
                         <tr class="add">
-                            <td><input id="new-publisher-id" placeholder="new publisher" value={new.p_id.clone()} spellcheck="false"
+                            <td><input id="new-publisher-id" placeholder={t("new publisher")} value={new.p_id.clone()} spellcheck="false"
                                 oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.p_id = typed(&e))} /></td>
                             <td><select id="new-publisher-exchange" onchange={edit(&new, |n: &mut NewRows, e: Event| n.p_exchange = chosen(&e))}>
                                 { for targets.iter().map(|o| html! { <option value={o.clone()} selected={*o == new.p_exchange}>{ if o.is_empty() { "(default)" } else { o } }</option> }) }
                             </select></td>
-                            <td><input id="new-publisher-keys" class="key" placeholder="routing keys" value={new.p_keys.clone()} spellcheck="false"
+                            <td><input id="new-publisher-keys" class="key" placeholder={t("routing keys")} value={new.p_keys.clone()} spellcheck="false"
                                 oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.p_keys = typed(&e))} /></td>
-                            <td colspan="4"><button id="add-publisher" disabled={new.p_id.trim().is_empty()} onclick={add_publisher}>{"+ publisher"}</button>
-                                <span class="hint">{" every 100ms, confirms, persistent"}</span></td>
+                            <td colspan="4"><button id="add-publisher" disabled={new.p_id.trim().is_empty()} onclick={add_publisher}>{t("+ publisher")}</button>
+                                <span class="hint">{t(" every 100ms, confirms, persistent")}</span></td>
                         </tr>
                     </table>
                 </fieldset>
                 <fieldset>
-                    <legend>{"Consumers"}</legend>
+                    <legend>{t("Consumers")}</legend>
                     <table id="edit-consumers">
-                        <tr class="head"><th>{"id"}</th><th>{"queue"}</th><th>{"acks"}</th><th>{"prefetch"}</th><th>{"work per message"}</th><th>{"reject every Nth"}</th><th></th></tr>
+                        <tr class="head"><th>{t("id")}</th><th>{t("queue")}</th><th>{t("acks")}</th><th>{t("prefetch")}</th><th>{t("work per message")}</th><th>{t("reject every Nth")}</th><th></th></tr>
                         { for consumers }
                         <tr class="add">
-                            <td><input id="new-consumer-id" placeholder="new consumer" value={new.c_id.clone()} spellcheck="false"
+                            <td><input id="new-consumer-id" placeholder={t("new consumer")} value={new.c_id.clone()} spellcheck="false"
                                 oninput={edit(&new, |n: &mut NewRows, e: InputEvent| n.c_id = typed(&e))} /></td>
                             <td><select id="new-consumer-queue" onchange={edit(&new, |n: &mut NewRows, e: Event| n.c_queue = chosen(&e))}>{ options(&queue_names, &new.c_queue, None) }</select></td>
-                            <td colspan="5"><button id="add-consumer" disabled={new.c_id.trim().is_empty() || new.c_queue.is_empty()} onclick={add_consumer}>{"+ consumer"}</button>
-                                <span class="hint">{" manual acks, prefetch 10, 5ms per message"}</span></td>
+                            <td colspan="5"><button id="add-consumer" disabled={new.c_id.trim().is_empty() || new.c_queue.is_empty()} onclick={add_consumer}>{t("+ consumer")}</button>
+                                <span class="hint">{t(" manual acks, prefetch 10, 5ms per message")}</span></td>
                         </tr>
                     </table>
                     if let Some(e) = &new.client_error { <p class="field-error" id="client-error">{e}</p> }
                 </fieldset>
             </div>
             <div class="editor-actions">
-                <button id="apply-topology" class="primary" disabled={!changed || problem.is_some()} onclick={apply}>{"Apply topology"}</button>
-                <button id="revert-topology" disabled={!changed} onclick={revert}>{"Revert"}</button>
+                <button id="apply-topology" class="primary" disabled={!changed || problem.is_some()} onclick={apply}>{t("Apply topology")}</button>
+                <button id="revert-topology" disabled={!changed} onclick={revert}>{t("Revert")}</button>
                 if let Some(p) = problem.filter(|p| p.row.is_none()) { <span class="field-error" id="topology-error" role="alert">{&p.message}</span> }
-                if problem.is_some_and(|p| p.row.is_some()) { <span class="field-error" id="topology-error">{"fix the row marked above to apply"}</span> }
+                if problem.is_some_and(|p| p.row.is_some()) { <span class="field-error" id="topology-error">{t("fix the row marked above to apply")}</span> }
             </div>
         </details>
     }

@@ -5,6 +5,7 @@ use super::rabbit::Sel;
 use crate::engine::rabbit::msg::{Dest, SettleOp};
 use crate::engine::Command;
 use crate::engine::NodeId;
+use crate::view::i18n::{t, tf};
 use crate::view::rabbit::{self as vr, Model};
 use yew::prelude::*;
 
@@ -17,7 +18,7 @@ pub(super) struct Actions<'a> {
 pub(super) fn inspector(m: &Model, sel: Option<Sel>, cmd: &Actions) -> Html {
     match sel {
         None => {
-            html! { <p class="hint">{"Click a publisher, an exchange, a queue or a consumer in the drawing to inspect it."}</p> }
+            html! { <p class="hint">{t("Click a publisher, an exchange, a queue or a consumer in the drawing to inspect it.")}</p> }
         }
         Some(Sel::Publisher(node)) => publisher(m, node, cmd),
         Some(Sel::Exchange(id)) => exchange(m, id),
@@ -29,25 +30,25 @@ pub(super) fn inspector(m: &Model, sel: Option<Sel>, cmd: &Actions) -> Html {
 fn publisher(m: &Model, node: NodeId, a: &Actions) -> Html {
     let Some(p) = m.pubs.iter().find(|p| p.node == node) else { return html! {} };
     let toggle = if p.up { Command::Stop { node } } else { Command::Start { node } };
-    let yes = |b: bool, what: &str| if b { what.to_string() } else { "no".to_string() };
+    let yes = |b: bool, what: &str| if b { what.to_string() } else { t("no").to_string() };
     html! {
         <>
-            <h3>{format!("publisher {}", p.name)}</h3>
+            <h3>{tf("publisher {0}", &[&p.name])}</h3>
             { kv("publisher-settings", vec![
                 ("exchange", m.names.exchange(p.exchange)),
-                ("routing keys, in turn", if p.keys.is_empty() { "\"\"".to_string() } else { p.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ") }),
-                ("one message every", p.interval.to_string()),
-                ("publisher confirms", yes(p.confirms, "yes: the broker acks (or nacks) each publish")),
-                ("persistent (delivery_mode 2)", yes(p.persistent, "yes: survives a broker restart in a durable queue")),
-                ("mandatory", yes(p.mandatory, "yes: unroutable messages come back (basic.return)")),
-                ("awaiting confirm", p.unconfirmed.to_string()),
-                ("next message", p.next_seq.to_string()),
-                ("state", (if p.up { "running" } else { "stopped" }).into()),
+                (t("routing keys, in turn"), if p.keys.is_empty() { "\"\"".to_string() } else { p.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ") }),
+                (t("one message every"), p.interval.to_string()),
+                (t("publisher confirms"), yes(p.confirms, t("yes: the broker acks (or nacks) each publish"))),
+                (t("persistent (delivery_mode 2)"), yes(p.persistent, t("yes: survives a broker restart in a durable queue"))),
+                ("mandatory", yes(p.mandatory, t("yes: unroutable messages come back (basic.return)"))),
+                (t("awaiting confirm"), p.unconfirmed.to_string()),
+                (t("next message"), p.next_seq.to_string()),
+                (t("state"), (if p.up { t("running") } else { t("stopped") }).into()),
             ]) }
             <p class="rq-actions">
                 <button id="publisher-toggle" onclick={a.cmd.reform(move |_| toggle.clone())}
-                    title={ if p.up { "Crash it: unconfirmed publishes are in doubt (were they routed?)" } else { "Start it again" } }>
-                    { if p.up { "Stop publisher" } else { "Start publisher" } }
+                    title={ if p.up { t("Crash it: unconfirmed publishes are in doubt (were they routed?)") } else { t("Start it again") } }>
+                    { if p.up { t("Stop publisher") } else { t("Start publisher") } }
                 </button>
             </p>
         </>
@@ -56,28 +57,28 @@ fn publisher(m: &Model, node: NodeId, a: &Actions) -> Html {
 
 fn exchange(m: &Model, id: u16) -> Html {
     let Some(x) = m.exchanges.0.get(id as usize).and_then(Option::as_ref) else {
-        return html! { <p class="hint">{"This exchange no longer exists."}</p> };
+        return html! { <p class="hint">{t("This exchange no longer exists.")}</p> };
     };
     let rows = x.bindings.iter().map(|b| {
         let dest = match b.dest {
-            Dest::Queue(q) => format!("queue {}", m.names.queue(q)),
-            Dest::Exchange(d) => format!("exchange {}", m.names.exchange(d)),
+            Dest::Queue(q) => tf("queue {0}", &[&m.names.queue(q)]),
+            Dest::Exchange(d) => tf("exchange {0}", &[&m.names.exchange(d)]),
         };
         html! { <tr><td>{dest}</td><td>{vr::binding_label(x.decl.kind, &b.key, &b.args)}</td></tr> }
     });
     html! {
         <>
-            <h3>{format!("exchange {}", m.names.exchange(id))}</h3>
+            <h3>{tf("exchange {0}", &[&m.names.exchange(id)])}</h3>
             <p class="detail">{format!(
                 "{}{}{}",
                 x.decl.kind.name(),
-                if x.decl.durable { ", durable" } else { ", transient" },
+                if x.decl.durable { t(", durable") } else { t(", transient") },
                 x.decl.alternate.map_or(String::new(), |a| format!(", alternate exchange {}", m.names.exchange(a)))
             )}</p>
             if x.bindings.is_empty() {
-                <p class="hint">{ if id == 0 { "Every queue is bound here by its name." } else { "No bindings." } }</p>
+                <p class="hint">{ if id == 0 { t("Every queue is bound here by its name.") } else { t("No bindings.") } }</p>
             } else {
-                <table class="kv rq-table" id="exchange-bindings"><tr><th>{"destination"}</th><th>{"binding key / arguments"}</th></tr>{ for rows }</table>
+                <table class="kv rq-table" id="exchange-bindings"><tr><th>{t("destination")}</th><th>{t("binding key / arguments")}</th></tr>{ for rows }</table>
             }
         </>
     }
@@ -95,10 +96,12 @@ fn queue(m: &Model, id: u16, cmd: &Actions) -> Html {
         let (tag, by) = match r.delivery {
             Some((t, c)) => {
                 let by =
-                    m.cs.iter().find(|c2| c2.node == c).map_or("delivered".to_string(), |c| format!("with {}", c.name));
+                    m.cs.iter()
+                        .find(|c2| c2.node == c)
+                        .map_or(crate::view::i18n::t("delivered").to_string(), |c| tf("with {0}", &[&c.name]));
                 (t.to_string(), by)
             }
-            None => ("–".to_string(), "ready".to_string()),
+            None => ("–".to_string(), t("ready").to_string()),
         };
         let publisher = m.pubs.iter().find(|p| p.node == r.publisher).map_or("?", |p| p.name.as_str());
         let buttons = r.delivery.filter(|_| settles).map(|(tag, c)| settle_buttons(m, c, tag, false, cmd));
@@ -118,26 +121,26 @@ fn queue(m: &Model, id: u16, cmd: &Actions) -> Html {
     let total = q.ready + q.unacked;
     html! {
         <>
-            <h3>{format!("queue {}", q.name)}</h3>
+            <h3>{tf("queue {0}", &[&q.name])}</h3>
             <p class="detail">{ if q.exists {
-                format!("{} ready, {} delivered and unacked, {} consumer(s)", q.ready, q.unacked, q.consumers)
+                tf("{0} ready, {1} delivered and unacked, {2} consumer(s)", &[&q.ready, &q.unacked, &q.consumers])
             } else {
-                "not declared (a transient queue after a restart, until its consumer declares it again)".to_string()
+                t("not declared (a transient queue after a restart, until its consumer declares it again)").to_string()
             } }</p>
             { kv("queue-args", vr::queue_args(&q.decl, &m.names)) }
             if settles { { requeue_switch(cmd) } }
             if q.messages.is_empty() {
-                <p class="hint">{"No messages."}</p>
+                <p class="hint">{t("No messages.")}</p>
             } else {
                 <table class="kv rq-table" id="queue-messages">
                     <tr>
-                        { for ["pos", "message", "routing key", "tag", "state", "redelivered", "x-death"].into_iter().map(|h| html! { <th>{h}</th> }) }
-                        if settles { <th>{"settle"}</th> }
+                        { for ["pos", "message", t("routing key"), "tag", "state", "redelivered", "x-death"].into_iter().map(|h| html! { <th>{h}</th> }) }
+                        if settles { <th>{t("settle")}</th> }
                     </tr>
                     { for rows }
                 </table>
                 if total as usize > q.messages.len() {
-                    <p class="hint">{format!("the first {} of {total} by position", q.messages.len())}</p>
+                    <p class="hint">{tf("the first {0} of {1} by position", &[&q.messages.len(), &total])}</p>
                 }
             }
         </>
@@ -175,26 +178,26 @@ fn consumer(m: &Model, node: NodeId, cmd: &Actions) -> Html {
     let toggle = if c.up { Command::Stop { node } } else { Command::Start { node } };
     html! {
         <>
-            <h3>{format!("consumer {}", c.name)}</h3>
+            <h3>{tf("consumer {0}", &[&c.name])}</h3>
             { kv("consumer-window", vec![
                 ("queue", m.names.queue(c.queue)),
-                ("state", (if c.up { "running" } else { "stopped" }).into()),
-                ("acknowledgements", (if c.auto_ack { "automatic (prefetch ignored)" } else if c.hold { "manual, by you: it holds each delivery until you settle it" } else { "manual" }).into()),
+                (t("state"), (if c.up { t("running") } else { t("stopped") }).into()),
+                (t("acknowledgements"), (if c.auto_ack { t("automatic (prefetch ignored)") } else if c.hold { t("manual, by you: it holds each delivery until you settle it") } else { t("manual") }).into()),
                 ("prefetch", if c.prefetch == 0 { "unlimited".to_string() } else { c.prefetch.to_string() }),
                 ("unacked", c.unacked.to_string()),
-                ("delivery tags", if tags.is_empty() { "–".to_string() } else { tags.join(", ") }),
+                (t("delivery tags"), if tags.is_empty() { "–".to_string() } else { tags.join(", ") }),
             ]) }
             if !held.is_empty() && !c.auto_ack {
                 { requeue_switch(cmd) }
                 <table class="kv rq-table" id="consumer-held">
-                    <tr><th>{"tag"}</th><th>{"message"}</th><th></th><th>{"settle"}</th></tr>
+                    <tr><th>{t("tag")}</th><th>{t("message")}</th><th></th><th>{t("settle")}</th></tr>
                     { for rows }
                 </table>
             }
             <p class="rq-actions">
                 <button id="consumer-toggle" onclick={cmd.cmd.reform(move |_| toggle.clone())}
-                    title={ if c.up { "Crash it: the broker sees the connection close and requeues its unacked messages, redelivered (flagged) to the next consumer" } else { "Start it again: it reconnects, declares its queue and consumes" } }>
-                    { if c.up { "Kill consumer" } else { "Restart consumer" } }
+                    title={ if c.up { t("Crash it: the broker sees the connection close and requeues its unacked messages, redelivered (flagged) to the next consumer") } else { t("Start it again: it reconnects, declares its queue and consumes") } }>
+                    { if c.up { t("Kill consumer") } else { t("Restart consumer") } }
                 </button>
             </p>
         </>
@@ -205,9 +208,9 @@ fn consumer(m: &Model, node: NodeId, cmd: &Actions) -> Html {
 fn requeue_switch(a: &Actions) -> Html {
     let h = a.requeue.clone();
     html! {
-        <label class="rq-requeue" title="AMQP's requeue bit of basic.nack and basic.reject">
+        <label class="rq-requeue" title={t("AMQP's requeue bit of basic.nack and basic.reject")}>
             <input type="checkbox" id="settle-requeue" checked={*a.requeue} onchange={Callback::from(move |_: Event| h.set(!*h))} />
-            {"nack / reject with requeue"}
+            {t("nack / reject with requeue")}
         </label>
     }
 }
@@ -218,11 +221,11 @@ fn settle_buttons(m: &Model, node: NodeId, tag: u64, multiple: bool, a: &Actions
     let Some(c) = m.cs.iter().find(|c| c.node == node && c.up && !c.auto_ack) else { return html! {} };
     let requeue = *a.requeue;
     let outcome = if requeue {
-        "requeued: back to its place in the queue, redelivered (flagged)"
+        t("requeued: back to its place in the queue, redelivered (flagged)")
     } else if m.qs.iter().find(|q| q.id == c.queue).and_then(|q| q.decl.args.dlx).is_some() {
-        "no requeue: dead-lettered"
+        t("no requeue: dead-lettered")
     } else {
-        "no requeue: dropped (the queue has no dead-letter exchange)"
+        t("no requeue: dropped (the queue has no dead-letter exchange)")
     };
     let button = |label: &'static str, class: &'static str, title: String, multiple: bool, op: SettleOp| {
         let command = Command::settle(node, tag, multiple, op);
@@ -231,11 +234,11 @@ fn settle_buttons(m: &Model, node: NodeId, tag: u64, multiple: bool, a: &Actions
     let back = if requeue { " ↺" } else { " ✕" };
     html! {
         <span class="settle-buttons">
-            { button("ack", "ack", format!("basic.ack tag {tag}: done, the broker forgets it"), false, SettleOp::Ack) }
-            if multiple { { button("ack ≤", "ack-multiple", format!("basic.ack tag {tag} multiple: this and every earlier delivery it holds"), true, SettleOp::Ack) } }
-            { button(if requeue { "nack ↺" } else { "nack ✕" }, "nack", format!("basic.nack tag {tag}{back}: {outcome}"), false, SettleOp::Nack { requeue }) }
-            if multiple { { button(if requeue { "nack ≤ ↺" } else { "nack ≤ ✕" }, "nack-multiple", format!("basic.nack tag {tag} multiple{back}: this and every earlier delivery it holds are {}", if requeue { "requeued" } else { "not requeued" }), true, SettleOp::Nack { requeue }) } }
-            { button(if requeue { "reject ↺" } else { "reject ✕" }, "reject", format!("basic.reject tag {tag}{back}: {outcome}"), false, SettleOp::Reject { requeue }) }
+            { button("ack", "ack", tf("basic.ack tag {0}: done, the broker forgets it", &[&tag]), false, SettleOp::Ack) }
+            if multiple { { button(t("ack ≤"), "ack-multiple", tf("basic.ack tag {0} multiple: this and every earlier delivery it holds", &[&tag]), true, SettleOp::Ack) } }
+            { button(if requeue { t("nack ↺") } else { t("nack ✕") }, "nack", tf("basic.nack tag {0}{1}: {2}", &[&tag, &back, &outcome]), false, SettleOp::Nack { requeue }) }
+            if multiple { { button(if requeue { t("nack ≤ ↺") } else { t("nack ≤ ✕") }, "nack-multiple", tf("basic.nack tag {0} multiple{1}: this and every earlier delivery it holds are {2}", &[&tag, &back, &if requeue { t("requeued") } else { t("not requeued") }]), true, SettleOp::Nack { requeue }) } }
+            { button(if requeue { t("reject ↺") } else { t("reject ✕") }, "reject", tf("basic.reject tag {0}{1}: {2}", &[&tag, &back, &outcome]), false, SettleOp::Reject { requeue }) }
         </span>
     }
 }

@@ -3,6 +3,7 @@
 //! as well). The file's text is read here and handed to the app; what it means is the view's.
 
 use super::app::{App, Msg};
+use crate::view::i18n::{t, tf};
 use gloo::events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, File, HtmlInputElement};
@@ -26,11 +27,11 @@ pub fn buttons(link: &Scope<App>) -> Html {
     html! {
         <span class="run-file">
             <button id="save-run" onclick={link.callback(|_| Msg::SaveRun)}
-                title="Download this run — scenario, seed, your actions and the instant shown — as a JSON file; `brokerlab run FILE` replays it">
-                { super::app::icon("M5 20h14v-2H5zM19 9h-4V3H9v6H5l7 7z") }{"Save run"}
+                title={t("Download this run — scenario, seed, your actions and the instant shown — as a JSON file; `brokerlab run FILE` replays it")}>
+                { super::app::icon("M5 20h14v-2H5zM19 9h-4V3H9v6H5l7 7z") }{t("Save run")}
             </button>
-            <label class="button" for="open-run" title="Open a saved run (or a scenario file); you can also drop one on the page">
-                { super::app::icon("M5 20h14v-2H5zM9 16h6v-6h4l-7-7-7 7h4z") }{"Open run…"}
+            <label class="button" for="open-run" title={t("Open a saved run (or a scenario file); you can also drop one on the page")}>
+                { super::app::icon("M5 20h14v-2H5zM9 16h6v-6h4l-7-7-7 7h4z") }{t("Open run…")}
             </label>
             <input id="open-run" class="visually-hidden" type="file" accept=".json,application/json" onchange={open} />
         </span>
@@ -65,7 +66,7 @@ fn read(file: File, link: &Scope<App>) {
     wasm_bindgen_futures::spawn_local(async move {
         match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string()) {
             Some(text) => link.send_message(Msg::OpenRun(name, text)),
-            None => link.send_message(Msg::OpenFailed(format!("“{name}” could not be read as text"))),
+            None => link.send_message(Msg::OpenFailed(tf("“{0}” could not be read as text", &[&name]))),
         }
     });
 }

@@ -4,6 +4,7 @@
 use crate::engine::kernel::Process;
 use crate::engine::{NodeId, World};
 use crate::view::flights::{Flights, LOSS_VISIBLE_MS};
+use crate::view::i18n::{t, tf};
 use crate::view::kafka::ZkPart;
 use crate::view::layout::{Point, STAGE_H, STAGE_W};
 use crate::view::plugin::links;
@@ -43,13 +44,7 @@ pub fn svg(p: StageProps) -> Html {
         let cut = net.is_cut(a, b);
         let slow = net.extra_delay(a, b);
         let class = classes!("link", cut.then_some("cut"), (slow.0 > 0).then_some("slow"));
-        let title = format!(
-            "Link {} ↔ {}: {}. Click to {} it.",
-            p.world.node_name(a),
-            p.world.node_name(b),
-            if cut { "cut (a network partition)".to_string() } else if slow.0 > 0 { format!("slowed by +{slow}") } else { "up".to_string() },
-            if cut { "heal" } else { "cut" }
-        );
+        let title = tf("Link {0} ↔ {1}: {2}. Click to {3} it.", &[&p.world.node_name(a), &p.world.node_name(b), &if cut { t("cut (a network partition)").to_string() } else if slow.0 > 0 { tf("slowed by +{0}", &[&slow]) } else { t("up").to_string() }, &if cut { t("heal") } else { t("cut") }]);
         let onclick = p.on_link.reform(move |_: MouseEvent| (a, b));
         let mid = pa.lerp(pb, 0.5);
         html! {
@@ -57,7 +52,7 @@ pub fn svg(p: StageProps) -> Html {
                 <title>{title}</title>
                 <line class="hit" x1={pa.x.to_string()} y1={pa.y.to_string()} x2={pb.x.to_string()} y2={pb.y.to_string()} />
                 <line class="wire" x1={pa.x.to_string()} y1={pa.y.to_string()} x2={pb.x.to_string()} y2={pb.y.to_string()} />
-                if cut { <text class="link-mark" x={mid.x.to_string()} y={(mid.y - 6.0).to_string()}>{"✂ cut"}</text> }
+                if cut { <text class="link-mark" x={mid.x.to_string()} y={(mid.y - 6.0).to_string()}>{t("✂ cut")}</text> }
                 if slow.0 > 0 && !cut { <text class="link-mark" x={mid.x.to_string()} y={(mid.y - 6.0).to_string()}>{format!("+{slow}")}</text> }
             </g>
         }
@@ -88,24 +83,24 @@ pub fn svg(p: StageProps) -> Html {
         let owns = crate::view::kafka::consumer(p.world, id)
             .and_then(|c| c.member.as_ref())
             .filter(|_| up)
-            .map(|m| format!("owns {}", crate::engine::kafka::msg::parts_text(m.owned)));
+            .map(|m| tf("owns {0}", &[&crate::engine::kafka::msg::parts_text(m.owned)]));
         let state = if !up {
-            "stopped".to_string()
+            t("stopped").to_string()
         } else if isolated {
-            "isolated".to_string()
+            t("isolated").to_string()
         } else if controller == Some(true) {
-            "controller".to_string()
+            t("controller").to_string()
         } else if controller == Some(false) {
-            "stale controller".to_string()
+            t("stale controller").to_string()
         } else if let Some(z) = zk {
             z.short()
         } else {
-            role.to_string()
+            role_name(role).to_string()
         };
         let onclick = p.on_node.reform(move |_: MouseEvent| id);
         let title = match zk.filter(|_| up) {
-            Some(z) => format!("{} (ZooKeeper server): {}. Click to inspect and inject faults.", slot.name, z.label(p.world)),
-            None => format!("{} ({role}): {state}. Click to inspect and inject faults.", slot.name),
+            Some(z) => tf("{0} (ZooKeeper server): {1}. Click to inspect and inject faults.", &[&slot.name, &z.label(p.world)]),
+            None => tf("{0} ({1}): {2}. Click to inspect and inject faults.", &[&slot.name, &role_name(role), &state]),
         };
         html! {
             <g class={class} transform={format!("translate({:.1},{:.1})", pos.x, pos.y)} {onclick} data-node={slot.name.clone()}>
@@ -125,7 +120,7 @@ pub fn svg(p: StageProps) -> Html {
         }
     });
     html! {
-        <svg class="stage-svg" viewBox={format!("0 0 {STAGE_W} {STAGE_H}")} role="img" aria-label="Topology: nodes and links">
+        <svg class="stage-svg" viewBox={format!("0 0 {STAGE_W} {STAGE_H}")} role="img" aria-label={t("Topology: nodes and links")}>
             { for link_views }
             { for node_views }
             { partition_chips(p.world, p.positions) }
@@ -171,11 +166,11 @@ fn partition_chips(world: &World, positions: &[Point]) -> Html {
         let (x, y) = at(c);
         let colour = lane_colour(c.partition as u32);
         let state = if c.leader {
-            "leader"
+            t("leader")
         } else if c.in_sync {
-            "follower, in sync"
+            t("follower, in sync")
         } else {
-            "follower, out of the ISR"
+            t("follower, out of the ISR")
         };
         // Dark figures on the light colours of the palette, white on the dark ones.
         let ink = if matches!(colour, "#E69F00" | "#56B4E9" | "#F0E442") { "#1b1f24" } else { "#ffffff" };
@@ -184,7 +179,7 @@ fn partition_chips(world: &World, positions: &[Point]) -> Html {
         html! {
             <g key={format!("{}@{}", c.name, c.broker.0)} class={classes!("chip-r", c.leader.then_some("leader"), (!c.in_sync).then_some("out"))}
                 transform={format!("translate({x:.1},{y:.1})")} data-partition={c.name.clone()}>
-                <title>{format!("{}: {state} (epoch {})", c.name, c.epoch)}</title>
+                <title>{tf("{0}: {1} (epoch {2})", &[&c.name, &state, &c.epoch])}</title>
                 <rect width={w.to_string()} height={h.to_string()} rx="3" {style} />
                 <text x={(w / 2.0).to_string()} y="11" style={text_style}>{c.partition}</text>
             </g>
@@ -282,5 +277,18 @@ pub fn draw(
         ctx.line_to(at.x - 9.0, at.y + 9.0);
         ctx.stroke();
         ctx.set_global_alpha(1.0);
+    }
+}
+
+/// A node's role in the page's language (the role itself stays the CSS class).
+fn role_name(role: &str) -> &str {
+    match role {
+        "broker" => t("broker"),
+        "producer" => t("producer"),
+        "consumer" => t("consumer"),
+        "zookeeper" => "ZooKeeper",
+        "relay" => t("relay"),
+        "publisher" => t("publisher"),
+        other => other,
     }
 }

@@ -4,6 +4,7 @@
 
 use super::app::{icon, App, Msg};
 use crate::engine::Time;
+use crate::view::i18n::{t, tf};
 use crate::view::session::Session;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -22,29 +23,28 @@ pub fn bar(session: &Session, link: &yew::html::Scope<App>) -> Html {
         }
     });
     let title = if disabled {
-        "The timeline is paused while a walkthrough runs (it must see every event)".to_string()
+        t("The timeline is paused while a walkthrough runs (it must see every event)").to_string()
     } else {
-        format!(
-            "Played so far: {} to {}. Drag to go back or forward; acting in the past forks the run",
-            tl.start(),
-            tl.head()
+        tf(
+            "Played so far: {0} to {1}. Drag to go back or forward; acting in the past forks the run",
+            &[&tl.start(), &tl.head()],
         )
     };
     html! {
         <div class="timeline" id="timeline" title={title}>
-            <button id="tl-prev" disabled={disabled} onclick={link.callback(|_| Msg::Jump(false))} title="Previous marker">{ icon("M6 5h2v14H6zM20 5v14L9 12z") }</button>
-            <button id="tl-back" disabled={disabled} onclick={link.callback(|_| Msg::StepBack)} title="Step back one event (←)">{ icon("M19 4l-10 8 10 8zM5 4h3v16H5z") }</button>
+            <button id="tl-prev" disabled={disabled} onclick={link.callback(|_| Msg::Jump(false))} title={t("Previous marker")}>{ icon("M6 5h2v14H6zM20 5v14L9 12z") }</button>
+            <button id="tl-back" disabled={disabled} onclick={link.callback(|_| Msg::StepBack)} title={t("Step back one event (←)")}>{ icon("M19 4l-10 8 10 8zM5 4h3v16H5z") }</button>
             <div class="tl-track">
-                <input type="range" id="scrub" aria-label="Simulated time" disabled={disabled}
+                <input type="range" id="scrub" aria-label={t("Simulated time")} disabled={disabled}
                     min={start.to_string()} max={head.max(start + 1).to_string()} step="1" value={now.to_string()}
                     oninput={link.callback(|e: InputEvent| {
                         Msg::Seek(e.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0))
                     })} />
                 <div class="tl-ticks">{ for ticks }</div>
             </div>
-            <button id="tl-next" disabled={disabled} onclick={link.callback(|_| Msg::Jump(true))} title="Next marker">{ icon("M16 5h2v14h-2zM4 5v14l11-7z") }</button>
-            <span class="tl-time" id="tl-time" title="Simulated time shown / played so far; queue entries processed">
-                {format!("{} / {} · entry ", Time(now), Time(head))}<b id="tl-steps">{session.sim().steps()}</b>
+            <button id="tl-next" disabled={disabled} onclick={link.callback(|_| Msg::Jump(true))} title={t("Next marker")}>{ icon("M16 5h2v14h-2zM4 5v14l11-7z") }</button>
+            <span class="tl-time" id="tl-time" title={t("Simulated time shown / played so far; queue entries processed")}>
+                {tf("{0} / {1} · entry ", &[&Time(now), &Time(head)])}<b id="tl-steps">{session.sim().steps()}</b>
             </span>
         </div>
     }

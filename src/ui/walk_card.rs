@@ -2,6 +2,7 @@
 //! on screen and how to go on.
 
 use super::app::{App, Msg};
+use crate::view::i18n::{t, tf};
 use crate::view::plugin::{self, Family, WalkDoor};
 use crate::view::session::Session;
 use crate::view::speed;
@@ -13,11 +14,11 @@ pub fn card(session: &Session, link: &Scope<App>) -> Html {
     let Some(w) = session.walk() else {
         let Some((title, doors)) = Family::of(session.world()).walks() else { return html! {} };
         let door = |id: &'static str, d: WalkDoor| {
-            html! { <button id={id} onclick={link.callback(move |_| Msg::StartWalk(d.variant))} title={d.hint}>{d.label}</button> }
+            html! { <button id={id} onclick={link.callback(move |_| Msg::StartWalk(d.variant))} title={t(d.hint)}>{t(d.label)}</button> }
         };
         return html! {
             <div class="walk-start">
-                <b>{title}</b>
+                <b>{t(title)}</b>
                 { door("walk-start", doors[0]) }
                 { door("walk-start-kill", doors[1]) }
             </div>
@@ -28,21 +29,21 @@ pub fn card(session: &Session, link: &Scope<App>) -> Html {
     html! {
         <div class="walk" id="walk" role="status" aria-live="polite">
             <div class="walk-head">
-                <span class="walk-count" id="walk-count">{ if w.done() { "done".to_string() } else { format!("step {i} of {n}") } }</span>
-                <b id="walk-title">{ step.map_or("Waiting for a consumer to read (the walkthrough needs a producer and a consumer)…".to_string(), |s| s.title.clone()) }</b>
+                <span class="walk-count" id="walk-count">{ if w.done() { t("done").to_string() } else { tf("step {0} of {1}", &[&i, &n]) } }</span>
+                <b id="walk-title">{ step.map_or(t("Waiting for a consumer to read (the walkthrough needs a producer and a consumer)…").to_string(), |s| s.title.clone()) }</b>
                 if let Some(s) = step { <span class="walk-time">{format!("t = {}", s.at)}</span> }
             </div>
             <p id="walk-text">{ step.map_or(String::new(), |s| s.text.clone()) }</p>
             <div class="walk-actions">
                 if w.done() {
-                    <span class="field-ok" id="walk-done">{ plugin::walk_done(w.variant) }</span>
-                    <button id="walk-next" onclick={link.callback(|_| Msg::WalkClose)}>{"Close"}</button>
+                    <span class="field-ok" id="walk-done">{ t(plugin::walk_done(w.variant)) }</span>
+                    <button id="walk-next" onclick={link.callback(|_| Msg::WalkClose)}>{t("Close")}</button>
                 } else if w.waiting() {
-                    <button id="walk-next" class="primary" onclick={link.callback(|_| Msg::WalkNext)} title="Go on to the next step (→)">{"Next step →"}</button>
+                    <button id="walk-next" class="primary" onclick={link.callback(|_| Msg::WalkNext)} title={t("Go on to the next step (→)")}>{t("Next step →")}</button>
                 } else {
-                    <span class="walk-wait">{ format!("playing until the next step… ({})", speed::label(session.speed())) }</span>
+                    <span class="walk-wait">{ tf("playing until the next step… ({0})", &[&speed::label(session.speed())]) }</span>
                 }
-                <button id="walk-close" onclick={link.callback(|_| Msg::WalkClose)}>{"End walkthrough"}</button>
+                <button id="walk-close" onclick={link.callback(|_| Msg::WalkClose)}>{t("End walkthrough")}</button>
             </div>
         </div>
     }

@@ -2,6 +2,7 @@
 //! violation sentence, and the two topologies laid out in one visual language (producer → router
 //! → stores → consumers: exchange and queues for RabbitMQ, topic and partitions for Kafka).
 
+use crate::i18n::{t, tf};
 use brokerlab_engine::compare::detect::{Chip, Mark, Violation};
 use brokerlab_engine::compare::{customer_name, System, Workload};
 
@@ -24,11 +25,11 @@ pub fn chip_class(c: &Chip) -> &'static str {
 pub fn chip_title(c: &Chip) -> String {
     let what = match c.mark {
         Mark::InOrder => "",
-        Mark::OutOfOrder => ", OUT OF ORDER",
-        Mark::Duplicate => ", DUPLICATE",
+        Mark::OutOfOrder => t(", OUT OF ORDER"),
+        Mark::Duplicate => t(", DUPLICATE"),
     };
-    let again = if c.redelivered { ", redelivered" } else { "" };
-    format!("{} processed by c{} at {}{what}{again}", chip_label(c), c.consumer + 1, c.at)
+    let again = if c.redelivered { t(", redelivered") } else { "" };
+    tf("{0} processed by c{1} at {2}{3}{4}", &[&chip_label(c), &(c.consumer + 1), &c.at, &what, &again])
 }
 
 /// Whether `c` is the violation to highlight.
@@ -38,18 +39,15 @@ pub fn is_violation(c: &Chip, v: Option<&Violation>) -> bool {
 
 pub fn out_of_order_text(v: &Violation) -> String {
     let k = customer_name(v.customer);
-    format!(
-        "first out of order: c{} processed {k}{} at {}, after {k}{} was already processed",
-        v.consumer + 1,
-        v.number,
-        v.at,
-        v.after
+    tf(
+        "first out of order: c{0} processed {1}{2} at {3}, after {1}{4} was already processed",
+        &[&(v.consumer + 1), &k, &v.number, &v.at, &v.after],
     )
 }
 
 pub fn duplicate_text(v: &Violation) -> String {
     let k = customer_name(v.customer);
-    format!("first duplicate: c{} processed {k}{} again at {}", v.consumer + 1, v.number, v.at)
+    tf("first duplicate: c{0} processed {1}{2} again at {3}", &[&(v.consumer + 1), &k, &v.number, &v.at])
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,18 +98,18 @@ pub fn topology(w: &Workload, system: System, owners: &[u64]) -> Topo {
     let stores: Vec<String> = match system {
         System::Kafka => (0..w.kafka.partitions).map(|p| format!("orders-{p}")).collect(),
         System::Rabbit if w.rabbit.queue_per_consumer => {
-            (1..=w.consumers).map(|i| format!("queue orders-{i}")).collect()
+            (1..=w.consumers).map(|i| tf("queue orders-{0}", &[&i])).collect()
         }
-        System::Rabbit if w.rabbit.single_active_consumer => vec!["queue orders (SAC)".into()],
-        System::Rabbit => vec!["queue orders".into()],
+        System::Rabbit if w.rabbit.single_active_consumer => vec![t("queue orders (SAC)").into()],
+        System::Rabbit => vec![t("queue orders").into()],
     };
     let rows = (stores.len() as u32).max(w.consumers).max(1);
     let height = rows * ROW + 8;
     let centre = |n: u32, i: u32| (height - n * ROW) / 2 + i * ROW + 4;
     let mut boxes = vec![TopoBox { kind: BoxKind::Producer, label: "producer".into(), x: COLS[0], y: centre(1, 0) }];
     let router = match system {
-        System::Kafka => "topic orders",
-        System::Rabbit => "exchange orders",
+        System::Kafka => t("topic orders"),
+        System::Rabbit => t("exchange orders"),
     };
     boxes.push(TopoBox { kind: BoxKind::Router, label: router.into(), x: COLS[1], y: centre(1, 0) });
     let n = stores.len() as u32;
@@ -136,7 +134,7 @@ pub fn topology(w: &Workload, system: System, owners: &[u64]) -> Topo {
         // Kafka the murmur2 partition, which the page does not recompute here: left unlabelled.
         let label = match system {
             System::Rabbit if n > 1 => customers_of(s, n),
-            System::Rabbit => "all keys".into(),
+            System::Rabbit => t("all keys").into(),
             System::Kafka => String::new(),
         };
         edges.push((1, 2 + s as usize, label));

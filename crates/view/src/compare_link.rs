@@ -6,6 +6,7 @@
 
 use super::link_scenario::{base64url, from_base64url};
 use super::params::shorten_to;
+use crate::i18n::tf;
 use brokerlab_engine::compare::presets::PRESETS;
 use brokerlab_engine::compare::Workload;
 
@@ -48,18 +49,20 @@ pub fn parse(query: &str) -> CompareLink {
             // A story by its name, or its number as the page lists it (1 … 6, 5a, 5b).
             "story" => match PRESETS.iter().position(|p| p.slug == value || p.number == value) {
                 Some(i) => link.story = i,
-                None => link.problems.push(format!(
-                    "story \"{}\" does not exist; showing \"{}\" (stories: {})",
-                    shorten_to(value, 40),
-                    PRESETS[DEFAULT_STORY].slug,
-                    PRESETS.iter().map(|p| p.slug).collect::<Vec<_>>().join(", ")
+                None => link.problems.push(tf(
+                    "story \"{0}\" does not exist; showing \"{1}\" (stories: {2})",
+                    &[
+                        &(shorten_to(value, 40)),
+                        &PRESETS[DEFAULT_STORY].slug,
+                        &(PRESETS.iter().map(|p| p.slug).collect::<Vec<_>>().join(", ")),
+                    ],
                 )),
             },
             "seed" => match value.parse::<u64>() {
                 Ok(seed) => link.seed = seed,
-                Err(_) => link.problems.push(format!(
-                    "seed \"{}\" is not a whole number ≥ 0; using seed {DEFAULT_SEED}",
-                    shorten_to(value, 40)
+                Err(_) => link.problems.push(tf(
+                    "seed \"{0}\" is not a whole number ≥ 0; using seed {1}",
+                    &[&(shorten_to(value, 40)), &DEFAULT_SEED],
                 )),
             },
             "workload" => workload = Some(value),
@@ -70,9 +73,9 @@ pub fn parse(query: &str) -> CompareLink {
     if let Some(text) = workload {
         match from_base64url(text).and_then(|json| Workload::from_json(&json)) {
             Ok(w) => link.workload = Some(w).filter(|w| *w != (PRESETS[link.story].workload)()),
-            Err(e) => link.problems.push(format!(
-                "the link's workload could not be read ({}); using the story's own",
-                shorten_to(&e, 160)
+            Err(e) => link.problems.push(tf(
+                "the link's workload could not be read ({0}); using the story's own",
+                &[&(shorten_to(&e, 160))],
             )),
         }
     }

@@ -4,6 +4,7 @@
 //! back with the field it belongs to, so the page shows it next to that field. Nothing panics, and
 //! nothing typed is lost: the form only replaces the running scenario when everything is valid.
 
+use crate::i18n::{t, tf};
 use brokerlab_engine::kafka::config::AcksSpec;
 use brokerlab_engine::{Scenario, Time};
 
@@ -60,10 +61,16 @@ impl Form {
         };
         add("cluster", "kafka.brokers".into(), "brokers", Kind::Count, k.brokers.to_string());
         for (i, t) in k.topics.iter().enumerate() {
-            let sec = format!("topic {}", t.name);
+            let sec = tf("topic {0}", &[&t.name]);
             let key = |f: &str| format!("kafka.topics[{i}].{f}");
             add(&sec, key("partitions"), "partitions", Kind::Count, t.partitions.to_string());
-            add(&sec, key("replication_factor"), "replication factor", Kind::Count, t.replication_factor.to_string());
+            add(
+                &sec,
+                key("replication_factor"),
+                crate::i18n::t("replication factor"),
+                Kind::Count,
+                t.replication_factor.to_string(),
+            );
             add(
                 &sec,
                 key("min_insync_replicas"),
@@ -73,17 +80,17 @@ impl Form {
             );
         }
         for (i, p) in k.producers.iter().enumerate() {
-            let sec = format!("producer {}", p.id);
+            let sec = tf("producer {0}", &[&p.id]);
             let key = |f: &str| format!("kafka.producers[{i}].{f}");
-            add(&sec, key("interval"), "one record every", Kind::Duration, p.interval.to_string());
-            add(&sec, key("keys"), "distinct keys (0: none)", Kind::Count, p.keys.to_string());
+            add(&sec, key("interval"), t("one record every"), Kind::Duration, p.interval.to_string());
+            add(&sec, key("keys"), t("distinct keys (0: none)"), Kind::Count, p.keys.to_string());
             add(&sec, key("acks"), "acks", Kind::Choice(ACKS), acks_text(p.acks).into());
             add(&sec, key("linger"), "linger.ms", Kind::Duration, p.linger.to_string());
             let idem = p.enable_idempotence.map_or("default", |b| if b { "true" } else { "false" });
             add(&sec, key("enable_idempotence"), "enable.idempotence", Kind::Choice(IDEMPOTENCE), idem.into());
         }
         for (i, g) in k.groups.iter().enumerate() {
-            let sec = format!("group {}", g.id);
+            let sec = tf("group {0}", &[&g.id]);
             let key = |f: &str| format!("kafka.groups[{i}].{f}");
             let members = k.consumers.iter().filter(|c| c.group.as_ref() == Some(&g.id)).count();
             add(&sec, key("consumers"), "consumers", Kind::Count, members.to_string());
@@ -109,7 +116,7 @@ impl Form {
     pub fn build(&self, base: &Scenario) -> Result<Scenario, Problem> {
         let mut s = base.clone();
         let Some(k) = s.kafka.as_mut() else {
-            return Err(Problem { key: None, message: "this scenario has no Kafka cluster to configure".into() });
+            return Err(Problem { key: None, message: t("this scenario has no Kafka cluster to configure").into() });
         };
         let mut consumers_wanted: Vec<(usize, u32)> = vec![];
         for f in &self.fields {
@@ -117,22 +124,21 @@ impl Form {
             let v = f.value.trim();
             let count = || {
                 v.parse::<u32>().map_err(|_| match v.parse::<u64>() {
-                    Ok(_) => at(format!("{} is too large (at most {})", shorten(v), u32::MAX)),
-                    Err(_) => at(format!("\"{}\" is not a whole number ≥ 0", shorten(v))),
+                    Ok(_) => at(tf("{0} is too large (at most {1})", &[&shorten(v), &u32::MAX])),
+                    Err(_) => at(tf("\"{0}\" is not a whole number ≥ 0", &[&shorten(v)])),
                 })
             };
             // A bare number is milliseconds, as Kafka's own names say (linger.ms, session.timeout.ms).
             let duration = || match v.parse::<u64>() {
                 Ok(ms) if ms <= u64::MAX / 1_000_000 => Ok(Time::ms(ms)),
-                _ => {
-                    Time::parse(v).map_err(|e| at(format!("{e} (e.g. 250us, 50ms, 2s; a bare number is milliseconds)")))
-                }
+                _ => Time::parse(v)
+                    .map_err(|e| at(tf("{0} (e.g. 250us, 50ms, 2s; a bare number is milliseconds)", &[&e]))),
             };
             let (section, field) = split_key(&f.key);
             match (section, field) {
                 (Section::Cluster, "brokers") => k.brokers = count()?,
                 (Section::Topic(i), field) => {
-                    let t = k.topics.get_mut(i).ok_or_else(|| at("no such topic".into()))?;
+                    let t = k.topics.get_mut(i).ok_or_else(|| at(t("no such topic").into()))?;
                     match field {
                         "partitions" => t.partitions = count()?,
                         "replication_factor" => t.replication_factor = count()?,
@@ -140,7 +146,7 @@ impl Form {
                     }
                 }
                 (Section::Producer(i), field) => {
-                    let p = k.producers.get_mut(i).ok_or_else(|| at("no such producer".into()))?;
+                    let p = k.producers.get_mut(i).ok_or_else(|| at(t("no such producer").into()))?;
                     match field {
                         "interval" => p.interval = duration()?,
                         "keys" => p.keys = count()?,
@@ -150,7 +156,7 @@ impl Form {
                                 "0" => AcksSpec::Zero,
                                 "1" => AcksSpec::One,
                                 "all" | "-1" => AcksSpec::All,
-                                _ => return Err(at(format!("\"{}\": acks is 0, 1 or all", shorten(v)))),
+                                _ => return Err(at(tf("\"{0}\": acks is 0, 1 or all", &[&shorten(v)]))),
                             }
                         }
                         _ => {
@@ -158,18 +164,18 @@ impl Form {
                                 "true" => Some(true),
                                 "false" => Some(false),
                                 "default" | "" => None,
-                                _ => return Err(at(format!("\"{}\": true, false or default", shorten(v)))),
+                                _ => return Err(at(tf("\"{0}\": true, false or default", &[&shorten(v)]))),
                             }
                         }
                     }
                 }
                 (Section::Group(i), field) => {
-                    let g = k.groups.get_mut(i).ok_or_else(|| at("no such group".into()))?;
+                    let g = k.groups.get_mut(i).ok_or_else(|| at(t("no such group").into()))?;
                     match field {
                         "consumers" => {
                             let n = count()?;
                             if n > 32 {
-                                return Err(at("at most 32 consumers per group here".into()));
+                                return Err(at(t("at most 32 consumers per group here").into()));
                             }
                             consumers_wanted.push((i, n));
                         }
@@ -177,7 +183,7 @@ impl Form {
                         _ => g.session_timeout = duration()?,
                     }
                 }
-                _ => return Err(at("unknown field".into())),
+                _ => return Err(at(t("unknown field").into())),
             }
         }
         for (i, n) in consumers_wanted {

@@ -5,6 +5,7 @@
 //! Lag = the partition leader's high watermark − the consumer's position (what it could read and
 //! has not yet). The leader is the live broker that leads the partition in the highest epoch.
 
+use crate::i18n::{t, tf};
 use brokerlab_engine::kafka::consumer::{Consumer, Phase};
 use brokerlab_engine::kafka::msg::Tp;
 use brokerlab_engine::kafka::node::KafkaNode;
@@ -62,11 +63,11 @@ impl ZkPart {
     /// "follower", "looking".
     pub fn short(self) -> String {
         match self {
-            ZkPart::Leader { serving, of, .. } => format!("leader ({serving} of {of})"),
-            ZkPart::Establishing => "leader (forming)".into(),
-            ZkPart::Follower { .. } => "follower".into(),
-            ZkPart::Syncing { .. } => "syncing".into(),
-            ZkPart::Looking => "looking".into(),
+            ZkPart::Leader { serving, of, .. } => tf("leader ({0} of {1})", &[&serving, &of]),
+            ZkPart::Establishing => t("leader (forming)").into(),
+            ZkPart::Follower { .. } => t("follower").into(),
+            ZkPart::Syncing { .. } => t("syncing").into(),
+            ZkPart::Looking => t("looking").into(),
         }
     }
 
@@ -81,11 +82,11 @@ impl ZkPart {
                 .map_or("?", |&n| world.node_name(n))
         };
         match self {
-            ZkPart::Leader { serving, of, .. } => format!("leader · quorum {serving} of {of}"),
-            ZkPart::Establishing => "elected leader, gathering a quorum of followers".into(),
-            ZkPart::Follower { leader } => format!("follower of {}", name(leader)),
-            ZkPart::Syncing { leader } => format!("syncing with {}", name(leader)),
-            ZkPart::Looking => "looking (no leader)".into(),
+            ZkPart::Leader { serving, of, .. } => tf("leader · quorum {0} of {1}", &[&serving, &of]),
+            ZkPart::Establishing => t("elected leader, gathering a quorum of followers").into(),
+            ZkPart::Follower { leader } => tf("follower of {0}", &[&name(leader)]),
+            ZkPart::Syncing { leader } => tf("syncing with {0}", &[&name(leader)]),
+            ZkPart::Looking => t("looking (no leader)").into(),
         }
     }
 }
@@ -150,11 +151,11 @@ pub struct ConsumerView {
 
 pub fn phase_name(p: Phase) -> &'static str {
     match p {
-        Phase::Unjoined => "not in the group (will join)",
-        Phase::Committing => "committing before it rejoins",
-        Phase::Joining => "joining (JoinGroup sent)",
-        Phase::Syncing => "waiting for its assignment (SyncGroup)",
-        Phase::Stable => "stable member",
+        Phase::Unjoined => t("not in the group (will join)"),
+        Phase::Committing => t("committing before it rejoins"),
+        Phase::Joining => t("joining (JoinGroup sent)"),
+        Phase::Syncing => t("waiting for its assignment (SyncGroup)"),
+        Phase::Stable => t("stable member"),
     }
 }
 
@@ -188,7 +189,7 @@ pub fn consumer_view(world: &World, node: NodeId) -> Option<ConsumerView> {
         group: m.map(|m| m.group),
         member_id: m.map_or(String::new(), |m| m.member_id.clone()),
         generation: m.and_then(|m| m.generation),
-        phase: m.map_or("standalone reader", |m| if up { phase_name(m.phase) } else { "stopped" }),
+        phase: m.map_or(t("standalone reader"), |m| if up { phase_name(m.phase) } else { t("stopped") }),
         coordinator: m.and_then(|m| m.coordinator),
         rows,
     })

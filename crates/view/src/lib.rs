@@ -17,6 +17,8 @@
 //!   on the stage or the comparison page (`lesson/run.rs`); progress.
 //! - `groups`  — consumer groups from events: state machine, owners, moves, rebalance gaps.
 //! - `kafka`   — consumer positions, commits and lag, group lag, replication health, from the world.
+//! - `i18n`    — the page in English or Korean: `t("English")` looks its translation up in the
+//!   catalogue the page fetched (`i18n/ko/*.txt`).
 //! - `glossary` — one-sentence explanations of each system's terms (Kafka, RabbitMQ, the
 //!   comparison), for tooltips and the help.
 //! - `walk`    — the guided walkthrough: recognises the steps of a record's journey from events.
@@ -43,6 +45,7 @@ pub mod export;
 pub mod flights;
 pub mod glossary;
 pub mod groups;
+pub mod i18n;
 pub mod kafka;
 pub mod layout;
 pub mod lesson;

@@ -7,6 +7,7 @@
 //! `5000.2200000.cut.1.0`, `800.900000.slow.2.0.5000`, `90.1500.settle.4.7.0.nack-requeue`. Entries
 //! are joined by `~`. Every character is one a URL carries as it is.
 
+use crate::i18n::{t, tf};
 use brokerlab_engine::models::{Act, TopoAct};
 use brokerlab_engine::rabbit::msg::SettleOp;
 use brokerlab_engine::LoggedCommand;
@@ -108,7 +109,7 @@ pub(crate) fn command(action: &str, v: &[Val]) -> Result<Command, String> {
         Some(Val::Num(n)) => *n,
         _ => 0,
     };
-    let node = |i: usize| u32::try_from(num(i)).map(NodeId).map_err(|_| format!("there is no node {}", num(i)));
+    let node = |i: usize| u32::try_from(num(i)).map(NodeId).map_err(|_| tf("there is no node {0}", &[&num(i)]));
     Ok(match action {
         "stop" => Command::Stop { node: node(0)? },
         "start" => Command::Start { node: node(0)? },
@@ -120,13 +121,13 @@ pub(crate) fn command(action: &str, v: &[Val]) -> Result<Command, String> {
         "slow" => Command::Slow { a: node(0)?, b: node(1)?, extra: Time(num(2)) },
         "settle" => {
             let (Some(Val::Flag(multiple)), Some(Val::Op(op))) = (v.get(2), v.get(3)) else {
-                return Err("settle takes a node, a delivery tag, multiple and how".into());
+                return Err(t("settle takes a node, a delivery tag, multiple and how").into());
             };
             Command::settle(node(0)?, num(1), *multiple, *op)
         }
         "topology" => {
-            let target = u16::try_from(num(2)).map_err(|_| format!("there is no target {}", num(2)))?;
-            let t = TopoAct::from_code(num(1), target).ok_or(format!("there is no topology change {}", num(1)))?;
+            let target = u16::try_from(num(2)).map_err(|_| tf("there is no target {0}", &[&num(2)]))?;
+            let t = TopoAct::from_code(num(1), target).ok_or(tf("there is no topology change {0}", &[&num(1)]))?;
             Command::Act { node: node(0)?, act: Act::Topology(t) }
         }
         _ => Command::HealAll,
@@ -157,12 +158,12 @@ fn read_text(kind: Kind, text: &str) -> Result<Val, String> {
         Kind::Flag => match text {
             "0" => Ok(Val::Flag(false)),
             "1" => Ok(Val::Flag(true)),
-            _ => Err("\"multiple\" is 0 or 1".into()),
+            _ => Err(t("\"multiple\" is 0 or 1").into()),
         },
         Kind::Op => settle_op(text)
             .map(Val::Op)
-            .ok_or_else(|| format!("\"{}\" is not ack, nack or reject", super::params::shorten_to(text, 20))),
-        _ => text.parse().map(Val::Num).map_err(|_| format!("its {} is not a whole number", kind_name(kind))),
+            .ok_or_else(|| tf("\"{0}\" is not ack, nack or reject", &[&(super::params::shorten_to(text, 20))])),
+        _ => text.parse().map(Val::Num).map_err(|_| tf("its {0} is not a whole number", &[&kind_name(kind)])),
     }
 }
 
@@ -175,9 +176,9 @@ pub(crate) fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Node => "node",
         Kind::Us => "delay",
-        Kind::Tag => "delivery tag",
+        Kind::Tag => t("delivery tag"),
         Kind::Flag => "multiple",
-        Kind::Op => "settle operation",
+        Kind::Op => t("settle operation"),
     }
 }
 
@@ -201,24 +202,22 @@ pub fn encode(log: &[LoggedCommand]) -> String {
 pub fn decode(s: &str) -> Result<Vec<LoggedCommand>, String> {
     let mut out: Vec<LoggedCommand> = Vec::new();
     for (i, entry) in s.split(SEP).filter(|e| !e.is_empty()).enumerate() {
-        let which = || format!("action {} of the link (\"{}\")", i + 1, super::params::shorten_to(entry, 40));
+        let which = || tf("action {0} of the link (\"{1}\")", &[&(i + 1), &(super::params::shorten_to(entry, 40))]);
         let f: Vec<&str> = entry.split('.').collect();
         let num = |k: usize, what: &str| -> Result<u64, String> {
             f.get(k)
                 .and_then(|v| v.parse::<u64>().ok())
-                .ok_or_else(|| format!("{}: its {what} is not a whole number", which()))
+                .ok_or_else(|| tf("{0}: its {1} is not a whole number", &[&which(), &what]))
         };
         let (step, at) = (num(0, "step")?, Time(num(1, "time")?));
         let action = f.get(2).copied().unwrap_or("");
         let Some(kinds) = fields(action) else {
-            return Err(format!("{}: \"{}\" is not an action", which(), super::params::shorten_to(action, 20)));
+            return Err(tf("{0}: \"{1}\" is not an action", &[&which(), &(super::params::shorten_to(action, 20))]));
         };
         if f.len() != 3 + kinds.len() {
-            return Err(format!(
-                "{}: {action} takes {} values, it has {}",
-                which(),
-                kinds.len(),
-                f.len().saturating_sub(3)
+            return Err(tf(
+                "{0}: {1} takes {2} values, it has {3}",
+                &[&which(), &action, &kinds.len(), &f.len().saturating_sub(3)],
             ));
         }
         let values = kinds
@@ -230,7 +229,7 @@ pub fn decode(s: &str) -> Result<Vec<LoggedCommand>, String> {
         let command = command(action, &values).map_err(|e| format!("{}: {e}", which()))?;
         if let Some(prev) = out.last() {
             if step < prev.step || at < prev.at {
-                return Err(format!("{}: it comes before the action it follows", which()));
+                return Err(tf("{0}: it comes before the action it follows", &[&which()]));
             }
         }
         out.push(LoggedCommand { step, at, command });

@@ -7,6 +7,7 @@
 //! loader's own validation, so a tampered link is an error in words, never a crash, and nothing in
 //! it runs or fetches anything: it is data the engine validates.
 
+use crate::i18n::{t, tf};
 use brokerlab_engine::Scenario;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -36,12 +37,12 @@ pub fn decode(text: &str) -> Result<Scenario, String> {
 /// base64url never has, not text).
 pub(crate) fn from_base64url(text: &str) -> Result<String, String> {
     if text.len() > MAX_LEN {
-        return Err(format!("it is {} characters long, more than the {MAX_LEN} a link may carry", text.len()));
+        return Err(tf("it is {0} characters long, more than the {1} a link may carry", &[&text.len(), &MAX_LEN]));
     }
     let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
     let (mut n, mut bits) = (0u32, 0);
     for c in text.bytes() {
-        let v = ALPHABET.iter().position(|&a| a == c).ok_or("it holds a character a link never has")?;
+        let v = ALPHABET.iter().position(|&a| a == c).ok_or(t("it holds a character a link never has"))?;
         n = n << 6 | v as u32;
         bits += 6;
         if bits >= 8 {
@@ -50,7 +51,7 @@ pub(crate) fn from_base64url(text: &str) -> Result<String, String> {
             n &= (1 << bits) - 1;
         }
     }
-    String::from_utf8(bytes).map_err(|_| "it is not text".to_string())
+    String::from_utf8(bytes).map_err(|_| t("it is not text").to_string())
 }
 
 #[cfg(test)]

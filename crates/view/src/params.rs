@@ -4,6 +4,7 @@
 //! the actions taken and the instant shown (`link`).
 
 use super::speed;
+use crate::i18n::tf;
 use brokerlab_engine::presets;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub struct Params {
     pub bench: bool,
     /// `?bench=frames`: the playground measuring its own frame times.
     pub bench_frames: bool,
+    /// `?lang=ko`: the language the page is shown in (`i18n`).
+    pub lang: Option<crate::i18n::Lang>,
     /// One message per ignored parameter.
     pub problems: Vec<String>,
 }
@@ -36,52 +39,60 @@ pub fn parse(query: &str) -> Params {
         match key {
             "preset" => match presets::PRESETS.iter().find(|(slug, _)| *slug == value) {
                 Some((slug, _)) => p.preset = Some(slug),
-                None => p.problems.push(format!(
-                    "preset \"{}\" does not exist; showing the default (presets: {})",
-                    shorten(value),
-                    presets::PRESETS.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
+                None => p.problems.push(tf(
+                    "preset \"{0}\" does not exist; showing the default (presets: {1})",
+                    &[&shorten(value), &(presets::PRESETS.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", "))],
                 )),
             },
             "seed" => match value.parse::<u64>() {
                 Ok(seed) => p.seed = Some(seed),
                 Err(_) => p
                     .problems
-                    .push(format!("seed \"{}\" is not a whole number ≥ 0; using the preset's", shorten(value))),
+                    .push(tf("seed \"{0}\" is not a whole number ≥ 0; using the preset's", &[&shorten(value)])),
             },
             "speed" => match speed::LADDER.iter().position(|(label, _)| label.trim_start_matches('×') == value) {
                 Some(i) => p.speed = Some(i),
-                None => p.problems.push(format!(
-                    "speed \"{}\" is not one of {}; using the scenario's own",
-                    shorten(value),
-                    speed::LADDER.iter().map(|(l, _)| l.trim_start_matches('×')).collect::<Vec<_>>().join(", ")
+                None => p.problems.push(tf(
+                    "speed \"{0}\" is not one of {1}; using the scenario's own",
+                    &[
+                        &shorten(value),
+                        &(speed::LADDER.iter().map(|(l, _)| l.trim_start_matches('×')).collect::<Vec<_>>().join(", ")),
+                    ],
                 )),
             },
             "log" => p.log = Some(value.to_string()),
             "scenario" => p.scenario = Some(value.to_string()),
             "t" => match value.parse::<u64>() {
                 Ok(us) => p.t = Some(brokerlab_engine::Time(us)),
-                Err(_) => p.problems.push(format!(
-                    "t \"{}\" is not a simulated time in microseconds; opening at the start",
-                    shorten(value)
+                Err(_) => p.problems.push(tf(
+                    "t \"{0}\" is not a simulated time in microseconds; opening at the start",
+                    &[&shorten(value)],
                 )),
             },
             "lesson" => match crate::lesson::LESSONS.iter().find(|(id, _)| *id == value) {
                 Some((id, _)) => p.lesson = Some(id),
                 None => {
-                    p.problems.push(format!("lesson \"{}\" does not exist; showing the first lesson", shorten(value)));
+                    p.problems.push(tf("lesson \"{0}\" does not exist; showing the first lesson", &[&shorten(value)]));
                     p.lesson = crate::lesson::LESSONS.first().map(|(id, _)| *id);
                 }
             },
             "try" => match value.parse::<usize>() {
                 Ok(n) if n >= 1 => p.variation = Some(n - 1),
-                _ => p.problems.push(format!(
-                    "try \"{}\" is not a variation number (1, 2, …); showing the lesson as written",
-                    shorten(value)
+                _ => p.problems.push(tf(
+                    "try \"{0}\" is not a variation number (1, 2, …); showing the lesson as written",
+                    &[&shorten(value)],
+                )),
+            },
+            "lang" => match crate::i18n::Lang::from_code(value) {
+                Some(lang) => p.lang = Some(lang),
+                None => p.problems.push(tf(
+                    "language \"{0}\" is not one of {1}; showing the page in the language chosen before",
+                    &[&shorten(value), &(crate::i18n::Lang::ALL.map(|l| l.code()).join(", "))],
                 )),
             },
             "bench" if value == "frames" => p.bench_frames = true,
             "bench" => p.bench = true,
-            other => p.problems.push(format!("unknown URL parameter \"{}\" ignored", shorten(other))),
+            other => p.problems.push(tf("unknown URL parameter \"{0}\" ignored", &[&shorten(other)])),
         }
     }
     p
@@ -138,6 +149,8 @@ mod tests {
         assert!(p.problems.is_empty());
         // The speed reads as the page shows it.
         assert!(to_query("lossy-network", 42, 3, "", None, None).ends_with("&speed=1/1000"));
+        assert_eq!(parse("?lang=ko").lang, Some(crate::i18n::Lang::Ko));
+        assert_eq!(parse("?lang=ko-KR").lang, Some(crate::i18n::Lang::Ko));
         assert_eq!(parse("?speed=1000").speed, Some(speed::LADDER.len() - 1));
         assert_eq!(parse("?speed=1").speed.map(speed::label), Some("×1"));
         let q = to_query("kafka-basic", 1, 7, "3.100.stop.2", Some(brokerlab_engine::Time(250)), None);
@@ -169,5 +182,11 @@ mod tests {
         assert_eq!((p.lesson, p.variation, p.problems.len()), (Some(first), Some(1), 0));
         let long = parse(&format!("?preset={}", "a".repeat(500)));
         assert!(!long.problems[0].contains(&"a".repeat(41)), "the echo is shortened");
+        let p = parse("?lang=fr");
+        assert_eq!(p.lang, None);
+        assert_eq!(
+            p.problems,
+            ["language \"fr\" is not one of en, ko; showing the page in the language chosen before"]
+        );
     }
 }

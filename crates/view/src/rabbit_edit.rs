@@ -9,6 +9,7 @@
 //! Names of existing rows are fixed, as in RabbitMQ (an exchange or a queue is never renamed:
 //! delete it and declare another). Applying restarts the run with the new setup.
 
+use crate::i18n::{t, tf};
 use brokerlab_engine::rabbit::config::{BindingSpec, ConsumerSpec, ExchangeSpec, PublisherSpec, QueueSpec, RabbitSpec};
 use brokerlab_engine::rabbit::routing::{Table, Value};
 use brokerlab_engine::Time;
@@ -133,7 +134,7 @@ fn consumer_row(c: &ConsumerSpec) -> ConsumerRow {
 
 /// A whole number typed in a field, with the field's path in the error.
 fn number<T: std::str::FromStr>(path: String, text: &str, what: &str) -> Result<T, String> {
-    text.trim().parse().map_err(|_| format!("{path}: `{}` is not {what}", text.trim()))
+    text.trim().parse().map_err(|_| tf("{0}: `{1}` is not {2}", &[&path, &text.trim(), &what]))
 }
 
 fn table_text(t: &Table) -> String {
@@ -150,7 +151,7 @@ pub fn parse_table(what: &str, text: &str) -> Result<Table, String> {
         return Ok(Table::default());
     }
     serde_json::from_str::<Table>(text)
-        .map_err(|e| format!("{what}: {e} (write a JSON object, e.g. {{\"x-max-length\": 10}})"))
+        .map_err(|e| tf("{0}: {1} (write a JSON object, e.g. {\"x-max-length\": 10})", &[&what, &e]))
 }
 
 /// A destination as the editor's select names it: `queue:NAME` or `exchange:NAME`.
@@ -193,7 +194,7 @@ impl Draft {
     fn new_client_id<'a>(&self, id: &'a str) -> Result<&'a str, String> {
         let id = id.trim();
         match self.publishers.iter().any(|p| p.spec.id == id) || self.consumers.iter().any(|c| c.spec.id == id) {
-            true => Err(format!("\"{id}\" is already a client")),
+            true => Err(tf("\"{0}\" is already a client", &[&id])),
             false => Ok(id),
         }
     }
@@ -245,7 +246,10 @@ impl Draft {
 
     /// Why client `id` cannot be removed: a fault of the scenario names it (`pinned`).
     pub fn client_pinned(pinned: &[String], id: &str) -> Option<String> {
-        pinned.iter().any(|p| p == id).then(|| "a fault of the scenario names it (edit the faults in the JSON)".into())
+        pinned
+            .iter()
+            .any(|p| p == id)
+            .then(|| t("a fault of the scenario names it (edit the faults in the JSON)").into())
     }
 
     pub fn remove_publisher(&mut self, i: usize) {
@@ -276,10 +280,10 @@ impl Draft {
     pub fn exchange_in_use(&self, i: usize) -> Option<String> {
         let name = &self.exchanges.get(i)?.name;
         if let Some(p) = self.publishers.iter().find(|p| &p.spec.exchange == name) {
-            return Some(format!("publisher {} publishes to it", p.spec.id));
+            return Some(tf("publisher {0} publishes to it", &[&p.spec.id]));
         }
         if let Some(x) = self.exchanges.iter().find(|x| x.alternate_exchange.as_ref() == Some(name)) {
-            return Some(format!("it is the alternate exchange of {}", x.name));
+            return Some(tf("it is the alternate exchange of {0}", &[&x.name]));
         }
         let names_it = |t: &str| {
             parse_table("", t).ok().and_then(|t| match t.get("x-dead-letter-exchange") {
@@ -288,7 +292,7 @@ impl Draft {
             }) == Some(true)
         };
         if let Some(q) = self.queues.iter().find(|q| names_it(&q.args)) {
-            return Some(format!("it is the dead-letter exchange of queue {}", q.spec.name));
+            return Some(tf("it is the dead-letter exchange of queue {0}", &[&q.spec.name]));
         }
         None
     }
@@ -299,7 +303,7 @@ impl Draft {
         self.consumers
             .iter()
             .find(|c| &c.spec.queue == name)
-            .map(|c| format!("consumer {} consumes from it", c.spec.id))
+            .map(|c| tf("consumer {0} consumes from it", &[&c.spec.id]))
     }
 
     /// Removes exchange `i` and every binding from or to it (exchange.delete).
@@ -393,7 +397,7 @@ impl Draft {
             let interval = Time::parse(&p.interval).map_err(|e| at(format!("{}: {e}", f("interval"))))?;
             let count = match p.count.trim() {
                 "" => None,
-                c => Some(number(f("count"), c, "a whole number (blank: forever)").map_err(at)?),
+                c => Some(number(f("count"), c, t("a whole number (blank: forever)")).map_err(at)?),
             };
             let routing_keys = p.keys.split(',').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect();
             out.publishers.push(PublisherSpec { interval, count, routing_keys, ..p.spec.clone() });
@@ -403,9 +407,10 @@ impl Draft {
             let at = |message| Problem { row: Some((List::Consumers, i)), message };
             let f = |field: &str| format!("rabbit.consumers[{i}].{field}");
             let prefetch =
-                number(f("prefetch"), &c.prefetch, "a whole number from 0 (unlimited) to 65535").map_err(at)?;
+                number(f("prefetch"), &c.prefetch, t("a whole number from 0 (unlimited) to 65535")).map_err(at)?;
             let processing = Time::parse(&c.processing).map_err(|e| at(format!("{}: {e}", f("processing"))))?;
-            let reject_every = number(f("reject_every"), &c.reject_every, "a whole number (0: never)").map_err(at)?;
+            let reject_every =
+                number(f("reject_every"), &c.reject_every, t("a whole number (0: never)")).map_err(at)?;
             let (auto_ack, hold) = (c.mode == "auto", c.mode == "hold");
             out.consumers.push(ConsumerSpec { prefetch, processing, reject_every, auto_ack, hold, ..c.spec.clone() });
         }

@@ -33,6 +33,7 @@
 use super::link::{self, Kind, Val};
 use super::params::shorten_to;
 use super::session::Session;
+use crate::i18n::{t, tf};
 use brokerlab_engine::{presets, LoggedCommand, Scenario, Time};
 use serde_json::{Map, Value};
 
@@ -59,7 +60,10 @@ pub struct RunFile {
 /// wrong with it then).
 pub fn read(text: &str) -> Option<Result<RunFile, String>> {
     if text.len() > MAX_BYTES {
-        return Some(Err(format!("the file is {} MB; a run file is at most {} MB", text.len() >> 20, MAX_BYTES >> 20)));
+        return Some(Err(tf(
+            "the file is {0} MB; a run file is at most {1} MB",
+            &[&(text.len() >> 20), &(MAX_BYTES >> 20)],
+        )));
     }
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(top)) if top.contains_key("brokerlab_run") => Some(RunFile::from_top(&top)),
@@ -111,7 +115,7 @@ impl RunFile {
     pub fn from_json(text: &str) -> Result<RunFile, String> {
         read(text).unwrap_or_else(|| {
             Err(match serde_json::from_str::<Value>(text) {
-                Err(e) => format!("it is not JSON, or it was cut short: {e}"),
+                Err(e) => tf("it is not JSON, or it was cut short: {0}", &[&e]),
                 Ok(_) => not_a_run_file(),
             })
         })
@@ -122,14 +126,20 @@ impl RunFile {
         match version.as_u64() {
             Some(VERSION) => {}
             Some(v) if v > VERSION => {
-                return Err(format!(
-                "it is a run file of format version {v}, saved by a newer brokerlab; this one reads version {VERSION}"
-            ))
+                return Err(tf(
+                    "it is a run file of format version {0}, saved by a newer brokerlab; this one reads version {1}",
+                    &[&v, &VERSION],
+                ))
             }
-            _ => return Err(format!("\"brokerlab_run\" is the format version: {VERSION} here, not {}", echo(version))),
+            _ => {
+                return Err(tf(
+                    "\"brokerlab_run\" is the format version: {0} here, not {1}",
+                    &[&VERSION, &echo(version)],
+                ))
+            }
         }
         if let Some(k) = top.keys().find(|k| !TOP.split(", ").any(|t| t == k.as_str())) {
-            return Err(format!("unknown field \"{}\" (a run file has {TOP})", shorten_to(k, 30)));
+            return Err(tf("unknown field \"{0}\" (a run file has {1})", &[&(shorten_to(k, 30)), &TOP]));
         }
         let preset = match top.get("preset") {
             None => None,
@@ -137,20 +147,20 @@ impl RunFile {
                 v.as_str()
                     .and_then(|p| presets::PRESETS.iter().find(|(slug, _)| *slug == p))
                     .map(|(slug, _)| *slug)
-                    .ok_or_else(|| format!("\"preset\": {} is not one of the presets", echo(v)))?,
+                    .ok_or_else(|| tf("\"preset\": {0} is not one of the presets", &[&echo(v)]))?,
             ),
         };
-        let seed = whole(top, "seed", "the seed")?;
-        let at = Time(whole(top, "at_us", "the instant saved, in simulated microseconds")?);
+        let seed = whole(top, "seed", t("the seed"))?;
+        let at = Time(whole(top, "at_us", t("the instant saved, in simulated microseconds"))?);
         let trace_hash = match top.get("trace_hash") {
             None => None,
             Some(Value::String(h)) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => Some(h.clone()),
-            Some(v) => return Err(format!("\"trace_hash\": {} is not a trace hash (16 hex digits)", echo(v))),
+            Some(v) => return Err(tf("\"trace_hash\": {0} is not a trace hash (16 hex digits)", &[&echo(v)])),
         };
         let scenario = match top.get("scenario") {
             Some(v @ Value::Object(_)) => Scenario::from_json(&v.to_string()).map_err(|e| format!("scenario: {e}"))?,
-            Some(v) => return Err(format!("\"scenario\" is a scenario object, not {}", echo(v))),
-            None => return Err("\"scenario\" is missing".into()),
+            Some(v) => return Err(tf("\"scenario\" is a scenario object, not {0}", &[&echo(v)])),
+            None => return Err(t("\"scenario\" is missing").into()),
         };
         let nodes = scenario.node_names().len() as u64;
         let commands = match top.get("commands") {
@@ -158,25 +168,22 @@ impl RunFile {
             Some(Value::Array(list)) => list
                 .iter()
                 .enumerate()
-                .map(|(i, c)| read_command(c, nodes).map_err(|e| format!("command {} of {}: {e}", i + 1, list.len())))
+                .map(|(i, c)| {
+                    read_command(c, nodes).map_err(|e| tf("command {0} of {1}: {2}", &[&(i + 1), &list.len(), &e]))
+                })
                 .collect::<Result<Vec<_>, _>>()?,
-            Some(v) => return Err(format!("\"commands\" is a list, not {}", echo(v))),
+            Some(v) => return Err(tf("\"commands\" is a list, not {0}", &[&echo(v)])),
         };
         for (i, pair) in commands.windows(2).enumerate() {
             if pair[1].step < pair[0].step || pair[1].at < pair[0].at {
-                return Err(format!(
-                    "command {} (step {}, {}) comes before command {} (step {}, {}): commands are listed in the order they were taken",
-                    i + 2,
-                    pair[1].step,
-                    pair[1].at,
-                    i + 1,
-                    pair[0].step,
-                    pair[0].at
-                ));
+                return Err(tf("command {0} (step {1}, {2}) comes before command {3} (step {4}, {5}): commands are listed in the order they were taken", &[&(i + 2), &pair[1].step, &pair[1].at, &(i + 1), &pair[0].step, &pair[0].at]));
             }
         }
         if let Some((i, c)) = commands.iter().enumerate().find(|(_, c)| c.at > at) {
-            return Err(format!("command {} is at {}, after the instant the run was saved at ({at})", i + 1, c.at));
+            return Err(tf(
+                "command {0} is at {1}, after the instant the run was saved at ({2})",
+                &[&(i + 1), &c.at, &at],
+            ));
         }
         Ok(RunFile { preset, scenario, seed, commands, at, trace_hash })
     }
@@ -196,8 +203,8 @@ impl RunFile {
 pub fn open_text(text: &str, fallback: &'static str) -> Result<(Session, String), String> {
     let Some(file) = read(text) else {
         let scenario = Scenario::from_json(text)
-            .map_err(|e| format!("it is neither a saved run nor a scenario (as a scenario: {e})"))?;
-        let note = format!("Opened the scenario \"{}\" from the start.", scenario.name);
+            .map_err(|e| tf("it is neither a saved run nor a scenario (as a scenario: {0})", &[&e]))?;
+        let note = tf("Opened the scenario \"{0}\" from the start.", &[&scenario.name]);
         let seed = scenario.seed;
         return Ok((Session::new(fallback, scenario, seed)?, note));
     };
@@ -206,16 +213,16 @@ pub fn open_text(text: &str, fallback: &'static str) -> Result<(Session, String)
     let session = file.open(fallback)?;
     let hash = session.sim().trace_hash().to_string();
     let check = match saved {
-        Some(h) if h == hash => format!("trace hash {hash}, as saved"),
-        Some(h) => format!("trace hash {hash}; it was saved showing {h}, so this version runs it differently"),
-        None => format!("trace hash {hash}"),
+        Some(h) if h == hash => tf("trace hash {0}, as saved", &[&hash]),
+        Some(h) => tf("trace hash {0}; it was saved showing {1}, so this version runs it differently", &[&hash, &h]),
+        None => tf("trace hash {0}", &[&hash]),
     };
-    let actions = if n == 1 { "1 action".to_string() } else { format!("{n} actions") };
-    Ok((session, format!("Opened a saved run: {actions} replayed, paused at {at}, {check}.")))
+    let actions = if n == 1 { t("1 action").to_string() } else { tf("{0} actions", &[&n]) };
+    Ok((session, tf("Opened a saved run: {0} replayed, paused at {1}, {2}.", &[&actions, &at, &check])))
 }
 
 fn not_a_run_file() -> String {
-    "it is not a brokerlab run file (a JSON object with \"brokerlab_run\", \"seed\", \"commands\" and \"scenario\")"
+    t("it is not a brokerlab run file (a JSON object with \"brokerlab_run\", \"seed\", \"commands\" and \"scenario\")")
         .into()
 }
 
@@ -226,10 +233,10 @@ fn echo(v: &Value) -> String {
 
 fn whole(m: &Map<String, Value>, key: &str, what: &str) -> Result<u64, String> {
     match m.get(key) {
-        Some(v) => v
-            .as_u64()
-            .ok_or_else(|| format!("\"{key}\" ({what}) is a whole number from 0 to {}, not {}", u64::MAX, echo(v))),
-        None => Err(format!("\"{key}\" ({what}) is missing")),
+        Some(v) => v.as_u64().ok_or_else(|| {
+            tf("\"{0}\" ({1}) is a whole number from 0 to {2}, not {3}", &[&key, &what, &u64::MAX, &echo(v)])
+        }),
+        None => Err(tf("\"{0}\" ({1}) is missing", &[&key, &what])),
     }
 }
 
@@ -244,42 +251,43 @@ fn command_json(e: &LoggedCommand) -> String {
 }
 
 fn read_command(v: &Value, nodes: u64) -> Result<LoggedCommand, String> {
-    let Value::Object(m) = v else { return Err(format!("a command is an object, not {}", echo(v))) };
+    let Value::Object(m) = v else { return Err(tf("a command is an object, not {0}", &[&echo(v)])) };
     let action = match m.get("action") {
         Some(Value::String(a)) => a.as_str(),
-        Some(v) => return Err(format!("\"action\" is a name ({}), not {}", link::ACTIONS, echo(v))),
-        None => return Err("\"action\" is missing".into()),
+        Some(v) => return Err(tf("\"action\" is a name ({0}), not {1}", &[&link::ACTIONS, &echo(v)])),
+        None => return Err(t("\"action\" is missing").into()),
     };
     let kinds = link::fields(action)
-        .ok_or_else(|| format!("\"{}\" is not an action (actions: {})", shorten_to(action, 20), link::ACTIONS))?;
+        .ok_or_else(|| tf("\"{0}\" is not an action (actions: {1})", &[&(shorten_to(action, 20)), &link::ACTIONS]))?;
     if let Some(k) =
         m.keys().find(|k| !matches!(k.as_str(), "step" | "at_us" | "action") && !kinds.iter().any(|(n, _)| n == k))
     {
         let known: Vec<&str> = kinds.iter().map(|(n, _)| *n).collect();
-        return Err(format!(
-            "{action} has no field \"{}\" (it has step, at_us{}{})",
-            shorten_to(k, 30),
-            if known.is_empty() { "" } else { ", " },
-            known.join(", ")
+        return Err(tf(
+            "{0} has no field \"{1}\" (it has step, at_us{2}{3})",
+            &[&action, &(shorten_to(k, 30)), &if known.is_empty() { "" } else { ", " }, &(known.join(", "))],
         ));
     }
-    let step = whole(m, "step", "engine steps before it")?;
-    let at = Time(whole(m, "at_us", "its simulated time in microseconds")?);
+    let step = whole(m, "step", t("engine steps before it"))?;
+    let at = Time(whole(m, "at_us", t("its simulated time in microseconds"))?);
     let mut values = Vec::with_capacity(kinds.len());
     for &(name, kind) in kinds {
-        let v = m.get(name).ok_or_else(|| format!("{action} needs \"{name}\" ({})", link::kind_name(kind)))?;
-        let bad = || format!("{action}'s \"{name}\" ({}) cannot be {}", link::kind_name(kind), echo(v));
+        let v = m.get(name).ok_or_else(|| tf("{0} needs \"{1}\" ({2})", &[&action, &name, &link::kind_name(kind)]))?;
+        let bad = || tf("{0}'s \"{1}\" ({2}) cannot be {3}", &[&action, &name, &link::kind_name(kind), &echo(v)]);
         values.push(match kind {
             Kind::Flag => Val::Flag(v.as_bool().ok_or_else(bad)?),
             Kind::Op => v.as_str().and_then(link::read_op).ok_or_else(|| {
-                format!("{action}'s \"{name}\" is ack, nack, nack-requeue, reject or reject-requeue, not {}", echo(v))
+                tf(
+                    "{0}'s \"{1}\" is ack, nack, nack-requeue, reject or reject-requeue, not {2}",
+                    &[&action, &name, &echo(v)],
+                )
             })?,
             Kind::Node => {
                 let n = v.as_u64().ok_or_else(bad)?;
                 if n >= nodes {
-                    return Err(format!(
-                        "{action}'s \"{name}\" is node {n}, and the scenario has {nodes} nodes (0 to {})",
-                        nodes.saturating_sub(1)
+                    return Err(tf(
+                        "{0}'s \"{1}\" is node {2}, and the scenario has {3} nodes (0 to {4})",
+                        &[&action, &name, &n, &nodes, &nodes.saturating_sub(1)],
                     ));
                 }
                 Val::Num(n)
@@ -290,7 +298,7 @@ fn read_command(v: &Value, nodes: u64) -> Result<LoggedCommand, String> {
     let command = link::command(action, &values)?;
     if let Some([a, b]) = (kinds.len() >= 2 && kinds[1].1 == Kind::Node).then(|| [values[0], values[1]]) {
         if a == b {
-            return Err(format!("{action} joins two different nodes, not node {} with itself", link::val_json(a)));
+            return Err(tf("{0} joins two different nodes, not node {1} with itself", &[&action, &link::val_json(a)]));
         }
     }
     Ok(LoggedCommand { step, at, command })

@@ -17,6 +17,7 @@ use super::series::Meters;
 use super::speed;
 use super::timeline::{Snapshot, Timeline};
 use super::walk::{Pace, Variant, Walk};
+use crate::i18n::tf;
 use brokerlab_engine::{
     presets, Command, Event, EventKind, LoggedCommand, ModelEvents, NodeId, Scenario, Simulation, Time, World,
 };
@@ -154,17 +155,18 @@ impl Session {
                     s.timeline.set_future(log);
                 }
                 Err(e) => {
-                    problems.push(format!("the link's actions could not be replayed ({e}); starting without them"))
+                    problems.push(tf("the link's actions could not be replayed ({0}); starting without them", &[&e]))
                 }
             }
         }
         match s.play_to(until) {
             Ok(()) => {}
-            Err(Unreached::Misfit(e)) => {
-                problems.push(format!("the link's actions could not all be replayed ({e}); going on without the rest"))
-            }
-            Err(Unreached::TooFar) => problems
-                .push(format!("the link's instant {until} is too far to reach at once; stopped at {}", s.sim.now())),
+            Err(Unreached::Misfit(e)) => problems
+                .push(tf("the link's actions could not all be replayed ({0}); going on without the rest", &[&e])),
+            Err(Unreached::TooFar) => problems.push(tf(
+                "the link's instant {0} is too far to reach at once; stopped at {1}",
+                &[&until, &s.sim.now()],
+            )),
         }
         s.playing = t.is_none();
         Ok(s)
@@ -184,10 +186,10 @@ impl Session {
         match s.play_to(at) {
             Ok(()) => {}
             Err(Unreached::Misfit(e)) => {
-                return Err(format!("{e} (was the file edited, or saved by another version of brokerlab?)"))
+                return Err(tf("{0} (was the file edited, or saved by another version of brokerlab?)", &[&e]))
             }
             Err(Unreached::TooFar) => {
-                return Err(format!("its instant {at} is more than {LINK_MAX_STEPS} engine steps away"))
+                return Err(tf("its instant {0} is more than {1} engine steps away", &[&at, &LINK_MAX_STEPS]))
             }
         }
         s.playing = false;

@@ -5,6 +5,7 @@
 //! user is typing, the canvases, notices — stays here.
 
 use super::{chart, dom, stage};
+use crate::view::i18n::{t, tf};
 
 mod lessons;
 mod page;
@@ -287,7 +288,7 @@ impl Component for App {
         let mut problems = p.problems.clone();
         let lesson = p.lesson.and_then(|id| {
             let run = LessonRun::open(id, p.variation).or_else(|e| {
-                problems.push(format!("{e}; showing the lesson as written"));
+                problems.push(tf("{0}; showing the lesson as written", &[&e]));
                 LessonRun::open(id, None)
             });
             // A comparison lesson belongs to the comparison page (`ui::start` sends it there).
@@ -301,7 +302,7 @@ impl Component for App {
             match crate::view::link_scenario::decode(text) {
                 Ok(edited) => scenario = edited,
                 Err(e) => {
-                    problems.push(format!("the link's scenario could not be read ({e}); opening the preset instead"))
+                    problems.push(tf("the link's scenario could not be read ({0}); opening the preset instead", &[&e]))
                 }
             }
         }
@@ -311,7 +312,7 @@ impl Component for App {
         {
             Ok(session) => session,
             Err(e) => {
-                problems.push(format!("the link's scenario does not run ({e}); opening the preset instead"));
+                problems.push(tf("the link's scenario does not run ({0}); opening the preset instead", &[&e]));
                 let scenario = presets::load(preset).expect("a listed preset");
                 Session::new(preset, scenario, seed).expect("presets are valid")
             }
@@ -413,14 +414,14 @@ impl Component for App {
                 ctx.link().send_message(Msg::ApplyForm);
             }
             Msg::ApplyForm => match self.form.build(self.session.scenario()) {
-                Ok(s) => self.apply_scenario(s, "Configuration applied."),
+                Ok(s) => self.apply_scenario(s, t("Configuration applied.")),
                 Err(p) => self.form_problem = Some(p),
             },
             Msg::ApplyRabbit(spec) => {
                 let mut s = self.session.scenario().clone();
                 s.rabbit = Some(spec);
                 match s.validate() {
-                    Ok(()) => self.apply_scenario(s, "Topology applied."),
+                    Ok(()) => self.apply_scenario(s, t("Topology applied.")),
                     Err(e) => self.notices.push(e),
                 }
             }
@@ -445,7 +446,7 @@ impl Component for App {
                 // Written from the scenario running now (an applied topology or configuration
                 // included), only when asked.
                 let result = crate::view::export::export(self.session.scenario(), format).and_then(|files| {
-                    let f = files.get(i).ok_or("that file is no longer part of the export")?;
+                    let f = files.get(i).ok_or(t("that file is no longer part of the export"))?;
                     dom::download(&f.name, f.mime, &f.content)
                 });
                 let failed = result.is_err();
@@ -468,7 +469,9 @@ impl Component for App {
                     self.notices = vec![format!("“{name}”: {note}")];
                     self.draw_chart();
                 }
-                Err(e) => self.notices.push(format!("“{name}” was not opened: {e}. The run on screen is unchanged.")),
+                Err(e) => {
+                    self.notices.push(tf("“{0}” was not opened: {1}. The run on screen is unchanged.", &[&name, &e]))
+                }
             },
             Msg::OpenFailed(e) => self.notices.push(e),
             Msg::Step => {
@@ -489,7 +492,7 @@ impl Component for App {
                     Ok(_) => None,
                     Err(_) => {
                         let shown = crate::view::params::shorten_to(text.trim(), 40);
-                        Some(format!("\"{shown}\" is not a seed: use a whole number from 0 to {}", u64::MAX))
+                        Some(tf("\"{0}\" is not a seed: use a whole number from 0 to {1}", &[&shown, &u64::MAX]))
                     }
                 };
                 self.seed_text = text;
@@ -506,7 +509,7 @@ impl Component for App {
                     self.load(self.session.preset(), self.session.scenario().clone(), seed);
                     self.draw_chart();
                 }
-                None => self.notices.push("this browser gave no random numbers: type a seed instead".into()),
+                None => self.notices.push(t("this browser gave no random numbers: type a seed instead").into()),
             },
             Msg::Preset(slug) => {
                 if let Some((slug, json)) = presets::PRESETS.iter().find(|(s, _)| *s == slug) {
@@ -523,7 +526,7 @@ impl Component for App {
             Msg::ApplyEditor => match Scenario::from_json(&self.editor_text) {
                 Ok(s) => {
                     self.editor_error = None;
-                    self.editor_note = Some(format!("Loaded \"{}\" with {} nodes.", s.name, s.node_names().len()));
+                    self.editor_note = Some(tf("Loaded \"{0}\" with {1} nodes.", &[&s.name, &s.node_names().len()]));
                     let seed = s.seed;
                     self.load(self.session.preset(), s, seed);
                     self.draw_chart();

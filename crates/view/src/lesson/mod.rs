@@ -122,6 +122,18 @@ fn objects<T>(
 }
 
 impl Lesson {
+    /// Every text the lesson shows a learner, for the translations (`i18n`).
+    pub fn texts(&self) -> Vec<&str> {
+        let mut out = vec![self.title.as_str(), &self.goal, &self.question, &self.fact, &self.look];
+        for c in &self.choices {
+            out.extend([c.text.as_str(), &c.why]);
+        }
+        for v in &self.tries {
+            out.extend([v.label.as_str(), &v.look]);
+        }
+        out
+    }
+
     /// Reads a lesson file; errors name the field.
     pub fn parse(id: &'static str, text: &str) -> Result<Lesson, String> {
         let top = format!("lesson {id}: ");

@@ -3,6 +3,7 @@
 //! first (the run waits at its start), then plays to `until`, then settles.
 
 use super::{Lesson, Outcome, Setup, LESSONS};
+use crate::i18n::tf;
 use crate::session::Session;
 use brokerlab_engine::compare::{Comparison, Workload};
 use brokerlab_engine::{Scenario, Time};
@@ -24,7 +25,7 @@ pub struct LessonRun {
 impl LessonRun {
     /// Opens lesson `id` with variation `variation` (counted from 0).
     pub fn open(id: &str, variation: Option<usize>) -> Result<LessonRun, String> {
-        let lesson = super::by_id(id).ok_or_else(|| format!("there is no lesson \"{id}\""))?;
+        let lesson = super::by_id(id).ok_or_else(|| tf("there is no lesson \"{0}\"", &[&id]))?;
         LessonRun::of(Rc::new(lesson), variation)
     }
 

@@ -5,6 +5,7 @@
 
 use super::{Block, Cell, ModelView, NodeAction, Row, WalkDoor};
 use crate::glossary as g;
+use crate::i18n::{en, t, tf};
 use crate::walk::Variant;
 use brokerlab_engine::kafka::broker::Broker;
 use brokerlab_engine::kafka::node::KafkaNode;
@@ -16,13 +17,13 @@ pub struct Kafka;
 
 pub const WALKS: [WalkDoor; 2] = [
     WalkDoor {
-        label: "▶ follow a record",
-        hint: "Follow one record from the producer to the consumer's commit, one step at a time",
+        label: en("▶ follow a record"),
+        hint: en("Follow one record from the producer to the consumer's commit, one step at a time"),
         variant: Variant::Normal,
     },
     WalkDoor {
-        label: "▶ …with the leader killed mid-flow",
-        hint: "The same, with the partition leader killed right after it appends the record",
+        label: en("▶ …with the leader killed mid-flow"),
+        hint: en("The same, with the partition leader killed right after it appends the record"),
         variant: Variant::KillLeader,
     },
 ];
@@ -56,33 +57,35 @@ impl ModelView for Kafka {
                     .iter()
                     .filter(|(p, _)| *p != "/")
                     .map(|(p, n)| {
-                        let eph = n.ephemeral_owner.map_or(String::new(), |s| format!("  (ephemeral, session {s})"));
+                        let eph = n.ephemeral_owner.map_or(String::new(), |s| tf("  (ephemeral, session {0})", &[&s]));
                         format!("{p}  {}{eph}\n", n.data)
                     })
                     .collect();
                 vec![
-                    Block::Text { id: None, text: format!("{} client sessions; znodes:", z.clients.len()) },
+                    Block::Text { id: None, text: tf("{0} client sessions; znodes:", &[&z.clients.len()]) },
                     Block::Pre { id: "znodes", class: Some("znodes"), text: znodes, summary: None },
                 ]
             }
             KafkaNode::Producer(p) => vec![Block::Text {
                 id: None,
-                text: format!(
-                    "produces to {} every {} with acks={}; next record {}{}; {} expired (delivery.timeout.ms)",
-                    world.topic_name(p.topic),
-                    p.interval,
-                    match p.acks {
-                        Acks::None => "0",
-                        Acks::Leader => "1",
-                        Acks::All => "all",
-                    },
-                    p.next_seq,
-                    if p.settings.idempotent {
-                        format!("; idempotent, producer id {} epoch {}", me.0 + 1, p.epoch)
-                    } else {
-                        String::new()
-                    },
-                    p.expired
+                text: tf(
+                    "produces to {0} every {1} with acks={2}; next record {3}{4}; {5} expired (delivery.timeout.ms)",
+                    &[
+                        &world.topic_name(p.topic),
+                        &p.interval,
+                        &match p.acks {
+                            Acks::None => "0",
+                            Acks::Leader => "1",
+                            Acks::All => "all",
+                        },
+                        &p.next_seq,
+                        &if p.settings.idempotent {
+                            format!("; idempotent, producer id {} epoch {}", me.0 + 1, p.epoch)
+                        } else {
+                            String::new()
+                        },
+                        &p.expired,
+                    ],
                 ),
             }],
             KafkaNode::Consumer(_) => consumer(world, me),
@@ -95,8 +98,8 @@ impl ModelView for Kafka {
             // A member can leave its group cleanly (KafkaConsumer.close()).
             KafkaNode::Consumer(c) if c.member.is_some() && net.is_up(me) => vec![NodeAction {
                 id: "node-leave",
-                label: "Leave group",
-                hint: "Close cleanly: commit, send LeaveGroup, stop",
+                label: t("Leave group"),
+                hint: t("Close cleanly: commit, send LeaveGroup, stop"),
                 commands: vec![Command::Leave { node: me }],
             }],
             // A broker's coordinator session can be made to expire by cutting it from ZooKeeper.
@@ -105,14 +108,14 @@ impl ModelView for Kafka {
                 vec![if net.is_cut(me, zk) {
                     NodeAction {
                         id: "node-session",
-                        label: "Reconnect to ZooKeeper",
-                        hint: "Heal the link to ZooKeeper",
+                        label: t("Reconnect to ZooKeeper"),
+                        hint: t("Heal the link to ZooKeeper"),
                         commands: vec![Command::Heal { a: me, b: zk }],
                     }
                 } else {
                     NodeAction {
                         id: "node-session",
-                        label: "Expire session (cut from ZooKeeper)",
+                        label: t("Expire session (cut from ZooKeeper)"),
                         hint: g::SESSION,
                         commands: vec![Command::Cut { a: me, b: zk }],
                     }
@@ -129,8 +132,8 @@ fn broker(world: &World, b: &Broker) -> Vec<Block> {
         .iter()
         .map(|(tp, r)| {
             let (role, isr) = match &r.role {
-                Role::Leader(l) => ("leader".to_string(), format!("{:?}", l.isr)),
-                Role::Follower { leader } => (format!("follows b{leader}"), String::new()),
+                Role::Leader(l) => (t("leader").to_string(), format!("{:?}", l.isr)),
+                Role::Follower { leader } => (tf("follows b{0}", &[&leader]), String::new()),
                 Role::Offline => ("offline".to_string(), String::new()),
             };
             let name = world.shared.kafka.as_ref().map_or(String::new(), |c| c.tp_name(*tp));
@@ -138,7 +141,7 @@ fn broker(world: &World, b: &Broker) -> Vec<Block> {
                 class: None,
                 cells: vec![
                     Cell::new(name),
-                    Cell::new(role).class(r.is_leader().then_some("leader")),
+                    Cell::new(role).class(r.is_leader().then_some(t("leader"))),
                     Cell::new(r.epoch.to_string()).hint(g::EPOCH),
                     Cell::new(r.log.leo().to_string()).hint(g::LEO),
                     Cell::new(r.log.hw().to_string()).hint(g::HW),
@@ -149,9 +152,9 @@ fn broker(world: &World, b: &Broker) -> Vec<Block> {
         .collect();
     let role = match &b.controller {
         Some(c) => format!("controller (epoch {}); sees brokers {:?}", c.epoch, c.live),
-        None => "not the controller".to_string(),
+        None => t("not the controller").to_string(),
     };
-    let session = b.session.map_or("no ZooKeeper session".to_string(), |s| format!("session {s}"));
+    let session = b.session.map_or(t("no ZooKeeper session").to_string(), |s| tf("session {0}", &[&s]));
     vec![
         Block::Text { id: None, text: format!("{role}; {session}") },
         Block::Table {
@@ -160,9 +163,9 @@ fn broker(world: &World, b: &Broker) -> Vec<Block> {
                 Cell::new("partition"),
                 Cell::new("role"),
                 Cell::new("epoch").hint(g::EPOCH),
-                Cell::new("LEO").hint(g::LEO),
+                Cell::new(t("LEO")).hint(g::LEO),
                 Cell::new("HW").hint(g::HW),
-                Cell::new("ISR").hint(g::ISR),
+                Cell::new(t("ISR")).hint(g::ISR),
             ],
             rows,
         },
@@ -170,21 +173,23 @@ fn broker(world: &World, b: &Broker) -> Vec<Block> {
             id: "partition-logs",
             class: None,
             text: partition_logs(world, b),
-            summary: Some("partition logs, replica by replica"),
+            summary: Some(t("partition logs, replica by replica")),
         },
     ]
 }
 
 fn consumer(world: &World, id: NodeId) -> Vec<Block> {
     let Some(v) = crate::kafka::consumer_view(world, id) else { return vec![] };
-    let group = v.group.map_or("no group: reads every partition from the start".to_string(), |gi| {
-        format!(
-            "group {} as {} — {}, generation {}, coordinator {}",
-            world.group_name(gi),
-            if v.member_id.is_empty() { "(no member id yet)" } else { v.member_id.as_str() },
-            v.phase,
-            v.generation.map_or("–".to_string(), |n| n.to_string()),
-            v.coordinator.map_or("unknown".to_string(), |b| format!("b{b}"))
+    let group = v.group.map_or(t("no group: reads every partition from the start").to_string(), |gi| {
+        tf(
+            "group {0} as {1} — {2}, generation {3}, coordinator {4}",
+            &[
+                &world.group_name(gi),
+                &if v.member_id.is_empty() { t("(no member id yet)") } else { v.member_id.as_str() },
+                &v.phase,
+                &(v.generation.map_or("–".to_string(), |n| n.to_string())),
+                &(v.coordinator.map_or(t("unknown").to_string(), |b| format!("b{b}"))),
+            ],
         )
     });
     let opt = |x: Option<u64>| x.map_or("–".to_string(), |v| v.to_string());
@@ -195,9 +200,9 @@ fn consumer(world: &World, id: NodeId) -> Vec<Block> {
             class: (!r.owned).then_some("not-owned"),
             cells: vec![
                 Cell::new(format!("p{}{}", r.partition, if r.owned { "" } else { " ✗" })).hint(if r.owned {
-                    "assigned to this consumer"
+                    t("assigned to this consumer")
                 } else {
-                    "not assigned to it now (its last commit shown)"
+                    t("not assigned to it now (its last commit shown)")
                 }),
                 Cell::new(opt(r.position)).hint(g::POSITION),
                 Cell::new(opt(r.committed)).hint(g::COMMITTED),
@@ -236,7 +241,7 @@ fn partition_logs(world: &World, b: &Broker) -> String {
             let Node::Kafka(KafkaNode::Broker(other)) = &slot.node else { continue };
             let Some(r) = other.replicas.get(tp) else { continue };
             let (leo, hw) = (r.log.leo(), r.log.hw());
-            let role = if r.is_leader() { "leader" } else { "" };
+            let role = if r.is_leader() { t("leader") } else { "" };
             out.push_str(&format!("  {:<4}{:<7}", slot.name, role));
             if leo > TAIL {
                 out.push('…');

@@ -11,6 +11,7 @@ mod kafka;
 mod rabbit;
 mod relay;
 
+use crate::i18n::{en, t, tf};
 use crate::series::{Meters, RATE_LINES, SETTLE_LINES};
 use crate::walk::Variant;
 use brokerlab_engine::models::Node;
@@ -159,34 +160,35 @@ pub struct ChartLine {
 }
 
 const THROUGHPUT: Chart = Chart {
-    title: "Throughput",
-    tip: "Records published, consumed and lost per second of simulated time",
+    title: en("Throughput"),
+    tip: en("Records published, consumed and lost per second of simulated time"),
     y: "records/s",
     series: Plot::Rates,
 };
 const LATENCY: Chart = Chart {
-    title: "End-to-end latency",
-    tip: "From publish to consumer, per time bucket: median and 99th percentile",
-    y: "end-to-end ms",
+    title: en("End-to-end latency"),
+    tip: en("From publish to consumer, per time bucket: median and 99th percentile"),
+    y: en("end-to-end ms"),
     series: Plot::Latency,
 };
 const DEPTH: Chart = Chart {
-    title: "Queue depth",
-    tip: "Messages ready in all queues, and delivered but not yet acknowledged",
-    y: "messages in queues",
+    title: en("Queue depth"),
+    tip: en("Messages ready in all queues, and delivered but not yet acknowledged"),
+    y: en("messages in queues"),
     series: Plot::Depth,
 };
 const SETTLES: Chart = Chart {
-    title: "Acks and dead letters",
-    tip: "Messages acknowledged, rejected (nack/reject) and dead-lettered per second",
+    title: en("Acks and dead letters"),
+    tip: en("Messages acknowledged, rejected (nack/reject) and dead-lettered per second"),
     y: "messages/s",
     series: Plot::Settles,
 };
-const LAG: Chart = Chart { title: "Consumer lag", tip: crate::glossary::LAG, y: "records behind", series: Plot::Lag };
+const LAG: Chart =
+    Chart { title: en("Consumer lag"), tip: crate::glossary::LAG, y: en("records behind"), series: Plot::Lag };
 const REPLICATION: Chart = Chart {
-    title: "Replication",
+    title: en("Replication"),
     tip: crate::glossary::UNDER_REPLICATED,
-    y: "partitions / replicas",
+    y: en("partitions / replicas"),
     series: Plot::Replication,
 };
 
@@ -210,13 +212,13 @@ impl Chart {
                 let groups = world.shared.kafka.as_ref().map_or(&[][..], |c| &c.groups[..]);
                 let colours = [BLUE, ORANGE, PURPLE, SKY];
                 (0..groups.len().min(4))
-                    .map(|g| line(format!("lag {}", groups[g].name), colours[g], m.lag.line(g)))
+                    .map(|g| line(tf("lag {0}", &[&groups[g].name]), colours[g], m.lag.line(g)))
                     .collect()
             }
             Plot::Replication => vec![
                 line("under-replicated", ORANGE, m.replication.line(0)),
                 line("offline", VERMILLION, m.replication.line(1)),
-                line("avg ISR size", BLUE, m.replication.line(2)),
+                line(t("avg ISR size"), BLUE, m.replication.line(2)),
             ],
         }
     }
@@ -251,17 +253,17 @@ impl Family {
     /// The hint in the stage's legend.
     pub fn stage_hint(self) -> &'static str {
         match self {
-            Family::Kafka => "colour = partition, grey = ZooKeeper and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · a ZooKeeper ensemble's leader is ringed green, with its quorum (servers serving under it) · click a node or a link to inject a fault",
-            Family::Rabbit | Family::Relay => "colour = producer · click a node or a link to inject a fault",
+            Family::Kafka => t("colour = partition, grey = ZooKeeper and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · a ZooKeeper ensemble's leader is ringed green, with its quorum (servers serving under it) · click a node or a link to inject a fault"),
+            Family::Rabbit | Family::Relay => t("colour = producer · click a node or a link to inject a fault"),
         }
     }
 
     /// What the model is, and what it leaves out, under the scenario editor.
     pub fn model_note(self) -> &'static str {
         match self {
-            Family::Kafka => "The Kafka model (ZooKeeper era): a coordinator (or an ensemble), brokers with replicated partitions and a controller, batching idempotent producers, consumer groups (rebalances, commits, lag), retention and compaction. Simplified: one batch per request, no transactions, group membership not persisted (see the README). Edit the JSON (format: scenarios/README.md) and apply it.",
-            Family::Rabbit => "The RabbitMQ model: one broker (vhost /, classic queues), exchanges and bindings, queues with their x-arguments, consumers with prefetch and acks, publisher confirms. Simplified: no quorum queues or streams, one channel per client, confirms at enqueue (see the README). Edit the JSON (format: scenarios/README.md) and apply it.",
-            Family::Relay => "The kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. Edit the JSON (format: scenarios/README.md) and apply it.",
+            Family::Kafka => t("The Kafka model (ZooKeeper era): a coordinator (or an ensemble), brokers with replicated partitions and a controller, batching idempotent producers, consumer groups (rebalances, commits, lag), retention and compaction. Simplified: one batch per request, no transactions, group membership not persisted (see the README). Edit the JSON (format: scenarios/README.md) and apply it."),
+            Family::Rabbit => t("The RabbitMQ model: one broker (vhost /, classic queues), exchanges and bindings, queues with their x-arguments, consumers with prefetch and acks, publisher confirms. Simplified: no quorum queues or streams, one channel per client, confirms at enqueue (see the README). Edit the JSON (format: scenarios/README.md) and apply it."),
+            Family::Relay => t("The kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. Edit the JSON (format: scenarios/README.md) and apply it."),
         }
     }
 
@@ -282,8 +284,8 @@ impl Family {
     /// The walkthroughs' title and their two doors (follow one; the same with a failure).
     pub fn walks(self) -> Option<(&'static str, [WalkDoor; 2])> {
         match self {
-            Family::Kafka => Some(("Step through Kafka's flow: ", kafka::WALKS)),
-            Family::Rabbit => Some(("Step through RabbitMQ's flow: ", rabbit::WALKS)),
+            Family::Kafka => Some((t("Step through Kafka's flow: "), kafka::WALKS)),
+            Family::Rabbit => Some((t("Step through RabbitMQ's flow: "), rabbit::WALKS)),
             Family::Relay => None,
         }
     }
@@ -301,9 +303,9 @@ impl Family {
 /// What a walkthrough says when it has followed its message to the end.
 pub fn walk_done(variant: Variant) -> &'static str {
     if variant.is_rabbit() {
-        "That was the message's whole journey."
+        t("That was the message's whole journey.")
     } else {
-        "The record made it: produced, replicated, acknowledged, consumed and committed."
+        t("The record made it: produced, replicated, acknowledged, consumed and committed.")
     }
 }
 

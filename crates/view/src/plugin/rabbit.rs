@@ -2,6 +2,7 @@
 //! node's state in a sentence (the queues, exchanges and bindings have their own panel, `rabbit`).
 
 use super::{Block, ModelView, WalkDoor};
+use crate::i18n::{en, t, tf};
 use crate::walk::Variant;
 use brokerlab_engine::rabbit::node::{names, RabbitNode};
 use brokerlab_engine::{NodeId, World};
@@ -10,13 +11,13 @@ pub struct Rabbit;
 
 pub const WALKS: [WalkDoor; 2] = [
     WalkDoor {
-        label: "▶ follow a message",
-        hint: "Follow one message from the publisher through the exchange and its bindings to a queue, a consumer's ack and the publisher's confirm",
+        label: en("▶ follow a message"),
+        hint: en("Follow one message from the publisher through the exchange and its bindings to a queue, a consumer's ack and the publisher's confirm"),
         variant: Variant::Rabbit,
     },
     WalkDoor {
-        label: "▶ …with its consumer killed before it acks",
-        hint: "The same, with the consumer crashing while it holds the message unacknowledged: requeued, then redelivered",
+        label: en("▶ …with its consumer killed before it acks"),
+        hint: en("The same, with the consumer crashing while it holds the message unacknowledged: requeued, then redelivered"),
         variant: Variant::RabbitKillConsumer,
     },
 ];
@@ -38,32 +39,29 @@ impl ModelView for Rabbit {
                 let queues: Vec<String> = (0..b.core.names.queues.len() as u16)
                     .filter_map(|id| {
                         let queue = b.core.queue(id)?;
-                        Some(format!("{}: {} ready, {} consumers", q(id), queue.ready(), queue.consumers.len()))
+                        Some(tf("{0}: {1} ready, {2} consumers", &[&q(id), &queue.ready(), &queue.consumers.len()]))
                     })
                     .collect();
-                format!("vhost /; queues: {}", if queues.is_empty() { "none".into() } else { queues.join("; ") })
+                tf("vhost /; queues: {0}", &[&if queues.is_empty() { t("none").into() } else { queues.join("; ") }])
             }
-            RabbitNode::Publisher(p) => format!(
-                "publishes to exchange {} every {}{}{}; next seq {}, {} awaiting confirm",
-                x(p.exchange),
-                p.interval,
-                if p.confirms { ", with confirms" } else { "" },
-                if p.props.persistent { ", persistent" } else { "" },
-                p.next_seq,
-                p.unconfirmed()
+            RabbitNode::Publisher(p) => tf(
+                "publishes to exchange {0} every {1}{2}{3}; next seq {4}, {5} awaiting confirm",
+                &[
+                    &x(p.exchange),
+                    &p.interval,
+                    &if p.confirms { t(", with confirms") } else { "" },
+                    &if p.props.persistent { t(", persistent") } else { "" },
+                    &p.next_seq,
+                    &p.unconfirmed(),
+                ],
             ),
-            RabbitNode::Consumer(c) => format!(
-                "consumes from {} with prefetch {}{}; {} deliveries not yet settled",
-                q(c.queue),
-                c.prefetch,
-                if c.auto_ack { ", auto-ack" } else { "" },
-                c.pending()
+            RabbitNode::Consumer(c) => tf(
+                "consumes from {0} with prefetch {1}{2}; {3} deliveries not yet settled",
+                &[&q(c.queue), &c.prefetch, &if c.auto_ack { t(", auto-ack") } else { "" }, &c.pending()],
             ),
-            RabbitNode::Script(s) => format!(
-                "plays a script of {} AMQP steps on one channel; {} done, {} answers from the broker so far",
-                s.script.steps.len(),
-                s.done(),
-                s.log.len()
+            RabbitNode::Script(s) => tf(
+                "plays a script of {0} AMQP steps on one channel; {1} done, {2} answers from the broker so far",
+                &[&s.script.steps.len(), &s.done(), &s.log.len()],
             ),
         };
         vec![Block::Text { id: None, text }]

@@ -2,6 +2,7 @@
 //! asked of the engine's own `exchange::route` (never a copy of it), and a single binding's test.
 
 use super::{binding_label, Model};
+use crate::i18n::{t, tf};
 use brokerlab_engine::rabbit::exchange::{header_routes, route, Hop, DEFAULT};
 use brokerlab_engine::rabbit::msg::Dest;
 use brokerlab_engine::rabbit::routing::{check_shortstr, ExchangeType, Pattern, Table};
@@ -17,11 +18,11 @@ pub struct Routed {
 /// `exchange` through the broker's exchanges, with the engine's own `exchange::route`, as a publish
 /// would be routed now. Bad input is an `Err` with a sentence.
 pub fn route_calc(m: &Model, exchange: u16, routing_key: &str, headers: &str) -> Result<Routed, String> {
-    check_shortstr("the routing key", routing_key)?;
+    check_shortstr(t("the routing key"), routing_key)?;
     let headers = parse_headers(headers)?;
     let xs = &m.exchanges.0;
     if xs.get(exchange as usize).is_none_or(Option::is_none) {
-        return Err(format!("no exchange '{}' in vhost '/' (404 NOT_FOUND)", m.names.exchange(exchange)));
+        return Err(tf("no exchange '{0}' in vhost '/' (404 NOT_FOUND)", &[&m.names.exchange(exchange)]));
     }
     let lookup = |id: u16| xs.get(id as usize).and_then(Option::as_ref);
     let exists = |q: u16| m.qs.iter().any(|b| b.id == q && b.exists);
@@ -38,7 +39,7 @@ pub fn route_calc(m: &Model, exchange: u16, routing_key: &str, headers: &str) ->
 /// exchange its arguments as a JSON object.
 pub fn binding_test(kind: &str, binding: &str, routing_key: &str, headers: &str) -> Result<bool, String> {
     let t = ExchangeType::parse(kind)?;
-    check_shortstr("the routing key", routing_key)?;
+    check_shortstr(crate::i18n::t("the routing key"), routing_key)?;
     // Only a headers binding looks at the headers: a half-typed headers field does not block a
     // topic or direct answer.
     let headers = if t == ExchangeType::Headers { parse_headers(headers)? } else { Table::default() };
@@ -57,22 +58,22 @@ pub fn parse_headers(text: &str) -> Result<Table, String> {
         return Ok(Table::default());
     }
     serde_json::from_str::<Table>(text)
-        .map_err(|e| format!("headers: {e} (write a JSON object, e.g. {{\"format\": \"pdf\"}})"))
+        .map_err(|e| tf("headers: {0} (write a JSON object, e.g. {\"format\": \"pdf\"})", &[&e]))
 }
 
 /// One hop in words: "orders → billing (order.#)".
 pub fn hop_text(m: &Model, h: &Hop) -> String {
     let to = match h.to {
-        Dest::Queue(q) => format!("queue {}", m.names.queue(q)),
-        Dest::Exchange(x) => format!("exchange {}", m.names.exchange(x)),
+        Dest::Queue(q) => tf("queue {0}", &[&m.names.queue(q)]),
+        Dest::Exchange(x) => tf("exchange {0}", &[&m.names.exchange(x)]),
     };
     let how = if h.from == DEFAULT {
-        "by queue name".to_string()
+        t("by queue name").to_string()
     } else {
         match m.exchanges.0.get(h.from as usize).and_then(Option::as_ref) {
             Some(x) => match x.bindings.get(h.binding as usize) {
-                Some(b) => format!("binding {}", binding_label(x.decl.kind, &b.key, &b.args)),
-                None => "alternate exchange".to_string(),
+                Some(b) => tf("binding {0}", &[&(binding_label(x.decl.kind, &b.key, &b.args))]),
+                None => t("alternate exchange").to_string(),
             },
             None => String::new(),
         }

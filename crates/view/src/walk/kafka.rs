@@ -2,6 +2,7 @@
 //! to say about it.
 
 use super::*;
+use crate::i18n::{t, tf};
 use brokerlab_engine::kafka::msg::{KafkaEvent, Tp};
 use brokerlab_engine::kafka::node::KafkaNode;
 use brokerlab_engine::kafka::partition::{Acks, BrokerId};
@@ -87,8 +88,8 @@ impl Walk {
             (Kind::Ready, Some(KafkaEvent::Consumed { .. }), _) => self.push(
                 Kind::Ready,
                 e.at,
-                "The cluster is ready".into(),
-                format!("Brokers registered with ZooKeeper, the controller created the topic and elected a leader per partition, and the consumers found their partitions and read. Next: follow one record.{}", self.held_faults_text()),
+                t("The cluster is ready").into(),
+                tf("Brokers registered with ZooKeeper, the controller created the topic and elected a leader per partition, and the consumers found their partitions and read. Next: follow one record.{0}", &[&self.held_faults_text()]),
                 vec![],
             ),
             (Kind::Produced, Some(KafkaEvent::Produced { producer, seq, tp, retry: false }), _) => {
@@ -108,34 +109,28 @@ impl Walk {
                 self.push(
                     Kind::Produced,
                     e.at,
-                    format!("{} picks partition {} from the key", name(producer), tp.partition),
-                    format!(
-                        "Record {seq} {} so it goes to {}, whose leader is {}. The producer sends it there with acks={}.",
-                        if keys == 0 {
-                            "has no key: the sticky partitioner keeps filling one partition's batch,".to_string()
+                    tf("{0} picks partition {1} from the key", &[&name(producer), &tp.partition]),
+                    tf("Record {0} {1} so it goes to {2}, whose leader is {3}. The producer sends it there with acks={4}.", &[&seq, &if keys == 0 {
+                            t("has no key: the sticky partitioner keeps filling one partition's batch,").to_string()
                         } else {
                             let key = format!("key-{}", seq % keys);
-                            format!("has key \"{key}\": toPositive(murmur2(\"{key}\")) % {partitions} = {},", tp.partition)
-                        },
-                        tp_name(tp),
-                        leader.map_or("not known yet".to_string(), |b| format!("b{b}")),
-                        acks_text(acks)
-                    ),
+                            tf("has key \"{0}\": toPositive(murmur2(\"{0}\")) % {1} = {2},", &[&key, &partitions, &tp.partition])
+                        }, &tp_name(tp), &(leader.map_or(t("not known yet").to_string(), |b| format!("b{b}"))), &acks_text(acks)]),
                     nodes,
                 );
             }
             (Kind::Appended, Some(KafkaEvent::Appended { tp, broker, offset, epoch }), Some(r)) if tp == r.tp => {
                 self.record = Some(Record { leader: Some(broker), offset: Some(offset), ..r });
                 let kill = if self.variant == Variant::KillLeader {
-                    format!(" Now b{broker} will be killed before the record is acknowledged.")
+                    tf(" Now b{0} will be killed before the record is acknowledged.", &[&broker])
                 } else {
                     String::new()
                 };
                 self.push(
                     Kind::Appended,
                     e.at,
-                    format!("Leader b{broker} appends it at offset {offset}"),
-                    format!("b{broker} writes the record to its log of {} at offset {offset} in leader epoch {epoch}; its log end offset (LEO) is now {}. Followers have not got it yet, so the high watermark (HW) has not moved.{kill}", tp_name(tp), offset + 1),
+                    tf("Leader b{0} appends it at offset {1}", &[&broker, &offset]),
+                    tf("b{0} writes the record to its log of {1} at offset {2} in leader epoch {3}; its log end offset (LEO) is now {4}. Followers have not got it yet, so the high watermark (HW) has not moved.{5}", &[&broker, &tp_name(tp), &offset, &epoch, &(offset + 1), &kill]),
                     broker_node(world, broker).into_iter().collect(),
                 );
             }
@@ -148,8 +143,8 @@ impl Walk {
                 self.push(
                     Kind::Replicated,
                     e.at,
-                    format!("Followers fetched it: the HW passes offset {}", r.offset.unwrap_or(0)),
-                    format!("The in-sync replicas {} fetched the record; the leader's high watermark moves to {hw}. The record is committed: it survives the loss of any replica but one, and consumers may now read it.", isr.iter().map(|b| format!("b{b}")).collect::<Vec<_>>().join(", ")),
+                    tf("Followers fetched it: the HW passes offset {0}", &[&r.offset.unwrap_or(0)]),
+                    tf("The in-sync replicas {0} fetched the record; the leader's high watermark moves to {1}. The record is committed: it survives the loss of any replica but one, and consumers may now read it.", &[&(isr.iter().map(|b| format!("b{b}")).collect::<Vec<_>>().join(", ")), &hw]),
                     nodes,
                 );
             }
@@ -164,22 +159,16 @@ impl Walk {
                 self.push(
                     Kind::Acked,
                     e.at,
-                    format!("{} is acknowledged", name(producer)),
-                    format!(
-                        "The leader answers: record {seq} is at offset {offset}, {latency} after it was first sent. With acks={} the leader answers {}.{}{}",
-                        acks_text(acks),
-                        match acks {
-                            Acks::All => "only once the HW passes the record (every in-sync replica has it)",
-                            Acks::Leader => "as soon as it has appended, before followers have it: losing the leader now could lose the record",
-                            Acks::None => "never: the producer does not wait",
-                        },
-                        if retried { copies_text(world, r.tp, producer, seq, offset) } else { String::new() },
-                        match (read_at, self.variant) {
-                            (Some(_), Variant::Normal) => " The consumer read it first: both this answer and the consumer's fetch wait for the HW to pass the record; once it has, which reaches its client first is down to the network.".to_string(),
-                            (Some(t), _) => format!(" The consumer had already read it, at {t}, before this answer arrived."),
+                    tf("{0} is acknowledged", &[&name(producer)]),
+                    tf("The leader answers: record {0} is at offset {1}, {2} after it was first sent. With acks={3} the leader answers {4}.{5}{6}", &[&seq, &offset, &latency, &acks_text(acks), &match acks {
+                            Acks::All => t("only once the HW passes the record (every in-sync replica has it)"),
+                            Acks::Leader => t("as soon as it has appended, before followers have it: losing the leader now could lose the record"),
+                            Acks::None => t("never: the producer does not wait"),
+                        }, &if retried { copies_text(world, r.tp, producer, seq, offset) } else { String::new() }, &match (read_at, self.variant) {
+                            (Some(_), Variant::Normal) => t(" The consumer read it first: both this answer and the consumer's fetch wait for the HW to pass the record; once it has, which reaches its client first is down to the network.").to_string(),
+                            (Some(t), _) => tf(" The consumer had already read it, at {0}, before this answer arrived.", &[&t]),
                             (None, _) => String::new(),
-                        }
-                    ),
+                        }]),
                     nodes,
                 );
             }
@@ -190,8 +179,8 @@ impl Walk {
                 self.push(
                     Kind::LeaderKilled,
                     e.at,
-                    format!("b{b}, the leader, crashes"),
-                    format!("The record is in b{b}'s log at offset {} but the producer has no acknowledgement. The producer's connection is reset and it will retry. The cluster notices only when b{b}'s ZooKeeper session expires.", r.offset.unwrap_or(0)),
+                    tf("b{0}, the leader, crashes", &[&b]),
+                    tf("The record is in b{0}'s log at offset {1} but the producer has no acknowledgement. The producer's connection is reset and it will retry. The cluster notices only when b{0}'s ZooKeeper session expires.", &[&b, &r.offset.unwrap_or(0)]),
                     broker_node(world, b).into_iter().collect(),
                 );
             }
@@ -200,12 +189,8 @@ impl Walk {
                 self.push(
                     Kind::NewLeader,
                     e.at,
-                    format!("The controller elects b{leader} for {}", tp_name(tp)),
-                    format!(
-                        "b{}'s session expired, its /brokers/ids znode vanished and the controller chose b{leader}: {}. Leader epoch {epoch}, ISR {isr}.",
-                        r.leader.unwrap_or(0),
-                        if unclean { "an out-of-sync replica (unclean election: records may be lost)" } else { "the first live replica of the ISR in assignment order" }
-                    ),
+                    tf("The controller elects b{0} for {1}", &[&leader, &tp_name(tp)]),
+                    tf("b{0}'s session expired, its /brokers/ids znode vanished and the controller chose b{1}: {2}. Leader epoch {3}, ISR {4}.", &[&r.leader.unwrap_or(0), &leader, &if unclean { t("an out-of-sync replica (unclean election: records may be lost)") } else { t("the first live replica of the ISR in assignment order") }, &epoch, &isr]),
                     broker_node(world, leader).into_iter().collect(),
                 );
             }
@@ -216,16 +201,12 @@ impl Walk {
                 self.push(
                     Kind::Retried,
                     e.at,
-                    format!("{} retries record {seq}", name(producer)),
-                    format!(
-                        "The producer learned the new leader from metadata and sends record {seq} again to {}. {}",
-                        tp_name(tp),
-                        if producer_idempotent(world, producer) {
-                            "It is idempotent: if the new leader already has a copy (replicated before the crash), it recognises the producer id and sequence number and does not store it again."
+                    tf("{0} retries record {1}", &[&name(producer), &seq]),
+                    tf("The producer learned the new leader from metadata and sends record {0} again to {1}. {2}", &[&seq, &tp_name(tp), &if producer_idempotent(world, producer) {
+                            t("It is idempotent: if the new leader already has a copy (replicated before the crash), it recognises the producer id and sequence number and does not store it again.")
                         } else {
-                            "Without idempotence, a copy the old leader had already replicated stays in the log: the record may be stored twice."
-                        }
-                    ),
+                            t("Without idempotence, a copy the old leader had already replicated stays in the log: the record may be stored twice.")
+                        }]),
                     nodes,
                 );
             }
@@ -240,22 +221,16 @@ impl Walk {
                 self.push(
                     Kind::Consumed,
                     e.at,
-                    format!("{} reads it", name(consumer)),
-                    format!(
-                        "{} {} fetched {}@{offset} from the leader and processed it, {latency} after it was produced (end-to-end latency).{}",
-                        name(consumer),
-                        match member {
-                            Some(g) => format!("owns {} in group {}; it", tp_name(tp), world.group_name(g)),
-                            None => "reads every partition itself (no group); it".to_string(),
-                        },
-                        tp_name(tp),
-                        if member.is_some() { " Next it commits its position." } else { "" }
-                    ) + match (self.variant, self.steps.iter().any(|s| s.kind == Kind::Acked)) {
+                    tf("{0} reads it", &[&name(consumer)]),
+                    tf("{0} {1} fetched {2}@{3} from the leader and processed it, {4} after it was produced (end-to-end latency).{5}", &[&name(consumer), &match member {
+                            Some(g) => tf("owns {0} in group {1}; it", &[&tp_name(tp), &world.group_name(g)]),
+                            None => t("reads every partition itself (no group); it").to_string(),
+                        }, &tp_name(tp), &offset, &latency, &if member.is_some() { t(" Next it commits its position.") } else { "" }]) + match (self.variant, self.steps.iter().any(|s| s.kind == Kind::Acked)) {
                         (Variant::Normal, false) if producer_acks(world, r.producer) == Some(Acks::All) => {
-                            " It read the record before the producer heard back: with acks=all both the producer's answer and the consumer's fetch wait for the HW to pass the record; once it has, which reaches its client first is down to the network."
+                            t(" It read the record before the producer heard back: with acks=all both the producer's answer and the consumer's fetch wait for the HW to pass the record; once it has, which reaches its client first is down to the network.")
                         }
                         (Variant::KillLeader, false) => {
-                            " The producer has not been acknowledged yet: the new leader serves the copy a follower fetched before the crash, while the producer still waits to retry."
+                            t(" The producer has not been acknowledged yet: the new leader serves the copy a follower fetched before the crash, while the producer still waits to retry.")
                         }
                         _ => "",
                     },
@@ -271,19 +246,11 @@ impl Walk {
                 self.push(
                     Kind::Committed,
                     e.at,
-                    format!("{} commits offset {offset}", name(consumer)),
-                    format!(
-                        "{} commits {offset} for {} to the group coordinator{}, which writes it to __consumer_offsets. A committed offset is the next one to read: everything before it, offset {} included, is done. {} After a crash or a rebalance, group {} resumes from there: the record is not read again.",
-                        name(consumer),
-                        tp_name(tp),
-                        coordinator.map_or(String::new(), |(b, _)| format!(" b{b}")),
-                        r.offset.unwrap_or(0),
-                        match world.shared.kafka.as_ref().and_then(|c| c.groups.get(group as usize)).and_then(|g| g.auto_commit) {
-                            Some(every) => format!("It commits on its auto-commit timer (auto.commit.interval.ms, every {every}), not once per record, so the offset covers whatever it had processed by then."),
-                            None => "It commits what it has processed.".to_string(),
-                        },
-                        world.group_name(group)
-                    ),
+                    tf("{0} commits offset {1}", &[&name(consumer), &offset]),
+                    tf("{0} commits {1} for {2} to the group coordinator{3}, which writes it to __consumer_offsets. A committed offset is the next one to read: everything before it, offset {4} included, is done. {5} After a crash or a rebalance, group {6} resumes from there: the record is not read again.", &[&name(consumer), &offset, &tp_name(tp), &(coordinator.map_or(String::new(), |(b, _)| format!(" b{b}"))), &r.offset.unwrap_or(0), &match world.shared.kafka.as_ref().and_then(|c| c.groups.get(group as usize)).and_then(|g| g.auto_commit) {
+                            Some(every) => tf("It commits on its auto-commit timer (auto.commit.interval.ms, every {0}), not once per record, so the offset covers whatever it had processed by then.", &[&every]),
+                            None => t("It commits what it has processed.").to_string(),
+                        }, &world.group_name(group)]),
                     nodes,
                 );
             }
@@ -317,19 +284,9 @@ fn copies_text(world: &World, tp: Tp, producer: NodeId, seq: u64, acked: u64) ->
     let Some((b, replica)) = crate::kafka::leader(world, tp) else { return String::new() };
     let copies: Vec<_> = replica.log.records().filter(|rec| is_record_of(rec, producer, seq)).collect();
     match copies.as_slice() {
-        [one] if one.offset == acked && one.epoch < replica.epoch => format!(
-            " A follower's fetch had carried the first copy off the old leader before it crashed: b{b} already had it at offset {acked} (leader epoch {}), so the retry was recognised and not stored again.",
-            one.epoch
-        ),
-        [one] if one.offset == acked => format!(
-            " The first copy never reached a follower before the crash, so b{b} did not have it: the retry is appended now, at offset {acked} in leader epoch {}, once.",
-            one.epoch
-        ),
-        [_, _, ..] => format!(
-            " b{b}'s log now holds it {} times (offsets {}): the retry was stored again.",
-            copies.len(),
-            copies.iter().map(|c| c.offset.to_string()).collect::<Vec<_>>().join(", ")
-        ),
+        [one] if one.offset == acked && one.epoch < replica.epoch => tf(" A follower's fetch had carried the first copy off the old leader before it crashed: b{0} already had it at offset {1} (leader epoch {2}), so the retry was recognised and not stored again.", &[&b, &acked, &one.epoch]),
+        [one] if one.offset == acked => tf(" The first copy never reached a follower before the crash, so b{0} did not have it: the retry is appended now, at offset {1} in leader epoch {2}, once.", &[&b, &acked, &one.epoch]),
+        [_, _, ..] => tf(" b{0}'s log now holds it {1} times (offsets {2}): the retry was stored again.", &[&b, &copies.len(), &(copies.iter().map(|c| c.offset.to_string()).collect::<Vec<_>>().join(", "))]),
         _ => String::new(),
     }
 }

@@ -21,6 +21,7 @@
 //! message, and it is delivered again flagged redelivered (to another consumer, or to the same one
 //! once the walkthrough restarts it).
 
+use crate::i18n::{t, tf};
 use brokerlab_engine::kafka::msg::Tp;
 use brokerlab_engine::kafka::partition::{Acks, BrokerId};
 use brokerlab_engine::rabbit::exchange::Hop;
@@ -172,8 +173,8 @@ impl Walk {
     pub fn held_faults_text(&self) -> String {
         match self.held_faults {
             0 => String::new(),
-            1 => " The scenario's scheduled fault is held back while the walkthrough runs, so only what it tells happens.".into(),
-            n => format!(" The scenario's {n} scheduled faults are held back while the walkthrough runs, so only what it tells happens."),
+            1 => t(" The scenario's scheduled fault is held back while the walkthrough runs, so only what it tells happens.").into(),
+            n => tf(" The scenario's {0} scheduled faults are held back while the walkthrough runs, so only what it tells happens.", &[&n]),
         }
     }
 

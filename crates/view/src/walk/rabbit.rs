@@ -2,6 +2,7 @@
 //! to say about it, and what its kill variant does.
 
 use super::*;
+use crate::i18n::{t, tf};
 use brokerlab_engine::kafka::partition::Acks;
 use brokerlab_engine::models::Node;
 use brokerlab_engine::rabbit::event::RabbitEvent;
@@ -125,8 +126,8 @@ impl Walk {
                 self.push(
                     Kind::ConsumerKilled,
                     e.at,
-                    format!("{} crashes before it acks", name(node)),
-                    format!("{} holds delivery tag {} unacknowledged. Its process dies; its TCP connection to the broker closes.", name(node), msg.tag),
+                    tf("{0} crashes before it acks", &[&name(node)]),
+                    tf("{0} holds delivery tag {1} unacknowledged. Its process dies; its TCP connection to the broker closes.", &[&name(node), &msg.tag]),
                     vec![node],
                 );
                 self.next += 1;
@@ -152,13 +153,8 @@ impl Walk {
                 self.push(
                     Kind::Confirmed,
                     e.at,
-                    format!("{} gets its confirm", name(publisher)),
-                    format!(
-                        "The broker {} message {seq}, {latency} after it was published (publisher confirms: basic.{} with the channel's sequence number). {}",
-                        if ack { "acknowledges" } else { "refuses" },
-                        if ack { "ack" } else { "nack" },
-                        if ack { "It is in every queue it was routed to (here: as soon as it is enqueued; a real broker waits for persistent messages to reach the disk), so the publisher may forget it." } else { "The publisher must decide whether to publish it again." }
-                    ),
+                    tf("{0} gets its confirm", &[&name(publisher)]),
+                    tf("The broker {0} message {1}, {2} after it was published (publisher confirms: basic.{3} with the channel's sequence number). {4}", &[&if ack { t("acknowledges") } else { t("refuses") }, &seq, &latency, &if ack { "ack" } else { "nack" }, &if ack { t("It is in every queue it was routed to (here: as soon as it is enqueued; a real broker waits for persistent messages to reach the disk), so the publisher may forget it.") } else { t("The publisher must decide whether to publish it again.") }]),
                     with_broker(publisher),
                 );
             }
@@ -169,8 +165,8 @@ impl Walk {
                 self.push(
                     Kind::Ready,
                     e.at,
-                    "The broker is ready".into(),
-                    "The broker declared the exchanges, queues and bindings, and the consumers opened their channels and registered (basic.consume). Next: follow one message.".into(),
+                    t("The broker is ready").into(),
+                    t("The broker declared the exchanges, queues and bindings, and the consumers opened their channels and registered (basic.consume). Next: follow one message.").into(),
                     vec![],
                 );
                 self.next += 1;
@@ -191,12 +187,8 @@ impl Walk {
                 self.push(
                     Kind::Published,
                     e.at,
-                    format!("{} publishes message {seq} to exchange {}", name(publisher), exchange(x)),
-                    format!(
-                        "basic.publish to exchange {} with routing key \"{key}\"{}. A publisher never names a queue: the exchange decides.",
-                        exchange(x),
-                        if confirms { ", on a channel in confirm mode" } else { "" }
-                    ),
+                    tf("{0} publishes message {1} to exchange {2}", &[&name(publisher), &seq, &exchange(x)]),
+                    tf("basic.publish to exchange {0} with routing key \"{1}\"{2}. A publisher never names a queue: the exchange decides.", &[&exchange(x), &key, &if confirms { t(", on a channel in confirm mode") } else { "" }]),
                     with_broker(publisher),
                 );
                 self.next += 1;
@@ -215,15 +207,12 @@ impl Walk {
                 self.push(
                     Kind::Routed,
                     e.at,
-                    format!("No binding of {} matches", exchange(x)),
-                    format!(
-                        "No queue takes the message: it is {}.",
-                        if returned {
-                            "returned to the publisher (basic.return), as it was published mandatory"
+                    tf("No binding of {0} matches", &[&exchange(x)]),
+                    tf("No queue takes the message: it is {0}.", &[&if returned {
+                            t("returned to the publisher (basic.return), as it was published mandatory")
                         } else {
-                            "dropped (publish with mandatory, or give the exchange an alternate exchange, to keep it)"
-                        }
-                    ),
+                            t("dropped (publish with mandatory, or give the exchange an alternate exchange, to keep it)")
+                        }]),
                     broker.into_iter().collect(),
                 );
                 self.finish();
@@ -266,14 +255,14 @@ impl Walk {
                 };
                 let reached: Vec<String> = queues.iter().map(|&q| queue(q)).collect();
                 let follow = match followed {
-                    Some(q) => format!(" Each queue holds its own copy; we follow the one in {}.", queue(q)),
-                    None => " No consumer reads these queues: the message waits there.".into(),
+                    Some(q) => tf(" Each queue holds its own copy; we follow the one in {0}.", &[&queue(q)]),
+                    None => t(" No consumer reads these queues: the message waits there.").into(),
                 };
                 self.push(
                     Kind::Routed,
                     e.at,
-                    format!("Routed to {}", reached.join(", ")),
-                    format!("The broker routes it: {}.{follow}", hops.join("; ")),
+                    tf("Routed to {0}", &[&(reached.join(", "))]),
+                    tf("The broker routes it: {0}.{1}", &[&(hops.join("; ")), &follow]),
                     broker.into_iter().collect(),
                 );
                 if followed.is_none() {
@@ -293,24 +282,20 @@ impl Walk {
                 let c = rabbit_consumer(world, consumer);
                 let auto = c.is_some_and(|c| c.auto_ack);
                 let window = c.map_or(String::new(), |c| match (auto, c.prefetch) {
-                    (true, _) => " It consumes with automatic acks: the broker forgets the message as it sends it.".into(),
-                    (false, 0) => " Its prefetch is unlimited.".into(),
-                    (false, p) => format!(" It may hold at most {p} unacknowledged deliveries (prefetch); this one counts until it is acked."),
+                    (true, _) => t(" It consumes with automatic acks: the broker forgets the message as it sends it.").into(),
+                    (false, 0) => t(" Its prefetch is unlimited.").into(),
+                    (false, p) => tf(" It may hold at most {0} unacknowledged deliveries (prefetch); this one counts until it is acked.", &[&p]),
                 });
                 let (kind, title) = if redelivered {
-                    (Kind::Redelivered, format!("Delivered again to {}, flagged redelivered", name(consumer)))
+                    (Kind::Redelivered, tf("Delivered again to {0}, flagged redelivered", &[&name(consumer)]))
                 } else {
-                    (Kind::Delivered, format!("{} delivers it to {}", queue(q), name(consumer)))
+                    (Kind::Delivered, tf("{0} delivers it to {1}", &[&queue(q), &name(consumer)]))
                 };
                 self.push(
                     kind,
                     e.at,
                     title,
-                    format!(
-                        "basic.deliver with delivery tag {tag} on {}'s channel{}.{window}",
-                        name(consumer),
-                        if redelivered { ", redelivered = true: the application may have seen it before (at-least-once), so it should be idempotent" } else { "" }
-                    ),
+                    tf("basic.deliver with delivery tag {0} on {1}'s channel{2}.{3}", &[&tag, &name(consumer), &if redelivered { t(", redelivered = true: the application may have seen it before (at-least-once), so it should be idempotent") } else { "" }, &window]),
                     with_broker(consumer),
                 );
                 if auto && self.variant == Variant::RabbitKillConsumer && kind == Kind::Delivered {
@@ -325,14 +310,8 @@ impl Walk {
                 self.push(
                     Kind::Requeued,
                     e.at,
-                    format!("The broker requeues it in {}", queue(q)),
-                    format!(
-                        "The broker saw {}'s connection close with delivery tag {} unacknowledged: the message goes back to its original place in {}, marked redelivered. {}",
-                        name(consumer),
-                        self.message.as_ref().map_or(0, |m| m.tag),
-                        queue(q),
-                        if others.is_empty() { format!("No other consumer reads {}: next, {} restarts and consumes again.", queue(q), name(consumer)) } else { "Another consumer of the queue will get it.".into() }
-                    ),
+                    tf("The broker requeues it in {0}", &[&queue(q)]),
+                    tf("The broker saw {0}'s connection close with delivery tag {1} unacknowledged: the message goes back to its original place in {2}, marked redelivered. {3}", &[&name(consumer), &(self.message.as_ref().map_or(0, |m| m.tag)), &queue(q), &if others.is_empty() { tf("No other consumer reads {0}: next, {1} restarts and consumes again.", &[&queue(q), &name(consumer)]) } else { t("Another consumer of the queue will get it.").into() }]),
                     broker.into_iter().collect(),
                 );
                 self.next += 1;
@@ -341,8 +320,8 @@ impl Walk {
                 self.push(
                     Kind::Settled,
                     e.at,
-                    format!("{} acks it", name(consumer)),
-                    format!("{} processed the message and sent basic.ack for tag {tag}: the broker deletes it from {} and the prefetch window has room again.", name(consumer), queue(q)),
+                    tf("{0} acks it", &[&name(consumer)]),
+                    tf("{0} processed the message and sent basic.ack for tag {1}: the broker deletes it from {2} and the prefetch window has room again.", &[&name(consumer), &tag, &queue(q)]),
                     with_broker(consumer),
                 );
                 self.next += 1;
@@ -351,22 +330,22 @@ impl Walk {
                 self.push(
                     Kind::Settled,
                     e.at,
-                    format!("Rejected: dead-lettered to {}", exchange(dlx)),
-                    format!("The consumer rejected it without requeue ({}): {} hands it to its dead-letter exchange {} with an x-death header recording why.", reason.name(), queue(q), exchange(dlx)),
+                    tf("Rejected: dead-lettered to {0}", &[&exchange(dlx)]),
+                    tf("The consumer rejected it without requeue ({0}): {1} hands it to its dead-letter exchange {2} with an x-death header recording why.", &[&reason.name(), &queue(q), &exchange(dlx)]),
                     broker.into_iter().collect(),
                 );
                 self.next += 1;
             }
             (Some(Kind::Settled), RabbitEvent::Discarded { m, queue: q, .. }) if self.ours_in(m, q) => {
-                self.push(Kind::Settled, e.at, "Rejected: dropped".into(), format!("The consumer rejected it without requeue and {} has no dead-letter exchange: the message is gone.", queue(q)), broker.into_iter().collect());
+                self.push(Kind::Settled, e.at, t("Rejected: dropped").into(), tf("The consumer rejected it without requeue and {0} has no dead-letter exchange: the message is gone.", &[&queue(q)]), broker.into_iter().collect());
                 self.next += 1;
             }
             (Some(Kind::Settled), RabbitEvent::Requeued { m, queue: q, consumer }) if self.ours_in(m, q) => {
                 self.push(
                     Kind::Settled,
                     e.at,
-                    format!("{} rejects it with requeue", name(consumer)),
-                    format!("Back to its place in {}: it will be delivered again, flagged redelivered.", queue(q)),
+                    tf("{0} rejects it with requeue", &[&name(consumer)]),
+                    tf("Back to its place in {0}: it will be delivered again, flagged redelivered.", &[&queue(q)]),
                     with_broker(consumer),
                 );
                 self.next += 1;
@@ -376,7 +355,7 @@ impl Walk {
                     && self.message.as_ref().is_some_and(|m| m.consumer == Some(consumer))
                     && rabbit_consumer(world, consumer).is_some_and(|c| c.auto_ack) =>
             {
-                self.push(Kind::Settled, e.at, format!("{} processes it", name(consumer)), "With automatic acks there is nothing to acknowledge: had the consumer crashed before processing it, the message would be lost.".into(), vec![consumer]);
+                self.push(Kind::Settled, e.at, tf("{0} processes it", &[&name(consumer)]), t("With automatic acks there is nothing to acknowledge: had the consumer crashed before processing it, the message would be lost.").into(), vec![consumer]);
                 self.next += 1;
             }
             _ => {}
