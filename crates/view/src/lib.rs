@@ -11,6 +11,7 @@
 //! - `link`    — the command log and instant in the URL (`log=`, `t=`), so a link replays the run.
 //! - `run_file` — a saved run (scenario, seed, actions with their steps, the instant shown) as a
 //!   versioned JSON file: the page saves and opens it, `brokerlab run FILE` replays it.
+//! - `json_edit` — dotted-path edits of JSON: set one, or the edits from one value to another.
 //! - `link_scenario` — an edited scenario in the URL (`scenario=`, base64url JSON), validated on the way in.
 //! - `lesson`  — lessons as data (`lessons/*.json`): the question, the trace fact that settles it
 //!   (`lesson/measure.rs`: the run's events, or the comparison's two lanes), variations; a lesson
@@ -46,6 +47,7 @@ pub mod flights;
 pub mod glossary;
 pub mod groups;
 pub mod i18n;
+pub mod json_edit;
 pub mod kafka;
 pub mod layout;
 pub mod lesson;

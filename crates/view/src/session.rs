@@ -330,7 +330,7 @@ impl Session {
         let walking = self.walk.is_some();
         let log = if walking { String::new() } else { super::link::encode(self.sim.command_log()) };
         let t = (!self.playing && !walking).then(|| self.sim.now());
-        let scenario = self.edited.then(|| super::link_scenario::encode(&self.scenario));
+        let scenario = self.edited.then(|| super::link_scenario::encode(&self.scenario, self.preset));
         super::params::to_query(self.preset, self.sim.seed(), self.speed, &log, t, scenario.as_deref())
     }
 

@@ -299,7 +299,7 @@ impl Component for App {
         });
         // A link from an edited scenario carries it; one that does not read opens the preset.
         if let Some(text) = &p.scenario {
-            match crate::view::link_scenario::decode(text) {
+            match crate::view::link_scenario::decode(text, preset) {
                 Ok(edited) => scenario = edited,
                 Err(e) => {
                     problems.push(tf("the link's scenario could not be read ({0}); opening the preset instead", &[&e]))

@@ -9,6 +9,7 @@ pub mod measure;
 pub mod progress;
 pub mod run;
 
+use crate::json_edit::set_path;
 use brokerlab_engine::compare::{presets as stories, Comparison, Workload};
 use brokerlab_engine::{presets, LoggedCommand, Scenario, Simulation, Time};
 use measure::{Measure, When};
@@ -258,29 +259,6 @@ impl Lesson {
     fn outcome(&self, value: Option<u64>) -> Outcome {
         Outcome { value, answer: self.choices.iter().position(|c| c.when.holds(value)) }
     }
-}
-
-/// Sets `value` at a dotted path (`rabbit.queues.0.arguments`): object keys are created if
-/// missing, array indexes must exist.
-fn set_path(json: &mut Value, path: &str, value: Value) -> Result<(), String> {
-    let mut at = json;
-    let parts: Vec<&str> = path.split('.').collect();
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        at = match at {
-            Value::Array(a) => {
-                let k: usize = part.parse().map_err(|_| format!("\"{part}\" is not a position in a list"))?;
-                let len = a.len();
-                a.get_mut(k).ok_or_else(|| format!("the list has {len} entries, not {}", k + 1))?
-            }
-            Value::Object(o) => {
-                o.entry(part.to_string()).or_insert(if last { Value::Null } else { Value::Object(Map::new()) })
-            }
-            _ => return Err(format!("\"{part}\" is inside a value that has no fields")),
-        };
-    }
-    *at = value;
-    Ok(())
 }
 
 /// Every lesson, parsed (a lesson file that does not read is a build-time bug: the tests read

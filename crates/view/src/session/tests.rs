@@ -105,7 +105,8 @@ fn a_link_from_an_edited_scenario_carries_it() {
     e.frame(3_000.0, &|| 0.0);
     e.playing = false;
     let params = super::super::params::parse(&e.query());
-    let scenario = super::super::link_scenario::decode(params.scenario.as_deref().unwrap()).unwrap();
+    let scenario =
+        super::super::link_scenario::decode(params.scenario.as_deref().unwrap(), params.preset.unwrap()).unwrap();
     assert_eq!(scenario, edited);
     let mut problems = Vec::new();
     let opened =
