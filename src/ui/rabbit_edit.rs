@@ -181,7 +181,7 @@ pub fn topology_editor(p: &EditorProps) -> Html {
         html! {
             <>
                 <tr class={classes!(invalid(List::Exchanges, i).then_some("invalid"))} data-exchange-row={x.name.clone()}>
-                    <td class="name">{&x.name}</td>
+                    <td class="name" title={x.name.clone()}>{&x.name}</td>
                     <td><select aria-label={t("type")} onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| d.exchanges[i].kind = chosen(&e))}>{ options(&types, &x.kind, None) }</select></td>
                     <td><label><input type="checkbox" checked={x.durable} onchange={edit_at(&draft, List::Exchanges, i, |d: &mut Draft, i: usize, e: Event| d.exchanges[i].durable = checked(&e))} />{t("durable")}</label></td>
                     <td><select aria-label={t("alternate exchange")} title={t("alternate-exchange: where messages no binding takes go")}
@@ -199,7 +199,7 @@ pub fn topology_editor(p: &EditorProps) -> Html {
         html! {
             <>
                 <tr class={classes!(invalid(List::Queues, i).then_some("invalid"))} data-queue-row={q.spec.name.clone()}>
-                    <td class="name">{&q.spec.name}</td>
+                    <td class="name" title={q.spec.name.clone()}>{&q.spec.name}</td>
                     <td><label><input type="checkbox" checked={q.spec.durable} onchange={edit_at(&draft, List::Queues, i, |d: &mut Draft, i: usize, e: Event| d.queues[i].spec.durable = checked(&e))} />{t("durable")}</label></td>
                     <td class="wide"><input class="args" value={q.args.clone()} placeholder={t("arguments, e.g. {\"x-max-length\": 10}")} spellcheck="false"
                         oninput={edit_at(&draft, List::Queues, i, |d: &mut Draft, i: usize, e: InputEvent| d.queues[i].args = typed(&e))} /></td>
@@ -214,8 +214,8 @@ pub fn topology_editor(p: &EditorProps) -> Html {
         html! {
             <>
                 <tr class={classes!(invalid(List::Bindings, i).then_some("invalid"))}>
-                    <td class="name">{&b.spec.source}</td>
-                    <td class="name">{dest_key(&b.spec).replacen(':', " ", 1)}</td>
+                    <td class="name" title={b.spec.source.clone()}>{&b.spec.source}</td>
+                    <td class="name" title={dest_key(&b.spec).replacen(':', " ", 1)}>{dest_key(&b.spec).replacen(':', " ", 1)}</td>
                     <td><input class="key" value={b.spec.routing_key.clone()} placeholder={t("binding key")} spellcheck="false"
                         oninput={edit_at(&draft, List::Bindings, i, |d: &mut Draft, i: usize, e: InputEvent| d.bindings[i].spec.routing_key = typed(&e))} /></td>
                     <td class="wide"><input class="args" value={b.args.clone()} spellcheck="false"
@@ -241,7 +241,7 @@ pub fn topology_editor(p: &EditorProps) -> Html {
         html! {
             <>
                 <tr class={classes!(invalid(List::Publishers, i).then_some("invalid"))} data-publisher-row={pb.spec.id.clone()}>
-                    <td class="name">{&pb.spec.id}</td>
+                    <td class="name" title={pb.spec.id.clone()}>{&pb.spec.id}</td>
                     <td><select aria-label={t("exchange")} onchange={edit_at(&draft, List::Publishers, i, |d: &mut Draft, i: usize, e: Event| d.publishers[i].spec.exchange = chosen(&e))}>
                         { for targets.iter().map(|o| html! { <option value={o.clone()} selected={*o == pb.spec.exchange}>{ if o.is_empty() { "(default)" } else { o } }</option> }) }
                     </select></td>
@@ -267,7 +267,7 @@ pub fn topology_editor(p: &EditorProps) -> Html {
         html! {
             <>
                 <tr class={classes!(invalid(List::Consumers, i).then_some("invalid"))} data-consumer-row={c.spec.id.clone()}>
-                    <td class="name">{&c.spec.id}</td>
+                    <td class="name" title={c.spec.id.clone()}>{&c.spec.id}</td>
                     <td><select aria-label={t("queue")} onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].spec.queue = chosen(&e))}>{ options(&queue_names, &c.spec.queue, None) }</select></td>
                     <td><select aria-label={t("acknowledgements")} class="mode" title={t("manual: acks after processing; auto: no acks (the broker forgets on sending); hold: you settle each delivery in the inspector")}
                         onchange={edit_at(&draft, List::Consumers, i, |d: &mut Draft, i: usize, e: Event| d.consumers[i].mode = chosen(&e))}>{ options(&modes, &c.mode, None) }</select></td>
@@ -474,7 +474,8 @@ pub const STYLE: &str = r#"
 .rabbit .rq-edit fieldset { border: 1px solid #d5dbe1; border-radius: 6px; padding: 4px 8px 8px; min-width: 0; overflow-x: auto; }
 .rabbit .rq-edit table { width: 100%; border-collapse: collapse; font-size: 0.85rem; }
 .rabbit .rq-edit td { padding: 2px 4px; vertical-align: middle; }
-.rabbit .rq-edit td.name { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: nowrap; }
+.rabbit .rq-edit td.name { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: nowrap;
+  max-width: 16em; overflow: hidden; text-overflow: ellipsis; }
 .rabbit .rq-edit td.wide { width: 45%; }
 .rabbit .rq-edit input.args, .rabbit .rq-edit input.key { width: 100%; box-sizing: border-box; font-family: ui-monospace, Menlo, Consolas, monospace; }
 .rabbit .rq-edit tr.invalid td { background: #fdecea; }

@@ -194,6 +194,17 @@ test('topology editor: add an exchange, a queue with arguments and bindings; err
   // What is in use cannot be removed: orders (the shop publishes to it), billing (the biller).
   assert.equal(await page.locator('#edit-exchanges tr[data-exchange-row="orders"] button.remove').isDisabled(), true);
   assert.equal(await page.locator('#edit-queues tr[data-queue-row="billing"] button.remove').isDisabled(), true);
+  // A 200-character queue name is clipped in its row (the whole name in its tooltip): the table
+  // keeps its width and the page does not scroll sideways.
+  const long = `q${'x'.repeat(199)}`;
+  await page.fill('#new-queue-name', long);
+  await page.click('#add-queue');
+  const cell = page.locator(`#edit-queues tr[data-queue-row="${long}"] td.name`);
+  assert.equal(await cell.getAttribute('title'), long);
+  assert.ok((await cell.evaluate((td) => td.getBoundingClientRect().width)) < 320, 'the long name is clipped');
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 0, 'no sideways scroll');
+  await page.click(`#edit-queues tr[data-queue-row="${long}"] button.remove`);
+  await page.waitForSelector(`#edit-queues tr[data-queue-row="${long}"]`, { state: 'detached' });
   // A queue with a bad argument: the row says what is wrong, Apply is off, the text stays.
   await page.fill('#new-queue-name', 'slow');
   await page.click('#rabbit .chips button:has-text("x-message-ttl")');

@@ -106,7 +106,7 @@ pub fn topology(w: &Workload, system: System, owners: &[u64]) -> Topo {
     let rows = (stores.len() as u32).max(w.consumers).max(1);
     let height = rows * ROW + 8;
     let centre = |n: u32, i: u32| (height - n * ROW) / 2 + i * ROW + 4;
-    let mut boxes = vec![TopoBox { kind: BoxKind::Producer, label: "producer".into(), x: COLS[0], y: centre(1, 0) }];
+    let mut boxes = vec![TopoBox { kind: BoxKind::Producer, label: t("producer").into(), x: COLS[0], y: centre(1, 0) }];
     let router = match system {
         System::Kafka => t("topic orders"),
         System::Rabbit => t("exchange orders"),

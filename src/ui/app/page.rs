@@ -94,6 +94,7 @@ impl App {
                         // the node drawing cannot: the panel comes first, beside the narration, and
                         // the node drawing (clicks for faults, packets in flight) follows, smaller.
                         { crate::ui::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
+                        <div class="stage-scroll">
                         <div class={classes!("stage-area", (Family::of(world) == Family::Rabbit).then_some("compact"))}>
                         { stage::svg(stage::StageProps {
                             world,
@@ -104,6 +105,7 @@ impl App {
                             on_link: link.callback(|(a, b)| Msg::ToggleLink(a, b)),
                         }) }
                         <canvas ref={self.canvas.clone()} class="flights" aria-hidden="true"></canvas>
+                        </div>
                         </div>
                         { crate::ui::timeline::bar(session, link) }
                         <div class="legend">
