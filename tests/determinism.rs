@@ -21,6 +21,7 @@ fn presets_match_their_golden_hashes() {
         ("lossy-network", 7, golden::LOSSY_NETWORK),
         ("kafka-basic", 1, golden::KAFKA_BASIC),
         ("kafka-groups", 1, golden::KAFKA_GROUPS),
+        ("kafka-kraft", 1, golden::KAFKA_KRAFT),
         ("rabbit-basic", 1, golden::RABBIT_BASIC),
         ("rabbit-by-hand", 1, golden::RABBIT_BY_HAND),
     ] {

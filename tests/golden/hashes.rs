@@ -18,3 +18,6 @@ pub const KAFKA_BASIC: &str = "8bed57bfa323ac75";
 /// `kafka-groups` preset, seed 1, run to 45s (a crash, a join, and a clean leave at 35 s: the one
 /// preset with a `NodeLeaving` event, whose trace tag moved from 15 to 16 on 2026-12-03).
 pub const KAFKA_GROUPS: &str = "966ec4acdb81b2f4";
+/// `kafka-kraft` preset, seed 1, run to 12s (kafka-basic's workload and failure in KRaft mode: a
+/// controller election, registrations, b1 fenced and unfenced).
+pub const KAFKA_KRAFT: &str = "ba22cd1692603d0f";

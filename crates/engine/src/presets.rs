@@ -10,6 +10,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kafka-basic", include_str!("../../../scenarios/kafka-basic.json")),
     ("kafka-groups", include_str!("../../../scenarios/kafka-groups.json")),
     ("kafka-zk-ensemble", include_str!("../../../scenarios/kafka-zk-ensemble.json")),
+    ("kafka-kraft", include_str!("../../../scenarios/kafka-kraft.json")),
     ("rabbit-basic", include_str!("../../../scenarios/rabbit-basic.json")),
     ("rabbit-by-hand", include_str!("../../../scenarios/rabbit-by-hand.json")),
     ("bench", include_str!("../../../scenarios/bench.json")),

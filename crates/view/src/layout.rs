@@ -41,15 +41,17 @@ pub fn layout(world: &World) -> Vec<Point> {
     let mut seen = [0usize; 3];
     let brokers = world.nodes.iter().filter(|s| s.node.role() == "broker").count();
     let mut broker_index = 0;
-    // A ZooKeeper ensemble's servers share the top row of the middle column, side by side.
-    let zks = world.nodes.iter().filter(|s| s.node.role() == "zookeeper").count();
+    // A ZooKeeper ensemble's servers (or KRaft's controllers) share the top row of the middle
+    // column, side by side.
+    let metadata = |role: &str| role == "zookeeper" || role == "kraft-controller";
+    let zks = world.nodes.iter().filter(|s| metadata(s.node.role())).count();
     counts[1] -= zks.saturating_sub(1);
     let mut zk_index = 0;
     roles
         .iter()
         .zip(&world.nodes)
         .map(|(&c, slot)| {
-            let ensemble = zks > 1 && slot.node.role() == "zookeeper";
+            let ensemble = zks > 1 && metadata(slot.node.role());
             if !ensemble || zk_index == 0 {
                 seen[c] += 1;
             }
@@ -58,7 +60,9 @@ pub fn layout(world: &World) -> Vec<Point> {
             let y = STAGE_H * (i as f64 + 1.0) / (counts[c] as f64 + 1.0);
             let mut x = xs[c];
             if ensemble {
-                x += (zk_index as f64 - (zks - 1) as f64 / 2.0) * 0.11 * STAGE_W;
+                // KRaft's controllers carry two lines of labels (part, log): a little wider apart.
+                let gap = if slot.node.role() == "kraft-controller" { 0.13 } else { 0.11 };
+                x += (zk_index as f64 - (zks - 1) as f64 / 2.0) * gap * STAGE_W;
                 zk_index += 1;
             }
             if slot.node.role() == "broker" && brokers > 2 {

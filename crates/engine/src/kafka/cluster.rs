@@ -3,6 +3,7 @@
 
 use super::assignor::java::java_hash;
 use super::config::{KafkaSpec, OffsetReset, OFFSETS_TOPIC};
+use super::kraft::settings::KraftSettings;
 use super::log::LogConfig;
 use super::msg::{PartitionView, Tp};
 use super::partition::{BrokerId, Config};
@@ -41,6 +42,15 @@ pub struct Cluster {
     pub cleaner_backoff: Time,
     /// The index of `__consumer_offsets` in `topics` (the last one), when there are groups.
     pub offsets_topic: Option<u16>,
+    /// KRaft mode: the controller quorum (then `zks` is empty).
+    pub kraft: Option<KraftCluster>,
+}
+
+/// KRaft mode: the controllers' nodes (`controllers[i]` is controller id `i + 1`) and settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KraftCluster {
+    pub controllers: Vec<NodeId>,
+    pub settings: KraftSettings,
 }
 
 /// A consumer group's settings, shared by its coordinator and its members.
@@ -145,9 +155,13 @@ impl Cluster {
             retention_check_interval: spec.log_retention_check_interval,
             cleaner_backoff: spec.log_cleaner_backoff,
             zk: NodeId(first_node),
-            zks: (0..spec.coordinators).map(|i| NodeId(first_node + i)).collect(),
-            brokers: (1..=spec.brokers).map(|b| NodeId(first_node + spec.coordinators - 1 + b)).collect(),
-            session_timeout: spec.session_timeout,
+            zks: (0..spec.coordinators()).map(|i| NodeId(first_node + i)).collect(),
+            brokers: (1..=spec.brokers).map(|b| NodeId(first_node + spec.metadata_nodes() - 1 + b)).collect(),
+            session_timeout: spec.session_timeout(),
+            kraft: spec.kraft().then(|| KraftCluster {
+                controllers: (0..spec.metadata_nodes()).map(|i| NodeId(first_node + i)).collect(),
+                settings: spec.kraft_settings(),
+            }),
             replica_lag_time_max: spec.replica_lag_time_max,
             unclean_leader_election: spec.unclean_leader_election,
         }

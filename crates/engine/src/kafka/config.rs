@@ -1,6 +1,7 @@
 //! The `kafka` section of a scenario: a cluster (one coordinator node, N brokers), its topics,
 //! producers and consumers, with Kafka's defaults. Validated with messages that name the field.
 
+pub use super::kraft::settings::MetadataMode;
 use super::partition::Acks;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -15,12 +16,34 @@ pub const MAX_TOTAL_PARTITIONS: u32 = 256;
 pub struct KafkaSpec {
     /// Brokers `b1`…`bN` (ids 1…N).
     pub brokers: u32,
-    /// Coordinator servers: 1 (the node `zk`, the default), or an ensemble of 3 or 5 (`zk1`…).
-    #[serde(default = "one", skip_serializing_if = "is_one")]
-    pub coordinators: u32,
-    /// `zookeeper.session.timeout.ms` (Kafka's default 18 s).
-    #[serde(default = "default_session_timeout")]
-    pub session_timeout: Time,
+    /// Where the cluster keeps its metadata: "zookeeper" (the default) or "kraft" (Kafka 4's
+    /// controller quorum). Each mode has settings of its own; the other mode's are refused.
+    #[serde(default, skip_serializing_if = "MetadataMode::is_zookeeper")]
+    pub metadata: MetadataMode,
+    /// ZooKeeper mode: coordinator servers, 1 (the node `zk`, the default), or an ensemble of 3
+    /// or 5 (`zk1`…). Read it through `coordinators()`.
+    #[serde(default, rename = "coordinators", skip_serializing_if = "Option::is_none")]
+    pub coordinators_given: Option<u32>,
+    /// ZooKeeper mode: `zookeeper.session.timeout.ms` (Kafka's default 18 s). Read it through
+    /// `session_timeout()`.
+    #[serde(default, rename = "session_timeout", skip_serializing_if = "Option::is_none")]
+    pub session_timeout_given: Option<Time>,
+    /// KRaft mode: controllers in the quorum, 1, 3 (the default) or 5 (`ctl1`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controllers: Option<u32>,
+    /// KRaft mode: `broker.heartbeat.interval.ms` (default 2 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_heartbeat_interval: Option<Time>,
+    /// KRaft mode: `broker.session.timeout.ms` (default 9 s): a broker not heard from for this
+    /// long is fenced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_session_timeout: Option<Time>,
+    /// KRaft mode: `controller.quorum.election.timeout.ms` (default 1 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller_quorum_election_timeout: Option<Time>,
+    /// KRaft mode: `controller.quorum.fetch.timeout.ms` (default 2 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller_quorum_fetch_timeout: Option<Time>,
     /// `replica.lag.time.max.ms` (default 30 s).
     #[serde(default = "default_lag")]
     pub replica_lag_time_max: Time,
@@ -73,10 +96,6 @@ fn five_mins() -> Time {
 }
 fn fifteen_secs() -> Time {
     Time::secs(15)
-}
-
-fn is_one(n: &u32) -> bool {
-    *n == 1
 }
 
 fn default_session_timeout() -> Time {
@@ -383,8 +402,35 @@ pub const MAX_GROUPS: usize = 16;
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
 impl KafkaSpec {
-    /// The node names this section adds, in order: `zk` (or `zk1`…`zkN`), brokers, producers,
-    /// consumers.
+    pub fn kraft(&self) -> bool {
+        self.metadata == MetadataMode::Kraft
+    }
+
+    /// ZooKeeper servers: 1 by default, none in KRaft mode.
+    pub fn coordinators(&self) -> u32 {
+        if self.kraft() {
+            0
+        } else {
+            self.coordinators_given.unwrap_or(1)
+        }
+    }
+
+    /// `zookeeper.session.timeout.ms` (ZooKeeper mode; 18 s by default).
+    pub fn session_timeout(&self) -> Time {
+        self.session_timeout_given.unwrap_or_else(default_session_timeout)
+    }
+
+    /// The nodes that hold the metadata: ZooKeeper servers, or KRaft controllers.
+    pub fn metadata_nodes(&self) -> u32 {
+        if self.kraft() {
+            self.kraft_settings().controllers
+        } else {
+            self.coordinators()
+        }
+    }
+
+    /// The node names this section adds, in order: `zk` (or `zk1`…`zkN`, or the KRaft
+    /// controllers `ctl1`…`ctlN`), brokers, producers, consumers.
     pub fn node_names(&self) -> Vec<String> {
         let mut names = self.coordinator_names();
         names.extend((1..=self.brokers).map(|b| format!("b{b}")));
@@ -395,7 +441,10 @@ impl KafkaSpec {
 
     /// The coordinator servers' names: `zk` alone, `zk1`…`zkN` in an ensemble.
     pub fn coordinator_names(&self) -> Vec<String> {
-        match self.coordinators {
+        if self.kraft() {
+            return (1..=self.kraft_settings().controllers.min(5)).map(|i| format!("ctl{i}")).collect();
+        }
+        match self.coordinators() {
             1 => vec!["zk".to_string()],
             n => (1..=n.min(5)).map(|i| format!("zk{i}")).collect(),
         }
@@ -408,13 +457,14 @@ impl KafkaSpec {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if ![1, 3, 5].contains(&self.coordinators) {
+        self.validate_metadata_mode()?;
+        if ![1, 3, 5].contains(&self.coordinators_given.unwrap_or(1)) {
             return Err("kafka.coordinators: must be 1, 3 or 5 (an ensemble needs an odd number of servers)".into());
         }
         if self.brokers == 0 || self.brokers > MAX_BROKERS {
             return Err(format!("kafka.brokers: must be from 1 to {MAX_BROKERS}"));
         }
-        if self.session_timeout < Time::ms(10) {
+        if self.session_timeout() < Time::ms(10) {
             return Err("kafka.session_timeout: at least 10ms".into());
         }
         if self.replica_lag_time_max < Time::ms(10) {

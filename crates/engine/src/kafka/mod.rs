@@ -18,6 +18,8 @@
 //!   per role: coordinator session, controller, replica manager, fetch serving, replica fetcher,
 //!   group host, log cleaner. `consumer/` holds the consumer's `fetch`, `processing`,
 //!   `membership` (the group protocol) and `offsets`.
+//! - `kraft`       — KRaft mode: the controller quorum (Raft over `__cluster_metadata`), the
+//!   active controller, and what brokers replay (the broker's side is `broker/lifecycle.rs`).
 //! - `zk_ensemble` — a coordinator server in an ensemble of 3 or 5: its `election`, `zab` (sync and
 //!   broadcast) and `serving` of clients, a file each;
 //!   `zk_client` — a broker's side of its coordinator connection (server choice, moves, watches).
@@ -31,6 +33,7 @@ pub mod consumer;
 pub mod epoch_cache;
 pub mod event;
 pub mod group;
+pub mod kraft;
 pub mod log;
 pub mod msg;
 pub mod node;
@@ -73,6 +76,8 @@ pub type Ctx<'a> = crate::kernel::Ctx<'a, Kafka>;
 pub enum KafkaTimer {
     /// ZooKeeper: the server's tick (session expiry, and an ensemble's election and sync).
     Tick,
+    /// KRaft: a controller's or broker's tick (elections, fetches, heartbeats, fencing).
+    KraftTick,
     /// Broker: heartbeat its ZooKeeper session (a third of the session timeout), or connect again.
     Ping,
     /// Broker: check the ISR of the partitions it leads (half of `replica.lag.time.max.ms`).

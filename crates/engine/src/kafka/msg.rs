@@ -87,6 +87,26 @@ pub enum KafkaMsg {
     ZkNotServing,
     /// Between the servers of an ensemble: election, sync, proposals, commits.
     ZkPeer(super::zk_ensemble::PeerMsg),
+    /// KRaft: Raft between controllers, and brokers fetching the metadata log.
+    Raft(super::kraft::RaftMsg),
+    /// KRaft: a broker registers with the active controller (BrokerRegistrationRequest).
+    BrokerRegistration {
+        broker: BrokerId,
+    },
+    /// Its broker epoch, and the offset to replay up to before it acts on its partitions.
+    BrokerRegistrationResponse {
+        result: Result<(u64, u64), super::kraft::ControllerError>,
+    },
+    /// KRaft: every `broker.heartbeat.interval.ms`, with how far it has replayed the log.
+    BrokerHeartbeat {
+        broker: BrokerId,
+        broker_epoch: u64,
+        metadata_offset: u64,
+    },
+    /// Whether the broker is fenced.
+    BrokerHeartbeatResponse {
+        result: Result<bool, super::kraft::ControllerError>,
+    },
     LeaderAndIsr {
         controller_epoch: u32,
         states: Vec<PartitionView>,
@@ -248,6 +268,11 @@ impl Wire for KafkaMsg {
             KafkaMsg::ZkPong => ("zk-pong", 100),
             KafkaMsg::ZkNotServing => ("zk-not-serving", 100),
             KafkaMsg::ZkPeer(m) => (m.kind(), 103),
+            KafkaMsg::Raft(m) => (m.kind(), 104),
+            KafkaMsg::BrokerRegistration { .. } => ("broker-registration", 104),
+            KafkaMsg::BrokerRegistrationResponse { .. } => ("registered", 104),
+            KafkaMsg::BrokerHeartbeat { .. } => ("broker-heartbeat", 104),
+            KafkaMsg::BrokerHeartbeatResponse { .. } => ("heartbeat-ack", 104),
             KafkaMsg::LeaderAndIsr { .. } => ("leader-and-isr", 101),
             KafkaMsg::UpdateMetadata { .. } => ("update-metadata", 101),
             KafkaMsg::AlterPartition { tp, .. } => ("alter-partition", lane(tp)),

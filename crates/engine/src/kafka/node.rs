@@ -4,6 +4,7 @@ use super::broker::Broker;
 use super::cluster::Cluster;
 use super::config::KafkaSpec;
 use super::consumer::Consumer;
+use super::kraft::quorum_controller::QuorumController;
 use super::msg::KafkaMsg;
 use super::producer::Producer;
 use super::zk_server::ZkServer;
@@ -13,14 +14,18 @@ use crate::time::Time;
 use crate::NodeId;
 use std::rc::Rc;
 
-/// The cluster's nodes, named and in order (`zk` or `zk1`…`zkN`, `b1`…`bN`, producers, consumers), numbered from
+/// The cluster's nodes, named and in order (`zk` or `zk1`…`zkN` or KRaft's `ctl1`…`ctlN`, `b1`…`bN`, producers, consumers), numbered from
 /// `first_node` in the simulation.
 pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, KafkaNode)>) {
     let cluster = Rc::new(Cluster::new(spec, first_node));
     // ZooKeeper checks for expired sessions every tick; a tenth of the session timeout here.
-    let tick = (spec.session_timeout / 10).max(Time::ms(1));
+    let tick = (spec.session_timeout() / 10).max(Time::ms(1));
     let topics: Vec<String> = cluster.topics.iter().map(|t| t.name.clone()).collect();
-    let mut nodes: Vec<(String, KafkaNode)> = match spec.coordinators {
+    let mut nodes: Vec<(String, KafkaNode)> = match spec.coordinators() {
+        // KRaft mode: the controller quorum in place of ZooKeeper.
+        0 => (spec.coordinator_names().into_iter().zip(1u8..))
+            .map(|(name, id)| (name, KafkaNode::Controller(Box::new(QuorumController::new(id, cluster.clone())))))
+            .collect(),
         1 => vec![("zk".to_string(), KafkaNode::Zk(ZkServer::new(tick).with_topics(topics.clone())))],
         _ => (spec.coordinator_names().into_iter().zip(1u8..))
             .map(|(name, id)| {
@@ -49,6 +54,8 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
 #[derive(Clone, Debug)]
 pub enum KafkaNode {
     Zk(ZkServer),
+    /// KRaft mode: a controller of the metadata quorum.
+    Controller(Box<QuorumController>),
     Broker(Box<Broker>),
     Producer(Box<Producer>),
     Consumer(Box<Consumer>),
@@ -58,6 +65,7 @@ impl Process<Kafka> for KafkaNode {
     fn role(&self) -> &'static str {
         match self {
             KafkaNode::Zk(_) => "zookeeper",
+            KafkaNode::Controller(_) => "kraft-controller",
             KafkaNode::Broker(_) => "broker",
             KafkaNode::Producer(_) => "producer",
             KafkaNode::Consumer(_) => "consumer",
@@ -66,6 +74,7 @@ impl Process<Kafka> for KafkaNode {
     fn on_start(&mut self, ctx: &mut Ctx) {
         match self {
             KafkaNode::Zk(n) => n.on_start(ctx),
+            KafkaNode::Controller(n) => n.on_start(ctx),
             KafkaNode::Broker(n) => n.on_start(ctx),
             KafkaNode::Producer(n) => n.on_start(ctx),
             KafkaNode::Consumer(n) => n.on_start(ctx),
@@ -74,6 +83,7 @@ impl Process<Kafka> for KafkaNode {
     fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
         match self {
             KafkaNode::Zk(n) => n.on_message(ctx, from, msg),
+            KafkaNode::Controller(n) => n.on_message(ctx, from, msg),
             KafkaNode::Broker(n) => n.on_message(ctx, from, msg),
             KafkaNode::Producer(n) => n.on_message(ctx, msg),
             KafkaNode::Consumer(n) => n.on_message(ctx, msg),
@@ -82,6 +92,7 @@ impl Process<Kafka> for KafkaNode {
     fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
         match self {
             KafkaNode::Zk(n) => n.on_timer(ctx),
+            KafkaNode::Controller(n) => n.on_timer(ctx, timer),
             KafkaNode::Broker(n) => n.on_timer(ctx, timer),
             KafkaNode::Producer(n) => n.on_timer(ctx, timer),
             KafkaNode::Consumer(n) => n.on_timer(ctx, timer),
@@ -90,6 +101,8 @@ impl Process<Kafka> for KafkaNode {
     fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
         match self {
             KafkaNode::Zk(n) => n.on_disconnect(ctx, peer),
+            // Raft needs no connection state: silence is noticed by its deadlines.
+            KafkaNode::Controller(_) => {}
             KafkaNode::Broker(n) => n.on_disconnect(ctx, peer),
             KafkaNode::Producer(n) => n.on_disconnect(ctx, peer),
             KafkaNode::Consumer(n) => n.on_disconnect(ctx, peer),
@@ -103,6 +116,7 @@ impl Process<Kafka> for KafkaNode {
     fn on_crash(&mut self) {
         match self {
             KafkaNode::Zk(n) => n.on_crash(),
+            KafkaNode::Controller(n) => n.on_crash(),
             KafkaNode::Broker(n) => n.on_crash(),
             KafkaNode::Producer(n) => n.on_crash(),
             KafkaNode::Consumer(n) => n.on_crash(),

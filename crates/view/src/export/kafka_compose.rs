@@ -163,8 +163,10 @@ fn cluster_id(name: &str) -> String {
 }
 
 pub fn kraft(scenario: &Scenario, kafka: &KafkaSpec) -> String {
+    // A KRaft scenario's own session timeout; a ZooKeeper one's nearest equivalent.
+    let session = if kafka.kraft() { kafka.kraft_settings().session_timeout } else { kafka.session_timeout() };
     let controllers: Vec<(u32, String)> =
-        (1..=kafka.coordinators).map(|i| (100 + i, format!("controller-{i}"))).collect();
+        (1..=kafka.metadata_nodes()).map(|i| (100 + i, format!("controller-{i}"))).collect();
     let voters: Vec<String> = controllers.iter().map(|(id, name)| format!("{id}@{name}:9093")).collect();
     let voters = voters.join(",");
     let id = cluster_id(&scenario.name);
@@ -185,7 +187,7 @@ pub fn kraft(scenario: &Scenario, kafka: &KafkaSpec) -> String {
         y.env("CLUSTER_ID", &id);
         y.setting(
             "broker.session.timeout.ms",
-            ms(kafka.session_timeout),
+            ms(session),
             Some("KRaft's nearest to the scenario's zookeeper.session.timeout.ms: how long the controllers wait for a broker's heartbeat before fencing it (a controller setting)"),
         );
     }
@@ -199,10 +201,10 @@ pub fn kraft(scenario: &Scenario, kafka: &KafkaSpec) -> String {
         y.env(&env_name("controller.quorum.voters"), &voters);
         y.env("CLUSTER_ID", &id);
         // Kafka's 2 s heartbeat would outlast a short session: keep three heartbeats per session.
-        if ms(kafka.session_timeout) < 6000 {
+        if ms(session) < 6000 {
             y.setting(
                 "broker.heartbeat.interval.ms",
-                (ms(kafka.session_timeout) / 3).max(1),
+                (ms(session) / 3).max(1),
                 Some("three heartbeats per broker session (Kafka's 2000 would outlast the scenario's short session)"),
             );
         }
@@ -212,8 +214,8 @@ pub fn kraft(scenario: &Scenario, kafka: &KafkaSpec) -> String {
     let what = format!(
         "A KRaft cluster ({KAFKA_IMAGE}): brokers b1…b{n} (node.id 1…{n}) and a quorum of {c} controller{s} (node.id 101…) in place of the scenario's ZooKeeper; KRaft replaced ZooKeeper in Kafka 4.0.",
         n = kafka.brokers,
-        c = kafka.coordinators,
-        s = if kafka.coordinators == 1 { "" } else { "s" },
+        c = kafka.metadata_nodes(),
+        s = if kafka.metadata_nodes() == 1 { "" } else { "s" },
     );
     let mut extra = vec![format!("Clients on the host: bootstrap.servers={}", bootstrap(kafka))];
     extra.push("The scenario models ZooKeeper-era Kafka: controller election through /controller, zombie leaders after a lost session. KRaft fences brokers through the controller quorum instead; see the ZooKeeper variant for the cluster the simulation models.".into());
@@ -235,10 +237,14 @@ fn tick_ms(session: Time) -> u64 {
 }
 
 pub fn zookeeper(scenario: &Scenario, kafka: &KafkaSpec) -> String {
-    let zks = kafka.coordinator_names();
+    // A KRaft scenario gets one ZooKeeper server per controller.
+    let zks: Vec<String> = match kafka.metadata_nodes() {
+        1 => vec!["zk".into()],
+        n => (1..=n).map(|i| format!("zk{i}")).collect(),
+    };
     let ensemble = zks.len() > 1;
     let connect: Vec<String> = zks.iter().map(|z| format!("{z}:2181")).collect();
-    let tick = tick_ms(kafka.session_timeout);
+    let tick = tick_ms(kafka.session_timeout());
     let mut notes = Vec::new();
     let mut y = Yaml(String::new());
     y.line(0, "services:");
@@ -253,7 +259,7 @@ pub fn zookeeper(scenario: &Scenario, kafka: &KafkaSpec) -> String {
                 6,
                 &format!(
                     "# sessions last 2 to 20 ticks: this tick admits the scenario's {} session",
-                    kafka.session_timeout
+                    kafka.session_timeout()
                 ),
             );
         }
@@ -271,7 +277,7 @@ pub fn zookeeper(scenario: &Scenario, kafka: &KafkaSpec) -> String {
         broker_head(&mut y, b, &image);
         y.env(&env_name("broker.id"), &b.to_string());
         y.env(&env_name("zookeeper.connect"), &connect.join(","));
-        y.setting("zookeeper.session.timeout.ms", ms(kafka.session_timeout), None);
+        y.setting("zookeeper.session.timeout.ms", ms(kafka.session_timeout()), None);
         listeners(&mut y, b, false);
         cluster_settings(&mut y, kafka, &mut notes);
         depends_on(&mut y, &zks);

@@ -76,8 +76,8 @@ fn compose_files_are_yaml_with_one_service_per_node() {
         for (format, servers) in [(Format::ComposeKraft, "controller-"), (Format::ComposeZookeeper, "zk")] {
             let doc = yaml_as_json(&one(&s, format));
             let services = doc["services"].as_object().unwrap_or_else(|| panic!("{}: no services", s.name));
-            assert_eq!(services.len() as u32, k.brokers + k.coordinators, "{} {format:?}", s.name);
-            assert_eq!(services.keys().filter(|n| n.starts_with(servers)).count() as u32, k.coordinators);
+            assert_eq!(services.len() as u32, k.brokers + k.metadata_nodes(), "{} {format:?}", s.name);
+            assert_eq!(services.keys().filter(|n| n.starts_with(servers)).count() as u32, k.metadata_nodes());
             for (name, svc) in services {
                 assert!(svc["image"].as_str().unwrap().contains(':'), "{name}: a pinned image");
                 for (var, value) in svc["environment"].as_object().unwrap() {

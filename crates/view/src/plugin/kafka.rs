@@ -40,7 +40,17 @@ impl ModelView for Kafka {
             // (In an ensemble: with the server it is connected to.)
             KafkaNode::Broker(b) => {
                 out.extend(c.brokers.iter().copied().filter(|&b| b > me).map(|b| (me, b)));
-                out.push((me, b.zk_link.server()));
+                match (&b.kraft, crate::kraft::active_controller(world)) {
+                    // KRaft: it fetches the metadata log from, and heartbeats, the active controller.
+                    (Some(_), Some(active)) => out.push((me, active)),
+                    (Some(_), None) => {}
+                    (None, _) => out.push((me, b.zk_link.server())),
+                }
+            }
+            // The controller quorum's voters talk to each other.
+            KafkaNode::Controller(_) => {
+                let ctls = c.kraft.as_ref().map_or(&[][..], |k| &k.controllers[..]);
+                out.extend(ctls.iter().copied().filter(|&n| n > me).map(|n| (me, n)))
             }
             // An ensemble's servers talk to each other.
             KafkaNode::Zk(_) => out.extend(c.zks.iter().copied().filter(|&z| z > me).map(|z| (me, z))),
@@ -50,6 +60,15 @@ impl ModelView for Kafka {
     fn inspect(world: &World, me: NodeId, node: &KafkaNode) -> Vec<Block> {
         match node {
             KafkaNode::Broker(b) => broker(world, b),
+            KafkaNode::Controller(c) => vec![
+                Block::Text { id: None, text: crate::kraft::controller_text(world, me, c) },
+                Block::Pre {
+                    id: "metadata-log",
+                    class: Some("znodes"),
+                    text: crate::kraft::log_text(world, c),
+                    summary: Some("__cluster_metadata, record by record"),
+                },
+            ],
             KafkaNode::Zk(z) => {
                 let znodes: String = z
                     .tree
@@ -102,6 +121,30 @@ impl ModelView for Kafka {
                 hint: t("Close cleanly: commit, send LeaveGroup, stop"),
                 commands: vec![Command::Leave { node: me }],
             }],
+            // KRaft: a broker cut from every controller misses its heartbeats and is fenced.
+            KafkaNode::Broker(b) if b.kraft.is_some() => {
+                let ctls = world
+                    .shared
+                    .kafka
+                    .as_ref()
+                    .and_then(|c| c.kraft.as_ref())
+                    .map_or(vec![], |k| k.controllers.clone());
+                if ctls.iter().any(|&c| net.is_cut(me, c)) {
+                    vec![NodeAction {
+                        id: "node-session",
+                        label: "Reconnect to the controllers",
+                        hint: "Heal the links to the controller quorum",
+                        commands: ctls.iter().map(|&c| Command::Heal { a: me, b: c }).collect(),
+                    }]
+                } else {
+                    vec![NodeAction {
+                        id: "node-session",
+                        label: "Cut from the controllers (fence it)",
+                        hint: "No heartbeat reaches the active controller: it fences the broker after broker.session.timeout.ms",
+                        commands: ctls.iter().map(|&c| Command::Cut { a: me, b: c }).collect(),
+                    }]
+                }
+            }
             // A broker's coordinator session can be made to expire by cutting it from ZooKeeper.
             KafkaNode::Broker(_) => {
                 let Some(zk) = world.shared.kafka.as_ref().map(|c| c.zk) else { return vec![] };
@@ -155,8 +198,9 @@ fn broker(world: &World, b: &Broker) -> Vec<Block> {
         None => t("not the controller").to_string(),
     };
     let session = b.session.map_or(t("no ZooKeeper session").to_string(), |s| tf("session {0}", &[&s]));
+    let head = crate::kraft::broker_line(world, b).unwrap_or_else(|| format!("{role}; {session}"));
     vec![
-        Block::Text { id: None, text: format!("{role}; {session}") },
+        Block::Text { id: None, text: head },
         Block::Table {
             id: "broker-partitions",
             head: vec![

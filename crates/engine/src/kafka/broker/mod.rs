@@ -32,6 +32,7 @@ mod cleaner;
 mod controller;
 mod fetch_serving;
 mod group_host;
+mod lifecycle;
 mod replica_fetcher;
 mod replica_manager;
 mod session;
@@ -39,6 +40,7 @@ mod session;
 mod testkit;
 
 pub use controller::Controller;
+pub use lifecycle::Lifecycle;
 
 use super::clients::send;
 use super::cluster::Cluster;
@@ -80,11 +82,14 @@ pub struct Broker {
     next_req: u64,
     /// The consumer groups this broker coordinates (it leads their `__consumer_offsets` partition).
     pub groups: VecMap<u8, Group>,
+    /// KRaft mode: the metadata log, image and registration (`None` in ZooKeeper mode).
+    pub kraft: Option<Lifecycle>,
 }
 
 impl Broker {
     pub fn new(id: BrokerId, cluster: Rc<Cluster>) -> Broker {
         let zk_link = ZkLink::new(cluster.zks.clone());
+        let cluster_kraft = cluster.kraft.is_some();
         Broker {
             id,
             cluster,
@@ -104,13 +109,18 @@ impl Broker {
             produce_waiting: VecMap::new(),
             next_req: 0,
             groups: VecMap::new(),
+            kraft: cluster_kraft.then(Lifecycle::default),
         }
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
-        self.zk_link.choose(ctx);
-        self.connect(ctx);
-        ctx.set_timer(self.cluster.session_timeout / 3, KafkaTimer::Ping);
+        if self.kraft.is_some() {
+            self.kraft_start(ctx);
+        } else {
+            self.zk_link.choose(ctx);
+            self.connect(ctx);
+            ctx.set_timer(self.cluster.session_timeout / 3, KafkaTimer::Ping);
+        }
         ctx.set_timer(self.cluster.replica_lag_time_max / 2, KafkaTimer::Isr);
         ctx.set_timer(self.cluster.retention_check_interval, KafkaTimer::Retention);
         ctx.set_timer(self.cluster.cleaner_backoff, KafkaTimer::Cleaner);
@@ -134,6 +144,9 @@ impl Broker {
         self.fetch_timeouts.clear();
         self.produce_waiting.clear();
         self.groups.clear();
+        if let Some(l) = self.kraft.as_mut() {
+            l.on_crash();
+        }
         for r in self.replicas.values_mut() {
             r.go_offline();
             r.take_completed();
@@ -142,6 +155,9 @@ impl Broker {
 
     /// A connection was reset: the coordinator's (move to another server), or another broker's.
     pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        if self.kraft_disconnected(peer) {
+            return;
+        }
         if self.zk_link.lost(peer) {
             return self.zk_move(ctx);
         }
@@ -153,6 +169,7 @@ impl Broker {
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
         match timer {
             KafkaTimer::Ping => self.on_ping_timer(ctx),
+            KafkaTimer::KraftTick => self.kraft_tick(ctx),
             KafkaTimer::Register => self.register(ctx),
             KafkaTimer::Isr => self.check_isrs(ctx),
             KafkaTimer::CommitTimeout { tp, request } => self.waiting_timed_out(ctx, tp, request),
@@ -175,6 +192,9 @@ impl Broker {
             | KafkaMsg::ZkExpired
             | KafkaMsg::ZkReply { .. }
             | KafkaMsg::ZkWatch { .. } => self.on_coordinator_msg(ctx, from, msg),
+            KafkaMsg::Raft(_)
+            | KafkaMsg::BrokerRegistrationResponse { .. }
+            | KafkaMsg::BrokerHeartbeatResponse { .. } => self.on_quorum_msg(ctx, from, msg),
             KafkaMsg::LeaderAndIsr { controller_epoch, states } => {
                 if self.heard_controller(from, controller_epoch) {
                     for s in states {

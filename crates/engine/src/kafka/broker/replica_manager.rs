@@ -83,6 +83,13 @@ impl Broker {
 
     /// The controller committed `isr` for this leader's `leader_epoch` (AlterPartitionResponse).
     pub(super) fn isr_committed(&mut self, ctx: &mut Ctx, tp: Tp, leader_epoch: u32, isr: Vec<BrokerId>) {
+        self.take_isr(ctx, tp, leader_epoch, isr, true);
+    }
+
+    /// Makes `isr` this leader's committed ISR; `announce`: the change is the leader's own (a
+    /// KRaft leader replaying one the controller made, such as a fenced follower's removal, does
+    /// not announce it again).
+    pub(super) fn take_isr(&mut self, ctx: &mut Ctx, tp: Tp, leader_epoch: u32, isr: Vec<BrokerId>, announce: bool) {
         let me = self.id;
         let Some(r) = self.replicas.get_mut(&tp) else { return };
         let Role::Leader(l) = &r.role else { return };
@@ -92,7 +99,9 @@ impl Broker {
         let shrank = isr.len() < l.isr.len();
         let hw_before = r.log.hw();
         r.commit_isr(isr.clone());
-        emit(ctx, KafkaEvent::IsrChanged { tp, leader: me, isr: BrokerSet::of(&isr), shrank });
+        if announce {
+            emit(ctx, KafkaEvent::IsrChanged { tp, leader: me, isr: BrokerSet::of(&isr), shrank });
+        }
         self.after_leader_change(ctx, tp, hw_before);
     }
 

@@ -53,6 +53,24 @@ impl KafkaEvent {
                 world.node_name(server)
             ),
             KafkaEvent::BrokerRegistered { broker } => write!(s, "b{broker} registered /brokers/ids/{broker}"),
+            KafkaEvent::ControllerCandidate { controller, epoch } => {
+                write!(s, "{} heard no leader: it stands for election in epoch {epoch}", world.node_name(controller))
+            }
+            KafkaEvent::ControllerLeader { controller, epoch } => {
+                write!(s, "{} won the vote: active controller, epoch {epoch}", world.node_name(controller))
+            }
+            KafkaEvent::ControllerResigned { controller, epoch } => {
+                write!(s, "{} stops leading the quorum (epoch {epoch})", world.node_name(controller))
+            }
+            KafkaEvent::RegisteredWithController { broker, broker_epoch } => {
+                write!(s, "controller registers b{broker} (broker epoch {broker_epoch}), fenced until it catches up")
+            }
+            KafkaEvent::BrokerFenced { broker } => {
+                write!(s, "controller fences b{broker}: no heartbeat within broker.session.timeout.ms")
+            }
+            KafkaEvent::BrokerUnfenced { broker } => {
+                write!(s, "controller unfences b{broker}: caught up with the metadata log")
+            }
             KafkaEvent::SessionExpired { broker } => write!(s, "b{broker}'s coordinator session expired"),
             KafkaEvent::ControllerElected { broker, epoch } => write!(s, "b{broker} is controller, epoch {epoch}"),
             KafkaEvent::BrokerLost { broker } => write!(s, "controller sees b{broker} gone"),

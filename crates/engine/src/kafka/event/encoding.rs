@@ -40,6 +40,12 @@ enum KafkaTag {
     OfflineReplicasRemoved = 25,
     ProduceExpired = 26,
     ProducerEpochBumped = 27,
+    ControllerCandidate = 30,
+    ControllerLeader = 31,
+    ControllerResigned = 32,
+    BrokerFenced = 33,
+    BrokerUnfenced = 34,
+    RegisteredWithController = 35,
     ZkLeaderElected = 40,
     ZkQuorumLost = 41,
     ZkClientConnected = 42,
@@ -73,6 +79,27 @@ impl ModelEvent for KafkaEvent {
                 h.byte(KafkaTag::ZkClientConnected as u8);
                 h.u64(((client.0 as u64) << 32) | ((server.0 as u64) << 1) | moved as u64);
                 h.u64(session)
+            }
+            // KRaft's quorum events: a controller and an epoch.
+            KafkaEvent::ControllerCandidate { controller, epoch }
+            | KafkaEvent::ControllerLeader { controller, epoch }
+            | KafkaEvent::ControllerResigned { controller, epoch } => {
+                h.byte(match self {
+                    KafkaEvent::ControllerCandidate { .. } => KafkaTag::ControllerCandidate,
+                    KafkaEvent::ControllerLeader { .. } => KafkaTag::ControllerLeader,
+                    _ => KafkaTag::ControllerResigned,
+                } as u8);
+                h.u64(((controller.0 as u64) << 32) | epoch as u64)
+            }
+            KafkaEvent::RegisteredWithController { broker, broker_epoch } => {
+                h.byte(KafkaTag::RegisteredWithController as u8);
+                h.u32(broker);
+                h.u64(broker_epoch)
+            }
+            KafkaEvent::BrokerFenced { broker } | KafkaEvent::BrokerUnfenced { broker } => {
+                let fenced = matches!(self, KafkaEvent::BrokerFenced { .. });
+                h.byte(if fenced { KafkaTag::BrokerFenced } else { KafkaTag::BrokerUnfenced } as u8);
+                h.u32(broker)
             }
             KafkaEvent::BrokerRegistered { broker } => {
                 h.byte(KafkaTag::BrokerRegistered as u8);
@@ -232,6 +259,9 @@ impl ModelEvent for KafkaEvent {
                 [Some(client), Some(server)]
             }
             KafkaEvent::ZnodeChanged { server, .. } => [Some(server), None],
+            KafkaEvent::ControllerCandidate { controller, .. }
+            | KafkaEvent::ControllerLeader { controller, .. }
+            | KafkaEvent::ControllerResigned { controller, .. } => [Some(controller), None],
             KafkaEvent::Produced { producer, .. }
             | KafkaEvent::ProduceAcked { producer, .. }
             | KafkaEvent::ProduceFailed { producer, .. }
@@ -257,6 +287,12 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::ZkClientConnected { moved: false, .. } => "zk-session",
             KafkaEvent::ZkClientConnected { moved: true, .. } => "zk-session-moved",
             KafkaEvent::BrokerRegistered { .. } => "registered",
+            KafkaEvent::ControllerCandidate { .. } => "quorum-candidate",
+            KafkaEvent::ControllerLeader { .. } => "quorum-leader",
+            KafkaEvent::ControllerResigned { .. } => "quorum-resigned",
+            KafkaEvent::RegisteredWithController { .. } => "registered",
+            KafkaEvent::BrokerFenced { .. } => "fenced",
+            KafkaEvent::BrokerUnfenced { .. } => "unfenced",
             KafkaEvent::SessionExpired { .. } => "session-expired",
             KafkaEvent::ControllerElected { .. } => "controller",
             KafkaEvent::BrokerLost { .. } => "broker-lost",

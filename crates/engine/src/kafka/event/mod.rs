@@ -112,6 +112,20 @@ pub enum KafkaEvent {
     ZkClientConnected { client: NodeId, server: NodeId, session: u64, moved: bool },
     /// A broker registered `/brokers/ids/N`.
     BrokerRegistered { broker: BrokerId },
+    /// KRaft: a broker's registration is committed to the metadata log, fenced until it catches
+    /// up; its broker epoch is the record's offset.
+    RegisteredWithController { broker: BrokerId, broker_epoch: u64 },
+    /// KRaft: a controller's election timeout passed without a leader: it stands in `epoch`.
+    ControllerCandidate { controller: NodeId, epoch: u32 },
+    /// KRaft: a majority voted for the controller: it leads the quorum (the active controller).
+    ControllerLeader { controller: NodeId, epoch: u32 },
+    /// KRaft: a leader learned of a newer epoch, or lost touch with a majority (check-quorum).
+    ControllerResigned { controller: NodeId, epoch: u32 },
+    /// KRaft: the active controller fenced a broker (no heartbeat within
+    /// `broker.session.timeout.ms`): it leads nothing and is in no ISR.
+    BrokerFenced { broker: BrokerId },
+    /// KRaft: a registered broker caught up with the metadata log: it may lead and join ISRs.
+    BrokerUnfenced { broker: BrokerId },
     /// A broker learned its coordinator session expired: it is fenced until it registers again.
     SessionExpired { broker: BrokerId },
     /// A broker created `/controller` and became the controller of `epoch`.

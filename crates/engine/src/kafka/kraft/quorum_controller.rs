@@ -1,0 +1,255 @@
+//! A KRaft controller node (`process.roles=controller`): a voter of the metadata quorum, with the
+//! image of what is committed. When its Raft leads, it is the active controller: it registers
+//! brokers, takes their heartbeats, fences those silent for `broker.session.timeout.ms`, unfences
+//! those caught up with the log, creates topics, elects leaders and rules on ISR changes — each
+//! decision a record it appends, and each answer and event held until that record is committed.
+//!
+//! The active controller applies its own records to its image as it appends them (as Kafka's
+//! does); a controller that stops leading rebuilds its image from what is committed, so that what
+//! its successor truncates is forgotten.
+
+use super::image::MetadataImage;
+use super::raft::Raft;
+use super::replication::{after_unfence, isr_request, without_broker, Decision, IsrRuling};
+use super::{ControllerError, ControllerId, Entry, MetadataRecord};
+use crate::kafka::clients::{emit, send};
+use crate::kafka::cluster::Cluster;
+use crate::kafka::msg::{KafkaEvent, KafkaMsg, Tp};
+use crate::kafka::partition::BrokerId;
+use crate::kafka::{Ctx, KafkaTimer};
+use crate::time::Time;
+use crate::vecmap::VecMap;
+use crate::NodeId;
+use std::rc::Rc;
+
+/// What waits for a record to be committed.
+#[derive(Clone, Debug)]
+enum Waiting {
+    Reply(NodeId, KafkaMsg),
+    Event(KafkaEvent),
+}
+
+/// The active controller's memory (gone when it stops leading).
+#[derive(Clone, Debug)]
+pub struct Active {
+    pub epoch: u32,
+    /// When each registered broker last heartbeat (a new active controller gives every broker a
+    /// fresh session, as `BrokerHeartbeatManager` does).
+    last_heartbeat: VecMap<BrokerId, Time>,
+    /// Answers and events, by the offset that must commit first.
+    waiting: Vec<(u64, Waiting)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct QuorumController {
+    pub raft: Raft,
+    pub image: MetadataImage,
+    pub active: Option<Active>,
+    cluster: Rc<Cluster>,
+}
+
+impl QuorumController {
+    pub fn new(id: ControllerId, cluster: Rc<Cluster>) -> QuorumController {
+        let k = cluster.kraft.as_ref().expect("a controller in KRaft mode");
+        let raft = Raft::new(id, k.controllers.clone(), k.settings);
+        QuorumController { raft, image: MetadataImage::default(), active: None, cluster }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
+        self.raft.on_start(ctx);
+        ctx.set_timer(self.raft.tick_interval(), KafkaTimer::KraftTick);
+    }
+
+    pub fn on_crash(&mut self) {
+        self.raft.on_crash();
+        self.image = MetadataImage::default();
+        self.active = None;
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
+        if timer != KafkaTimer::KraftTick {
+            return;
+        }
+        self.raft.on_tick(ctx);
+        self.settle(ctx);
+        self.fence_stale_brokers(ctx);
+        self.settle(ctx);
+        ctx.set_timer(self.raft.tick_interval(), KafkaTimer::KraftTick);
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        match msg {
+            KafkaMsg::Raft(m) => self.raft.on_message(ctx, from, m),
+            KafkaMsg::BrokerRegistration { broker } => self.on_registration(ctx, from, broker),
+            KafkaMsg::BrokerHeartbeat { broker, broker_epoch, metadata_offset } => {
+                self.on_heartbeat(ctx, from, broker, broker_epoch, metadata_offset)
+            }
+            KafkaMsg::AlterPartition { tp, leader_epoch, isr } => {
+                self.on_alter_partition(ctx, from, tp, leader_epoch, isr)
+            }
+            _ => {}
+        }
+        self.settle(ctx);
+    }
+
+    /// Follows what Raft did: becomes or stops being the active controller, replays what
+    /// committed, and sends the answers and events waiting for it.
+    fn settle(&mut self, ctx: &mut Ctx) {
+        let leading = self.raft.is_leader();
+        match (&self.active, leading) {
+            (Some(a), true) if a.epoch == self.raft.epoch => {}
+            (_, true) => self.become_active(ctx),
+            (Some(_), false) => {
+                self.active = None;
+                // What it applied beyond the HW may be truncated by the next leader.
+                if self.image.applied > self.raft.hw {
+                    self.image = MetadataImage::default();
+                }
+            }
+            (None, false) => {}
+        }
+        if !leading {
+            while self.image.applied < self.raft.hw {
+                let e = self.raft.log.get(self.image.applied).expect("below the HW").clone();
+                self.image.replay(&e);
+            }
+        }
+        let hw = self.raft.hw;
+        let Some(a) = self.active.as_mut() else { return };
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut a.waiting).into_iter().partition(|(o, _)| *o < hw);
+        a.waiting = later;
+        for (_, w) in due {
+            match w {
+                Waiting::Reply(to, m) => send(ctx, to, m),
+                Waiting::Event(e) => emit(ctx, e),
+            }
+        }
+    }
+
+    fn become_active(&mut self, ctx: &mut Ctx) {
+        while self.image.applied < self.raft.log.end() {
+            let e = self.raft.log.get(self.image.applied).expect("in the log").clone();
+            self.image.replay(&e);
+        }
+        let now = ctx.now;
+        let last_heartbeat = self.image.brokers.keys().map(|&b| (b, now)).collect();
+        self.active = Some(Active { epoch: self.raft.epoch, last_heartbeat, waiting: vec![] });
+        // Whatever its predecessor left undone: topics to create, partitions to lead.
+        let d = after_unfence(&self.image, &self.cluster.topics, self.cluster.unclean_leader_election, ctx.rng);
+        self.append(ctx, d);
+    }
+
+    /// Appends a decision's records (applying them to the image), each event held until its
+    /// record commits; returns the offset of the last record.
+    fn append(&mut self, ctx: &mut Ctx, d: Decision) -> Option<u64> {
+        let mut last = None;
+        for (record, event) in d.records {
+            let offset = self.raft.append(ctx, record.clone());
+            self.image.replay(&Entry { epoch: self.raft.epoch, record });
+            if let (Some(e), Some(a)) = (event, self.active.as_mut()) {
+                a.waiting.push((offset, Waiting::Event(e)));
+            }
+            last = Some(offset);
+        }
+        last
+    }
+
+    fn one(record: MetadataRecord, event: KafkaEvent) -> Decision {
+        Decision { records: vec![(record, Some(event))] }
+    }
+
+    fn wait_then_reply(&mut self, offset: u64, to: NodeId, m: KafkaMsg) {
+        if let Some(a) = self.active.as_mut() {
+            a.waiting.push((offset, Waiting::Reply(to, m)));
+        }
+    }
+
+    fn not_controller(&self) -> ControllerError {
+        ControllerError::NotController { leader: self.raft.leader() }
+    }
+
+    fn on_registration(&mut self, ctx: &mut Ctx, from: NodeId, broker: BrokerId) {
+        if self.active.is_none() {
+            let m = KafkaMsg::BrokerRegistrationResponse { result: Err(self.not_controller()) };
+            return send(ctx, from, m);
+        }
+        // A broker that registers while it is unfenced has restarted: what it led and the ISRs it
+        // was in are taken from it first (Kafka's unclean-shutdown handling).
+        let was_unfenced = self.image.brokers.get(&broker).is_some_and(|r| !r.fenced);
+        let previous = if was_unfenced {
+            without_broker(&self.image, broker, self.cluster.unclean_leader_election)
+        } else {
+            Decision::default()
+        };
+        let registered = Self::one(
+            MetadataRecord::RegisterBroker { broker },
+            KafkaEvent::RegisteredWithController { broker, broker_epoch: self.raft.log.end() },
+        );
+        let offset = self.append(ctx, registered).expect("one record");
+        // The answer waits for the whole batch, and names its end: the broker acts on its
+        // partitions only once it has replayed that far.
+        let last = self.append(ctx, previous).unwrap_or(offset);
+        if let Some(a) = self.active.as_mut() {
+            a.last_heartbeat.insert(broker, ctx.now);
+        }
+        self.wait_then_reply(last, from, KafkaMsg::BrokerRegistrationResponse { result: Ok((offset, last)) });
+    }
+
+    fn on_heartbeat(&mut self, ctx: &mut Ctx, from: NodeId, broker: BrokerId, broker_epoch: u64, metadata_offset: u64) {
+        if self.active.is_none() {
+            return send(ctx, from, KafkaMsg::BrokerHeartbeatResponse { result: Err(self.not_controller()) });
+        }
+        let Some(reg) = self.image.brokers.get(&broker).copied().filter(|r| r.broker_epoch == broker_epoch) else {
+            let m = KafkaMsg::BrokerHeartbeatResponse { result: Err(ControllerError::StaleBrokerEpoch) };
+            return send(ctx, from, m);
+        };
+        if let Some(a) = self.active.as_mut() {
+            a.last_heartbeat.insert(broker, ctx.now);
+        }
+        // Unfenced once it has replayed the log up to its own registration.
+        if reg.fenced && metadata_offset > broker_epoch {
+            let record = MetadataRecord::BrokerFencing { broker, broker_epoch, fenced: false };
+            let offset = self.append(ctx, Self::one(record, KafkaEvent::BrokerUnfenced { broker })).expect("one");
+            let d = after_unfence(&self.image, &self.cluster.topics, self.cluster.unclean_leader_election, ctx.rng);
+            self.append(ctx, d);
+            return self.wait_then_reply(offset, from, KafkaMsg::BrokerHeartbeatResponse { result: Ok(false) });
+        }
+        send(ctx, from, KafkaMsg::BrokerHeartbeatResponse { result: Ok(reg.fenced) });
+    }
+
+    /// Every tick: fences the unfenced brokers not heard from for `broker.session.timeout.ms`.
+    fn fence_stale_brokers(&mut self, ctx: &mut Ctx) {
+        let Some(a) = self.active.as_ref() else { return };
+        let timeout = self.cluster.kraft.as_ref().expect("KRaft mode").settings.session_timeout;
+        let stale: Vec<(BrokerId, u64)> = self
+            .image
+            .brokers
+            .iter()
+            .filter(|(b, r)| !r.fenced && a.last_heartbeat.get(*b).is_none_or(|&t| ctx.now >= t + timeout))
+            .map(|(&b, r)| (b, r.broker_epoch))
+            .collect();
+        for (broker, broker_epoch) in stale {
+            let moves = without_broker(&self.image, broker, self.cluster.unclean_leader_election);
+            let record = MetadataRecord::BrokerFencing { broker, broker_epoch, fenced: true };
+            self.append(ctx, Self::one(record, KafkaEvent::BrokerFenced { broker }));
+            self.append(ctx, moves);
+        }
+    }
+
+    fn on_alter_partition(&mut self, ctx: &mut Ctx, from: NodeId, tp: Tp, leader_epoch: u32, isr: Vec<BrokerId>) {
+        let Some(sender) = self.cluster.broker_of(from) else { return };
+        if self.active.is_none() {
+            return;
+        }
+        match isr_request(&self.image, sender, tp, leader_epoch, isr) {
+            IsrRuling::Refused => {}
+            IsrRuling::Unchanged(isr) => send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr }),
+            IsrRuling::Change(v) => {
+                let isr = v.isr.clone();
+                let offset = self.append(ctx, Decision { records: vec![(MetadataRecord::PartitionChange(v), None)] });
+                let m = KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr };
+                self.wait_then_reply(offset.expect("one"), from, m);
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! KRaft mode as the page shows it: each controller's part in the quorum (the active controller,
+//! followers, candidates), the metadata log's end and high watermark, and whether a broker is
+//! fenced — read from the world, for the stage and the inspectors. The page's KRaft wording is
+//! kept here.
+
+use brokerlab_engine::kafka::broker::Broker;
+use brokerlab_engine::kafka::kraft::quorum_controller::QuorumController;
+use brokerlab_engine::kafka::kraft::raft::Role;
+use brokerlab_engine::kafka::kraft::MetadataRecord;
+use brokerlab_engine::kafka::node::KafkaNode;
+use brokerlab_engine::models::Node;
+use brokerlab_engine::{NodeId, World};
+
+/// What the page says about KRaft mode's simplifications (beside the ZooKeeper model's list).
+pub const SIMPLIFICATIONS: &str = "KRaft mode (Kafka 4): a controller quorum replicates __cluster_metadata \
+with Raft (KIP-595); brokers fetch it, register, heartbeat and are fenced (KIP-631). Simplified: dedicated controllers only (no combined mode); no snapshots \
+(KIP-630: every controller and broker keeps the whole metadata log); no pre-vote (KIP-996) and a fresh random \
+election timeout instead of exponential backoff; partition changes carry the whole partition state; no \
+controlled shutdown, no eligible leader replicas (KIP-966); brokers register once they know the leader.";
+
+/// Whether the world's Kafka cluster runs in KRaft mode.
+pub fn is_kraft(world: &World) -> bool {
+    world.shared.kafka.as_ref().is_some_and(|k| k.kraft.is_some())
+}
+
+/// KRaft mode's note under the scenario editor: what it models and leaves out.
+pub fn model_note(world: &World) -> Option<&'static str> {
+    is_kraft(world).then_some(SIMPLIFICATIONS)
+}
+
+/// KRaft mode's addition to the stage's legend.
+pub fn stage_hint(world: &World) -> Option<&'static str> {
+    is_kraft(world).then_some(
+        "KRaft: the controllers vote; the active controller (ringed green) leads the metadata log, under each          controller its end and high watermark; a fenced broker is dashed orange",
+    )
+}
+
+/// A live controller's part in the quorum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuorumPart {
+    /// The Raft leader: the active controller.
+    Active {
+        epoch: u32,
+    },
+    Follower {
+        leader: u8,
+        epoch: u32,
+    },
+    Candidate {
+        epoch: u32,
+    },
+    /// No leader known (after a restart, or a resignation).
+    Unattached {
+        epoch: u32,
+    },
+}
+
+impl QuorumPart {
+    /// Under the controller on the stage, where controllers sit side by side (the epoch is in
+    /// its tooltip and inspector).
+    pub fn short(self) -> &'static str {
+        match self {
+            QuorumPart::Active { .. } => "active",
+            QuorumPart::Follower { .. } => "voter",
+            QuorumPart::Candidate { .. } => "candidate",
+            QuorumPart::Unattached { .. } => "no leader",
+        }
+    }
+}
+
+pub fn controller(world: &World, node: NodeId) -> Option<&QuorumController> {
+    match &world.nodes.get(node.index())?.node {
+        Node::Kafka(KafkaNode::Controller(c)) => Some(c),
+        _ => None,
+    }
+}
+
+/// The controller at `node`'s part (`None`: not a controller, or down).
+pub fn quorum_part(world: &World, node: NodeId) -> Option<QuorumPart> {
+    let c = controller(world, node).filter(|_| world.network.is_up(node))?;
+    let epoch = c.raft.epoch;
+    Some(match c.raft.role {
+        Role::Leader { .. } => QuorumPart::Active { epoch },
+        Role::Follower { leader } => QuorumPart::Follower { leader, epoch },
+        Role::Candidate { .. } => QuorumPart::Candidate { epoch },
+        Role::Unattached => QuorumPart::Unattached { epoch },
+    })
+}
+
+/// The metadata log as the stage labels it under a controller: "log 42 · HW 41".
+pub fn log_label(c: &QuorumController) -> String {
+    format!("log {} · HW {}", c.raft.log.end(), c.raft.hw)
+}
+
+/// The active controller's node, as the live controllers see it (the newest epoch's leader).
+pub fn active_controller(world: &World) -> Option<NodeId> {
+    let k = world.shared.kafka.as_ref()?.kraft.as_ref()?;
+    k.controllers
+        .iter()
+        .filter_map(|&n| match quorum_part(world, n)? {
+            QuorumPart::Active { epoch } => Some((epoch, n)),
+            _ => None,
+        })
+        .max()
+        .map(|(_, n)| n)
+}
+
+/// A KRaft broker's state in a line: registration, fenced or not, how far it has replayed.
+pub fn broker_line(world: &World, b: &Broker) -> Option<String> {
+    let l = b.kraft.as_ref()?;
+    let registration = match l.broker_epoch {
+        Some(e) => format!("registered, broker epoch {e}"),
+        None => "not registered".into(),
+    };
+    let fenced = if l.fenced(b.id) { "FENCED" } else { "unfenced" };
+    let leader =
+        l.leader.and_then(|id| world.shared.kafka.as_ref()?.kraft.as_ref()?.controllers.get(id as usize - 1).copied());
+    Some(format!(
+        "KRaft broker: {registration}, {fenced}; metadata replayed to {} (HW {}); active controller {}",
+        l.image.applied,
+        l.hw,
+        leader.map_or("unknown", |n| world.node_name(n))
+    ))
+}
+
+/// Whether the broker is fenced, as the committed metadata says (the active controller's image
+/// first; the broker's own view lags it).
+pub fn fenced(world: &World, broker: u32) -> bool {
+    let Some(active) = active_controller(world).and_then(|n| controller(world, n)) else { return false };
+    active.image.brokers.get(&broker).is_some_and(|r| r.fenced)
+}
+
+/// Whether the broker at `node` is fenced in the committed metadata (its own view may lag).
+pub fn broker_fenced(world: &World, node: NodeId) -> bool {
+    match &world.nodes.get(node.index()).map(|s| &s.node) {
+        Some(Node::Kafka(KafkaNode::Broker(b))) if b.kraft.is_some() => fenced(world, b.id),
+        _ => false,
+    }
+}
+
+/// A controller's tooltip on the stage.
+pub fn controller_title(world: &World, node: NodeId, name: &str) -> String {
+    match controller(world, node) {
+        Some(c) => format!(
+            "{name} (KRaft controller): {}. Click to inspect and inject faults.",
+            controller_text(world, node, c)
+        ),
+        None => name.to_string(),
+    }
+}
+
+/// A controller's inspector text: its part, its vote, the log, the brokers as registered.
+pub fn controller_text(world: &World, node: NodeId, c: &QuorumController) -> String {
+    let part = quorum_part(world, node).map_or("down".into(), |p| match p {
+        QuorumPart::Active { epoch } => format!("the active controller (quorum leader), epoch {epoch}"),
+        QuorumPart::Follower { leader, epoch } => {
+            let name = world
+                .shared
+                .kafka
+                .as_ref()
+                .and_then(|k| k.kraft.as_ref()?.controllers.get(leader as usize - 1).copied())
+                .map_or("?", |n| world.node_name(n));
+            format!("a voter following {name}, epoch {epoch}")
+        }
+        QuorumPart::Candidate { epoch } => format!("a candidate in epoch {epoch}, asking for votes"),
+        QuorumPart::Unattached { epoch } => format!("waiting for a leader (epoch {epoch})"),
+    });
+    let brokers: Vec<String> =
+        c.image.brokers.iter().map(|(b, r)| format!("b{b} {}", if r.fenced { "fenced" } else { "unfenced" })).collect();
+    format!(
+        "{part}; __cluster_metadata: end {}, high watermark {}; brokers: {}",
+        c.raft.log.end(),
+        c.raft.hw,
+        if brokers.is_empty() { "none registered".into() } else { brokers.join(", ") }
+    )
+}
+
+/// The last records of a controller's metadata log, newest last, committed ones marked.
+pub fn log_text(world: &World, c: &QuorumController) -> String {
+    let names = world.shared.kafka.as_ref();
+    let log = c.raft.log.entries();
+    let from = log.len().saturating_sub(40);
+    let mut out = String::new();
+    for (i, e) in log.iter().enumerate().skip(from) {
+        let mark = if (i as u64) < c.raft.hw { ' ' } else { '*' };
+        let what = match &e.record {
+            MetadataRecord::LeaderChange { leader } => format!("LeaderChange ctl{leader}"),
+            MetadataRecord::RegisterBroker { broker } => format!("RegisterBroker b{broker}"),
+            MetadataRecord::BrokerFencing { broker, fenced: true, .. } => format!("FenceBroker b{broker}"),
+            MetadataRecord::BrokerFencing { broker, .. } => format!("UnfenceBroker b{broker}"),
+            MetadataRecord::Topic { topic } => {
+                format!("Topic {}", names.map_or("?".into(), |k| k.topics[*topic as usize].name.clone()))
+            }
+            MetadataRecord::Partition(v) | MetadataRecord::PartitionChange(v) => format!(
+                "{} {} leader {} epoch {} isr {:?}",
+                if matches!(e.record, MetadataRecord::Partition(_)) { "Partition" } else { "PartitionChange" },
+                names.map_or("?".into(), |k| k.tp_name(v.tp)),
+                v.leader.map_or("none".into(), |l| format!("b{l}")),
+                v.leader_epoch,
+                v.isr
+            ),
+        };
+        out.push_str(&format!("{mark}{i:>5} e{:<3} {what}\n", e.epoch));
+    }
+    out.push_str("(* not yet committed: above the high watermark)");
+    out
+}

@@ -1,0 +1,207 @@
+//! KRaft mode: the controller quorum's Raft is safe under crashes and partitions (one leader per
+//! epoch, a committed record is never lost and never changes, logs agree below the high
+//! watermark), and a broker cut off from the controllers is fenced within
+//! `broker.session.timeout.ms` while its leaderships move. A failure prints `SEED=…`; rerun one
+//! with `KRAFT_SEED=… cargo test --test kraft`.
+
+use brokerlab::engine::kafka::kraft::quorum_controller::QuorumController;
+use brokerlab::engine::kafka::kraft::Entry;
+use brokerlab::engine::kafka::msg::KafkaEvent;
+use brokerlab::engine::kafka::node::KafkaNode;
+use brokerlab::engine::models::Node;
+use brokerlab::engine::rng::Rng;
+use brokerlab::engine::{EventKind, ModelEvents, NodeId, Scenario, Simulation, Time};
+use std::collections::BTreeMap;
+
+fn seeds() -> Vec<u64> {
+    match std::env::var("KRAFT_SEED").ok().and_then(|s| s.parse().ok()) {
+        Some(seed) => vec![seed],
+        None => (0..30).collect(),
+    }
+}
+
+/// Five controllers and three brokers under a random schedule: controllers crash and restart
+/// (at most two down at a time, so a quorum can form again), links between controllers and
+/// between brokers and controllers are cut and healed; everything heals after the last fault.
+fn quorum_scenario(seed: u64) -> Scenario {
+    let mut rng = Rng::new(seed);
+    let mut faults = vec![];
+    let mut down: Vec<u64> = vec![];
+    let mut t = 300u64;
+    while t < 12_000 {
+        t += rng.between(100, 900);
+        let at = format!("{t}ms");
+        let c = rng.between(1, 5);
+        let fault = match rng.below(6) {
+            0 | 1 if down.len() < 2 && !down.contains(&c) => {
+                down.push(c);
+                format!(r#"{{"at":"{at}","action":"stop","node":"ctl{c}"}}"#)
+            }
+            0 | 1 if !down.is_empty() => {
+                let back = down.remove(rng.below(down.len() as u64) as usize);
+                format!(r#"{{"at":"{at}","action":"start","node":"ctl{back}"}}"#)
+            }
+            2 | 3 => {
+                let other = ["ctl1", "ctl2", "ctl3", "ctl4", "ctl5", "b1", "b2", "b3"][rng.below(8) as usize];
+                if other == format!("ctl{c}") {
+                    continue;
+                }
+                format!(r#"{{"at":"{at}","action":"cut","a":"ctl{c}","b":"{other}"}}"#)
+            }
+            _ => format!(r#"{{"at":"{at}","action":"heal_all"}}"#),
+        };
+        faults.push(fault);
+    }
+    let end = t + 100;
+    faults.push(format!(r#"{{"at":"{end}ms","action":"heal_all"}}"#));
+    for c in 1..=5 {
+        faults.push(format!(r#"{{"at":"{end}ms","action":"start","node":"ctl{c}"}}"#));
+    }
+    let json = format!(
+        r#"{{"name":"kraft quorum swarm","until":"18s","kafka":{{"brokers":3,"metadata":"kraft","controllers":5,
+            "broker_heartbeat_interval":"100ms","broker_session_timeout":"500ms",
+            "controller_quorum_election_timeout":"200ms","controller_quorum_fetch_timeout":"400ms",
+            "replica_lag_time_max":"400ms",
+            "topics":[{{"name":"t","partitions":3,"replication_factor":3,"min_insync_replicas":2}}],
+            "producers":[{{"id":"p","topic":"t","interval":"20ms","keys":6}}]}},"faults":[{}]}}"#,
+        faults.join(",")
+    );
+    let s = Scenario::from_json(&json).unwrap_or_else(|e| panic!("SEED={seed}: generated scenario: {e}"));
+    // KRAFT_DUMP=FILE writes the scenario, to replay it with `brokerlab run FILE --seed N --trace`.
+    if let Ok(path) = std::env::var("KRAFT_DUMP") {
+        std::fs::write(path, s.to_json()).unwrap();
+    }
+    s
+}
+
+fn controllers(sim: &Simulation) -> Vec<(NodeId, &QuorumController)> {
+    let world = sim.world();
+    world
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, slot)| match &slot.node {
+            Node::Kafka(KafkaNode::Controller(c)) => Some((NodeId(i as u32), &**c)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_quorum_keeps_raft_safety_under_crashes_and_partitions() {
+    for seed in seeds() {
+        let s = quorum_scenario(seed);
+        let mut sim = Simulation::new(&s, seed).unwrap();
+        let mut leaders: BTreeMap<u32, NodeId> = BTreeMap::new();
+        // The longest committed prefix seen anywhere: every later one must extend it.
+        let mut committed: Vec<Entry> = vec![];
+        let mut elections = 0;
+        while sim.now() < s.until {
+            sim.run_until((sim.now() + Time::ms(20)).min(s.until));
+            for e in sim.drain_events() {
+                if let EventKind::Model(ModelEvents::Kafka(KafkaEvent::ControllerLeader { controller, epoch })) = e.kind
+                {
+                    elections += 1;
+                    let prev = leaders.insert(epoch, controller);
+                    assert!(prev.is_none_or(|p| p == controller), "SEED={seed}: two leaders in epoch {epoch}");
+                }
+            }
+            let cs = controllers(&sim);
+            for (node, c) in &cs {
+                let hw = c.raft.hw as usize;
+                let log = c.raft.log.entries();
+                assert!(hw <= log.len(), "SEED={seed}: {node:?}'s HW {hw} is past its log end {}", log.len());
+                // Logs match below the HW, and what was committed stays committed.
+                let common = hw.min(committed.len());
+                assert!(
+                    log[..common] == committed[..common],
+                    "SEED={seed}: {node:?}'s committed records differ from what was committed before (at {})",
+                    sim.now()
+                );
+                if hw > committed.len() {
+                    committed = log[..hw].to_vec();
+                }
+            }
+            // Leader completeness: the leader of the newest epoch holds every committed record.
+            let up = |n: &NodeId| sim.world().network.is_up(*n);
+            if let Some((node, c)) =
+                cs.iter().filter(|(n, c)| up(n) && c.raft.is_leader()).max_by_key(|(_, c)| c.raft.epoch)
+            {
+                let newest = cs.iter().filter(|(n, _)| up(n)).map(|(_, c)| c.raft.epoch).max().unwrap_or(0);
+                if c.raft.epoch == newest {
+                    let log = c.raft.log.entries();
+                    assert!(
+                        log.len() >= committed.len() && log[..committed.len()] == committed[..],
+                        "SEED={seed}: leader {node:?} of epoch {newest} lacks committed records at {}",
+                        sim.now()
+                    );
+                }
+            }
+        }
+        // Healed: one leader, every controller caught up with it, every broker unfenced.
+        let cs = controllers(&sim);
+        let active: Vec<_> = cs.iter().filter(|(_, c)| c.raft.is_leader()).collect();
+        assert_eq!(active.len(), 1, "SEED={seed}: {} leaders after healing", active.len());
+        let leader = active[0].1;
+        for (node, c) in &cs {
+            assert!(c.raft.hw + 5 >= leader.raft.hw, "SEED={seed}: {node:?} is behind at HW {}", c.raft.hw);
+        }
+        assert_eq!(leader.image.unfenced(), vec![1, 2, 3], "SEED={seed}: brokers still fenced after healing");
+        assert!(elections >= 1 && committed.len() > 10, "SEED={seed}: the quorum did little");
+    }
+}
+
+/// kafka-kraft's cluster, with b2 cut from all three controllers at 3 s (its links to the other
+/// brokers and the clients stay): the active controller fences it within
+/// `broker.session.timeout.ms` of its last heartbeat, and every partition it led gets a new leader.
+#[test]
+fn a_broker_cut_from_the_controllers_is_fenced_and_its_leaderships_move() {
+    let json = include_str!("../scenarios/kafka-kraft.json")
+        .replace(r#"{ "at": "3s", "action": "stop", "node": "b1" },"#, "")
+        .replace(
+            r#"{ "at": "9s", "action": "start", "node": "b1" }"#,
+            r#"{ "at": "3s", "action": "cut", "a": "b2", "b": "ctl1" }, { "at": "3s", "action": "cut", "a": "b2", "b": "ctl2" },
+               { "at": "3s", "action": "cut", "a": "b2", "b": "ctl3" }"#,
+        );
+    let s = Scenario::from_json(&json).unwrap();
+    let session = s.kafka.as_ref().unwrap().kraft_settings().session_timeout;
+    let heartbeat = s.kafka.as_ref().unwrap().kraft_settings().heartbeat_interval;
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    sim.run_until(Time::secs(3));
+    let led_by_b2 = |sim: &Simulation| -> Vec<_> {
+        controllers(sim)
+            .into_iter()
+            .find(|(_, c)| c.raft.is_leader())
+            .map(|(_, c)| c.image.partitions.values().filter(|v| v.leader == Some(2)).map(|v| v.tp).collect())
+            .unwrap_or_default()
+    };
+    let before = led_by_b2(&sim);
+    assert!(!before.is_empty(), "b2 leads something before the cut");
+    sim.drain_events();
+    sim.run_until(Time::secs(8));
+    let events: Vec<(Time, KafkaEvent)> = sim
+        .drain_events()
+        .filter_map(|e| match e.kind {
+            EventKind::Model(ModelEvents::Kafka(k)) => Some((e.at, k)),
+            _ => None,
+        })
+        .collect();
+    let fenced_at = events
+        .iter()
+        .find(|(_, k)| *k == KafkaEvent::BrokerFenced { broker: 2 })
+        .map(|(at, _)| *at)
+        .expect("b2 is fenced");
+    // Its last heartbeat left at most one interval before the cut; fencing follows the session
+    // timeout, checked every controller tick (a tenth of the election timeout).
+    assert!(fenced_at <= Time::secs(3) + session + Time::ms(150), "fenced at {fenced_at}");
+    assert!(fenced_at >= Time::secs(3) + session - heartbeat, "fenced too early, at {fenced_at}");
+    for tp in &before {
+        assert!(
+            events
+                .iter()
+                .any(|(_, k)| matches!(k, KafkaEvent::LeaderElected { tp: t, leader, .. } if t == tp && *leader != 2)),
+            "{tp:?} got no new leader"
+        );
+    }
+    assert!(led_by_b2(&sim).is_empty(), "the controller's image still has b2 leading");
+}
