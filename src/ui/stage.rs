@@ -6,6 +6,7 @@ use crate::engine::{NodeId, World};
 use crate::view::flights::{Flights, LOSS_VISIBLE_MS};
 use crate::view::i18n::{t, tf};
 use crate::view::kafka::ZkPart;
+use crate::view::kraft::QuorumPart;
 use crate::view::layout::{Point, STAGE_H, STAGE_W};
 use crate::view::plugin::links;
 use web_sys::CanvasRenderingContext2d;
@@ -20,6 +21,8 @@ pub fn lane_colour(lane: u32) -> &'static str {
     match lane {
         100 => "#8c99a6",
         101 => "#1b1f24",
+        // KRaft: Raft between the controllers, and the brokers' metadata fetches and heartbeats.
+        104 => "#5b6b7a",
         l => PALETTE[l as usize % PALETTE.len()],
     }
 }
@@ -67,6 +70,10 @@ pub fn svg(p: StageProps) -> Html {
         let controller = crate::view::kafka::controller_claim(p.world, id);
         // An ensemble's servers say who leads, with how big its quorum is, and who is looking.
         let zk = crate::view::kafka::zk_part(p.world, id);
+        // KRaft: a controller's part in the quorum and its metadata log; a broker's fencing.
+        let quorum = crate::view::kraft::quorum_part(p.world, id);
+        let fenced = role == "broker" && up && crate::view::kraft::broker_fenced(p.world, id);
+        let meta_log = crate::view::kraft::controller(p.world, id).filter(|_| up).map(crate::view::kraft::log_label);
         let class = classes!(
             "node",
             role,
@@ -76,6 +83,9 @@ pub fn svg(p: StageProps) -> Html {
             (controller == Some(false)).then_some("stale-controller"),
             matches!(zk, Some(ZkPart::Leader { .. })).then_some("zk-leader"),
             matches!(zk, Some(ZkPart::Looking | ZkPart::Establishing | ZkPart::Syncing { .. })).then_some("zk-not-serving"),
+            matches!(quorum, Some(QuorumPart::Active { .. })).then_some("zk-leader"),
+            matches!(quorum, Some(QuorumPart::Candidate { .. } | QuorumPart::Unattached { .. })).then_some("zk-not-serving"),
+            fenced.then_some("fenced"),
             (p.selected == Some(id)).then_some("selected"),
             p.highlight.contains(&id).then_some("highlight")
         );
@@ -94,18 +104,23 @@ pub fn svg(p: StageProps) -> Html {
             t("stale controller").to_string()
         } else if let Some(z) = zk {
             z.short()
+        } else if let Some(q) = quorum {
+            q.short().to_string()
+        } else if fenced {
+            t("fenced").to_string()
         } else {
             role_name(role).to_string()
         };
         let onclick = p.on_node.reform(move |_: MouseEvent| id);
         let title = match zk.filter(|_| up) {
             Some(z) => tf("{0} (ZooKeeper server): {1}. Click to inspect and inject faults.", &[&slot.name, &z.label(p.world)]),
+            None if quorum.is_some() => crate::view::kraft::controller_title(p.world, id, &slot.name),
             None => tf("{0} ({1}): {2}. Click to inspect and inject faults.", &[&slot.name, &role_name(role), &state]),
         };
         html! {
             <g class={class} transform={format!("translate({:.1},{:.1})", pos.x, pos.y)} {onclick} data-node={slot.name.clone()}>
                 <title>{title}</title>
-                if matches!(role, "relay" | "broker" | "zookeeper") {
+                if matches!(role, "relay" | "broker" | "zookeeper" | "kraft-controller") {
                     <rect x="-46" y="-30" width="92" height="60" rx="10" />
                 } else if let Some(w) = client_width(&slot.name) {
                     // A client whose name does not fit a circle gets a pill as wide as its name.
@@ -114,8 +129,9 @@ pub fn svg(p: StageProps) -> Html {
                     <circle r="28" />
                 }
                 <text class={classes!("name", (slot.name.len() > 6).then_some("long"))} y="6">{&slot.name}</text>
-                <text class="role" y={if role == "relay" || role == "broker" || role == "zookeeper" { "50" } else { "48" }}>{state}</text>
+                <text class="role" y={if matches!(role, "relay" | "broker" | "zookeeper" | "kraft-controller") { "50" } else { "48" }}>{state}</text>
                 if let Some(owns) = owns { <text class="owns" y="66">{owns}</text> }
+                if let Some(log) = meta_log { <text class="owns" y="66">{log}</text> }
             </g>
         }
     });

@@ -114,6 +114,7 @@ impl App {
                             <span><i class="ring"></i>{t("acknowledgement")}</span>
                             <span><i class="x">{"✕"}</i>{t("dropped")}</span>
                             <span class="hint">{ Family::of(world).stage_hint() }</span>
+                            if let Some(k) = crate::view::kraft::stage_hint(world) { <span class="hint">{k}</span> }
                         </div>
                         { crate::ui::groups::panel(world, session.groups(), &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
                         { crate::ui::partition_log::panel(world, self.log_tp, link.callback(Msg::LogPartition)) }
