@@ -394,3 +394,100 @@ impl Raft {
         self.send_fetch(ctx);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::Kafka;
+    use crate::kernel::ctx::Effect;
+    use crate::kernel::rng::Rng;
+
+    const VOTERS: [NodeId; 3] = [NodeId(0), NodeId(1), NodeId(2)];
+
+    fn settings() -> KraftSettings {
+        KraftSettings {
+            controllers: 3,
+            heartbeat_interval: Time::secs(2),
+            session_timeout: Time::secs(9),
+            election_timeout: Time::secs(1),
+            fetch_timeout: Time::secs(2),
+        }
+    }
+
+    /// Runs `f` as voter `id`'s handler at `now`; returns the Raft messages it sent.
+    fn run(r: &mut Raft, now: Time, f: impl FnOnce(&mut Raft, &mut Ctx)) -> Vec<(NodeId, RaftMsg)> {
+        let (mut rng, mut effects): (Rng, Vec<Effect<Kafka>>) = (Rng::new(1), vec![]);
+        let me = VOTERS[r.id as usize - 1];
+        f(r, &mut Ctx::new(now, me, &mut rng, &mut effects));
+        effects
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, msg: KafkaMsg::Raft(m) } => Some((to, m)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn with_log(id: ControllerId, epochs: &[u32]) -> Raft {
+        let mut r = Raft::new(id, VOTERS.to_vec(), settings());
+        for &epoch in epochs {
+            r.log.append(Entry { epoch, record: MetadataRecord::Topic { topic: 0 } });
+        }
+        r.epoch = epochs.last().copied().unwrap_or(0);
+        r
+    }
+
+    fn granted(sent: &[(NodeId, RaftMsg)]) -> bool {
+        matches!(sent, [(_, RaftMsg::VoteResponse { granted: true, .. })])
+    }
+
+    #[test]
+    fn one_vote_per_epoch_and_only_for_a_log_at_least_as_up_to_date() {
+        let mut r = with_log(2, &[1, 1]);
+        let vote = |epoch, last_epoch, end_offset| RaftMsg::Vote { epoch, last_epoch, end_offset };
+        let sent = run(&mut r, Time::ZERO, |r, ctx| r.on_message(ctx, VOTERS[0], vote(2, 1, 1)));
+        assert!(!granted(&sent), "a shorter log of the same last epoch is refused");
+        assert_eq!(r.epoch, 2, "but its epoch is taken");
+        let sent = run(&mut r, Time::ZERO, |r, ctx| r.on_message(ctx, VOTERS[2], vote(2, 1, 2)));
+        assert!(granted(&sent));
+        let sent = run(&mut r, Time::ZERO, |r, ctx| r.on_message(ctx, VOTERS[0], vote(2, 1, 9)));
+        assert!(!granted(&sent), "one vote per epoch");
+        let sent = run(&mut r, Time::ZERO, |r, ctx| r.on_message(ctx, VOTERS[0], vote(3, 2, 1)));
+        assert!(granted(&sent), "a newer epoch, and a newer last epoch beats a longer log");
+        assert_eq!((r.epoch, r.voted), (3, Some(1)));
+    }
+
+    #[test]
+    fn the_hw_needs_a_majority_and_a_record_of_the_leaders_own_epoch() {
+        // Three records of epoch 1 that voter 1 never saw committed.
+        let mut r = with_log(1, &[1, 1, 1]);
+        run(&mut r, Time::ZERO, |r, ctx| r.on_start(ctx));
+        let votes = run(&mut r, Time::secs(3), |r, ctx| r.on_tick(ctx));
+        assert_eq!(votes.len(), 2, "it asks both others: {votes:?}");
+        assert_eq!(r.epoch, 2);
+        let sent = run(&mut r, Time::secs(3), |r, ctx| {
+            r.on_message(ctx, VOTERS[1], RaftMsg::VoteResponse { epoch: 2, granted: true })
+        });
+        assert!(r.is_leader(), "two of three");
+        assert!(sent.iter().all(|(_, m)| matches!(m, RaftMsg::BeginQuorumEpoch { epoch: 2 })));
+        assert_eq!(r.log.end(), 4, "its LeaderChange record is at offset 3");
+        // Voter 2 has the epoch-1 records: a majority has offset 3, but none of epoch 2 yet.
+        let fetch = |offset, last_epoch| RaftMsg::Fetch { epoch: 2, offset, last_epoch };
+        run(&mut r, Time::secs(3), |r, ctx| r.on_message(ctx, VOTERS[1], fetch(3, 1)));
+        assert_eq!(r.hw, 0, "records of an older epoch commit only with one of the leader's own");
+        let sent = run(&mut r, Time::secs(3), |r, ctx| r.on_message(ctx, VOTERS[1], fetch(4, 2)));
+        assert_eq!(r.hw, 4);
+        let [(_, RaftMsg::FetchResponse { result: FetchResult::Records { from: 4, entries, hw: 4 }, .. })] = &sent[..]
+        else {
+            panic!("{sent:?}")
+        };
+        assert!(entries.is_empty());
+        // A fetch that diverges is told where to truncate, and moves nothing.
+        let sent = run(&mut r, Time::secs(3), |r, ctx| r.on_message(ctx, VOTERS[2], fetch(5, 1)));
+        assert!(matches!(
+            &sent[..],
+            [(_, RaftMsg::FetchResponse { result: FetchResult::Diverging { epoch: 1, end_offset: 3 }, .. })]
+        ));
+        assert_eq!(r.hw, 4);
+    }
+}
