@@ -304,6 +304,7 @@ fn role_name(role: &str) -> &str {
         "consumer" => t("consumer"),
         "zookeeper" => "ZooKeeper",
         "relay" => t("relay"),
+        "kraft-controller" => t("KRaft controller"),
         "publisher" => t("publisher"),
         other => other,
     }

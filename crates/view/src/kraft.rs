@@ -3,6 +3,7 @@
 //! fenced — read from the world, for the stage and the inspectors. The page's KRaft wording is
 //! kept here.
 
+use crate::i18n::{en, t, tf};
 use brokerlab_engine::kafka::broker::Broker;
 use brokerlab_engine::kafka::kraft::quorum_controller::QuorumController;
 use brokerlab_engine::kafka::kraft::raft::Role;
@@ -12,11 +13,11 @@ use brokerlab_engine::models::Node;
 use brokerlab_engine::{NodeId, World};
 
 /// What the page says about KRaft mode's simplifications (beside the ZooKeeper model's list).
-pub const SIMPLIFICATIONS: &str = "KRaft mode (Kafka 4): a controller quorum replicates __cluster_metadata \
+pub const SIMPLIFICATIONS: &str = en("KRaft mode (Kafka 4): a controller quorum replicates __cluster_metadata \
 with Raft (KIP-595); brokers fetch it, register, heartbeat and are fenced (KIP-631). Simplified: dedicated controllers only (no combined mode); no snapshots \
 (KIP-630: every controller and broker keeps the whole metadata log); no pre-vote (KIP-996) and a fresh random \
 election timeout instead of exponential backoff; partition changes carry the whole partition state; no \
-controlled shutdown, no eligible leader replicas (KIP-966); brokers register once they know the leader.";
+controlled shutdown, no eligible leader replicas (KIP-966); brokers register once they know the leader.");
 
 /// Whether the world's Kafka cluster runs in KRaft mode.
 pub fn is_kraft(world: &World) -> bool {
@@ -31,7 +32,7 @@ pub fn model_note(world: &World) -> Option<&'static str> {
 /// KRaft mode's addition to the stage's legend.
 pub fn stage_hint(world: &World) -> Option<&'static str> {
     is_kraft(world).then_some(
-        "KRaft: the controllers vote; the active controller (ringed green) leads the metadata log, under each          controller its end and high watermark; a fenced broker is dashed orange",
+        t("KRaft: the controllers vote; the active controller (ringed green) leads the metadata log, under each controller its end and high watermark; a fenced broker is dashed orange"),
     )
 }
 
@@ -63,7 +64,7 @@ impl QuorumPart {
             QuorumPart::Active { .. } => "active",
             QuorumPart::Follower { .. } => "voter",
             QuorumPart::Candidate { .. } => "candidate",
-            QuorumPart::Unattached { .. } => "no leader",
+            QuorumPart::Unattached { .. } => t("no leader"),
         }
     }
 }
@@ -89,7 +90,7 @@ pub fn quorum_part(world: &World, node: NodeId) -> Option<QuorumPart> {
 
 /// The metadata log as the stage labels it under a controller: "log 42 · HW 41".
 pub fn log_label(c: &QuorumController) -> String {
-    format!("log {} · HW {}", c.raft.log.end(), c.raft.hw)
+    tf("log {0} · HW {1}", &[&c.raft.log.end(), &c.raft.hw])
 }
 
 /// The active controller's node, as the live controllers see it (the newest epoch's leader).
@@ -109,17 +110,15 @@ pub fn active_controller(world: &World) -> Option<NodeId> {
 pub fn broker_line(world: &World, b: &Broker) -> Option<String> {
     let l = b.kraft.as_ref()?;
     let registration = match l.broker_epoch {
-        Some(e) => format!("registered, broker epoch {e}"),
-        None => "not registered".into(),
+        Some(e) => tf("registered, broker epoch {0}", &[&e]),
+        None => t("not registered").into(),
     };
-    let fenced = if l.fenced(b.id) { "FENCED" } else { "unfenced" };
+    let fenced = if l.fenced(b.id) { t("FENCED") } else { t("unfenced") };
     let leader =
         l.leader.and_then(|id| world.shared.kafka.as_ref()?.kraft.as_ref()?.controllers.get(id as usize - 1).copied());
-    Some(format!(
-        "KRaft broker: {registration}, {fenced}; metadata replayed to {} (HW {}); active controller {}",
-        l.image.applied,
-        l.hw,
-        leader.map_or("unknown", |n| world.node_name(n))
+    Some(tf(
+        "KRaft broker: {0}, {1}; metadata replayed to {2} (HW {3}); active controller {4}",
+        &[&registration, &fenced, &l.image.applied, &l.hw, &(leader.map_or(t("unknown"), |n| world.node_name(n)))],
     ))
 }
 
@@ -141,9 +140,9 @@ pub fn broker_fenced(world: &World, node: NodeId) -> bool {
 /// A controller's tooltip on the stage.
 pub fn controller_title(world: &World, node: NodeId, name: &str) -> String {
     match controller(world, node) {
-        Some(c) => format!(
-            "{name} (KRaft controller): {}. Click to inspect and inject faults.",
-            controller_text(world, node, c)
+        Some(c) => tf(
+            "{0} (KRaft controller): {1}. Click to inspect and inject faults.",
+            &[&name, &(controller_text(world, node, c))],
         ),
         None => name.to_string(),
     }
@@ -152,7 +151,7 @@ pub fn controller_title(world: &World, node: NodeId, name: &str) -> String {
 /// A controller's inspector text: its part, its vote, the log, the brokers as registered.
 pub fn controller_text(world: &World, node: NodeId, c: &QuorumController) -> String {
     let part = quorum_part(world, node).map_or("down".into(), |p| match p {
-        QuorumPart::Active { epoch } => format!("the active controller (quorum leader), epoch {epoch}"),
+        QuorumPart::Active { epoch } => tf("the active controller (quorum leader), epoch {0}", &[&epoch]),
         QuorumPart::Follower { leader, epoch } => {
             let name = world
                 .shared
@@ -160,18 +159,21 @@ pub fn controller_text(world: &World, node: NodeId, c: &QuorumController) -> Str
                 .as_ref()
                 .and_then(|k| k.kraft.as_ref()?.controllers.get(leader as usize - 1).copied())
                 .map_or("?", |n| world.node_name(n));
-            format!("a voter following {name}, epoch {epoch}")
+            tf("a voter following {0}, epoch {1}", &[&name, &epoch])
         }
-        QuorumPart::Candidate { epoch } => format!("a candidate in epoch {epoch}, asking for votes"),
-        QuorumPart::Unattached { epoch } => format!("waiting for a leader (epoch {epoch})"),
+        QuorumPart::Candidate { epoch } => tf("a candidate in epoch {0}, asking for votes", &[&epoch]),
+        QuorumPart::Unattached { epoch } => tf("waiting for a leader (epoch {0})", &[&epoch]),
     });
     let brokers: Vec<String> =
         c.image.brokers.iter().map(|(b, r)| format!("b{b} {}", if r.fenced { "fenced" } else { "unfenced" })).collect();
-    format!(
-        "{part}; __cluster_metadata: end {}, high watermark {}; brokers: {}",
-        c.raft.log.end(),
-        c.raft.hw,
-        if brokers.is_empty() { "none registered".into() } else { brokers.join(", ") }
+    tf(
+        "{0}; __cluster_metadata: end {1}, high watermark {2}; brokers: {3}",
+        &[
+            &part,
+            &c.raft.log.end(),
+            &c.raft.hw,
+            &if brokers.is_empty() { t("none registered").into() } else { brokers.join(", ") },
+        ],
     )
 }
 
@@ -195,7 +197,7 @@ pub fn log_text(world: &World, c: &QuorumController) -> String {
                 "{} {} leader {} epoch {} isr {:?}",
                 if matches!(e.record, MetadataRecord::Partition(_)) { "Partition" } else { "PartitionChange" },
                 names.map_or("?".into(), |k| k.tp_name(v.tp)),
-                v.leader.map_or("none".into(), |l| format!("b{l}")),
+                v.leader.map_or(t("none").into(), |l| format!("b{l}")),
                 v.leader_epoch,
                 v.isr
             ),

@@ -66,7 +66,7 @@ impl ModelView for Kafka {
                     id: "metadata-log",
                     class: Some("znodes"),
                     text: crate::kraft::log_text(world, c),
-                    summary: Some("__cluster_metadata, record by record"),
+                    summary: Some(t("__cluster_metadata, record by record")),
                 },
             ],
             KafkaNode::Zk(z) => {
@@ -99,7 +99,7 @@ impl ModelView for Kafka {
                         },
                         &p.next_seq,
                         &if p.settings.idempotent {
-                            format!("; idempotent, producer id {} epoch {}", me.0 + 1, p.epoch)
+                            tf("; idempotent, producer id {0} epoch {1}", &[&(me.0 + 1), &p.epoch])
                         } else {
                             String::new()
                         },
@@ -132,15 +132,15 @@ impl ModelView for Kafka {
                 if ctls.iter().any(|&c| net.is_cut(me, c)) {
                     vec![NodeAction {
                         id: "node-session",
-                        label: "Reconnect to the controllers",
-                        hint: "Heal the links to the controller quorum",
+                        label: t("Reconnect to the controllers"),
+                        hint: t("Heal the links to the controller quorum"),
                         commands: ctls.iter().map(|&c| Command::Heal { a: me, b: c }).collect(),
                     }]
                 } else {
                     vec![NodeAction {
                         id: "node-session",
-                        label: "Cut from the controllers (fence it)",
-                        hint: "No heartbeat reaches the active controller: it fences the broker after broker.session.timeout.ms",
+                        label: t("Cut from the controllers (fence it)"),
+                        hint: t("No heartbeat reaches the active controller: it fences the broker after broker.session.timeout.ms"),
                         commands: ctls.iter().map(|&c| Command::Cut { a: me, b: c }).collect(),
                     }]
                 }
