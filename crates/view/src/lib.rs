@@ -49,6 +49,7 @@ pub mod groups;
 pub mod i18n;
 pub mod json_edit;
 pub mod kafka;
+pub mod kafka_tools;
 pub mod kraft;
 pub mod layout;
 pub mod lesson;

@@ -76,6 +76,9 @@ pub struct Meters {
     pub depth: Gauges,
     /// RabbitMQ: acks, rejections (nack/reject) and dead-letterings per second.
     pub settles: Series,
+    /// RabbitMQ: per queue, messages in, out and acked over the last five seconds (the
+    /// management overview's rates).
+    pub queues: super::rabbit::overview::QueueRates,
 }
 
 pub const SETTLE_LINES: [&str; 3] = ["acked/s", "rejected/s", "dead-lettered/s"];
@@ -91,12 +94,14 @@ impl Meters {
             replication: Gauges::new(width, capacity),
             depth: Gauges::new(width, capacity),
             settles: Series::new(width, capacity, SETTLE_LINES.len()),
+            queues: Default::default(),
         }
     }
 
     pub fn observe(&mut self, e: &brokerlab_engine::Event) {
         use brokerlab_engine::kernel::event::Flow;
         use brokerlab_engine::rabbit::event::RabbitEvent;
+        self.queues.observe(e);
         if let brokerlab_engine::EventKind::Model(brokerlab_engine::models::ModelEvents::Rabbit(r)) = e.kind {
             let settled = match r {
                 RabbitEvent::Acked { .. } => Some(0),

@@ -59,7 +59,7 @@ impl ModelView for Kafka {
 
     fn inspect(world: &World, me: NodeId, node: &KafkaNode) -> Vec<Block> {
         match node {
-            KafkaNode::Broker(b) => broker(world, b),
+            KafkaNode::Broker(b) => broker(world, me, b),
             KafkaNode::Controller(c) => vec![
                 Block::Text { id: None, text: crate::kraft::controller_text(world, me, c) },
                 Block::Pre {
@@ -169,7 +169,7 @@ impl ModelView for Kafka {
     }
 }
 
-fn broker(world: &World, b: &Broker) -> Vec<Block> {
+fn broker(world: &World, me: NodeId, b: &Broker) -> Vec<Block> {
     let rows = b
         .replicas
         .iter()
@@ -214,6 +214,12 @@ fn broker(world: &World, b: &Broker) -> Vec<Block> {
             rows,
         },
         Block::Pre {
+            id: "topics-describe",
+            class: Some("ops-out"),
+            text: crate::kafka_tools::topics_describe(world, me, None).unwrap_or_default(),
+            summary: None,
+        },
+        Block::Pre {
             id: "partition-logs",
             class: None,
             text: partition_logs(world, b),
@@ -255,6 +261,12 @@ fn consumer(world: &World, id: NodeId) -> Vec<Block> {
             ],
         })
         .collect();
+    let describe = v.group.and_then(|g| crate::kafka_tools::group_describe(world, g)).map(|d| Block::Pre {
+        id: "consumer-group-describe",
+        class: Some("ops-out"),
+        text: d.text,
+        summary: None,
+    });
     vec![
         Block::Text { id: Some("consumer-group"), text: group },
         Block::Table {
@@ -269,6 +281,9 @@ fn consumer(world: &World, id: NodeId) -> Vec<Block> {
             rows,
         },
     ]
+    .into_iter()
+    .chain(describe)
+    .collect()
 }
 
 /// The tail of each of this broker's partitions (internal topics left out) on every replica:

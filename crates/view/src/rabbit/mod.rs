@@ -13,6 +13,8 @@ use brokerlab_engine::{NodeId, World};
 use std::rc::Rc;
 
 mod calc;
+pub mod overview;
+pub mod strip;
 mod text;
 pub use calc::{binding_test, hop_text, parse_headers, route_calc, Routed};
 pub use text::{binding_label, deaths_text, fit, queue_args, short};
@@ -197,6 +199,8 @@ pub struct Model {
     pub edges: Vec<Edge>,
     pub height: f64,
     pub exchanges: Exchanges,
+    /// Each queue as its sequence of messages, for the selected queue's strip.
+    pub strips: Vec<strip::QueueStrip>,
 }
 
 impl Model {
@@ -383,6 +387,7 @@ pub fn model(world: &World) -> Option<Model> {
         edges,
         height,
         exchanges,
+        strips: (0..names.queues.len() as u16).filter_map(|q| strip::queue_strip(world, q)).collect(),
     })
 }
 
