@@ -101,6 +101,7 @@ fn group(world: &World, v: &GroupView, on_cmd: &Callback<Command>, on_switch: &C
                 </p>
             }
             <table class="kv members">{ for member_rows }</table>
+            { super::ops::group_describe(world, v.index) }
             <div class="actions">
                 if let Some(n) = add {
                     <button class="add-consumer" onclick={on_cmd.reform(move |_| Command::Start { node: n })}

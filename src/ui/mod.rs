@@ -19,6 +19,8 @@
 //! - `bench` — `?bench`: the engine benchmark run in the page, one frame's chunk at a time.
 //! - `rabbit` — the RabbitMQ panel: topology with live stacks, inspectors, routing calculator.
 //! - `rabbit_edit` — its topology editor (exchanges, queues, bindings; apply restarts the run).
+//! - `ops`   — what operators see: the Kafka tools' output, RabbitMQ's management overview and
+//!   queue strip.
 //! - `inspect` — the inspector: one node (partitions, znodes, a consumer's lag) and its faults.
 //! - `run_file` — "Save run" and "Open run…", and opening a file dropped on the page.
 //! - `download` — offering text as a file download.
@@ -40,6 +42,7 @@ mod inspect;
 mod landing;
 pub mod lang;
 mod lesson;
+mod ops;
 mod panels;
 mod partition_log;
 mod rabbit;

@@ -34,6 +34,7 @@ pub fn panel(world: &World, chosen: Option<Tp>, on_choose: Callback<usize>) -> H
                 </select>
             </h2>
             <div class="pl-scroll">{ strips(world, &log) }</div>
+            { super::ops::topic_describe(world, tp.topic) }
             <p class="hint">
                 {tf("The newest {0} offsets; a cell is a record, coloured by the leader epoch it was written in (faded above the replica's high watermark). ", &[&WINDOW])}
                 <span class="pl-key hw">{"│"}</span>{t(" high watermark · ")}

@@ -11,6 +11,7 @@ use crate::engine::rabbit::routing::ExchangeType;
 use crate::engine::Command;
 use crate::engine::NodeId;
 use crate::view::i18n::{t, tf};
+use crate::view::rabbit::overview::Overview;
 use crate::view::rabbit::{
     self as vr, Edge, EdgeKind, Model, Routed, COL_X, C_BOX, PUB_BOX, Q_BOX, RABBIT_W, STACK_CAP, X_BOX,
 };
@@ -33,13 +34,19 @@ pub struct Editing {
 }
 
 /// The panel for a world's RabbitMQ broker (`view::rabbit::model`), or nothing without one.
-pub fn panel(model: Option<Rc<Model>>, cmd: Callback<Command>, editing: Option<Editing>, canvas: NodeRef) -> Html {
+pub fn panel(
+    model: Option<Rc<Model>>,
+    overview: Option<Rc<Overview>>,
+    cmd: Callback<Command>,
+    editing: Option<Editing>,
+    canvas: NodeRef,
+) -> Html {
     match model {
         // Keyed by the topology's names: another scenario starts the panel afresh.
         Some(model) => {
             let key =
                 model.names.exchanges.iter().chain(&model.names.queues).map(|s| &**s).collect::<Vec<&str>>().join("|");
-            html! { <RabbitPanel {key} {model} {cmd} {editing} {canvas} /> }
+            html! { <RabbitPanel {key} {model} {overview} {cmd} {editing} {canvas} /> }
         }
         None => html! {},
     }
@@ -56,6 +63,8 @@ pub(super) enum Sel {
 #[derive(Properties, PartialEq)]
 pub struct PanelProps {
     pub model: Rc<Model>,
+    /// The management UI's view of the broker (`view::rabbit::overview`).
+    pub overview: Option<Rc<Overview>>,
     pub cmd: Callback<Command>,
     pub editing: Option<Editing>,
     /// The canvas over the drawing where `draw_flow` moves the messages, every frame.
@@ -285,6 +294,10 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
         },
     };
     let headers_type = calc_x.is_none() && *target == "headers";
+    let selected_strip = match *sel {
+        Some(Sel::Queue(q)) => m.strips.iter().find(|s| s.queue == q),
+        _ => None,
+    };
     let broker_toggle = if m.broker_up { Command::Stop { node: m.broker } } else { Command::Start { node: m.broker } };
 
     html! {
@@ -349,6 +362,8 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                     <p class="hint">{t("Routed by the engine's own exchange code, through exchange-to-exchange bindings and alternate exchanges, as a publish would be now.")}</p>
                 </div>
             </div>
+            if let Some(s) = selected_strip { { super::ops::queue_strip(m, s) } }
+            if let Some(o) = &p.overview { { super::ops::rabbit_overview(o) } }
             if let Some(e) = p.editing.clone() {
                 <super::rabbit_edit::TopologyEditor key={e.loads.to_string()} spec={e.spec} pinned={e.pinned} on_apply={e.on_apply} />
             }
@@ -436,5 +451,7 @@ const STYLE: &str = r#"
 .rabbit h2 .rq-broker { float: right; font-size: 0.8rem; }
 .rabbit .rq-actions { margin: 8px 0 0; display: flex; gap: 6px; flex-wrap: wrap; }
 .rabbit .rq-hops { margin: 4px 0; padding-left: 18px; font-size: 0.85rem; font-family: ui-monospace, Menlo, Consolas, monospace; }
-@media (max-width: 900px) { .rabbit .rq-row { grid-template-columns: 1fr; } }
+/* One column on a phone, each as wide as the panel: a wide table (a queue's messages with their
+   settle buttons) scrolls inside the inspector instead of pushing the page sideways. */
+@media (max-width: 900px) { .rabbit .rq-row { grid-template-columns: minmax(0, 1fr); } .rabbit .rq-inspect { overflow-x: auto; } }
 "#;

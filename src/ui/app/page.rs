@@ -19,6 +19,7 @@ impl App {
         let world = session.world();
         let rabbit_model = crate::view::rabbit::model(world).map(Rc::new);
         self.rabbit_model.replace(rabbit_model.clone());
+        let rabbit_overview = crate::view::rabbit::overview::overview(world, &session.meters().queues).map(Rc::new);
         let speed_options = speed::LADDER.iter().enumerate().map(|(i, (label, _))| {
             html! { <option value={i.to_string()} selected={i == session.speed()}>{*label}</option> }
         });
@@ -93,7 +94,7 @@ impl App {
                         // RabbitMQ's story is exchange → binding → queue, which its panel draws and
                         // the node drawing cannot: the panel comes first, beside the narration, and
                         // the node drawing (clicks for faults, packets in flight) follows, smaller.
-                        { crate::ui::rabbit::panel(rabbit_model, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
+                        { crate::ui::rabbit::panel(rabbit_model, rabbit_overview, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
                         <div class="stage-scroll">
                         <div class={classes!("stage-area", (Family::of(world) == Family::Rabbit).then_some("compact"))}>
                         { stage::svg(stage::StageProps {
