@@ -88,8 +88,9 @@ pub fn topics_describe(world: &World, bootstrap: NodeId, topic: Option<u16>) -> 
     let mut out =
         format!("$ kafka-topics.sh --bootstrap-server {}:{PORT} --describe{which}\n", world.node_name(bootstrap));
     if !world.network.is_up(bootstrap) {
-        // The admin client never reaches the broker and gives up after default.api.timeout.ms.
-        out += "Error while executing topic command : Timed out waiting for a node assignment. Call: describeTopics\n";
+        // The admin client never reaches the broker: its first call (listTopics) gives up after
+        // default.api.timeout.ms.
+        out += "Error while executing topic command : Timed out waiting for a node assignment. Call: listTopics\n";
         return Some(out);
     }
     let topics: Vec<u16> = match topic {
@@ -171,7 +172,13 @@ pub fn group_describe(world: &World, group: u8) -> Option<GroupDescribe> {
         Node::Kafka(KafkaNode::Broker(b)) => b.groups.get(&group),
         _ => None,
     });
-    let Some(g) = held.filter(|_| bootstrap.is_some()) else {
+    if bootstrap.is_none() {
+        // No broker answers: the admin client's metadata call times out (the real message has
+        // the call's deadline and attempts where this has `…`).
+        text += "\nError: Executing consumer group command failed due to org.apache.kafka.common.errors.TimeoutException: Call(callName=metadata, deadlineMs=…) timed out at … after … attempt(s)\n";
+        return describe(None, vec![], text);
+    }
+    let Some(g) = held else {
         text += "\nError: Executing consumer group command failed due to org.apache.kafka.common.errors.CoordinatorNotAvailableException: The coordinator is not available.\n";
         return describe(None, vec![], text);
     };
@@ -316,7 +323,9 @@ mod tests {
             assert!(!l.contains("Leader: 1\t"), "{l}");
         }
         let b1 = w.node_by_name("b1").unwrap();
-        assert!(topics_describe(w, b1, None).unwrap().contains("Timed out waiting for a node assignment"));
+        assert!(topics_describe(w, b1, None)
+            .unwrap()
+            .contains("Timed out waiting for a node assignment. Call: listTopics"));
     }
 
     #[test]
@@ -376,5 +385,45 @@ mod tests {
         assert!(!d.rows.is_empty() && d.rows.iter().all(|r| r.member.is_none() && r.current.is_some()));
         let row = d.text.lines().last().unwrap();
         assert!(row.ends_with(" -               -               -"), "{row:?}");
+    }
+
+    /// While the group rebalances the classic coordinator hands out no assignments: the tool
+    /// warns and shows only the committed rows, with `-` for the member columns.
+    #[test]
+    fn a_rebalancing_group_shows_only_its_commits() {
+        let mut sim = Simulation::new(&presets::load("kafka-groups").unwrap(), 1).unwrap();
+        // n2 stops at 12 s; its session (10 s) runs out about 22 s in and the group rebalances.
+        sim.run_until(Time::secs(20));
+        let d = loop {
+            assert!(sim.step() && sim.now() < Time::secs(30), "no rebalance after n2's session ran out");
+            let d = group_describe(sim.world(), 0).unwrap();
+            if matches!(d.state, Some(GroupState::PreparingRebalance | GroupState::CompletingRebalance)) {
+                break d;
+            }
+        };
+        assert!(
+            d.text.contains("\nWarning: Consumer group 'notification-service' is rebalancing.\n\nGROUP"),
+            "{}",
+            d.text
+        );
+        assert!(!d.rows.is_empty() && d.rows.iter().all(|r| r.member.is_none() && r.current.is_some()), "{d:?}");
+    }
+
+    /// Every broker stopped: the tool's first call times out.
+    #[test]
+    fn no_broker_no_description() {
+        let mut sim = run("kafka-groups", Time::secs(10));
+        for b in ["b1", "b2", "b3"] {
+            let node = sim.world().node_by_name(b).unwrap();
+            sim.apply(brokerlab_engine::Command::Stop { node }).unwrap();
+        }
+        sim.run_until(Time::secs(11));
+        let d = group_describe(sim.world(), 0).unwrap();
+        assert_eq!(d.state, None);
+        assert!(
+            d.text.contains("failed due to org.apache.kafka.common.errors.TimeoutException: Call(callName=metadata"),
+            "{}",
+            d.text
+        );
     }
 }
