@@ -4,6 +4,7 @@
 //! to copy, scrolling inside its own box on a phone.
 
 use crate::engine::World;
+use crate::view::i18n::{t, tf};
 use crate::view::kafka_tools;
 use crate::view::rabbit::overview::{fmt_rate, Overview};
 use crate::view::rabbit::strip::{QueueStrip, StripCell, STRIP_CAP};
@@ -37,8 +38,8 @@ pub fn rabbit_overview(o: &Overview) -> Html {
     if !o.broker_up {
         return html! {
             <div class="ops-mgmt" id="rabbit-overview">
-                <h3>{"Management overview"}</h3>
-                <p class="hint">{format!("The broker {} is stopped: the management UI does not answer.", o.broker)}</p>
+                <h3>{t("Management overview")}</h3>
+                <p class="hint">{tf("The broker {0} is stopped: the management UI does not answer.", &[&o.broker])}</p>
             </div>
         };
     }
@@ -65,7 +66,7 @@ pub fn rabbit_overview(o: &Overview) -> Html {
     });
     html! {
         <div class="ops-mgmt" id="rabbit-overview">
-            <h3>{"Management overview"}</h3>
+            <h3>{t("Management overview")}</h3>
             <p class="ops-totals">{format!(
                 "Connections: {} · Channels: {} · Exchanges: {} · Queues: {} · Consumers: {}",
                 o.connections.len(), o.channels.len(), o.exchanges, o.queues.len(), o.consumers
@@ -91,7 +92,7 @@ pub fn rabbit_overview(o: &Overview) -> Html {
                     { for channels }
                 </table>
             </div>
-            <p class="hint">{"Rates: messages per second over the last 5 s of simulated time (the management plugin samples every 5 s). Connections are named by client: the model has no IP addresses. No memory or disk alarms: the model spends neither."}</p>
+            <p class="hint">{t("Rates: messages per second over the last 5 s of simulated time (the management plugin samples every 5 s). Connections are named by client: the model has no IP addresses. No memory or disk alarms: the model spends neither.")}</p>
         </div>
     }
 }
@@ -101,15 +102,16 @@ pub fn queue_strip(m: &Model, s: &QueueStrip) -> Html {
     let name = |n| m.pubs.iter().find(|p| p.node == n).map_or("?".to_string(), |p| p.name.clone());
     let consumer = |n| m.cs.iter().find(|c| c.node == n).map_or("?".to_string(), |c| c.name.clone());
     let cell = |c: &StripCell| {
-        let mut title = format!("{}#{} · routing key {} · position {}", name(c.publisher), c.seq, c.routing_key, c.pos);
+        let mut title =
+            tf("{0}#{1} · routing key {2} · position {3}", &[&name(c.publisher), &c.seq, &c.routing_key, &c.pos]);
         if let Some((n, tag)) = c.held {
-            title += &format!(" · unacked: {} holds it, delivery tag {tag}", consumer(n));
+            title += &tf(" · unacked: {0} holds it, delivery tag {1}", &[&consumer(n), &tag]);
         }
         if c.redelivered {
-            title += " · redelivered";
+            title += t(" · redelivered");
         }
         if c.deaths > 0 {
-            title += &format!(" · dead-lettered {}×", c.deaths);
+            title += &tf(" · dead-lettered {0}×", &[&c.deaths]);
         }
         let class = classes!(
             "qs-cell",
@@ -131,23 +133,23 @@ pub fn queue_strip(m: &Model, s: &QueueStrip) -> Html {
     html! {
         <div class="queue-strip" id="queue-strip" data-queue={s.name.clone()}
             data-ready={s.ready_total.to_string()} data-unacked={s.unacked_total.to_string()}>
-            <h3>{format!("Queue {} as a sequence", s.name)}<span class="sub">{format!(" {} unacked · {} ready", s.unacked_total, s.ready_total)}</span></h3>
+            <h3>{tf("Queue {0} as a sequence", &[&s.name])}<span class="sub">{tf(" {0} unacked · {1} ready", &[&s.unacked_total, &s.ready_total])}</span></h3>
             if !s.exists {
-                <p class="hint">{"Not declared now."}</p>
+                <p class="hint">{t("Not declared now.")}</p>
             }
             <div class="ops-scroll">
                 <ol class="qs-row">
                     { for more(s.unacked_total) }
                     { for s.unacked.iter().map(cell) }
-                    <li class="qs-head" title="The head: the next message the queue delivers">{"▼ head"}</li>
+                    <li class="qs-head" title={t("The head: the next message the queue delivers")}>{t("▼ head")}</li>
                     { for s.ready.iter().map(cell) }
                     { for more(s.ready_total) }
                 </ol>
             </div>
             <p class="hint">
-                <span class="qs-key held"></span>{" delivered, unacked (consumer and delivery tag) · "}
-                <span class="qs-key ready"></span>{" ready, in the order the queue delivers them · "}
-                <span class="qs-key redelivered"></span>{" r = redelivered · a requeued message goes back to its old place"}
+                <span class="qs-key held"></span>{t(" delivered, unacked (consumer and delivery tag) · ")}
+                <span class="qs-key ready"></span>{t(" ready, in the order the queue delivers them · ")}
+                <span class="qs-key redelivered"></span>{t(" r = redelivered · a requeued message goes back to its old place")}
             </p>
         </div>
     }
