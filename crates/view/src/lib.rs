@@ -22,6 +22,7 @@
 //!   catalogue the page fetched (`i18n/ko/*.txt`).
 //! - `glossary` — one-sentence explanations of each system's terms (Kafka, RabbitMQ, the
 //!   comparison), for tooltips and the help.
+//! - `journey` — a message's journey as a sequence diagram, scanned on demand from the run's replay.
 //! - `walk`    — the guided walkthrough: recognises the steps of a record's journey from events.
 //!   (`walk/mod.rs` the stepper; `walk/kafka.rs`, `walk/rabbit.rs` each model's script)
 //! - `compare` — the side-by-side page: chips, violations, both topologies laid out alike.
@@ -47,6 +48,7 @@ pub mod flights;
 pub mod glossary;
 pub mod groups;
 pub mod i18n;
+pub mod journey;
 pub mod json_edit;
 pub mod kafka;
 pub mod kafka_tools;
