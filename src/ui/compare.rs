@@ -10,9 +10,11 @@ use crate::engine::Time;
 use crate::view::compare::{self as vc, BOX_H, BOX_W, TOPO_W};
 use crate::view::compare_link;
 use crate::view::i18n::{en, t, tf};
+use crate::view::journey::{self, Diagram};
 use crate::view::lesson::run::LessonRun;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::html::Scope;
 use yew::prelude::*;
 
 /// Simulated time per frame: about 1.5 simulated seconds per wall second.
@@ -32,6 +34,8 @@ pub struct ComparePage {
     /// A comparison lesson (`?lesson=compare-…`): the lanes wait for a prediction, and its answer
     /// is measured once both are over.
     lesson: Option<LessonRun>,
+    /// The journeys on show (one message, or a violation's two), scanned when asked.
+    journey: Option<Vec<(String, Diagram)>>,
 }
 
 pub enum Msg {
@@ -43,6 +47,11 @@ pub enum Msg {
     TextInput(String),
     Apply,
     Finish,
+    /// The journey of a lane's message: customer, number.
+    Journey(System, u32, u32),
+    /// The lane's first violation: both messages side by side.
+    ViolationJourney(System),
+    CloseJourney,
 }
 
 impl ComparePage {
@@ -122,6 +131,7 @@ impl Component for ComparePage {
             run: None,
             frame: None,
             lesson,
+            journey: None,
         };
         page.apply(ctx);
         page
@@ -166,6 +176,12 @@ impl Component for ComparePage {
                 }
                 self.settle_lesson();
             }
+            Msg::Journey(system, customer, number) => {
+                let d = self.lane_journey(system, customer, number);
+                self.journey = d.map(|d| vec![(String::new(), d)]);
+            }
+            Msg::ViolationJourney(system) => self.journey = self.violation_journeys(system),
+            Msg::CloseJourney => self.journey = None,
         }
         true
     }
@@ -233,10 +249,11 @@ impl Component for ComparePage {
                 </section>
                 if let Some(run) = &self.run {
                     <div class="lanes">
-                        { self.lane(&run.kafka) }
-                        { self.lane(&run.rabbit) }
+                        { self.lane(&run.kafka, link) }
+                        { self.lane(&run.rabbit, link) }
                     </div>
                 }
+                if let Some(j) = &self.journey { { super::journey::overlay(j, link.callback(|()| Msg::CloseJourney)) } }
             </div>
         }
     }
@@ -263,7 +280,32 @@ impl ComparePage {
         }
     }
 
-    fn lane(&self, lane: &Lane) -> Html {
+    /// Message `number` of `customer` in a lane, as the lane ran it up to now.
+    fn lane_journey(&self, system: System, customer: u32, number: u32) -> Option<Diagram> {
+        let run = self.run.as_ref()?;
+        let lane = if system == System::Kafka { &run.kafka } else { &run.rabbit };
+        let seq = journey::compare_seq(&self.workload, customer, number);
+        Some(journey::compare_lane(&self.workload, system, self.seed, lane.now(), seq))
+    }
+
+    /// The lane's first violation: for an out-of-order one, the message processed late and the
+    /// later one processed before it, side by side; a duplicate's own journey shows both reads.
+    fn violation_journeys(&self, system: System) -> Option<Vec<(String, Diagram)>> {
+        let run = self.run.as_ref()?;
+        let lane = if system == System::Kafka { &run.kafka } else { &run.rabbit };
+        let d = &lane.detector;
+        let v = d.first_out_of_order.or(d.first_duplicate)?;
+        let name = |n: u32| format!("{}{n}", customer_name(v.customer));
+        let own = self.lane_journey(system, v.customer, v.number)?;
+        if v.after == v.number {
+            return Some(vec![(format!("{} (processed twice)", name(v.number)), own)]);
+        }
+        let late = format!("{} (processed after {})", name(v.number), name(v.after));
+        let first = format!("{} (processed before {})", name(v.after), name(v.number));
+        Some(vec![(late, own), (first, self.lane_journey(system, v.customer, v.after)?)])
+    }
+
+    fn lane(&self, lane: &Lane, link: &Scope<Self>) -> Html {
         let id = match lane.system {
             System::Kafka => "kafka",
             System::Rabbit => "rabbit",
@@ -283,7 +325,9 @@ impl ComparePage {
                         } else {
                             vc::chip_class(ch).to_string()
                         };
-                        html! { <span class={class} title={vc::chip_title(ch)}>{vc::chip_label(ch)}</span> }
+                        let (system, customer, number) = (lane.system, ch.customer, ch.number);
+                        let open = link.callback(move |_| Msg::Journey(system, customer, number));
+                        html! { <span class={classes!(class, "clickable")} title={vc::chip_title(ch)} onclick={open}>{vc::chip_label(ch)}</span> }
                     }) }
                 </div>
             }
@@ -312,6 +356,10 @@ impl ComparePage {
                 </table>
                 <p class={classes!("violation-text", texts.is_empty().then_some("none"))} id={format!("cmp-{id}-violation")}>
                     { if texts.is_empty() { t("no violation").to_string() } else { texts.join("; ") } }
+                    if viol.is_some() {
+                        {" "}<button class="violation-journey" id={format!("cmp-{id}-journey")}
+                            onclick={link.callback({ let s = lane.system; move |_| Msg::ViolationJourney(s) })}>{t("its journey")}</button>
+                    }
                 </p>
                 <h3>{t("per customer, in processing order")}</h3>
                 { for d.by_customer.iter().enumerate().map(|(k, chips)| row(customer_name(k as u32).to_string(), chips)) }

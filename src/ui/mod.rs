@@ -21,6 +21,7 @@
 //! - `rabbit_edit` — its topology editor (exchanges, queues, bindings; apply restarts the run).
 //! - `ops`   — what operators see: the Kafka tools' output, RabbitMQ's management overview and
 //!   queue strip.
+//! - `journey` — a message's journey as a sequence diagram (from the log, the partition log, the comparison's lanes).
 //! - `inspect` — the inspector: one node (partitions, znodes, a consumer's lag) and its faults.
 //! - `run_file` — "Save run" and "Open run…", and opening a file dropped on the page.
 //! - `download` — offering text as a file download.
@@ -39,6 +40,7 @@ mod download;
 mod groups;
 mod help;
 mod inspect;
+mod journey;
 mod landing;
 pub mod lang;
 mod lesson;

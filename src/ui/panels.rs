@@ -48,9 +48,13 @@ pub fn event_log(session: &Session, filter: &str, link: &Scope<App>) -> Html {
             // One block inside the bottom-anchored (column-reverse) box, so lines keep their order.
             <pre id="log" title={t("Click a line to highlight the nodes it concerns")}><div>
                 if not_shown > 0 { <span class="skipped">{tf("… {0} earlier events not shown (the filter searches the last {1})\n", &[&not_shown, &event_log::KEPT])}</span> }
-                { for log_lines.into_iter().map(|(l, nodes)| {
+                { for log_lines.into_iter().map(|(l, nodes, journey)| {
                     let nodes = *nodes;
-                    html! { <span class="log-line" onclick={link.callback(move |_| Msg::LogPick(nodes))}>{l}{"\n"}</span> }
+                    let journey = journey.map(|(s, t)| html! {
+                        <button class="log-journey" title="This message's journey as a sequence diagram"
+                            onclick={link.callback(move |e: MouseEvent| { e.stop_propagation(); Msg::Journey(s, t) })}>{"⇢"}</button>
+                    });
+                    html! { <span class="log-line" onclick={link.callback(move |_| Msg::LogPick(nodes))}>{l}{ for journey }{"\n"}</span> }
                 }) }</div>
             </pre>
         </div>

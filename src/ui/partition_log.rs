@@ -3,9 +3,10 @@
 //! and committed offset on the same axis. Everything comes from `view::partition_log`.
 
 use crate::engine::kafka::msg::Tp;
-use crate::engine::World;
+use crate::engine::{Time, World};
 use crate::view::glossary as g;
 use crate::view::i18n::{t, tf};
+use crate::view::journey::Subject;
 use crate::view::partition_log::{partition_log, partitions, PartitionLog, Strip, WINDOW};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -17,8 +18,14 @@ const TOP: f64 = 22.0;
 /// Epoch colours (Okabe–Ito, as the stage's partition colours).
 const EPOCHS: [&str; 6] = ["#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00"];
 
-/// `on_choose(index into view::partition_log::partitions)`.
-pub fn panel(world: &World, chosen: Option<Tp>, on_choose: Callback<usize>) -> Html {
+/// `on_choose(index into view::partition_log::partitions)`; `on_record`: a record was clicked,
+/// show its journey.
+pub fn panel(
+    world: &World,
+    chosen: Option<Tp>,
+    on_choose: Callback<usize>,
+    on_record: Callback<(Subject, Time)>,
+) -> Html {
     let all = partitions(world);
     let Some(tp) = chosen.filter(|t| all.iter().any(|(a, _)| a == t)).or(all.first().map(|(t, _)| *t)) else {
         return html! {};
@@ -33,7 +40,7 @@ pub fn panel(world: &World, chosen: Option<Tp>, on_choose: Callback<usize>) -> H
                     { for all.iter().enumerate().map(|(i, (t, name))| html! { <option value={i.to_string()} selected={*t == tp}>{name.clone()}</option> }) }
                 </select>
             </h2>
-            <div class="pl-scroll">{ strips(world, &log) }</div>
+            <div class="pl-scroll">{ strips(world, &log, &on_record) }</div>
             { super::ops::topic_describe(world, tp.topic) }
             <p class="hint">
                 {tf("The newest {0} offsets; a cell is a record, coloured by the leader epoch it was written in (faded above the replica's high watermark). ", &[&WINDOW])}
@@ -50,7 +57,7 @@ fn x(log: &PartitionLog, offset: u64) -> f64 {
     LABEL_W + (offset.saturating_sub(log.from)) as f64 * CELL_W
 }
 
-fn strips(world: &World, log: &PartitionLog) -> Html {
+fn strips(world: &World, log: &PartitionLog, on_record: &Callback<(Subject, Time)>) -> Html {
     let rows = log.strips.len() + log.readers.len();
     let height = TOP + rows as f64 * ROW_H + 6.0;
     let width = LABEL_W + (WINDOW + 1) as f64 * CELL_W + 16.0;
@@ -58,7 +65,7 @@ fn strips(world: &World, log: &PartitionLog) -> Html {
     let ticks = (log.from..=log.to).filter(|o| o % 5 == 0).map(|o| {
         html! { <text class="pl-tick" x={format!("{:.0}", x(log, o) + CELL_W / 2.0)} y="12">{o}</text> }
     });
-    let strips = log.strips.iter().enumerate().map(|(i, s)| strip(world, log, s, TOP + i as f64 * ROW_H));
+    let strips = log.strips.iter().enumerate().map(|(i, s)| strip(world, log, s, TOP + i as f64 * ROW_H, on_record));
     let readers = log.readers.iter().enumerate().map(|(i, r)| {
         let y = TOP + (log.strips.len() + i) as f64 * ROW_H;
         let mark = |offset: Option<u64>, glyph: &'static str, class: &'static str, what: &'static str| {
@@ -86,7 +93,7 @@ fn strips(world: &World, log: &PartitionLog) -> Html {
     }
 }
 
-fn strip(world: &World, log: &PartitionLog, s: &Strip, y: f64) -> Html {
+fn strip(world: &World, log: &PartitionLog, s: &Strip, y: f64, on_record: &Callback<(Subject, Time)>) -> Html {
     let role = if !s.up {
         t("stopped")
     } else if s.leader {
@@ -99,8 +106,9 @@ fn strip(world: &World, log: &PartitionLog, s: &Strip, y: f64) -> Html {
     let cells = s.cells.iter().map(|c| {
         let colour = EPOCHS[c.epoch as usize % EPOCHS.len()];
         let class = classes!("pl-cell", (c.offset >= s.hw).then_some("above-hw"), c.diverged.then_some("diverged"));
+        let record = (Subject::KafkaAt { tp: log.tp, offset: c.offset, epoch: c.epoch }, c.at);
         html! {
-            <rect class={class} x={format!("{:.0}", x(log, c.offset) + 1.0)} y={format!("{:.0}", y + 4.0)}
+            <rect class={class} onclick={on_record.reform(move |_| record)} data-offset={c.offset.to_string()} x={format!("{:.0}", x(log, c.offset) + 1.0)} y={format!("{:.0}", y + 4.0)}
                 width={format!("{:.0}", CELL_W - 2.0)} height={format!("{:.0}", ROW_H - 10.0)} rx="3" fill={colour}>
                 <title>{tf("offset {0} · epoch {1}{2}", &[&c.offset, &c.epoch, &if c.diverged { t(" · the leader does not have it") } else { "" }])}</title>
             </rect>

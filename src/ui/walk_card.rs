@@ -43,6 +43,10 @@ pub fn card(session: &Session, link: &Scope<App>) -> Html {
                 } else {
                     <span class="walk-wait">{ tf("playing until the next step… ({0})", &[&speed::label(session.speed())]) }</span>
                 }
+                if let Some((subject, since)) = w.subject() {
+                    <button id="walk-journey" onclick={link.callback(move |_| Msg::Journey(subject, since))}
+                        title={t("The steps so far as a sequence diagram")}>{t("Sequence diagram")}</button>
+                }
                 <button id="walk-close" onclick={link.callback(|_| Msg::WalkClose)}>{t("End walkthrough")}</button>
             </div>
         </div>

@@ -1,7 +1,8 @@
 //! The event log panel's lines: the newest events as text, each with the nodes it concerns (a click
 //! highlights them), bounded, and searchable by a filter.
 
-use brokerlab_engine::{Event, EventKind, NodeId, World};
+use super::journey::{subject_of, Subject};
+use brokerlab_engine::{Event, EventKind, NodeId, Time, World};
 use std::collections::VecDeque;
 
 /// Log lines shown at most (the newest that match the filter).
@@ -10,7 +11,8 @@ pub const SHOWN: usize = 300;
 /// rebalance or election before it.
 pub const KEPT: usize = 3_000;
 
-pub type Line = (String, [Option<NodeId>; 2]);
+/// A line, the nodes its event concerns, and the message whose journey it is a step of, if any.
+pub type Line = (String, [Option<NodeId>; 2], Option<(Subject, Time)>);
 
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
@@ -39,7 +41,7 @@ impl EventLog {
             if self.lines.len() == KEPT {
                 self.lines.pop_front();
             }
-            self.lines.push_back((e.line(world), e.nodes()));
+            self.lines.push_back((e.line(world), e.nodes(), subject_of(e, world)));
         }
     }
 
@@ -57,7 +59,7 @@ impl EventLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use brokerlab_engine::{presets, Simulation, Time};
+    use brokerlab_engine::{presets, Simulation};
 
     fn run(show_network: bool) -> EventLog {
         let s = presets::load("kafka-basic").unwrap();

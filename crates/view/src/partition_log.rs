@@ -13,7 +13,7 @@ use brokerlab_engine::kafka::msg::Tp;
 use brokerlab_engine::kafka::node::KafkaNode;
 use brokerlab_engine::kafka::partition::BrokerId;
 use brokerlab_engine::models::Node;
-use brokerlab_engine::{NodeId, World};
+use brokerlab_engine::{NodeId, Time, World};
 
 /// Offsets shown: the newest ones, where things happen.
 pub const WINDOW: u64 = 30;
@@ -25,6 +25,8 @@ pub struct Cell {
     /// The current leader has no record at this offset, or one from another epoch: this replica's
     /// copy will be truncated when it next fetches from the leader.
     pub diverged: bool,
+    /// When its leader appended it (its journey starts at or before).
+    pub at: Time,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,7 +109,7 @@ pub fn partition_log(world: &World, tp: Tp) -> Option<PartitionLog> {
                         Some((_, log, _)) if !leads => log.get(rec.offset).is_none_or(|l| l.epoch != rec.epoch),
                         _ => false,
                     };
-                    Cell { offset: rec.offset, epoch: rec.epoch, diverged }
+                    Cell { offset: rec.offset, epoch: rec.epoch, diverged, at: rec.timestamp }
                 })
                 .collect();
             Strip {

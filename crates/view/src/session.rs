@@ -11,6 +11,7 @@
 use super::event_log::EventLog;
 use super::flights::Flights;
 use super::groups::Groups;
+use super::journey::{self, Diagram, Run, Subject};
 use super::layout::{layout, Point};
 use super::rabbit_flow::RouteFlow;
 use super::series::Meters;
@@ -505,6 +506,14 @@ impl Session {
 
     pub fn timeline(&self) -> &Timeline {
         &self.timeline
+    }
+
+    /// The journey of `subject` (published at or before `since`) up to the instant shown, as a
+    /// sequence diagram: replayed from the timeline's last snapshot before it, nothing kept.
+    pub fn journey(&self, subject: Subject, since: Time) -> Diagram {
+        let starts = self.timeline.kept().iter().map(|s| &s.sim).collect();
+        let run = Run { starts, log: self.timeline.log(), until: self.sim.now() };
+        journey::trace(&run, subject, since)
     }
 
     /// Whether the timeline can be used: not during a walkthrough, which must see every event.

@@ -71,6 +71,9 @@ pub enum Msg {
     LogFilter(String),
     /// A log line was clicked: highlight the nodes its event concerns (clicking it again clears).
     LogPick([Option<NodeId>; 2]),
+    /// Show this message's journey (published at or before the instant) as a sequence diagram.
+    Journey(crate::view::journey::Subject, Time),
+    CloseJourney,
     ToggleNetwork,
     Key(KeyboardEvent),
     FormInput(String, String),
@@ -125,6 +128,8 @@ pub struct App {
     frame_log: Option<FrameLog>,
     log_filter: String,
     show_help: bool,
+    /// The journey on show, if any (scanned when asked, dropped when closed).
+    journey: Option<Vec<(String, crate::view::journey::Diagram)>>,
     /// On a phone the inspector sits below the whole stage: after a tap, scroll it into view.
     reveal_inspector: bool,
     /// The partition the partition-log panel shows (`None`: the first).
@@ -355,6 +360,7 @@ impl Component for App {
             frame_log: p.bench_frames.then(|| FrameLog::new(BENCH_WARMUP, BENCH_FRAMES)),
             log_filter: String::new(),
             show_help: false,
+            journey: None,
             log_tp: None,
             reveal_inspector: false,
             canvas: NodeRef::default(),
@@ -560,6 +566,12 @@ impl Component for App {
             }
             Msg::LogFilter(text) => self.log_filter = text,
             Msg::LogPick(nodes) => self.session.pick(nodes),
+            Msg::Journey(subject, since) => {
+                // What it shows is the run up to the instant shown: keep that instant.
+                self.session.playing = false;
+                self.journey = Some(vec![(String::new(), self.session.journey(subject, since))]);
+            }
+            Msg::CloseJourney => self.journey = None,
             Msg::ToggleNetwork => self.session.toggle_network_log(),
             Msg::Key(e) => {
                 // Typing in a field is not a shortcut.
@@ -579,6 +591,7 @@ impl Component for App {
                     "-" | "[" => Msg::Slower,
                     "?" | "h" => Msg::ToggleHelp,
                     "Escape" if self.show_help => Msg::ToggleHelp,
+                    "Escape" if self.journey.is_some() => Msg::CloseJourney,
                     "Escape" => Msg::Deselect,
                     _ => return false,
                 };

@@ -118,7 +118,7 @@ impl App {
                             if let Some(k) = crate::view::kraft::stage_hint(world) { <span class="hint">{k}</span> }
                         </div>
                         { crate::ui::groups::panel(world, session.groups(), &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }
-                        { crate::ui::partition_log::panel(world, self.log_tp, link.callback(Msg::LogPartition)) }
+                        { crate::ui::partition_log::panel(world, self.log_tp, link.callback(Msg::LogPartition), link.callback(|(s, t)| Msg::Journey(s, t))) }
                     </div>
                     <aside>
                         { crate::ui::inspect::panel(session, link) }
@@ -137,6 +137,7 @@ impl App {
                 { crate::ui::panels::editor(session, &self.editor_text, self.editor_error.as_deref(), self.editor_note.as_deref(), link) }
                 { crate::ui::panels::export(session, link) }
                 if self.show_help { { crate::ui::help::overlay(link, Family::of(world).glossary()) } }
+                if let Some(j) = &self.journey { { crate::ui::journey::overlay(j, link.callback(|()| Msg::CloseJourney)) } }
             </div>
         }
     }

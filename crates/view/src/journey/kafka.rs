@@ -57,6 +57,9 @@ pub(super) fn resolve(run: &Run, tp: Tp, offset: u64, epoch: u32, since: Time) -
     }
 }
 
+/// A fetching client, the broker it fetches from, and the partition number.
+type FetchKey = (NodeId, NodeId, u32);
+
 #[derive(Debug, Default)]
 pub(super) struct KafkaTrace {
     rec: Recorder,
@@ -74,9 +77,10 @@ pub(super) struct KafkaTrace {
     /// Followers sent it since the last append.
     replicated: Vec<NodeId>,
     hw_passed: bool,
-    /// The last fetch request each client (consumer or follower) had delivered to each broker for
-    /// its partition: ((client, broker), (sent, at)).
-    fetches: Vec<((NodeId, NodeId), (Time, Time))>,
+    /// The last fetch request each client (consumer or follower) had delivered to each broker, per
+    /// partition number: ((client, broker, partition), (sent, at)). Kept from the scan's start: a
+    /// fetch waits at the leader (Kafka's purgatory) until records arrive.
+    fetches: Vec<(FetchKey, (Time, Time))>,
     /// Consumers that read it and have not committed past it yet.
     readers: Vec<NodeId>,
     /// The last offset commit each reader sent: (consumer, sent, arrives, coordinator).
@@ -130,9 +134,7 @@ impl KafkaTrace {
                 let appended = self.offsets.last().is_some_and(|o| o.1 <= e.at);
                 if appended && !self.replicated.contains(&to) {
                     self.replicated.push(to);
-                    if let Some(&(_, (sent, at))) = self.fetches.iter().find(|f| f.0 == (to, from)) {
-                        self.rec.arrow(to, from, sent, at, "Fetch (replica)".into(), Tone::Ok);
-                    }
+                    self.fetch_request(to, from, tp.partition as u32, e.at, "Fetch (replica)");
                     let label = format!("Fetch response with offset {}", self.offset().unwrap_or(0));
                     self.rec.fly(from, to, e.at, deliver_at, msg.0, label, Tone::Ok);
                 }
@@ -151,8 +153,6 @@ impl Tracer for KafkaTrace {
         self.before_network(e);
         self.rec.network(e);
         self.rec.node_events(e);
-        let tp = self.tp;
-        let lane = tp.map(|t| t.partition as u32);
         if let EventKind::Delivered { from, to, msg, info, sent_at } = e.kind {
             if let Some(i) = self.requests.iter().position(|r| r.0 == msg.0) {
                 let (_, place) = self.requests.swap_remove(i);
@@ -160,9 +160,10 @@ impl Tracer for KafkaTrace {
             } else {
                 self.appending = None;
             }
-            if matches!(info.kind, "fetch" | "replica-fetch") && Some(info.lane) == lane {
-                self.fetches.retain(|f| f.0 != (from, to));
-                self.fetches.push(((from, to), (sent_at, e.at)));
+            if matches!(info.kind, "fetch" | "replica-fetch") {
+                let key = (from, to, info.lane);
+                self.fetches.retain(|f| f.0 != key);
+                self.fetches.push((key, (sent_at, e.at)));
             }
         }
         if let EventKind::Dropped { msg, .. } = e.kind {
@@ -256,9 +257,7 @@ impl Tracer for KafkaTrace {
                 if self.ours_tp(tp) && self.offsets.iter().any(|o| o.0 == offset) =>
             {
                 if let Some((b, sent)) = self.rec.reply(e.at, consumer, &["fetch-records"]) {
-                    if let Some(&(_, (s, at))) = self.fetches.iter().find(|f| f.0 == (consumer, b)) {
-                        self.rec.arrow(consumer, b, s, at, "Fetch".into(), Tone::Ok);
-                    }
+                    self.fetch_request(consumer, b, tp.partition as u32, sent, "Fetch");
                     let label = format!("Fetch response: offset {offset}, {latency} after it was produced");
                     self.rec.arrow(b, consumer, sent, e.at, label, Tone::Ok);
                 } else {
@@ -331,6 +330,18 @@ impl Tracer for KafkaTrace {
 }
 
 impl KafkaTrace {
+    /// The fetch request `client` had sent `broker` for `partition`, answered at `answered`: how
+    /// long it waited there for records.
+    fn fetch_request(&mut self, client: NodeId, broker: NodeId, partition: u32, answered: Time, label: &str) {
+        let Some(&(_, (sent, at))) = self.fetches.iter().find(|f| f.0 == (client, broker, partition)) else { return };
+        let label = if answered > at {
+            format!("{label}: waits {} there for records", answered - at)
+        } else {
+            label.to_string()
+        };
+        self.rec.arrow(client, broker, sent, at, label, Tone::Ok);
+    }
+
     /// Not yet acknowledged nor given up: a failover now is part of its story.
     fn open(&self) -> bool {
         self.acked.is_none() && self.given_up.is_none()

@@ -302,3 +302,50 @@ fn a_scenario_with_rabbitmq_scripts_runs_in_the_page() {
         assert!(layout[script].x < layout[0].x, "scripts stand with the clients, left of the broker");
     }
 }
+
+/// A journey at the end of a 10-minute kafka-groups run: scanned from the timeline's last
+/// snapshot before the record, not from the start, in a bounded number of steps.
+#[test]
+fn a_journey_late_in_a_long_run_scans_from_a_snapshot() {
+    let mut s = session("kafka-groups");
+    s.play_until(Time::secs(600));
+    let line = s.log().matching("consumed").0.first().map(|l| l.2).expect("a read near the end");
+    let (subject, since) = line.expect("a read has a journey");
+    let started = std::time::Instant::now();
+    let d = s.journey(subject, since);
+    let took = started.elapsed();
+    let labels = d.labels();
+    let has = |p: &str| labels.iter().any(|l| l.starts_with(p));
+    assert!(has("Produce record") && has("appends it") && has("ack: offset") && has("Fetch response:"), "{labels:?}");
+    let from = s.timeline().before(since).sim.now();
+    assert!(from > Time::secs(500), "scanned from {from}");
+    eprintln!("journey at 10 min of kafka-groups: {} steps, scanned from {from}, {took:?}", d.steps.len());
+}
+
+/// The walkthrough's record, drawn on the journey diagram: the steps it told are there, in order.
+#[test]
+fn a_walkthrough_s_record_as_a_sequence_diagram() {
+    for (preset, variant, told) in [
+        ("kafka-basic", Variant::Normal, ["Produce record", "appends it", "ack: offset"]),
+        ("rabbit-basic", Variant::Rabbit, ["basic.publish", "basic.deliver", "confirm: basic.ack"]),
+    ] {
+        let mut w = session(preset).start_walk(variant, 0.0);
+        // Through its steps to the acknowledgement (RabbitMQ's last step waits on the consumer).
+        for _ in 0..20_000 {
+            let walk = w.walk().unwrap();
+            if walk.done() || walk.steps.len() >= 6 {
+                break;
+            }
+            if walk.waiting() {
+                w.walk_next(0.0).unwrap();
+            }
+            w.frame(16.0, &|| 0.0);
+        }
+        let titles: Vec<&str> = w.walk().unwrap().steps.iter().map(|s| s.title.as_str()).collect();
+        let (subject, since) =
+            w.walk().unwrap().subject().unwrap_or_else(|| panic!("{preset}: no record after {titles:?}"));
+        let d = w.journey(subject, since);
+        let at: Vec<Option<usize>> = told.iter().map(|p| d.steps.iter().position(|s| s.label.starts_with(p))).collect();
+        assert!(at.iter().all(Option::is_some) && at.windows(2).all(|p| p[0] < p[1]), "{preset}: {:?}", d.labels());
+    }
+}

@@ -205,6 +205,20 @@ impl Walk {
         self.steps.get(self.seen).or(self.steps.last())
     }
 
+    /// The record or message followed, once it is known, and an instant it was published by:
+    /// its journey as a sequence diagram.
+    pub fn subject(&self) -> Option<(crate::journey::Subject, Time)> {
+        use crate::journey::Subject;
+        let at = self.steps.last()?.at;
+        match (&self.record, &self.message) {
+            (Some(r), _) => Some((Subject::Kafka { producer: Some(r.producer), seq: r.seq }, at)),
+            (None, Some(m)) if m.publisher.is_some() => {
+                Some((Subject::Rabbit { publisher: m.publisher, seq: m.seq }, at))
+            }
+            _ => None,
+        }
+    }
+
     pub fn done(&self) -> bool {
         self.next >= self.plan.len() && !self.waiting()
     }
