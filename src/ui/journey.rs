@@ -8,6 +8,8 @@ const TIME_W: f64 = 84.0;
 const COL_W: f64 = 132.0;
 const HEAD_H: f64 = 44.0;
 const ROW_H: f64 = 40.0;
+/// A label character's width, about (12 px sans-serif), to keep labels off the time column.
+const CHAR_W: f64 = 6.6;
 /// Room on the right for a note's words on the last lifeline.
 const SPARE_W: f64 = 150.0;
 
@@ -85,6 +87,9 @@ fn row(s: &Step, y: f64) -> Html {
         };
     }
     let dir = if x2 > x1 { 1.0 } else { -1.0 };
+    // Centred over the arrow, but never over the time column (a label wider than its arrow).
+    let half = s.label.chars().count() as f64 * CHAR_W / 2.0;
+    let mid = ((x1 + x2) / 2.0).max(TIME_W + half);
     let end = x2 - dir * 4.0;
     let arrived = if s.in_flight {
         "in flight".to_string()
@@ -107,7 +112,7 @@ fn row(s: &Step, y: f64) -> Html {
             { when }
             <line x1={format!("{x1:.0}")} x2={format!("{end:.0}")} y1={format!("{y:.0}")} y2={format!("{y:.0}")} marker-end={head} />
             { for lost }
-            <text class="js-label" x={format!("{:.0}", (x1 + x2) / 2.0)} y={format!("{:.0}", y - 5.0)}>{ &s.label }</text>
+            <text class="js-label" x={format!("{mid:.0}")} y={format!("{:.0}", y - 5.0)}>{ &s.label }</text>
             <text class="js-arrived" x={format!("{:.0}", (x1 + x2) / 2.0)} y={format!("{:.0}", y + 13.0)}>{ arrived }</text>
         </g>
     }

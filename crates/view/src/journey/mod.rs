@@ -101,7 +101,7 @@ pub struct Diagram {
 }
 
 impl Diagram {
-    /// Steps whose label contains `text`, in order (for tests).
+    /// The steps' labels, in order (for tests and their messages).
     pub fn labels(&self) -> Vec<&str> {
         self.steps.iter().map(|s| s.label.as_str()).collect()
     }
