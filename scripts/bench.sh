@@ -59,5 +59,6 @@ const tw = lines.find((l) => 'timeline' in l);
 const mib = (x) => (x / 1048576).toFixed(2) + ' MiB';
 console.log(`timeline       : ${tn.timeline}, ${tn.simulated_us / 60e6} min simulated (${tn.steps} steps): ${tn.snapshots} snapshots, every ${tn.snapshot_every_steps} steps, hold ${mib(tn.snapshot_bytes)} (heap bytes, native; largest ${mib(tn.largest_snapshot_bytes)})`);
 console.log(`                 seek to the end ${tn.seek_end_ms} ms native, ${tw.seek_end_ms} ms wasm; back to the start ${tn.seek_start_ms} / ${tw.seek_start_ms} ms; the page's wasm memory grew ${mib(tw.wasm_memory_after - tw.wasm_memory_before)} playing it (to ${mib(tw.wasm_memory_after)}); same trace ${tn.trace_hash === tw.trace_hash ? 'yes' : 'NO'}`);
+console.log(`                 a message's journey at the end (the last record read, ${tn.journey_steps} steps): ${tn.journey_ms} ms native, at most ${mib(tn.journey_peak_bytes)} more heap while it scans`);
 console.log(`frame time     : p50 ${frames.frame_ms_p50} ms, p95 ${frames.frame_ms_p95} ms with ${frames.in_flight_avg} messages in flight (work per frame p50 ${frames.work_ms_p50} ms, p95 ${frames.work_ms_p95} ms)`);
 JS
