@@ -298,10 +298,10 @@ impl ComparePage {
         let name = |n: u32| format!("{}{n}", customer_name(v.customer));
         let own = self.lane_journey(system, v.customer, v.number)?;
         if v.after == v.number {
-            return Some(vec![(format!("{} (processed twice)", name(v.number)), own)]);
+            return Some(vec![(tf("{0} (processed twice)", &[&name(v.number)]), own)]);
         }
-        let late = format!("{} (processed after {})", name(v.number), name(v.after));
-        let first = format!("{} (processed before {})", name(v.after), name(v.number));
+        let late = tf("{0} (processed after {1})", &[&name(v.number), &name(v.after)]);
+        let first = tf("{0} (processed before {1})", &[&name(v.after), &name(v.number)]);
         Some(vec![(late, own), (first, self.lane_journey(system, v.customer, v.after)?)])
     }
 

@@ -1,6 +1,7 @@
 //! A message's journey as a sequence diagram (SVG): lifelines across, one step per row down, each
 //! with its simulated time. Rendering only: which steps there are is `view::journey`.
 
+use crate::view::i18n::{t, tf};
 use crate::view::journey::{Diagram, Step};
 use yew::prelude::*;
 
@@ -24,12 +25,12 @@ pub fn overlay(diagrams: &[(String, Diagram)], on_close: Callback<()>) -> Html {
     let keep = Callback::from(|e: MouseEvent| e.stop_propagation());
     html! {
         <div class="overlay journey-overlay" onclick={close.clone()}>
-            <div class="panel journey" id="journey" role="dialog" aria-label="A message's journey" onclick={keep}>
-                <button class="journey-close" onclick={close} title="Close (Esc)">{"✕"}</button>
+            <div class="panel journey" id="journey" role="dialog" aria-label={t("A message's journey")} onclick={keep}>
+                <button class="journey-close" onclick={close} title={t("Close (Esc)")}>{"✕"}</button>
                 <div class={classes!("journey-pair", (diagrams.len() > 1).then_some("two"))}>
                     { for diagrams.iter().map(|(caption, d)| one(caption, d)) }
                 </div>
-                <p class="hint">{"Each arrow is a network message or event the engine recorded, at its simulated time (left: when it was sent; under the arrow: when it arrived). Red: an error answer, a refusal, a crash, a redelivery; dashed with ✕: dropped by the network. Requests that carried other records and heartbeats are left out."}</p>
+                <p class="hint">{t("Each arrow is a network message or event the engine recorded, at its simulated time (left: when it was sent; under the arrow: when it arrived). Red: an error answer, a refusal, a crash, a redelivery; dashed with ✕: dropped by the network. Requests that carried other records and heartbeats are left out.")}</p>
             </div>
         </div>
     }
@@ -92,7 +93,7 @@ fn row(s: &Step, y: f64) -> Html {
     let mid = ((x1 + x2) / 2.0).max(TIME_W + half);
     let end = x2 - dir * 4.0;
     let arrived = if s.in_flight {
-        "in flight".to_string()
+        t("in flight").to_string()
     } else if s.at > s.sent {
         format!("→ {}", s.at)
     } else {
@@ -108,7 +109,7 @@ fn row(s: &Step, y: f64) -> Html {
     };
     html! {
         <g class={classes!("js", "js-arrow", tone)}>
-            <title>{ format!("{}: sent {}{}", s.label, s.sent, if arrived.is_empty() { String::new() } else { format!(", {arrived}") }) }</title>
+            <title>{ tf("{0}: sent {1}{2}", &[&s.label, &s.sent, &if arrived.is_empty() { String::new() } else { format!(", {arrived}") }]) }</title>
             { when }
             <line x1={format!("{x1:.0}")} x2={format!("{end:.0}")} y1={format!("{y:.0}")} y2={format!("{y:.0}")} marker-end={head} />
             { for lost }

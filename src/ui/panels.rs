@@ -51,7 +51,7 @@ pub fn event_log(session: &Session, filter: &str, link: &Scope<App>) -> Html {
                 { for log_lines.into_iter().map(|(l, nodes, journey)| {
                     let nodes = *nodes;
                     let journey = journey.map(|(s, t)| html! {
-                        <button class="log-journey" title="This message's journey as a sequence diagram"
+                        <button class="log-journey" title={crate::view::i18n::t("This message's journey as a sequence diagram")}
                             onclick={link.callback(move |e: MouseEvent| { e.stop_propagation(); Msg::Journey(s, t) })}>{"⇢"}</button>
                     });
                     html! { <span class="log-line" onclick={link.callback(move |_| Msg::LogPick(nodes))}>{l}{ for journey }{"\n"}</span> }

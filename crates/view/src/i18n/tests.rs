@@ -75,14 +75,18 @@ fn escape(text: &str) -> String {
 fn literal_keys(source: &str) -> Vec<String> {
     let mut out = Vec::new();
     let bytes = source.as_bytes();
-    for call in ["t(\"", "tf(\"", "en(\""] {
+    for call in ["t(", "tf(", "en("] {
         for (at, _) in source.match_indices(call) {
             let before = at.checked_sub(1).map(|i| bytes[i]);
             let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
             if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') || source[line_start..at].contains("//") {
                 continue;
             }
-            out.push(rust_literal(&source[at + call.len()..]));
+            // rustfmt may put the text on the next line.
+            let rest = source[at + call.len()..].trim_start();
+            if let Some(literal) = rest.strip_prefix('"') {
+                out.push(rust_literal(literal));
+            }
         }
     }
     out
@@ -202,8 +206,11 @@ fn language_codes_from_urls_and_browsers() {
 
 #[test]
 fn the_source_scanner_reads_rust_literals() {
-    let src = "x(t(\"a \\\"b\\\"\")); format(\"no\"); tf(\"{0} \\\n        next\", &[&1]); it(\"no\"); en(\"c\")\n// t(\"no\")";
-    assert_eq!(literal_keys(src), vec!["a \"b\"".to_string(), "{0} next".to_string(), "c".to_string()]);
+    let src = "x(t(\"a \\\"b\\\"\")); format(\"no\"); tf(\"{0} \\\n        next\", &[&1]); it(\"no\"); en(\"c\"); tf(\n   \"d\")\n// t(\"no\")";
+    assert_eq!(
+        literal_keys(src),
+        vec!["a \"b\"".to_string(), "{0} next".to_string(), "d".to_string(), "c".to_string()]
+    );
 }
 
 #[test]

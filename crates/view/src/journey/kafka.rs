@@ -8,6 +8,7 @@
 //! per record of it, in the same order, as it handles the request.
 
 use super::{detail, Expect, Followed, Recorder, Run, Tone, Tracer, CHUNK};
+use crate::i18n::{t, tf};
 use brokerlab_engine::kafka::msg::{err_name, KafkaEvent, Tp, ZnodePath};
 use brokerlab_engine::kafka::partition::BrokerId;
 use brokerlab_engine::{Event, EventKind, ModelEvents, NodeId, Time, World};
@@ -134,8 +135,8 @@ impl KafkaTrace {
                 let appended = self.offsets.last().is_some_and(|o| o.1 <= e.at);
                 if appended && !self.replicated.contains(&to) {
                     self.replicated.push(to);
-                    self.fetch_request(to, from, tp.partition as u32, e.at, "Fetch (replica)");
-                    let label = format!("Fetch response with offset {}", self.offset().unwrap_or(0));
+                    self.fetch_request(to, from, tp.partition as u32, e.at, t("Fetch (replica)"));
+                    let label = tf("Fetch response with offset {0}", &[&self.offset().unwrap_or(0)]);
                     self.rec.fly(from, to, e.at, deliver_at, msg.0, label, Tone::Ok);
                 }
             }
@@ -181,9 +182,10 @@ impl Tracer for KafkaTrace {
                     self.who.sender = Some(producer);
                     self.tp = Some(tp);
                     if self.title.is_empty() {
-                        self.title = format!("{}'s record {seq} to {}", world.node_name(producer), tp_name(world, tp));
+                        self.title =
+                            tf("{0}'s record {1} to {2}", &[&world.node_name(producer), &seq, &(tp_name(world, tp))]);
                     }
-                    let label = format!("Produce record {seq}{}", if retry { " (retry)" } else { "" });
+                    let label = tf("Produce record {0}{1}", &[&seq, &if retry { t(" (retry)") } else { "" }]);
                     let lane = Some(tp.partition as u32);
                     let x = Expect {
                         at: e.at,
@@ -209,7 +211,7 @@ impl Tracer for KafkaTrace {
                     self.offsets.push((offset, e.at));
                     self.replicated.clear();
                     self.hw_passed = false;
-                    let label = format!("appends it at offset {offset} (leader epoch {epoch})");
+                    let label = tf("appends it at offset {0} (leader epoch {1})", &[&offset, &epoch]);
                     self.rec.note(node, e.at, label, Tone::Note);
                 }
             }
@@ -227,22 +229,22 @@ impl Tracer for KafkaTrace {
                         leader,
                         sent,
                         e.at,
-                        format!("Fetch (replica) from offset {hw} or more"),
+                        tf("Fetch (replica) from offset {0} or more", &[&hw]),
                         Tone::Ok,
                     );
                 }
-                self.rec.note(leader, e.at, format!("HW → {hw}: offset {o} is committed"), Tone::Note);
+                self.rec.note(leader, e.at, tf("HW → {0}: offset {1} is committed", &[&hw, &o]), Tone::Note);
             }
             KafkaEvent::ProduceAcked { producer, seq, offset, latency, .. } if self.who.is(producer, seq) => {
                 self.acked.get_or_insert(e.at);
-                let label = format!("ack: offset {offset}, {latency} after the send");
+                let label = tf("ack: offset {0}, {1} after the send", &[&offset, &latency]);
                 match self.rec.reply(e.at, producer, &["produce-ack"]) {
                     Some((b, sent)) => self.rec.arrow(b, producer, sent, e.at, label, Tone::Ok),
                     None => self.rec.note(producer, e.at, label, Tone::Ok),
                 }
             }
             KafkaEvent::ProduceFailed { producer, seq, error, .. } if self.who.is(producer, seq) => {
-                let label = format!("error {}", err_name(error));
+                let label = tf("error {0}", &[&err_name(error)]);
                 match self.rec.reply(e.at, producer, &["produce-ack"]) {
                     Some((b, sent)) => self.rec.arrow(b, producer, sent, e.at, label, Tone::Fail),
                     None => self.rec.note(producer, e.at, label, Tone::Fail),
@@ -250,18 +252,18 @@ impl Tracer for KafkaTrace {
             }
             KafkaEvent::ProduceExpired { producer, seq, .. } if self.who.is(producer, seq) => {
                 self.given_up.get_or_insert(e.at);
-                let label = "gives up: delivery.timeout.ms passed".to_string();
+                let label = t("gives up: delivery.timeout.ms passed").to_string();
                 self.rec.note(producer, e.at, label, Tone::Fail);
             }
             KafkaEvent::Consumed { consumer, tp, offset, latency, .. }
                 if self.ours_tp(tp) && self.offsets.iter().any(|o| o.0 == offset) =>
             {
                 if let Some((b, sent)) = self.rec.reply(e.at, consumer, &["fetch-records"]) {
-                    self.fetch_request(consumer, b, tp.partition as u32, sent, "Fetch");
-                    let label = format!("Fetch response: offset {offset}, {latency} after it was produced");
+                    self.fetch_request(consumer, b, tp.partition as u32, sent, t("Fetch"));
+                    let label = tf("Fetch response: offset {0}, {1} after it was produced", &[&offset, &latency]);
                     self.rec.arrow(b, consumer, sent, e.at, label, Tone::Ok);
                 } else {
-                    self.rec.note(consumer, e.at, format!("reads offset {offset}"), Tone::Ok);
+                    self.rec.note(consumer, e.at, tf("reads offset {0}", &[&offset]), Tone::Ok);
                 }
                 if !self.readers.contains(&consumer) {
                     self.readers.push(consumer);
@@ -275,11 +277,11 @@ impl Tracer for KafkaTrace {
                 self.readers.retain(|&r| r != consumer);
                 self.committed.get_or_insert(e.at);
                 if let Some(&(_, sent, arrives, coordinator)) = self.commits.iter().find(|c| c.0 == consumer) {
-                    self.rec.arrow(consumer, coordinator, sent, arrives, format!("OffsetCommit {offset}"), Tone::Ok);
+                    self.rec.arrow(consumer, coordinator, sent, arrives, tf("OffsetCommit {0}", &[&offset]), Tone::Ok);
                 }
                 match self.rec.reply(e.at, consumer, &["commit-reply"]) {
-                    Some((b, sent)) => self.rec.arrow(b, consumer, sent, e.at, "commit written".into(), Tone::Ok),
-                    None => self.rec.note(consumer, e.at, format!("committed {offset}"), Tone::Ok),
+                    Some((b, sent)) => self.rec.arrow(b, consumer, sent, e.at, t("commit written").into(), Tone::Ok),
+                    None => self.rec.note(consumer, e.at, tf("committed {0}", &[&offset]), Tone::Ok),
                 }
             }
             // While it is in the air: what happens to its partition.
@@ -324,7 +326,7 @@ impl Tracer for KafkaTrace {
     }
 
     fn finish(self: Box<Self>, world: &World, remarks: Vec<String>) -> super::Diagram {
-        let title = if self.title.is_empty() { format!("Record {}", self.who.seq) } else { self.title.clone() };
+        let title = if self.title.is_empty() { tf("Record {0}", &[&self.who.seq]) } else { self.title.clone() };
         self.rec.finish(world, title, remarks)
     }
 }
@@ -335,7 +337,7 @@ impl KafkaTrace {
     fn fetch_request(&mut self, client: NodeId, broker: NodeId, partition: u32, answered: Time, label: &str) {
         let Some(&(_, (sent, at))) = self.fetches.iter().find(|f| f.0 == (client, broker, partition)) else { return };
         let label = if answered > at {
-            format!("{label}: waits {} there for records", answered - at)
+            tf("{0}: waits {1} there for records", &[&label, &(answered - at)])
         } else {
             label.to_string()
         };

@@ -6,6 +6,7 @@
 //! `m`, which `Received` links to the number and which stays the message's through dead-lettering.
 
 use super::{detail, Expect, Followed, Recorder, Tone, Tracer};
+use crate::i18n::{t, tf};
 use brokerlab_engine::kernel::Process;
 use brokerlab_engine::rabbit::event::RabbitEvent;
 use brokerlab_engine::{Event, EventKind, ModelEvents, NodeId, Time, World};
@@ -64,9 +65,9 @@ impl Tracer for RabbitTrace {
                 self.started = true;
                 self.who.sender = Some(publisher);
                 if self.title.is_empty() {
-                    self.title = format!("{}'s message {seq}", world.node_name(publisher));
+                    self.title = tf("{0}'s message {1}", &[&world.node_name(publisher), &seq]);
                 }
-                let label = format!("basic.publish {}", detail(e, world).split_once("-> ").map_or("", |x| x.1));
+                let label = tf("basic.publish {0}", &[&(detail(e, world).split_once("-> ").map_or("", |x| x.1))]);
                 let label = label.trim_end().to_string();
                 let x = Expect {
                     at: e.at,
@@ -81,13 +82,13 @@ impl Tracer for RabbitTrace {
                 self.rec.expect(x);
             }
             RabbitEvent::PublishFailed { publisher, seq, why } if self.who.is(publisher, seq) => {
-                self.rec.note(publisher, e.at, format!("publish failed: {why}"), Tone::Fail);
+                self.rec.note(publisher, e.at, tf("publish failed: {0}", &[&why]), Tone::Fail);
             }
             RabbitEvent::Received { m, publisher, seq, .. } if self.who.is(publisher, seq) && self.started => {
                 if !self.ms.contains(&m) {
                     self.ms.push(m);
                 }
-                self.rec.note(b, e.at, format!("received as m{m}"), Tone::Note);
+                self.rec.note(b, e.at, tf("received as m{0}", &[&m]), Tone::Note);
             }
             RabbitEvent::Routed { m, .. } if is_m(m) => self.rec.note(b, e.at, Self::words(e, world, m), Tone::Note),
             RabbitEvent::Enqueued { m, queue, .. } if is_m(m) => {
@@ -99,8 +100,8 @@ impl Tracer for RabbitTrace {
             }
             RabbitEvent::Delivered { m, consumer, tag, redelivered, .. } if is_m(m) => {
                 let earlier = self.deliveries.iter().filter(|d| d.1 == consumer).count();
-                let again = if redelivered { ", redelivered" } else { "" };
-                let label = format!("basic.deliver tag {tag}{again}");
+                let again = if redelivered { t(", redelivered") } else { "" };
+                let label = tf("basic.deliver tag {0}{1}", &[&tag, &again]);
                 let tone = if redelivered { Tone::Fail } else { Tone::Ok };
                 let x = Expect {
                     at: e.at,
@@ -116,7 +117,7 @@ impl Tracer for RabbitTrace {
             }
             RabbitEvent::Got { m, client, tag, .. } if is_m(m) => {
                 let earlier = self.deliveries.iter().filter(|d| d.1 == client).count();
-                let label = format!("basic.get-ok tag {tag}");
+                let label = tf("basic.get-ok tag {0}", &[&tag]);
                 let x = Expect {
                     at: e.at,
                     from: b,
@@ -136,7 +137,7 @@ impl Tracer for RabbitTrace {
                 self.left(queue);
                 match self.rec.reply(e.at, b, &["ack"]) {
                     Some((c, sent)) if c == consumer => {
-                        self.rec.arrow(c, b, sent, e.at, format!("basic.ack tag {tag}"), Tone::Ok)
+                        self.rec.arrow(c, b, sent, e.at, tf("basic.ack tag {0}", &[&tag]), Tone::Ok)
                     }
                     _ => self.rec.note(b, e.at, Self::words(e, world, m), Tone::Ok),
                 }
@@ -158,7 +159,7 @@ impl Tracer for RabbitTrace {
             }
             RabbitEvent::Confirmed { publisher, seq, ack, .. } if self.who.is(publisher, seq) && self.started => {
                 self.confirmed = true;
-                let label = if ack { "confirm: basic.ack" } else { "confirm: basic.nack" };
+                let label = if ack { t("confirm: basic.ack") } else { t("confirm: basic.nack") };
                 let tone = if ack { Tone::Ok } else { Tone::Fail };
                 match self.rec.reply(e.at, publisher, &["confirm"]) {
                     Some((from, sent)) => self.rec.arrow(from, publisher, sent, e.at, label.into(), tone),
@@ -192,7 +193,7 @@ impl Tracer for RabbitTrace {
     }
 
     fn finish(self: Box<Self>, world: &World, remarks: Vec<String>) -> super::Diagram {
-        let title = if self.title.is_empty() { format!("Message {}", self.who.seq) } else { self.title.clone() };
+        let title = if self.title.is_empty() { tf("Message {0}", &[&self.who.seq]) } else { self.title.clone() };
         self.rec.finish(world, title, remarks)
     }
 }
