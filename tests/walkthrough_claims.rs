@@ -51,8 +51,16 @@ fn kinds(w: &Walk) -> Vec<Kind> {
 
 #[test]
 fn kafka_walkthroughs_tell_what_the_trace_shows() {
-    for slug in ["kafka-basic", "kafka-groups", "kafka-zk-ensemble"] {
-        for variant in [Variant::Normal, Variant::KillLeader] {
+    // KRaft mode offers only the plain walkthrough: with the leader killed, a retry fails again
+    // while the controller waits to fence the dead broker, which the narration does not tell yet.
+    let both = &[Variant::Normal, Variant::KillLeader][..];
+    for (slug, variants) in [
+        ("kafka-basic", both),
+        ("kafka-groups", both),
+        ("kafka-zk-ensemble", both),
+        ("kafka-kraft", &[Variant::Normal][..]),
+    ] {
+        for &variant in variants {
             for seed in SEEDS {
                 let Run { walk, events, sim } = walk(slug, variant, seed);
                 let at = format!("{slug} {variant:?} SEED={seed}");
