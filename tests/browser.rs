@@ -28,6 +28,7 @@ fn same_trace_hashes_as_native() {
     assert_eq!(hash("lossy-network", 7), golden::LOSSY_NETWORK);
     assert_eq!(hash("kafka-basic", 1), golden::KAFKA_BASIC);
     assert_eq!(hash("kafka-groups", 1), golden::KAFKA_GROUPS);
+    assert_eq!(hash("kafka-kraft", 1), golden::KAFKA_KRAFT);
     assert_eq!(hash("rabbit-basic", 1), golden::RABBIT_BASIC);
     assert_eq!(hash("rabbit-by-hand", 1), golden::RABBIT_BY_HAND);
     assert_eq!(format!("{:016x}", bench::run("bench", Time::ms(20)).trace_hash), golden::BENCH_20MS);
