@@ -55,7 +55,7 @@ fn svg(d: &Diagram) -> Html {
         html! {
             <g class={classes!("jl", l.role.to_lowercase())}>
                 <text class="jl-name" x={format!("{x:.0}")} y="16">{ &l.name }</text>
-                <text class="jl-role" x={format!("{x:.0}")} y="31">{ l.role }</text>
+                <text class="jl-role" x={format!("{x:.0}")} y="31">{ super::stage::role_name(l.role) }</text>
                 <line x1={format!("{x:.0}")} x2={format!("{x:.0}")} y1="38" y2={format!("{height:.0}")} />
             </g>
         }

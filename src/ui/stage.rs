@@ -297,7 +297,7 @@ pub fn draw(
 }
 
 /// A node's role in the page's language (the role itself stays the CSS class).
-fn role_name(role: &str) -> &str {
+pub(super) fn role_name(role: &str) -> &str {
     match role {
         "broker" => t("broker"),
         "producer" => t("producer"),
