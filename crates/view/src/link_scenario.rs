@@ -21,12 +21,13 @@ pub const MAX_LEN: usize = 200_000;
 /// Marks a link's scenario as edits of its preset (never a base64url character).
 const EDITS: char = '.';
 
-/// `s` for the link of a page on `preset`: its edits of the preset, or the whole scenario.
-pub fn encode(s: &Scenario, preset: &str) -> String {
+/// `s` for the link of a page on a preset (`preset`, its scenario): its edits of the preset, or
+/// the whole scenario.
+pub fn encode(s: &Scenario, preset: Option<&Scenario>) -> String {
     let json = |s: &Scenario| serde_json::to_value(s).expect("a scenario always serialises");
     let whole = || base64url(serde_json::to_string(s).expect("a scenario always serialises").as_bytes());
-    let Some(base) = presets::load(preset) else { return whole() };
-    let edits = json_edit::diff(&json(&base), &json(s));
+    let Some(base) = preset else { return whole() };
+    let edits = json_edit::diff(&json(base), &json(s));
     if edits.contains_key("") {
         return whole();
     }
@@ -96,8 +97,8 @@ mod tests {
             assert!(text.len() < 12_000, "{slug}: {} characters", text.len());
             assert_eq!(decode(&text, slug).unwrap(), s, "{slug}");
             // As edits of itself: none.
-            assert_eq!(encode(&s, slug), ".e30", "{slug}: {{}}");
-            assert_eq!(decode(&encode(&s, slug), slug).unwrap(), s, "{slug}");
+            assert_eq!(encode(&s, Some(&s)), ".e30", "{slug}: {{}}");
+            assert_eq!(decode(&encode(&s, Some(&s)), slug).unwrap(), s, "{slug}");
         }
     }
 
@@ -119,7 +120,8 @@ mod tests {
         }
         let mut checked = 0;
         for (slug, _) in presets::PRESETS {
-            let base = serde_json::to_value(presets::load(slug).unwrap()).unwrap();
+            let preset = presets::load(slug).unwrap();
+            let base = serde_json::to_value(&preset).unwrap();
             let mut edits = Vec::new();
             leaves(&base, "", &mut edits);
             for (path, value) in edits {
@@ -129,7 +131,7 @@ mod tests {
                 let room = 200 + (path.len() + value.to_string().len()) * 4 / 3;
                 json_edit::set_path(&mut json, &path, value).unwrap();
                 let Ok(edited) = Scenario::from_json(&json.to_string()) else { continue };
-                let text = encode(&edited, slug);
+                let text = encode(&edited, Some(&preset));
                 assert!(text.starts_with('.') && text.len() < room, "{slug} {path}: {text}");
                 assert_eq!(decode(&text, slug).unwrap(), edited, "{slug} {path}");
                 checked += 1;
@@ -137,10 +139,11 @@ mod tests {
         }
         assert!(checked > 100, "{checked} edits");
         // An edit that drops a list entry (a fault) and renames the scenario.
-        let mut s = presets::load("kafka-basic").unwrap();
+        let preset = presets::load("kafka-basic").unwrap();
+        let mut s = preset.clone();
         s.faults.clear();
         s.name = "mine".into();
-        let text = encode(&s, "kafka-basic");
+        let text = encode(&s, Some(&preset));
         assert!(text.len() < 100, "{text}");
         assert_eq!(decode(&text, "kafka-basic").unwrap(), s);
     }

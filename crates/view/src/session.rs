@@ -53,9 +53,10 @@ pub struct Session {
     preset: &'static str,
     /// The scenario as loaded, with its scheduled faults (a walkthrough runs without them).
     scenario: Scenario,
-    /// The scenario is not the preset's own (a configuration, a topology edit, the editor): the
-    /// link carries it.
-    edited: bool,
+    /// The scenario as the link carries it (`link_scenario::encode`) when it is not the preset's
+    /// own (a configuration, a topology edit, the editor); made once, since the scenario never
+    /// changes within a session while the address is rewritten after every action.
+    edited: Option<String>,
     sim: Simulation,
     pub playing: bool,
     speed: usize,
@@ -100,7 +101,8 @@ impl Session {
         let meters = Meters::new(bucket_width(&scenario), CHART_BUCKETS);
         let groups = Groups::new(sim.world());
         let start = Snapshot { sim: sim.clone(), groups: groups.clone(), meters: meters.clone() };
-        let edited = presets::load(preset).is_none_or(|p| p != scenario);
+        let base = presets::load(preset);
+        let edited = (base.as_ref() != Some(&scenario)).then(|| super::link_scenario::encode(&scenario, base.as_ref()));
         let mut s = Session {
             preset,
             edited,
@@ -249,7 +251,7 @@ impl Session {
     }
     /// Whether the scenario is an edit of the preset (the link then carries it).
     pub fn edited(&self) -> bool {
-        self.edited
+        self.edited.is_some()
     }
     pub fn sim(&self) -> &Simulation {
         &self.sim
@@ -331,8 +333,7 @@ impl Session {
         let walking = self.walk.is_some();
         let log = if walking { String::new() } else { super::link::encode(self.sim.command_log()) };
         let t = (!self.playing && !walking).then(|| self.sim.now());
-        let scenario = self.edited.then(|| super::link_scenario::encode(&self.scenario, self.preset));
-        super::params::to_query(self.preset, self.sim.seed(), self.speed, &log, t, scenario.as_deref())
+        super::params::to_query(self.preset, self.sim.seed(), self.speed, &log, t, self.edited.as_deref())
     }
 
     /// Applies a learner's action now; an action the engine refuses comes back as its message.
@@ -457,7 +458,7 @@ impl Session {
         quiet.faults.clear();
         let mut s = self.next(self.preset, quiet, self.sim.seed()).expect("a scenario that built once builds again");
         s.scenario = self.scenario.clone();
-        s.edited = self.edited;
+        s.edited = self.edited.clone();
         let mut walk = Walk::new(variant);
         walk.held_faults = self.scenario.faults.len();
         s.walk = Some(walk);
