@@ -117,8 +117,8 @@ impl ModelView for Kafka {
             // A member can leave its group cleanly (KafkaConsumer.close()).
             KafkaNode::Consumer(c) if c.member.is_some() && net.is_up(me) => vec![NodeAction {
                 id: "node-leave",
-                label: t("Leave group"),
-                hint: t("Close cleanly: commit, send LeaveGroup, stop"),
+                label: en("Leave group"),
+                hint: en("Close cleanly: commit, send LeaveGroup, stop"),
                 commands: vec![Command::Leave { node: me }],
             }],
             // KRaft: a broker cut from every controller misses its heartbeats and is fenced.
@@ -132,15 +132,15 @@ impl ModelView for Kafka {
                 if ctls.iter().any(|&c| net.is_cut(me, c)) {
                     vec![NodeAction {
                         id: "node-session",
-                        label: t("Reconnect to the controllers"),
-                        hint: t("Heal the links to the controller quorum"),
+                        label: en("Reconnect to the controllers"),
+                        hint: en("Heal the links to the controller quorum"),
                         commands: ctls.iter().map(|&c| Command::Heal { a: me, b: c }).collect(),
                     }]
                 } else {
                     vec![NodeAction {
                         id: "node-session",
-                        label: t("Cut from the controllers (fence it)"),
-                        hint: t("No heartbeat reaches the active controller: it fences the broker after broker.session.timeout.ms"),
+                        label: en("Cut from the controllers (fence it)"),
+                        hint: en("No heartbeat reaches the active controller: it fences the broker after broker.session.timeout.ms"),
                         commands: ctls.iter().map(|&c| Command::Cut { a: me, b: c }).collect(),
                     }]
                 }
@@ -151,14 +151,14 @@ impl ModelView for Kafka {
                 vec![if net.is_cut(me, zk) {
                     NodeAction {
                         id: "node-session",
-                        label: t("Reconnect to ZooKeeper"),
-                        hint: t("Heal the link to ZooKeeper"),
+                        label: en("Reconnect to ZooKeeper"),
+                        hint: en("Heal the link to ZooKeeper"),
                         commands: vec![Command::Heal { a: me, b: zk }],
                     }
                 } else {
                     NodeAction {
                         id: "node-session",
-                        label: t("Expire session (cut from ZooKeeper)"),
+                        label: en("Expire session (cut from ZooKeeper)"),
                         hint: g::SESSION,
                         commands: vec![Command::Cut { a: me, b: zk }],
                     }

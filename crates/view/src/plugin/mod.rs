@@ -58,6 +58,7 @@ pub struct Row {
 pub struct NodeAction {
     /// The button's element id (the end-to-end tests find it by this).
     pub id: &'static str,
+    /// The button's words and tooltip, in English (`i18n::en`): the page translates them.
     pub label: &'static str,
     pub hint: &'static str,
     pub commands: Vec<Command>,
@@ -281,11 +282,12 @@ impl Family {
         self != Family::Rabbit
     }
 
-    /// The walkthroughs' title and their two doors (follow one; the same with a failure).
+    /// The walkthroughs' title and their two doors (follow one; the same with a failure), in
+    /// English: the page translates them.
     pub fn walks(self) -> Option<(&'static str, [WalkDoor; 2])> {
         match self {
-            Family::Kafka => Some((t("Step through Kafka's flow: "), kafka::WALKS)),
-            Family::Rabbit => Some((t("Step through RabbitMQ's flow: "), rabbit::WALKS)),
+            Family::Kafka => Some((en("Step through Kafka's flow: "), kafka::WALKS)),
+            Family::Rabbit => Some((en("Step through RabbitMQ's flow: "), rabbit::WALKS)),
             Family::Relay => None,
         }
     }
@@ -300,12 +302,13 @@ impl Family {
     }
 }
 
-/// What a walkthrough says when it has followed its message to the end.
+/// What a walkthrough says when it has followed its message to the end (in English: the page
+/// translates it).
 pub fn walk_done(variant: Variant) -> &'static str {
     if variant.is_rabbit() {
-        t("That was the message's whole journey.")
+        en("That was the message's whole journey.")
     } else {
-        t("The record made it: produced, replicated, acknowledged, consumed and committed.")
+        en("The record made it: produced, replicated, acknowledged, consumed and committed.")
     }
 }
 
