@@ -3,7 +3,7 @@
 //! in every page's header. Switching reopens the page's own address in the other language (the
 //! address holds the run, so nothing is lost).
 
-use crate::view::i18n::{self, t, tf, Lang};
+use crate::view::i18n::{self, Lang};
 use std::cell::RefCell;
 use yew::prelude::*;
 
@@ -49,8 +49,9 @@ pub fn start(lang: Lang, mount: impl FnOnce() + 'static) {
                     let _ = html.set_attribute("lang", lang.code());
                 }
             }
+            // In English: the catalogue that would translate it is what did not load.
             Err(e) => PROBLEM.with(|p| {
-                *p.borrow_mut() = Some(tf("{0} could not be loaded ({1}); showing English", &[&lang.name(), &e]))
+                *p.borrow_mut() = Some(format!("{} could not be loaded ({e}); showing English", lang.name()))
             }),
         }
         mount();
@@ -58,23 +59,32 @@ pub fn start(lang: Lang, mount: impl FnOnce() + 'static) {
 }
 
 async fn fetch_catalogue(lang: Lang) -> Result<std::collections::HashMap<&'static str, &'static str>, String> {
+    // Every request is sent before the first answer is awaited: the files come in parallel.
+    let requests: Vec<(String, js_sys::Promise)> = i18n::KO_FILES
+        .iter()
+        .map(|file| i18n::catalogue_url(lang, file))
+        .map(|url| {
+            let request = super::dom::window().fetch_with_str(&url);
+            (url, request)
+        })
+        .collect();
     let mut all = std::collections::HashMap::new();
-    for file in i18n::KO_FILES {
-        let url = i18n::catalogue_url(lang, file);
-        let text = fetch_text(&url).await.map_err(|e| format!("{url}: {e}"))?;
+    for (url, request) in requests {
+        let text = text_of(request).await.map_err(|e| format!("{url}: {e}"))?;
         all.extend(i18n::parse(&text).map_err(|e| format!("{url}: {e}"))?);
     }
     Ok(all)
 }
 
-async fn fetch_text(url: &str) -> Result<String, String> {
+/// The body of a fetch's answer as text. In English: a catalogue that did not load cannot
+/// translate why.
+async fn text_of(request: js_sys::Promise) -> Result<String, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    let response =
-        JsFuture::from(super::dom::window().fetch_with_str(url)).await.map_err(|_| t("no connection").to_string())?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| t("no response").to_string())?;
+    let response = JsFuture::from(request).await.map_err(|_| "no connection".to_string())?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "no response".to_string())?;
     if !response.ok() {
-        return Err(tf("HTTP {0}", &[&response.status()]));
+        return Err(format!("HTTP {}", response.status()));
     }
     let text = response.text().map_err(|_| "unreadable".to_string())?;
     JsFuture::from(text).await.ok().and_then(|t| t.as_string()).ok_or_else(|| "unreadable".to_string())
