@@ -4,11 +4,12 @@
 //! `broker.session.timeout.ms` while its leaderships move. A failure prints `SEED=…`; rerun one
 //! with `KRAFT_SEED=… cargo test --test kraft`.
 
+mod common;
+
 use brokerlab::engine::kafka::kraft::quorum_controller::QuorumController;
 use brokerlab::engine::kafka::kraft::Entry;
 use brokerlab::engine::kafka::msg::KafkaEvent;
 use brokerlab::engine::kafka::node::KafkaNode;
-use brokerlab::engine::models::Node;
 use brokerlab::engine::rng::Rng;
 use brokerlab::engine::{EventKind, ModelEvents, NodeId, Scenario, Simulation, Time};
 use std::collections::BTreeMap;
@@ -75,16 +76,10 @@ fn quorum_scenario(seed: u64) -> Scenario {
 }
 
 fn controllers(sim: &Simulation) -> Vec<(NodeId, &QuorumController)> {
-    let world = sim.world();
-    world
-        .nodes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, slot)| match &slot.node {
-            Node::Kafka(KafkaNode::Controller(c)) => Some((NodeId(i as u32), &**c)),
-            _ => None,
-        })
-        .collect()
+    common::kafka_nodes(sim, |k| match k {
+        KafkaNode::Controller(c) => Some(&**c),
+        _ => None,
+    })
 }
 
 #[test]

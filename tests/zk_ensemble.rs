@@ -5,6 +5,8 @@
 //! ever lost and all servers agree on the committed prefix. A failure prints `SEED=…`; rerun one
 //! with `ZK_SEED=… cargo test --test zk_ensemble`.
 
+mod common;
+
 use brokerlab::engine::coordinator::zab::{Txn, Zxid};
 use brokerlab::engine::kafka::msg::KafkaEvent;
 use brokerlab::engine::kafka::node::KafkaNode;
@@ -28,16 +30,10 @@ fn scenario(session_timeout: &str, faults: &[String]) -> Scenario {
 }
 
 fn servers(sim: &Simulation) -> Vec<(NodeId, &ZkServer)> {
-    let world = sim.world();
-    world
-        .nodes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, slot)| match &slot.node {
-            Node::Kafka(KafkaNode::Zk(z)) => Some((NodeId(i as u32), z)),
-            _ => None,
-        })
-        .collect()
+    common::kafka_nodes(sim, |k| match k {
+        KafkaNode::Zk(z) => Some(z),
+        _ => None,
+    })
 }
 
 fn zk_leader(sim: &Simulation) -> Option<NodeId> {
