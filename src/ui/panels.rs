@@ -67,7 +67,7 @@ pub fn editor(session: &Session, text: &str, error: Option<&str>, note: Option<&
         <section class="panel editor">
             <h2>{t("Scenario")}<span class="sub" title={session.scenario().name.clone()}>{format!(" — {}", crate::view::params::shorten_to(&session.scenario().name, 80))}</span></h2>
             <p class="desc">{&session.scenario().description}</p>
-            <p class="model-note">{ Family::of(session.world()).model_note() }</p>
+            <p class="model-note">{ Family::of(session.world()).model_note(session.world()) }</p>
             if let Some(k) = crate::view::kraft::model_note(session.world()) { <p class="model-note" id="kraft-note">{t(k)}</p> }
             <textarea id="scenario-json" spellcheck="false" value={text.to_string()}
                 oninput={link.callback(|e: InputEvent| Msg::EditorInput(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />

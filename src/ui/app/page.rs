@@ -114,7 +114,7 @@ impl App {
                             <span><i class="sq"></i>{t("records / delivery")}</span>
                             <span><i class="ring"></i>{t("acknowledgement")}</span>
                             <span><i class="x">{"✕"}</i>{t("dropped")}</span>
-                            <span class="hint">{ Family::of(world).stage_hint() }</span>
+                            <span class="hint">{ Family::of(world).stage_hint(world) }</span>
                             if let Some(k) = crate::view::kraft::stage_hint(world) { <span class="hint">{k}</span> }
                         </div>
                         { crate::ui::groups::panel(world, session.groups(), &link.callback(Msg::Apply), &link.callback(Msg::SwitchProtocol)) }

@@ -251,17 +251,20 @@ impl Family {
         }
     }
 
-    /// The hint in the stage's legend.
-    pub fn stage_hint(self) -> &'static str {
+    /// The hint in the stage's legend (KRaft mode adds its own, `kraft::stage_hint`).
+    pub fn stage_hint(self, world: &World) -> &'static str {
         match self {
+            Family::Kafka if crate::kraft::is_kraft(world) => t("colour = partition, grey = controller and metadata traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · click a node or a link to inject a fault"),
             Family::Kafka => t("colour = partition, grey = ZooKeeper and controller traffic · under each broker its replicas: filled and ringed = leader (the ring moves on an election), dashed = out of the ISR · a ZooKeeper ensemble's leader is ringed green, with its quorum (servers serving under it) · click a node or a link to inject a fault"),
             Family::Rabbit | Family::Relay => t("colour = producer · click a node or a link to inject a fault"),
         }
     }
 
-    /// What the model is, and what it leaves out, under the scenario editor.
-    pub fn model_note(self) -> &'static str {
+    /// What the model is, and what it leaves out, under the scenario editor (KRaft mode adds its
+    /// own list, `kraft::model_note`, so here it names no ZooKeeper).
+    pub fn model_note(self, world: &World) -> &'static str {
         match self {
+            Family::Kafka if crate::kraft::is_kraft(world) => t("The Kafka model: brokers with replicated partitions, batching idempotent producers, consumer groups (rebalances, commits, lag), retention and compaction; the metadata in KRaft mode, as below. Simplified: one batch per request, no transactions, group membership not persisted (see the README). Edit the JSON (format: scenarios/README.md) and apply it."),
             Family::Kafka => t("The Kafka model (ZooKeeper era): a coordinator (or an ensemble), brokers with replicated partitions and a controller, batching idempotent producers, consumer groups (rebalances, commits, lag), retention and compaction. Simplified: one batch per request, no transactions, group membership not persisted (see the README). Edit the JSON (format: scenarios/README.md) and apply it."),
             Family::Rabbit => t("The RabbitMQ model: one broker (vhost /, classic queues), exchanges and bindings, queues with their x-arguments, consumers with prefetch and acks, publisher confirms. Simplified: no quorum queues or streams, one channel per client, confirms at enqueue (see the README). Edit the JSON (format: scenarios/README.md) and apply it."),
             Family::Relay => t("The kernel's relay model: producers → a relay broker → consumers, with no storage and no retries. Edit the JSON (format: scenarios/README.md) and apply it."),
