@@ -3,6 +3,7 @@
 //! - `Latencies`: latency samples per bucket (at most `SAMPLES` each), for p50/p99 per bucket;
 //! - `Gauges`: values sampled once per bucket (lag, ISR sizes), the last `capacity` samples.
 
+use crate::i18n::en;
 use brokerlab_engine::Time;
 use std::collections::VecDeque;
 
@@ -81,9 +82,9 @@ pub struct Meters {
     pub queues: super::rabbit::overview::QueueRates,
 }
 
-pub const SETTLE_LINES: [&str; 3] = ["acked/s", "rejected/s", "dead-lettered/s"];
+pub const SETTLE_LINES: [&str; 3] = [en("acked/s"), en("rejected/s"), en("dead-lettered/s")];
 
-pub const RATE_LINES: [&str; 3] = ["published/s", "consumed/s", "dropped/s"];
+pub const RATE_LINES: [&str; 3] = [en("published/s"), en("consumed/s"), en("dropped/s")];
 
 impl Meters {
     pub fn new(width: Time, capacity: usize) -> Meters {

@@ -163,7 +163,7 @@ pub struct ChartLine {
 const THROUGHPUT: Chart = Chart {
     title: en("Throughput"),
     tip: en("Records published, consumed and lost per second of simulated time"),
-    y: "records/s",
+    y: en("records/s"),
     series: Plot::Rates,
 };
 const LATENCY: Chart = Chart {
@@ -181,7 +181,7 @@ const DEPTH: Chart = Chart {
 const SETTLES: Chart = Chart {
     title: en("Acks and dead letters"),
     tip: en("Messages acknowledged, rejected (nack/reject) and dead-lettered per second"),
-    y: "messages/s",
+    y: en("messages/s"),
     series: Plot::Settles,
 };
 const LAG: Chart =
@@ -199,7 +199,7 @@ impl Chart {
         match self.series {
             Plot::Rates => {
                 let colours = [BLUE, GREEN, VERMILLION];
-                (0..3).map(|i| line(RATE_LINES[i], colours[i], m.rates.rates(i))).collect()
+                (0..3).map(|i| line(t(RATE_LINES[i]), colours[i], m.rates.rates(i))).collect()
             }
             Plot::Latency => {
                 vec![line("p50", GREEN, m.latency.percentile(500)), line("p99", VERMILLION, m.latency.percentile(990))]
@@ -207,7 +207,7 @@ impl Chart {
             Plot::Depth => vec![line("ready", BLUE, m.depth.line(0)), line("unacked", ORANGE, m.depth.line(1))],
             Plot::Settles => {
                 let colours = [GREEN, ORANGE, VERMILLION];
-                (0..3).map(|i| line(SETTLE_LINES[i], colours[i], m.settles.rates(i))).collect()
+                (0..3).map(|i| line(t(SETTLE_LINES[i]), colours[i], m.settles.rates(i))).collect()
             }
             Plot::Lag => {
                 let groups = world.shared.kafka.as_ref().map_or(&[][..], |c| &c.groups[..]);
@@ -217,8 +217,8 @@ impl Chart {
                     .collect()
             }
             Plot::Replication => vec![
-                line("under-replicated", ORANGE, m.replication.line(0)),
-                line("offline", VERMILLION, m.replication.line(1)),
+                line(t("under-replicated"), ORANGE, m.replication.line(0)),
+                line(t("offline"), VERMILLION, m.replication.line(1)),
                 line(t("avg ISR size"), BLUE, m.replication.line(2)),
             ],
         }
