@@ -31,6 +31,7 @@ pub const LESSONS: &[(&str, &str)] = &[
     ("kafka-isr", include_str!("../../../../lessons/kafka-isr.json")),
     ("kafka-leader-failover", include_str!("../../../../lessons/kafka-leader-failover.json")),
     ("kafka-idempotence", include_str!("../../../../lessons/kafka-idempotence.json")),
+    ("kafka-kraft-controllers", include_str!("../../../../lessons/kafka-kraft-controllers.json")),
     ("compare-ordering", include_str!("../../../../lessons/compare-ordering.json")),
     ("compare-crash", include_str!("../../../../lessons/compare-crash.json")),
 ];
