@@ -6,7 +6,7 @@ pub const ISR: &str = en("In-sync replicas: the replicas that have caught up wit
 pub const HW: &str = en("High watermark: the offset up to which every in-sync replica has the records; consumers read only below it, and acks=all producers are answered when it passes their record.");
 pub const LEO: &str = en("Log end offset: the offset the next record appended to this replica will get.");
 pub const EPOCH: &str = en("Leader epoch: a number bumped at every leader election, so records and requests from an older leader can be recognised and fenced.");
-pub const GENERATION: &str = en("Generation: a number the group coordinator bumps at every completed rebalance; commits and heartbeats from an older generation are refused.");
+pub const GENERATION: &str = en("Generation: a number the group coordinator bumps when a rebalance's join phase completes, before the members receive their assignments; commits and heartbeats from an older generation are refused.");
 pub const REBALANCE: &str = en("Rebalance: the group's members rejoin through the coordinator and the leader member redistributes the partitions among them.");
 pub const LAG: &str = en("Lag: how many records the partition leader's high watermark is ahead of the consumer's position — written but not yet read.");
 pub const POSITION: &str = en("Position: the offset of the next record this consumer will read from the partition.");
@@ -34,7 +34,8 @@ pub const CONFIRM: &str = en("Publisher confirm: the broker's ack to the publish
 
 pub const IN_ORDER: &str = en("In order: each customer's messages processed in the order they were published. Order across customers is not promised by either system.");
 pub const COMPETING: &str = en("Competing consumers: several consumers on one RabbitMQ queue; each message goes to one of them, so the work spreads message by message — and one customer's messages race each other.");
-pub const PARTITION_KEY: &str = en("Partition by key: Kafka's producer hashes the key (murmur2) to pick the partition, so one customer always lands on one partition, read by one consumer of the group, in offset order.");
+pub const FENCED: &str = en("Fenced broker (KRaft): one the active controller has not heard a heartbeat from for broker.session.timeout.ms (9 s by default); its partitions get other leaders and it leaves the ISRs until it registers again and has caught up with the metadata log.");
+pub const PARTITION_KEY: &str = en("Partition by key: Kafka's producer hashes the key (murmur2) to pick the partition, so as long as the partition count stays the same, one customer always lands on one partition, read by one consumer of the group, in offset order.");
 pub const GROUP: &str = en("Consumer group: Kafka consumers sharing a topic; each partition is read by exactly one member, so parallelism is at most the number of partitions.");
 pub const AT_LEAST_ONCE: &str = en("At-least-once: nothing is skipped, but after a failure some messages are processed again — Kafka re-reads from the last committed offset, RabbitMQ redelivers what was not acknowledged.");
 pub const SINGLE_ACTIVE: &str = en("Single active consumer (x-single-active-consumer): the queue delivers to one consumer at a time, the others stand by; order is kept, parallelism is gone.");
@@ -49,6 +50,20 @@ pub const KAFKA_TERMS: Terms = &[
     (en("LEO"), LEO),
     (en("epoch"), EPOCH),
     (en("ZooKeeper session"), SESSION),
+    (en("group coordinator"), COORDINATOR),
+    (en("generation"), GENERATION),
+    (en("rebalance"), REBALANCE),
+    (en("committed offset"), COMMITTED),
+    (en("lag"), LAG),
+];
+
+/// KRaft mode's: no ZooKeeper session, a broker is fenced by the controller quorum instead.
+pub const KAFKA_KRAFT_TERMS: Terms = &[
+    (en("ISR"), ISR),
+    (en("HW"), HW),
+    (en("LEO"), LEO),
+    (en("epoch"), EPOCH),
+    (en("fenced broker"), FENCED),
     (en("group coordinator"), COORDINATOR),
     (en("generation"), GENERATION),
     (en("rebalance"), REBALANCE),

@@ -136,7 +136,7 @@ impl App {
                 { crate::ui::config::panel(&self.form, self.form_problem.as_ref(), link.callback(|(k, v)| Msg::FormInput(k, v)), link.callback(|_| Msg::ApplyForm)) }
                 { crate::ui::panels::editor(session, &self.editor_text, self.editor_error.as_deref(), self.editor_note.as_deref(), link) }
                 { crate::ui::panels::export(session, link) }
-                if self.show_help { { crate::ui::help::overlay(link, Family::of(world).glossary()) } }
+                if self.show_help { { crate::ui::help::overlay(link, Family::of(world).glossary(world)) } }
                 if let Some(j) = &self.journey { { crate::ui::journey::overlay(j, link.callback(|()| Msg::CloseJourney)) } }
             </div>
         }

@@ -272,8 +272,9 @@ impl Family {
     }
 
     /// The terms the help explains for this system (the relay model, the kernel's own, has none).
-    pub fn glossary(self) -> crate::glossary::Terms {
+    pub fn glossary(self, world: &World) -> crate::glossary::Terms {
         match self {
+            Family::Kafka if crate::kraft::is_kraft(world) => crate::glossary::KAFKA_KRAFT_TERMS,
             Family::Kafka => crate::glossary::KAFKA_TERMS,
             Family::Rabbit => crate::glossary::RABBITMQ_TERMS,
             Family::Relay => &[],
@@ -348,12 +349,26 @@ mod tests {
     /// The help explains the running system's words only: no ISR on a RabbitMQ page.
     #[test]
     fn each_system_has_its_own_glossary() {
-        let has = |f: Family, term: &str| f.glossary().iter().any(|(t, _)| *t == term);
-        assert!(has(Family::Kafka, "ISR") && !has(Family::Kafka, "exchange"));
-        assert!(has(Family::Rabbit, "exchange") && has(Family::Rabbit, "prefetch") && !has(Family::Rabbit, "ISR"));
-        assert!(Family::Relay.glossary().is_empty());
-        for (term, text) in
-            Family::Kafka.glossary().iter().chain(Family::Rabbit.glossary()).chain(crate::glossary::COMPARE_TERMS)
+        let (zk, kraft, rabbit) = (
+            world_of("kafka-basic", Time::ZERO),
+            world_of("kafka-kraft", Time::ZERO),
+            world_of("rabbit-basic", Time::ZERO),
+        );
+        let has = |f: Family, w: &Simulation, term: &str| f.glossary(w.world()).iter().any(|(t, _)| *t == term);
+        assert!(has(Family::Kafka, &zk, "ISR") && !has(Family::Kafka, &zk, "exchange"));
+        assert!(has(Family::Kafka, &zk, "ZooKeeper session") && !has(Family::Kafka, &zk, "fenced broker"));
+        assert!(has(Family::Kafka, &kraft, "fenced broker") && !has(Family::Kafka, &kraft, "ZooKeeper session"));
+        assert!(
+            has(Family::Rabbit, &rabbit, "exchange")
+                && has(Family::Rabbit, &rabbit, "prefetch")
+                && !has(Family::Rabbit, &rabbit, "ISR")
+        );
+        assert!(Family::Relay.glossary(zk.world()).is_empty());
+        for (term, text) in crate::glossary::KAFKA_TERMS
+            .iter()
+            .chain(crate::glossary::KAFKA_KRAFT_TERMS)
+            .chain(crate::glossary::RABBITMQ_TERMS)
+            .chain(crate::glossary::COMPARE_TERMS)
         {
             assert!(text.ends_with('.') && text.len() > 40, "{term}: a sentence");
         }

@@ -89,7 +89,11 @@ impl Walk {
                 Kind::Ready,
                 e.at,
                 t("The cluster is ready").into(),
-                tf("Brokers registered with ZooKeeper, the controller created the topic and elected a leader per partition, and the consumers found their partitions and read. Next: follow one record.{0}", &[&self.held_faults_text()]),
+                if crate::kraft::is_kraft(world) {
+                    tf("Brokers registered with the active controller, which created the topic and elected a leader per partition in the metadata log the brokers replay, and the consumers found their partitions and read. Next: follow one record.{0}", &[&self.held_faults_text()])
+                } else {
+                    tf("Brokers registered with ZooKeeper, the controller created the topic and elected a leader per partition, and the consumers found their partitions and read. Next: follow one record.{0}", &[&self.held_faults_text()])
+                },
                 vec![],
             ),
             (Kind::Produced, Some(KafkaEvent::Produced { producer, seq, tp, retry: false }), _) => {
@@ -144,7 +148,7 @@ impl Walk {
                     Kind::Replicated,
                     e.at,
                     tf("Followers fetched it: the HW passes offset {0}", &[&r.offset.unwrap_or(0)]),
-                    tf("The in-sync replicas {0} fetched the record; the leader's high watermark moves to {1}. The record is committed: it survives the loss of any replica but one, and consumers may now read it.", &[&(isr.iter().map(|b| format!("b{b}")).collect::<Vec<_>>().join(", ")), &hw]),
+                    tf("The in-sync replicas {0} fetched the record; the leader's high watermark moves to {1}. The record is committed: every in-sync replica has it, so it survives as long as one of them does (a new leader is elected from the ISR), and consumers may now read it.", &[&(isr.iter().map(|b| format!("b{b}")).collect::<Vec<_>>().join(", ")), &hw]),
                     nodes,
                 );
             }
