@@ -6,7 +6,7 @@
 
 use brokerlab::engine::kafka::msg::KafkaEvent;
 use brokerlab::engine::kafka::partition::Error;
-use brokerlab::engine::{EventKind, ModelEvents, Scenario, Simulation};
+use brokerlab::engine::{EventKind, ModelEvents, Scenario, Simulation, Time};
 use std::collections::BTreeMap;
 
 fn scenario(producer: &str, loss_ppm: u32, partitions: u32) -> Scenario {
@@ -53,6 +53,49 @@ fn without_idempotence_retries_reorder_and_duplicate() {
     let log = &read(&s, 1)[&0];
     assert!(inversions(log) > 0, "a retried record lands after later ones");
     assert!(duplicates(log) > 0, "a lost answer makes the producer write a record twice");
+}
+
+/// A request that times out closes the producer's connection to its broker (`NetworkClient`'s
+/// `handleTimedOutRequests`): every other request in flight there fails with it, REQUEST_TIMED_OUT,
+/// and is retried — none is left waiting for a timeout of its own.
+#[test]
+fn a_request_timeout_fails_every_request_in_flight_to_that_broker() {
+    let s = scenario(&format!(r#"{LOSSY},"enable_idempotence":false"#), 30_000, 1);
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    sim.run_until(s.until);
+    let events: Vec<_> = sim.drain_events().collect();
+    // Record number → when it was (last) sent, while no answer or failure has come back for it.
+    let mut in_flight: BTreeMap<u64, Time> = BTreeMap::new();
+    let (mut timeouts, mut cancelled) = (0, 0);
+    for same_instant in events.chunk_by(|a, b| a.at == b.at) {
+        let at = same_instant[0].at;
+        let mut timed_out = 0;
+        for e in same_instant {
+            match e.kind {
+                EventKind::Model(ModelEvents::Kafka(KafkaEvent::Produced { seq, .. })) => {
+                    in_flight.insert(seq, at);
+                }
+                EventKind::Model(ModelEvents::Kafka(
+                    KafkaEvent::ProduceAcked { seq, .. } | KafkaEvent::ProduceExpired { seq, .. },
+                )) => {
+                    in_flight.remove(&seq);
+                }
+                EventKind::Model(ModelEvents::Kafka(KafkaEvent::ProduceFailed { seq, error, .. })) => {
+                    in_flight.remove(&seq);
+                    timed_out += usize::from(error == Error::RequestTimedOut);
+                }
+                _ => {}
+            }
+        }
+        if timed_out > 0 {
+            timeouts += 1;
+            cancelled += timed_out;
+            let left: Vec<_> = in_flight.iter().filter(|(_, &sent)| sent < at).collect();
+            assert!(left.is_empty(), "at {at}: sent before the timeout and still in flight: {left:?}");
+        }
+    }
+    assert!(timeouts > 0, "the lossy link times some requests out");
+    assert!(cancelled > timeouts, "a timeout takes the other requests in flight with it");
 }
 
 #[test]

@@ -142,10 +142,10 @@ pub const PRESETS: &[Preset] = &[
         number: "4",
         title: "Kafka producer retries without idempotence",
         why: "3% of produce requests or their answers are lost on the producer's link (Kafka lane only). \
-              With max.in.flight 5 and idempotence off, a batch whose request timed out is sent again \
-              after later batches of the same partition were written: the retried batch lands behind \
-              them (reordering inside the partition), and a batch whose answer was lost is written \
-              twice (duplicates). Tick idempotence: the broker then checks each batch's producer id and \
+              With max.in.flight 5 and idempotence off, a request that times out makes the producer \
+              close its connection and send again every request it had in flight to that broker: \
+              those the broker had already written are written twice (duplicates), and a retried \
+              batch lands behind later batches of the same partition (reordering inside it). Tick idempotence: the broker then checks each batch's producer id and \
               sequence number, refuses one that skips ahead and drops one it already has, so the log \
               holds every message once, in order.",
         workload: retries,

@@ -221,7 +221,9 @@ impl Producer {
             KafkaTimer::RequestTimeout => {
                 for id in self.timeouts.expired(ctx, KafkaTimer::RequestTimeout) {
                     if let Some(b) = self.inflight.remove(&id) {
+                        let broker = b.to;
                         self.failed(ctx, b, Error::RequestTimedOut);
+                        self.cancel_in_flight(ctx, broker, Error::RequestTimedOut);
                     }
                 }
             }
@@ -459,11 +461,19 @@ impl Producer {
             self.metadata.ask(ctx, &self.cluster);
         }
         let Some(broker) = self.cluster.broker_of(peer) else { return };
+        self.cancel_in_flight(ctx, broker, Error::NetworkException);
+    }
+
+    /// Fails every request in flight to `broker`, oldest first, as the client's `NetworkClient`
+    /// does when it closes the connection: on a disconnect (NETWORK_EXCEPTION), and when one
+    /// request to the broker times out (`handleTimedOutRequests` closes the connection, and
+    /// `Sender` fails every request it cancels with REQUEST_TIMED_OUT).
+    fn cancel_in_flight(&mut self, ctx: &mut Ctx, broker: BrokerId, error: Error) {
         let lost: Vec<u64> = self.inflight.iter().filter(|(_, b)| b.to == broker).map(|(&id, _)| id).collect();
         for id in lost {
             if let Some(b) = self.inflight.remove(&id) {
                 self.timeouts.remove(id);
-                self.failed(ctx, b, Error::NetworkException);
+                self.failed(ctx, b, error);
             }
         }
     }
