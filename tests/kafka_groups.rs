@@ -337,3 +337,40 @@ fn members_leave_a_zombie_coordinator_when_their_commits_time_out() {
     assert!(late_commits > 0, "commits go through again");
     check_delivery(&events, Time::secs(16), "zombie coordinator");
 }
+
+/// Auto-commit happens inside `poll()` (`maybeAutoCommitOffsetsAsync`): a member busy with a poll's
+/// records commits at its next poll, right after finishing a record — never in the middle of one,
+/// on a timer of its own. Here every member stays busy (a message every 1 ms, 20 ms of work each),
+/// so each OffsetCommit it sends while it works leaves at the instant it finished a record.
+#[test]
+fn a_busy_member_auto_commits_at_its_next_poll() {
+    use brokerlab::engine::compare::{presets as stories, Workload};
+    let w = Workload {
+        processing: Time::ms(20),
+        processing_jitter: Time::ms(5),
+        kafka: brokerlab::engine::compare::KafkaLane {
+            auto_commit_interval: Time::ms(100),
+            ..(stories::by_slug("competing-consumers").unwrap().workload)().kafka
+        },
+        ..(stories::by_slug("competing-consumers").unwrap().workload)()
+    };
+    let scenario = w.kafka_scenario(1).unwrap();
+    let (sim, events) = run(&scenario, 1);
+    let mut checked = 0;
+    for c in ["c1", "c2", "c3"] {
+        let me = node(&sim, c);
+        let finished: BTreeSet<Time> = kafka(&events)
+            .filter_map(|(at, k)| matches!(k, KafkaEvent::Consumed { consumer, .. } if consumer == me).then_some(at))
+            .collect();
+        let (Some(&first), Some(&last)) = (finished.first(), finished.last()) else { continue };
+        for e in &events {
+            if let EventKind::Sent { from, info, .. } = e.kind {
+                if from == me && info.kind == "offset-commit" && e.at > first && e.at < last {
+                    assert!(finished.contains(&e.at), "{c} committed at {} in the middle of a record", e.at);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 3, "the members committed while busy ({checked} commits)");
+}

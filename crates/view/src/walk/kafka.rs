@@ -252,7 +252,7 @@ impl Walk {
                     e.at,
                     tf("{0} commits offset {1}", &[&name(consumer), &offset]),
                     tf("{0} commits {1} for {2} to the group coordinator{3}, which writes it to __consumer_offsets. A committed offset is the next one to read: everything before it, offset {4} included, is done. {5} After a crash or a rebalance, group {6} resumes from there: the record is not read again.", &[&name(consumer), &offset, &tp_name(tp), &(coordinator.map_or(String::new(), |(b, _)| format!(" b{b}"))), &r.offset.unwrap_or(0), &match world.shared.kafka.as_ref().and_then(|c| c.groups.get(group as usize)).and_then(|g| g.auto_commit) {
-                            Some(every) => tf("It commits on its auto-commit timer (auto.commit.interval.ms, every {0}), not once per record, so the offset covers whatever it had processed by then.", &[&every]),
+                            Some(every) => tf("It auto-commits inside poll(): at its first poll once auto.commit.interval.ms ({0}) has passed, it commits the position after every record its earlier polls returned, all processed by then; not once per record.", &[&every]),
                             None => t("It commits what it has processed.").to_string(),
                         }, &world.group_name(group)]),
                     nodes,

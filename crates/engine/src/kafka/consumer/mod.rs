@@ -62,6 +62,9 @@ pub struct Consumer {
     /// It took longer than `max.poll.interval.ms` between polls and left its group; it rejoins at
     /// its next poll.
     poll_expired: bool,
+    /// `auto.commit.interval.ms` passed while the application was working through a poll's
+    /// records: the commit waits for its next `poll()`, where KafkaConsumer auto-commits.
+    auto_commit_due: bool,
     leaders: VecMap<u16, BrokerId>,
     /// Fetches in flight: partition → (generation, broker asked).
     fetching: VecMap<u16, (u64, BrokerId)>,
@@ -95,6 +98,7 @@ impl Consumer {
             poll_left: 0,
             poll_gen: 0,
             poll_expired: false,
+            auto_commit_due: false,
             leaders: VecMap::new(),
             fetching: VecMap::new(),
             fetch_timeouts: Deadlines::default(),
@@ -150,7 +154,7 @@ impl Consumer {
         self.backlog.clear();
         self.busy = false;
         self.process_gen += 1;
-        (self.poll_left, self.poll_expired) = (0, false);
+        (self.poll_left, self.poll_expired, self.auto_commit_due) = (0, false, false);
         self.leaders.clear();
         self.fetching.clear();
         self.fetch_timeouts.clear();
@@ -234,14 +238,11 @@ impl Consumer {
             KafkaTimer::Heartbeat { generation } => self.heartbeat(ctx, generation),
             KafkaTimer::Processed { generation } => self.on_processed(ctx, generation),
             KafkaTimer::PollTimeout { generation } => self.on_poll_timer(ctx, generation),
-            KafkaTimer::AutoCommit => {
-                if let Some(every) = self.settings().and_then(|g| g.auto_commit) {
-                    ctx.set_timer(every, KafkaTimer::AutoCommit);
-                    if self.member.as_ref().is_some_and(|m| m.phase == Phase::Stable && !m.commit_inflight) {
-                        self.commit(ctx, false);
-                    }
-                }
-            }
+            // KafkaConsumer auto-commits inside poll() once the interval has passed: at once when
+            // the application is waiting in poll(), else at its next poll, after the records the
+            // last one returned (`maybeAutoCommitOffsetsAsync`).
+            KafkaTimer::AutoCommit if self.busy || self.poll_left > 0 => self.auto_commit_due = true,
+            KafkaTimer::AutoCommit => self.auto_commit(ctx),
             _ => {}
         }
     }

@@ -20,6 +20,16 @@ impl Consumer {
         }
     }
 
+    /// The auto-commit in `poll()`: commits the positions processed so far, and the interval
+    /// starts again from now (the client resets its timer at each auto-commit).
+    pub(super) fn auto_commit(&mut self, ctx: &mut Ctx) {
+        let Some(every) = self.settings().and_then(|g| g.auto_commit) else { return };
+        ctx.set_timer(every, KafkaTimer::AutoCommit);
+        if self.member.as_ref().is_some_and(|m| m.phase == Phase::Stable && !m.commit_inflight) {
+            self.commit(ctx, false);
+        }
+    }
+
     fn moved(&self) -> u64 {
         let Some(m) = &self.member else { return 0 };
         self.processed.iter().filter(|(p, o)| m.committed.get(p) != Some(o)).fold(0, |acc, (p, _)| acc | 1 << p)

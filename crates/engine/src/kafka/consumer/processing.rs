@@ -25,6 +25,9 @@ impl Consumer {
     /// because it expired rejoins now.
     pub(super) fn process_next(&mut self, ctx: &mut Ctx) {
         if self.poll_left == 0 {
+            if std::mem::take(&mut self.auto_commit_due) {
+                self.auto_commit(ctx);
+            }
             if self.poll_expired {
                 self.rejoin_after_poll_timeout(ctx);
             }
