@@ -12,7 +12,7 @@ use crate::kafka::KafkaNames;
 use crate::kernel::ctx::{Effect, Outbox};
 use crate::kernel::event::{model_tag, Flow, ModelEvent, MsgInfo};
 use crate::kernel::trace::TraceHash;
-use crate::kernel::{self, Built, Ctx, Model, NodeId, Process, Spec, System, Wire};
+use crate::kernel::{self, Built, Ctx, Leaving, Model, NodeId, Process, Spec, System, Wire};
 use crate::rabbit::msg::SettleOp;
 pub use crate::rabbit::node::TopoAct;
 use crate::rabbit::node::{BrokerNode, RabbitNode};
@@ -153,8 +153,11 @@ macro_rules! registry {
             fn on_disconnect(&mut self, ctx: &mut Ctx<Brokers>, peer: NodeId) {
                 match self { $(Node::$name(n) => ctx.narrow(|o| &mut o.$name, |c| n.on_disconnect(c, peer)),)* }
             }
-            fn on_leave(&mut self, ctx: &mut Ctx<Brokers>) {
+            fn on_leave(&mut self, ctx: &mut Ctx<Brokers>) -> Leaving {
                 match self { $(Node::$name(n) => ctx.narrow(|o| &mut o.$name, |c| n.on_leave(c)),)* }
+            }
+            fn has_left(&self) -> bool {
+                match self { $(Node::$name(n) => n.has_left(),)* }
             }
             fn on_crash(&mut self) {
                 match self { $(Node::$name(n) => n.on_crash(),)* }

@@ -156,6 +156,7 @@ pub fn phase_name(p: Phase) -> &'static str {
         Phase::Joining => t("joining (JoinGroup sent)"),
         Phase::Syncing => t("waiting for its assignment (SyncGroup)"),
         Phase::Stable => t("stable member"),
+        Phase::Fenced => t("fenced: another consumer joined with its group.instance.id"),
     }
 }
 

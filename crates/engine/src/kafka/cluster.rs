@@ -44,6 +44,8 @@ pub struct Cluster {
     pub offsets_topic: Option<u16>,
     /// KRaft mode: the controller quorum (then `zks` is empty).
     pub kraft: Option<KraftCluster>,
+    /// ZooKeeper mode, with `auto.leader.rebalance.enable`: the controller's imbalance check.
+    pub leader_rebalance: Option<super::leader_balance::LeaderRebalance>,
 }
 
 /// KRaft mode: the controllers' nodes (`controllers[i]` is controller id `i + 1`) and settings.
@@ -164,6 +166,7 @@ impl Cluster {
             }),
             replica_lag_time_max: spec.replica_lag_time_max,
             unclean_leader_election: spec.unclean_leader_election,
+            leader_rebalance: spec.leader_rebalance(),
         }
     }
 
@@ -207,20 +210,22 @@ impl Cluster {
     }
 }
 
-/// A partition's state as stored in its znode: `leader=2;epoch=3;isr=1,2;replicas=1,2,3`.
+/// A partition's state as stored in its znode: `leader=2;epoch=3;version=4;isr=1,2;replicas=1,2,3`
+/// (`version`: the partition epoch, which in Kafka is the znode's own version).
 pub fn encode_state(v: &PartitionView) -> String {
     let list = |l: &[BrokerId]| l.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
     format!(
-        "leader={};epoch={};isr={};replicas={}",
+        "leader={};epoch={};version={};isr={};replicas={}",
         v.leader.map_or("-1".to_string(), |l| l.to_string()),
         v.leader_epoch,
+        v.partition_epoch,
         list(&v.isr),
         list(&v.replicas)
     )
 }
 
 pub fn decode_state(tp: Tp, text: &str) -> Option<PartitionView> {
-    let mut v = PartitionView { tp, leader: None, leader_epoch: 0, isr: vec![], replicas: vec![] };
+    let mut v = PartitionView { tp, leader: None, leader_epoch: 0, partition_epoch: 0, isr: vec![], replicas: vec![] };
     let list = |s: &str| -> Option<Vec<BrokerId>> {
         if s.is_empty() {
             Some(vec![])
@@ -233,6 +238,7 @@ pub fn decode_state(tp: Tp, text: &str) -> Option<PartitionView> {
         match k {
             "leader" => v.leader = val.parse::<i64>().ok().filter(|&l| l >= 0).map(|l| l as BrokerId),
             "epoch" => v.leader_epoch = val.parse().ok()?,
+            "version" => v.partition_epoch = val.parse().ok()?,
             "isr" => v.isr = list(val)?,
             "replicas" => v.replicas = list(val)?,
             _ => return None,
@@ -262,8 +268,15 @@ mod tests {
     fn partition_state_round_trips() {
         let tp = Tp { topic: 0, partition: 3 };
         for v in [
-            PartitionView { tp, leader: Some(2), leader_epoch: 7, isr: vec![2, 3], replicas: vec![1, 2, 3] },
-            PartitionView { tp, leader: None, leader_epoch: 1, isr: vec![], replicas: vec![1] },
+            PartitionView {
+                tp,
+                leader: Some(2),
+                leader_epoch: 7,
+                partition_epoch: 9,
+                isr: vec![2, 3],
+                replicas: vec![1, 2, 3],
+            },
+            PartitionView { tp, leader: None, leader_epoch: 1, partition_epoch: 1, isr: vec![], replicas: vec![1] },
         ] {
             assert_eq!(decode_state(tp, &encode_state(&v)), Some(v));
         }

@@ -50,6 +50,15 @@ pub struct KafkaSpec {
     /// `unclean.leader.election.enable` (default false).
     #[serde(default)]
     pub unclean_leader_election: bool,
+    /// ZooKeeper mode: `auto.leader.rebalance.enable` (default true), `leader.imbalance.check.
+    /// interval.seconds` (default 300 s), `leader.imbalance.per.broker.percentage` (default 10):
+    /// see `LeaderRebalance`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_leader_rebalance_enable: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader_imbalance_check_interval: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader_imbalance_per_broker_percentage: Option<u32>,
     pub topics: Vec<TopicSpec>,
     #[serde(default)]
     pub producers: Vec<ProducerSpec>,
@@ -328,6 +337,9 @@ pub struct ConsumerSpec {
     /// The consumer group it joins; without one it reads every partition from the start.
     #[serde(default)]
     pub group: Option<String>,
+    /// `group.instance.id`: a static member of its group (KIP-345).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_instance_id: Option<String>,
     /// Starts stopped: a `start` command (or the UI's "add consumer") brings it in later.
     #[serde(default, skip_serializing_if = "is_false")]
     pub stopped: bool,
@@ -458,6 +470,7 @@ impl KafkaSpec {
 
     pub fn validate(&self) -> Result<(), String> {
         self.validate_metadata_mode()?;
+        self.validate_leader_rebalance()?;
         if ![1, 3, 5].contains(&self.coordinators_given.unwrap_or(1)) {
             return Err("kafka.coordinators: must be 1, 3 or 5 (an ensemble needs an odd number of servers)".into());
         }
@@ -541,6 +554,15 @@ impl KafkaSpec {
         for (i, c) in self.consumers.iter().enumerate() {
             if !names.contains(c.topic.as_str()) {
                 return Err(format!("kafka.consumers[{i}].topic: no topic \"{}\"", c.topic));
+            }
+            match (&c.group_instance_id, &c.group) {
+                (Some(id), _) if id.trim().is_empty() => {
+                    return Err(format!("kafka.consumers[{i}].group_instance_id: must not be empty"))
+                }
+                (Some(_), None) => {
+                    return Err(format!("kafka.consumers[{i}].group_instance_id: a static member needs a group"))
+                }
+                _ => {}
             }
             let Some(g) = &c.group else { continue };
             if !self.groups.iter().any(|s| &s.id == g) {

@@ -14,10 +14,11 @@
 //! against member id and generation (a commit in PreparingRebalance with the current generation is
 //! accepted, so an eager member can commit before it rejoins).
 //!
+//! Static members (`group.instance.id`, KIP-345) are in `group/static_members.rs`.
+//!
 //! Simplified (said in the docs): group metadata (members, generation) is not written to
 //! `__consumer_offsets`, only offsets are, so a new coordinator after a failover starts the group
-//! Empty with its committed offsets and the members rejoin; static membership
-//! (`group.instance.id`) is not modelled.
+//! Empty with its committed offsets and the members rejoin.
 
 use super::clients::send as reply;
 use super::msg::{GroupState, Joined, KafkaEvent, KafkaMsg, RemoveReason};
@@ -29,6 +30,8 @@ use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
 
+mod static_members;
+
 /// The `__consumer_offsets` record key of a group's commit for a partition of its topic.
 pub fn offset_key(group: u8, partition: u16) -> u32 {
     ((group as u32) << 16) | partition as u32
@@ -37,6 +40,8 @@ pub fn offset_key(group: u8, partition: u16) -> u32 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     pub id: String,
+    /// A static member's `group.instance.id`.
+    pub instance: Option<String>,
     pub node: NodeId,
     /// What it owned when it joined (cooperative protocol, sticky assignors) and in which generation.
     pub owned: u64,
@@ -129,21 +134,29 @@ impl Group {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// JoinGroup from `member` (empty: a new member), `instance` its `group.instance.id` if it
+    /// is static, `(owned, owned_generation)` what it held.
     pub fn join(
         &mut self,
         ctx: &mut Ctx,
         cfg: &Settings,
         from: NodeId,
-        member: String,
+        (member, instance): (String, Option<String>),
         client: &str,
-        owned: u64,
-        owned_generation: i32,
+        (owned, owned_generation): (u64, i32),
     ) {
         let index = self.index;
         let error = |ctx: &mut Ctx, e: Error, member: String| {
             reply(ctx, from, KafkaMsg::JoinGroupResponse { group: index, result: Err(e), member })
         };
+        if let Some(instance) = instance {
+            if member.is_empty() {
+                return self.static_join(ctx, cfg, from, instance, (owned, owned_generation));
+            }
+            if self.fenced(Some(&instance), &member) {
+                return error(ctx, Error::FencedInstanceId, String::new());
+            }
+        }
         if member.is_empty() {
             let id = format!("{client}-{}", self.next_id);
             self.next_id += 1;
@@ -158,26 +171,7 @@ impl Group {
                     return error(ctx, Error::UnknownMemberId, String::new());
                 };
                 self.pending.remove(p);
-                self.members.push(Member {
-                    id: member,
-                    node: from,
-                    owned,
-                    owned_generation,
-                    assignment: 0,
-                    awaiting_join: true,
-                    awaiting_sync: false,
-                    last_heartbeat: now,
-                });
-                if self.leader.is_none() {
-                    self.leader = Some(self.members[self.members.len() - 1].id.clone());
-                }
-                if let Some((_, joined)) = &mut self.initial {
-                    *joined = true;
-                }
-                if self.state != GroupState::PreparingRebalance {
-                    self.prepare_rebalance(ctx, cfg);
-                }
-                return self.try_complete_join(ctx, cfg);
+                return self.add_member(ctx, cfg, from, (member, None), (owned, owned_generation));
             }
         };
         let m = &mut self.members[i];
@@ -208,6 +202,38 @@ impl Group {
                 self.try_complete_join(ctx, cfg);
             }
         }
+    }
+
+    /// A new member joins (awaiting the join phase's end), and the group rebalances.
+    fn add_member(
+        &mut self,
+        ctx: &mut Ctx,
+        cfg: &Settings,
+        from: NodeId,
+        (id, instance): (String, Option<String>),
+        (owned, owned_generation): (u64, i32),
+    ) {
+        self.members.push(Member {
+            id,
+            instance,
+            node: from,
+            owned,
+            owned_generation,
+            assignment: 0,
+            awaiting_join: true,
+            awaiting_sync: false,
+            last_heartbeat: ctx.now,
+        });
+        if self.leader.is_none() {
+            self.leader = Some(self.members[self.members.len() - 1].id.clone());
+        }
+        if let Some((_, joined)) = &mut self.initial {
+            *joined = true;
+        }
+        if self.state != GroupState::PreparingRebalance {
+            self.prepare_rebalance(ctx, cfg);
+        }
+        self.try_complete_join(ctx, cfg)
     }
 
     fn prepare_rebalance(&mut self, ctx: &mut Ctx, cfg: &Settings) {
@@ -287,9 +313,18 @@ impl Group {
         ctx.set_timer(cfg.session_timeout, KafkaTimer::Session { group: self.index });
     }
 
-    pub fn sync(&mut self, ctx: &mut Ctx, from: NodeId, generation: u32, member: &str, assignment: Vec<(String, u64)>) {
+    pub fn sync(
+        &mut self,
+        ctx: &mut Ctx,
+        from: NodeId,
+        (generation, member, instance): (u32, &str, Option<&str>),
+        assignment: Vec<(String, u64)>,
+    ) {
         let index = self.index;
         let answer = |ctx: &mut Ctx, result| reply(ctx, from, KafkaMsg::SyncGroupResponse { group: index, result });
+        if self.fenced(instance, member) {
+            return answer(ctx, Err(Error::FencedInstanceId));
+        }
         let Some(i) = self.find(member) else { return answer(ctx, Err(Error::UnknownMemberId)) };
         if generation != self.generation {
             return answer(ctx, Err(Error::IllegalGeneration));
@@ -318,8 +353,17 @@ impl Group {
         }
     }
 
-    pub fn heartbeat(&mut self, ctx: &mut Ctx, cfg: &Settings, from: NodeId, generation: u32, member: &str) {
+    pub fn heartbeat(
+        &mut self,
+        ctx: &mut Ctx,
+        cfg: &Settings,
+        from: NodeId,
+        generation: u32,
+        member: (&str, Option<&str>),
+    ) {
+        let (member, instance) = member;
         let error = match self.find(member) {
+            _ if self.fenced(instance, member) => Some(Error::FencedInstanceId),
             None => Some(Error::UnknownMemberId),
             Some(_) if generation != self.generation => Some(Error::IllegalGeneration),
             Some(i) => {
@@ -377,7 +421,10 @@ impl Group {
     }
 
     /// Whether a commit from `member` of `generation` may be written.
-    pub fn check_commit(&self, generation: u32, member: &str) -> Result<(), Error> {
+    pub fn check_commit(&self, generation: u32, member: &str, instance: Option<&str>) -> Result<(), Error> {
+        if self.fenced(instance, member) {
+            return Err(Error::FencedInstanceId);
+        }
         if self.find(member).is_none() {
             return Err(Error::UnknownMemberId);
         }

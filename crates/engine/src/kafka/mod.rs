@@ -8,6 +8,8 @@
 //! - `log`         — one replica's log: offsets, leader epochs, LEO, HW, epoch cache, truncation.
 //! - `partition`   — one replica as a state machine: leader/follower, acks, ISR, HW, divergence.
 //! - `placement`   — replica placement at topic creation, and offline leader election.
+//! - `leader_balance` — preferred leader election and controlled shutdown (ZooKeeper mode's
+//!   controller): which partitions move, and the settings.
 //! - `config`      — the scenario's `kafka` section; `cluster` — what all Kafka nodes share.
 //! - `msg`, `event` — Kafka's messages; its events (what the learner is shown: `event/mod.rs` the
 //!   events, `encoding` their trace encoding for the kernel, `describe` their text).
@@ -34,6 +36,7 @@ pub mod epoch_cache;
 pub mod event;
 pub mod group;
 pub mod kraft;
+pub mod leader_balance;
 pub mod log;
 pub mod msg;
 pub mod node;
@@ -91,6 +94,16 @@ pub enum KafkaTimer {
     CommitTimeout {
         tp: msg::Tp,
         request: u64,
+    },
+    /// Broker: acks=all produces waiting for replication past their `timeout.ms` (DelayedProduce).
+    ProduceTimeout,
+    /// Controller (ZooKeeper mode): the leader imbalance check of controller epoch `epoch`.
+    LeaderRebalance {
+        epoch: u32,
+    },
+    /// Broker: ask the controller again for a controlled shutdown (attempt `attempt`).
+    ControlledShutdown {
+        attempt: u8,
     },
     /// Broker: a parked fetch's `fetch.max.wait.ms` is over.
     Park {

@@ -23,6 +23,10 @@ pub struct PartitionView {
     pub tp: Tp,
     pub leader: Option<BrokerId>,
     pub leader_epoch: u32,
+    /// Bumped by every change of the partition's state (the state znode's version in ZooKeeper
+    /// mode, PartitionRecord's `partitionEpoch` in KRaft): a leader's AlterPartition names the one
+    /// it saw, and a stale one is refused (INVALID_UPDATE_VERSION).
+    pub partition_epoch: u32,
     pub isr: Vec<BrokerId>,
     pub replicas: Vec<BrokerId>,
 }
@@ -118,13 +122,24 @@ pub enum KafkaMsg {
     AlterPartition {
         tp: Tp,
         leader_epoch: u32,
+        partition_epoch: u32,
         isr: Vec<BrokerId>,
     },
-    /// The controller committed this ISR for the leader of `leader_epoch`.
+    /// The ISR and partition epoch the controller committed for the leader of `leader_epoch`, or
+    /// why it refused (FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, NOT_CONTROLLER, …).
     AlterPartitionResponse {
         tp: Tp,
         leader_epoch: u32,
-        isr: Vec<BrokerId>,
+        result: Result<(Vec<BrokerId>, u32), Error>,
+    },
+    /// A broker stopping cleanly asks the controller to move its leaderships first
+    /// (ControlledShutdownRequest).
+    ControlledShutdown {
+        broker: BrokerId,
+    },
+    /// The partitions it still leads (none: it may stop), or NOT_CONTROLLER.
+    ControlledShutdownResponse {
+        result: Result<Vec<Tp>, Error>,
     },
     ReplicaFetch {
         tp: Tp,
@@ -151,6 +166,9 @@ pub enum KafkaMsg {
         records: Vec<(Option<u32>, u64)>,
         /// Bytes per record.
         size: u32,
+        /// `timeoutMs`: how long an acks=all request may wait for replication (the producer's
+        /// `request.timeout.ms`).
+        timeout: Time,
     },
     ProduceResponse {
         id: u64,
@@ -188,6 +206,8 @@ pub enum KafkaMsg {
     JoinGroup {
         group: u8,
         member: String,
+        /// `group.instance.id` of a static member (KIP-345).
+        instance: Option<String>,
         client: String,
         owned: u64,
         owned_generation: i32,
@@ -202,6 +222,7 @@ pub enum KafkaMsg {
         group: u8,
         generation: u32,
         member: String,
+        instance: Option<String>,
         /// From the leader: every member's partitions.
         assignment: Vec<(String, u64)>,
     },
@@ -213,6 +234,7 @@ pub enum KafkaMsg {
         group: u8,
         generation: u32,
         member: String,
+        instance: Option<String>,
     },
     HeartbeatResponse {
         group: u8,
@@ -226,6 +248,7 @@ pub enum KafkaMsg {
         group: u8,
         generation: u32,
         member: String,
+        instance: Option<String>,
         offsets: Vec<(u16, u64)>,
     },
     OffsetCommitResponse {
@@ -277,6 +300,8 @@ impl Wire for KafkaMsg {
             KafkaMsg::UpdateMetadata { .. } => ("update-metadata", 101),
             KafkaMsg::AlterPartition { tp, .. } => ("alter-partition", lane(tp)),
             KafkaMsg::AlterPartitionResponse { tp, .. } => ("isr-committed", lane(tp)),
+            KafkaMsg::ControlledShutdown { .. } => ("controlled-shutdown", 101),
+            KafkaMsg::ControlledShutdownResponse { .. } => ("shutdown-ok", 101),
             KafkaMsg::ReplicaFetch { tp, .. } => ("replica-fetch", lane(tp)),
             KafkaMsg::ReplicaFetchResponse { tp, .. } => ("replica-records", lane(tp)),
             KafkaMsg::Metadata => ("metadata", 101),

@@ -9,7 +9,7 @@ use super::msg::KafkaMsg;
 use super::producer::Producer;
 use super::zk_server::ZkServer;
 use super::{Ctx, Kafka, KafkaTimer};
-use crate::kernel::Process;
+use crate::kernel::{Leaving, Process};
 use crate::time::Time;
 use crate::NodeId;
 use std::rc::Rc;
@@ -45,6 +45,7 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
     for c in &spec.consumers {
         let group = c.group.as_ref().and_then(|g| spec.groups.iter().position(|s| &s.id == g)).map(|i| i as u8);
         let consumer = Consumer::new(cluster.clone(), &c.id, topic(&c.topic), group)
+            .with_instance(c.group_instance_id.clone())
             .with_processing(c.processing, c.processing_jitter);
         nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(consumer))));
     }
@@ -108,9 +109,20 @@ impl Process<Kafka> for KafkaNode {
             KafkaNode::Consumer(n) => n.on_disconnect(ctx, peer),
         }
     }
-    fn on_leave(&mut self, ctx: &mut Ctx) {
-        if let KafkaNode::Consumer(n) = self {
-            n.on_leave(ctx);
+    fn on_leave(&mut self, ctx: &mut Ctx) -> Leaving {
+        match self {
+            KafkaNode::Consumer(n) => {
+                n.on_leave(ctx);
+                Leaving::Now
+            }
+            KafkaNode::Broker(n) => n.on_leave(ctx),
+            _ => Leaving::Now,
+        }
+    }
+    fn has_left(&self) -> bool {
+        match self {
+            KafkaNode::Broker(n) => n.has_left(),
+            _ => true,
         }
     }
     fn on_crash(&mut self) {

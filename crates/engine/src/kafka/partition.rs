@@ -81,6 +81,19 @@ pub enum Error {
     OffsetOutOfRange,
     /// A record Kafka refuses, e.g. one without a key for a compacted topic.
     InvalidRecord,
+    /// AlterPartition: the controller knows no such partition.
+    UnknownTopicOrPartition,
+    /// AlterPartition: the sender is ahead of this controller (a newer one exists).
+    NotController,
+    /// AlterPartition: the leader's partition epoch is older than the controller's (the partition
+    /// changed since the leader last heard).
+    InvalidUpdateVersion,
+    /// AlterPartition from a broker that does not lead the partition (KRaft's controller).
+    InvalidRequest,
+    /// AlterPartition adding a fenced broker to the ISR (KIP-841).
+    IneligibleReplica,
+    /// Another member joined with this member's `group.instance.id` (KIP-345): fatal.
+    FencedInstanceId,
 }
 
 /// What the leader tracks of a follower (`Replica`'s fetch state in Kafka).
@@ -102,6 +115,13 @@ pub struct LeaderState {
     /// cannot reach the controller cannot shrink its ISR, and so never acknowledges records that a
     /// replica the controller still counts as in sync does not have.
     pub proposed: Option<Vec<BrokerId>>,
+    /// The partition epoch of the committed state this leader knows (sent with AlterPartition).
+    pub partition_epoch: u32,
+    /// The controller refused the proposal with FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION,
+    /// UNKNOWN_TOPIC_OR_PARTITION or INVALID_REQUEST: the leader's state is out of date, so it
+    /// proposes nothing more until new metadata comes (`Partition.handleAlterPartitionError`),
+    /// keeping the pending (maximal) ISR for its HW meanwhile.
+    pub awaiting_metadata: bool,
     pub followers: VecMap<BrokerId, FollowerState>,
     /// acks=all produces waiting for the HW: `(request id, base offset, offset after the last record)`.
     pending: Vec<(u64, u64, u64)>,
@@ -194,7 +214,7 @@ impl Replica {
 
     /// LeaderAndIsr: this replica leads `epoch` with `isr`. Pending requests of an earlier term are
     /// failed (a new leader does not answer its predecessor's produces).
-    pub fn become_leader(&mut self, epoch: u32, isr: Vec<BrokerId>, now: Time) {
+    pub fn become_leader(&mut self, epoch: u32, isr: Vec<BrokerId>, partition_epoch: u32, now: Time) {
         self.fail_pending(Error::NotLeaderOrFollower);
         self.epoch = epoch;
         self.log.start_epoch(epoch);
@@ -213,6 +233,8 @@ impl Replica {
         self.role = Role::Leader(LeaderState {
             isr: self.in_assignment_order(isr),
             proposed: None,
+            partition_epoch,
+            awaiting_metadata: false,
             followers,
             pending: vec![],
         });
@@ -241,6 +263,15 @@ impl Replica {
         if let Role::Leader(l) = &mut self.role {
             self.completed.extend(l.pending.drain(..).map(|(id, _, _)| (id, Err(error))));
         }
+    }
+
+    /// The acks=all produce `id` gave up waiting (its `timeout.ms` ran out): it will not be
+    /// answered by a later HW. Returns whether it was still waiting.
+    pub fn abandon_pending(&mut self, id: u64) -> bool {
+        let Role::Leader(l) = &mut self.role else { return false };
+        let before = l.pending.len();
+        l.pending.retain(|&(p, _, _)| p != id);
+        l.pending.len() < before
     }
 
     /// Answers for acks=all produces that completed (or failed) since the last call.
@@ -422,6 +453,9 @@ impl Replica {
         let lag_max = self.config.replica_lag_time_max;
         let me = self.broker;
         let Role::Leader(l) = &mut self.role else { return None };
+        if l.awaiting_metadata {
+            return None;
+        }
         let base = l.proposed.clone().unwrap_or_else(|| l.isr.clone());
         let removed: Vec<BrokerId> = base
             .iter()
@@ -437,14 +471,38 @@ impl Replica {
         Some(IsrChange { isr })
     }
 
-    /// The controller confirmed an ISR (AlterPartition answered): it becomes the committed ISR.
-    pub fn commit_isr(&mut self, isr: Vec<BrokerId>) {
+    /// The controller confirmed an ISR (AlterPartition answered), or new metadata of the same
+    /// leader epoch carries one: it becomes the committed ISR, of `partition_epoch`. A state older
+    /// than the one the leader has is ignored; newer metadata ends a wait for it.
+    pub fn commit_isr(&mut self, isr: Vec<BrokerId>, partition_epoch: u32) {
         let isr = self.in_assignment_order(isr);
         let Role::Leader(l) = &mut self.role else { return };
-        if l.proposed.as_ref() == Some(&isr) {
-            l.proposed = None;
+        if partition_epoch < l.partition_epoch {
+            return;
         }
+        if l.proposed.as_ref() == Some(&isr) || partition_epoch > l.partition_epoch {
+            l.proposed = None;
+            l.awaiting_metadata = false;
+        }
+        l.partition_epoch = partition_epoch;
         l.isr = isr;
+        self.maybe_advance_hw();
+    }
+
+    /// The controller refused this leader's ISR proposal with `error`, as
+    /// `Partition.handleAlterPartitionError` takes it: INELIGIBLE_REPLICA drops the proposal (the
+    /// committed state is right, the change was not made); the errors that say the leader's state
+    /// is stale make it wait for new metadata; others (NOT_CONTROLLER) are retried.
+    pub fn isr_refused(&mut self, error: Error) {
+        let Role::Leader(l) = &mut self.role else { return };
+        match error {
+            Error::IneligibleReplica => l.proposed = None,
+            Error::FencedLeaderEpoch
+            | Error::InvalidUpdateVersion
+            | Error::UnknownTopicOrPartition
+            | Error::InvalidRequest => l.awaiting_metadata = true,
+            _ => {}
+        }
         self.maybe_advance_hw();
     }
 
@@ -454,6 +512,9 @@ impl Replica {
         let epoch_start = self.log.epoch_start(self.epoch).unwrap_or(0);
         let Role::Leader(l) = &mut self.role else { return None };
         let f = l.followers.get(&follower)?;
+        if l.awaiting_metadata {
+            return None;
+        }
         let base = l.proposed.clone().unwrap_or_else(|| l.isr.clone());
         if base.contains(&follower) || f.leo < hw || f.leo < epoch_start {
             return None;

@@ -358,7 +358,8 @@ impl Producer {
         let producer = b.base_seq.map(|s| (ctx.me.0 + 1, self.epoch, s));
         let records = b.records.iter().map(|r| (r.key, r.seq)).collect();
         let size = self.settings.record_size;
-        send(ctx, node, KafkaMsg::Produce { id, tp, acks: self.settings.acks, producer, records, size });
+        let timeout = self.settings.request_timeout;
+        send(ctx, node, KafkaMsg::Produce { id, tp, acks: self.settings.acks, producer, records, size, timeout });
         if self.settings.acks != Acks::None {
             self.timeouts.set(ctx, id, self.settings.request_timeout, KafkaTimer::RequestTimeout);
             self.inflight.insert(id, b);

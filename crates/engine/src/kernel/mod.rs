@@ -88,8 +88,16 @@ pub trait Process<S: Model>: Clone + Debug {
     fn on_timer(&mut self, ctx: &mut Ctx<S>, timer: S::Timer);
     /// The connection to `peer` was reset (its process is down).
     fn on_disconnect(&mut self, _ctx: &mut Ctx<S>, _peer: NodeId) {}
-    /// A clean shutdown is starting: say goodbye (the node stops right after).
-    fn on_leave(&mut self, _ctx: &mut Ctx<S>) {}
+    /// A clean shutdown is starting: say goodbye. `Leaving::Now`: the node stops right after;
+    /// `Leaving::Later`: it has work to finish first (a Kafka broker's controlled shutdown), and
+    /// stops once `has_left` says so, checked after each of its handlers.
+    fn on_leave(&mut self, _ctx: &mut Ctx<S>) -> Leaving {
+        Leaving::Now
+    }
+    /// After `Leaving::Later`: whether its clean shutdown is done.
+    fn has_left(&self) -> bool {
+        true
+    }
     /// The node crashed: forget what a real process would forget.
     fn on_crash(&mut self);
 }
@@ -119,6 +127,15 @@ pub struct NodeSlot<S: System> {
     pub node: S::Node,
     /// Bumped at each crash: timers of an earlier incarnation never fire.
     pub incarnation: u32,
+    /// Shutting down cleanly (`Leaving::Later`): it stops once its node `has_left`.
+    pub leaving: bool,
+}
+
+/// What a node does when asked to shut down cleanly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leaving {
+    Now,
+    Later,
 }
 
 /// Node names, for rendering events of any model.

@@ -19,7 +19,7 @@ use super::net::DropReason;
 use super::rng::Rng;
 use super::time::Time;
 use super::trace::TraceHash;
-use super::{Built, NodeId, NodeSlot, Process, Spec, System, Wire, World};
+use super::{Built, Leaving, NodeId, NodeSlot, Process, Spec, System, Wire, World};
 
 /// Something due at a simulated time.
 #[derive(Clone, Debug)]
@@ -78,7 +78,7 @@ impl<S: System> Simulation<S> {
         scenario.validate()?;
         let Built { nodes, shared, network, faults, stopped } = scenario.build();
         let nodes: Vec<NodeSlot<S>> =
-            nodes.into_iter().map(|(name, node)| NodeSlot { name, node, incarnation: 0 }).collect();
+            nodes.into_iter().map(|(name, node)| NodeSlot { name, node, incarnation: 0, leaving: false }).collect();
         let mut queue = super::queue::EventQueue::default();
         for (at, command) in faults {
             queue.push(at, Due::Command(command));
@@ -333,6 +333,10 @@ impl<S: System> Simulation<S> {
             Effect::Emit(e) => self.emit(EventKind::Model(e)),
         });
         self.effects = effects;
+        let slot = &self.world.nodes[node.index()];
+        if slot.leaving && slot.node.has_left() {
+            self.execute(Command::Stop { node });
+        }
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: S::Msg) {
@@ -369,6 +373,7 @@ impl<S: System> Simulation<S> {
                 net.set_up(node, false);
                 let slot = &mut self.world.nodes[node.index()];
                 slot.incarnation += 1;
+                slot.leaving = false;
                 slot.node.on_crash();
                 self.emit(EventKind::NodeStopped { node });
                 // The dying process's sockets close: its peers see their connections reset one hop
@@ -377,10 +382,14 @@ impl<S: System> Simulation<S> {
                     self.schedule_reset(peer, node);
                 }
             }
-            Command::Leave { node } if net.is_up(node) => {
+            Command::Leave { node } if net.is_up(node) && !self.world.nodes[node.index()].leaving => {
                 self.emit(EventKind::NodeLeaving { node });
-                self.handle(node, |n, ctx| n.on_leave(ctx));
-                self.execute(Command::Stop { node });
+                let mut leaving = Leaving::Now;
+                self.handle(node, |n, ctx| leaving = n.on_leave(ctx));
+                match leaving {
+                    Leaving::Now => self.execute(Command::Stop { node }),
+                    Leaving::Later => self.world.nodes[node.index()].leaving = true,
+                }
             }
             Command::Start { node } if !net.is_up(node) => {
                 net.set_up(node, true);

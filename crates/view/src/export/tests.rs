@@ -161,6 +161,7 @@ fn assignors_and_idempotence_follow_the_scenario() {
         id: "reader".into(),
         topic: "orders".into(),
         group: None,
+        group_instance_id: None,
         stopped: false,
         processing: Time::ZERO,
         processing_jitter: Time::ZERO,

@@ -16,7 +16,7 @@ use crate::coordinator::{Op, ZkError};
 use crate::kafka::clients::{emit, send};
 use crate::kafka::cluster::{decode_state, encode_state, Cluster, Topic};
 use crate::kafka::msg::{BrokerSet, KafkaEvent, KafkaMsg, PartitionView, Tp, ZkCall, ZkResult};
-use crate::kafka::partition::BrokerId;
+use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::placement::{assign_replicas, elect_offline};
 use crate::kafka::Ctx;
 use crate::kernel::rng::Rng;
@@ -29,6 +29,8 @@ pub struct Controller {
     pub epoch: u32,
     epoch_version: u32,
     pub live: Vec<BrokerId>,
+    /// Brokers in a controlled shutdown: alive, but no longer to lead or join an ISR.
+    pub shutting_down: Vec<BrokerId>,
     pub partitions: VecMap<Tp, PartitionView>,
     initialised: bool,
 }
@@ -48,11 +50,10 @@ pub(super) struct BrokersChanged {
 /// The controller's ruling on a leader's ISR change (AlterPartition).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum IsrRequest {
-    /// Not from the current leader of the current epoch, or of an unknown partition: no answer
-    /// (Kafka answers FENCED_LEADER_EPOCH; the sender learns the truth from LeaderAndIsr).
-    Refused,
-    /// Already the ISR: answered at once.
-    Unchanged(Vec<BrokerId>),
+    /// Refused, with the error `KafkaController.processAlterPartition` answers.
+    Refused(Error),
+    /// Already the ISR (a retried request): answered at once with the current state.
+    Unchanged(Vec<BrokerId>, u32),
     /// The partition's state with the new ISR, to be written and answered once it is.
     Write(PartitionView),
 }
@@ -65,6 +66,7 @@ impl Controller {
             epoch: version,
             epoch_version: version,
             live: vec![],
+            shutting_down: vec![],
             partitions: VecMap::new(),
             initialised: false,
         }
@@ -97,6 +99,9 @@ impl Controller {
         let lost: Vec<BrokerId> = self.live.iter().copied().filter(|b| !live.contains(b)).collect();
         let joined: Vec<BrokerId> = live.iter().copied().filter(|b| !self.live.contains(b) || init).collect();
         self.live = live.clone();
+        // A broker gone (or back) is no longer shutting down.
+        self.shutting_down.retain(|b| !lost.contains(b) && !joined.contains(b));
+        let eligible = self.eligible();
         let mut events: Vec<KafkaEvent> = lost.iter().map(|&broker| KafkaEvent::BrokerLost { broker }).collect();
         let mut changed: Vec<Tp> = vec![];
         let mut created: Vec<Tp> = vec![];
@@ -116,7 +121,8 @@ impl Controller {
             for (p, replicas) in assignment.into_iter().enumerate() {
                 let tp = Tp { topic: t as u16, partition: p as u16 };
                 let isr: Vec<BrokerId> = replicas.iter().copied().filter(|b| live.contains(b)).collect();
-                let view = PartitionView { tp, leader: isr.first().copied(), leader_epoch: 0, isr, replicas };
+                let leader = isr.first().copied();
+                let view = PartitionView { tp, leader, leader_epoch: 0, partition_epoch: 0, isr, replicas };
                 events.push(KafkaEvent::LeaderElected {
                     tp,
                     leader: view.leader.unwrap_or(0),
@@ -135,10 +141,11 @@ impl Controller {
             let leader_alive = v.leader.is_some_and(|l| live.contains(&l));
             if !leader_alive {
                 let was_online = v.leader.is_some();
-                match elect_offline(&v.replicas, &v.isr, &live, unclean) {
+                match elect_offline(&v.replicas, &v.isr, &eligible, unclean) {
                     Some(e) => {
                         v.leader = Some(e.leader);
                         v.leader_epoch += 1;
+                        v.partition_epoch += 1;
                         v.isr = e.isr;
                         events.push(KafkaEvent::LeaderElected {
                             tp,
@@ -152,6 +159,7 @@ impl Controller {
                     None => {
                         if was_online {
                             v.leader = None;
+                            v.partition_epoch += 1;
                             events.push(KafkaEvent::PartitionOffline { tp });
                             changed.push(tp);
                         }
@@ -164,11 +172,17 @@ impl Controller {
                 // they shrink the ISR this way).
                 v.isr.retain(|b| live.contains(b));
                 v.leader_epoch += 1;
+                v.partition_epoch += 1;
                 events.push(KafkaEvent::OfflineReplicasRemoved { tp, isr: BrokerSet::of(&v.isr) });
                 changed.push(tp);
             }
         }
         BrokersChanged { events, joined, created, changed }
+    }
+
+    /// The live brokers that may lead and join ISRs: not shutting down.
+    pub(super) fn eligible(&self) -> Vec<BrokerId> {
+        self.live.iter().copied().filter(|b| !self.shutting_down.contains(b)).collect()
     }
 
     /// Fails a write if another controller has bumped the epoch since this one's election.
@@ -224,27 +238,53 @@ impl Controller {
             .collect()
     }
 
-    /// Rules on broker `sender`'s request to make `isr` the ISR of `tp` in `leader_epoch`. Only
-    /// the current leader of the current epoch may change it; brokers outside the partition's
+    /// Rules on broker `sender`'s request to make `isr` the ISR of `tp`, sent as the leader of
+    /// `leader_epoch` that knew `partition_epoch`, in `KafkaController.processAlterPartition`'s
+    /// order: an epoch ahead of this controller's state means a newer controller exists
+    /// (NOT_CONTROLLER); an older leader epoch is fenced (FENCED_LEADER_EPOCH); the state it asks
+    /// for already holds (a retry: answered with it); an older partition epoch means the state
+    /// changed since the leader saw it (INVALID_UPDATE_VERSION); an ISR naming a broker that is
+    /// not alive is refused (INELIGIBLE_REPLICA, KIP-841). Brokers outside the partition's
     /// replicas are left out.
-    pub(super) fn isr_request(&self, sender: BrokerId, tp: Tp, leader_epoch: u32, isr: Vec<BrokerId>) -> IsrRequest {
-        let Some(v) = self.partitions.get(&tp) else { return IsrRequest::Refused };
-        if v.leader != Some(sender) || v.leader_epoch != leader_epoch {
-            return IsrRequest::Refused;
+    pub(super) fn isr_request(
+        &self,
+        sender: BrokerId,
+        tp: Tp,
+        (leader_epoch, partition_epoch): (u32, u32),
+        isr: Vec<BrokerId>,
+    ) -> IsrRequest {
+        let Some(v) = self.partitions.get(&tp) else { return IsrRequest::Refused(Error::UnknownTopicOrPartition) };
+        if partition_epoch > v.partition_epoch || leader_epoch > v.leader_epoch {
+            return IsrRequest::Refused(Error::NotController);
+        }
+        if leader_epoch < v.leader_epoch || v.leader != Some(sender) {
+            return IsrRequest::Refused(Error::FencedLeaderEpoch);
         }
         let isr = isr.into_iter().filter(|b| v.replicas.contains(b)).collect::<Vec<_>>();
         if v.isr == isr {
-            return IsrRequest::Unchanged(isr);
+            return IsrRequest::Unchanged(isr, v.partition_epoch);
         }
-        IsrRequest::Write(PartitionView { isr, ..v.clone() })
+        if partition_epoch < v.partition_epoch {
+            return IsrRequest::Refused(Error::InvalidUpdateVersion);
+        }
+        if isr.iter().any(|b| !self.eligible().contains(b)) {
+            return IsrRequest::Refused(Error::IneligibleReplica);
+        }
+        IsrRequest::Write(PartitionView { isr, partition_epoch: v.partition_epoch + 1, ..v.clone() })
     }
 
     /// An approved ISR is in the coordinator: it counts, unless the partition has had a new leader
     /// meanwhile. Returns whether it counts (and is to be answered).
-    pub(super) fn isr_written(&mut self, tp: Tp, leader_epoch: u32, isr: &[BrokerId]) -> bool {
+    pub(super) fn isr_written(
+        &mut self,
+        tp: Tp,
+        leader_epoch: u32,
+        (isr, partition_epoch): (&[BrokerId], u32),
+    ) -> bool {
         match self.partitions.get_mut(&tp).filter(|v| v.leader_epoch == leader_epoch) {
             Some(v) => {
                 v.isr = isr.to_vec();
+                v.partition_epoch = v.partition_epoch.max(partition_epoch);
                 true
             }
             None => false,
@@ -310,6 +350,7 @@ impl Broker {
                 self.controller = Some(Controller::new(*v));
                 self.controller_epoch_seen = self.controller_epoch_seen.max(*v);
                 emit(ctx, KafkaEvent::ControllerElected { broker: self.id, epoch: *v });
+                self.arm_leader_rebalance(ctx, crate::kafka::leader_balance::FIRST_CHECK);
                 let mut calls = vec![brokers_call()];
                 calls.extend(
                     self.cluster
@@ -329,10 +370,12 @@ impl Broker {
                 }
                 self.controller_brokers_changed(ctx, live, init);
             }
-            ZkPurpose::AlterIsr { to, tp, leader_epoch, isr } => {
+            ZkPurpose::AlterIsr { to, tp, leader_epoch, isr, partition_epoch } => {
                 if results.iter().all(|r| !matches!(r, ZkResult::Err(_))) {
-                    if self.controller.as_mut().is_some_and(|c| c.isr_written(tp, leader_epoch, &isr)) {
-                        send(ctx, to, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr });
+                    let written = (&isr[..], partition_epoch);
+                    if self.controller.as_mut().is_some_and(|c| c.isr_written(tp, leader_epoch, written)) {
+                        let result = Ok((isr, partition_epoch));
+                        send(ctx, to, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result });
                         self.broadcast_metadata(ctx);
                     }
                 } else {
@@ -355,10 +398,18 @@ impl Broker {
         let cluster = self.cluster.clone();
         let Some(c) = self.controller.as_mut() else { return };
         let change = c.brokers_changed(live, init, &cluster.topics, cluster.unclean_leader_election, ctx.rng);
+        self.publish(ctx, &change);
+    }
+
+    /// Tells what `change` did: its events, its coordinator writes, LeaderAndIsr to the replicas
+    /// concerned and UpdateMetadata to every live broker.
+    pub(super) fn publish(&mut self, ctx: &mut Ctx, change: &BrokersChanged) {
+        let cluster = self.cluster.clone();
+        let Some(c) = self.controller.as_mut() else { return };
         for &e in &change.events {
             emit(ctx, e);
         }
-        let (epoch, ops, notices) = (c.epoch, c.writes(&change, &cluster), c.leader_and_isr(&change));
+        let (epoch, ops, notices) = (c.epoch, c.writes(change, &cluster), c.leader_and_isr(change));
         if ops.len() > 1 {
             self.zk(ctx, ZkPurpose::Write, vec![ZkCall::Multi(ops)]);
         }
@@ -385,21 +436,36 @@ impl Broker {
         ctx: &mut Ctx,
         from: NodeId,
         tp: Tp,
-        leader_epoch: u32,
+        epochs: (u32, u32),
         isr: Vec<BrokerId>,
     ) {
         let Some(sender) = self.cluster.broker_of(from) else { return };
-        let Some(c) = self.controller.as_ref() else { return };
-        match c.isr_request(sender, tp, leader_epoch, isr) {
-            IsrRequest::Refused => {}
-            IsrRequest::Unchanged(isr) => send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr }),
+        let leader_epoch = epochs.0;
+        let Some(c) = self.controller.as_ref() else {
+            // `KafkaController.tryProcessAlterPartition`: not the active controller.
+            let result = Err(Error::NotController);
+            return send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result });
+        };
+        match c.isr_request(sender, tp, epochs, isr) {
+            IsrRequest::Refused(e) => {
+                send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result: Err(e) })
+            }
+            IsrRequest::Unchanged(isr, pe) => {
+                send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result: Ok((isr, pe)) })
+            }
             IsrRequest::Write(next) => {
                 let path = self.cluster.state_path(tp);
                 let ops = vec![c.epoch_check(), Op::SetData { path, data: encode_state(&next), version: None }];
                 // The change counts (and the leader hears back) only once it is in the coordinator:
                 // a controller cut off from it (a zombie) can approve nothing, so its leaders' ISRs
                 // cannot shrink behind the new controller's back.
-                let purpose = ZkPurpose::AlterIsr { to: from, tp, leader_epoch, isr: next.isr };
+                let purpose = ZkPurpose::AlterIsr {
+                    to: from,
+                    tp,
+                    leader_epoch,
+                    isr: next.isr,
+                    partition_epoch: next.partition_epoch,
+                };
                 self.zk(ctx, purpose, vec![ZkCall::Multi(ops)]);
             }
         }

@@ -58,20 +58,22 @@ impl Broker {
             return send(ctx, from, answer);
         };
         match msg {
-            KafkaMsg::JoinGroup { member, client, owned, owned_generation, .. } => {
-                g.join(ctx, cfg, from, member, &client, owned, owned_generation)
+            KafkaMsg::JoinGroup { member, instance, client, owned, owned_generation, .. } => {
+                g.join(ctx, cfg, from, (member, instance), &client, (owned, owned_generation))
             }
-            KafkaMsg::SyncGroup { generation, member, assignment, .. } => {
-                g.sync(ctx, from, generation, &member, assignment)
+            KafkaMsg::SyncGroup { generation, member, instance, assignment, .. } => {
+                g.sync(ctx, from, (generation, &member, instance.as_deref()), assignment)
             }
-            KafkaMsg::Heartbeat { generation, member, .. } => g.heartbeat(ctx, cfg, from, generation, &member),
+            KafkaMsg::Heartbeat { generation, member, instance, .. } => {
+                g.heartbeat(ctx, cfg, from, generation, (&member, instance.as_deref()))
+            }
             KafkaMsg::LeaveGroup { member, .. } => g.leave(ctx, cfg, &member),
             KafkaMsg::OffsetFetch { partitions, .. } => {
                 let result = Ok(g.committed(partitions));
                 send(ctx, from, KafkaMsg::OffsetFetchResponse { group: index, result });
             }
-            KafkaMsg::OffsetCommit { generation, member, offsets, .. } => {
-                if let Err(e) = g.check_commit(generation, &member) {
+            KafkaMsg::OffsetCommit { generation, member, instance, offsets, .. } => {
+                if let Err(e) = g.check_commit(generation, &member, instance.as_deref()) {
                     return send(ctx, from, KafkaMsg::OffsetCommitResponse { group: index, result: Err(e) });
                 }
                 self.append_commit(ctx, from, index, offsets);
@@ -247,10 +249,16 @@ mod tests {
     fn a_broker_that_does_not_coordinate_the_group_says_so() {
         let mut h = Harness::default();
         let mut b = broker(1);
-        let commit = KafkaMsg::OffsetCommit { group: 0, generation: 1, member: "m".into(), offsets: vec![(0, 1)] };
+        let commit = KafkaMsg::OffsetCommit {
+            group: 0,
+            generation: 1,
+            member: "m".into(),
+            instance: None,
+            offsets: vec![(0, 1)],
+        };
         h.message(&mut b, CLIENT, commit);
         assert_eq!(commit_answers(&h.take().sent), vec![Err(Error::NotCoordinator)]);
-        h.message(&mut b, CLIENT, KafkaMsg::Heartbeat { group: 0, generation: 1, member: "m".into() });
+        h.message(&mut b, CLIENT, KafkaMsg::Heartbeat { group: 0, generation: 1, member: "m".into(), instance: None });
         let heartbeat = KafkaMsg::HeartbeatResponse { group: 0, error: Some(Error::NotCoordinator) };
         assert_eq!(h.take().sent, vec![(CLIENT, heartbeat)]);
         // Who coordinates it: the offsets partition's leader, once known.

@@ -235,7 +235,7 @@ impl Broker {
                 if v.leader == Some(self.id) {
                     // Its own AlterPartition is announced when answered; the controller's changes
                     // were announced by the controller.
-                    self.take_isr(ctx, v.tp, v.leader_epoch, v.isr.clone(), false);
+                    self.take_isr(ctx, v.tp, v.leader_epoch, (v.isr.clone(), v.partition_epoch), false);
                 }
             } else {
                 self.apply_leader_and_isr(ctx, v);

@@ -21,17 +21,20 @@
 //! - `replica_fetcher` — the follower side: fetching from the leader, backing off, timing out.
 //! - `group_host`      — the group coordinator: hosting `group::Group`s and writing offset commits.
 //! - `cleaner`         — retention and compaction of every replica's log.
+//! - `leader_moves`    — the controller's preferred leader elections and controlled shutdowns,
+//!   and a broker's clean stop; `delayed_produce` — acks=all produces timing out.
 //!
 //! Simplifications, also listed in the docs: one fetch per partition (Kafka batches a broker pair's
 //! partitions in one fetch session); the controller sends LeaderAndIsr without waiting for its
 //! coordinator write to be acknowledged (a failed write makes it resign); topics are created by the
-//! controller as soon as enough brokers have registered; no preferred-leader rebalancing, no
-//! controlled shutdown.
+//! controller as soon as enough brokers have registered.
 
 mod cleaner;
 mod controller;
+mod delayed_produce;
 mod fetch_serving;
 mod group_host;
+mod leader_moves;
 mod lifecycle;
 mod replica_fetcher;
 mod replica_manager;
@@ -79,11 +82,15 @@ pub struct Broker {
     /// Fetches waiting for data on the partitions this broker leads.
     parked: Purgatory,
     produce_waiting: VecMap<(Tp, u64), Waiter>,
+    /// When each parked acks=all produce gives up (its request's `timeout.ms`: DelayedProduce).
+    produce_deadlines: Deadlines<(Tp, u64)>,
     next_req: u64,
     /// The consumer groups this broker coordinates (it leads their `__consumer_offsets` partition).
     pub groups: VecMap<u8, Group>,
     /// KRaft mode: the metadata log, image and registration (`None` in ZooKeeper mode).
     pub kraft: Option<Lifecycle>,
+    /// A clean stop (controlled shutdown) under way.
+    pub stopping: Option<leader_moves::Stopping>,
 }
 
 impl Broker {
@@ -107,9 +114,11 @@ impl Broker {
             fetch_timeouts: Deadlines::default(),
             parked: Purgatory::default(),
             produce_waiting: VecMap::new(),
+            produce_deadlines: Deadlines::default(),
             next_req: 0,
             groups: VecMap::new(),
             kraft: cluster_kraft.then(Lifecycle::default),
+            stopping: None,
         }
     }
 
@@ -143,7 +152,9 @@ impl Broker {
         self.parked.clear();
         self.fetch_timeouts.clear();
         self.produce_waiting.clear();
+        self.produce_deadlines.clear();
         self.groups.clear();
+        self.stopping = None;
         if let Some(l) = self.kraft.as_mut() {
             l.on_crash();
         }
@@ -175,6 +186,9 @@ impl Broker {
             KafkaTimer::CommitTimeout { tp, request } => self.waiting_timed_out(ctx, tp, request),
             KafkaTimer::Retention => self.clean_logs(ctx, cleaner::Pass::Retention),
             KafkaTimer::Cleaner => self.clean_logs(ctx, cleaner::Pass::Compaction),
+            KafkaTimer::ProduceTimeout => self.produce_timeouts_expired(ctx),
+            KafkaTimer::LeaderRebalance { epoch } => self.leader_rebalance_due(ctx, epoch),
+            KafkaTimer::ControlledShutdown { attempt } => self.shutdown_retry(ctx, attempt),
             KafkaTimer::Park { tp, id } => self.park_expired(ctx, tp, id),
             KafkaTimer::Join { group, join } => self.on_group_timer(ctx, group, Some(join)),
             KafkaTimer::Session { group } => self.on_group_timer(ctx, group, None),
@@ -209,12 +223,14 @@ impl Broker {
                     }
                 }
             }
-            KafkaMsg::AlterPartition { tp, leader_epoch, isr } => {
-                self.controller_alter_partition(ctx, from, tp, leader_epoch, isr)
+            KafkaMsg::AlterPartition { tp, leader_epoch, partition_epoch, isr } => {
+                self.controller_alter_partition(ctx, from, tp, (leader_epoch, partition_epoch), isr)
             }
-            KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr } => {
-                self.isr_committed(ctx, tp, leader_epoch, isr)
+            KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result } => {
+                self.isr_committed(ctx, tp, leader_epoch, result)
             }
+            KafkaMsg::ControlledShutdown { broker } => self.controller_controlled_shutdown(ctx, from, broker),
+            KafkaMsg::ControlledShutdownResponse { result } => self.shutdown_answered(result),
             KafkaMsg::ReplicaFetch { tp, epoch, offset, last_epoch, generation } => {
                 let Some(follower) = self.cluster.broker_of(from) else { return };
                 let p = Parked::Replica { from, follower, epoch, offset, last_epoch, generation };
@@ -227,8 +243,9 @@ impl Broker {
                 let states = self.metadata.values().cloned().collect();
                 send(ctx, from, KafkaMsg::MetadataResponse { states });
             }
-            KafkaMsg::Produce { id, tp, acks, producer, records, size } => {
-                self.append(ctx, tp, acks, (producer, size), &records, Waiter::Produce { client: from, id })
+            KafkaMsg::Produce { id, tp, acks, producer, records, size, timeout } => {
+                let waiter = Waiter::Produce { client: from, id, timeout };
+                self.append(ctx, tp, acks, (producer, size), &records, waiter)
             }
             KafkaMsg::Fetch { tp, offset, generation } => {
                 self.serve_fetch(ctx, tp, Parked::Consumer { from, offset, generation }, false);

@@ -10,12 +10,13 @@ use crate::kafka::msg::{BrokerSet, KafkaEvent, KafkaMsg, PartitionView, Tp};
 use crate::kafka::partition::{Acks, BrokerId, Error, ProduceOutcome, Replica, Role};
 use crate::kafka::purgatory::Parked;
 use crate::kafka::{Ctx, KafkaTimer};
+use crate::time::Time;
 use crate::NodeId;
 
 /// Who waits for an acks=all append to complete: a producer, or a member's offset commit.
 #[derive(Clone, Debug)]
 pub(super) enum Waiter {
-    Produce { client: NodeId, id: u64 },
+    Produce { client: NodeId, id: u64, timeout: Time },
     Commit { client: NodeId, group: u8, offsets: Vec<(u16, u64)> },
 }
 
@@ -32,9 +33,15 @@ impl Broker {
         match s.leader {
             Some(l) if l == me => {
                 if !(r.is_leader() && r.epoch == s.leader_epoch) {
-                    r.become_leader(s.leader_epoch, s.isr.clone(), now);
+                    r.become_leader(s.leader_epoch, s.isr.clone(), s.partition_epoch, now);
                     self.answer_completed(ctx, tp);
                     self.wake_where(ctx, tp, |_| true);
+                } else {
+                    // The same term with a newer partition state (`Partition.makeLeader` takes
+                    // it as the committed state): it ends a wait for new metadata.
+                    let hw_before = r.log.hw();
+                    r.commit_isr(s.isr.clone(), s.partition_epoch);
+                    self.after_leader_change(ctx, tp, hw_before);
                 }
             }
             Some(l) => {
@@ -62,11 +69,14 @@ impl Broker {
         for tp in tps {
             let r = self.replicas.get_mut(&tp).expect("listed above");
             r.check_isr(now);
-            // A proposal not yet confirmed (new, or its request lost): (re)send it.
-            if let Role::Leader(l) = &r.role {
-                if let Some(isr) = l.proposed.clone() {
-                    self.propose_isr(ctx, tp, isr);
-                }
+            // A proposal not yet confirmed (new, or its request lost): (re)send it, unless the
+            // controller said this leader's state is stale.
+            let unconfirmed = match &r.role {
+                Role::Leader(l) if !l.awaiting_metadata => l.proposed.clone(),
+                _ => None,
+            };
+            if let Some(isr) = unconfirmed {
+                self.propose_isr(ctx, tp, isr);
             }
         }
         ctx.set_timer(self.cluster.replica_lag_time_max / 2, KafkaTimer::Isr);
@@ -75,30 +85,62 @@ impl Broker {
     /// Asks the controller to commit an ISR change (AlterPartition, KIP-497); the change takes
     /// effect when it answers.
     pub(super) fn propose_isr(&mut self, ctx: &mut Ctx, tp: Tp, isr: Vec<BrokerId>) {
-        let epoch = self.replicas.get(&tp).map_or(0, |r| r.epoch);
+        let fenced = |b: &BrokerId| self.kraft.as_ref().is_some_and(|k| k.image.is_fenced(*b));
+        let Some(r) = self.replicas.get_mut(&tp) else { return };
+        let Role::Leader(l) = &r.role else { return };
+        if isr.iter().any(|b| !l.isr.contains(b) && fenced(b)) {
+            // KIP-841 (`Partition.isReplicaIsrEligible`): a KRaft leader adds no fenced broker.
+            return r.isr_refused(Error::IneligibleReplica);
+        }
+        let (leader_epoch, partition_epoch) = (r.epoch, l.partition_epoch);
         if let Some(node) = self.controller_node {
-            send(ctx, node, KafkaMsg::AlterPartition { tp, leader_epoch: epoch, isr });
+            send(ctx, node, KafkaMsg::AlterPartition { tp, leader_epoch, partition_epoch, isr });
         }
     }
 
-    /// The controller committed `isr` for this leader's `leader_epoch` (AlterPartitionResponse).
-    pub(super) fn isr_committed(&mut self, ctx: &mut Ctx, tp: Tp, leader_epoch: u32, isr: Vec<BrokerId>) {
-        self.take_isr(ctx, tp, leader_epoch, isr, true);
+    /// The controller's answer to this leader's AlterPartition for `leader_epoch`: the committed
+    /// ISR and partition epoch, or why it refused.
+    pub(super) fn isr_committed(
+        &mut self,
+        ctx: &mut Ctx,
+        tp: Tp,
+        leader_epoch: u32,
+        result: Result<(Vec<BrokerId>, u32), Error>,
+    ) {
+        match result {
+            Ok((isr, partition_epoch)) => self.take_isr(ctx, tp, leader_epoch, (isr, partition_epoch), true),
+            Err(error) => {
+                let Some(r) = self.replicas.get_mut(&tp).filter(|r| r.epoch == leader_epoch) else { return };
+                let hw_before = r.log.hw();
+                r.isr_refused(error);
+                self.after_leader_change(ctx, tp, hw_before);
+            }
+        }
     }
 
     /// Makes `isr` this leader's committed ISR; `announce`: the change is the leader's own (a
     /// KRaft leader replaying one the controller made, such as a fenced follower's removal, does
     /// not announce it again).
-    pub(super) fn take_isr(&mut self, ctx: &mut Ctx, tp: Tp, leader_epoch: u32, isr: Vec<BrokerId>, announce: bool) {
+    pub(super) fn take_isr(
+        &mut self,
+        ctx: &mut Ctx,
+        tp: Tp,
+        leader_epoch: u32,
+        (isr, partition_epoch): (Vec<BrokerId>, u32),
+        announce: bool,
+    ) {
         let me = self.id;
         let Some(r) = self.replicas.get_mut(&tp) else { return };
         let Role::Leader(l) = &r.role else { return };
-        if r.epoch != leader_epoch || l.isr == isr {
+        if r.epoch != leader_epoch || partition_epoch < l.partition_epoch {
             return;
         }
-        let shrank = isr.len() < l.isr.len();
+        let (same, shrank) = (l.isr == isr, isr.len() < l.isr.len());
         let hw_before = r.log.hw();
-        r.commit_isr(isr.clone());
+        r.commit_isr(isr.clone(), partition_epoch);
+        if same {
+            return self.after_leader_change(ctx, tp, hw_before);
+        }
         if announce {
             emit(ctx, KafkaEvent::IsrChanged { tp, leader: me, isr: BrokerSet::of(&isr), shrank });
         }
@@ -122,6 +164,7 @@ impl Broker {
         let Some(r) = self.replicas.get_mut(&tp) else { return };
         for (req, result) in r.take_completed() {
             if let Some(w) = self.produce_waiting.remove(&(tp, req)) {
+                self.produce_deadlines.remove((tp, req));
                 self.answer(ctx, tp, w, result);
             }
         }
@@ -129,13 +172,17 @@ impl Broker {
 
     fn answer(&mut self, ctx: &mut Ctx, tp: Tp, waiter: Waiter, result: Result<u64, Error>) {
         match waiter {
-            Waiter::Produce { client, id } => send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result }),
+            Waiter::Produce { client, id, .. } => send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result }),
             Waiter::Commit { client, group, offsets } => self.commit_written(ctx, client, group, offsets, result),
         }
     }
 
-    /// An append still waiting for replication gives up (`offsets.commit.timeout.ms`).
+    /// An append still waiting for replication gives up (`offsets.commit.timeout.ms`, or a
+    /// produce's `timeout.ms`).
     pub(super) fn waiting_timed_out(&mut self, ctx: &mut Ctx, tp: Tp, request: u64) {
+        if let Some(r) = self.replicas.get_mut(&tp) {
+            r.abandon_pending(request);
+        }
         if let Some(w) = self.produce_waiting.remove(&(tp, request)) {
             self.answer(ctx, tp, w, Err(Error::RequestTimedOut));
         }
@@ -181,13 +228,14 @@ impl Broker {
                 }
             }
             ProduceOutcome::Waiting { .. } => {
-                if matches!(waiter, Waiter::Commit { .. }) {
+                match waiter {
                     // A commit that cannot be replicated in time is answered REQUEST_TIMED_OUT (as
                     // a zombie coordinator's would be: its followers fetch from a new leader).
-                    ctx.set_timer(
+                    Waiter::Commit { .. } => ctx.set_timer(
                         super::group_host::OFFSETS_COMMIT_TIMEOUT,
                         KafkaTimer::CommitTimeout { tp, request: req },
-                    );
+                    ),
+                    Waiter::Produce { timeout, .. } => self.park_produce(ctx, tp, req, timeout),
                 }
                 self.produce_waiting.insert((tp, req), waiter);
             }
@@ -263,14 +311,15 @@ mod tests {
         h.now = Time::secs(31);
         h.timer(&mut b, KafkaTimer::Isr);
         let checked = h.take();
-        let proposal = KafkaMsg::AlterPartition { tp: TP, leader_epoch: 0, isr: vec![1] };
+        let proposal = KafkaMsg::AlterPartition { tp: TP, leader_epoch: 0, partition_epoch: 0, isr: vec![1] };
         assert_eq!(checked.sent, [(CONTROLLER, proposal)]);
         assert_eq!(checked.timers, [(Time::secs(15), KafkaTimer::Isr)]);
         assert_eq!(b.replicas[&TP].log.hw(), 0, "until confirmed, the HW waits for the old ISR");
         // An answer for an older epoch is not this leader's.
-        h.message(&mut b, CONTROLLER, KafkaMsg::AlterPartitionResponse { tp: TP, leader_epoch: 1, isr: vec![1] });
+        let answer = |leader_epoch| KafkaMsg::AlterPartitionResponse { tp: TP, leader_epoch, result: Ok((vec![1], 1)) };
+        h.message(&mut b, CONTROLLER, answer(1));
         assert!(h.take().events.is_empty());
-        h.message(&mut b, CONTROLLER, KafkaMsg::AlterPartitionResponse { tp: TP, leader_epoch: 0, isr: vec![1] });
+        h.message(&mut b, CONTROLLER, answer(0));
         let isr = crate::kafka::msg::BrokerSet::of(&[1]);
         let confirmed = h.take().events;
         assert_eq!(
@@ -280,6 +329,35 @@ mod tests {
                 KafkaEvent::HighWatermark { tp: TP, broker: 1, hw: 1 }
             ]
         );
+    }
+
+    /// `Partition.handleAlterPartitionError`: a proposal refused because the leader's state is
+    /// stale is not retried; the leader waits for new metadata, then proposes again from it.
+    #[test]
+    fn a_refused_isr_proposal_waits_for_new_metadata_before_it_is_made_again() {
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.lead(&mut b, TP, 0, vec![1, 2, 3]);
+        h.produce(&mut b, TP, Acks::Leader, &[(None, 1)]);
+        h.take();
+        h.now = Time::secs(31);
+        h.timer(&mut b, KafkaTimer::Isr);
+        assert_eq!(h.take().sent.len(), 1, "the shrink is proposed");
+        let refused =
+            KafkaMsg::AlterPartitionResponse { tp: TP, leader_epoch: 0, result: Err(Error::InvalidUpdateVersion) };
+        h.message(&mut b, CONTROLLER, refused);
+        h.now = Time::secs(46);
+        h.timer(&mut b, KafkaTimer::Isr);
+        assert!(h.take().sent.is_empty(), "not sent again while its state is stale");
+        assert_eq!(b.replicas[&TP].isr(), Some(&[1, 2, 3][..]), "the committed ISR stands");
+        // The controller's newer state of the same term arrives: the leader proposes from it.
+        let newer = PartitionView { partition_epoch: 1, ..view(TP, Some(1), 0, vec![1, 2, 3]) };
+        h.message(&mut b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, states: vec![newer] });
+        h.take();
+        h.now = Time::secs(61);
+        h.timer(&mut b, KafkaTimer::Isr);
+        let again = KafkaMsg::AlterPartition { tp: TP, leader_epoch: 0, partition_epoch: 1, isr: vec![1] };
+        assert_eq!(h.take().sent, [(CONTROLLER, again)]);
     }
 
     #[test]

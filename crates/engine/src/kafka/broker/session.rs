@@ -30,6 +30,7 @@ pub(super) enum ZkPurpose {
         tp: Tp,
         leader_epoch: u32,
         isr: Vec<BrokerId>,
+        partition_epoch: u32,
     },
 }
 

@@ -45,7 +45,7 @@ pub fn broker(id: BrokerId) -> Broker {
 
 /// A partition's state with replicas 1-3.
 pub fn view(tp: Tp, leader: Option<BrokerId>, leader_epoch: u32, isr: Vec<BrokerId>) -> PartitionView {
-    PartitionView { tp, leader, leader_epoch, isr, replicas: vec![1, 2, 3] }
+    PartitionView { tp, leader, leader_epoch, partition_epoch: 0, isr, replicas: vec![1, 2, 3] }
 }
 
 /// What a handler asked for, by kind, each in the order asked.
@@ -119,7 +119,8 @@ impl Harness {
     /// A client's produce request (id 0) of `records` to `tp`.
     pub fn produce(&mut self, b: &mut Broker, tp: Tp, acks: Acks, records: &[(Option<u32>, u64)]) {
         let records = records.to_vec();
-        let msg = KafkaMsg::Produce { id: 0, tp, acks, producer: None, records, size: 100 };
+        let timeout = crate::kafka::cluster::REQUEST_TIMEOUT;
+        let msg = KafkaMsg::Produce { id: 0, tp, acks, producer: None, records, size: 100, timeout };
         self.message(b, CLIENT, msg);
     }
 }

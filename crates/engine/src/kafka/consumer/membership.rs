@@ -23,11 +23,16 @@ pub enum Phase {
     Joining,
     Syncing,
     Stable,
+    /// FENCED_INSTANCE_ID: another consumer joined with its `group.instance.id`. Fatal, as
+    /// `FencedInstanceIdException` is: it reads nothing more.
+    Fenced,
 }
 
 #[derive(Clone, Debug)]
 pub struct Membership {
     pub group: u8,
+    /// `group.instance.id`: a static member (KIP-345), kept across restarts.
+    pub instance: Option<String>,
     pub coordinator: Option<BrokerId>,
     pub member_id: String,
     pub generation: Option<u32>,
@@ -46,9 +51,10 @@ pub struct Membership {
 }
 
 impl Membership {
-    pub(super) fn new(group: u8) -> Membership {
+    pub(super) fn new(group: u8, instance: Option<String>) -> Membership {
         Membership {
             group,
+            instance,
             coordinator: None,
             member_id: String::new(),
             generation: None,
@@ -93,7 +99,7 @@ impl Consumer {
     /// Takes the next step of the protocol, if one is due.
     pub(super) fn advance(&mut self, ctx: &mut Ctx) {
         let Some(m) = &self.member else { return };
-        if m.waiting.is_some() {
+        if m.waiting.is_some() || m.phase == Phase::Fenced {
             return;
         }
         if m.coordinator.is_none() {
@@ -116,10 +122,14 @@ impl Consumer {
     pub(super) fn join(&mut self, ctx: &mut Ctx) {
         let Some(cfg) = self.settings().cloned() else { return };
         let m = self.member.as_mut().expect("a member");
+        if m.phase == Phase::Fenced {
+            return;
+        }
         m.phase = Phase::Joining;
         let msg = KafkaMsg::JoinGroup {
             group: m.group,
             member: m.member_id.clone(),
+            instance: m.instance.clone(),
             client: self.name.clone(),
             owned: m.held,
             owned_generation: m.held_generation,
@@ -140,6 +150,7 @@ impl Consumer {
             Phase::Joining | Phase::Syncing => m.phase = Phase::Unjoined,
             Phase::Committing => return self.rejoin_now(ctx),
             Phase::Unjoined | Phase::Stable => {}
+            Phase::Fenced => return,
         }
         ctx.set_timer(RETRY_BACKOFF, KafkaTimer::GroupStep);
     }
@@ -157,6 +168,7 @@ impl Consumer {
                 self.join(ctx);
             }
             Err(Error::NotCoordinator | Error::CoordinatorNotAvailable) => self.coordinator_lost(ctx),
+            Err(Error::FencedInstanceId) => self.fenced(ctx),
             Err(_) => {
                 m.phase = Phase::Unjoined;
                 ctx.set_timer(RETRY_BACKOFF, KafkaTimer::GroupStep);
@@ -167,8 +179,8 @@ impl Consumer {
                 m.phase = Phase::Syncing;
                 let assignment = if j.leader == j.member { self.assign(&cfg, &j.members) } else { vec![] };
                 let m = self.member.as_mut().expect("a member");
-                let msg =
-                    KafkaMsg::SyncGroup { group: m.group, generation: j.generation, member: j.member, assignment };
+                let (group, instance) = (m.group, m.instance.clone());
+                let msg = KafkaMsg::SyncGroup { group, generation: j.generation, member: j.member, instance, assignment };
                 m.heartbeat_gen += 1;
                 ctx.set_timer(cfg.heartbeat_interval, KafkaTimer::Heartbeat { generation: m.heartbeat_gen });
                 self.request(ctx, msg, Some(REQUEST_TIMEOUT));
@@ -202,6 +214,7 @@ impl Consumer {
         let assignment = match result {
             Ok(a) => a,
             Err(Error::RebalanceInProgress) => return self.prepare_rejoin(ctx),
+            Err(Error::FencedInstanceId) => return self.fenced(ctx),
             Err(e @ (Error::UnknownMemberId | Error::IllegalGeneration)) => return self.reset(ctx, e),
             Err(_) => return self.coordinator_lost(ctx),
         };
@@ -260,8 +273,12 @@ impl Consumer {
         if generation != m.heartbeat_gen || !matches!(m.phase, Phase::Syncing | Phase::Stable | Phase::Committing) {
             return;
         }
-        let msg =
-            KafkaMsg::Heartbeat { group: m.group, generation: m.generation.unwrap_or(0), member: m.member_id.clone() };
+        let msg = KafkaMsg::Heartbeat {
+            group: m.group,
+            generation: m.generation.unwrap_or(0),
+            member: m.member_id.clone(),
+            instance: m.instance.clone(),
+        };
         ctx.set_timer(cfg.heartbeat_interval, KafkaTimer::Heartbeat { generation });
         self.request(ctx, msg, None);
     }
@@ -277,8 +294,29 @@ impl Consumer {
                 self.reset(ctx, e)
             }
             Some(Error::NotCoordinator | Error::CoordinatorNotAvailable) => self.coordinator_lost(ctx),
+            Some(Error::FencedInstanceId) => self.fenced(ctx),
             Some(_) => {}
         }
+    }
+
+    /// FENCED_INSTANCE_ID (another consumer has its `group.instance.id`): the consumer gives its
+    /// partitions up without a commit and takes no further part in the group.
+    pub(super) fn fenced(&mut self, ctx: &mut Ctx) {
+        let me = ctx.me;
+        let Some(m) = &self.member else { return };
+        if m.phase == Phase::Fenced {
+            return;
+        }
+        let (group, owned) = (m.group, m.owned);
+        ctx.emit(KafkaEvent::InstanceFenced { group, consumer: me });
+        if owned != 0 {
+            ctx.emit(KafkaEvent::Revoked { group, consumer: me, partitions: owned, lost: true });
+            self.drop_partitions(owned);
+        }
+        let m = self.member.as_mut().expect("a member");
+        m.phase = Phase::Fenced;
+        m.generation = None;
+        m.waiting = None;
     }
 
     /// The group is rebalancing: commit (with auto-commit on) before rejoining, as

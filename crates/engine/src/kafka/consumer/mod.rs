@@ -104,10 +104,18 @@ impl Consumer {
             fetch_timeouts: Deadlines::default(),
             next_gen: 0,
             metadata: MetadataAsk::default(),
-            member: group.map(Membership::new),
+            member: group.map(|g| Membership::new(g, None)),
             resetting: 0,
             out_of_range: 0,
         }
+    }
+
+    /// A static member (KIP-345) with this `group.instance.id`.
+    pub fn with_instance(mut self, instance: Option<String>) -> Consumer {
+        if let Some(m) = &mut self.member {
+            m.instance = instance;
+        }
+        self
     }
 
     /// Per-record processing time (`base` plus up to `jitter` more, drawn per record).
@@ -161,12 +169,14 @@ impl Consumer {
         self.resetting = 0;
         self.out_of_range = 0;
         if let Some(m) = &mut self.member {
-            *m = Membership::new(m.group);
+            *m = Membership::new(m.group, m.instance.take());
         }
     }
 
     /// `close()`: with auto-commit, commit what it read; give its partitions up; leave the group,
-    /// so the coordinator rebalances at once instead of after a session timeout.
+    /// so the coordinator rebalances at once instead of after a session timeout — unless it is a
+    /// static member, which never sends LeaveGroup (KIP-345: only its session timeout removes it,
+    /// so a restart within it moves no partition).
     pub fn on_leave(&mut self, ctx: &mut Ctx) {
         let auto = self.settings().is_some_and(|g| g.auto_commit.is_some());
         let me = ctx.me;
@@ -181,8 +191,10 @@ impl Consumer {
         if m.owned != 0 {
             ctx.emit(KafkaEvent::Revoked { group: m.group, consumer: me, partitions: m.owned, lost: false });
         }
-        let msg = KafkaMsg::LeaveGroup { group: m.group, member: m.member_id.clone() };
-        self.request(ctx, msg, None);
+        if m.instance.is_none() {
+            let msg = KafkaMsg::LeaveGroup { group: m.group, member: m.member_id.clone() };
+            self.request(ctx, msg, None);
+        }
     }
 
     /// The connection to a broker was reset: fetches to it failed; find the leaders again. If it

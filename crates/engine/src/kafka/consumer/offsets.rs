@@ -47,6 +47,7 @@ impl Consumer {
             group: m.group,
             generation: m.generation.unwrap_or(0),
             member: m.member_id.clone(),
+            instance: m.instance.clone(),
             offsets,
         };
         let wait = (m.phase == Phase::Committing).then_some(REQUEST_TIMEOUT);
@@ -73,6 +74,7 @@ impl Consumer {
                     return self.coordinator_lost(ctx);
                 }
             }
+            Err(Error::FencedInstanceId) => return self.fenced(ctx),
             Err(_) => {}
         }
         let m = self.member.as_mut().expect("a member");

@@ -60,8 +60,11 @@ impl Consumer {
             return;
         }
         ctx.emit(KafkaEvent::PollTimeout { group: m.group, consumer: ctx.me });
-        let msg = KafkaMsg::LeaveGroup { group: m.group, member: m.member_id.clone() };
-        self.request(ctx, msg, None);
+        // Only dynamic members send LeaveGroup (`AbstractCoordinator.maybeLeaveGroup`).
+        if m.instance.is_none() {
+            let msg = KafkaMsg::LeaveGroup { group: m.group, member: m.member_id.clone() };
+            self.request(ctx, msg, None);
+        }
         let m = self.member.as_mut().expect("a member");
         m.generation = None;
         m.held_generation = -1;

@@ -178,6 +178,18 @@ impl KafkaEvent {
                 world.node_name(consumer),
                 world.group_name(group)
             ),
+            KafkaEvent::StaticMemberRejoined { group, consumer, generation } => write!(
+                s,
+                "static member {} rejoined {}: same assignment, still generation {generation}, no rebalance",
+                world.node_name(consumer),
+                world.group_name(group)
+            ),
+            KafkaEvent::InstanceFenced { group, consumer } => write!(
+                s,
+                "{} was fenced from {}: another consumer joined with its group.instance.id (FENCED_INSTANCE_ID)",
+                world.node_name(consumer),
+                world.group_name(group)
+            ),
             KafkaEvent::SegmentsDeleted { tp: t, broker, log_start } => {
                 write!(s, "{} b{broker} deleted old segments: the log now starts at {log_start}", tp(t))
             }

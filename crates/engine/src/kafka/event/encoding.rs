@@ -40,6 +40,8 @@ enum KafkaTag {
     OfflineReplicasRemoved = 25,
     ProduceExpired = 26,
     ProducerEpochBumped = 27,
+    StaticMemberRejoined = 28,
+    InstanceFenced = 29,
     ControllerCandidate = 30,
     ControllerLeader = 31,
     ControllerResigned = 32,
@@ -236,6 +238,15 @@ impl ModelEvent for KafkaEvent {
                 h.byte(KafkaTag::PollTimeout as u8);
                 h.u64(((group as u64) << 32) | consumer.0 as u64);
             }
+            KafkaEvent::StaticMemberRejoined { group, consumer, generation } => {
+                h.byte(KafkaTag::StaticMemberRejoined as u8);
+                h.u64(((group as u64) << 32) | consumer.0 as u64);
+                h.u32(generation);
+            }
+            KafkaEvent::InstanceFenced { group, consumer } => {
+                h.byte(KafkaTag::InstanceFenced as u8);
+                h.u64(((group as u64) << 32) | consumer.0 as u64);
+            }
             KafkaEvent::SegmentsDeleted { tp: t, broker, log_start } => {
                 h.byte(KafkaTag::SegmentsDeleted as u8);
                 tp(h, t);
@@ -273,6 +284,8 @@ impl ModelEvent for KafkaEvent {
             | KafkaEvent::Revoked { consumer, .. }
             | KafkaEvent::Committed { consumer, .. }
             | KafkaEvent::PollTimeout { consumer, .. }
+            | KafkaEvent::StaticMemberRejoined { consumer, .. }
+            | KafkaEvent::InstanceFenced { consumer, .. }
             | KafkaEvent::PositionSet { consumer, .. } => [Some(consumer), None],
             _ => [None, None],
         }
@@ -317,6 +330,8 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::PositionSet { .. } => "position",
             KafkaEvent::SegmentsDeleted { .. } => "retention",
             KafkaEvent::PollTimeout { .. } => "poll-timeout",
+            KafkaEvent::StaticMemberRejoined { .. } => "static-rejoin",
+            KafkaEvent::InstanceFenced { .. } => "instance-fenced",
             KafkaEvent::Compacted { .. } => "compacted",
         }
     }

@@ -177,6 +177,12 @@ pub enum KafkaEvent {
     Committed { group: u8, consumer: NodeId, tp: Tp, offset: u64 },
     /// A member spent longer than `max.poll.interval.ms` on one poll's records: it leaves the group.
     PollTimeout { group: u8, consumer: NodeId },
+    /// A static member (`group.instance.id`, KIP-345) joined again under a new member id while
+    /// the group was Stable: it takes its old place and assignment in `generation`, no rebalance.
+    StaticMemberRejoined { group: u8, consumer: NodeId, generation: u32 },
+    /// A consumer heard FENCED_INSTANCE_ID: another consumer joined with its `group.instance.id`.
+    /// The error is fatal: it stops reading.
+    InstanceFenced { group: u8, consumer: NodeId },
     /// A consumer set its position in a partition: from the group's commit or `auto.offset.reset`.
     PositionSet { consumer: NodeId, tp: Tp, offset: u64, from: PositionFrom },
     /// Retention deleted a replica's oldest segments: its log now starts at `log_start`.
@@ -251,5 +257,11 @@ pub fn err_name(e: Error) -> &'static str {
         Error::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
         Error::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
         Error::InvalidRecord => "INVALID_RECORD",
+        Error::UnknownTopicOrPartition => "UNKNOWN_TOPIC_OR_PARTITION",
+        Error::NotController => "NOT_CONTROLLER",
+        Error::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
+        Error::InvalidRequest => "INVALID_REQUEST",
+        Error::IneligibleReplica => "INELIGIBLE_REPLICA",
+        Error::FencedInstanceId => "FENCED_INSTANCE_ID",
     }
 }

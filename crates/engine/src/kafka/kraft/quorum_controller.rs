@@ -15,7 +15,7 @@ use super::{ControllerError, ControllerId, Entry, MetadataRecord};
 use crate::kafka::clients::{emit, send};
 use crate::kafka::cluster::Cluster;
 use crate::kafka::msg::{KafkaEvent, KafkaMsg, Tp};
-use crate::kafka::partition::BrokerId;
+use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::{Ctx, KafkaTimer};
 use crate::time::Time;
 use crate::vecmap::VecMap;
@@ -84,8 +84,8 @@ impl QuorumController {
             KafkaMsg::BrokerHeartbeat { broker, broker_epoch, metadata_offset } => {
                 self.on_heartbeat(ctx, from, broker, broker_epoch, metadata_offset)
             }
-            KafkaMsg::AlterPartition { tp, leader_epoch, isr } => {
-                self.on_alter_partition(ctx, from, tp, leader_epoch, isr)
+            KafkaMsg::AlterPartition { tp, leader_epoch, partition_epoch, isr } => {
+                self.on_alter_partition(ctx, from, tp, (leader_epoch, partition_epoch), isr)
             }
             _ => {}
         }
@@ -236,18 +236,24 @@ impl QuorumController {
         }
     }
 
-    fn on_alter_partition(&mut self, ctx: &mut Ctx, from: NodeId, tp: Tp, leader_epoch: u32, isr: Vec<BrokerId>) {
+    fn on_alter_partition(&mut self, ctx: &mut Ctx, from: NodeId, tp: Tp, epochs: (u32, u32), isr: Vec<BrokerId>) {
         let Some(sender) = self.cluster.broker_of(from) else { return };
+        let leader_epoch = epochs.0;
         if self.active.is_none() {
-            return;
+            let result = Err(Error::NotController);
+            return send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result });
         }
-        match isr_request(&self.image, sender, tp, leader_epoch, isr) {
-            IsrRuling::Refused => {}
-            IsrRuling::Unchanged(isr) => send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr }),
+        match isr_request(&self.image, sender, tp, epochs, isr) {
+            IsrRuling::Refused(e) => {
+                send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result: Err(e) })
+            }
+            IsrRuling::Unchanged(isr, pe) => {
+                send(ctx, from, KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result: Ok((isr, pe)) })
+            }
             IsrRuling::Change(v) => {
-                let isr = v.isr.clone();
+                let result = Ok((v.isr.clone(), v.partition_epoch));
                 let offset = self.append(ctx, Decision { records: vec![(MetadataRecord::PartitionChange(v), None)] });
-                let m = KafkaMsg::AlterPartitionResponse { tp, leader_epoch, isr };
+                let m = KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result };
                 self.wait_then_reply(offset.expect("one"), from, m);
             }
         }

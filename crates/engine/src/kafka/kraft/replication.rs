@@ -15,7 +15,7 @@ use super::image::MetadataImage;
 use super::MetadataRecord;
 use crate::kafka::cluster::Topic;
 use crate::kafka::msg::{BrokerSet, KafkaEvent, PartitionView, Tp};
-use crate::kafka::partition::BrokerId;
+use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::placement::{assign_replicas, elect_offline};
 use crate::kernel::rng::Rng;
 
@@ -46,6 +46,8 @@ impl Decision {
             _ => None,
         };
         if &after != before {
+            // Every change of a partition's state is a new partition epoch.
+            let after = PartitionView { partition_epoch: before.partition_epoch + 1, ..after };
             self.push(MetadataRecord::PartitionChange(after), event);
         }
     }
@@ -104,6 +106,7 @@ pub fn after_unfence(image: &MetadataImage, topics: &[Topic], unclean: bool, rng
                 tp,
                 leader: replicas.first().copied(),
                 leader_epoch: 0,
+                partition_epoch: 0,
                 isr: replicas.clone(),
                 replicas,
             };
@@ -130,35 +133,45 @@ pub fn after_unfence(image: &MetadataImage, topics: &[Topic], unclean: bool, rng
 /// The ruling on broker `sender`'s request to make `isr` the ISR of `tp` in `leader_epoch`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IsrRuling {
-    /// Not the leader of the current epoch, an unknown partition, or a fenced broker added: no
-    /// answer (Kafka answers FENCED_LEADER_EPOCH or INELIGIBLE_REPLICA; the leader asks again at
-    /// its next ISR check, or learns its fate from the log).
-    Refused,
-    /// Already the ISR: answered at once.
-    Unchanged(Vec<BrokerId>),
+    /// Refused with the error `ReplicationControlManager.validateAlterPartitionData` answers.
+    Refused(Error),
+    /// Already the ISR: answered at once, with the current partition epoch.
+    Unchanged(Vec<BrokerId>, u32),
     /// The new state, to append and answer once committed.
     Change(PartitionView),
 }
 
+/// In `validateAlterPartitionData`'s order: epochs ahead of the controller's (NOT_CONTROLLER),
+/// an older leader epoch (FENCED_LEADER_EPOCH), a sender that does not lead (INVALID_REQUEST), an
+/// older partition epoch (INVALID_UPDATE_VERSION), then a fenced broker added (INELIGIBLE_REPLICA).
 pub fn isr_request(
     image: &MetadataImage,
     sender: BrokerId,
     tp: Tp,
-    leader_epoch: u32,
+    (leader_epoch, partition_epoch): (u32, u32),
     isr: Vec<BrokerId>,
 ) -> IsrRuling {
-    let Some(v) = image.partitions.get(&tp) else { return IsrRuling::Refused };
-    if v.leader != Some(sender) || v.leader_epoch != leader_epoch {
-        return IsrRuling::Refused;
+    let Some(v) = image.partitions.get(&tp) else { return IsrRuling::Refused(Error::UnknownTopicOrPartition) };
+    if leader_epoch > v.leader_epoch || partition_epoch > v.partition_epoch {
+        return IsrRuling::Refused(Error::NotController);
+    }
+    if leader_epoch < v.leader_epoch {
+        return IsrRuling::Refused(Error::FencedLeaderEpoch);
+    }
+    if v.leader != Some(sender) {
+        return IsrRuling::Refused(Error::InvalidRequest);
+    }
+    if partition_epoch < v.partition_epoch {
+        return IsrRuling::Refused(Error::InvalidUpdateVersion);
     }
     let isr: Vec<BrokerId> = isr.into_iter().filter(|b| v.replicas.contains(b)).collect();
     if isr.iter().any(|b| !v.isr.contains(b) && image.is_fenced(*b)) {
-        return IsrRuling::Refused;
+        return IsrRuling::Refused(Error::IneligibleReplica);
     }
     if v.isr == isr {
-        return IsrRuling::Unchanged(isr);
+        return IsrRuling::Unchanged(isr, v.partition_epoch);
     }
-    IsrRuling::Change(PartitionView { isr, ..v.clone() })
+    IsrRuling::Change(PartitionView { isr, partition_epoch: v.partition_epoch + 1, ..v.clone() })
 }
 
 #[cfg(test)]
@@ -174,7 +187,14 @@ mod tests {
         let tp = Tp { topic: 0, partition: 0 };
         i.partitions.insert(
             tp,
-            PartitionView { tp, leader: Some(2), leader_epoch: 4, isr: vec![2, 3, 1], replicas: vec![2, 3, 1] },
+            PartitionView {
+                tp,
+                leader: Some(2),
+                leader_epoch: 4,
+                partition_epoch: 7,
+                isr: vec![2, 3, 1],
+                replicas: vec![2, 3, 1],
+            },
         );
         i
     }
@@ -198,6 +218,7 @@ mod tests {
             panic!("{d:?}")
         };
         assert_eq!((v.leader, v.leader_epoch, v.isr.clone()), (Some(2), 4, vec![2, 3]));
+        assert_eq!(v.partition_epoch, 8, "but the partition epoch moves");
     }
 
     #[test]
@@ -229,11 +250,14 @@ mod tests {
         let tp = Tp { topic: 0, partition: 0 };
         let mut i = image(&[1]);
         i.partitions.get_mut(&tp).unwrap().isr = vec![2, 3];
-        assert_eq!(isr_request(&i, 3, tp, 4, vec![3]), IsrRuling::Refused);
-        assert_eq!(isr_request(&i, 2, tp, 3, vec![2]), IsrRuling::Refused);
-        assert_eq!(isr_request(&i, 2, tp, 4, vec![2, 3, 1]), IsrRuling::Refused);
-        assert_eq!(isr_request(&i, 2, tp, 4, vec![2, 3]), IsrRuling::Unchanged(vec![2, 3]));
-        let IsrRuling::Change(v) = isr_request(&i, 2, tp, 4, vec![2]) else { panic!() };
-        assert_eq!((v.isr, v.leader_epoch), (vec![2], 4));
+        let refused = IsrRuling::Refused;
+        assert_eq!(isr_request(&i, 3, tp, (4, 7), vec![3]), refused(Error::InvalidRequest));
+        assert_eq!(isr_request(&i, 2, tp, (3, 7), vec![2]), refused(Error::FencedLeaderEpoch));
+        assert_eq!(isr_request(&i, 2, tp, (5, 7), vec![2]), refused(Error::NotController));
+        assert_eq!(isr_request(&i, 2, tp, (4, 6), vec![2]), refused(Error::InvalidUpdateVersion));
+        assert_eq!(isr_request(&i, 2, tp, (4, 7), vec![2, 3, 1]), refused(Error::IneligibleReplica));
+        assert_eq!(isr_request(&i, 2, tp, (4, 7), vec![2, 3]), IsrRuling::Unchanged(vec![2, 3], 7));
+        let IsrRuling::Change(v) = isr_request(&i, 2, tp, (4, 7), vec![2]) else { panic!() };
+        assert_eq!((v.isr, v.leader_epoch, v.partition_epoch), (vec![2], 4, 8));
     }
 }

@@ -19,7 +19,7 @@ impl Trio {
     fn new(min_isr: u32) -> Trio {
         let config = Config { min_insync_replicas: min_isr, replica_lag_time_max: LAG, ..Config::default() };
         let mut r: BTreeMap<BrokerId, Replica> = (1..=3).map(|b| (b, Replica::new(b, vec![1, 2, 3], config))).collect();
-        r.get_mut(&1).unwrap().become_leader(0, vec![1, 2, 3], Time::ZERO);
+        r.get_mut(&1).unwrap().become_leader(0, vec![1, 2, 3], 0, Time::ZERO);
         for b in [2, 3] {
             r.get_mut(&b).unwrap().become_follower(0, 1);
         }
@@ -30,11 +30,17 @@ impl Trio {
         self.r.get_mut(&self.leader).unwrap()
     }
 
+    fn leader_state(&self) -> &LeaderState {
+        let Role::Leader(l) = &self.r[&self.leader].role else { panic!("broker {} leads", self.leader) };
+        l
+    }
+
     /// The controller accepts every ISR change at once (AlterPartition answered).
     fn note(&mut self, change: Option<IsrChange>) {
         if let Some(c) = change {
             self.isr = c.isr.clone();
-            self.leader().commit_isr(c.isr);
+            let next = self.leader_state().partition_epoch + 1;
+            self.leader().commit_isr(c.isr, next);
         }
     }
 
@@ -97,7 +103,7 @@ impl Trio {
         self.isr.retain(|&b| b != dead);
         self.leader = next;
         let (epoch, isr, now) = (self.epoch, self.isr.clone(), self.now);
-        self.r.get_mut(&next).unwrap().become_leader(epoch, isr, now);
+        self.r.get_mut(&next).unwrap().become_leader(epoch, isr, 0, now);
         for b in [1, 2, 3] {
             if b != next && b != dead {
                 self.r.get_mut(&b).unwrap().become_follower(epoch, next);
@@ -176,7 +182,7 @@ fn an_unconfirmed_shrink_does_not_let_the_hw_pass_the_dropped_follower() {
     assert_eq!(t.r[&1].isr(), Some(&[1, 2, 3][..]), "not committed yet");
     assert!(matches!(t.produce(Acks::All), ProduceOutcome::Waiting { .. }));
     assert_eq!(t.r[&1].log.hw(), 1, "the HW waits for the replicas still in the maximal ISR");
-    t.leader().commit_isr(vec![1]);
+    t.leader().commit_isr(vec![1], 1);
     assert_eq!(t.r[&1].log.hw(), 1, "committed ISR [1] is below min.insync.replicas=2: no advance");
 }
 

@@ -18,6 +18,11 @@ fn change(c: &mut Controller, live: &[BrokerId], unclean: bool) -> BrokersChange
     c.brokers_changed(live.to_vec(), false, &[], unclean, &mut Rng::new(1))
 }
 
+/// `v` in partition epoch `pe`.
+fn at(v: PartitionView, pe: u32) -> PartitionView {
+    PartitionView { partition_epoch: pe, ..v }
+}
+
 fn elected(tp: Tp, leader: BrokerId, epoch: u32, isr: &[BrokerId], unclean: bool) -> KafkaEvent {
     KafkaEvent::LeaderElected { tp, leader, epoch, isr: BrokerSet::of(isr), unclean }
 }
@@ -27,8 +32,8 @@ fn a_lost_leader_is_replaced_from_the_isr_in_the_next_epoch() {
     // TP1's ISR lacks broker 2: its new leader is 3, though 2 comes first in the assignment.
     let mut c = controlling(vec![view(TP, Some(1), 4, vec![1, 2, 3]), view(TP1, Some(1), 2, vec![1, 3])], &[1, 2, 3]);
     let ch = change(&mut c, &[2, 3], false);
-    assert_eq!(c.partitions[&TP], view(TP, Some(2), 5, vec![2, 3]));
-    assert_eq!(c.partitions[&TP1], view(TP1, Some(3), 3, vec![3]));
+    assert_eq!(c.partitions[&TP], at(view(TP, Some(2), 5, vec![2, 3]), 1));
+    assert_eq!(c.partitions[&TP1], at(view(TP1, Some(3), 3, vec![3]), 1));
     let want =
         vec![KafkaEvent::BrokerLost { broker: 1 }, elected(TP, 2, 5, &[2, 3], false), elected(TP1, 3, 3, &[3], false)];
     assert_eq!(ch, BrokersChanged { events: want, joined: vec![], created: vec![], changed: vec![TP, TP1] });
@@ -42,7 +47,7 @@ fn a_leader_outside_the_isr_is_elected_only_when_unclean_election_is_enabled() {
     let ch = change(&mut clean, &[2, 3], false);
     assert_eq!(ch.events[1..], [KafkaEvent::PartitionOffline { tp: TP }]);
     assert_eq!(ch.changed, vec![TP]);
-    assert_eq!(clean.partitions[&TP], view(TP, None, 4, vec![1]), "offline, its epoch and ISR kept");
+    assert_eq!(clean.partitions[&TP], at(view(TP, None, 4, vec![1]), 1), "offline, its epoch and ISR kept");
     // Still offline when another broker goes: nothing more to say or write.
     let again = change(&mut clean, &[2], false);
     assert_eq!((again.events.len(), again.changed.len()), (1, 0));
@@ -50,14 +55,14 @@ fn a_leader_outside_the_isr_is_elected_only_when_unclean_election_is_enabled() {
     let mut unclean = last_in_sync();
     let ch = change(&mut unclean, &[2, 3], true);
     assert_eq!(ch.events[1..], [elected(TP, 2, 5, &[2], true)]);
-    assert_eq!(unclean.partitions[&TP], view(TP, Some(2), 5, vec![2]));
+    assert_eq!(unclean.partitions[&TP], at(view(TP, Some(2), 5, vec![2]), 1));
 }
 
 #[test]
 fn a_lost_follower_leaves_the_isr_and_the_epoch_goes_up() {
     let mut c = controlling(vec![view(TP, Some(1), 4, vec![1, 2, 3]), view(TP1, Some(2), 0, vec![2])], &[1, 2, 3]);
     let ch = change(&mut c, &[1, 2], false);
-    assert_eq!(c.partitions[&TP], view(TP, Some(1), 5, vec![1, 2]));
+    assert_eq!(c.partitions[&TP], at(view(TP, Some(1), 5, vec![1, 2]), 1));
     assert_eq!(c.partitions[&TP1], view(TP1, Some(2), 0, vec![2]), "3 was not in its ISR: unchanged");
     let shrunk = KafkaEvent::OfflineReplicasRemoved { tp: TP, isr: BrokerSet::of(&[1, 2]) };
     assert_eq!(ch.events, vec![KafkaEvent::BrokerLost { broker: 3 }, shrunk], "no election");
@@ -80,7 +85,7 @@ fn a_new_controller_takes_dead_brokers_out_of_the_isrs() {
     c.partitions.insert(TP, view(TP, Some(1), 4, vec![1, 2, 3]));
     c.partitions.insert(TP1, view(TP1, Some(2), 0, vec![2]));
     let ch = c.brokers_changed(vec![1, 2], true, &[], false, &mut Rng::new(1));
-    assert_eq!(c.partitions[&TP], view(TP, Some(1), 5, vec![1, 2]));
+    assert_eq!(c.partitions[&TP], at(view(TP, Some(1), 5, vec![1, 2]), 1));
     assert_eq!(c.partitions[&TP1], view(TP1, Some(2), 0, vec![2]), "3 was not in its ISR: unchanged");
     assert_eq!(ch.changed, vec![TP]);
     let shrunk = KafkaEvent::OfflineReplicasRemoved { tp: TP, isr: BrokerSet::of(&[1, 2]) };
@@ -128,23 +133,32 @@ fn writes_are_checked_against_the_epoch_and_name_what_changed() {
             "check /controller_epoch 9",
             "create /brokers/topics/t/partitions/1",
             "create /brokers/topics/t/partitions/1/state",
-            "set /brokers/topics/t/partitions/0/state leader=1;epoch=4;isr=1,2,3;replicas=1,2,3",
+            "set /brokers/topics/t/partitions/0/state leader=1;epoch=4;version=0;isr=1,2,3;replicas=1,2,3",
         ]
     );
 }
 
 #[test]
 fn only_the_current_leader_of_the_current_epoch_may_change_the_isr() {
-    let mut c = controlling(vec![view(TP, Some(2), 3, vec![1, 2, 3])], &[1, 2, 3]);
-    assert_eq!(c.isr_request(1, TP, 3, vec![1, 2]), IsrRequest::Refused, "a follower");
-    assert_eq!(c.isr_request(2, TP, 2, vec![1, 2]), IsrRequest::Refused, "an older epoch");
-    assert_eq!(c.isr_request(2, TP1, 0, vec![2]), IsrRequest::Refused, "an unknown partition");
-    assert_eq!(c.isr_request(2, TP, 3, vec![1, 2, 3, 7]), IsrRequest::Unchanged(vec![1, 2, 3]));
-    assert_eq!(c.isr_request(2, TP, 3, vec![2, 3]), IsrRequest::Write(view(TP, Some(2), 3, vec![2, 3])));
+    let mut c = controlling(vec![at(view(TP, Some(2), 3, vec![1, 2, 3]), 5)], &[1, 2, 3]);
+    let refused = IsrRequest::Refused;
+    assert_eq!(c.isr_request(1, TP, (3, 5), vec![1, 2]), refused(Error::FencedLeaderEpoch), "a follower");
+    assert_eq!(c.isr_request(2, TP, (2, 5), vec![1, 2]), refused(Error::FencedLeaderEpoch), "an older epoch");
+    assert_eq!(c.isr_request(2, TP, (4, 5), vec![2]), refused(Error::NotController), "a newer epoch");
+    assert_eq!(c.isr_request(2, TP, (3, 6), vec![2]), refused(Error::NotController), "a newer state");
+    assert_eq!(c.isr_request(2, TP1, (0, 0), vec![2]), refused(Error::UnknownTopicOrPartition));
+    assert_eq!(c.isr_request(2, TP, (3, 5), vec![1, 2, 3, 7]), IsrRequest::Unchanged(vec![1, 2, 3], 5));
+    // A retry of what already holds is answered with it, even from an older partition epoch...
+    assert_eq!(c.isr_request(2, TP, (3, 4), vec![1, 2, 3]), IsrRequest::Unchanged(vec![1, 2, 3], 5));
+    // ...but a change proposed from an older state is refused: the state moved since.
+    assert_eq!(c.isr_request(2, TP, (3, 4), vec![2, 3]), refused(Error::InvalidUpdateVersion));
+    assert_eq!(c.isr_request(2, TP, (3, 5), vec![2, 3]), IsrRequest::Write(at(view(TP, Some(2), 3, vec![2, 3]), 6)));
+    c.live = vec![2, 3];
+    assert_eq!(c.isr_request(2, TP, (3, 5), vec![1, 2]), refused(Error::IneligibleReplica), "1 is not alive");
     // A write that lands after a new election does not count.
-    assert!(!c.isr_written(TP, 2, &[2]));
-    assert!(c.isr_written(TP, 3, &[2, 3]));
-    assert_eq!(c.partitions[&TP].isr, vec![2, 3]);
+    assert!(!c.isr_written(TP, 2, (&[2], 6)));
+    assert!(c.isr_written(TP, 3, (&[2, 3], 6)));
+    assert_eq!((c.partitions[&TP].isr.clone(), c.partitions[&TP].partition_epoch), (vec![2, 3], 6));
 }
 
 /// The one coordinator request in `sent`: its id and calls.
@@ -163,7 +177,8 @@ fn an_isr_change_is_answered_only_once_written() {
     let mut h = Harness::default();
     let mut b = broker(1);
     b.controller = Some(controlling(vec![view(TP, Some(2), 3, vec![1, 2, 3])], &[1, 2, 3]));
-    h.message(&mut b, NodeId(2), KafkaMsg::AlterPartition { tp: TP, leader_epoch: 3, isr: vec![2, 3] });
+    let ask = KafkaMsg::AlterPartition { tp: TP, leader_epoch: 3, partition_epoch: 0, isr: vec![2, 3] };
+    h.message(&mut b, NodeId(2), ask);
     let asked = h.take();
     let (id, calls) = request(&asked.sent);
     assert_eq!(asked.sent.len(), 1, "no answer before the write");
@@ -171,7 +186,7 @@ fn an_isr_change_is_answered_only_once_written() {
     assert_eq!(b.controller.as_ref().unwrap().partitions[&TP].isr, vec![1, 2, 3], "not before the write");
     h.message(&mut b, NodeId(0), KafkaMsg::ZkReply { id, results: vec![ZkResult::Done, ZkResult::Done] });
     let written = h.take();
-    let answer = KafkaMsg::AlterPartitionResponse { tp: TP, leader_epoch: 3, isr: vec![2, 3] };
+    let answer = KafkaMsg::AlterPartitionResponse { tp: TP, leader_epoch: 3, result: Ok((vec![2, 3], 1)) };
     assert_eq!(written.sent[0], (NodeId(2), answer));
     let metadata = written.sent[1..].iter().filter(|(_, m)| matches!(m, KafkaMsg::UpdateMetadata { .. }));
     assert_eq!(metadata.count(), 3, "every live broker hears the new ISR");
