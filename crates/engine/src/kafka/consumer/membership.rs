@@ -48,6 +48,8 @@ pub struct Membership {
     requests: u64,
     pub(super) commit_inflight: bool,
     heartbeat_gen: u64,
+    /// The broker its FindCoordinator went to, while it waits for the answer.
+    pub(super) finding_at: Option<crate::NodeId>,
 }
 
 impl Membership {
@@ -67,6 +69,7 @@ impl Membership {
             requests: 0,
             commit_inflight: false,
             heartbeat_gen: 0,
+            finding_at: None,
         }
     }
 }
@@ -80,6 +83,7 @@ impl Consumer {
     pub(super) fn answered(&mut self) -> Option<&mut Membership> {
         let m = self.member.as_mut()?;
         m.waiting = None;
+        m.finding_at = None;
         Some(m)
     }
 
@@ -111,6 +115,7 @@ impl Consumer {
             let m = self.member.as_mut().expect("checked");
             m.requests += 1;
             m.waiting = Some(m.requests);
+            m.finding_at = Some(broker);
             ctx.set_timer(REQUEST_TIMEOUT, KafkaTimer::GroupRequest { request: m.requests });
             return send(ctx, broker, KafkaMsg::FindCoordinator { group });
         }
@@ -180,7 +185,8 @@ impl Consumer {
                 let assignment = if j.leader == j.member { self.assign(&cfg, &j.members) } else { vec![] };
                 let m = self.member.as_mut().expect("a member");
                 let (group, instance) = (m.group, m.instance.clone());
-                let msg = KafkaMsg::SyncGroup { group, generation: j.generation, member: j.member, instance, assignment };
+                let msg =
+                    KafkaMsg::SyncGroup { group, generation: j.generation, member: j.member, instance, assignment };
                 m.heartbeat_gen += 1;
                 ctx.set_timer(cfg.heartbeat_interval, KafkaTimer::Heartbeat { generation: m.heartbeat_gen });
                 self.request(ctx, msg, Some(REQUEST_TIMEOUT));

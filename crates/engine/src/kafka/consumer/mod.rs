@@ -212,6 +212,14 @@ impl Consumer {
         if self.member.as_ref().is_some_and(|m| m.coordinator == Some(broker)) {
             self.coordinator_lost(ctx);
         }
+        // Its FindCoordinator went to that broker: the request failed with the connection (as
+        // `NetworkClient` fails it); ask another broker after `retry.backoff.ms`, not after the
+        // 30 s request timeout.
+        if let Some(m) = self.member.as_mut().filter(|m| m.coordinator.is_none() && m.finding_at == Some(peer)) {
+            m.waiting = None;
+            m.finding_at = None;
+            ctx.set_timer(RETRY_BACKOFF, KafkaTimer::GroupStep);
+        }
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
