@@ -9,6 +9,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("lossy-network", include_str!("../../../scenarios/lossy-network.json")),
     ("kafka-basic", include_str!("../../../scenarios/kafka-basic.json")),
     ("kafka-groups", include_str!("../../../scenarios/kafka-groups.json")),
+    ("kafka-static", include_str!("../../../scenarios/kafka-static.json")),
     ("kafka-zk-ensemble", include_str!("../../../scenarios/kafka-zk-ensemble.json")),
     ("kafka-kraft", include_str!("../../../scenarios/kafka-kraft.json")),
     ("rabbit-basic", include_str!("../../../scenarios/rabbit-basic.json")),
