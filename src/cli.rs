@@ -52,7 +52,9 @@ pub const USAGE: &str = r#"usage:
   brokerlab assign
       reads one JSON request per line on stdin, e.g.
       {"assignor":"range","topics":{"t1":3},"members":[{"id":"c1","topics":["t1"]}]}
-      and prints {"assignment":{…}} or {"error":"…"} per line (assignors: range, roundrobin, sticky, cooperative-sticky)
+      and prints {"assignment":{…}} or {"error":"…"} per line (assignors: range, roundrobin, sticky, cooperative-sticky);
+      a member may also give "owned" partitions, its "generation" and a static member's
+      "group_instance_id" (or "instance_id")
   brokerlab route
       does a RabbitMQ binding match? One JSON request per line on stdin, e.g.
       {"type":"topic","binding_key":"a.*.c","routing_key":"a.b.c"} (or direct, fanout) or

@@ -187,7 +187,8 @@ struct Request {
 struct MemberJson {
     id: String,
     topics: Vec<String>,
-    #[serde(default)]
+    /// `group.instance.id` (Kafka's name for it also accepted).
+    #[serde(default, alias = "group_instance_id")]
     instance_id: Option<String>,
     #[serde(default)]
     owned: Vec<String>,

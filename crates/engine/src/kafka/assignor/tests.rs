@@ -58,6 +58,19 @@ fn bad_requests_are_errors() {
     );
 }
 
+/// `group_instance_id`, Kafka's name, is the same field as `instance_id`: static members come
+/// first in the member order (`member_order_puts_static_members_first`).
+#[test]
+fn group_instance_id_is_instance_id() {
+    let ask = |field: &str| {
+        answer_json(&format!(
+            r#"{{"assignor":"range","topics":{{"t":3}},"members":[{{"id":"a","topics":["t"]}},{{"id":"b","topics":["t"],"{field}":"i"}}]}}"#
+        ))
+    };
+    assert_eq!(ask("group_instance_id"), ask("instance_id"));
+    assert_eq!(ask("instance_id"), r#"{"assignment":{"a":["t-2"],"b":["t-0","t-1"]}}"#);
+}
+
 #[test]
 fn java_hash_map_order() {
     // Printed by `new HashMap<>()` + `put` in this order + `keySet()` on OpenJDK 17.
