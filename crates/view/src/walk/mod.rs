@@ -323,9 +323,12 @@ mod tests {
     #[test]
     fn follows_it_through_a_leader_crash() {
         use Kind::*;
+        // The killed leader was the group's coordinator too: its members find the new one within
+        // a retry backoff, and the consumer reads the copy replicated before the crash while the
+        // producer still backs off before its retry.
         assert_eq!(
             run(Variant::KillLeader),
-            vec![Ready, Produced, Appended, LeaderKilled, NewLeader, Retried, Acked, Consumed, Committed]
+            vec![Ready, Produced, Appended, LeaderKilled, NewLeader, Consumed, Retried, Acked, Committed]
         );
     }
 

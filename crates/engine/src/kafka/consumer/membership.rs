@@ -151,6 +151,8 @@ impl Consumer {
         let Some(m) = &mut self.member else { return };
         m.coordinator = None;
         m.waiting = None;
+        // A commit in flight to it fails with the connection: the next one may go.
+        m.commit_inflight = false;
         match m.phase {
             Phase::Joining | Phase::Syncing => m.phase = Phase::Unjoined,
             Phase::Committing => return self.rejoin_now(ctx),
