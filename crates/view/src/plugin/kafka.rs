@@ -114,13 +114,23 @@ impl ModelView for Kafka {
     fn actions(world: &World, me: NodeId, node: &KafkaNode) -> Vec<NodeAction> {
         let net = &world.network;
         match node {
-            // A member can leave its group cleanly (KafkaConsumer.close()).
-            KafkaNode::Consumer(c) if c.member.is_some() && net.is_up(me) => vec![NodeAction {
-                id: "node-leave",
-                label: en("Leave group"),
-                hint: en("Close cleanly: commit, send LeaveGroup, stop"),
-                commands: vec![Command::Leave { node: me }],
-            }],
+            // A member can leave its group cleanly (KafkaConsumer.close()); a static one sends no
+            // LeaveGroup (KIP-345).
+            KafkaNode::Consumer(c) if net.is_up(me) => match &c.member {
+                Some(m) if m.instance.is_some() => vec![NodeAction {
+                    id: "node-leave",
+                    label: en("Stop cleanly"),
+                    hint: en("Close cleanly: commit and stop. A static member sends no LeaveGroup: its partitions wait for it until session.timeout.ms"),
+                    commands: vec![Command::Leave { node: me }],
+                }],
+                Some(_) => vec![NodeAction {
+                    id: "node-leave",
+                    label: en("Leave group"),
+                    hint: en("Close cleanly: commit, send LeaveGroup, stop"),
+                    commands: vec![Command::Leave { node: me }],
+                }],
+                None => vec![],
+            },
             // KRaft: a broker cut from every controller misses its heartbeats and is fenced.
             KafkaNode::Broker(b) if b.kraft.is_some() => {
                 let ctls = world
@@ -145,10 +155,18 @@ impl ModelView for Kafka {
                     }]
                 }
             }
-            // A broker's coordinator session can be made to expire by cutting it from ZooKeeper.
+            // A broker's coordinator session can be made to expire by cutting it from ZooKeeper;
+            // and a broker can be stopped cleanly (controlled shutdown) beside the crash.
             KafkaNode::Broker(_) => {
                 let Some(zk) = world.shared.kafka.as_ref().map(|c| c.zk) else { return vec![] };
-                vec![if net.is_cut(me, zk) {
+                let leaving = world.nodes.get(me.index()).is_some_and(|s| s.leaving);
+                let clean_stop = (net.is_up(me) && !leaving).then_some(NodeAction {
+                    id: "node-clean-stop",
+                    label: en("Stop cleanly (controlled shutdown)"),
+                    hint: en("The broker asks the controller to move its leaderships to other in-sync replicas first, then stops: no partition is left without a leader"),
+                    commands: vec![Command::Leave { node: me }],
+                });
+                let session = if net.is_cut(me, zk) {
                     NodeAction {
                         id: "node-session",
                         label: en("Reconnect to ZooKeeper"),
@@ -162,7 +180,8 @@ impl ModelView for Kafka {
                         hint: g::SESSION,
                         commands: vec![Command::Cut { a: me, b: zk }],
                     }
-                }]
+                };
+                clean_stop.into_iter().chain([session]).collect()
             }
             _ => vec![],
         }
