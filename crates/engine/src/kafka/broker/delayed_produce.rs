@@ -33,19 +33,12 @@ impl Broker {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{broker, replies, Harness, CLIENT, TP};
+    use super::super::testkit::{broker, produce_answers, Harness, TP};
     use crate::kafka::cluster::REQUEST_TIMEOUT;
     use crate::kafka::msg::KafkaMsg;
     use crate::kafka::partition::{Acks, Error};
     use crate::kafka::KafkaTimer;
     use crate::time::Time;
-
-    fn produce_answers(sent: &[(crate::NodeId, KafkaMsg)]) -> Vec<Result<u64, Error>> {
-        replies(sent, CLIENT, |m| match m {
-            KafkaMsg::ProduceResponse { result, .. } => Some(*result),
-            _ => None,
-        })
-    }
 
     #[test]
     fn an_acks_all_produce_the_isr_never_replicates_times_out_once() {

@@ -259,16 +259,19 @@ impl Broker {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{broker, replies, view, Harness, CLIENT, CONTROLLER, KEYED, TP};
+    use super::super::testkit::{broker, produce_answers, view, Harness, CLIENT, CONTROLLER, KEYED, TP};
     use super::*;
-    use crate::time::Time;
 
-    /// The produce answers in `sent`.
-    fn produce_answers(sent: &[(NodeId, KafkaMsg)]) -> Vec<Result<u64, Error>> {
-        replies(sent, CLIENT, |m| match m {
-            KafkaMsg::ProduceResponse { result, .. } => Some(*result),
-            _ => None,
-        })
+    /// Broker 1 leads `TP` with ISR [1, 2, 3] and a record neither follower has fetched for
+    /// longer than replica.lag.time.max.ms: its ISR check (at 31 s) has run.
+    fn lagging_followers(h: &mut Harness) -> Broker {
+        let mut b = broker(1);
+        h.lead(&mut b, TP, 0, vec![1, 2, 3]);
+        h.produce(&mut b, TP, Acks::Leader, &[(None, 1)]);
+        h.take();
+        h.now = Time::secs(31);
+        h.timer(&mut b, KafkaTimer::Isr);
+        b
     }
 
     #[test]
@@ -303,13 +306,7 @@ mod tests {
     #[test]
     fn an_isr_shrink_is_proposed_to_the_controller_and_counts_once_confirmed() {
         let mut h = Harness::default();
-        let mut b = broker(1);
-        h.lead(&mut b, TP, 0, vec![1, 2, 3]);
-        h.produce(&mut b, TP, Acks::Leader, &[(None, 1)]);
-        h.take();
-        // Neither follower has fetched the record for longer than replica.lag.time.max.ms.
-        h.now = Time::secs(31);
-        h.timer(&mut b, KafkaTimer::Isr);
+        let mut b = lagging_followers(&mut h);
         let checked = h.take();
         let proposal = KafkaMsg::AlterPartition { tp: TP, leader_epoch: 0, partition_epoch: 0, isr: vec![1] };
         assert_eq!(checked.sent, [(CONTROLLER, proposal)]);
@@ -336,12 +333,7 @@ mod tests {
     #[test]
     fn a_refused_isr_proposal_waits_for_new_metadata_before_it_is_made_again() {
         let mut h = Harness::default();
-        let mut b = broker(1);
-        h.lead(&mut b, TP, 0, vec![1, 2, 3]);
-        h.produce(&mut b, TP, Acks::Leader, &[(None, 1)]);
-        h.take();
-        h.now = Time::secs(31);
-        h.timer(&mut b, KafkaTimer::Isr);
+        let mut b = lagging_followers(&mut h);
         assert_eq!(h.take().sent.len(), 1, "the shrink is proposed");
         let refused =
             KafkaMsg::AlterPartitionResponse { tp: TP, leader_epoch: 0, result: Err(Error::InvalidUpdateVersion) };

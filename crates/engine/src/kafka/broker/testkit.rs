@@ -61,6 +61,14 @@ pub fn replies<T>(sent: &[(NodeId, KafkaMsg)], to: NodeId, pick: impl Fn(&KafkaM
     sent.iter().filter(|(n, _)| *n == to).filter_map(|(_, m)| pick(m)).collect()
 }
 
+/// The produce answers in `sent`, to the client.
+pub fn produce_answers(sent: &[(NodeId, KafkaMsg)]) -> Vec<Result<u64, crate::kafka::partition::Error>> {
+    replies(sent, CLIENT, |m| match m {
+        KafkaMsg::ProduceResponse { result, .. } => Some(*result),
+        _ => None,
+    })
+}
+
 pub struct Harness {
     pub now: Time,
     rng: Rng,
