@@ -152,7 +152,7 @@ fn leaderless_time(sim: &Simulation, events: &[Event]) -> Time {
     for e in events {
         let leaderless = leaders.values().any(|l| l.is_none_or(|b| down.contains(&b)));
         if leaderless {
-            total = total + (e.at - last);
+            total += e.at - last;
         }
         last = e.at;
         match e.kind {

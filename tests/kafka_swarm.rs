@@ -65,8 +65,7 @@ fn scenario_with(seed: u64, acks: &str, (unclean, kraft, ops): (bool, bool, bool
     // heals after the last fault; ZooKeeper mode keeps its original schedules (healing after the
     // last fault there fails seed 33 — not yet looked into).
     let end = if kraft { 10_500.max(t + 100) } else { 10_500 };
-    let mut members = String::new();
-    if ops {
+    let members = if ops {
         // Each static member restarts twice, within its 2 s session timeout or past it.
         for m in 1..=2 {
             for _ in 0..2 {
@@ -76,18 +75,18 @@ fn scenario_with(seed: u64, acks: &str, (unclean, kraft, ops): (bool, bool, bool
                 faults.push(format!(r#"{{"at":"{}ms","action":"start","node":"s{m}"}}"#, at + away));
             }
         }
-        members = r#",{"id":"s1","topic":"t","group":"g","group_instance_id":"s1"},
+        r#",{"id":"s1","topic":"t","group":"g","group_instance_id":"s1"},
             {"id":"s2","topic":"t","group":"g","group_instance_id":"s2"}],
             "groups":[{"id":"g","session_timeout":"2s","heartbeat_interval":"300ms","auto_offset_reset":"earliest"}],
             "group_initial_rebalance_delay":"0ms","offsets_topic_partitions":3,"group_min_session_timeout":"1s",
             "leader_imbalance_check_interval":"2s""#
-            .to_string();
+            .to_string()
     } else {
         // Without preferred leader elections, as these schedules were made (with them, seed 24
         // shows a gap of the model: a LeaderAndIsr lost to a cut link is never sent again, where
         // Kafka's ControllerChannelManager retries it until the broker acknowledges it).
-        members = if kraft { "]" } else { r#"],"auto_leader_rebalance_enable":false"# }.to_string();
-    }
+        if kraft { "]" } else { r#"],"auto_leader_rebalance_enable":false"# }.to_string()
+    };
     let until = if ops { "40s" } else { "25s" };
     faults.push(format!(r#"{{"at":"{end}ms","action":"heal_all"}}"#));
     for b in 1..=3 {
