@@ -17,6 +17,7 @@ const DOORS: &[Door] = &[
         "?preset=kafka-basic",
         &[
             (en("Consumer groups rebalancing"), "?preset=kafka-groups"),
+            (en("Static members restarting without a rebalance"), "?preset=kafka-static"),
             (en("ZooKeeper's quorum failing"), "?preset=kafka-zk-ensemble"),
         ],
     ),
