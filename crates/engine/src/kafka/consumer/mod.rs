@@ -261,7 +261,7 @@ impl Consumer {
             // KafkaConsumer auto-commits inside poll() once the interval has passed: at once when
             // the application is waiting in poll(), else at its next poll, after the records the
             // last one returned (`maybeAutoCommitOffsetsAsync`).
-            KafkaTimer::AutoCommit if self.busy || self.poll_left > 0 => self.auto_commit_due = true,
+            KafkaTimer::AutoCommit if self.busy => self.auto_commit_due = true,
             KafkaTimer::AutoCommit => self.auto_commit(ctx),
             _ => {}
         }

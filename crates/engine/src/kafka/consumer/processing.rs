@@ -41,6 +41,10 @@ impl Consumer {
             }
         }
         if self.backlog.is_empty() {
+            // Nothing left to work on: the application waits in poll(), which commits if due.
+            if std::mem::take(&mut self.auto_commit_due) {
+                self.auto_commit(ctx);
+            }
             return;
         }
         self.poll_left -= 1;
