@@ -156,6 +156,18 @@ fn group(scenario: &Scenario, kafka: &KafkaSpec, g: &GroupSpec) -> File {
         format!("Consumer group {} reading topic {topic}: members {} share this file (each its own client.id).", g.id, members.join(", ")),
         format!("Use it with `kafka-console-consumer.sh --topic {topic} --consumer.config consumer-{}.properties` or your KafkaConsumer.", g.id),
     ];
+    let statics: Vec<String> = kafka
+        .consumers
+        .iter()
+        .filter(|c| c.group.as_deref() == Some(&g.id))
+        .filter_map(|c| Some(format!("{}: group.instance.id={}", c.id, c.group_instance_id.as_ref()?)))
+        .collect();
+    if !statics.is_empty() {
+        extra.push(format!(
+            "Static members (KIP-345) add their own group.instance.id, one per process, never shared: {}.",
+            statics.join(", ")
+        ));
+    }
     if let Some(c) = kafka.consumers.iter().find(|c| c.group.as_deref() == Some(&g.id) && !c.processing.is_zero()) {
         extra.push(format!(
             "Your application's part, not a setting: {} of work per record (+ up to {}), one at a time.",

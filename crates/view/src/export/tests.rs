@@ -176,6 +176,15 @@ fn assignors_and_idempotence_follow_the_scenario() {
 }
 
 #[test]
+fn static_members_are_told_their_group_instance_id() {
+    let files = export(&preset("kafka-static"), Format::ClientProperties).unwrap();
+    let group =
+        |id: &str| files.iter().find(|f| f.name == format!("consumer-{id}.properties")).unwrap().content.clone();
+    assert!(group("static-service").contains("s2: group.instance.id=s2"), "{}", group("static-service"));
+    assert!(!group("dynamic-service").contains("group.instance.id"));
+}
+
+#[test]
 fn formats_follow_the_model_and_the_wrong_one_says_why() {
     assert_eq!(formats_for(&preset("relay-basic")), vec![]);
     assert_eq!(formats_for(&preset("rabbit-basic")), vec![Format::Definitions]);
