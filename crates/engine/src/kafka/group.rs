@@ -129,7 +129,7 @@ impl Group {
         };
         KafkaMsg::JoinGroupResponse {
             group: self.index,
-            result: Ok(Joined { generation: self.generation, member: m.id.clone(), leader, members }),
+            result: Ok(Box::new(Joined { generation: self.generation, member: m.id.clone(), leader, members })),
             member: String::new(),
         }
     }

@@ -90,7 +90,7 @@ pub enum KafkaMsg {
     /// An ensemble server without a quorum closes the connection: try another server.
     ZkNotServing,
     /// Between the servers of an ensemble: election, sync, proposals, commits.
-    ZkPeer(super::zk_ensemble::PeerMsg),
+    ZkPeer(Box<super::zk_ensemble::PeerMsg>),
     /// KRaft: Raft between controllers, and brokers fetching the metadata log.
     Raft(super::kraft::RaftMsg),
     /// KRaft: a broker registers with the active controller (BrokerRegistrationRequest).
@@ -214,7 +214,7 @@ pub enum KafkaMsg {
     },
     JoinGroupResponse {
         group: u8,
-        result: Result<Joined, Error>,
+        result: Result<Box<Joined>, Error>,
         /// With `MemberIdRequired`: the id to rejoin with.
         member: String,
     },

@@ -293,7 +293,7 @@ impl Consumer {
             // Answers to a request it has given up on (phase moved on) are ignored.
             KafkaMsg::JoinGroupResponse { result, member, .. } if self.in_phase(Phase::Joining) => {
                 self.answered();
-                self.on_joined(ctx, result, member);
+                self.on_joined(ctx, result.map(|joined| *joined), member);
             }
             KafkaMsg::SyncGroupResponse { result, .. } if self.in_phase(Phase::Syncing) => {
                 self.answered();

@@ -194,7 +194,7 @@ const INIT_TICKS: u64 = 10;
 const SYNC_TICKS: u64 = 5;
 
 fn to_peer(ctx: &mut Ctx, to: NodeId, m: PeerMsg) {
-    ctx.send(to, KafkaMsg::ZkPeer(m));
+    ctx.send(to, KafkaMsg::ZkPeer(Box::new(m)));
 }
 
 fn to_client(ctx: &mut Ctx, to: NodeId, m: KafkaMsg) {
@@ -339,7 +339,7 @@ impl Peer {
         match msg {
             KafkaMsg::ZkPeer(m) => {
                 if let Some(s) = self.server_of(from) {
-                    self.on_peer(srv, ctx, s, m);
+                    self.on_peer(srv, ctx, s, *m);
                 }
             }
             m => self.on_client(srv, ctx, from, m),
