@@ -80,7 +80,7 @@ impl Group {
                 reply(
                     ctx,
                     from,
-                    KafkaMsg::JoinGroupResponse { group: index, result: Ok(joined), member: String::new() },
+                    KafkaMsg::JoinGroupResponse { group: index, result: Ok(Box::new(joined)), member: String::new() },
                 );
                 ctx.emit(KafkaEvent::StaticMemberRejoined { group: index, consumer: from, generation });
             }
