@@ -1,15 +1,12 @@
-// Runs the engine benchmarks in the release build in headless Chromium (`?bench`) and prints their
-// JSON lines, then the playground's frame times (`?bench=frames`), then the app's first-render
-// time. Used by scripts/bench.sh.
+// The page's own figures in the release build in headless Chromium: the playground's frame times
+// (`?bench=frames`), then the app's first-render time, as JSON lines. (The engine benchmarks,
+// `?bench`, are run interleaved with the native ones by scripts/ratio.mjs.) Used by
+// scripts/bench.sh.
 import { launch, serveDist } from '../tests/e2e/browser.mjs';
 
 const site = await serveDist();
 const browser = await launch();
 try {
-  const page = await browser.newPage();
-  await page.goto(site.url + '?bench');
-  await page.waitForSelector('#bench-result', { timeout: 300_000 });
-  console.log((await page.textContent('#bench-result')).trim());
   // Frame times of the playground itself (?bench=frames): the benchmark scenario with ~2 000
   // messages in the air, 600 frames after a 120-frame warm-up, at ×1/1000.
   const frames = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# The performance report: engine events/s natively and in the browser build (and their ratio),
-# the release .wasm size raw and gzipped, and the first render time. Not a test: it measures.
+# The performance report: engine events/s natively and in the browser build (and their ratio, by
+# CPU time over interleaved rounds: scripts/ratio.mjs), the release .wasm size raw and gzipped,
+# and the first render time. Not a test: it measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser >/dev/null
 source scripts/env.sh
 
-echo "== native (cargo run --profile native -- bench --scenario bench|kafka-bench|rabbit-bench)"
-native=$(for s in bench kafka-bench rabbit-bench; do cargo run -q --profile native -- bench --scenario $s; done)
-echo "$native"
+cargo build -q --locked --profile native
 
 echo "== timeline (cargo run --profile native --example timeline_bench: kafka-groups, 10 min simulated)"
 timeline=$(cargo run -q --profile native --example timeline_bench)
@@ -20,7 +19,11 @@ wasm=$(ls dist/*.wasm)
 raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)
 js=$(ls dist/*.js); jsgz=$(gzip -9c "$js" | wc -c)
 
-echo "== browser (headless Chromium, ?bench, per-frame chunks)"
+echo "== engine benchmarks, native and in headless Chromium (?bench, per-frame chunks), interleaved ${ROUNDS:-5} rounds, by CPU time"
+engine=$(node scripts/ratio.mjs target/native/brokerlab)
+echo "$engine"
+
+echo "== the page (headless Chromium: ?bench=frames, first render)"
 browser=$(node scripts/bench.mjs)
 echo "$browser"
 
@@ -28,21 +31,23 @@ echo "== page soak (headless Chromium, each preset at ×1000 for ${SOAK_SECONDS:
 soak=$(node scripts/soak.mjs $(cargo run -q --profile native -- presets | awk '{print $1}'))
 echo "$soak"
 
-node - "$native" "$browser" "$raw" "$gz" "$jsgz" "$soak" "$timeline" <<'JS'
-const [native, browserOut, raw, gz, jsgz, soakOut, timelineOut] = process.argv.slice(2);
-const natives = native.trim().split('\n').map((l) => JSON.parse(l));
-const lines = browserOut.trim().split('\n').map((l) => JSON.parse(l));
+node - "$engine" "$browser" "$raw" "$gz" "$jsgz" "$soak" "$timeline" <<'JS'
+const [engineOut, browserOut, raw, gz, jsgz, soakOut, timelineOut] = process.argv.slice(2);
+const engine = engineOut.trim().split('\n').map((l) => JSON.parse(l));
+const natives = engine.filter((l) => l.platform === 'native');
+const lines = [...engine, ...browserOut.trim().split('\n').map((l) => JSON.parse(l))];
 const fr = lines.pop();
 const frames = lines.find((l) => 'frame_ms_p50' in l);
 const kb = (x) => (x / 1024).toFixed(1) + ' KiB';
 const m = (x) => (x / 1e6).toFixed(2);
-console.log('\n== report');
+console.log('\n== report (engine rates per CPU second, best of the rounds; wall rate of that round in brackets)');
 for (const n of natives) {
-  const b = lines.find((l) => l.scenario === n.scenario);
+  const b = lines.find((l) => l.platform === 'wasm' && l.scenario === n.scenario);
+  const perEvent = (l) => l.events / l.steps;
   console.log(`${n.scenario}:`);
-  console.log(`  native       : ${m(n.steps_per_sec)} M steps/s, ${m(n.events_per_sec)} M events/s`);
-  console.log(`  wasm         : ${m(b.steps_per_sec)} M steps/s, ${m(b.events_per_sec)} M events/s`);
-  console.log(`  wasm/native  : ${(b.steps_per_sec / n.steps_per_sec).toFixed(2)}x`);
+  console.log(`  native       : ${m(n.steps_per_cpu_sec)} M steps/s = ${m(n.steps_per_cpu_sec * perEvent(n))} M events/s (wall ${m(n.steps_per_sec)})`);
+  console.log(`  wasm         : ${m(b.steps_per_cpu_sec)} M steps/s = ${m(b.steps_per_cpu_sec * perEvent(b))} M events/s (wall ${m(b.steps_per_sec)})`);
+  console.log(`  wasm/native  : ${(b.steps_per_cpu_sec / n.steps_per_cpu_sec).toFixed(2)}x`);
   console.log(`  same trace   : ${n.trace_hash === b.trace_hash ? 'yes' : 'NO'} (${n.trace_hash})`);
 }
 console.log(`release .wasm  : ${kb(+raw)} raw, ${kb(+gz)} gzip (JS glue ${kb(+jsgz)} gzip)`);

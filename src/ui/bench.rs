@@ -1,7 +1,8 @@
 //! `?bench`: the engine benchmarks in the page. The same `engine::bench::Bench` as the native CLI,
 //! run one animation frame at a time (≈ 8 ms of work per frame, as the playground would), timing
 //! only the work, not the idle time between frames. The result is JSON in `#bench-result`, read by
-//! `scripts/bench.sh`.
+//! `scripts/bench.sh`. Each measured run is bracketed by `performance.mark`s (`bench-start:PRESET`,
+//! `bench-end:PRESET`), where a trace finds the CPU time of its frames (`scripts/ratio.mjs`).
 
 use super::dom;
 use crate::engine::bench::{Bench, PRESETS};
@@ -79,7 +80,9 @@ impl Component for BenchPage {
             if !self.warmed {
                 self.warmed = true;
                 self.bench = Some(Bench::new(PRESETS[self.which], SIMULATED));
+                dom::mark(&format!("bench-start:{}", PRESETS[self.which]));
             } else {
+                dom::mark(&format!("bench-end:{}", PRESETS[self.which]));
                 let r = bench.result();
                 let secs = self.work_ms / 1_000.0;
                 self.results.push(format!(

@@ -16,6 +16,14 @@ pub fn now_ms() -> f64 {
     window().performance().map_or(0.0, |p| p.now())
 }
 
+/// A `performance.mark` named `name`: an instant a trace of the page can find (the benchmark's
+/// runs are bracketed by them, so `scripts/ratio.mjs` can sum their frames' CPU time).
+pub fn mark(name: &str) {
+    if let Some(p) = window().performance() {
+        let _ = p.mark(name);
+    }
+}
+
 /// The URL's query string, e.g. `?preset=relay-basic&seed=3`.
 pub fn query() -> String {
     window().location().search().unwrap_or_default()
