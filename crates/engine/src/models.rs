@@ -344,6 +344,14 @@ mod tests {
         }
     }
 
+    /// Every step moves a message several times (outbox, queue, handler): a large variant of any
+    /// model makes all of them slower, so large rare ones travel boxed (Kafka's ZooKeeper peer
+    /// messages and JoinGroup answer made it 112 bytes, 6% of the relay bench's instructions).
+    #[test]
+    fn a_message_stays_small() {
+        assert!(std::mem::size_of::<Message>() <= 64, "{} bytes", std::mem::size_of::<Message>());
+    }
+
     /// The registry adds nothing to a model's behaviour: the relay model run alone and run inside
     /// the registry emit the same events, event for event.
     #[test]
