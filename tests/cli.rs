@@ -35,6 +35,19 @@ fn run_writes_a_trace_and_honours_seed_and_until() {
     assert_eq!(lines.lines().count(), events, "one trace line per event");
 }
 
+/// `make bench` (scripts/ratio.mjs) reads one JSON line per run, with its CPU time on Linux.
+#[test]
+fn bench_prints_a_json_line_with_its_cpu_time() {
+    let (code, out, err) = brokerlab(&["bench", "--simulated", "10ms", "--runs", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with(r#"{"platform":"native","scenario":"bench","steps":"#), "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    if cfg!(target_os = "linux") {
+        let cpu: f64 = out.split(r#""cpu_ms":"#).nth(1).and_then(|s| s.split(',').next()).unwrap().parse().unwrap();
+        assert!(cpu > 0.0, "{out}");
+    }
+}
+
 #[test]
 fn bad_input_is_a_message_and_exit_code_2() {
     let dir = std::env::temp_dir().join(format!("brokerlab-cli-bad-{}", std::process::id()));
@@ -47,6 +60,7 @@ fn bad_input_is_a_message_and_exit_code_2() {
         (vec!["run", "relay-basic", "--seed", "abc"], "--seed: `abc` is not a whole number"),
         (vec!["run", "relay-basic", "--until", "10"], "--until: `10` has no unit"),
         (vec!["run", "relay-basic", "--colour", "red"], "unknown option `--colour`"),
+        (vec!["bench", "--runs", "0"], "--runs: `0` is not a number of runs (1 or more)"),
         (vec!["frobnicate"], "unknown command `frobnicate`"),
         (vec![], "no command given"),
     ] {
