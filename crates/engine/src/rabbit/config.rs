@@ -278,6 +278,9 @@ impl RabbitSpec {
                 return Err(format!("{}: queue \"{}\" is declared twice", f("name"), q.name));
             }
             let args = parse_args(&q.arguments, &names).map_err(|e| format!("{}.{e}", f("arguments")))?;
+            let given: Vec<&str> = q.arguments.iter().map(|(k, _)| k).collect();
+            super::quorum::args::check(&q.name, (q.durable, q.exclusive, q.auto_delete), &args, &given)
+                .map_err(|(field, e)| format!("{}: PRECONDITION_FAILED - {e}", f(field)))?;
             let script_declares = self
                 .scripts
                 .iter()
@@ -392,6 +395,7 @@ fn parse_args(table: &Table, names: &Names) -> Result<QueueArgs, String> {
         }
     }
     let mut a = QueueArgs::default();
+    let mut own = super::quorum::QuorumArgs::default();
     for (k, v) in table.iter() {
         let ms = |min| int(v, min, MAX_EXPIRY_MS).map(Time::ms);
         let set: Result<(), String> = match k {
@@ -412,20 +416,19 @@ fn parse_args(table: &Table, names: &Names) -> Result<QueueArgs, String> {
                 }
                 _ => Err("must be true or false".into()),
             },
-            "x-queue-type" => match text(v)? {
-                "classic" => Ok(()),
-                t => Err(format!("\"{t}\": only classic queues are modelled (quorum queues come later)")),
-            },
-            _ => Err("not an argument this model knows (x-message-ttl, x-expires, x-max-length, \
+            _ => super::quorum::args::parse(k, v, &mut a, &mut own).unwrap_or_else(|| {
+                Err("not an argument this model knows (x-message-ttl, x-expires, x-max-length, \
                 x-max-length-bytes, x-overflow, x-dead-letter-exchange, x-dead-letter-routing-key, x-max-priority, \
-                x-single-active-consumer, x-queue-type)"
-                .into()),
+                x-single-active-consumer, x-queue-type, x-delivery-limit, x-dead-letter-strategy)"
+                    .into())
+            }),
         };
         set.map_err(|e| format!("{k}: {e}"))?;
     }
     if a.dl_routing_key.is_some() && a.dlx.is_none() {
         return Err("x-dead-letter-routing-key: requires x-dead-letter-exchange".into());
     }
+    super::quorum::args::finish(&mut a, own);
     Ok(a)
 }
 
@@ -467,7 +470,9 @@ mod tests {
             (q(r#"{"x-overflow":"drop-tail"}"#), "rabbit.queues[0].arguments.x-overflow: \"drop-tail\" is not"),
             (q(r#"{"x-dead-letter-routing-key":"k"}"#), "requires x-dead-letter-exchange"),
             (q(r#"{"x-dead-letter-exchange":"nope"}"#), "x-dead-letter-exchange: no exchange \"nope\""),
-            (q(r#"{"x-queue-type":"quorum"}"#), "only classic queues are modelled"),
+            (q(r#"{"x-queue-type":"quorum"}"#), "rabbit.queues[0].durable: PRECONDITION_FAILED - invalid property 'non-durable' for queue 'q' in vhost '/'"),
+            (q(r#"{"x-queue-type":"stream"}"#), "streams are not modelled"),
+            (q(r#"{"x-delivery-limit":3}"#), "rabbit.queues[0].arguments: PRECONDITION_FAILED - invalid arg 'x-delivery-limit' for queue 'q' in vhost '/' of queue type rabbit_classic_queue"),
             (q(r#"{"x-max-priority":256}"#), "x-max-priority: must be a whole number from 0 to 255"),
             (q(r#"{"x-expires":0}"#), "x-expires: must be a whole number from 1"),
             (q(r#"{"x-message-ttl":"5s"}"#), "x-message-ttl: must be a whole number"),

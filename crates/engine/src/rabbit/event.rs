@@ -208,6 +208,8 @@ pub enum RabbitEvent {
         text: &'static str,
         about: Option<Dest>,
     },
+    /// Quorum queues and the cluster (`quorum/event.rs`).
+    Quorum(super::quorum::event::QuorumEvent),
 }
 
 /// Trace tags of RabbitMQ events: one number per variant, unique by construction (the compiler rejects a repeated discriminant).
@@ -244,6 +246,7 @@ enum RabbitTag {
     GetEmpty = 28,
     Unbound = 29,
     ExchangeDeleted = 30,
+    Quorum = 31,
 }
 
 impl ModelEvent for RabbitEvent {
@@ -342,6 +345,10 @@ impl ModelEvent for RabbitEvent {
                 ids(h, RabbitTag::ChannelError as u8, code as u64, client.0, about.map_or(u32::MAX, Dest::code));
                 h.str(text);
             }
+            RabbitEvent::Quorum(q) => {
+                h.byte(RabbitTag::Quorum as u8);
+                q.encode(h);
+            }
         }
     }
 
@@ -365,6 +372,7 @@ impl ModelEvent for RabbitEvent {
                 [Some(consumer), Some(publisher)]
             }
             RabbitEvent::ChannelError { client, .. } => [Some(client), None],
+            RabbitEvent::Quorum(q) => q.nodes(),
             _ => [None, None],
         }
     }
@@ -401,6 +409,7 @@ impl ModelEvent for RabbitEvent {
             RabbitEvent::Got { .. } => "get-ok",
             RabbitEvent::GetEmpty { .. } => "get-empty",
             RabbitEvent::ChannelError { .. } => "channel-error",
+            RabbitEvent::Quorum(q) => q.type_name(),
         }
     }
 
@@ -552,6 +561,7 @@ impl RabbitEvent {
                 code_name(code),
                 about.map_or(String::new(), |d| format!(" ({})", dest(d)))
             ),
+            RabbitEvent::Quorum(q) => q.describe(s, world),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod exchange;
 pub mod msg;
 pub mod node;
 pub mod queue;
+pub mod quorum;
 pub mod routing;
 pub mod script;
 pub mod script_spec;

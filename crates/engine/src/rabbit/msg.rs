@@ -31,6 +31,8 @@ pub enum Reason {
     Rejected,
     Expired,
     Maxlen,
+    /// A quorum queue's `x-delivery-limit`.
+    DeliveryLimit,
 }
 
 impl Reason {
@@ -39,6 +41,7 @@ impl Reason {
             Reason::Rejected => "rejected",
             Reason::Expired => "expired",
             Reason::Maxlen => "maxlen",
+            Reason::DeliveryLimit => "delivery_limit",
         }
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Faithful to classic queues (`rabbit_amqqueue_process`, `rabbit_priority_queue`):
 //! - every message keeps the position it was enqueued at, so a requeued message goes back to its
-//!   original place (quorum queues, out of scope here, would requeue at the back);
+//!   original place (a quorum queue returns messages elsewhere: `quorum/fifo.rs`);
 //! - TTL is enforced at the head only: an expired message behind a live one waits until it
 //!   reaches the head;
 //! - `x-max-length` / `-bytes` count ready messages only, not unacknowledged ones;
@@ -47,6 +47,8 @@ pub struct QueueArgs {
     pub dl_routing_key: Option<std::rc::Rc<str>>,
     pub max_priority: Option<u8>,
     pub single_active_consumer: bool,
+    /// `x-queue-type: quorum` and its own arguments (`quorum::QuorumArgs`); None: a classic queue.
+    pub quorum: Option<super::quorum::QuorumArgs>,
 }
 
 /// What queue.declare asks for; a redeclaration must ask for the same (else 406).
@@ -66,6 +68,8 @@ pub struct Entry {
     pub expires_at: Option<Time>,
     pub redelivered: bool,
     pub msg: Message,
+    /// A quorum queue's count of returns (`x-delivery-count`); 0 in classic queues.
+    pub delivery_count: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,11 +101,14 @@ pub struct Queue {
     /// The instant an armed TTL / x-expires timer is due (stale timers are recognised by it).
     pub ttl_timer: Option<Time>,
     pub expires_timer: Option<Time>,
+    /// A quorum queue's own state (its returns' positions, reject-publish blocking).
+    pub quorum: super::quorum::QuorumState,
 }
 
 impl Queue {
     pub fn new(decl: QueueDecl, owner: Option<NodeId>) -> Queue {
         let levels = decl.args.max_priority.map_or(1, |p| p as usize + 1);
+        let quorum = super::quorum::QuorumState::new(decl.args.quorum.is_some());
         Queue {
             decl,
             owner,
@@ -114,11 +121,16 @@ impl Queue {
             had_consumer: false,
             ttl_timer: None,
             expires_timer: None,
+            quorum,
         }
     }
 
     pub fn ready(&self) -> u32 {
         self.ready
+    }
+
+    pub fn ready_bytes(&self) -> u64 {
+        self.ready_bytes
     }
 
     /// The ready messages, highest priority level first, each level in delivery order (read-only,
@@ -150,10 +162,16 @@ impl Queue {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let pos = self.next_pos;
-        self.next_pos += 1;
-        self.insert(Entry { pos, expires_at: ttl.map(|t| now + t), redelivered: false, msg });
+        let pos = self.next_pos();
+        self.insert(Entry { pos, expires_at: ttl.map(|t| now + t), redelivered: false, msg, delivery_count: 0 });
         self.ready
+    }
+
+    /// The position of a message put at the back now.
+    pub fn next_pos(&mut self) -> u64 {
+        let pos = self.next_pos + self.quorum.base();
+        self.next_pos += 1;
+        pos
     }
 
     /// Puts an entry back where its position says (a requeue, or recovery).

@@ -102,7 +102,7 @@ impl Broker {
         let Some(ch) = self.channels.remove(&client) else { return };
         let requeued = ch.unacked.len() as u32;
         for u in ch.unacked {
-            self.requeue(client, u);
+            self.requeue(client, u, false, now);
         }
         for (tag, queue) in ch.consumers {
             self.remove_consumer(client, tag, queue, requeued, false, now);
@@ -135,7 +135,11 @@ impl Broker {
         self.dispatch(queue, now);
     }
 
-    pub(super) fn requeue(&mut self, consumer: NodeId, mut u: Unacked) {
+    /// `explicit`: a nack or reject with requeue (else the channel closed).
+    pub(super) fn requeue(&mut self, consumer: NodeId, mut u: Unacked, explicit: bool, now: Time) {
+        if self.queue(u.queue).is_some_and(|q| q.is_quorum()) {
+            return self.quorum_return(consumer, u, explicit, now);
+        }
         let m = u.entry.msg.id;
         if let Some(q) = self.queues.get_mut(u.queue as usize).and_then(Option::as_mut) {
             u.entry.redelivered = true;

@@ -126,7 +126,9 @@ impl Broker {
                 let m = u.entry.msg.id;
                 match op {
                     SettleOp::Ack => self.emit(RabbitEvent::Acked { m, queue, consumer: client, tag: u.tag }),
-                    SettleOp::Nack { requeue: true } | SettleOp::Reject { requeue: true } => self.requeue(client, u),
+                    SettleOp::Nack { requeue: true } | SettleOp::Reject { requeue: true } => {
+                        self.requeue(client, u, true, now)
+                    }
                     SettleOp::Nack { requeue: false } | SettleOp::Reject { requeue: false } => {
                         self.emit(RabbitEvent::Rejected { m, queue, consumer: client });
                         if self.queue(queue).is_some() {
@@ -169,6 +171,6 @@ fn delivery(tag: u64, queue: u16, e: &crate::rabbit::queue::Entry) -> Delivery {
         message_count: None,
         exchange: msg.exchange,
         routing_key: msg.routing_key.clone(),
-        headers: msg.props.headers.clone(),
+        headers: crate::rabbit::quorum::fifo::delivery_headers(e),
     }
 }

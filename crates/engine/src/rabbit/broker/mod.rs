@@ -26,6 +26,7 @@ mod dead_letter;
 mod dispatch;
 mod expiry;
 mod publish;
+mod quorum;
 mod restart;
 mod topology;
 

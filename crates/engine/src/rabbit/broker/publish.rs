@@ -6,7 +6,7 @@ use super::{err, Broker, ChannelErr};
 use crate::rabbit::event::RabbitEvent;
 use crate::rabbit::exchange::{header_routes, route, ROUTING_HEADERS};
 use crate::rabbit::msg::*;
-use crate::rabbit::queue::{Overflow, Queue};
+use crate::rabbit::queue::Overflow;
 use crate::rabbit::routing::Table;
 use crate::time::Time;
 use crate::NodeId;
@@ -83,7 +83,7 @@ impl Broker {
     pub(super) fn enqueue(&mut self, queue: u16, msg: Message, now: Time) -> bool {
         let Some(q) = self.queues.get_mut(queue as usize).and_then(Option::as_mut) else { return true };
         let m = msg.id;
-        if q.decl.args.overflow != Overflow::DropHead && q.would_overflow(msg.props.size) {
+        if q.decl.args.overflow != Overflow::DropHead && q.refuses(msg.props.size) {
             let dlx = q.decl.args.overflow == Overflow::RejectPublishDlx;
             self.emit(RabbitEvent::PublishRejected { m, queue });
             if dlx {
@@ -99,7 +99,7 @@ impl Broker {
         if was_empty {
             self.deliver_next(queue);
         }
-        while let Some(e) = self.queues[queue as usize].as_mut().filter(|q| q.over_limit()).and_then(Queue::pop) {
+        while let Some(e) = self.queues[queue as usize].as_mut().and_then(|q| q.after_enqueue().then(|| q.pop())?) {
             self.leave(queue, e.msg, Reason::Maxlen, now);
         }
         self.dispatch(queue, now);

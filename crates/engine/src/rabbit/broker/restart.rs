@@ -25,6 +25,13 @@ impl Broker {
         for (_, ch) in std::mem::take(&mut self.channels).iter() {
             for u in &ch.unacked {
                 match self.queues.get_mut(u.queue as usize).and_then(Option::as_mut) {
+                    // A quorum queue keeps every message (its Raft log is on disk) and returns what
+                    // the dead channels held.
+                    Some(q) if q.is_quorum() => {
+                        if q.quorum_return(u.entry.clone(), false).is_err() {
+                            lost[u.queue as usize] += 1;
+                        }
+                    }
                     Some(q) if q.decl.durable && u.entry.msg.props.persistent => {
                         let mut e = u.entry.clone();
                         e.redelivered = true;
@@ -43,7 +50,8 @@ impl Broker {
                 *slot = None;
                 continue;
             }
-            let dropped = q.retain(|e| e.msg.props.persistent);
+            let quorum = q.is_quorum();
+            let dropped = q.retain(|e| quorum || e.msg.props.persistent);
             q.consumers.clear();
             (q.next_consumer, q.ttl_timer, q.expires_timer) = (0, None, None);
             self.restarted.push(Restarted { queue, kept: q.ready(), lost: dropped + lost[i], deleted: false });
