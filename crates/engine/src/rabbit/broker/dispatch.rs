@@ -66,6 +66,7 @@ impl Broker {
         if q.owner.is_some_and(|o| o != client) {
             return Err(err(RESOURCE_LOCKED, "cannot obtain exclusive access to locked queue", about));
         }
+        let quorum = q.is_quorum();
         while let Some(e) = self.queues[queue as usize].as_mut().and_then(|q| q.pop_expired(now)) {
             self.leave(queue, e.msg, Reason::Expired, now);
         }
@@ -78,7 +79,10 @@ impl Broker {
         };
         let tag = ch.next_tag;
         ch.next_tag += 1;
-        let delivery = Delivery { message_count: Some(left), ..delivery(tag, queue, &e) };
+        let mut delivery = Delivery { message_count: Some(left), ..delivery(tag, queue, &e) };
+        if quorum {
+            delivery.headers = crate::rabbit::quorum::fifo::get_headers(&e);
+        }
         let m = e.msg.id;
         if !no_ack {
             ch.unacked.push_back(Unacked { tag, queue, ctag: None, entry: e });

@@ -117,13 +117,19 @@ impl Queue {
     }
 }
 
-/// The headers a delivery of `e` carries: its own, plus `x-delivery-count` once it was returned.
+/// The headers a consumer's delivery of `e` carries: its own, plus `x-delivery-count` once it was
+/// returned (`rabbit_fifo_client:transform_msgs`).
 pub fn delivery_headers(e: &Entry) -> Option<Rc<Table>> {
-    let headers = e.msg.props.headers.clone();
-    if e.delivery_count == 0 {
-        return headers;
+    match e.delivery_count {
+        0 => e.msg.props.headers.clone(),
+        _ => get_headers(e),
     }
-    let with = headers.as_deref().cloned().unwrap_or_default();
+}
+
+/// The headers basic.get-ok carries from a quorum queue: always `x-delivery-count`, 0 the first
+/// time (`rabbit_fifo_client:dequeue`).
+pub fn get_headers(e: &Entry) -> Option<Rc<Table>> {
+    let with = e.msg.props.headers.as_deref().cloned().unwrap_or_default();
     Some(Rc::new(with.with("x-delivery-count", Value::Int(e.delivery_count as i64))))
 }
 
