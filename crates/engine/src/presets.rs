@@ -14,6 +14,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kafka-kraft", include_str!("../../../scenarios/kafka-kraft.json")),
     ("rabbit-basic", include_str!("../../../scenarios/rabbit-basic.json")),
     ("rabbit-by-hand", include_str!("../../../scenarios/rabbit-by-hand.json")),
+    ("rabbit-quorum", include_str!("../../../scenarios/rabbit-quorum.json")),
     ("bench", include_str!("../../../scenarios/bench.json")),
     ("kafka-bench", include_str!("../../../scenarios/kafka-bench.json")),
     ("rabbit-bench", include_str!("../../../scenarios/rabbit-bench.json")),

@@ -23,9 +23,19 @@ fn emit(ctx: &mut Ctx, e: RabbitEvent) {
 struct Conn {
     open: bool,
     generation: u64,
+    /// A cluster's nodes, which the client tries in turn when its connection drops.
+    endpoints: Rc<[NodeId]>,
 }
 
 impl Conn {
+    /// The node to connect to after `broker`'s connection dropped.
+    fn next(&self, broker: NodeId) -> NodeId {
+        match self.endpoints.iter().position(|&n| n == broker) {
+            Some(i) => self.endpoints[(i + 1) % self.endpoints.len()],
+            None => broker,
+        }
+    }
+
     /// Drops the connection; a reconnect is due after `after`.
     fn lost(&mut self, ctx: &mut Ctx, after: Time) {
         self.open = false;
@@ -179,7 +189,14 @@ impl Publisher {
         if peer == self.broker {
             self.fail_unconfirmed(ctx, "connection lost before the confirm");
             self.conn.lost(ctx, self.reconnect);
+            self.broker = self.conn.next(self.broker);
         }
+    }
+
+    /// The cluster's nodes, tried in turn after a connection drops.
+    pub fn with_endpoints(mut self, nodes: &[NodeId]) -> Self {
+        self.conn.endpoints = nodes.into();
+        self
     }
 
     pub fn on_crash(&mut self) {
@@ -412,7 +429,14 @@ impl Consumer {
         if peer == self.broker {
             self.reset();
             self.conn.lost(ctx, self.reconnect);
+            self.broker = self.conn.next(self.broker);
         }
+    }
+
+    /// The cluster's nodes, tried in turn after a connection drops.
+    pub fn with_endpoints(mut self, nodes: &[NodeId]) -> Self {
+        self.conn.endpoints = nodes.into();
+        self
     }
 
     pub fn on_crash(&mut self) {

@@ -43,6 +43,9 @@ pub struct RabbitSpec {
     /// Clients that play AMQP operations one by one (`script_spec.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scripts: Vec<ScriptSpec>,
+    /// A cluster of 3 or 5 nodes instead of one broker (`cluster.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<super::cluster::ClusterSpec>,
 }
 
 fn rabbit() -> String {
@@ -221,7 +224,10 @@ pub struct Topology {
 impl RabbitSpec {
     /// The node names it adds, in order: the broker, publishers, consumers.
     pub fn node_names(&self) -> Vec<String> {
-        let mut names = vec![self.broker.clone()];
+        let mut names = match self.cluster.as_ref().map_or(1, |c| c.nodes) {
+            1 => vec![self.broker.clone()],
+            n => (1..=n).map(|i| format!("{}-{i}", self.broker)).collect(),
+        };
         names.extend(self.publishers.iter().map(|p| p.id.clone()));
         names.extend(self.consumers.iter().map(|c| c.id.clone()));
         names.extend(self.scripts.iter().map(|s| s.id.clone()));
@@ -245,6 +251,9 @@ impl RabbitSpec {
         }
         if self.reconnect < Time::ms(1) {
             return Err("rabbit.reconnect: at least 1ms".into());
+        }
+        if let Some(c) = &self.cluster {
+            c.validate()?;
         }
         let (more_x, more_q) = undeclared_names(self);
         let mut xnames: Vec<Rc<str>> = self.exchanges.iter().map(|x| Rc::from(x.name.as_str())).collect();

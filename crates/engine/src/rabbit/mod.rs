@@ -16,6 +16,7 @@
 
 pub mod broker;
 pub mod clients;
+pub mod cluster;
 pub mod config;
 pub mod event;
 pub mod exchange;
@@ -66,4 +67,8 @@ pub enum RabbitTimer {
     Work { conn: u64 },
     /// Script: the next step is due.
     Step,
+    /// Cluster node: the election timer of generation `gen` of quorum queue `queue`'s member.
+    Election { queue: u16, gen: u64 },
+    /// Cluster node: ping the other nodes, check who is silent, Ra's tick.
+    ClusterTick,
 }

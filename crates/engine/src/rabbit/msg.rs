@@ -215,6 +215,8 @@ pub enum RabbitMsg {
     },
     /// channel.close from the broker after a channel error.
     ChannelClose(AmqpError),
+    /// Between the nodes of a cluster (`cluster.rs`).
+    Cluster(Box<super::cluster::ClusterMsg>),
 }
 
 /// A change of topology during the run: exchange.declare, queue.declare (with the scenario's
@@ -251,6 +253,7 @@ impl Wire for RabbitMsg {
             RabbitMsg::Confirm { .. } => ("confirm", CONTROL_LANE),
             RabbitMsg::Return { .. } => ("return", CONTROL_LANE),
             RabbitMsg::ChannelClose(_) => ("channel-close", CONTROL_LANE),
+            RabbitMsg::Cluster(c) => (c.kind(), CONTROL_LANE),
         };
         MsgInfo { kind, lane }
     }

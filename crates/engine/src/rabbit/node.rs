@@ -17,8 +17,15 @@ use std::rc::Rc;
 pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
     let broker = NodeId(first_node);
     let topo = Rc::new(spec.topology(broker).expect("validated: the rabbit section"));
-    let mut nodes = vec![(spec.broker.clone(), RabbitNode::Broker(Box::new(BrokerNode::new(topo.clone()))))];
+    let (mut nodes, endpoints) = super::cluster::brokers(spec, &topo, first_node);
+    // Clients connect to the cluster's nodes in turn (as a load balancer would spread them).
+    let mut k = 0;
+    let mut next_broker = || {
+        k += 1;
+        endpoints[(k - 1) % endpoints.len()]
+    };
     for p in &spec.publishers {
+        let broker = next_broker();
         let props = Props {
             persistent: p.persistent,
             priority: p.priority.unwrap_or(0),
@@ -41,17 +48,22 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
             p.count,
             spec.reconnect,
         );
-        nodes.push((p.id.clone(), RabbitNode::Publisher(Box::new(publisher))));
+        nodes.push((p.id.clone(), RabbitNode::Publisher(Box::new(publisher.with_endpoints(&endpoints)))));
     }
     for c in &spec.consumers {
+        let broker = next_broker();
         let queue = topo.names.queue_id(&c.queue).unwrap_or(0);
         let policy = (c.ack_every, c.reject_every, c.requeue);
         let work = (c.processing, c.processing_jitter);
         let flags = (c.declare, c.hold);
         let consumer = Consumer::new(broker, queue, c.prefetch, c.auto_ack, work, policy, flags, spec.reconnect);
-        nodes.push((c.id.clone(), RabbitNode::Consumer(Box::new(consumer.starting_at(c.start)))));
+        nodes.push((
+            c.id.clone(),
+            RabbitNode::Consumer(Box::new(consumer.starting_at(c.start).with_endpoints(&endpoints))),
+        ));
     }
     for (s, script) in spec.scripts.iter().zip(&topo.scripts) {
+        let broker = next_broker();
         nodes.push((s.id.clone(), RabbitNode::Script(Box::new(ScriptClient::new(broker, script.clone())))));
     }
     nodes
@@ -74,11 +86,13 @@ pub struct BrokerNode {
     pub topo: Rc<Topology>,
     /// The topology is declared once, at the first boot; later boots recover what was durable.
     booted: bool,
+    /// One node of a cluster of 3 or 5 (`cluster.rs`); None: a single broker.
+    pub cluster: Option<Box<super::cluster::ClusterNode>>,
 }
 
 impl BrokerNode {
     pub fn new(topo: Rc<Topology>) -> BrokerNode {
-        BrokerNode { core: Broker::new(topo.broker, topo.names.clone()), topo, booted: false }
+        BrokerNode { core: Broker::new(topo.broker, topo.names.clone()), topo, booted: false, cluster: None }
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
@@ -89,6 +103,7 @@ impl BrokerNode {
             self.setup(ctx);
         }
         self.flush(ctx);
+        super::cluster::on_start(self, ctx);
     }
 
     /// Declares the scenario's exchanges, queues (but exclusive ones: their consumer declares them)
@@ -110,6 +125,13 @@ impl BrokerNode {
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
+        if let Some(msg) = super::cluster::on_message(self, ctx, from, msg) {
+            self.serve(ctx, from, msg);
+        }
+    }
+
+    /// A client's frame, from the client or relayed by the node it is connected to.
+    pub fn serve(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
         let now = ctx.now;
         if let RabbitMsg::Open { confirm } = msg {
             self.core.open(from, confirm, now);
@@ -212,11 +234,17 @@ impl BrokerNode {
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
+        if super::cluster::on_timer(self, ctx, timer) {
+            return;
+        }
         self.core.timer(timer, ctx.now);
         self.flush(ctx);
     }
 
     pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        if super::cluster::on_disconnect(self, ctx, peer) {
+            return;
+        }
         self.core.client_gone(peer, ctx.now);
         self.flush(ctx);
     }
@@ -224,10 +252,22 @@ impl BrokerNode {
     pub fn on_crash(&mut self) {
         self.core.crash();
         self.core.out = Default::default();
+        if let Some(c) = self.cluster.as_mut() {
+            c.crash();
+        }
     }
 
     /// Carries out what the broker asked for, in order: events, then messages, then timers.
-    fn flush(&mut self, ctx: &mut Ctx) {
+    pub(crate) fn flush(&mut self, ctx: &mut Ctx) {
+        if self.cluster.is_some() {
+            super::cluster::after(self, ctx);
+            for e in std::mem::take(&mut self.core.out.events) {
+                ctx.emit(e);
+            }
+            for (to, m) in std::mem::take(&mut self.core.out.sends) {
+                super::cluster::deliver(self, ctx, to, m);
+            }
+        }
         let out = &mut self.core.out;
         for e in out.events.drain(..) {
             ctx.emit(e);

@@ -26,7 +26,7 @@ mod dead_letter;
 mod dispatch;
 mod expiry;
 mod publish;
-mod quorum;
+pub mod quorum;
 mod restart;
 mod topology;
 
@@ -46,6 +46,8 @@ pub struct Out {
     pub sends: Vec<(NodeId, RabbitMsg)>,
     /// `(when, timer id)`, absolute.
     pub timers: Vec<(Time, RabbitTimer)>,
+    /// Messages for quorum queues on a cluster node, for their Raft groups.
+    pub handoffs: Vec<quorum::Handoff>,
 }
 
 /// Exchange and queue names by id. Ids are stable: the world renders events with them.
@@ -120,6 +122,8 @@ pub struct Broker {
     pub out: Out,
     hops: Vec<Hop>,
     restarted: Vec<Restarted>,
+    /// One node of a cluster: quorum queues are replicated (`quorum.rs`).
+    cluster: bool,
 }
 
 impl Broker {
@@ -141,6 +145,7 @@ impl Broker {
             out: Out::default(),
             hops: Vec::new(),
             restarted: Vec::new(),
+            cluster: false,
         }
     }
 

@@ -54,11 +54,19 @@ impl Broker {
             }
         }
         let mut accepted = true;
+        let handed = self.out.handoffs.len();
         for q in queues {
             accepted &= self.enqueue(q, msg.clone(), now);
         }
         if let Some(seq) = confirm {
-            self.out.sends.push((client, RabbitMsg::Confirm { seq, ack: accepted }));
+            // A quorum queue in a cluster confirms once its Raft group has committed the message.
+            if self.out.handoffs.len() > handed {
+                for h in &mut self.out.handoffs[handed..] {
+                    (h.confirm, h.ok) = (Some((client, seq)), accepted);
+                }
+            } else {
+                self.out.sends.push((client, RabbitMsg::Confirm { seq, ack: accepted }));
+            }
         }
         Ok(())
     }
@@ -81,6 +89,10 @@ impl Broker {
 
     /// `maybe_deliver_or_enqueue`: false when the queue refused it (reject-publish).
     pub(super) fn enqueue(&mut self, queue: u16, msg: Message, now: Time) -> bool {
+        if self.hands_off(queue) {
+            self.out.handoffs.push(super::quorum::Handoff { queue, msg, confirm: None, ok: true });
+            return true;
+        }
         let Some(q) = self.queues.get_mut(queue as usize).and_then(Option::as_mut) else { return true };
         let m = msg.id;
         if q.decl.args.overflow != Overflow::DropHead && q.refuses(msg.props.size) {

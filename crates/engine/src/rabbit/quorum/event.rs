@@ -15,6 +15,8 @@ pub enum QuorumEvent {
     Leader { queue: u16, node: NodeId, term: u64 },
     /// `node`'s failure detector now believes `peer` down (or up again).
     Suspect { node: NodeId, peer: NodeId, down: bool },
+    /// `client`'s channel consuming `queue` was on a leader that is gone: it is closed.
+    Detached { client: NodeId, queue: u16 },
 }
 
 impl QuorumEvent {
@@ -36,6 +38,10 @@ impl QuorumEvent {
                 h.u64(((node.0 as u64) << 32) | peer.0 as u64);
                 h.byte(down as u8);
             }
+            QuorumEvent::Detached { client, queue } => {
+                h.byte(4);
+                h.u64(((queue as u64) << 32) | client.0 as u64);
+            }
         }
     }
 
@@ -44,6 +50,7 @@ impl QuorumEvent {
             QuorumEvent::Returned { consumer, .. } => [Some(consumer), None],
             QuorumEvent::Leader { node, .. } => [Some(node), None],
             QuorumEvent::Suspect { node, peer, .. } => [Some(node), Some(peer)],
+            QuorumEvent::Detached { client, .. } => [Some(client), None],
         }
     }
 
@@ -53,6 +60,7 @@ impl QuorumEvent {
             QuorumEvent::Leader { .. } => "quorum-leader",
             QuorumEvent::Suspect { down: true, .. } => "node-down",
             QuorumEvent::Suspect { down: false, .. } => "node-up",
+            QuorumEvent::Detached { .. } => "consumer-detached",
         }
     }
 
@@ -77,6 +85,12 @@ impl QuorumEvent {
             QuorumEvent::Suspect { node, peer, down } => {
                 write!(s, "{} sees {} {}", n(node), n(peer), if down { "down" } else { "up again" })
             }
+            QuorumEvent::Detached { client, queue } => write!(
+                s,
+                "{}'s channel on the old leader of quorum queue {} closed: it reopens on the new leader",
+                n(client),
+                q(queue)
+            ),
         }
     }
 }

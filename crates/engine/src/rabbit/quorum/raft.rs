@@ -119,6 +119,8 @@ pub struct Member<C> {
     commit_sent: Vec<u64>,
     votes: usize,
     token: u64,
+    /// Peers whose node the failure detector reports down: not sent to until they are up.
+    down: Vec<bool>,
     /// The generation of the election timer wanted; stale timers are ignored by it.
     timer_gen: u64,
     /// Asked for since the owner last looked: (generation, length).
@@ -144,6 +146,7 @@ impl<C: Clone> Member<C> {
             commit_sent: vec![0; size],
             votes: 0,
             token: 0,
+            down: vec![false; size],
             timer_gen: 0,
             wants_timer: None,
             out: Vec::new(),
@@ -166,6 +169,12 @@ impl<C: Clone> Member<C> {
         }
         m.commit = 1;
         m
+    }
+
+    /// A leader that has committed an entry of its own term (its no-op): every entry before is
+    /// committed and applied, so it may serve (Ra's leader applies its log before it serves).
+    pub fn term_started(&self) -> bool {
+        self.role == Role::Leader && self.commit > 0 && self.term_at(self.commit) == self.term
     }
 
     pub fn quorum(&self) -> usize {
@@ -237,7 +246,7 @@ impl<C: Clone> Member<C> {
     /// commit index when it lacks nothing but that.
     fn send_append(&mut self, p: usize) {
         let next = self.next_index[p].clamp(1, self.last_index() + 1);
-        if next > self.last_index() && self.commit_sent[p] >= self.commit {
+        if self.down[p] || (next > self.last_index() && self.commit_sent[p] >= self.commit) {
             return;
         }
         let prev_index = next - 1;
@@ -270,8 +279,9 @@ impl<C: Clone> Member<C> {
     }
 
     /// The failure detector reports member `p`'s node down. A follower of it arms a short election
-    /// timer; anyone else takes no action.
+    /// timer; a leader stops pushing to it (Ra stops pipelining to an unresponsive peer).
     pub fn node_down(&mut self, p: usize) {
+        self.down[p] = true;
         if self.role == Role::Follower && self.leader == Some(p) {
             self.leader = None;
             self.arm(TimerLength::Short);
@@ -280,6 +290,7 @@ impl<C: Clone> Member<C> {
 
     /// The failure detector reports member `p`'s node up again: a leader brings it up to date.
     pub fn node_up(&mut self, p: usize) {
+        self.down[p] = false;
         if self.role == Role::Leader && p != self.id {
             self.next_index[p] = self.match_index[p] + 1;
             self.commit_sent[p] = 0;
@@ -519,6 +530,7 @@ impl<C: Clone> Member<C> {
         self.next_index = vec![1; self.size];
         self.match_index = vec![0; self.size];
         self.commit_sent = vec![0; self.size];
+        self.down = vec![false; self.size];
         self.out.clear();
         self.arm(TimerLength::Long);
     }
