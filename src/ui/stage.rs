@@ -2,6 +2,7 @@
 //! on a canvas on top (thousands of dots, redrawn every frame without touching the DOM).
 
 use crate::engine::kernel::Process;
+use crate::engine::rabbit::quorum::raft::Role;
 use crate::engine::{NodeId, World};
 use crate::view::flights::{Flights, LOSS_VISIBLE_MS};
 use crate::view::i18n::{t, tf};
@@ -74,6 +75,9 @@ pub fn svg(p: StageProps) -> Html {
         let quorum = crate::view::kraft::quorum_part(p.world, id);
         let fenced = role == "broker" && up && crate::view::kraft::broker_fenced(p.world, id);
         let meta_log = crate::view::kraft::controller(p.world, id).filter(|_| up).map(crate::view::kraft::log_label);
+        // A RabbitMQ cluster node: its part in its (first) quorum queue's Raft group, and that log.
+        let raft = crate::view::rabbit::cluster::stage_label(p.world, id);
+        let meta_log = meta_log.or_else(|| crate::view::rabbit::cluster::log_label(p.world, id));
         let class = classes!(
             "node",
             role,
@@ -85,6 +89,8 @@ pub fn svg(p: StageProps) -> Html {
             matches!(zk, Some(ZkPart::Looking | ZkPart::Establishing | ZkPart::Syncing { .. })).then_some("zk-not-serving"),
             matches!(quorum, Some(QuorumPart::Active { .. })).then_some("zk-leader"),
             matches!(quorum, Some(QuorumPart::Candidate { .. } | QuorumPart::Unattached { .. })).then_some("zk-not-serving"),
+            matches!(raft, Some((_, Role::Leader))).then_some("zk-leader"),
+            matches!(raft, Some((_, Role::PreVote | Role::Candidate))).then_some("zk-not-serving"),
             fenced.then_some("fenced"),
             (p.selected == Some(id)).then_some("selected"),
             p.highlight.contains(&id).then_some("highlight")
@@ -108,6 +114,8 @@ pub fn svg(p: StageProps) -> Html {
             q.short().to_string()
         } else if fenced {
             t("fenced").to_string()
+        } else if let Some((label, _)) = &raft {
+            label.clone()
         } else {
             role_name(role).to_string()
         };

@@ -42,7 +42,13 @@ impl ModelView for Rabbit {
                         Some(tf("{0}: {1} ready, {2} consumers", &[&q(id), &queue.ready(), &queue.consumers.len()]))
                     })
                     .collect();
-                tf("vhost /; queues: {0}", &[&if queues.is_empty() { t("none").into() } else { queues.join("; ") }])
+                let text = tf(
+                    "vhost /; queues: {0}",
+                    &[&if queues.is_empty() { t("none").into() } else { queues.join("; ") }],
+                );
+                let mut blocks = vec![Block::Text { id: None, text }];
+                blocks.extend(crate::rabbit::cluster::inspect(world, b));
+                return blocks;
             }
             RabbitNode::Publisher(p) => tf(
                 "publishes to exchange {0} every {1}{2}{3}; next seq {4}, {5} awaiting confirm",

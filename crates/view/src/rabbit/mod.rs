@@ -13,6 +13,7 @@ use brokerlab_engine::{NodeId, World};
 use std::rc::Rc;
 
 mod calc;
+pub mod cluster;
 pub mod overview;
 pub mod strip;
 mod text;
@@ -217,11 +218,9 @@ impl Model {
 }
 
 /// The world's RabbitMQ broker, if it has one.
+/// In a cluster, the node serving the quorum queues (`cluster::panel_broker`).
 pub fn broker(world: &World) -> Option<(NodeId, &Broker)> {
-    world.nodes.iter().enumerate().find_map(|(i, s)| match &s.node {
-        Node::Rabbit(RabbitNode::Broker(b)) => Some((NodeId(i as u32), &b.core)),
-        _ => None,
-    })
+    cluster::panel_broker(world).map(|(id, b)| (id, &b.core))
 }
 
 /// `y` of row `i` of `n` in a drawing `height` tall: each column centred.
