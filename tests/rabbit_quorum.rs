@@ -5,6 +5,7 @@
 //! - no message is delivered after its settlement was committed (an ack, a dead-lettering);
 //! - at most one leader per term, for every queue;
 //! - and the faults do cause elections (the properties are not vacuous).
+//!
 //! Then the preset: killing the leader's node elects another and loses no confirmed message.
 
 use brokerlab::engine::models::drain_rabbit as drain;
@@ -112,9 +113,6 @@ fn scenario(seed: u64, rng: &mut Rng) -> Scenario {
         rng.below(7),
         faults.join(",")
     );
-    if std::env::var("DUMP").is_ok() {
-        std::fs::write(format!("/tmp/x/swarm{seed}.json"), &json).unwrap();
-    }
     Scenario::from_json(&json).unwrap_or_else(|e| panic!("SEED={seed}: {e}"))
 }
 

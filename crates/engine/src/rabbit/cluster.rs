@@ -258,7 +258,7 @@ pub fn on_start(node: &mut BrokerNode, ctx: &mut Ctx) {
 pub fn on_message(node: &mut BrokerNode, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) -> Option<RabbitMsg> {
     let Some(c) = node.cluster.as_mut() else { return Some(msg) };
     if let RabbitMsg::Cluster(m) = msg {
-        let Some(peer) = c.index(from) else { return None };
+        let peer = c.index(from)?;
         c.last_heard[peer] = ctx.now;
         if c.suspected[peer] {
             suspect(node, ctx, peer, false);

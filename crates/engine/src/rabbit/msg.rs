@@ -105,6 +105,24 @@ pub struct Message {
     pub deaths: Option<Rc<Vec<Death>>>,
 }
 
+impl Message {
+    /// A plain message numbered `id`, for tests.
+    #[cfg(test)]
+    pub fn sample(id: u64) -> Message {
+        Message {
+            id,
+            publisher: NodeId(0),
+            seq: id,
+            published_at: Time::ZERO,
+            exchange: 0,
+            routing_key: "".into(),
+            props: Props { size: 10, ..Props::default() },
+            cc: None,
+            deaths: None,
+        }
+    }
+}
+
 /// basic.deliver (or basic.get-ok) as a consumer receives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery {

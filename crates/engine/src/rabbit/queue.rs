@@ -248,20 +248,11 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rabbit::msg::Props;
 
     fn msg(id: u64, priority: u8) -> Message {
-        Message {
-            id,
-            publisher: NodeId(0),
-            seq: id,
-            published_at: Time::ZERO,
-            exchange: 0,
-            routing_key: "".into(),
-            props: Props { priority, size: 10, ..Props::default() },
-            cc: None,
-            deaths: None,
-        }
+        let mut m = Message::sample(id);
+        m.props.priority = priority;
+        m
     }
 
     #[test]

@@ -142,15 +142,27 @@ pub fn import_definitions(text: &str) -> Result<Imported, String> {
         if !in_slash(&q.vhost) {
             continue;
         }
-        if let Some(kind) = q.kind.filter(|k| k != "classic") {
-            return Err(format!("queue \"{}\": a {kind} queue; only classic queues are modelled", q.name));
+        let mut arguments = q.arguments;
+        match q.kind.as_deref() {
+            None | Some("classic") => {}
+            Some("quorum") if arguments.get("x-queue-type").is_none() => {
+                arguments =
+                    arguments.with("x-queue-type", brokerlab_engine::rabbit::routing::Value::Str("quorum".into()))
+            }
+            Some("quorum") => {}
+            Some(kind) => {
+                return Err(format!(
+                    "queue \"{}\": a {kind} queue; only classic and quorum queues are modelled",
+                    q.name
+                ))
+            }
         }
         queues.push(QueueSpec {
             name: q.name,
             durable: q.durable,
             exclusive: false,
             auto_delete: q.auto_delete,
-            arguments: q.arguments,
+            arguments,
             declare_at_start: true,
         });
     }

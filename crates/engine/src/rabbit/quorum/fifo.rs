@@ -136,23 +136,13 @@ pub fn get_headers(e: &Entry) -> Option<Rc<Table>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rabbit::msg::{Message, Props};
+    use crate::rabbit::msg::Message;
     use crate::rabbit::queue::{QueueArgs, QueueDecl};
     use crate::rabbit::quorum::QuorumArgs;
-    use crate::{NodeId, Time};
+    use crate::Time;
 
     fn msg(id: u64) -> Message {
-        Message {
-            id,
-            publisher: NodeId(0),
-            seq: id,
-            published_at: Time::ZERO,
-            exchange: 0,
-            routing_key: "".into(),
-            props: Props { size: 10, ..Props::default() },
-            cc: None,
-            deaths: None,
-        }
+        Message::sample(id)
     }
 
     fn queue(limit: Option<u32>, max_length: Option<u32>, overflow: Overflow) -> Queue {

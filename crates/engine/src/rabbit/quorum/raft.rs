@@ -312,42 +312,38 @@ impl<C: Clone> Member<C> {
     }
 
     fn call_pre_vote(&mut self) {
-        self.role = Role::PreVote;
-        self.leader = None;
         self.token += 1;
-        self.votes = 1;
-        self.voted_for = Some(self.id);
         let (term, token, last_index, last_term) = (self.term, self.token, self.last_index(), self.last_term());
-        for p in self.peers().collect::<Vec<_>>() {
-            self.out.push((p, RaftMsg::PreVote { term, token, last_index, last_term }));
-        }
-        self.arm(TimerLength::Short);
-        self.check_pre_votes();
-    }
-
-    fn check_pre_votes(&mut self) {
-        if self.role == Role::PreVote && self.votes >= self.quorum() {
-            self.call_election();
-        }
+        self.canvass(Role::PreVote, RaftMsg::PreVote { term, token, last_index, last_term });
     }
 
     fn call_election(&mut self) {
-        self.role = Role::Candidate;
         self.term += 1;
-        self.voted_for = Some(self.id);
-        self.leader = None;
-        self.votes = 1;
         let (term, last_index, last_term) = (self.term, self.last_index(), self.last_term());
-        for p in self.peers().collect::<Vec<_>>() {
-            self.out.push((p, RaftMsg::RequestVote { term, last_index, last_term }));
-        }
-        self.arm(TimerLength::Short);
-        self.check_votes();
+        self.canvass(Role::Candidate, RaftMsg::RequestVote { term, last_index, last_term });
     }
 
-    fn check_votes(&mut self) {
-        if self.role == Role::Candidate && self.votes >= self.quorum() {
-            self.become_leader();
+    /// Asks every peer for a pre-vote or a vote as `role`, with its own counted.
+    fn canvass(&mut self, role: Role, ask: RaftMsg<C>) {
+        self.role = role;
+        self.leader = None;
+        self.votes = 1;
+        self.voted_for = Some(self.id);
+        for p in self.peers().collect::<Vec<_>>() {
+            self.out.push((p, ask.clone()));
+        }
+        self.arm(TimerLength::Short);
+        self.tally();
+    }
+
+    /// A majority of pre-votes starts the election; a majority of votes makes the leader.
+    fn tally(&mut self) {
+        if self.votes >= self.quorum() {
+            match self.role {
+                Role::PreVote => self.call_election(),
+                Role::Candidate => self.become_leader(),
+                _ => {}
+            }
         }
     }
 
@@ -402,7 +398,7 @@ impl<C: Clone> Member<C> {
                     self.update_term(term);
                 } else if self.role == Role::PreVote && granted && token == self.token && term == self.term {
                     self.votes += 1;
-                    self.check_pre_votes();
+                    self.tally();
                 }
             }
             RaftMsg::RequestVote { term, last_index, last_term } => {
@@ -413,7 +409,7 @@ impl<C: Clone> Member<C> {
                     self.update_term(term);
                 } else if self.role == Role::Candidate && granted && term == self.term {
                     self.votes += 1;
-                    self.check_votes();
+                    self.tally();
                 }
             }
         }

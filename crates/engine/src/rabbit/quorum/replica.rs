@@ -129,21 +129,9 @@ impl Replica {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rabbit::msg::Props;
-    use crate::{NodeId, Time};
 
     fn msg(id: u64) -> Message {
-        Message {
-            id,
-            publisher: NodeId(0),
-            seq: id,
-            published_at: Time::ZERO,
-            exchange: 0,
-            routing_key: "".into(),
-            props: Props::default(),
-            cc: None,
-            deaths: None,
-        }
+        Message::sample(id)
     }
 
     #[test]
