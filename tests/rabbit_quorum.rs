@@ -154,3 +154,40 @@ fn killing_the_leaders_node_elects_another_and_loses_no_confirmed_message() {
     assert!(lost.is_empty(), "confirmed but never consumed: {lost:?}");
     assert!(watch.confirmed.len() > 300);
 }
+
+/// The messages basic.get returns after the script's requeues: `(body, redelivered, x-delivery-count)`.
+fn gets_after_requeues(file: &str, queue_type: &str) -> Vec<(String, bool, Option<i64>)> {
+    let text = std::fs::read_to_string(format!("tests/data/amqp/{file}.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let q = &mut json["rabbit"]["queues"][0];
+    q["durable"] = true.into();
+    q["arguments"] = serde_json::json!({ "x-queue-type": queue_type });
+    let scenario = Scenario::from_json(&json.to_string()).unwrap();
+    let mut sim = Simulation::new(&scenario, 1).unwrap();
+    sim.run_until(scenario.until);
+    let seen = brokerlab::engine::models::script_observations(sim.world());
+    seen["app"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["ev"] == "get")
+        .skip(3)
+        .map(|o| {
+            (o["msg"].as_str().unwrap().into(), o["redelivered"] == true, o["headers"]["x-delivery-count"].as_i64())
+        })
+        .collect()
+}
+
+#[test]
+fn requeued_messages_go_back_to_their_place_in_a_classic_queue_and_to_the_back_of_a_quorum_queue() {
+    // Five messages, three taken with basic.get; the second rejected, then the first and third
+    // nacked (multiple), all with requeue (the script checked against RabbitMQ 3.10).
+    let m = |n: u32, r: bool, c: Option<i64>| (format!("app#{n}"), r, c);
+    let classic = gets_after_requeues("requeue-original-position", "classic");
+    assert_eq!(classic, [m(0, true, None), m(1, true, None), m(2, true, None), m(3, false, None), m(4, false, None)]);
+    let quorum = gets_after_requeues("quorum-requeue-back", "quorum");
+    assert_eq!(
+        quorum,
+        [m(3, false, Some(0)), m(4, false, Some(0)), m(1, true, Some(1)), m(0, true, Some(1)), m(2, true, Some(1))]
+    );
+}
