@@ -128,6 +128,7 @@ fn queue(m: &Model, id: u16, cmd: &Actions) -> Html {
                 t("not declared (a transient queue after a restart, until its consumer declares it again)").to_string()
             } }</p>
             { kv("queue-args", vr::queue_args(&q.decl, &m.names)) }
+            if !q.raft.is_empty() { { kv("queue-raft", q.raft.clone()) } }
             if settles { { requeue_switch(cmd) } }
             if q.messages.is_empty() {
                 <p class="hint">{t("No messages.")}</p>

@@ -6,7 +6,7 @@
 use crate::i18n::{t, tf};
 use crate::plugin::{Block, Cell, Row};
 use brokerlab_engine::models::Node;
-use brokerlab_engine::rabbit::cluster::ClusterNode;
+use brokerlab_engine::rabbit::cluster::{ClusterNode, Group};
 use brokerlab_engine::rabbit::node::{names, BrokerNode, RabbitNode};
 use brokerlab_engine::rabbit::quorum::raft::Role;
 use brokerlab_engine::{NodeId, World};
@@ -58,6 +58,49 @@ fn role_text(role: Role) -> &'static str {
 pub fn log_label(world: &World, id: NodeId) -> Option<String> {
     let g = node(world, id)?.groups.first()?;
     Some(tf("term {0} · log {1} · commit {2}", &[&g.raft.term, &g.raft.last_index(), &g.raft.commit]))
+}
+
+/// A quorum queue's Raft group for its inspector: the leader and its term, each member's part, and
+/// the leader's log and commit index. Empty outside a cluster.
+pub fn queue_rows(world: &World, queue: u16) -> Vec<(&'static str, String)> {
+    let members: Vec<(NodeId, Option<&Group>)> = world
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match &s.node {
+            Node::Rabbit(RabbitNode::Broker(b)) => {
+                let g = b.cluster.as_ref()?.groups.iter().find(|g| g.queue == queue);
+                Some((NodeId(i as u32), g.filter(|_| world.network.is_up(NodeId(i as u32)))))
+            }
+            _ => None,
+        })
+        .collect();
+    if members.iter().all(|m| m.1.is_none()) {
+        return vec![];
+    }
+    let parts: Vec<String> = members
+        .iter()
+        .map(|(n, g)| {
+            let part = g.map_or(t("down"), |g| role_text(g.raft.role));
+            format!("{} {part}", world.node_name(*n))
+        })
+        .collect();
+    let leader = members
+        .iter()
+        .filter_map(|(n, g)| g.filter(|g| g.raft.role == Role::Leader).map(|g| (*n, g)))
+        .max_by_key(|(_, g)| g.raft.term);
+    let mut rows = vec![(t("members"), parts.join(" · "))];
+    match leader {
+        Some((n, g)) => {
+            rows.push((t("leader"), tf("{0}, term {1}", &[&world.node_name(n), &g.raft.term])));
+            rows.push((
+                t("commit index"),
+                tf("{0} of {1} in the leader's log", &[&g.raft.commit, &g.raft.last_index()]),
+            ));
+        }
+        None => rows.push((t("leader"), t("none: an election is on").to_string())),
+    }
+    rows
 }
 
 /// A cluster node's inspector: a row per quorum queue (its part, term, leader, log and commit
@@ -128,6 +171,9 @@ mod tests {
         assert_ne!(leader, n1);
         assert_eq!(stage_label(w, leader).map(|l| l.1), Some(Role::Leader));
         let Node::Rabbit(RabbitNode::Broker(b)) = &w.nodes[leader.index()].node else { panic!() };
+        let rows = queue_rows(w, 0);
+        assert!(rows[0].1.contains("rabbit-1 down"), "{rows:?}");
+        assert!(rows[1].1.ends_with(", term 2"), "{rows:?}");
         let blocks = inspect(w, b);
         let Block::Table { rows, .. } = &blocks[0] else { panic!() };
         assert_eq!(rows[0].cells[2].text, "2", "term 2");

@@ -92,6 +92,8 @@ pub struct QBox {
     pub consumers: usize,
     /// The first `STACK_CAP` messages by position (unacknowledged ones included).
     pub messages: Vec<MsgRow>,
+    /// A quorum queue in a cluster: its Raft group, as the inspector lists it (`cluster::queue_rows`).
+    pub raft: Vec<(&'static str, String)>,
     pub y: f64,
 }
 
@@ -347,6 +349,7 @@ pub fn model(world: &World) -> Option<Model> {
                 unacked,
                 consumers: q.map_or(0, |q| q.consumers.len()),
                 messages,
+                raft: cluster::queue_rows(world, id),
                 y: 0.0,
             }
         })
