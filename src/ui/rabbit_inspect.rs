@@ -107,7 +107,7 @@ fn queue(m: &Model, id: u16, cmd: &Actions) -> Html {
         let buttons = r.delivery.filter(|_| settles).map(|(tag, c)| settle_buttons(m, c, tag, false, cmd));
         html! {
             <tr class={classes!(r.delivery.is_some().then_some("unacked"))}>
-                <td>{r.pos}</td>
+                <td>{crate::engine::rabbit::quorum::fifo::shown_position(r.pos)}</td>
                 <td>{format!("{publisher}#{}", r.seq)}</td>
                 <td>{&*r.routing_key}</td>
                 <td>{tag}</td>

@@ -2,7 +2,7 @@
 // three nodes, rabbit-1 leading the queue; stopping rabbit-1 from its inspector elects another
 // node's member (a later term), publishers go on being confirmed through the new leader, and the
 // queue drains once they stop (tests/rabbit_quorum.rs checks the same run loses no confirmed
-// message). Screenshots under target/e2e/ — look at them.
+// message); the queue's inspector lists its Raft group. Screenshots under target/e2e/ — look at them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appSuite, SHOTS, text, untilSimSeconds } from './browser.mjs';
@@ -33,6 +33,12 @@ test('RabbitMQ cluster: killing the quorum queue leader\'s node shows the new le
   const table = await page.textContent('#quorum-members');
   assert.match(table, /orders\s*leader\s*[2-9]/);
   assert.match(await text(page, '#cluster-view'), /sees down: rabbit-1/);
+  // The queue's inspector in the RabbitMQ panel: its Raft group.
+  await page.click('#rabbit g[data-queue="orders"]');
+  const raft = await text(page, '#queue-raft');
+  assert.match(raft, /rabbit-1 down/);
+  assert.match(raft, new RegExp(`${leader}, term [2-9]`));
+  assert.match(raft, /\d+ of \d+ in the leader's log/);
   await page.screenshot({ path: `${SHOTS}/51-rabbit-quorum-new-leader.png` });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.locator('.stage-svg').scrollIntoViewIfNeeded();

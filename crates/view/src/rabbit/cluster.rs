@@ -104,7 +104,7 @@ pub fn queue_rows(world: &World, queue: u16) -> Vec<(&'static str, String)> {
 }
 
 /// A cluster node's inspector: a row per quorum queue (its part, term, leader, log and commit
-/// index, messages in its replica), then which nodes it believes down.
+/// index), then which nodes it believes down.
 pub fn inspect(world: &World, b: &BrokerNode) -> Vec<Block> {
     let Some(c) = &b.cluster else { return vec![] };
     let q = |queue: u16| names(world).map_or("?".to_string(), |n| n.queue(queue));
@@ -123,20 +123,11 @@ pub fn inspect(world: &World, b: &BrokerNode) -> Vec<Block> {
                     Cell::new(leader),
                     Cell::new(g.raft.last_index().to_string()),
                     Cell::new(g.raft.commit.to_string()),
-                    Cell::new(g.replica.messages.len().to_string()),
                 ],
             }
         })
         .collect();
-    let head = [
-        t("quorum queue"),
-        t("part"),
-        t("term"),
-        t("leader"),
-        t("log (last index)"),
-        t("commit index"),
-        t("messages (replica)"),
-    ];
+    let head = [t("quorum queue"), t("part"), t("term"), t("leader"), t("log"), t("commit")];
     let mut blocks =
         vec![Block::Table { id: "quorum-members", head: head.iter().map(|h| Cell::new(*h)).collect(), rows }];
     let down: Vec<&str> =

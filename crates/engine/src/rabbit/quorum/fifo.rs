@@ -31,6 +31,11 @@ use std::rc::Rc;
 /// sorts (and is served) before every message.
 const MESSAGES_BASE: u64 = 1 << 62;
 
+/// A position as the page shows it: a quorum queue's messages and returns are each numbered from 0.
+pub fn shown_position(pos: u64) -> u64 {
+    pos % MESSAGES_BASE
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QuorumState {
     quorum: bool,
