@@ -17,14 +17,15 @@ How a scenario is played (the same operations the model's script clients send, i
   every script run in time order (`at`, then script order), each at its time after the start, and
   between steps every connection's events are processed, so deliveries are seen as they arrive;
 - a message's body is "SCRIPT#N", its publisher's script and its publish number from 0;
-- after a channel error the script opens a new channel on its connection and goes on.
+- after a channel error the script opens a new channel on its connection and goes on; after a
+  connection error (540, what streams answer to basic.get, no_ack, nack and reject) a new connection.
 """
 import json
 import sys
 import time
 
 import pika
-from pika.exceptions import ChannelClosed, NackError, UnroutableError
+from pika.exceptions import ChannelClosed, ConnectionClosedByBroker, NackError, UnroutableError
 
 PREDECLARED = {"", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match"}
 
@@ -67,6 +68,7 @@ class Client:
         self.confirms = spec.get("confirms", False)
         self.log = []
         self.published = 0
+        self.port = port
         self.conn = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=port))
         self.open()
 
@@ -79,6 +81,13 @@ class Client:
 
     def closed(self, code):
         self.log.append({"ev": "closed", "code": code})
+        self.open()
+
+    def connection_closed(self, code):
+        """A connection error (540 NOT_IMPLEMENTED, as streams refuse basic.get): noted, and a new
+        connection with a new channel opened."""
+        self.log.append({"ev": "closed", "code": code})
+        self.conn = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=self.port))
         self.open()
 
     def check_closed(self):
@@ -99,7 +108,8 @@ class Client:
             elif do == "qos":
                 ch.basic_qos(prefetch_count=s["prefetch"], global_qos=s.get("global", False))
             elif do == "consume":
-                ch.basic_consume(s["queue"], self.on_message, auto_ack=s.get("no_ack", False), consumer_tag=s["tag"])
+                ch.basic_consume(s["queue"], self.on_message, auto_ack=s.get("no_ack", False), consumer_tag=s["tag"],
+                                 arguments=s.get("arguments") or None)
             elif do == "cancel":
                 ch.basic_cancel(s["tag"])
             elif do == "get":
@@ -128,6 +138,8 @@ class Client:
                 raise ValueError(f"unknown step {do}")
         except ChannelClosed as e:
             self.closed(e.reply_code)
+        except ConnectionClosedByBroker as e:
+            self.connection_closed(e.reply_code)
 
     def publish(self, s):
         body = f"{self.id}#{self.published}".encode()
@@ -218,8 +230,11 @@ def play(port, scenario):
     def pump(until):
         while True:
             for c in clients:
-                c.conn.process_data_events(time_limit=0)
-                c.check_closed()
+                try:
+                    c.conn.process_data_events(time_limit=0)
+                    c.check_closed()
+                except ConnectionClosedByBroker as e:
+                    c.connection_closed(e.reply_code)
             if time.monotonic() >= until:
                 return
             time.sleep(0.002)

@@ -15,6 +15,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("rabbit-basic", include_str!("../../../scenarios/rabbit-basic.json")),
     ("rabbit-by-hand", include_str!("../../../scenarios/rabbit-by-hand.json")),
     ("rabbit-quorum", include_str!("../../../scenarios/rabbit-quorum.json")),
+    ("rabbit-stream", include_str!("../../../scenarios/rabbit-stream.json")),
     ("bench", include_str!("../../../scenarios/bench.json")),
     ("kafka-bench", include_str!("../../../scenarios/kafka-bench.json")),
     ("rabbit-bench", include_str!("../../../scenarios/rabbit-bench.json")),

@@ -239,6 +239,7 @@ impl Draft {
             declare: true,
             hold: false,
             start: None,
+            arguments: Table::default(),
         };
         self.consumers.push(consumer_row(&spec));
         Ok(())

@@ -232,6 +232,9 @@ pub struct Consumer {
     pub reconnect: Time,
     /// When it first connects (None: with the run).
     pub start: Option<Time>,
+    /// Its `x-stream-offset`, sent with every basic.consume (a stream consumer starts there again
+    /// after a reconnect: the model's application keeps no offset of its own).
+    pub offset: Option<crate::rabbit::stream::OffsetSpec>,
     conn: Conn,
     /// Deliveries not yet settled, oldest first.
     pending: VecDeque<Pending>,
@@ -269,6 +272,7 @@ impl Consumer {
             hold,
             reconnect,
             start: None,
+            offset: None,
             conn: Conn::default(),
             pending: VecDeque::new(),
             working: None,
@@ -285,6 +289,12 @@ impl Consumer {
     /// A consumer that connects at `start` rather than with the run.
     pub fn starting_at(mut self, start: Option<Time>) -> Consumer {
         self.start = start;
+        self
+    }
+
+    /// A consumer that sends `x-stream-offset` with its basic.consume.
+    pub fn reading_from(mut self, offset: Option<crate::rabbit::stream::OffsetSpec>) -> Consumer {
+        self.offset = offset;
         self
     }
 
@@ -308,7 +318,13 @@ impl Consumer {
         send(
             ctx,
             self.broker,
-            RabbitMsg::Consume { queue: self.queue, tag: 0, prefetch: Some(self.prefetch), auto_ack: self.auto_ack },
+            RabbitMsg::Consume {
+                queue: self.queue,
+                tag: 0,
+                prefetch: Some(self.prefetch),
+                auto_ack: self.auto_ack,
+                offset: self.offset,
+            },
         );
     }
 

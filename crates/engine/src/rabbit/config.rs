@@ -194,6 +194,17 @@ pub struct ConsumerSpec {
     /// script's `ack` / `nack` / `reject`): an application waiting on a person.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hold: bool,
+    /// basic.consume's arguments: `x-stream-offset` (first, last, next, an offset or an interval)
+    /// for a stream.
+    #[serde(default, skip_serializing_if = "Table::is_empty")]
+    pub arguments: Table,
+}
+
+impl ConsumerSpec {
+    /// Its `x-stream-offset` (validated with the scenario, so an invalid one reads as none here).
+    pub fn offset(&self) -> Option<super::stream::OffsetSpec> {
+        super::stream::args::consumer_arguments(&self.arguments).ok().flatten()
+    }
 }
 
 /// A binding of the topology, indexed.
@@ -288,7 +299,12 @@ impl RabbitSpec {
             }
             let args = parse_args(&q.arguments, &names).map_err(|e| format!("{}.{e}", f("arguments")))?;
             let given: Vec<&str> = q.arguments.iter().map(|(k, _)| k).collect();
-            super::quorum::args::check(&q.name, (q.durable, q.exclusive, q.auto_delete), &args, &given)
+            let props = (q.durable, q.exclusive, q.auto_delete);
+            super::stream::args::check(&q.name, props, &args, &given, args.stream.map(|s| s.segment_bytes))
+                .and_then(|()| match args.stream {
+                    Some(_) => Ok(()),
+                    None => super::quorum::args::check(&q.name, props, &args, &given),
+                })
                 .map_err(|(field, e)| format!("{}: PRECONDITION_FAILED - {e}", f(field)))?;
             let script_declares = self
                 .scripts
@@ -363,6 +379,9 @@ impl RabbitSpec {
                     f("hold")
                 ));
             }
+            let stream =
+                self.queues.iter().any(|q| q.name == c.queue && super::stream::args::declares_stream(&q.arguments));
+            super::stream::args::check_consumer(c, stream).map_err(|(field, e)| format!("{}{e}", f(field)))?;
             if c.processing > Time::secs(60) {
                 return Err(format!("{}: at most 60s", f("processing")));
             }
@@ -405,6 +424,7 @@ fn parse_args(table: &Table, names: &Names) -> Result<QueueArgs, String> {
     }
     let mut a = QueueArgs::default();
     let mut own = super::quorum::QuorumArgs::default();
+    let mut own_stream = super::stream::StreamArgs::default();
     for (k, v) in table.iter() {
         let ms = |min| int(v, min, MAX_EXPIRY_MS).map(Time::ms);
         let set: Result<(), String> = match k {
@@ -425,12 +445,15 @@ fn parse_args(table: &Table, names: &Names) -> Result<QueueArgs, String> {
                 }
                 _ => Err("must be true or false".into()),
             },
-            _ => super::quorum::args::parse(k, v, &mut a, &mut own).unwrap_or_else(|| {
-                Err("not an argument this model knows (x-message-ttl, x-expires, x-max-length, \
+            _ => super::stream::args::parse(k, v, &mut own_stream)
+                .or_else(|| super::quorum::args::parse(k, v, &mut a, &mut own))
+                .unwrap_or_else(|| {
+                    Err("not an argument this model knows (x-message-ttl, x-expires, x-max-length, \
                 x-max-length-bytes, x-overflow, x-dead-letter-exchange, x-dead-letter-routing-key, x-max-priority, \
-                x-single-active-consumer, x-queue-type, x-delivery-limit, x-dead-letter-strategy)"
-                    .into())
-            }),
+                x-single-active-consumer, x-queue-type, x-delivery-limit, x-dead-letter-strategy, x-max-age, \
+                x-stream-max-segment-size-bytes)"
+                        .into())
+                }),
         };
         set.map_err(|e| format!("{k}: {e}"))?;
     }
@@ -438,6 +461,7 @@ fn parse_args(table: &Table, names: &Names) -> Result<QueueArgs, String> {
         return Err("x-dead-letter-routing-key: requires x-dead-letter-exchange".into());
     }
     super::quorum::args::finish(&mut a, own);
+    super::stream::args::finish(&mut a, own_stream);
     Ok(a)
 }
 
@@ -480,7 +504,7 @@ mod tests {
             (q(r#"{"x-dead-letter-routing-key":"k"}"#), "requires x-dead-letter-exchange"),
             (q(r#"{"x-dead-letter-exchange":"nope"}"#), "x-dead-letter-exchange: no exchange \"nope\""),
             (q(r#"{"x-queue-type":"quorum"}"#), "rabbit.queues[0].durable: PRECONDITION_FAILED - invalid property 'non-durable' for queue 'q' in vhost '/'"),
-            (q(r#"{"x-queue-type":"stream"}"#), "streams are not modelled"),
+            (q(r#"{"x-queue-type":"stream"}"#), "rabbit.queues[0].durable: PRECONDITION_FAILED - invalid property 'non-durable' for queue 'q' in vhost '/'"),
             (q(r#"{"x-delivery-limit":3}"#), "rabbit.queues[0].arguments: PRECONDITION_FAILED - invalid arg 'x-delivery-limit' for queue 'q' in vhost '/' of queue type rabbit_classic_queue"),
             (q(r#"{"x-max-priority":256}"#), "x-max-priority: must be a whole number from 0 to 255"),
             (q(r#"{"x-expires":0}"#), "x-expires: must be a whole number from 1"),

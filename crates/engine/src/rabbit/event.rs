@@ -210,6 +210,8 @@ pub enum RabbitEvent {
     },
     /// Quorum queues and the cluster (`quorum/event.rs`).
     Quorum(super::quorum::event::QuorumEvent),
+    /// Streams (`stream/event.rs`).
+    Stream(super::stream::event::StreamEvent),
 }
 
 /// Trace tags of RabbitMQ events: one number per variant, unique by construction (the compiler rejects a repeated discriminant).
@@ -247,6 +249,7 @@ enum RabbitTag {
     Unbound = 29,
     ExchangeDeleted = 30,
     Quorum = 31,
+    Stream = 32,
 }
 
 impl ModelEvent for RabbitEvent {
@@ -349,6 +352,10 @@ impl ModelEvent for RabbitEvent {
                 h.byte(RabbitTag::Quorum as u8);
                 q.encode(h);
             }
+            RabbitEvent::Stream(e) => {
+                h.byte(RabbitTag::Stream as u8);
+                e.encode(h);
+            }
         }
     }
 
@@ -373,6 +380,7 @@ impl ModelEvent for RabbitEvent {
             }
             RabbitEvent::ChannelError { client, .. } => [Some(client), None],
             RabbitEvent::Quorum(q) => q.nodes(),
+            RabbitEvent::Stream(e) => e.nodes(),
             _ => [None, None],
         }
     }
@@ -410,6 +418,7 @@ impl ModelEvent for RabbitEvent {
             RabbitEvent::GetEmpty { .. } => "get-empty",
             RabbitEvent::ChannelError { .. } => "channel-error",
             RabbitEvent::Quorum(q) => q.type_name(),
+            RabbitEvent::Stream(e) => e.type_name(),
         }
     }
 
@@ -562,6 +571,7 @@ impl RabbitEvent {
                 about.map_or(String::new(), |d| format!(" ({})", dest(d)))
             ),
             RabbitEvent::Quorum(q) => q.describe(s, world),
+            RabbitEvent::Stream(e) => e.describe(s, world),
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod quorum;
 pub mod routing;
 pub mod script;
 pub mod script_spec;
+pub mod stream;
 
 use crate::kernel::{Model, Names};
 

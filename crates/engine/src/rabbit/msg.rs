@@ -164,6 +164,8 @@ pub const NOT_FOUND: u16 = 404;
 pub const RESOURCE_LOCKED: u16 = 405;
 pub const PRECONDITION_FAILED: u16 = 406;
 pub const NOT_ALLOWED: u16 = 530;
+/// A connection error in RabbitMQ (connection.close): what streams refuse (basic.get, nack, …).
+pub const NOT_IMPLEMENTED: u16 = 540;
 
 pub fn code_name(code: u16) -> &'static str {
     match code {
@@ -173,6 +175,7 @@ pub fn code_name(code: u16) -> &'static str {
         RESOURCE_LOCKED => "RESOURCE_LOCKED",
         PRECONDITION_FAILED => "PRECONDITION_FAILED",
         NOT_ALLOWED => "NOT_ALLOWED",
+        NOT_IMPLEMENTED => "NOT_IMPLEMENTED",
         _ => "ERROR",
     }
 }
@@ -201,6 +204,8 @@ pub enum RabbitMsg {
         tag: u16,
         prefetch: Option<u16>,
         auto_ack: bool,
+        /// `x-stream-offset` (consumer argument); None: not given.
+        offset: Option<super::stream::OffsetSpec>,
     },
     /// basic.cancel: the consumer stops; what it holds stays unacknowledged on the channel.
     Cancel {

@@ -59,7 +59,7 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
         let consumer = Consumer::new(broker, queue, c.prefetch, c.auto_ack, work, policy, flags, spec.reconnect);
         nodes.push((
             c.id.clone(),
-            RabbitNode::Consumer(Box::new(consumer.starting_at(c.start).with_endpoints(&endpoints))),
+            RabbitNode::Consumer(Box::new(consumer.starting_at(c.start).with_endpoints(&endpoints).reading_from(c.offset()))),
         ));
     }
     for (s, script) in spec.scripts.iter().zip(&topo.scripts) {
@@ -149,8 +149,8 @@ impl BrokerNode {
                 self.core.qos(from, prefetch, global, now);
                 Ok(())
             }
-            RabbitMsg::Consume { queue, tag, prefetch, auto_ack } => {
-                self.core.consume(from, queue, tag, prefetch, auto_ack, now)
+            RabbitMsg::Consume { queue, tag, prefetch, auto_ack, offset } => {
+                self.core.consume_with(from, queue, tag, (prefetch, auto_ack, offset), now)
             }
             RabbitMsg::Cancel { tag } => {
                 self.core.cancel(from, tag, now);

@@ -49,6 +49,8 @@ pub struct QueueArgs {
     pub single_active_consumer: bool,
     /// `x-queue-type: quorum` and its own arguments (`quorum::QuorumArgs`); None: a classic queue.
     pub quorum: Option<super::quorum::QuorumArgs>,
+    /// `x-queue-type: stream` and its retention (`stream::StreamArgs`); None: not a stream.
+    pub stream: Option<super::stream::StreamArgs>,
 }
 
 /// What queue.declare asks for; a redeclaration must ask for the same (else 406).
@@ -103,12 +105,15 @@ pub struct Queue {
     pub expires_timer: Option<Time>,
     /// A quorum queue's own state (its returns' positions, reject-publish blocking).
     pub quorum: super::quorum::QuorumState,
+    /// A stream's log and its readers (`stream/log.rs`); None for classic and quorum queues.
+    pub stream: Option<super::stream::StreamLog>,
 }
 
 impl Queue {
     pub fn new(decl: QueueDecl, owner: Option<NodeId>) -> Queue {
         let levels = decl.args.max_priority.map_or(1, |p| p as usize + 1);
         let quorum = super::quorum::QuorumState::new(decl.args.quorum.is_some());
+        let stream = decl.args.stream.map(super::stream::StreamLog::new);
         Queue {
             decl,
             owner,
@@ -122,11 +127,16 @@ impl Queue {
             ttl_timer: None,
             expires_timer: None,
             quorum,
+            stream,
         }
     }
 
     pub fn ready(&self) -> u32 {
         self.ready
+    }
+
+    pub fn is_stream(&self) -> bool {
+        self.stream.is_some()
     }
 
     pub fn ready_bytes(&self) -> u64 {
@@ -236,6 +246,9 @@ impl Queue {
     }
 
     pub fn remove_consumer(&mut self, node: NodeId, tag: u16) -> bool {
+        if let Some(log) = self.stream.as_mut() {
+            log.remove_reader(node, tag);
+        }
         let Some(i) = self.consumers.iter().position(|c| c.node == node && c.tag == tag) else { return false };
         self.consumers.remove(i);
         if self.next_consumer > i {

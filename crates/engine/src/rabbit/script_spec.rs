@@ -47,6 +47,9 @@ pub enum StepSpec {
         tag: String,
         #[serde(default)]
         no_ack: bool,
+        /// basic.consume's arguments: `x-stream-offset` for a stream.
+        #[serde(default, skip_serializing_if = "Table::is_empty")]
+        arguments: Table,
     },
     Cancel {
         at: Time,
@@ -289,8 +292,10 @@ impl ScriptSpec {
                     }))
                 }
                 StepSpec::Qos { prefetch, global, .. } => RabbitMsg::Qos { prefetch: *prefetch, global: *global },
-                StepSpec::Consume { queue, tag: t, no_ack, .. } => {
-                    RabbitMsg::Consume { queue: q(queue), tag: tag(t)?, prefetch: None, auto_ack: *no_ack }
+                StepSpec::Consume { queue, tag: t, no_ack, arguments, .. } => {
+                    let offset = crate::rabbit::stream::args::consumer_arguments(arguments)
+                        .map_err(|e| format!("{}.{e}", f("arguments")))?;
+                    RabbitMsg::Consume { queue: q(queue), tag: tag(t)?, prefetch: None, auto_ack: *no_ack, offset }
                 }
                 StepSpec::Cancel { tag: t, .. } => RabbitMsg::Cancel { tag: tag(t)? },
                 StepSpec::Get { queue, no_ack, .. } => RabbitMsg::Get { queue: q(queue), no_ack: *no_ack },

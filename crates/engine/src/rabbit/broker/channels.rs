@@ -47,6 +47,20 @@ impl Broker {
         auto_ack: bool,
         now: Time,
     ) -> Result<(), ChannelErr> {
+        self.consume_with(client, queue, tag, (prefetch, auto_ack, None), now)
+    }
+
+    /// basic.consume with its arguments (`x-stream-offset`): a stream's consumer is checked and
+    /// attached as `broker/stream.rs` says.
+    pub fn consume_with(
+        &mut self,
+        client: NodeId,
+        queue: u16,
+        tag: u16,
+        opts: super::stream::ConsumeOpts,
+        now: Time,
+    ) -> Result<(), ChannelErr> {
+        let (prefetch, auto_ack, offset) = opts;
         let about = Some(Dest::Queue(queue));
         let Some(ch) = self.channels.get_mut(&client) else { return Ok(()) };
         if ch.consumers.iter().any(|&(t, _)| t == tag) {
@@ -60,12 +74,19 @@ impl Broker {
         if let Some(p) = prefetch {
             ch.consumer_prefetch = p;
         }
+        let own_prefetch = ch.consumer_prefetch;
+        self.check_stream_consume(client, queue, own_prefetch, opts)?;
+        let (Some(ch), Some(q)) = (self.channels.get_mut(&client), self.queues[queue as usize].as_mut()) else {
+            return Ok(());
+        };
         ch.consumers.push((tag, queue));
         q.consumers.push(QConsumer { node: client, tag, prefetch: ch.consumer_prefetch, auto_ack });
         q.had_consumer = true;
         q.expires_timer = None;
         let active = !q.decl.args.single_active_consumer || q.consumers.len() == 1;
+        let added = *q.consumers.last().expect("just pushed");
         self.emit(RabbitEvent::ConsumerAdded { queue, consumer: client, active });
+        self.stream_attach(client, added, queue, offset, now);
         self.dispatch(queue, now);
         Ok(())
     }
@@ -85,7 +106,11 @@ impl Broker {
     pub fn fail(&mut self, client: NodeId, (e, about): ChannelErr, now: Time) {
         self.emit(RabbitEvent::ChannelError { client, code: e.code, text: e.text, about });
         self.out.sends.push((client, RabbitMsg::ChannelClose(e)));
-        self.close_channel(client, now);
+        // 540 NOT_IMPLEMENTED is a connection error in RabbitMQ: the connection closes with it.
+        match e.code {
+            NOT_IMPLEMENTED => self.client_gone(client, now),
+            _ => self.close_channel(client, now),
+        }
     }
 
     /// The client's connection is gone: its channel closes and its exclusive queues go.
@@ -139,6 +164,10 @@ impl Broker {
     pub(super) fn requeue(&mut self, consumer: NodeId, mut u: Unacked, explicit: bool, now: Time) {
         if self.queue(u.queue).is_some_and(|q| q.is_quorum()) {
             return self.quorum_return(consumer, u, explicit, now);
+        }
+        // A stream keeps every message: what a closed channel held is simply not acked.
+        if self.queue(u.queue).is_some_and(|q| q.is_stream()) {
+            return;
         }
         let m = u.entry.msg.id;
         if let Some(q) = self.queues.get_mut(u.queue as usize).and_then(Option::as_mut) {

@@ -12,6 +12,9 @@ use crate::NodeId;
 impl Broker {
     /// Expires heads, then delivers while some consumer has room; re-arms the TTL timer.
     pub(super) fn dispatch(&mut self, queue: u16, now: Time) {
+        if self.queue(queue).is_some_and(|q| q.is_stream()) {
+            return self.stream_dispatch(queue);
+        }
         loop {
             while let Some(e) = self.queues[queue as usize].as_mut().and_then(|q| q.pop_expired(now)) {
                 self.leave(queue, e.msg, Reason::Expired, now);
@@ -66,6 +69,9 @@ impl Broker {
         if q.owner.is_some_and(|o| o != client) {
             return Err(err(RESOURCE_LOCKED, "cannot obtain exclusive access to locked queue", about));
         }
+        if q.is_stream() {
+            return Err(err(NOT_IMPLEMENTED, "basic.get not supported by stream queues", about));
+        }
         let quorum = q.is_quorum();
         while let Some(e) = self.queues[queue as usize].as_mut().and_then(|q| q.pop_expired(now)) {
             self.leave(queue, e.msg, Reason::Expired, now);
@@ -102,10 +108,19 @@ impl Broker {
         op: SettleOp,
         now: Time,
     ) -> Result<(), ChannelErr> {
-        let Some(ch) = self.channels.get_mut(&client) else { return Ok(()) };
+        let Some(ch) = self.channels.get(&client) else { return Ok(()) };
         // `collect_acks`: with `multiple`, every tag up to this one (0 = all outstanding); the tag
         // itself must be outstanding.
         let multiple = multiple && !matches!(op, SettleOp::Reject { .. });
+        if op != SettleOp::Ack {
+            // `rabbit_stream_queue:settle/4` refuses all but complete (an ack).
+            let stream = |u: &Unacked| self.queue(u.queue).is_some_and(|q| q.is_stream());
+            let covered = |u: &Unacked| u.tag == tag || (multiple && (tag == 0 || u.tag < tag));
+            if ch.unacked.iter().any(|u| covered(u) && stream(u)) {
+                return Err(err(NOT_IMPLEMENTED, "basic.nack and basic.reject not supported by stream queues", None));
+            }
+        }
+        let Some(ch) = self.channels.get_mut(&client) else { return Ok(()) };
         let taken: Vec<Unacked> = match ch.unacked.binary_search_by_key(&tag, |u| u.tag) {
             _ if multiple && tag == 0 => ch.unacked.drain(..).collect(),
             Ok(i) if multiple => ch.unacked.drain(..=i).collect(),
@@ -161,7 +176,7 @@ impl Broker {
 type SettleKey = (u16, Option<u16>);
 
 /// What the consumer is told of entry `e` of `queue`, delivered with `tag`.
-fn delivery(tag: u64, queue: u16, e: &crate::rabbit::queue::Entry) -> Delivery {
+pub(super) fn delivery(tag: u64, queue: u16, e: &crate::rabbit::queue::Entry) -> Delivery {
     let msg = &e.msg;
     Delivery {
         tag,

@@ -28,6 +28,7 @@ mod expiry;
 mod publish;
 pub mod quorum;
 mod restart;
+mod stream;
 mod topology;
 
 use restart::Restarted;
@@ -186,5 +187,7 @@ impl Broker {
 
 #[cfg(test)]
 mod ops_tests;
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;

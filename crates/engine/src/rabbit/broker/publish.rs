@@ -94,6 +94,10 @@ impl Broker {
             return true;
         }
         let Some(q) = self.queues.get_mut(queue as usize).and_then(Option::as_mut) else { return true };
+        if q.is_stream() {
+            self.stream_append(queue, msg, now);
+            return true;
+        }
         let m = msg.id;
         if q.decl.args.overflow != Overflow::DropHead && q.refuses(msg.props.size) {
             let dlx = q.decl.args.overflow == Overflow::RejectPublishDlx;

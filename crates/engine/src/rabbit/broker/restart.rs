@@ -25,6 +25,8 @@ impl Broker {
         for (_, ch) in std::mem::take(&mut self.channels).iter() {
             for u in &ch.unacked {
                 match self.queues.get_mut(u.queue as usize).and_then(Option::as_mut) {
+                    // A stream keeps every message; its readers are gone.
+                    Some(q) if q.is_stream() => {}
                     // A quorum queue keeps every message (its Raft log is on disk) and returns what
                     // the dead channels held.
                     Some(q) if q.is_quorum() => {
@@ -54,7 +56,14 @@ impl Broker {
             let dropped = q.retain(|e| quorum || e.msg.props.persistent);
             q.consumers.clear();
             (q.next_consumer, q.ttl_timer, q.expires_timer) = (0, None, None);
-            self.restarted.push(Restarted { queue, kept: q.ready(), lost: dropped + lost[i], deleted: false });
+            let kept = match q.stream.as_mut() {
+                Some(log) => {
+                    log.readers.clear();
+                    log.len() as u32
+                }
+                None => q.ready(),
+            };
+            self.restarted.push(Restarted { queue, kept, lost: dropped + lost[i], deleted: false });
         }
         for slot in &mut self.exchanges {
             if slot.as_ref().is_some_and(|x| !x.decl.durable) {

@@ -35,7 +35,10 @@ pub fn parse(key: &str, v: &Value, a: &mut QueueArgs, own: &mut QuorumArgs) -> O
                 a.quorum.get_or_insert_with(QuorumArgs::default);
                 Ok(())
             }
-            "stream" => Err("\"stream\": streams are not modelled (classic and quorum queues are)".into()),
+            "stream" => {
+                a.stream.get_or_insert_with(Default::default);
+                Ok(())
+            }
             t => Err(format!("\"{t}\" is not classic, quorum or stream")),
         }),
         "x-delivery-limit" => int(v, 0).map(|n| own.delivery_limit = Some(n)),
