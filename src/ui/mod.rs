@@ -52,6 +52,7 @@ mod rabbit_edit;
 mod rabbit_inspect;
 mod run_file;
 mod stage;
+mod stream_log;
 mod timeline;
 mod walk_card;
 

@@ -47,7 +47,7 @@ pub fn rabbit_overview(o: &Overview) -> Html {
         let features = q.features.iter().map(|(short, long)| html! { <abbr title={*long}>{*short}</abbr> });
         html! {
             <tr data-queue={q.name.clone()}>
-                <td>{&q.name}</td><td>{"classic"}</td><td class="features">{ for features }</td><td>{"running"}</td>
+                <td>{&q.name}</td><td>{q.kind}</td><td class="features">{ for features }</td><td>{"running"}</td>
                 <td class="num ready">{q.ready}</td><td class="num unacked">{q.unacked}</td><td class="num total">{q.ready + q.unacked}</td>
                 <td class="num">{fmt_rate(q.rates[0])}</td><td class="num">{fmt_rate(q.rates[1])}</td><td class="num">{fmt_rate(q.rates[2])}</td>
             </tr>

@@ -11,10 +11,10 @@ use crate::view::partition_log::{partition_log, partitions, PartitionLog, Strip,
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-const LABEL_W: f64 = 170.0;
-const CELL_W: f64 = 27.0;
-const ROW_H: f64 = 30.0;
-const TOP: f64 = 22.0;
+pub(super) const LABEL_W: f64 = 170.0;
+pub(super) const CELL_W: f64 = 27.0;
+pub(super) const ROW_H: f64 = 30.0;
+pub(super) const TOP: f64 = 22.0;
 /// Epoch colours (Okabe–Ito, as the stage's partition colours).
 const EPOCHS: [&str; 6] = ["#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00"];
 
@@ -54,26 +54,47 @@ pub fn panel(
 }
 
 fn x(log: &PartitionLog, offset: u64) -> f64 {
-    LABEL_W + (offset.saturating_sub(log.from)) as f64 * CELL_W
+    x_from(log.from, offset)
+}
+
+/// Where offset `offset` starts on an axis whose first cell is offset `from` (also a stream's log).
+pub(super) fn x_from(from: u64, offset: u64) -> f64 {
+    LABEL_W + (offset.saturating_sub(from)) as f64 * CELL_W
+}
+
+/// Offset labels every five over `from..=to`.
+pub(super) fn ticks(from: u64, to: u64) -> Html {
+    let ticks = (from..=to).filter(|o| o % 5 == 0).map(|o| {
+        html! { <text class="pl-tick" x={format!("{:.0}", x_from(from, o) + CELL_W / 2.0)} y="12">{o}</text> }
+    });
+    html! { <>{ for ticks }</> }
+}
+
+/// A reader's mark at `offset` on row `y` (if inside `from..=to`), titled `title`.
+pub(super) fn mark(
+    (from, to): (u64, u64),
+    offset: Option<u64>,
+    y: f64,
+    (glyph, class): (&'static str, &'static str),
+    title: String,
+) -> Option<Html> {
+    offset.filter(|o| *o >= from && *o <= to).map(|o| html! {
+        <text class={classes!("pl-mark", class)} x={format!("{:.0}", x_from(from, o) + CELL_W / 2.0)} y={format!("{:.0}", y + 19.0)}>
+            <title>{title}</title>{glyph}
+        </text>
+    })
 }
 
 fn strips(world: &World, log: &PartitionLog, on_record: &Callback<(Subject, Time)>) -> Html {
     let rows = log.strips.len() + log.readers.len();
     let height = TOP + rows as f64 * ROW_H + 6.0;
     let width = LABEL_W + (WINDOW + 1) as f64 * CELL_W + 16.0;
-    // Offset labels every five.
-    let ticks = (log.from..=log.to).filter(|o| o % 5 == 0).map(|o| {
-        html! { <text class="pl-tick" x={format!("{:.0}", x(log, o) + CELL_W / 2.0)} y="12">{o}</text> }
-    });
     let strips = log.strips.iter().enumerate().map(|(i, s)| strip(world, log, s, TOP + i as f64 * ROW_H, on_record));
     let readers = log.readers.iter().enumerate().map(|(i, r)| {
         let y = TOP + (log.strips.len() + i) as f64 * ROW_H;
         let mark = |offset: Option<u64>, glyph: &'static str, class: &'static str, what: &'static str| {
-            offset.filter(|o| *o >= log.from && *o <= log.to).map(|o| html! {
-                <text class={classes!("pl-mark", class)} x={format!("{:.0}", x(log, o) + CELL_W / 2.0)} y={format!("{:.0}", y + 19.0)}>
-                    <title>{format!("{} {what}: {o}", r.name)}</title>{glyph}
-                </text>
-            })
+            let title = format!("{} {what}: {}", r.name, offset.unwrap_or(0));
+            mark((log.from, log.to), offset, y, (glyph, class), title)
         };
         html! {
             <g class="pl-reader" data-reader={r.name.clone()}>
@@ -86,7 +107,7 @@ fn strips(world: &World, log: &PartitionLog, on_record: &Callback<(Subject, Time
     html! {
         <svg class="pl-svg" viewBox={format!("0 0 {width:.0} {height:.0}")} role="img"
             aria-label={tf("Partition {0}: each replica's log", &[&log.name])}>
-            { for ticks }
+            { ticks(log.from, log.to) }
             { for strips }
             { for readers }
         </svg>

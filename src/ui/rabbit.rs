@@ -222,7 +222,11 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                 <title>{tf("queue {0}: {1} ready, {2} unacked, {3} consumer(s). Click to see its messages.", &[&q.name, &q.ready, &q.unacked, &q.consumers])}</title>
                 <rect x={n(-w / 2.0)} y={n(-h / 2.0)} width={n(w)} height={n(h)} rx="6" />
                 <text class="rq-qname" x={n(x0)} y="-13">{vr::fit(&q.name, 15)}</text>
-                <text class="rq-count" x={n(w / 2.0 - 6.0)} y="-13">{ if q.exists { format!("{} | {}", q.ready, q.unacked) } else { t("not declared").to_string() } }</text>
+                <text class="rq-count" x={n(w / 2.0 - 6.0)} y="-13">{ match m.streams.iter().find(|s| s.queue == id) {
+                    Some(s) => tf("log {0}", &[&s.messages]),
+                    None if q.exists => format!("{} | {}", q.ready, q.unacked),
+                    None => t("not declared").to_string(),
+                } }</text>
                 { for ready }
                 { for unacked }
                 if let Some(s) = more(q.ready) { <text class="rq-more" x={n(w / 2.0 - 6.0)} y="11">{s}</text> }
@@ -294,6 +298,10 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
         },
     };
     let headers_type = calc_x.is_none() && *target == "headers";
+    let selected_stream = match *sel {
+        Some(Sel::Queue(q)) => m.streams.iter().find(|s| s.queue == q),
+        _ => None,
+    };
     let selected_strip = match *sel {
         Some(Sel::Queue(q)) => m.strips.iter().find(|s| s.queue == q),
         _ => None,
@@ -362,7 +370,8 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                     <p class="hint">{t("Routed by the engine's own exchange code, through exchange-to-exchange bindings and alternate exchanges, as a publish would be now.")}</p>
                 </div>
             </div>
-            if let Some(s) = selected_strip { { super::ops::queue_strip(m, s) } }
+            if let Some(s) = selected_stream { { super::stream_log::panel(m, s) } }
+            else if let Some(s) = selected_strip { { super::ops::queue_strip(m, s) } }
             if let Some(o) = &p.overview { { super::ops::rabbit_overview(o) } }
             if let Some(e) = p.editing.clone() {
                 <super::rabbit_edit::TopologyEditor key={e.loads.to_string()} spec={e.spec} pinned={e.pinned} on_apply={e.on_apply} />

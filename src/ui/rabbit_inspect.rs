@@ -86,6 +86,9 @@ fn exchange(m: &Model, id: u16) -> Html {
 
 fn queue(m: &Model, id: u16, cmd: &Actions) -> Html {
     let Some(q) = m.qs.iter().find(|q| q.id == id) else { return html! {} };
+    if let Some(s) = m.streams.iter().find(|s| s.queue == id) {
+        return stream(m, q, s);
+    }
     // A settle column only where a running consumer with manual acks holds one of these messages.
     let settles = q
         .messages
@@ -144,6 +147,46 @@ fn queue(m: &Model, id: u16, cmd: &Actions) -> Html {
                     <p class="hint">{tf("the first {0} of {1} by position", &[&q.messages.len(), &total])}</p>
                 }
             }
+        </>
+    }
+}
+
+/// A stream: its offsets, segments and retention, and each consumer's place in it.
+fn stream(m: &Model, q: &crate::view::rabbit::QBox, s: &crate::view::rabbit::stream_log::StreamLogView) -> Html {
+    let last = s.last.map_or("–".to_string(), |l| l.to_string());
+    let bytes: u64 = s.segments.iter().map(|g| g.1).sum();
+    let rows = s.readers.iter().map(|r| {
+        let held = match (r.held.first(), r.held.last()) {
+            (Some(a), Some(b)) if a != b => format!("{a}–{b}"),
+            (Some(a), _) => a.to_string(),
+            _ => "–".to_string(),
+        };
+        html! {
+            <tr data-reader={r.name.clone()}>
+                <td>{&r.name}</td><td>{r.next}</td><td>{r.next.saturating_sub(s.first)}</td>
+                <td>{format!("{} / {}", r.held.len(), r.prefetch)}</td><td>{held}</td>
+                <td>{s.next.saturating_sub(r.next)}</td>
+            </tr>
+        }
+    });
+    html! {
+        <>
+            <h3>{tf("stream {0}", &[&q.name])}</h3>
+            <p class="detail" id="stream-offsets" data-first={s.first.to_string()} data-last={last.clone()}>
+                {tf("first offset {0}, last offset {1}: {2} messages ({3} bytes) in {4} segment(s); the next publish gets offset {5}", &[&s.first, &last, &s.messages, &bytes, &s.segments.len(), &s.next])}
+            </p>
+            { kv("queue-args", vr::queue_args(&q.decl, &m.names)) }
+            if s.readers.is_empty() {
+                <p class="hint">{t("No consumer reads it now.")}</p>
+            } else {
+                <div class="ops-scroll"><table class="kv rq-table" id="stream-readers">
+                    <tr>
+                        { for [t("consumer"), t("next offset"), t("read since first"), t("unacked / prefetch"), t("held offsets"), t("behind the end")].into_iter().map(|h| html! { <th>{h}</th> }) }
+                    </tr>
+                    { for rows }
+                </table></div>
+            }
+            <p class="hint">{t("Acks remove nothing from a stream: they give the consumer credit to be sent more. basic.get, nack and reject are refused (540, the connection closes).")}</p>
         </>
     }
 }

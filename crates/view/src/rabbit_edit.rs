@@ -17,7 +17,7 @@ use brokerlab_engine::Time;
 pub const EXCHANGE_TYPES: [&str; 4] = ["direct", "fanout", "topic", "headers"];
 
 /// Queue arguments the editor offers to add with one click, with a typical value.
-pub const QUICK_ARGS: [(&str, &str); 8] = [
+pub const QUICK_ARGS: [(&str, &str); 9] = [
     ("x-message-ttl", "5000"),
     ("x-expires", "60000"),
     ("x-max-length", "10"),
@@ -26,6 +26,9 @@ pub const QUICK_ARGS: [(&str, &str); 8] = [
     ("x-dead-letter-routing-key", "\"\""),
     ("x-single-active-consumer", "true"),
     ("x-max-priority", "10"),
+    // A stream must be durable, and takes only x-max-length-bytes, x-max-age and
+    // x-stream-max-segment-size-bytes besides (the engine says so, naming the argument).
+    ("x-queue-type", "\"stream\""),
 ];
 
 /// A list of the draft.
@@ -454,6 +457,24 @@ mod tests {
         assert_eq!(add_arg("", "\"x-max-length\": 10"), "{\"x-max-length\": 10}");
         assert_eq!(add_arg("{}", "\"a\": 1"), "{\"a\": 1}");
         assert_eq!(add_arg("{\"a\": 1}", "\"b\": 2"), "{\"a\": 1, \"b\": 2}");
+    }
+
+    /// The queue type is chosen with the x-queue-type quick argument; a stream the engine refuses
+    /// comes back pinned to its row with RabbitMQ's text.
+    #[test]
+    fn a_stream_is_declared_with_the_queue_type_argument() {
+        let s = spec();
+        let mut d = Draft::from_spec(&s);
+        let args = add_arg("", &format!("\"{}\": {}", QUICK_ARGS[8].0, QUICK_ARGS[8].1));
+        d.add_queue("log", false, &args);
+        let e = d.build(&s).unwrap_err();
+        assert_eq!(e.row, Some((List::Queues, s.queues.len())));
+        assert!(e.message.contains("invalid property 'non-durable' for queue 'log'"), "{}", e.message);
+        let mut d = Draft::from_spec(&s);
+        d.add_queue("log", true, &args);
+        d.add_consumer("reader", "log").unwrap();
+        let built = d.build(&s).unwrap();
+        assert!(built.queues.iter().any(|q| q.name == "log"));
     }
 
     #[test]

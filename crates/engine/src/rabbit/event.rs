@@ -500,7 +500,11 @@ impl RabbitEvent {
                 if redelivered { " redelivered" } else { "" }
             ),
             RabbitEvent::Acked { m, queue, consumer, tag } => {
-                write!(s, "m{m} acked by {} (tag {tag}), removed from {}", n(consumer), q(queue))
+                let stream = world.rabbit_broker().and_then(|b| b.core.queue(queue)).is_some_and(|q| q.is_stream());
+                match stream {
+                    true => write!(s, "m{m} acked by {} (tag {tag}): stream {} keeps it", n(consumer), q(queue)),
+                    false => write!(s, "m{m} acked by {} (tag {tag}), removed from {}", n(consumer), q(queue)),
+                }
             }
             RabbitEvent::Requeued { m, queue, consumer } => {
                 write!(s, "m{m} back in queue {} at its position (from {})", q(queue), n(consumer))

@@ -145,14 +145,14 @@ pub fn import_definitions(text: &str) -> Result<Imported, String> {
         let mut arguments = q.arguments;
         match q.kind.as_deref() {
             None | Some("classic") => {}
-            Some("quorum") if arguments.get("x-queue-type").is_none() => {
-                arguments =
-                    arguments.with("x-queue-type", brokerlab_engine::rabbit::routing::Value::Str("quorum".into()))
+            // A quorum queue or a stream is one by its `type`, whatever its arguments say.
+            Some(kind @ ("quorum" | "stream")) if arguments.get("x-queue-type").is_none() => {
+                arguments = arguments.with("x-queue-type", brokerlab_engine::rabbit::routing::Value::Str(kind.into()))
             }
-            Some("quorum") => {}
+            Some("quorum" | "stream") => {}
             Some(kind) => {
                 return Err(format!(
-                    "queue \"{}\": a {kind} queue; only classic and quorum queues are modelled",
+                    "queue \"{}\": a {kind} queue; only classic and quorum queues and streams are modelled",
                     q.name
                 ))
             }

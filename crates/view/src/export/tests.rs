@@ -270,7 +270,8 @@ fn bad_definitions_are_refused_in_the_files_terms_and_the_draft_stays() {
         ),
         (q(r#"{"x-max-length":[1]}"#), "queue \"jobs\": arguments.x-max-length: must be a whole number"),
         (q(r#"{"x-max-length":{"n":1}}"#), "got an object, expected a string, number, boolean, null or an array"),
-        (r#"{"queues":[{"name":"s","type":"stream"}]}"#.to_string(), "queue \"s\": a stream queue"),
+        (r#"{"queues":[{"name":"s","type":"mqtt"}]}"#.to_string(), "queue \"s\": a mqtt queue"),
+        (r#"{"queues":[{"name":"s","type":"stream"}]}"#.to_string(), "queue \"s\": durable: PRECONDITION_FAILED"),
         (
             r#"{"exchanges":[{"name":"d","type":"x-delayed-message"}]}"#.to_string(),
             "exchange \"d\": type: unknown exchange type",

@@ -15,6 +15,7 @@ use std::rc::Rc;
 mod calc;
 pub mod cluster;
 pub mod overview;
+pub mod stream_log;
 pub mod strip;
 mod text;
 pub use calc::{binding_test, hop_text, parse_headers, route_calc, Routed};
@@ -204,6 +205,8 @@ pub struct Model {
     pub exchanges: Exchanges,
     /// Each queue as its sequence of messages, for the selected queue's strip.
     pub strips: Vec<strip::QueueStrip>,
+    /// Each stream as its log, for the selected stream's panel and inspector.
+    pub streams: Vec<stream_log::StreamLogView>,
 }
 
 impl Model {
@@ -390,6 +393,7 @@ pub fn model(world: &World) -> Option<Model> {
         height,
         exchanges,
         strips: (0..names.queues.len() as u16).filter_map(|q| strip::queue_strip(world, q)).collect(),
+        streams: (0..names.queues.len() as u16).filter_map(|q| stream_log::stream_log(world, q)).collect(),
     })
 }
 

@@ -107,7 +107,18 @@ pub fn features(d: &QueueDecl) -> Vec<(&'static str, &'static str)> {
     add(a.dl_routing_key.is_some(), "DLK", "x-dead-letter-routing-key");
     add(a.max_priority.is_some(), "Pri", "x-max-priority");
     add(a.single_active_consumer, "SAC", "x-single-active-consumer");
+    add(a.stream.is_some_and(|s| s.max_bytes.is_some()), "Lim B", "x-max-length-bytes");
+    add(a.stream.is_some_and(|s| s.max_age.is_some()), "MA", "x-max-age");
     f
+}
+
+/// A queue's type: classic, quorum or stream.
+pub fn kind(d: &QueueDecl) -> &'static str {
+    match (d.args.quorum.is_some(), d.args.stream.is_some()) {
+        (true, _) => "quorum",
+        (_, true) => "stream",
+        _ => "classic",
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,6 +126,8 @@ pub struct QueueRow {
     pub id: u16,
     pub name: String,
     pub features: Vec<(&'static str, &'static str)>,
+    /// Its type, as the management UI's Type column.
+    pub kind: &'static str,
     pub ready: u32,
     pub unacked: u32,
     /// `[incoming, deliver / get, ack]` per second.
@@ -158,7 +171,9 @@ pub fn overview(world: &World, rates: &QueueRates) -> Option<Overview> {
                 id,
                 name: b.names.queue(id),
                 features: features(&q.decl),
-                ready: q.ready(),
+                kind: kind(&q.decl),
+                // The management UI counts a stream's messages as ready.
+                ready: q.stream.as_ref().map_or(q.ready(), |s| s.len() as u32),
                 unacked: unacked(id),
                 rates: rates.rates(id, world.now),
             })

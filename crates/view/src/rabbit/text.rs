@@ -90,5 +90,15 @@ pub fn queue_args(decl: &QueueDecl, names: &Names) -> Vec<(&'static str, String)
     if a.single_active_consumer {
         out.push(("x-single-active-consumer", "true".into()));
     }
+    if let Some(s) = a.stream {
+        out.push(("x-queue-type", "stream".into()));
+        if let Some(n) = s.max_bytes {
+            out.push(("x-max-length-bytes", n.to_string()));
+        }
+        if let Some(t) = s.max_age {
+            out.push(("x-max-age", t.to_string()));
+        }
+        out.push(("x-stream-max-segment-size-bytes", s.segment_bytes.to_string()));
+    }
     out
 }
