@@ -1,29 +1,18 @@
 // End-to-end test of a RabbitMQ stream (preset rabbit-stream): the stream's log panel with each
 // consumer's offset, its inspector with the first and last offsets. Screenshots under target/e2e/
-// (49-…) — look at them. DIST=<dir> serves another build (default dist/).
-import { test, before, after } from 'node:test';
+// (49-…) — look at them.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { launch, serveDist, openApp, SHOTS, text } from './browser.mjs';
+import { appSuite, SHOTS, text } from './browser.mjs';
 
-let site;
-let browser;
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  site = await serveDist(process.env.DIST ?? 'dist');
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  site?.close();
-});
+const suite = appSuite();
 
 const readers = (page) => page.$$eval('#stream-log g[data-reader]', (gs) =>
   Object.fromEntries(gs.map((g) => [g.dataset.reader, { next: Number(g.dataset.next), held: Number(g.dataset.held) }])));
 
 test('rabbit-stream: consumers at first and next read one log at different offsets', async () => {
   // Opened paused at 2 s of simulated time: audit joined at 1.5 s, retention has run.
-  const { page, errors } = await openApp(browser, site.url, '?preset=rabbit-stream&seed=1&t=2000000', { viewport: { width: 1440, height: 900 } });
+  const { page, errors } = await suite.open('?preset=rabbit-stream&seed=1&t=2000000', { viewport: { width: 1440, height: 900 } });
   await page.waitForSelector('#rabbit svg g[data-queue="events"]');
   await page.click('#rabbit g[data-queue="events"]');
   await page.waitForSelector('#stream-log');
@@ -48,7 +37,7 @@ test('rabbit-stream: consumers at first and next read one log at different offse
   await page.screenshot({ path: `${SHOTS}/49-rabbit-stream.png`, fullPage: true });
   await page.locator('#stream-log').screenshot({ path: `${SHOTS}/49-rabbit-stream-log.png` });
 
-  const phone = await openApp(browser, site.url, '?preset=rabbit-stream&seed=1&t=2000000', { viewport: { width: 390, height: 844 } });
+  const phone = await suite.open('?preset=rabbit-stream&seed=1&t=2000000', { viewport: { width: 390, height: 844 } });
   await phone.page.waitForSelector('#rabbit svg g[data-queue="events"]');
   await phone.page.click('#rabbit g[data-queue="events"]');
   await phone.page.waitForSelector('#stream-log');

@@ -106,17 +106,17 @@ pub struct Message {
 }
 
 impl Message {
-    /// A plain message numbered `id`, for tests.
+    /// A message of `size` bytes from node 0 with id and seq `id`, for unit tests.
     #[cfg(test)]
-    pub fn sample(id: u64) -> Message {
+    pub fn sample(id: u64, size: u32) -> Message {
         Message {
             id,
             publisher: NodeId(0),
             seq: id,
             published_at: Time::ZERO,
             exchange: 0,
-            routing_key: "".into(),
-            props: Props { size: 10, ..Props::default() },
+            routing_key: "s".into(),
+            props: Props { size, ..Props::default() },
             cc: None,
             deaths: None,
         }

@@ -53,6 +53,25 @@ pub struct QueueArgs {
     pub stream: Option<super::stream::StreamArgs>,
 }
 
+/// What a quorum queue or a stream cannot be (`rabbit_queue_type_util`'s `check_auto_delete`,
+/// `check_exclusive`, `check_non_durable`, in that order), for queue `q` ("queue 'name' in vhost
+/// '/'"). `Err((field, text))`: the scenario field to blame and RabbitMQ's PRECONDITION_FAILED text.
+pub fn check_properties(
+    q: &str,
+    (durable, exclusive, auto_delete): (bool, bool, bool),
+) -> Result<(), (&'static str, String)> {
+    if auto_delete {
+        return Err(("auto_delete", format!("invalid property 'auto-delete' for {q}")));
+    }
+    if exclusive {
+        return Err(("exclusive", format!("invalid property 'exclusive-owner' for {q}")));
+    }
+    if !durable {
+        return Err(("durable", format!("invalid property 'non-durable' for {q}")));
+    }
+    Ok(())
+}
+
 /// What queue.declare asks for; a redeclaration must ask for the same (else 406).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct QueueDecl {
@@ -263,7 +282,7 @@ mod tests {
     use super::*;
 
     fn msg(id: u64, priority: u8) -> Message {
-        let mut m = Message::sample(id);
+        let mut m = Message::sample(id, 10);
         m.props.priority = priority;
         m
     }

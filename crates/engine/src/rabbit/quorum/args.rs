@@ -75,16 +75,7 @@ pub fn check(
             return Err(("arguments", format!("invalid arg '{k}' for {q} of queue type rabbit_quorum_queue")));
         }
     }
-    if auto_delete {
-        return Err(("auto_delete", format!("invalid property 'auto-delete' for {q}")));
-    }
-    if exclusive {
-        return Err(("exclusive", format!("invalid property 'exclusive-owner' for {q}")));
-    }
-    if !durable {
-        return Err(("durable", format!("invalid property 'non-durable' for {q}")));
-    }
-    Ok(())
+    crate::rabbit::queue::check_properties(&q, (durable, exclusive, auto_delete))
 }
 
 /// Once every argument is read: a quorum queue keeps its own arguments, and reject-publish-dlx,

@@ -147,7 +147,7 @@ mod tests {
     use crate::Time;
 
     fn msg(id: u64) -> Message {
-        Message::sample(id)
+        Message::sample(id, 10)
     }
 
     fn queue(limit: Option<u32>, max_length: Option<u32>, overflow: Overflow) -> Queue {

@@ -131,7 +131,7 @@ mod tests {
     use super::*;
 
     fn msg(id: u64) -> Message {
-        Message::sample(id)
+        Message::sample(id, 10)
     }
 
     #[test]

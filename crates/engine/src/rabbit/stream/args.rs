@@ -113,15 +113,7 @@ pub fn check(
     if let Some(k) = given.iter().find(|k| !STREAM_ARGS.contains(k)) {
         return Err(("arguments", format!("invalid arg '{k}' for {q} of queue type rabbit_stream_queue")));
     }
-    if auto_delete {
-        return Err(("auto_delete", format!("invalid property 'auto-delete' for {q}")));
-    }
-    if exclusive {
-        return Err(("exclusive", format!("invalid property 'exclusive-owner' for {q}")));
-    }
-    if !durable {
-        return Err(("durable", format!("invalid property 'non-durable' for {q}")));
-    }
+    crate::rabbit::queue::check_properties(&q, (durable, exclusive, auto_delete))?;
     if segment_bytes.is_some_and(|b| b > MAX_SEGMENT_BYTES) {
         return Err(("arguments", "Exceeded max value for x-stream-max-segment-size-bytes".into()));
     }

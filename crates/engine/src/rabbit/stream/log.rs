@@ -205,20 +205,9 @@ impl StreamLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rabbit::msg::Props;
 
     fn msg(id: u64, size: u32) -> Message {
-        Message {
-            id,
-            publisher: NodeId(0),
-            seq: id,
-            published_at: Time::ZERO,
-            exchange: 0,
-            routing_key: "s".into(),
-            props: Props { size, ..Props::default() },
-            cc: None,
-            deaths: None,
-        }
+        Message::sample(id, size)
     }
 
     fn log_of(n: u64, args: StreamArgs) -> StreamLog {
