@@ -87,7 +87,8 @@ pub fn max_age(s: &str) -> Option<Time> {
         "s" => 1,
         _ => return None,
     };
-    n.checked_mul(unit_s * 1000).filter(|&ms| ms <= 100 * 365 * 86_400_000).map(Time::ms)
+    // In microseconds, the engine's unit (an age too large for them is refused).
+    n.checked_mul(unit_s * 1_000_000).map(Time)
 }
 
 /// The checks of a declaration once all arguments are read, in RabbitMQ's order: arguments of
