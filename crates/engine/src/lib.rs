@@ -31,6 +31,7 @@ pub mod models;
 pub mod presets;
 pub mod rabbit;
 pub mod relay;
+pub mod resources;
 pub mod scenario;
 pub mod sort;
 pub mod vecmap;

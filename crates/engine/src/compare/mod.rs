@@ -6,8 +6,10 @@
 //!
 //! - `detect`  — processing order per customer and per consumer; out-of-order, duplicates, losses.
 //! - `presets` — the stories of the comparison, each with why it turns out as it does.
+//! - `perf`    — the performance stories: sweeps with the brokers' resource model on.
 
 pub mod detect;
+pub mod perf;
 pub mod presets;
 
 use super::kafka::assignor::Assignor;

@@ -46,6 +46,8 @@ pub struct Cluster {
     pub kraft: Option<KraftCluster>,
     /// ZooKeeper mode, with `auto.leader.rebalance.enable`: the controller's imbalance check.
     pub leader_rebalance: Option<super::leader_balance::LeaderRebalance>,
+    /// Each broker's CPU, disk and page cache, when the scenario has them.
+    pub resources: Option<crate::resources::KafkaResources>,
 }
 
 /// KRaft mode: the controllers' nodes (`controllers[i]` is controller id `i + 1`) and settings.
@@ -167,6 +169,7 @@ impl Cluster {
             replica_lag_time_max: spec.replica_lag_time_max,
             unclean_leader_election: spec.unclean_leader_election,
             leader_rebalance: spec.leader_rebalance(),
+            resources: spec.resources.clone(),
         }
     }
 

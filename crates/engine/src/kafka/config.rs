@@ -86,6 +86,10 @@ pub struct KafkaSpec {
     /// `log.cleaner.backoff.ms` (default 15 s): how often the cleaner looks for logs to compact.
     #[serde(default = "fifteen_secs")]
     pub log_cleaner_backoff: Time,
+    /// Each broker's CPU, disk and page cache (`crate::resources`); without it brokers work in
+    /// zero time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::resources::KafkaResources>,
 }
 
 fn fifty() -> u32 {
@@ -471,6 +475,7 @@ impl KafkaSpec {
     pub fn validate(&self) -> Result<(), String> {
         self.validate_metadata_mode()?;
         self.validate_leader_rebalance()?;
+        self.resources.as_ref().map_or(Ok(()), |r| r.validate())?;
         if ![1, 3, 5].contains(&self.coordinators_given.unwrap_or(1)) {
             return Err("kafka.coordinators: must be 1, 3 or 5 (an ensemble needs an odd number of servers)".into());
         }

@@ -83,6 +83,8 @@ pub enum KafkaTimer {
     KraftTick,
     /// Broker: heartbeat its ZooKeeper session (a third of the session timeout), or connect again.
     Ping,
+    /// Broker (with resources): the oldest waiting data request has had its CPU and disk time.
+    Serve,
     /// Broker: check the ISR of the partitions it leads (half of `replica.lag.time.max.ms`).
     Isr,
     /// Broker: register again after a failed registration.

@@ -85,7 +85,7 @@ impl Process<Kafka> for KafkaNode {
         match self {
             KafkaNode::Zk(n) => n.on_message(ctx, from, msg),
             KafkaNode::Controller(n) => n.on_message(ctx, from, msg),
-            KafkaNode::Broker(n) => n.on_message(ctx, from, msg),
+            KafkaNode::Broker(n) => crate::resources::kafka::on_message(n, ctx, from, msg),
             KafkaNode::Producer(n) => n.on_message(ctx, msg),
             KafkaNode::Consumer(n) => n.on_message(ctx, msg),
         }
@@ -94,7 +94,7 @@ impl Process<Kafka> for KafkaNode {
         match self {
             KafkaNode::Zk(n) => n.on_timer(ctx),
             KafkaNode::Controller(n) => n.on_timer(ctx, timer),
-            KafkaNode::Broker(n) => n.on_timer(ctx, timer),
+            KafkaNode::Broker(n) => crate::resources::kafka::on_timer(n, ctx, timer),
             KafkaNode::Producer(n) => n.on_timer(ctx, timer),
             KafkaNode::Consumer(n) => n.on_timer(ctx, timer),
         }

@@ -46,6 +46,10 @@ pub struct RabbitSpec {
     /// A cluster of 3 or 5 nodes instead of one broker (`cluster.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<super::cluster::ClusterSpec>,
+    /// The broker's CPU, disk and memory (`crate::resources`); without it the broker works in
+    /// zero time and never runs out of memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::resources::RabbitResources>,
 }
 
 fn rabbit() -> String {
@@ -246,6 +250,7 @@ impl RabbitSpec {
     }
 
     pub fn validate(&self) -> Result<(), String> {
+        self.resources.as_ref().map_or(Ok(()), |r| r.validate())?;
         self.topology(NodeId(0)).map(|_| ())
     }
 

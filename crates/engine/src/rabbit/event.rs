@@ -212,6 +212,23 @@ pub enum RabbitEvent {
     Quorum(super::quorum::event::QuorumEvent),
     /// Streams (`stream/event.rs`).
     Stream(super::stream::event::StreamEvent),
+    /// With resources: the memory monitor set (or cleared) the memory alarm; `used_kb` of memory.
+    MemoryAlarm {
+        set: bool,
+        used_kb: u32,
+    },
+    /// connection.blocked: the broker stops reading this publishing connection (memory alarm).
+    ConnectionBlocked {
+        client: NodeId,
+    },
+    /// connection.unblocked: the alarm cleared; what it sent meanwhile is read now.
+    ConnectionUnblocked {
+        client: NodeId,
+    },
+    /// With resources: `queue` started paging message bodies to disk (memory above the paging ratio).
+    Paging {
+        queue: u16,
+    },
 }
 
 /// Trace tags of RabbitMQ events: one number per variant, unique by construction (the compiler rejects a repeated discriminant).
@@ -250,6 +267,10 @@ enum RabbitTag {
     ExchangeDeleted = 30,
     Quorum = 31,
     Stream = 32,
+    MemoryAlarm = 33,
+    ConnectionBlocked = 34,
+    ConnectionUnblocked = 35,
+    Paging = 36,
 }
 
 impl ModelEvent for RabbitEvent {
@@ -356,6 +377,10 @@ impl ModelEvent for RabbitEvent {
                 h.byte(RabbitTag::Stream as u8);
                 e.encode(h);
             }
+            RabbitEvent::MemoryAlarm { set, used_kb } => ids(h, RabbitTag::MemoryAlarm as u8, set as u64, used_kb, 0),
+            RabbitEvent::ConnectionBlocked { client } => ids(h, RabbitTag::ConnectionBlocked as u8, 0, client.0, 0),
+            RabbitEvent::ConnectionUnblocked { client } => ids(h, RabbitTag::ConnectionUnblocked as u8, 0, client.0, 0),
+            RabbitEvent::Paging { queue } => ids(h, RabbitTag::Paging as u8, 0, queue as u32, 0),
         }
     }
 
@@ -378,7 +403,9 @@ impl ModelEvent for RabbitEvent {
             RabbitEvent::Consumed { consumer, publisher, .. } | RabbitEvent::Processed { consumer, publisher, .. } => {
                 [Some(consumer), Some(publisher)]
             }
-            RabbitEvent::ChannelError { client, .. } => [Some(client), None],
+            RabbitEvent::ChannelError { client, .. }
+            | RabbitEvent::ConnectionBlocked { client }
+            | RabbitEvent::ConnectionUnblocked { client } => [Some(client), None],
             RabbitEvent::Quorum(q) => q.nodes(),
             RabbitEvent::Stream(e) => e.nodes(),
             _ => [None, None],
@@ -419,6 +446,10 @@ impl ModelEvent for RabbitEvent {
             RabbitEvent::ChannelError { .. } => "channel-error",
             RabbitEvent::Quorum(q) => q.type_name(),
             RabbitEvent::Stream(e) => e.type_name(),
+            RabbitEvent::MemoryAlarm { .. } => "memory-alarm",
+            RabbitEvent::ConnectionBlocked { .. } => "blocked",
+            RabbitEvent::ConnectionUnblocked { .. } => "unblocked",
+            RabbitEvent::Paging { .. } => "paging",
         }
     }
 
@@ -576,6 +607,21 @@ impl RabbitEvent {
             ),
             RabbitEvent::Quorum(q) => q.describe(s, world),
             RabbitEvent::Stream(e) => e.describe(s, world),
+            RabbitEvent::MemoryAlarm { set: true, used_kb } => {
+                write!(s, "memory alarm set: {} MB used, above vm_memory_high_watermark", used_kb / 1000)
+            }
+            RabbitEvent::MemoryAlarm { set: false, used_kb } => {
+                write!(s, "memory alarm cleared: {} MB used, below vm_memory_high_watermark", used_kb / 1000)
+            }
+            RabbitEvent::ConnectionBlocked { client } => {
+                write!(s, "connection.blocked: {}'s publishes wait (memory alarm)", n(client))
+            }
+            RabbitEvent::ConnectionUnblocked { client } => {
+                write!(s, "connection.unblocked: {} publishes again", n(client))
+            }
+            RabbitEvent::Paging { queue } => {
+                write!(s, "queue {} pages message bodies to disk (memory above the paging ratio)", q(queue))
+            }
         }
     }
 }

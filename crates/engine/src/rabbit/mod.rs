@@ -72,4 +72,10 @@ pub enum RabbitTimer {
     Election { queue: u16, gen: u64 },
     /// Cluster node: ping the other nodes, check who is silent, Ra's tick.
     ClusterTick,
+    /// Broker (with resources): the oldest waiting request has had its CPU and disk time.
+    Serve,
+    /// Broker (with resources): the memory monitor looks at the memory.
+    MemoryCheck,
+    /// Broker (with resources): the oldest held delivery has had its CPU (and disk) time.
+    Deliver,
 }

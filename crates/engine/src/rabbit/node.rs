@@ -18,6 +18,14 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
     let broker = NodeId(first_node);
     let topo = Rc::new(spec.topology(broker).expect("validated: the rabbit section"));
     let (mut nodes, endpoints) = super::cluster::brokers(spec, &topo, first_node);
+    // With a `resources` block every broker node has its own CPU, disk and memory.
+    if let Some(r) = &spec.resources {
+        for (_, node) in nodes.iter_mut() {
+            if let RabbitNode::Broker(b) = node {
+                b.res = Some(Box::new(crate::resources::rabbit::RabbitRes::new(r.clone())));
+            }
+        }
+    }
     // Clients connect to the cluster's nodes in turn (as a load balancer would spread them).
     let mut k = 0;
     let mut next_broker = || {
@@ -88,11 +96,13 @@ pub struct BrokerNode {
     booted: bool,
     /// One node of a cluster of 3 or 5 (`cluster.rs`); None: a single broker.
     pub cluster: Option<Box<super::cluster::ClusterNode>>,
+    /// With a `resources` block: its CPU, disk and memory (`crate::resources::rabbit`).
+    pub res: Option<Box<crate::resources::rabbit::RabbitRes>>,
 }
 
 impl BrokerNode {
     pub fn new(topo: Rc<Topology>) -> BrokerNode {
-        BrokerNode { core: Broker::new(topo.broker, topo.names.clone()), topo, booted: false, cluster: None }
+        BrokerNode { core: Broker::new(topo.broker, topo.names.clone()), topo, booted: false, cluster: None, res: None }
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
@@ -130,8 +140,16 @@ impl BrokerNode {
         }
     }
 
-    /// A client's frame, from the client or relayed by the node it is connected to.
+    /// A client's frame, from the client or relayed by the node it is connected to; with
+    /// resources it waits for its CPU and disk time first.
     pub fn serve(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
+        if let Some(msg) = crate::resources::rabbit::on_message(self, ctx, from, msg) {
+            self.handle(ctx, from, msg);
+        }
+    }
+
+    /// Handles a message now (with resources: once its CPU and disk time is over).
+    pub(crate) fn handle(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
         let now = ctx.now;
         if let RabbitMsg::Open { confirm } = msg {
             self.core.open(from, confirm, now);
@@ -237,7 +255,9 @@ impl BrokerNode {
         if super::cluster::on_timer(self, ctx, timer) {
             return;
         }
-        self.core.timer(timer, ctx.now);
+        if let Some(timer) = crate::resources::rabbit::on_timer(self, ctx, timer) {
+            self.core.timer(timer, ctx.now);
+        }
         self.flush(ctx);
     }
 
@@ -252,6 +272,9 @@ impl BrokerNode {
     pub fn on_crash(&mut self) {
         self.core.crash();
         self.core.out = Default::default();
+        if let Some(r) = self.res.as_mut() {
+            r.crash();
+        }
         if let Some(c) = self.cluster.as_mut() {
             c.crash();
         }
@@ -259,6 +282,7 @@ impl BrokerNode {
 
     /// Carries out what the broker asked for, in order: events, then messages, then timers.
     pub(crate) fn flush(&mut self, ctx: &mut Ctx) {
+        crate::resources::rabbit::account(self, ctx);
         if self.cluster.is_some() {
             super::cluster::after(self, ctx);
             for e in std::mem::take(&mut self.core.out.events) {

@@ -91,6 +91,8 @@ pub struct Broker {
     pub kraft: Option<Lifecycle>,
     /// A clean stop (controlled shutdown) under way.
     pub stopping: Option<leader_moves::Stopping>,
+    /// With a `resources` block: its CPU, disk and waiting requests (`crate::resources::kafka`).
+    pub res: Option<Box<crate::resources::kafka::BrokerRes>>,
 }
 
 impl Broker {
@@ -119,6 +121,7 @@ impl Broker {
             groups: VecMap::new(),
             kraft: cluster_kraft.then(Lifecycle::default),
             stopping: None,
+            res: None,
         }
     }
 
@@ -155,6 +158,7 @@ impl Broker {
         self.produce_deadlines.clear();
         self.groups.clear();
         self.stopping = None;
+        self.res = None;
         if let Some(l) = self.kraft.as_mut() {
             l.on_crash();
         }

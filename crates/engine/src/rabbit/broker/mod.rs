@@ -174,6 +174,11 @@ impl Broker {
         self.channels.get(&client).map_or(0, |c| c.unacked.len())
     }
 
+    /// Unacknowledged deliveries on every channel.
+    pub fn unacked_total(&self) -> usize {
+        self.channels.values().map(|c| c.unacked.len()).sum()
+    }
+
     /// Every unacknowledged delivery, per channel in delivery-tag order: `(client, tag, queue,
     /// entry)`. Read-only, for the page's inspectors.
     pub fn deliveries(&self) -> impl Iterator<Item = (NodeId, u64, u16, &Entry)> + '_ {
