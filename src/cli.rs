@@ -304,10 +304,14 @@ pub fn summary(sim: &Simulation) -> String {
 }
 
 fn bench_cmd(args: &[String]) -> Result<(), String> {
-    let (pos, flags) = parse_flags(args, &["simulated", "scenario", "runs"])?;
+    // `--resources`: the brokers' resource model on (what it costs the engine).
+    let resources = args.iter().any(|a| a == "--resources");
+    let args: Vec<String> = args.iter().filter(|a| *a != "--resources").cloned().collect();
+    let (pos, flags) = parse_flags(&args, &["simulated", "scenario", "runs"])?;
     if !pos.is_empty() {
         return Err("`bench` takes no positional arguments".into());
     }
+    let run = if resources { bench::run_with_resources } else { bench::run };
     let mut simulated = Time::secs(2);
     let mut slug = "bench";
     let mut runs = 3;
@@ -332,12 +336,12 @@ fn bench_cmd(args: &[String]) -> Result<(), String> {
     // One warm-up pass, then the best of `runs`: the machine is shared and noisy, the best run is
     // the one least disturbed. (`scripts/ratio.mjs` asks for one run at a time and interleaves
     // them with the browser's, so both sides get as many chances.)
-    bench::run(slug, simulated / 10);
+    run(slug, simulated / 10);
     let mut best: Option<(f64, bench::BenchRun)> = None;
     let mut least_cpu: Option<u64> = None;
     for _ in 0..runs {
         let (start, cpu_start) = (std::time::Instant::now(), thread_cpu_ns());
-        let r = bench::run(slug, simulated);
+        let r = run(slug, simulated);
         let secs = start.elapsed().as_secs_f64();
         if let (Some(a), Some(b)) = (cpu_start, thread_cpu_ns()) {
             least_cpu = Some(least_cpu.map_or(b - a, |l| l.min(b - a)));

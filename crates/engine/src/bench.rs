@@ -30,7 +30,23 @@ pub const PRESETS: [&str; 3] = ["bench", "kafka-bench", "rabbit-bench"];
 impl Bench {
     /// A run of benchmark preset `slug` over `simulated` time.
     pub fn new(slug: &str, simulated: Time) -> Bench {
-        let scenario = presets::load(slug).expect("a benchmark preset");
+        Bench::of(presets::load(slug).expect("a benchmark preset"), simulated)
+    }
+
+    /// The same with the brokers' resource model on (`crate::resources`, its defaults): what the
+    /// model costs the engine.
+    pub fn with_resources(slug: &str, simulated: Time) -> Bench {
+        let mut scenario = presets::load(slug).expect("a benchmark preset");
+        if let Some(k) = scenario.kafka.as_mut() {
+            k.resources = Some(Default::default());
+        }
+        if let Some(r) = scenario.rabbit.as_mut() {
+            r.resources = Some(Default::default());
+        }
+        Bench::of(scenario, simulated)
+    }
+
+    fn of(scenario: crate::Scenario, simulated: Time) -> Bench {
         let sim = Simulation::new(&scenario, scenario.seed).expect("the bench preset is valid");
         Bench { sim, target: simulated, events: 0 }
     }
@@ -58,7 +74,15 @@ impl Bench {
 
 /// Runs a whole benchmark at once.
 pub fn run(slug: &str, simulated: Time) -> BenchRun {
-    let mut b = Bench::new(slug, simulated);
+    finish(Bench::new(slug, simulated))
+}
+
+/// Runs a whole benchmark at once with the brokers' resource model on.
+pub fn run_with_resources(slug: &str, simulated: Time) -> BenchRun {
+    finish(Bench::with_resources(slug, simulated))
+}
+
+fn finish(mut b: Bench) -> BenchRun {
     while b.chunk() {}
     b.result()
 }

@@ -6,7 +6,7 @@ use crate::time::Time;
 use serde::{Deserialize, Serialize};
 
 /// A Kafka broker's CPU, disk and page cache. Defaults: per-request and per-record costs chosen so
-/// that one broker takes ~20 000 single-record requests/s but ~1 M records/s in 16 KiB batches of
+/// that one broker takes ~50 000 single-record requests/s but ~1.6 M records/s in 16 KiB batches of
 /// 100-byte records (LinkedIn's 2014 benchmark: 821 557 records/s from one producer thread with
 /// batching); a disk of 200 MB/s sequential (the order of one SSD's or a RAID of disks' sequential
 /// write), 100 µs per random read (an SSD); a page cache of 1 GiB.
@@ -29,7 +29,7 @@ pub struct KafkaResources {
 impl Default for KafkaResources {
     fn default() -> Self {
         KafkaResources {
-            cpu_per_request_us: 50,
+            cpu_per_request_us: 20,
             cpu_per_record_ns: 500,
             disk_mb_s: 200,
             disk_seek_us: 100,

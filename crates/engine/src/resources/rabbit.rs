@@ -13,7 +13,9 @@
 //! with `vm_memory_high_watermark` × `memory_mb`: above it the memory alarm is set and every
 //! connection that publishes is blocked (`connection.blocked`: the broker stops reading it, so
 //! its publishes wait); once below, the alarm clears, the connections are unblocked and what they
-//! sent meanwhile is read.
+//! sent meanwhile is read. Credit flow: while the CPU is more than `FLOW` behind, publishes
+//! are not read (the connection is in `flow`), so an overloaded broker slows its publishers to its
+//! own pace instead of queueing their work ahead of deliveries and acks.
 //!
 //! Simplified: a persistent message is written and fsynced whatever queue it reaches (RabbitMQ
 //! writes it only to durable queues, and groups the fsyncs of messages arriving together: the
@@ -56,8 +58,9 @@ pub struct RabbitRes {
     /// The size and persistence of the last message published (queues hold similar messages).
     msg_bytes: u32,
     persistent: bool,
-    /// A `MemoryCheck` timer is set.
+    /// A `MemoryCheck` timer is set; a `Flow` timer is set.
     monitoring: bool,
+    waking: bool,
     /// Messages paged out and read back, ever (for the page).
     pub paged_out: u64,
     pub paged_in: u64,
@@ -79,6 +82,7 @@ impl RabbitRes {
             msg_bytes: 0,
             persistent: false,
             monitoring: false,
+            waking: false,
             paged_out: 0,
             paged_in: 0,
         }
@@ -139,12 +143,38 @@ pub fn on_message(node: &mut BrokerNode, ctx: &mut Ctx, from: NodeId, msg: Rabbi
         r.blocked.push(from);
         node.core.out.events.push(RabbitEvent::ConnectionBlocked { client: from });
     }
-    if r.blocked.contains(&from) {
+    // Credit flow: a publish arriving while the CPU is more than `FLOW` behind (or while others
+    // wait) is not read yet: the connection is in flow, so publishers slow to the broker's pace
+    // and deliveries and acks keep their turn.
+    let flow = matches!(msg, RabbitMsg::Publish(_)) && (!r.held.is_empty() || r.station.cpu.backlog(ctx.now) >= FLOW);
+    if r.blocked.contains(&from) || flow {
         r.held.push_back((from, msg));
+        if !r.waking {
+            r.waking = true;
+            ctx.set_timer(r.station.cpu.backlog(ctx.now).max(Time(1)), RabbitTimer::Flow);
+        }
         return None;
     }
     r.admit(ctx, from, msg, cost);
     None
+}
+
+/// How far behind the CPU may be before publishes wait (RabbitMQ's credit flow).
+pub const FLOW: Time = Time::ms(1);
+
+/// Reads what waits in flow once the CPU has caught up (not what blocked connections sent).
+fn release_flow(r: &mut RabbitRes, ctx: &mut Ctx) {
+    while r.station.cpu.backlog(ctx.now) < FLOW {
+        let Some(i) = r.held.iter().position(|(from, _)| !r.blocked.contains(from)) else { break };
+        let (from, msg) = r.held.remove(i).expect("found");
+        let cost = r.cost(from, &msg).unwrap_or_default();
+        r.admit(ctx, from, msg, cost);
+    }
+    let waiting = r.held.iter().any(|(from, _)| !r.blocked.contains(from));
+    if waiting && !r.waking {
+        r.waking = true;
+        ctx.set_timer(r.station.cpu.backlog(ctx.now).max(Time(1)), RabbitTimer::Flow);
+    }
 }
 
 /// The broker's resource timers: `Serve` hands the oldest waiting request to the broker;
@@ -163,6 +193,12 @@ pub fn on_timer(node: &mut BrokerNode, ctx: &mut Ctx, timer: RabbitTimer) -> Opt
         }
         RabbitTimer::Deliver => {
             deliver(node, ctx);
+            None
+        }
+        RabbitTimer::Flow => {
+            if let Some(r) = node.res.as_mut() {
+                r.waking = false;
+            }
             None
         }
         _ => Some(timer),
@@ -200,6 +236,9 @@ pub fn account(node: &mut BrokerNode, ctx: &mut Ctx) {
     r.station.charge(ctx.now, cost);
     if out.sends.iter().any(|(_, m)| matches!(m, RabbitMsg::Deliver(_))) {
         r.hold_deliveries(ctx, out);
+    }
+    if !r.held.is_empty() {
+        release_flow(r, ctx);
     }
     // Messages that left a queue otherwise (expired, purged, dropped) take their paged share along.
     let (mut msgs, mut bytes) = (0u64, 0u64);
@@ -287,10 +326,7 @@ fn check_memory(node: &mut BrokerNode, ctx: &mut Ctx) {
         for p in r.blocked.drain(..) {
             events.push(RabbitEvent::ConnectionUnblocked { client: p });
         }
-        while let Some((from, msg)) = r.held.pop_front() {
-            let cost = r.cost(from, &msg).unwrap_or_default();
-            r.admit(ctx, from, msg, cost);
-        }
+        release_flow(r, ctx);
     }
 }
 
