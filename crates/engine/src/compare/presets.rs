@@ -174,13 +174,16 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         slug: "throughput",
         number: "6",
-        title: "Throughput under the same load",
+        title: "Throughput under the same load: consumer parallelism",
         why: "2 000 messages/s for 8 customers, 4 consumers that each manage about 330/s. RabbitMQ's \
               competing consumers share one queue, so the work spreads evenly over all four (and order \
               per customer is lost). Kafka's work spreads by key: murmur2 puts the 8 keys on the 8 \
               partitions unevenly, the assignor gives each member 2 partitions, and the busiest member \
               decides when the run finishes. These numbers come from the model (processing time, \
-              network latency, batching), not from real brokers: they show shapes, not benchmarks.",
+              network latency, batching), not from real brokers: they show shapes, not benchmarks. \
+              This story measures consumer parallelism — how the processing work is spread over \
+              the consumers — not broker speed: here the brokers spend no CPU, disk or memory. \
+              Where broker throughput comes from is in the performance stories below.",
         workload: throughput,
     },
 ];
