@@ -34,6 +34,17 @@ impl Line {
 
 /// Draws `lines` over simulated time `x` (ms), the same span for every chart so they line up.
 pub fn draw(canvas: HtmlCanvasElement, x: (f64, f64), y_desc: &str, lines: &[Line]) -> Result<(), String> {
+    draw_xy(canvas, x, t("simulated time (ms)"), y_desc, lines)
+}
+
+/// Draws `lines` over `x`, whatever it measures (`x_desc`).
+pub fn draw_xy(
+    canvas: HtmlCanvasElement,
+    x: (f64, f64),
+    x_desc: &str,
+    y_desc: &str,
+    lines: &[Line],
+) -> Result<(), String> {
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or(t("no 2D context for the chart"))?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
@@ -47,7 +58,7 @@ pub fn draw(canvas: HtmlCanvasElement, x: (f64, f64), y_desc: &str, lines: &[Lin
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
-        .x_desc(t("simulated time (ms)"))
+        .x_desc(x_desc)
         .y_desc(y_desc)
         .y_labels(5)
         .y_label_formatter(&|v| if *v >= 10.0 { format!("{v:.0}") } else { format!("{v:.1}") })

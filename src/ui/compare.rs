@@ -253,6 +253,8 @@ impl Component for ComparePage {
                         { self.lane(&run.rabbit, link) }
                     </div>
                 }
+                <style>{super::compare_perf::STYLE}</style>
+                <super::compare_perf::PerfStories />
                 if let Some(j) = &self.journey { { super::journey::overlay(j, link.callback(|()| Msg::CloseJourney)) } }
             </div>
         }

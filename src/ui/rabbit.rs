@@ -231,6 +231,7 @@ pub fn rabbit_panel(p: &PanelProps) -> Html {
                 { for unacked }
                 if let Some(s) = more(q.ready) { <text class="rq-more" x={n(w / 2.0 - 6.0)} y="11">{s}</text> }
                 if let Some(s) = more(q.unacked) { <text class="rq-more" x={n(w / 2.0 - 6.0)} y="21">{s}</text> }
+                if q.paged > 0 { <text class="rq-paged" x={n(x0)} y={n(h / 2.0 + 11.0)} data-paged={q.paged.to_string()}>{crate::view::resources::paged_label(q.paged)}</text> }
             </g>
         }
     });

@@ -74,6 +74,8 @@ pub fn svg(p: StageProps) -> Html {
         // KRaft: a controller's part in the quorum and its metadata log; a broker's fencing.
         let quorum = crate::view::kraft::quorum_part(p.world, id);
         let fenced = role == "broker" && up && crate::view::kraft::broker_fenced(p.world, id);
+        // With resources: a publisher the memory alarm blocked.
+        let blocked = up && crate::view::resources::blocked(p.world, id);
         let meta_log = crate::view::kraft::controller(p.world, id).filter(|_| up).map(crate::view::kraft::log_label);
         // A RabbitMQ cluster node: its part in its (first) quorum queue's Raft group, and that log.
         let raft = crate::view::rabbit::cluster::stage_label(p.world, id);
@@ -92,6 +94,7 @@ pub fn svg(p: StageProps) -> Html {
             matches!(raft, Some((_, Role::Leader))).then_some("zk-leader"),
             matches!(raft, Some((_, Role::PreVote | Role::Candidate))).then_some("zk-not-serving"),
             fenced.then_some("fenced"),
+            blocked.then_some("blocked"),
             (p.selected == Some(id)).then_some("selected"),
             p.highlight.contains(&id).then_some("highlight")
         );
@@ -116,6 +119,8 @@ pub fn svg(p: StageProps) -> Html {
             t("fenced").to_string()
         } else if let Some((label, _)) = &raft {
             label.clone()
+        } else if blocked {
+            crate::view::resources::blocked_label().to_string()
         } else {
             role_name(role).to_string()
         };
@@ -140,6 +145,7 @@ pub fn svg(p: StageProps) -> Html {
                 <text class="role" y={if matches!(role, "relay" | "broker" | "zookeeper" | "kraft-controller") { "50" } else { "48" }}>{state}</text>
                 if let Some(owns) = owns { <text class="owns" y="66">{owns}</text> }
                 if let Some(log) = meta_log { <text class="owns" y="66">{log}</text> }
+                if up { { gauges(p.world, id) } }
             </g>
         }
     });
@@ -150,6 +156,25 @@ pub fn svg(p: StageProps) -> Html {
             { partition_chips(p.world, p.positions) }
         </svg>
     }
+}
+
+/// With resources: a broker's CPU, disk and memory as three small bars beside its box, each
+/// filled to its share and red when full (a saturated CPU or disk, the memory alarm).
+fn gauges(world: &World, id: NodeId) -> Html {
+    let Some(gauges) = crate::view::resources::gauges(world, id, world.now) else { return html! {} };
+    let bars = gauges.iter().enumerate().map(|(i, g)| {
+        let x = 52.0 + i as f64 * 11.0;
+        let h = 52.0 * g.fill.min(1000) as f64 / 1000.0;
+        html! {
+            <g class={classes!("gauge", g.alarm.then_some("full"))} data-gauge={g.label}>
+                <title>{format!("{}: {}", t(g.label), g.title)}</title>
+                <rect class="gauge-bg" x={format!("{x:.1}")} y="-30" width="8" height="52" rx="2" />
+                <rect class="gauge-fill" x={format!("{x:.1}")} y={format!("{:.1}", 22.0 - h)} width="8" height={format!("{h:.1}")} rx="2" />
+                <text class="gauge-label" x={format!("{:.1}", x + 4.0)} y="34">{t(g.label).chars().next().unwrap_or(' ').to_string()}</text>
+            </g>
+        }
+    });
+    html! { <g class="gauges">{ for bars }</g> }
 }
 
 /// The width of a client's pill when its name (drawn at 12 px, about 7 px a character) does not

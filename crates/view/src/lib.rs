@@ -29,6 +29,7 @@
 //! - `compare_link` — the side-by-side page's story, seed and edited workload in its address.
 //! - `rabbit`  — the RabbitMQ panel: topology columns, live counts, inspector rows, routing calculator.
 //! - `rabbit_flow` — messages moving along their RabbitMQ routes, hop by hop, from events.
+//! - `resources` — the brokers' CPU, disk and memory gauges, blocked publishers, paging queues.
 //! - `rabbit_edit` — the RabbitMQ topology editor's draft: rows, removal rules, engine validation.
 //! - `export`  — the way out to real brokers: docker-compose files, kafka-topics.sh commands and client
 //!   properties for Kafka, definitions.json for RabbitMQ (and its import into the topology editor).
@@ -63,6 +64,7 @@ pub mod plugin;
 pub mod rabbit;
 pub mod rabbit_edit;
 pub mod rabbit_flow;
+pub mod resources;
 pub mod run_file;
 pub mod series;
 pub mod session;

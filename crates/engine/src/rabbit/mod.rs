@@ -78,6 +78,6 @@ pub enum RabbitTimer {
     MemoryCheck,
     /// Broker (with resources): the oldest held delivery has had its CPU (and disk) time.
     Deliver,
-    /// Broker (with resources): the CPU has caught up; publishes held by credit flow may be read.
+    /// Broker (with resources): the CPU and disk have caught up; publishes held by credit flow may be read.
     Flow,
 }

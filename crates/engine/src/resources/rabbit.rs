@@ -13,7 +13,7 @@
 //! with `vm_memory_high_watermark` × `memory_mb`: above it the memory alarm is set and every
 //! connection that publishes is blocked (`connection.blocked`: the broker stops reading it, so
 //! its publishes wait); once below, the alarm clears, the connections are unblocked and what they
-//! sent meanwhile is read. Credit flow: while the CPU is more than `FLOW` behind, publishes
+//! sent meanwhile is read. Credit flow: while the CPU or disk is more than `FLOW` behind, publishes
 //! are not read (the connection is in `flow`), so an overloaded broker slows its publishers to its
 //! own pace instead of queueing their work ahead of deliveries and acks.
 //!
@@ -126,6 +126,11 @@ impl RabbitRes {
         }
     }
 
+    /// How far behind the broker is: the longer of its CPU's and its disk's queues.
+    fn behind(&self, now: Time) -> Time {
+        self.station.cpu.backlog(now).max(self.station.disk.backlog(now))
+    }
+
     /// Queues a data request for the CPU and disk, with a timer for when it is done.
     fn admit(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg, cost: Cost) {
         let ready = self.station.admit(ctx.now, cost);
@@ -143,15 +148,15 @@ pub fn on_message(node: &mut BrokerNode, ctx: &mut Ctx, from: NodeId, msg: Rabbi
         r.blocked.push(from);
         node.core.out.events.push(RabbitEvent::ConnectionBlocked { client: from });
     }
-    // Credit flow: a publish arriving while the CPU is more than `FLOW` behind (or while others
-    // wait) is not read yet: the connection is in flow, so publishers slow to the broker's pace
+    // Credit flow: a publish arriving while the CPU or the disk is more than `FLOW` behind (or
+    // while others wait) is not read yet: the connection is in flow, so publishers slow to the broker's pace
     // and deliveries and acks keep their turn.
-    let flow = matches!(msg, RabbitMsg::Publish(_)) && (!r.held.is_empty() || r.station.cpu.backlog(ctx.now) >= FLOW);
+    let flow = matches!(msg, RabbitMsg::Publish(_)) && (!r.held.is_empty() || r.behind(ctx.now) >= FLOW);
     if r.blocked.contains(&from) || flow {
         r.held.push_back((from, msg));
         if !r.waking {
             r.waking = true;
-            ctx.set_timer(r.station.cpu.backlog(ctx.now).max(Time(1)), RabbitTimer::Flow);
+            ctx.set_timer(r.behind(ctx.now).max(Time(1)), RabbitTimer::Flow);
         }
         return None;
     }
@@ -159,12 +164,12 @@ pub fn on_message(node: &mut BrokerNode, ctx: &mut Ctx, from: NodeId, msg: Rabbi
     None
 }
 
-/// How far behind the CPU may be before publishes wait (RabbitMQ's credit flow).
+/// How far behind the CPU or disk may be before publishes wait (RabbitMQ's credit flow).
 pub const FLOW: Time = Time::ms(1);
 
-/// Reads what waits in flow once the CPU has caught up (not what blocked connections sent).
+/// Reads what waits in flow once the CPU and disk have caught up (not what blocked connections sent).
 fn release_flow(r: &mut RabbitRes, ctx: &mut Ctx) {
-    while r.station.cpu.backlog(ctx.now) < FLOW {
+    while r.behind(ctx.now) < FLOW {
         let Some(i) = r.held.iter().position(|(from, _)| !r.blocked.contains(from)) else { break };
         let (from, msg) = r.held.remove(i).expect("found");
         let cost = r.cost(from, &msg).unwrap_or_default();
@@ -173,7 +178,7 @@ fn release_flow(r: &mut RabbitRes, ctx: &mut Ctx) {
     let waiting = r.held.iter().any(|(from, _)| !r.blocked.contains(from));
     if waiting && !r.waking {
         r.waking = true;
-        ctx.set_timer(r.station.cpu.backlog(ctx.now).max(Time(1)), RabbitTimer::Flow);
+        ctx.set_timer(r.behind(ctx.now).max(Time(1)), RabbitTimer::Flow);
     }
 }
 

@@ -8,7 +8,7 @@ fn an_idle_server_serves_at_once_and_a_busy_one_queues() {
     assert_eq!(s.serve(0, 10 * US), 10 * US, "idle: done after its own work");
     assert_eq!(s.serve(2 * US, 10 * US), 20 * US, "arrives while busy: waits for the first");
     assert_eq!(s.backlog(Time::us(5)), Time::us(15));
-    assert_eq!(s.serve(50 * US, 1 * US), 51 * US, "after an idle gap: no wait");
+    assert_eq!(s.serve(50 * US, US), 51 * US, "after an idle gap: no wait");
     assert_eq!(s.busy, 21 * US, "busy counts work, not waiting");
 }
 
@@ -63,7 +63,7 @@ fn saturation_caps_the_completion_rate_and_grows_the_queue() {
 fn charged_work_delays_later_requests() {
     let mut st = Station::default();
     st.charge(Time::ZERO, Cost { cpu: 50 * US, disk: 0 });
-    assert_eq!(st.admit(Time::us(10), Cost { cpu: 1 * US, disk: 0 }), Time::us(51));
+    assert_eq!(st.admit(Time::us(10), Cost { cpu: US, disk: 0 }), Time::us(51));
 }
 
 #[test]

@@ -130,6 +130,10 @@ fn data_keys() -> Vec<(String, String)> {
     for story in brokerlab_engine::compare::presets::PRESETS {
         out.extend([story.title, story.why].map(|s| ("the comparison stories (engine)".to_string(), s.to_string())));
     }
+    for story in brokerlab_engine::compare::perf::STORIES {
+        let texts = [story.title, story.why, story.x_label];
+        out.extend(texts.map(|s| ("the performance stories (engine)".to_string(), s.to_string())));
+    }
     out.retain(|(_, s)| !s.is_empty());
     out
 }

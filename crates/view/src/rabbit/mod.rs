@@ -90,6 +90,8 @@ pub struct QBox {
     pub decl: QueueDecl,
     pub ready: u32,
     pub unacked: u32,
+    /// With resources: ready messages whose bodies are paged out to disk.
+    pub paged: u32,
     pub consumers: usize,
     /// The first `STACK_CAP` messages by position (unacknowledged ones included).
     pub messages: Vec<MsgRow>,
@@ -350,6 +352,7 @@ pub fn model(world: &World) -> Option<Model> {
                 decl: q.map(|q| q.decl.clone()).unwrap_or_default(),
                 ready: q.map_or(0, |q| q.ready()),
                 unacked,
+                paged: crate::resources::paged(world, id),
                 consumers: q.map_or(0, |q| q.consumers.len()),
                 messages,
                 raft: cluster::queue_rows(world, id),
