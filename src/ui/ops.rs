@@ -61,9 +61,17 @@ pub fn rabbit_overview(o: &Overview) -> Html {
             </tr>
         }
     });
-    let connections = o.connections.iter().map(|c| {
-        html! { <tr><td>{c}</td><td>{"AMQP 0-9-1"}</td><td>{"running"}</td><td class="num">{"1"}</td></tr> }
+    // A connection the memory alarm blocked shows as the management UI shows it: "blocked".
+    let connections = o.connections.iter().zip(&o.channels).map(|(c, ch)| {
+        let state = if o.blocked.contains(&ch.client) { "blocked" } else { "running" };
+        html! { <tr><td>{c}</td><td>{"AMQP 0-9-1"}</td><td class={state}>{state}</td><td class="num">{"1"}</td></tr> }
     });
+    let mb = |b: u64| format!("{:.1}", b as f64 / 1e6);
+    let alarms = match o.memory {
+        None => t("No memory or disk alarms: the model spends neither.").to_string(),
+        Some((used, mark, true)) => tf("Memory alarm: {0} MB used, above the {1} MB high watermark; publishing connections are blocked.", &[&mb(used), &mb(mark)]),
+        Some((used, mark, false)) => tf("Memory: {0} MB used of the {1} MB high watermark, no alarm.", &[&mb(used), &mb(mark)]),
+    };
     html! {
         <div class="ops-mgmt" id="rabbit-overview">
             <h3>{t("Management overview")}</h3>
@@ -92,7 +100,8 @@ pub fn rabbit_overview(o: &Overview) -> Html {
                     { for channels }
                 </table>
             </div>
-            <p class="hint">{t("Rates: messages per second over the last 5 s of simulated time (the management plugin samples every 5 s). Connections are named by client: the model has no IP addresses. No memory or disk alarms: the model spends neither.")}</p>
+            <p class={classes!("hint", o.memory.is_some_and(|m| m.2).then_some("alarm"))} id="mgmt-alarms">{alarms}</p>
+            <p class="hint">{t("Rates: messages per second over the last 5 s of simulated time (the management plugin samples every 5 s). Connections are named by client: the model has no IP addresses.")}</p>
         </div>
     }
 }

@@ -4,8 +4,10 @@
 //! the management UI (3.x) prints them. Pure: built from the world and the per-queue counts
 //! `QueueRates` folds from the broker's events; the page only lays out the tables.
 //!
-//! What the model has no basis for is left out, not invented: memory and disk alarms (the model
-//! spends no memory or disk, so no alarm can fire), users, virtual hosts beyond `/`, IP addresses
+//! The memory alarm and the connections it blocked come from the resource model when the scenario
+//! has one (`rabbit.resources`); without it the broker spends no memory or disk, so no alarm can
+//! fire, and the page says so. What the model has no basis for is left out, not invented: the
+//! disk-free alarm, users, virtual hosts beyond `/`, IP addresses
 //! (a connection is named by its client, `shop -> rabbit:5672`, where the UI shows
 //! `127.0.0.1:53412 -> 127.0.0.1:5672`), flow control (every connection is `running`).
 
@@ -157,6 +159,10 @@ pub struct Overview {
     pub channels: Vec<ChannelRow>,
     pub exchanges: usize,
     pub consumers: usize,
+    /// With resources: memory used and the high watermark (bytes), whether the alarm is set, and
+    /// the connections it blocked (`crate::resources`).
+    pub memory: Option<(u64, u64, bool)>,
+    pub blocked: Vec<NodeId>,
 }
 
 pub fn overview(world: &World, rates: &QueueRates) -> Option<Overview> {
@@ -204,7 +210,13 @@ pub fn overview(world: &World, rates: &QueueRates) -> Option<Overview> {
     }
     let exchanges = (0..b.names.exchanges.len() as u16).filter(|&x| b.exchange(x).is_some()).count();
     let consumers = (0..b.names.queues.len() as u16).filter_map(|q| b.queue(q)).map(|q| q.consumers.len()).sum();
-    Some(Overview { broker: broker_name, broker_up: up, queues, connections, channels, exchanges, consumers })
+    let res = world.nodes.get(bid.index()).and_then(|s| match &s.node {
+        Node::Rabbit(RabbitNode::Broker(n)) => n.res.as_deref(),
+        _ => None,
+    });
+    let memory = res.map(|r| (r.memory, r.cfg.watermark_bytes(), r.alarm));
+    let blocked = res.map_or(Vec::new(), |r| r.blocked.clone());
+    Some(Overview { broker: broker_name, broker_up: up, queues, connections, channels, exchanges, consumers, memory, blocked })
 }
 
 #[cfg(test)]
