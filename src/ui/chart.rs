@@ -61,9 +61,9 @@ pub fn draw_xy(
         .x_desc(x_desc)
         .y_desc(y_desc)
         .y_labels(5)
-        .y_label_formatter(&|v| if *v >= 10.0 { format!("{v:.0}") } else { format!("{v:.1}") })
+        .y_label_formatter(&|v| short(*v, if *v >= 10.0 { 0 } else { 1 }))
         .x_labels(5)
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_label_formatter(&|v| short(*v, 0))
         .label_style(("sans-serif", 13))
         .light_line_style(RGBColor(235, 238, 242))
         .draw()
@@ -86,6 +86,14 @@ pub fn draw_xy(
         .draw()
         .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
+}
+
+/// An axis label: thousands from 10 000 up as "40k", so six-digit values fit the axis.
+fn short(v: f64, decimals: usize) -> String {
+    match v.abs() >= 10_000.0 {
+        true => format!("{:.0}k", v / 1000.0),
+        false => format!("{v:.decimals$}"),
+    }
 }
 
 /// The chart panels the scenario's system has (`view::plugin::Family::charts`).
