@@ -23,21 +23,16 @@ fn percent(fill: u32) -> String {
     format!("{}%", fill / 10)
 }
 
-fn cpu_gauge(util: u32, wait: Time) -> Gauge {
+/// A CPU's or a disk's gauge: its share of the last window, and the wait in front of it.
+fn server_gauge(label: &'static str, util: u32, wait: Time) -> Gauge {
     Gauge {
-        label: en("CPU"),
+        label,
         fill: util,
         alarm: util >= 1000,
-        title: tf("CPU busy {0} of the last 20 ms; a request arriving now waits {1} for it", &[&percent(util), &wait]),
-    }
-}
-
-fn disk_gauge(util: u32, wait: Time) -> Gauge {
-    Gauge {
-        label: en("disk"),
-        fill: util,
-        alarm: util >= 1000,
-        title: tf("disk busy {0} of the last 20 ms; a request arriving now waits {1} for it", &[&percent(util), &wait]),
+        title: tf(
+            "{0} busy {1} of the last 20 ms; a request arriving now waits {2} for it",
+            &[&t(label), &percent(util), &wait],
+        ),
     }
 }
 
@@ -61,7 +56,7 @@ pub fn gauges(world: &World, id: NodeId, now: Time) -> Option<[Gauge; 3]> {
                     &[&percent(fill), &cfg.page_cache_mb],
                 ),
             };
-            Some([cpu_gauge(cpu, cpu_wait), disk_gauge(disk, disk_wait), memory])
+            Some([server_gauge(en("CPU"), cpu, cpu_wait), server_gauge(en("disk"), disk, disk_wait), memory])
         }
         Node::Rabbit(RabbitNode::Broker(b)) => {
             let r = b.res.as_ref()?;
@@ -85,7 +80,8 @@ pub fn gauges(world: &World, id: NodeId, now: Time) -> Option<[Gauge; 3]> {
                 },
             };
             let util = |s: &brokerlab_engine::resources::Server| s.utilisation(now);
-            Some([cpu_gauge(util(&r.station.cpu), cpu_wait), disk_gauge(util(&r.station.disk), disk_wait), memory])
+            let (cpu, disk) = (util(&r.station.cpu), util(&r.station.disk));
+            Some([server_gauge(en("CPU"), cpu, cpu_wait), server_gauge(en("disk"), disk, disk_wait), memory])
         }
         _ => None,
     }

@@ -216,7 +216,17 @@ pub fn overview(world: &World, rates: &QueueRates) -> Option<Overview> {
     });
     let memory = res.map(|r| (r.memory, r.cfg.watermark_bytes(), r.alarm));
     let blocked = res.map_or(Vec::new(), |r| r.blocked.clone());
-    Some(Overview { broker: broker_name, broker_up: up, queues, connections, channels, exchanges, consumers, memory, blocked })
+    Some(Overview {
+        broker: broker_name,
+        broker_up: up,
+        queues,
+        connections,
+        channels,
+        exchanges,
+        consumers,
+        memory,
+        blocked,
+    })
 }
 
 #[cfg(test)]
