@@ -217,3 +217,44 @@ fn bad_resources_are_refused_naming_the_field() {
     let err = Scenario::from_json(&kafka(100, "0ms", r#""resources":{"cpu":1},"#, "60min")).unwrap_err();
     assert!(err.contains("cpu"), "{err}");
 }
+
+fn kafka_reads(sim: &Simulation) -> (u64, u64) {
+    sim.world()
+        .nodes
+        .iter()
+        .find_map(|n| match &n.node {
+            Node::Kafka(brokerlab::engine::kafka::node::KafkaNode::Broker(b)) => {
+                b.res.as_ref().map(|r| (r.cache_reads, r.disk_reads))
+            }
+            _ => None,
+        })
+        .expect("a broker with resources")
+}
+
+#[test]
+fn kafka_reads_recent_data_from_the_page_cache_and_old_data_from_disk() {
+    // 20 MB written in a second, a 4 MB page cache (2 MB a partition). A consumer reading the tail is served from
+    // memory; one that starts at 1 s from offset 0 reads from disk, and catches up.
+    let scenario = |late: bool| {
+        format!(
+            r#"{{"name":"k","until":"3s","network":{{"latency":"50us"}},
+            "kafka":{{"brokers":1,"resources":{{"page_cache_mb":4}},
+            "topics":[{{"name":"t","partitions":2,"replication_factor":1}}],
+            "producers":[{{"id":"p","topic":"t","interval":"50us","count":20000,"record_size":1000}}],
+            "consumers":[{{"id":"c","topic":"t","stopped":{late}}}]}},
+            "faults":[{{"at":"1s","action":"start","node":"c"}}]}}"#
+        )
+    };
+    for seed in SEEDS {
+        let mut tail = sim(&scenario(false), seed);
+        tail.run_until(Time::secs(3));
+        let (cached, disk) = kafka_reads(&tail);
+        assert!(cached > 0 && disk == 0, "seed {seed}: the tail is in the page cache: {cached} / {disk}");
+        let mut late = sim(&scenario(true), seed);
+        late.run_until(Time::secs(3));
+        let (_, disk) = kafka_reads(&late);
+        assert!(disk > 0, "seed {seed}: old data comes from disk");
+        let consumed = late.drain_events().filter(|e| matches!(e.flow(), Some(Flow::Consumed(_)))).count();
+        assert_eq!(consumed, 20_000, "seed {seed}: the late consumer catches up");
+    }
+}
