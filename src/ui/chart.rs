@@ -18,6 +18,7 @@ pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
 pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
 pub const SKY: RGBColor = RGBColor(86, 180, 233);
 
+#[derive(Clone)]
 pub struct Line {
     pub label: String,
     pub colour: RGBColor,
@@ -34,34 +35,54 @@ impl Line {
 
 /// Draws `lines` over simulated time `x` (ms), the same span for every chart so they line up.
 pub fn draw(canvas: HtmlCanvasElement, x: (f64, f64), y_desc: &str, lines: &[Line]) -> Result<(), String> {
-    draw_xy(canvas, x, t("simulated time (ms)"), y_desc, lines)
+    draw_xy(canvas, x, t("simulated time (ms)"), y_desc, lines, false)
 }
 
-/// Draws `lines` over `x`, whatever it measures (`x_desc`).
+/// Draws `lines` over `x`, whatever it measures (`x_desc`); with `log_y` the y axis is in powers
+/// of ten (for values spread over decades, such as latencies from 0.3 ms to 300 ms).
 pub fn draw_xy(
     canvas: HtmlCanvasElement,
     x: (f64, f64),
     x_desc: &str,
     y_desc: &str,
     lines: &[Line],
+    log_y: bool,
 ) -> Result<(), String> {
+    let logged: Vec<Line>;
+    let lines = match log_y {
+        false => lines,
+        true => {
+            let log = |p: &(f64, f64)| (p.0, p.1.max(0.01).log10());
+            logged = lines.iter().map(|l| Line { points: l.points.iter().map(log).collect(), ..l.clone() }).collect();
+            &logged
+        }
+    };
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or(t("no 2D context for the chart"))?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (x0, x1) = if x.1 > x.0 { x } else { (0.0, 1.0) };
     let y_max = lines.iter().flat_map(|l| &l.points).map(|p| p.1).fold(1.0_f64, f64::max) * 1.15;
+    let y_min = match log_y {
+        true => lines.iter().flat_map(|l| &l.points).map(|p| p.1.floor()).fold(0.0_f64, f64::min),
+        false => 0.0,
+    };
     let mut chart = ChartBuilder::on(&root)
         .margin(8)
+        .margin_right(20)
         .x_label_area_size(36)
         .y_label_area_size(52)
-        .build_cartesian_2d(x0..x1, 0.0..y_max)
+        .build_cartesian_2d(x0..x1, y_min..y_max)
         .map_err(|e| e.to_string())?;
+    let y_label = |v: &f64| match log_y {
+        true => short(10f64.powf(*v), if *v >= 0.0 { 0 } else { 1 }),
+        false => short(*v, if *v >= 10.0 { 0 } else { 1 }),
+    };
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
         .y_labels(5)
-        .y_label_formatter(&|v| short(*v, if *v >= 10.0 { 0 } else { 1 }))
+        .y_label_formatter(&y_label)
         .x_labels(5)
         .x_label_formatter(&|v| short(*v, 0))
         .label_style(("sans-serif", 13))

@@ -81,10 +81,11 @@ impl PerfStories {
             .collect();
         let xs = (0.0, story.xs.iter().copied().max().unwrap_or(1) as f64);
         if let Some(c) = self.throughput.cast::<HtmlCanvasElement>() {
-            chart::draw_xy(c, xs, t(story.x_label), t("consumed (messages/s)"), &throughput)?;
+            chart::draw_xy(c, xs, t(story.x_label), t("consumed (messages/s)"), &throughput, false)?;
         }
         if let Some(c) = self.latency.cast::<HtmlCanvasElement>() {
-            chart::draw_xy(c, xs, t(story.x_label), t("mean end-to-end latency (ms)"), &latency)?;
+            let y = t("mean latency (ms, log)");
+            chart::draw_xy(c, xs, t(story.x_label), y, &latency, true)?;
         }
         Ok(())
     }

@@ -69,8 +69,13 @@ pub fn rabbit_overview(o: &Overview) -> Html {
     let mb = |b: u64| format!("{:.1}", b as f64 / 1e6);
     let alarms = match o.memory {
         None => t("No memory or disk alarms: the model spends neither.").to_string(),
-        Some((used, mark, true)) => tf("Memory alarm: {0} MB used, above the {1} MB high watermark; publishing connections are blocked.", &[&mb(used), &mb(mark)]),
-        Some((used, mark, false)) => tf("Memory: {0} MB used of the {1} MB high watermark, no alarm.", &[&mb(used), &mb(mark)]),
+        Some((used, mark, true)) => tf(
+            "Memory alarm: {0} MB used, above the {1} MB high watermark; publishing connections are blocked.",
+            &[&mb(used), &mb(mark)],
+        ),
+        Some((used, mark, false)) => {
+            tf("Memory: {0} MB used of the {1} MB high watermark, no alarm.", &[&mb(used), &mb(mark)])
+        }
     };
     html! {
         <div class="ops-mgmt" id="rabbit-overview">
