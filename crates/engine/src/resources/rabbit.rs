@@ -146,7 +146,7 @@ pub fn on_message(node: &mut BrokerNode, ctx: &mut Ctx, from: NodeId, msg: Rabbi
     let Some(cost) = r.cost(from, &msg) else { return Some(msg) };
     if r.alarm && matches!(msg, RabbitMsg::Publish(_)) && !r.blocked.contains(&from) {
         r.blocked.push(from);
-        node.core.out.events.push(RabbitEvent::ConnectionBlocked { client: from });
+        ctx.emit(RabbitEvent::ConnectionBlocked { client: from });
     }
     // Credit flow: a publish arriving while the CPU or the disk is more than `FLOW` behind (or
     // while others wait) is not read yet: the connection is in flow, so publishers slow to the broker's pace
