@@ -67,7 +67,9 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
         let consumer = Consumer::new(broker, queue, c.prefetch, c.auto_ack, work, policy, flags, spec.reconnect);
         nodes.push((
             c.id.clone(),
-            RabbitNode::Consumer(Box::new(consumer.starting_at(c.start).with_endpoints(&endpoints).reading_from(c.offset()))),
+            RabbitNode::Consumer(Box::new(
+                consumer.starting_at(c.start).with_endpoints(&endpoints).reading_from(c.offset()),
+            )),
         ));
     }
     for (s, script) in spec.scripts.iter().zip(&topo.scripts) {

@@ -264,10 +264,7 @@ fn bad_definitions_are_refused_in_the_files_terms_and_the_draft_stays() {
         (r#"{"queues": {"name": "q"}}"#.to_string(), "queues: got an object, expected a list"),
         (r#"{"queues": [{"durable": true}]}"#.to_string(), "queues[0]: missing field `name`"),
         (q(r#"{"x-overflow":"drop-tail"}"#), "queue \"jobs\": arguments.x-overflow: \"drop-tail\" is not"),
-        (
-            q(r#"{"x-queue-type":"stream"}"#),
-            "queue \"jobs\": arguments.x-queue-type: \"stream\": streams are not modelled",
-        ),
+        (q(r#"{"x-queue-type":"mqtt"}"#), "queue \"jobs\": arguments.x-queue-type: \"mqtt\""),
         (q(r#"{"x-max-length":[1]}"#), "queue \"jobs\": arguments.x-max-length: must be a whole number"),
         (q(r#"{"x-max-length":{"n":1}}"#), "got an object, expected a string, number, boolean, null or an array"),
         (r#"{"queues":[{"name":"s","type":"mqtt"}]}"#.to_string(), "queue \"s\": a mqtt queue"),
