@@ -311,7 +311,10 @@ impl Walk {
                     Kind::Requeued,
                     e.at,
                     tf("The broker requeues it in {0}", &[&queue(q)]),
-                    tf("The broker saw {0}'s connection close with delivery tag {1} unacknowledged: the message goes back to its original place in {2}, marked redelivered. {3}", &[&name(consumer), &(self.message.as_ref().map_or(0, |m| m.tag)), &queue(q), &if others.is_empty() { tf("No other consumer reads {0}: next, {1} restarts and consumes again.", &[&queue(q), &name(consumer)]) } else { t("Another consumer of the queue will get it.").into() }]),
+                    tf("The broker saw {0}'s connection close with delivery tag {1} unacknowledged: {2} {3}", &[&name(consumer), &(self.message.as_ref().map_or(0, |m| m.tag)), &match queue_kind(world, q) {
+                        "quorum" => tf("the message returns to {0} and is served before the messages waiting there (a quorum queue's returns come first), with x-delivery-count counted up and marked redelivered.", &[&queue(q)]),
+                        _ => tf("the message goes back to its original place in {0}, marked redelivered.", &[&queue(q)]),
+                    }, &if others.is_empty() { tf("No other consumer reads {0}: next, {1} restarts and consumes again.", &[&queue(q), &name(consumer)]) } else { t("Another consumer of the queue will get it.").into() }]),
                     broker.into_iter().collect(),
                 );
                 self.next += 1;
@@ -321,7 +324,11 @@ impl Walk {
                     Kind::Settled,
                     e.at,
                     tf("{0} acks it", &[&name(consumer)]),
-                    tf("{0} processed the message and sent basic.ack for tag {1}: the broker deletes it from {2} and the prefetch window has room again.", &[&name(consumer), &tag, &queue(q)]),
+                    if queue_kind(world, q) == "stream" {
+                        tf("{0} processed the message and sent basic.ack for tag {1}: {2} is a stream, so the message stays in its log for every other reader; the ack only gives the consumer's prefetch credit back.", &[&name(consumer), &tag, &queue(q)])
+                    } else {
+                        tf("{0} processed the message and sent basic.ack for tag {1}: the broker deletes it from {2} and the prefetch window has room again.", &[&name(consumer), &tag, &queue(q)])
+                    },
                     with_broker(consumer),
                 );
                 self.next += 1;
@@ -345,7 +352,11 @@ impl Walk {
                     Kind::Settled,
                     e.at,
                     tf("{0} rejects it with requeue", &[&name(consumer)]),
-                    tf("Back to its place in {0}: it will be delivered again, flagged redelivered.", &[&queue(q)]),
+                    if queue_kind(world, q) == "quorum" {
+                        tf("Back into {0}: a quorum queue puts a message requeued this way at its back when it has no delivery limit (before the waiting messages when it has one), and it will be delivered again with x-delivery-count counted up.", &[&queue(q)])
+                    } else {
+                        tf("Back to its place in {0}: it will be delivered again, flagged redelivered.", &[&queue(q)])
+                    },
                     with_broker(consumer),
                 );
                 self.next += 1;
@@ -361,4 +372,12 @@ impl Walk {
             _ => {}
         }
     }
+}
+
+/// The type of queue `q` on the broker the page shows: classic, quorum or stream (what its
+/// requeues and acks do differs).
+fn queue_kind(world: &World, q: u16) -> &'static str {
+    crate::rabbit::broker(world)
+        .and_then(|(_, b)| b.queue(q))
+        .map_or("classic", |queue| crate::rabbit::overview::kind(&queue.decl))
 }
