@@ -25,6 +25,7 @@ pub const LESSONS: &[(&str, &str)] = &[
     ("rabbit-consumer-crash", include_str!("../../../../lessons/rabbit-consumer-crash.json")),
     ("rabbit-overflow", include_str!("../../../../lessons/rabbit-overflow.json")),
     ("rabbit-restart", include_str!("../../../../lessons/rabbit-restart.json")),
+    ("rabbit-memory-alarm", include_str!("../../../../lessons/rabbit-memory-alarm.json")),
     ("kafka-partitions-and-consumers", include_str!("../../../../lessons/kafka-partitions-and-consumers.json")),
     ("kafka-offset-reset", include_str!("../../../../lessons/kafka-offset-reset.json")),
     ("kafka-session-timeout", include_str!("../../../../lessons/kafka-session-timeout.json")),
