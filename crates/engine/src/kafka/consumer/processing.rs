@@ -24,10 +24,11 @@ impl Consumer {
     /// `poll()`: the poll timer (`max.poll.interval.ms`) starts again, and a member that left
     /// because it expired rejoins now.
     pub(super) fn process_next(&mut self, ctx: &mut Ctx) {
+        // At a poll, or with nothing left to work on (waiting in poll()): the auto-commit if due.
+        if (self.poll_left == 0 || self.backlog.is_empty()) && std::mem::take(&mut self.auto_commit_due) {
+            self.auto_commit(ctx);
+        }
         if self.poll_left == 0 {
-            if std::mem::take(&mut self.auto_commit_due) {
-                self.auto_commit(ctx);
-            }
             if self.poll_expired {
                 self.rejoin_after_poll_timeout(ctx);
             }
@@ -41,10 +42,6 @@ impl Consumer {
             }
         }
         if self.backlog.is_empty() {
-            // Nothing left to work on: the application waits in poll(), which commits if due.
-            if std::mem::take(&mut self.auto_commit_due) {
-                self.auto_commit(ctx);
-            }
             return;
         }
         self.poll_left -= 1;
