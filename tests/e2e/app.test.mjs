@@ -2,7 +2,7 @@
 // node's test runner. Each test saves a screenshot under target/e2e/ — look at them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appSuite, openApp, SHOTS, text, number, untilSimSeconds } from './browser.mjs';
+import { appSuite, openApp, SHOTS, scrubTo, text, number, untilSimSeconds } from './browser.mjs';
 
 const suite = appSuite();
 const open = (query) => suite.open(query);
@@ -195,37 +195,36 @@ test('the partition calculator gives Kafka\'s partition for a key', async () => 
 });
 
 test('Kafka: a broker dies, the controller elects new leaders, the old leader rejoins and leads again', async () => {
-  // ×1 at first: each broker shows its replicas; a ring marks each partition's leader. Note where
-  // the leader rings are before b1 dies at 3 s, then go on at ×10.
-  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=1');
-  await untilSimSeconds(page, 1.5);
+  // Each broker shows its replicas; a ring marks each partition's leader. The run goes on at ×10
+  // past b1's return, then the timeline shows three instants: a machine's speed cannot move them.
+  const { page, errors } = await open('?preset=kafka-basic&seed=1&speed=10');
+  await untilSimSeconds(page, 11);
+  await page.click('#play'); // pause: the timeline now holds the run up to here
+  const ringAt = () => page.$$eval('.chips .lead-ring', (rs) => Object.fromEntries(rs.map((r) => [r.dataset.leads, r.style.transform])));
+
+  // 1.5 s: before b1 dies at 3 s.
+  await scrubTo(page, 1500000);
   assert.equal(await page.locator('.chips .chip-r').count(), 9, '3 partitions × RF 3');
   assert.equal(await page.locator('.chips .lead-ring').count(), 3);
-  const ringAt = () => page.$$eval('.chips .lead-ring', (rs) => Object.fromEntries(rs.map((r) => [r.dataset.leads, r.style.transform])));
   const before = await ringAt();
   const leaders = await page.$$eval('.chips .chip-r.leader', (cs) => cs.map((c) => c.dataset.partition));
   await page.locator('svg.stage-svg').screenshot({ path: `${SHOTS}/08-kafka-leaders-before.png` });
-  // ×10: slow enough to pause between the failover (about 4.8 s) and b1's return (9.8 s).
-  await page.selectOption('#speed', '8');
-  // b1's session expires and its partitions get new leaders at about 4.8 s; look at 6 s.
-  await untilSimSeconds(page, 6);
-  await page.click('#play'); // pause to look
+
+  // 6 s: b1's session expired at about 4.8 s and its partitions have new leaders.
+  await scrubTo(page, 6000000);
   await page.click('[data-node="zk"]');
-  const znodes = await page.textContent('#znodes');
   // The log keeps only recent lines; the coordinator keeps the partition states.
-  assert.match(znodes, /partitions\/\d\/state\s+leader=[23];epoch=[1-9]/, 'a new leader in a later epoch after b1 died');
+  assert.match(await page.textContent('#znodes'), /partitions\/\d\/state\s+leader=[23];epoch=[1-9]/, 'a new leader in a later epoch after b1 died');
   await page.click('[data-node="b2"]');
-  const table = await page.textContent('#broker-partitions');
-  assert.match(table, /leader/, 'b2 leads something');
+  assert.match(await page.textContent('#broker-partitions'), /leader/, 'b2 leads something');
   // Some leader ring moved to another broker's chip (b1's partitions got new leaders).
   const moved = await ringAt();
   assert.equal(Object.keys(moved).length, 3, 'every partition has a leader again');
   assert.ok(leaders.some((p) => moved[p] !== before[p]), `a leader ring moved: ${JSON.stringify({ before, moved })}`);
-  // b1 restarts at 9 s; the controller's leader-balance check gives it back the partitions that
-  // prefer it (preferred leader election) at about 9.8 s.
-  await page.click('#play');
-  await untilSimSeconds(page, 10.5);
-  await page.click('#play');
+
+  // 10.5 s: b1 restarted at 9 s; the controller's leader-balance check gave it back the partitions
+  // that prefer it (preferred leader election) at about 9.8 s.
+  await scrubTo(page, 10500000);
   await page.click('[data-node="zk"]');
   assert.match(await page.textContent('#znodes'), /\/brokers\/ids\/1 .*ephemeral/, 'b1 re-registered');
   assert.deepEqual(await ringAt(), before, 'the preferred leaders lead again');

@@ -46,6 +46,17 @@ export async function untilSimSeconds(page, secs, timeout = 60000) {
   }, secs, { timeout, polling: 100 });
 }
 
+/** Drags the timeline's scrubber to `us` microseconds (as the browser reports a drag: an input
+ *  event) and waits until the page shows that instant: the same trace at the same instant whatever
+ *  the machine's speed. */
+export async function scrubTo(page, us) {
+  await page.$eval('#scrub', (el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, us);
+  await page.waitForFunction((t) => new URLSearchParams(location.search).get('t') === String(t), us);
+}
+
 /** For a test file: serves dist/ and launches Chromium once (before/after the file's tests);
  *  `suite.open(query)` opens the app. Screenshots go to `SHOTS`. */
 export const SHOTS = 'target/e2e';
