@@ -6,10 +6,14 @@ use super::partition::Acks;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 
-pub const MAX_BROKERS: u32 = 9;
-pub const MAX_PARTITIONS: u32 = 64;
-/// Partitions over all topics: beyond this a browser frame could not hold one controller step.
-pub const MAX_TOTAL_PARTITIONS: u32 = 256;
+/// The scale the issue asks the page to play: 50 brokers and 1 000 partitions of user topics
+/// (`make bench`'s scale benchmark measures it).
+pub const MAX_BROKERS: u32 = 50;
+pub const MAX_PARTITIONS: u32 = 1_000;
+/// Partitions over all user topics (`__consumer_offsets` is not counted: it has its own limit).
+pub const MAX_TOTAL_PARTITIONS: u32 = 1_000;
+/// `offsets.topic.num.partitions` (Kafka's default is 50).
+pub const MAX_OFFSETS_PARTITIONS: u32 = 64;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -537,16 +541,16 @@ impl KafkaSpec {
             }
         }
         let offsets = if self.groups.is_empty() { 0 } else { self.offsets_topic_partitions };
-        if !self.groups.is_empty() && (offsets == 0 || offsets > MAX_PARTITIONS) {
-            return Err(format!("kafka.offsets_topic_partitions: must be from 1 to {MAX_PARTITIONS}"));
+        if !self.groups.is_empty() && (offsets == 0 || offsets > MAX_OFFSETS_PARTITIONS) {
+            return Err(format!("kafka.offsets_topic_partitions: must be from 1 to {MAX_OFFSETS_PARTITIONS}"));
         }
         if self.offsets_topic_segment_bytes < 100 || self.offsets_topic_segment_bytes > 1 << 40 {
             return Err("kafka.offsets_topic_segment_bytes: from 100 bytes to 1 TiB".into());
         }
-        let total: u32 = self.topics.iter().map(|t| t.partitions).sum::<u32>() + offsets;
+        let total: u32 = self.topics.iter().map(|t| t.partitions).sum::<u32>();
         if total > MAX_TOTAL_PARTITIONS {
             return Err(format!(
-                "kafka.topics: {total} partitions in all (with {OFFSETS_TOPIC}) is more than the limit of {MAX_TOTAL_PARTITIONS}"
+                "kafka.topics: {total} partitions in all is more than the limit of {MAX_TOTAL_PARTITIONS}"
             ));
         }
         for (i, p) in self.producers.iter().enumerate() {
@@ -657,10 +661,11 @@ mod tests {
             .contains("kafka.producers[0].acks"));
         assert!(err(r#"{"brokers":3,"assignor":"x","topics":[]}"#).contains("unknown field `assignor`"));
         let many: Vec<String> =
-            (0..5).map(|i| format!(r#"{{"name":"t{i}","partitions":64,"replication_factor":1}}"#)).collect();
-        assert!(
-            err(&format!(r#"{{"brokers":1,"topics":[{}]}}"#, many.join(","))).contains("more than the limit of 256")
-        );
+            (0..3).map(|i| format!(r#"{{"name":"t{i}","partitions":400,"replication_factor":1}}"#)).collect();
+        assert!(err(&format!(r#"{{"brokers":1,"topics":[{}]}}"#, many.join(",")))
+            .contains("1200 partitions in all is more than the limit of 1000"));
+        assert!(err(&topic(3, 1, 1_001)).contains("kafka.topics[0].partitions: must be from 1 to 1000"));
+        assert!(err(r#"{"brokers":51,"topics":[]}"#).contains("kafka.brokers: must be from 1 to 50"));
         assert!(err(r#"{"brokers":3,"topics":[{"name":"t","partitions":1,"replication_factor":1}],"consumers":[{"id":"b1","topic":"t"}]}"#)
             .contains("\"b1\" is used twice"));
     }
