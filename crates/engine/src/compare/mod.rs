@@ -7,7 +7,9 @@
 //! - `detect`  — processing order per customer and per consumer; out-of-order, duplicates, losses.
 //! - `presets` — the stories of the comparison, each with why it turns out as it does.
 //! - `perf`    — the performance stories: sweeps with the brokers' resource model on.
+//! - `deep`    — the "deep queues" story: consumers away, both systems sampled over time.
 
+pub mod deep;
 pub mod detect;
 pub mod perf;
 pub mod presets;

@@ -1,0 +1,114 @@
+//! The "deep queues" story (`engine::compare::deep`): every claim of its text is checked against
+//! the time series of both runs, over several seeds.
+
+use brokerlab::engine::compare::deep::{DeepRun, Sample, AWAY_FROM, AWAY_TO, BUCKET, RATE, START};
+use brokerlab::engine::compare::System;
+use brokerlab::engine::Time;
+
+const SEEDS: [u64; 3] = [1, 2, 3];
+
+fn run(system: System, seed: u64) -> DeepRun {
+    let run = DeepRun::run(system, seed).unwrap();
+    for s in &run.samples {
+        eprintln!(
+            "SEED={seed} {} at={} pub={} cons={} waiting={} paged={} blocked={} disk={}",
+            run.system.name(),
+            s.at,
+            s.published,
+            s.consumed,
+            s.waiting,
+            s.paged,
+            s.blocked,
+            s.from_disk
+        );
+    }
+    eprintln!("SEED={seed} {} {:?}", system.name(), run.summary());
+    run
+}
+
+fn at(run: &DeepRun, t: Time) -> Sample {
+    *run.samples.iter().find(|s| s.at == t).unwrap_or_else(|| panic!("a sample at {t}"))
+}
+
+/// Samples whose whole bucket lies in `from..to`.
+fn between(run: &DeepRun, from: Time, to: Time) -> impl Iterator<Item = &Sample> {
+    run.samples.iter().filter(move |s| s.at - BUCKET >= from && s.at <= to)
+}
+
+#[test]
+fn rabbitmq_pages_then_blocks_its_publishers_and_drains_slowly() {
+    for seed in SEEDS {
+        let r = run(System::Rabbit, seed);
+        let sum = r.summary();
+        // "past half the memory watermark the queue pages new message bodies to disk"
+        let paging = r.samples.iter().find(|s| s.paged > 0).expect("the queue pages").at;
+        let blocked = sum.first_blocked.expect("the publishers are blocked");
+        assert!(
+            paging > AWAY_FROM && paging < blocked,
+            "SEED={seed}: pages at {paging}, before the alarm at {blocked}"
+        );
+        // "sets the memory alarm and blocks every publisher … Publishing stops"
+        assert!(blocked < AWAY_TO, "SEED={seed}: blocked at {blocked}, while the consumers are away");
+        for s in between(&r, blocked + BUCKET, AWAY_TO + BUCKET) {
+            assert_eq!((s.published, s.blocked), (0, 1000), "SEED={seed}: {s:?}: nothing published, all blocked");
+        }
+        // "and stays stopped after the consumers return, until they have drained the queue below the watermark"
+        let unblocked = r.samples.iter().find(|s| s.at > blocked + BUCKET && s.blocked < 1000).expect("released").at;
+        assert!(unblocked > AWAY_TO + BUCKET, "SEED={seed}: still blocked after the consumers returned ({unblocked})");
+        assert!(at(&r, unblocked).waiting < sum.peak_waiting / 2, "SEED={seed}: released once drained below");
+        // "while paged messages remain the queue drains at under 10 000 a second"
+        let draining: Vec<&Sample> = between(&r, AWAY_TO + BUCKET, END_OF_RUN).take_while(|s| s.paged > 0).collect();
+        assert!(draining.len() >= 5, "SEED={seed}: paged messages remain for a while after the return");
+        for s in &draining {
+            assert!(s.consumed > 5_000 && s.consumed < 10_000, "SEED={seed}: {s:?} drains at under 10 000/s");
+        }
+        assert!(sum.peak_paged > sum.peak_waiting / 2, "SEED={seed}: most of the deep queue was paged");
+        assert!(sum.least_published == 0 && sum.blocked_ms >= 1000, "SEED={seed}: {sum:?}");
+        let caught_up = sum.caught_up.expect("RabbitMQ catches up");
+        assert!(caught_up < END_OF_RUN, "SEED={seed}: {caught_up}");
+    }
+}
+
+const END_OF_RUN: Time = brokerlab::engine::compare::deep::END;
+
+#[test]
+fn kafka_keeps_producing_and_its_consumers_catch_up_reading_sequentially() {
+    for seed in SEEDS {
+        let k = run(System::Kafka, seed);
+        let sum = k.summary();
+        // "the producer goes on at its pace"
+        for s in between(&k, START + BUCKET, END_OF_RUN) {
+            assert!(s.published.abs_diff(RATE) * 20 < RATE, "SEED={seed}: {s:?}: the producer is never slowed");
+        }
+        // "while the consumers' lag grows"
+        let before_return = at(&k, AWAY_TO);
+        assert!(before_return.waiting > RATE as u64 * 28 / 10, "SEED={seed}: {before_return:?}");
+        assert!(between(&k, AWAY_FROM + BUCKET, AWAY_TO).all(|s| s.consumed == 0), "SEED={seed}: nobody reads");
+        // "the older part … from disk, the newer part from memory"
+        assert!(between(&k, START, AWAY_TO).all(|s| s.from_disk == 0), "SEED={seed}: the tail is in the page cache");
+        let caught_up = sum.caught_up.expect("Kafka catches up");
+        let catching_up: Vec<&Sample> = between(&k, AWAY_TO, caught_up).collect();
+        assert!(catching_up.iter().any(|s| s.from_disk > 0), "SEED={seed}: old records come from disk");
+        assert!(
+            catching_up.iter().any(|s| s.from_disk == 0 && s.consumed > RATE),
+            "SEED={seed}: newer records from the page cache"
+        );
+        // "at the 40 000 a second the consumers can process, and catch up first"
+        assert!(sum.drain_rate >= 38_000 && sum.drain_rate <= 40_000, "SEED={seed}: {sum:?}");
+        let rabbit = DeepRun::run(System::Rabbit, seed).unwrap().summary();
+        assert!(caught_up < rabbit.caught_up.unwrap(), "SEED={seed}: Kafka {caught_up} first");
+        // What waited in Kafka's log is everything published while the consumers were away.
+        assert!(sum.peak_waiting > rabbit.peak_waiting, "SEED={seed}: Kafka's producer was never held back");
+    }
+}
+
+#[test]
+fn the_runs_are_deterministic() {
+    let a = DeepRun::run(System::Rabbit, 4).unwrap();
+    let b = DeepRun::run(System::Rabbit, 4).unwrap();
+    assert_eq!(a.samples, b.samples);
+    // Advanced in slices of any length, the samples are the same.
+    let mut c = DeepRun::new(System::Kafka, 4).unwrap();
+    while !c.advance(Time::ms(37)) {}
+    assert_eq!(c.samples, DeepRun::run(System::Kafka, 4).unwrap().samples);
+}
