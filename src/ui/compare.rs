@@ -255,6 +255,8 @@ impl Component for ComparePage {
                 }
                 <style>{super::compare_perf::STYLE}</style>
                 <super::compare_perf::PerfStories />
+                <style>{super::compare_deep::STYLE}</style>
+                <super::compare_deep::DeepQueues />
                 if let Some(j) = &self.journey { { super::journey::overlay(j, link.callback(|()| Msg::CloseJourney)) } }
             </div>
         }

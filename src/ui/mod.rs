@@ -34,6 +34,7 @@ mod bench;
 mod calc;
 mod chart;
 mod compare;
+mod compare_deep;
 mod compare_perf;
 mod config;
 pub mod dom;

@@ -134,6 +134,8 @@ fn data_keys() -> Vec<(String, String)> {
         let texts = [story.title, story.why, story.x_label];
         out.extend(texts.map(|s| ("the performance stories (engine)".to_string(), s.to_string())));
     }
+    let deep = [brokerlab_engine::compare::deep::TITLE, brokerlab_engine::compare::deep::WHY];
+    out.extend(deep.map(|s| ("the deep queues story (engine)".to_string(), s.to_string())));
     out.retain(|(_, s)| !s.is_empty());
     out
 }
