@@ -16,6 +16,8 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("rabbit-by-hand", include_str!("../../../scenarios/rabbit-by-hand.json")),
     ("rabbit-quorum", include_str!("../../../scenarios/rabbit-quorum.json")),
     ("rabbit-stream", include_str!("../../../scenarios/rabbit-stream.json")),
+    ("kafka-resources", include_str!("../../../scenarios/kafka-resources.json")),
+    ("rabbit-resources", include_str!("../../../scenarios/rabbit-resources.json")),
     ("bench", include_str!("../../../scenarios/bench.json")),
     ("kafka-bench", include_str!("../../../scenarios/kafka-bench.json")),
     ("rabbit-bench", include_str!("../../../scenarios/rabbit-bench.json")),
