@@ -62,6 +62,11 @@ fn rabbitmq_pages_then_blocks_its_publishers_and_drains_slowly() {
         for s in &draining {
             assert!(s.consumed > 5_000 && s.consumed < 10_000, "SEED={seed}: {s:?} drains at under 10 000/s");
         }
+        // "what the publishers sent while blocked … is taken in with a burst once the paged messages are gone"
+        let last_paged = r.samples.iter().rev().find(|s| s.paged > 0).expect("paged").at;
+        let burst = r.samples.iter().max_by_key(|s| s.published).expect("samples");
+        assert!(burst.published > 3 * RATE, "SEED={seed}: {burst:?}");
+        assert!(burst.at > last_paged && burst.at > unblocked, "SEED={seed}: {burst:?} after {last_paged}");
         assert!(sum.peak_paged > sum.peak_waiting / 2, "SEED={seed}: most of the deep queue was paged");
         assert!(sum.least_published == 0 && sum.blocked_ms >= 1000, "SEED={seed}: {sum:?}");
         let caught_up = sum.caught_up.expect("RabbitMQ catches up");

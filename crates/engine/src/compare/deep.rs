@@ -46,7 +46,8 @@ pub const WHY: &str = "Both brokers get 6 000 messages of 1 KB a second, and fou
     Publishing stops, and stays stopped after the consumers return, until they have drained the \
     queue below the watermark. Each paged message is read back from disk, a seek each, so while \
     paged messages remain the queue drains at under 10 000 a second, a quarter of what the \
-    consumers could take. Kafka keeps every record in its log whether anyone reads it or not: the \
+    consumers could take; what the publishers sent while blocked waited unread on their \
+    connections, and is taken in with a burst once the paged messages are gone. Kafka keeps every record in its log whether anyone reads it or not: the \
     producer goes on at its pace while the consumers' lag grows, and when they return they read \
     the backlog in order — the older part, no longer in the page cache (8 MB here), from disk, \
     the newer part from memory — at the 40 000 a second the consumers can process, and catch up \
@@ -210,10 +211,8 @@ impl DeepRun {
                 EventKind::Model(ModelEvents::Rabbit(r)) => match r {
                     RabbitEvent::Enqueued { .. } => self.published += 1,
                     RabbitEvent::Consumed { .. } => self.consumed += 1,
-                    RabbitEvent::ConnectionBlocked { client } => {
-                        if !self.blocked.iter().any(|(c, _)| *c == client) {
-                            self.blocked.push((client, e.at));
-                        }
+                    RabbitEvent::ConnectionBlocked { client } if !self.blocked.iter().any(|(c, _)| *c == client) => {
+                        self.blocked.push((client, e.at));
                     }
                     RabbitEvent::ConnectionUnblocked { client } => {
                         if let Some(i) = self.blocked.iter().position(|(c, _)| *c == client) {
