@@ -18,6 +18,8 @@
 //!   on the stage or the comparison page (`lesson/run.rs`); progress.
 //! - `groups`  — consumer groups from events: state machine, owners, moves, rebalance gaps.
 //! - `kafka`   — consumer positions, commits and lag, group lag, replication health, from the world.
+//! - `kafka_lod` — a large Kafka cluster's stage (> 9 brokers or > 64 partitions): broker tiles
+//!   with counts and heat, every partition in one strip by state, traffic as rates.
 //! - `i18n`    — the page in English or Korean: `t("English")` looks its translation up in the
 //!   catalogue the page fetched (`i18n/ko/*.txt`).
 //! - `glossary` — one-sentence explanations of each system's terms (Kafka, RabbitMQ, the
@@ -52,6 +54,7 @@ pub mod i18n;
 pub mod journey;
 pub mod json_edit;
 pub mod kafka;
+pub mod kafka_lod;
 pub mod kafka_tools;
 pub mod kraft;
 pub mod layout;

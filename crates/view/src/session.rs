@@ -70,6 +70,8 @@ pub struct Session {
     flights: Flights,
     /// Messages along their RabbitMQ routes.
     rabbit_flow: RouteFlow,
+    /// A large Kafka cluster's traffic as rates (`kafka_lod`); `None` when drawn broker by broker.
+    lod: Option<super::kafka_lod::Rates>,
     groups: Groups,
     meters: Meters,
     log: EventLog,
@@ -109,6 +111,7 @@ impl Session {
             speed: speed::for_duration(scenario.until),
             timeline: Timeline::new(start),
             meters,
+            lod: super::kafka_lod::Rates::for_stage(sim.world()),
             positions: layout(sim.world()),
             groups,
             scenario,
@@ -280,6 +283,10 @@ impl Session {
     pub fn rabbit_flow(&self) -> &RouteFlow {
         &self.rabbit_flow
     }
+    /// A large Kafka cluster's rates (`kafka_lod`).
+    pub fn lod_rates(&self) -> Option<&super::kafka_lod::Rates> {
+        self.lod.as_ref()
+    }
     pub fn groups(&self) -> &Groups {
         &self.groups
     }
@@ -433,6 +440,9 @@ impl Session {
             if let EventKind::Model(ModelEvents::Rabbit(r)) = &e.kind {
                 self.rabbit_flow.observe(r, page_ms);
             }
+            if let Some(l) = &mut self.lod {
+                l.observe(e.at, &e.kind);
+            }
             self.groups.observe(e);
             if let Some(w) = &mut self.walk {
                 w.observe(e, world);
@@ -581,6 +591,7 @@ impl Session {
         self.meters = from.meters;
         self.flights.clear();
         self.rabbit_flow.clear();
+        self.lod = super::kafka_lod::Rates::for_stage(self.sim.world());
         self.log = EventLog::new(self.log.show_network);
         self.carry_us = 0.0;
     }
