@@ -7,6 +7,7 @@
 //! - `lesson` — the lesson card (question, the run's answer and why, "try this") and progress in
 //!   local storage.
 //! - `stage` — the topology (SVG) and the messages in flight (one canvas, redrawn per frame).
+//! - `stage_lod` — a large Kafka cluster's stage instead: broker tiles, the partition strip, rates.
 //! - `walk_card` — the walkthrough card: the doors in, the step on screen, how to go on.
 //! - `help` — the help overlay: keyboard shortcuts and terms.
 //! - `timeline` — the scrubber under the stage: seek, step back, markers to jump to.
@@ -54,6 +55,7 @@ mod rabbit_edit;
 mod rabbit_inspect;
 mod run_file;
 mod stage;
+mod stage_lod;
 mod stream_log;
 mod timeline;
 mod walk_card;

@@ -95,21 +95,36 @@ impl App {
                         // the node drawing cannot: the panel comes first, beside the narration, and
                         // the node drawing (clicks for faults, packets in flight) follows, smaller.
                         { crate::ui::rabbit::panel(rabbit_model, rabbit_overview, link.callback(Msg::Apply), self.rabbit_editing(ctx), self.rabbit_canvas.clone()) }
-                        <div class="stage-scroll">
-                        <div class={classes!("stage-area", (Family::of(world) == Family::Rabbit).then_some("compact"))}>
-                        { stage::svg(stage::StageProps {
-                            world,
-                            positions: session.positions(),
-                            selected: session.selected(),
-                            highlight: session.highlighted(),
-                            on_node: link.callback(Msg::Select),
-                            on_link: link.callback(|(a, b)| Msg::ToggleLink(a, b)),
-                        }) }
-                        <canvas ref={self.canvas.clone()} class="flights" aria-hidden="true"></canvas>
-                        </div>
-                        </div>
+                        // A large Kafka cluster: tiles, a strip of partitions and rates instead
+                        // of a box per broker and a dot per message (`view::kafka_lod`).
+                        if let Some(rates) = session.lod_rates() {
+                            { crate::ui::stage_lod::stage(crate::ui::stage_lod::Props {
+                                world,
+                                rates: Some(rates),
+                                selected: session.selected(),
+                                highlight: session.highlighted(),
+                                picked: self.log_tp,
+                                on_node: link.callback(Msg::Select),
+                                on_back: link.callback(|()| Msg::Deselect),
+                                on_partition: link.callback(Msg::LogPartition),
+                            }) }
+                        } else {
+                            <div class="stage-scroll">
+                            <div class={classes!("stage-area", (Family::of(world) == Family::Rabbit).then_some("compact"))}>
+                            { stage::svg(stage::StageProps {
+                                world,
+                                positions: session.positions(),
+                                selected: session.selected(),
+                                highlight: session.highlighted(),
+                                on_node: link.callback(Msg::Select),
+                                on_link: link.callback(|(a, b)| Msg::ToggleLink(a, b)),
+                            }) }
+                            <canvas ref={self.canvas.clone()} class="flights" aria-hidden="true"></canvas>
+                            </div>
+                            </div>
+                        }
                         { crate::ui::timeline::bar(session, link) }
-                        <div class="legend">
+                        <div class={classes!("legend", session.lod_rates().is_some().then_some("lod"))}>
                             <span><i class="dot"></i>{t("request / publish")}</span>
                             <span><i class="sq"></i>{t("records / delivery")}</span>
                             <span><i class="ring"></i>{t("acknowledgement")}</span>

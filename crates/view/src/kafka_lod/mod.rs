@@ -142,16 +142,26 @@ pub struct Picture {
     pub strip: Strip,
 }
 
+/// A partition's current leader replica as the strip and tiles need it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lead<'w> {
+    pub broker: BrokerId,
+    pub epoch: u32,
+    pub isr: &'w [BrokerId],
+    /// The assignment's size.
+    pub assigned: usize,
+}
+
 /// Each user partition's current leader, found in one pass over the live brokers' replicas: the
 /// live replica leading in the highest epoch (as `kafka::leader`, without a search per partition).
 struct Leaders<'w> {
-    /// `(leader, epoch, its ISR, assignment size)` by strip index.
-    of: Vec<Option<(BrokerId, u32, &'w [BrokerId], usize)>>,
+    /// By strip index.
+    of: Vec<Option<Lead<'w>>>,
 }
 
 impl<'w> Leaders<'w> {
     fn find(world: &'w World, strip: &Strip) -> Leaders<'w> {
-        let mut of: Vec<Option<(BrokerId, u32, &[BrokerId], usize)>> = vec![None; strip.len()];
+        let mut of: Vec<Option<Lead>> = vec![None; strip.len()];
         for (i, slot) in world.nodes.iter().enumerate() {
             let Node::Kafka(KafkaNode::Broker(b)) = &slot.node else { continue };
             if !world.network.is_up(NodeId(i as u32)) {
@@ -159,8 +169,8 @@ impl<'w> Leaders<'w> {
             }
             for (tp, r) in b.replicas.iter() {
                 let (Some(k), Role::Leader(l)) = (strip.index(*tp), &r.role) else { continue };
-                if of[k].is_none_or(|(_, e, _, _)| r.epoch > e) {
-                    of[k] = Some((b.id, r.epoch, &l.isr[..], r.assignment.len()));
+                if of[k].is_none_or(|lead| r.epoch > lead.epoch) {
+                    of[k] = Some(Lead { broker: b.id, epoch: r.epoch, isr: &l.isr[..], assigned: r.assignment.len() });
                 }
             }
         }
@@ -212,11 +222,11 @@ pub fn picture(world: &World, rates: Option<&Rates>) -> Picture {
 }
 
 /// A live replica's role, given its partition's leader.
-fn role_in(me: BrokerId, leader: Option<(BrokerId, u32, &[BrokerId], usize)>) -> ChipRole {
+fn role_in(me: BrokerId, leader: Option<Lead>) -> ChipRole {
     match leader {
         None => ChipRole::Offline,
-        Some((l, ..)) if l == me => ChipRole::Leader,
-        Some((_, _, isr, _)) if isr.contains(&me) => ChipRole::InSync,
+        Some(l) if l.broker == me => ChipRole::Leader,
+        Some(l) if l.isr.contains(&me) => ChipRole::InSync,
         Some(_) => ChipRole::Lagging,
     }
 }
@@ -284,4 +294,13 @@ fn state_of(led: Option<(usize, usize)>, min_isr: u32) -> PartState {
         Some((isr, assigned)) if isr < assigned => PartState::UnderReplicated,
         Some(_) => PartState::InSync,
     }
+}
+
+/// `tp`'s place in the partition-log panel's menu (`partition_log::partitions`: every topic,
+/// `__consumer_offsets` included, in topic order), which is the page's one picked partition.
+pub fn log_index(world: &World, tp: Tp) -> Option<usize> {
+    let c = world.shared.kafka.as_ref()?;
+    let topic = c.topics.get(tp.topic as usize).filter(|t| tp.partition < t.partitions)?;
+    let before: usize = c.topics[..tp.topic as usize].iter().map(|t| t.partitions as usize).sum();
+    Some(before + tp.partition as usize).filter(|_| topic.partitions > 0)
 }

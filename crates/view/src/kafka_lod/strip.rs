@@ -3,7 +3,7 @@
 //! topic is one rectangle per row, so the page's SVG stays small at 1 000 partitions), with the
 //! geometry and the hit test here so that a click lands on the partition drawn under it.
 
-use super::{state_of, PartState, Rates};
+use super::{state_of, Lead, PartState, Rates};
 use brokerlab_engine::kafka::msg::Tp;
 use brokerlab_engine::kafka::partition::BrokerId;
 use brokerlab_engine::{Time, World};
@@ -102,19 +102,14 @@ impl Strip {
 
     /// Sets each partition's state from its leader's `(broker, epoch, ISR, assignment size)`, and
     /// marks the leaders `rates` saw elected lately.
-    pub(super) fn fill(
-        &mut self,
-        world: &World,
-        leaders: &[Option<(BrokerId, u32, &[BrokerId], usize)>],
-        rates: Option<&Rates>,
-    ) {
+    pub(super) fn fill(&mut self, world: &World, leaders: &[Option<Lead>], rates: Option<&Rates>) {
         self.counts = [0; 4];
         for t in &self.topics {
-            for k in t.first..t.first + t.partitions {
-                let lead = leaders[k];
-                let s = state_of(lead.map(|(_, _, isr, assigned)| (isr.len(), assigned)), t.min_isr);
+            let range = t.first..t.first + t.partitions;
+            for (k, lead) in range.clone().zip(&leaders[range]) {
+                let s = state_of(lead.map(|l| (l.isr.len(), l.assigned)), t.min_isr);
                 self.states[k] = s;
-                self.leaders[k] = lead.map(|(b, ..)| b);
+                self.leaders[k] = lead.map(|l| l.broker);
                 self.counts[s as usize] += 1;
             }
         }

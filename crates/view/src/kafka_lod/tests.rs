@@ -161,3 +161,16 @@ fn rates_count_in_buckets_and_forget_what_is_older() {
     assert_eq!(rates.written(0, Time::secs(11)), Some(0));
     assert_eq!(rates.written(1, Time::ms(10_250)), Some(1));
 }
+
+#[test]
+fn a_strip_partition_is_the_partition_log_menus_entry() {
+    let sim = Simulation::new(&large(), 1).unwrap();
+    let w = sim.world();
+    let strip = Strip::new(w);
+    let menu = crate::partition_log::partitions(w);
+    for k in [0, 1, 959, 960, 999] {
+        let tp = strip.tp(k).unwrap();
+        assert_eq!(menu[log_index(w, tp).unwrap()].0, tp);
+    }
+    assert_eq!(log_index(w, Tp { topic: 0, partition: 960 }), None);
+}
