@@ -13,6 +13,9 @@ echo "== timeline (cargo run --profile native --example timeline_bench: kafka-gr
 timeline=$(cargo run -q --profile native --example timeline_bench)
 echo "$timeline"
 
+echo "== the large cluster's stage (cargo run --profile native --example lod_bench: 50 brokers, 1 000 partitions, view-model cost)"
+cargo run -q --profile native --example lod_bench
+
 echo "== release build (trunk build --release)"
 trunk build --release >/dev/null 2>&1 || trunk build --release
 wasm=$(ls dist/*.wasm)
