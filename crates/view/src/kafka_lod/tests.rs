@@ -174,3 +174,18 @@ fn a_strip_partition_is_the_partition_log_menus_entry() {
     }
     assert_eq!(log_index(w, Tp { topic: 0, partition: 960 }), None);
 }
+
+#[test]
+fn the_session_folds_rates_only_for_a_large_cluster() {
+    use crate::session::Session;
+    let small = Session::new("kafka-basic", presets::load("kafka-basic").unwrap(), 1).unwrap();
+    assert!(small.lod_rates().is_none(), "a small cluster keeps its dots");
+    let mut s = Session::new("kafka-basic", large(), 1).unwrap();
+    s.play_until(Time::secs(3));
+    let produced = s.lod_rates().unwrap().produced(s.world().now).unwrap();
+    assert!((1_800..=2_600).contains(&produced), "{produced}");
+    // A seek restores a snapshot: the rates start again from it (zero before its instant).
+    s.seek(Time::ms(2_500));
+    let r = s.lod_rates().unwrap();
+    assert!(r.produced(s.world().now).is_some());
+}
