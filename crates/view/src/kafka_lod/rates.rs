@@ -12,8 +12,9 @@ use std::collections::VecDeque;
 
 /// One bucket of simulated time.
 pub const BUCKET: Time = Time::ms(250);
-/// Buckets kept: the heat strip shows the last `BUCKETS - 1` complete ones (15 × 250 ms).
-pub const BUCKETS: usize = 16;
+/// Buckets kept: the heat strip shows the last `BUCKETS - 1` complete ones (16 × 250 ms = 4 s;
+/// the newest bucket is still filling).
+pub const BUCKETS: usize = 17;
 /// A rate is the mean over this many complete buckets (1 s of simulated time).
 pub const RATE_OVER: usize = 4;
 /// Heat levels above zero.
