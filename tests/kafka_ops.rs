@@ -170,24 +170,59 @@ fn leaderless_time(sim: &Simulation, events: &[Event]) -> Time {
     total
 }
 
-fn stop_scenario(action: &str) -> Scenario {
+fn stop_scenario(action: &str, kraft: bool) -> Scenario {
+    // The broker's session: ZooKeeper's, or the active controller's (heartbeats).
+    // (KRaft's brokers heartbeat every 2 s: the last is unfenced, and the topic created, at 3.4 s.)
+    let (session, at, until) = match kraft {
+        true => (r#""metadata":"kraft","broker_session_timeout":"6s""#, "6s", "16s"),
+        false => (r#""session_timeout":"6s""#, "3s", "12s"),
+    };
     let json = format!(
-        r#"{{"name":"stop b1","seed":1,"until":"12s","kafka":{{"brokers":3,"session_timeout":"6s",
+        r#"{{"name":"stop b1","seed":1,"until":"{until}","kafka":{{"brokers":3,{session},
             "topics":[{{"name":"t","partitions":3,"replication_factor":3,"min_insync_replicas":2}}],
             "producers":[{{"id":"p","topic":"t","interval":"50ms","acks":"all","keys":6}}]}},
-            "faults":[{{"at":"3s","action":"{action}","node":"b1"}}]}}"#
+            "faults":[{{"at":"{at}","action":"{action}","node":"b1"}}]}}"#
     );
     Scenario::from_json(&json).unwrap()
 }
 
 #[test]
 fn a_clean_stop_leaves_no_partition_without_a_leader_where_a_crash_does() {
-    let (sim, events) = run(&stop_scenario("leave"));
+    for kraft in [false, true] {
+        let (sim, events) = run(&stop_scenario("leave", kraft));
+        let b1 = sim.world().node_by_name("b1").unwrap();
+        assert!(!sim.world().network.is_up(b1), "b1 stopped once its leaderships had moved (kraft: {kraft})");
+        assert_eq!(leaderless_time(&sim, &events), Time::ZERO, "controlled shutdown: no offline window ({kraft})");
+        let (sim, events) = run(&stop_scenario("stop", kraft));
+        let window = leaderless_time(&sim, &events);
+        // The crashed leader's partitions wait for its session to expire (6 s): ZooKeeper's, or
+        // the controller's broker.session.timeout.ms.
+        assert!(window >= Time::secs(5) && window <= Time::secs(7), "crash: {window} (kraft: {kraft})");
+    }
+}
+
+/// KIP-631 in the trace: b1's heartbeat with `wantShutDown` puts it in controlled shutdown, its
+/// leaderships move, and it is let go (fenced) only once it leads nothing — within a few
+/// heartbeats, not the session timeout.
+#[test]
+fn a_kraft_broker_stops_cleanly_through_its_heartbeat() {
+    let (sim, events) = run(&stop_scenario("leave", true));
     let b1 = sim.world().node_by_name("b1").unwrap();
-    assert!(!sim.world().network.is_up(b1), "b1 stopped once its leaderships had moved");
-    assert_eq!(leaderless_time(&sim, &events), Time::ZERO, "controlled shutdown: no offline window");
-    let (sim, events) = run(&stop_scenario("stop"));
-    let window = leaderless_time(&sim, &events);
-    // The crashed leader's partitions wait for its ZooKeeper session to expire (6 s).
-    assert!(window >= Time::secs(5) && window <= Time::secs(7), "crash: {window}");
+    let at = |f: &dyn Fn(&KafkaEvent) -> bool| kafka(&events).find(|(_, k)| f(k)).map(|(t, _)| t);
+    let entered =
+        at(&|k| matches!(k, KafkaEvent::BrokerInControlledShutdown { broker: 1 })).expect("controlled shutdown");
+    let granted = at(&|k| matches!(k, KafkaEvent::BrokerShutdownGranted { broker: 1 })).expect("shutdown granted");
+    let stopped = events.iter().find(|e| matches!(e.kind, EventKind::NodeStopped { node } if node == b1)).unwrap().at;
+    assert!(entered >= Time::secs(6) && entered < Time::secs(6) + Time::ms(50), "at its first heartbeat: {entered}");
+    assert!(granted > entered && stopped >= granted, "{entered} {granted} {stopped}");
+    assert!(stopped < Time::secs(12), "before its session would have expired: {stopped}");
+    // Between the two, every partition b1 led got another leader.
+    let moved = kafka(&events)
+        .filter(|(t, k)| *t >= entered && *t <= granted && matches!(k, KafkaEvent::LeaderElected { .. }))
+        .count();
+    assert!(moved >= 1, "its leaderships moved");
+    assert!(
+        kafka(&events).all(|(_, k)| !matches!(k, KafkaEvent::BrokerFenced { broker: 1 })),
+        "never fenced by timeout"
+    );
 }

@@ -5,6 +5,7 @@
 
 use crate::i18n::{en, t, tf};
 use brokerlab_engine::kafka::broker::Broker;
+use brokerlab_engine::kafka::kraft::image::Registration;
 use brokerlab_engine::kafka::kraft::quorum_controller::QuorumController;
 use brokerlab_engine::kafka::kraft::raft::Role;
 use brokerlab_engine::kafka::kraft::MetadataRecord;
@@ -17,7 +18,7 @@ pub const SIMPLIFICATIONS: &str = en("KRaft mode (Kafka 4): a controller quorum 
 with Raft (KIP-595); brokers fetch it, register, heartbeat and are fenced (KIP-631). Simplified: dedicated controllers only (no combined mode); no snapshots \
 (KIP-630: every controller and broker keeps the whole metadata log); no pre-vote (KIP-996) and a fresh random \
 election timeout instead of exponential backoff; partition changes carry the whole partition state; no \
-controlled shutdown, no eligible leader replicas (KIP-966); brokers register once they know the leader.");
+preferred leader elections, no eligible leader replicas (KIP-966); brokers register once they know the leader.");
 
 /// Whether the world's Kafka cluster runs in KRaft mode.
 pub fn is_kraft(world: &World) -> bool {
@@ -113,7 +114,11 @@ pub fn broker_line(world: &World, b: &Broker) -> Option<String> {
         Some(e) => tf("registered, broker epoch {0}", &[&e]),
         None => t("not registered").into(),
     };
-    let fenced = if l.fenced(b.id) { t("FENCED") } else { t("unfenced") };
+    let fenced = match (l.fenced(b.id), &b.stopping) {
+        (true, _) => t("FENCED"),
+        (false, Some(_)) => t("stopping cleanly (controlled shutdown)"),
+        (false, None) => t("unfenced"),
+    };
     let leader =
         l.leader.and_then(|id| world.shared.kafka.as_ref()?.kraft.as_ref()?.controllers.get(id as usize - 1).copied());
     Some(tf(
@@ -164,8 +169,12 @@ pub fn controller_text(world: &World, node: NodeId, c: &QuorumController) -> Str
         QuorumPart::Candidate { epoch } => tf("a candidate in epoch {0}, asking for votes", &[&epoch]),
         QuorumPart::Unattached { epoch } => tf("waiting for a leader (epoch {0})", &[&epoch]),
     });
-    let brokers: Vec<String> =
-        c.image.brokers.iter().map(|(b, r)| format!("b{b} {}", if r.fenced { "fenced" } else { "unfenced" })).collect();
+    let state = |r: &Registration| match (r.fenced, r.in_controlled_shutdown) {
+        (true, _) => t("fenced"),
+        (false, true) => t("in controlled shutdown"),
+        (false, false) => t("unfenced"),
+    };
+    let brokers: Vec<String> = c.image.brokers.iter().map(|(b, r)| format!("b{b} {}", state(r))).collect();
     tf(
         "{0}; __cluster_metadata: end {1}, high watermark {2}; brokers: {3}",
         &[
@@ -190,6 +199,7 @@ pub fn log_text(world: &World, c: &QuorumController) -> String {
             MetadataRecord::RegisterBroker { broker } => format!("RegisterBroker b{broker}"),
             MetadataRecord::BrokerFencing { broker, fenced: true, .. } => format!("FenceBroker b{broker}"),
             MetadataRecord::BrokerFencing { broker, .. } => format!("UnfenceBroker b{broker}"),
+            MetadataRecord::BrokerControlledShutdown { broker, .. } => format!("InControlledShutdown b{broker}"),
             MetadataRecord::Topic { topic } => {
                 format!("Topic {}", names.map_or("?".into(), |k| k.topics[*topic as usize].name.clone()))
             }

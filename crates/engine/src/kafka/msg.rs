@@ -101,15 +101,16 @@ pub enum KafkaMsg {
     BrokerRegistrationResponse {
         result: Result<(u64, u64), super::kraft::ControllerError>,
     },
-    /// KRaft: every `broker.heartbeat.interval.ms`, with how far it has replayed the log.
+    /// KRaft: every `broker.heartbeat.interval.ms`, with how far it has replayed the log, and
+    /// `wantShutDown` once it is stopping cleanly (KIP-631's controlled shutdown).
     BrokerHeartbeat {
         broker: BrokerId,
         broker_epoch: u64,
         metadata_offset: u64,
+        want_shut_down: bool,
     },
-    /// Whether the broker is fenced.
     BrokerHeartbeatResponse {
-        result: Result<bool, super::kraft::ControllerError>,
+        result: Result<super::kraft::HeartbeatReply, super::kraft::ControllerError>,
     },
     LeaderAndIsr {
         controller_epoch: u32,

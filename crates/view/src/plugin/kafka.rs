@@ -131,7 +131,8 @@ impl ModelView for Kafka {
                 }],
                 None => vec![],
             },
-            // KRaft: a broker cut from every controller misses its heartbeats and is fenced.
+            // KRaft: a broker cut from every controller misses its heartbeats and is fenced; a
+            // clean stop goes through its heartbeat (KIP-631).
             KafkaNode::Broker(b) if b.kraft.is_some() => {
                 let ctls = world
                     .shared
@@ -139,33 +140,27 @@ impl ModelView for Kafka {
                     .as_ref()
                     .and_then(|c| c.kraft.as_ref())
                     .map_or(vec![], |k| k.controllers.clone());
-                if ctls.iter().any(|&c| net.is_cut(me, c)) {
-                    vec![NodeAction {
+                let session = if ctls.iter().any(|&c| net.is_cut(me, c)) {
+                    NodeAction {
                         id: "node-session",
                         label: en("Reconnect to the controllers"),
                         hint: en("Heal the links to the controller quorum"),
                         commands: ctls.iter().map(|&c| Command::Heal { a: me, b: c }).collect(),
-                    }]
+                    }
                 } else {
-                    vec![NodeAction {
+                    NodeAction {
                         id: "node-session",
                         label: en("Cut from the controllers (fence it)"),
                         hint: en("No heartbeat reaches the active controller: it fences the broker after broker.session.timeout.ms"),
                         commands: ctls.iter().map(|&c| Command::Cut { a: me, b: c }).collect(),
-                    }]
-                }
+                    }
+                };
+                clean_stop(world, me, en("The broker's next heartbeat says wantShutDown: the active controller moves its leaderships to other in-sync replicas and lets it stop once it leads nothing")).into_iter().chain([session]).collect()
             }
             // A broker's coordinator session can be made to expire by cutting it from ZooKeeper;
             // and a broker can be stopped cleanly (controlled shutdown) beside the crash.
             KafkaNode::Broker(_) => {
                 let Some(zk) = world.shared.kafka.as_ref().map(|c| c.zk) else { return vec![] };
-                let leaving = world.nodes.get(me.index()).is_some_and(|s| s.leaving);
-                let clean_stop = (net.is_up(me) && !leaving).then_some(NodeAction {
-                    id: "node-clean-stop",
-                    label: en("Stop cleanly (controlled shutdown)"),
-                    hint: en("The broker asks the controller to move its leaderships to other in-sync replicas first, then stops: no partition is left without a leader"),
-                    commands: vec![Command::Leave { node: me }],
-                });
                 let session = if net.is_cut(me, zk) {
                     NodeAction {
                         id: "node-session",
@@ -181,11 +176,22 @@ impl ModelView for Kafka {
                         commands: vec![Command::Cut { a: me, b: zk }],
                     }
                 };
-                clean_stop.into_iter().chain([session]).collect()
+                clean_stop(world, me, en("The broker asks the controller to move its leaderships to other in-sync replicas first, then stops: no partition is left without a leader")).into_iter().chain([session]).collect()
             }
             _ => vec![],
         }
     }
+}
+
+/// "Stop cleanly" for a broker that is up and not already stopping.
+fn clean_stop(world: &World, me: NodeId, hint: &'static str) -> Option<NodeAction> {
+    let leaving = world.nodes.get(me.index()).is_some_and(|s| s.leaving);
+    (world.network.is_up(me) && !leaving).then_some(NodeAction {
+        id: "node-clean-stop",
+        label: en("Stop cleanly (controlled shutdown)"),
+        hint,
+        commands: vec![Command::Leave { node: me }],
+    })
 }
 
 fn broker(world: &World, me: NodeId, b: &Broker) -> Vec<Block> {

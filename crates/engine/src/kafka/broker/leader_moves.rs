@@ -8,7 +8,7 @@
 //!   as `KafkaServer.controlledShutdown` does. So a clean stop leaves no partition without a
 //!   leader, where a crash leaves its partitions leaderless until its session expires.
 //!
-//! KRaft mode's brokers stop at once (the model has no controlled shutdown through the heartbeat).
+//! KRaft mode's controlled shutdown goes through the heartbeat instead (`lifecycle.rs`).
 
 use super::controller::BrokersChanged;
 use super::Broker;
@@ -80,10 +80,10 @@ impl Broker {
         Ok(moves.remaining)
     }
 
-    /// `leave`: a ZooKeeper-mode broker asks for a controlled shutdown before it stops.
+    /// `leave`: a broker asks for a controlled shutdown before it stops.
     pub fn on_leave(&mut self, ctx: &mut Ctx) -> Leaving {
         if self.kraft.is_some() {
-            return Leaving::Now;
+            return self.kraft_leave(ctx);
         }
         self.stopping = Some(Stopping { attempt: 0, done: false });
         self.ask_to_stop(ctx);
@@ -126,6 +126,11 @@ impl Broker {
 
     /// Attempt `attempt`'s backoff is over and the broker is still here: ask again.
     pub(super) fn shutdown_retry(&mut self, ctx: &mut Ctx, attempt: u8) {
+        if let (Some(s), Some(_)) = (self.stopping.as_mut(), &self.kraft) {
+            // KRaft: the wait for the controller's leave is over; it stops anyway.
+            s.done = true;
+            return;
+        }
         if self.stopping.is_some_and(|s| !s.done && s.attempt == attempt) {
             self.ask_to_stop(ctx);
         }

@@ -6,7 +6,13 @@
 //!
 //! It acts on partitions only once it has replayed the records its registration wrote (a restarted
 //! broker's old leaderships are taken from it there), so it never leads on a stale image.
+//!
+//! A clean stop (`leave`) is KIP-631's controlled shutdown: a running broker heartbeats at once
+//! with `wantShutDown`, again 50 ms after the first answer and then every heartbeat interval, and
+//! stops when the controller answers `shouldShutDown` (it leads nothing more) — or after the
+//! 5 minutes `KafkaBroker.shutdown()` waits. A broker not yet running (never unfenced) stops at once.
 
+use super::leader_moves::Stopping;
 use super::Broker;
 use crate::kafka::clients::send;
 use crate::kafka::kraft::image::MetadataImage;
@@ -15,11 +21,17 @@ use crate::kafka::kraft::{ControllerError, ControllerId, FetchResult, MetadataRe
 use crate::kafka::msg::{KafkaMsg, Tp};
 use crate::kafka::partition::Role;
 use crate::kafka::{Ctx, KafkaTimer};
+use crate::kernel::Leaving;
 use crate::time::Time;
 use crate::NodeId;
 
 /// A request unanswered this long is sent again (`controller.quorum.request.timeout.ms`).
 const REQUEST_TIMEOUT: Time = Time::secs(2);
+/// How long a clean stop waits for the controller's leave (`KafkaBroker.shutdown()`'s 5 minutes).
+pub const SHUTDOWN_DEADLINE: Time = Time::secs(300);
+/// The heartbeat after the first answer to a controlled shutdown comes this soon
+/// (`BrokerLifecycleManager`), then at the usual interval.
+const SHUTDOWN_FIRST_RECHECK: Time = Time::ms(50);
 
 #[derive(Clone, Debug, Default)]
 pub struct Lifecycle {
@@ -40,6 +52,10 @@ pub struct Lifecycle {
     next_heartbeat: Time,
     /// Whether its replicas follow the image yet.
     pub published: bool,
+    /// RUNNING in `BrokerLifecycleManager`'s terms: a heartbeat answer has said it is unfenced.
+    running: bool,
+    /// A controlled shutdown was answered once (the next heartbeat then comes sooner).
+    shutdown_answered: bool,
 }
 
 impl Lifecycle {
@@ -112,7 +128,6 @@ impl Broker {
     /// Every tick: fetch again if the last fetch went unanswered, register, heartbeat.
     pub(super) fn kraft_tick(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
-        let settings = self.cluster.kraft.as_ref().expect("KRaft mode").settings;
         let l = self.lifecycle();
         let fetch_due = l.fetch_sent.is_none_or(|at| now >= at + REQUEST_TIMEOUT);
         if l.fetch_sent.is_some_and(|at| now >= at + REQUEST_TIMEOUT) {
@@ -130,16 +145,34 @@ impl Broker {
                     let to = self.quorum_target();
                     send(ctx, to, KafkaMsg::BrokerRegistration { broker: me });
                 }
-                Some(broker_epoch) if now >= l.next_heartbeat => {
-                    l.next_heartbeat = now + settings.heartbeat_interval;
-                    let metadata_offset = l.image.applied;
-                    let to = self.quorum_target();
-                    send(ctx, to, KafkaMsg::BrokerHeartbeat { broker: me, broker_epoch, metadata_offset });
-                }
+                Some(_) if now >= l.next_heartbeat => self.heartbeat(ctx),
                 _ => {}
             }
         }
         ctx.set_timer(self.tick_interval(), KafkaTimer::KraftTick);
+    }
+
+    fn heartbeat(&mut self, ctx: &mut Ctx) {
+        let interval = self.cluster.kraft.as_ref().expect("KRaft mode").settings.heartbeat_interval;
+        let (me, want_shut_down) = (self.id, self.stopping.is_some());
+        let to = self.quorum_target();
+        let l = self.lifecycle();
+        let Some(broker_epoch) = l.broker_epoch else { return };
+        l.next_heartbeat = ctx.now + interval;
+        let metadata_offset = l.image.applied;
+        send(ctx, to, KafkaMsg::BrokerHeartbeat { broker: me, broker_epoch, metadata_offset, want_shut_down });
+    }
+
+    /// `leave` in KRaft mode: a running broker begins a controlled shutdown with a heartbeat now.
+    pub(super) fn kraft_leave(&mut self, ctx: &mut Ctx) -> Leaving {
+        let l = self.lifecycle();
+        if !l.running {
+            return Leaving::Now;
+        }
+        self.stopping = Some(Stopping { attempt: 1, done: false });
+        ctx.set_timer(SHUTDOWN_DEADLINE, KafkaTimer::ControlledShutdown { attempt: 1 });
+        self.heartbeat(ctx);
+        Leaving::Later
     }
 
     /// What the quorum says to this broker.
@@ -183,13 +216,27 @@ impl Broker {
                 Err(ControllerError::StaleBrokerEpoch) => {}
             },
             KafkaMsg::BrokerHeartbeatResponse { result } => match result {
-                Ok(_) => {}
+                Ok(reply) => {
+                    let stopping = self.stopping.is_some();
+                    let l = self.lifecycle();
+                    l.running |= !reply.fenced;
+                    if stopping && !reply.should_shut_down {
+                        if !l.shutdown_answered {
+                            l.next_heartbeat = ctx.now + SHUTDOWN_FIRST_RECHECK;
+                        }
+                        l.shutdown_answered = true;
+                    }
+                    if let Some(s) = self.stopping.as_mut() {
+                        s.done |= reply.should_shut_down;
+                    }
+                }
                 Err(ControllerError::NotController { leader }) => self.leader_unknown(leader),
                 Err(ControllerError::StaleBrokerEpoch) => {
                     // Its registration was replaced: register again.
                     let l = self.lifecycle();
                     l.broker_epoch = None;
                     l.published = false;
+                    l.running = false;
                 }
             },
             _ => {}

@@ -85,11 +85,12 @@ impl Broker {
     /// Asks the controller to commit an ISR change (AlterPartition, KIP-497); the change takes
     /// effect when it answers.
     pub(super) fn propose_isr(&mut self, ctx: &mut Ctx, tp: Tp, isr: Vec<BrokerId>) {
-        let fenced = |b: &BrokerId| self.kraft.as_ref().is_some_and(|k| k.image.is_fenced(*b));
+        let ineligible = |b: &BrokerId| self.kraft.as_ref().is_some_and(|k| !k.image.is_active(*b));
         let Some(r) = self.replicas.get_mut(&tp) else { return };
         let Role::Leader(l) = &r.role else { return };
-        if isr.iter().any(|b| !l.isr.contains(b) && fenced(b)) {
-            // KIP-841 (`Partition.isReplicaIsrEligible`): a KRaft leader adds no fenced broker.
+        if isr.iter().any(|b| !l.isr.contains(b) && ineligible(b)) {
+            // KIP-841 (`Partition.isReplicaIsrEligible`): a KRaft leader adds no fenced broker and
+            // none in controlled shutdown.
             return r.isr_refused(Error::IneligibleReplica);
         }
         let (leader_epoch, partition_epoch) = (r.epoch, l.partition_epoch);

@@ -68,6 +68,13 @@ impl KafkaEvent {
             KafkaEvent::BrokerFenced { broker } => {
                 write!(s, "controller fences b{broker}: no heartbeat within broker.session.timeout.ms")
             }
+            KafkaEvent::BrokerInControlledShutdown { broker } => write!(
+                s,
+                "controller puts b{broker} in controlled shutdown: it leaves the ISRs, its leaderships go to in-sync replicas still active"
+            ),
+            KafkaEvent::BrokerShutdownGranted { broker } => {
+                write!(s, "controller lets b{broker} shut down: it leads nothing more (fenced)")
+            }
             KafkaEvent::BrokerUnfenced { broker } => {
                 write!(s, "controller unfences b{broker}: caught up with the metadata log")
             }
@@ -85,7 +92,7 @@ impl KafkaEvent {
                 write!(s, "{} isr {isr} ({} by b{leader})", tp(t), if shrank { "shrunk" } else { "expanded" })
             }
             KafkaEvent::OfflineReplicasRemoved { tp: t, isr } => {
-                write!(s, "{} isr {isr} (shrunk by the controller: replicas on dead brokers)", tp(t))
+                write!(s, "{} isr {isr} (shrunk by the controller: replicas on brokers gone, fenced or stopping)", tp(t))
             }
             KafkaEvent::Appended { tp: t, broker, offset, epoch } => {
                 write!(s, "{} b{broker} offset {offset} epoch {epoch}", tp(t))

@@ -48,6 +48,8 @@ enum KafkaTag {
     BrokerFenced = 33,
     BrokerUnfenced = 34,
     RegisteredWithController = 35,
+    BrokerInControlledShutdown = 36,
+    BrokerShutdownGranted = 37,
     ZkLeaderElected = 40,
     ZkQuorumLost = 41,
     ZkClientConnected = 42,
@@ -101,6 +103,14 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::BrokerFenced { broker } | KafkaEvent::BrokerUnfenced { broker } => {
                 let fenced = matches!(self, KafkaEvent::BrokerFenced { .. });
                 h.byte(if fenced { KafkaTag::BrokerFenced } else { KafkaTag::BrokerUnfenced } as u8);
+                h.u32(broker)
+            }
+            KafkaEvent::BrokerInControlledShutdown { broker } => {
+                h.byte(KafkaTag::BrokerInControlledShutdown as u8);
+                h.u32(broker)
+            }
+            KafkaEvent::BrokerShutdownGranted { broker } => {
+                h.byte(KafkaTag::BrokerShutdownGranted as u8);
                 h.u32(broker)
             }
             KafkaEvent::BrokerRegistered { broker } => {
@@ -306,6 +316,8 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::RegisteredWithController { .. } => "registered",
             KafkaEvent::BrokerFenced { .. } => "fenced",
             KafkaEvent::BrokerUnfenced { .. } => "unfenced",
+            KafkaEvent::BrokerInControlledShutdown { .. } => "controlled-shutdown",
+            KafkaEvent::BrokerShutdownGranted { .. } => "shutdown-granted",
             KafkaEvent::SessionExpired { .. } => "session-expired",
             KafkaEvent::ControllerElected { .. } => "controller",
             KafkaEvent::BrokerLost { .. } => "broker-lost",

@@ -126,6 +126,13 @@ pub enum KafkaEvent {
     BrokerFenced { broker: BrokerId },
     /// KRaft: a registered broker caught up with the metadata log: it may lead and join ISRs.
     BrokerUnfenced { broker: BrokerId },
+    /// KRaft: a broker stopping cleanly (`wantShutDown` in its heartbeat) still led partitions:
+    /// the active controller put it in controlled shutdown and moved its leaderships and ISR
+    /// places to active brokers.
+    BrokerInControlledShutdown { broker: BrokerId },
+    /// KRaft: a broker stopping cleanly leads nothing more (and every active broker has replayed
+    /// the moves): the controller fences it and answers `shouldShutDown`.
+    BrokerShutdownGranted { broker: BrokerId },
     /// A broker learned its coordinator session expired: it is fenced until it registers again.
     SessionExpired { broker: BrokerId },
     /// A broker created `/controller` and became the controller of `epoch`.

@@ -7,12 +7,14 @@ use crate::kafka::msg::{PartitionView, Tp};
 use crate::kafka::partition::BrokerId;
 use crate::vecmap::VecMap;
 
-/// A broker as registered: its broker epoch (the offset of its RegisterBrokerRecord) and whether
-/// it is fenced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A broker as registered: its broker epoch (the offset of its RegisterBrokerRecord), whether it
+/// is fenced, and whether it is in controlled shutdown (KIP-631: it leads nothing and joins no ISR
+/// while its leaderships move away).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Registration {
     pub broker_epoch: u64,
     pub fenced: bool,
+    pub in_controlled_shutdown: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,11 +34,17 @@ impl MetadataImage {
         match &entry.record {
             MetadataRecord::LeaderChange { .. } => {}
             MetadataRecord::RegisterBroker { broker } => {
-                self.brokers.insert(*broker, Registration { broker_epoch: offset, fenced: true });
+                let r = Registration { broker_epoch: offset, fenced: true, in_controlled_shutdown: false };
+                self.brokers.insert(*broker, r);
             }
             MetadataRecord::BrokerFencing { broker, broker_epoch, fenced } => {
                 if let Some(r) = self.brokers.get_mut(broker).filter(|r| r.broker_epoch == *broker_epoch) {
                     r.fenced = *fenced;
+                }
+            }
+            MetadataRecord::BrokerControlledShutdown { broker, broker_epoch } => {
+                if let Some(r) = self.brokers.get_mut(broker).filter(|r| r.broker_epoch == *broker_epoch) {
+                    r.in_controlled_shutdown = true;
                 }
             }
             MetadataRecord::Topic { topic } => {
@@ -50,12 +58,19 @@ impl MetadataImage {
         }
     }
 
-    /// The brokers that may lead and join ISRs: registered and not fenced, in id order.
-    pub fn unfenced(&self) -> Vec<BrokerId> {
-        self.brokers.iter().filter(|(_, r)| !r.fenced).map(|(&b, _)| b).collect()
+    /// The brokers that may lead and join ISRs — registered, not fenced and not in controlled
+    /// shutdown (`ClusterControlManager.isActive`) — in id order.
+    pub fn active(&self) -> Vec<BrokerId> {
+        self.brokers.iter().filter(|(_, r)| r.is_active()).map(|(&b, _)| b).collect()
     }
 
-    pub fn is_fenced(&self, broker: BrokerId) -> bool {
-        self.brokers.get(&broker).is_none_or(|r| r.fenced)
+    pub fn is_active(&self, broker: BrokerId) -> bool {
+        self.brokers.get(&broker).is_some_and(Registration::is_active)
+    }
+}
+
+impl Registration {
+    pub fn is_active(&self) -> bool {
+        !self.fenced && !self.in_controlled_shutdown
     }
 }

@@ -43,6 +43,10 @@ pub enum MetadataRecord {
     /// BrokerRegistrationChangeRecord with its fenced flag: fenced (no heartbeat within
     /// `broker.session.timeout.ms`) or unfenced (caught up with the log).
     BrokerFencing { broker: BrokerId, broker_epoch: u64, fenced: bool },
+    /// BrokerRegistrationChangeRecord with `inControlledShutdown`: the broker asked to stop
+    /// (`wantShutDown` in its heartbeat) and still led partitions; it may lead and join ISRs no
+    /// more.
+    BrokerControlledShutdown { broker: BrokerId, broker_epoch: u64 },
     /// TopicRecord: topic number `topic` of the scenario exists.
     Topic { topic: u16 },
     /// PartitionRecord: a new partition's replicas, leader and ISR.
@@ -113,6 +117,15 @@ pub enum FetchResult {
     Diverging { epoch: u32, end_offset: u64 },
     /// Not the leader of this epoch: `leader` and `epoch` of the response say whom to ask.
     NotLeader,
+}
+
+/// The active controller's answer to a heartbeat (`BrokerHeartbeatReply`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeartbeatReply {
+    pub fenced: bool,
+    pub in_controlled_shutdown: bool,
+    /// The broker asked to stop and leads nothing more: it may shut down.
+    pub should_shut_down: bool,
 }
 
 /// The active controller's answers to brokers.

@@ -10,8 +10,8 @@
 
 use super::image::MetadataImage;
 use super::raft::Raft;
-use super::replication::{after_unfence, isr_request, without_broker, Decision, IsrRuling};
-use super::{ControllerError, ControllerId, Entry, MetadataRecord};
+use super::replication::{after_unfence, has_leaderships, isr_request, without_broker, Decision, IsrRuling};
+use super::{ControllerError, ControllerId, Entry, HeartbeatReply, MetadataRecord};
 use crate::kafka::clients::{emit, send};
 use crate::kafka::cluster::Cluster;
 use crate::kafka::msg::{KafkaEvent, KafkaMsg, Tp};
@@ -36,6 +36,12 @@ pub struct Active {
     /// When each registered broker last heartbeat (a new active controller gives every broker a
     /// fresh session, as `BrokerHeartbeatManager` does).
     last_heartbeat: VecMap<BrokerId, Time>,
+    /// How far each broker said it has replayed the log, in its last heartbeat.
+    metadata_offset: VecMap<BrokerId, u64>,
+    /// The brokers in controlled shutdown, and the log end once their shutdown records were
+    /// written (`controlledShutdownOffset`): every active broker must have replayed that far
+    /// before one of them is let go.
+    shutdown_offset: VecMap<BrokerId, u64>,
     /// Answers and events, by the offset that must commit first.
     waiting: Vec<(u64, Waiting)>,
 }
@@ -81,8 +87,8 @@ impl QuorumController {
         match msg {
             KafkaMsg::Raft(m) => self.raft.on_message(ctx, from, m),
             KafkaMsg::BrokerRegistration { broker } => self.on_registration(ctx, from, broker),
-            KafkaMsg::BrokerHeartbeat { broker, broker_epoch, metadata_offset } => {
-                self.on_heartbeat(ctx, from, broker, broker_epoch, metadata_offset)
+            KafkaMsg::BrokerHeartbeat { broker, broker_epoch, metadata_offset, want_shut_down } => {
+                self.on_heartbeat(ctx, from, (broker, broker_epoch), metadata_offset, want_shut_down)
             }
             KafkaMsg::AlterPartition { tp, leader_epoch, partition_epoch, isr } => {
                 self.on_alter_partition(ctx, from, tp, (leader_epoch, partition_epoch), isr)
@@ -133,7 +139,13 @@ impl QuorumController {
         }
         let now = ctx.now;
         let last_heartbeat = self.image.brokers.keys().map(|&b| (b, now)).collect();
-        self.active = Some(Active { epoch: self.raft.epoch, last_heartbeat, waiting: vec![] });
+        self.active = Some(Active {
+            epoch: self.raft.epoch,
+            last_heartbeat,
+            metadata_offset: VecMap::new(),
+            shutdown_offset: VecMap::new(),
+            waiting: vec![],
+        });
         // Whatever its predecessor left undone: topics to create, partitions to lead.
         let d = after_unfence(&self.image, &self.cluster.topics, self.cluster.unclean_leader_election, ctx.rng);
         self.append(ctx, d);
@@ -195,26 +207,79 @@ impl QuorumController {
         self.wait_then_reply(last, from, KafkaMsg::BrokerRegistrationResponse { result: Ok((offset, last)) });
     }
 
-    fn on_heartbeat(&mut self, ctx: &mut Ctx, from: NodeId, broker: BrokerId, broker_epoch: u64, metadata_offset: u64) {
-        if self.active.is_none() {
+    /// A heartbeat, as `BrokerHeartbeatManager.calculateNextBrokerState` rules on it: a fenced
+    /// broker is unfenced once it has replayed its registration; one that wants to shut down and
+    /// still leads enters controlled shutdown (its leaderships and ISR places move first); one that
+    /// leads nothing more, once every active broker has replayed those moves, is fenced and told
+    /// it may shut down (`shouldShutDown`).
+    fn on_heartbeat(&mut self, ctx: &mut Ctx, from: NodeId, id: (BrokerId, u64), metadata_offset: u64, stop: bool) {
+        let (broker, broker_epoch) = id;
+        let Some(a) = self.active.as_mut() else {
             return send(ctx, from, KafkaMsg::BrokerHeartbeatResponse { result: Err(self.not_controller()) });
-        }
+        };
         let Some(reg) = self.image.brokers.get(&broker).copied().filter(|r| r.broker_epoch == broker_epoch) else {
             let m = KafkaMsg::BrokerHeartbeatResponse { result: Err(ControllerError::StaleBrokerEpoch) };
             return send(ctx, from, m);
         };
+        a.last_heartbeat.insert(broker, ctx.now);
+        a.metadata_offset.insert(broker, metadata_offset);
+        let reply = |r: HeartbeatReply| KafkaMsg::BrokerHeartbeatResponse { result: Ok(r) };
+        let now = HeartbeatReply {
+            fenced: reg.fenced,
+            in_controlled_shutdown: reg.in_controlled_shutdown,
+            should_shut_down: false,
+        };
+        if reg.fenced {
+            if stop {
+                // A fenced broker may stop at once: it leads nothing and is in no ISR.
+                return send(ctx, from, reply(HeartbeatReply { should_shut_down: true, ..now }));
+            }
+            // Unfenced once it has replayed the log up to its own registration.
+            if metadata_offset > broker_epoch {
+                let record = MetadataRecord::BrokerFencing { broker, broker_epoch, fenced: false };
+                let offset = self.append(ctx, Self::one(record, KafkaEvent::BrokerUnfenced { broker })).expect("one");
+                let d = after_unfence(&self.image, &self.cluster.topics, self.cluster.unclean_leader_election, ctx.rng);
+                self.append(ctx, d);
+                return self.wait_then_reply(offset, from, reply(HeartbeatReply { fenced: false, ..now }));
+            }
+            return send(ctx, from, reply(now));
+        }
+        if !stop && !reg.in_controlled_shutdown {
+            return send(ctx, from, reply(now));
+        }
+        if !reg.in_controlled_shutdown && has_leaderships(&self.image, broker) {
+            let moves = without_broker(&self.image, broker, self.cluster.unclean_leader_election);
+            let record = MetadataRecord::BrokerControlledShutdown { broker, broker_epoch };
+            let offset = self.append(ctx, Self::one(record, KafkaEvent::BrokerInControlledShutdown { broker }));
+            let last = self.append(ctx, moves).or(offset).expect("one");
+            if let Some(a) = self.active.as_mut() {
+                a.shutdown_offset.insert(broker, last + 1);
+            }
+            let m = reply(HeartbeatReply { in_controlled_shutdown: true, ..now });
+            return self.wait_then_reply(last, from, m);
+        }
+        let caught_up = self.active.as_ref().is_some_and(|a| {
+            let lowest = self.image.active().iter().map(|b| a.metadata_offset.get(b).copied().unwrap_or(0)).min();
+            a.shutdown_offset.get(&broker).is_none_or(|&o| lowest.is_none_or(|l| o <= l))
+        });
+        if has_leaderships(&self.image, broker) || !caught_up {
+            return send(ctx, from, reply(now));
+        }
+        let last = self.fence(ctx, broker, broker_epoch, KafkaEvent::BrokerShutdownGranted { broker });
+        let m = reply(HeartbeatReply { fenced: true, in_controlled_shutdown: false, should_shut_down: true });
+        self.wait_then_reply(last, from, m);
+    }
+
+    /// Fences `broker` (`handleBrokerFenced`): the record, then its ISR places and leaderships
+    /// moved; returns the offset of the last record.
+    fn fence(&mut self, ctx: &mut Ctx, broker: BrokerId, broker_epoch: u64, event: KafkaEvent) -> u64 {
+        let moves = without_broker(&self.image, broker, self.cluster.unclean_leader_election);
+        let record = MetadataRecord::BrokerFencing { broker, broker_epoch, fenced: true };
+        let offset = self.append(ctx, Self::one(record, event)).expect("one");
         if let Some(a) = self.active.as_mut() {
-            a.last_heartbeat.insert(broker, ctx.now);
+            a.shutdown_offset.remove(&broker);
         }
-        // Unfenced once it has replayed the log up to its own registration.
-        if reg.fenced && metadata_offset > broker_epoch {
-            let record = MetadataRecord::BrokerFencing { broker, broker_epoch, fenced: false };
-            let offset = self.append(ctx, Self::one(record, KafkaEvent::BrokerUnfenced { broker })).expect("one");
-            let d = after_unfence(&self.image, &self.cluster.topics, self.cluster.unclean_leader_election, ctx.rng);
-            self.append(ctx, d);
-            return self.wait_then_reply(offset, from, KafkaMsg::BrokerHeartbeatResponse { result: Ok(false) });
-        }
-        send(ctx, from, KafkaMsg::BrokerHeartbeatResponse { result: Ok(reg.fenced) });
+        self.append(ctx, moves).unwrap_or(offset)
     }
 
     /// Every tick: fences the unfenced brokers not heard from for `broker.session.timeout.ms`.
@@ -229,10 +294,7 @@ impl QuorumController {
             .map(|(&b, r)| (b, r.broker_epoch))
             .collect();
         for (broker, broker_epoch) in stale {
-            let moves = without_broker(&self.image, broker, self.cluster.unclean_leader_election);
-            let record = MetadataRecord::BrokerFencing { broker, broker_epoch, fenced: true };
-            self.append(ctx, Self::one(record, KafkaEvent::BrokerFenced { broker }));
-            self.append(ctx, moves);
+            self.fence(ctx, broker, broker_epoch, KafkaEvent::BrokerFenced { broker });
         }
     }
 

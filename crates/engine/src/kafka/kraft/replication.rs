@@ -53,10 +53,11 @@ impl Decision {
     }
 }
 
-/// `broker` is fenced, or registered again: the partition changes that take it out of ISRs and
-/// leaderships.
+/// `broker` is fenced, registered again, or enters controlled shutdown
+/// (`generateLeaderAndIsrUpdates` with it as `brokerToRemove`): the partition changes that take it
+/// out of ISRs and leaderships, leaders chosen among the active brokers.
 pub fn without_broker(image: &MetadataImage, broker: BrokerId, unclean: bool) -> Decision {
-    let eligible: Vec<BrokerId> = image.unfenced().into_iter().filter(|&b| b != broker).collect();
+    let eligible: Vec<BrokerId> = image.active().into_iter().filter(|&b| b != broker).collect();
     let mut d = Decision::default();
     for v in image.partitions.values() {
         if !v.isr.contains(&broker) && v.leader != Some(broker) {
@@ -84,10 +85,15 @@ pub fn without_broker(image: &MetadataImage, broker: BrokerId, unclean: bool) ->
     d
 }
 
+/// Whether `broker` leads a partition (`BrokersToIsrs.hasLeaderships`).
+pub fn has_leaderships(image: &MetadataImage, broker: BrokerId) -> bool {
+    image.partitions.values().any(|v| v.leader == Some(broker))
+}
+
 /// After a broker is unfenced: leaders for the partitions without one, and the topics not yet
 /// created (placed over the unfenced brokers as `AdminUtils` places replicas).
 pub fn after_unfence(image: &MetadataImage, topics: &[Topic], unclean: bool, rng: &mut Rng) -> Decision {
-    let live = image.unfenced();
+    let live = image.active();
     let mut d = Decision::default();
     for (t, topic) in topics.iter().enumerate() {
         if image.topics.contains(&(t as u16)) || (live.len() as u32) < topic.replication_factor {
@@ -143,7 +149,8 @@ pub enum IsrRuling {
 
 /// In `validateAlterPartitionData`'s order: epochs ahead of the controller's (NOT_CONTROLLER),
 /// an older leader epoch (FENCED_LEADER_EPOCH), a sender that does not lead (INVALID_REQUEST), an
-/// older partition epoch (INVALID_UPDATE_VERSION), then a fenced broker added (INELIGIBLE_REPLICA).
+/// older partition epoch (INVALID_UPDATE_VERSION), then a fenced broker or one in controlled
+/// shutdown added (INELIGIBLE_REPLICA).
 pub fn isr_request(
     image: &MetadataImage,
     sender: BrokerId,
@@ -165,7 +172,7 @@ pub fn isr_request(
         return IsrRuling::Refused(Error::InvalidUpdateVersion);
     }
     let isr: Vec<BrokerId> = isr.into_iter().filter(|b| v.replicas.contains(b)).collect();
-    if isr.iter().any(|b| !v.isr.contains(b) && image.is_fenced(*b)) {
+    if isr.iter().any(|b| !v.isr.contains(b) && !image.is_active(*b)) {
         return IsrRuling::Refused(Error::IneligibleReplica);
     }
     if v.isr == isr {
@@ -182,7 +189,8 @@ mod tests {
     fn image(fenced: &[BrokerId]) -> MetadataImage {
         let mut i = MetadataImage::default();
         for b in 1..=3 {
-            i.brokers.insert(b, Registration { broker_epoch: b as u64, fenced: fenced.contains(&b) });
+            let r = Registration { broker_epoch: b as u64, fenced: fenced.contains(&b), ..Registration::default() };
+            i.brokers.insert(b, r);
         }
         let tp = Tp { topic: 0, partition: 0 };
         i.partitions.insert(
