@@ -92,9 +92,13 @@ fn a_static_member_away_past_the_session_timeout_is_removed_and_the_group_rebala
 }
 
 /// Three brokers, one topic whose partitions each prefer a different broker; b1 restarts.
-fn restart_scenario(rebalance: bool) -> Scenario {
+fn restart_scenario(rebalance: bool, kraft: bool) -> Scenario {
+    let session = match kraft {
+        true => r#""metadata":"kraft","broker_heartbeat_interval":"500ms","broker_session_timeout":"2s""#,
+        false => r#""session_timeout":"2s""#,
+    };
     let json = format!(
-        r#"{{"name":"preferred leaders","seed":1,"until":"30s","kafka":{{"brokers":3,"session_timeout":"2s",
+        r#"{{"name":"preferred leaders","seed":1,"until":"30s","kafka":{{"brokers":3,{session},
             "replica_lag_time_max":"1s","leader_imbalance_check_interval":"10s","auto_leader_rebalance_enable":{rebalance},
             "topics":[{{"name":"t","partitions":3,"replication_factor":3,"min_insync_replicas":2}}],
             "producers":[{{"id":"p","topic":"t","interval":"50ms","acks":"all","keys":6}}]}},
@@ -132,13 +136,33 @@ fn preferred(sim: &Simulation) -> BTreeMap<Tp, u32> {
 
 #[test]
 fn after_a_restart_and_an_imbalance_check_the_preferred_replicas_lead_again() {
-    let (sim, events) = run(&restart_scenario(true));
-    let leaders = final_leaders(&sim, &events);
-    assert!(leaders.values().all(|(l, p)| l == p), "every partition led by its preferred replica: {leaders:?}");
-    // Without the check, what b1 led stays with the brokers that took it over.
-    let (sim, events) = run(&restart_scenario(false));
-    let leaders = final_leaders(&sim, &events);
-    assert!(leaders.values().any(|(l, p)| l != p), "{leaders:?}");
+    for kraft in [false, true] {
+        let (sim, events) = run(&restart_scenario(true, kraft));
+        let leaders = final_leaders(&sim, &events);
+        assert!(leaders.values().all(|(l, p)| l == p), "every partition led by its preferred replica: {leaders:?}");
+        // Without the check, what b1 led stays with the brokers that took it over.
+        let (sim, events) = run(&restart_scenario(false, kraft));
+        let leaders = final_leaders(&sim, &events);
+        assert!(leaders.values().any(|(l, p)| l != p), "kraft {kraft}: {leaders:?}");
+    }
+}
+
+/// KRaft's controller schedules the election `leader.imbalance.check.interval.seconds` after
+/// the write that left a partition away from its preferred replica (b1 fenced at about 5 s), not
+/// on a fixed period from its own election.
+#[test]
+fn a_kraft_preferred_leader_election_comes_one_interval_after_the_imbalance() {
+    let (_, events) = run(&restart_scenario(true, true));
+    let fenced = kafka(&events).find(|(_, k)| matches!(k, KafkaEvent::BrokerFenced { broker: 1 })).unwrap().0;
+    let back: Vec<Time> = kafka(&events)
+        .filter(|(t, k)| *t > fenced && matches!(k, KafkaEvent::LeaderElected { leader: 1, .. }))
+        .map(|(t, _)| t)
+        .collect();
+    assert!(!back.is_empty());
+    let (first, last) = (back[0], back[back.len() - 1]);
+    // (The fencing is told once committed, a round trip after the controller wrote it.)
+    let due = fenced + Time::secs(10);
+    assert!(first + Time::ms(10) >= due && last < due + Time::ms(100), "{fenced} {back:?}");
 }
 
 /// For how long, in total, some partition had no live leader (its leader's process stopped, or

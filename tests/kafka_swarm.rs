@@ -252,23 +252,37 @@ fn kraft_mode_acks_all_min_isr_2_loses_no_acknowledged_record() {
 fn clean_stops_preferred_leaders_and_static_members_keep_the_guarantees() {
     for seed in seeds() {
         let s = scenario_with(seed, "all", (false, false, true));
-        let (sim, seen) = run(seed, &s);
-        assert!(seen.acked.len() > 100, "SEED={seed}: only {} records acknowledged", seen.acked.len());
-        let lost = lost(&sim, &seen);
-        assert!(lost.is_empty(), "SEED={seed}: acknowledged records lost: {lost:?}");
-        let read: u64 = seen.next_read.values().sum();
-        assert!(read >= seen.acked.len() as u64, "SEED={seed}: c read {read} of {}", seen.acked.len());
-        let unread: Vec<_> =
-            seen.acked.iter().filter(|(tp, offset, _)| !seen.group_read.contains(&(*tp, *offset))).collect();
-        assert!(unread.is_empty(), "SEED={seed}: acknowledged records the group never read: {unread:?}");
-        let owned = common::kafka_nodes(&sim, |k| match k {
-            KafkaNode::Consumer(c) => c.member.as_ref(),
-            _ => None,
-        })
-        .iter()
-        .fold(0u64, |all, (_, m)| all | m.owned);
-        assert_eq!(owned, 0b111, "SEED={seed}: the static members own {owned:#b} of the 3 partitions at the end");
+        clean_stops_keep_the_guarantees(seed, &s);
     }
+}
+
+/// The same in KRaft mode: clean stops through the heartbeat (KIP-631), the controller's preferred
+/// leader elections.
+#[test]
+fn kraft_mode_clean_stops_preferred_leaders_and_static_members_keep_the_guarantees() {
+    for seed in seeds() {
+        let s = scenario_with(seed, "all", (false, true, true));
+        clean_stops_keep_the_guarantees(seed, &s);
+    }
+}
+
+fn clean_stops_keep_the_guarantees(seed: u64, s: &Scenario) {
+    let (sim, seen) = run(seed, s);
+    assert!(seen.acked.len() > 100, "SEED={seed}: only {} records acknowledged", seen.acked.len());
+    let lost = lost(&sim, &seen);
+    assert!(lost.is_empty(), "SEED={seed}: acknowledged records lost: {lost:?}");
+    let read: u64 = seen.next_read.values().sum();
+    assert!(read >= seen.acked.len() as u64, "SEED={seed}: c read {read} of {}", seen.acked.len());
+    let unread: Vec<_> =
+        seen.acked.iter().filter(|(tp, offset, _)| !seen.group_read.contains(&(*tp, *offset))).collect();
+    assert!(unread.is_empty(), "SEED={seed}: acknowledged records the group never read: {unread:?}");
+    let owned = common::kafka_nodes(&sim, |k| match k {
+        KafkaNode::Consumer(c) => c.member.as_ref(),
+        _ => None,
+    })
+    .iter()
+    .fold(0u64, |all, (_, m)| all | m.owned);
+    assert_eq!(owned, 0b111, "SEED={seed}: the static members own {owned:#b} of the 3 partitions at the end");
 }
 
 #[test]

@@ -54,9 +54,9 @@ pub struct KafkaSpec {
     /// `unclean.leader.election.enable` (default false).
     #[serde(default)]
     pub unclean_leader_election: bool,
-    /// ZooKeeper mode: `auto.leader.rebalance.enable` (default true), `leader.imbalance.check.
-    /// interval.seconds` (default 300 s), `leader.imbalance.per.broker.percentage` (default 10):
-    /// see `LeaderRebalance`.
+    /// `auto.leader.rebalance.enable` (default true), `leader.imbalance.check.interval.seconds`
+    /// (default 300 s), and in ZooKeeper mode `leader.imbalance.per.broker.percentage` (default
+    /// 10): see `LeaderRebalance`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_leader_rebalance_enable: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,6 +10,11 @@
 //!   above `leader.imbalance.per.broker.percentage` (10 %), those whose preferred replica is alive
 //!   and in the ISR get it as leader again (`PreferredReplicaPartitionLeaderElection`), leader
 //!   epoch + 1. A broker that restarted thus gets its leaderships back once it has caught up.
+//!   KRaft's active controller (`QuorumController.maybeBalancePartitionLeaders`) has no per-broker
+//!   threshold: `leader.imbalance.check.interval.seconds` after a write leaves some partition not
+//!   led by its preferred replica, every such partition whose preferred replica is active and in
+//!   the ISR gets it back (`PartitionChangeBuilder`'s PREFERRED election) — the same check with a
+//!   percentage of 0.
 //! - **Controlled shutdown** (`doControlledShutdown`): a broker stopping cleanly asks the
 //!   controller to move its leaderships first. Each partition it leads (with more than one
 //!   replica) goes to the first replica of the assignment that is alive, in the ISR and not
@@ -37,26 +42,17 @@ pub struct LeaderRebalance {
 }
 
 impl super::config::KafkaSpec {
-    /// The imbalance check's settings, `None` when `auto.leader.rebalance.enable` is false (or in
-    /// KRaft mode, where the model has no leader rebalancing).
+    /// The imbalance check's settings, `None` when `auto.leader.rebalance.enable` is false. KRaft's
+    /// controller ignores `leader.imbalance.per.broker.percentage`: 0 there.
     pub fn leader_rebalance(&self) -> Option<LeaderRebalance> {
-        (!self.kraft() && self.auto_leader_rebalance_enable.unwrap_or(true)).then(|| LeaderRebalance {
+        let percentage = if self.kraft() { 0 } else { self.leader_imbalance_per_broker_percentage.unwrap_or(10) };
+        self.auto_leader_rebalance_enable.unwrap_or(true).then(|| LeaderRebalance {
             interval: self.leader_imbalance_check_interval.unwrap_or(Time::secs(300)),
-            percentage: self.leader_imbalance_per_broker_percentage.unwrap_or(10),
+            percentage,
         })
     }
 
     pub(crate) fn validate_leader_rebalance(&self) -> Result<(), String> {
-        let set = [
-            ("auto_leader_rebalance_enable", self.auto_leader_rebalance_enable.is_some()),
-            ("leader_imbalance_check_interval", self.leader_imbalance_check_interval.is_some()),
-            ("leader_imbalance_per_broker_percentage", self.leader_imbalance_per_broker_percentage.is_some()),
-        ];
-        if let Some((field, _)) = set.iter().find(|(_, s)| *s).filter(|_| self.kraft()) {
-            return Err(format!(
-                "kafka.{field}: preferred leader election is modelled in ZooKeeper mode only (remove it, or \"metadata\": \"kraft\")"
-            ));
-        }
         if self.leader_imbalance_check_interval.is_some_and(|t| t < Time::ms(10)) {
             return Err("kafka.leader_imbalance_check_interval: at least 10ms".into());
         }

@@ -10,7 +10,10 @@
 
 use super::image::MetadataImage;
 use super::raft::Raft;
-use super::replication::{after_unfence, has_leaderships, isr_request, without_broker, Decision, IsrRuling};
+use super::replication::{
+    after_unfence, has_leaderships, isr_request, leaders_imbalanced, preferred_elections, without_broker, Decision,
+    IsrRuling,
+};
 use super::{ControllerError, ControllerId, Entry, HeartbeatReply, MetadataRecord};
 use crate::kafka::clients::{emit, send};
 use crate::kafka::cluster::Cluster;
@@ -42,6 +45,8 @@ pub struct Active {
     /// written (`controlledShutdownOffset`): every active broker must have replayed that far
     /// before one of them is let go.
     shutdown_offset: VecMap<BrokerId, u64>,
+    /// A preferred leader election is scheduled (`maybeScheduleNextBalancePartitionLeaders`).
+    rebalance_scheduled: bool,
     /// Answers and events, by the offset that must commit first.
     waiting: Vec<(u64, Waiting)>,
 }
@@ -73,6 +78,9 @@ impl QuorumController {
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
+        if let KafkaTimer::LeaderRebalance { epoch } = timer {
+            return self.balance_leaders(ctx, epoch);
+        }
         if timer != KafkaTimer::KraftTick {
             return;
         }
@@ -120,6 +128,7 @@ impl QuorumController {
                 self.image.replay(&e);
             }
         }
+        self.maybe_schedule_rebalance(ctx);
         let hw = self.raft.hw;
         let Some(a) = self.active.as_mut() else { return };
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut a.waiting).into_iter().partition(|(o, _)| *o < hw);
@@ -144,11 +153,33 @@ impl QuorumController {
             last_heartbeat,
             metadata_offset: VecMap::new(),
             shutdown_offset: VecMap::new(),
+            rebalance_scheduled: false,
             waiting: vec![],
         });
         // Whatever its predecessor left undone: topics to create, partitions to lead.
         let d = after_unfence(&self.image, &self.cluster.topics, self.cluster.unclean_leader_election, ctx.rng);
         self.append(ctx, d);
+    }
+
+    /// After every event it handles, the active controller schedules a preferred leader election
+    /// `leader.imbalance.check.interval.seconds` ahead if some partition is not led by its
+    /// preferred replica and none is scheduled (`auto.leader.rebalance.enable`).
+    fn maybe_schedule_rebalance(&mut self, ctx: &mut Ctx) {
+        let Some(settings) = self.cluster.leader_rebalance else { return };
+        let Some(a) = self.active.as_mut().filter(|a| !a.rebalance_scheduled) else { return };
+        if leaders_imbalanced(&self.image) {
+            a.rebalance_scheduled = true;
+            ctx.set_timer(settings.interval, KafkaTimer::LeaderRebalance { epoch: a.epoch });
+        }
+    }
+
+    /// `maybeBalancePartitionLeaders`, as the active controller of `epoch` scheduled it.
+    fn balance_leaders(&mut self, ctx: &mut Ctx, epoch: u32) {
+        let Some(a) = self.active.as_mut().filter(|a| a.epoch == epoch && a.rebalance_scheduled) else { return };
+        a.rebalance_scheduled = false;
+        let d = preferred_elections(&self.image);
+        self.append(ctx, d);
+        self.settle(ctx);
     }
 
     /// Appends a decision's records (applying them to the image), each event held until its

@@ -14,6 +14,7 @@
 use super::image::MetadataImage;
 use super::MetadataRecord;
 use crate::kafka::cluster::Topic;
+use crate::kafka::leader_balance::{elect_preferred, imbalanced};
 use crate::kafka::msg::{BrokerSet, KafkaEvent, PartitionView, Tp};
 use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::placement::{assign_replicas, elect_offline};
@@ -88,6 +89,26 @@ pub fn without_broker(image: &MetadataImage, broker: BrokerId, unclean: bool) ->
 /// Whether `broker` leads a partition (`BrokersToIsrs.hasLeaderships`).
 pub fn has_leaderships(image: &MetadataImage, broker: BrokerId) -> bool {
     image.partitions.values().any(|v| v.leader == Some(broker))
+}
+
+/// Whether some partition is not led by its preferred replica (`arePartitionLeadersImbalanced`):
+/// the controller then schedules a preferred leader election.
+pub fn leaders_imbalanced(image: &MetadataImage) -> bool {
+    image.partitions.values().any(|v| v.leader != v.replicas.first().copied())
+}
+
+/// `maybeBalancePartitionLeaders`: each partition whose preferred replica (the first of its
+/// assignment) is active and in the ISR, but does not lead, gets it as leader (leader epoch + 1).
+/// KRaft has no per-broker threshold: the ZooKeeper controller's check with a percentage of 0.
+pub fn preferred_elections(image: &MetadataImage) -> Decision {
+    let mut d = Decision::default();
+    for tp in imbalanced(&image.partitions, &image.active(), 0) {
+        let v = &image.partitions[&tp];
+        let mut next = v.clone();
+        elect_preferred(&mut next);
+        d.change(v, next, false);
+    }
+    d
 }
 
 /// After a broker is unfenced: leaders for the partitions without one, and the topics not yet
@@ -251,6 +272,27 @@ mod tests {
             panic!("{d:?}")
         };
         assert_eq!((v.leader, v.leader_epoch), (Some(2), 6));
+    }
+
+    #[test]
+    fn the_preferred_replica_leads_again_once_active_and_in_the_isr() {
+        let tp = Tp { topic: 0, partition: 0 };
+        let mut i = image(&[]);
+        let v = i.partitions.get_mut(&tp).unwrap();
+        (v.leader, v.isr) = (Some(3), vec![3, 1]);
+        assert!(leaders_imbalanced(&i));
+        assert!(preferred_elections(&i).records.is_empty(), "b2 is not in the ISR yet");
+        i.partitions.get_mut(&tp).unwrap().isr = vec![3, 1, 2];
+        i.brokers.get_mut(&2).unwrap().in_controlled_shutdown = true;
+        assert!(preferred_elections(&i).records.is_empty(), "b2 is stopping");
+        i.brokers.get_mut(&2).unwrap().in_controlled_shutdown = false;
+        let d = preferred_elections(&i);
+        let [(MetadataRecord::PartitionChange(v), Some(KafkaEvent::LeaderElected { leader: 2, epoch: 5, .. }))] =
+            &d.records[..]
+        else {
+            panic!("{d:?}")
+        };
+        assert_eq!((v.leader, v.leader_epoch, v.partition_epoch, v.isr.clone()), (Some(2), 5, 8, vec![3, 1, 2]));
     }
 
     #[test]

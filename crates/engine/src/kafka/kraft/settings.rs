@@ -40,8 +40,12 @@ pub struct KraftSettings {
 }
 
 /// The fields of each mode, as the user writes them, and whether the scenario set them.
-fn zookeeper_fields(k: &KafkaSpec) -> [(&'static str, bool); 2] {
-    [("coordinators", k.coordinators_given.is_some()), ("session_timeout", k.session_timeout_given.is_some())]
+fn zookeeper_fields(k: &KafkaSpec) -> [(&'static str, bool); 3] {
+    [
+        ("coordinators", k.coordinators_given.is_some()),
+        ("session_timeout", k.session_timeout_given.is_some()),
+        ("leader_imbalance_per_broker_percentage", k.leader_imbalance_per_broker_percentage.is_some()),
+    ]
 }
 
 fn kraft_fields(k: &KafkaSpec) -> [(&'static str, bool); 5] {
@@ -79,6 +83,10 @@ impl KafkaSpec {
         if let Some((field, _)) = zookeeper_fields(self).into_iter().find(|(_, set)| *set) {
             let instead = match field {
                 "coordinators" => "the controller quorum is kafka.controllers",
+                "leader_imbalance_per_broker_percentage" => {
+                    "KRaft's controller has no per-broker threshold: it moves every partition whose preferred \
+                     replica is in sync back to it, every kafka.leader_imbalance_check_interval"
+                }
                 _ => "brokers heartbeat the controllers instead: kafka.broker_session_timeout",
             };
             return Err(format!(
@@ -123,6 +131,13 @@ mod tests {
         assert!(e.contains("kafka.controllers"), "{e}");
         let e = err(r#""metadata":"kraft","session_timeout":"6s","#);
         assert!(e.starts_with("kafka.session_timeout: a ZooKeeper setting"), "{e}");
+        let e = err(r#""metadata":"kraft","leader_imbalance_per_broker_percentage":20,"#);
+        assert!(e.starts_with("kafka.leader_imbalance_per_broker_percentage: a ZooKeeper setting"), "{e}");
+        assert!(e.contains("kafka.leader_imbalance_check_interval"), "{e}");
+        // Preferred leader election itself is KRaft's too.
+        let json = r#"{"name":"k","kafka":{"brokers":3,"metadata":"kraft","auto_leader_rebalance_enable":true,
+            "leader_imbalance_check_interval":"30s","topics":[{"name":"t","partitions":1,"replication_factor":3}]}}"#;
+        assert!(Scenario::from_json(json).is_ok());
         let e = err(r#""controllers":3,"#);
         assert!(e.starts_with("kafka.controllers: a KRaft setting"), "{e}");
         assert!(e.contains("\"metadata\": \"kraft\""), "{e}");
