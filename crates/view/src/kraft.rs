@@ -18,7 +18,7 @@ pub const SIMPLIFICATIONS: &str = en("KRaft mode (Kafka 4): a controller quorum 
 with Raft (KIP-595); brokers fetch it, register, heartbeat and are fenced (KIP-631). Simplified: dedicated controllers only (no combined mode); no snapshots \
 (KIP-630: every controller and broker keeps the whole metadata log); no pre-vote (KIP-996) and a fresh random \
 election timeout instead of exponential backoff; partition changes carry the whole partition state; no \
-eligible leader replicas (KIP-966); brokers register once they know the leader.");
+eligible leader replicas (KIP-966: off by default in Kafka 4.0, on for new clusters since 4.1); brokers register once they know the leader.");
 
 /// Whether the world's Kafka cluster runs in KRaft mode.
 pub fn is_kraft(world: &World) -> bool {
