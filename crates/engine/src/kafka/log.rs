@@ -36,6 +36,31 @@ pub struct Record {
     pub batch_start: bool,
     /// Its size in bytes, for `segment.bytes`, `retention.bytes` and the dirty ratio.
     pub size: u32,
+    /// Plain data, data of a transaction, or a transaction marker (a control record).
+    pub kind: RecordKind,
+}
+
+/// What a record is to a transaction (a batch's `isTransactional` and `isControl` attributes, and
+/// a control record's type): the model keeps them per record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RecordKind {
+    /// Written outside any transaction (with or without idempotence).
+    #[default]
+    Data,
+    /// Written by a transactional producer inside a transaction: visible to read_committed
+    /// consumers only once its COMMIT marker follows.
+    Transactional,
+    /// The COMMIT marker (a control record) the transaction coordinator had the leader write.
+    Commit,
+    /// The ABORT marker: the producer's records since its transaction began are never visible
+    /// to read_committed consumers.
+    Abort,
+}
+
+impl RecordKind {
+    pub fn is_control(self) -> bool {
+        matches!(self, RecordKind::Commit | RecordKind::Abort)
+    }
 }
 
 /// Segment and cleaning settings (Kafka's topic configs).
@@ -163,9 +188,49 @@ impl Log {
                 seq,
                 batch_start,
                 size,
+                kind: RecordKind::Data,
             });
         }
         base
+    }
+
+    /// Leader append of a transactional producer's batch (records marked `Transactional`).
+    pub fn append_txn_batch(
+        &mut self,
+        epoch: u32,
+        records: &[(Option<u32>, u64)],
+        producer: (u32, u16, u32),
+        size: u32,
+        timestamp: Time,
+    ) -> u64 {
+        let base = self.append_batch(epoch, records, Some(producer), size, timestamp);
+        let i = self.records.partition_point(|r| r.offset < base);
+        self.records.range_mut(i..).for_each(|r| r.kind = RecordKind::Transactional);
+        base
+    }
+
+    /// Leader append of a transaction marker (WriteTxnMarkers): one control record of the
+    /// producer's `(id, epoch)`, COMMIT or ABORT. Returns its offset.
+    pub fn append_marker(&mut self, epoch: u32, producer: (u32, u16), commit: bool, timestamp: Time) -> u64 {
+        self.start_epoch(epoch);
+        let offset = self.leo;
+        let kind = if commit { RecordKind::Commit } else { RecordKind::Abort };
+        let (producer, producer_epoch) = producer;
+        let (key, value, seq, batch_start, size) = (None, 0, 0, true, 100);
+        self.push(Record {
+            offset,
+            epoch,
+            key,
+            value,
+            timestamp,
+            producer,
+            producer_epoch,
+            seq,
+            batch_start,
+            size,
+            kind,
+        });
+        offset
     }
 
     /// Appends one record at its offset, rolling a new segment first if the active one is full

@@ -22,6 +22,8 @@
 //!   `membership` (the group protocol) and `offsets`.
 //! - `kraft`       — KRaft mode: the controller quorum (Raft over `__cluster_metadata`), the
 //!   active controller, and what brokers replay (the broker's side is `broker/lifecycle.rs`).
+//! - `txn`         — transactions (exactly-once): the transaction coordinator's state per
+//!   transactional id, and each partition's open and aborted transactions and last stable offset.
 //! - `zk_ensemble` — a coordinator server in an ensemble of 3 or 5: its `election`, `zab` (sync and
 //!   broadcast) and `serving` of clients, a file each;
 //!   `zk_client` — a broker's side of its coordinator connection (server choice, moves, watches).
@@ -46,6 +48,7 @@ pub mod placement;
 pub mod producer;
 pub mod producer_state;
 pub mod purgatory;
+pub mod txn;
 pub mod zk_client;
 pub mod zk_ensemble;
 pub mod zk_server;

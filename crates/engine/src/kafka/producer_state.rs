@@ -10,7 +10,10 @@
 //! epoch must start at sequence 0 and replaces the old epoch's batches, as when an idempotent
 //! producer bumps its epoch after batches expired (KIP-360).
 //!
-//! Simplified: no transactions; a producer id the replica has no state for is accepted at any
+//! Transaction markers (control records) carry no sequence and only raise the epoch; what a
+//! partition keeps of open and aborted transactions is `txn::PartitionTxns`.
+//!
+//! Simplified: a producer id the replica has no state for is accepted at any
 //! sequence.
 
 use super::log::Record;
@@ -80,6 +83,16 @@ impl ProducerStates {
     /// Notes records just written (by the leader, or copied by a follower).
     pub fn apply(&mut self, records: &[Record]) {
         for r in records.iter().filter(|r| r.producer != 0) {
+            if r.kind.is_control() {
+                // A transaction marker carries no sequence; one of a newer epoch (the coordinator
+                // bumped it to fence a producer) fences the older epoch here too
+                // (`ProducerAppendInfo.appendEndTxnMarker`).
+                let entry = self.entries.get_or_insert_with(r.producer, Entry::default);
+                if r.producer_epoch > entry.epoch {
+                    *entry = Entry { epoch: r.producer_epoch, batches: VecDeque::new() };
+                }
+                continue;
+            }
             let entry =
                 self.entries.get_or_insert_with(r.producer, || Entry { epoch: r.producer_epoch, ..Entry::default() });
             if entry.epoch != r.producer_epoch {
@@ -132,6 +145,7 @@ mod tests {
                 seq: first_seq + i,
                 batch_start: i == 0,
                 size: 100,
+                kind: Default::default(),
             })
             .collect()
     }
@@ -177,5 +191,17 @@ mod tests {
         assert_eq!(s.check(7, 0, 3, 1), SeqCheck::InvalidEpoch, "the old epoch is fenced");
         assert_eq!(s.check(7, 1, 0, 2), SeqCheck::Duplicate { first_offset: 3, end: 5 });
         assert_eq!(s.check(7, 1, 2, 1), SeqCheck::Append);
+    }
+
+    #[test]
+    fn a_marker_of_a_newer_epoch_fences_the_older_one_and_keeps_no_sequence() {
+        let mut s = ProducerStates::default();
+        s.apply(&batch(7, 0, 0, 2));
+        let mut marker = batch(7, 0, 2, 1);
+        marker[0].kind = crate::kafka::log::RecordKind::Abort;
+        marker[0].producer_epoch = 1;
+        s.apply(&marker);
+        assert_eq!(s.check(7, 0, 2, 1), SeqCheck::InvalidEpoch, "the coordinator bumped the epoch");
+        assert_eq!(s.check(7, 1, 0, 1), SeqCheck::Append, "the new epoch starts at 0");
     }
 }

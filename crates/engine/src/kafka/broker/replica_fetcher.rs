@@ -121,6 +121,7 @@ mod tests {
             seq: 0,
             batch_start: true,
             size: 100,
+            kind: Default::default(),
         };
         let leader_leo = offsets.end;
         FetchResponse::Records { records: offsets.map(record).collect(), hw, leader_leo }
