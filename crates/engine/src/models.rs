@@ -262,6 +262,9 @@ impl KafkaNames for World {
     fn group_name(&self, group: u8) -> &str {
         World::group_name(self, group)
     }
+    fn txn_name(&self, txn: u8) -> &str {
+        self.shared.kafka.as_ref().and_then(|c| c.txn_ids.get(txn as usize)).map_or("?", |t| t.as_str())
+    }
 }
 
 impl RabbitNames for World {

@@ -42,6 +42,10 @@ pub struct Cluster {
     pub cleaner_backoff: Time,
     /// The index of `__consumer_offsets` in `topics` (the last one), when there are groups.
     pub offsets_topic: Option<u16>,
+    /// The transactional ids (`transactional.id`) of the scenario's producers, and the index of
+    /// `__transaction_state` in `topics` when there are any.
+    pub txn_ids: Vec<String>,
+    pub txn_topic: Option<u16>,
     /// KRaft mode: the controller quorum (then `zks` is empty).
     pub kraft: Option<KraftCluster>,
     /// ZooKeeper mode, with `auto.leader.rebalance.enable`: the controller's imbalance check.
@@ -152,10 +156,17 @@ impl Cluster {
             });
             topics.len() as u16 - 1
         });
+        let txn_ids = spec.txn_ids();
+        let txn_topic = (!txn_ids.is_empty()).then(|| {
+            topics.push(crate::kafka::txn::state_topic(spec));
+            topics.len() as u16 - 1
+        });
         Cluster {
             topics,
             groups,
             offsets_topic,
+            txn_ids,
+            txn_topic,
             retention_check_interval: spec.log_retention_check_interval,
             cleaner_backoff: spec.log_cleaner_backoff,
             zk: NodeId(first_node),
@@ -201,6 +212,19 @@ impl Cluster {
     pub fn offsets_tp(&self, group: u8) -> Option<Tp> {
         let g = self.groups.get(group as usize)?;
         Some(Tp { topic: self.offsets_topic?, partition: g.offsets_partition })
+    }
+
+    /// The `__transaction_state` partition whose leader coordinates transactional id `txn`.
+    pub fn txn_tp(&self, txn: u8) -> Option<Tp> {
+        let id = self.txn_ids.get(txn as usize)?;
+        let topic = self.txn_topic?;
+        let partitions = self.topics[topic as usize].partitions as u32;
+        Some(Tp { topic, partition: crate::kafka::txn::state_partition_for(id, partitions) })
+    }
+
+    /// `__consumer_offsets` or `__transaction_state`: the brokers' own topics.
+    pub fn is_internal(&self, topic: u16) -> bool {
+        Some(topic) == self.offsets_topic || Some(topic) == self.txn_topic
     }
 
     pub fn tp_name(&self, tp: Tp) -> String {

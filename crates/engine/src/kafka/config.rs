@@ -74,6 +74,10 @@ pub struct KafkaSpec {
     /// `offsets.topic.num.partitions` (default 50): `__consumer_offsets`, created when there are groups.
     #[serde(default = "fifty")]
     pub offsets_topic_partitions: u32,
+    /// `transaction.state.log.num.partitions` (default 50): `__transaction_state`, created when a
+    /// producer is transactional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_state_partitions: Option<u32>,
     /// `offsets.topic.segment.bytes` (default 100 MiB): compaction never cleans the active segment,
     /// so this bounds how many stale commits `__consumer_offsets` keeps.
     #[serde(default = "hundred_mib")]
@@ -237,6 +241,16 @@ pub struct ProducerSpec {
     /// Starts stopped: a `start` command (or the UI's "add") brings it in later.
     #[serde(default, skip_serializing_if = "is_false")]
     pub stopped: bool,
+    /// `transactional.id`: a transactional producer (it implies idempotence); producers sharing
+    /// one are instances of the same application, the newest fencing the older.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms` (default 60 s): the coordinator aborts a transaction open longer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_timeout: Option<Time>,
+    /// Records per transaction (default 10): the application commits after that many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_records: Option<u32>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -357,6 +371,9 @@ pub struct ConsumerSpec {
     pub processing: Time,
     #[serde(default, skip_serializing_if = "Time::is_zero")]
     pub processing_jitter: Time,
+    /// `isolation.level`: "read_uncommitted" (default) or "read_committed".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation_level: Option<super::txn::config::IsolationLevel>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -560,6 +577,7 @@ impl KafkaSpec {
             p.validate(i)?;
         }
         self.validate_groups()?;
+        super::txn::config::validate(self)?;
         for (i, c) in self.consumers.iter().enumerate() {
             if !names.contains(c.topic.as_str()) {
                 return Err(format!("kafka.consumers[{i}].topic: no topic \"{}\"", c.topic));

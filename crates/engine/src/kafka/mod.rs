@@ -59,6 +59,8 @@ use crate::kernel::{Model, Names};
 pub trait KafkaNames: Names {
     fn topic_name(&self, topic: u16) -> &str;
     fn group_name(&self, group: u8) -> &str;
+    /// A transactional id (`transactional.id`), by its index in `Cluster::txn_ids`.
+    fn txn_name(&self, txn: u8) -> &str;
 }
 
 /// The Kafka model: its nodes are `node::KafkaNode`.
@@ -169,4 +171,13 @@ pub enum KafkaTimer {
     PollTimeout {
         generation: u64,
     },
+    /// Transactional producer: the next step of its transaction manager (after a backoff, or
+    /// its request number `generation` went unanswered).
+    TxnStep {
+        generation: u64,
+    },
+    /// Transaction coordinator: look for transactions past their timeout.
+    TxnAbortCheck,
+    /// Transaction coordinator: send the markers still unwritten again.
+    TxnMarkers,
 }

@@ -165,6 +165,8 @@ pub enum KafkaMsg {
         acks: Acks,
         producer: Option<(u32, u16, u32)>,
         records: Vec<(Option<u32>, u64)>,
+        /// Written inside the producer's transaction.
+        transactional: bool,
         /// Bytes per record.
         size: u32,
         /// `timeoutMs`: how long an acks=all request may wait for replication (the producer's
@@ -180,11 +182,15 @@ pub enum KafkaMsg {
         tp: Tp,
         offset: u64,
         generation: u64,
+        /// `isolation.level=read_committed`: read up to the last stable offset.
+        read_committed: bool,
     },
     FetchResponse {
         tp: Tp,
         result: Result<(Vec<Record>, u64), Error>,
         generation: u64,
+        /// For read_committed: the aborted transactions among the records.
+        aborted: Vec<super::txn::partition::AbortedTxn>,
     },
     /// Where a partition starts (`earliest`: log start) or ends (`latest`: the HW) for a consumer.
     ListOffsets {
@@ -264,6 +270,8 @@ pub enum KafkaMsg {
         group: u8,
         result: Result<Vec<(u16, Option<u64>)>, Error>,
     },
+    /// The transaction APIs (`txn::msg`).
+    Txn(super::txn::msg::TxnMsg),
 }
 
 /// A successful JoinGroup answer.
@@ -326,6 +334,7 @@ impl Wire for KafkaMsg {
             KafkaMsg::OffsetCommitResponse { .. } => ("commit-reply", 102),
             KafkaMsg::OffsetFetch { .. } => ("offset-fetch", 102),
             KafkaMsg::OffsetFetchResponse { .. } => ("committed-offsets", 102),
+            KafkaMsg::Txn(m) => (m.kind(), 105),
         };
         MsgInfo { kind, lane }
     }

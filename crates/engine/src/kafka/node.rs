@@ -39,14 +39,16 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
     }
     let topic = |name: &str| spec.topics.iter().position(|t| t.name == name).expect("validated") as u16;
     for p in &spec.producers {
-        let producer = Producer::new(cluster.clone(), topic(&p.topic), p.settings());
+        let producer =
+            Producer::new(cluster.clone(), topic(&p.topic), p.settings()).with_txn(p.txn_settings(&cluster.txn_ids));
         nodes.push((p.id.clone(), KafkaNode::Producer(Box::new(producer))));
     }
     for c in &spec.consumers {
         let group = c.group.as_ref().and_then(|g| spec.groups.iter().position(|s| &s.id == g)).map(|i| i as u8);
         let consumer = Consumer::new(cluster.clone(), &c.id, topic(&c.topic), group)
             .with_instance(c.group_instance_id.clone())
-            .with_processing(c.processing, c.processing_jitter);
+            .with_processing(c.processing, c.processing_jitter)
+            .with_read_committed(c.isolation_level == Some(super::txn::config::IsolationLevel::ReadCommitted));
         nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(consumer))));
     }
     (cluster, nodes)

@@ -24,6 +24,7 @@
 
 use super::log::{Log, LogConfig, Record};
 use super::producer_state::{ProducerStates, SeqCheck};
+use super::txn::partition::PartitionTxns;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 
@@ -185,6 +186,8 @@ pub struct Replica {
     pub config: Config,
     completed: Vec<(u64, Result<u64, Error>)>,
     pub producers: ProducerStates,
+    /// Open and aborted transactions, for the last stable offset and read_committed fetches.
+    pub txns: PartitionTxns,
 }
 
 impl Replica {
@@ -198,6 +201,7 @@ impl Replica {
             config,
             completed: vec![],
             producers: ProducerStates::default(),
+            txns: PartitionTxns::default(),
         }
     }
 
@@ -281,18 +285,18 @@ impl Replica {
 
     /// A produce of `values` (key, value) with `acks`, as request `id`.
     pub fn produce(&mut self, id: u64, acks: Acks, values: &[(Option<u32>, u64)], now: Time) -> ProduceOutcome {
-        self.produce_batch(id, acks, None, values, 100, now)
+        self.produce_batch(id, acks, (None, false), values, 100, now)
     }
 
     /// A produce batch, from an idempotent producer if `producer` is `(producer id, epoch, first
     /// sequence)`: a batch already written is not written again (its original offset is the
     /// answer, once replicated for acks=all); one that skips a sequence, or comes from an older
-    /// epoch, is refused.
+    /// epoch, is refused. `transactional`: written inside the producer's transaction.
     pub fn produce_batch(
         &mut self,
         id: u64,
         acks: Acks,
-        producer: Option<(u32, u16, u32)>,
+        (producer, transactional): (Option<(u32, u16, u32)>, bool),
         values: &[(Option<u32>, u64)],
         size: u32,
         now: Time,
@@ -307,11 +311,15 @@ impl Replica {
             Some(SeqCheck::InvalidEpoch) => return ProduceOutcome::Done(Err(Error::InvalidProducerEpoch)),
             Some(SeqCheck::Duplicate { first_offset, end }) => (first_offset, end),
             Some(SeqCheck::Append) | None => {
-                let base = self.log.append_batch(self.epoch, values, producer, size, now);
+                let base = match producer {
+                    Some(p) if transactional => self.log.append_txn_batch(self.epoch, values, p, size, now),
+                    _ => self.log.append_batch(self.epoch, values, producer, size, now),
+                };
                 let end = self.log.leo();
                 if producer.is_some() {
                     let written = self.log.slice(base, end);
                     self.producers.apply(&written);
+                    self.txns.apply(&written);
                 }
                 (base, end)
             }
@@ -330,6 +338,33 @@ impl Replica {
             return ProduceOutcome::Done(result);
         }
         ProduceOutcome::Waiting { base_offset: base }
+    }
+
+    /// WriteTxnMarkers: the leader appends the producer's COMMIT or ABORT marker (a control
+    /// record), answered once replicated, as the coordinator's markers are written with acks=all.
+    /// A marker of an epoch older than the producer's is refused (INVALID_PRODUCER_EPOCH).
+    pub fn write_marker(&mut self, id: u64, (producer, epoch): (u32, u16), commit: bool, now: Time) -> ProduceOutcome {
+        let Role::Leader(_) = &self.role else { return ProduceOutcome::Done(Err(Error::NotLeaderOrFollower)) };
+        if self.producers.check(producer, epoch, 0, 1) == SeqCheck::InvalidEpoch {
+            return ProduceOutcome::Done(Err(Error::InvalidProducerEpoch));
+        }
+        let offset = self.log.append_marker(self.epoch, (producer, epoch), commit, now);
+        let written = self.log.slice(offset, offset + 1);
+        self.producers.apply(&written);
+        self.txns.apply(&written);
+        if let Role::Leader(l) = &mut self.role {
+            l.pending.push((id, offset, offset + 1));
+        }
+        self.maybe_advance_hw();
+        match self.completed.iter().position(|(done, _)| *done == id) {
+            Some(pos) => ProduceOutcome::Done(self.completed.remove(pos).1),
+            None => ProduceOutcome::Waiting { base_offset: offset },
+        }
+    }
+
+    /// The last stable offset: what read_committed consumers may read up to.
+    pub fn last_stable_offset(&self) -> u64 {
+        self.txns.last_stable_offset(self.log.hw())
     }
 
     /// What a follower asks for: `(fetch offset, epoch of its last record)`.
@@ -405,6 +440,7 @@ impl Replica {
                 if fresh.first().is_none_or(|r| r.offset == self.log.leo()) {
                     self.log.append_replicated(&fresh);
                     self.producers.apply(&fresh);
+                    self.txns.apply(&fresh);
                 }
                 self.log.set_hw((*hw).min(self.log.leo()));
                 false
@@ -422,6 +458,7 @@ impl Replica {
                 };
                 self.log.truncate_to(to.min(leo));
                 self.producers.rebuild(self.log.records());
+                self.txns.rebuild(self.log.records(), self.log.hw());
                 true
             }
             FetchResponse::OutOfRange { log_start, leo: leader_leo } => {
@@ -439,6 +476,7 @@ impl Replica {
                     return false;
                 }
                 self.producers.rebuild(self.log.records());
+                self.txns.rebuild(self.log.records(), self.log.hw());
                 true
             }
             FetchResponse::Error(_) => false,
@@ -543,6 +581,7 @@ impl Replica {
             self.log.set_hw(new_hw);
         }
         let hw = self.log.hw();
+        self.txns.on_high_watermark(hw);
         let (done, waiting): (Vec<_>, Vec<_>) = l.pending.drain(..).partition(|&(_, _, end)| end <= hw);
         l.pending = waiting;
         self.completed.extend(done.into_iter().map(|(id, base, _)| (id, Ok(base))));

@@ -40,6 +40,9 @@ use crate::NodeId;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+mod transactional;
+pub use transactional::{TxnClient, TxnPhase};
+
 /// The producer's settings, with Kafka's names and (in `config`) its defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -125,6 +128,8 @@ pub struct Producer {
     bump_needed: bool,
     /// Records failed with a TimeoutException (`delivery.timeout.ms` passed).
     pub expired: u64,
+    /// With a `transactional.id`: its transaction manager.
+    pub txn: Option<Box<TxnClient>>,
 }
 
 impl Producer {
@@ -150,7 +155,20 @@ impl Producer {
             epoch: 0,
             bump_needed: false,
             expired: 0,
+            txn: None,
         }
+    }
+
+    /// A transactional producer (`transactional.id`).
+    pub fn with_txn(mut self, txn: Option<crate::kafka::txn::config::TxnSettings>) -> Producer {
+        self.txn = txn.map(|s| Box::new(TxnClient::new(s)));
+        self
+    }
+
+    /// The producer id its batches carry: the coordinator's for a transactional producer, its
+    /// node number + 1 for an idempotent one.
+    fn producer_id(&self, ctx: &Ctx) -> u32 {
+        self.txn.as_ref().and_then(|t| t.producer).map_or(ctx.me.0 + 1, |p| p.0)
     }
 
     pub fn key_name(key: u32) -> String {
@@ -162,6 +180,7 @@ impl Producer {
         self.metadata = MetadataAsk::starting_at(next);
         self.metadata.ask(ctx, &self.cluster);
         ctx.set_timer(self.settings.interval, KafkaTimer::Send);
+        self.txn_step(ctx);
     }
 
     /// A crashed producer loses what it had not sent or had not had acknowledged.
@@ -175,6 +194,7 @@ impl Producer {
         self.window.clear();
         self.sticky = None;
         self.bump_needed = false;
+        self.txn_reset();
     }
 
     fn partitions(&self) -> u16 {
@@ -210,14 +230,20 @@ impl Producer {
                 if self.settings.count.is_some_and(|c| self.next_seq >= c) {
                     return;
                 }
+                if self.txn.as_ref().is_some_and(|t| !t.accepting()) {
+                    // The application waits in initTransactions / commitTransaction.
+                    return ctx.set_timer(self.settings.interval, KafkaTimer::Send);
+                }
                 let seq = self.next_seq;
                 self.next_seq += 1;
+                self.txn_record_written(ctx, seq);
                 let key = (self.settings.keys > 0).then(|| (seq % self.settings.keys as u64) as u32);
                 let partition = self.partition_for(ctx, key);
                 self.add(ctx, partition, Rec { seq, key, created: ctx.now });
                 ctx.set_timer(self.settings.interval, KafkaTimer::Send);
             }
             KafkaTimer::Linger => self.drain(ctx),
+            KafkaTimer::TxnStep { generation } => self.txn_timer(ctx, generation),
             KafkaTimer::RequestTimeout => {
                 for id in self.timeouts.expired(ctx, KafkaTimer::RequestTimeout) {
                     if let Some(b) = self.inflight.remove(&id) {
@@ -324,6 +350,7 @@ impl Producer {
                 };
                 let Some(node) = self.cluster.broker_node(leader) else { break };
                 if !self.metadata.usable(node, ctx.now)
+                    || self.txn.as_ref().is_some_and(|t| !t.may_send(p))
                     || self.in_flight_to(leader) >= self.settings.max_in_flight
                     || !self.sendable(p, ctx.now)
                     || !self.in_sequence(p)
@@ -337,6 +364,7 @@ impl Producer {
         if need_metadata {
             self.metadata.ask(ctx, &self.cluster);
         }
+        self.txn_step(ctx);
     }
 
     fn send_batch(&mut self, ctx: &mut Ctx, mut b: Batch, leader: BrokerId, node: NodeId) {
@@ -355,11 +383,12 @@ impl Producer {
         }
         let id = self.next_req;
         self.next_req += 1;
-        let producer = b.base_seq.map(|s| (ctx.me.0 + 1, self.epoch, s));
+        let producer = b.base_seq.map(|s| (self.producer_id(ctx), self.epoch, s));
         let records = b.records.iter().map(|r| (r.key, r.seq)).collect();
         let size = self.settings.record_size;
         let timeout = self.settings.request_timeout;
-        send(ctx, node, KafkaMsg::Produce { id, tp, acks: self.settings.acks, producer, records, size, timeout });
+        let (acks, transactional) = (self.settings.acks, self.txn.is_some());
+        send(ctx, node, KafkaMsg::Produce { id, tp, acks, producer, records, transactional, size, timeout });
         if self.settings.acks != Acks::None {
             self.timeouts.set(ctx, id, self.settings.request_timeout, KafkaTimer::RequestTimeout);
             self.inflight.insert(id, b);
@@ -370,6 +399,9 @@ impl Producer {
         let tp = Tp { topic: self.topic, partition: b.partition };
         for r in &b.records {
             ctx.emit(KafkaEvent::ProduceFailed { producer: ctx.me, seq: r.seq, tp, error });
+        }
+        if self.txn.is_some() && error == Error::InvalidProducerEpoch {
+            return self.txn_fenced(ctx, self.epoch);
         }
         if matches!(error, Error::InvalidRecord | Error::InvalidProducerEpoch) {
             return; // an error retrying cannot fix: given up
@@ -422,7 +454,9 @@ impl Producer {
             ctx.emit(KafkaEvent::ProduceExpired { producer: ctx.me, seq: r.seq, tp });
         }
         self.expired += b.records.len() as u64;
-        if b.base_seq.is_some() {
+        if self.txn.is_some() {
+            self.txn_abortable(ctx);
+        } else if b.base_seq.is_some() {
             self.bump_needed = true;
         }
     }
@@ -463,6 +497,7 @@ impl Producer {
         }
         let Some(broker) = self.cluster.broker_of(peer) else { return };
         self.cancel_in_flight(ctx, broker, Error::NetworkException);
+        self.txn_disconnected(ctx, broker);
     }
 
     /// Fails every request in flight to `broker`, oldest first, as the client's `NetworkClient`
@@ -516,6 +551,7 @@ impl Producer {
                     Err(e) => self.failed(ctx, b, e),
                 }
             }
+            KafkaMsg::Txn(m) => self.on_txn_message(ctx, m),
             _ => {}
         }
     }

@@ -18,8 +18,21 @@ use crate::NodeId;
 /// A fetch waiting for data, as the leader received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Parked {
-    Replica { from: NodeId, follower: BrokerId, epoch: u32, offset: u64, last_epoch: Option<u32>, generation: u64 },
-    Consumer { from: NodeId, offset: u64, generation: u64 },
+    Replica {
+        from: NodeId,
+        follower: BrokerId,
+        epoch: u32,
+        offset: u64,
+        last_epoch: Option<u32>,
+        generation: u64,
+    },
+    /// `read_committed`: it reads up to the last stable offset.
+    Consumer {
+        from: NodeId,
+        offset: u64,
+        generation: u64,
+        read_committed: bool,
+    },
 }
 
 impl Parked {
@@ -112,7 +125,7 @@ mod tests {
     const TP: Tp = Tp { topic: 0, partition: 1 };
 
     fn consumer(from: u32, generation: u64) -> Parked {
-        Parked::Consumer { from: NodeId(from), offset: 0, generation }
+        Parked::Consumer { from: NodeId(from), offset: 0, generation, read_committed: false }
     }
 
     #[test]

@@ -40,22 +40,21 @@ impl Broker {
                     send(ctx, from, KafkaMsg::ReplicaFetchResponse { tp, response, generation });
                 }
             }
-            Parked::Consumer { from, offset, generation } => {
-                if *offset < r.log.log_start() || *offset > r.log.leo() {
-                    let (from, generation) = (*from, *generation);
+            &Parked::Consumer { from, offset, generation, read_committed } => {
+                if offset < r.log.log_start() || offset > r.log.leo() {
                     let result = Err(Error::OffsetOutOfRange);
-                    return send(ctx, from, KafkaMsg::FetchResponse { tp, result, generation });
+                    return send(ctx, from, KafkaMsg::FetchResponse { tp, result, generation, aborted: vec![] });
                 }
-                let records = r.log.slice(*offset, r.log.hw());
+                // read_committed reads up to the last stable offset, with the aborted
+                // transactions among what it reads (`UnifiedLog.read` with FetchTxnCommitted).
                 let hw = r.log.hw();
+                let end = if read_committed { r.last_stable_offset() } else { hw };
+                let records = r.log.slice(offset, end);
+                let aborted = if read_committed { r.txns.aborted_in(offset, end) } else { vec![] };
                 if records.is_empty() && !waking {
                     self.park(ctx, tp, p.clone(), FETCH_MAX_WAIT);
                 } else {
-                    send(
-                        ctx,
-                        *from,
-                        KafkaMsg::FetchResponse { tp, result: Ok((records, hw)), generation: *generation },
-                    );
+                    send(ctx, from, KafkaMsg::FetchResponse { tp, result: Ok((records, hw)), generation, aborted });
                 }
             }
         }
@@ -67,7 +66,7 @@ impl Broker {
                 send(ctx, from, KafkaMsg::ReplicaFetchResponse { tp, response: FetchResponse::Error(e), generation })
             }
             Parked::Consumer { from, generation, .. } => {
-                send(ctx, from, KafkaMsg::FetchResponse { tp, result: Err(e), generation })
+                send(ctx, from, KafkaMsg::FetchResponse { tp, result: Err(e), generation, aborted: vec![] })
             }
         }
     }
@@ -106,7 +105,7 @@ mod tests {
     use crate::NodeId;
 
     fn consumer_fetch(offset: u64, generation: u64) -> KafkaMsg {
-        KafkaMsg::Fetch { tp: TP, offset, generation }
+        KafkaMsg::Fetch { tp: TP, offset, generation, read_committed: false }
     }
 
     /// The consumer's fetch answers in `sent`: the values read, or the error.

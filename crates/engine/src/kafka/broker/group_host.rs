@@ -109,7 +109,7 @@ impl Broker {
         let Some(tp) = self.cluster.offsets_tp(group) else { return };
         let records: Vec<(Option<u32>, u64)> = offsets.iter().map(|&(p, o)| (Some(offset_key(group, p)), o)).collect();
         let waiter = Waiter::Commit { client, group, offsets };
-        self.append(ctx, tp, Acks::All, (None, OFFSET_RECORD_BYTES), &records, waiter);
+        self.append(ctx, tp, Acks::All, (None, OFFSET_RECORD_BYTES, false), &records, waiter);
     }
 
     /// A commit's append completed (or failed): the offsets count, and the member hears.

@@ -41,6 +41,7 @@ mod replica_manager;
 mod session;
 #[cfg(test)]
 mod testkit;
+mod txn_host;
 
 pub use controller::Controller;
 pub use lifecycle::Lifecycle;
@@ -93,6 +94,8 @@ pub struct Broker {
     pub stopping: Option<leader_moves::Stopping>,
     /// With a `resources` block: its CPU, disk and waiting requests (`crate::resources::kafka`).
     pub res: Option<Box<crate::resources::kafka::BrokerRes>>,
+    /// The transaction coordinator's state (the ids whose `__transaction_state` partition it leads).
+    pub txn_host: txn_host::TxnHost,
 }
 
 impl Broker {
@@ -122,6 +125,7 @@ impl Broker {
             kraft: cluster_kraft.then(Lifecycle::default),
             stopping: None,
             res: None,
+            txn_host: txn_host::TxnHost::default(),
         }
     }
 
@@ -136,6 +140,7 @@ impl Broker {
         ctx.set_timer(self.cluster.replica_lag_time_max / 2, KafkaTimer::Isr);
         ctx.set_timer(self.cluster.retention_check_interval, KafkaTimer::Retention);
         ctx.set_timer(self.cluster.cleaner_backoff, KafkaTimer::Cleaner);
+        self.txn_start(ctx);
     }
 
     /// The fetches parked on the partitions this broker leads (for inspectors and invariants).
@@ -157,6 +162,7 @@ impl Broker {
         self.produce_waiting.clear();
         self.produce_deadlines.clear();
         self.groups.clear();
+        self.txn_host = txn_host::TxnHost::default();
         self.stopping = None;
         self.res = None;
         if let Some(l) = self.kraft.as_mut() {
@@ -198,6 +204,8 @@ impl Broker {
             KafkaTimer::Session { group } => self.on_group_timer(ctx, group, None),
             KafkaTimer::FetchBackoff { tp, generation } => self.fetch_backoff_over(ctx, tp, generation),
             KafkaTimer::FetchTimeout => self.fetch_timeouts_expired(ctx),
+            KafkaTimer::TxnAbortCheck => self.txn_abort_check(ctx),
+            KafkaTimer::TxnMarkers => self.txn_markers_timer(ctx),
             _ => {}
         }
     }
@@ -247,15 +255,16 @@ impl Broker {
                 let states = self.metadata.values().cloned().collect();
                 send(ctx, from, KafkaMsg::MetadataResponse { states });
             }
-            KafkaMsg::Produce { id, tp, acks, producer, records, size, timeout } => {
+            KafkaMsg::Produce { id, tp, acks, producer, records, transactional, size, timeout } => {
                 let waiter = Waiter::Produce { client: from, id, timeout };
-                self.append(ctx, tp, acks, (producer, size), &records, waiter)
+                self.append(ctx, tp, acks, (producer, size, transactional), &records, waiter)
             }
-            KafkaMsg::Fetch { tp, offset, generation } => {
-                self.serve_fetch(ctx, tp, Parked::Consumer { from, offset, generation }, false);
+            KafkaMsg::Fetch { tp, offset, generation, read_committed } => {
+                self.serve_fetch(ctx, tp, Parked::Consumer { from, offset, generation, read_committed }, false);
             }
             KafkaMsg::ListOffsets { tp, earliest } => self.list_offsets(ctx, from, tp, earliest),
             KafkaMsg::FindCoordinator { group } => self.find_coordinator(ctx, from, group),
+            KafkaMsg::Txn(m) => self.on_txn_msg(ctx, from, m),
             msg => self.on_group_request(ctx, from, msg),
         }
     }

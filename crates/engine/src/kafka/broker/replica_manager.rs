@@ -16,8 +16,26 @@ use crate::NodeId;
 /// Who waits for an acks=all append to complete: a producer, or a member's offset commit.
 #[derive(Clone, Debug)]
 pub(super) enum Waiter {
-    Produce { client: NodeId, id: u64, timeout: Time },
-    Commit { client: NodeId, group: u8, offsets: Vec<(u16, u64)> },
+    Produce {
+        client: NodeId,
+        id: u64,
+        timeout: Time,
+    },
+    Commit {
+        client: NodeId,
+        group: u8,
+        offsets: Vec<(u16, u64)>,
+    },
+    /// A transaction coordinator's write to `__transaction_state`.
+    Txn {
+        txn: u8,
+        reply: super::txn_host::TxnReply,
+    },
+    /// A transaction marker the coordinator asked for (WriteTxnMarkers request `id`).
+    Marker {
+        client: NodeId,
+        id: u64,
+    },
 }
 
 impl Broker {
@@ -60,6 +78,7 @@ impl Broker {
         }
         self.metadata.insert(tp, s);
         self.groups_follow_leadership(ctx, tp);
+        self.txns_follow_leadership(ctx, tp);
     }
 
     /// Every half `replica.lag.time.max.ms`: each partition led here checks its followers.
@@ -175,6 +194,12 @@ impl Broker {
         match waiter {
             Waiter::Produce { client, id, .. } => send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result }),
             Waiter::Commit { client, group, offsets } => self.commit_written(ctx, client, group, offsets, result),
+            Waiter::Txn { txn, reply } => self.txn_written(ctx, txn, reply, result),
+            Waiter::Marker { client, id } => {
+                let result = result.map(|_| ());
+                let msg = crate::kafka::txn::msg::TxnMsg::WriteTxnMarkersResponse { id, tp, result };
+                send(ctx, client, KafkaMsg::Txn(msg));
+            }
         }
     }
 
@@ -195,7 +220,7 @@ impl Broker {
         ctx: &mut Ctx,
         tp: Tp,
         acks: Acks,
-        (producer, size): (Option<(u32, u16, u32)>, u32),
+        (producer, size, transactional): (Option<(u32, u16, u32)>, u32, bool),
         records: &[(Option<u32>, u64)],
         waiter: Waiter,
     ) {
@@ -218,7 +243,7 @@ impl Broker {
         };
         let hw_before = r.log.hw();
         let leo_before = r.log.leo();
-        let outcome = r.produce_batch(req, acks, producer, records, size, now);
+        let outcome = r.produce_batch(req, acks, (producer, transactional), records, size, now);
         for offset in leo_before..r.log.leo() {
             emit(ctx, KafkaEvent::Appended { tp, broker: me, offset, epoch: r.epoch });
         }
@@ -232,7 +257,7 @@ impl Broker {
                 match waiter {
                     // A commit that cannot be replicated in time is answered REQUEST_TIMED_OUT (as
                     // a zombie coordinator's would be: its followers fetch from a new leader).
-                    Waiter::Commit { .. } => ctx.set_timer(
+                    Waiter::Commit { .. } | Waiter::Txn { .. } | Waiter::Marker { .. } => ctx.set_timer(
                         super::group_host::OFFSETS_COMMIT_TIMEOUT,
                         KafkaTimer::CommitTimeout { tp, request: req },
                     ),

@@ -128,7 +128,8 @@ impl Harness {
     pub fn produce(&mut self, b: &mut Broker, tp: Tp, acks: Acks, records: &[(Option<u32>, u64)]) {
         let records = records.to_vec();
         let timeout = crate::kafka::cluster::REQUEST_TIMEOUT;
-        let msg = KafkaMsg::Produce { id: 0, tp, acks, producer: None, records, size: 100, timeout };
+        let msg =
+            KafkaMsg::Produce { id: 0, tp, acks, producer: None, records, transactional: false, size: 100, timeout };
         self.message(b, CLIENT, msg);
     }
 }

@@ -9,6 +9,7 @@ use crate::kafka::config::OffsetReset;
 use crate::kafka::log::Record;
 use crate::kafka::msg::{KafkaMsg, Tp};
 use crate::kafka::partition::Error;
+use crate::kafka::txn::partition::{committed_records, AbortedTxn};
 use crate::kafka::{Ctx, KafkaTimer};
 use crate::time::Time;
 
@@ -47,7 +48,8 @@ impl Consumer {
         let generation = self.next_gen;
         self.next_gen += 1;
         self.fetching.insert(partition, (generation, leader));
-        send(ctx, node, KafkaMsg::Fetch { tp, offset, generation });
+        let read_committed = self.read_committed;
+        send(ctx, node, KafkaMsg::Fetch { tp, offset, generation, read_committed });
         self.fetch_timeouts.set(ctx, partition, REQUEST_TIMEOUT + FETCH_MAX_WAIT, KafkaTimer::FetchTimeout);
     }
 
@@ -64,12 +66,15 @@ impl Consumer {
         }
     }
 
-    /// A fetch answered: hand its records to the application, or find out why there were none.
+    /// A fetch answered (its records, and for read_committed the aborted transactions among
+    /// them): hand its records to the application, or find out why there were none. Control
+    /// records (transaction markers) never reach the application; read_committed skips aborted
+    /// transactions' records too. The position moves past all of them.
     pub(super) fn on_fetched(
         &mut self,
         ctx: &mut Ctx,
         tp: Tp,
-        result: Result<(Vec<Record>, u64), Error>,
+        result: Result<(Vec<Record>, Vec<AbortedTxn>), Error>,
         generation: u64,
     ) {
         if self.fetching.get(&tp.partition).map(|f| f.0) != Some(generation) {
@@ -78,16 +83,30 @@ impl Consumer {
         self.fetch_done(tp.partition);
         match result {
             // Records for a partition it no longer owns are dropped, unread.
-            Ok((records, _hw)) if self.reads(tp.partition) => {
+            Ok((records, aborted)) if self.reads(tp.partition) => {
                 let Some(&start) = self.positions.get(&tp.partition) else { return };
                 let instant = self.processing == (Time::ZERO, Time::ZERO);
+                let end = records.last().map(|r| r.offset + 1).filter(|&end| end > start);
+                let visible = if self.read_committed {
+                    committed_records(&records, &aborted)
+                } else {
+                    records.into_iter().filter(|r| !r.kind.is_control()).collect()
+                };
                 // Offsets may have gaps where the log was compacted.
-                for r in records.into_iter().skip_while(|r| r.offset < start) {
+                for r in visible.into_iter().skip_while(|r| r.offset < start) {
                     self.positions.insert(tp.partition, r.offset + 1);
                     if instant {
                         self.processed_one(ctx, tp.partition, r);
                     } else {
                         self.backlog.push_back((tp.partition, r));
+                    }
+                }
+                if let Some(end) = end {
+                    // Past the skipped records too; with nothing of the partition left to
+                    // process, the application is past them as well (what a commit records).
+                    self.positions.insert(tp.partition, end);
+                    if (instant || !self.busy) && !self.backlog.iter().any(|b| b.0 == tp.partition) {
+                        self.processed.insert(tp.partition, end);
                     }
                 }
                 if !self.busy {

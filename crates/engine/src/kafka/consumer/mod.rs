@@ -77,6 +77,9 @@ pub struct Consumer {
     /// deleted by retention — those are in `out_of_range` too).
     resetting: u64,
     out_of_range: u64,
+    /// `isolation.level=read_committed`: it reads up to the last stable offset and skips aborted
+    /// transactions.
+    pub read_committed: bool,
 }
 
 fn bits(mask: u64) -> impl Iterator<Item = u16> {
@@ -107,6 +110,7 @@ impl Consumer {
             member: group.map(|g| Membership::new(g, None)),
             resetting: 0,
             out_of_range: 0,
+            read_committed: false,
         }
     }
 
@@ -115,6 +119,12 @@ impl Consumer {
         if let Some(m) = &mut self.member {
             m.instance = instance;
         }
+        self
+    }
+
+    /// `isolation.level=read_committed`.
+    pub fn with_read_committed(mut self, read_committed: bool) -> Consumer {
+        self.read_committed = read_committed;
         self
     }
 
@@ -278,7 +288,9 @@ impl Consumer {
                 }
                 self.fetch_all(ctx);
             }
-            KafkaMsg::FetchResponse { tp, result, generation } => self.on_fetched(ctx, tp, result, generation),
+            KafkaMsg::FetchResponse { tp, result, generation, aborted } => {
+                self.on_fetched(ctx, tp, result.map(|(records, _)| (records, aborted)), generation)
+            }
             KafkaMsg::ListOffsetsResponse { tp, result } => self.on_list_offsets(ctx, tp, result),
             KafkaMsg::FindCoordinatorResponse { result, .. } => {
                 let Some(m) = self.answered() else { return };

@@ -11,6 +11,7 @@ impl KafkaEvent {
     pub fn describe(&self, s: &mut String, world: &dyn KafkaNames) -> std::fmt::Result {
         let tp = |t: Tp| format!("{}-{}", world.topic_name(t.topic), t.partition);
         match *self {
+            KafkaEvent::Txn(e) => e.describe(s, world),
             KafkaEvent::ZnodeChanged { server, path, change } => write!(
                 s,
                 "{} {} {}",

@@ -61,6 +61,7 @@ impl ModelEvent for KafkaEvent {
     fn encode(&self, h: &mut TraceHash) {
         let tp = |h: &mut TraceHash, t: Tp| h.u64(((t.topic as u64) << 16) | t.partition as u64);
         match *self {
+            KafkaEvent::Txn(e) => e.encode(h),
             KafkaEvent::ZnodeChanged { server, path, change } => {
                 h.byte(KafkaTag::ZnodeChanged as u8);
                 h.u64(((server.0 as u64) << 8) | change as u64);
@@ -273,6 +274,7 @@ impl ModelEvent for KafkaEvent {
 
     fn nodes(&self) -> [Option<NodeId>; 2] {
         match *self {
+            KafkaEvent::Txn(e) => [e.producer(), None],
             KafkaEvent::ZkLeaderElected { server, .. } | KafkaEvent::ZkQuorumLost { server, .. } => {
                 [Some(server), None]
             }
@@ -303,6 +305,7 @@ impl ModelEvent for KafkaEvent {
 
     fn type_name(&self) -> &'static str {
         match self {
+            KafkaEvent::Txn(e) => e.type_name(),
             KafkaEvent::ZkLeaderElected { .. } => "zk-leader",
             KafkaEvent::ZnodeChanged { .. } => "znode",
             KafkaEvent::WatchFired { .. } => "watch-fired",

@@ -196,6 +196,8 @@ pub enum KafkaEvent {
     SegmentsDeleted { tp: Tp, broker: BrokerId, log_start: u64 },
     /// The log cleaner removed `removed` records superseded by later ones with the same key.
     Compacted { tp: Tp, broker: BrokerId, removed: u32 },
+    /// Transactions (exactly-once): `crate::kafka::txn::event`.
+    Txn(crate::kafka::txn::event::TxnEvent),
 }
 
 /// The classic group coordinator's states.

@@ -59,6 +59,8 @@ pub enum TxnError {
     NotCoordinator,
     /// The coordinator is loading the partition after becoming its leader.
     CoordinatorLoadInProgress,
+    /// Its write to `__transaction_state` could not be replicated (COORDINATOR_NOT_AVAILABLE).
+    CoordinatorNotAvailable,
 }
 
 /// One entry of `__transaction_state` (`TransactionLogValue`): what a new coordinator reads back.

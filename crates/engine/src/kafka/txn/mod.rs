@@ -5,11 +5,41 @@
 //!   `__transaction_state` after a coordinator failover.
 //! - `partition` — what a partition's replicas keep of transactions (the open ones, the last
 //!   stable offset, the aborted-transaction index), and the read_committed consumer's filter.
+//! - `msg`, `event` — the transaction APIs' messages, and what the learner is shown.
 
+pub mod config;
 pub mod coordinator;
+pub mod event;
+pub mod msg;
 pub mod partition;
+pub mod state_log;
 
+use super::cluster::Topic;
+use super::config::KafkaSpec;
+use super::log::LogConfig;
 use crate::time::Time;
+
+/// The topic's name in Kafka.
+pub const STATE_TOPIC: &str = "__transaction_state";
+
+/// `__transaction_state` as the brokers create it: `transaction.state.log.num.partitions`,
+/// replication factor 3 and `min.insync.replicas` 2 (Kafka's defaults; with fewer brokers, all of
+/// them and at most that many). Simplified: not compacted here (an entry is a few records, where
+/// Kafka writes one record per transactional id and compacts the topic).
+pub fn state_topic(spec: &KafkaSpec) -> Topic {
+    let replication_factor = spec.brokers.min(3);
+    Topic {
+        name: STATE_TOPIC.into(),
+        partitions: spec.txn_state_partitions() as u16,
+        replication_factor,
+        min_insync_replicas: replication_factor.min(2),
+        delete: false,
+        compact: false,
+        retention: None,
+        retention_bytes: None,
+        log: LogConfig::default(),
+    }
+}
 
 /// `transaction.state.log.num.partitions`: Kafka's default is 50.
 pub const DEFAULT_STATE_PARTITIONS: u32 = 50;

@@ -64,15 +64,17 @@ impl PartitionTxns {
         self.unreplicated.retain(|&(_, marker)| marker >= hw);
     }
 
-    /// `firstUnstableOffset`: where the earliest transaction not yet settled begins.
-    pub fn first_unstable_offset(&self) -> Option<u64> {
+    /// `firstUnstableOffset` with the HW at `hw`: where the earliest transaction not yet settled
+    /// begins (open, or ended by a marker not yet below the HW).
+    pub fn first_unstable_offset(&self, hw: u64) -> Option<u64> {
         let open = self.ongoing.values().copied();
-        open.chain(self.unreplicated.iter().map(|&(first, _)| first)).min()
+        let unreplicated = self.unreplicated.iter().filter(|&&(_, marker)| marker >= hw).map(|&(first, _)| first);
+        open.chain(unreplicated).min()
     }
 
     /// The last stable offset: what a read_committed consumer may read up to.
     pub fn last_stable_offset(&self, hw: u64) -> u64 {
-        self.first_unstable_offset().map_or(hw, |first| first.min(hw))
+        self.first_unstable_offset(hw).map_or(hw, |first| first.min(hw))
     }
 
     /// The producers with a transaction open here, with its first offset.
@@ -168,8 +170,9 @@ mod tests {
         assert_eq!(t.last_stable_offset(6), 0, "producer 1's transaction opened at 0");
         t.on_high_watermark(4);
         assert_eq!(t.last_stable_offset(4), 0, "its marker (4) is not yet below the HW");
-        t.on_high_watermark(5);
         assert_eq!(t.last_stable_offset(5), 1, "now producer 2's open transaction holds it");
+        t.on_high_watermark(5);
+        assert_eq!(t.last_stable_offset(5), 1, "and stays so once the settled one is forgotten");
         assert_eq!(t.ongoing().collect::<Vec<_>>(), vec![(2, 1)]);
         assert_eq!(PartitionTxns::default().last_stable_offset(7), 7, "no transaction: the HW");
     }

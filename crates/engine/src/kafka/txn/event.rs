@@ -1,0 +1,150 @@
+//! What transactions show the learner (`KafkaEvent::Txn`): its trace encoding and its line in the
+//! event log.
+
+use super::coordinator::TxnState;
+use crate::kafka::msg::Tp;
+use crate::kafka::partition::BrokerId;
+use crate::kafka::KafkaNames;
+use crate::trace::TraceHash;
+use crate::NodeId;
+use std::fmt::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnEvent {
+    /// InitProducerId answered: the transactional producer writes as `(id, epoch)`.
+    ProducerId { producer: NodeId, txn: u8, id: u32, epoch: u16 },
+    /// The producer began a transaction with its record `first` (beginTransaction).
+    Began { producer: NodeId, txn: u8, first: u64 },
+    /// EndTxn answered: the transaction of records `[first, end)` is committed (or aborted); the
+    /// coordinator writes the markers.
+    Ended { producer: NodeId, txn: u8, commit: bool, first: u64, end: u64 },
+    /// The producer heard PRODUCER_FENCED / INVALID_PRODUCER_EPOCH: a newer instance of its
+    /// transactional id (or the coordinator's timeout) bumped the epoch. Fatal: it stops.
+    Fenced { producer: NodeId, txn: u8, epoch: u16 },
+    /// The transaction coordinator's transition is written in `__transaction_state`.
+    State { broker: BrokerId, txn: u8, state: TxnState, epoch: u16 },
+    /// The coordinator aborts a transaction open longer than `transaction.timeout.ms`.
+    TimedOut { broker: BrokerId, txn: u8 },
+    /// A partition leader appended a COMMIT or ABORT marker (a control record) at `offset`.
+    Marker { tp: Tp, broker: BrokerId, offset: u64, commit: bool },
+}
+
+/// Trace tags of transaction events (after the other Kafka events' tags).
+const FIRST_TAG: u8 = 60;
+
+impl TxnEvent {
+    pub fn encode(&self, h: &mut TraceHash) {
+        let node = |n: NodeId| n.0 as u64;
+        match *self {
+            TxnEvent::ProducerId { producer, txn, id, epoch } => {
+                h.byte(FIRST_TAG);
+                h.u64((node(producer) << 8) | txn as u64);
+                h.u64(((id as u64) << 16) | epoch as u64);
+            }
+            TxnEvent::Began { producer, txn, first } => {
+                h.byte(FIRST_TAG + 1);
+                h.u64((node(producer) << 8) | txn as u64);
+                h.u64(first);
+            }
+            TxnEvent::Ended { producer, txn, commit, first, end } => {
+                h.byte(FIRST_TAG + 2);
+                h.u64((node(producer) << 9) | ((txn as u64) << 1) | commit as u64);
+                h.u64(first);
+                h.u64(end);
+            }
+            TxnEvent::Fenced { producer, txn, epoch } => {
+                h.byte(FIRST_TAG + 3);
+                h.u64((node(producer) << 24) | ((txn as u64) << 16) | epoch as u64);
+            }
+            TxnEvent::State { broker, txn, state, epoch } => {
+                h.byte(FIRST_TAG + 4);
+                h.u64(((broker as u64) << 32) | ((txn as u64) << 24) | ((state as u64) << 16) | epoch as u64);
+            }
+            TxnEvent::TimedOut { broker, txn } => {
+                h.byte(FIRST_TAG + 5);
+                h.u64(((broker as u64) << 8) | txn as u64);
+            }
+            TxnEvent::Marker { tp, broker, offset, commit } => {
+                h.byte(FIRST_TAG + 6);
+                h.u64(((tp.topic as u64) << 16) | tp.partition as u64);
+                h.u64(((broker as u64) << 1) | commit as u64);
+                h.u64(offset);
+            }
+        }
+    }
+
+    pub fn producer(&self) -> Option<NodeId> {
+        match *self {
+            TxnEvent::ProducerId { producer, .. }
+            | TxnEvent::Began { producer, .. }
+            | TxnEvent::Ended { producer, .. }
+            | TxnEvent::Fenced { producer, .. } => Some(producer),
+            _ => None,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            TxnEvent::ProducerId { .. } => "producer-id",
+            TxnEvent::Began { .. } => "txn-begin",
+            TxnEvent::Ended { commit: true, .. } => "txn-commit",
+            TxnEvent::Ended { commit: false, .. } => "txn-abort",
+            TxnEvent::Fenced { .. } => "producer-fenced",
+            TxnEvent::State { .. } => "txn-state",
+            TxnEvent::TimedOut { .. } => "txn-timeout",
+            TxnEvent::Marker { .. } => "txn-marker",
+        }
+    }
+
+    pub fn describe(&self, s: &mut String, world: &dyn KafkaNames) -> std::fmt::Result {
+        let tp = |t: Tp| format!("{}-{}", world.topic_name(t.topic), t.partition);
+        match *self {
+            TxnEvent::ProducerId { producer, txn, id, epoch } => write!(
+                s,
+                "{} is transactional id {}: producer id {id}, epoch {epoch} (InitProducerId)",
+                world.node_name(producer),
+                world.txn_name(txn)
+            ),
+            TxnEvent::Began { producer, txn, first } => write!(
+                s,
+                "{} begins a transaction of {} at seq={first}",
+                world.node_name(producer),
+                world.txn_name(txn)
+            ),
+            TxnEvent::Ended { producer, txn, commit, first, end } => write!(
+                s,
+                "{} {} the transaction of {} (seq {first} to {}): the coordinator writes {} markers",
+                world.node_name(producer),
+                if commit { "committed" } else { "aborted" },
+                world.txn_name(txn),
+                end.saturating_sub(1),
+                if commit { "COMMIT" } else { "ABORT" }
+            ),
+            TxnEvent::Fenced { producer, txn, epoch } => write!(
+                s,
+                "{} is fenced: transactional id {} has epoch {epoch} now (PRODUCER_FENCED), it stops",
+                world.node_name(producer),
+                world.txn_name(txn)
+            ),
+            TxnEvent::State { broker, txn, state, epoch } => {
+                write!(
+                    s,
+                    "transaction coordinator b{broker}: {} is {} (epoch {epoch})",
+                    world.txn_name(txn),
+                    state.name()
+                )
+            }
+            TxnEvent::TimedOut { broker, txn } => write!(
+                s,
+                "transaction coordinator b{broker} aborts {}'s transaction: transaction.timeout.ms passed",
+                world.txn_name(txn)
+            ),
+            TxnEvent::Marker { tp: t, broker, offset, commit } => write!(
+                s,
+                "{} b{broker} appended a {} marker at offset {offset}",
+                tp(t),
+                if commit { "COMMIT" } else { "ABORT" }
+            ),
+        }
+    }
+}
