@@ -11,9 +11,14 @@ use brokerlab::engine::{EventKind, ModelEvents, Scenario, Simulation, Time};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn scenario(producers: &str, faults: &str, until: &str) -> Scenario {
+    scenario_in("", producers, faults, until)
+}
+
+/// With `mode` added to the `kafka` section (e.g. KRaft's settings).
+fn scenario_in(mode: &str, producers: &str, faults: &str, until: &str) -> Scenario {
     let json = format!(
         r#"{{"name":"txn","until":"{until}","network":{{"latency":"250us"}},
-            "kafka":{{"brokers":3,"transaction_state_partitions":3,
+            "kafka":{{{mode}"brokers":3,"transaction_state_partitions":3,
             "topics":[{{"name":"t","partitions":3,"replication_factor":3,"min_insync_replicas":2}}],
             "producers":[{producers}],
             "consumers":[{{"id":"committed","topic":"t","isolation_level":"read_committed"}},
@@ -151,4 +156,62 @@ fn a_coordinator_crash_does_not_lose_a_transaction() {
     assert_once(&read);
     let set: BTreeSet<u64> = read.iter().copied().collect();
     assert_eq!(set, committed, "no committed record lost, nothing else read");
+}
+
+/// What the `kafka-transactions` preset's description says happens.
+#[test]
+fn the_transactions_preset_does_what_its_description_says() {
+    let s = brokerlab::engine::presets::load("kafka-transactions").expect("a preset");
+    let mut sim = Simulation::new(&s, s.seed).unwrap();
+    sim.run_until(s.until);
+    let events: Vec<_> = sim.drain_events().collect();
+    let world = sim.world();
+    let name = |n| world.node_name(n).to_string();
+    let (mut ledger, mut audit) = (BTreeSet::new(), BTreeSet::new());
+    let mut committed: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    let mut fenced = vec![];
+    let mut aborted_by_coordinator = false;
+    for e in &events {
+        let EventKind::Model(ModelEvents::Kafka(k)) = e.kind else { continue };
+        match k {
+            KafkaEvent::Consumed { consumer, value, tp, .. } => {
+                let key = (tp.partition, value);
+                if name(consumer) == "ledger" { &mut ledger } else { &mut audit }.insert(key);
+            }
+            KafkaEvent::Txn(TxnEvent::Ended { producer, commit: true, first, end, .. }) => {
+                committed.entry(name(producer)).or_default().extend(first..end);
+            }
+            KafkaEvent::Txn(TxnEvent::Fenced { producer, .. }) => fenced.push((name(producer), e.at)),
+            KafkaEvent::Txn(TxnEvent::State { state, .. }) => {
+                use brokerlab::engine::kafka::txn::coordinator::TxnState;
+                if state == TxnState::CompleteAbort && e.at > Time::secs(8) && e.at < Time::secs(9) {
+                    aborted_by_coordinator = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(aborted_by_coordinator, "the restarted instance's InitProducerId aborts the open transaction");
+    assert_eq!(fenced.len(), 1);
+    assert_eq!(fenced[0].0, "payment-service");
+    assert!(fenced[0].1 >= Time::secs(14), "fenced once the second instance has its epoch");
+    assert!(audit.len() > ledger.len(), "audit reads the aborted records too");
+    assert!(ledger.is_subset(&audit));
+    assert!(committed["payment-service-2"].len() >= 100, "the second instance goes on committing");
+}
+
+#[test]
+fn transactions_work_the_same_in_kraft_mode() {
+    let s = scenario_in(
+        r#""metadata":"kraft","controllers":3,"#,
+        ONE,
+        r#"{"at":"502ms","action":"stop","node":"p"},{"at":"2500ms","action":"start","node":"p"}"#,
+        "12s",
+    );
+    let seen = run(&s, 5);
+    let committed = committed_values(&seen, "p");
+    assert!(committed.len() >= 250, "{} committed", committed.len());
+    let read = values(&seen, "committed");
+    assert_once(&read);
+    assert_eq!(read.iter().copied().collect::<BTreeSet<u64>>(), committed);
 }

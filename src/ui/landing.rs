@@ -18,6 +18,7 @@ const DOORS: &[Door] = &[
         &[
             (en("Consumer groups rebalancing"), "?preset=kafka-groups"),
             (en("Static members restarting without a rebalance"), "?preset=kafka-static"),
+            (en("Transactions: read_committed and a fenced zombie"), "?preset=kafka-transactions"),
             (en("ZooKeeper's quorum failing"), "?preset=kafka-zk-ensemble"),
         ],
     ),

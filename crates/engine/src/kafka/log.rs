@@ -211,25 +211,11 @@ impl Log {
 
     /// Leader append of a transaction marker (WriteTxnMarkers): one control record of the
     /// producer's `(id, epoch)`, COMMIT or ABORT. Returns its offset.
-    pub fn append_marker(&mut self, epoch: u32, producer: (u32, u16), commit: bool, timestamp: Time) -> u64 {
-        self.start_epoch(epoch);
-        let offset = self.leo;
-        let kind = if commit { RecordKind::Commit } else { RecordKind::Abort };
-        let (producer, producer_epoch) = producer;
-        let (key, value, seq, batch_start, size) = (None, 0, 0, true, 100);
-        self.push(Record {
-            offset,
-            epoch,
-            key,
-            value,
-            timestamp,
-            producer,
-            producer_epoch,
-            seq,
-            batch_start,
-            size,
-            kind,
-        });
+    pub fn append_marker(&mut self, epoch: u32, (id, producer_epoch): (u32, u16), commit: bool, now: Time) -> u64 {
+        let offset = self.append_batch(epoch, &[(None, 0)], Some((id, producer_epoch, 0)), 100, now);
+        if let Some(r) = self.records.back_mut() {
+            r.kind = if commit { RecordKind::Commit } else { RecordKind::Abort };
+        }
         offset
     }
 

@@ -8,8 +8,10 @@ use crate::glossary as g;
 use crate::i18n::{en, t, tf};
 use crate::walk::Variant;
 use brokerlab_engine::kafka::broker::Broker;
+use brokerlab_engine::kafka::log::RecordKind;
 use brokerlab_engine::kafka::node::KafkaNode;
 use brokerlab_engine::kafka::partition::{Acks, Role};
+use brokerlab_engine::kafka::KafkaNames;
 use brokerlab_engine::models::Node;
 use brokerlab_engine::{Command, NodeId, World};
 
@@ -98,7 +100,9 @@ impl ModelView for Kafka {
                             Acks::All => "all",
                         },
                         &p.next_seq,
-                        &if p.settings.idempotent {
+                        &if let Some(txn) = &p.txn {
+                            transactional(world, txn)
+                        } else if p.settings.idempotent {
                             tf("; idempotent, producer id {0} epoch {1}", &[&(me.0 + 1), &p.epoch])
                         } else {
                             String::new()
@@ -224,8 +228,20 @@ fn broker(world: &World, me: NodeId, b: &Broker) -> Vec<Block> {
     };
     let session = b.session.map_or(t("no ZooKeeper session").to_string(), |s| tf("session {0}", &[&s]));
     let head = crate::kraft::broker_line(world, b).unwrap_or_else(|| format!("{role}; {session}"));
+    let coordinated: Vec<String> = b
+        .txn_host
+        .ids
+        .iter()
+        .map(|(&txn, m)| tf("{0}: {1} (epoch {2})", &[&world.txn_name(txn), &m.state().name(), &m.current.epoch]))
+        .collect();
+    let txns = (!coordinated.is_empty())
+        .then(|| Block::Text { id: None, text: tf("transaction coordinator of {0}", &[&coordinated.join(", ")]) });
+    std::iter::once(Block::Text { id: None, text: head }).chain(txns).chain(broker_tables(world, me, b, rows)).collect()
+}
+
+/// The broker inspector's partition table, `kafka-topics --describe` and partition logs.
+fn broker_tables(world: &World, me: NodeId, b: &Broker, rows: Vec<Row>) -> Vec<Block> {
     vec![
-        Block::Text { id: None, text: head },
         Block::Table {
             id: "broker-partitions",
             head: vec![
@@ -311,14 +327,45 @@ fn consumer(world: &World, id: NodeId) -> Vec<Block> {
     .collect()
 }
 
+/// A transactional producer's part of its inspector line: its transactional id, producer id and
+/// epoch (once InitProducerId has answered), what its transaction manager is doing, and its
+/// transactions so far.
+fn transactional(world: &World, txn: &brokerlab_engine::kafka::producer::TxnClient) -> String {
+    use brokerlab_engine::kafka::producer::TxnPhase;
+    let id = world.txn_name(txn.settings.txn);
+    let state = match txn.phase {
+        TxnPhase::Initializing => t("looking for its coordinator and producer id").to_string(),
+        TxnPhase::Ready if txn.first.is_some() => {
+            tf("in a transaction ({0} of {1} records)", &[&txn.records, &txn.settings.records])
+        }
+        TxnPhase::Ready => t("between transactions").to_string(),
+        TxnPhase::Committing => t("committing").to_string(),
+        TxnPhase::Aborting => t("aborting").to_string(),
+        TxnPhase::Fenced => t("fenced: a newer epoch exists, it has stopped").to_string(),
+    };
+    let who = match txn.producer {
+        Some((pid, epoch)) => tf("producer id {0} epoch {1}", &[&pid, &epoch]),
+        None => t("no producer id yet").to_string(),
+    };
+    tf(
+        "; transactional id {0}, {1}; {2}; {3} committed, {4} aborted",
+        &[&id, &who, &state, &txn.committed, &txn.aborted],
+    )
+}
+
 /// The tail of each of this broker's partitions (internal topics left out) on every replica:
 /// `offset:epoch` per record, with the HW and the LEO marked, so divergence, truncation and the
-/// HW trailing the LEO can be seen replica by replica.
+/// HW trailing the LEO can be seen replica by replica; with transactions, records written in one,
+/// the markers and the last stable offset too.
 fn partition_logs(world: &World, b: &Broker) -> String {
     const TAIL: u64 = 10;
     let Some(cluster) = world.shared.kafka.as_ref() else { return String::new() };
     let mut out = String::new();
-    for tp in b.replicas.keys().filter(|tp| Some(tp.topic) != cluster.offsets_topic) {
+    if cluster.txn_topic.is_some() {
+        out.push_str(&t("·t: written in a transaction; ·COMMIT / ·ABORT: a transaction marker (a control record); |LSO: the last stable offset, where read_committed consumers stop"));
+        out.push('\n');
+    }
+    for tp in b.replicas.keys().filter(|tp| !cluster.is_internal(tp.topic)) {
         out.push_str(&cluster.tp_name(*tp));
         out.push('\n');
         for slot in &world.nodes {
@@ -330,11 +377,22 @@ fn partition_logs(world: &World, b: &Broker) -> String {
             if leo > TAIL {
                 out.push('…');
             }
+            // The last stable offset, where a transaction still open holds read_committed back.
+            let lso = r.last_stable_offset();
             for rec in r.log.slice(leo.saturating_sub(TAIL), leo) {
+                if rec.offset == lso && lso < hw {
+                    out.push_str(" |LSO");
+                }
                 if rec.offset == hw {
                     out.push_str(" |HW");
                 }
-                out.push_str(&format!(" {}:{}", rec.offset, rec.epoch));
+                let mark = match rec.kind {
+                    RecordKind::Commit => "·COMMIT",
+                    RecordKind::Abort => "·ABORT",
+                    RecordKind::Transactional => "·t",
+                    RecordKind::Data => "",
+                };
+                out.push_str(&format!(" {}:{}{mark}", rec.offset, rec.epoch));
             }
             out.push_str(if hw == leo { " |HW=LEO " } else { " |LEO " });
             out.push_str(&format!("{leo}\n"));

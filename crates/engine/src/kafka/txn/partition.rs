@@ -167,7 +167,8 @@ mod tests {
         // 0 t1, 1 t2, 2 d, 3 t1, 4 c1, 5 t2
         let log = log_of(&[('t', 1), ('t', 2), ('d', 0), ('t', 1), ('c', 1), ('t', 2)]);
         let mut t = txns(&log);
-        assert_eq!(t.last_stable_offset(6), 0, "producer 1's transaction opened at 0");
+        assert_eq!(t.last_stable_offset(3), 0, "producer 1's transaction opened at 0");
+        assert_eq!(t.last_stable_offset(6), 1, "with its marker below the HW, producer 2's holds it");
         t.on_high_watermark(4);
         assert_eq!(t.last_stable_offset(4), 0, "its marker (4) is not yet below the HW");
         assert_eq!(t.last_stable_offset(5), 1, "now producer 2's open transaction holds it");

@@ -1,0 +1,37 @@
+// End-to-end test of Kafka transactions (issue 16): the kafka-transactions preset runs with no
+// console error; the event log shows a zombie producer fenced, the producer inspector its
+// transactional id and epoch, and a broker's partition logs the COMMIT markers.
+// Screenshots under target/e2e/ (txn-…) — look at them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appSuite, SHOTS, text } from './browser.mjs';
+
+const suite = appSuite();
+const logHas = (page, re, timeout = 90000) =>
+  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#log')?.textContent ?? ''), re.source, {
+    timeout,
+    polling: 50,
+  });
+
+test('kafka-transactions: transactions commit, a crashed one aborts, the zombie is fenced', async () => {
+  const { page, errors } = await suite.open('?preset=kafka-transactions&seed=1&speed=10', {
+    viewport: { width: 1440, height: 900 },
+  });
+  await logHas(page, /payment-service committed the transaction of payments-tx/);
+  await logHas(page, /payment-service is fenced: transactional id payments-tx has epoch \d+ now/);
+  await page.click('#play'); // pause
+  await page.click('[data-node="payment-service"]');
+  assert.match(await page.textContent('#inspector'), /transactional id payments-tx, producer id 10000 epoch \d+; fenced/);
+  await page.click('[data-node="payment-service-2"]');
+  assert.match(await page.textContent('#inspector'), /transactional id payments-tx, producer id 10000 epoch \d+/);
+  await page.click('[data-node="b1"]');
+  await page.click('.partition-logs summary');
+  const logs = await page.textContent('#partition-logs');
+  assert.match(logs, /payments-\d\n/);
+  assert.match(logs, /\d+:\d+·COMMIT/);
+  assert.doesNotMatch(logs, /__transaction_state/);
+  await page.screenshot({ path: `${SHOTS}/txn-1-partition-logs.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${SHOTS}/txn-2-phone.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
