@@ -145,6 +145,14 @@ fn producer(scenario: &Scenario, kafka: &KafkaSpec, s: &ProducerSpec) -> File {
     p.set("retry.backoff.max.ms", ms(s.retry_backoff_max));
     p.set("request.timeout.ms", ms(s.request_timeout));
     p.set("delivery.timeout.ms", ms(s.delivery_timeout));
+    if let Some(id) = &s.transactional_id {
+        p.note("your application calls initTransactions, then beginTransaction and commitTransaction around each batch of records");
+        p.set("transactional.id", id);
+        p.set(
+            "transaction.timeout.ms",
+            ms(s.transaction_timeout.unwrap_or(brokerlab_engine::kafka::txn::DEFAULT_TIMEOUT)),
+        );
+    }
     File { name: producer_file(&s.id), mime: "text/plain", content: p.0 }
 }
 
