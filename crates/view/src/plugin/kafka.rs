@@ -362,7 +362,7 @@ fn partition_logs(world: &World, b: &Broker) -> String {
     let Some(cluster) = world.shared.kafka.as_ref() else { return String::new() };
     let mut out = String::new();
     if cluster.txn_topic.is_some() {
-        out.push_str(&t("·t: written in a transaction; ·COMMIT / ·ABORT: a transaction marker (a control record); |LSO: the last stable offset, where read_committed consumers stop"));
+        out.push_str(t("·t: written in a transaction; ·COMMIT / ·ABORT: a transaction marker (a control record); |LSO: the last stable offset, where read_committed consumers stop"));
         out.push('\n');
     }
     for tp in b.replicas.keys().filter(|tp| !cluster.is_internal(tp.topic)) {

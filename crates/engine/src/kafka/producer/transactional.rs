@@ -305,7 +305,7 @@ impl Producer {
     /// The producer crashed: the application starts again with initTransactions.
     pub(super) fn txn_reset(&mut self) {
         if let Some(t) = self.txn.as_mut() {
-            *t = Box::new(TxnClient { next_broker: t.next_broker, ..TxnClient::new(t.settings) });
+            **t = TxnClient { next_broker: t.next_broker, ..TxnClient::new(t.settings) };
         }
     }
 }
