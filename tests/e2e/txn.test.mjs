@@ -22,6 +22,7 @@ test('kafka-transactions: transactions commit, a crashed one aborts, the zombie 
   await page.click('#play'); // pause
   await page.click('[data-node="payment-service"]');
   assert.match(await page.textContent('#inspector'), /transactional id payments-tx, producer id 10000 epoch \d+; fenced/);
+  await page.locator('#inspector').screenshot({ path: `${SHOTS}/txn-0-zombie-inspector.png` });
   await page.click('[data-node="payment-service-2"]');
   assert.match(await page.textContent('#inspector'), /transactional id payments-tx, producer id 10000 epoch \d+/);
   await page.click('[data-node="b1"]');

@@ -269,7 +269,7 @@ pub const CHIPS_PER_BROKER: usize = 12;
 pub fn partition_chips(world: &World) -> (Vec<Chip>, Vec<(NodeId, usize)>) {
     let (mut chips, mut more) = (Vec::new(), Vec::new());
     let Some(c) = &world.shared.kafka else { return (chips, more) };
-    let tps: Vec<Tp> = c.all_tps().into_iter().filter(|tp| Some(tp.topic) != c.offsets_topic).collect();
+    let tps: Vec<Tp> = c.all_tps().into_iter().filter(|tp| !c.is_internal(tp.topic)).collect();
     let isrs: Vec<Option<(BrokerId, Vec<BrokerId>)>> = tps
         .iter()
         .map(|&tp| {
@@ -327,7 +327,7 @@ pub fn replication(world: &World) -> Replication {
     let Some(c) = &world.shared.kafka else { return Replication::default() };
     let mut r = Replication::default();
     let (mut isr_sum, mut led) = (0usize, 0usize);
-    for tp in c.all_tps().into_iter().filter(|tp| Some(tp.topic) != c.offsets_topic) {
+    for tp in c.all_tps().into_iter().filter(|tp| !c.is_internal(tp.topic)) {
         match leader(world, tp) {
             Some((_, rep)) => {
                 let isr = match &rep.role {

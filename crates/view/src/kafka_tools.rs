@@ -95,7 +95,7 @@ pub fn topics_describe(world: &World, bootstrap: NodeId, topic: Option<u16>) -> 
     }
     let topics: Vec<u16> = match topic {
         Some(t) => vec![t],
-        None => (0..cluster.topics.len() as u16).filter(|&t| Some(t) != cluster.offsets_topic).collect(),
+        None => (0..cluster.topics.len() as u16).filter(|&t| !cluster.is_internal(t)).collect(),
     };
     for t in topics {
         let spec = &cluster.topics[t as usize];
