@@ -61,13 +61,6 @@ fn kafka_resources_reads_the_backlog_partly_from_disk_and_catches_up() {
         }
         let acked = events.iter().filter(|(_, e)| matches!(e, ModelEvents::Kafka(KafkaEvent::ProduceAcked { .. })));
         let produced = acked.count();
-        let consumed: std::collections::BTreeSet<(u32, u64)> = events
-            .iter()
-            .filter_map(|(_, e)| match e {
-                ModelEvents::Kafka(KafkaEvent::Consumed { tp, offset, .. }) => Some((tp.partition as u32, *offset)),
-                _ => None,
-            })
-            .collect();
         let per_second = |sec: u64, consumed: bool| {
             let of = |e: &ModelEvents| match e {
                 ModelEvents::Kafka(KafkaEvent::Consumed { .. }) => consumed,

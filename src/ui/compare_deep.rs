@@ -128,17 +128,14 @@ impl Component for DeepQueues {
                 }
             }
         }
-        if self.runs.iter().any(|r| !r.done()) {
-            let link = ctx.link().clone();
-            self.frame = Some(request_animation_frame(move |_| link.send_message(Msg::Frame)));
-        }
+        let link = ctx.link().clone();
+        let more = self.runs.iter().any(|r| !r.done());
+        self.frame = more.then(|| request_animation_frame(move |_| link.send_message(Msg::Frame)));
         true
     }
 
     fn rendered(&mut self, _: &Context<Self>, _: bool) {
-        if let Err(e) = self.draw() {
-            web_sys::console::warn_1(&e.into());
-        }
+        self.draw().unwrap_or_else(|e| web_sys::console::warn_1(&e.into()));
     }
 
     fn view(&self, ctx: &Context<Self>) -> Html {
