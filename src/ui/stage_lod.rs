@@ -143,13 +143,11 @@ fn grid(p: &Props, picture: &Picture) -> Html {
             p.highlight.contains(&node).then_some("highlight")
         );
         let written = rate(p.rates.and_then(|r| r.written(slot, world.now)));
-        // The rate, unless the broker is stopped, fenced or the controller (said instead).
+        // The rate, unless the broker is stopped or fenced (said instead).
         let status = if !tile.up {
             t("stopped").to_string()
         } else if fenced {
             t("fenced").to_string()
-        } else if controller {
-            t("controller").to_string()
         } else {
             tf("{0}/s", &[&written])
         };
@@ -166,7 +164,7 @@ fn grid(p: &Props, picture: &Picture) -> Html {
         html! {
             <button {class} {onclick} title={tile_title(tile, world)} data-broker={tile.name.clone()}
                 data-leaders={tile.leaders.to_string()} data-under={tile.under_replicated.to_string()} data-offline={tile.offline.to_string()}>
-                <b class="tile-name">{&tile.name}</b>
+                <b class="tile-name">{&tile.name}if controller { <span class="star">{" ★"}</span> }</b>
                 <span class="tile-counts">
                     <i class="c-l">{"L"}{tile.leaders}</i><i class="c-f">{"F"}{tile.followers}</i>
                     <i class={classes!("c-u", (tile.under_replicated > 0).then_some("on"))}>{"U"}{tile.under_replicated}</i>
@@ -179,7 +177,7 @@ fn grid(p: &Props, picture: &Picture) -> Html {
     html! {
         <>
             <div class="lod-grid" id="lod-grid">{ for tiles }</div>
-            <p class="lod-key">{t("L leads · F follows in sync · U under-replicated partitions it leads · O offline replicas · strip: records it appended as leader, last 4 s (darker: more)")}</p>
+            <p class="lod-key">{t("★ the controller · L leads · F follows in sync · U under-replicated partitions it leads · O offline replicas · strip: records it appended as leader, last 4 s (darker: more)")}</p>
         </>
     }
 }
