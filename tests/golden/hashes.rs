@@ -14,11 +14,14 @@ pub const RABBIT_BASIC: &str = "d31fc6df427d9af0";
 /// `rabbit-by-hand` preset, seed 1, run to 10s (a holding consumer, TTL into a DLX, overflow modes).
 pub const RABBIT_BY_HAND: &str = "13576c300f12239c";
 /// `kafka-basic` preset, seed 1, run to 12s (a broker failure, failover and rejoin; a one-member group;
-/// since 2026-12-04 the new controller's leader balance check gives b1 its preferred leaderships back).
-pub const KAFKA_BASIC: &str = "95e9c2954059ace8";
+/// since 2026-12-04 the new controller's leader balance check gives b1 its preferred leaderships back;
+/// moved again on 2026-12-04 when ZooKeeper requests took their service time and the controller sent
+/// LeaderAndIsr only once its state writes were in ZooKeeper, as Kafka's does).
+pub const KAFKA_BASIC: &str = "8e81df8ce108becd";
 /// `kafka-groups` preset, seed 1, run to 45s (a crash, a join, and a clean leave at 35 s: the one
-/// preset with a `NodeLeaving` event, whose trace tag moved from 15 to 16 on 2026-12-03).
-pub const KAFKA_GROUPS: &str = "966ec4acdb81b2f4";
+/// preset with a `NodeLeaving` event, whose trace tag moved from 15 to 16 on 2026-12-03; moved on
+/// 2026-12-04 with ZooKeeper's request service time and LeaderAndIsr after the state writes).
+pub const KAFKA_GROUPS: &str = "81d8b17475dfd68f";
 /// `kafka-kraft` preset, seed 1, run to 12s (kafka-basic's workload and failure in KRaft mode: a
 /// controller election, registrations, b1 fenced and unfenced; since 2026-12-04 leaders propose no
 /// fenced broker for their ISRs, KIP-841, and so add b1 back at their first fetch after it is unfenced).

@@ -9,8 +9,11 @@
 //! - `perf`    — the performance stories: sweeps with the brokers' resource model on.
 //! - `deep`    — the "deep queues" story: consumers away, both systems sampled over time.
 
+//! - `failover` — "why KRaft": one failure in ZooKeeper and KRaft mode, recovery against partitions.
+
 pub mod deep;
 pub mod detect;
+pub mod failover;
 pub mod perf;
 pub mod presets;
 

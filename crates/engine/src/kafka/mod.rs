@@ -52,6 +52,7 @@ pub mod txn;
 pub mod zk_client;
 pub mod zk_ensemble;
 pub mod zk_server;
+pub mod zk_service;
 
 use crate::kernel::{Model, Names};
 
@@ -88,7 +89,8 @@ pub enum KafkaTimer {
     KraftTick,
     /// Broker: heartbeat its ZooKeeper session (a third of the session timeout), or connect again.
     Ping,
-    /// Broker (with resources): the oldest waiting data request has had its CPU and disk time.
+    /// Broker (with resources): the oldest waiting data request has had its CPU and disk time;
+    /// ZooKeeper server: the oldest waiting request has had its service time (`zk_service`).
     Serve,
     /// Broker: check the ISR of the partitions it leads (half of `replica.lag.time.max.ms`).
     Isr,

@@ -94,7 +94,7 @@ impl Process<Kafka> for KafkaNode {
     }
     fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
         match self {
-            KafkaNode::Zk(n) => n.on_timer(ctx),
+            KafkaNode::Zk(n) => n.on_timer(ctx, timer),
             KafkaNode::Controller(n) => n.on_timer(ctx, timer),
             KafkaNode::Broker(n) => crate::resources::kafka::on_timer(n, ctx, timer),
             KafkaNode::Producer(n) => n.on_timer(ctx, timer),

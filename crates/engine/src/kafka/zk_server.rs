@@ -5,9 +5,13 @@
 //! its tree survives (ZooKeeper keeps it on disk) and sessions resume when it restarts, with their
 //! timers reset. In an ensemble of 3 or 5 (`zk1`…), each server keeps its own copy of the tree and
 //! `zk_ensemble::Peer` replicates it.
+//!
+//! Client requests (`ZkCall` batches) take the server's time first (`zk_service`): they queue and
+//! are handled one after another, each after its cost per request and per znode.
 
 use super::msg::{KafkaEvent, KafkaMsg, ZkCall, ZkResult, ZnodePath};
 use super::zk_ensemble::{Peer, Role};
+use super::zk_service::{self, ZkService};
 use super::{Ctx, KafkaTimer};
 use crate::coordinator::{Fired, SessionId, Tree};
 use crate::time::Time;
@@ -30,6 +34,8 @@ pub struct ZkServer {
     /// Whether this server reports znode changes: the single server, or an ensemble's leader (every
     /// server applies each change; one report is enough).
     reports: bool,
+    /// Requests waiting for the server's time.
+    pub service: ZkService,
 }
 
 impl ZkServer {
@@ -56,7 +62,15 @@ impl ZkServer {
             tree.create(me, path, if path == "/controller_epoch" { "0" } else { "" }, false).expect("base paths");
         }
         tree.take_changes();
-        ZkServer { tree, clients: VecMap::new(), tick, ensemble: None, topics: Default::default(), reports: true }
+        ZkServer {
+            tree,
+            clients: VecMap::new(),
+            tick,
+            ensemble: None,
+            topics: Default::default(),
+            reports: true,
+            service: ZkService::default(),
+        }
     }
 
     /// The topic names, so events can name the partition-state znodes.
@@ -66,6 +80,7 @@ impl ZkServer {
     }
 
     pub fn on_crash(&mut self) {
+        self.service.clear();
         self.with_peer(|p, srv| p.on_crash(srv));
     }
 
@@ -104,7 +119,13 @@ impl ZkServer {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Ctx) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
+        if timer == KafkaTimer::Serve {
+            if let Some((from, msg)) = self.service.next() {
+                self.handle(ctx, from, msg);
+            }
+            return;
+        }
         if self.with_peer(|p, srv| p.on_timer(srv, ctx)) {
             return;
         }
@@ -116,7 +137,16 @@ impl ZkServer {
         ctx.set_timer(self.tick, KafkaTimer::Tick);
     }
 
+    /// A message arrives: a request batch waits for the server's time (`zk_service`), the rest is
+    /// handled at once.
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        let KafkaMsg::ZkCall { calls, .. } = &msg else { return self.handle(ctx, from, msg) };
+        let work = zk_service::cost(calls);
+        let wait = self.service.admit(ctx.now, from, msg, work);
+        ctx.set_timer(wait, KafkaTimer::Serve);
+    }
+
+    fn handle(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
         if self.ensemble.is_some() {
             self.with_peer(|p, srv| p.on_message(srv, ctx, from, msg));
             return;

@@ -11,8 +11,9 @@
 //! handled (RabbitMQ's deliveries and confirms, reading paged messages back, paging new ones out)
 //! is charged to the servers then and delays what comes after. So under load requests queue:
 //! saturation, queueing delay and backpressure come out of the model rather than being drawn.
-//! Control requests (metadata, groups, the controller's, ZooKeeper's and KRaft's) are served at
-//! once, as on a separate control plane (KIP-291).
+//! Control requests (metadata, groups, the controller's and KRaft's) are served at once, as on a
+//! separate control plane (KIP-291); a ZooKeeper server has its own FIFO server
+//! (`kafka::zk_service`), on whether or not resources are.
 //!
 //! - `config` — the scenario's `resources` blocks, their defaults and checks.
 //! - `kafka`  — a Kafka broker's costs: batching amortises the per-request cost; recent data is

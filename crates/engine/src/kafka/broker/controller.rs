@@ -72,6 +72,12 @@ impl Controller {
         }
     }
 
+    /// Whether it has read every partition's state back (`initializeControllerContext` is over):
+    /// only then does it act as the controller.
+    pub fn initialised(&self) -> bool {
+        self.initialised
+    }
+
     /// Takes in the partition states read back at election: `results` answer reads of `tps`.
     fn load(&mut self, tps: Vec<Tp>, results: &[ZkResult]) {
         for (tp, r) in tps.into_iter().zip(results) {
@@ -379,14 +385,16 @@ impl Broker {
                         self.broadcast_metadata(ctx);
                     }
                 } else {
-                    self.on_controller_reply(ctx, ZkPurpose::Write, results);
+                    self.on_controller_reply(ctx, ZkPurpose::Write { notices: vec![] }, results);
                 }
             }
-            ZkPurpose::Write => {
+            ZkPurpose::Write { notices } => {
                 if results.iter().any(|r| matches!(r, ZkResult::Err(ZkError::BadVersion))) {
                     // Another controller bumped the epoch: we are fenced. Step down.
                     self.controller = None;
                     self.watch_controller(ctx);
+                } else if !notices.is_empty() {
+                    self.send_leader_and_isr(ctx, notices);
                 }
             }
             // The session's own (registration): never handed here.
@@ -398,23 +406,37 @@ impl Broker {
         let cluster = self.cluster.clone();
         let Some(c) = self.controller.as_mut() else { return };
         let change = c.brokers_changed(live, init, &cluster.topics, cluster.unclean_leader_election, ctx.rng);
-        self.publish(ctx, &change);
+        self.publish(ctx, &change, false);
     }
 
-    /// Tells what `change` did: its events, its coordinator writes, LeaderAndIsr to the replicas
-    /// concerned and UpdateMetadata to every live broker.
-    pub(super) fn publish(&mut self, ctx: &mut Ctx, change: &BrokersChanged) {
+    /// Tells what `change` did: its events, its coordinator writes, then LeaderAndIsr to the
+    /// replicas concerned and UpdateMetadata to every live broker. As `ZkPartitionStateMachine`
+    /// does, the brokers hear of a new state only once it is written (`zkClient.updateLeaderAndIsr`
+    /// first, then `ControllerChannelManager`'s batch), so ZooKeeper's time to write every changed
+    /// partition's state is part of a failover; with `at_once` (a controlled shutdown, answered
+    /// without waiting for its writes here) they hear at once.
+    pub(super) fn publish(&mut self, ctx: &mut Ctx, change: &BrokersChanged, at_once: bool) {
         let cluster = self.cluster.clone();
         let Some(c) = self.controller.as_mut() else { return };
         for &e in &change.events {
             emit(ctx, e);
         }
-        let (epoch, ops, notices) = (c.epoch, c.writes(change, &cluster), c.leader_and_isr(change));
-        if ops.len() > 1 {
-            self.zk(ctx, ZkPurpose::Write, vec![ZkCall::Multi(ops)]);
+        let (ops, notices) = (c.writes(change, &cluster), c.leader_and_isr(change));
+        if ops.len() > 1 && !at_once {
+            return self.zk(ctx, ZkPurpose::Write { notices }, vec![ZkCall::Multi(ops)]);
         }
+        if ops.len() > 1 {
+            self.zk(ctx, ZkPurpose::Write { notices: vec![] }, vec![ZkCall::Multi(ops)]);
+        }
+        self.send_leader_and_isr(ctx, notices);
+    }
+
+    /// LeaderAndIsr to each broker in `notices`, and UpdateMetadata to every live broker.
+    fn send_leader_and_isr(&mut self, ctx: &mut Ctx, notices: Vec<(BrokerId, Vec<PartitionView>)>) {
+        let Some(c) = self.controller.as_ref() else { return };
+        let epoch = c.epoch;
         for (b, states) in notices {
-            if let Some(node) = cluster.broker_node(b) {
+            if let Some(node) = self.cluster.broker_node(b) {
                 send(ctx, node, KafkaMsg::LeaderAndIsr { controller_epoch: epoch, states });
             }
         }

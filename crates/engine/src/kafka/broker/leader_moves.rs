@@ -52,7 +52,7 @@ impl Broker {
             change.changed.push(tp);
         }
         if !change.changed.is_empty() {
-            self.publish(ctx, &change);
+            self.publish(ctx, &change, false);
         }
         self.arm_leader_rebalance(ctx, settings.interval);
     }
@@ -75,7 +75,7 @@ impl Broker {
         let moves = controlled_shutdown(&mut c.partitions, broker, &eligible);
         let change = BrokersChanged { events: moves.events, changed: moves.changed, ..BrokersChanged::default() };
         if !change.changed.is_empty() {
-            self.publish(ctx, &change);
+            self.publish(ctx, &change, true);
         }
         Ok(moves.remaining)
     }

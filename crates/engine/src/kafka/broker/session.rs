@@ -6,7 +6,7 @@
 use super::Broker;
 use crate::coordinator::WatchKind;
 use crate::kafka::clients::{emit, send};
-use crate::kafka::msg::{KafkaEvent, KafkaMsg, Tp, ZkCall, ZkResult};
+use crate::kafka::msg::{KafkaEvent, KafkaMsg, PartitionView, Tp, ZkCall, ZkResult};
 use crate::kafka::partition::BrokerId;
 use crate::kafka::{Ctx, KafkaTimer};
 use crate::NodeId;
@@ -22,8 +22,11 @@ pub(super) enum ZkPurpose {
         init: bool,
     },
     WatchController,
-    /// A state write; a `BadVersion` means another controller has taken over.
-    Write,
+    /// A state write; a `BadVersion` means another controller has taken over. Once it is
+    /// written, the LeaderAndIsr requests `notices` go out (and UpdateMetadata to every broker).
+    Write {
+        notices: Vec<(BrokerId, Vec<PartitionView>)>,
+    },
     /// An ISR change a leader asked for (AlterPartition): answered once it is written.
     AlterIsr {
         to: NodeId,

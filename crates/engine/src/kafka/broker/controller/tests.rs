@@ -204,13 +204,30 @@ fn a_controller_whose_write_is_refused_resigns_and_watches_the_next() {
     let (id, calls) = request(&e.sent);
     let [ZkCall::Multi(ops)] = &calls[..] else { panic!("one multi: {calls:?}") };
     assert_eq!(ops[0], Op::Check { path: "/controller_epoch".into(), version: 2 });
-    let told = |kind: fn(&KafkaMsg) -> bool| e.sent.iter().filter(|(_, m)| kind(m)).count();
-    assert_eq!(told(|m| matches!(m, KafkaMsg::LeaderAndIsr { controller_epoch: 2, .. })), 3);
-    assert_eq!(told(|m| matches!(m, KafkaMsg::UpdateMetadata { controller_epoch: 2, .. })), 3);
-    // Another controller has bumped the epoch since: the write fails, and this one steps down.
+    // The brokers hear of the new states only once they are written (`ZkPartitionStateMachine`).
+    assert_eq!(e.sent.len(), 1, "only the write: {:?}", e.sent);
+    // Another controller has bumped the epoch since: the write fails, this one steps down, and
+    // no broker hears of what it had decided.
     let results = vec![ZkResult::Err(ZkError::BadVersion)];
     h.message(&mut b, NodeId(0), KafkaMsg::ZkReply { id, results });
     assert!(b.controller.is_none());
-    let (_, calls) = request(&h.take().sent);
+    let sent = h.take().sent;
+    assert!(!sent.iter().any(|(_, m)| matches!(m, KafkaMsg::LeaderAndIsr { .. } | KafkaMsg::UpdateMetadata { .. })));
+    let (_, calls) = request(&sent);
     assert_eq!(calls, vec![ZkCall::Exists { path: "/controller".into(), watch: true }]);
+}
+
+#[test]
+fn leader_and_isr_goes_out_once_the_states_are_written() {
+    let mut h = Harness::default();
+    let mut b = broker(1);
+    b.controller = Some(Controller::new(2));
+    h.on(&mut b, |b, ctx| b.controller_brokers_changed(ctx, vec![1, 2, 3], true));
+    let (id, _) = request(&h.take().sent);
+    let n = |i: usize| vec![ZkResult::Done; i];
+    h.message(&mut b, NodeId(0), KafkaMsg::ZkReply { id, results: n(1) });
+    let sent = h.take().sent;
+    let told = |kind: fn(&KafkaMsg) -> bool| sent.iter().filter(|(_, m)| kind(m)).count();
+    assert_eq!(told(|m| matches!(m, KafkaMsg::LeaderAndIsr { controller_epoch: 2, .. })), 3);
+    assert_eq!(told(|m| matches!(m, KafkaMsg::UpdateMetadata { controller_epoch: 2, .. })), 3);
 }
