@@ -257,6 +257,7 @@ impl Component for ComparePage {
                 <super::compare_perf::PerfStories />
                 <style>{super::compare_deep::STYLE}</style>
                 <super::compare_deep::DeepQueues />
+                <super::compare_kraft::WhyKraft />
                 if let Some(j) = &self.journey { { super::journey::overlay(j, link.callback(|()| Msg::CloseJourney)) } }
             </div>
         }

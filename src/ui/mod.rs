@@ -36,6 +36,7 @@ mod calc;
 mod chart;
 mod compare;
 mod compare_deep;
+mod compare_kraft;
 mod compare_perf;
 mod config;
 pub mod dom;

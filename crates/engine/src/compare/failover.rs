@@ -119,6 +119,9 @@ pub struct FailoverRun {
     /// Partitions the producer wrote to before the failure; its acknowledgements after it.
     produced: Vec<Tp>,
     acks: Vec<(Tp, Time)>,
+    /// Whether the run waits for the producer too (a producer stuck on a cut-off leader waits
+    /// `request.timeout.ms`, 30 s, first).
+    wait_for_producer: bool,
 }
 
 impl FailoverRun {
@@ -136,7 +139,15 @@ impl FailoverRun {
             back: vec![],
             produced: vec![],
             acks: vec![],
+            wait_for_producer: true,
         })
+    }
+
+    /// Ends the run once the controller and the leaders are back, without waiting for the
+    /// producer (its time is then measured only if it came back by then).
+    pub fn without_waiting_for_the_producer(mut self) -> FailoverRun {
+        self.wait_for_producer = false;
+        self
     }
 
     /// Runs one to the end.
@@ -379,7 +390,7 @@ impl FailoverRun {
 
     fn done(&self) -> bool {
         let controller = self.failure != Failure::ControllerDies || self.out.controller_active.is_some();
-        let producers = !self.producer_affected() || self.producers_back().is_some();
+        let producers = !self.wait_for_producer || !self.producer_affected() || self.producers_back().is_some();
         self.out.detected.is_some() && controller && self.waiting.is_empty() && producers
     }
 

@@ -8,7 +8,6 @@
 //! - `presets` — the stories of the comparison, each with why it turns out as it does.
 //! - `perf`    — the performance stories: sweeps with the brokers' resource model on.
 //! - `deep`    — the "deep queues" story: consumers away, both systems sampled over time.
-
 //! - `failover` — "why KRaft": one failure in ZooKeeper and KRaft mode, recovery against partitions.
 
 pub mod deep;
