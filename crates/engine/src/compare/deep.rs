@@ -32,7 +32,7 @@ pub const PROCESSING: Time = Time::us(100);
 /// Publishers (RabbitMQ) and consumers (both).
 const CLIENTS: u32 = 4;
 /// RabbitMQ's memory and Kafka's page cache, scaled down from the defaults (1 GB) so that a
-/// backlog of a few seconds is a deep one: the alarm at 0.4 × 16 MB, paging from half of that.
+/// backlog of a few seconds is a deep one: the alarm at 0.4 × 10 MB, paging from half of that.
 pub const RABBIT_MEMORY_MB: u32 = 10;
 pub const KAFKA_PAGE_CACHE_MB: u32 = 8;
 

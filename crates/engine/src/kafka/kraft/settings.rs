@@ -84,8 +84,9 @@ impl KafkaSpec {
             let instead = match field {
                 "coordinators" => "the controller quorum is kafka.controllers",
                 "leader_imbalance_per_broker_percentage" => {
-                    "KRaft's controller has no per-broker threshold: it moves every partition whose preferred \
-                     replica is in sync back to it, every kafka.leader_imbalance_check_interval"
+                    "KRaft's controller has no per-broker threshold: it moves a partition back to its preferred \
+                     replica (if that replica is unfenced and in sync) kafka.leader_imbalance_check_interval \
+                     after an event left it elsewhere"
                 }
                 _ => "brokers heartbeat the controllers instead: kafka.broker_session_timeout",
             };
