@@ -1,6 +1,7 @@
 //! Kafka transactions swarm: many seeds, each a random schedule of broker crashes and restarts
-//! (at most one broker down at a time) and crashes of the transactional producer, with a
-//! read_committed consumer. After the faults end and the cluster settles:
+//! (at most one broker down at a time), crashes of the transactional producer and cuts between it
+//! and every broker (long enough, its transaction times out and it comes back a fenced zombie),
+//! with a read_committed consumer. After the faults end and the cluster settles:
 //! - no committed record is lost: every record of a transaction whose EndTxn(commit) was answered
 //!   is read by the read_committed consumer;
 //! - no aborted (or never committed) record is visible to it, and none is read twice;
@@ -24,21 +25,32 @@ fn scenario(seed: u64) -> Scenario {
     let mut faults = vec![];
     let mut down: Option<u64> = None;
     let mut producer_down = false;
+    let mut cut_until = 0u64;
     let mut t = 300u64;
     while t < 10_000 {
         t += rng.between(200, 1_200);
         let at = format!("{t}ms");
-        let fault = match rng.below(4) {
+        let fault = match rng.below(5) {
             0 if down.is_none() => {
                 let b = rng.between(1, 3);
                 down = Some(b);
                 format!(r#"{{"at":"{at}","action":"stop","node":"b{b}"}}"#)
             }
             0 => format!(r#"{{"at":"{at}","action":"start","node":"b{}"}}"#, down.take().unwrap()),
-            1 => {
+            // (Not while it is cut off: a restarted producer is a new instance, not a zombie.)
+            1 if t > cut_until => {
                 producer_down = !producer_down;
                 let action = if producer_down { "stop" } else { "start" };
                 format!(r#"{{"at":"{at}","action":"{action}","node":"p"}}"#)
+            }
+            // The producer cut off from every broker for 5 to 15 s: past its
+            // transaction.timeout.ms the coordinator aborts its transaction under a bumped
+            // epoch, and it comes back a zombie.
+            2 if t > cut_until && !producer_down => {
+                cut_until = t + rng.between(5_000, 15_000);
+                let cuts = (1..=3).map(|b| format!(r#"{{"at":"{at}","action":"cut","a":"p","b":"b{b}"}}"#));
+                let heal = format!(r#"{{"at":"{cut_until}ms","action":"heal_all"}}"#);
+                cuts.chain([heal]).collect::<Vec<_>>().join(",")
             }
             _ => continue,
         };
@@ -56,8 +68,8 @@ fn scenario(seed: u64) -> Scenario {
             "kafka":{{"brokers":3,"transaction_state_partitions":3,"session_timeout":"6s",
             "topics":[{{"name":"t","partitions":3,"replication_factor":3,"min_insync_replicas":2}}],
             "producers":[{{"id":"p","topic":"t","interval":"20ms","count":700,"transactional_id":"tx",
-                "transaction_records":{records},"transaction_timeout":"5s","request_timeout":"2s",
-                "delivery_timeout":"8s"}}],
+                "transaction_records":{records},"transaction_timeout":"3s","request_timeout":"2s",
+                "delivery_timeout":"20s"}}],
             "consumers":[{{"id":"c","topic":"t","isolation_level":"read_committed"}}]}},
             "faults":[{}]}}"#,
         faults.join(",")
@@ -65,13 +77,14 @@ fn scenario(seed: u64) -> Scenario {
     Scenario::from_json(&json).unwrap_or_else(|e| panic!("SEED={seed}: {e}"))
 }
 
-fn check(seed: u64) -> Result<(usize, usize), String> {
+/// Records committed, transactions aborted, producers fenced.
+fn check(seed: u64) -> Result<(usize, usize, usize), String> {
     let s = scenario(seed);
     let mut sim = Simulation::new(&s, seed).map_err(|e| e.to_string())?;
     sim.run_until(s.until);
     let mut committed: BTreeSet<u64> = BTreeSet::new();
     let mut read: Vec<u64> = vec![];
-    let mut aborted = 0;
+    let (mut aborted, mut fenced) = (0, 0);
     for e in sim.drain_events() {
         let EventKind::Model(ModelEvents::Kafka(k)) = e.kind else { continue };
         match k {
@@ -80,6 +93,7 @@ fn check(seed: u64) -> Result<(usize, usize), String> {
             // Aborted by the producer (an expired batch) or by the coordinator (a restarted
             // producer's InitProducerId, a timeout): each ends in CompleteAbort.
             KafkaEvent::Txn(TxnEvent::State { state: TxnState::CompleteAbort, .. }) => aborted += 1,
+            KafkaEvent::Txn(TxnEvent::Fenced { .. }) => fenced += 1,
             _ => {}
         }
     }
@@ -111,7 +125,7 @@ fn check(seed: u64) -> Result<(usize, usize), String> {
             }
         }
     }
-    Ok((committed.len(), aborted))
+    Ok((committed.len(), aborted, fenced))
 }
 
 #[test]
@@ -120,12 +134,13 @@ fn transactions_survive_broker_and_producer_crashes() {
         Ok(s) => vec![s.parse().expect("KAFKA_SEED is a number")],
         Err(_) => (1..=40).collect(),
     };
-    let (mut total, mut aborts) = (0, 0);
+    let (mut total, mut aborts, mut zombies) = (0, 0, 0);
     for &seed in &seeds {
         match check(seed) {
-            Ok((c, a)) => {
+            Ok((c, a, f)) => {
                 total += c;
                 aborts += a;
+                zombies += f;
             }
             Err(e) => panic!("SEED={seed}: {e}"),
         }
@@ -133,6 +148,7 @@ fn transactions_survive_broker_and_producer_crashes() {
     if seeds.len() > 1 {
         assert!(total > seeds.len() * 100, "transactions commit under faults: {total} records");
         assert!(aborts > 0, "some transactions were aborted (crashed producers, timeouts)");
-        eprintln!("{} seeds: {total} records committed, {aborts} transactions aborted", seeds.len());
+        assert!(zombies > 0, "some producers came back fenced from a cut");
+        eprintln!("{} seeds: {total} records committed, {aborts} aborted, {zombies} fenced", seeds.len());
     }
 }

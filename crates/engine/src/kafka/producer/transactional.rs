@@ -112,7 +112,9 @@ impl Producer {
             Self::txn_event(ctx, TxnEvent::Began { producer, txn, first: seq });
         }
         t.records += 1;
-        if t.records >= t.settings.records {
+        // After its last record (`count`) the application commits what it has.
+        let last = self.settings.count.is_some_and(|c| self.next_seq >= c);
+        if t.records >= t.settings.records || last {
             t.phase = TxnPhase::Committing;
         }
     }
