@@ -45,6 +45,8 @@ impl Broker {
             let topic = &self.cluster.topics[tp.topic as usize];
             if let Some(e) = clean(&mut r.log, topic, pass, now, tp, me) {
                 emit(ctx, e);
+                // Aborted transactions wholly below the new log start leave the index.
+                r.txns.prune(r.log.log_start());
             }
         }
         let (every, timer) = match pass {

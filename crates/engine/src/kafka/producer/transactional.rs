@@ -287,9 +287,7 @@ impl Producer {
                     let epoch = fenced(t);
                     self.txn_fenced(ctx, epoch)
                 }
-                TxnError::NotCoordinator | TxnError::CoordinatorLoadInProgress | TxnError::CoordinatorNotAvailable => {
-                    self.txn_retry(ctx, true)
-                }
+                TxnError::NotCoordinator | TxnError::CoordinatorNotAvailable => self.txn_retry(ctx, true),
                 TxnError::ConcurrentTransactions | TxnError::InvalidTransactionTimeout => self.txn_retry(ctx, false),
             },
             _ => {}

@@ -57,8 +57,6 @@ pub enum TxnError {
     InvalidTransactionTimeout,
     /// This broker does not (or no longer) lead the id's `__transaction_state` partition.
     NotCoordinator,
-    /// The coordinator is loading the partition after becoming its leader.
-    CoordinatorLoadInProgress,
     /// Its write to `__transaction_state` could not be replicated (COORDINATOR_NOT_AVAILABLE).
     CoordinatorNotAvailable,
 }
