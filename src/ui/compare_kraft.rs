@@ -3,7 +3,7 @@
 //! after another, a few milliseconds of work per animation frame; each finished run is added to
 //! the table and the two charts. All the measuring is in the engine; this only runs and draws.
 
-use super::chart::{self, Line, BLUE, VERMILLION};
+use super::chart::{self, Line, BLUE, ORANGE, SKY, VERMILLION};
 use super::dom::now_ms;
 use crate::engine::compare::failover::{FailoverRun, Failure, Mode, Recovery, PARTITIONS};
 use crate::engine::Time;
@@ -75,7 +75,13 @@ impl WhyKraft {
         };
         match FailoverRun::new(mode, failure, PARTITIONS[i], SEED) {
             Ok(run) => {
-                self.running = Some((k, run.without_waiting_for_the_producer()));
+                // A producer stuck on a cut-off leader waits request.timeout.ms (30 s) first:
+                // those runs end once the leaders are back.
+                let run = match failure {
+                    Failure::BrokerCutOff => run.without_waiting_for_the_producer(),
+                    Failure::ControllerDies => run,
+                };
+                self.running = Some((k, run));
                 self.next_frame(ctx);
             }
             Err(e) => self.error = Some(e),
@@ -96,10 +102,14 @@ impl WhyKraft {
         let mut lines = vec![];
         for f in FAILURES {
             for m in MODES {
-                let colour = if m == Mode::Kraft { BLUE } else { VERMILLION };
+                let colour = match (m, f) {
+                    (Mode::ZooKeeper, Failure::ControllerDies) => VERMILLION,
+                    (Mode::ZooKeeper, Failure::BrokerCutOff) => ORANGE,
+                    (Mode::Kraft, Failure::ControllerDies) => BLUE,
+                    (Mode::Kraft, Failure::BrokerCutOff) => SKY,
+                };
                 let label = format!("{}: {}", mode_name(m), failure_name(f));
-                let line = Line::new(label, colour, self.series(f, m, value));
-                lines.push(Line { dashed: f == Failure::BrokerCutOff, ..line });
+                lines.push(Line::new(label, colour, self.series(f, m, value)));
             }
         }
         lines
@@ -123,7 +133,6 @@ impl WhyKraft {
     }
 
     fn table(&self) -> Html {
-        let show = |t: Option<Time>| t.map_or("—".to_string(), |t| t.to_string());
         let row = |f: Failure, m: Mode, p: u32| match self.find(f, m, p) {
             Some(r) => html! {
                 <tr data-mode={format!("{m:?}")} data-failure={format!("{f:?}")} data-partitions={p.to_string()}>
@@ -154,20 +163,21 @@ impl WhyKraft {
         let (lo, hi) = (PARTITIONS[0], *PARTITIONS.last().expect("partition counts"));
         let get = |f, m, p| self.find(f, m, p);
         let after =
-            |r: &Recovery, t: Option<Time>| t.unwrap_or_default().saturating_sub(r.detected.unwrap_or_default());
-        let (Some(zl), Some(zh), Some(kh)) = (
-            get(Failure::ControllerDies, Mode::ZooKeeper, lo),
-            get(Failure::ControllerDies, Mode::ZooKeeper, hi),
-            get(Failure::ControllerDies, Mode::Kraft, hi),
-        ) else {
-            return html! {};
-        };
-        let (Some(cz_lo), Some(cz_hi), Some(ck_lo), Some(ck_hi)) = (
-            get(Failure::BrokerCutOff, Mode::ZooKeeper, lo),
-            get(Failure::BrokerCutOff, Mode::ZooKeeper, hi),
-            get(Failure::BrokerCutOff, Mode::Kraft, lo),
-            get(Failure::BrokerCutOff, Mode::Kraft, hi),
-        ) else {
+            |r: &Recovery, t: Option<Time>| ms(t.unwrap_or_default().saturating_sub(r.detected.unwrap_or_default()));
+        use Failure::{BrokerCutOff as Cut, ControllerDies as Dies};
+        use Mode::{Kraft, ZooKeeper as Zk};
+        let runs = [
+            (Dies, Zk, lo),
+            (Dies, Zk, hi),
+            (Dies, Kraft, hi),
+            (Cut, Zk, lo),
+            (Cut, Zk, hi),
+            (Cut, Kraft, lo),
+            (Cut, Kraft, hi),
+        ];
+        let found: Option<Vec<&Recovery>> = runs.iter().map(|&(f, m, p)| get(f, m, p)).collect();
+        let Some([zl, zh, kh, cz_lo, cz_hi, ck_lo, ck_hi]) = found.and_then(|v| <[&Recovery; 7]>::try_from(v).ok())
+        else {
             return html! {};
         };
         let first = tf(
@@ -205,8 +215,13 @@ impl WhyKraft {
     }
 }
 
+/// A time to the millisecond (the runs look at the cluster every millisecond).
+fn ms(t: Time) -> Time {
+    Time((t.0 + 500) / 1000 * 1000)
+}
+
 fn show(t: Option<Time>) -> String {
-    t.map_or("—".to_string(), |t| t.to_string())
+    t.map_or("—".to_string(), |t| ms(t).to_string())
 }
 
 impl Component for WhyKraft {
@@ -295,10 +310,10 @@ impl Component for WhyKraft {
                         <canvas ref={self.total.clone()} id="kraft-total" width="560" height="280"></canvas>
                         <canvas ref={self.after.clone()} id="kraft-after" width="560" height="280"></canvas>
                     </div>
-                    <p class="why">{t("Solid lines: the active controller dies; dashed: a broker is cut off. Left: from the failure until a new controller is active and every partition the failed broker led has a new leader. Right: the same, less the time until the failure was noticed (log scale).")}</p>
+                    <p class="why">{t("The first chart: from the failure until a new controller is active and every partition the failed broker led has a new leader. The second: the same, less the time until the failure was noticed (log scale).")}</p>
                     { self.findings() }
                     { self.table() }
-                    <p class="why">{t("The producer's column: with the controller's death its requests to the dead broker fail at once and it finds the new leaders; a producer writing to a cut-off broker (a zombie that still takes requests) waits request.timeout.ms (30 s) first, in both modes, so those runs stop before it writes again (tests/why_kraft.rs measures it).")}</p>
+                    <p class="why">{t("The producer's column: with the controller's death its requests to the dead broker fail at once and it finds the new leaders; a producer writing to a cut-off broker (a zombie that still takes requests) waits at least request.timeout.ms (30 s) first, in both modes, so those runs stop before it writes again.")}</p>
                     <p class="why">{t("Kafka's own figures are at a far larger scale: at 1 000 partitions the model's ZooKeeper work is tens of milliseconds, while Kafka measured seconds to minutes at hundreds of thousands to millions of partitions (KIP-500; Confluent's 2 million partition test). The model's costs grow linearly: 30 µs a partition read back is 30 s for a million partitions. Detection dominates at this size: ZooKeeper's 18 s session timeout against KRaft's controller election and 9 s broker session.")}</p>
                 }
             </section>

@@ -1,29 +1,18 @@
 // End-to-end test of the "why KRaft" story on the comparison page (?compare): the runs go to
 // their end with no console error, both charts and the table show both modes, and the findings
 // name numbers from the runs. Screenshots under target/e2e/ at 1440×900 and 390×844 — look at them.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { launch, serveDist, text, SHOTS } from './browser.mjs';
+import { appSuite, text, SHOTS } from './browser.mjs';
 
-mkdirSync(SHOTS, { recursive: true });
-let browser, site;
-
-before(async () => {
-  site = await serveDist(process.env.DIST ?? 'dist');
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  site?.close();
-});
+const suite = appSuite();
 
 test('why KRaft: both modes recover, charted against partitions', { timeout: 400000 }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const page = await suite.browser.newPage({ viewport: { width: 1440, height: 900 } });
   const errors = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(site.url + '?compare');
+  await page.goto(suite.site.url + '?compare');
   await page.waitForSelector('#kraft-run');
   const started = Date.now();
   await page.click('#kraft-run');
@@ -42,6 +31,7 @@ test('why KRaft: both modes recover, charted against partitions', { timeout: 400
   const cell = (mode, failure, p, col) =>
     text(page, `#kraft-table tr[data-mode="${mode}"][data-failure="${failure}"][data-partitions="${p}"] td:nth-child(${col})`);
   assert.notEqual(await cell('ZooKeeper', 'ControllerDies', 1000, 7), '—', 'leaders back');
+  assert.notEqual(await cell('ZooKeeper', 'ControllerDies', 1000, 8), '—', 'the producer writes again');
   assert.equal(await cell('Kraft', 'ControllerDies', 1000, 4), '0', 'no partition lost its leader in KRaft');
   assert.match(await text(page, '#kraft-findings-1'), /ZooKeeper mode the cluster noticed after \d/);
   // Both charts are drawn (not blank).
