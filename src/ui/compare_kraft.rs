@@ -119,11 +119,11 @@ impl WhyKraft {
         let xs = (0.0, PARTITIONS.iter().copied().max().unwrap_or(1) as f64);
         if let Some(c) = self.total.cast::<HtmlCanvasElement>() {
             let lines = self.lines(&|r| secs(recovered(r)));
-            chart::draw_xy(c, xs, &t("partitions"), &t("recovered after the failure (s)"), &lines, false)?;
+            chart::draw_xy(c, xs, t("partitions"), t("recovered after the failure (s)"), &lines, false)?;
         }
         if let Some(c) = self.after.cast::<HtmlCanvasElement>() {
             let lines = self.lines(&|r| recovered(r).saturating_sub(r.detected.unwrap_or_default()).0 as f64 / 1000.0);
-            chart::draw_xy(c, xs, &t("partitions"), &t("after the failure was noticed (ms, log)"), &lines, true)?;
+            chart::draw_xy(c, xs, t("partitions"), t("after the failure was noticed (ms, log)"), &lines, true)?;
         }
         Ok(())
     }

@@ -299,10 +299,8 @@ impl FailoverRun {
             let EventKind::Model(ModelEvents::Kafka(k)) = e.kind else { continue };
             match (k, failed) {
                 (KafkaEvent::ProduceAcked { tp, .. }, None) if !self.produced.contains(&tp) => self.produced.push(tp),
-                (KafkaEvent::ProduceAcked { tp, .. }, Some(_)) => {
-                    if self.affected.iter().any(|(a, _)| *a == tp) {
-                        self.acks.push((tp, e.at.saturating_sub(FAIL_AT)));
-                    }
+                (KafkaEvent::ProduceAcked { tp, .. }, Some(_)) if self.affected.iter().any(|(a, _)| *a == tp) => {
+                    self.acks.push((tp, e.at.saturating_sub(FAIL_AT)));
                 }
                 (KafkaEvent::ZnodeChanged { path: ZnodePath::Controller, .. }, Some((_, _, _)))
                     if self.failure == Failure::ControllerDies && self.mode == Mode::ZooKeeper =>
@@ -314,10 +312,10 @@ impl FailoverRun {
                 {
                     detected.get_or_insert(e.at);
                 }
-                (KafkaEvent::ControllerCandidate { .. }, Some(_)) if self.mode == Mode::Kraft => {
-                    if self.failure == Failure::ControllerDies {
-                        detected.get_or_insert(e.at);
-                    }
+                (KafkaEvent::ControllerCandidate { .. }, Some(_))
+                    if self.mode == Mode::Kraft && self.failure == Failure::ControllerDies =>
+                {
+                    detected.get_or_insert(e.at);
                 }
                 (KafkaEvent::BrokerFenced { broker }, Some((_, Some(f), _))) if broker == f => {
                     detected.get_or_insert(e.at);

@@ -35,7 +35,7 @@ pub struct ZkServer {
     /// server applies each change; one report is enough).
     reports: bool,
     /// Requests waiting for the server's time.
-    pub service: ZkService,
+    pub service: Box<ZkService>,
 }
 
 impl ZkServer {
@@ -69,7 +69,7 @@ impl ZkServer {
             ensemble: None,
             topics: Default::default(),
             reports: true,
-            service: ZkService::default(),
+            service: Box::default(),
         }
     }
 
@@ -121,7 +121,7 @@ impl ZkServer {
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
         if timer == KafkaTimer::Serve {
-            if let Some((from, msg)) = self.service.next() {
+            if let Some((from, msg)) = self.service.served() {
                 self.handle(ctx, from, msg);
             }
             return;

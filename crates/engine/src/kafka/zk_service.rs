@@ -62,7 +62,7 @@ impl ZkService {
     }
 
     /// The oldest waiting request, its time served.
-    pub fn next(&mut self) -> Option<(NodeId, KafkaMsg)> {
+    pub fn served(&mut self) -> Option<(NodeId, KafkaMsg)> {
         self.pending.pop_front()
     }
 
@@ -108,7 +108,7 @@ mod tests {
         let w = cost(&ping);
         assert_eq!(s.admit(Time::ms(10), n, call(ping), w), Time::ms(20) + Time(30));
         assert_eq!(s.queued(), 2);
-        assert!(matches!(s.next(), Some((_, KafkaMsg::ZkCall { calls, .. })) if calls.len() == 1000));
+        assert!(matches!(s.served(), Some((_, KafkaMsg::ZkCall { calls, .. })) if calls.len() == 1000));
         // Idle again later: no wait beyond its own time.
         assert_eq!(s.admit(Time::secs(1), n, call(vec![]), 0), Time::ZERO);
     }
