@@ -44,8 +44,7 @@ fn scenario_with(seed: u64, acks: &str, (unclean, kraft, ops): (bool, bool, bool
                 format!(r#"{{"at":"{at}","action":"{how}","node":"b{b}"}}"#)
             }
             0 | 1 => format!(r#"{{"at":"{at}","action":"start","node":"b{}"}}"#, down.take().unwrap()),
-            // (`ops` leaves the network whole: the cuts are the other swarms' subject, and a
-            // LeaderAndIsr lost to a cut is never sent again in this model.)
+            // (`ops` leaves the network whole: the cuts are the other swarms' subject.)
             2 if !ops => {
                 let a = rng.between(1, 3);
                 let b = ["zk", "b1", "b2", "b3"][rng.below(4) as usize];
@@ -83,8 +82,9 @@ fn scenario_with(seed: u64, acks: &str, (unclean, kraft, ops): (bool, bool, bool
             .to_string()
     } else {
         // Without preferred leader elections, as these schedules were made (with them, seed 24
-        // shows a gap of the model: a LeaderAndIsr lost to a cut link is never sent again, where
-        // Kafka's ControllerChannelManager retries it until the broker acknowledges it).
+        // loses acknowledged records on partition 2 — still so since a LeaderAndIsr lost to a cut
+        // link is sent again after controller.socket.timeout.ms, 30 s, past this run's 25 s; not
+        // yet looked into further).
         if kraft { "]" } else { r#"],"auto_leader_rebalance_enable":false"# }.to_string()
     };
     let until = if ops { "40s" } else { "25s" };

@@ -106,6 +106,12 @@ pub enum KafkaTimer {
     },
     /// Broker: acks=all produces waiting for replication past their `timeout.ms` (DelayedProduce).
     ProduceTimeout,
+    /// Controller (ZooKeeper mode): LeaderAndIsr `request` of controller epoch `epoch` still
+    /// unanswered after `controller.socket.timeout.ms`: send it again.
+    LeaderAndIsrTimeout {
+        epoch: u32,
+        request: u64,
+    },
     /// Controller (ZooKeeper mode): the leader imbalance check of controller epoch `epoch`.
     LeaderRebalance {
         epoch: u32,

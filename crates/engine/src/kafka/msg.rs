@@ -112,9 +112,15 @@ pub enum KafkaMsg {
     BrokerHeartbeatResponse {
         result: Result<super::kraft::HeartbeatReply, super::kraft::ControllerError>,
     },
+    /// The controller's request number `request`, answered by LeaderAndIsrResponse (the
+    /// controller sends it again until answered: `ControllerChannelManager`).
     LeaderAndIsr {
         controller_epoch: u32,
+        request: u64,
         states: Vec<PartitionView>,
+    },
+    LeaderAndIsrResponse {
+        request: u64,
     },
     UpdateMetadata {
         controller_epoch: u32,
@@ -306,6 +312,7 @@ impl Wire for KafkaMsg {
             KafkaMsg::BrokerHeartbeat { .. } => ("broker-heartbeat", 104),
             KafkaMsg::BrokerHeartbeatResponse { .. } => ("heartbeat-ack", 104),
             KafkaMsg::LeaderAndIsr { .. } => ("leader-and-isr", 101),
+            KafkaMsg::LeaderAndIsrResponse { .. } => ("leader-and-isr-ok", 101),
             KafkaMsg::UpdateMetadata { .. } => ("update-metadata", 101),
             KafkaMsg::AlterPartition { tp, .. } => ("alter-partition", lane(tp)),
             KafkaMsg::AlterPartitionResponse { tp, .. } => ("isr-committed", lane(tp)),

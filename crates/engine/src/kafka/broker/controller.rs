@@ -33,6 +33,8 @@ pub struct Controller {
     pub shutting_down: Vec<BrokerId>,
     pub partitions: VecMap<Tp, PartitionView>,
     initialised: bool,
+    /// LeaderAndIsr requests not yet answered (`controller_channel.rs`).
+    pub(super) channel: super::controller_channel::Channel,
 }
 
 /// What a change of the live brokers made the controller do, for the brokers to hear of it.
@@ -69,6 +71,7 @@ impl Controller {
             shutting_down: vec![],
             partitions: VecMap::new(),
             initialised: false,
+            channel: Default::default(),
         }
     }
 
@@ -105,6 +108,8 @@ impl Controller {
         let lost: Vec<BrokerId> = self.live.iter().copied().filter(|b| !live.contains(b)).collect();
         let joined: Vec<BrokerId> = live.iter().copied().filter(|b| !self.live.contains(b) || init).collect();
         self.live = live.clone();
+        // What was queued for a broker gone is dropped with its channel (`removeBroker`).
+        self.channel.forget(&lost);
         // A broker gone (or back) is no longer shutting down.
         self.shutting_down.retain(|b| !lost.contains(b) && !joined.contains(b));
         let eligible = self.eligible();
@@ -436,9 +441,7 @@ impl Broker {
         let Some(c) = self.controller.as_ref() else { return };
         let epoch = c.epoch;
         for (b, states) in notices {
-            if let Some(node) = self.cluster.broker_node(b) {
-                send(ctx, node, KafkaMsg::LeaderAndIsr { controller_epoch: epoch, states });
-            }
+            self.send_leader_and_isr_to(ctx, epoch, b, states);
         }
         self.broadcast_metadata(ctx);
     }

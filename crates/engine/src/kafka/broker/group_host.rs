@@ -213,8 +213,11 @@ mod tests {
         // Coordinating it already: a new epoch of the same leadership loads nothing again.
         h.message(&mut b, CONTROLLER, lead(1));
         assert!(h.take().events.iter().filter_map(state).next().is_none());
-        let follow =
-            KafkaMsg::LeaderAndIsr { controller_epoch: 1, states: vec![view(OFFSETS, Some(2), 2, vec![1, 2])] };
+        let follow = KafkaMsg::LeaderAndIsr {
+            controller_epoch: 1,
+            request: 0,
+            states: vec![view(OFFSETS, Some(2), 2, vec![1, 2])],
+        };
         h.message(&mut b, CONTROLLER, follow);
         assert!(b.groups.is_empty());
         assert_eq!(h.take().events.iter().filter_map(state).collect::<Vec<_>>(), [GroupState::Dead]);

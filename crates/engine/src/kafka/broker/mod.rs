@@ -21,6 +21,7 @@
 //! - `replica_fetcher` — the follower side: fetching from the leader, backing off, timing out.
 //! - `group_host`      — the group coordinator: hosting `group::Group`s and writing offset commits.
 //! - `cleaner`         — retention and compaction of every replica's log.
+//! - `controller_channel` — the controller's LeaderAndIsr requests, sent again until answered.
 //! - `leader_moves`    — the controller's preferred leader elections and controlled shutdowns,
 //!   and a broker's clean stop; `delayed_produce` — acks=all produces timing out.
 //!
@@ -31,6 +32,7 @@
 
 mod cleaner;
 mod controller;
+mod controller_channel;
 mod delayed_produce;
 mod fetch_serving;
 mod group_host;
@@ -198,6 +200,7 @@ impl Broker {
             KafkaTimer::Cleaner => self.clean_logs(ctx, cleaner::Pass::Compaction),
             KafkaTimer::ProduceTimeout => self.produce_timeouts_expired(ctx),
             KafkaTimer::LeaderRebalance { epoch } => self.leader_rebalance_due(ctx, epoch),
+            KafkaTimer::LeaderAndIsrTimeout { epoch, request } => self.leader_and_isr_timed_out(ctx, epoch, request),
             KafkaTimer::ControlledShutdown { attempt } => self.shutdown_retry(ctx, attempt),
             KafkaTimer::Park { tp, id } => self.park_expired(ctx, tp, id),
             KafkaTimer::Join { group, join } => self.on_group_timer(ctx, group, Some(join)),
@@ -221,7 +224,9 @@ impl Broker {
             KafkaMsg::Raft(_)
             | KafkaMsg::BrokerRegistrationResponse { .. }
             | KafkaMsg::BrokerHeartbeatResponse { .. } => self.on_quorum_msg(ctx, from, msg),
-            KafkaMsg::LeaderAndIsr { controller_epoch, states } => {
+            KafkaMsg::LeaderAndIsr { controller_epoch, request, states } => {
+                // Answered whatever it holds (Kafka answers a stale controller with an error).
+                send(ctx, from, KafkaMsg::LeaderAndIsrResponse { request });
                 if self.heard_controller(from, controller_epoch) {
                     for s in states {
                         self.apply_leader_and_isr(ctx, s);
@@ -241,6 +246,7 @@ impl Broker {
             KafkaMsg::AlterPartitionResponse { tp, leader_epoch, result } => {
                 self.isr_committed(ctx, tp, leader_epoch, result)
             }
+            KafkaMsg::LeaderAndIsrResponse { request } => self.leader_and_isr_answered(from, request),
             KafkaMsg::ControlledShutdown { broker } => self.controller_controlled_shutdown(ctx, from, broker),
             KafkaMsg::ControlledShutdownResponse { result } => self.shutdown_answered(result),
             KafkaMsg::ReplicaFetch { tp, epoch, offset, last_epoch, generation } => {
@@ -295,12 +301,12 @@ mod tests {
         let states = |leader| vec![view(TP, Some(leader), 4, vec![1, 2, 3])];
         h.message(&mut b, new, KafkaMsg::UpdateMetadata { controller_epoch: 5, states: states(1) });
         h.message(&mut b, old, KafkaMsg::UpdateMetadata { controller_epoch: 4, states: states(3) });
-        h.message(&mut b, old, KafkaMsg::LeaderAndIsr { controller_epoch: 4, states: states(2) });
+        h.message(&mut b, old, KafkaMsg::LeaderAndIsr { controller_epoch: 4, request: 0, states: states(2) });
         assert_eq!(b.metadata[&TP].leader, Some(1), "the older controller's metadata is ignored");
         assert!(b.replicas.get(&TP).is_none(), "and so is its LeaderAndIsr");
         assert_eq!(b.controller_node, Some(new), "ISR proposals go to the newest controller");
         // The same epoch again is the same controller: it is heard.
-        h.message(&mut b, new, KafkaMsg::LeaderAndIsr { controller_epoch: 5, states: states(2) });
+        h.message(&mut b, new, KafkaMsg::LeaderAndIsr { controller_epoch: 5, request: 0, states: states(2) });
         assert!(b.replicas[&TP].is_leader());
     }
 

@@ -136,7 +136,7 @@ mod tests {
         let mut h = Harness::default();
         let mut b = broker(1);
         let states = vec![super::super::testkit::view(TP, Some(2), 0, vec![1, 2, 3])];
-        h.message(&mut b, NodeId(3), KafkaMsg::LeaderAndIsr { controller_epoch: 1, states });
+        h.message(&mut b, NodeId(3), KafkaMsg::LeaderAndIsr { controller_epoch: 1, request: 0, states });
         let first = h.take();
         assert_eq!(fetches(&first.sent), vec![(0, 1)]);
         assert_eq!(first.timers, vec![(REQUEST_TIMEOUT, KafkaTimer::FetchTimeout)]);

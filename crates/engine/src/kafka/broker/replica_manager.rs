@@ -42,6 +42,11 @@ impl Broker {
     /// LeaderAndIsr: this broker leads `s.tp`, follows its leader, or serves it no more. Requests
     /// and parked fetches of the previous term are answered; a new follower starts fetching.
     pub(super) fn apply_leader_and_isr(&mut self, ctx: &mut Ctx, s: PartitionView) {
+        // A state older than the leader epoch it holds (a request sent again late) is ignored,
+        // as `ReplicaManager.becomeLeaderOrFollower` does.
+        if self.replicas.get(&s.tp).is_some_and(|r| s.leader_epoch < r.epoch) {
+            return;
+        }
         let now = ctx.now;
         let config = self.cluster.replica_config(s.tp);
         let me = self.id;
@@ -325,7 +330,7 @@ mod tests {
         assert_eq!(appended.events, [KafkaEvent::Appended { tp: TP, broker: 1, offset: 0, epoch: 0 }]);
         // Broker 2 leads now: the request is failed, not left hanging.
         let states = vec![view(TP, Some(2), 1, vec![1, 2])];
-        h.message(&mut b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, states });
+        h.message(&mut b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, request: 0, states });
         assert_eq!(produce_answers(&h.take().sent), [Err(Error::NotLeaderOrFollower)]);
     }
 
@@ -370,7 +375,7 @@ mod tests {
         assert_eq!(b.replicas[&TP].isr(), Some(&[1, 2, 3][..]), "the committed ISR stands");
         // The controller's newer state of the same term arrives: the leader proposes from it.
         let newer = PartitionView { partition_epoch: 1, ..view(TP, Some(1), 0, vec![1, 2, 3]) };
-        h.message(&mut b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, states: vec![newer] });
+        h.message(&mut b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, request: 0, states: vec![newer] });
         h.take();
         h.now = Time::secs(61);
         h.timer(&mut b, KafkaTimer::Isr);

@@ -113,14 +113,14 @@ impl Harness {
     /// The controller makes `b` the leader of `tp` in `epoch` with `isr`; the effects are dropped.
     pub fn lead(&mut self, b: &mut Broker, tp: Tp, epoch: u32, isr: Vec<BrokerId>) {
         let states = vec![view(tp, Some(b.id), epoch, isr)];
-        self.message(b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, states });
+        self.message(b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, request: 0, states });
         self.take();
     }
 
     /// The controller makes `b` a follower of `leader` on `tp`; the effects are dropped.
     pub fn follow(&mut self, b: &mut Broker, tp: Tp, leader: BrokerId, epoch: u32) {
         let states = vec![view(tp, Some(leader), epoch, vec![1, 2, 3])];
-        self.message(b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, states });
+        self.message(b, CONTROLLER, KafkaMsg::LeaderAndIsr { controller_epoch: 1, request: 0, states });
         self.take();
     }
 

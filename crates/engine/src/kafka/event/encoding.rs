@@ -101,25 +101,21 @@ impl ModelEvent for KafkaEvent {
                 h.u32(broker);
                 h.u64(broker_epoch)
             }
-            KafkaEvent::BrokerFenced { broker } | KafkaEvent::BrokerUnfenced { broker } => {
-                let fenced = matches!(self, KafkaEvent::BrokerFenced { .. });
-                h.byte(if fenced { KafkaTag::BrokerFenced } else { KafkaTag::BrokerUnfenced } as u8);
-                h.u32(broker)
-            }
-            KafkaEvent::BrokerInControlledShutdown { broker } => {
-                h.byte(KafkaTag::BrokerInControlledShutdown as u8);
-                h.u32(broker)
-            }
-            KafkaEvent::BrokerShutdownGranted { broker } => {
-                h.byte(KafkaTag::BrokerShutdownGranted as u8);
-                h.u32(broker)
-            }
-            KafkaEvent::BrokerRegistered { broker } => {
-                h.byte(KafkaTag::BrokerRegistered as u8);
-                h.u32(broker)
-            }
-            KafkaEvent::SessionExpired { broker } => {
-                h.byte(KafkaTag::SessionExpired as u8);
+            // A tag and the broker.
+            KafkaEvent::BrokerFenced { broker }
+            | KafkaEvent::BrokerUnfenced { broker }
+            | KafkaEvent::BrokerInControlledShutdown { broker }
+            | KafkaEvent::BrokerShutdownGranted { broker }
+            | KafkaEvent::BrokerRegistered { broker }
+            | KafkaEvent::SessionExpired { broker } => {
+                h.byte(match self {
+                    KafkaEvent::BrokerFenced { .. } => KafkaTag::BrokerFenced,
+                    KafkaEvent::BrokerUnfenced { .. } => KafkaTag::BrokerUnfenced,
+                    KafkaEvent::BrokerInControlledShutdown { .. } => KafkaTag::BrokerInControlledShutdown,
+                    KafkaEvent::BrokerShutdownGranted { .. } => KafkaTag::BrokerShutdownGranted,
+                    KafkaEvent::BrokerRegistered { .. } => KafkaTag::BrokerRegistered,
+                    _ => KafkaTag::SessionExpired,
+                } as u8);
                 h.u32(broker)
             }
             KafkaEvent::ControllerElected { broker, epoch } => {
