@@ -201,6 +201,7 @@ mod tests {
         let mut b = broker(1);
         let lead = |epoch| KafkaMsg::LeaderAndIsr {
             controller_epoch: 1,
+            request: 0,
             states: vec![view(OFFSETS, Some(1), epoch, vec![1])],
         };
         h.message(&mut b, CONTROLLER, lead(0));
