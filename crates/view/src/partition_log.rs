@@ -186,7 +186,9 @@ mod tests {
     /// A zombie leader: with acks=1, the leader of a partition is cut off from ZooKeeper and the
     /// other brokers but not from the producer. It keeps appending in its old epoch while the
     /// controller elects a new leader, which writes other records at the same offsets: the
-    /// zombie's strip shows them diverged, and once the links heal it truncates them away.
+    /// zombie's strip shows them diverged, and once the links heal it truncates them away — when
+    /// its fetcher to the new leader, whose fetch in flight was lost to the cut, has given it up
+    /// (`request.timeout.ms`, 30 s) and fetches again.
     #[test]
     fn a_zombie_leaders_records_are_flagged_diverged_until_truncated() {
         let json = include_str!("../../../scenarios/kafka-basic.json").replace("\"acks\": \"all\"", "\"acks\": \"1\"");
@@ -213,7 +215,7 @@ mod tests {
         for &o in &others {
             sim.apply(brokerlab_engine::Command::Heal { a: old.node, b: o }).unwrap();
         }
-        sim.run_until(Time::secs(12));
+        sim.run_until(Time::secs(40));
         let log = partition_log(sim.world(), tp).unwrap();
         assert!(log.strips.iter().all(|s| s.cells.iter().all(|c| !c.diverged)), "truncated away: {log:?}");
     }

@@ -14,7 +14,8 @@
 //! - `msg`, `event` — Kafka's messages; its events (what the learner is shown: `event/mod.rs` the
 //!   events, `encoding` their trace encoding for the kernel, `describe` their text).
 //! - `group`       — the group coordinator's side of consumer groups.
-//! - `purgatory`   — a leader's parked fetches, each completed exactly once (Kafka's DelayedFetch).
+//! - `purgatory`   — a leader's parked consumer fetches, each completed exactly once (Kafka's
+//!   DelayedFetch); `fetch_session` — followers' incremental fetch sessions (KIP-227), both ends.
 //! - `zk_server`, `broker`, `producer`, `consumer` (sharing `clients`), `node` — the nodes:
 //!   coordinator, brokers (and the controller), producers and consumers. `broker` is one module
 //!   per role: coordinator session, controller, replica manager, fetch serving, replica fetcher,
@@ -36,6 +37,7 @@ pub mod config;
 pub mod consumer;
 pub mod epoch_cache;
 pub mod event;
+pub mod fetch_session;
 pub mod group;
 pub mod kraft;
 pub mod leader_balance;
@@ -125,10 +127,16 @@ pub enum KafkaTimer {
         tp: msg::Tp,
         id: u32,
     },
-    /// Broker: fetch again after `replica.fetch.backoff.ms`, unless a newer fetch went out.
+    /// Broker: the fetcher for `leader` fetches again after `replica.fetch.backoff.ms`, unless a
+    /// newer fetch went out.
     FetchBackoff {
-        tp: msg::Tp,
+        leader: partition::BrokerId,
         generation: u64,
+    },
+    /// Broker: a follower's fetch session parked here (`replica.fetch.wait.max.ms`) is over.
+    SessionPark {
+        follower: crate::NodeId,
+        id: u32,
     },
     /// Broker (replica fetches) and consumer (fetches): requests unanswered in `request.timeout.ms`.
     FetchTimeout,

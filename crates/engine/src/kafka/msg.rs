@@ -1,6 +1,7 @@
 //! What Kafka's nodes say to each other (`KafkaMsg`). What the learner is shown (`KafkaEvent`)
 //! is in `event`, re-exported here because messages and events share its small types.
 
+use super::fetch_session::{SessionFetch, SessionFetchResponse};
 use super::log::Record;
 use super::partition::{Acks, BrokerId, Error, FetchResponse};
 use crate::coordinator::{ClientWatch, Op, SessionId, WatchKind, ZkError};
@@ -148,18 +149,10 @@ pub enum KafkaMsg {
     ControlledShutdownResponse {
         result: Result<Vec<Tp>, Error>,
     },
-    ReplicaFetch {
-        tp: Tp,
-        epoch: u32,
-        offset: u64,
-        last_epoch: Option<u32>,
-        generation: u64,
-    },
-    ReplicaFetchResponse {
-        tp: Tp,
-        response: FetchResponse,
-        generation: u64,
-    },
+    /// A follower's fetch to one leader broker, for every partition it follows there (an
+    /// incremental fetch session, KIP-227: `fetch_session`).
+    ReplicaFetch(Box<SessionFetch>),
+    ReplicaFetchResponse(Box<SessionFetchResponse>),
     Metadata,
     MetadataResponse {
         states: Vec<PartitionView>,
@@ -280,6 +273,26 @@ pub enum KafkaMsg {
     Txn(super::txn::msg::TxnMsg),
 }
 
+/// The lane of a message about several partitions: `MANY_PARTITIONS`.
+pub const MANY_PARTITIONS: u32 = 105;
+
+/// A follower's fetch: the lane of its one partition if it lists one, else `MANY_PARTITIONS`.
+fn fetch_lane<'a>(mut tps: impl Iterator<Item = &'a Tp>) -> u32 {
+    match (tps.next(), tps.next()) {
+        (Some(tp), None) => tp.partition as u32,
+        _ => MANY_PARTITIONS,
+    }
+}
+
+/// A fetch session's answer: the lane of the one partition it brings records of, else (records
+/// of several, or none) `MANY_PARTITIONS`.
+fn records_lane(r: &SessionFetchResponse) -> u32 {
+    let Ok(parts) = &r.result else { return MANY_PARTITIONS };
+    let with_records =
+        parts.iter().filter(|(_, r)| matches!(r, FetchResponse::Records { records, .. } if !records.is_empty()));
+    fetch_lane(with_records.map(|(tp, _)| tp))
+}
+
 /// A successful JoinGroup answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Joined {
@@ -318,8 +331,8 @@ impl Wire for KafkaMsg {
             KafkaMsg::AlterPartitionResponse { tp, .. } => ("isr-committed", lane(tp)),
             KafkaMsg::ControlledShutdown { .. } => ("controlled-shutdown", 101),
             KafkaMsg::ControlledShutdownResponse { .. } => ("shutdown-ok", 101),
-            KafkaMsg::ReplicaFetch { tp, .. } => ("replica-fetch", lane(tp)),
-            KafkaMsg::ReplicaFetchResponse { tp, .. } => ("replica-records", lane(tp)),
+            KafkaMsg::ReplicaFetch(f) => ("replica-fetch", fetch_lane(f.parts.iter().map(|p| &p.tp))),
+            KafkaMsg::ReplicaFetchResponse(r) => ("replica-records", records_lane(r)),
             KafkaMsg::Metadata => ("metadata", 101),
             KafkaMsg::MetadataResponse { .. } => ("metadata-reply", 101),
             KafkaMsg::Produce { tp, .. } => ("produce", lane(tp)),

@@ -1,7 +1,7 @@
-//! A leader's parked fetches: Kafka's fetch purgatory (`DelayedFetch` in `ReplicaManager`).
+//! A leader's parked consumer fetches: Kafka's fetch purgatory (`DelayedFetch` in
+//! `ReplicaManager`; a follower's fetch waits in its fetch session, `fetch_session`).
 //!
-//! A follower's or consumer's fetch that finds nothing to return waits up to
-//! `replica.fetch.wait.max.ms` / `fetch.max.wait.ms` for data. Each parked fetch is completed
+//! A consumer's fetch that finds nothing to return waits up to `fetch.max.wait.ms` for data. Each parked fetch is completed
 //! **exactly once**: by new data (or a new HW), by its own timeout, or by a change of leadership —
 //! whichever comes first — and the others then find it gone. Its timer names it by id, so a timer
 //! that outlives its fetch completes nothing (a timer that woke every fetch on the partition made
@@ -11,35 +11,21 @@
 //! older one it gave up on (its answer would be ignored: the fetcher has moved to a new generation).
 
 use super::msg::Tp;
-use super::partition::BrokerId;
 use crate::vecmap::VecMap;
 use crate::NodeId;
 
 /// A fetch waiting for data, as the leader received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Parked {
-    Replica {
-        from: NodeId,
-        follower: BrokerId,
-        epoch: u32,
-        offset: u64,
-        last_epoch: Option<u32>,
-        generation: u64,
-    },
     /// `read_committed`: it reads up to the last stable offset.
-    Consumer {
-        from: NodeId,
-        offset: u64,
-        generation: u64,
-        read_committed: bool,
-    },
+    Consumer { from: NodeId, offset: u64, generation: u64, read_committed: bool },
 }
 
 impl Parked {
     /// The node that sent the fetch (a follower broker or a consumer).
     pub fn from(&self) -> NodeId {
         match *self {
-            Parked::Replica { from, .. } | Parked::Consumer { from, .. } => from,
+            Parked::Consumer { from, .. } => from,
         }
     }
 }

@@ -15,7 +15,7 @@
 
 use super::{transfer_ns, Cost, KafkaResources, Station};
 use crate::kafka::broker::Broker;
-use crate::kafka::msg::KafkaMsg;
+use crate::kafka::msg::{KafkaMsg, Tp};
 use crate::kafka::partition::FetchResponse;
 use crate::kafka::{Ctx, KafkaTimer};
 use crate::time::Time;
@@ -77,31 +77,54 @@ fn cost(b: &Broker, cfg: &KafkaResources, msg: &KafkaMsg) -> Option<(Cost, Optio
         KafkaMsg::Produce { records, size, .. } => {
             Some((append(records.len() as u64, records.len() as u64 * *size as u64), None))
         }
-        KafkaMsg::ReplicaFetchResponse { response: FetchResponse::Records { records, .. }, .. } => {
-            let bytes = records.iter().map(|r| r.size as u64).sum();
-            Some((append(records.len() as u64, bytes), None))
-        }
-        KafkaMsg::Fetch { tp, offset, .. } | KafkaMsg::ReplicaFetch { tp, offset, .. } => {
-            let Some(r) = b.replicas.get(tp) else { return Some((Cost { cpu: cpu(0), disk: 0 }, None)) };
-            let consumer = matches!(msg, KafkaMsg::Fetch { .. });
-            let end = if consumer { r.log.hw() } else { r.log.leo() };
-            let records = end.saturating_sub(*offset);
-            if records == 0 {
-                return Some((Cost { cpu: cpu(0), disk: 0 }, None));
-            }
-            let held = r.log.leo().saturating_sub(r.log.log_start()).max(1);
-            let record_bytes = r.log.bytes() / held;
-            let behind = r.log.leo().saturating_sub(*offset) * record_bytes;
-            let share = cfg.page_cache_bytes() / b.replicas.len().max(1) as u64;
-            let cached = behind <= share;
-            let disk = match cached {
-                true => 0,
-                false => cfg.disk_seek_us as u64 * 1000 + transfer_ns(records * record_bytes, cfg.disk_mb_s),
+        KafkaMsg::ReplicaFetchResponse(response) => {
+            let parts = response.result.as_ref().ok()?;
+            let records = || {
+                parts.iter().filter_map(|(_, r)| match r {
+                    FetchResponse::Records { records, .. } => Some(records),
+                    _ => None,
+                })
             };
-            Some((Cost { cpu: cpu(records), disk }, Some(cached)))
+            let count = records().map(|r| r.len() as u64).sum();
+            let bytes = records().flatten().map(|r| r.size as u64).sum();
+            Some((append(count, bytes), None))
+        }
+        KafkaMsg::Fetch { tp, offset, .. } => {
+            let (records, disk, cached) = read(b, cfg, *tp, *offset, true);
+            Some((Cost { cpu: cpu(records), disk }, cached))
+        }
+        // A follower's session fetch reads each partition it lists (the others are at their
+        // log end, where nothing is read until new data arrives).
+        KafkaMsg::ReplicaFetch(fetch) => {
+            let reads: Vec<_> = fetch.parts.iter().map(|p| read(b, cfg, p.tp, p.offset, false)).collect();
+            let records = reads.iter().map(|r| r.0).sum();
+            let disk = reads.iter().map(|r| r.1).sum();
+            let cached = reads.iter().filter_map(|r| r.2).reduce(|a, b| a && b);
+            Some((Cost { cpu: cpu(records), disk }, cached))
         }
         _ => None,
     }
+}
+
+/// What reading `tp` from `offset` costs: records, disk time, and whether the page cache had them
+/// (`None`: nothing to read).
+fn read(b: &Broker, cfg: &KafkaResources, tp: Tp, offset: u64, consumer: bool) -> (u64, u64, Option<bool>) {
+    let Some(r) = b.replicas.get(&tp) else { return (0, 0, None) };
+    let end = if consumer { r.log.hw() } else { r.log.leo() };
+    let records = end.saturating_sub(offset);
+    if records == 0 {
+        return (0, 0, None);
+    }
+    let held = r.log.leo().saturating_sub(r.log.log_start()).max(1);
+    let record_bytes = r.log.bytes() / held;
+    let behind = r.log.leo().saturating_sub(offset) * record_bytes;
+    let share = cfg.page_cache_bytes() / b.replicas.len().max(1) as u64;
+    let cached = behind <= share;
+    let disk = match cached {
+        true => 0,
+        false => cfg.disk_seek_us as u64 * 1000 + transfer_ns(records * record_bytes, cfg.disk_mb_s),
+    };
+    (records, disk, Some(cached))
 }
 
 /// The page cache's fill: bytes of the broker's logs it holds (all of them, up to its size).

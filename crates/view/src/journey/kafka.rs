@@ -9,7 +9,7 @@
 
 use super::{detail, Expect, Followed, Recorder, Run, Tone, Tracer, CHUNK};
 use crate::i18n::{t, tf};
-use brokerlab_engine::kafka::msg::{err_name, KafkaEvent, Tp, ZnodePath};
+use brokerlab_engine::kafka::msg::{err_name, KafkaEvent, Tp, ZnodePath, MANY_PARTITIONS};
 use brokerlab_engine::kafka::partition::BrokerId;
 use brokerlab_engine::{Event, EventKind, ModelEvents, NodeId, Time, World};
 
@@ -131,11 +131,16 @@ impl KafkaTrace {
                     self.requests.push((msg.0, i));
                 }
             }
-            "replica-records" if Some(from) == self.leader && info.lane == tp.partition as u32 => {
+            // A follower's session answer brings records of this partition alone (its lane) or of
+            // several; sent after the append, it carries the record (the follower fetches every
+            // partition it follows there).
+            "replica-records"
+                if Some(from) == self.leader && (info.lane == tp.partition as u32 || info.lane == MANY_PARTITIONS) =>
+            {
                 let appended = self.offsets.last().is_some_and(|o| o.1 <= e.at);
                 if appended && !self.replicated.contains(&to) {
                     self.replicated.push(to);
-                    self.fetch_request(to, from, tp.partition as u32, e.at, t("Fetch (replica)"));
+                    self.fetch_request(to, from, MANY_PARTITIONS, e.at, t("Fetch (replica)"));
                     let label = tf("Fetch response with offset {0}", &[&self.offset().unwrap_or(0)]);
                     self.rec.fly(from, to, e.at, deliver_at, msg.0, label, Tone::Ok);
                 }
@@ -162,7 +167,9 @@ impl Tracer for KafkaTrace {
                 self.appending = None;
             }
             if matches!(info.kind, "fetch" | "replica-fetch") {
-                let key = (from, to, info.lane);
+                // A follower's fetch covers every partition it follows at that leader.
+                let lane = if info.kind == "replica-fetch" { MANY_PARTITIONS } else { info.lane };
+                let key = (from, to, lane);
                 self.fetches.retain(|f| f.0 != key);
                 self.fetches.push((key, (sent_at, e.at)));
             }

@@ -318,7 +318,9 @@ fn a_journey_late_in_a_long_run_scans_from_a_snapshot() {
     let has = |p: &str| labels.iter().any(|l| l.starts_with(p));
     assert!(has("Produce record") && has("appends it") && has("ack: offset") && has("Fetch response:"), "{labels:?}");
     let from = s.timeline().before(since).sim.now();
-    assert!(from > Time::secs(500), "scanned from {from}");
+    // Snapshots come every 20 000 steps, further apart in simulated time since followers fetch
+    // once per leader broker (fewer messages per second).
+    assert!(from > Time::secs(450), "scanned from {from}");
     eprintln!("journey at 10 min of kafka-groups: {} steps, scanned from {from}, {took:?}", d.steps.len());
 }
 

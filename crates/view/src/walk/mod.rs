@@ -316,8 +316,9 @@ mod tests {
     fn follows_one_record_from_key_to_commit() {
         use Kind::*;
         // acks=all: the ack leaves the leader when the HW passes the record, as does the consumer's
-        // long-poll answer; here the producer hears back first (the order is the network's draw).
-        assert_eq!(run(Variant::Normal), vec![Ready, Produced, Appended, Replicated, Acked, Consumed, Committed]);
+        // long-poll answer; here the consumer reads it first (the order is the network's draw, and
+        // the walkthrough says which came first).
+        assert_eq!(run(Variant::Normal), vec![Ready, Produced, Appended, Replicated, Consumed, Acked, Committed]);
     }
 
     #[test]

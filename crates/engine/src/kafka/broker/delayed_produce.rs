@@ -35,7 +35,6 @@ impl Broker {
 mod tests {
     use super::super::testkit::{broker, produce_answers, Harness, TP};
     use crate::kafka::cluster::REQUEST_TIMEOUT;
-    use crate::kafka::msg::KafkaMsg;
     use crate::kafka::partition::{Acks, Error};
     use crate::kafka::KafkaTimer;
     use crate::time::Time;
@@ -57,7 +56,7 @@ mod tests {
         assert_eq!(b.produces_waiting(), 0, "the waiter is gone");
         // Broker 2 catches up later: the HW passes the record, but the request is not answered again.
         h.now = REQUEST_TIMEOUT + Time::secs(1);
-        let fetch = KafkaMsg::ReplicaFetch { tp: TP, epoch: 0, offset: 1, last_epoch: Some(0), generation: 1 };
+        let fetch = super::super::testkit::full_fetch(TP, 1, Some(0), 1);
         h.message(&mut b, crate::NodeId(2), fetch);
         assert_eq!(b.replicas[&TP].log.hw(), 1);
         assert!(produce_answers(&h.take().sent).is_empty(), "answered exactly once");

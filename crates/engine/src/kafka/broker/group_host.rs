@@ -228,7 +228,7 @@ mod tests {
     fn a_commit_counts_and_is_answered_only_once_replicated() {
         let (mut h, mut b, _) = waiting_commit();
         // Follower 2 fetches past the commit record: the HW covers it.
-        let fetch = KafkaMsg::ReplicaFetch { tp: OFFSETS, epoch: 0, offset: 1, last_epoch: Some(0), generation: 1 };
+        let fetch = super::super::testkit::full_fetch(OFFSETS, 1, Some(0), 1);
         h.message(&mut b, NodeId(2), fetch);
         assert_eq!(commit_answers(&h.take().sent), vec![Ok(vec![(3, 40)])]);
         assert_eq!(b.groups[&0].offsets.get(&3), Some(&40));

@@ -288,6 +288,7 @@ impl Broker {
                 self.apply_leader_and_isr(ctx, v);
             }
         }
+        self.start_fetchers(ctx);
     }
 
     /// A controller's connection was reset: if it was the leader, look for the new one.

@@ -16,17 +16,17 @@
 //!   coordinator and sent out as LeaderAndIsr and UpdateMetadata.
 //! - `replica_manager` — the leader side of the partitions: LeaderAndIsr, produce and its acks, the
 //!   ISR checks and the proposals sent to the controller.
-//! - `fetch_serving`   — a leader answering followers' and consumers' fetches, parking those with
-//!   nothing to send (the purgatory).
-//! - `replica_fetcher` — the follower side: fetching from the leader, backing off, timing out.
+//! - `fetch_serving`   — a leader answering followers' fetch sessions and consumers' fetches,
+//!   parking those with nothing to send (the purgatory).
+//! - `replica_fetcher` — the follower side: one fetcher per leader broker, in a fetch session
+//!   (`fetch_session`), backing off, timing out.
 //! - `group_host`      — the group coordinator: hosting `group::Group`s and writing offset commits.
 //! - `cleaner`         — retention and compaction of every replica's log.
 //! - `controller_channel` — the controller's LeaderAndIsr requests, sent again until answered.
 //! - `leader_moves`    — the controller's preferred leader elections and controlled shutdowns,
 //!   and a broker's clean stop; `delayed_produce` — acks=all produces timing out.
 //!
-//! Simplifications, also listed in the docs: one fetch per partition (Kafka batches a broker pair's
-//! partitions in one fetch session); the controller sends LeaderAndIsr without waiting for its
+//! Simplifications, also listed in the docs: the controller sends LeaderAndIsr without waiting for its
 //! coordinator write to be acknowledged (a failed write makes it resign); topics are created by the
 //! controller as soon as enough brokers have registered.
 
@@ -50,6 +50,7 @@ pub use lifecycle::Lifecycle;
 
 use super::clients::send;
 use super::cluster::Cluster;
+use super::fetch_session::SessionCache;
 use super::group::Group;
 use super::msg::{KafkaMsg, PartitionView, Tp};
 use super::partition::{BrokerId, Replica};
@@ -79,10 +80,15 @@ pub struct Broker {
     controller_node: Option<NodeId>,
     pub replicas: VecMap<Tp, Replica>,
     pub metadata: VecMap<Tp, PartitionView>,
-    fetch_gen: VecMap<Tp, u64>,
-    /// When each replica fetch this broker sent as a follower times out.
-    fetch_timeouts: Deadlines<Tp>,
-    /// Fetches waiting for data on the partitions this broker leads.
+    /// As a follower: one fetcher per leader broker.
+    fetchers: VecMap<BrokerId, replica_fetcher::Fetcher>,
+    /// Leaders whose fetchers take new partitions once a LeaderAndIsr is applied.
+    fetchers_to_start: Vec<BrokerId>,
+    /// When each replica fetch this broker sent as a follower times out, by leader.
+    fetch_timeouts: Deadlines<BrokerId>,
+    /// As a leader: the followers' fetch sessions (and their fetches waiting for data).
+    sessions: SessionCache,
+    /// Consumers' fetches waiting for data on the partitions this broker leads.
     parked: Purgatory,
     produce_waiting: VecMap<(Tp, u64), Waiter>,
     /// When each parked acks=all produce gives up (its request's `timeout.ms`: DelayedProduce).
@@ -117,8 +123,10 @@ impl Broker {
             controller_node: None,
             replicas: VecMap::new(),
             metadata: VecMap::new(),
-            fetch_gen: VecMap::new(),
+            fetchers: VecMap::new(),
+            fetchers_to_start: Vec::new(),
             fetch_timeouts: Deadlines::default(),
+            sessions: SessionCache::default(),
             parked: Purgatory::default(),
             produce_waiting: VecMap::new(),
             produce_deadlines: Deadlines::default(),
@@ -145,9 +153,15 @@ impl Broker {
         self.txn_start(ctx);
     }
 
-    /// The fetches parked on the partitions this broker leads (for inspectors and invariants).
+    /// The consumers' fetches parked on the partitions this broker leads (for inspectors and
+    /// invariants).
     pub fn parked(&self) -> &Purgatory {
         &self.parked
+    }
+
+    /// The followers' fetch sessions with this broker.
+    pub fn sessions(&self) -> &SessionCache {
+        &self.sessions
     }
 
     /// The process died: memory is gone, the logs on disk stay.
@@ -160,7 +174,8 @@ impl Broker {
         self.controller_node = None;
         self.metadata.clear();
         self.parked.clear();
-        self.fetch_timeouts.clear();
+        self.sessions.clear();
+        self.fetchers_crash();
         self.produce_waiting.clear();
         self.produce_deadlines.clear();
         self.groups.clear();
@@ -205,7 +220,8 @@ impl Broker {
             KafkaTimer::Park { tp, id } => self.park_expired(ctx, tp, id),
             KafkaTimer::Join { group, join } => self.on_group_timer(ctx, group, Some(join)),
             KafkaTimer::Session { group } => self.on_group_timer(ctx, group, None),
-            KafkaTimer::FetchBackoff { tp, generation } => self.fetch_backoff_over(ctx, tp, generation),
+            KafkaTimer::FetchBackoff { leader, generation } => self.fetch_backoff_over(ctx, leader, generation),
+            KafkaTimer::SessionPark { follower, id } => self.session_park_expired(ctx, follower, id),
             KafkaTimer::FetchTimeout => self.fetch_timeouts_expired(ctx),
             KafkaTimer::TxnAbortCheck => self.txn_abort_check(ctx),
             KafkaTimer::TxnMarkers => self.txn_markers_timer(ctx),
@@ -231,6 +247,7 @@ impl Broker {
                     for s in states {
                         self.apply_leader_and_isr(ctx, s);
                     }
+                    self.start_fetchers(ctx);
                 }
             }
             KafkaMsg::UpdateMetadata { controller_epoch, states } => {
@@ -249,13 +266,10 @@ impl Broker {
             KafkaMsg::LeaderAndIsrResponse { request } => self.leader_and_isr_answered(from, request),
             KafkaMsg::ControlledShutdown { broker } => self.controller_controlled_shutdown(ctx, from, broker),
             KafkaMsg::ControlledShutdownResponse { result } => self.shutdown_answered(result),
-            KafkaMsg::ReplicaFetch { tp, epoch, offset, last_epoch, generation } => {
-                let Some(follower) = self.cluster.broker_of(from) else { return };
-                let p = Parked::Replica { from, follower, epoch, offset, last_epoch, generation };
-                self.serve_fetch(ctx, tp, p, false);
-            }
-            KafkaMsg::ReplicaFetchResponse { tp, response, generation } => {
-                self.on_fetch_response(ctx, tp, response, generation)
+            KafkaMsg::ReplicaFetch(fetch) => self.on_replica_fetch(ctx, from, *fetch),
+            KafkaMsg::ReplicaFetchResponse(response) => {
+                let Some(leader) = self.cluster.broker_of(from) else { return };
+                self.on_fetch_response(ctx, leader, *response)
             }
             KafkaMsg::Metadata => {
                 let states = self.metadata.values().cloned().collect();

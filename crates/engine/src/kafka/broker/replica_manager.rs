@@ -8,7 +8,6 @@ use super::Broker;
 use crate::kafka::clients::{emit, send};
 use crate::kafka::msg::{BrokerSet, KafkaEvent, KafkaMsg, PartitionView, Tp};
 use crate::kafka::partition::{Acks, BrokerId, Error, ProduceOutcome, Replica, Role};
-use crate::kafka::purgatory::Parked;
 use crate::kafka::{Ctx, KafkaTimer};
 use crate::time::Time;
 use crate::NodeId;
@@ -40,7 +39,8 @@ pub(super) enum Waiter {
 
 impl Broker {
     /// LeaderAndIsr: this broker leads `s.tp`, follows its leader, or serves it no more. Requests
-    /// and parked fetches of the previous term are answered; a new follower starts fetching.
+    /// and parked fetches of the previous term are answered; a new follower starts fetching once
+    /// the caller has applied every state it got (`start_fetchers`).
     pub(super) fn apply_leader_and_isr(&mut self, ctx: &mut Ctx, s: PartitionView) {
         // A state older than the leader epoch it holds (a request sent again late) is ignored,
         // as `ReplicaManager.becomeLeaderOrFollower` does.
@@ -58,7 +58,7 @@ impl Broker {
                 if !(r.is_leader() && r.epoch == s.leader_epoch) {
                     r.become_leader(s.leader_epoch, s.isr.clone(), s.partition_epoch, now);
                     self.answer_completed(ctx, tp);
-                    self.wake_where(ctx, tp, |_| true);
+                    self.wake_all(ctx, tp);
                 } else {
                     // The same term with a newer partition state (`Partition.makeLeader` takes
                     // it as the committed state): it ends a wait for new metadata.
@@ -72,8 +72,12 @@ impl Broker {
                 if !following {
                     r.become_follower(s.leader_epoch, l);
                     self.answer_completed(ctx, tp);
-                    self.wake_where(ctx, tp, |_| true);
-                    self.send_fetch(ctx, tp);
+                    self.wake_all(ctx, tp);
+                    // Its fetcher takes it once the whole request is applied (as Kafka's
+                    // `makeFollowers` adds a LeaderAndIsr's partitions to the fetchers together).
+                    if !self.fetchers_to_start.contains(&l) {
+                        self.fetchers_to_start.push(l);
+                    }
                 }
             }
             None => {
@@ -84,6 +88,14 @@ impl Broker {
         self.metadata.insert(tp, s);
         self.groups_follow_leadership(ctx, tp);
         self.txns_follow_leadership(ctx, tp);
+    }
+
+    /// After a LeaderAndIsr (or the metadata replayed): the fetchers of the leaders new partitions
+    /// follow take them (an idle one fetches at once).
+    pub(super) fn start_fetchers(&mut self, ctx: &mut Ctx) {
+        for leader in std::mem::take(&mut self.fetchers_to_start) {
+            self.start_fetching(ctx, leader);
+        }
     }
 
     /// Every half `replica.lag.time.max.ms`: each partition led here checks its followers.
@@ -274,7 +286,7 @@ impl Broker {
         self.after_leader_change(ctx, tp, hw_before);
         // New data: followers waiting in a long poll get it now.
         if self.replicas.get(&tp).is_some_and(|r| r.log.leo() > leo_before) {
-            self.wake_where(ctx, tp, |p| matches!(p, Parked::Replica { .. }));
+            self.wake_sessions(ctx, tp);
         }
     }
 

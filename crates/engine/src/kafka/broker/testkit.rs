@@ -133,3 +133,16 @@ impl Harness {
         self.message(b, CLIENT, msg);
     }
 }
+
+/// A follower's full fetch (a new session) of `tp` at `offset`, in leader epoch 0.
+pub fn full_fetch(tp: Tp, offset: u64, last_epoch: Option<u32>, generation: u64) -> KafkaMsg {
+    let part = crate::kafka::fetch_session::FetchPart { tp, epoch: 0, offset, last_epoch };
+    let fetch = crate::kafka::fetch_session::SessionFetch {
+        session: 0,
+        epoch: 0,
+        parts: vec![part],
+        forget: vec![],
+        generation,
+    };
+    KafkaMsg::ReplicaFetch(Box::new(fetch))
+}

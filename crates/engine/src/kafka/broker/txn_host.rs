@@ -316,7 +316,7 @@ impl Broker {
             }
         }
         self.after_leader_change(ctx, tp, hw_before);
-        self.wake_where(ctx, tp, |p| matches!(p, crate::kafka::purgatory::Parked::Replica { .. }));
+        self.wake_sessions(ctx, tp);
     }
 
     /// `TxnAbortCheck`: abort what is open past its timeout, fencing its producer.
