@@ -361,6 +361,9 @@ impl Producer {
                 self.send_batch(ctx, batch, leader, node);
             }
         }
+        // Only partitions with batches waiting stay listed: every pass over them (this one, the
+        // expiry's, the linger timer's) then costs what is waiting, not the topic's partitions.
+        self.ready.retain(|_, q| !q.is_empty());
         if need_metadata {
             self.metadata.ask(ctx, &self.cluster);
         }
