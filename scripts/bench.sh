@@ -52,6 +52,10 @@ for (const n of natives) {
   console.log(`  wasm         : ${m(b.steps_per_cpu_sec)} M steps/s = ${m(b.steps_per_cpu_sec * perEvent(b))} M events/s (wall ${m(b.steps_per_sec)})`);
   console.log(`  wasm/native  : ${(b.steps_per_cpu_sec / n.steps_per_cpu_sec).toFixed(2)}x`);
   console.log(`  same trace   : ${n.trace_hash === b.trace_hash ? 'yes' : 'NO'} (${n.trace_hash})`);
+  // Simulated seconds per CPU second, and what each produced record costs in messages.
+  const speed = (l) => (l.simulated_us / 1e6 / (l.cpu_ms / 1e3)).toFixed(1);
+  console.log(`  real time    : native ${speed(n)}x, wasm ${speed(b)}x (simulated s per CPU s)`);
+  if (n.records > 0) console.log(`  messages     : ${(n.messages / n.records).toFixed(2)} per produced record (${n.messages} / ${n.records})`);
 }
 console.log(`release .wasm  : ${kb(+raw)} raw, ${kb(+gz)} gzip (JS glue ${kb(+jsgz)} gzip)`);
 console.log(`first render   : playground ${fr.first_render_ms_best} ms, start page ${fr.landing_first_render_ms_best} ms (best of 5 loads from a local server)`);

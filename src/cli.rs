@@ -25,9 +25,9 @@ pub const USAGE: &str = r#"usage:
       taken and stops at the instant it was saved at, printing the trace hash the page showed
       (its seed is its own: no --seed); --trace writes one line per event to FILE (`-` for
       standard output)
-  brokerlab bench [--scenario bench|kafka-bench|rabbit-bench] [--simulated DURATION] [--runs N]
-      time the engine on a benchmark preset (default: bench, the kernel; 2s simulated): a
-      warm-up, then the fastest of N runs (default 3)
+  brokerlab bench [--scenario bench|kafka-bench|rabbit-bench|kafka-large] [--simulated DURATION] [--runs N]
+      time the engine on a benchmark preset (default: bench, the kernel; 2s simulated, kafka-large
+      20s): a warm-up, then the fastest of N runs (default 3)
   brokerlab observe SCENARIO.json|PRESET [--seed N]
       run a RabbitMQ scenario to its end and print, as one JSON object, what the broker told each
       of its scripts (rabbit.scripts): deliveries per consumer tag, basic.get answers, confirms,
@@ -312,12 +312,12 @@ fn bench_cmd(args: &[String]) -> Result<(), String> {
         return Err("`bench` takes no positional arguments".into());
     }
     let run = if resources { bench::run_with_resources } else { bench::run };
-    let mut simulated = Time::secs(2);
+    let mut simulated = None;
     let mut slug = "bench";
     let mut runs = 3;
     for (flag, value) in flags {
         match flag {
-            "simulated" => simulated = Time::parse(value).map_err(|e| format!("--simulated: {e}"))?,
+            "simulated" => simulated = Some(Time::parse(value).map_err(|e| format!("--simulated: {e}"))?),
             "runs" => {
                 runs = value
                     .parse::<u32>()
@@ -333,6 +333,7 @@ fn bench_cmd(args: &[String]) -> Result<(), String> {
             }
         }
     }
+    let simulated = simulated.unwrap_or_else(|| bench::default_simulated(slug));
     // One warm-up pass, then the best of `runs`: the machine is shared and noisy, the best run is
     // the one least disturbed. (`scripts/ratio.mjs` asks for one run at a time and interleaves
     // them with the browser's, so both sides get as many chances.)
@@ -355,13 +356,15 @@ fn bench_cmd(args: &[String]) -> Result<(), String> {
     let cpu = least_cpu.map_or(String::new(), |ns| format!(",\"cpu_ms\":{:.1}", ns as f64 / 1e6));
     println!(
         "{{\"platform\":\"native\",\"scenario\":\"{slug}\",\"steps\":{},\"events\":{},\"simulated_us\":{},\"wall_ms\":{:.1}{cpu},\
-         \"steps_per_sec\":{:.0},\"events_per_sec\":{:.0},\"trace_hash\":\"{:016x}\"}}",
+         \"steps_per_sec\":{:.0},\"events_per_sec\":{:.0},\"messages\":{},\"records\":{},\"trace_hash\":\"{:016x}\"}}",
         r.steps,
         r.events,
         r.simulated.0,
         secs * 1e3,
         r.steps as f64 / secs,
         r.events as f64 / secs,
+        r.messages,
+        r.records,
         r.trace_hash
     );
     Ok(())

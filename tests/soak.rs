@@ -51,6 +51,7 @@ fn window_for(slug: &str) -> Time {
         "kafka-bench" => Time::secs(2),
         // Thousands of messages a second, and faults until 7 s: the early window (the third) starts at 8 s.
         "kafka-resources" | "rabbit-resources" => Time::secs(4),
+        "kafka-large" => Time::secs(5),
         _ => Time::secs(60),
     }
 }

@@ -5,7 +5,7 @@
 //! `bench-end:PRESET`), where a trace finds the CPU time of its frames (`scripts/ratio.mjs`).
 
 use super::dom;
-use crate::engine::bench::{Bench, PRESETS};
+use crate::engine::bench::{default_simulated, Bench, PRESETS};
 use crate::engine::{presets, Time};
 use crate::view::i18n::t;
 use crate::view::session::Session;
@@ -14,7 +14,6 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 const WORK_PER_FRAME_MS: f64 = 8.0;
-const SIMULATED: Time = Time::secs(2);
 
 pub struct BenchPage {
     /// Which of `PRESETS` is running.
@@ -47,7 +46,7 @@ impl Component for BenchPage {
         // bench warms up too).
         BenchPage {
             which: 0,
-            bench: Some(Bench::new(PRESETS[0], SIMULATED / 10)),
+            bench: Some(Bench::new(PRESETS[0], default_simulated(PRESETS[0]) / 10)),
             warmed: false,
             work_ms: 0.0,
             frames: 0,
@@ -79,7 +78,7 @@ impl Component for BenchPage {
         if !more {
             if !self.warmed {
                 self.warmed = true;
-                self.bench = Some(Bench::new(PRESETS[self.which], SIMULATED));
+                self.bench = Some(Bench::new(PRESETS[self.which], default_simulated(PRESETS[self.which])));
                 dom::mark(&format!("bench-start:{}", PRESETS[self.which]));
             } else {
                 dom::mark(&format!("bench-end:{}", PRESETS[self.which]));
@@ -87,7 +86,7 @@ impl Component for BenchPage {
                 let secs = self.work_ms / 1_000.0;
                 self.results.push(format!(
                     "{{\"platform\":\"wasm\",\"scenario\":\"{}\",\"steps\":{},\"events\":{},\"simulated_us\":{},\"wall_ms\":{:.1},\"frames\":{},\
-                     \"steps_per_sec\":{:.0},\"events_per_sec\":{:.0},\"trace_hash\":\"{:016x}\"}}",
+                     \"steps_per_sec\":{:.0},\"events_per_sec\":{:.0},\"messages\":{},\"records\":{},\"trace_hash\":\"{:016x}\"}}",
                     PRESETS[self.which],
                     r.steps,
                     r.events,
@@ -96,13 +95,15 @@ impl Component for BenchPage {
                     self.frames,
                     r.steps as f64 / secs,
                     r.events as f64 / secs,
+                    r.messages,
+                    r.records,
                     r.trace_hash
                 ));
                 self.which += 1;
                 self.work_ms = 0.0;
                 self.frames = 0;
                 self.warmed = false;
-                self.bench = PRESETS.get(self.which).map(|slug| Bench::new(slug, SIMULATED / 10));
+                self.bench = PRESETS.get(self.which).map(|slug| Bench::new(slug, default_simulated(slug) / 10));
                 if self.bench.is_none() {
                     return true;
                 }
@@ -116,7 +117,7 @@ impl Component for BenchPage {
         html! {
             <div class="shell bench">
                 <h1>{t("brokerlab engine benchmark")}</h1>
-                <p>{t("The timeline after 10 simulated minutes of kafka-groups (seek times, wasm memory), then the benchmark presets (scenarios/bench.json, kafka-bench.json, rabbit-bench.json), 2 s of simulated time each, run in per-frame chunks.")}</p>
+                <p>{t("The timeline after 10 simulated minutes of kafka-groups (seek times, wasm memory), then the benchmark presets (scenarios/bench.json, kafka-bench.json, rabbit-bench.json: 2 s of simulated time each; kafka-large.json: 20 s), run in per-frame chunks.")}</p>
                 if self.bench.is_none() {
                     <pre id="bench-result">{self.results.join("\n")}</pre>
                 } else {

@@ -13,6 +13,9 @@ pub struct BenchRun {
     pub events: u64,
     pub simulated: Time,
     pub trace_hash: u64,
+    /// Messages sent and records published: the messages each record costs.
+    pub messages: u64,
+    pub records: u64,
 }
 
 /// Simulated time per chunk: about one frame's worth of work at full speed.
@@ -24,8 +27,18 @@ pub struct Bench {
     events: u64,
 }
 
-/// The benchmark presets: the kernel with trivial handlers, the Kafka model and the RabbitMQ model.
-pub const PRESETS: [&str; 3] = ["bench", "kafka-bench", "rabbit-bench"];
+/// The benchmark presets: the kernel with trivial handlers, the Kafka model and the RabbitMQ model,
+/// and Kafka at scale (`kafka-large`: 50 brokers, 1 000 partitions, a broker killed at 10 s).
+pub const PRESETS: [&str; 4] = ["bench", "kafka-bench", "rabbit-bench", "kafka-large"];
+
+/// How much simulated time a benchmark run covers by default: 2 s, and for `kafka-large` its
+/// 20 s (the broker dies at 10 s).
+pub fn default_simulated(slug: &str) -> Time {
+    match slug {
+        "kafka-large" => Time::secs(20),
+        _ => Time::secs(2),
+    }
+}
 
 impl Bench {
     /// A run of benchmark preset `slug` over `simulated` time.
@@ -68,6 +81,8 @@ impl Bench {
             events: self.events,
             simulated: self.sim.now(),
             trace_hash: self.sim.trace_hash().value(),
+            messages: self.sim.world().metrics.sent,
+            records: self.sim.world().metrics.published,
         }
     }
 }
