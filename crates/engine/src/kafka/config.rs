@@ -12,6 +12,9 @@ pub const MAX_BROKERS: u32 = 50;
 pub const MAX_PARTITIONS: u32 = 1_000;
 /// Partitions over all user topics (`__consumer_offsets` is not counted: it has its own limit).
 pub const MAX_TOTAL_PARTITIONS: u32 = 1_000;
+/// The partitions of the topic a consumer reads: it keeps what it owns, resets and has to commit
+/// as 64-bit sets (larger clusters are for producers and replication, see the scale benchmark).
+pub const MAX_CONSUMED_PARTITIONS: u32 = 64;
 /// `offsets.topic.num.partitions` (Kafka's default is 50).
 pub const MAX_OFFSETS_PARTITIONS: u32 = 64;
 
@@ -582,6 +585,13 @@ impl KafkaSpec {
             if !names.contains(c.topic.as_str()) {
                 return Err(format!("kafka.consumers[{i}].topic: no topic \"{}\"", c.topic));
             }
+            let read = self.topics.iter().find(|t| t.name == c.topic).map_or(0, |t| t.partitions);
+            if read > MAX_CONSUMED_PARTITIONS {
+                return Err(format!(
+                    "kafka.consumers[{i}].topic: \"{}\" has {read} partitions; a consumer reads a topic of at most {MAX_CONSUMED_PARTITIONS} in this model",
+                    c.topic
+                ));
+            }
             match (&c.group_instance_id, &c.group) {
                 (Some(id), _) if id.trim().is_empty() => {
                     return Err(format!("kafka.consumers[{i}].group_instance_id: must not be empty"))
@@ -684,6 +694,8 @@ mod tests {
             .contains("1200 partitions in all is more than the limit of 1000"));
         assert!(err(&topic(3, 1, 1_001)).contains("kafka.topics[0].partitions: must be from 1 to 1000"));
         assert!(err(r#"{"brokers":51,"topics":[]}"#).contains("kafka.brokers: must be from 1 to 50"));
+        assert!(err(r#"{"brokers":3,"topics":[{"name":"t","partitions":65,"replication_factor":1}],"consumers":[{"id":"c","topic":"t"}]}"#)
+            .contains("kafka.consumers[0].topic: \"t\" has 65 partitions; a consumer reads a topic of at most 64"));
         assert!(err(r#"{"brokers":3,"topics":[{"name":"t","partitions":1,"replication_factor":1}],"consumers":[{"id":"b1","topic":"t"}]}"#)
             .contains("\"b1\" is used twice"));
     }
