@@ -128,9 +128,14 @@ mod tests {
                 let mut json = base.clone();
                 // An edit carries its path and new value (or, for a field the scenario then leaves
                 // out, its parent object whole).
-                let room = 200 + (path.len() + value.to_string().len()) * 4 / 3;
+                let mut room = 200 + (path.len() + value.to_string().len()) * 4 / 3;
                 json_edit::set_path(&mut json, &path, value).unwrap();
                 let Ok(edited) = Scenario::from_json(&json.to_string()) else { continue };
+                let pointer = |p: &str| format!("/{}", p.replace('.', "/"));
+                if serde_json::to_value(&edited).unwrap().pointer(&pointer(&path)).is_none() {
+                    let parent = pointer(path.rsplit_once('.').map_or("", |(p, _)| p));
+                    room = room.max(200 + json.pointer(&parent).map_or(0, |v| v.to_string().len()) * 4 / 3);
+                }
                 let text = encode(&edited, Some(&preset));
                 assert!(text.starts_with('.') && text.len() < room, "{slug} {path}: {text}");
                 assert_eq!(decode(&text, slug).unwrap(), edited, "{slug} {path}");

@@ -19,6 +19,20 @@ fn with_leader(world: &World, client: NodeId, leader: Option<BrokerId>) -> Vec<N
     std::iter::once(client).chain(leader.and_then(|b| broker_node(world, b))).collect()
 }
 
+impl Walk {
+    /// What became of the retries that failed before the acknowledgement, if any did.
+    fn retry_failures_text(&self) -> String {
+        match self.retry_failures.as_slice() {
+            [] => String::new(),
+            [one] => tf(" Its first retry failed ({0}); the producer backed off and sent it once more.", &[one]),
+            many => tf(
+                " {0} of its retries failed ({1}); the producer backed off and sent it again each time.",
+                &[&many.len(), &many.join(", ")],
+            ),
+        }
+    }
+}
+
 fn producer_acks(world: &World, node: NodeId) -> Option<Acks> {
     match &world.nodes.get(node.index())?.node {
         Node::Kafka(KafkaNode::Producer(p)) => Some(p.settings.acks),
@@ -51,6 +65,17 @@ impl Walk {
     }
 
     pub(super) fn observe_kafka(&mut self, e: &Event, world: &World) {
+        // A retry of the followed record that fails (the new leader not ready yet, a request
+        // timed out) is told at the acknowledgement, with its error.
+        if let (EventKind::Model(ModelEvents::Kafka(KafkaEvent::ProduceFailed { producer, seq, error, .. })), Some(r)) =
+            (e.kind, self.record)
+        {
+            let retrying = self.steps.iter().any(|s| s.kind == Kind::Retried);
+            let acked = self.steps.iter().any(|s| s.kind == Kind::Acked);
+            if producer == r.producer && seq == r.seq && retrying && !acked {
+                self.retry_failures.push(brokerlab_engine::kafka::event::err_name(error));
+            }
+        }
         let Some(expected) = self.expecting().filter(|_| !self.waiting()) else { return };
         // The acknowledgement floats: it may come before or after the step expected, or after
         // the one following it. So does the consumer's read: after a failover the new leader may
@@ -168,7 +193,7 @@ impl Walk {
                             Acks::All => t("only once the HW passes the record (every in-sync replica has it)"),
                             Acks::Leader => t("as soon as it has appended, before followers have it: losing the leader now could lose the record"),
                             Acks::None => t("never: the producer does not wait"),
-                        }, &if retried { copies_text(world, r.tp, producer, seq, offset) } else { String::new() }, &match (read_at, self.variant) {
+                        }, &(if retried { copies_text(world, r.tp, producer, seq, offset) } else { String::new() } + &self.retry_failures_text()), &match (read_at, self.variant) {
                             (Some(_), Variant::Normal) => t(" The consumer read it first: both this answer and the consumer's fetch wait for the HW to pass the record; once it has, which reaches its client first is down to the network.").to_string(),
                             (Some(t), _) => tf(" The consumer had already read it, at {0}, before this answer arrived.", &[&t]),
                             (None, _) => String::new(),

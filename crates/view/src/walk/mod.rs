@@ -122,6 +122,8 @@ pub struct Walk {
     /// Index in `plan` of the step being waited for.
     next: usize,
     record: Option<Record>,
+    /// The errors of the followed record's retries that failed before it was acknowledged.
+    retry_failures: Vec<&'static str>,
     /// Steps recognised so far, in order.
     pub steps: Vec<Step>,
     /// How many of them the user has moved past.
@@ -166,6 +168,7 @@ impl Walk {
             message: None,
             held: vec![],
             held_faults: 0,
+            retry_failures: Vec::new(),
         }
     }
 

@@ -36,7 +36,13 @@ impl Channel {
 
 impl Broker {
     /// As controller of `epoch`: LeaderAndIsr with `states` to broker `b`, kept until answered.
-    pub(super) fn send_leader_and_isr_to(&mut self, ctx: &mut Ctx, epoch: u32, b: BrokerId, states: Vec<PartitionView>) {
+    pub(super) fn send_leader_and_isr_to(
+        &mut self,
+        ctx: &mut Ctx,
+        epoch: u32,
+        b: BrokerId,
+        states: Vec<PartitionView>,
+    ) {
         let Some(node) = self.cluster.broker_node(b) else { return };
         let Some(c) = self.controller.as_mut() else { return };
         c.channel.next += 1;
