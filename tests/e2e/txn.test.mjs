@@ -18,7 +18,7 @@ test('kafka-transactions: transactions commit, a crashed one aborts, the zombie 
     viewport: { width: 1440, height: 900 },
   });
   await logHas(page, /payment-service committed the transaction of payments-tx/);
-  await logHas(page, /payment-service is fenced: transactional id payments-tx has epoch \d+ now/);
+  await logHas(page, /payment-service \(epoch \d+\) is fenced: transactional id payments-tx has a newer epoch/);
   await page.click('#play'); // pause
   await page.click('[data-node="payment-service"]');
   assert.match(await page.textContent('#inspector'), /transactional id payments-tx, producer id 10000 epoch \d+; fenced/);

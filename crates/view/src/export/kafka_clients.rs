@@ -207,6 +207,7 @@ fn group(scenario: &Scenario, kafka: &KafkaSpec, g: &GroupSpec) -> File {
             OffsetReset::Latest => "latest",
         },
     );
+    isolation(&mut p, kafka.consumers.iter().filter(|c| c.group.as_deref() == Some(&g.id)));
     File { name: group_file(&g.id), mime: "text/plain", content: p.0 }
 }
 
@@ -225,7 +226,24 @@ fn groupless(scenario: &Scenario, kafka: &KafkaSpec) -> Option<File> {
     p.set("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
     p.set("enable.auto.commit", false);
     p.set("auto.offset.reset", "earliest");
+    isolation(&mut p, kafka.consumers.iter().filter(|c| c.group.is_none()));
     Some(File { name: NO_GROUP_FILE.into(), mime: "text/plain", content: p.0 })
+}
+
+/// `isolation.level` for consumers that share a file: set when they all read committed, a note
+/// naming those that do when only some of them do.
+fn isolation<'a>(p: &mut Props, consumers: impl Iterator<Item = &'a brokerlab_engine::kafka::config::ConsumerSpec>) {
+    use brokerlab_engine::kafka::txn::config::IsolationLevel;
+    let (committed, rest): (Vec<_>, Vec<_>) =
+        consumers.partition(|c| c.isolation_level == Some(IsolationLevel::ReadCommitted));
+    match (committed.is_empty(), rest.is_empty()) {
+        (true, _) => {}
+        (false, true) => p.set("isolation.level", "read_committed"),
+        (false, false) => {
+            let ids: Vec<&str> = committed.iter().map(|c| c.id.as_str()).collect();
+            p.note(&format!("{} read with isolation.level=read_committed: add it to their copy of this file", ids.join(", ")));
+        }
+    }
 }
 
 fn producer_file(id: &str) -> String {

@@ -94,7 +94,11 @@ fn cluster_settings(y: &mut Yaml, kafka: &KafkaSpec, notes: &mut Vec<String>) {
         y.setting(
             "transaction.state.log.replication.factor",
             rf,
-            Some("Kafka's default (3) needs 3 brokers; the scenario has no transactions, this only lets a transactional client run here"),
+            Some(if kafka.producers.iter().any(|p| p.transactional_id.is_some()) {
+                "Kafka's default (3) needs 3 brokers: this lets the scenario's transactional producers run here"
+            } else {
+                "Kafka's default (3) needs 3 brokers; the scenario has no transactions, this only lets a transactional client run here"
+            }),
         );
         y.setting("transaction.state.log.min.isr", rf.min(2), None);
     }

@@ -122,7 +122,7 @@ impl TxnEvent {
             ),
             TxnEvent::Fenced { producer, txn, epoch } => write!(
                 s,
-                "{} is fenced: transactional id {} has epoch {epoch} now (PRODUCER_FENCED), it stops",
+                "{} (epoch {epoch}) is fenced: transactional id {} has a newer epoch, it stops",
                 world.node_name(producer),
                 world.txn_name(txn)
             ),
