@@ -1,8 +1,9 @@
 //! The "deep queues" story (`engine::compare::deep`): every claim of its text is checked against
 //! the time series of both runs, over several seeds.
 
-use brokerlab::engine::compare::deep::{DeepRun, Sample, AWAY_FROM, AWAY_TO, BUCKET, RATE, START};
+use brokerlab::engine::compare::deep::{DeepRun, Sample, AWAY_FROM, AWAY_TO, BUCKET, RATE, SIZE, START};
 use brokerlab::engine::compare::System;
+use brokerlab::engine::resources::rabbit::{PUBLISH_FRAMING, SOCKET_BUFFER};
 use brokerlab::engine::Time;
 
 const SEEDS: [u64; 3] = [1, 2, 3];
@@ -11,10 +12,11 @@ fn run(system: System, seed: u64) -> DeepRun {
     let run = DeepRun::run(system, seed).unwrap();
     for s in &run.samples {
         eprintln!(
-            "SEED={seed} {} at={} pub={} cons={} waiting={} paged={} blocked={} disk={}",
+            "SEED={seed} {} at={} pub={} sent={} cons={} waiting={} paged={} blocked={} disk={}",
             run.system.name(),
             s.at,
             s.published,
+            s.sent,
             s.consumed,
             s.waiting,
             s.paged,
@@ -62,11 +64,42 @@ fn rabbitmq_pages_then_blocks_its_publishers_and_drains_slowly() {
         for s in &draining {
             assert!(s.consumed > 5_000 && s.consumed < 10_000, "SEED={seed}: {s:?} drains at under 10 000/s");
         }
-        // "what the publishers sent while blocked … is taken in with a burst once the paged messages are gone"
+        // "The publishers stop too: … each one's socket buffers (about 144 KB) fill with some 140
+        // messages within a tenth of a second, and its next publish waits"
+        let per_buffer = SOCKET_BUFFER / (SIZE as u64 + PUBLISH_FRAMING);
+        assert!((130..=150).contains(&per_buffer), "some 140 messages: {per_buffer}");
+        for s in between(&r, blocked + BUCKET, unblocked - BUCKET) {
+            assert_eq!(s.sent, 0, "SEED={seed}: {s:?}: the publishers publish nothing once their buffers are full");
+        }
+        let blocked_bucket = at(&r, blocked + BUCKET);
+        let sent_blocked = blocked_bucket.sent as u64 * BUCKET.0 / 1_000_000;
+        let clients = 4;
+        // What they sent in that bucket: before the alarm, plus what filled their buffers (and
+        // what was on the wire when they learnt it).
+        assert!(sent_blocked <= clients * (per_buffer + 5) + RATE as u64 / 10, "SEED={seed}: {blocked_bucket:?}");
+        // "only those few hundred messages wait to be read: the publishers resume at their own
+        // pace, and what the broker takes in, once it has read the last paged messages back,
+        // peaks for a tenth of a second at about twice the usual rate"
+        let after: Vec<&Sample> = r.samples.iter().filter(|s| s.at >= unblocked).collect();
+        assert!(
+            after.iter().any(|s| s.sent > 0 && s.paged > 0),
+            "SEED={seed}: they resume while paged messages remain"
+        );
+        for s in after.iter().filter(|s| s.at > unblocked + BUCKET) {
+            assert!(s.sent.abs_diff(RATE) * 20 < RATE, "SEED={seed}: {s:?}: at their own pace");
+        }
         let last_paged = r.samples.iter().rev().find(|s| s.paged > 0).expect("paged").at;
-        let burst = r.samples.iter().max_by_key(|s| s.published).expect("samples");
-        assert!(burst.published > 3 * RATE, "SEED={seed}: {burst:?}");
-        assert!(burst.at > last_paged && burst.at > unblocked, "SEED={seed}: {burst:?} after {last_paged}");
+        let peak = after.iter().max_by_key(|s| s.published).expect("samples");
+        assert!(peak.at > last_paged, "SEED={seed}: {peak:?} once the paged messages are gone ({last_paged})");
+        assert!(peak.published > RATE * 3 / 2 && peak.published < RATE * 5 / 2, "SEED={seed}: about twice: {peak:?}");
+        let high = after.iter().filter(|s| s.published > RATE * 6 / 5).count();
+        assert_eq!(high, 1, "SEED={seed}: for a tenth of a second");
+        // "what they did not publish while blocked is never sent": the applications' sends over the
+        // run fall short of the offered load by the blocked time's worth.
+        let sent: u64 = r.samples.iter().map(|s| s.sent as u64 * BUCKET.0 / 1_000_000).sum();
+        let offered = RATE as u64 * (END_OF_RUN - START).0 / 1_000_000;
+        let lost = RATE as u64 * sum.blocked_ms / 1000;
+        assert!(sent.abs_diff(offered - lost) * 10 < lost, "SEED={seed}: sent {sent} of {offered}, {lost} not sent");
         assert!(sum.peak_paged > sum.peak_waiting / 2, "SEED={seed}: most of the deep queue was paged");
         assert!(sum.least_published == 0 && sum.blocked_ms >= 1000, "SEED={seed}: {sum:?}");
         let caught_up = sum.caught_up.expect("RabbitMQ catches up");

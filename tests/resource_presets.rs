@@ -44,6 +44,16 @@ fn rabbit_resources_pages_sets_the_alarm_and_releases_it_after_the_consumers_ret
         assert!(alarm < Time::secs(6), "SEED={seed}: the alarm while the consumers are away");
         assert!(cleared > Time::secs(6), "SEED={seed}: cleared once they have drained q");
         assert_eq!(blocked, 2, "SEED={seed}: both publishers blocked");
+        // "once a connection's socket buffers (about 144 KB) are full its publisher's next publish
+        // waits, so they publish nothing more until they are unblocked": 2 500 a second each fill
+        // them in under 60 ms.
+        let published = |from: Time, to: Time| {
+            let p = |e: &RabbitEvent| matches!(e, RabbitEvent::Published { .. });
+            rabbit.iter().filter(|(t, e)| *t > from && *t < to && p(e)).count()
+        };
+        let unblocked = first(&|e| matches!(e, RabbitEvent::ConnectionUnblocked { .. })).expect("unblocked");
+        assert_eq!(published(alarm + Time::ms(100), unblocked), 0, "SEED={seed}: nothing published while blocked");
+        assert!(published(unblocked, unblocked + Time::secs(1)) > 4000, "SEED={seed}: then both go on");
     }
 }
 

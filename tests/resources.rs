@@ -1,12 +1,13 @@
 //! The resource model's shapes, over several seeds (`crate::resources`): Kafka's throughput rises
 //! with batch size and stays flat as retained data grows; RabbitMQ's falls as a queue grows deep
 //! enough to page, and with persistent messages; publishers are blocked at the memory watermark
-//! and released below it. And a scenario without a `resources` block is untouched by it.
+//! (and stop publishing once their socket buffers are full) and released below it. And a scenario without a `resources` block is untouched by it.
 
 use brokerlab::engine::kernel::event::Flow;
 use brokerlab::engine::models::Node;
 use brokerlab::engine::rabbit::event::RabbitEvent;
 use brokerlab::engine::rabbit::node::RabbitNode;
+use brokerlab::engine::resources::rabbit::{PUBLISH_FRAMING, SOCKET_BUFFER};
 use brokerlab::engine::{EventKind, ModelEvents, Scenario, Simulation, Time};
 
 const SEEDS: [u64; 3] = [1, 2, 3];
@@ -184,6 +185,15 @@ fn publishers_are_blocked_at_the_watermark_and_released_below_it() {
             .filter(|(_, e)| matches!(e, RabbitEvent::Received { seq, .. } if published_at[seq] > blocked))
             .count();
         assert_eq!(read_while_blocked, 0, "seed {seed}: nothing sent after the block is read before the release");
+        // Nor does the publisher go on publishing into its connection: once the socket buffers
+        // are full (SOCKET_BUFFER bytes, ~139 messages of 1 000 bytes) its next publish waits,
+        // and it publishes again once the alarm has cleared.
+        let per_buffer = SOCKET_BUFFER / (1000 + PUBLISH_FRAMING);
+        let sent = |from: Time, to: Time| published_at.values().filter(|t| **t > from && **t < to).count() as u64;
+        let sent_blocked = sent(blocked, cleared);
+        // (plus what it sent in the round trip before it learnt it: ~100 µs, 5 messages)
+        assert!(sent_blocked <= per_buffer + 6, "seed {seed}: {sent_blocked} published while blocked");
+        assert!(sent(cleared, Time::secs(5)) > 1000, "seed {seed}: it publishes again once unblocked");
         let consumed = events.iter().filter(|e| matches!(e.flow(), Some(Flow::Consumed(_)))).count();
         assert_eq!(consumed, 20_000, "seed {seed}: what was held is read once released, nothing lost");
     }

@@ -46,8 +46,14 @@ pub const WHY: &str = "Both brokers get 6 000 messages of 1 KB a second, and fou
     Publishing stops, and stays stopped after the consumers return, until they have drained the \
     queue below the watermark. Each paged message is read back from disk, a seek each, so while \
     paged messages remain the queue drains at under 10 000 a second, a quarter of what the \
-    consumers could take; what the publishers sent while blocked waited unread on their \
-    connections, and is taken in with a burst once the paged messages are gone. Kafka keeps every record in its log whether anyone reads it or not: the \
+    consumers could take. The publishers stop too: the broker no longer reads their connections, \
+    so each one's socket buffers (about 144 KB) fill with some 140 messages within a tenth of a \
+    second, and its next publish waits in the socket write, as a client's publish call blocks. \
+    When the alarm clears only those few hundred messages wait to be read: the publishers resume \
+    at their own pace, and what the broker takes in, once it has read the last paged messages \
+    back, peaks for a tenth of a second at about twice the usual rate. What they did not publish \
+    while blocked is never sent. \
+    Kafka keeps every record in its log whether anyone reads it or not: the \
     producer goes on at its pace while the consumers' lag grows, and when they return they read \
     the backlog in order — the older part, no longer in the page cache (8 MB here), from disk, \
     the newer part from memory — at the 40 000 a second the consumers can process, and catch up \
@@ -64,6 +70,8 @@ pub struct Sample {
     pub published: u32,
     /// Messages consumers received, per second.
     pub consumed: u32,
+    /// RabbitMQ: messages its publishers published (sent on their connections), per second.
+    pub sent: u32,
     /// At the bucket's end: RabbitMQ the queue's messages (ready and unacknowledged); Kafka the
     /// records of the log that consumers have not read yet (the log end minus the next offset to
     /// read, summed over partitions).
@@ -141,6 +149,7 @@ pub struct DeepRun {
     /// This bucket so far.
     published: u32,
     consumed: u32,
+    sent: u32,
     /// Blocked connections, since when; blocked time in this bucket (µs, over all connections).
     blocked: Vec<(NodeId, Time)>,
     blocked_us: u64,
@@ -161,6 +170,7 @@ impl DeepRun {
             samples: Vec::new(),
             published: 0,
             consumed: 0,
+            sent: 0,
             blocked: Vec::new(),
             blocked_us: 0,
             log_end: Vec::new(),
@@ -211,6 +221,7 @@ impl DeepRun {
                 EventKind::Model(ModelEvents::Rabbit(r)) => match r {
                     RabbitEvent::Enqueued { .. } => self.published += 1,
                     RabbitEvent::Consumed { .. } => self.consumed += 1,
+                    RabbitEvent::Published { .. } => self.sent += 1,
                     RabbitEvent::ConnectionBlocked { client } if !self.blocked.iter().any(|(c, _)| *c == client) => {
                         self.blocked.push((client, e.at));
                     }
@@ -236,6 +247,7 @@ impl DeepRun {
             at,
             published: per_second(self.published),
             consumed: per_second(self.consumed),
+            sent: per_second(self.sent),
             blocked: ((self.blocked_us + still_blocked) * 1000 / (BUCKET.0 * CLIENTS as u64)) as u32,
             ..Sample::default()
         };
@@ -265,6 +277,7 @@ impl DeepRun {
         self.samples.push(s);
         self.published = 0;
         self.consumed = 0;
+        self.sent = 0;
         self.blocked_us = 0;
     }
 

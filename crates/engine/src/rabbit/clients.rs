@@ -62,6 +62,11 @@ pub struct Publisher {
     /// Publishes awaiting their confirm: (confirm sequence, seq, published at).
     unconfirmed: VecDeque<(u64, u64, Time)>,
     confirm_seq: u64,
+    /// The broker's socket buffers for this connection are full (it stopped reading it): the next
+    /// publish blocks in its socket write, as `basicPublish` does, until there is room.
+    window_closed: bool,
+    /// A publish is blocked that way (its timer fired while the window was closed).
+    stalled: bool,
 }
 
 impl Publisher {
@@ -93,6 +98,8 @@ impl Publisher {
             conn: Conn::default(),
             unconfirmed: VecDeque::new(),
             confirm_seq: 0,
+            window_closed: false,
+            stalled: false,
         }
     }
 
@@ -129,6 +136,12 @@ impl Publisher {
 
     fn publish(&mut self, ctx: &mut Ctx) {
         if self.count.is_some_and(|c| self.next_seq >= c) {
+            return;
+        }
+        if self.window_closed && self.conn.open {
+            // The application's thread is stuck in the socket write: nothing more is published,
+            // and the publishing timer waits with it, until the window opens.
+            self.stalled = true;
             return;
         }
         let seq = self.next_seq;
@@ -181,6 +194,8 @@ impl Publisher {
                 self.fail_unconfirmed(ctx, "channel closed by the broker");
                 self.conn.lost(ctx, self.reconnect);
             }
+            RabbitMsg::Window { open: false } => self.window_closed = true,
+            RabbitMsg::Window { open: true } => self.window_open(ctx),
             _ => {}
         }
     }
@@ -190,6 +205,17 @@ impl Publisher {
             self.fail_unconfirmed(ctx, "connection lost before the confirm");
             self.conn.lost(ctx, self.reconnect);
             self.broker = self.conn.next(self.broker);
+            // The socket is gone, and its full buffers with it: a blocked write returns.
+            self.window_open(ctx);
+        }
+    }
+
+    /// There is room in the socket again: the blocked publish goes out now, and the application
+    /// goes on at its own pace from there.
+    fn window_open(&mut self, ctx: &mut Ctx) {
+        self.window_closed = false;
+        if std::mem::take(&mut self.stalled) {
+            self.publish(ctx);
         }
     }
 
@@ -202,6 +228,8 @@ impl Publisher {
     pub fn on_crash(&mut self) {
         self.conn.open = false;
         self.unconfirmed.clear();
+        self.window_closed = false;
+        self.stalled = false;
     }
 }
 

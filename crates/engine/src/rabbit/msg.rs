@@ -240,6 +240,12 @@ pub enum RabbitMsg {
     ChannelClose(AmqpError),
     /// Between the nodes of a cluster (`cluster.rs`).
     Cluster(Box<super::cluster::ClusterMsg>),
+    /// Not an AMQP method: TCP's own flow control, which the resource model stands for. The broker
+    /// is not reading this connection and its socket buffers are full (`open: false`: the client's
+    /// socket write blocks, so its next publish waits), or it read them and there is room again.
+    Window {
+        open: bool,
+    },
 }
 
 /// A change of topology during the run: exchange.declare, queue.declare (with the scenario's
@@ -277,6 +283,7 @@ impl Wire for RabbitMsg {
             RabbitMsg::Return { .. } => ("return", CONTROL_LANE),
             RabbitMsg::ChannelClose(_) => ("channel-close", CONTROL_LANE),
             RabbitMsg::Cluster(c) => (c.kind(), CONTROL_LANE),
+            RabbitMsg::Window { .. } => ("tcp-window", CONTROL_LANE),
         };
         MsgInfo { kind, lane }
     }

@@ -13,7 +13,11 @@
 //! with `vm_memory_high_watermark` × `memory_mb`: above it the memory alarm is set and every
 //! connection that publishes is blocked (`connection.blocked`: the broker stops reading it, so
 //! its publishes wait); once below, the alarm clears, the connections are unblocked and what they
-//! sent meanwhile is read. Credit flow: while the CPU or disk is more than `FLOW` behind, publishes
+//! sent meanwhile is read. A blocked connection holds at most `SOCKET_BUFFER` bytes (its TCP
+//! buffers): once they are full the broker tells the client (`RabbitMsg::Window`,
+//! standing for TCP's zero window) and the publisher's next publish blocks in its socket write
+//! until there is room — it publishes nothing meanwhile, so after connection.unblocked only a
+//! socket buffer's worth is read at once and the publisher goes on at its own pace. Credit flow: while the CPU or disk is more than `FLOW` behind, publishes
 //! are not read (the connection is in `flow`), so an overloaded broker slows its publishers to its
 //! own pace instead of queueing their work ahead of deliveries and acks.
 //!
@@ -36,6 +40,22 @@ use std::collections::VecDeque;
 /// Bytes of memory a message costs besides its body (its record in the queue and its index entry).
 pub const MESSAGE_OVERHEAD: u64 = 200;
 
+/// What a connection's TCP buffers hold while the broker does not read it, in bytes: Linux's
+/// default receive buffer (`net.ipv4.tcp_rmem`'s default, 131 072 — the figure RabbitMQ's reader
+/// sized its `buffer` from, per rabbitmq-server PR 13436) plus its default send buffer
+/// (`tcp_wmem`'s, 16 384). RabbitMQ sets neither by default (`tcp_listen_options`), and
+/// autotuning grows a receive buffer only as the application reads it, which a blocked connection
+/// does not. Simplified: one sum for both ends, counted on the broker's side, and what the client
+/// sends in the round trip before it learns the buffers are full is taken in too. Only blocked
+/// connections are capped: a connection in credit flow (which RabbitMQ also stops reading) still
+/// holds whatever its publisher sends, so an overloaded broker's backlog waits on its connections.
+pub const SOCKET_BUFFER: u64 = 131_072 + 16_384;
+
+/// Bytes a publish takes on the wire besides its body: the frame headers and ends of
+/// basic.publish, its content header and its body frame (8 bytes each), the method's and the
+/// header's fields (exchange and routing key, class, weight, body size, flags) — about 60.
+pub const PUBLISH_FRAMING: u64 = 60;
+
 #[derive(Clone, Debug)]
 pub struct RabbitRes {
     pub cfg: RabbitResources,
@@ -44,6 +64,8 @@ pub struct RabbitRes {
     pending: VecDeque<(NodeId, RabbitMsg)>,
     /// What blocked connections sent: read once they are unblocked.
     held: VecDeque<(NodeId, RabbitMsg)>,
+    /// Connections whose `SOCKET_BUFFER` is full: they were told so and publish nothing more.
+    full: Vec<NodeId>,
     /// Deliveries waiting for the CPU (and disk) to have done them, with their events.
     outgoing: VecDeque<(Option<RabbitEvent>, NodeId, RabbitMsg)>,
     /// Connections that have published, and those blocked now.
@@ -73,6 +95,7 @@ impl RabbitRes {
             station: Station::default(),
             pending: VecDeque::new(),
             held: VecDeque::new(),
+            full: Vec::new(),
             outgoing: VecDeque::new(),
             publishers: Vec::new(),
             blocked: Vec::new(),
@@ -97,6 +120,29 @@ impl RabbitRes {
     /// blocked connections.
     pub fn queued(&self) -> (usize, usize, usize) {
         (self.pending.len(), self.outgoing.len(), self.held.len())
+    }
+
+    /// The bytes `from`'s publishes hold in its socket buffers (not yet read).
+    fn unread(&self, from: NodeId) -> u64 {
+        let wire = |m: &RabbitMsg| match m {
+            RabbitMsg::Publish(p) => p.props.size as u64 + PUBLISH_FRAMING,
+            _ => 0,
+        };
+        self.held.iter().filter(|(f, _)| *f == from).map(|(_, m)| wire(m)).sum()
+    }
+
+    /// Tells each connection whose buffers were full and now have room that it may write again.
+    fn reopen(&mut self, ctx: &mut Ctx) {
+        let mut i = 0;
+        while i < self.full.len() {
+            let c = self.full[i];
+            if self.unread(c) < SOCKET_BUFFER {
+                self.full.remove(i);
+                ctx.send(c, RabbitMsg::Window { open: true });
+            } else {
+                i += 1;
+            }
+        }
     }
 
     pub fn paged_total(&self) -> u64 {
@@ -154,6 +200,10 @@ pub fn on_message(node: &mut BrokerNode, ctx: &mut Ctx, from: NodeId, msg: Rabbi
     let flow = matches!(msg, RabbitMsg::Publish(_)) && (!r.held.is_empty() || r.behind(ctx.now) >= FLOW);
     if r.blocked.contains(&from) || flow {
         r.held.push_back((from, msg));
+        if r.blocked.contains(&from) && !r.full.contains(&from) && r.unread(from) >= SOCKET_BUFFER {
+            r.full.push(from);
+            ctx.send(from, RabbitMsg::Window { open: false });
+        }
         if !r.waking {
             r.waking = true;
             ctx.set_timer(r.behind(ctx.now).max(Time(1)), RabbitTimer::Flow);
@@ -175,6 +225,7 @@ fn release_flow(r: &mut RabbitRes, ctx: &mut Ctx) {
         let cost = r.cost(from, &msg).unwrap_or_default();
         r.admit(ctx, from, msg, cost);
     }
+    r.reopen(ctx);
     let waiting = r.held.iter().any(|(from, _)| !r.blocked.contains(from));
     if waiting && !r.waking {
         r.waking = true;
