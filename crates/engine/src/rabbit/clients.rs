@@ -494,3 +494,38 @@ fn emit_processed(ctx: &mut Ctx, p: Pending) {
     let e = RabbitEvent::Processed { consumer: ctx.me, publisher: p.publisher, seq: p.seq, redelivered: p.redelivered };
     emit(ctx, e);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::ctx::Effect;
+    use crate::kernel::rng::Rng;
+    use crate::rabbit::Rabbit;
+
+    /// Runs `f` on the publisher at `now`; returns the publishes it sent and whether it set its
+    /// next publishing timer.
+    fn step(p: &mut Publisher, now: Time, f: impl FnOnce(&mut Publisher, &mut Ctx)) -> (usize, bool) {
+        let (mut rng, mut effects) = (Rng::new(1), Vec::<Effect<Rabbit>>::new());
+        f(p, &mut Ctx::new(now, NodeId(1), &mut rng, &mut effects));
+        let sent = effects.iter().filter(|e| matches!(e, Effect::Send { msg: RabbitMsg::Publish(_), .. })).count();
+        let timer = effects.iter().any(|e| matches!(e, Effect::Timer { timer: RabbitTimer::Publish, .. }));
+        (sent, timer)
+    }
+
+    #[test]
+    fn a_publisher_whose_socket_buffers_are_full_waits_then_goes_on() {
+        let ms = Time::ms;
+        let mut p = Publisher::new(NodeId(0), 0, vec![], Props::default(), false, false, ms(1), ms(0), None, ms(100));
+        step(&mut p, ms(0), |p, ctx| p.on_message(ctx, RabbitMsg::OpenOk));
+        assert_eq!(step(&mut p, ms(1), |p, ctx| p.publish(ctx)), (1, true), "publishes at its pace");
+        step(&mut p, ms(1), |p, ctx| p.on_message(ctx, RabbitMsg::Window { open: false }));
+        // Its next publish blocks: nothing sent, no sequence number used, no timer (it waits).
+        assert_eq!(step(&mut p, ms(2), |p, ctx| p.publish(ctx)), (0, false), "blocked in the write");
+        assert_eq!(p.next_seq, 1);
+        // Room again: the waiting publish goes out at once and the pace resumes.
+        assert_eq!(step(&mut p, ms(9), |p, ctx| p.on_message(ctx, RabbitMsg::Window { open: true })), (1, true));
+        assert_eq!(p.next_seq, 2);
+        // A window that opens with nothing waiting sends nothing.
+        assert_eq!(step(&mut p, ms(9), |p, ctx| p.on_message(ctx, RabbitMsg::Window { open: true })), (0, false));
+    }
+}
