@@ -241,7 +241,10 @@ fn isolation<'a>(p: &mut Props, consumers: impl Iterator<Item = &'a brokerlab_en
         (false, true) => p.set("isolation.level", "read_committed"),
         (false, false) => {
             let ids: Vec<&str> = committed.iter().map(|c| c.id.as_str()).collect();
-            p.note(&format!("{} read with isolation.level=read_committed: add it to their copy of this file", ids.join(", ")));
+            p.note(&format!(
+                "{} read with isolation.level=read_committed: add it to their copy of this file",
+                ids.join(", ")
+            ));
         }
     }
 }
