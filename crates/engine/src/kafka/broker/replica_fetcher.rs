@@ -247,7 +247,7 @@ mod tests {
         // the next fetch lists TP in the new epoch.
         let states = vec![super::super::testkit::view(TP, Some(2), 1, vec![1, 2, 3])];
         h.message(&mut b, NodeId(3), KafkaMsg::LeaderAndIsr { controller_epoch: 1, request: 0, states });
-        assert!(h.take().sent.is_empty(), "the fetch in flight covers it: no second fetch");
+        assert!(fetches(&h.take().sent).is_empty(), "the fetch in flight covers it: no second fetch");
         h.message(&mut b, LEADER, answer(vec![(TP, FetchResponse::Error(Error::FencedLeaderEpoch))], 3));
         let next = fetches(&h.take().sent);
         assert_eq!(next[0].parts, vec![FetchPart { tp: TP, epoch: 1, offset: 4, last_epoch: Some(0) }]);
