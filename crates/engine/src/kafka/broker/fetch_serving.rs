@@ -50,7 +50,7 @@ impl Broker {
             if let Some(change) = change {
                 self.propose_isr(ctx, p.tp, change.isr);
             }
-            if r_is_leader(self, p.tp) {
+            if self.leads(p.tp) {
                 self.after_leader_change(ctx, p.tp, hw_before);
             }
             answers.push((p.tp, response));
@@ -142,10 +142,6 @@ impl Broker {
     pub(super) fn wake_consumers(&mut self, ctx: &mut Ctx, tp: Tp) {
         self.wake_where(ctx, tp, |_| true);
     }
-}
-
-fn r_is_leader(b: &Broker, tp: Tp) -> bool {
-    b.replicas.get(&tp).is_some_and(|r| r.is_leader())
 }
 
 #[cfg(test)]

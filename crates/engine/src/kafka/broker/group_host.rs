@@ -140,7 +140,7 @@ impl Broker {
         if Some(tp.topic) != self.cluster.offsets_topic {
             return;
         }
-        let leading = self.replicas.get(&tp).is_some_and(|r| r.is_leader());
+        let leading = self.leads(tp);
         let cluster = self.cluster.clone();
         for (i, _) in cluster.groups.iter().enumerate().filter(|(_, g)| g.offsets_partition == tp.partition) {
             let index = i as u8;

@@ -159,6 +159,11 @@ impl Broker {
         &self.parked
     }
 
+    /// Whether this broker leads `tp` now.
+    pub(super) fn leads(&self, tp: Tp) -> bool {
+        self.replicas.get(&tp).is_some_and(|r| r.is_leader())
+    }
+
     /// The followers' fetch sessions with this broker.
     pub fn sessions(&self) -> &SessionCache {
         &self.sessions

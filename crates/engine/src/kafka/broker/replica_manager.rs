@@ -207,7 +207,7 @@ impl Broker {
         }
     }
 
-    fn answer(&mut self, ctx: &mut Ctx, tp: Tp, waiter: Waiter, result: Result<u64, Error>) {
+    pub(super) fn answer(&mut self, ctx: &mut Ctx, tp: Tp, waiter: Waiter, result: Result<u64, Error>) {
         match waiter {
             Waiter::Produce { client, id, .. } => send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result }),
             Waiter::Commit { client, group, offsets } => self.commit_written(ctx, client, group, offsets, result),
@@ -218,6 +218,21 @@ impl Broker {
                 send(ctx, client, KafkaMsg::Txn(msg));
             }
         }
+    }
+
+    /// Request `req` on `tp` waits for its records to be replicated; its waiter is answered then,
+    /// or REQUEST_TIMED_OUT when its time is up.
+    pub(super) fn wait_for_replication(&mut self, ctx: &mut Ctx, tp: Tp, req: u64, waiter: Waiter) {
+        match waiter {
+            // A commit that cannot be replicated in time is answered REQUEST_TIMED_OUT (as
+            // a zombie coordinator's would be: its followers fetch from a new leader).
+            Waiter::Commit { .. } | Waiter::Txn { .. } => {
+                ctx.set_timer(super::group_host::OFFSETS_COMMIT_TIMEOUT, KafkaTimer::CommitTimeout { tp, request: req })
+            }
+            Waiter::Marker { .. } => self.park_produce(ctx, tp, req, super::txn_host::MARKER_TIMEOUT),
+            Waiter::Produce { timeout, .. } => self.park_produce(ctx, tp, req, timeout),
+        }
+        self.produce_waiting.insert((tp, req), waiter);
     }
 
     /// An append still waiting for replication gives up (`offsets.commit.timeout.ms`, or a
@@ -270,18 +285,7 @@ impl Broker {
                     self.answer(ctx, tp, waiter, result);
                 }
             }
-            ProduceOutcome::Waiting { .. } => {
-                match waiter {
-                    // A commit that cannot be replicated in time is answered REQUEST_TIMED_OUT (as
-                    // a zombie coordinator's would be: its followers fetch from a new leader).
-                    Waiter::Commit { .. } | Waiter::Txn { .. } | Waiter::Marker { .. } => ctx.set_timer(
-                        super::group_host::OFFSETS_COMMIT_TIMEOUT,
-                        KafkaTimer::CommitTimeout { tp, request: req },
-                    ),
-                    Waiter::Produce { timeout, .. } => self.park_produce(ctx, tp, req, timeout),
-                }
-                self.produce_waiting.insert((tp, req), waiter);
-            }
+            ProduceOutcome::Waiting { .. } => self.wait_for_replication(ctx, tp, req, waiter),
         }
         self.after_leader_change(ctx, tp, hw_before);
         // New data: followers waiting in a long poll get it now.

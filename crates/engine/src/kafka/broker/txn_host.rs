@@ -33,7 +33,7 @@ const ENTRY_RECORD_BYTES: u32 = 50;
 /// How often unanswered markers are looked at (Kafka's marker channel retries after
 /// `retry.backoff.ms`; a marker sent is given `request.timeout.ms` before it is sent again).
 const MARKER_RETRY: Time = Time::ms(500);
-const MARKER_TIMEOUT: Time = Time::secs(30);
+pub(super) const MARKER_TIMEOUT: Time = Time::secs(30);
 
 /// Whom a write to `__transaction_state` answers once done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -293,9 +293,9 @@ impl Broker {
         let (now, me) = (ctx.now, self.id);
         let req = self.next_req;
         self.next_req += 1;
+        let waiter = Waiter::Marker { client: from, id };
         let Some(r) = self.replicas.get_mut(&tp) else {
-            let result = Err(Error::NotLeaderOrFollower);
-            return send(ctx, from, KafkaMsg::Txn(TxnMsg::WriteTxnMarkersResponse { id, tp, result }));
+            return self.answer(ctx, tp, waiter, Err(Error::NotLeaderOrFollower));
         };
         let hw_before = r.log.hw();
         let leo_before = r.log.leo();
@@ -306,14 +306,8 @@ impl Broker {
             emit(ctx, KafkaEvent::Txn(TxnEvent::Marker { tp, broker: me, offset: leo_before, commit }));
         }
         match outcome {
-            ProduceOutcome::Done(result) => {
-                let result = result.map(|_| ());
-                send(ctx, from, KafkaMsg::Txn(TxnMsg::WriteTxnMarkersResponse { id, tp, result }));
-            }
-            ProduceOutcome::Waiting { .. } => {
-                self.produce_waiting.insert((tp, req), Waiter::Marker { client: from, id });
-                self.park_produce(ctx, tp, req, MARKER_TIMEOUT);
-            }
+            ProduceOutcome::Done(result) => self.answer(ctx, tp, waiter, result),
+            ProduceOutcome::Waiting { .. } => self.wait_for_replication(ctx, tp, req, waiter),
         }
         self.after_leader_change(ctx, tp, hw_before);
         self.wake_sessions(ctx, tp);
@@ -337,7 +331,7 @@ impl Broker {
         if Some(tp.topic) != self.cluster.txn_topic {
             return;
         }
-        let leading = self.replicas.get(&tp).is_some_and(|r| r.is_leader());
+        let leading = self.leads(tp);
         let cluster = self.cluster.clone();
         let mine = |txn: u8| cluster.txn_tp(txn) == Some(tp);
         if !leading {
