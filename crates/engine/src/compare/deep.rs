@@ -85,7 +85,7 @@ pub struct Sample {
 }
 
 fn names(prefix: &str) -> Vec<String> {
-    (1..=CLIENTS).map(|i| format!("{prefix}{i}")).collect()
+    super::numbered(prefix, CLIENTS)
 }
 
 /// Each consumer leaves at `AWAY_FROM` (cleanly: a Kafka member commits and leaves its group) and

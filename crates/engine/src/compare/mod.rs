@@ -148,6 +148,11 @@ impl System {
     }
 }
 
+/// The clients of a story, `prefix1` … `prefixN`.
+fn numbered(prefix: &str, n: u32) -> Vec<String> {
+    (1..=n).map(|i| format!("{prefix}{i}")).collect()
+}
+
 /// A customer's label: A, B, …
 pub fn customer_name(k: u32) -> char {
     char::from(b'A' + (k % 26) as u8)
@@ -241,7 +246,7 @@ impl Workload {
     }
 
     fn consumer_names(&self) -> Vec<String> {
-        (1..=self.consumers).map(|i| format!("c{i}")).collect()
+        numbered("c", self.consumers)
     }
 
     fn faults_json(&self) -> Vec<serde_json::Value> {

@@ -54,7 +54,7 @@ fn faults_starting(producers: &[String]) -> serde_json::Value {
 }
 
 fn names(prefix: &str) -> Vec<String> {
-    (1..=CLIENTS).map(|i| format!("{prefix}{i}")).collect()
+    super::numbered(prefix, CLIENTS)
 }
 
 /// Kafka: topic `t` of 8 partitions on one broker, one producer of `rate` records/s of `size`
