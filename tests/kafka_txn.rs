@@ -142,6 +142,53 @@ fn a_second_instance_fences_the_first_whose_writes_are_never_read_committed() {
     assert_eq!(read.len(), all, "every committed record is read once, nothing else");
 }
 
+/// The zombie as Kafka's client (KIP-588) takes its fencing: a partition's INVALID_PRODUCER_EPOCH
+/// only makes its transaction abortable; the application aborts, the coordinator answers that
+/// EndTxn PRODUCER_FENCED, and only that is fatal.
+#[test]
+fn a_zombie_aborts_and_is_fenced_by_the_coordinators_answer() {
+    use brokerlab::engine::kafka::partition::Error;
+    use brokerlab::engine::kafka::txn::event::AbortableCause;
+    let two = format!(
+        r#"{ONE},{{"id":"p2","topic":"t","interval":"5ms","count":300,"transactional_id":"tx","transaction_records":10,"stopped":true}}"#
+    );
+    let s = scenario(&two, r#"{"at":"1s","action":"start","node":"p2"}"#, "10s");
+    let mut sim = Simulation::new(&s, 2).unwrap();
+    sim.run_until(s.until);
+    let events: Vec<_> = sim.drain_events().collect();
+    let p = sim.world().node_by_name("p").unwrap();
+    // p's story after the second instance's InitProducerId, in order.
+    let mut story = vec![];
+    for e in &events {
+        match e.kind {
+            EventKind::Model(ModelEvents::Kafka(KafkaEvent::ProduceFailed { producer, error, .. }))
+                if producer == p && error == Error::InvalidProducerEpoch =>
+            {
+                story.push("INVALID_PRODUCER_EPOCH")
+            }
+            EventKind::Model(ModelEvents::Kafka(KafkaEvent::Txn(TxnEvent::Abortable { producer, cause, .. })))
+                if producer == p =>
+            {
+                assert_eq!(cause, AbortableCause::InvalidProducerEpoch);
+                story.push("abortable");
+            }
+            EventKind::Model(ModelEvents::Kafka(KafkaEvent::Txn(TxnEvent::Fenced { producer, .. })))
+                if producer == p =>
+            {
+                story.push("fenced")
+            }
+            EventKind::Model(ModelEvents::Kafka(KafkaEvent::Produced { producer, .. }))
+                if producer == p && story.last() == Some(&"fenced") =>
+            {
+                panic!("p wrote after it was fenced")
+            }
+            _ => {}
+        }
+    }
+    story.dedup();
+    assert_eq!(story, ["INVALID_PRODUCER_EPOCH", "abortable", "fenced"]);
+}
+
 #[test]
 fn a_coordinator_crash_does_not_lose_a_transaction() {
     // The coordinator of "tx" is the leader of its __transaction_state partition; crash each

@@ -32,6 +32,7 @@ use super::cluster::Cluster;
 use super::msg::{KafkaEvent, KafkaMsg, Tp};
 use super::partition::{Acks, BrokerId, Error};
 use super::partitioner::partition_for_key;
+use super::txn::event::AbortableCause;
 use super::{Ctx, KafkaTimer};
 use crate::deadlines::Deadlines;
 use crate::time::Time;
@@ -404,7 +405,7 @@ impl Producer {
             ctx.emit(KafkaEvent::ProduceFailed { producer: ctx.me, seq: r.seq, tp, error });
         }
         if self.txn.is_some() && error == Error::InvalidProducerEpoch {
-            return self.txn_fenced(ctx, self.epoch);
+            return self.txn_abortable(ctx, AbortableCause::InvalidProducerEpoch);
         }
         if matches!(error, Error::InvalidRecord | Error::InvalidProducerEpoch) {
             return; // an error retrying cannot fix: given up
@@ -458,7 +459,7 @@ impl Producer {
         }
         self.expired += b.records.len() as u64;
         if self.txn.is_some() {
-            self.txn_abortable(ctx);
+            self.txn_abortable(ctx, AbortableCause::Expired);
         } else if b.base_seq.is_some() {
             self.bump_needed = true;
         }

@@ -6,10 +6,14 @@
 //! coordinator then writes the markers). One request to the coordinator at a time, as Kafka's
 //! sends them in order.
 //!
-//! Errors as Kafka handles them: PRODUCER_FENCED (from the coordinator) or INVALID_PRODUCER_EPOCH
-//! (from a partition) is fatal — a newer instance of the id, or the coordinator's timeout, bumped
-//! the epoch; the producer stops. A batch that expires is an abortable error: the transaction is
-//! aborted, and InitProducerId bumps the epoch before the next one (KIP-360). Coordinator errors
+//! Errors as Kafka's client (3.x, 4.0) handles them: PRODUCER_FENCED from the coordinator (on
+//! AddPartitionsToTxn, EndTxn, InitProducerId) is fatal — a newer instance of the id, or the
+//! coordinator's timeout, bumped the epoch — and the application closes the producer.
+//! INVALID_PRODUCER_EPOCH from a partition (a marker of the newer epoch got there first) is only
+//! abortable (KIP-588, Kafka 2.7+: `maybeTransitionToErrorState` makes every error but
+//! PRODUCER_FENCED abortable): the application aborts, and the EndTxn of a fenced zombie is
+//! answered PRODUCER_FENCED, which stops it. A batch that expires is an abortable error too: the
+//! transaction is aborted, and InitProducerId bumps the epoch before the next one (KIP-360). Coordinator errors
 //! (NOT_COORDINATOR, CONCURRENT_TRANSACTIONS, …) and lost answers are retried after
 //! `retry.backoff.ms`, looking the coordinator up again where it moved.
 //!
@@ -23,7 +27,7 @@ use crate::kafka::msg::{KafkaEvent, KafkaMsg, Tp};
 use crate::kafka::partition::BrokerId;
 use crate::kafka::txn::config::TxnSettings;
 use crate::kafka::txn::coordinator::TxnError;
-use crate::kafka::txn::event::TxnEvent;
+use crate::kafka::txn::event::{AbortableCause, TxnEvent};
 use crate::kafka::txn::msg::TxnMsg;
 use crate::kafka::{Ctx, KafkaTimer};
 
@@ -195,7 +199,8 @@ impl Producer {
         ctx.set_timer(self.settings.retry_backoff, KafkaTimer::TxnStep { generation });
     }
 
-    /// Fenced (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH): fatal. Everything unsent is dropped.
+    /// Fenced (PRODUCER_FENCED, or an error saying its id is no longer valid): fatal; the
+    /// application closes the producer, and everything unsent is dropped.
     pub(super) fn txn_fenced(&mut self, ctx: &mut Ctx, epoch: u16) {
         let Some(t) = self.txn.as_mut() else { return };
         if t.phase == TxnPhase::Fenced {
@@ -211,11 +216,14 @@ impl Producer {
         self.timeouts.clear();
     }
 
-    /// An abortable error (a batch expired): the transaction is to be aborted.
-    pub(super) fn txn_abortable(&mut self, ctx: &mut Ctx) {
+    /// An abortable error (a batch expired, or INVALID_PRODUCER_EPOCH): the application aborts
+    /// the transaction (EndTxn(abort) once nothing is in flight).
+    pub(super) fn txn_abortable(&mut self, ctx: &mut Ctx, cause: AbortableCause) {
         let Some(t) = self.txn.as_mut() else { return };
         if matches!(t.phase, TxnPhase::Ready | TxnPhase::Committing) {
             t.phase = TxnPhase::Aborting;
+            let (producer, txn) = (ctx.me, t.settings.txn);
+            Self::txn_event(ctx, TxnEvent::Abortable { producer, txn, cause });
             // Unsent batches of the transaction fail with it.
             self.ready.clear();
             self.backoff.clear();

@@ -18,8 +18,11 @@ pub enum TxnEvent {
     /// EndTxn answered: the transaction of records `[first, end)` is committed (or aborted); the
     /// coordinator writes the markers.
     Ended { producer: NodeId, txn: u8, commit: bool, first: u64, end: u64 },
-    /// The producer heard PRODUCER_FENCED / INVALID_PRODUCER_EPOCH: a newer instance of its
-    /// transactional id (or the coordinator's timeout) bumped the epoch. Fatal: it stops.
+    /// An abortable error (`transitionToAbortableError`): the open transaction can only be
+    /// aborted, and the application calls abortTransaction.
+    Abortable { producer: NodeId, txn: u8, cause: AbortableCause },
+    /// The coordinator answered PRODUCER_FENCED: a newer instance of its transactional id (or
+    /// the coordinator's timeout) bumped the epoch. Fatal: the application closes the producer.
     Fenced { producer: NodeId, txn: u8, epoch: u16 },
     /// The transaction coordinator's transition is written in `__transaction_state`.
     State { broker: BrokerId, txn: u8, state: TxnState, epoch: u16 },
@@ -27,6 +30,15 @@ pub enum TxnEvent {
     TimedOut { broker: BrokerId, txn: u8 },
     /// A partition leader appended a COMMIT or ABORT marker (a control record) at `offset`.
     Marker { tp: Tp, broker: BrokerId, offset: u64, commit: bool },
+}
+
+/// Why a transaction became abortable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbortableCause {
+    /// A batch of it expired (`delivery.timeout.ms`).
+    Expired,
+    /// A partition refused a batch INVALID_PRODUCER_EPOCH (KIP-588: abortable, not fatal).
+    InvalidProducerEpoch,
 }
 
 /// Trace tags of transaction events (after the other Kafka events' tags).
@@ -70,6 +82,10 @@ impl TxnEvent {
                 h.u64(((broker as u64) << 1) | commit as u64);
                 h.u64(offset);
             }
+            TxnEvent::Abortable { producer, txn, cause } => {
+                h.byte(FIRST_TAG + 7);
+                h.u64((node(producer) << 9) | ((txn as u64) << 1) | (cause == AbortableCause::Expired) as u64);
+            }
         }
     }
 
@@ -78,6 +94,7 @@ impl TxnEvent {
             TxnEvent::ProducerId { producer, .. }
             | TxnEvent::Began { producer, .. }
             | TxnEvent::Ended { producer, .. }
+            | TxnEvent::Abortable { producer, .. }
             | TxnEvent::Fenced { producer, .. } => Some(producer),
             _ => None,
         }
@@ -89,6 +106,7 @@ impl TxnEvent {
             TxnEvent::Began { .. } => "txn-begin",
             TxnEvent::Ended { commit: true, .. } => "txn-commit",
             TxnEvent::Ended { commit: false, .. } => "txn-abort",
+            TxnEvent::Abortable { .. } => "txn-abortable",
             TxnEvent::Fenced { .. } => "producer-fenced",
             TxnEvent::State { .. } => "txn-state",
             TxnEvent::TimedOut { .. } => "txn-timeout",
@@ -120,9 +138,19 @@ impl TxnEvent {
                 end.saturating_sub(1),
                 if commit { "COMMIT" } else { "ABORT" }
             ),
+            TxnEvent::Abortable { producer, txn, cause } => write!(
+                s,
+                "{}'s transaction of {} can only be aborted now ({}): the application aborts it",
+                world.node_name(producer),
+                world.txn_name(txn),
+                match cause {
+                    AbortableCause::Expired => "a batch expired",
+                    AbortableCause::InvalidProducerEpoch => "a partition answered INVALID_PRODUCER_EPOCH",
+                }
+            ),
             TxnEvent::Fenced { producer, txn, epoch } => write!(
                 s,
-                "{} (epoch {epoch}) is fenced: transactional id {} has a newer epoch, it stops",
+                "{} (epoch {epoch}) is fenced: transactional id {} has a newer epoch (the coordinator answered PRODUCER_FENCED); fatal, the application closes the producer",
                 world.node_name(producer),
                 world.txn_name(txn)
             ),
