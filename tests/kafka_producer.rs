@@ -101,10 +101,16 @@ fn a_request_timeout_fails_every_request_in_flight_to_that_broker() {
 #[test]
 fn idempotence_keeps_order_and_writes_each_record_once() {
     // The lossy link drops single requests while later ones on the same connection get through,
-    // which TCP would not let happen. When the dropped one holds a sequence the leader has not
-    // seen and a later one lands first, the retry is refused OUT_OF_ORDER_SEQUENCE_NUMBER until
-    // its delivery timeout, past this 30 s run (with the timing of 2026-12-04, seed 5 of 1–12;
-    // a known gap of the lossy model, left for later). The other seeds check the rule.
+    // which TCP would not let happen (a lost segment is sent again, and what follows waits for
+    // it). Seed 5 (of 1–12, timing of 2026-12-04) drops the first request, sequence 0: the leader
+    // takes sequence 1 from a producer it does not know, as Kafka's does since 2.5 (KIP-360,
+    // `ProducerAppendInfo.checkSequence` accepts any first sequence when the producer's epoch is
+    // unknown), and refuses the retried sequence 0 OUT_OF_ORDER_SEQUENCE_NUMBER; Kafka's client
+    // (`TransactionManager.canRetry`) retries such a batch, not the next after the last acknowledged
+    // one, without bumping its epoch, until `delivery.timeout.ms` (120 s), past this run, then
+    // fails it with a TimeoutException. With the same deliveries Kafka would do the same to that
+    // batch (though, without the model's window of five unacknowledged batches, not to those after
+    // it): the gap is the link's, so seed 5 stays out until the links drop like TCP connections.
     for seed in [1, 2, 3, 4, 6, 7] {
         let s = scenario(&format!(r#"{LOSSY},"enable_idempotence":true"#), 30_000, 1);
         let log = &read(&s, seed)[&0];

@@ -13,8 +13,9 @@
 //! Transaction markers (control records) carry no sequence and only raise the epoch; what a
 //! partition keeps of open and aborted transactions is `txn::PartitionTxns`.
 //!
-//! Simplified: a producer id the replica has no state for is accepted at any
-//! sequence.
+//! A producer id the replica has no state for is accepted at any sequence, as Kafka's broker
+//! does since 2.5 (KIP-360, KAFKA-8710: `ProducerAppendInfo.checkSequence` throws only when the epoch
+//! is known; before, a non-zero first sequence was UNKNOWN_PRODUCER_ID).
 
 use super::log::Record;
 use crate::vecmap::VecMap;
