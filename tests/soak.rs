@@ -8,7 +8,7 @@
 //! length of each node printed with `{:?}`: every collection a node keeps shows up in it, so a
 //! leak in any of them (a parked request, a pending map, a buffer) is caught without naming it.
 //! Kafka topics get a retention of one window (`retention.ms`; `segment.ms` and the check interval a
-//! quarter of it) and `__consumer_offsets` small segments, so their logs are bounded too: the
+//! quarter of it) and `__consumer_offsets` and `__transaction_state` small segments, so their logs are bounded too: the
 //! presets' own 7 days and 100 MiB would keep every record of the run.
 //!
 //! A failure prints the preset, both windows' counts and the seed.
@@ -28,12 +28,13 @@ struct Window {
 }
 
 /// Kafka topics keep one window of records (segments of a quarter window, checked as often), and
-/// `__consumer_offsets` rolls every 100 commits, so compaction can clean it.
+/// `__consumer_offsets` and `__transaction_state` roll every 100 records, so compaction can clean them.
 fn with_short_retention(mut s: Scenario, window: Time) -> Scenario {
     if let Some(k) = s.kafka.as_mut() {
         let quarter = Time((window.0 / 4).max(Time::ms(10).0));
         k.log_retention_check_interval = quarter;
         k.offsets_topic_segment_bytes = 100 * 100;
+        k.transaction_state_segment_bytes = Some(100 * 100);
         for t in &mut k.topics {
             t.retention = Some(window);
             t.segment_ms = quarter;
@@ -44,10 +45,6 @@ fn with_short_retention(mut s: Scenario, window: Time) -> Scenario {
 
 /// The simulated length of one window: a minute, or less for the benchmarks, whose traffic is
 /// hundreds of times a lesson's (so the test stays at seconds of wall time).
-/// Presets whose state grows by design of a simplification, said in the README: the model does
-/// not compact `__transaction_state` (Kafka does, keeping one record per transactional id), so
-/// each transaction adds its entries there for good. Their work per window is still checked.
-const GROWING_LOGS: &[&str] = &["kafka-transactions"];
 
 fn window_for(slug: &str) -> Time {
     match slug {
@@ -108,7 +105,7 @@ fn every_preset_costs_the_same_per_minute_late_as_early_and_keeps_bounded_state(
         let ok = within(early.steps, late.steps, 100)
             && within(early.sent, late.sent, 100)
             && within(early.pending as u64, late.pending as u64, 50)
-            && (within(early.state as u64, late.state as u64, 2_000) || GROWING_LOGS.contains(slug));
+            && within(early.state as u64, late.state as u64, 2_000);
         if !ok {
             failures.push(format!("{slug}: early window {early:?}, late window {late:?} (SEED={SEED})"));
         }

@@ -81,6 +81,9 @@ pub struct KafkaSpec {
     /// producer is transactional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_state_partitions: Option<u32>,
+    /// `transaction.state.log.segment.bytes` (default 100 MiB): `__transaction_state`'s segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_state_segment_bytes: Option<u64>,
     /// `offsets.topic.segment.bytes` (default 100 MiB): compaction never cleans the active segment,
     /// so this bounds how many stale commits `__consumer_offsets` keeps.
     #[serde(default = "hundred_mib")]

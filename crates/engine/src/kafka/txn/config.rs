@@ -1,8 +1,9 @@
 //! The scenario's transaction settings: the producer's `transactional_id`, `transaction_timeout`
 //! and `transaction_records`, the consumer's `isolation_level`, and the cluster's
-//! `transaction_state_partitions` — checked here, with Kafka's rules.
+//! `transaction_state_partitions` and `transaction_state_segment_bytes` — checked here, with
+//! Kafka's rules.
 
-use super::{DEFAULT_STATE_PARTITIONS, DEFAULT_TIMEOUT, MAX_TIMEOUT};
+use super::{DEFAULT_STATE_PARTITIONS, DEFAULT_STATE_SEGMENT_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT};
 use crate::kafka::config::{AcksSpec, KafkaSpec, ProducerSpec};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -54,12 +55,20 @@ impl KafkaSpec {
     pub fn txn_state_partitions(&self) -> u32 {
         self.transaction_state_partitions.unwrap_or(DEFAULT_STATE_PARTITIONS)
     }
+
+    /// `transaction.state.log.segment.bytes`: compaction cleans only rolled segments.
+    pub fn txn_state_segment_bytes(&self) -> u64 {
+        self.transaction_state_segment_bytes.unwrap_or(DEFAULT_STATE_SEGMENT_BYTES)
+    }
 }
 
 pub fn validate(spec: &KafkaSpec) -> Result<(), String> {
     let n = spec.txn_state_partitions();
     if n == 0 || n > MAX_STATE_PARTITIONS {
         return Err(format!("kafka.transaction_state_partitions: must be from 1 to {MAX_STATE_PARTITIONS}"));
+    }
+    if !(100..=1 << 40).contains(&spec.txn_state_segment_bytes()) {
+        return Err("kafka.transaction_state_segment_bytes: from 100 bytes to 1 TiB".into());
     }
     if spec.txn_ids().len() > 200 {
         return Err("kafka.producers: at most 200 transactional ids".into());

@@ -22,10 +22,12 @@ use crate::time::Time;
 /// The topic's name in Kafka.
 pub const STATE_TOPIC: &str = "__transaction_state";
 
-/// `__transaction_state` as the brokers create it: `transaction.state.log.num.partitions`,
-/// replication factor 3 and `min.insync.replicas` 2 (Kafka's defaults; with fewer brokers, all of
-/// them and at most that many). Simplified: not compacted here (an entry is a few records, where
-/// Kafka writes one record per transactional id and compacts the topic).
+/// `__transaction_state` as the brokers create it (`TransactionStateManager`'s topic configs):
+/// `transaction.state.log.num.partitions`, replication factor 3 and `min.insync.replicas` 2
+/// (Kafka's defaults; with fewer brokers, all of them and at most that many),
+/// `cleanup.policy=compact` and `segment.bytes` = `transaction.state.log.segment.bytes`; its
+/// `segment.ms` is the broker's default (7 days). Compaction keeps each id's latest entry — a few
+/// records here (`state_log`), one in Kafka.
 pub fn state_topic(spec: &KafkaSpec) -> Topic {
     let replication_factor = spec.brokers.min(3);
     Topic {
@@ -34,15 +36,17 @@ pub fn state_topic(spec: &KafkaSpec) -> Topic {
         replication_factor,
         min_insync_replicas: replication_factor.min(2),
         delete: false,
-        compact: false,
+        compact: true,
         retention: None,
         retention_bytes: None,
-        log: LogConfig::default(),
+        log: LogConfig { segment_bytes: spec.txn_state_segment_bytes(), ..LogConfig::default() },
     }
 }
 
 /// `transaction.state.log.num.partitions`: Kafka's default is 50.
 pub const DEFAULT_STATE_PARTITIONS: u32 = 50;
+/// `transaction.state.log.segment.bytes`: Kafka's default is 100 MiB.
+pub const DEFAULT_STATE_SEGMENT_BYTES: u64 = 100 << 20;
 /// `transaction.timeout.ms`, the producer's default.
 pub const DEFAULT_TIMEOUT: Time = Time::secs(60);
 /// `transaction.max.timeout.ms`, the broker's bound on it.
