@@ -15,13 +15,14 @@
 //! - `presets`  — the built-in scenarios (files under `scenarios/`).
 //! - `bench`    — the standard benchmark run, shared by the CLI and the browser build.
 //! - `compare`  — Kafka and RabbitMQ side by side on one workload; the ordering detector.
-//! - `vecmap`, `sort`, `json_path` — small helpers (a sorted-vector map, a stable sort, JSON
-//!   errors that name their path).
+//! - `vecmap`, `chunks`, `sort`, `json_path` — small helpers (a sorted-vector map, a deque in
+//!   chunks that clones share, a stable sort, JSON errors that name their path).
 //!
 //! Determinism rules: no `HashMap`/`HashSet` iteration, no wall clock, no unseeded randomness, no
 //! floating point anywhere in the engine.
 
 pub mod bench;
+pub mod chunks;
 pub mod compare;
 pub mod coordinator;
 pub mod json_path;

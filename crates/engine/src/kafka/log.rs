@@ -13,6 +13,7 @@
 //! `min.cleanable.dirty.ratio` of it. Compaction leaves gaps in the offsets, as in Kafka.
 
 use super::epoch_cache::EpochCache;
+use crate::chunks::ChunkDeque;
 use crate::time::Time;
 use crate::vecmap::VecMap;
 use std::collections::VecDeque;
@@ -90,8 +91,9 @@ pub struct Segment {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Log {
-    /// Records from `log_start` to `leo - 1`, in offset order (with gaps after compaction).
-    records: VecDeque<Record>,
+    /// Records from `log_start` to `leo - 1`, in offset order (with gaps after compaction), in
+    /// chunks a clone shares (a timeline snapshot copies pointers, not records: `crate::chunks`).
+    records: ChunkDeque<Record>,
     /// Oldest first; the last is the active segment.
     segments: VecDeque<Segment>,
     pub config: LogConfig,
@@ -145,7 +147,7 @@ impl Log {
     /// Records in `[from, to)` (clamped to the log).
     pub fn slice(&self, from: u64, to: u64) -> Vec<Record> {
         let i = self.records.partition_point(|r| r.offset < from);
-        self.records.range(i..).take_while(|r| r.offset < to).copied().collect()
+        self.records.iter_from(i).take_while(|r| r.offset < to).copied().collect()
     }
 
     /// A new leader epoch starts at the current LEO (Kafka's `maybeAssignEpochStartOffset` when a
@@ -205,7 +207,7 @@ impl Log {
     ) -> u64 {
         let base = self.append_batch(epoch, records, Some(producer), size, timestamp);
         let i = self.records.partition_point(|r| r.offset < base);
-        self.records.range_mut(i..).for_each(|r| r.kind = RecordKind::Transactional);
+        self.records.for_each_from_mut(i, |r| r.kind = RecordKind::Transactional);
         base
     }
 
@@ -296,7 +298,7 @@ impl Log {
             s.max_ts = s.first_ts;
         }
         let n = self.segments.len();
-        for r in &self.records {
+        for r in self.records.iter() {
             while i + 1 < n && r.offset >= self.segments[i + 1].base {
                 i += 1;
             }
