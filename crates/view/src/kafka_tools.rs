@@ -100,7 +100,7 @@ pub fn topics_describe(world: &World, bootstrap: NodeId, topic: Option<u16>) -> 
     for t in topics {
         let spec = &cluster.topics[t as usize];
         let parts: Vec<_> =
-            (0..spec.partitions).filter_map(|p| b.metadata.get(&Tp { topic: t, partition: p })).collect();
+            (0..spec.partitions).filter_map(|p| b.metadata.get(&Tp { topic: t, partition: p }).map(|v| &**v)).collect();
         if parts.is_empty() {
             if topic.is_some() {
                 out += &format!(

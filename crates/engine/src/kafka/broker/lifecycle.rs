@@ -265,7 +265,7 @@ impl Broker {
         let views: Vec<_> = changed.iter().filter_map(|tp| l.image.partitions.get(tp).cloned()).collect();
         let publish = l.published;
         for v in views {
-            self.metadata.insert(v.tp, v.clone());
+            self.metadata.insert(v.tp, std::rc::Rc::new(v.clone()));
             if !publish || !v.replicas.contains(&self.id) {
                 continue;
             }

@@ -85,7 +85,7 @@ impl Broker {
                 self.answer_completed(ctx, tp);
             }
         }
-        self.metadata.insert(tp, s);
+        self.metadata.insert(tp, std::rc::Rc::new(s));
         self.groups_follow_leadership(ctx, tp);
         self.txns_follow_leadership(ctx, tp);
     }
