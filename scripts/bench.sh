@@ -16,6 +16,9 @@ echo "$timeline"
 echo "== the large cluster's stage (cargo run --profile native --example lod_bench: 50 brokers, 1 000 partitions, view-model cost)"
 cargo run -q --profile native --example lod_bench
 
+echo "== a timeline snapshot of the large cluster (cargo run --profile native --example snapshot_bench: kafka-large at 20 s and 60 s, what one clone allocates and its CPU time)"
+cargo run -q --profile native --example snapshot_bench
+
 echo "== release build (trunk build --release)"
 trunk build --release >/dev/null 2>&1 || trunk build --release
 wasm=$(ls dist/*.wasm)
@@ -30,12 +33,16 @@ echo "== the page (headless Chromium: ?bench=frames, first render)"
 browser=$(node scripts/bench.mjs)
 echo "$browser"
 
+echo "== the page on kafka-large (headless Chromium: frame times and simulated s per wall s at ×1 and ×1000, ${LARGE_SECONDS:-15} s each)"
+large=$(node scripts/large.mjs)
+echo "$large"
+
 echo "== page soak (headless Chromium, each preset at ×1000 for ${SOAK_SECONDS:-60} s of wall time)"
 soak=$(node scripts/soak.mjs $(cargo run -q --profile native -- presets | awk '{print $1}'))
 echo "$soak"
 
-node - "$engine" "$browser" "$raw" "$gz" "$jsgz" "$soak" "$timeline" <<'JS'
-const [engineOut, browserOut, raw, gz, jsgz, soakOut, timelineOut] = process.argv.slice(2);
+node - "$engine" "$browser" "$raw" "$gz" "$jsgz" "$soak" "$timeline" "$large" <<'JS'
+const [engineOut, browserOut, raw, gz, jsgz, soakOut, timelineOut, largeOut] = process.argv.slice(2);
 const engine = engineOut.trim().split('\n').map((l) => JSON.parse(l));
 const natives = engine.filter((l) => l.platform === 'native');
 const lines = [...engine, ...browserOut.trim().split('\n').map((l) => JSON.parse(l))];
@@ -72,5 +79,9 @@ const mib = (x) => (x / 1048576).toFixed(2) + ' MiB';
 console.log(`timeline       : ${tn.timeline}, ${tn.simulated_us / 60e6} min simulated (${tn.steps} steps): ${tn.snapshots} snapshots, every ${tn.snapshot_every_steps} steps, hold ${mib(tn.snapshot_bytes)} (heap bytes, native; largest ${mib(tn.largest_snapshot_bytes)})`);
 console.log(`                 seek to the end ${tn.seek_end_ms} ms native, ${tw.seek_end_ms} ms wasm; back to the start ${tn.seek_start_ms} / ${tw.seek_start_ms} ms; the page's wasm memory grew ${mib(tw.wasm_memory_after - tw.wasm_memory_before)} playing it (to ${mib(tw.wasm_memory_after)}); same trace ${tn.trace_hash === tw.trace_hash ? 'yes' : 'NO'}`);
 console.log(`                 a message's journey at the end (the last record read, ${tn.journey_steps} steps): ${tn.journey_ms} ms native, at most ${mib(tn.journey_peak_bytes)} more heap while it scans`);
+// The large cluster played in the page: what the eye sees (frame intervals) and how fast it plays.
+for (const l of largeOut.trim().split('\n').map((l) => JSON.parse(l))) {
+  console.log(`kafka-large ${l.speed.padEnd(6)}: frames p50 ${l.frame_ms_p50} ms, p95 ${l.frame_ms_p95} ms, longest ${l.frame_ms_max} ms (${l.fps} fps, ${l.frames_over_33ms} over 33 ms, ${l.long_tasks} long tasks); ${l.sim_s_per_wall_s} simulated s per wall s (${l.sim_from} -> ${l.sim_to})${l.errors.length ? ' ERRORS: ' + l.errors.join('; ') : ''}`);
+}
 console.log(`frame time     : p50 ${frames.frame_ms_p50} ms, p95 ${frames.frame_ms_p95} ms with ${frames.in_flight_avg} messages in flight (work per frame p50 ${frames.work_ms_p50} ms, p95 ${frames.work_ms_p95} ms)`);
 JS
