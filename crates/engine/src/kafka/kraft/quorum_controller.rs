@@ -16,7 +16,7 @@ use super::replication::{
 };
 use super::{ControllerError, ControllerId, Entry, HeartbeatReply, MetadataRecord};
 use crate::kafka::clients::{emit, send};
-use crate::kafka::cluster::Cluster;
+use crate::kafka::cluster::{Cluster, Topic};
 use crate::kafka::msg::{KafkaEvent, KafkaMsg, Tp};
 use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::{Ctx, KafkaTimer};
@@ -36,6 +36,9 @@ enum Waiting {
 #[derive(Clone, Debug)]
 pub struct Active {
     pub epoch: u32,
+    /// When it became active: the scenario's topics wait for every broker at most
+    /// `broker.session.timeout.ms` from then (`topics_to_create`).
+    since: Time,
     /// When each registered broker last heartbeat (a new active controller gives every broker a
     /// fresh session, as `BrokerHeartbeatManager` does).
     last_heartbeat: VecMap<BrokerId, Time>,
@@ -87,6 +90,7 @@ impl QuorumController {
         self.raft.on_tick(ctx);
         self.settle(ctx);
         self.fence_stale_brokers(ctx);
+        self.create_late_topics(ctx);
         self.settle(ctx);
         ctx.set_timer(self.raft.tick_interval(), KafkaTimer::KraftTick);
     }
@@ -150,6 +154,7 @@ impl QuorumController {
         let last_heartbeat = self.image.brokers.keys().map(|&b| (b, now)).collect();
         self.active = Some(Active {
             epoch: self.raft.epoch,
+            since: now,
             last_heartbeat,
             metadata_offset: VecMap::new(),
             shutdown_offset: VecMap::new(),
@@ -157,7 +162,36 @@ impl QuorumController {
             waiting: vec![],
         });
         // Whatever its predecessor left undone: topics to create, partitions to lead.
-        let d = after_unfence(&self.image, &self.cluster.topics, self.cluster.unclean_leader_election, ctx.rng);
+        let d = after_unfence(&self.image, self.topics_to_create(now), self.cluster.unclean_leader_election, ctx.rng);
+        self.append(ctx, d);
+    }
+
+    /// The scenario's topics, as an operator creates them once the cluster is up: when every
+    /// broker is unfenced, so that their replicas are placed over all of them (Kafka places a new
+    /// topic over the unfenced brokers only) — or, if some broker never comes,
+    /// `broker.session.timeout.ms` after this controller became active, over those that did.
+    /// Until then none (the partitions without a leader are still elected).
+    fn topics_to_create(&self, now: Time) -> &[Topic] {
+        let Some(a) = self.active.as_ref() else { return &[] };
+        let all_up = self.image.active().len() == self.cluster.brokers.len();
+        let waited = now >= a.since + self.cluster.kraft.as_ref().expect("KRaft mode").settings.session_timeout;
+        if all_up || waited {
+            &self.cluster.topics
+        } else {
+            &[]
+        }
+    }
+
+    /// Every tick while some topic is not created yet: creates it once `topics_to_create` says so.
+    fn create_late_topics(&mut self, ctx: &mut Ctx) {
+        if self.active.is_none() || self.image.topics.len() >= self.cluster.topics.len() {
+            return;
+        }
+        let topics = self.topics_to_create(ctx.now);
+        if topics.is_empty() {
+            return;
+        }
+        let d = after_unfence(&self.image, topics, self.cluster.unclean_leader_election, ctx.rng);
         self.append(ctx, d);
     }
 
@@ -269,7 +303,8 @@ impl QuorumController {
             if metadata_offset > broker_epoch {
                 let record = MetadataRecord::BrokerFencing { broker, broker_epoch, fenced: false };
                 let offset = self.append(ctx, Self::one(record, KafkaEvent::BrokerUnfenced { broker })).expect("one");
-                let d = after_unfence(&self.image, &self.cluster.topics, self.cluster.unclean_leader_election, ctx.rng);
+                let topics = self.topics_to_create(ctx.now);
+                let d = after_unfence(&self.image, topics, self.cluster.unclean_leader_election, ctx.rng);
                 self.append(ctx, d);
                 return self.wait_then_reply(offset, from, reply(HeartbeatReply { fenced: false, ..now }));
             }
