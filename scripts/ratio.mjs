@@ -20,7 +20,7 @@ import { launch, serveDist } from '../tests/e2e/browser.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const DISTS = (process.env.DISTS ?? 'dist').split(',');
-const PRESETS = ['bench', 'kafka-bench', 'rabbit-bench', 'kafka-large'];
+const PRESETS = ['bench', 'kafka-bench', 'rabbit-bench', 'kafka-large', 'kafka-large-kraft'];
 const binary = process.argv[2] ?? 'target/native/brokerlab';
 
 const sides = ['native', ...DISTS];

@@ -25,9 +25,9 @@ pub const USAGE: &str = r#"usage:
       taken and stops at the instant it was saved at, printing the trace hash the page showed
       (its seed is its own: no --seed); --trace writes one line per event to FILE (`-` for
       standard output)
-  brokerlab bench [--scenario bench|kafka-bench|rabbit-bench|kafka-large] [--simulated DURATION] [--runs N]
+  brokerlab bench [--scenario bench|kafka-bench|rabbit-bench|kafka-large|kafka-large-kraft] [--simulated DURATION] [--runs N]
       time the engine on a benchmark preset (default: bench, the kernel; 2s simulated, kafka-large
-      20s): a warm-up, then the fastest of N runs (default 3)
+      and kafka-large-kraft 20s): a warm-up, then the fastest of N runs (default 3)
   brokerlab observe SCENARIO.json|PRESET [--seed N]
       run a RabbitMQ scenario to its end and print, as one JSON object, what the broker told each
       of its scripts (rabbit.scripts): deliveries per consumer tag, basic.get answers, confirms,

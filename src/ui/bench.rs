@@ -117,7 +117,7 @@ impl Component for BenchPage {
         html! {
             <div class="shell bench">
                 <h1>{t("brokerlab engine benchmark")}</h1>
-                <p>{t("The timeline after 10 simulated minutes of kafka-groups (seek times, wasm memory), then the benchmark presets (scenarios/bench.json, kafka-bench.json, rabbit-bench.json: 2 s of simulated time each; kafka-large.json: 20 s), run in per-frame chunks.")}</p>
+                <p>{t("The timeline after 10 simulated minutes of kafka-groups (seek times, wasm memory), then the benchmark presets (scenarios/bench.json, kafka-bench.json, rabbit-bench.json: 2 s of simulated time each; kafka-large.json and kafka-large-kraft.json: 20 s each), run in per-frame chunks.")}</p>
                 if self.bench.is_none() {
                     <pre id="bench-result">{self.results.join("\n")}</pre>
                 } else {

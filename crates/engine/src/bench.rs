@@ -28,14 +28,15 @@ pub struct Bench {
 }
 
 /// The benchmark presets: the kernel with trivial handlers, the Kafka model and the RabbitMQ model,
-/// and Kafka at scale (`kafka-large`: 50 brokers, 1 000 partitions, a broker killed at 10 s).
-pub const PRESETS: [&str; 4] = ["bench", "kafka-bench", "rabbit-bench", "kafka-large"];
+/// and Kafka at scale (`kafka-large`: 50 brokers, 1 000 partitions, a broker killed at 10 s), in
+/// ZooKeeper mode and in KRaft mode with three controllers (`kafka-large-kraft`).
+pub const PRESETS: [&str; 5] = ["bench", "kafka-bench", "rabbit-bench", "kafka-large", "kafka-large-kraft"];
 
-/// How much simulated time a benchmark run covers by default: 2 s, and for `kafka-large` its
-/// 20 s (the broker dies at 10 s).
+/// How much simulated time a benchmark run covers by default: 2 s, and for the scale benchmarks
+/// their 20 s (the broker dies at 10 s).
 pub fn default_simulated(slug: &str) -> Time {
     match slug {
-        "kafka-large" => Time::secs(20),
+        "kafka-large" | "kafka-large-kraft" => Time::secs(20),
         _ => Time::secs(2),
     }
 }

@@ -14,6 +14,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kafka-zk-ensemble", include_str!("../../../scenarios/kafka-zk-ensemble.json")),
     ("kafka-kraft", include_str!("../../../scenarios/kafka-kraft.json")),
     ("kafka-large", include_str!("../../../scenarios/kafka-large.json")),
+    ("kafka-large-kraft", include_str!("../../../scenarios/kafka-large-kraft.json")),
     ("rabbit-basic", include_str!("../../../scenarios/rabbit-basic.json")),
     ("rabbit-by-hand", include_str!("../../../scenarios/rabbit-by-hand.json")),
     ("rabbit-quorum", include_str!("../../../scenarios/rabbit-quorum.json")),
