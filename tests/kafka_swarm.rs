@@ -14,21 +14,32 @@ use std::collections::BTreeMap;
 mod common;
 
 fn scenario(seed: u64, acks: &str, unclean: bool) -> Scenario {
-    scenario_in(seed, acks, unclean, false)
+    scenario_in(seed, acks, unclean, Mode::Zookeeper)
 }
 
-fn scenario_in(seed: u64, acks: &str, unclean: bool, kraft: bool) -> Scenario {
-    scenario_with(seed, acks, (unclean, kraft, false))
+/// Where the metadata lives: ZooKeeper, three controller nodes, or three controllers running in
+/// the brokers (KRaft's combined mode, `process.roles=broker,controller`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Zookeeper,
+    Kraft,
+    Combined,
 }
 
-/// The same schedule of faults in ZooKeeper mode or, with `kraft`, in KRaft mode, where cutting
-/// a broker from "the coordinator" cuts it from one of the three controllers, and the
-/// controllers' timeouts are scaled down as the ZooKeeper session is.
+fn scenario_in(seed: u64, acks: &str, unclean: bool, mode: Mode) -> Scenario {
+    scenario_with(seed, acks, (unclean, mode, false))
+}
+
+/// The same schedule of faults in ZooKeeper mode or in KRaft mode, where cutting a broker from
+/// "the coordinator" cuts it from one of the three controllers (in combined mode, another
+/// broker's), and the controllers' timeouts are scaled down as the ZooKeeper session is. In
+/// combined mode a broker stopped is a voter stopped too (one at a time: two stay).
 ///
 /// With `ops` (ZooKeeper mode, no link cuts): a broker taken down is stopped cleanly (controlled
 /// shutdown) half the time, leaderships go back to preferred replicas every 2 s, and a group of two static
 /// members (`group.instance.id`) reads the topic too, each member restarted now and then.
-fn scenario_with(seed: u64, acks: &str, (unclean, kraft, ops): (bool, bool, bool)) -> Scenario {
+fn scenario_with(seed: u64, acks: &str, (unclean, mode, ops): (bool, Mode, bool)) -> Scenario {
+    let kraft = mode != Mode::Zookeeper;
     let mut rng = Rng::new(seed);
     let mut faults = vec![];
     let mut down: Option<u64> = None;
@@ -48,7 +59,7 @@ fn scenario_with(seed: u64, acks: &str, (unclean, kraft, ops): (bool, bool, bool
             2 if !ops => {
                 let a = rng.between(1, 3);
                 let b = ["zk", "b1", "b2", "b3"][rng.below(4) as usize];
-                let ctl = format!("ctl{a}");
+                let ctl = if mode == Mode::Combined { format!("b{}", a % 3 + 1) } else { format!("ctl{a}") };
                 let b = if kraft && b == "zk" { ctl.as_str() } else { b };
                 if b == format!("b{a}") {
                     continue;
@@ -102,11 +113,14 @@ fn scenario_with(seed: u64, acks: &str, (unclean, kraft, ops): (bool, bool, bool
             "producers":[{{"id":"p","topic":"t","interval":"20ms","acks":"{acks}","keys":12,"count":450}}],
             "consumers":[{{"id":"c","topic":"t"}}{members}}},"faults":[{}]}}"#,
         faults.join(","),
-        metadata = if kraft {
-            r#""metadata":"kraft","controllers":3,"broker_session_timeout":"600ms","broker_heartbeat_interval":"150ms",
-            "controller_quorum_election_timeout":"300ms","controller_quorum_fetch_timeout":"600ms""#
-        } else {
-            r#""session_timeout":"600ms""#
+        metadata = match mode {
+            Mode::Zookeeper => r#""session_timeout":"600ms""#.to_string(),
+            _ => format!(
+                r#""metadata":"kraft","controllers":3,"combined":{},"broker_session_timeout":"600ms",
+                "broker_heartbeat_interval":"150ms","controller_quorum_election_timeout":"300ms",
+                "controller_quorum_fetch_timeout":"600ms""#,
+                mode == Mode::Combined
+            ),
         }
     );
     let s = Scenario::from_json(&json).unwrap_or_else(|e| panic!("SEED={seed}: generated scenario: {e}"));
@@ -218,9 +232,9 @@ fn seeds() -> Vec<u64> {
 }
 
 /// For every seed: nothing acknowledged is lost, and everything acknowledged is read.
-fn no_acknowledged_record_is_lost(kraft: bool) {
+fn no_acknowledged_record_is_lost(mode: Mode) {
     for seed in seeds() {
-        let s = scenario_in(seed, "all", false, kraft);
+        let s = scenario_in(seed, "all", false, mode);
         let (sim, seen) = run(seed, &s);
         assert!(seen.acked.len() > 100, "SEED={seed}: only {} records acknowledged", seen.acked.len());
         let lost = lost(&sim, &seen);
@@ -239,14 +253,21 @@ fn no_acknowledged_record_is_lost(kraft: bool) {
 
 #[test]
 fn acks_all_min_isr_2_loses_no_acknowledged_record() {
-    no_acknowledged_record_is_lost(false);
+    no_acknowledged_record_is_lost(Mode::Zookeeper);
 }
 
 /// The same faults with the metadata in a KRaft quorum (a cut from "the coordinator" is a cut
 /// from one controller; brokers are fenced instead of losing a session).
 #[test]
 fn kraft_mode_acks_all_min_isr_2_loses_no_acknowledged_record() {
-    no_acknowledged_record_is_lost(true);
+    no_acknowledged_record_is_lost(Mode::Kraft);
+}
+
+/// The same faults in KRaft's combined mode: the controllers run in b1…b3, so a broker stopped
+/// takes a voter with it, and a cut from "the coordinator" is a cut from another broker.
+#[test]
+fn kraft_combined_mode_acks_all_min_isr_2_loses_no_acknowledged_record() {
+    no_acknowledged_record_is_lost(Mode::Combined);
 }
 
 /// Brokers stopped cleanly half the time (controlled shutdown), preferred leaders coming back,
@@ -256,7 +277,7 @@ fn kraft_mode_acks_all_min_isr_2_loses_no_acknowledged_record() {
 #[test]
 fn clean_stops_preferred_leaders_and_static_members_keep_the_guarantees() {
     for seed in seeds() {
-        let s = scenario_with(seed, "all", (false, false, true));
+        let s = scenario_with(seed, "all", (false, Mode::Zookeeper, true));
         clean_stops_keep_the_guarantees(seed, &s);
     }
 }
@@ -266,7 +287,7 @@ fn clean_stops_preferred_leaders_and_static_members_keep_the_guarantees() {
 #[test]
 fn kraft_mode_clean_stops_preferred_leaders_and_static_members_keep_the_guarantees() {
     for seed in seeds() {
-        let s = scenario_with(seed, "all", (false, true, true));
+        let s = scenario_with(seed, "all", (false, Mode::Kraft, true));
         clean_stops_keep_the_guarantees(seed, &s);
     }
 }

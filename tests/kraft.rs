@@ -75,11 +75,9 @@ fn quorum_scenario(seed: u64) -> Scenario {
     s
 }
 
+/// The controllers: nodes of their own, or in combined mode the brokers that run one.
 fn controllers(sim: &Simulation) -> Vec<(NodeId, &QuorumController)> {
-    common::kafka_nodes(sim, |k| match k {
-        KafkaNode::Controller(c) => Some(&**c),
-        _ => None,
-    })
+    common::kafka_nodes(sim, KafkaNode::quorum)
 }
 
 #[test]
@@ -199,4 +197,66 @@ fn a_broker_cut_from_the_controllers_is_fenced_and_its_leaderships_move() {
         );
     }
     assert!(led_by_b2(&sim).is_empty(), "the controller's image still has b2 leading");
+}
+
+/// Combined mode (`kafka-kraft-combined`: b1…b3 are brokers and the quorum's voters): killing b2,
+/// the active controller and a partition leader, kills both roles. The two voters left elect a
+/// new active controller, which fences b2 (a fresh session for every broker, then
+/// `broker.session.timeout.ms`) and moves every leadership b2 had; the brokers left read that
+/// from their own voters' logs.
+#[test]
+fn killing_the_combined_node_that_is_the_active_controller_moves_the_controller_and_its_leaderships() {
+    let s = brokerlab::engine::presets::load("kafka-kraft-combined").unwrap();
+    assert!(s.node_names().iter().all(|n| !n.starts_with("ctl")), "no controller nodes of their own");
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    sim.run_until(Time::secs(3) - Time::ms(1));
+    fn active(sim: &Simulation) -> Option<(NodeId, &QuorumController)> {
+        controllers(sim).into_iter().find(|(n, c)| sim.world().network.is_up(*n) && c.raft.is_leader())
+    }
+    let (b2, before) = active(&sim).expect("an active controller");
+    assert_eq!(sim.world().nodes[b2.index()].name, "b2", "the preset kills the active controller's node");
+    let first_epoch = before.raft.epoch;
+    let led: Vec<_> = before.image.partitions.values().filter(|v| v.leader == Some(2)).map(|v| v.tp).collect();
+    assert!(!led.is_empty(), "b2 leads partitions too");
+    sim.drain_events();
+    sim.run_until(Time::secs(9) - Time::ms(1));
+    let events: Vec<(Time, KafkaEvent)> = sim
+        .drain_events()
+        .filter_map(|e| match e.kind {
+            EventKind::Model(ModelEvents::Kafka(k)) => Some((e.at, k)),
+            _ => None,
+        })
+        .collect();
+    let new_leader = events.iter().find_map(|(at, k)| match k {
+        KafkaEvent::ControllerLeader { controller, epoch } if *epoch > first_epoch => Some((*at, *controller)),
+        _ => None,
+    });
+    let (elected_at, node) = new_leader.expect("a new active controller");
+    assert_ne!(node, b2, "not the dead node");
+    let fenced_at = events
+        .iter()
+        .find(|(_, k)| *k == KafkaEvent::BrokerFenced { broker: 2 })
+        .map(|(at, _)| *at)
+        .expect("b2 is fenced");
+    let session = s.kafka.as_ref().unwrap().kraft_settings().session_timeout;
+    assert!(fenced_at >= elected_at + session, "a new controller gives b2 a full session: fenced at {fenced_at}");
+    for tp in &led {
+        assert!(
+            events.iter().any(|(at, k)| *at >= fenced_at
+                && matches!(k, KafkaEvent::LeaderElected { tp: t, leader, .. } if t == tp && *leader != 2)),
+            "{tp:?} got no new leader"
+        );
+    }
+    // The brokers left read it from their own voters' logs: no partition led by b2 in their view.
+    let (_, now) = active(&sim).expect("an active controller");
+    assert!(now.image.partitions.values().all(|v| v.leader != Some(2)));
+    for (n, b) in common::kafka_nodes(&sim, |k| match k {
+        KafkaNode::Broker(b) if b.id != 2 => Some(&**b),
+        _ => None,
+    }) {
+        assert!(b.quorum.is_some(), "{n:?} runs a controller too");
+        let image = &b.kraft.as_ref().unwrap().image;
+        assert!(image.partitions.values().all(|v| v.leader != Some(2)), "{n:?} still sees b2 leading");
+        assert!(image.brokers[&2].fenced, "{n:?} sees b2 fenced");
+    }
 }

@@ -115,6 +115,9 @@ pub fn svg(p: StageProps) -> Html {
             t("stale controller").to_string()
         } else if let Some(z) = zk {
             z.short()
+        } else if let Some(q) = quorum.filter(|_| role == "broker") {
+            // Combined mode: one process, both roles.
+            format!("{} · {}", if fenced { t("fenced") } else { t("broker") }, q.short())
         } else if let Some(q) = quorum {
             q.short().to_string()
         } else if fenced {
@@ -146,7 +149,8 @@ pub fn svg(p: StageProps) -> Html {
                 <text class={classes!("name", (slot.name.len() > 6).then_some("long"))} y="6">{&slot.name}</text>
                 <text class="role" y={if matches!(role, "relay" | "broker" | "zookeeper" | "kraft-controller") { "50" } else { "48" }}>{state}</text>
                 if let Some(owns) = owns { <text class="owns" y="66">{owns}</text> }
-                if let Some(log) = meta_log { <text class="owns" y="66">{log}</text> }
+                // (Above a combined node's box: its partitions' chips sit below it.)
+                if let Some(log) = meta_log { <text class="owns" y={if role == "broker" { "-38" } else { "66" }}>{log}</text> }
                 if up { { gauges(p.world, id) } }
             </g>
         }

@@ -34,3 +34,27 @@ test('KRaft: the controller quorum is drawn, and a broker cut from it is fenced'
   await page.screenshot({ path: `${SHOTS}/41-kraft-fenced-phone.png` });
   assert.deepEqual(errors, []);
 });
+
+test('KRaft combined mode: a broker that is also the active controller dies, both roles move', async () => {
+  const { page, errors } = await suite.open('?preset=kafka-kraft-combined&seed=1&speed=10', { viewport: { width: 1440, height: 900 } });
+  await untilSimSeconds(page, 2.5);
+  assert.equal(await page.locator('[data-node^="ctl"]').count(), 0, 'no controller nodes of their own');
+  // b2 is a broker and the active controller: one box, both roles in its label, its log above it.
+  await page.waitForSelector('[data-node="b2"].zk-leader');
+  assert.equal(await text(page, '[data-node="b2"] .role'), 'broker · active');
+  assert.match(await text(page, '[data-node="b2"] .owns'), /log \d+ · HW \d+/);
+  assert.match(await text(page, '[data-node="b1"] .role'), /^broker · voter$/);
+  await page.screenshot({ path: `${SHOTS}/42-kraft-combined.png` });
+  // At 3 s b2 is killed; a new active controller among b1 and b3, then b2 is fenced.
+  await untilSimSeconds(page, 8.2);
+  await page.click('#play');
+  assert.equal(await text(page, '[data-node="b2"] .role'), 'stopped');
+  assert.equal(await page.locator('[data-node="b1"].zk-leader, [data-node="b3"].zk-leader').count(), 1);
+  await page.click('[data-node="b3"]');
+  assert.match(await page.textContent('#metadata-log'), /FenceBroker b2/);
+  await page.screenshot({ path: `${SHOTS}/43-kraft-combined-failover.png` });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('.stage-svg').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SHOTS}/44-kraft-combined-phone.png` });
+  assert.deepEqual(errors, []);
+});

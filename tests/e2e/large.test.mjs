@@ -73,3 +73,28 @@ test('the large cluster on a phone', async () => {
   await page.screenshot({ path: `${SHOTS}/64-large-phone-strip.png` });
   assert.deepEqual(errors, []);
 });
+
+test('KRaft at scale (kafka-large-kraft): the controllers beside the grid, b7 fenced after its session', async () => {
+  const { page, errors } = await suite.open('?preset=kafka-large-kraft&speed=10', { viewport: { width: 1440, height: 900 }, ready: '#lod-stage' });
+  assert.equal(await page.locator('#lod-grid .tile').count(), 50);
+  assert.equal(await page.locator('.lod-meta [data-node^="ctl"]').count(), 3, 'three controllers, no ZooKeeper');
+  assert.equal(await page.locator('.lod-meta [data-node="zk"]').count(), 0);
+  // The controller creates the topics once all 50 brokers are unfenced: every partition led.
+  await page.waitForFunction(() => document.querySelector('#count-in-sync')?.textContent === '1000', null, { timeout: 60000 });
+  assert.equal(await page.locator('.lod-meta [data-node^="ctl"] small', { hasText: /^active$/ }).count(), 1, 'one active controller');
+  const leaders = await page.$$eval('#lod-grid .tile', (ts) => ts.filter((t) => Number(t.dataset.leaders) > 0).length);
+  assert.equal(leaders, 50, 'leaders spread over all 50 brokers');
+  await page.screenshot({ path: `${SHOTS}/65-large-kraft-grid.png` });
+  // b7 dies at 10 s; the active controller fences it 9 s after its last heartbeat.
+  await page.waitForSelector('.tile[data-broker="b7"].down', { timeout: 120000 });
+  await untilSimSeconds(page, 19.5, 180000);
+  await page.waitForFunction(() => document.querySelector('#count-offline')?.textContent === '0', null, { timeout: 60000 });
+  assert.ok(await count(page, 'under-replicated') >= 50, 'its replicas left the ISRs');
+  await page.screenshot({ path: `${SHOTS}/66-large-kraft-fenced.png` });
+  await page.setViewportSize({ width: 390, height: 844 });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page does not scroll sideways (${width} px)`);
+  await page.locator('#lod-stage').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SHOTS}/67-large-kraft-phone.png` });
+  assert.deepEqual(errors, []);
+});

@@ -13,6 +13,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kafka-transactions", include_str!("../../../scenarios/kafka-transactions.json")),
     ("kafka-zk-ensemble", include_str!("../../../scenarios/kafka-zk-ensemble.json")),
     ("kafka-kraft", include_str!("../../../scenarios/kafka-kraft.json")),
+    ("kafka-kraft-combined", include_str!("../../../scenarios/kafka-kraft-combined.json")),
     ("kafka-large", include_str!("../../../scenarios/kafka-large.json")),
     ("kafka-large-kraft", include_str!("../../../scenarios/kafka-large-kraft.json")),
     ("rabbit-basic", include_str!("../../../scenarios/rabbit-basic.json")),

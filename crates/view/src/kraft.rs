@@ -15,7 +15,7 @@ use brokerlab_engine::{NodeId, World};
 
 /// What the page says about KRaft mode's simplifications (beside the ZooKeeper model's list).
 pub const SIMPLIFICATIONS: &str = en("KRaft mode (Kafka 4): a controller quorum replicates __cluster_metadata \
-with Raft (KIP-595); brokers fetch it, register, heartbeat and are fenced (KIP-631). Simplified: dedicated controllers only (no combined mode); no snapshots \
+with Raft (KIP-595); brokers fetch it, register, heartbeat and are fenced (KIP-631). Simplified: combined mode (controllers inside brokers) only for all the voters at once; no snapshots \
 (KIP-630: every controller and broker keeps the whole metadata log); no pre-vote (KIP-996) and a fresh random \
 election timeout instead of exponential backoff; partition changes carry the whole partition state; no \
 eligible leader replicas (KIP-966: off by default in Kafka 4.0, on for new clusters since 4.1); brokers register once they know the leader.");
@@ -70,11 +70,17 @@ impl QuorumPart {
     }
 }
 
+/// The controller at `node`: a controller node's, or in combined mode the one running in a broker.
 pub fn controller(world: &World, node: NodeId) -> Option<&QuorumController> {
     match &world.nodes.get(node.index())?.node {
-        Node::Kafka(KafkaNode::Controller(c)) => Some(c),
+        Node::Kafka(k) => k.quorum(),
         _ => None,
     }
+}
+
+/// Whether `node` is a broker that also runs a controller (combined mode).
+pub fn is_combined(world: &World, node: NodeId) -> bool {
+    matches!(&world.nodes.get(node.index()).map(|s| &s.node), Some(Node::Kafka(KafkaNode::Broker(b))) if b.quorum.is_some())
 }
 
 /// The controller at `node`'s part (`None`: not a controller, or down).
@@ -145,6 +151,10 @@ pub fn broker_fenced(world: &World, node: NodeId) -> bool {
 /// A controller's tooltip on the stage.
 pub fn controller_title(world: &World, node: NodeId, name: &str) -> String {
     match controller(world, node) {
+        Some(c) if is_combined(world, node) => tf(
+            "{0} (a broker that is also a KRaft controller, combined mode): {1}. Click to inspect and inject faults.",
+            &[&name, &(controller_text(world, node, c))],
+        ),
         Some(c) => tf(
             "{0} (KRaft controller): {1}. Click to inspect and inject faults.",
             &[&name, &(controller_text(world, node, c))],

@@ -38,6 +38,12 @@ pub struct KafkaSpec {
     /// KRaft mode: controllers in the quorum, 1, 3 (the default) or 5 (`ctl1`…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controllers: Option<u32>,
+    /// KRaft mode, Kafka's combined mode: the controllers run inside brokers `b1`…`bN`
+    /// (`process.roles=broker,controller`) instead of as nodes of their own (`ctl1`…,
+    /// `process.roles=controller`). Kafka does not recommend it for production: a controller then
+    /// shares its process, and its fate, with a broker.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub combined: bool,
     /// KRaft mode: `broker.heartbeat.interval.ms` (default 2 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broker_heartbeat_interval: Option<Time>,
@@ -472,6 +478,16 @@ impl KafkaSpec {
         }
     }
 
+    /// The metadata nodes that are nodes of their own (before the brokers): none in combined
+    /// mode, whose controllers run in the first brokers.
+    pub fn separate_metadata_nodes(&self) -> u32 {
+        if self.combined {
+            0
+        } else {
+            self.metadata_nodes()
+        }
+    }
+
     /// The node names this section adds, in order: `zk` (or `zk1`…`zkN`, or the KRaft
     /// controllers `ctl1`…`ctlN`), brokers, producers, consumers.
     pub fn node_names(&self) -> Vec<String> {
@@ -485,7 +501,8 @@ impl KafkaSpec {
     /// The coordinator servers' names: `zk` alone, `zk1`…`zkN` in an ensemble.
     pub fn coordinator_names(&self) -> Vec<String> {
         if self.kraft() {
-            return (1..=self.kraft_settings().controllers.min(5)).map(|i| format!("ctl{i}")).collect();
+            let separate = self.separate_metadata_nodes().min(5);
+            return (1..=separate).map(|i| format!("ctl{i}")).collect();
         }
         match self.coordinators() {
             1 => vec!["zk".to_string()],

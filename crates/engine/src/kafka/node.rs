@@ -34,8 +34,14 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
             })
             .collect(),
     };
+    let combined = if spec.kraft() && spec.combined { spec.metadata_nodes() } else { 0 };
     for b in 1..=spec.brokers {
-        nodes.push((format!("b{b}"), KafkaNode::Broker(Box::new(Broker::new(b, cluster.clone())))));
+        let mut broker = Broker::new(b, cluster.clone());
+        if b <= combined {
+            // Combined mode: controller b runs in broker b (`process.roles=broker,controller`).
+            broker.quorum = Some(Box::new(QuorumController::new(b as u8, cluster.clone())));
+        }
+        nodes.push((format!("b{b}"), KafkaNode::Broker(Box::new(broker))));
     }
     let topic = |name: &str| spec.topics.iter().position(|t| t.name == name).expect("validated") as u16;
     for p in &spec.producers {
@@ -62,6 +68,18 @@ pub enum KafkaNode {
     Broker(Box<Broker>),
     Producer(Box<Producer>),
     Consumer(Box<Consumer>),
+}
+
+impl KafkaNode {
+    /// The KRaft controller this node runs: a controller node's, or in combined mode the one in a
+    /// broker's process.
+    pub fn quorum(&self) -> Option<&QuorumController> {
+        match self {
+            KafkaNode::Controller(c) => Some(c),
+            KafkaNode::Broker(b) => b.quorum.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 impl Process<Kafka> for KafkaNode {

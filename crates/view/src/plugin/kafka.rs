@@ -48,6 +48,7 @@ impl ModelView for Kafka {
                     (Some(_), None) => {}
                     (None, _) => out.push((me, b.zk_link.server())),
                 }
+                // (Combined mode: its voter talks to the other voters, brokers too, over these links.)
             }
             // The controller quorum's voters talk to each other.
             KafkaNode::Controller(_) => {
@@ -61,16 +62,13 @@ impl ModelView for Kafka {
 
     fn inspect(world: &World, me: NodeId, node: &KafkaNode) -> Vec<Block> {
         match node {
-            KafkaNode::Broker(b) => broker(world, me, b),
-            KafkaNode::Controller(c) => vec![
-                Block::Text { id: None, text: crate::kraft::controller_text(world, me, c) },
-                Block::Pre {
-                    id: "metadata-log",
-                    class: Some("znodes"),
-                    text: crate::kraft::log_text(world, c),
-                    summary: Some(t("__cluster_metadata, record by record")),
-                },
-            ],
+            // Combined mode: the broker's blocks, then its controller's.
+            KafkaNode::Broker(b) => {
+                let mut blocks = broker(world, me, b);
+                blocks.extend(b.quorum.as_deref().map(|c| controller_blocks(world, me, c)).into_iter().flatten());
+                blocks
+            }
+            KafkaNode::Controller(c) => controller_blocks(world, me, c),
             KafkaNode::Zk(z) => {
                 let znodes: String = z
                     .tree
@@ -399,4 +397,21 @@ fn partition_logs(world: &World, b: &Broker) -> String {
         }
     }
     out
+}
+
+/// A KRaft controller's part in the quorum and its metadata log, record by record.
+fn controller_blocks(
+    world: &World,
+    me: NodeId,
+    c: &brokerlab_engine::kafka::kraft::quorum_controller::QuorumController,
+) -> Vec<Block> {
+    vec![
+        Block::Text { id: None, text: crate::kraft::controller_text(world, me, c) },
+        Block::Pre {
+            id: "metadata-log",
+            class: Some("znodes"),
+            text: crate::kraft::log_text(world, c),
+            summary: Some(t("__cluster_metadata, record by record")),
+        },
+    ]
 }

@@ -98,8 +98,39 @@ impl Broker {
         let l = self.lifecycle();
         l.next = next;
         l.next_heartbeat = ctx.now;
+        if let Some(q) = self.quorum.as_mut() {
+            // Combined mode: the controller's tick is the node's (see `Broker::on_timer`).
+            q.on_start(ctx);
+            return self.follow_local_quorum(ctx);
+        }
         self.fetch_metadata(ctx);
         ctx.set_timer(self.tick_interval(), KafkaTimer::KraftTick);
+    }
+
+    /// Combined mode: the broker reads the metadata from the log of the controller in its own
+    /// process (Kafka's broker and controller share one Raft client there) — the records below
+    /// that voter's high watermark, the leader it follows — where a broker of its own fetches
+    /// them as an observer. Called after each of the controller's messages and ticks.
+    pub(super) fn follow_local_quorum(&mut self, ctx: &mut Ctx) {
+        let (Some(q), Some(l)) = (self.quorum.as_deref(), self.kraft.as_mut()) else { return };
+        let (epoch, leader, hw) = (q.raft.epoch, q.raft.leader(), q.raft.hw);
+        let unchanged = l.epoch == epoch && l.leader == leader && l.hw >= hw;
+        if unchanged {
+            return;
+        }
+        // Only committed records are copied, so the copy never has to be truncated.
+        while l.log.end() < hw {
+            let e = q.raft.log.get(l.log.end()).expect("below the voter's HW").clone();
+            l.log.append(e);
+        }
+        l.hw = l.hw.max(hw.min(l.log.end()));
+        if l.leader != leader || l.epoch != epoch {
+            l.registration_sent = None;
+        }
+        (l.epoch, l.leader) = (epoch, leader);
+        self.controller_node =
+            self.kraft.as_ref().and_then(|l| l.leader).map(|id| self.controller_nodes()[id as usize - 1]);
+        self.replay_metadata(ctx);
     }
 
     fn fetch_metadata(&mut self, ctx: &mut Ctx) {
@@ -128,9 +159,10 @@ impl Broker {
     /// Every tick: fetch again if the last fetch went unanswered, register, heartbeat.
     pub(super) fn kraft_tick(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
+        let combined = self.quorum.is_some();
         let l = self.lifecycle();
-        let fetch_due = l.fetch_sent.is_none_or(|at| now >= at + REQUEST_TIMEOUT);
-        if l.fetch_sent.is_some_and(|at| now >= at + REQUEST_TIMEOUT) {
+        let fetch_due = !combined && l.fetch_sent.is_none_or(|at| now >= at + REQUEST_TIMEOUT);
+        if !combined && l.fetch_sent.is_some_and(|at| now >= at + REQUEST_TIMEOUT) {
             self.leader_unknown(None);
         }
         if fetch_due {
@@ -149,7 +181,9 @@ impl Broker {
                 _ => {}
             }
         }
-        ctx.set_timer(self.tick_interval(), KafkaTimer::KraftTick);
+        if !combined {
+            ctx.set_timer(self.tick_interval(), KafkaTimer::KraftTick);
+        }
     }
 
     fn heartbeat(&mut self, ctx: &mut Ctx) {

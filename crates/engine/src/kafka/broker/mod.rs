@@ -55,6 +55,7 @@ use super::group::Group;
 use super::msg::{KafkaMsg, PartitionView, Tp};
 use super::partition::{BrokerId, Replica};
 use super::purgatory::{Parked, Purgatory};
+use super::kraft::quorum_controller::QuorumController;
 use super::zk_client::ZkLink;
 use super::{Ctx, KafkaTimer};
 use crate::coordinator::SessionId;
@@ -100,6 +101,11 @@ pub struct Broker {
     pub groups: VecMap<u8, Group>,
     /// KRaft mode: the metadata log, image and registration (`None` in ZooKeeper mode).
     pub kraft: Option<Lifecycle>,
+    /// KRaft's combined mode (`process.roles=broker,controller`): the controller that runs in
+    /// this broker's process, a voter of the quorum. It gets the quorum's messages and timers;
+    /// the broker reads the metadata from its log instead of fetching it (`follow_local_quorum`).
+    /// A crash kills both.
+    pub quorum: Option<Box<QuorumController>>,
     /// A clean stop (controlled shutdown) under way.
     pub stopping: Option<leader_moves::Stopping>,
     /// With a `resources` block: its CPU, disk and waiting requests (`crate::resources::kafka`).
@@ -135,6 +141,7 @@ impl Broker {
             next_req: 0,
             groups: VecMap::new(),
             kraft: cluster_kraft.then(Lifecycle::default),
+            quorum: None,
             stopping: None,
             res: None,
             txn_host: txn_host::TxnHost::default(),
@@ -192,6 +199,9 @@ impl Broker {
         if let Some(l) = self.kraft.as_mut() {
             l.on_crash();
         }
+        if let Some(q) = self.quorum.as_mut() {
+            q.on_crash();
+        }
         for r in self.replicas.values_mut() {
             r.go_offline();
             r.take_completed();
@@ -212,6 +222,17 @@ impl Broker {
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
+        if let Some(q) = self.quorum.as_mut() {
+            // Combined mode: one tick drives the controller, then the broker; the controller's
+            // own timers are the preferred leader elections it schedules.
+            if matches!(timer, KafkaTimer::KraftTick | KafkaTimer::LeaderRebalance { .. }) {
+                q.on_timer(ctx, timer);
+                self.follow_local_quorum(ctx);
+                if timer != KafkaTimer::KraftTick {
+                    return;
+                }
+            }
+        }
         match timer {
             KafkaTimer::Ping => self.on_ping_timer(ctx),
             KafkaTimer::KraftTick => self.kraft_tick(ctx),
@@ -237,6 +258,19 @@ impl Broker {
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
+        if let Some(q) = self.quorum.as_mut() {
+            // Combined mode: Raft among the voters and the brokers' requests to the controller.
+            if matches!(
+                msg,
+                KafkaMsg::Raft(_)
+                    | KafkaMsg::BrokerRegistration { .. }
+                    | KafkaMsg::BrokerHeartbeat { .. }
+                    | KafkaMsg::AlterPartition { .. }
+            ) {
+                q.on_message(ctx, from, msg);
+                return self.follow_local_quorum(ctx);
+            }
+        }
         match msg {
             KafkaMsg::ZkConnected { .. }
             | KafkaMsg::ZkPong

@@ -48,9 +48,10 @@ fn zookeeper_fields(k: &KafkaSpec) -> [(&'static str, bool); 3] {
     ]
 }
 
-fn kraft_fields(k: &KafkaSpec) -> [(&'static str, bool); 5] {
+fn kraft_fields(k: &KafkaSpec) -> [(&'static str, bool); 6] {
     [
         ("controllers", k.controllers.is_some()),
+        ("combined", k.combined),
         ("broker_heartbeat_interval", k.broker_heartbeat_interval.is_some()),
         ("broker_session_timeout", k.broker_session_timeout.is_some()),
         ("controller_quorum_election_timeout", k.controller_quorum_election_timeout.is_some()),
@@ -102,6 +103,17 @@ impl KafkaSpec {
                 s.controllers
             ));
         }
+        if self.combined && self.brokers < s.controllers {
+            return Err(format!(
+                "kafka.combined: the {} controllers run in brokers b1…b{} (process.roles=broker,controller), \
+                 but the cluster has {} broker{}: set kafka.brokers to at least {} or kafka.controllers to fewer",
+                s.controllers,
+                s.controllers,
+                self.brokers,
+                if self.brokers == 1 { "" } else { "s" },
+                s.controllers
+            ));
+        }
         if s.heartbeat_interval < Time::ms(10) || s.heartbeat_interval >= s.session_timeout {
             return Err("kafka.broker_heartbeat_interval: at least 10ms and below broker_session_timeout".into());
         }
@@ -144,6 +156,23 @@ mod tests {
         assert!(e.contains("\"metadata\": \"kraft\""), "{e}");
         let e = err(r#""metadata":"zookeeper","broker_session_timeout":"9s","#);
         assert!(e.starts_with("kafka.broker_session_timeout: a KRaft setting"), "{e}");
+    }
+
+    #[test]
+    fn combined_mode_is_kraft_only_and_needs_a_broker_per_controller() {
+        let e = err(r#""combined":true,"#);
+        assert!(e.starts_with("kafka.combined: a KRaft setting"), "{e}");
+        let e = err(r#""metadata":"kraft","controllers":5,"combined":true,"#);
+        assert!(e.starts_with("kafka.combined: the 5 controllers run in brokers b1…b5"), "{e}");
+        assert!(e.contains("the cluster has 3 brokers"), "{e}");
+        let e = err(r#""metadata":"kraft","controllers":2,"combined":true,"#);
+        assert!(e.starts_with("kafka.controllers: must be 1, 3 or 5"), "{e}");
+        let json = r#"{"name":"k","kafka":{"brokers":3,"metadata":"kraft","controllers":3,"combined":true,
+            "topics":[{"name":"t","partitions":1,"replication_factor":3}]}}"#;
+        let s = Scenario::from_json(json).unwrap();
+        assert_eq!(s.node_names(), ["b1", "b2", "b3"], "the controllers are in the brokers");
+        let k = s.kafka.as_ref().unwrap();
+        assert_eq!((k.metadata_nodes(), k.separate_metadata_nodes()), (3, 0));
     }
 
     #[test]
