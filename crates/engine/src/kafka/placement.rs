@@ -1,10 +1,14 @@
 //! Where a new topic's replicas go, and who leads a partition after a failure — the controller's
 //! two pure decisions, as Kafka makes them.
 //!
-//! Placement is Kafka's rack-unaware assignment (`AdminUtils.assignReplicasToBrokersRackUnaware`):
-//! partition p's first replica is broker `(p + start) % n`; the others follow at a shift that grows
-//! by one every n partitions, so replicas spread over all broker pairs. Kafka picks `start` and the
-//! initial shift at random; the simulator draws them from its seeded RNG.
+//! Placement is Kafka's `AdminUtils.assignReplicasToBrokers` (Kafka 4.0's Java port in
+//! `server-common`, the ZooKeeper-era controller's and the admin tools' algorithm). Without racks
+//! (`assignReplicasToBrokersRackUnaware`): partition p's first replica is broker `(p + start) % n`;
+//! the others follow at a shift that grows by one every n partitions, so replicas spread over all
+//! broker pairs. With a `broker.rack` on every broker (`assignReplicasToBrokersRackAware`): the
+//! same walk over the rack-alternated broker list (`rack_alternated`), skipping a broker whose rack
+//! already holds a replica while some rack holds none. Kafka picks `start` and the initial shift at
+//! random; the simulator draws them from its seeded RNG.
 //!
 //! Election is `PartitionLeaderElectionAlgorithms.offlinePartitionLeaderElection`: the first replica,
 //! in assignment order, that is alive and in the ISR; with `unclean.leader.election.enable` and no
@@ -45,6 +49,83 @@ pub fn assign_replicas(
         out.push(replicas);
     }
     Ok(out)
+}
+
+/// Replica lists as `AdminUtils.assignReplicasToBrokers` makes them: rack-aware when the brokers
+/// have racks (`racks[i]` is `brokers[i]`'s; empty: none has one), else rack-unaware.
+pub fn place(
+    partitions: u32,
+    replication_factor: u32,
+    brokers: &[BrokerId],
+    racks: &[&str],
+    start_index: usize,
+    initial_shift: usize,
+) -> Result<Vec<Vec<BrokerId>>, String> {
+    if racks.is_empty() {
+        return assign_replicas(partitions, replication_factor, brokers, start_index, initial_shift);
+    }
+    if racks.len() != brokers.len() {
+        return Err("Not all brokers have rack information for replica rack aware assignment.".into());
+    }
+    // Its argument checks are the rack-unaware one's.
+    assign_replicas(partitions, replication_factor, brokers, 0, 0)?;
+    let rack_of = |b: BrokerId| racks[brokers.iter().position(|&x| x == b).expect("listed")];
+    let arranged = rack_alternated(brokers, racks);
+    let n = arranged.len();
+    let mut rack_names: Vec<&str> = racks.to_vec();
+    rack_names.sort_unstable();
+    rack_names.dedup();
+    let num_racks = rack_names.len();
+    let mut shift = initial_shift;
+    let mut out = Vec::with_capacity(partitions as usize);
+    for p in 0..partitions as usize {
+        if p > 0 && p % n == 0 {
+            shift += 1;
+        }
+        let first = (p + start_index) % n;
+        let leader = arranged[first];
+        let mut replicas = vec![leader];
+        let mut racks_with: Vec<&str> = vec![rack_of(leader)];
+        let mut k = 0;
+        for _ in 0..replication_factor as usize - 1 {
+            loop {
+                let broker = arranged[replica_index(first, shift * num_racks, k, n)];
+                let rack = rack_of(broker);
+                k += 1;
+                // Skip a broker whose rack has a replica while a rack has none, or that has a
+                // replica while a broker has none.
+                if (!racks_with.contains(&rack) || racks_with.len() == num_racks)
+                    && (!replicas.contains(&broker) || replicas.len() == n)
+                {
+                    replicas.push(broker);
+                    if !racks_with.contains(&rack) {
+                        racks_with.push(rack);
+                    }
+                    break;
+                }
+            }
+        }
+        out.push(replicas);
+    }
+    Ok(out)
+}
+
+/// `AdminUtils.getRackAlternatedBrokerList`: racks in name order, each rack's brokers in id order,
+/// taking one broker from each rack in turn (`rack1: 0 1 2, rack2: 3 4 5` → `0 3 1 4 2 5`).
+pub fn rack_alternated(brokers: &[BrokerId], racks: &[&str]) -> Vec<BrokerId> {
+    let mut by_rack: Vec<(&str, Vec<BrokerId>)> = vec![];
+    for (&b, &rack) in brokers.iter().zip(racks) {
+        match by_rack.iter_mut().find(|(r, _)| *r == rack) {
+            Some((_, list)) => list.push(b),
+            None => by_rack.push((rack, vec![b])),
+        }
+    }
+    by_rack.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, list) in &mut by_rack {
+        list.sort_unstable();
+    }
+    let longest = by_rack.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+    (0..longest).flat_map(|i| by_rack.iter().filter_map(move |(_, l)| l.get(i).copied())).collect()
 }
 
 fn replica_index(first: usize, second_shift: usize, replica: usize, n: usize) -> usize {
@@ -109,6 +190,112 @@ mod tests {
         // Brokers 0-2, 6 partitions, RF 3, start 0: the shift moves at partition 3.
         let got = assign_replicas(6, 3, &[0, 1, 2], 0, 0).unwrap();
         assert_eq!(got, vec![vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1], vec![0, 2, 1], vec![1, 0, 2], vec![2, 1, 0]]);
+    }
+
+    /// `AdminRackAwareTest.checkReplicaDistribution`: every partition on `min(RF, racks)` racks,
+    /// no broker twice, and (when `even`) leaders and replicas spread evenly over the brokers.
+    fn check_distribution(got: &[Vec<u32>], racks: &[(u32, &str)], rf: usize, even: bool) {
+        let rack = |b: u32| racks.iter().find(|r| r.0 == b).unwrap().1;
+        let mut names: Vec<&str> = racks.iter().map(|r| r.1).collect();
+        names.sort_unstable();
+        names.dedup();
+        for replicas in got {
+            assert_eq!(replicas.len(), rf);
+            let mut on: Vec<&str> = replicas.iter().map(|&b| rack(b)).collect();
+            on.sort_unstable();
+            on.dedup();
+            assert_eq!(on.len(), rf.min(names.len()), "{replicas:?} spans every rack it can");
+            let mut distinct = replicas.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), rf, "{replicas:?}: no broker twice");
+        }
+        if even {
+            let per = |b: u32, leaders: bool| {
+                got.iter().filter(|r| if leaders { r[0] == b } else { r.contains(&b) }).count()
+            };
+            let n = racks.len();
+            for &(b, _) in racks {
+                assert_eq!(per(b, true), got.len() / n, "leaders of broker {b}");
+                assert_eq!(per(b, false), got.len() * rf / n, "replicas of broker {b}");
+            }
+        }
+    }
+
+    fn rack_place(racks: &[(u32, &str)], partitions: u32, rf: u32, start: usize, shift: usize) -> Vec<Vec<u32>> {
+        let ids: Vec<u32> = racks.iter().map(|r| r.0).collect();
+        let names: Vec<&str> = racks.iter().map(|r| r.1).collect();
+        place(partitions, rf, &ids, &names, start, shift).unwrap()
+    }
+
+    const SIX: [(u32, &str); 6] = [(0, "rack1"), (1, "rack2"), (2, "rack2"), (3, "rack3"), (4, "rack3"), (5, "rack1")];
+
+    #[test]
+    fn rack_alternated_list_and_assignment_match_kafkas_test() {
+        // AdminRackAwareTest.testGetRackAlternatedBrokerListAndAssignReplicasToBrokers.
+        let racks = [(0, "rack1"), (1, "rack3"), (2, "rack3"), (3, "rack2"), (4, "rack2"), (5, "rack1")];
+        let ids: Vec<u32> = racks.iter().map(|r| r.0).collect();
+        let names: Vec<&str> = racks.iter().map(|r| r.1).collect();
+        assert_eq!(rack_alternated(&ids, &names), vec![0, 3, 1, 5, 4, 2]);
+        assert_eq!(rack_alternated(&ids[..5], &names[..5]), vec![0, 3, 1, 4, 2]);
+        let want: Vec<Vec<u32>> =
+            vec![vec![0, 3, 1], vec![3, 1, 5], vec![1, 5, 4], vec![5, 4, 2], vec![4, 2, 0], vec![2, 0, 3], vec![0, 4, 2]];
+        assert_eq!(rack_place(&racks, 7, 3, 0, 0), want);
+    }
+
+    #[test]
+    fn rack_aware_distribution_matches_kafkas_tests() {
+        // testAssignmentWithRackAware (fixed start 2) and ...WithRandomStartIndex (every start).
+        check_distribution(&rack_place(&SIX, 6, 3, 2, 2), &SIX, 3, true);
+        for start in 0..6 {
+            for shift in 0..6 {
+                check_distribution(&rack_place(&SIX, 6, 3, start, shift), &SIX, 3, true);
+                // testAssignmentWith2ReplicasRackAware(With6Partitions).
+                check_distribution(&rack_place(&SIX, 12, 2, start, shift), &SIX, 2, true);
+                check_distribution(&rack_place(&SIX, 6, 2, start, shift), &SIX, 2, true);
+            }
+        }
+        // testAssignmentWithRackAwareWithUnevenReplicas: 13 partitions, racks only.
+        check_distribution(&rack_place(&SIX, 13, 3, 0, 0), &SIX, 3, false);
+        // testAssignmentWith2ReplicasRackAwareWith6PartitionsAnd3Brokers.
+        let three = [(0, "rack1"), (1, "rack2"), (4, "rack3")];
+        check_distribution(&rack_place(&three, 3, 2, 1, 1), &three, 2, true);
+    }
+
+    #[test]
+    fn more_or_fewer_replicas_than_racks_and_one_rack() {
+        let uneven = [(0, "rack1"), (1, "rack2"), (2, "rack2"), (3, "rack3"), (4, "rack3"), (5, "rack2")];
+        // testMoreReplicasThanRacks: every partition on all 3 racks; testLessReplicasThanRacks: on 2.
+        for replicas in rack_place(&uneven, 6, 5, 1, 4) {
+            let mut on: Vec<&str> = replicas.iter().map(|&b| uneven[b as usize].1).collect();
+            on.sort_unstable();
+            on.dedup();
+            assert_eq!((replicas.len(), on.len()), (5, 3));
+        }
+        check_distribution(&rack_place(&uneven, 6, 2, 3, 0), &uneven, 2, false);
+        // testSingleRack: one rack, each broker leads one partition.
+        let single: Vec<(u32, &str)> = (0..6).map(|b| (b, "rack1")).collect();
+        let got = rack_place(&single, 6, 3, 0, 0);
+        check_distribution(&got, &single, 3, true);
+        // testSkipBrokerWithReplicaAlreadyAssigned: RF 4 over 3 racks of 5 brokers, start 2.
+        let skip = [(0, "a"), (1, "b"), (2, "c"), (3, "a"), (4, "a")];
+        for replicas in rack_place(&skip, 6, 4, 2, 2) {
+            let mut distinct = replicas.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 4, "{replicas:?}");
+        }
+    }
+
+    #[test]
+    fn rack_aware_placement_refuses_what_kafka_refuses() {
+        // testAssignReplicasToBrokersWithInvalidParameters.
+        assert!(place(0, 1, &[0, 1], &["a", "b"], 0, 0).is_err());
+        assert!(place(10, 0, &[0, 1], &["a", "b"], 0, 0).is_err());
+        assert!(place(10, 3, &[0, 1], &["a", "b"], 0, 0).unwrap_err().contains("larger than the 2"));
+        assert!(place(10, 2, &[0, 1, 2], &["a", "b"], 0, 0).unwrap_err().contains("Not all brokers have rack"));
+        // No racks: the rack-unaware walk, as before.
+        assert_eq!(place(10, 3, &[0, 1, 2, 3, 4], &[], 0, 0).unwrap(), assign_replicas(10, 3, &[0, 1, 2, 3, 4], 0, 0).unwrap());
     }
 
     #[test]
