@@ -52,6 +52,8 @@ pub struct Cluster {
     pub leader_rebalance: Option<super::leader_balance::LeaderRebalance>,
     /// Each broker's CPU, disk and page cache, when the scenario has them.
     pub resources: Option<crate::resources::KafkaResources>,
+    /// `broker.rack`, the clients' racks and the replica selector.
+    pub racks: super::rack::Racks,
 }
 
 /// KRaft mode: the controllers' nodes (`controllers[i]` is controller id `i + 1`) and settings.
@@ -185,6 +187,7 @@ impl Cluster {
             unclean_leader_election: spec.unclean_leader_election,
             leader_rebalance: spec.leader_rebalance(),
             resources: spec.resources.clone(),
+            racks: super::rack::Racks::new(spec),
         }
     }
 

@@ -72,6 +72,14 @@ pub struct KafkaSpec {
     pub leader_imbalance_check_interval: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leader_imbalance_per_broker_percentage: Option<u32>,
+    /// `broker.rack` of b1…bN, one entry per broker (null: none); every broker has one or none
+    /// does (`rack`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub racks: Option<Vec<Option<String>>>,
+    /// `replica.selector.class`: Kafka's `RackAwareReplicaSelector` lets consumers fetch from a
+    /// follower in their `client.rack` (KIP-392); unset or `LeaderSelector`: from the leader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_selector_class: Option<String>,
     pub topics: Vec<TopicSpec>,
     #[serde(default)]
     pub producers: Vec<ProducerSpec>,
@@ -386,6 +394,10 @@ pub struct ConsumerSpec {
     /// `isolation.level`: "read_uncommitted" (default) or "read_committed".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation_level: Option<super::txn::config::IsolationLevel>,
+    /// `client.rack`: with the brokers' `RackAwareReplicaSelector`, it reads from a replica in
+    /// this rack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_rack: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -601,6 +613,7 @@ impl KafkaSpec {
         }
         self.validate_groups()?;
         super::txn::config::validate(self)?;
+        super::rack::validate(self)?;
         for (i, c) in self.consumers.iter().enumerate() {
             if !names.contains(c.topic.as_str()) {
                 return Err(format!("kafka.consumers[{i}].topic: no topic \"{}\"", c.topic));

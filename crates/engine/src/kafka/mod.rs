@@ -50,6 +50,7 @@ pub mod placement;
 pub mod producer;
 pub mod producer_state;
 pub mod purgatory;
+pub mod rack;
 pub mod txn;
 pub mod zk_client;
 pub mod zk_ensemble;

@@ -211,9 +211,8 @@ mod tests {
             assert_eq!(distinct.len(), rf, "{replicas:?}: no broker twice");
         }
         if even {
-            let per = |b: u32, leaders: bool| {
-                got.iter().filter(|r| if leaders { r[0] == b } else { r.contains(&b) }).count()
-            };
+            let per =
+                |b: u32, leaders: bool| got.iter().filter(|r| if leaders { r[0] == b } else { r.contains(&b) }).count();
             let n = racks.len();
             for &(b, _) in racks {
                 assert_eq!(per(b, true), got.len() / n, "leaders of broker {b}");
@@ -238,8 +237,15 @@ mod tests {
         let names: Vec<&str> = racks.iter().map(|r| r.1).collect();
         assert_eq!(rack_alternated(&ids, &names), vec![0, 3, 1, 5, 4, 2]);
         assert_eq!(rack_alternated(&ids[..5], &names[..5]), vec![0, 3, 1, 4, 2]);
-        let want: Vec<Vec<u32>> =
-            vec![vec![0, 3, 1], vec![3, 1, 5], vec![1, 5, 4], vec![5, 4, 2], vec![4, 2, 0], vec![2, 0, 3], vec![0, 4, 2]];
+        let want: Vec<Vec<u32>> = vec![
+            vec![0, 3, 1],
+            vec![3, 1, 5],
+            vec![1, 5, 4],
+            vec![5, 4, 2],
+            vec![4, 2, 0],
+            vec![2, 0, 3],
+            vec![0, 4, 2],
+        ];
         assert_eq!(rack_place(&racks, 7, 3, 0, 0), want);
     }
 
@@ -295,7 +301,10 @@ mod tests {
         assert!(place(10, 3, &[0, 1], &["a", "b"], 0, 0).unwrap_err().contains("larger than the 2"));
         assert!(place(10, 2, &[0, 1, 2], &["a", "b"], 0, 0).unwrap_err().contains("Not all brokers have rack"));
         // No racks: the rack-unaware walk, as before.
-        assert_eq!(place(10, 3, &[0, 1, 2, 3, 4], &[], 0, 0).unwrap(), assign_replicas(10, 3, &[0, 1, 2, 3, 4], 0, 0).unwrap());
+        assert_eq!(
+            place(10, 3, &[0, 1, 2, 3, 4], &[], 0, 0).unwrap(),
+            assign_replicas(10, 3, &[0, 1, 2, 3, 4], 0, 0).unwrap()
+        );
     }
 
     #[test]

@@ -166,6 +166,7 @@ fn assignors_and_idempotence_follow_the_scenario() {
         processing: Time::ZERO,
         processing_jitter: Time::ZERO,
         isolation_level: None,
+        client_rack: None,
     });
     let files = export(&s, Format::ClientProperties).unwrap();
     assert!(files[0].content.contains("acks=1") && files[0].content.contains("enable.idempotence=false"));

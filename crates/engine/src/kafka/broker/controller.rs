@@ -17,7 +17,8 @@ use crate::kafka::clients::{emit, send};
 use crate::kafka::cluster::{decode_state, encode_state, Cluster, Topic};
 use crate::kafka::msg::{BrokerSet, KafkaEvent, KafkaMsg, PartitionView, Tp, ZkCall, ZkResult};
 use crate::kafka::partition::{BrokerId, Error};
-use crate::kafka::placement::{assign_replicas, elect_offline};
+use crate::kafka::placement::{elect_offline, place};
+use crate::kafka::rack::Racks;
 use crate::kafka::Ctx;
 use crate::kernel::rng::Rng;
 use crate::vecmap::VecMap;
@@ -101,7 +102,7 @@ impl Controller {
         &mut self,
         live: Vec<BrokerId>,
         init: bool,
-        topics: &[Topic],
+        (topics, racks): (&[Topic], &Racks),
         unclean: bool,
         rng: &mut Rng,
     ) -> BrokersChanged {
@@ -125,7 +126,7 @@ impl Controller {
             let n = live.len();
             let (start, shift) = (rng.below(n as u64) as usize, rng.below(n as u64) as usize);
             let Ok(assignment) =
-                assign_replicas(topic.partitions as u32, topic.replication_factor, &live, start, shift)
+                place(topic.partitions as u32, topic.replication_factor, &live, &racks.names_of(&live), start, shift)
             else {
                 continue;
             };
@@ -410,7 +411,8 @@ impl Broker {
     pub(super) fn controller_brokers_changed(&mut self, ctx: &mut Ctx, live: Vec<BrokerId>, init: bool) {
         let cluster = self.cluster.clone();
         let Some(c) = self.controller.as_mut() else { return };
-        let change = c.brokers_changed(live, init, &cluster.topics, cluster.unclean_leader_election, ctx.rng);
+        let change =
+            c.brokers_changed(live, init, (&cluster.topics, &cluster.racks), cluster.unclean_leader_election, ctx.rng);
         self.publish(ctx, &change, false);
     }
 

@@ -17,7 +17,8 @@ use crate::kafka::cluster::Topic;
 use crate::kafka::leader_balance::{elect_preferred, imbalanced};
 use crate::kafka::msg::{BrokerSet, KafkaEvent, PartitionView, Tp};
 use crate::kafka::partition::{BrokerId, Error};
-use crate::kafka::placement::{assign_replicas, elect_offline};
+use crate::kafka::placement::{elect_offline, place};
+use crate::kafka::rack::Racks;
 use crate::kernel::rng::Rng;
 
 /// Records to append and, for each, what the learner is told once it is committed.
@@ -113,7 +114,12 @@ pub fn preferred_elections(image: &MetadataImage) -> Decision {
 
 /// After a broker is unfenced: leaders for the partitions without one, and the topics not yet
 /// created (placed over the unfenced brokers as `AdminUtils` places replicas).
-pub fn after_unfence(image: &MetadataImage, topics: &[Topic], unclean: bool, rng: &mut Rng) -> Decision {
+pub fn after_unfence(
+    image: &MetadataImage,
+    (topics, racks): (&[Topic], &Racks),
+    unclean: bool,
+    rng: &mut Rng,
+) -> Decision {
     let live = image.active();
     let mut d = Decision::default();
     for (t, topic) in topics.iter().enumerate() {
@@ -122,7 +128,8 @@ pub fn after_unfence(image: &MetadataImage, topics: &[Topic], unclean: bool, rng
         }
         let n = live.len();
         let (start, shift) = (rng.below(n as u64) as usize, rng.below(n as u64) as usize);
-        let Ok(assignment) = assign_replicas(topic.partitions as u32, topic.replication_factor, &live, start, shift)
+        let Ok(assignment) =
+            place(topic.partitions as u32, topic.replication_factor, &live, &racks.names_of(&live), start, shift)
         else {
             continue;
         };
@@ -264,10 +271,10 @@ mod tests {
         let mut back = i.clone();
         back.partitions.insert(tp, v.clone());
         back.brokers.get_mut(&2).unwrap().fenced = true;
-        let d = after_unfence(&back, &[], false, &mut Rng::new(1));
+        let d = after_unfence(&back, (&[], &Racks::default()), false, &mut Rng::new(1));
         assert!(d.records.is_empty(), "b2 is still fenced: {d:?}");
         back.brokers.get_mut(&2).unwrap().fenced = false;
-        let d = after_unfence(&back, &[], false, &mut Rng::new(1));
+        let d = after_unfence(&back, (&[], &Racks::default()), false, &mut Rng::new(1));
         let [(MetadataRecord::PartitionChange(v), Some(KafkaEvent::LeaderElected { .. }))] = &d.records[..] else {
             panic!("{d:?}")
         };

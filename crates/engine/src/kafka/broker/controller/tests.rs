@@ -15,7 +15,7 @@ fn controlling(partitions: Vec<PartitionView>, live: &[BrokerId]) -> Controller 
 
 /// `c` sees `live` now; no topics to create.
 fn change(c: &mut Controller, live: &[BrokerId], unclean: bool) -> BrokersChanged {
-    c.brokers_changed(live.to_vec(), false, &[], unclean, &mut Rng::new(1))
+    c.brokers_changed(live.to_vec(), false, (&[], &Racks::default()), unclean, &mut Rng::new(1))
 }
 
 /// `v` in partition epoch `pe`.
@@ -84,7 +84,7 @@ fn a_new_controller_takes_dead_brokers_out_of_the_isrs() {
     let mut c = Controller::new(2);
     c.partitions.insert(TP, view(TP, Some(1), 4, vec![1, 2, 3]));
     c.partitions.insert(TP1, view(TP1, Some(2), 0, vec![2]));
-    let ch = c.brokers_changed(vec![1, 2], true, &[], false, &mut Rng::new(1));
+    let ch = c.brokers_changed(vec![1, 2], true, (&[], &Racks::default()), false, &mut Rng::new(1));
     assert_eq!(c.partitions[&TP], at(view(TP, Some(1), 5, vec![1, 2]), 1));
     assert_eq!(c.partitions[&TP1], view(TP1, Some(2), 0, vec![2]), "3 was not in its ISR: unchanged");
     assert_eq!(ch.changed, vec![TP]);
@@ -97,10 +97,10 @@ fn topics_are_created_once_replication_factor_brokers_are_live() {
     let topics = &cluster().topics;
     let mut c = Controller::new(1);
     let mut rng = Rng::new(1);
-    let ch = c.brokers_changed(vec![1, 2], true, topics, false, &mut rng);
+    let ch = c.brokers_changed(vec![1, 2], true, (topics, &Racks::default()), false, &mut rng);
     assert_eq!(ch, BrokersChanged { joined: vec![1, 2], ..BrokersChanged::default() }, "RF 3 needs 3 brokers");
     assert_eq!(rng, Rng::new(1), "no placement drawn");
-    let ch = c.brokers_changed(vec![1, 2, 3], false, topics, false, &mut rng);
+    let ch = c.brokers_changed(vec![1, 2, 3], false, (topics, &Racks::default()), false, &mut rng);
     let all = vec![TP, TP1, Tp { topic: 1, partition: 0 }, Tp { topic: 2, partition: 0 }];
     assert_eq!((ch.created, ch.joined), (all.clone(), vec![3]));
     for (tp, e) in all.iter().zip(&ch.events) {
