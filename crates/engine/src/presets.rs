@@ -10,6 +10,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kafka-basic", include_str!("../../../scenarios/kafka-basic.json")),
     ("kafka-groups", include_str!("../../../scenarios/kafka-groups.json")),
     ("kafka-static", include_str!("../../../scenarios/kafka-static.json")),
+    ("kafka-racks", include_str!("../../../scenarios/kafka-racks.json")),
     ("kafka-transactions", include_str!("../../../scenarios/kafka-transactions.json")),
     ("kafka-zk-ensemble", include_str!("../../../scenarios/kafka-zk-ensemble.json")),
     ("kafka-kraft", include_str!("../../../scenarios/kafka-kraft.json")),

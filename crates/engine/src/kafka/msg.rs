@@ -183,6 +183,17 @@ pub enum KafkaMsg {
         generation: u64,
         /// `isolation.level=read_committed`: read up to the last stable offset.
         read_committed: bool,
+        /// The consumer's `client.rack` (the request's `rack_id`, Fetch v11+).
+        rack: Option<super::rack::RackId>,
+        /// Sent to a preferred read replica: a follower serves it (KIP-392).
+        to_follower: bool,
+    },
+    /// The leader's answer to a consumer's fetch when a replica in the consumer's rack should
+    /// serve it (the Fetch response's `preferred_read_replica`, with no records).
+    PreferredReadReplica {
+        tp: Tp,
+        generation: u64,
+        replica: BrokerId,
     },
     FetchResponse {
         tp: Tp,
@@ -339,6 +350,7 @@ impl Wire for KafkaMsg {
             KafkaMsg::ProduceResponse { tp, .. } => ("produce-ack", lane(tp)),
             KafkaMsg::Fetch { tp, .. } => ("fetch", lane(tp)),
             KafkaMsg::FetchResponse { tp, .. } => ("fetch-records", lane(tp)),
+            KafkaMsg::PreferredReadReplica { tp, .. } => ("read-replica", lane(tp)),
             KafkaMsg::ListOffsets { tp, .. } => ("list-offsets", lane(tp)),
             KafkaMsg::ListOffsetsResponse { tp, .. } => ("offsets", lane(tp)),
             KafkaMsg::FindCoordinator { .. } => ("find-coordinator", 102),

@@ -54,6 +54,7 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
         let consumer = Consumer::new(cluster.clone(), &c.id, topic(&c.topic), group)
             .with_instance(c.group_instance_id.clone())
             .with_processing(c.processing, c.processing_jitter)
+            .with_rack(c.client_rack.as_deref())
             .with_read_committed(c.isolation_level == Some(super::txn::config::IsolationLevel::ReadCommitted));
         nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(consumer))));
     }

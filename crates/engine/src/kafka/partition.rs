@@ -209,6 +209,10 @@ impl Replica {
         matches!(self.role, Role::Leader(_))
     }
 
+    pub fn is_follower(&self) -> bool {
+        matches!(self.role, Role::Follower { .. })
+    }
+
     pub fn isr(&self) -> Option<&[BrokerId]> {
         match &self.role {
             Role::Leader(l) => Some(&l.isr),

@@ -17,8 +17,16 @@ use crate::NodeId;
 /// A fetch waiting for data, as the leader received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Parked {
-    /// `read_committed`: it reads up to the last stable offset.
-    Consumer { from: NodeId, offset: u64, generation: u64, read_committed: bool },
+    /// `read_committed`: it reads up to the last stable offset; `rack`: its `client.rack`;
+    /// `to_follower`: sent to a preferred read replica.
+    Consumer {
+        from: NodeId,
+        offset: u64,
+        generation: u64,
+        read_committed: bool,
+        rack: Option<super::rack::RackId>,
+        to_follower: bool,
+    },
 }
 
 impl Parked {
@@ -111,7 +119,7 @@ mod tests {
     const TP: Tp = Tp { topic: 0, partition: 1 };
 
     fn consumer(from: u32, generation: u64) -> Parked {
-        Parked::Consumer { from: NodeId(from), offset: 0, generation, read_committed: false }
+        Parked::Consumer { from: NodeId(from), offset: 0, generation, read_committed: false, rack: None, to_follower: false }
     }
 
     #[test]

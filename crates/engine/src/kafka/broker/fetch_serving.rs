@@ -97,8 +97,9 @@ impl Broker {
     /// delayed fetch: `fetch.max.wait.ms`, 500 ms). `waking`: its wait is over, so it is answered
     /// even with nothing.
     pub(super) fn serve_fetch(&mut self, ctx: &mut Ctx, tp: Tp, p: Parked, waking: bool) {
-        let Parked::Consumer { from, offset, generation, read_committed } = p;
-        let Some(r) = self.replicas.get(&tp).filter(|r| r.is_leader()) else {
+        let Parked::Consumer { from, offset, generation, read_committed, rack, to_follower } = p;
+        // A follower serves a fetch sent to it as a preferred read replica (KIP-392).
+        let Some(r) = self.replicas.get(&tp).filter(|r| r.is_leader() || (to_follower && r.is_follower())) else {
             let result = Err(Error::NotLeaderOrFollower);
             return send(ctx, from, KafkaMsg::FetchResponse { tp, result, generation, aborted: vec![] });
         };
@@ -106,6 +107,10 @@ impl Broker {
             let result = Err(Error::OffsetOutOfRange);
             return send(ctx, from, KafkaMsg::FetchResponse { tp, result, generation, aborted: vec![] });
         }
+        if let Some(replica) = self.preferred_read_replica(tp, rack, offset, ctx.now) {
+            return send(ctx, from, KafkaMsg::PreferredReadReplica { tp, generation, replica });
+        }
+        let Some(r) = self.replicas.get(&tp) else { return };
         // read_committed reads up to the last stable offset, with the aborted transactions among
         // what it reads (`UnifiedLog.read` with FetchTxnCommitted).
         let hw = r.log.hw();
@@ -153,7 +158,7 @@ mod tests {
     use crate::NodeId;
 
     fn consumer_fetch(offset: u64, generation: u64) -> KafkaMsg {
-        KafkaMsg::Fetch { tp: TP, offset, generation, read_committed: false }
+        KafkaMsg::Fetch { tp: TP, offset, generation, read_committed: false, rack: None, to_follower: false }
     }
 
     /// The consumer's fetch answers in `sent`: the values read, or the error.

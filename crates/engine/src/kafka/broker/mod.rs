@@ -38,6 +38,7 @@ mod fetch_serving;
 mod group_host;
 mod leader_moves;
 mod lifecycle;
+mod read_replica;
 mod replica_fetcher;
 mod replica_manager;
 mod session;
@@ -320,8 +321,9 @@ impl Broker {
                 let waiter = Waiter::Produce { client: from, id, timeout };
                 self.append(ctx, tp, acks, (producer, size, transactional), &records, waiter)
             }
-            KafkaMsg::Fetch { tp, offset, generation, read_committed } => {
-                self.serve_fetch(ctx, tp, Parked::Consumer { from, offset, generation, read_committed }, false);
+            KafkaMsg::Fetch { tp, offset, generation, read_committed, rack, to_follower } => {
+                let fetch = Parked::Consumer { from, offset, generation, read_committed, rack, to_follower };
+                self.serve_fetch(ctx, tp, fetch, false);
             }
             KafkaMsg::ListOffsets { tp, earliest } => self.list_offsets(ctx, from, tp, earliest),
             KafkaMsg::FindCoordinator { group } => self.find_coordinator(ctx, from, group),

@@ -113,13 +113,19 @@ impl Broker {
                 },
             );
         }
-        if r.log.hw() != hw_before {
+        let hw_moved = r.log.hw() != hw_before;
+        if hw_moved {
             emit(ctx, KafkaEvent::HighWatermark { tp, broker: me, hw: r.log.hw() });
         }
         // The leader may have moved (LeaderAndIsr will say): this partition backs off.
         if let FetchResponse::Error(_) = response {
             let until = ctx.now + REPLICA_FETCH_BACKOFF;
             self.fetchers.get_or_insert_with(leader, Fetcher::default).delayed.insert(tp, until);
+        }
+        // Consumers waiting here on their preferred read replica read up to the new HW
+        // (`ReplicaFetcherThread.completeDelayedFetchRequests`).
+        if hw_moved {
+            self.wake_consumers(ctx, tp);
         }
     }
 

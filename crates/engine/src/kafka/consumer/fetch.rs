@@ -45,11 +45,14 @@ impl Consumer {
             }
             (Some(_), None) => return,
         };
+        // From its preferred read replica, if it has one (`read_replica`).
+        let (target, to_follower) = self.fetch_target(ctx, partition, leader);
+        let Some(node) = self.cluster.broker_node(target) else { return };
         let generation = self.next_gen;
         self.next_gen += 1;
-        self.fetching.insert(partition, (generation, leader));
-        let read_committed = self.read_committed;
-        send(ctx, node, KafkaMsg::Fetch { tp, offset, generation, read_committed });
+        self.fetching.insert(partition, (generation, target));
+        let (read_committed, rack) = (self.read_committed, self.rack);
+        send(ctx, node, KafkaMsg::Fetch { tp, offset, generation, read_committed, rack, to_follower });
         self.fetch_timeouts.set(ctx, partition, REQUEST_TIMEOUT + FETCH_MAX_WAIT, KafkaTimer::FetchTimeout);
     }
 
@@ -81,6 +84,11 @@ impl Consumer {
             return;
         }
         self.fetch_done(tp.partition);
+        if let Err(e) = &result {
+            if self.read_replica_failed(ctx, tp.partition, *e) {
+                return;
+            }
+        }
         match result {
             // Records for a partition it no longer owns are dropped, unread.
             Ok((records, aborted)) if self.reads(tp.partition) => {

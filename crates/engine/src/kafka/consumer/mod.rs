@@ -37,6 +37,7 @@ mod fetch;
 mod membership;
 mod offsets;
 mod processing;
+mod read_replica;
 
 pub use membership::{Membership, Phase};
 
@@ -80,6 +81,12 @@ pub struct Consumer {
     /// `isolation.level=read_committed`: it reads up to the last stable offset and skips aborted
     /// transactions.
     pub read_committed: bool,
+    /// `client.rack`.
+    pub rack: Option<super::rack::RackId>,
+    /// Preferred read replicas (KIP-392): partition → (replica, until when).
+    read_replicas: VecMap<u16, (BrokerId, Time)>,
+    /// Bytes fetched from brokers in its rack, and from other racks.
+    rack_bytes: (u64, u64),
 }
 
 fn bits(mask: u64) -> impl Iterator<Item = u16> {
@@ -111,6 +118,9 @@ impl Consumer {
             resetting: 0,
             out_of_range: 0,
             read_committed: false,
+            rack: None,
+            read_replicas: VecMap::new(),
+            rack_bytes: (0, 0),
         }
     }
 
@@ -125,6 +135,12 @@ impl Consumer {
     /// `isolation.level=read_committed`.
     pub fn with_read_committed(mut self, read_committed: bool) -> Consumer {
         self.read_committed = read_committed;
+        self
+    }
+
+    /// `client.rack`, by name.
+    pub fn with_rack(mut self, rack: Option<&str>) -> Consumer {
+        self.rack = rack.and_then(|name| self.cluster.racks.id(name));
         self
     }
 
@@ -176,6 +192,7 @@ impl Consumer {
         self.leaders.clear();
         self.fetching.clear();
         self.fetch_timeouts.clear();
+        self.read_replicas.clear();
         self.resetting = 0;
         self.out_of_range = 0;
         if let Some(m) = &mut self.member {
@@ -218,6 +235,7 @@ impl Consumer {
             ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition: p });
         }
         self.leaders.retain(|_, l| *l != broker);
+        self.drop_read_replicas_on(ctx, broker);
         self.metadata.ask(ctx, &self.cluster);
         if self.member.as_ref().is_some_and(|m| m.coordinator == Some(broker)) {
             self.coordinator_lost(ctx);
@@ -238,6 +256,7 @@ impl Consumer {
                 // A fetch timed out: the leader may have moved.
                 for partition in self.fetch_timeouts.expired(ctx, KafkaTimer::FetchTimeout) {
                     if self.fetching.remove(&partition).is_some() {
+                        self.drop_read_replica(ctx, partition, crate::kafka::event::ReadReplicaDrop::TimedOut);
                         self.metadata.ask(ctx, &self.cluster);
                     }
                 }
@@ -289,7 +308,13 @@ impl Consumer {
                 self.fetch_all(ctx);
             }
             KafkaMsg::FetchResponse { tp, result, generation, aborted } => {
+                if let Ok((records, _)) = &result {
+                    self.count_rack_bytes(tp.partition, generation, records);
+                }
                 self.on_fetched(ctx, tp, result.map(|(records, _)| (records, aborted)), generation)
+            }
+            KafkaMsg::PreferredReadReplica { tp, generation, replica } => {
+                self.on_read_replica(ctx, tp, generation, replica)
             }
             KafkaMsg::ListOffsetsResponse { tp, result } => self.on_list_offsets(ctx, tp, result),
             KafkaMsg::FindCoordinatorResponse { result, .. } => {

@@ -1,7 +1,7 @@
 //! Each Kafka event's one-line description, as the page's log and `brokerlab run` show it, with
 //! nodes, topics and groups by name.
 
-use super::{err_name, parts_text, KafkaEvent, PositionFrom, RemoveReason};
+use super::{err_name, parts_text, KafkaEvent, PositionFrom, ReadReplicaDrop, RemoveReason};
 use crate::coordinator::WatchKind;
 use crate::kafka::msg::Tp;
 use crate::kafka::KafkaNames;
@@ -204,6 +204,23 @@ impl KafkaEvent {
             KafkaEvent::Compacted { tp: t, broker, removed } => {
                 write!(s, "{} b{broker} compacted away {removed} records superseded by their key", tp(t))
             }
+            KafkaEvent::ReadReplicaChosen { consumer, tp: t, replica, leader } => write!(
+                s,
+                "{} fetches {} from follower b{replica}, in its client.rack: leader b{leader} named it the preferred read replica",
+                world.node_name(consumer),
+                tp(t)
+            ),
+            KafkaEvent::ReadReplicaDropped { consumer, tp: t, replica, why } => write!(
+                s,
+                "{} goes back to the leader for {}: {}",
+                world.node_name(consumer),
+                tp(t),
+                match why {
+                    ReadReplicaDrop::Error(e) => format!("follower b{replica} answered {}", err_name(e)),
+                    ReadReplicaDrop::Disconnected => format!("its connection to b{replica} was lost"),
+                    ReadReplicaDrop::TimedOut => format!("its fetch from b{replica} timed out"),
+                }
+            ),
         }
     }
 }

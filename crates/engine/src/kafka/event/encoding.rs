@@ -50,6 +50,8 @@ enum KafkaTag {
     RegisteredWithController = 35,
     BrokerInControlledShutdown = 36,
     BrokerShutdownGranted = 37,
+    ReadReplicaChosen = 38,
+    ReadReplicaDropped = 39,
     ZkLeaderElected = 40,
     ZkQuorumLost = 41,
     ZkClientConnected = 42,
@@ -265,6 +267,22 @@ impl ModelEvent for KafkaEvent {
                 tp(h, t);
                 h.u64(((broker as u64) << 32) | removed as u64);
             }
+            KafkaEvent::ReadReplicaChosen { consumer, tp: t, replica, leader } => {
+                h.byte(KafkaTag::ReadReplicaChosen as u8);
+                tp(h, t);
+                h.u64(((consumer.0 as u64) << 32) | replica as u64);
+                h.u32(leader);
+            }
+            KafkaEvent::ReadReplicaDropped { consumer, tp: t, replica, why } => {
+                h.byte(KafkaTag::ReadReplicaDropped as u8);
+                tp(h, t);
+                h.u64(((consumer.0 as u64) << 32) | replica as u64);
+                h.u32(match why {
+                    super::ReadReplicaDrop::Error(e) => 0x100 | e as u32,
+                    super::ReadReplicaDrop::Disconnected => 1,
+                    super::ReadReplicaDrop::TimedOut => 2,
+                });
+            }
         }
     }
 
@@ -295,6 +313,9 @@ impl ModelEvent for KafkaEvent {
             | KafkaEvent::StaticMemberRejoined { consumer, .. }
             | KafkaEvent::InstanceFenced { consumer, .. }
             | KafkaEvent::PositionSet { consumer, .. } => [Some(consumer), None],
+            KafkaEvent::ReadReplicaChosen { consumer, .. } | KafkaEvent::ReadReplicaDropped { consumer, .. } => {
+                [Some(consumer), None]
+            }
             _ => [None, None],
         }
     }
@@ -344,6 +365,8 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::StaticMemberRejoined { .. } => "static-rejoin",
             KafkaEvent::InstanceFenced { .. } => "instance-fenced",
             KafkaEvent::Compacted { .. } => "compacted",
+            KafkaEvent::ReadReplicaChosen { .. } => "read-replica",
+            KafkaEvent::ReadReplicaDropped { .. } => "read-replica-dropped",
         }
     }
 

@@ -196,6 +196,11 @@ pub enum KafkaEvent {
     SegmentsDeleted { tp: Tp, broker: BrokerId, log_start: u64 },
     /// The log cleaner removed `removed` records superseded by later ones with the same key.
     Compacted { tp: Tp, broker: BrokerId, removed: u32 },
+    /// The leader `leader` answered a consumer's fetch with a preferred read replica in the
+    /// consumer's rack (KIP-392): it fetches from `replica` now.
+    ReadReplicaChosen { consumer: NodeId, tp: Tp, replica: BrokerId, leader: BrokerId },
+    /// The consumer stops fetching from its preferred read replica and goes back to the leader.
+    ReadReplicaDropped { consumer: NodeId, tp: Tp, replica: BrokerId, why: ReadReplicaDrop },
     /// Transactions (exactly-once): `crate::kafka::txn::event`.
     Txn(crate::kafka::txn::event::TxnEvent),
 }
@@ -231,6 +236,17 @@ pub enum RemoveReason {
     RebalanceTimeout,
     /// It sent LeaveGroup.
     Left,
+}
+
+/// Why a consumer left its preferred read replica (the consumer's `Fetcher` clears it on each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadReplicaDrop {
+    /// The replica answered with this error (OFFSET_OUT_OF_RANGE: it lacks the offset yet).
+    Error(Error),
+    /// The connection to it was lost.
+    Disconnected,
+    /// Its fetch got no answer within `request.timeout.ms`.
+    TimedOut,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
