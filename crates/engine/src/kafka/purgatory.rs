@@ -119,7 +119,14 @@ mod tests {
     const TP: Tp = Tp { topic: 0, partition: 1 };
 
     fn consumer(from: u32, generation: u64) -> Parked {
-        Parked::Consumer { from: NodeId(from), offset: 0, generation, read_committed: false, rack: None, to_follower: false }
+        Parked::Consumer {
+            from: NodeId(from),
+            offset: 0,
+            generation,
+            read_committed: false,
+            rack: None,
+            to_follower: false,
+        }
     }
 
     #[test]

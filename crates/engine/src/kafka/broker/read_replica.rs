@@ -13,7 +13,13 @@ impl Broker {
     /// The replica that should serve a consumer's fetch of `tp` at `offset` instead of this
     /// leader, if the replica selector names one. Followers out of the ISR or behind the fetch
     /// offset are never offered (Kafka: "the follower may lag behind"); the leader is never sent.
-    pub(super) fn preferred_read_replica(&self, tp: Tp, client: Option<RackId>, offset: u64, now: Time) -> Option<BrokerId> {
+    pub(super) fn preferred_read_replica(
+        &self,
+        tp: Tp,
+        client: Option<RackId>,
+        offset: u64,
+        now: Time,
+    ) -> Option<BrokerId> {
         let racks = &self.cluster.racks;
         if !racks.selector || client.is_none() {
             return None;
@@ -25,7 +31,11 @@ impl Broker {
             .followers
             .iter()
             .filter(|(b, f)| l.isr.contains(b) && f.leo >= offset)
-            .map(|(&broker, f)| ReplicaView { broker, leo: f.leo, since_caught_up: now.saturating_sub(f.last_caught_up) })
+            .map(|(&broker, f)| ReplicaView {
+                broker,
+                leo: f.leo,
+                since_caught_up: now.saturating_sub(f.last_caught_up),
+            })
             .collect();
         rack::select(racks, client, leader, &followers)
     }

@@ -23,7 +23,7 @@ impl Consumer {
         {
             return;
         }
-        let Some(&leader) = self.leaders.get(&partition) else { return };
+        let Some(&leader) = self.leaders.get(&partition) else { return self.no_leader(ctx, partition) };
         let Some(node) = self.cluster.broker_node(leader) else { return };
         if !self.metadata.usable(node, ctx.now) {
             // Its connection was just reset: wait out the reconnect backoff, then look again.

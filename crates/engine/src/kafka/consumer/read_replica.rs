@@ -6,12 +6,13 @@
 //! also counts the bytes it fetched from brokers outside its `client.rack`.
 
 use super::Consumer;
+use crate::kafka::cluster::RETRY_BACKOFF;
 use crate::kafka::event::ReadReplicaDrop;
 use crate::kafka::log::Record;
 use crate::kafka::msg::{KafkaEvent, Tp};
 use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::rack::METADATA_MAX_AGE;
-use crate::kafka::Ctx;
+use crate::kafka::{Ctx, KafkaTimer};
 
 impl Consumer {
     /// The broker to fetch `partition` from: its preferred read replica while it has one that is
@@ -24,6 +25,17 @@ impl Consumer {
             return (leader, false);
         }
         (replica, true)
+    }
+
+    /// No leader is known for `partition`. A fetch answered by its read replica after the
+    /// leader's connection was lost comes here with nothing else to wake it: look the leader up
+    /// again, as Kafka's fetcher requests a metadata update for a partition without a leader.
+    /// (Fetches from leaders are retried where they fail.)
+    pub(super) fn no_leader(&mut self, ctx: &mut Ctx, partition: u16) {
+        if self.read_replicas.contains_key(&partition) {
+            self.metadata.ask(ctx, &self.cluster);
+            ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition });
+        }
     }
 
     /// The leader named a preferred read replica: fetch from it now.
