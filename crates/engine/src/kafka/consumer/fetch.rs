@@ -46,7 +46,7 @@ impl Consumer {
             (Some(_), None) => return,
         };
         // From its preferred read replica, if it has one (`read_replica`).
-        let (target, to_follower) = self.fetch_target(ctx, partition, leader);
+        let Some((target, to_follower)) = self.fetch_target(ctx, partition, leader) else { return };
         let Some(node) = self.cluster.broker_node(target) else { return };
         let generation = self.next_gen;
         self.next_gen += 1;

@@ -16,15 +16,20 @@ use crate::kafka::{Ctx, KafkaTimer};
 
 impl Consumer {
     /// The broker to fetch `partition` from: its preferred read replica while it has one that is
-    /// not expired and can be reached, else `leader`. True when it is a follower.
-    pub(super) fn fetch_target(&mut self, ctx: &Ctx, partition: u16, leader: BrokerId) -> (BrokerId, bool) {
-        let Some(&(replica, until)) = self.read_replicas.get(&partition) else { return (leader, false) };
-        let reachable = self.cluster.broker_node(replica).is_some_and(|n| self.metadata.usable(n, ctx.now));
-        if ctx.now >= until || !reachable || replica == leader {
+    /// not expired, else `leader`; true when it is a follower. `None`: the replica's connection is
+    /// in its reconnect backoff, so the partition waits (Kafka's fetcher skips a partition whose
+    /// node "is awaiting reconnect backoff") and looks again after `retry.backoff.ms`.
+    pub(super) fn fetch_target(&mut self, ctx: &mut Ctx, partition: u16, leader: BrokerId) -> Option<(BrokerId, bool)> {
+        let Some(&(replica, until)) = self.read_replicas.get(&partition) else { return Some((leader, false)) };
+        if ctx.now >= until || replica == leader {
             self.read_replicas.remove(&partition);
-            return (leader, false);
+            return Some((leader, false));
         }
-        (replica, true)
+        if !self.cluster.broker_node(replica).is_some_and(|n| self.metadata.usable(n, ctx.now)) {
+            ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition });
+            return None;
+        }
+        Some((replica, true))
     }
 
     /// No leader is known for `partition`. A fetch answered by its read replica after the
