@@ -82,6 +82,7 @@ pub fn svg(p: StageProps) -> Html {
         // A RabbitMQ cluster node: its part in its (first) quorum queue's Raft group, and that log.
         let raft = crate::view::rabbit::cluster::stage_label(p.world, id);
         let meta_log = meta_log.or_else(|| crate::view::rabbit::cluster::log_label(p.world, id));
+        let combined = meta_log.is_some() && role == "broker";
         let class = classes!(
             "node",
             role,
@@ -151,6 +152,10 @@ pub fn svg(p: StageProps) -> Html {
                 if let Some(owns) = owns { <text class="owns" y="66">{owns}</text> }
                 // (Above a combined node's box: its partitions' chips sit below it.)
                 if let Some(log) = meta_log { <text class="owns" y={if role == "broker" { "-38" } else { "66" }}>{log}</text> }
+                // A broker's rack above its name, higher still when a combined node's log is there.
+                if let Some(rack) = crate::view::rack::stage_label(p.world, id) {
+                    <text class="owns rack" y={match (role, combined) { ("broker", true) => "-52", ("broker", false) => "-36", _ => "-34" }}>{rack}</text>
+                }
                 if up { { gauges(p.world, id) } }
             </g>
         }

@@ -67,6 +67,7 @@ pub mod plugin;
 pub mod rabbit;
 pub mod rabbit_edit;
 pub mod rabbit_flow;
+pub mod rack;
 pub mod resources;
 pub mod run_file;
 pub mod series;

@@ -234,7 +234,12 @@ fn broker(world: &World, me: NodeId, b: &Broker) -> Vec<Block> {
         .collect();
     let txns = (!coordinated.is_empty())
         .then(|| Block::Text { id: None, text: tf("transaction coordinator of {0}", &[&coordinated.join(", ")]) });
-    std::iter::once(Block::Text { id: None, text: head }).chain(txns).chain(broker_tables(world, me, b, rows)).collect()
+    let rack = crate::rack::broker_line(world, me).map(|text| Block::Text { id: Some("broker-rack"), text });
+    std::iter::once(Block::Text { id: None, text: head })
+        .chain(rack)
+        .chain(txns)
+        .chain(broker_tables(world, me, b, rows))
+        .collect()
 }
 
 /// The broker inspector's partition table, `kafka-topics --describe` and partition logs.
@@ -306,6 +311,7 @@ fn consumer(world: &World, id: NodeId) -> Vec<Block> {
         text: d.text,
         summary: None,
     });
+    let rack = crate::rack::consumer_line(world, id).map(|text| Block::Text { id: Some("consumer-rack"), text });
     vec![
         Block::Text { id: Some("consumer-group"), text: group },
         Block::Table {
@@ -321,6 +327,7 @@ fn consumer(world: &World, id: NodeId) -> Vec<Block> {
         },
     ]
     .into_iter()
+    .chain(rack)
     .chain(describe)
     .collect()
 }
