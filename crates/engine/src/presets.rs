@@ -12,6 +12,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kafka-static", include_str!("../../../scenarios/kafka-static.json")),
     ("kafka-racks", include_str!("../../../scenarios/kafka-racks.json")),
     ("kafka-transactions", include_str!("../../../scenarios/kafka-transactions.json")),
+    ("kafka-exactly-once", include_str!("../../../scenarios/kafka-exactly-once.json")),
     ("kafka-zk-ensemble", include_str!("../../../scenarios/kafka-zk-ensemble.json")),
     ("kafka-kraft", include_str!("../../../scenarios/kafka-kraft.json")),
     ("kafka-kraft-combined", include_str!("../../../scenarios/kafka-kraft-combined.json")),

@@ -146,7 +146,7 @@ pub fn leader_hw(world: &World, tp: Tp) -> Option<u64> {
 
 pub fn consumer(world: &World, node: NodeId) -> Option<&Consumer> {
     match &world.nodes.get(node.index())?.node {
-        Node::Kafka(KafkaNode::Consumer(c)) => Some(c),
+        Node::Kafka(k) => k.consumer(),
         _ => None,
     }
 }
@@ -250,7 +250,7 @@ pub fn group_lag(world: &World, group: u8) -> Option<u64> {
         .enumerate()
         .filter(|(i, _)| world.network.is_up(NodeId(*i as u32)))
         .filter_map(|(_, s)| match &s.node {
-            Node::Kafka(KafkaNode::Consumer(c)) if c.member.as_ref().is_some_and(|m| m.group == group) => Some(&**c),
+            Node::Kafka(k) => k.consumer().filter(|c| c.member.as_ref().is_some_and(|m| m.group == group)),
             _ => None,
         })
         .collect();

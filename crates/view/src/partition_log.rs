@@ -130,7 +130,8 @@ pub fn partition_log(world: &World, tp: Tp) -> Option<PartitionLog> {
         .nodes
         .iter()
         .filter_map(|slot| match &slot.node {
-            Node::Kafka(KafkaNode::Consumer(c)) if c.topic == tp.topic => {
+            Node::Kafka(k) if k.consumer().is_some_and(|c| c.topic == tp.topic) => {
+                let c = k.consumer().expect("a consumer");
                 let position = c.positions.get(&tp.partition).copied();
                 let committed = c.member.as_ref().and_then(|m| m.committed.get(&tp.partition).copied());
                 (position.is_some() || committed.is_some()).then(|| Reader {

@@ -131,7 +131,9 @@ impl Cluster {
                     .consumers
                     .iter()
                     .find(|c| c.group.as_ref() == Some(&g.id))
-                    .map_or(0, |c| topic_index(&c.topic)),
+                    .map(|c| &c.topic)
+                    .or(spec.processors.iter().find(|p| p.group == g.id).map(|p| &p.input))
+                    .map_or(0, |t| topic_index(t)),
                 cooperative: g.assignor == "cooperative-sticky",
                 assignor: g.assignor.clone(),
                 session_timeout: g.session_timeout,

@@ -88,6 +88,9 @@ pub struct KafkaSpec {
     /// Consumer groups; their members are the consumers naming them.
     #[serde(default)]
     pub groups: Vec<GroupSpec>,
+    /// Consume-transform-produce applications (`processor::config`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processors: Vec<super::processor::config::ProcessorSpec>,
     /// `offsets.topic.num.partitions` (default 50): `__consumer_offsets`, created when there are groups.
     #[serde(default = "fifty")]
     pub offsets_topic_partitions: u32,
@@ -507,6 +510,7 @@ impl KafkaSpec {
         names.extend((1..=self.brokers).map(|b| format!("b{b}")));
         names.extend(self.producers.iter().map(|p| p.id.clone()));
         names.extend(self.consumers.iter().map(|c| c.id.clone()));
+        names.extend(self.processors.iter().map(|p| p.id.clone()));
         names
     }
 
@@ -525,7 +529,9 @@ impl KafkaSpec {
     /// The clients that start stopped.
     pub fn stopped_nodes(&self) -> Vec<&str> {
         let producers = self.producers.iter().filter(|p| p.stopped).map(|p| p.id.as_str());
-        producers.chain(self.consumers.iter().filter(|c| c.stopped).map(|c| c.id.as_str())).collect()
+        let consumers = self.consumers.iter().filter(|c| c.stopped).map(|c| c.id.as_str());
+        let processors = self.processors.iter().filter(|p| p.stopped).map(|p| p.id.as_str());
+        producers.chain(consumers).chain(processors).collect()
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -612,6 +618,7 @@ impl KafkaSpec {
             p.validate(i)?;
         }
         self.validate_groups()?;
+        super::processor::config::validate(self)?;
         super::txn::config::validate(self)?;
         super::rack::validate(self)?;
         for (i, c) in self.consumers.iter().enumerate() {

@@ -65,6 +65,8 @@ pub struct Group {
     pending: Vec<String>,
     /// Committed offsets of the group's topic, by partition.
     pub offsets: VecMap<u16, u64>,
+    /// Offsets committed inside transactions still open (`txn::offsets`).
+    pub txn_offsets: crate::kafka::txn::offsets::TxnOffsets,
     join_timer: u64,
     /// While the initial delay runs: its end at the latest, and whether someone joined meanwhile.
     initial: Option<(Time, bool)>,
@@ -75,12 +77,8 @@ impl Group {
     /// The group as a new coordinator finds it: its committed offsets read back from the
     /// `__consumer_offsets` partition up to the high watermark, last commit winning.
     pub fn load(index: u8, broker: BrokerId, log: &[Record]) -> Group {
-        let mut offsets = VecMap::new();
-        for r in log {
-            if let Some(k) = r.key.filter(|k| k >> 16 == index as u32) {
-                offsets.insert((k & 0xffff) as u16, r.value);
-            }
-        }
+        let mine = |k: u32| (k >> 16 == index as u32).then_some((k & 0xffff) as u16);
+        let (offsets, txn_offsets) = crate::kafka::txn::offsets::replay(log, mine);
         Group {
             index,
             broker,
@@ -90,6 +88,7 @@ impl Group {
             members: vec![],
             pending: vec![],
             offsets,
+            txn_offsets,
             join_timer: 0,
             initial: None,
             next_id: 0,

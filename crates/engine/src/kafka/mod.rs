@@ -47,6 +47,7 @@ pub mod node;
 pub mod partition;
 pub mod partitioner;
 pub mod placement;
+pub mod processor;
 pub mod producer;
 pub mod producer_state;
 pub mod purgatory;
@@ -188,6 +189,8 @@ pub enum KafkaTimer {
     PollTimeout {
         generation: u64,
     },
+    /// Consumer: ask for the committed offsets again (they were UNSTABLE_OFFSET_COMMIT).
+    RefetchOffsets,
     /// Transactional producer: the next step of its transaction manager (after a backoff, or
     /// its request number `generation` went unanswered).
     TxnStep {

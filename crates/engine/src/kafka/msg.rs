@@ -275,6 +275,8 @@ pub enum KafkaMsg {
     OffsetFetch {
         group: u8,
         partitions: u64,
+        /// KIP-447: a read_committed consumer asks for stable offsets only.
+        require_stable: bool,
     },
     OffsetFetchResponse {
         group: u8,

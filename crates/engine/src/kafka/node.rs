@@ -6,6 +6,7 @@ use super::config::KafkaSpec;
 use super::consumer::Consumer;
 use super::kraft::quorum_controller::QuorumController;
 use super::msg::KafkaMsg;
+use super::processor::Processor;
 use super::producer::Producer;
 use super::zk_server::ZkServer;
 use super::{Ctx, Kafka, KafkaTimer};
@@ -58,6 +59,11 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
             .with_read_committed(c.isolation_level == Some(super::txn::config::IsolationLevel::ReadCommitted));
         nodes.push((c.id.clone(), KafkaNode::Consumer(Box::new(consumer))));
     }
+    for p in &spec.processors {
+        let group = spec.groups.iter().position(|g| g.id == p.group).expect("validated") as u8;
+        let processor = Processor::build(cluster.clone(), p, topic(&p.input), topic(&p.output), group);
+        nodes.push((p.id.clone(), KafkaNode::Processor(Box::new(processor))));
+    }
     (cluster, nodes)
 }
 
@@ -69,6 +75,28 @@ pub enum KafkaNode {
     Broker(Box<Broker>),
     Producer(Box<Producer>),
     Consumer(Box<Consumer>),
+    /// A consume-transform-produce application (`processor`).
+    Processor(Box<Processor>),
+}
+
+impl KafkaNode {
+    /// The consumer of a consumer node, or of a processor.
+    pub fn consumer(&self) -> Option<&Consumer> {
+        match self {
+            KafkaNode::Consumer(c) => Some(c),
+            KafkaNode::Processor(p) => Some(&p.consumer),
+            _ => None,
+        }
+    }
+
+    /// The producer of a producer node, or of a processor.
+    pub fn producer(&self) -> Option<&Producer> {
+        match self {
+            KafkaNode::Producer(p) => Some(p),
+            KafkaNode::Processor(p) => Some(&p.producer),
+            _ => None,
+        }
+    }
 }
 
 impl KafkaNode {
@@ -91,6 +119,7 @@ impl Process<Kafka> for KafkaNode {
             KafkaNode::Broker(_) => "broker",
             KafkaNode::Producer(_) => "producer",
             KafkaNode::Consumer(_) => "consumer",
+            KafkaNode::Processor(_) => "processor",
         }
     }
     fn on_start(&mut self, ctx: &mut Ctx) {
@@ -100,6 +129,7 @@ impl Process<Kafka> for KafkaNode {
             KafkaNode::Broker(n) => n.on_start(ctx),
             KafkaNode::Producer(n) => n.on_start(ctx),
             KafkaNode::Consumer(n) => n.on_start(ctx),
+            KafkaNode::Processor(n) => n.on_start(ctx),
         }
     }
     fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
@@ -109,6 +139,7 @@ impl Process<Kafka> for KafkaNode {
             KafkaNode::Broker(n) => crate::resources::kafka::on_message(n, ctx, from, msg),
             KafkaNode::Producer(n) => n.on_message(ctx, msg),
             KafkaNode::Consumer(n) => n.on_message(ctx, msg),
+            KafkaNode::Processor(n) => n.on_message(ctx, msg),
         }
     }
     fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
@@ -118,6 +149,7 @@ impl Process<Kafka> for KafkaNode {
             KafkaNode::Broker(n) => crate::resources::kafka::on_timer(n, ctx, timer),
             KafkaNode::Producer(n) => n.on_timer(ctx, timer),
             KafkaNode::Consumer(n) => n.on_timer(ctx, timer),
+            KafkaNode::Processor(n) => n.on_timer(ctx, timer),
         }
     }
     fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
@@ -128,11 +160,16 @@ impl Process<Kafka> for KafkaNode {
             KafkaNode::Broker(n) => n.on_disconnect(ctx, peer),
             KafkaNode::Producer(n) => n.on_disconnect(ctx, peer),
             KafkaNode::Consumer(n) => n.on_disconnect(ctx, peer),
+            KafkaNode::Processor(n) => n.on_disconnect(ctx, peer),
         }
     }
     fn on_leave(&mut self, ctx: &mut Ctx) -> Leaving {
         match self {
             KafkaNode::Consumer(n) => {
+                n.on_leave(ctx);
+                Leaving::Now
+            }
+            KafkaNode::Processor(n) => {
                 n.on_leave(ctx);
                 Leaving::Now
             }
@@ -153,6 +190,7 @@ impl Process<Kafka> for KafkaNode {
             KafkaNode::Broker(n) => n.on_crash(),
             KafkaNode::Producer(n) => n.on_crash(),
             KafkaNode::Consumer(n) => n.on_crash(),
+            KafkaNode::Processor(n) => n.on_crash(),
         }
     }
 }

@@ -95,6 +95,9 @@ pub enum Error {
     IneligibleReplica,
     /// Another member joined with this member's `group.instance.id` (KIP-345): fatal.
     FencedInstanceId,
+    /// OffsetFetch with `require_stable` (KIP-447) while a transaction holds offsets of the
+    /// partition, not yet committed or aborted: ask again later.
+    UnstableOffsetCommit,
 }
 
 /// What the leader tracks of a follower (`Replica`'s fetch state in Kafka).

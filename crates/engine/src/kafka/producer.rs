@@ -41,8 +41,11 @@ use crate::NodeId;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+mod app;
 mod transactional;
+mod txn_offsets;
 pub use transactional::{TxnClient, TxnPhase};
+pub use txn_offsets::{GroupMeta, OffsetsStage, TxnOffsets};
 
 /// The producer's settings, with Kafka's names and (in `config`) its defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,8 +82,10 @@ pub fn retry_backoff(initial: Time, max: Time, attempts: u32, rng: &mut crate::k
 
 #[derive(Clone, Copy, Debug)]
 struct Rec {
-    /// The record's number at this producer (its value).
+    /// The record's number at this producer.
     seq: u64,
+    /// Its value: `seq`, unless the application gave one (`app`).
+    value: u64,
     key: Option<u32>,
     created: Time,
 }
@@ -131,6 +136,8 @@ pub struct Producer {
     pub expired: u64,
     /// With a `transactional.id`: its transaction manager.
     pub txn: Option<Box<TxnClient>>,
+    /// The application writes the records (`app`): no records of its own every `interval`.
+    pub app: bool,
 }
 
 impl Producer {
@@ -157,6 +164,7 @@ impl Producer {
             bump_needed: false,
             expired: 0,
             txn: None,
+            app: false,
         }
     }
 
@@ -228,7 +236,7 @@ impl Producer {
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: KafkaTimer) {
         match timer {
             KafkaTimer::Send => {
-                if self.settings.count.is_some_and(|c| self.next_seq >= c) {
+                if self.app || self.settings.count.is_some_and(|c| self.next_seq >= c) {
                     return;
                 }
                 if self.txn.as_ref().is_some_and(|t| !t.accepting()) {
@@ -240,7 +248,7 @@ impl Producer {
                 self.txn_record_written(ctx, seq);
                 let key = (self.settings.keys > 0).then(|| (seq % self.settings.keys as u64) as u32);
                 let partition = self.partition_for(ctx, key);
-                self.add(ctx, partition, Rec { seq, key, created: ctx.now });
+                self.add(ctx, partition, Rec { seq, value: seq, key, created: ctx.now });
                 ctx.set_timer(self.settings.interval, KafkaTimer::Send);
             }
             KafkaTimer::Linger => self.drain(ctx),
@@ -388,7 +396,7 @@ impl Producer {
         let id = self.next_req;
         self.next_req += 1;
         let producer = b.base_seq.map(|s| (self.producer_id(ctx), self.epoch, s));
-        let records = b.records.iter().map(|r| (r.key, r.seq)).collect();
+        let records = b.records.iter().map(|r| (r.key, r.value)).collect();
         let size = self.settings.record_size;
         let timeout = self.settings.request_timeout;
         let (acks, transactional) = (self.settings.acks, self.txn.is_some());

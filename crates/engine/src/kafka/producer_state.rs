@@ -81,6 +81,16 @@ impl ProducerStates {
         }
     }
 
+    /// The sequence a batch of `producer` at `epoch` must start with to be appended: the
+    /// coordinator writes a transaction's offsets as the producer's records this way (Kafka's
+    /// coordinator-origin appends carry no sequence and are only checked for their epoch).
+    pub fn next_seq(&self, producer: u32, epoch: u16) -> u32 {
+        match self.entries.get(&producer) {
+            Some(e) if e.epoch == epoch => e.batches.back().map_or(0, |b| b.last_seq.wrapping_add(1)),
+            _ => 0,
+        }
+    }
+
     /// Notes records just written (by the leader, or copied by a follower).
     pub fn apply(&mut self, records: &[Record]) {
         for r in records.iter().filter(|r| r.producer != 0) {

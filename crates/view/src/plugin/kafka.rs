@@ -37,7 +37,9 @@ impl ModelView for Kafka {
         let Some(c) = world.shared.kafka.as_ref() else { return };
         match node {
             // Clients talk to every broker (metadata, then each partition's leader).
-            KafkaNode::Producer(_) | KafkaNode::Consumer(_) => out.extend(c.brokers.iter().map(|&b| (me, b))),
+            KafkaNode::Producer(_) | KafkaNode::Consumer(_) | KafkaNode::Processor(_) => {
+                out.extend(c.brokers.iter().map(|&b| (me, b)))
+            }
             // Brokers replicate from each other and keep a session with the coordinator.
             // (In an ensemble: with the server it is connected to.)
             KafkaNode::Broker(b) => {
@@ -110,6 +112,11 @@ impl ModelView for Kafka {
                 ),
             }],
             KafkaNode::Consumer(_) => consumer(world, me),
+            KafkaNode::Processor(p) => {
+                let mut blocks = vec![Block::Text { id: Some("processor"), text: processor(world, p) }];
+                blocks.extend(consumer(world, me));
+                blocks
+            }
         }
     }
 
@@ -335,6 +342,39 @@ fn consumer(world: &World, id: NodeId) -> Vec<Block> {
 /// A transactional producer's part of its inspector line: its transactional id, producer id and
 /// epoch (once InitProducerId has answered), what its transaction manager is doing, and its
 /// transactions so far.
+/// A consume-transform-produce application: what it reads and writes, how it commits, where it is.
+fn processor(world: &World, p: &brokerlab_engine::kafka::processor::Processor) -> String {
+    use brokerlab_engine::kafka::processor::Stage;
+    let stage = match p.stage {
+        Stage::Processing => t("processing a poll batch"),
+        Stage::Committing if p.exactly_once => t("committing the batch's transaction"),
+        Stage::Committing => t("flushing the batch's output"),
+        Stage::CommittingOffsets => t("committing the batch's offsets (OffsetCommit)"),
+    };
+    let offsets = if p.last_committed.is_empty() {
+        t("none yet").to_string()
+    } else {
+        p.last_committed.iter().map(|(part, o)| format!("p{part}→{o}")).collect::<Vec<_>>().join(", ")
+    };
+    let how = match &p.producer.txn {
+        Some(txn) => tf("exactly-once{0}", &[&transactional(world, txn)]),
+        None => t("at-least-once: output flushed, then offsets committed (no transactions)").to_string(),
+    };
+    tf(
+        "reads {0}, writes {1}; {2}; {3}; {4} records processed, {5} batches committed, {6} aborted; offsets of its last committed batch: {7}",
+        &[
+            &world.topic_name(p.consumer.topic),
+            &world.topic_name(p.producer.topic),
+            &how,
+            &stage,
+            &p.processed,
+            &p.batches,
+            &p.aborted,
+            &offsets,
+        ],
+    )
+}
+
 fn transactional(world: &World, txn: &brokerlab_engine::kafka::producer::TxnClient) -> String {
     use brokerlab_engine::kafka::producer::TxnPhase;
     let id = world.txn_name(txn.settings.txn);

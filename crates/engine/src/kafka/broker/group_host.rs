@@ -68,8 +68,9 @@ impl Broker {
                 g.heartbeat(ctx, cfg, from, generation, (&member, instance.as_deref()))
             }
             KafkaMsg::LeaveGroup { member, .. } => g.leave(ctx, cfg, &member),
-            KafkaMsg::OffsetFetch { partitions, .. } => {
-                let result = Ok(g.committed(partitions));
+            KafkaMsg::OffsetFetch { partitions, require_stable, .. } => {
+                let unstable = require_stable && g.txn_offsets.unstable(partitions);
+                let result = if unstable { Err(Error::UnstableOffsetCommit) } else { Ok(g.committed(partitions)) };
                 send(ctx, from, KafkaMsg::OffsetFetchResponse { group: index, result });
             }
             KafkaMsg::OffsetCommit { generation, member, instance, offsets, .. } => {
@@ -108,7 +109,7 @@ impl Broker {
     pub(super) fn append_commit(&mut self, ctx: &mut Ctx, client: NodeId, group: u8, offsets: Vec<(u16, u64)>) {
         let Some(tp) = self.cluster.offsets_tp(group) else { return };
         let records: Vec<(Option<u32>, u64)> = offsets.iter().map(|&(p, o)| (Some(offset_key(group, p)), o)).collect();
-        let waiter = Waiter::Commit { client, group, offsets };
+        let waiter = Waiter::Commit { client, group, offsets, txn: None };
         self.append(ctx, tp, Acks::All, (None, OFFSET_RECORD_BYTES, false), &records, waiter);
     }
 

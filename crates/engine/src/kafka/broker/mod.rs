@@ -45,6 +45,7 @@ mod session;
 #[cfg(test)]
 mod testkit;
 mod txn_host;
+mod txn_offsets;
 
 pub use controller::Controller;
 pub use lifecycle::Lifecycle;

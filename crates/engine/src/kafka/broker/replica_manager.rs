@@ -24,6 +24,8 @@ pub(super) enum Waiter {
         client: NodeId,
         group: u8,
         offsets: Vec<(u16, u64)>,
+        /// A TxnOffsetCommit: the transactional id's index and the producer id.
+        txn: Option<(u8, u32)>,
     },
     /// A transaction coordinator's write to `__transaction_state`.
     Txn {
@@ -34,6 +36,8 @@ pub(super) enum Waiter {
     Marker {
         client: NodeId,
         id: u64,
+        producer: u32,
+        commit: bool,
     },
 }
 
@@ -210,9 +214,17 @@ impl Broker {
     pub(super) fn answer(&mut self, ctx: &mut Ctx, tp: Tp, waiter: Waiter, result: Result<u64, Error>) {
         match waiter {
             Waiter::Produce { client, id, .. } => send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result }),
-            Waiter::Commit { client, group, offsets } => self.commit_written(ctx, client, group, offsets, result),
+            Waiter::Commit { client, group, offsets, txn: None } => {
+                self.commit_written(ctx, client, group, offsets, result)
+            }
+            Waiter::Commit { client, group, offsets, txn: Some(txn) } => {
+                self.txn_offsets_written(ctx, client, (group, txn), offsets, result)
+            }
             Waiter::Txn { txn, reply } => self.txn_written(ctx, txn, reply, result),
-            Waiter::Marker { client, id } => {
+            Waiter::Marker { client, id, producer, commit } => {
+                if result.is_ok() {
+                    self.offsets_marker_written(ctx, tp, producer, commit);
+                }
                 let result = result.map(|_| ());
                 let msg = crate::kafka::txn::msg::TxnMsg::WriteTxnMarkersResponse { id, tp, result };
                 send(ctx, client, KafkaMsg::Txn(msg));

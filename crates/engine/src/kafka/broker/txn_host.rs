@@ -42,6 +42,8 @@ pub(super) enum TxnReply {
     Init(NodeId),
     Add(NodeId),
     End(NodeId),
+    /// AddOffsetsToTxn.
+    AddOffsets(NodeId),
 }
 
 /// Markers being written for one transactional id: the partitions still without theirs, and
@@ -117,15 +119,25 @@ impl Broker {
             }
             TxnMsg::AddPartitionsToTxn { txn, producer, partitions } => {
                 let answer = |result| KafkaMsg::Txn(TxnMsg::AddPartitionsToTxnResponse { txn, result });
-                let m = match self.coordinates(txn) {
-                    Ok(m) => m,
-                    Err(e) => return send(ctx, from, answer(Err(e))),
+                self.add_to_txn(ctx, (txn, producer, &partitions), TxnReply::Add(from), answer);
+            }
+            TxnMsg::AddOffsetsToTxn { txn, producer, group } => {
+                let answer = |result| KafkaMsg::Txn(TxnMsg::AddOffsetsToTxnResponse { txn, result });
+                // `TransactionCoordinator.handleAddPartitionsToTransaction` with the group's
+                // `__consumer_offsets` partition.
+                let Some(tp) = self.cluster.offsets_tp(group) else {
+                    return send(ctx, from, answer(Err(TxnError::InvalidTxnState)));
                 };
-                match m.add_partitions(producer.0, producer.1, &partitions, now) {
-                    Ok(Some(entry)) => self.write_txn(ctx, txn, entry, TxnReply::Add(from)),
-                    Ok(None) => send(ctx, from, answer(Ok(()))),
-                    Err(e) => send(ctx, from, answer(Err(e))),
-                }
+                self.add_to_txn(ctx, (txn, producer, &[tp]), TxnReply::AddOffsets(from), answer);
+            }
+            TxnMsg::FindGroupCoordinator { txn, group } => {
+                let leader = self.cluster.offsets_tp(group).and_then(|tp| self.metadata.get(&tp)?.leader);
+                let result = leader.ok_or(Error::CoordinatorNotAvailable);
+                send(ctx, from, KafkaMsg::Txn(TxnMsg::FindGroupCoordinatorResponse { txn, result }));
+            }
+            TxnMsg::TxnOffsetCommit { txn, producer, group, generation, member, instance, offsets } => {
+                let commit = super::txn_offsets::TxnCommit { txn, producer, group, offsets };
+                self.txn_offset_commit(ctx, from, commit, (generation, &member, instance.as_deref()));
             }
             TxnMsg::EndTxn { txn, producer, commit } => {
                 let answer = |result| KafkaMsg::Txn(TxnMsg::EndTxnResponse { txn, result });
@@ -146,6 +158,30 @@ impl Broker {
             }
             TxnMsg::WriteTxnMarkersResponse { id, tp, result } => self.marker_answered(ctx, id, tp, result),
             _ => {}
+        }
+    }
+
+    /// AddPartitionsToTxn / AddOffsetsToTxn: the partitions join the transaction (a write to
+    /// `__transaction_state`, answered once replicated), or are in it already.
+    fn add_to_txn(
+        &mut self,
+        ctx: &mut Ctx,
+        (txn, producer, partitions): (u8, (u32, u16), &[Tp]),
+        reply: TxnReply,
+        answer: impl Fn(Result<(), TxnError>) -> KafkaMsg,
+    ) {
+        let (now, from) = match reply {
+            TxnReply::Add(n) | TxnReply::AddOffsets(n) => (ctx.now, n),
+            _ => return,
+        };
+        let m = match self.coordinates(txn) {
+            Ok(m) => m,
+            Err(e) => return send(ctx, from, answer(Err(e))),
+        };
+        match m.add_partitions(producer.0, producer.1, partitions, now) {
+            Ok(Some(entry)) => self.write_txn(ctx, txn, entry, reply),
+            Ok(None) => send(ctx, from, answer(Ok(()))),
+            Err(e) => send(ctx, from, answer(Err(e))),
         }
     }
 
@@ -195,6 +231,7 @@ impl Broker {
             TxnReply::Init(to) => Some((to, TxnMsg::InitProducerIdResponse { txn, result })),
             TxnReply::Add(to) => Some((to, TxnMsg::AddPartitionsToTxnResponse { txn, result: result.map(|_| ()) })),
             TxnReply::End(to) => Some((to, TxnMsg::EndTxnResponse { txn, result: result.map(|_| ()) })),
+            TxnReply::AddOffsets(to) => Some((to, TxnMsg::AddOffsetsToTxnResponse { txn, result: result.map(|_| ()) })),
         };
         if let Some((to, msg)) = answer {
             send(ctx, to, KafkaMsg::Txn(msg));
@@ -293,7 +330,7 @@ impl Broker {
         let (now, me) = (ctx.now, self.id);
         let req = self.next_req;
         self.next_req += 1;
-        let waiter = Waiter::Marker { client: from, id };
+        let waiter = Waiter::Marker { client: from, id, producer: producer.0, commit };
         let Some(r) = self.replicas.get_mut(&tp) else {
             return self.answer(ctx, tp, waiter, Err(Error::NotLeaderOrFollower));
         };

@@ -93,7 +93,7 @@ impl Consumer {
             // Records for a partition it no longer owns are dropped, unread.
             Ok((records, aborted)) if self.reads(tp.partition) => {
                 let Some(&start) = self.positions.get(&tp.partition) else { return };
-                let instant = self.processing == (Time::ZERO, Time::ZERO);
+                let instant = self.processing == (Time::ZERO, Time::ZERO) && self.app.is_none();
                 let end = records.last().map(|r| r.offset + 1).filter(|&end| end > start);
                 let visible = if self.read_committed {
                     committed_records(&records, &aborted)

@@ -244,7 +244,7 @@ impl Consumer {
         let m = self.member.as_mut().expect("a member");
         m.owned = assignment;
         if added != 0 {
-            let msg = KafkaMsg::OffsetFetch { group: m.group, partitions: added };
+            let msg = KafkaMsg::OffsetFetch { group: m.group, partitions: added, require_stable: self.read_committed };
             self.request(ctx, msg, None);
         }
         if cooperative && revoked != 0 {

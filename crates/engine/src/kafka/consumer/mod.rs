@@ -33,12 +33,14 @@ use crate::vecmap::VecMap;
 use crate::NodeId;
 use std::rc::Rc;
 
+mod app;
 mod fetch;
 mod membership;
 mod offsets;
 mod processing;
 mod read_replica;
 
+pub use app::AppLink;
 pub use membership::{Membership, Phase};
 
 #[derive(Clone, Debug)]
@@ -87,6 +89,8 @@ pub struct Consumer {
     read_replicas: VecMap<u16, (BrokerId, Time)>,
     /// Bytes fetched from brokers in its rack, and from other racks.
     rack_bytes: (u64, u64),
+    /// Inside a processor: the application takes the records and decides when the next poll is.
+    pub app: Option<AppLink>,
 }
 
 fn bits(mask: u64) -> impl Iterator<Item = u16> {
@@ -121,6 +125,7 @@ impl Consumer {
             rack: None,
             read_replicas: VecMap::new(),
             rack_bytes: (0, 0),
+            app: None,
         }
     }
 
@@ -195,6 +200,9 @@ impl Consumer {
         self.read_replicas.clear();
         self.resetting = 0;
         self.out_of_range = 0;
+        if let Some(a) = &mut self.app {
+            *a = AppLink::new(a.max_poll);
+        }
         if let Some(m) = &mut self.member {
             *m = Membership::new(m.group, m.instance.take());
         }
@@ -287,6 +295,7 @@ impl Consumer {
             KafkaTimer::Heartbeat { generation } => self.heartbeat(ctx, generation),
             KafkaTimer::Processed { generation } => self.on_processed(ctx, generation),
             KafkaTimer::PollTimeout { generation } => self.on_poll_timer(ctx, generation),
+            KafkaTimer::RefetchOffsets => self.refetch_offsets(ctx),
             // KafkaConsumer auto-commits inside poll() once the interval has passed: at once when
             // the application is waiting in poll(), else at its next poll, after the records the
             // last one returned (`maybeAutoCommitOffsetsAsync`).

@@ -37,6 +37,9 @@ impl Consumer {
 
     /// Sends an OffsetCommit of `mask`'s positions; false if there was nothing to send.
     pub(super) fn commit_partitions(&mut self, ctx: &mut Ctx, mask: u64) -> bool {
+        if !self.may_commit() {
+            return false;
+        }
         let offsets: Vec<(u16, u64)> = bits(mask).filter_map(|p| Some((p, *self.processed.get(&p)?))).collect();
         let Some(m) = &mut self.member else { return false };
         if offsets.is_empty() || m.generation.is_none() || m.coordinator.is_none() {
@@ -87,9 +90,12 @@ impl Consumer {
     pub(super) fn on_offsets(&mut self, ctx: &mut Ctx, result: Result<Vec<(u16, Option<u64>)>, Error>) {
         let me = ctx.me;
         let topic = self.topic;
-        let Ok(list) = result else {
+        let list = match result {
+            Ok(list) => list,
+            // KIP-447: a transaction holds offsets of these partitions; ask again in a while.
+            Err(Error::UnstableOffsetCommit) => return ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RefetchOffsets),
             // Its coordinator moved: fetch the offsets from the next one once it has rejoined.
-            return self.coordinator_lost(ctx);
+            Err(_) => return self.coordinator_lost(ctx),
         };
         for (p, committed) in list {
             if !self.reads(p) || self.positions.contains_key(&p) {

@@ -18,6 +18,9 @@ impl Consumer {
         let latency = ctx.now - r.timestamp;
         ctx.emit(KafkaEvent::Consumed { consumer: ctx.me, tp, offset: r.offset, value: r.value, latency });
         self.processed.insert(partition, r.offset + 1);
+        if let Some(a) = &mut self.app {
+            a.handed.push((partition, r));
+        }
     }
 
     /// Starts on the next fetched record, if any. Taking the first record of a new batch is a
@@ -29,13 +32,20 @@ impl Consumer {
             self.auto_commit(ctx);
         }
         if self.poll_left == 0 {
+            if self.app_poll_boundary() {
+                return;
+            }
             if self.poll_expired {
                 self.rejoin_after_poll_timeout(ctx);
             }
             if self.backlog.is_empty() {
                 return;
             }
-            self.poll_left = (self.backlog.len() as u32).min(MAX_POLL_RECORDS);
+            let max = self.app.as_ref().map_or(MAX_POLL_RECORDS, |a| a.max_poll);
+            self.poll_left = (self.backlog.len() as u32).min(max);
+            if let Some(a) = &mut self.app {
+                a.in_batch = true;
+            }
             self.poll_gen += 1;
             if let Some(limit) = self.settings().map(|g| g.rebalance_timeout) {
                 ctx.set_timer(limit, KafkaTimer::PollTimeout { generation: self.poll_gen });

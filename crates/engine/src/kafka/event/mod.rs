@@ -288,5 +288,6 @@ pub fn err_name(e: Error) -> &'static str {
         Error::InvalidRequest => "INVALID_REQUEST",
         Error::IneligibleReplica => "INELIGIBLE_REPLICA",
         Error::FencedInstanceId => "FENCED_INSTANCE_ID",
+        Error::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
     }
 }

@@ -67,6 +67,10 @@ pub struct TxnClient {
     /// Transactions committed and aborted (for the inspector).
     pub committed: u64,
     pub aborted: u64,
+    /// sendOffsetsToTransaction: the consumed offsets the open transaction commits.
+    pub offsets: Option<super::TxnOffsets>,
+    /// How the last transaction ended (true: committed), until the application takes it.
+    pub ended: Option<bool>,
 }
 
 impl TxnClient {
@@ -85,7 +89,15 @@ impl TxnClient {
             next_broker: 0,
             committed: 0,
             aborted: 0,
+            offsets: None,
+            ended: None,
         }
+    }
+
+    /// The broker a lookup goes to next (round-robin).
+    pub(super) fn next_broker(&mut self) -> usize {
+        self.next_broker += 1;
+        self.next_broker - 1
     }
 
     /// Whether the application may write a record now.
@@ -148,23 +160,27 @@ impl Producer {
             TxnPhase::Aborting if self.inflight.is_empty() => Some(false),
             _ => None,
         };
-        if let Some(commit) = ending {
-            if t.added.is_empty() {
-                // Nothing reached a partition: the transaction ends here, no EndTxn is needed.
-                return self.txn_ended(ctx, commit);
-            }
-            return self.txn_request(ctx, node, TxnMsg::EndTxn { txn, producer, commit });
-        }
         let new: Vec<u16> = waiting.into_iter().filter(|p| !t.added.contains(p)).collect();
         if !new.is_empty() && matches!(t.phase, TxnPhase::Ready | TxnPhase::Committing) {
             let topic = self.topic;
             let partitions = new.iter().map(|&partition| Tp { topic, partition }).collect();
             t.adding = new;
-            self.txn_request(ctx, node, TxnMsg::AddPartitionsToTxn { txn, producer, partitions });
+            return self.txn_request(ctx, node, TxnMsg::AddPartitionsToTxn { txn, producer, partitions });
+        }
+        if t.phase == TxnPhase::Committing && t.offsets.as_ref().is_some_and(|o| o.stage != super::OffsetsStage::Done) {
+            // sendOffsetsToTransaction is answered before commitTransaction sends EndTxn.
+            return self.offsets_step(ctx, node, producer);
+        }
+        if let Some(commit) = ending {
+            if t.added.is_empty() && !t.offsets.as_ref().is_some_and(|o| o.in_txn()) {
+                // Nothing reached a partition: the transaction ends here, no EndTxn is needed.
+                return self.txn_ended(ctx, commit);
+            }
+            self.txn_request(ctx, node, TxnMsg::EndTxn { txn, producer, commit });
         }
     }
 
-    fn txn_request(&mut self, ctx: &mut Ctx, node: crate::NodeId, msg: TxnMsg) {
+    pub(super) fn txn_request(&mut self, ctx: &mut Ctx, node: crate::NodeId, msg: TxnMsg) {
         let Some(t) = self.txn.as_mut() else { return };
         t.generation += 1;
         t.outstanding = Some(t.generation);
@@ -182,12 +198,15 @@ impl Producer {
         if t.outstanding.take().is_some() {
             t.coordinator = None;
             t.adding.clear();
+            if let Some(o) = t.offsets.as_mut().filter(|o| o.stage == super::OffsetsStage::Commit) {
+                o.stage = super::OffsetsStage::Find; // the group coordinator may have moved
+            }
         }
         self.txn_step(ctx);
     }
 
     /// Try again after `retry.backoff.ms` (a new generation: a late answer is ignored).
-    fn txn_retry(&mut self, ctx: &mut Ctx, lost_coordinator: bool) {
+    pub(super) fn txn_retry(&mut self, ctx: &mut Ctx, lost_coordinator: bool) {
         let Some(t) = self.txn.as_mut() else { return };
         t.generation += 1;
         t.outstanding = None;
@@ -252,6 +271,8 @@ impl Producer {
         }
         t.added.clear();
         t.records = 0;
+        t.offsets = None;
+        t.ended = Some(commit);
         t.phase = if t.producer.is_some() { TxnPhase::Ready } else { TxnPhase::Initializing };
         self.txn_step(ctx);
     }
@@ -287,7 +308,9 @@ impl Producer {
                 let commit = t.phase == TxnPhase::Committing;
                 self.txn_ended(ctx, commit);
             }
+            TxnMsg::AddOffsetsToTxnResponse { result: Ok(()), .. } => self.offsets_added(ctx),
             TxnMsg::FindCoordinatorResponse { result: Err(e), .. }
+            | TxnMsg::AddOffsetsToTxnResponse { result: Err(e), .. }
             | TxnMsg::InitProducerIdResponse { result: Err(e), .. }
             | TxnMsg::AddPartitionsToTxnResponse { result: Err(e), .. }
             | TxnMsg::EndTxnResponse { result: Err(e), .. } => match e {
@@ -298,7 +321,7 @@ impl Producer {
                 TxnError::NotCoordinator | TxnError::CoordinatorNotAvailable => self.txn_retry(ctx, true),
                 TxnError::ConcurrentTransactions | TxnError::InvalidTransactionTimeout => self.txn_retry(ctx, false),
             },
-            _ => {}
+            other => self.on_offsets_message(ctx, other),
         }
     }
 
@@ -307,6 +330,8 @@ impl Producer {
         let Some(t) = self.txn.as_ref() else { return };
         if t.outstanding.is_some() && t.coordinator == Some(broker) {
             self.txn_retry(ctx, true);
+        } else if t.outstanding.is_some() && self.offsets_disconnected(broker) {
+            self.txn_retry(ctx, false);
         }
     }
 

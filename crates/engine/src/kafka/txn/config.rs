@@ -44,7 +44,9 @@ impl KafkaSpec {
     /// The distinct transactional ids, in the order producers name them.
     pub fn txn_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = vec![];
-        for id in self.producers.iter().filter_map(|p| p.transactional_id.clone()) {
+        let processors = self.processors.iter().filter(|p| p.exactly_once());
+        let all = self.producers.iter().filter_map(|p| p.transactional_id.clone());
+        for id in all.chain(processors.filter_map(|p| p.transactional_id.clone())) {
             if !ids.contains(&id) {
                 ids.push(id);
             }

@@ -30,6 +30,25 @@ pub enum TxnEvent {
     TimedOut { broker: BrokerId, txn: u8 },
     /// A partition leader appended a COMMIT or ABORT marker (a control record) at `offset`.
     Marker { tp: Tp, broker: BrokerId, offset: u64, commit: bool },
+    /// sendOffsetsToTransaction, first half: AddOffsetsToTxn answered, the group's
+    /// `__consumer_offsets` partition is in the transaction.
+    OffsetsAdded { producer: NodeId, txn: u8, group: u8 },
+    /// Second half: the group coordinator wrote the TxnOffsetCommit of these partitions (a 64-bit
+    /// set); pending until the transaction's marker.
+    OffsetsPending { producer: NodeId, txn: u8, group: u8, partitions: u64 },
+    /// The group coordinator saw the transaction's marker in its `__consumer_offsets` partition:
+    /// the pending offsets of these partitions are committed (or dropped, on ABORT).
+    OffsetsCompleted { broker: BrokerId, group: u8, producer_id: u32, commit: bool, partitions: u64 },
+}
+
+/// The partitions of a 64-bit set, as "0, 2".
+fn partition_list(mask: u64) -> String {
+    let parts: Vec<String> = (0..64).filter(|p| mask & (1 << p) != 0).map(|p: u32| p.to_string()).collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// Why a transaction became abortable.
@@ -86,6 +105,20 @@ impl TxnEvent {
                 h.byte(FIRST_TAG + 7);
                 h.u64((node(producer) << 9) | ((txn as u64) << 1) | (cause == AbortableCause::Expired) as u64);
             }
+            TxnEvent::OffsetsAdded { producer, txn, group } => {
+                h.byte(FIRST_TAG + 8);
+                h.u64((node(producer) << 16) | ((txn as u64) << 8) | group as u64);
+            }
+            TxnEvent::OffsetsPending { producer, txn, group, partitions } => {
+                h.byte(FIRST_TAG + 9);
+                h.u64((node(producer) << 16) | ((txn as u64) << 8) | group as u64);
+                h.u64(partitions);
+            }
+            TxnEvent::OffsetsCompleted { broker, group, producer_id, commit, partitions } => {
+                h.byte(FIRST_TAG + 10);
+                h.u64(((broker as u64) << 41) | ((group as u64) << 33) | ((producer_id as u64) << 1) | commit as u64);
+                h.u64(partitions);
+            }
         }
     }
 
@@ -95,7 +128,9 @@ impl TxnEvent {
             | TxnEvent::Began { producer, .. }
             | TxnEvent::Ended { producer, .. }
             | TxnEvent::Abortable { producer, .. }
-            | TxnEvent::Fenced { producer, .. } => Some(producer),
+            | TxnEvent::Fenced { producer, .. }
+            | TxnEvent::OffsetsAdded { producer, .. }
+            | TxnEvent::OffsetsPending { producer, .. } => Some(producer),
             _ => None,
         }
     }
@@ -111,6 +146,9 @@ impl TxnEvent {
             TxnEvent::State { .. } => "txn-state",
             TxnEvent::TimedOut { .. } => "txn-timeout",
             TxnEvent::Marker { .. } => "txn-marker",
+            TxnEvent::OffsetsAdded { .. } => "txn-offsets-added",
+            TxnEvent::OffsetsPending { .. } => "txn-offset-commit",
+            TxnEvent::OffsetsCompleted { .. } => "txn-offsets-completed",
         }
     }
 
@@ -173,6 +211,37 @@ impl TxnEvent {
                 tp(t),
                 if commit { "COMMIT" } else { "ABORT" }
             ),
+            TxnEvent::OffsetsAdded { producer, txn, group } => write!(
+                s,
+                "{} sends its consumed offsets to the transaction of {}: group {}'s __consumer_offsets partition is in it (AddOffsetsToTxn)",
+                world.node_name(producer),
+                world.txn_name(txn),
+                world.group_name(group)
+            ),
+            TxnEvent::OffsetsPending { producer, txn, group, partitions } => write!(
+                s,
+                "group {}'s coordinator wrote {}'s offsets of partitions {} (TxnOffsetCommit): pending until the transaction of {} ends",
+                world.group_name(group),
+                world.node_name(producer),
+                partition_list(partitions),
+                world.txn_name(txn)
+            ),
+            TxnEvent::OffsetsCompleted { broker, group, producer_id, commit, partitions } => {
+                if commit {
+                    write!(
+                        s,
+                        "group coordinator b{broker}: the COMMIT marker of producer id {producer_id} makes group {}'s offsets of partitions {} committed",
+                        world.group_name(group),
+                        partition_list(partitions)
+                    )
+                } else {
+                    write!(
+                        s,
+                        "group coordinator b{broker}: the ABORT marker of producer id {producer_id} drops the offsets it held for group {}",
+                        world.group_name(group)
+                    )
+                }
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod coordinator;
 pub mod event;
 pub mod msg;
+pub mod offsets;
 pub mod partition;
 pub mod state_log;
 

@@ -44,6 +44,42 @@ pub enum TxnMsg {
         txn: u8,
         result: Result<(), TxnError>,
     },
+    /// KIP-98's AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction
+    /// (so the coordinator writes a marker there too).
+    AddOffsetsToTxn {
+        txn: u8,
+        producer: (u32, u16),
+        group: u8,
+    },
+    AddOffsetsToTxnResponse {
+        txn: u8,
+        result: Result<(), TxnError>,
+    },
+    /// FindCoordinator with key type GROUP, from the transaction manager (it sends the
+    /// TxnOffsetCommit to the group coordinator itself).
+    FindGroupCoordinator {
+        txn: u8,
+        group: u8,
+    },
+    FindGroupCoordinatorResponse {
+        txn: u8,
+        result: Result<BrokerId, Error>,
+    },
+    /// TxnOffsetCommit to the group coordinator, with the consumer's group metadata (KIP-447:
+    /// generation, member id, group instance id) so a member that lost its partitions is fenced.
+    TxnOffsetCommit {
+        txn: u8,
+        producer: (u32, u16),
+        group: u8,
+        generation: u32,
+        member: String,
+        instance: Option<String>,
+        offsets: Vec<(u16, u64)>,
+    },
+    TxnOffsetCommitResponse {
+        txn: u8,
+        result: Result<Vec<(u16, u64)>, Error>,
+    },
     /// From the coordinator to a partition leader: append the marker to these partitions.
     WriteTxnMarkers {
         id: u64,
@@ -70,6 +106,12 @@ impl TxnMsg {
             TxnMsg::AddPartitionsToTxnResponse { .. } => "partitions-added",
             TxnMsg::EndTxn { .. } => "end-txn",
             TxnMsg::EndTxnResponse { .. } => "txn-ended",
+            TxnMsg::AddOffsetsToTxn { .. } => "add-offsets-to-txn",
+            TxnMsg::AddOffsetsToTxnResponse { .. } => "offsets-added",
+            TxnMsg::FindGroupCoordinator { .. } => "find-group-coordinator",
+            TxnMsg::FindGroupCoordinatorResponse { .. } => "group-coordinator",
+            TxnMsg::TxnOffsetCommit { .. } => "txn-offset-commit",
+            TxnMsg::TxnOffsetCommitResponse { .. } => "txn-offsets-committed",
             TxnMsg::WriteTxnMarkers { .. } => "write-txn-markers",
             TxnMsg::WriteTxnMarkersResponse { .. } => "markers-written",
         }
