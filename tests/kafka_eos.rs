@@ -5,9 +5,14 @@
 //! (at-least-once) the same crash writes some records twice.
 
 use brokerlab::engine::kafka::msg::KafkaEvent;
+use brokerlab::engine::kafka::msg::Tp;
+use brokerlab::engine::kafka::node::KafkaNode;
 use brokerlab::engine::kafka::txn::event::TxnEvent;
+use brokerlab::engine::kafka::KafkaNames;
 use brokerlab::engine::{EventKind, ModelEvents, Scenario, Simulation, Time};
 use std::collections::BTreeMap;
+
+mod common;
 
 /// What a run shows.
 #[derive(Default, Debug)]
@@ -73,6 +78,107 @@ fn the_exactly_once_preset_writes_every_input_record_once_to_committed_output() 
     assert_eq!(seen.input.len(), 400);
 }
 
+/// What the `kafka-exactly-once` preset's description says happens, claim by claim.
+#[test]
+fn the_exactly_once_preset_does_what_its_description_says() {
+    use brokerlab::engine::kafka::msg::PositionFrom;
+    use brokerlab::engine::kafka::txn::coordinator::TxnState;
+    let s = preset();
+    let crash = Time::us(2_953_800);
+    let mut sim = Simulation::new(&s, s.seed).unwrap();
+    sim.run_until(s.until);
+    let events: Vec<_> = sim.drain_events().collect();
+    let world = sim.world();
+    let name = |n| world.node_name(n).to_string();
+    let (mut last_end, mut last_pending, mut last_begin) = (Time::ZERO, Time::ZERO, Time::ZERO);
+    let (mut aborted_at_restart, mut dropped, mut epoch2, mut started_at_73) = (false, false, false, false);
+    let mut assigned_at = vec![];
+    for e in &events {
+        let EventKind::Model(ModelEvents::Kafka(k)) = &e.kind else { continue };
+        match *k {
+            KafkaEvent::Txn(TxnEvent::Began { producer, .. }) if name(producer) == "proc-1" && e.at < crash => {
+                last_begin = e.at
+            }
+            KafkaEvent::Txn(TxnEvent::Ended { producer, .. }) if name(producer) == "proc-1" && e.at < crash => {
+                last_end = e.at
+            }
+            KafkaEvent::Txn(TxnEvent::OffsetsPending { producer, .. })
+                if name(producer) == "proc-1" && e.at < crash =>
+            {
+                last_pending = e.at
+            }
+            KafkaEvent::Txn(TxnEvent::State { txn, state: TxnState::PrepareAbort, epoch: 1, .. })
+                if world.txn_name(txn) == "proc-1-tx" && e.at >= Time::secs(5) && e.at < Time::ms(5010) =>
+            {
+                aborted_at_restart = true
+            }
+            KafkaEvent::Txn(TxnEvent::OffsetsCompleted { commit: false, producer_id, .. }) if e.at >= Time::secs(5) => {
+                dropped = producer_id == 10_000
+            }
+            KafkaEvent::Txn(TxnEvent::ProducerId { producer, epoch: 2, .. }) if name(producer) == "proc-1" => {
+                epoch2 = true
+            }
+            KafkaEvent::Assigned { consumer, .. } if name(consumer) == "proc-1" => assigned_at.push(e.at),
+            KafkaEvent::PositionSet { consumer, tp, offset: 73, from: PositionFrom::Committed }
+                if name(consumer) == "proc-1" && tp.partition == 0 =>
+            {
+                started_at_73 = true
+            }
+            _ => {}
+        }
+    }
+    // Crashes inside a transaction: begun after the last end, output written, offsets pending.
+    assert!(last_begin > last_end && last_pending > last_begin, "{last_end} {last_begin} {last_pending}");
+    // Its output is in the log: records of proc-1's producer id (10 000) at epoch 0 that an
+    // ABORT marker (epoch 1) ends, in each output partition.
+    let written = aborted_output(&sim);
+    assert!(!written.is_empty(), "its output is written");
+    assert!(aborted_at_restart, "the restart's InitProducerId aborts it under epoch 1");
+    assert!(dropped, "the group coordinator drops the pending offsets");
+    assert!(epoch2, "proc-1 then writes with epoch 2");
+    let rebalance = assigned_at.iter().copied().find(|&t| t > crash).expect("reassigned");
+    assert!(rebalance >= Time::ms(8_250) && rebalance < Time::ms(8_350), "rebalance at 8.3 s: {rebalance}");
+    assert!(rebalance >= crash + Time::secs(5), "after the crashed member's session timed out");
+    assert!(started_at_73, "proc-1 starts input-0 at the committed offset 73");
+    // The reader: every input once, never an aborted output record.
+    let seen = run(&s, s.seed);
+    assert_eq!(seen.input.len(), 400);
+    let out = counts(&seen.output);
+    assert!(seen.input.iter().all(|v| out.get(v) == Some(&1)), "each input record exactly once");
+    let mut read_offsets = vec![];
+    for e in &events {
+        if let EventKind::Model(ModelEvents::Kafka(KafkaEvent::Consumed { consumer, tp, offset, .. })) = &e.kind {
+            if name(*consumer) == "reader" {
+                read_offsets.push((tp.partition, *offset));
+            }
+        }
+    }
+    assert!(written.iter().all(|w| !read_offsets.contains(w)), "the aborted output is never read");
+}
+
+/// proc-1's aborted output records, `(partition, offset)`, from the brokers' logs of `output`.
+fn aborted_output(sim: &Simulation) -> Vec<(u16, u64)> {
+    use brokerlab::engine::kafka::log::RecordKind;
+    let brokers = common::kafka_nodes(sim, |k| match k {
+        KafkaNode::Broker(b) => Some(b),
+        _ => None,
+    });
+    let mut out = vec![];
+    for p in 0..2u16 {
+        let tp = Tp { topic: 1, partition: p };
+        let Some(r) = brokers.iter().find_map(|(_, b)| b.replicas.get(&tp)) else { continue };
+        let mut open = vec![];
+        for rec in r.log.records().filter(|rec| rec.producer == 10_000) {
+            match rec.kind {
+                RecordKind::Transactional => open.push((p, rec.offset)),
+                RecordKind::Abort => out.append(&mut open),
+                _ => open.clear(),
+            }
+        }
+    }
+    out
+}
+
 /// The preset with its processors at-least-once (no transactional id, offsets committed after
 /// the output is flushed).
 fn at_least_once() -> Scenario {
@@ -110,7 +216,7 @@ fn dump() {
             KafkaEvent::Txn(TxnEvent::Marker { .. })
             | KafkaEvent::Appended { .. }
             | KafkaEvent::HighWatermark { .. } => continue,
-            KafkaEvent::Produced { .. } | KafkaEvent::ProduceAcked { .. } | KafkaEvent::Consumed { .. } => continue,
+            KafkaEvent::Consumed { .. } => continue,
             _ => {}
         }
         eprintln!("{}", e.line(world));

@@ -19,6 +19,7 @@ const DOORS: &[Door] = &[
             (en("Consumer groups rebalancing"), "?preset=kafka-groups"),
             (en("Static members restarting without a rebalance"), "?preset=kafka-static"),
             (en("Transactions: read_committed and a fenced zombie"), "?preset=kafka-transactions"),
+            (en("Exactly-once: consume, transform, produce"), "?preset=kafka-exactly-once"),
             (en("ZooKeeper's quorum failing"), "?preset=kafka-zk-ensemble"),
         ],
     ),

@@ -36,3 +36,23 @@ test('kafka-transactions: transactions commit, a crashed one aborts, the zombie 
   await page.screenshot({ path: `${SHOTS}/txn-2-phone.png`, fullPage: true });
   assert.deepEqual(errors, []);
 });
+
+test('kafka-exactly-once: processors commit offsets in their transactions, a crashed one is aborted', async () => {
+  const { page, errors } = await suite.open('?preset=kafka-exactly-once&seed=1&speed=10', {
+    viewport: { width: 1440, height: 900 },
+  });
+  await logHas(page, /proc-1 sends its consumed offsets to the transaction of proc-1-tx/);
+  await logHas(page, /group transformer's coordinator wrote proc-\d's offsets of partitions \d \(TxnOffsetCommit\)/);
+  await logHas(page, /the ABORT marker of producer id 10000 drops the offsets it held for group transformer/);
+  await logHas(page, /proc-1 starts input-0 at 73 \(the group's committed offset\)/);
+  await page.click('#play'); // pause
+  await page.click('[data-node="proc-1"]');
+  const inspector = await page.textContent('#inspector');
+  assert.match(inspector, /reads input, writes output; exactly-once; transactional id proc-1-tx, producer id 10000 epoch 2/);
+  assert.match(inspector, /offsets of its last committed batch: p0→\d+/);
+  await page.locator('#inspector').screenshot({ path: `${SHOTS}/eos-0-processor-inspector.png` });
+  await page.screenshot({ path: `${SHOTS}/eos-1-desktop.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${SHOTS}/eos-2-phone.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});

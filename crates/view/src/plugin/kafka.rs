@@ -380,6 +380,10 @@ fn transactional(world: &World, txn: &brokerlab_engine::kafka::producer::TxnClie
     let id = world.txn_name(txn.settings.txn);
     let state = match txn.phase {
         TxnPhase::Initializing => t("looking for its coordinator and producer id").to_string(),
+        // A processor's transactions end when its poll batch does.
+        TxnPhase::Ready if txn.first.is_some() && txn.settings.records == u32::MAX => {
+            tf("in a transaction ({0} records)", &[&txn.records])
+        }
         TxnPhase::Ready if txn.first.is_some() => {
             tf("in a transaction ({0} of {1} records)", &[&txn.records, &txn.settings.records])
         }
