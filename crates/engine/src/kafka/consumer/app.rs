@@ -106,6 +106,9 @@ impl Consumer {
     pub fn rewind(&mut self, ctx: &mut Ctx) {
         let owned = self.owned();
         self.drop_partitions(owned);
+        if let Some(m) = &mut self.member {
+            m.owned = owned; // still its partitions: only what it read of them is forgotten
+        }
         self.poll_left = 0;
         self.busy = false;
         self.process_gen += 1;

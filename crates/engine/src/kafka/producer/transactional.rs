@@ -61,6 +61,8 @@ pub struct TxnClient {
     pub records: u32,
     /// The request to the coordinator in flight (its generation), if any.
     outstanding: Option<u64>,
+    /// The broker that request went to.
+    outstanding_to: Option<BrokerId>,
     generation: u64,
     /// Which broker a FindCoordinator goes to next.
     next_broker: usize,
@@ -85,6 +87,7 @@ impl TxnClient {
             first: None,
             records: 0,
             outstanding: None,
+            outstanding_to: None,
             generation: 0,
             next_broker: 0,
             committed: 0,
@@ -184,6 +187,7 @@ impl Producer {
         let Some(t) = self.txn.as_mut() else { return };
         t.generation += 1;
         t.outstanding = Some(t.generation);
+        t.outstanding_to = self.cluster.broker_of(node);
         let generation = t.generation;
         send(ctx, node, KafkaMsg::Txn(msg));
         ctx.set_timer(self.settings.request_timeout, KafkaTimer::TxnStep { generation });
@@ -328,9 +332,14 @@ impl Producer {
     /// The connection to `broker` was reset: a request to the coordinator there is lost.
     pub(super) fn txn_disconnected(&mut self, ctx: &mut Ctx, broker: BrokerId) {
         let Some(t) = self.txn.as_ref() else { return };
+        let sent_there = t.outstanding.is_some() && t.outstanding_to == Some(broker);
         if t.outstanding.is_some() && t.coordinator == Some(broker) {
             self.txn_retry(ctx, true);
         } else if t.outstanding.is_some() && self.offsets_disconnected(broker) {
+            self.txn_retry(ctx, false);
+        } else if sent_there {
+            // A FindCoordinator to a broker that is gone fails with the connection (as
+            // `NetworkClient` fails it): ask another after `retry.backoff.ms`.
             self.txn_retry(ctx, false);
         }
     }
