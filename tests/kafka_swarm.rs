@@ -313,9 +313,9 @@ fn with_racks(mut s: Scenario) -> Scenario {
 
 #[test]
 fn consumers_fetching_from_followers_keep_the_guarantees() {
-    for kraft in [false, true] {
+    for mode in [Mode::Zookeeper, Mode::Kraft] {
         for seed in seeds() {
-            let s = with_racks(scenario_in(seed, "all", false, kraft));
+            let s = with_racks(scenario_in(seed, "all", false, mode));
             let (sim, seen) = run(seed, &s);
             assert!(seen.read_replicas > 0, "SEED={seed}: the consumer never fetched from a follower");
             let lost = lost(&sim, &seen);

@@ -162,7 +162,12 @@ impl QuorumController {
             waiting: vec![],
         });
         // Whatever its predecessor left undone: topics to create, partitions to lead.
-        let d = after_unfence(&self.image, (self.topics_to_create(now), &self.cluster.racks), self.cluster.unclean_leader_election, ctx.rng);
+        let d = after_unfence(
+            &self.image,
+            (self.topics_to_create(now), &self.cluster.racks),
+            self.cluster.unclean_leader_election,
+            ctx.rng,
+        );
         self.append(ctx, d);
     }
 
@@ -191,7 +196,8 @@ impl QuorumController {
         if topics.is_empty() {
             return;
         }
-        let d = after_unfence(&self.image, (topics, &self.cluster.racks), self.cluster.unclean_leader_election, ctx.rng);
+        let d =
+            after_unfence(&self.image, (topics, &self.cluster.racks), self.cluster.unclean_leader_election, ctx.rng);
         self.append(ctx, d);
     }
 
@@ -304,7 +310,12 @@ impl QuorumController {
                 let record = MetadataRecord::BrokerFencing { broker, broker_epoch, fenced: false };
                 let offset = self.append(ctx, Self::one(record, KafkaEvent::BrokerUnfenced { broker })).expect("one");
                 let topics = self.topics_to_create(ctx.now);
-                let d = after_unfence(&self.image, (topics, &self.cluster.racks), self.cluster.unclean_leader_election, ctx.rng);
+                let d = after_unfence(
+                    &self.image,
+                    (topics, &self.cluster.racks),
+                    self.cluster.unclean_leader_election,
+                    ctx.rng,
+                );
                 self.append(ctx, d);
                 return self.wait_then_reply(offset, from, reply(HeartbeatReply { fenced: false, ..now }));
             }

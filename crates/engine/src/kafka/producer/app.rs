@@ -55,7 +55,7 @@ impl Producer {
     /// `abortTransaction()`: what was written in the open transaction is aborted (EndTxn(abort)
     /// once nothing is in flight).
     pub fn abort_transaction(&mut self, ctx: &mut Ctx) {
-        self.txn_abortable(ctx);
+        self.txn_abort(ctx);
     }
 
     /// How the last transaction ended (true: committed), once.

@@ -239,14 +239,23 @@ impl Producer {
         self.timeouts.clear();
     }
 
-    /// An abortable error (a batch expired, or INVALID_PRODUCER_EPOCH): the application aborts
-    /// the transaction (EndTxn(abort) once nothing is in flight).
+    /// An abortable error (a batch expired, INVALID_PRODUCER_EPOCH, or the consumed offsets
+    /// refused): the application aborts the transaction (EndTxn(abort) once nothing is in flight).
     pub(super) fn txn_abortable(&mut self, ctx: &mut Ctx, cause: AbortableCause) {
+        let Some(t) = self.txn.as_ref() else { return };
+        if matches!(t.phase, TxnPhase::Ready | TxnPhase::Committing) {
+            let (producer, txn) = (ctx.me, t.settings.txn);
+            Self::txn_event(ctx, TxnEvent::Abortable { producer, txn, cause });
+            self.txn_abort(ctx);
+        }
+    }
+
+    /// The open transaction is to be aborted, on an abortable error or by the application's
+    /// own `abortTransaction()`.
+    pub(super) fn txn_abort(&mut self, ctx: &mut Ctx) {
         let Some(t) = self.txn.as_mut() else { return };
         if matches!(t.phase, TxnPhase::Ready | TxnPhase::Committing) {
             t.phase = TxnPhase::Aborting;
-            let (producer, txn) = (ctx.me, t.settings.txn);
-            Self::txn_event(ctx, TxnEvent::Abortable { producer, txn, cause });
             // Unsent batches of the transaction fail with it.
             self.ready.clear();
             self.backoff.clear();

@@ -11,6 +11,7 @@
 use super::Producer;
 use crate::kafka::msg::KafkaEvent;
 use crate::kafka::partition::{BrokerId, Error};
+use crate::kafka::txn::event::AbortableCause;
 use crate::kafka::txn::event::TxnEvent;
 use crate::kafka::txn::msg::TxnMsg;
 use crate::kafka::Ctx;
@@ -123,7 +124,7 @@ impl Producer {
                     // CommitFailedException: abortable. The application aborts and starts again
                     // from the group's committed offsets.
                     t.phase = super::TxnPhase::Ready;
-                    self.txn_abortable(ctx);
+                    self.txn_abortable(ctx, AbortableCause::CommitFailed);
                 }
                 Error::InvalidProducerEpoch => self.txn_fenced(ctx, self.epoch),
                 Error::NotCoordinator | Error::CoordinatorNotAvailable | Error::RequestTimedOut => {

@@ -58,6 +58,9 @@ pub enum AbortableCause {
     Expired,
     /// A partition refused a batch INVALID_PRODUCER_EPOCH (KIP-588: abortable, not fatal).
     InvalidProducerEpoch,
+    /// The group coordinator refused the transaction's offsets (TxnOffsetCommit answered
+    /// UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION or FENCED_INSTANCE_ID: CommitFailedException).
+    CommitFailed,
 }
 
 /// Trace tags of transaction events (after the other Kafka events' tags).
@@ -103,7 +106,12 @@ impl TxnEvent {
             }
             TxnEvent::Abortable { producer, txn, cause } => {
                 h.byte(FIRST_TAG + 7);
-                h.u64((node(producer) << 9) | ((txn as u64) << 1) | (cause == AbortableCause::Expired) as u64);
+                let cause = match cause {
+                    AbortableCause::InvalidProducerEpoch => 0,
+                    AbortableCause::Expired => 1,
+                    AbortableCause::CommitFailed => 2,
+                };
+                h.u64((node(producer) << 10) | ((txn as u64) << 2) | cause);
             }
             TxnEvent::OffsetsAdded { producer, txn, group } => {
                 h.byte(FIRST_TAG + 8);
@@ -184,6 +192,7 @@ impl TxnEvent {
                 match cause {
                     AbortableCause::Expired => "a batch expired",
                     AbortableCause::InvalidProducerEpoch => "a partition answered INVALID_PRODUCER_EPOCH",
+                    AbortableCause::CommitFailed => "the group coordinator refused its consumed offsets: the member is not of the group's generation",
                 }
             ),
             TxnEvent::Fenced { producer, txn, epoch } => write!(
