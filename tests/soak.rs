@@ -45,7 +45,6 @@ fn with_short_retention(mut s: Scenario, window: Time) -> Scenario {
 
 /// The simulated length of one window: a minute, or less for the benchmarks, whose traffic is
 /// hundreds of times a lesson's (so the test stays at seconds of wall time).
-
 fn window_for(slug: &str) -> Time {
     match slug {
         "bench" => Time::ms(50),
