@@ -35,20 +35,32 @@ pub fn assign_replicas(
     if replication_factor as usize > n {
         return Err(format!("replication factor {replication_factor} is larger than the {n} available brokers"));
     }
-    let mut shift = initial_shift;
-    let mut out = Vec::with_capacity(partitions as usize);
-    for p in 0..partitions as usize {
-        if p > 0 && p % n == 0 {
-            shift += 1;
-        }
-        let first = (p + start_index) % n;
+    Ok(walk(partitions, n, (start_index, initial_shift), |first, shift| {
         let mut replicas = vec![brokers[first]];
         for j in 0..replication_factor as usize - 1 {
             replicas.push(brokers[replica_index(first, shift, j, n)]);
         }
-        out.push(replicas);
-    }
-    Ok(out)
+        replicas
+    }))
+}
+
+/// Both assignments' walk: partition p's first replica at index `(p + start) % n`, the shift
+/// for the others growing by one every n partitions; `replicas(first, shift)` makes the list.
+fn walk(
+    partitions: u32,
+    n: usize,
+    (start_index, initial_shift): (usize, usize),
+    mut replicas: impl FnMut(usize, usize) -> Vec<BrokerId>,
+) -> Vec<Vec<BrokerId>> {
+    let mut shift = initial_shift;
+    (0..partitions as usize)
+        .map(|p| {
+            if p > 0 && p % n == 0 {
+                shift += 1;
+            }
+            replicas((p + start_index) % n, shift)
+        })
+        .collect()
 }
 
 /// Replica lists as `AdminUtils.assignReplicasToBrokers` makes them: rack-aware when the brokers
@@ -76,13 +88,7 @@ pub fn place(
     rack_names.sort_unstable();
     rack_names.dedup();
     let num_racks = rack_names.len();
-    let mut shift = initial_shift;
-    let mut out = Vec::with_capacity(partitions as usize);
-    for p in 0..partitions as usize {
-        if p > 0 && p % n == 0 {
-            shift += 1;
-        }
-        let first = (p + start_index) % n;
+    Ok(walk(partitions, n, (start_index, initial_shift), |first, shift| {
         let leader = arranged[first];
         let mut replicas = vec![leader];
         let mut racks_with: Vec<&str> = vec![rack_of(leader)];
@@ -105,9 +111,8 @@ pub fn place(
                 }
             }
         }
-        out.push(replicas);
-    }
-    Ok(out)
+        replicas
+    }))
 }
 
 /// `AdminUtils.getRackAlternatedBrokerList`: racks in name order, each rack's brokers in id order,
@@ -165,24 +170,17 @@ pub fn elect_offline(
 mod tests {
     use super::*;
 
+    /// Replica lists written as Kafka's tests print them: "0,1,2 1,2,3" is partitions 0 and 1.
+    fn table(text: &str) -> Vec<Vec<u32>> {
+        text.split(' ').map(|p| p.split(',').map(|b| b.parse().unwrap()).collect()).collect()
+    }
+
     #[test]
     fn rack_unaware_assignment_matches_kafkas_test() {
         // Kafka AdminRackAwareTest.testReplicaAssignment (formerly AdminTest): brokers 0-4,
         // 10 partitions, RF 3, fixedStartIndex 0.
         let got = assign_replicas(10, 3, &[0, 1, 2, 3, 4], 0, 0).unwrap();
-        let want: Vec<Vec<u32>> = vec![
-            vec![0, 1, 2],
-            vec![1, 2, 3],
-            vec![2, 3, 4],
-            vec![3, 4, 0],
-            vec![4, 0, 1],
-            vec![0, 2, 3],
-            vec![1, 3, 4],
-            vec![2, 4, 0],
-            vec![3, 0, 1],
-            vec![4, 1, 2],
-        ];
-        assert_eq!(got, want);
+        assert_eq!(got, table("0,1,2 1,2,3 2,3,4 3,4,0 4,0,1 0,2,3 1,3,4 2,4,0 3,0,1 4,1,2"));
     }
 
     #[test]
@@ -237,16 +235,7 @@ mod tests {
         let names: Vec<&str> = racks.iter().map(|r| r.1).collect();
         assert_eq!(rack_alternated(&ids, &names), vec![0, 3, 1, 5, 4, 2]);
         assert_eq!(rack_alternated(&ids[..5], &names[..5]), vec![0, 3, 1, 4, 2]);
-        let want: Vec<Vec<u32>> = vec![
-            vec![0, 3, 1],
-            vec![3, 1, 5],
-            vec![1, 5, 4],
-            vec![5, 4, 2],
-            vec![4, 2, 0],
-            vec![2, 0, 3],
-            vec![0, 4, 2],
-        ];
-        assert_eq!(rack_place(&racks, 7, 3, 0, 0), want);
+        assert_eq!(rack_place(&racks, 7, 3, 0, 0), table("0,3,1 3,1,5 1,5,4 5,4,2 4,2,0 2,0,3 0,4,2"));
     }
 
     #[test]
