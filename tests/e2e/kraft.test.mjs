@@ -36,8 +36,9 @@ test('KRaft: the controller quorum is drawn, and a broker cut from it is fenced'
 });
 
 test('KRaft combined mode: a broker that is also the active controller dies, both roles move', async () => {
-  const { page, errors } = await suite.open('?preset=kafka-kraft-combined&seed=1&speed=10', { viewport: { width: 1440, height: 900 } });
-  await untilSimSeconds(page, 2.5);
+  const { page, errors } = await suite.open('?preset=kafka-kraft-combined&seed=1&speed=1', { viewport: { width: 1440, height: 900 } });
+  await untilSimSeconds(page, 2);
+  await page.click('#play'); // pause before b2 dies at 3 s
   assert.equal(await page.locator('[data-node^="ctl"]').count(), 0, 'no controller nodes of their own');
   // b2 is a broker and the active controller: one box, both roles in its label, its log above it.
   await page.waitForSelector('[data-node="b2"].zk-leader');
@@ -46,6 +47,7 @@ test('KRaft combined mode: a broker that is also the active controller dies, bot
   assert.match(await text(page, '[data-node="b1"] .role'), /^broker · voter$/);
   await page.screenshot({ path: `${SHOTS}/42-kraft-combined.png` });
   // At 3 s b2 is killed; a new active controller among b1 and b3, then b2 is fenced.
+  await page.click('#play');
   await untilSimSeconds(page, 8.2);
   await page.click('#play');
   assert.equal(await text(page, '[data-node="b2"] .role'), 'stopped');
