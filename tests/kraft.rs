@@ -75,6 +75,16 @@ fn quorum_scenario(seed: u64) -> Scenario {
     s
 }
 
+/// The Kafka events since the last drain, with their times.
+fn kafka_events(sim: &mut Simulation) -> Vec<(Time, KafkaEvent)> {
+    sim.drain_events()
+        .filter_map(|e| match e.kind {
+            EventKind::Model(ModelEvents::Kafka(k)) => Some((e.at, k)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The controllers: nodes of their own, or in combined mode the brokers that run one.
 fn controllers(sim: &Simulation) -> Vec<(NodeId, &QuorumController)> {
     common::kafka_nodes(sim, KafkaNode::quorum)
@@ -172,13 +182,7 @@ fn a_broker_cut_from_the_controllers_is_fenced_and_its_leaderships_move() {
     assert!(!before.is_empty(), "b2 leads something before the cut");
     sim.drain_events();
     sim.run_until(Time::secs(8));
-    let events: Vec<(Time, KafkaEvent)> = sim
-        .drain_events()
-        .filter_map(|e| match e.kind {
-            EventKind::Model(ModelEvents::Kafka(k)) => Some((e.at, k)),
-            _ => None,
-        })
-        .collect();
+    let events = kafka_events(&mut sim);
     let fenced_at = events
         .iter()
         .find(|(_, k)| *k == KafkaEvent::BrokerFenced { broker: 2 })
@@ -220,13 +224,7 @@ fn killing_the_combined_node_that_is_the_active_controller_moves_the_controller_
     assert!(!led.is_empty(), "b2 leads partitions too");
     sim.drain_events();
     sim.run_until(Time::secs(9) - Time::ms(1));
-    let events: Vec<(Time, KafkaEvent)> = sim
-        .drain_events()
-        .filter_map(|e| match e.kind {
-            EventKind::Model(ModelEvents::Kafka(k)) => Some((e.at, k)),
-            _ => None,
-        })
-        .collect();
+    let events = kafka_events(&mut sim);
     let new_leader = events.iter().find_map(|(at, k)| match k {
         KafkaEvent::ControllerLeader { controller, epoch } if *epoch > first_epoch => Some((*at, *controller)),
         _ => None,
