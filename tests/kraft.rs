@@ -258,3 +258,37 @@ fn killing_the_combined_node_that_is_the_active_controller_moves_the_controller_
         assert!(image.brokers[&2].fenced, "{n:?} sees b2 fenced");
     }
 }
+
+/// Topics are created once every broker is unfenced, so their replicas are placed over all of
+/// them; a broker that never comes delays them only `broker.session.timeout.ms` from the
+/// controller becoming active, and they are then placed over the others.
+#[test]
+fn topics_wait_for_every_broker_or_the_session_timeout() {
+    let scenario = |faults: &str| {
+        Scenario::from_json(&format!(
+            r#"{{"name":"k","until":"8s","kafka":{{"brokers":10,"metadata":"kraft","broker_session_timeout":"2s",
+                "broker_heartbeat_interval":"500ms","topics":[{{"name":"t","partitions":30,"replication_factor":3}}]}},
+                "faults":[{faults}]}}"#
+        ))
+        .unwrap()
+    };
+    let placed = |s: &Scenario| {
+        let mut sim = Simulation::new(s, 1).unwrap();
+        sim.run_until(Time::secs(8));
+        let events = kafka_events(&mut sim);
+        let (_, c) = controllers(&sim).into_iter().find(|(_, c)| c.raft.is_leader()).expect("an active controller");
+        let mut holders: Vec<u32> = c.image.partitions.values().flat_map(|v| v.replicas.clone()).collect();
+        holders.sort();
+        holders.dedup();
+        let created = events.iter().find(|(_, k)| matches!(k, KafkaEvent::LeaderElected { .. })).map(|(at, _)| *at);
+        (holders, created, c.image.partitions.len())
+    };
+    let (holders, _, partitions) = placed(&scenario(""));
+    assert_eq!(partitions, 30);
+    assert_eq!(holders, (1..=10).collect::<Vec<_>>(), "replicas over all ten brokers");
+    let (holders, created, partitions) = placed(&scenario(r#"{"at":"1ms","action":"stop","node":"b4"}"#));
+    assert_eq!(partitions, 30, "created without b4");
+    assert!(!holders.contains(&4), "b4 never registered: {holders:?}");
+    assert_eq!(holders.len(), 9);
+    assert!(created.is_some_and(|at| at >= Time::secs(3)), "after the session timeout: {created:?}");
+}
