@@ -59,6 +59,13 @@ enum KafkaTag {
     WatchFired = 44,
 }
 
+/// The brokers of a set above 15, when it has any (see `BrokerSet::high`).
+fn broker_set_high(h: &mut TraceHash, set: super::BrokerSet) {
+    if set.high() != 0 {
+        h.u64(set.high());
+    }
+}
+
 impl ModelEvent for KafkaEvent {
     fn encode(&self, h: &mut TraceHash) {
         let tp = |h: &mut TraceHash, t: Tp| h.u64(((t.topic as u64) << 16) | t.partition as u64);
@@ -132,7 +139,8 @@ impl ModelEvent for KafkaEvent {
                 h.byte(KafkaTag::LeaderElected as u8);
                 tp(h, t);
                 h.u64(((leader as u64) << 40) | ((epoch as u64) << 8) | unclean as u64);
-                h.u32(isr.0 as u32);
+                h.u32(isr.low() as u32);
+                broker_set_high(h, isr);
             }
             KafkaEvent::PartitionOffline { tp: t } => {
                 h.byte(KafkaTag::PartitionOffline as u8);
@@ -141,7 +149,8 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::IsrChanged { tp: t, leader, isr, shrank } => {
                 h.byte(KafkaTag::IsrChanged as u8);
                 tp(h, t);
-                h.u64(((leader as u64) << 32) | ((isr.0 as u64) << 1) | shrank as u64);
+                h.u64(((leader as u64) << 32) | (isr.low() << 1) | shrank as u64);
+                broker_set_high(h, isr);
             }
             KafkaEvent::Appended { tp: t, broker, offset, epoch } => {
                 h.byte(KafkaTag::Appended as u8);
@@ -174,7 +183,8 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::OfflineReplicasRemoved { tp: t, isr } => {
                 h.byte(KafkaTag::OfflineReplicasRemoved as u8);
                 tp(h, t);
-                h.u64(isr.0 as u64);
+                h.u64(isr.low());
+                broker_set_high(h, isr);
             }
             KafkaEvent::FetchOutOfRange { tp: t, broker, to } => {
                 h.byte(KafkaTag::FetchOutOfRange as u8);

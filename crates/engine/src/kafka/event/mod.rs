@@ -76,16 +76,26 @@ impl ZnodePath {
     }
 }
 
-/// A set of broker ids as a bitmask (brokers 1..=15), so events stay `Copy`.
+/// A set of broker ids as a bitmask (brokers 1..=63; the scenario allows 50), so events stay
+/// `Copy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct BrokerSet(pub u16);
+pub struct BrokerSet(pub u64);
 
 impl BrokerSet {
     pub fn of(brokers: &[BrokerId]) -> BrokerSet {
-        BrokerSet(brokers.iter().fold(0, |m, &b| m | (1 << b.min(15))))
+        BrokerSet(brokers.iter().fold(0, |m, &b| m | (1 << b.min(63))))
     }
     pub fn ids(self) -> Vec<BrokerId> {
-        (0..16).filter(|b| self.0 & (1 << b) != 0).collect()
+        (0..64).filter(|b| self.0 & (1 << b) != 0).collect()
+    }
+    /// Brokers 0..=15, as the trace encoded a set when it held only those.
+    pub(crate) fn low(self) -> u64 {
+        self.0 & 0xffff
+    }
+    /// Brokers 16..=63 (shifted down), hashed only when there are any, so that the traces of
+    /// clusters of up to 15 brokers keep their hashes.
+    pub(crate) fn high(self) -> u64 {
+        self.0 >> 16
     }
 }
 
@@ -289,5 +299,20 @@ pub fn err_name(e: Error) -> &'static str {
         Error::IneligibleReplica => "INELIGIBLE_REPLICA",
         Error::FencedInstanceId => "FENCED_INSTANCE_ID",
         Error::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BrokerSet;
+
+    /// A 50-broker cluster's ISRs name brokers above 15 (they were clamped to 15 when the set was
+    /// 16 bits wide, so the event log said "isr [15]" for [17, 33]).
+    #[test]
+    fn a_broker_set_holds_every_broker_of_a_large_cluster() {
+        let set = BrokerSet::of(&[3, 17, 50]);
+        assert_eq!(set.ids(), vec![3, 17, 50]);
+        assert_eq!(set.to_string(), "[3,17,50]");
+        assert_eq!((set.low(), set.high()), (1 << 3, (1 << 1) | (1 << 34)));
     }
 }
