@@ -89,7 +89,7 @@ mod tests {
     fn log(epochs: &[u32]) -> MetaLog {
         let mut l = MetaLog::default();
         for &epoch in epochs {
-            l.append(Entry { epoch, record: MetadataRecord::Topic { topic: 0 } });
+            l.append(Entry { epoch, record: MetadataRecord::Topic { topic: 0 }, told: None });
         }
         l
     }

@@ -61,6 +61,10 @@ pub enum MetadataRecord {
 pub struct Entry {
     pub epoch: u32,
     pub record: MetadataRecord,
+    /// What the learner is told once the record commits (an election, a fencing): the model's
+    /// annotation, not part of Kafka's record. It travels with the record so that a controller
+    /// taking over can tell what its predecessor committed but died before telling.
+    pub told: Option<crate::kafka::msg::KafkaEvent>,
 }
 
 /// Raft between the controllers, and the brokers' metadata fetches.

@@ -146,6 +146,12 @@ impl QuorumController {
     }
 
     fn become_active(&mut self, ctx: &mut Ctx) {
+        // Records past what this voter knew to be committed: its predecessor may have died before
+        // learning they committed, and so before telling them. This controller tells them when it
+        // commits them (once more, rarely, if its predecessor had learned it a fetch earlier).
+        let untold: Vec<(u64, Waiting)> = (self.raft.hw..self.raft.log.end())
+            .filter_map(|o| self.raft.log.get(o).and_then(|e| e.told).map(|e| (o, Waiting::Event(e))))
+            .collect();
         while self.image.applied < self.raft.log.end() {
             let e = self.raft.log.get(self.image.applied).expect("in the log").clone();
             self.image.replay(&e);
@@ -159,7 +165,7 @@ impl QuorumController {
             metadata_offset: VecMap::new(),
             shutdown_offset: VecMap::new(),
             rebalance_scheduled: false,
-            waiting: vec![],
+            waiting: untold,
         });
         // Whatever its predecessor left undone: topics to create, partitions to lead.
         let d = after_unfence(
@@ -227,8 +233,8 @@ impl QuorumController {
     fn append(&mut self, ctx: &mut Ctx, d: Decision) -> Option<u64> {
         let mut last = None;
         for (record, event) in d.records {
-            let offset = self.raft.append(ctx, record.clone());
-            self.image.replay(&Entry { epoch: self.raft.epoch, record });
+            let offset = self.raft.append(ctx, record.clone(), event);
+            self.image.replay(&Entry { epoch: self.raft.epoch, record, told: None });
             if let (Some(e), Some(a)) = (event, self.active.as_mut()) {
                 a.waiting.push((offset, Waiting::Event(e)));
             }

@@ -231,7 +231,11 @@ impl Raft {
         let n = self.voters.len();
         let epoch_start = self.log.end();
         self.role = Role::Leader { ends: vec![0; n], fetched: vec![false; n], epoch_start };
-        self.log.append(Entry { epoch: self.epoch, record: MetadataRecord::LeaderChange { leader: self.id } });
+        self.log.append(Entry {
+            epoch: self.epoch,
+            record: MetadataRecord::LeaderChange { leader: self.id },
+            told: None,
+        });
         self.deadline = ctx.now + Time(self.settings.fetch_timeout.0 * 3 / 2);
         emit(ctx, KafkaEvent::ControllerLeader { controller: ctx.me, epoch: self.epoch });
         for (i, &node) in self.voters.iter().enumerate() {
@@ -243,9 +247,9 @@ impl Raft {
     }
 
     /// The leader appends a record of its epoch; returns its offset.
-    pub fn append(&mut self, ctx: &mut Ctx, record: MetadataRecord) -> u64 {
+    pub fn append(&mut self, ctx: &mut Ctx, record: MetadataRecord, told: Option<KafkaEvent>) -> u64 {
         assert!(self.is_leader(), "only the leader appends to the metadata log");
-        let offset = self.log.append(Entry { epoch: self.epoch, record });
+        let offset = self.log.append(Entry { epoch: self.epoch, record, told });
         self.update_hw(ctx);
         self.wake_parked(ctx);
         offset
@@ -431,7 +435,7 @@ mod tests {
     fn with_log(id: ControllerId, epochs: &[u32]) -> Raft {
         let mut r = Raft::new(id, VOTERS.to_vec(), settings());
         for &epoch in epochs {
-            r.log.append(Entry { epoch, record: MetadataRecord::Topic { topic: 0 } });
+            r.log.append(Entry { epoch, record: MetadataRecord::Topic { topic: 0 }, told: None });
         }
         r.epoch = epochs.last().copied().unwrap_or(0);
         r
