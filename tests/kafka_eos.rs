@@ -5,8 +5,6 @@
 //! (at-least-once) the same crash writes some records twice.
 
 use brokerlab::engine::kafka::msg::KafkaEvent;
-use brokerlab::engine::kafka::msg::Tp;
-use brokerlab::engine::kafka::node::KafkaNode;
 use brokerlab::engine::kafka::txn::event::TxnEvent;
 use brokerlab::engine::kafka::KafkaNames;
 use brokerlab::engine::{EventKind, ModelEvents, Scenario, Simulation, Time};
@@ -158,25 +156,8 @@ fn the_exactly_once_preset_does_what_its_description_says() {
 
 /// proc-1's aborted output records, `(partition, offset)`, from the brokers' logs of `output`.
 fn aborted_output(sim: &Simulation) -> Vec<(u16, u64)> {
-    use brokerlab::engine::kafka::log::RecordKind;
-    let brokers = common::kafka_nodes(sim, |k| match k {
-        KafkaNode::Broker(b) => Some(b),
-        _ => None,
-    });
-    let mut out = vec![];
-    for p in 0..2u16 {
-        let tp = Tp { topic: 1, partition: p };
-        let Some(r) = brokers.iter().find_map(|(_, b)| b.replicas.get(&tp)) else { continue };
-        let mut open = vec![];
-        for rec in r.log.records().filter(|rec| rec.producer == 10_000) {
-            match rec.kind {
-                RecordKind::Transactional => open.push((p, rec.offset)),
-                RecordKind::Abort => out.append(&mut open),
-                _ => open.clear(),
-            }
-        }
-    }
-    out
+    let all = common::aborted_records(sim, 1, 2);
+    all.iter().filter(|&&(producer, _, _)| producer == 10_000).map(|&(_, p, o)| (p, o)).collect()
 }
 
 /// The preset with its processors at-least-once (no transactional id, offsets committed after

@@ -97,29 +97,7 @@ fn counts(values: &[u64]) -> BTreeMap<u64, usize> {
 
 /// The records of `output` that an ABORT marker of their producer ends, `(partition, offset)`.
 fn aborted_output(sim: &Simulation) -> Vec<(u16, u64)> {
-    use brokerlab::engine::kafka::log::RecordKind;
-    let brokers = common::kafka_nodes(sim, |k| match k {
-        KafkaNode::Broker(b) => Some(b),
-        _ => None,
-    });
-    let mut out = vec![];
-    for p in 0..2u16 {
-        let tp = brokerlab::engine::kafka::msg::Tp { topic: 1, partition: p };
-        let Some(r) = brokers.iter().filter_map(|(_, b)| b.replicas.get(&tp)).max_by_key(|r| r.log.hw()) else {
-            continue;
-        };
-        let mut open: BTreeMap<u32, Vec<(u16, u64)>> = BTreeMap::new();
-        for rec in r.log.records().filter(|rec| rec.producer >= 10_000) {
-            match rec.kind {
-                RecordKind::Transactional => open.entry(rec.producer).or_default().push((p, rec.offset)),
-                RecordKind::Abort => out.extend(open.remove(&rec.producer).unwrap_or_default()),
-                _ => {
-                    open.remove(&rec.producer);
-                }
-            }
-        }
-    }
-    out
+    common::aborted_records(sim, 1, 2).into_iter().map(|(_, p, o)| (p, o)).collect()
 }
 
 /// Records read, transactions aborted.
