@@ -95,6 +95,15 @@ impl Consumer {
         sent
     }
 
+    /// The group's committed offsets moved with a transaction the application committed.
+    pub fn note_committed(&mut self, offsets: &[(u16, u64)]) {
+        if let Some(m) = &mut self.member {
+            for &(p, o) in offsets {
+                m.committed.insert(p, o);
+            }
+        }
+    }
+
     /// Whether an OffsetCommit is in flight.
     pub fn commit_in_flight(&self) -> bool {
         self.member.as_ref().is_some_and(|m| m.commit_inflight)

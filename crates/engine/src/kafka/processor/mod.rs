@@ -112,6 +112,9 @@ impl Processor {
         self.last_commit = Time::ZERO;
         self.stage = Stage::Processing;
         self.batch.clear();
+        // What the application counted is gone with its memory.
+        (self.processed, self.batches, self.aborted) = (0, 0, 0);
+        self.last_committed.clear();
     }
 
     pub fn on_leave(&mut self, ctx: &mut Ctx) {
@@ -247,6 +250,7 @@ impl Processor {
 
     /// The group's committed offsets moved with the batch (as the consumer's commits are shown).
     fn announce_commit(&mut self, ctx: &mut Ctx) {
+        self.consumer.note_committed(&self.last_committed);
         let Some(meta) = self.consumer.group_meta() else { return };
         let topic = self.consumer.topic;
         for &(partition, offset) in &self.last_committed {
