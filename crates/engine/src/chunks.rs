@@ -165,18 +165,25 @@ impl<T: Clone> ChunkDeque<T> {
     }
 
     /// The number of leading elements for which `pred` holds (they must come first), as
-    /// `VecDeque::partition_point`.
+    /// `VecDeque::partition_point`. Two binary searches: over the chunks by their first live
+    /// element, then within the one chunk where `pred` turns false (a log's `get` and `slice` are
+    /// on the engine's hot path: one division per probe over the whole deque cost Kafka a tenth
+    /// of its speed in the browser).
     pub fn partition_point(&self, mut pred: impl FnMut(&T) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, self.len);
+        let live = |c: usize| &self.chunks[c][if c == 0 { self.head } else { 0 }..];
+        // The chunks whose first live element satisfies `pred`: the answer lies in the last one.
+        let (mut lo, mut hi) = (0, self.chunks.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if pred(self.get(mid).expect("mid < len")) {
+            if pred(&live(mid)[0]) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        lo
+        let Some(c) = lo.checked_sub(1) else { return 0 };
+        let before = if c == 0 { 0 } else { live(0).len() + (c - 1) * CHUNK };
+        before + live(c).partition_point(pred)
     }
 
     /// Keeps the elements for which `keep` holds, in order (repacked into fresh chunks).
