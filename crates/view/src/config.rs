@@ -92,8 +92,12 @@ impl Form {
         for (i, g) in k.groups.iter().enumerate() {
             let sec = tf("group {0}", &[&g.id]);
             let key = |f: &str| format!("kafka.groups[{i}].{f}");
-            let members = k.consumers.iter().filter(|c| c.group.as_ref() == Some(&g.id)).count();
-            add(&sec, key("consumers"), "consumers", Kind::Count, members.to_string());
+            // The count resizes the group's consumers; a group of processors (exactly-once
+            // applications) has none, and "consumers 0" would say it is empty: no count there.
+            if !k.processors.iter().any(|p| p.group == g.id) {
+                let members = k.consumers.iter().filter(|c| c.group.as_ref() == Some(&g.id)).count();
+                add(&sec, key("consumers"), "consumers", Kind::Count, members.to_string());
+            }
             add(&sec, key("assignor"), "assignor", Kind::Choice(ASSIGNORS), g.assignor.clone());
             add(&sec, key("session_timeout"), "session.timeout.ms", Kind::Duration, g.session_timeout.to_string());
         }
@@ -290,6 +294,20 @@ mod tests {
         assert_eq!(f.value("kafka.groups[0].consumers"), Some("4"));
         assert_eq!(f.build(&s), Ok(s.clone()), "unchanged values give the same scenario");
         assert!(Form::from_scenario(&presets::load("relay-basic").unwrap()).fields.is_empty());
+    }
+
+    /// A group of processors shows no consumer count (it has no consumers, and its members are not
+    /// "0"); the form still round-trips the preset.
+    #[test]
+    fn a_group_of_processors_has_no_consumer_count() {
+        let s = presets::load("kafka-exactly-once").unwrap();
+        let f = Form::from_scenario(&s);
+        let k = s.kafka.as_ref().unwrap();
+        let i =
+            k.groups.iter().position(|g| k.processors.iter().any(|p| p.group == g.id)).expect("a processors' group");
+        assert_eq!(f.value(&format!("kafka.groups[{i}].consumers")), None);
+        assert!(f.value(&format!("kafka.groups[{i}].assignor")).is_some());
+        assert_eq!(f.build(&s), Ok(s.clone()));
     }
 
     #[test]
