@@ -17,6 +17,7 @@ use crate::kafka::msg::{KafkaEvent, KafkaMsg, Tp};
 use crate::kafka::partition::{Acks, Error};
 use crate::kafka::txn::event::TxnEvent;
 use crate::kafka::txn::msg::TxnMsg;
+use crate::kafka::txn::offsets::partition_set;
 use crate::kafka::Ctx;
 use crate::NodeId;
 
@@ -29,10 +30,6 @@ pub(crate) struct TxnCommit {
     pub producer: (u32, u16),
     pub group: u8,
     pub offsets: Vec<(u16, u64)>,
-}
-
-fn mask(offsets: &[(u16, u64)]) -> u64 {
-    offsets.iter().fold(0, |m, &(p, _)| m | 1 << (p & 63))
 }
 
 impl Broker {
@@ -101,7 +98,7 @@ impl Broker {
                 g.offsets.insert(p, o);
             }
             if had {
-                let partitions = mask(&done);
+                let partitions = partition_set(&done);
                 let e = TxnEvent::OffsetsCompleted { broker: me, group, producer_id: producer, commit, partitions };
                 emit(ctx, KafkaEvent::Txn(e));
             }

@@ -14,6 +14,7 @@ use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::txn::event::AbortableCause;
 use crate::kafka::txn::event::TxnEvent;
 use crate::kafka::txn::msg::TxnMsg;
+use crate::kafka::txn::offsets::partition_set;
 use crate::kafka::Ctx;
 use crate::NodeId;
 
@@ -57,10 +58,6 @@ impl TxnOffsets {
     pub fn in_txn(&self) -> bool {
         self.stage != OffsetsStage::Add
     }
-}
-
-fn mask(offsets: &[(u16, u64)]) -> u64 {
-    offsets.iter().fold(0, |m, &(p, _)| m | 1 << (p & 63))
 }
 
 impl Producer {
@@ -115,7 +112,8 @@ impl Producer {
             TxnMsg::FindGroupCoordinatorResponse { result: Err(_), .. } => self.txn_retry(ctx, false),
             TxnMsg::TxnOffsetCommitResponse { result: Ok(_), .. } if o.stage == OffsetsStage::Commit => {
                 o.stage = OffsetsStage::Done;
-                let (producer, txn, group, partitions) = (ctx.me, t.settings.txn, o.meta.group, mask(&o.offsets));
+                let (producer, txn, group, partitions) =
+                    (ctx.me, t.settings.txn, o.meta.group, partition_set(&o.offsets));
                 ctx.emit(KafkaEvent::Txn(TxnEvent::OffsetsPending { producer, txn, group, partitions }));
                 self.txn_step(ctx);
             }

@@ -46,6 +46,11 @@ impl TxnOffsets {
     }
 }
 
+/// The partitions of `offsets` as a 64-bit set (the events' and `unstable`'s form).
+pub fn partition_set(offsets: &[(u16, u64)]) -> u64 {
+    offsets.iter().fold(0, |m, &(p, _)| m | 1 << (p & 63))
+}
+
 /// Reads a group's offsets back from its `__consumer_offsets` records (`key` picks the group's
 /// records and gives the partition): plain commits count at once, transactional ones once their
 /// producer's COMMIT marker follows; an ABORT drops them; those still open stay pending.
