@@ -234,23 +234,28 @@ fn seeds() -> Vec<u64> {
     }
 }
 
+/// Nothing acknowledged is lost, and the consumer read everything acknowledged (once and in
+/// order, checked as the records came).
+fn nothing_acknowledged_lost_and_all_read(seed: u64, sim: &Simulation, seen: &Seen) {
+    let lost = lost(sim, seen);
+    assert!(lost.is_empty(), "SEED={seed}: acknowledged records lost: {lost:?}");
+    let read: u64 = seen.next_read.values().sum();
+    assert!(
+        read >= seen.acked.len() as u64,
+        "SEED={seed}: read {read} of {} acknowledged; read per partition {:?}, HW {:?}",
+        seen.acked.len(),
+        seen.next_read,
+        seen.max_hw
+    );
+}
+
 /// For every seed: nothing acknowledged is lost, and everything acknowledged is read.
 fn no_acknowledged_record_is_lost(mode: Mode) {
     for seed in seeds() {
         let s = scenario_in(seed, "all", false, mode);
         let (sim, seen) = run(seed, &s);
         assert!(seen.acked.len() > 100, "SEED={seed}: only {} records acknowledged", seen.acked.len());
-        let lost = lost(&sim, &seen);
-        assert!(lost.is_empty(), "SEED={seed}: acknowledged records lost: {lost:?}");
-        // Everything acknowledged is eventually read, once, in order (checked as they came).
-        let read: u64 = seen.next_read.values().sum();
-        assert!(
-            read >= seen.acked.len() as u64,
-            "SEED={seed}: read {read} of {} acknowledged; read per partition {:?}, HW {:?}",
-            seen.acked.len(),
-            seen.next_read,
-            seen.max_hw
-        );
+        nothing_acknowledged_lost_and_all_read(seed, &sim, &seen);
     }
 }
 
@@ -318,16 +323,7 @@ fn consumers_fetching_from_followers_keep_the_guarantees() {
             let s = with_racks(scenario_in(seed, "all", false, mode));
             let (sim, seen) = run(seed, &s);
             assert!(seen.read_replicas > 0, "SEED={seed}: the consumer never fetched from a follower");
-            let lost = lost(&sim, &seen);
-            assert!(lost.is_empty(), "SEED={seed}: acknowledged records lost: {lost:?}");
-            let read: u64 = seen.next_read.values().sum();
-            assert!(
-                read >= seen.acked.len() as u64,
-                "SEED={seed}: read {read} of {}; per partition {:?}, HW {:?}",
-                seen.acked.len(),
-                seen.next_read,
-                seen.max_hw
-            );
+            nothing_acknowledged_lost_and_all_read(seed, &sim, &seen);
         }
     }
 }
@@ -335,10 +331,7 @@ fn consumers_fetching_from_followers_keep_the_guarantees() {
 fn clean_stops_keep_the_guarantees(seed: u64, s: &Scenario) {
     let (sim, seen) = run(seed, s);
     assert!(seen.acked.len() > 100, "SEED={seed}: only {} records acknowledged", seen.acked.len());
-    let lost = lost(&sim, &seen);
-    assert!(lost.is_empty(), "SEED={seed}: acknowledged records lost: {lost:?}");
-    let read: u64 = seen.next_read.values().sum();
-    assert!(read >= seen.acked.len() as u64, "SEED={seed}: c read {read} of {}", seen.acked.len());
+    nothing_acknowledged_lost_and_all_read(seed, &sim, &seen);
     let unread: Vec<_> =
         seen.acked.iter().filter(|(tp, offset, _)| !seen.group_read.contains(&(*tp, *offset))).collect();
     assert!(unread.is_empty(), "SEED={seed}: acknowledged records the group never read: {unread:?}");
