@@ -1,11 +1,36 @@
 //! The simulated network: a pure router with no clock of its own. Given a sender, a receiver, the
 //! current time and a random stream, it says when a message arrives or why it never will.
 //!
-//! What it models: per-link latency plus uniform jitter, random loss (integer parts per million),
+//! What it models: per-link latency plus uniform jitter, packet loss (integer parts per million),
 //! cut links (both directions), isolated nodes (every link of the node cut), stopped nodes, and slow
 //! links (extra one-way delay). Links are FIFO by default, like the TCP connections that Kafka and
 //! AMQP run over: a message never overtakes an earlier one on the same directed link, whatever the
 //! jitter drew. What it does not model: bandwidth and queueing, partial packet loss within a message.
+//!
+//! Loss works as it does on a TCP connection (Linux): a lost message is not gone, it is sent again.
+//! - Each transmission of a message is lost with probability `loss_ppm`. A lost one is sent again
+//!   when the retransmission timer fires: RTO = SRTT + max(4·RTTVAR, `TCP_RTO_MIN` = 200 ms)
+//!   (Linux `tcp_rtt_estimator` / `__tcp_set_rto`; RFC 6298 §2), which on a steady sub-millisecond
+//!   link is the round trip plus 200 ms. Each further loss of it doubles the timer (RFC 6298 §5.5,
+//!   exponential backoff), up to `TCP_RTO_MAX` = 120 s.
+//! - Head-of-line blocking: TCP hands the receiver its bytes in order, so every later message on the
+//!   same link waits for the retransmitted one and arrives with it (on a FIFO link; a link with
+//!   `fifo: false` is not a TCP connection and lets later messages pass).
+//! - A message is only lost when its connection breaks: after `tcp_retries2` = 15 retransmissions
+//!   all lost (≈ 925 s), Linux aborts the connection (ETIMEDOUT). The message, and every message
+//!   sent behind it on that link before the break, is dropped then (`DropReason::Loss`), and the
+//!   sender is told its connection was reset (`on_disconnect`), as a client sees its socket fail.
+//!   After the break, the next message opens a new connection.
+//!
+//! Simplified: no fast retransmit, SACK/RACK or tail-loss probe (Linux may repair a loss in a few
+//! milliseconds when later segments follow it; the model always waits for the timer, the worst
+//! case and the one a lone request meets); RTT is this link's latency plus extra delay, twice,
+//! without jitter; one connection per directed link, so a client that closes its connection and
+//! opens a new one still queues behind the old one's retransmission; a retransmission still
+//! arrives if its sender stopped meanwhile; a break ends only the direction that lost.
+//! Clients time out long before a break: Kafka's `request.timeout.ms` (30 s) makes `NetworkClient`
+//! close the connection itself (`handleTimedOutRequests`) and retry, while the first attempt may
+//! still arrive and be written.
 
 use super::rng::Rng;
 use super::time::Time;
@@ -31,6 +56,35 @@ struct Link {
     extra_delay: Time,
     /// Latest delivery time scheduled on this link; FIFO links deliver no earlier than this.
     last_delivery: Time,
+    /// When the connection on this link times out (a message lost on every transmission): every
+    /// message sent on it before then is lost with it.
+    breaks_at: Option<Time>,
+}
+
+/// `TCP_RTO_MIN` (Linux, `include/net/tcp.h`): the least retransmission timeout.
+pub const TCP_RTO_MIN: Time = Time(200_000);
+/// `TCP_RTO_MAX`: the retransmission timer's backoff stops doubling here.
+pub const TCP_RTO_MAX: Time = Time(120_000_000);
+/// `net.ipv4.tcp_retries2` (default 15): retransmissions before Linux aborts the connection.
+pub const TCP_RETRIES2: u32 = 15;
+
+/// What becomes of a message the network accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// It arrives (perhaps late, after retransmissions or behind one).
+    Arrives,
+    /// Every transmission of it was lost: at the arrival time its connection breaks (the sender
+    /// is told), and it is dropped.
+    BreaksConnection,
+    /// It was sent behind a message that breaks the connection: dropped with it.
+    LostWithConnection,
+}
+
+/// When a message the network accepted reaches its receiver, and whether it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transit {
+    pub at: Time,
+    pub fate: Fate,
 }
 
 /// Why a message was lost. Each is shown to the learner, so each names a cause they can act on.
@@ -42,7 +96,8 @@ pub enum DropReason {
     Isolated,
     /// The receiver is stopped (crashed) when the message arrives.
     ReceiverDown,
-    /// Random loss on the link.
+    /// Loss on the link broke the connection: the message was sent and resent 16 times, every
+    /// transmission lost (or it was queued behind one that was).
     Loss,
 }
 
@@ -73,7 +128,8 @@ pub struct Network {
 
 impl Network {
     pub fn new(nodes: usize, default: LinkConfig, fifo: bool) -> Network {
-        let link = Link { config: default, cut: false, extra_delay: Time::ZERO, last_delivery: Time::ZERO };
+        let link =
+            Link { config: default, cut: false, extra_delay: Time::ZERO, last_delivery: Time::ZERO, breaks_at: None };
         Network {
             nodes,
             links: vec![link; nodes * nodes],
@@ -151,20 +207,32 @@ impl Network {
         }
     }
 
-    /// Sends a message at `now`: its delivery time, or why it is lost. Draws from `rng` for loss and
-    /// jitter only when the link has them, so a loss-free, jitter-free network uses no randomness.
-    pub fn route(&mut self, from: NodeId, to: NodeId, now: Time, rng: &mut Rng) -> Result<Time, DropReason> {
+    /// Sends a message at `now`: when it reaches the receiver and whether it does, or why the
+    /// network refuses it. Draws from `rng` for loss and jitter only when the link has them, so a
+    /// loss-free, jitter-free network uses no randomness.
+    pub fn route(&mut self, from: NodeId, to: NodeId, now: Time, rng: &mut Rng) -> Result<Transit, DropReason> {
         if let Some(reason) = self.blocked(from, to) {
             return Err(reason);
         }
         let fifo = self.fifo;
         let link = self.link_mut(from, to);
         let cfg = link.config;
-        if rng_chance(rng, cfg.loss_ppm) {
-            return Err(DropReason::Loss);
+        let one_way = cfg.latency + link.extra_delay;
+        match link.breaks_at {
+            // Queued behind a message that will break the connection: lost with it.
+            Some(at) if now < at => return Ok(Transit { at, fate: Fate::LostWithConnection }),
+            Some(_) => link.breaks_at = None, // broken: this message opens a new connection
+            None => {}
+        }
+        let (waited, arrives) = retransmissions(rng, cfg.loss_ppm, one_way + one_way);
+        if !arrives {
+            let at = now + waited;
+            link.breaks_at = Some(at);
+            link.last_delivery = link.last_delivery.max(at);
+            return Ok(Transit { at, fate: Fate::BreaksConnection });
         }
         let jitter = if cfg.jitter.0 > 0 { Time(rng.below(cfg.jitter.0 + 1)) } else { Time::ZERO };
-        let mut at = now + cfg.latency + jitter + link.extra_delay;
+        let mut at = now + waited + one_way + jitter;
         if fifo && at < link.last_delivery {
             at = link.last_delivery;
         }
@@ -172,7 +240,14 @@ impl Network {
         let n = self.nodes;
         self.connected[from.index() * n + to.index()] = true;
         self.connected[to.index() * n + from.index()] = true;
-        Ok(at)
+        Ok(Transit { at, fate: Fate::Arrives })
+    }
+
+    /// The connection between `a` and `b` broke (timed out): it is no longer open.
+    pub fn forget_connection(&mut self, a: NodeId, b: NodeId) {
+        let n = self.nodes;
+        self.connected[a.index() * n + b.index()] = false;
+        self.connected[b.index() * n + a.index()] = false;
     }
 
     /// `node`'s process stopped: the peers it had open connections with, whose connections are
@@ -208,6 +283,23 @@ fn rng_chance(rng: &mut Rng, ppm: u32) -> bool {
     ppm > 0 && rng.chance_ppm(ppm)
 }
 
+/// How long a message waits for its retransmissions before its last transmission leaves, and
+/// whether one gets through: each lost transmission waits one RTO (`rtt` + `TCP_RTO_MIN`, doubled
+/// after each loss up to `TCP_RTO_MAX`); after the original and `TCP_RETRIES2` retransmissions are
+/// all lost, the connection breaks when the last timer runs out. No draw when `ppm` is 0.
+fn retransmissions(rng: &mut Rng, ppm: u32, rtt: Time) -> (Time, bool) {
+    let mut rto = rtt + TCP_RTO_MIN;
+    let mut waited = Time::ZERO;
+    for _ in 0..=TCP_RETRIES2 {
+        if !rng_chance(rng, ppm) {
+            return (waited, true);
+        }
+        waited = waited + rto;
+        rto = (rto + rto).min(TCP_RTO_MAX);
+    }
+    (waited, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,7 +318,7 @@ mod tests {
         let mut rng = Rng::new(1);
         for i in 0..1000 {
             let now = Time(i * 1000);
-            let at = n.route(A, B, now, &mut rng).unwrap();
+            let at = n.route(A, B, now, &mut rng).unwrap().at;
             assert!(at >= now + Time(100) && at <= now + Time(140), "{at:?}");
         }
     }
@@ -237,7 +329,7 @@ mod tests {
         let mut rng = Rng::new(2);
         let mut last = Time::ZERO;
         for i in 0..1000 {
-            let at = n.route(A, B, Time(i), &mut rng).unwrap();
+            let at = n.route(A, B, Time(i), &mut rng).unwrap().at;
             assert!(at >= last, "message {i} overtook an earlier one");
             last = at;
         }
@@ -259,14 +351,75 @@ mod tests {
         assert_eq!(n.deliverable(A, B), Err(DropReason::ReceiverDown));
     }
 
+    fn arrives(at: u64) -> Result<Transit, DropReason> {
+        Ok(Transit { at: Time(at), fate: Fate::Arrives })
+    }
+
     #[test]
-    fn slow_link_adds_delay_and_loss_drops() {
+    fn slow_link_adds_delay() {
         let mut n = net(0);
         let mut rng = Rng::new(4);
         n.set_extra_delay(A, B, Time(5_000));
-        assert_eq!(n.route(A, B, Time(0), &mut rng), Ok(Time(5_100)));
-        assert_eq!(n.route(B, A, Time(0), &mut rng), Ok(Time(5_100)));
-        n.set_link_config(A, C, LinkConfig { latency: Time(1), jitter: Time(0), loss_ppm: 1_000_000 });
-        assert_eq!(n.route(A, C, Time(0), &mut rng), Err(DropReason::Loss));
+        assert_eq!(n.route(A, B, Time(0), &mut rng), arrives(5_100));
+        assert_eq!(n.route(B, A, Time(0), &mut rng), arrives(5_100));
+    }
+
+    /// A lost message is sent again after the RTO (round trip + 200 ms), and what follows it on the
+    /// link waits for it: nothing arrives out of order, nothing is dropped.
+    #[test]
+    fn a_lost_message_is_retransmitted_and_holds_back_the_ones_behind_it() {
+        let mut n = net(0);
+        let mut rng = Rng::new(5);
+        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 300_000 });
+        let (mut late, mut held, mut last) = (0, 0, Time::ZERO);
+        for i in 0..2_000u64 {
+            let now = Time(i * 1_000);
+            let t = n.route(A, B, now, &mut rng).unwrap();
+            assert_eq!(t.fate, Fate::Arrives);
+            assert!(t.at >= last, "message {i} overtook an earlier one");
+            let delay = t.at.0 - now.0;
+            // One loss: 100 µs + RTO (200 µs + 200 ms). Two: + twice that, and so on.
+            assert!(delay == 100 || delay >= 200_300 || t.at == last, "message {i}: {delay} µs");
+            late += usize::from(delay >= 200_300 && t.at != last);
+            held += usize::from(delay > 100 && t.at == last);
+            last = t.at;
+        }
+        // A message a millisecond: a 200 ms stall holds back about 200 of them.
+        assert!(late > 5, "retransmitted: {late}");
+        assert!(held > 100 * late, "messages behind a retransmission wait for it: {held}");
+        let mut rng = Rng::new(6);
+        let mut twice = net(0);
+        twice.set_link_config(A, C, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 300_000 });
+        let delays: Vec<u64> = (0..500).map(|i| twice.route(A, C, Time(i * 10_000_000), &mut rng).unwrap().at.0 - i * 10_000_000).collect();
+        assert!(delays.contains(&(100 + 200_200 + 400_400)), "the second RTO is doubled: {delays:?}");
+    }
+
+    /// Certain loss: the original and 15 retransmissions are lost, the connection breaks ≈ 925 s
+    /// later, and what was sent behind it meanwhile is lost with it; after the break, a new one.
+    #[test]
+    fn sixteen_lost_transmissions_break_the_connection() {
+        let mut n = net(0);
+        let mut rng = Rng::new(7);
+        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 1_000_000 });
+        let first = n.route(A, B, Time(0), &mut rng).unwrap();
+        assert_eq!(first.fate, Fate::BreaksConnection);
+        // 200.2 ms doubled nine times reaches 102.5 s; the next six wait 120 s each.
+        let rto = 200_200u64;
+        assert_eq!(first.at, Time(rto * 1023 + 6 * 120_000_000));
+        let behind = n.route(A, B, Time(1_000), &mut rng).unwrap();
+        assert_eq!(behind, Transit { at: first.at, fate: Fate::LostWithConnection });
+        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 0 });
+        let after = first.at + Time(1);
+        assert_eq!(n.route(A, B, after, &mut rng), arrives(after.0 + 100));
+    }
+
+    /// A link without loss draws nothing from the random stream.
+    #[test]
+    fn a_loss_free_link_uses_no_randomness() {
+        let mut n = net(0);
+        let mut rng = Rng::new(8);
+        let before = rng.clone();
+        n.route(A, B, Time(0), &mut rng).unwrap();
+        assert_eq!(rng, before);
     }
 }

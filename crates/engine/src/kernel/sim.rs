@@ -15,7 +15,7 @@
 use super::command::Command;
 use super::ctx::{Ctx, Effect, Outbox};
 use super::event::{Event, EventKind, MsgId};
-use super::net::DropReason;
+use super::net::{DropReason, Fate};
 use super::rng::Rng;
 use super::time::Time;
 use super::trace::TraceHash;
@@ -30,6 +30,8 @@ enum Due<S: System> {
         id: MsgId,
         sent_at: Time,
         msg: S::Msg,
+        /// Whether it arrives, or its connection breaks (loss) and it is dropped then.
+        fate: Fate,
     },
     Timer {
         node: NodeId,
@@ -195,8 +197,12 @@ impl<S: System> Simulation<S> {
         self.world.now = at;
         self.steps += 1;
         match due {
-            Due::Deliver { from, to, id, sent_at, msg } => {
+            Due::Deliver { from, to, id, sent_at, msg, fate } => {
                 let info = msg.info();
+                if fate != Fate::Arrives {
+                    self.connection_timed_out(from, to, id, info, fate);
+                    return true;
+                }
                 match self.world.network.deliverable(from, to) {
                     Err(reason) => {
                         self.emit(EventKind::Dropped { from, to, msg: id, info, reason });
@@ -348,19 +354,34 @@ impl<S: System> Simulation<S> {
         let info = msg.info();
         let now = self.world.now;
         match self.world.network.route(from, to, now, &mut self.net_rng) {
-            Ok(deliver_at) => {
+            Ok(transit) => {
+                let deliver_at = transit.at;
                 self.emit(EventKind::Sent { from, to, msg: id, info, deliver_at });
-                self.queue.push(deliver_at, Due::Deliver { from, to, id, sent_at: now, msg });
+                self.queue.push(deliver_at, Due::Deliver { from, to, id, sent_at: now, msg, fate: transit.fate });
             }
             Err(reason) => self.emit(EventKind::Dropped { from, to, msg: id, info, reason }),
+        }
+    }
+
+    /// Every transmission of a message from `from` was lost (`net`'s retransmissions): it is
+    /// dropped, and the message that broke the connection tells its sender, whose socket fails
+    /// (ETIMEDOUT), as a reset. Those queued behind it are dropped with it.
+    fn connection_timed_out(&mut self, from: NodeId, to: NodeId, id: MsgId, info: super::MsgInfo, fate: Fate) {
+        self.emit(EventKind::Dropped { from, to, msg: id, info, reason: DropReason::Loss });
+        if fate == Fate::BreaksConnection && self.world.network.is_up(from) {
+            self.world.network.forget_connection(from, to);
+            self.emit(EventKind::ConnectionReset { node: from, peer: to });
+            self.handle(from, |n, ctx| n.on_disconnect(ctx, to));
         }
     }
 
     /// `node` will learn, one hop from `peer` later, that its connection to `peer` was reset — if a
     /// packet from `peer` can reach it (a cut link carries no reset).
     fn schedule_reset(&mut self, node: NodeId, peer: NodeId) {
-        if let Ok(at) = self.world.network.route(peer, node, self.world.now, &mut self.net_rng) {
-            self.queue.push(at, Due::Reset { node, peer });
+        // A lost RST is answered again when the peer retransmits: it arrives late, as routed.
+        match self.world.network.route(peer, node, self.world.now, &mut self.net_rng) {
+            Ok(t) if t.fate == Fate::Arrives => self.queue.push(t.at, Due::Reset { node, peer }),
+            _ => {}
         }
     }
 
