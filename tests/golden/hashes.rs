@@ -6,7 +6,7 @@
 /// `relay-basic` preset, its own seed (1), run to its `until` (100ms).
 pub const RELAY_BASIC: &str = "95471acc4ffb398b";
 /// `lossy-network` preset, seed 7, run to 100ms.
-pub const LOSSY_NETWORK: &str = "20319a58735a6211";
+pub const LOSSY_NETWORK: &str = "0a2d03a85791fbe0";
 /// The benchmark (`engine::bench::run`) over 20ms of simulated time.
 pub const BENCH_20MS: &str = "285b927ab0918a2d";
 /// `rabbit-basic` preset, seed 1, run to 1s (topic routing, dead letters, a broker restart).
