@@ -47,8 +47,12 @@ macro_rules! registry {
         pub struct Outboxes { $($name: Vec<Effect<$model>>,)* }
 
         impl Outbox<Brokers> for Outboxes {
+            // A close names no model: the first model's list takes it (a call reaches one model,
+            // so its effects keep their order in any one list), and the other arms are left.
+            #[allow(unreachable_code)]
             fn push(&mut self, effect: Effect<Brokers>) {
                 match effect {
+                    Effect::Close { peer } => { $(return self.$name.push(Effect::Close { peer });)* }
                     Effect::Send { to, msg } => match msg { $(Message::$name(msg) => self.$name.push(Effect::Send { to, msg }),)* },
                     Effect::Timer { after, timer } => match timer { $(Timer::$name(timer) => self.$name.push(Effect::Timer { after, timer }),)* },
                     Effect::Emit(e) => match e { $(ModelEvents::$name(e) => self.$name.push(Effect::Emit(e)),)* },
@@ -65,6 +69,7 @@ macro_rules! registry {
                                 Effect::Send { to, msg } => Effect::Send { to, msg: Message::$name(msg) },
                                 Effect::Timer { after, timer } => Effect::Timer { after, timer: Timer::$name(timer) },
                                 Effect::Emit(e) => Effect::Emit(ModelEvents::$name(e)),
+                                Effect::Close { peer } => Effect::Close { peer },
                             });
                         }
                     }

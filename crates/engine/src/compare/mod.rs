@@ -71,9 +71,12 @@ pub struct KafkaLane {
     pub max_in_flight: u32,
     /// `linger.ms`.
     pub linger: Time,
-    /// Loss on the producer ↔ broker link, parts per million: requests or answers that never
-    /// arrive, retried after `request_timeout` (200 ms here).
+    /// Loss on the producer ↔ broker link, parts per million: transmissions lost and sent again by
+    /// TCP about 200 ms later (`kernel/net.rs`), holding back what follows them.
     pub producer_loss_ppm: u32,
+    /// The producer's `request.timeout.ms` (Kafka's default 30 s; 200 ms here unless a story sets
+    /// it): a request unanswered this long closes the connection and is retried on a new one.
+    pub request_timeout: Time,
     pub assignor: String,
     /// `session.timeout.ms`: how long a crashed member goes unnoticed (Kafka's default 45 s,
     /// shortened so the story fits in seconds).
@@ -90,6 +93,7 @@ impl Default for KafkaLane {
             max_in_flight: 5,
             linger: Time::ms(5),
             producer_loss_ppm: 0,
+            request_timeout: Time::ms(200),
             assignor: "range".into(),
             session_timeout: Time::secs(2),
             auto_commit_interval: Time::secs(1),
@@ -219,6 +223,9 @@ impl Workload {
         if k.producer_loss_ppm > 500_000 {
             return Err("kafka.producer_loss_ppm: at most 500000 (half of all requests)".into());
         }
+        if k.request_timeout < Time::ms(10) || k.request_timeout > Time::secs(30) {
+            return Err("kafka.request_timeout: from 10ms to 30s".into());
+        }
         Assignor::parse(&k.assignor).map_err(|e| format!("kafka.assignor: {e}"))?;
         if k.session_timeout < Time::ms(200) || k.session_timeout > Time::secs(60) {
             return Err("kafka.session_timeout: from 200ms to 60s".into());
@@ -307,7 +314,7 @@ impl Workload {
             "producers": [{
                 "id": "producer", "topic": TOPIC, "interval": self.interval, "keys": self.customers, "stopped": true,
                 "count": self.total(), "linger": k.linger, "max_in_flight": k.max_in_flight,
-                "enable_idempotence": k.idempotence, "request_timeout": Time::ms(200),
+                "enable_idempotence": k.idempotence, "request_timeout": k.request_timeout,
                 "retry_backoff": Time::ms(20),
             }],
             "groups": [{

@@ -70,7 +70,8 @@ fn retries() -> Workload {
             partitions: 2,
             idempotence: false,
             linger: Time::ZERO,
-            producer_loss_ppm: 30_000,
+            producer_loss_ppm: 60_000,
+            request_timeout: Time::ms(100),
             ..KafkaLane::default()
         },
         ..base()
@@ -141,13 +142,18 @@ pub const PRESETS: &[Preset] = &[
         slug: "producer-retries",
         number: "4",
         title: "Kafka producer retries without idempotence",
-        why: "3% of produce requests or their answers are lost on the producer's link (Kafka lane only). \
-              With max.in.flight 5 and idempotence off, a request that times out makes the producer \
-              close its connection and send again every request it had in flight to that broker: \
-              those the broker had already written are written twice (duplicates), and a retried \
-              batch lands behind later batches of the same partition (reordering inside it). Tick idempotence: the broker then checks each batch's producer id and \
-              sequence number, refuses one that skips ahead and drops one it already has, so the log \
-              holds every message once, in order.",
+        why: "6% of the transmissions on the producer's link are lost (Kafka lane only). TCP sends a lost \
+              request or answer again after about 200 ms and holds what follows it on that \
+              connection. request.timeout.ms is 100 ms here (Kafka's default is 30 s), shorter than \
+              TCP's retransmission timeout: the producer gives up on requests that were only late, \
+              closes its connection and sends every request it had in flight to that broker again, on \
+              a new connection that waits for nothing of the old one. With idempotence off and 5 \
+              requests in flight, the retries can be written before the late first attempt of an \
+              earlier batch, so records land after later ones (out of order); and the first \
+              attempts, which TCP still delivers, are written a second time (duplicates). Tick \
+              idempotence: the broker checks each batch's producer id and sequence number, refuses \
+              one that skips ahead and drops one it already has, so the log holds every message \
+              once, in order.",
         workload: retries,
     },
     Preset {

@@ -257,6 +257,11 @@ impl Producer {
                 for id in self.timeouts.expired(ctx, KafkaTimer::RequestTimeout) {
                     if let Some(b) = self.inflight.remove(&id) {
                         let broker = b.to;
+                        // `handleTimedOutRequests` closes the connection: the retries go on a new
+                        // one, while TCP may still deliver what the old one had.
+                        if let Some(node) = self.cluster.broker_node(broker) {
+                            ctx.close_connection(node);
+                        }
                         self.failed(ctx, b, Error::RequestTimedOut);
                         self.cancel_in_flight(ctx, broker, Error::RequestTimedOut);
                     }

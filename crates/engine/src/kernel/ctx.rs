@@ -12,6 +12,10 @@ pub enum Effect<M: Model> {
     Send { to: NodeId, msg: M::Msg },
     Timer { after: Time, timer: M::Timer },
     Emit(M::Event),
+    /// The node closes its connection to `peer` (a client that gave up on a request): what it
+    /// sends next goes on a new connection, which does not wait behind the old one's
+    /// retransmissions; what is already in flight on the old one still arrives.
+    Close { peer: NodeId },
 }
 
 /// A part model's effect in the whole system's types.
@@ -57,6 +61,10 @@ impl<'a, M: Model> Ctx<'a, M> {
     }
     pub fn emit(&mut self, event: impl Into<M::Event>) {
         self.effects.push(Effect::Emit(event.into()));
+    }
+    /// Closes this node's connection to `peer` (`Effect::Close`).
+    pub fn close_connection(&mut self, peer: NodeId) {
+        self.effects.push(Effect::Close { peer });
     }
 
     /// This context as part model `P` sees it (the same node, time and random stream), for a

@@ -25,12 +25,13 @@
 //! Simplified: no fast retransmit, SACK/RACK or tail-loss probe (Linux may repair a loss in a few
 //! milliseconds when later segments follow it; the model always waits for the timer, the worst
 //! case and the one a lone request meets); RTT is this link's latency plus extra delay, twice,
-//! without jitter; one connection per directed link, so a client that closes its connection and
-//! opens a new one still queues behind the old one's retransmission; a retransmission still
-//! arrives if its sender stopped meanwhile; a break ends only the direction that lost.
+//! without jitter; a retransmission still arrives if its sender stopped meanwhile; a break ends
+//! only the direction that lost; only the Kafka producer closes a connection on a timeout
+//! (`Effect::Close`; the other clients' timeouts leave their link's queue as it is).
 //! Clients time out long before a break: Kafka's `request.timeout.ms` (30 s) makes `NetworkClient`
-//! close the connection itself (`handleTimedOutRequests`) and retry, while the first attempt may
-//! still arrive and be written.
+//! close the connection itself (`handleTimedOutRequests`) and retry on a new one, which waits
+//! behind nothing of the old (`Network::reconnect`), while the first attempt, still in TCP's
+//! hands, may yet arrive and be written — after the retry, when the retry was quicker.
 
 use super::rng::Rng;
 use super::time::Time;
@@ -243,6 +244,16 @@ impl Network {
         Ok(Transit { at, fate: Fate::Arrives })
     }
 
+    /// `a` closed its connection to `b` and will open a new one: the new connection's messages,
+    /// both ways, wait behind nothing the old one still retransmits (that still arrives, as TCP
+    /// goes on sending what a closed socket had queued), nor die when the old one breaks.
+    pub fn reconnect(&mut self, a: NodeId, b: NodeId) {
+        self.both(a, b, |l| {
+            l.last_delivery = Time::ZERO;
+            l.breaks_at = None;
+        });
+    }
+
     /// The connection between `a` and `b` broke (timed out): it is no longer open.
     pub fn forget_connection(&mut self, a: NodeId, b: NodeId) {
         let n = self.nodes;
@@ -411,6 +422,21 @@ mod tests {
         n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 0 });
         let after = first.at + Time(1);
         assert_eq!(n.route(A, B, after, &mut rng), arrives(after.0 + 100));
+    }
+
+    /// A client that closed its connection sends on a new one: it waits behind nothing the old
+    /// one still retransmits (which still arrives), in either direction.
+    #[test]
+    fn a_new_connection_does_not_wait_behind_the_old_ones_retransmission() {
+        let mut n = net(0);
+        let mut rng = Rng::new(9);
+        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 1_000_000 });
+        let stuck = n.route(A, B, Time(0), &mut rng).unwrap();
+        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 0 });
+        assert_eq!(n.route(A, B, Time(10), &mut rng).unwrap().at, stuck.at, "held behind it");
+        n.reconnect(A, B);
+        assert_eq!(n.route(A, B, Time(20), &mut rng), arrives(120));
+        assert_eq!(n.route(B, A, Time(20), &mut rng), arrives(120));
     }
 
     /// A link without loss draws nothing from the random stream.

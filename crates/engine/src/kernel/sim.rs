@@ -340,6 +340,7 @@ impl<S: System> Simulation<S> {
                 self.queue.push(self.world.now + after, Due::Timer { node, incarnation, timer });
             }
             Effect::Emit(e) => self.emit(EventKind::Model(e)),
+            Effect::Close { peer } => self.world.network.reconnect(node, peer),
         });
         self.effects = Some(effects);
         let slot = &self.world.nodes[node.index()];

@@ -105,6 +105,7 @@ impl Harness {
                 Effect::Send { to, msg } => out.sent.push((to, msg)),
                 Effect::Timer { after, timer } => out.timers.push((after, timer)),
                 Effect::Emit(e) => out.events.push(e),
+                Effect::Close { .. } => {}
             }
         }
         out

@@ -150,7 +150,7 @@ mod tests {
                 match e {
                     Effect::Send { to, msg } => done.sent.push((to, msg)),
                     Effect::Emit(e) => done.events.push(e),
-                    Effect::Timer { .. } => {}
+                    Effect::Timer { .. } | Effect::Close { .. } => {}
                 }
             }
             done
