@@ -22,7 +22,7 @@ pub fn counters(session: &Session) -> Html {
                 <tr><td>{t("published")}</td><td id="published">{m.published}</td></tr>
                 <tr><td>{t("acked")}</td><td>{m.acked}</td></tr>
                 <tr><td>{t("consumed")}</td><td id="consumed">{m.consumed}</td></tr>
-                <tr><td title={t("Network messages the network did not deliver: a cut link, random loss, a stopped receiver. Retries and requeues recover most of them; these are packets, not records lost.")}>{t("dropped packets")}</td><td id="dropped">{m.dropped}</td></tr>
+                <tr><td title={t("Network messages the network did not deliver: a cut link, a stopped receiver, or a connection that loss broke (a lossy link only delays messages: TCP sends them again). Retries and requeues recover most of them; these are packets, not records lost.")}>{t("dropped packets")}</td><td id="dropped">{m.dropped}</td></tr>
                 <tr><td title={t("From publish to consumer, simulated time")}>{t("end to end p50 / p99")}</td><td>{format!("{} / {}", pct(&m.e2e_latency, 500), pct(&m.e2e_latency, 990))}</td></tr>
                 <tr><td title={t("From publish to the broker's acknowledgement")}>{t("ack p50 / p99")}</td><td>{format!("{} / {}", pct(&m.ack_latency, 500), pct(&m.ack_latency, 990))}</td></tr>
                 <tr><td title={t("Time spent per frame simulating and folding events (smoothed)")}>{t("frame work")}</td><td>{format!("{:.2} ms", session.frame_work_ms())}</td></tr>

@@ -50,7 +50,11 @@ pub fn svg(p: StageProps) -> Html {
         let cut = net.is_cut(a, b);
         let slow = net.extra_delay(a, b);
         let class = classes!("link", cut.then_some("cut"), (slow.0 > 0).then_some("slow"));
-        let title = tf("Link {0} ↔ {1}: {2}. Click to {3} it.", &[&p.world.node_name(a), &p.world.node_name(b), &if cut { t("cut (a network partition)").to_string() } else if slow.0 > 0 { tf("slowed by +{0}", &[&slow]) } else { t("up").to_string() }, &if cut { t("heal") } else { t("cut") }]);
+        let mut state = if cut { t("cut (a network partition)").to_string() } else if slow.0 > 0 { tf("slowed by +{0}", &[&slow]) } else { t("up").to_string() };
+        if let Some(loss) = crate::view::glossary::lossy_link(net.link_config(a, b).loss_ppm).filter(|_| !cut) {
+            state = format!("{state}; {loss}");
+        }
+        let title = tf("Link {0} ↔ {1}: {2}. Click to {3} it.", &[&p.world.node_name(a), &p.world.node_name(b), &state, &if cut { t("heal") } else { t("cut") }]);
         let onclick = p.on_link.reform(move |_: MouseEvent| (a, b));
         let mid = pa.lerp(pb, 0.5);
         html! {

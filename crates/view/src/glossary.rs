@@ -39,6 +39,19 @@ pub const PARTITION_KEY: &str = en("Partition by key: Kafka's producer hashes th
 pub const GROUP: &str = en("Consumer group: Kafka consumers sharing a topic; each partition is read by exactly one member, so parallelism is at most the number of partitions.");
 pub const AT_LEAST_ONCE: &str = en("At-least-once: nothing is skipped, but after a failure some messages are processed again — Kafka re-reads from the last committed offset, RabbitMQ redelivers what was not acknowledged.");
 pub const SINGLE_ACTIVE: &str = en("Single active consumer (x-single-active-consumer): the queue delivers to one consumer at a time, the others stand by; order is kept, parallelism is gone.");
+pub const LOSSY_LINK: &str = en("Lossy link (loss_ppm): each transmission is lost with that probability, and TCP sends a lost one again after about 200 ms (doubling if it is lost again) while the messages behind it on the link wait. Loss makes messages late, not lost: a message is dropped only when 16 transmissions in a row fail and the connection breaks. A client may time out first, close its connection and send again, while its first attempt still arrives.");
+
+/// What a link with loss does to the messages on it, for its tooltip: `None` without loss.
+pub fn lossy_link(loss_ppm: u32) -> Option<String> {
+    (loss_ppm > 0).then(|| {
+        let percent = loss_ppm as f64 / 10_000.0;
+        crate::i18n::tf(
+            "{0}% of transmissions lost: TCP sends each again after about 200 ms and the messages behind it wait (late, not dropped)",
+            &[&percent],
+        )
+    })
+}
+
 pub const IDEMPOTENT: &str = en("Idempotent producer (enable.idempotence): the producer numbers its batches, and the partition leader drops a batch it already has and refuses one that skips ahead, so retries write nothing twice and nothing out of order.");
 
 /// The terms a system's pages use, in the order a learner meets them.
@@ -94,4 +107,16 @@ pub const COMPARE_TERMS: Terms = &[
     (en("redelivered"), REDELIVERED),
     (en("single active consumer"), SINGLE_ACTIVE),
     (en("idempotent producer"), IDEMPOTENT),
+    (en("lossy link"), LOSSY_LINK),
 ];
+
+#[cfg(test)]
+mod loss_tests {
+    #[test]
+    fn a_lossy_link_says_its_loss_and_what_tcp_does_with_it() {
+        assert_eq!(super::lossy_link(0), None);
+        let two = super::lossy_link(20_000).unwrap();
+        assert!(two.starts_with("2% of transmissions lost") && two.contains("200 ms"), "{two}");
+        assert!(super::lossy_link(5_000).unwrap().starts_with("0.5% "));
+    }
+}

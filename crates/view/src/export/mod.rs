@@ -152,7 +152,7 @@ fn simulation_notes(scenario: &Scenario) -> Vec<String> {
         "The simulated network has no equivalent here: links of {} latency (+ up to {} jitter){}{}; a real network is what it is.",
         n.latency,
         n.jitter,
-        if n.loss_ppm > 0 { format!(", {} ppm random loss", n.loss_ppm) } else { String::new() },
+        if n.loss_ppm > 0 { format!(", {} ppm packet loss (resent by TCP)", n.loss_ppm) } else { String::new() },
         if n.links.is_empty() { String::new() } else { format!(", {} per-link overrides", n.links.len()) },
     )];
     if !scenario.faults.is_empty() {
