@@ -7,14 +7,14 @@ use super::time::Time;
 use super::{Model, NodeId};
 
 /// What a handler asked for, carried out by the simulation in order once the handler returns.
+/// `Close`: the node closes its connection to `peer` (a client that gave up on a request): what it
+/// sends next goes on a new connection, which does not wait behind the old one's retransmissions;
+/// what is already in flight on the old one still arrives.
 #[derive(Clone, Debug)]
 pub enum Effect<M: Model> {
     Send { to: NodeId, msg: M::Msg },
     Timer { after: Time, timer: M::Timer },
     Emit(M::Event),
-    /// The node closes its connection to `peer` (a client that gave up on a request): what it
-    /// sends next goes on a new connection, which does not wait behind the old one's
-    /// retransmissions; what is already in flight on the old one still arrives.
     Close { peer: NodeId },
 }
 

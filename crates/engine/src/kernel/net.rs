@@ -305,7 +305,7 @@ fn retransmissions(rng: &mut Rng, ppm: u32, rtt: Time) -> (Time, bool) {
         if !rng_chance(rng, ppm) {
             return (waited, true);
         }
-        waited = waited + rto;
+        waited += rto;
         rto = (rto + rto).min(TCP_RTO_MAX);
     }
     (waited, false)
@@ -401,7 +401,9 @@ mod tests {
         let mut rng = Rng::new(6);
         let mut twice = net(0);
         twice.set_link_config(A, C, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 300_000 });
-        let delays: Vec<u64> = (0..500).map(|i| twice.route(A, C, Time(i * 10_000_000), &mut rng).unwrap().at.0 - i * 10_000_000).collect();
+        let delays: Vec<u64> = (0..500)
+            .map(|i| twice.route(A, C, Time(i * 10_000_000), &mut rng).unwrap().at.0 - i * 10_000_000)
+            .collect();
         assert!(delays.contains(&(100 + 200_200 + 400_400)), "the second RTO is doubled: {delays:?}");
     }
 
