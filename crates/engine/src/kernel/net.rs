@@ -362,6 +362,18 @@ mod tests {
         assert_eq!(n.deliverable(A, B), Err(DropReason::ReceiverDown));
     }
 
+    /// A 100 µs link without jitter that loses `ppm` of its transmissions.
+    fn lossy(ppm: u32) -> LinkConfig {
+        LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: ppm }
+    }
+
+    /// A network whose A → B link is `lossy(ppm)`, and a random stream.
+    fn lossy_link(ppm: u32, seed: u64) -> (Network, Rng) {
+        let mut n = net(0);
+        n.set_link_config(A, B, lossy(ppm));
+        (n, Rng::new(seed))
+    }
+
     fn arrives(at: u64) -> Result<Transit, DropReason> {
         Ok(Transit { at: Time(at), fate: Fate::Arrives })
     }
@@ -379,9 +391,7 @@ mod tests {
     /// link waits for it: nothing arrives out of order, nothing is dropped.
     #[test]
     fn a_lost_message_is_retransmitted_and_holds_back_the_ones_behind_it() {
-        let mut n = net(0);
-        let mut rng = Rng::new(5);
-        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 300_000 });
+        let (mut n, mut rng) = lossy_link(300_000, 5);
         let (mut late, mut held, mut last) = (0, 0, Time::ZERO);
         for i in 0..2_000u64 {
             let now = Time(i * 1_000);
@@ -400,7 +410,7 @@ mod tests {
         assert!(held > 100 * late, "messages behind a retransmission wait for it: {held}");
         let mut rng = Rng::new(6);
         let mut twice = net(0);
-        twice.set_link_config(A, C, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 300_000 });
+        twice.set_link_config(A, C, lossy(300_000));
         let delays: Vec<u64> = (0..500)
             .map(|i| twice.route(A, C, Time(i * 10_000_000), &mut rng).unwrap().at.0 - i * 10_000_000)
             .collect();
@@ -411,9 +421,7 @@ mod tests {
     /// later, and what was sent behind it meanwhile is lost with it; after the break, a new one.
     #[test]
     fn sixteen_lost_transmissions_break_the_connection() {
-        let mut n = net(0);
-        let mut rng = Rng::new(7);
-        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 1_000_000 });
+        let (mut n, mut rng) = lossy_link(1_000_000, 7);
         let first = n.route(A, B, Time(0), &mut rng).unwrap();
         assert_eq!(first.fate, Fate::BreaksConnection);
         // 200.2 ms doubled nine times reaches 102.5 s; the next six wait 120 s each.
@@ -421,7 +429,7 @@ mod tests {
         assert_eq!(first.at, Time(rto * 1023 + 6 * 120_000_000));
         let behind = n.route(A, B, Time(1_000), &mut rng).unwrap();
         assert_eq!(behind, Transit { at: first.at, fate: Fate::LostWithConnection });
-        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 0 });
+        n.set_link_config(A, B, lossy(0));
         let after = first.at + Time(1);
         assert_eq!(n.route(A, B, after, &mut rng), arrives(after.0 + 100));
     }
@@ -430,11 +438,9 @@ mod tests {
     /// one still retransmits (which still arrives), in either direction.
     #[test]
     fn a_new_connection_does_not_wait_behind_the_old_ones_retransmission() {
-        let mut n = net(0);
-        let mut rng = Rng::new(9);
-        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 1_000_000 });
+        let (mut n, mut rng) = lossy_link(1_000_000, 9);
         let stuck = n.route(A, B, Time(0), &mut rng).unwrap();
-        n.set_link_config(A, B, LinkConfig { latency: Time(100), jitter: Time(0), loss_ppm: 0 });
+        n.set_link_config(A, B, lossy(0));
         assert_eq!(n.route(A, B, Time(10), &mut rng).unwrap().at, stuck.at, "held behind it");
         n.reconnect(A, B);
         assert_eq!(n.route(A, B, Time(20), &mut rng), arrives(120));
