@@ -66,7 +66,8 @@ pub struct NetworkSpec {
     pub latency: Time,
     #[serde(default = "default_jitter")]
     pub jitter: Time,
-    /// Random loss per link, in parts per million (0..=1 000 000).
+    /// Loss per transmission on each link, in parts per million (0..=1 000 000): TCP-like, a lost
+    /// message is sent again and holds back those behind it (`kernel::net`).
     #[serde(default)]
     pub loss_ppm: u32,
     /// Links keep message order, as TCP connections do.

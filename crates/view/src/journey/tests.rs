@@ -121,7 +121,8 @@ fn a_dead_lettered_message_on_rabbit_basic_shows_the_dead_letter_hop() {
 
 #[test]
 fn a_failed_produce_is_drawn_as_it_happened_then_retried() {
-    // The comparison's producer-retries story: 3 % loss on the producer's link, no idempotence.
+    // The comparison's producer-retries story: 6 % loss on the producer's link, a 100 ms request
+    // timeout, no idempotence.
     let w = (brokerlab_engine::compare::presets::by_slug("producer-retries").unwrap().workload)();
     let seed = 1;
     let until = Time::secs(3);
