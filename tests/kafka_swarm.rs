@@ -17,13 +17,15 @@ fn scenario(seed: u64, acks: &str, unclean: bool) -> Scenario {
     scenario_in(seed, acks, unclean, Mode::Zookeeper)
 }
 
-/// Where the metadata lives: ZooKeeper, three controller nodes, or three controllers running in
-/// the brokers (KRaft's combined mode, `process.roles=broker,controller`).
+/// Where the metadata lives: ZooKeeper, three controller nodes, three controllers running in
+/// the brokers (KRaft's combined mode, `process.roles=broker,controller`), or a mixed quorum of
+/// two controller nodes and b1 running the third voter (`"combined": ["b1"]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     Zookeeper,
     Kraft,
     Combined,
+    Mixed,
 }
 
 fn scenario_in(seed: u64, acks: &str, unclean: bool, mode: Mode) -> Scenario {
@@ -59,7 +61,11 @@ fn scenario_with(seed: u64, acks: &str, (unclean, mode, ops): (bool, Mode, bool)
             2 if !ops => {
                 let a = rng.between(1, 3);
                 let b = ["zk", "b1", "b2", "b3"][rng.below(4) as usize];
-                let ctl = if mode == Mode::Combined { format!("b{}", a % 3 + 1) } else { format!("ctl{a}") };
+                let ctl = match mode {
+                    Mode::Combined => format!("b{}", a % 3 + 1),
+                    Mode::Mixed => ["ctl1", "ctl2", "b1"][a as usize - 1].to_string(),
+                    _ => format!("ctl{a}"),
+                };
                 let b = if kraft && b == "zk" { ctl.as_str() } else { b };
                 if b == format!("b{a}") {
                     continue;
@@ -119,7 +125,11 @@ fn scenario_with(seed: u64, acks: &str, (unclean, mode, ops): (bool, Mode, bool)
                 r#""metadata":"kraft","controllers":3,"combined":{},"broker_session_timeout":"600ms",
                 "broker_heartbeat_interval":"150ms","controller_quorum_election_timeout":"300ms",
                 "controller_quorum_fetch_timeout":"600ms""#,
-                mode == Mode::Combined
+                match mode {
+                    Mode::Combined => "true",
+                    Mode::Mixed => r#"["b1"]"#,
+                    _ => "false",
+                }
             ),
         }
     );
@@ -276,6 +286,13 @@ fn kraft_mode_acks_all_min_isr_2_loses_no_acknowledged_record() {
 #[test]
 fn kraft_combined_mode_acks_all_min_isr_2_loses_no_acknowledged_record() {
     no_acknowledged_record_is_lost(Mode::Combined);
+}
+
+/// The same faults over a mixed quorum (ctl1, ctl2 and b1's voter): stopping b1 takes a voter
+/// and a broker down together, and a cut from "the coordinator" may be a cut from b1.
+#[test]
+fn kraft_mixed_quorum_acks_all_min_isr_2_loses_no_acknowledged_record() {
+    no_acknowledged_record_is_lost(Mode::Mixed);
 }
 
 /// Brokers stopped cleanly half the time (controlled shutdown), preferred leaders coming back,

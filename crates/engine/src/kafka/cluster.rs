@@ -61,8 +61,6 @@ pub struct Cluster {
 pub struct KraftCluster {
     pub controllers: Vec<NodeId>,
     pub settings: KraftSettings,
-    /// Combined mode: controller `i` runs in broker `i` (`controllers[i - 1] == brokers[i - 1]`).
-    pub combined: bool,
 }
 
 /// A consumer group's settings, shared by its coordinator and its members.
@@ -180,10 +178,16 @@ impl Cluster {
             brokers: (1..=spec.brokers).map(|b| NodeId(first_node + spec.separate_metadata_nodes() + b - 1)).collect(),
             session_timeout: spec.session_timeout(),
             kraft: spec.kraft().then(|| KraftCluster {
-                // In combined mode, controller i runs in broker i (the first nodes after the separate ones: none).
-                controllers: (0..spec.metadata_nodes()).map(|i| NodeId(first_node + i)).collect(),
+                // The controller nodes, then the brokers that run a controller too (`kraft::roles`).
+                controllers: (0..spec.separate_metadata_nodes())
+                    .map(|i| NodeId(first_node + i))
+                    .chain(
+                        spec.combined_brokers()
+                            .into_iter()
+                            .map(|b| NodeId(first_node + spec.separate_metadata_nodes() + b - 1)),
+                    )
+                    .collect(),
                 settings: spec.kraft_settings(),
-                combined: spec.combined,
             }),
             replica_lag_time_max: spec.replica_lag_time_max,
             unclean_leader_election: spec.unclean_leader_election,

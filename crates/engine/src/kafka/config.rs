@@ -1,6 +1,7 @@
 //! The `kafka` section of a scenario: a cluster (one coordinator node, N brokers), its topics,
 //! producers and consumers, with Kafka's defaults. Validated with messages that name the field.
 
+pub use super::kraft::roles::Combined;
 pub use super::kraft::settings::MetadataMode;
 use super::partition::Acks;
 use crate::time::Time;
@@ -38,12 +39,13 @@ pub struct KafkaSpec {
     /// KRaft mode: controllers in the quorum, 1, 3 (the default) or 5 (`ctl1`…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controllers: Option<u32>,
-    /// KRaft mode, Kafka's combined mode: the controllers run inside brokers `b1`…`bN`
+    /// KRaft mode, Kafka's combined mode: `true` runs the controllers inside brokers `b1`…`bN`
     /// (`process.roles=broker,controller`) instead of as nodes of their own (`ctl1`…,
-    /// `process.roles=controller`). Kafka does not recommend it for production: a controller then
-    /// shares its process, and its fate, with a broker.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub combined: bool,
+    /// `process.roles=controller`); a list (`["b1"]`) names the brokers that run one, the other
+    /// voters being controller nodes (a mixed quorum, `kraft::roles`). Kafka does not recommend
+    /// it for production: a controller then shares its process, and its fate, with a broker.
+    #[serde(default, skip_serializing_if = "Combined::is_off")]
+    pub combined: Combined,
     /// KRaft mode: `broker.heartbeat.interval.ms` (default 2 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broker_heartbeat_interval: Option<Time>,
@@ -493,14 +495,10 @@ impl KafkaSpec {
         }
     }
 
-    /// The metadata nodes that are nodes of their own (before the brokers): none in combined
-    /// mode, whose controllers run in the first brokers.
+    /// The metadata nodes that are nodes of their own (before the brokers): the voters that do
+    /// not run in a broker (none in combined mode, some in a mixed quorum).
     pub fn separate_metadata_nodes(&self) -> u32 {
-        if self.combined {
-            0
-        } else {
-            self.metadata_nodes()
-        }
+        self.metadata_nodes().saturating_sub(self.combined_brokers().len() as u32)
     }
 
     /// The node names this section adds, in order: `zk` (or `zk1`…`zkN`, or the KRaft

@@ -35,12 +35,14 @@ pub fn build(spec: &KafkaSpec, first_node: u32) -> (Rc<Cluster>, Vec<(String, Ka
             })
             .collect(),
     };
-    let combined = if spec.kraft() && spec.combined { spec.metadata_nodes() } else { 0 };
+    let combined = spec.combined_brokers();
+    let separate = spec.separate_metadata_nodes();
     for b in 1..=spec.brokers {
         let mut broker = Broker::new(b, cluster.clone());
-        if b <= combined {
-            // Combined mode: controller b runs in broker b (`process.roles=broker,controller`).
-            broker.quorum = Some(Box::new(QuorumController::new(b as u8, cluster.clone())));
+        if let Some(i) = combined.iter().position(|&c| c == b) {
+            // Combined (`process.roles=broker,controller`): the voters after the controller nodes.
+            let id = (separate as usize + i + 1) as u8;
+            broker.quorum = Some(Box::new(QuorumController::new(id, cluster.clone())));
         }
         nodes.push((format!("b{b}"), KafkaNode::Broker(Box::new(broker))));
     }

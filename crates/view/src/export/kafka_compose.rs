@@ -222,8 +222,10 @@ pub fn kraft(scenario: &Scenario, kafka: &KafkaSpec) -> String {
         s = if kafka.metadata_nodes() == 1 { "" } else { "s" },
     );
     let mut extra = vec![format!("Clients on the host: bootstrap.servers={}", bootstrap(kafka))];
-    if kafka.combined {
-        extra.push(format!("The scenario runs its controllers inside brokers b1…b{} (combined mode, process.roles=broker,controller); this file gives them services of their own (process.roles=controller), the layout Kafka recommends outside development.", kafka.metadata_nodes()));
+    let combined = kafka.combined_brokers();
+    if !combined.is_empty() {
+        let names: Vec<String> = combined.iter().map(|b| format!("b{b}")).collect();
+        extra.push(format!("The scenario runs {} of its {} controllers inside brokers {} (combined mode, process.roles=broker,controller); this file gives every controller a service of its own (process.roles=controller), the layout Kafka recommends outside development.", combined.len(), kafka.metadata_nodes(), names.join(", ")));
     } else if !kafka.kraft() {
         extra.push("The scenario models ZooKeeper-era Kafka: controller election through /controller, zombie leaders after a lost session. KRaft fences brokers through the controller quorum instead; see the ZooKeeper variant for the cluster the simulation models.".into());
     }

@@ -2,6 +2,7 @@
 //! of controllers replicates with KRaft's Raft (KIP-595), instead of in ZooKeeper.
 //!
 //! - `settings`    — the scenario's `"metadata": "kraft"` and KRaft's settings, with their checks.
+//! - `roles`       — where the voters run: controller nodes, combined brokers, or a mix.
 //! - `metalog`     — the metadata log: records with the epoch that wrote them, divergence by epoch.
 //! - `raft`        — one voter's Raft: epochs, Vote, BeginQuorumEpoch, pull-based Fetch from the
 //!   leader, the high watermark, randomized election timeouts, check-quorum.
@@ -23,6 +24,7 @@ pub mod metalog;
 pub mod quorum_controller;
 pub mod raft;
 pub mod replication;
+pub mod roles;
 pub mod settings;
 
 use super::msg::PartitionView;

@@ -51,7 +51,7 @@ fn zookeeper_fields(k: &KafkaSpec) -> [(&'static str, bool); 3] {
 fn kraft_fields(k: &KafkaSpec) -> [(&'static str, bool); 6] {
     [
         ("controllers", k.controllers.is_some()),
-        ("combined", k.combined),
+        ("combined", !k.combined.is_off()),
         ("broker_heartbeat_interval", k.broker_heartbeat_interval.is_some()),
         ("broker_session_timeout", k.broker_session_timeout.is_some()),
         ("controller_quorum_election_timeout", k.controller_quorum_election_timeout.is_some()),
@@ -103,17 +103,7 @@ impl KafkaSpec {
                 s.controllers
             ));
         }
-        if self.combined && self.brokers < s.controllers {
-            return Err(format!(
-                "kafka.combined: the {} controllers run in brokers b1…b{} (process.roles=broker,controller), \
-                 but the cluster has {} broker{}: set kafka.brokers to at least {} or kafka.controllers to fewer",
-                s.controllers,
-                s.controllers,
-                self.brokers,
-                if self.brokers == 1 { "" } else { "s" },
-                s.controllers
-            ));
-        }
+        self.validate_combined()?;
         if s.heartbeat_interval < Time::ms(10) || s.heartbeat_interval >= s.session_timeout {
             return Err("kafka.broker_heartbeat_interval: at least 10ms and below broker_session_timeout".into());
         }
