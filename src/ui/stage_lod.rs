@@ -11,6 +11,7 @@ use crate::view::i18n::{t, tf};
 use crate::view::kafka_lod::rates::{Class, HEAT_LEVELS};
 use crate::view::kafka_lod::strip::{self, LABEL_H};
 use crate::view::kafka_lod::{self as lod, ChipRole, PartState, Picture, Rates, Tile};
+use crate::view::kraft::{QuorumPart, Voter};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -39,7 +40,10 @@ pub fn stage(p: Props) -> Html {
     let now = world.now;
     let picture = lod::picture(world, p.rates);
     let zoomed = p.selected.filter(|n| picture.tiles.iter().any(|t| t.node == *n));
-    let metadata = nodes(&p, |role| matches!(role, "zookeeper" | "kraft-controller"));
+    // KRaft: every voter, a controller node or a broker running one; ZooKeeper: its servers.
+    let voters = crate::view::kraft::voters(world);
+    let metadata =
+        if crate::view::kraft::is_kraft(world) { quorum(&p, &voters) } else { nodes(&p, |role| role == "zookeeper") };
     let producers = nodes(&p, |role| role == "producer");
     let consumers = nodes(&p, |role| role == "consumer");
     let msgs = |c: Class| rate(p.rates.and_then(|r| r.messages(c, now)));
@@ -47,7 +51,7 @@ pub fn stage(p: Props) -> Html {
     let read = rate(p.rates.and_then(|r| r.read(now)));
     let centre = match zoomed {
         Some(node) => zoom(&p, &picture, node),
-        None => grid(&p, &picture),
+        None => grid(&p, &picture, &voters),
     };
     let meta_with = if crate::view::kraft::is_kraft(world) { t("with the controllers") } else { t("with ZooKeeper") };
     html! {
@@ -88,8 +92,6 @@ fn nodes(p: &Props, keep: impl Fn(&str) -> bool) -> Html {
             t("stopped").to_string()
         } else if let Some(z) = crate::view::kafka::zk_part(world, id) {
             z.short()
-        } else if let Some(q) = crate::view::kraft::quorum_part(world, id) {
-            q.short().to_string()
         } else if let Some(m) = crate::view::kafka::consumer(world, id).and_then(|c| c.member.as_ref()) {
             tf("owns {0}", &[&crate::engine::kafka::msg::parts_text(m.owned)])
         } else {
@@ -109,6 +111,53 @@ fn nodes(p: &Props, keep: impl Fn(&str) -> bool) -> Html {
     html! { <>{ for pills }</> }
 }
 
+/// KRaft: the quorum's voters as pills, controller nodes and combined brokers (◆) alike, each
+/// with its part (the active controller ringed green) and its metadata log's end and HW.
+fn quorum(p: &Props, voters: &[Voter]) -> Html {
+    let pills = voters.iter().map(|v| {
+        let id = v.node;
+        let part = v.part.map_or(t("stopped"), |q| q.short());
+        let class = classes!(
+            "pill",
+            "kraft-controller",
+            v.part.map_or("down", |q| q.class()),
+            v.combined.then_some("combined"),
+            (p.selected == Some(id)).then_some("selected"),
+            p.highlight.contains(&id).then_some("highlight")
+        );
+        let role = if v.combined {
+            t("a broker that is also a KRaft controller, combined mode")
+        } else {
+            t("KRaft controller")
+        };
+        let title = tf(
+            "{0} ({1}): {2}; __cluster_metadata {3}. Click to inspect and inject faults.",
+            &[&v.name, &role, &part, &v.log_label()],
+        );
+        let onclick = p.on_node.reform(move |_: MouseEvent| id);
+        html! {
+            <button {class} {onclick} {title} data-node={v.name.clone()} data-part={v.part.map_or("down", |q| q.class())}>
+                <b>if v.combined { <span class="voter-mark">{"◆"}</span> }{&v.name}</b><small>{part}</small><small class="qlog">{v.log_label()}</small>
+            </button>
+        }
+    });
+    html! { <>{ for pills }</> }
+}
+
+/// What a tile's title says of the controller a combined broker runs.
+fn voter_title(v: &Voter) -> String {
+    match v.part {
+        None => t("Its KRaft controller (combined mode) is down with it.").to_string(),
+        Some(QuorumPart::Active { .. }) => tf(
+            "Also a KRaft controller (combined mode): the active controller; __cluster_metadata {0}.",
+            &[&v.log_label()],
+        ),
+        Some(q) => {
+            tf("Also a KRaft controller (combined mode): {0}; __cluster_metadata {1}.", &[&q.short(), &v.log_label()])
+        }
+    }
+}
+
 fn tile_title(tile: &Tile, world: &World) -> String {
     let mut s = tf(
         "{0}: leads {1} partitions ({2} of them under-replicated), follows {3} in sync and {4} out of the ISR; {5} replicas offline.",
@@ -126,18 +175,23 @@ fn tile_title(tile: &Tile, world: &World) -> String {
     s
 }
 
-/// The brokers as tiles: name, records appended as leader per second, the four counts, the heat.
-fn grid(p: &Props, picture: &Picture) -> Html {
+/// The brokers as tiles: name, records appended as leader per second, the four counts, the heat;
+/// a broker that runs a KRaft voter (combined mode) marked ◆, green while it is the active one.
+fn grid(p: &Props, picture: &Picture, voters: &[Voter]) -> Html {
     let world = p.world;
     let heat = p.rates.map(|r| r.heat(world.now));
     let tiles = picture.tiles.iter().enumerate().map(|(slot, tile)| {
         let node = tile.node;
         let controller = tile.up && crate::view::kafka::controller_claim(world, node) == Some(true);
         let fenced = tile.up && crate::view::kraft::broker_fenced(world, node);
+        let voter = voters.iter().find(|v| v.node == node && v.combined);
+        let part = voter.map(|v| v.part.map_or("down", |q| q.class()));
         let class = classes!(
             "tile",
             (!tile.up).then_some("down"),
             controller.then_some("controller"),
+            voter.is_some().then_some("voter"),
+            (part == Some("active")).then_some("voter-active"),
             fenced.then_some("fenced"),
             (tile.under_replicated > 0).then_some("hurt"),
             p.highlight.contains(&node).then_some("highlight")
@@ -161,10 +215,15 @@ fn grid(p: &Props, picture: &Picture) -> Html {
             format!("background: linear-gradient(to right, {})", stops.join(", "))
         });
         let onclick = p.on_node.reform(move |_: MouseEvent| node);
+        let mut title = tile_title(tile, world);
+        if let Some(v) = voter {
+            title.push(' ');
+            title.push_str(&voter_title(v));
+        }
         html! {
-            <button {class} {onclick} title={tile_title(tile, world)} data-broker={tile.name.clone()}
+            <button {class} {onclick} {title} data-broker={tile.name.clone()} data-voter={part}
                 data-leaders={tile.leaders.to_string()} data-under={tile.under_replicated.to_string()} data-offline={tile.offline.to_string()}>
-                <b class="tile-name">{&tile.name}if controller { <span class="star">{" ★"}</span> }</b>
+                <b class="tile-name">{&tile.name}if controller { <span class="star">{" ★"}</span> }if let Some(part) = part { <span class={classes!("voter-mark", part)}>{" ◆"}</span> }</b>
                 <span class="tile-counts">
                     <i class="c-l">{"L"}{tile.leaders}</i><i class="c-f">{"F"}{tile.followers}</i>
                     <i class={classes!("c-u", (tile.under_replicated > 0).then_some("on"))}>{"U"}{tile.under_replicated}</i>
@@ -177,7 +236,14 @@ fn grid(p: &Props, picture: &Picture) -> Html {
     html! {
         <>
             <div class="lod-grid" id="lod-grid">{ for tiles }</div>
-            <p class="lod-key">{t("★ the controller · L leads · F follows in sync · U under-replicated partitions it leads · O offline replicas · strip: records it appended as leader, last 4 s (darker: more)")}</p>
+            <p class="lod-key">
+                if crate::view::kraft::is_kraft(world) {
+                    {t("L leads · F follows in sync · U under-replicated partitions it leads · O offline replicas · strip: records it appended as leader, last 4 s (darker: more)")}
+                    if voters.iter().any(|v| v.combined) { {" · "}<span class="voter-mark">{"◆"}</span>{" "}{t("also a KRaft controller (combined mode), green and ringed while it is the active controller")} }
+                } else {
+                    {t("★ the controller · L leads · F follows in sync · U under-replicated partitions it leads · O offline replicas · strip: records it appended as leader, last 4 s (darker: more)")}
+                }
+            </p>
         </>
     }
 }

@@ -18,6 +18,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kafka-kraft-combined", include_str!("../../../scenarios/kafka-kraft-combined.json")),
     ("kafka-large", include_str!("../../../scenarios/kafka-large.json")),
     ("kafka-large-kraft", include_str!("../../../scenarios/kafka-large-kraft.json")),
+    ("kafka-large-kraft-combined", include_str!("../../../scenarios/kafka-large-kraft-combined.json")),
     ("rabbit-basic", include_str!("../../../scenarios/rabbit-basic.json")),
     ("rabbit-by-hand", include_str!("../../../scenarios/rabbit-by-hand.json")),
     ("rabbit-quorum", include_str!("../../../scenarios/rabbit-quorum.json")),

@@ -15,7 +15,7 @@ use brokerlab_engine::{NodeId, World};
 
 /// What the page says about KRaft mode's simplifications (beside the ZooKeeper model's list).
 pub const SIMPLIFICATIONS: &str = en("KRaft mode (Kafka 4): a controller quorum replicates __cluster_metadata \
-with Raft (KIP-595); brokers fetch it, register, heartbeat and are fenced (KIP-631). Simplified: combined mode (controllers inside brokers) only for all the voters at once; no snapshots \
+with Raft (KIP-595); brokers fetch it, register, heartbeat and are fenced (KIP-631). Combined mode (a controller inside a broker) for all the voters or some of them (a mixed quorum). Simplified: the quorum's voters are fixed (no KIP-853 adding or removing of controllers); no snapshots \
 (KIP-630: every controller and broker keeps the whole metadata log); no pre-vote (KIP-996) and a fresh random \
 election timeout instead of exponential backoff; partition changes carry the whole partition state; no \
 eligible leader replicas (KIP-966: off by default in Kafka 4.0, on for new clusters since 4.1); brokers register once they know the leader.");
@@ -70,6 +70,68 @@ impl QuorumPart {
     }
 }
 
+impl QuorumPart {
+    /// The CSS class and `data-part` value.
+    pub fn class(self) -> &'static str {
+        match self {
+            QuorumPart::Active { .. } => "active",
+            QuorumPart::Follower { .. } => "voter",
+            QuorumPart::Candidate { .. } => "candidate",
+            QuorumPart::Unattached { .. } => "unattached",
+        }
+    }
+}
+
+/// One voter of the quorum: a controller node, or a broker that runs one (combined).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Voter {
+    pub node: NodeId,
+    pub name: String,
+    /// A broker that also runs this controller (`process.roles=broker,controller`).
+    pub combined: bool,
+    /// Its part in the quorum; `None` while its node is stopped.
+    pub part: Option<QuorumPart>,
+    /// Its metadata log's end and high watermark (the log outlives a crash; the HW is relearnt).
+    pub log_end: u64,
+    pub hw: u64,
+}
+
+impl Voter {
+    /// "log 42 · HW 41", as under a controller on the stage.
+    pub fn log_label(&self) -> String {
+        log_hw(self.log_end, self.hw)
+    }
+}
+
+/// The quorum's voters in id order: the controller nodes, then the brokers that run one.
+pub fn voters(world: &World) -> Vec<Voter> {
+    let Some(k) = world.shared.kafka.as_ref().and_then(|k| k.kraft.as_ref()) else { return vec![] };
+    k.controllers
+        .iter()
+        .filter_map(|&node| {
+            let c = controller(world, node)?;
+            Some(Voter {
+                node,
+                name: world.node_name(node).to_string(),
+                combined: is_combined(world, node),
+                part: quorum_part(world, node),
+                log_end: c.raft.log.end(),
+                hw: c.raft.hw,
+            })
+        })
+        .collect()
+}
+
+/// The node name of controller `id` (`"?"` if there is none).
+fn voter_name(world: &World, id: u8) -> &str {
+    world
+        .shared
+        .kafka
+        .as_ref()
+        .and_then(|k| k.kraft.as_ref()?.controllers.get((id as usize).wrapping_sub(1)).copied())
+        .map_or("?", |n| world.node_name(n))
+}
+
 /// The controller at `node`: a controller node's, or in combined mode the one running in a broker.
 pub fn controller(world: &World, node: NodeId) -> Option<&QuorumController> {
     match &world.nodes.get(node.index())?.node {
@@ -97,7 +159,11 @@ pub fn quorum_part(world: &World, node: NodeId) -> Option<QuorumPart> {
 
 /// The metadata log as the stage labels it under a controller: "log 42 · HW 41".
 pub fn log_label(c: &QuorumController) -> String {
-    tf("log {0} · HW {1}", &[&c.raft.log.end(), &c.raft.hw])
+    log_hw(c.raft.log.end(), c.raft.hw)
+}
+
+fn log_hw(end: u64, hw: u64) -> String {
+    tf("log {0} · HW {1}", &[&end, &hw])
 }
 
 /// The active controller's node, as the live controllers see it (the newest epoch's leader).
@@ -125,11 +191,15 @@ pub fn broker_line(world: &World, b: &Broker) -> Option<String> {
         (false, Some(_)) => t("stopping cleanly (controlled shutdown)"),
         (false, None) => t("unfenced"),
     };
-    let leader =
-        l.leader.and_then(|id| world.shared.kafka.as_ref()?.kraft.as_ref()?.controllers.get(id as usize - 1).copied());
     Some(tf(
         "KRaft broker: {0}, {1}; metadata replayed to {2} (HW {3}); active controller {4}",
-        &[&registration, &fenced, &l.image.applied, &l.hw, &(leader.map_or(t("unknown"), |n| world.node_name(n)))],
+        &[
+            &registration,
+            &fenced,
+            &l.image.applied,
+            &l.hw,
+            &(l.leader.map_or(t("unknown"), |id| voter_name(world, id))),
+        ],
     ))
 }
 
@@ -168,13 +238,7 @@ pub fn controller_text(world: &World, node: NodeId, c: &QuorumController) -> Str
     let part = quorum_part(world, node).map_or("down".into(), |p| match p {
         QuorumPart::Active { epoch } => tf("the active controller (quorum leader), epoch {0}", &[&epoch]),
         QuorumPart::Follower { leader, epoch } => {
-            let name = world
-                .shared
-                .kafka
-                .as_ref()
-                .and_then(|k| k.kraft.as_ref()?.controllers.get(leader as usize - 1).copied())
-                .map_or("?", |n| world.node_name(n));
-            tf("a voter following {0}, epoch {1}", &[&name, &epoch])
+            tf("a voter following {0}, epoch {1}", &[&voter_name(world, leader), &epoch])
         }
         QuorumPart::Candidate { epoch } => tf("a candidate in epoch {0}, asking for votes", &[&epoch]),
         QuorumPart::Unattached { epoch } => tf("waiting for a leader (epoch {0})", &[&epoch]),
@@ -205,7 +269,7 @@ pub fn log_text(world: &World, c: &QuorumController) -> String {
     for (i, e) in log.iter().enumerate().skip(from) {
         let mark = if (i as u64) < c.raft.hw { ' ' } else { '*' };
         let what = match &e.record {
-            MetadataRecord::LeaderChange { leader } => format!("LeaderChange ctl{leader}"),
+            MetadataRecord::LeaderChange { leader } => format!("LeaderChange {}", voter_name(world, *leader)),
             MetadataRecord::RegisterBroker { broker } => format!("RegisterBroker b{broker}"),
             MetadataRecord::BrokerFencing { broker, fenced: true, .. } => format!("FenceBroker b{broker}"),
             MetadataRecord::BrokerFencing { broker, .. } => format!("UnfenceBroker b{broker}"),

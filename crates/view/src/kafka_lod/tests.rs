@@ -191,3 +191,42 @@ fn the_session_folds_rates_only_for_a_large_cluster() {
     let r = s.lod_rates().unwrap();
     assert!(r.produced(s.world().now).is_some());
 }
+
+/// KRaft on the large stage (`kraft::voters`, drawn as the quorum's pills and ◆ on the grid's
+/// tiles): kafka-kraft-combined with 65 partitions, so that it is aggregated. The three voters are
+/// brokers b1…b3, one of them active, each with its metadata log's end and HW; b2 dies at 3 s and
+/// its voter is down with it, and a live voter is active again after the election.
+#[test]
+fn the_large_stage_shows_which_brokers_run_the_voters_and_which_one_is_active() {
+    use crate::kraft::{voters, QuorumPart};
+    let mut s = presets::load("kafka-kraft-combined").unwrap();
+    let k = s.kafka.as_mut().unwrap();
+    k.consumers.clear();
+    k.topics[0].partitions = 65;
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    assert!(aggregates(sim.world()));
+    sim.run_until(Time::secs(3) - Time::ms(1));
+    let before = voters(sim.world());
+    let names: Vec<&str> = before.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["b1", "b2", "b3"]);
+    assert!(before.iter().all(|v| v.combined && v.part.is_some()), "{before:?}");
+    let active: Vec<_> = before.iter().filter(|v| matches!(v.part, Some(QuorumPart::Active { .. }))).collect();
+    assert_eq!(active.len(), 1, "{before:?}");
+    assert!(active[0].hw > 0 && active[0].log_end >= active[0].hw);
+    assert_eq!(active[0].log_label(), format!("log {} · HW {}", active[0].log_end, active[0].hw));
+    sim.run_until(Time::secs(8));
+    let after = voters(sim.world());
+    let b2 = after.iter().find(|v| v.name == "b2").unwrap();
+    assert_eq!(b2.part, None, "b2's controller died with its broker");
+    assert!(b2.log_end > 0, "its log outlives the crash");
+    let active: Vec<_> = after.iter().filter(|v| matches!(v.part, Some(QuorumPart::Active { .. }))).collect();
+    assert_eq!(active.len(), 1, "{after:?}");
+    assert_ne!(active[0].name, "b2");
+    // A mixed quorum: the controller nodes first, then the broker that runs the third voter.
+    let mut s = presets::load("kafka-kraft").unwrap();
+    s.kafka.as_mut().unwrap().combined = brokerlab_engine::kafka::config::Combined::Brokers(vec!["b3".into()]);
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    sim.run_until(Time::secs(2));
+    let mixed: Vec<(String, bool)> = voters(sim.world()).into_iter().map(|v| (v.name, v.combined)).collect();
+    assert_eq!(mixed, [("ctl1".into(), false), ("ctl2".into(), false), ("b3".into(), true)]);
+}
