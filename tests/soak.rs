@@ -54,7 +54,7 @@ fn window_for(slug: &str) -> Time {
         "kafka-resources" | "rabbit-resources" => Time::secs(4),
         "kafka-large" => Time::secs(5),
         // b7 dies at 10 s and is fenced 9 s after its last heartbeat: the early window starts at 20 s.
-        "kafka-large-kraft" => Time::secs(10),
+        "kafka-large-kraft" | "kafka-large-kraft-combined" => Time::secs(10),
         _ => Time::secs(60),
     }
 }

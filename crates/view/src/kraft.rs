@@ -97,9 +97,13 @@ pub struct Voter {
 }
 
 impl Voter {
-    /// "log 42 · HW 41", as under a controller on the stage.
+    /// "log 42 · HW 41", as under a controller on the stage; a stopped voter's log alone (its
+    /// high watermark is not kept over a crash: it learns it again from the leader).
     pub fn log_label(&self) -> String {
-        log_hw(self.log_end, self.hw)
+        match self.part {
+            Some(_) => log_hw(self.log_end, self.hw),
+            None => tf("log {0}", &[&self.log_end]),
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use super::strip::MOVED_FOR;
 use brokerlab_engine::kafka::msg::KafkaEvent;
-use brokerlab_engine::kernel::Process;
+use brokerlab_engine::kernel::{MsgInfo, Process};
 use brokerlab_engine::{EventKind, ModelEvents, NodeId, Time, World};
 use std::collections::VecDeque;
 
@@ -29,8 +29,19 @@ pub enum Class {
     Consume,
     /// Two brokers (replica fetches; in ZooKeeper mode also the controller's requests).
     Brokers,
-    /// A broker and ZooKeeper or a KRaft controller, or two of those.
+    /// A broker and ZooKeeper or a KRaft controller, or two of those; in KRaft's combined mode
+    /// also the quorum's messages between two brokers (one of them runs the controller).
     Metadata,
+}
+
+/// The lane `KafkaMsg::info` gives KRaft's quorum messages: Raft among the voters and the brokers'
+/// metadata fetches, registrations and heartbeats.
+const KRAFT_LANE: u32 = 104;
+
+/// Whether a message between two brokers is one of the KRaft quorum's (to or from a controller
+/// that runs in a broker, combined mode), not replication.
+fn quorum_msg(info: &MsgInfo) -> bool {
+    info.lane == KRAFT_LANE || matches!(info.kind, "alter-partition" | "isr-committed")
 }
 
 impl Class {
@@ -62,6 +73,8 @@ type Ring = [u32; BUCKETS];
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rates {
     ends: Vec<End>,
+    /// KRaft mode: messages of the quorum between brokers count as metadata (combined mode).
+    kraft: bool,
     /// Node index → broker slot (its place in the cluster's broker list), `u16::MAX` if none.
     slot: Vec<u16>,
     /// Each user topic's first strip index (`None`: `__consumer_offsets`).
@@ -112,6 +125,7 @@ impl Rates {
         }
         Rates {
             ends,
+            kraft: cluster.is_some_and(|c| c.kraft.is_some()),
             slot,
             base,
             head: 0,
@@ -144,8 +158,12 @@ impl Rates {
     pub fn observe(&mut self, at: Time, kind: &EventKind) {
         let end = |ends: &[End], n: NodeId| ends.get(n.index()).copied().unwrap_or(End::Other);
         match kind {
-            EventKind::Sent { from, to, .. } => {
-                if let Some(c) = class(end(&self.ends, *from), end(&self.ends, *to)) {
+            EventKind::Sent { from, to, info, .. } => {
+                let c = match class(end(&self.ends, *from), end(&self.ends, *to)) {
+                    Some(Class::Brokers) if self.kraft && quorum_msg(info) => Some(Class::Metadata),
+                    c => c,
+                };
+                if let Some(c) = c {
                     let i = self.advance(at);
                     self.messages[c as usize][i] += 1;
                 }
