@@ -45,6 +45,9 @@ pub struct StageProps<'a> {
 
 pub fn svg(p: StageProps) -> Html {
     let net = &p.world.network;
+    // A mixed KRaft quorum: controller nodes sit above the brokers, so a combined broker's log
+    // goes beside its box instead of above it, where the controllers' labels are.
+    let mixed = crate::view::kraft::voters(p.world).iter().any(|v| !v.combined);
     let link_views = links(p.world).into_iter().map(|(a, b)| {
         let (pa, pb) = (p.positions[a.index()], p.positions[b.index()]);
         let cut = net.is_cut(a, b);
@@ -86,7 +89,8 @@ pub fn svg(p: StageProps) -> Html {
         // A RabbitMQ cluster node: its part in its (first) quorum queue's Raft group, and that log.
         let raft = crate::view::rabbit::cluster::stage_label(p.world, id);
         let meta_log = meta_log.or_else(|| crate::view::rabbit::cluster::log_label(p.world, id));
-        let combined = meta_log.is_some() && role == "broker";
+        let combined = meta_log.is_some() && role == "broker" && !mixed;
+        let beside = meta_log.is_some() && role == "broker" && mixed;
         let class = classes!(
             "node",
             role,
@@ -155,7 +159,13 @@ pub fn svg(p: StageProps) -> Html {
                 <text class="role" y={if matches!(role, "relay" | "broker" | "zookeeper" | "kraft-controller") { "50" } else { "48" }}>{state}</text>
                 if let Some(owns) = owns { <text class="owns" y="66">{owns}</text> }
                 // (Above a combined node's box: its partitions' chips sit below it.)
-                if let Some(log) = meta_log { <text class="owns" y={if role == "broker" { "-38" } else { "66" }}>{log}</text> }
+                if let Some(log) = meta_log {
+                    if beside {
+                        <text class="owns beside" x="50" y="4">{log}</text>
+                    } else {
+                        <text class="owns" y={if role == "broker" { "-38" } else { "66" }}>{log}</text>
+                    }
+                }
                 // A broker's rack above its name, higher still when a combined node's log is there.
                 if let Some(rack) = crate::view::rack::stage_label(p.world, id) {
                     <text class="owns rack" y={match (role, combined) { ("broker", true) => "-52", ("broker", false) => "-36", _ => "-34" }}>{rack}</text>

@@ -16,6 +16,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("kafka-zk-ensemble", include_str!("../../../scenarios/kafka-zk-ensemble.json")),
     ("kafka-kraft", include_str!("../../../scenarios/kafka-kraft.json")),
     ("kafka-kraft-combined", include_str!("../../../scenarios/kafka-kraft-combined.json")),
+    ("kafka-kraft-mixed", include_str!("../../../scenarios/kafka-kraft-mixed.json")),
     ("kafka-large", include_str!("../../../scenarios/kafka-large.json")),
     ("kafka-large-kraft", include_str!("../../../scenarios/kafka-large-kraft.json")),
     ("kafka-large-kraft-combined", include_str!("../../../scenarios/kafka-large-kraft-combined.json")),

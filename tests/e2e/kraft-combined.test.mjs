@@ -3,10 +3,12 @@
 // The quorum's pills list them with their part and metadata log; their tiles in the grid carry ◆,
 // the active controller's ringed green. b2, the active controller with seed 1, dies at 10 s: its
 // tile and pill show the voter down, another voter becomes active, and once b2 is fenced every
-// partition is led again. Screenshots under target/e2e/ at 1440×900 and 390×844.
+// partition is led again. And a mixed quorum on the small stage (kafka-kraft-mixed): two
+// controller nodes and broker b1 running the third voter, killed at 5 s. Screenshots under
+// target/e2e/ at 1440×900 and 390×844.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appSuite, SHOTS, untilSimSeconds } from './browser.mjs';
+import { appSuite, SHOTS, text, untilSimSeconds } from './browser.mjs';
 
 const suite = appSuite();
 const voters = (page) => page.$$eval('#lod-grid .tile[data-voter]', (ts) => ts.map((t) => [t.dataset.broker, t.dataset.voter]));
@@ -45,5 +47,29 @@ test('KRaft combined mode at scale: the voters marked in the grid, the active on
   assert.ok(width <= 390, `the page does not scroll sideways (${width} px)`);
   await page.locator('#lod-stage').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SHOTS}/72-large-combined-phone.png` });
+  assert.deepEqual(errors, []);
+});
+
+test('a mixed quorum: controller nodes ctl1 and ctl2, and b1 both broker and voter, killed', async () => {
+  const { page, errors } = await suite.open('?preset=kafka-kraft-mixed&seed=1&speed=1', { viewport: { width: 1440, height: 900 } });
+  await untilSimSeconds(page, 4);
+  assert.deepEqual(await page.$$eval('.stage-svg .node.kraft-controller', (ns) => ns.map((n) => n.dataset.node)), ['ctl1', 'ctl2']);
+  // b1 is drawn as a broker whose label names its part in the quorum, with its metadata log.
+  assert.match(await text(page, '[data-node="b1"] .role'), /^broker · (voter|active)$/);
+  assert.match(await text(page, '[data-node="b1"] .owns'), /log \d+ · HW \d+/);
+  assert.equal(await text(page, '[data-node="b2"] .role'), 'broker', 'b2 and b3 are brokers only');
+  assert.equal(await page.locator('.stage-svg .node.zk-leader').count(), 1, 'one active controller');
+  await page.screenshot({ path: `${SHOTS}/73-kraft-mixed.png` });
+  // b1 dies at 5 s, both roles: the two controller nodes keep the quorum and fence it.
+  await untilSimSeconds(page, 7);
+  assert.equal(await text(page, '[data-node="b1"] .role'), 'stopped');
+  assert.match(await page.getAttribute('[data-node^="ctl"].zk-leader', 'data-node'), /^ctl[12]$/);
+  await page.click('[data-node^="ctl"].zk-leader');
+  assert.match(await page.textContent('#metadata-log'), /FenceBroker b1/);
+  assert.match(await page.textContent('#metadata-log'), /LeaderChange ctl\d/);
+  await page.screenshot({ path: `${SHOTS}/74-kraft-mixed-b1-down.png` });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('.stage-svg').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SHOTS}/75-kraft-mixed-phone.png` });
   assert.deepEqual(errors, []);
 });
