@@ -225,7 +225,8 @@ pub fn kraft(scenario: &Scenario, kafka: &KafkaSpec) -> String {
     let combined = kafka.combined_brokers();
     if !combined.is_empty() {
         let names: Vec<String> = combined.iter().map(|b| format!("b{b}")).collect();
-        extra.push(format!("The scenario runs {} of its {} controllers inside brokers {} (combined mode, process.roles=broker,controller); this file gives every controller a service of its own (process.roles=controller), the layout Kafka recommends outside development.", combined.len(), kafka.metadata_nodes(), names.join(", ")));
+        let brokers = if names.len() == 1 { "broker" } else { "brokers" };
+        extra.push(format!("The scenario runs {} of its {} controllers inside {brokers} {} (combined mode, process.roles=broker,controller); this file gives every controller a service of its own (process.roles=controller), the layout Kafka recommends outside development.", combined.len(), kafka.metadata_nodes(), names.join(", ")));
     } else if !kafka.kraft() {
         extra.push("The scenario models ZooKeeper-era Kafka: controller election through /controller, zombie leaders after a lost session. KRaft fences brokers through the controller quorum instead; see the ZooKeeper variant for the cluster the simulation models.".into());
     }
