@@ -75,7 +75,11 @@ pub struct Group {
 
 impl Group {
     /// The group as a new coordinator finds it: its committed offsets read back from the
-    /// `__consumer_offsets` partition up to the high watermark, last commit winning.
+    /// `__consumer_offsets` partition, last commit winning. The caller passes the log to its end,
+    /// not its high watermark, as `GroupMetadataManager.doLoadGroupsAndOffsets` reads it
+    /// (`FetchIsolation.LOG_END`): a new leader's HW may lag what the old leader had replicated
+    /// and answered (a follower learns the HW a fetch later), and a COMMIT marker left out would
+    /// leave its offsets pending, for the next ABORT of the same producer id to drop.
     pub fn load(index: u8, broker: BrokerId, log: &[Record]) -> Group {
         let mine = |k: u32| (k >> 16 == index as u32).then_some((k & 0xffff) as u16);
         let (offsets, txn_offsets) = crate::kafka::txn::offsets::replay(log, mine);

@@ -1,8 +1,8 @@
 //! The broker as group coordinator: it hosts a `group::Group` for each group whose
-//! `__consumer_offsets` partition it leads (loading its offsets from that partition when it becomes
-//! leader, dropping it when it stops), hands the members' requests and the groups' timers to it,
-//! and writes offset commits to the partition with acks=all: a commit counts, and is answered, only
-//! once replicated — or fails after `offsets.commit.timeout.ms`.
+//! `__consumer_offsets` partition it leads (loading its offsets from that partition, to its log
+//! end, when it becomes leader, dropping it when it stops), hands the members' requests and the
+//! groups' timers to it, and writes offset commits to the partition with acks=all: a commit
+//! counts, and is answered, only once replicated — or fails after `offsets.commit.timeout.ms`.
 
 use super::replica_manager::Waiter;
 use super::Broker;
@@ -148,7 +148,7 @@ impl Broker {
             match (leading, self.groups.contains_key(&index)) {
                 (true, false) => {
                     let r = self.replicas.get(&tp).expect("leading it");
-                    let mut g = Group::load(index, self.id, &r.log.slice(r.log.log_start(), r.log.hw()));
+                    let mut g = Group::load(index, self.id, &r.log.slice(r.log.log_start(), r.log.leo()));
                     g.announce(ctx, GroupState::Empty);
                     self.groups.insert(index, g);
                 }
@@ -223,6 +223,28 @@ mod tests {
         h.message(&mut b, CONTROLLER, follow);
         assert!(b.groups.is_empty());
         assert_eq!(h.take().events.iter().filter_map(state).collect::<Vec<_>>(), [GroupState::Dead]);
+    }
+
+    #[test]
+    fn a_new_coordinator_loads_the_group_to_its_log_end_not_its_high_watermark() {
+        // Broker 1 followed the offsets partition: it has a transactional offset commit of
+        // producer 7 (partition 3 at 40) and the COMMIT marker, but heard of a HW below the
+        // marker (a follower learns the HW a fetch later). The old leader had them replicated,
+        // so its group counted the offsets as committed.
+        let mut h = Harness::default();
+        let mut b = broker(1);
+        h.follow(&mut b, OFFSETS, 2, 0);
+        let log = &mut b.replicas.get_mut(&OFFSETS).unwrap().log;
+        log.append_txn_batch(0, &[(Some(offset_key(0, 3)), 40)], (7, 0, 0), OFFSET_RECORD_BYTES, Time::ZERO);
+        log.append_marker(0, (7, 0), true, Time::ZERO);
+        log.set_hw(1);
+        // It becomes leader: as `GroupMetadataManager.loadGroupsAndOffsets` reads to the log end
+        // (FetchIsolation.LOG_END), the marker counts and the offset is committed, not left
+        // pending for a later ABORT of the same producer id to drop.
+        h.lead(&mut b, OFFSETS, 1, vec![1]);
+        let g = &b.groups[&0];
+        assert_eq!(g.offsets.get(&3), Some(&40));
+        assert!(!g.txn_offsets.unstable(1 << 3), "nothing pending");
     }
 
     #[test]
