@@ -90,11 +90,16 @@ fn cluster_settings(y: &mut Yaml, kafka: &KafkaSpec, notes: &mut Vec<String>) {
     y.setting("offsets.topic.num.partitions", kafka.offsets_topic_partitions, None);
     let segment = int_bytes(kafka.offsets_topic_segment_bytes, "offsets.topic.segment.bytes", notes);
     y.setting("offsets.topic.segment.bytes", segment, None);
+    // `__transaction_state` as the model creates it (for the scenario's transactional producers
+    // and exactly-once processors; Kafka creates it on the first FindCoordinator(TRANSACTION)).
+    y.setting("transaction.state.log.num.partitions", kafka.txn_state_partitions(), None);
+    let segment = int_bytes(kafka.txn_state_segment_bytes(), "transaction.state.log.segment.bytes", notes);
+    y.setting("transaction.state.log.segment.bytes", segment, None);
     if rf < 3 {
         y.setting(
             "transaction.state.log.replication.factor",
             rf,
-            Some(if kafka.producers.iter().any(|p| p.transactional_id.is_some()) {
+            Some(if !kafka.txn_ids().is_empty() {
                 "Kafka's default (3) needs 3 brokers: this lets the scenario's transactional producers run here"
             } else {
                 "Kafka's default (3) needs 3 brokers; the scenario has no transactions, this only lets a transactional client run here"

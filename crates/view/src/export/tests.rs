@@ -152,6 +152,42 @@ fn kafka_exports_carry_the_scenarios_settings() {
 }
 
 #[test]
+fn the_internal_topics_settings_follow_the_scenario() {
+    // kafka-exactly-once: transactions only through its processors, 3 brokers.
+    let mut s = preset("kafka-exactly-once");
+    let k = s.kafka.as_mut().unwrap();
+    k.transaction_state_segment_bytes = Some(1 << 20);
+    k.offsets_topic_segment_bytes = 2 << 20;
+    for f in [one(&s, Format::ComposeKraft), one(&s, Format::ComposeZookeeper)] {
+        for want in [
+            "KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS: '3'",
+            "KAFKA_TRANSACTION_STATE_LOG_SEGMENT_BYTES: '1048576'",
+            "KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS: '3'",
+            "KAFKA_OFFSETS_TOPIC_SEGMENT_BYTES: '2097152'",
+        ] {
+            assert!(f.contains(want), "{want} in\n{f}");
+        }
+    }
+    // With two brokers the replication factor comes down, and the note says the processors'
+    // transactions need it.
+    let k = s.kafka.as_mut().unwrap();
+    k.brokers = 2;
+    k.transaction_state_segment_bytes = None;
+    for t in &mut k.topics {
+        t.replication_factor = 2;
+        t.min_insync_replicas = 1;
+    }
+    let f = one(&s, Format::ComposeKraft);
+    for want in [
+        "KAFKA_TRANSACTION_STATE_LOG_SEGMENT_BYTES: '104857600'",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '2'",
+        "this lets the scenario's transactional producers run here",
+    ] {
+        assert!(f.contains(want), "{want} in\n{f}");
+    }
+}
+
+#[test]
 fn assignors_and_idempotence_follow_the_scenario() {
     let mut s = preset("kafka-groups");
     let k = s.kafka.as_mut().unwrap();
