@@ -23,9 +23,9 @@
 //!   drops a retried batch it already has and refuses one that skips ahead; without it, a retry
 //!   after a lost answer writes the batch twice, and a retried batch can land after a later one.
 //!
-//! Simplified (said in the docs): the producer id is the producer's node number (no InitProducerId
-//! round trip; the epoch is bumped locally, as Kafka's idempotent producer does); one request carries one batch (Kafka packs a broker's batches
-//! into one request); record size is a fixed setting.
+//! Simplified (said in the docs): a first instance's producer id is its node number + 1 (a
+//! restarted one asks InitProducerId: `producer/idempotent.rs`); one request carries one batch
+//! (Kafka packs a broker's batches into one request); record size is a fixed setting.
 
 use super::clients::{send, update_leaders, MetadataAsk};
 use super::cluster::Cluster;
@@ -33,6 +33,7 @@ use super::msg::{KafkaEvent, KafkaMsg, Tp};
 use super::partition::{Acks, BrokerId, Error};
 use super::partitioner::partition_for_key;
 use super::txn::event::AbortableCause;
+use super::txn::msg::TxnMsg;
 use super::{Ctx, KafkaTimer};
 use crate::deadlines::Deadlines;
 use crate::time::Time;
@@ -42,6 +43,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 mod app;
+mod idempotent;
 mod transactional;
 mod txn_offsets;
 pub use transactional::{TxnClient, TxnPhase};
@@ -132,6 +134,8 @@ pub struct Producer {
     /// epoch is bumped once nothing is in flight).
     pub epoch: u16,
     bump_needed: bool,
+    /// Without a transactional id: the producer id a restarted instance was given.
+    pub idempotence: idempotent::IdempotentId,
     /// Records failed with a TimeoutException (`delivery.timeout.ms` passed).
     pub expired: u64,
     /// With a `transactional.id`: its transaction manager.
@@ -162,6 +166,7 @@ impl Producer {
             sticky: None,
             epoch: 0,
             bump_needed: false,
+            idempotence: Default::default(),
             expired: 0,
             txn: None,
             app: false,
@@ -175,9 +180,9 @@ impl Producer {
     }
 
     /// The producer id its batches carry: the coordinator's for a transactional producer, its
-    /// node number + 1 for an idempotent one.
+    /// own (`idempotent_id`) for an idempotent one.
     fn producer_id(&self, ctx: &Ctx) -> u32 {
-        self.txn.as_ref().and_then(|t| t.producer).map_or(ctx.me.0 + 1, |p| p.0)
+        self.txn.as_ref().and_then(|t| t.producer).map_or_else(|| self.idempotent_id(ctx.me), |p| p.0)
     }
 
     pub fn key_name(key: u32) -> String {
@@ -190,6 +195,7 @@ impl Producer {
         self.metadata.ask(ctx, &self.cluster);
         ctx.set_timer(self.settings.interval, KafkaTimer::Send);
         self.txn_step(ctx);
+        self.idempotent_step(ctx);
     }
 
     /// A crashed producer loses what it had not sent or had not had acknowledged.
@@ -204,6 +210,7 @@ impl Producer {
         self.sticky = None;
         self.bump_needed = false;
         self.txn_reset();
+        self.idempotent_restart();
     }
 
     fn partitions(&self) -> u16 {
@@ -252,7 +259,8 @@ impl Producer {
                 ctx.set_timer(self.settings.interval, KafkaTimer::Send);
             }
             KafkaTimer::Linger => self.drain(ctx),
-            KafkaTimer::TxnStep { generation } => self.txn_timer(ctx, generation),
+            KafkaTimer::TxnStep { generation } if self.txn.is_some() => self.txn_timer(ctx, generation),
+            KafkaTimer::TxnStep { generation } => self.idempotent_timer(ctx, generation),
             KafkaTimer::RequestTimeout => {
                 for id in self.timeouts.expired(ctx, KafkaTimer::RequestTimeout) {
                     if let Some(b) = self.inflight.remove(&id) {
@@ -348,6 +356,9 @@ impl Producer {
     /// in-flight limit allows (the `Sender` loop).
     fn drain(&mut self, ctx: &mut Ctx) {
         self.expire(ctx);
+        if self.idempotence.asking {
+            return self.idempotent_step(ctx); // no batch before the new instance's producer id
+        }
         if self.bump_needed {
             if !self.inflight.is_empty() {
                 return; // no new sequence goes out while one is unresolved
@@ -515,6 +526,7 @@ impl Producer {
         let Some(broker) = self.cluster.broker_of(peer) else { return };
         self.cancel_in_flight(ctx, broker, Error::NetworkException);
         self.txn_disconnected(ctx, broker);
+        self.idempotent_disconnected(ctx, broker);
     }
 
     /// Fails every request in flight to `broker`, oldest first, as the client's `NetworkClient`
@@ -568,6 +580,7 @@ impl Producer {
                     Err(e) => self.failed(ctx, b, e),
                 }
             }
+            KafkaMsg::Txn(TxnMsg::IdempotentProducerIdResponse { result }) => self.on_idempotent_id(ctx, result),
             KafkaMsg::Txn(m) => self.on_txn_message(ctx, m),
             _ => {}
         }

@@ -103,7 +103,7 @@ impl ModelView for Kafka {
                         &if let Some(txn) = &p.txn {
                             transactional(world, txn)
                         } else if p.settings.idempotent {
-                            tf("; idempotent, producer id {0} epoch {1}", &[&(me.0 + 1), &p.epoch])
+                            tf("; idempotent, producer id {0} epoch {1}", &[&p.idempotent_id(me), &p.epoch])
                         } else {
                             String::new()
                         },

@@ -293,10 +293,14 @@ fn producer_idempotent(world: &World, node: NodeId) -> bool {
 }
 
 /// Whether a log record is `producer`'s record number `seq`. (A record's value is its producer's
-/// record number; an idempotent producer's records also carry its id, node index + 1, where others
-/// carry 0.)
-fn is_record_of(rec: &brokerlab_engine::kafka::log::Record, producer: NodeId, seq: u64) -> bool {
-    rec.value == seq && (rec.producer == 0 || rec.producer == producer.0 + 1)
+/// record number; an idempotent producer's records also carry its producer id — node index + 1,
+/// or one a broker gave a restarted instance — where others carry 0.)
+fn is_record_of(world: &World, rec: &brokerlab_engine::kafka::log::Record, producer: NodeId, seq: u64) -> bool {
+    let wrote = |id| match &world.nodes.get(producer.index()).map(|s| &s.node) {
+        Some(Node::Kafka(KafkaNode::Producer(p))) => p.had_producer_id(producer, id),
+        _ => id == producer.0 + 1,
+    };
+    rec.value == seq && (rec.producer == 0 || wrote(rec.producer))
 }
 
 /// Whether the leader's record at `offset` is the followed one (not another record that took its
@@ -304,14 +308,14 @@ fn is_record_of(rec: &brokerlab_engine::kafka::log::Record, producer: NodeId, se
 fn is_ours(world: &World, r: Record, offset: u64) -> bool {
     crate::kafka::leader(world, r.tp)
         .and_then(|(_, replica)| replica.log.get(offset).copied())
-        .is_none_or(|rec| is_record_of(&rec, r.producer, r.seq))
+        .is_none_or(|rec| is_record_of(world, &rec, r.producer, r.seq))
 }
 
 /// After a retry: what the leader's log shows of the record `seq` (by its value) — the copy the old
 /// leader had replicated, kept once; a new copy appended by the retry; or, without idempotence, two.
 fn copies_text(world: &World, tp: Tp, producer: NodeId, seq: u64, acked: u64) -> String {
     let Some((b, replica)) = crate::kafka::leader(world, tp) else { return String::new() };
-    let copies: Vec<_> = replica.log.records().filter(|rec| is_record_of(rec, producer, seq)).collect();
+    let copies: Vec<_> = replica.log.records().filter(|rec| is_record_of(world, rec, producer, seq)).collect();
     match copies.as_slice() {
         [one] if one.offset == acked && one.epoch < replica.epoch => tf(" A follower's fetch had carried the first copy off the old leader before it crashed: b{0} already had it at offset {1} (leader epoch {2}), so the retry was recognised and not stored again.", &[&b, &acked, &one.epoch]),
         [one] if one.offset == acked => tf(" The first copy never reached a follower before the crash, so b{0} did not have it: the retry is appended now, at offset {1} in leader epoch {2}, once.", &[&b, &acked, &one.epoch]),

@@ -38,6 +38,7 @@ mod fetch_serving;
 mod group_host;
 mod leader_moves;
 mod lifecycle;
+mod producer_ids;
 mod read_replica;
 mod replica_fetcher;
 mod replica_manager;
@@ -114,6 +115,8 @@ pub struct Broker {
     pub res: Option<Box<crate::resources::kafka::BrokerRes>>,
     /// The transaction coordinator's state (the ids whose `__transaction_state` partition it leads).
     pub txn_host: txn_host::TxnHost,
+    /// Producer ids for idempotent producers (`ProducerIdManager`).
+    pub producer_ids: producer_ids::ProducerIds,
 }
 
 impl Broker {
@@ -147,6 +150,7 @@ impl Broker {
             stopping: None,
             res: None,
             txn_host: txn_host::TxnHost::default(),
+            producer_ids: producer_ids::ProducerIds::default(),
         }
     }
 
@@ -196,6 +200,7 @@ impl Broker {
         self.produce_deadlines.clear();
         self.groups.clear();
         self.txn_host = txn_host::TxnHost::default();
+        self.producer_ids.on_crash();
         self.stopping = None;
         self.res = None;
         if let Some(l) = self.kraft.as_mut() {

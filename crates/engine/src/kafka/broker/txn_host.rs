@@ -26,7 +26,8 @@ use crate::time::Time;
 use crate::vecmap::VecMap;
 use crate::NodeId;
 
-/// Producer ids of transactional ids start here (idempotent producers use their node number + 1).
+/// Producer ids of transactional ids start here (an idempotent producer's first instance uses its
+/// node number + 1, a restarted one gets an id of a broker's block: `producer_ids`).
 pub const TXN_PRODUCER_ID_BASE: u32 = 10_000;
 /// Bytes of an entry's records in `__transaction_state`.
 const ENTRY_RECORD_BYTES: u32 = 50;
@@ -117,6 +118,7 @@ impl Broker {
                     }
                 }
             }
+            TxnMsg::IdempotentProducerId => self.init_idempotent_producer(ctx, from),
             TxnMsg::AddPartitionsToTxn { txn, producer, partitions } => {
                 let answer = |result| KafkaMsg::Txn(TxnMsg::AddPartitionsToTxnResponse { txn, result });
                 self.add_to_txn(ctx, (txn, producer, &partitions), TxnReply::Add(from), answer);

@@ -120,6 +120,11 @@ impl KafkaEvent {
                 "{} bumped its producer epoch to {epoch}: sequences start again at 0 (KIP-360)",
                 world.node_name(producer)
             ),
+            KafkaEvent::ProducerIdAssigned { producer, id, epoch } => write!(
+                s,
+                "{} is a new producer instance: producer id {id}, epoch {epoch} (InitProducerId); sequences start at 0",
+                world.node_name(producer)
+            ),
             KafkaEvent::ProduceFailed { producer, seq, tp: t, error } => {
                 write!(s, "{} seq={seq} {}: {}", world.node_name(producer), tp(t), err_name(error))
             }

@@ -57,6 +57,7 @@ enum KafkaTag {
     ZkClientConnected = 42,
     ZnodeChanged = 43,
     WatchFired = 44,
+    ProducerIdAssigned = 45,
 }
 
 /// The brokers of a set above 15, when it has any (see `BrokerSet::high`).
@@ -179,6 +180,11 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::ProducerEpochBumped { producer, epoch } => {
                 h.byte(KafkaTag::ProducerEpochBumped as u8);
                 h.u64(((producer.0 as u64) << 16) | epoch as u64);
+            }
+            KafkaEvent::ProducerIdAssigned { producer, id, epoch } => {
+                h.byte(KafkaTag::ProducerIdAssigned as u8);
+                h.u64(((producer.0 as u64) << 16) | epoch as u64);
+                h.u64(id as u64);
             }
             KafkaEvent::OfflineReplicasRemoved { tp: t, isr } => {
                 h.byte(KafkaTag::OfflineReplicasRemoved as u8);
@@ -313,7 +319,8 @@ impl ModelEvent for KafkaEvent {
             | KafkaEvent::ProduceAcked { producer, .. }
             | KafkaEvent::ProduceFailed { producer, .. }
             | KafkaEvent::ProduceExpired { producer, .. }
-            | KafkaEvent::ProducerEpochBumped { producer, .. } => [Some(producer), None],
+            | KafkaEvent::ProducerEpochBumped { producer, .. }
+            | KafkaEvent::ProducerIdAssigned { producer, .. } => [Some(producer), None],
             KafkaEvent::Consumed { consumer, .. }
             | KafkaEvent::MemberRemoved { consumer, .. }
             | KafkaEvent::Assigned { consumer, .. }
@@ -363,6 +370,7 @@ impl ModelEvent for KafkaEvent {
             KafkaEvent::ProduceFailed { .. } => "produce-failed",
             KafkaEvent::ProduceExpired { .. } => "expired",
             KafkaEvent::ProducerEpochBumped { .. } => "epoch-bumped",
+            KafkaEvent::ProducerIdAssigned { .. } => "producer-id",
             KafkaEvent::Consumed { .. } => "consumed",
             KafkaEvent::GroupState { .. } => "group-state",
             KafkaEvent::MemberRemoved { .. } => "member-removed",

@@ -180,6 +180,9 @@ pub enum KafkaEvent {
     /// An idempotent producer bumped its epoch after a batch with a sequence expired (KIP-360):
     /// sequences start again at 0, and the partitions fence its older epoch.
     ProducerEpochBumped { producer: NodeId, epoch: u16 },
+    /// A restarted idempotent producer got a new producer id from a broker (InitProducerId
+    /// without a transactional id): its sequences start at 0.
+    ProducerIdAssigned { producer: NodeId, id: u32, epoch: u16 },
     /// A consumer read a record.
     Consumed { consumer: NodeId, tp: Tp, offset: u64, value: u64, latency: Time },
     /// A group coordinator moved the group to `state` (with `members` members).

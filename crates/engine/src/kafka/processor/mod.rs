@@ -103,12 +103,8 @@ impl Processor {
 
     pub fn on_crash(&mut self) {
         self.consumer.on_crash();
+        // A new process is a new producer: at-least-once, a new producer id from InitProducerId.
         self.producer.on_crash();
-        if self.producer.txn.is_none() {
-            // A new process gets a new producer id from InitProducerId; the model's idempotent
-            // producer keeps its id, so a new epoch stands for it (its sequences start at 0).
-            self.producer.epoch = self.producer.epoch.wrapping_add(1);
-        }
         self.last_commit = Time::ZERO;
         self.stage = Stage::Processing;
         self.batch.clear();

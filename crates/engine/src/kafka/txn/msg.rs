@@ -26,6 +26,11 @@ pub enum TxnMsg {
         txn: u8,
         result: Result<(u32, u16), TxnError>,
     },
+    /// InitProducerId without a transactional id, from an idempotent producer (to any broker).
+    IdempotentProducerId,
+    IdempotentProducerIdResponse {
+        result: Result<(u32, u16), TxnError>,
+    },
     AddPartitionsToTxn {
         txn: u8,
         producer: (u32, u16),
@@ -102,6 +107,8 @@ impl TxnMsg {
             TxnMsg::FindCoordinatorResponse { .. } => "txn-coordinator",
             TxnMsg::InitProducerId { .. } => "init-producer-id",
             TxnMsg::InitProducerIdResponse { .. } => "producer-id",
+            TxnMsg::IdempotentProducerId => "init-producer-id",
+            TxnMsg::IdempotentProducerIdResponse { .. } => "producer-id",
             TxnMsg::AddPartitionsToTxn { .. } => "add-partitions-to-txn",
             TxnMsg::AddPartitionsToTxnResponse { .. } => "partitions-added",
             TxnMsg::EndTxn { .. } => "end-txn",
