@@ -196,7 +196,13 @@ impl Processor {
             self.at_least_once_commit(ctx);
         }
         if self.producer.txn.as_ref().is_some_and(|t| t.ended.is_some()) {
-            return self.pump(ctx); // the abort just asked for ended at once
+            // The transaction just asked for ended at once (an abort, or a commit with nothing
+            // to end). A batch that ended here keeps the consumer stopped at its poll boundary
+            // until then: the next pump lets it poll again, as it would after an EndTxn answer.
+            if let Some(a) = self.consumer.app.as_mut().filter(|_| ended) {
+                a.hold = true;
+            }
+            return self.pump(ctx);
         }
         let ready = self.stage == Stage::Processing && self.producer.accepting();
         // The consumer stops at the end of each batch: the next poll goes on once ready.
