@@ -33,7 +33,6 @@ use super::msg::{KafkaEvent, KafkaMsg, Tp};
 use super::partition::{Acks, BrokerId, Error};
 use super::partitioner::partition_for_key;
 use super::txn::event::AbortableCause;
-use super::txn::msg::TxnMsg;
 use super::{Ctx, KafkaTimer};
 use crate::deadlines::Deadlines;
 use crate::time::Time;
@@ -259,8 +258,7 @@ impl Producer {
                 ctx.set_timer(self.settings.interval, KafkaTimer::Send);
             }
             KafkaTimer::Linger => self.drain(ctx),
-            KafkaTimer::TxnStep { generation } if self.txn.is_some() => self.txn_timer(ctx, generation),
-            KafkaTimer::TxnStep { generation } => self.idempotent_timer(ctx, generation),
+            KafkaTimer::TxnStep { generation } => self.txn_timer(ctx, generation),
             KafkaTimer::RequestTimeout => {
                 for id in self.timeouts.expired(ctx, KafkaTimer::RequestTimeout) {
                     if let Some(b) = self.inflight.remove(&id) {
@@ -580,7 +578,6 @@ impl Producer {
                     Err(e) => self.failed(ctx, b, e),
                 }
             }
-            KafkaMsg::Txn(TxnMsg::IdempotentProducerIdResponse { result }) => self.on_idempotent_id(ctx, result),
             KafkaMsg::Txn(m) => self.on_txn_message(ctx, m),
             _ => {}
         }

@@ -195,7 +195,7 @@ impl Producer {
 
     /// `TxnStep`: a backoff is over, or a request went unanswered (look the coordinator up again).
     pub(super) fn txn_timer(&mut self, ctx: &mut Ctx, generation: u64) {
-        let Some(t) = self.txn.as_mut() else { return };
+        let Some(t) = self.txn.as_mut() else { return self.idempotent_timer(ctx, generation) };
         if t.generation != generation {
             return;
         }
@@ -291,6 +291,9 @@ impl Producer {
     }
 
     pub(super) fn on_txn_message(&mut self, ctx: &mut Ctx, msg: TxnMsg) {
+        if let TxnMsg::IdempotentProducerIdResponse { result } = msg {
+            return self.on_idempotent_id(ctx, result); // no transactional id: `idempotent.rs`
+        }
         let Some(t) = self.txn.as_mut() else { return };
         if t.outstanding.is_none() {
             return; // an answer to a request given up on
