@@ -183,6 +183,36 @@ fn at_least_once_the_same_crash_writes_records_twice() {
     assert!(lost.is_empty(), "lost: {lost:?}");
 }
 
+/// A restarted at-least-once processor is a new process: its producer gets a new producer id
+/// from InitProducerId (epoch 0) and writes on with no OUT_OF_ORDER_SEQUENCE_NUMBER. (It kept its
+/// id under a bumped epoch before.)
+#[test]
+fn at_least_once_a_restarted_processor_gets_a_new_producer_id() {
+    let s = at_least_once();
+    let mut sim = Simulation::new(&s, s.seed).unwrap();
+    sim.run_until(s.until);
+    let events: Vec<_> = sim.drain_events().collect();
+    let world = sim.world();
+    let (mut ids, mut out_of_order) = (vec![], 0);
+    for e in &events {
+        match e.kind {
+            EventKind::Model(ModelEvents::Kafka(KafkaEvent::ProducerIdAssigned { producer, id, epoch })) => {
+                ids.push((world.node_name(producer).to_string(), id, epoch))
+            }
+            EventKind::Model(ModelEvents::Kafka(KafkaEvent::ProduceFailed {
+                error: brokerlab::engine::kafka::partition::Error::OutOfOrderSequence,
+                ..
+            })) => out_of_order += 1,
+            _ => {}
+        }
+    }
+    // proc-1 crashes once and starts again (the preset's faults).
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let (who, id, epoch) = &ids[0];
+    assert!(who == "proc-1" && *id >= 100_000 && *epoch == 0, "{ids:?}");
+    assert_eq!(out_of_order, 0);
+}
+
 #[test]
 #[ignore]
 fn dump() {
