@@ -296,3 +296,40 @@ fn a_restarted_idempotent_producer_gets_a_new_producer_id_and_writes_at_once() {
         missing.len()
     );
 }
+
+/// The restarted producer's InitProducerId goes to a broker; one that is down resets the
+/// connection, and the producer asks the next after `retry.backoff.ms`.
+#[test]
+fn a_restarted_producer_asks_another_broker_when_one_is_down() {
+    let json = r#"{"name":"restart","until":"4s","network":{"latency":"250us"},
+        "kafka":{"brokers":3,
+        "topics":[{"name":"t","partitions":3,"replication_factor":3,"min_insync_replicas":1}],
+        "producers":[{"id":"p","topic":"t","interval":"1ms","count":3000}]},
+        "faults":[{"at":"900ms","action":"stop","node":"b1"},{"at":"900ms","action":"stop","node":"b2"},
+                  {"at":"1s","action":"stop","node":"p"},{"at":"1500ms","action":"start","node":"p"}]}"#;
+    let s = Scenario::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    sim.run_until(s.until);
+    let events: Vec<_> = sim.drain_events().collect();
+    let world = sim.world();
+    let asked: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Sent { info, to, .. } if info.kind == "init-producer-id" => {
+                Some(world.node_name(*to).to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let given: Vec<Time> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Model(ModelEvents::Kafka(KafkaEvent::ProducerIdAssigned { .. })) => Some(e.at),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.last().map(String::as_str), Some("b3"), "answered by the live broker: {asked:?}");
+    assert!(asked.len() >= 2, "a dead broker was asked first: {asked:?}");
+    assert_eq!(given.len(), 1);
+    assert!(given[0] < Time::ms(1500) + Time::ms(500), "{}", given[0]);
+}

@@ -33,8 +33,8 @@ pub struct IdempotentId {
     pub all_given: Vec<u32>,
     /// A restarted instance waiting for its InitProducerId answer: no batch goes meanwhile.
     pub asking: bool,
-    /// The request in flight: its generation and the broker it went to.
-    outstanding: Option<(u64, BrokerId)>,
+    /// The broker the request in flight went to.
+    outstanding: Option<BrokerId>,
     generation: u64,
     /// Which broker the next request goes to.
     next_broker: usize,
@@ -70,12 +70,11 @@ impl Producer {
         if !i.asking || i.outstanding.is_some() {
             return;
         }
-        let n = self.cluster.brokers.len();
-        let at = (ctx.me.index() + i.next_broker) % n;
+        let node = self.cluster.brokers[(ctx.me.index() + i.next_broker) % self.cluster.brokers.len()];
         i.generation += 1;
-        i.outstanding = Some((i.generation, at as BrokerId + 1));
+        i.outstanding = self.cluster.broker_of(node);
         let generation = i.generation;
-        send(ctx, self.cluster.brokers[at], KafkaMsg::Txn(TxnMsg::IdempotentProducerId));
+        send(ctx, node, KafkaMsg::Txn(TxnMsg::IdempotentProducerId));
         ctx.set_timer(self.settings.request_timeout, KafkaTimer::TxnStep { generation });
     }
 
@@ -115,7 +114,7 @@ impl Producer {
 
     /// The connection to `broker` was reset: a request to it is lost.
     pub(super) fn idempotent_disconnected(&mut self, ctx: &mut Ctx, broker: BrokerId) {
-        if self.idempotence.outstanding.is_some_and(|(_, to)| to == broker) {
+        if self.idempotence.outstanding == Some(broker) {
             self.idempotent_retry(ctx);
         }
     }
