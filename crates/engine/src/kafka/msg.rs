@@ -218,31 +218,17 @@ pub enum KafkaMsg {
         group: u8,
         result: Result<BrokerId, Error>,
     },
-    /// `owned`/`owned_generation`: the partitions the member held, as the sticky assignors'
-    /// subscription carries them (a bit per partition of the group's topic).
-    JoinGroup {
-        group: u8,
-        member: String,
-        /// `group.instance.id` of a static member (KIP-345).
-        instance: Option<String>,
-        client: String,
-        owned: u64,
-        owned_generation: i32,
-    },
+    /// The group requests travel boxed (they are rare, and each of them is larger than any
+    /// message sent per record: every message moved through the kernel's queue is the size of
+    /// the largest variant).
+    JoinGroup(Box<JoinGroupRequest>),
     JoinGroupResponse {
         group: u8,
         result: Result<Box<Joined>, Error>,
         /// With `MemberIdRequired`: the id to rejoin with.
         member: String,
     },
-    SyncGroup {
-        group: u8,
-        generation: u32,
-        member: String,
-        instance: Option<String>,
-        /// From the leader: every member's partitions.
-        assignment: Vec<(String, u64)>,
-    },
+    SyncGroup(Box<SyncGroupRequest>),
     SyncGroupResponse {
         group: u8,
         result: Result<u64, Error>,
@@ -261,13 +247,7 @@ pub enum KafkaMsg {
         group: u8,
         member: String,
     },
-    OffsetCommit {
-        group: u8,
-        generation: u32,
-        member: String,
-        instance: Option<String>,
-        offsets: Vec<(u16, u64)>,
-    },
+    OffsetCommit(Box<OffsetCommitRequest>),
     OffsetCommitResponse {
         group: u8,
         result: Result<Vec<(u16, u64)>, Error>,
@@ -304,6 +284,38 @@ fn records_lane(r: &SessionFetchResponse) -> u32 {
     let with_records =
         parts.iter().filter(|(_, r)| matches!(r, FetchResponse::Records { records, .. } if !records.is_empty()));
     fetch_lane(with_records.map(|(tp, _)| tp))
+}
+
+/// A JoinGroup request. `owned`/`owned_generation`: the partitions the member held, as the
+/// sticky assignors' subscription carries them (a bit per partition of the group's topic).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JoinGroupRequest {
+    pub group: u8,
+    pub member: String,
+    /// `group.instance.id` of a static member (KIP-345).
+    pub instance: Option<String>,
+    pub client: String,
+    pub owned: u64,
+    pub owned_generation: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncGroupRequest {
+    pub group: u8,
+    pub generation: u32,
+    pub member: String,
+    pub instance: Option<String>,
+    /// From the leader: every member's partitions.
+    pub assignment: Vec<(String, u64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OffsetCommitRequest {
+    pub group: u8,
+    pub generation: u32,
+    pub member: String,
+    pub instance: Option<String>,
+    pub offsets: Vec<(u16, u64)>,
 }
 
 /// A successful JoinGroup answer.
@@ -357,14 +369,14 @@ impl Wire for KafkaMsg {
             KafkaMsg::ListOffsetsResponse { tp, .. } => ("offsets", lane(tp)),
             KafkaMsg::FindCoordinator { .. } => ("find-coordinator", 102),
             KafkaMsg::FindCoordinatorResponse { .. } => ("coordinator", 102),
-            KafkaMsg::JoinGroup { .. } => ("join-group", 102),
+            KafkaMsg::JoinGroup(_) => ("join-group", 102),
             KafkaMsg::JoinGroupResponse { .. } => ("joined", 102),
-            KafkaMsg::SyncGroup { .. } => ("sync-group", 102),
+            KafkaMsg::SyncGroup(_) => ("sync-group", 102),
             KafkaMsg::SyncGroupResponse { .. } => ("assignment", 102),
             KafkaMsg::Heartbeat { .. } => ("heartbeat", 102),
             KafkaMsg::HeartbeatResponse { .. } => ("heartbeat-reply", 102),
             KafkaMsg::LeaveGroup { .. } => ("leave-group", 102),
-            KafkaMsg::OffsetCommit { .. } => ("offset-commit", 102),
+            KafkaMsg::OffsetCommit(_) => ("offset-commit", 102),
             KafkaMsg::OffsetCommitResponse { .. } => ("commit-reply", 102),
             KafkaMsg::OffsetFetch { .. } => ("offset-fetch", 102),
             KafkaMsg::OffsetFetchResponse { .. } => ("committed-offsets", 102),

@@ -8,7 +8,7 @@ use super::replica_manager::Waiter;
 use super::Broker;
 use crate::kafka::clients::send;
 use crate::kafka::group::{offset_key, Group};
-use crate::kafka::msg::{GroupState, KafkaMsg, Tp};
+use crate::kafka::msg::{GroupState, JoinGroupRequest, KafkaMsg, OffsetCommitRequest, SyncGroupRequest, Tp};
 use crate::kafka::partition::{Acks, Error};
 use crate::kafka::Ctx;
 use crate::time::Time;
@@ -35,33 +35,35 @@ impl Broker {
     pub(super) fn on_group_request(&mut self, ctx: &mut Ctx, from: NodeId, msg: KafkaMsg) {
         let cluster = self.cluster.clone();
         let index = match &msg {
-            KafkaMsg::JoinGroup { group, .. }
-            | KafkaMsg::SyncGroup { group, .. }
-            | KafkaMsg::Heartbeat { group, .. }
+            KafkaMsg::JoinGroup(r) => r.group,
+            KafkaMsg::SyncGroup(r) => r.group,
+            KafkaMsg::OffsetCommit(r) => r.group,
+            KafkaMsg::Heartbeat { group, .. }
             | KafkaMsg::LeaveGroup { group, .. }
-            | KafkaMsg::OffsetCommit { group, .. }
             | KafkaMsg::OffsetFetch { group, .. } => *group,
             _ => return,
         };
         let (Some(g), Some(cfg)) = (self.groups.get_mut(&index), cluster.groups.get(index as usize)) else {
             let e = Error::NotCoordinator;
             let answer = match msg {
-                KafkaMsg::JoinGroup { .. } => {
+                KafkaMsg::JoinGroup(_) => {
                     KafkaMsg::JoinGroupResponse { group: index, result: Err(e), member: String::new() }
                 }
-                KafkaMsg::SyncGroup { .. } => KafkaMsg::SyncGroupResponse { group: index, result: Err(e) },
+                KafkaMsg::SyncGroup(_) => KafkaMsg::SyncGroupResponse { group: index, result: Err(e) },
                 KafkaMsg::Heartbeat { .. } => KafkaMsg::HeartbeatResponse { group: index, error: Some(e) },
-                KafkaMsg::OffsetCommit { .. } => KafkaMsg::OffsetCommitResponse { group: index, result: Err(e) },
+                KafkaMsg::OffsetCommit(_) => KafkaMsg::OffsetCommitResponse { group: index, result: Err(e) },
                 KafkaMsg::OffsetFetch { .. } => KafkaMsg::OffsetFetchResponse { group: index, result: Err(e) },
                 _ => return,
             };
             return send(ctx, from, answer);
         };
         match msg {
-            KafkaMsg::JoinGroup { member, instance, client, owned, owned_generation, .. } => {
+            KafkaMsg::JoinGroup(j) => {
+                let JoinGroupRequest { member, instance, client, owned, owned_generation, .. } = *j;
                 g.join(ctx, cfg, from, (member, instance), &client, (owned, owned_generation))
             }
-            KafkaMsg::SyncGroup { generation, member, instance, assignment, .. } => {
+            KafkaMsg::SyncGroup(s) => {
+                let SyncGroupRequest { generation, member, instance, assignment, .. } = *s;
                 g.sync(ctx, from, (generation, &member, instance.as_deref()), assignment)
             }
             KafkaMsg::Heartbeat { generation, member, instance, .. } => {
@@ -73,7 +75,8 @@ impl Broker {
                 let result = if unstable { Err(Error::UnstableOffsetCommit) } else { Ok(g.committed(partitions)) };
                 send(ctx, from, KafkaMsg::OffsetFetchResponse { group: index, result });
             }
-            KafkaMsg::OffsetCommit { generation, member, instance, offsets, .. } => {
+            KafkaMsg::OffsetCommit(c) => {
+                let OffsetCommitRequest { generation, member, instance, offsets, .. } = *c;
                 if let Err(e) = g.check_commit(generation, &member, instance.as_deref()) {
                     return send(ctx, from, KafkaMsg::OffsetCommitResponse { group: index, result: Err(e) });
                 }
@@ -276,13 +279,13 @@ mod tests {
     fn a_broker_that_does_not_coordinate_the_group_says_so() {
         let mut h = Harness::default();
         let mut b = broker(1);
-        let commit = KafkaMsg::OffsetCommit {
+        let commit = KafkaMsg::OffsetCommit(Box::new(OffsetCommitRequest {
             group: 0,
             generation: 1,
             member: "m".into(),
             instance: None,
             offsets: vec![(0, 1)],
-        };
+        }));
         h.message(&mut b, CLIENT, commit);
         assert_eq!(commit_answers(&h.take().sent), vec![Err(Error::NotCoordinator)]);
         h.message(&mut b, CLIENT, KafkaMsg::Heartbeat { group: 0, generation: 1, member: "m".into(), instance: None });

@@ -19,7 +19,7 @@ use crate::kafka::msg::{KafkaEvent, KafkaMsg, Tp};
 use crate::kafka::partition::{Acks, BrokerId, Error, ProduceOutcome};
 use crate::kafka::txn::coordinator::{self, EndTxn, TxnEntry, TxnError, TxnMetadata};
 use crate::kafka::txn::event::TxnEvent;
-use crate::kafka::txn::msg::TxnMsg;
+use crate::kafka::txn::msg::{TxnMsg, TxnOffsetCommitRequest};
 use crate::kafka::txn::{state_log, ABORT_CHECK_INTERVAL, MAX_TIMEOUT};
 use crate::kafka::{Ctx, KafkaTimer};
 use crate::time::Time;
@@ -137,7 +137,8 @@ impl Broker {
                 let result = leader.ok_or(Error::CoordinatorNotAvailable);
                 send(ctx, from, KafkaMsg::Txn(TxnMsg::FindGroupCoordinatorResponse { txn, result }));
             }
-            TxnMsg::TxnOffsetCommit { txn, producer, group, generation, member, instance, offsets } => {
+            TxnMsg::TxnOffsetCommit(c) => {
+                let TxnOffsetCommitRequest { txn, producer, group, generation, member, instance, offsets } = *c;
                 let commit = super::txn_offsets::TxnCommit { txn, producer, group, offsets };
                 self.txn_offset_commit(ctx, from, commit, (generation, &member, instance.as_deref()));
             }

@@ -6,7 +6,7 @@ use super::{bits, Consumer};
 use crate::kafka::assignor::{self, Assignor, TopicPartition};
 use crate::kafka::clients::send;
 use crate::kafka::cluster::{Group, REQUEST_TIMEOUT, RETRY_BACKOFF};
-use crate::kafka::msg::{Joined, KafkaEvent, KafkaMsg};
+use crate::kafka::msg::{JoinGroupRequest, Joined, KafkaEvent, KafkaMsg, SyncGroupRequest};
 use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::{Ctx, KafkaTimer};
 use crate::time::Time;
@@ -131,14 +131,14 @@ impl Consumer {
             return;
         }
         m.phase = Phase::Joining;
-        let msg = KafkaMsg::JoinGroup {
+        let msg = KafkaMsg::JoinGroup(Box::new(JoinGroupRequest {
             group: m.group,
             member: m.member_id.clone(),
             instance: m.instance.clone(),
             client: self.name.clone(),
             owned: m.held,
             owned_generation: m.held_generation,
-        };
+        }));
         if m.coordinator.is_none() {
             m.phase = Phase::Unjoined;
             return self.advance(ctx);
@@ -187,8 +187,8 @@ impl Consumer {
                 let assignment = if j.leader == j.member { self.assign(&cfg, &j.members) } else { vec![] };
                 let m = self.member.as_mut().expect("a member");
                 let (group, instance) = (m.group, m.instance.clone());
-                let msg =
-                    KafkaMsg::SyncGroup { group, generation: j.generation, member: j.member, instance, assignment };
+                let sync = SyncGroupRequest { group, generation: j.generation, member: j.member, instance, assignment };
+                let msg = KafkaMsg::SyncGroup(Box::new(sync));
                 m.heartbeat_gen += 1;
                 ctx.set_timer(cfg.heartbeat_interval, KafkaTimer::Heartbeat { generation: m.heartbeat_gen });
                 self.request(ctx, msg, Some(REQUEST_TIMEOUT));

@@ -6,7 +6,7 @@ use super::membership::Phase;
 use super::{bits, Consumer};
 use crate::kafka::cluster::{REQUEST_TIMEOUT, RETRY_BACKOFF};
 use crate::kafka::config::OffsetReset;
-use crate::kafka::msg::{KafkaEvent, KafkaMsg, PositionFrom, Tp};
+use crate::kafka::msg::{KafkaEvent, KafkaMsg, OffsetCommitRequest, PositionFrom, Tp};
 use crate::kafka::partition::Error;
 use crate::kafka::{Ctx, KafkaTimer};
 
@@ -46,13 +46,13 @@ impl Consumer {
             return false;
         }
         m.commit_inflight = true;
-        let msg = KafkaMsg::OffsetCommit {
+        let msg = KafkaMsg::OffsetCommit(Box::new(OffsetCommitRequest {
             group: m.group,
             generation: m.generation.unwrap_or(0),
             member: m.member_id.clone(),
             instance: m.instance.clone(),
             offsets,
-        };
+        }));
         let wait = (m.phase == Phase::Committing).then_some(REQUEST_TIMEOUT);
         self.request(ctx, msg, wait);
         true

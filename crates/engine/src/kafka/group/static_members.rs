@@ -109,7 +109,7 @@ impl Group {
 mod tests {
     use super::*;
     use crate::kafka::config::KafkaSpec;
-    use crate::kafka::msg::RemoveReason;
+    use crate::kafka::msg::{JoinGroupRequest, RemoveReason};
     use crate::kafka::Kafka;
     use crate::kernel::ctx::Effect;
     use crate::kernel::rng::Rng;
@@ -239,20 +239,21 @@ mod tests {
         r.take();
         for ask in [
             KafkaMsg::Heartbeat { group: 0, generation: 1, member: "b-1".into(), instance: Some("b".into()) },
-            KafkaMsg::JoinGroup {
+            KafkaMsg::JoinGroup(Box::new(JoinGroupRequest {
                 group: 0,
                 member: "b-1".into(),
                 instance: Some("b".into()),
                 client: "cb".into(),
                 owned: 0,
                 owned_generation: 1,
-            },
+            })),
         ] {
             r.on(|ctx| match ask {
                 KafkaMsg::Heartbeat { generation, member, instance, .. } => {
                     g.heartbeat(ctx, &cfg, B, generation, (&member, instance.as_deref()))
                 }
-                KafkaMsg::JoinGroup { member, instance, client, owned, owned_generation, .. } => {
+                KafkaMsg::JoinGroup(j) => {
+                    let JoinGroupRequest { member, instance, client, owned, owned_generation, .. } = *j;
                     g.join(ctx, &cfg, B, (member, instance), &client, (owned, owned_generation))
                 }
                 _ => unreachable!(),

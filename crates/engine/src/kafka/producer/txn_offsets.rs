@@ -13,7 +13,7 @@ use crate::kafka::msg::KafkaEvent;
 use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::txn::event::AbortableCause;
 use crate::kafka::txn::event::TxnEvent;
-use crate::kafka::txn::msg::TxnMsg;
+use crate::kafka::txn::msg::{TxnMsg, TxnOffsetCommitRequest};
 use crate::kafka::txn::offsets::partition_set;
 use crate::kafka::Ctx;
 use crate::NodeId;
@@ -81,7 +81,8 @@ impl Producer {
                 let m = o.meta.clone();
                 let offsets = o.offsets.clone();
                 let (generation, member, instance) = (m.generation, m.member, m.instance);
-                let msg = TxnMsg::TxnOffsetCommit { txn, producer, group, generation, member, instance, offsets };
+                let commit = TxnOffsetCommitRequest { txn, producer, group, generation, member, instance, offsets };
+                let msg = TxnMsg::TxnOffsetCommit(Box::new(commit));
                 return self.txn_request(ctx, to, msg);
             }
             OffsetsStage::Done => return,

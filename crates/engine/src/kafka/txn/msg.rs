@@ -6,6 +6,19 @@ use crate::kafka::msg::Tp;
 use crate::kafka::partition::{BrokerId, Error};
 use crate::time::Time;
 
+/// TxnOffsetCommit to the group coordinator, with the consumer's group metadata (KIP-447:
+/// generation, member id, group instance id) so a member that lost its partitions is fenced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxnOffsetCommitRequest {
+    pub txn: u8,
+    pub producer: (u32, u16),
+    pub group: u8,
+    pub generation: u32,
+    pub member: String,
+    pub instance: Option<String>,
+    pub offsets: Vec<(u16, u64)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxnMsg {
     /// FindCoordinator with key type TRANSACTION.
@@ -70,17 +83,8 @@ pub enum TxnMsg {
         txn: u8,
         result: Result<BrokerId, Error>,
     },
-    /// TxnOffsetCommit to the group coordinator, with the consumer's group metadata (KIP-447:
-    /// generation, member id, group instance id) so a member that lost its partitions is fenced.
-    TxnOffsetCommit {
-        txn: u8,
-        producer: (u32, u16),
-        group: u8,
-        generation: u32,
-        member: String,
-        instance: Option<String>,
-        offsets: Vec<(u16, u64)>,
-    },
+    /// Boxed: the largest of Kafka's messages, and a rare one (`KafkaMsg::JoinGroup`).
+    TxnOffsetCommit(Box<TxnOffsetCommitRequest>),
     TxnOffsetCommitResponse {
         txn: u8,
         result: Result<Vec<(u16, u64)>, Error>,
@@ -117,7 +121,7 @@ impl TxnMsg {
             TxnMsg::AddOffsetsToTxnResponse { .. } => "offsets-added",
             TxnMsg::FindGroupCoordinator { .. } => "find-group-coordinator",
             TxnMsg::FindGroupCoordinatorResponse { .. } => "group-coordinator",
-            TxnMsg::TxnOffsetCommit { .. } => "txn-offset-commit",
+            TxnMsg::TxnOffsetCommit(_) => "txn-offset-commit",
             TxnMsg::TxnOffsetCommitResponse { .. } => "txn-offsets-committed",
             TxnMsg::WriteTxnMarkers { .. } => "write-txn-markers",
             TxnMsg::WriteTxnMarkersResponse { .. } => "markers-written",
