@@ -442,12 +442,14 @@ impl Replica {
         }
         match response {
             FetchResponse::Records { records, hw, .. } => {
-                // Only what continues our log (a response to an older fetch may overlap).
-                let fresh: Vec<Record> = records.iter().filter(|r| r.offset >= self.log.leo()).copied().collect();
-                if fresh.first().is_none_or(|r| r.offset == self.log.leo()) {
-                    self.log.append_replicated(&fresh);
-                    self.producers.apply(&fresh);
-                    self.txns.apply(&fresh);
+                // Only what continues our log (a response to an older fetch may overlap). The
+                // records are a slice of the leader's log, in offset order: a suffix, not a copy.
+                let leo = self.log.leo();
+                let fresh = &records[records.partition_point(|r| r.offset < leo)..];
+                if fresh.first().is_none_or(|r| r.offset == leo) {
+                    self.log.append_replicated(fresh);
+                    self.producers.apply(fresh);
+                    self.txns.apply(fresh);
                 }
                 self.log.set_hw((*hw).min(self.log.leo()));
                 false
