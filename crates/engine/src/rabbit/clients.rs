@@ -20,16 +20,16 @@ fn emit(ctx: &mut Ctx, e: RabbitEvent) {
 
 /// Connection state shared by both clients.
 #[derive(Clone, Debug, Default)]
-struct Conn {
-    open: bool,
-    generation: u64,
+pub(super) struct Conn {
+    pub(super) open: bool,
+    pub(super) generation: u64,
     /// A cluster's nodes, which the client tries in turn when its connection drops.
-    endpoints: Rc<[NodeId]>,
+    pub(super) endpoints: Rc<[NodeId]>,
 }
 
 impl Conn {
     /// The node to connect to after `broker`'s connection dropped.
-    fn next(&self, broker: NodeId) -> NodeId {
+    pub(super) fn next(&self, broker: NodeId) -> NodeId {
         match self.endpoints.iter().position(|&n| n == broker) {
             Some(i) => self.endpoints[(i + 1) % self.endpoints.len()],
             None => broker,
@@ -37,7 +37,7 @@ impl Conn {
     }
 
     /// Drops the connection; a reconnect is due after `after`.
-    fn lost(&mut self, ctx: &mut Ctx, after: Time) {
+    pub(super) fn lost(&mut self, ctx: &mut Ctx, after: Time) {
         self.open = false;
         self.generation += 1;
         ctx.set_timer(after, RabbitTimer::Reconnect { conn: self.generation });

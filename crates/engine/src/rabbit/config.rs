@@ -43,6 +43,9 @@ pub struct RabbitSpec {
     /// Clients that play AMQP operations one by one (`script_spec.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scripts: Vec<ScriptSpec>,
+    /// Consume-transform-produce clients (`processor/`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processors: Vec<super::processor::config::ProcessorSpec>,
     /// A cluster of 3 or 5 nodes instead of one broker (`cluster.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<super::cluster::ClusterSpec>,
@@ -246,6 +249,7 @@ impl RabbitSpec {
         names.extend(self.publishers.iter().map(|p| p.id.clone()));
         names.extend(self.consumers.iter().map(|c| c.id.clone()));
         names.extend(self.scripts.iter().map(|s| s.id.clone()));
+        names.extend(self.processors.iter().map(|p| p.id.clone()));
         names
     }
 
@@ -394,6 +398,7 @@ impl RabbitSpec {
                 return Err(format!("{}: at most 60s", f("processing_jitter")));
             }
         }
+        super::processor::config::validate(self, &names)?;
         let mut later: Vec<Dest> = Vec::new();
         later.extend(
             exchanges

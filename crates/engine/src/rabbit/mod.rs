@@ -11,8 +11,9 @@
 //! - `msg`, `event` — what clients and broker say to each other; what the learner is shown.
 //! - `config`   — the scenario's `rabbit` section, validated into a `Topology`.
 //! - `clients`  — publishers and consumers; `script` — a client that plays AMQP operations at set
-//!   times (`script_spec`: the scenario's `rabbit.scripts`); `node` — the nodes as the simulation
-//!   runs them.
+//!   times (`script_spec`: the scenario's `rabbit.scripts`); `processor` — a consume-transform-
+//!   produce client (manual acks, confirms, ack after the confirm); `node` — the nodes as the
+//!   simulation runs them.
 
 pub mod broker;
 pub mod clients;
@@ -22,6 +23,7 @@ pub mod event;
 pub mod exchange;
 pub mod msg;
 pub mod node;
+pub mod processor;
 pub mod queue;
 pub mod quorum;
 pub mod routing;

@@ -7,13 +7,14 @@ use super::clients::{Consumer, Publisher};
 use super::config::{RabbitSpec, Topology};
 use super::msg::{Dest, Props, RabbitMsg, TopoOp};
 use super::queue::QueueDecl;
+use super::processor::Processor;
 use super::script::ScriptClient;
 use super::{Ctx, Rabbit, RabbitNames, RabbitTimer};
 use crate::kernel::{NodeId, Process};
 use std::rc::Rc;
 
-/// The nodes of the `rabbit` section, named and in order (broker, publishers, consumers),
-/// numbered from `first_node`. The spec is validated.
+/// The nodes of the `rabbit` section, named and in order (broker, publishers, consumers, scripts,
+/// processors), numbered from `first_node`. The spec is validated.
 pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
     let broker = NodeId(first_node);
     let topo = Rc::new(spec.topology(broker).expect("validated: the rabbit section"));
@@ -75,6 +76,10 @@ pub fn build(spec: &RabbitSpec, first_node: u32) -> Vec<(String, RabbitNode)> {
     for (s, script) in spec.scripts.iter().zip(&topo.scripts) {
         let broker = next_broker();
         nodes.push((s.id.clone(), RabbitNode::Script(Box::new(ScriptClient::new(broker, script.clone())))));
+    }
+    for p in &spec.processors {
+        let processor = Processor::new(next_broker(), p.settings(&topo.names, spec.reconnect));
+        nodes.push((p.id.clone(), RabbitNode::Processor(Box::new(processor.with_endpoints(&endpoints)))));
     }
     nodes
 }
@@ -358,6 +363,7 @@ pub enum RabbitNode {
     Publisher(Box<Publisher>),
     Consumer(Box<Consumer>),
     Script(Box<ScriptClient>),
+    Processor(Box<Processor>),
 }
 
 impl RabbitNode {
@@ -383,6 +389,7 @@ impl RabbitNode {
             RabbitNode::Publisher(p) => Some(p.broker),
             RabbitNode::Consumer(c) => Some(c.broker),
             RabbitNode::Script(s) => Some(s.broker),
+            RabbitNode::Processor(p) => Some(p.broker),
         }
     }
 }
@@ -394,6 +401,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Publisher(_) => "publisher",
             RabbitNode::Consumer(_) => "consumer",
             RabbitNode::Script(_) => "script",
+            RabbitNode::Processor(_) => "processor",
         }
     }
     fn on_start(&mut self, ctx: &mut Ctx) {
@@ -402,6 +410,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Publisher(n) => n.on_start(ctx),
             RabbitNode::Consumer(n) => n.on_start(ctx),
             RabbitNode::Script(n) => n.on_start(ctx),
+            RabbitNode::Processor(n) => n.on_start(ctx),
         }
     }
     fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: RabbitMsg) {
@@ -410,6 +419,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Publisher(n) => n.on_message(ctx, msg),
             RabbitNode::Consumer(n) => n.on_message(ctx, msg),
             RabbitNode::Script(n) => n.on_message(ctx, msg),
+            RabbitNode::Processor(n) => n.on_message(ctx, msg),
         }
     }
     fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
@@ -418,6 +428,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Publisher(n) => n.on_timer(ctx, timer),
             RabbitNode::Consumer(n) => n.on_timer(ctx, timer),
             RabbitNode::Script(n) => n.on_timer(ctx, timer),
+            RabbitNode::Processor(n) => n.on_timer(ctx, timer),
         }
     }
     fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
@@ -426,6 +437,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Publisher(n) => n.on_disconnect(ctx, peer),
             RabbitNode::Consumer(n) => n.on_disconnect(ctx, peer),
             RabbitNode::Script(n) => n.on_disconnect(peer),
+            RabbitNode::Processor(n) => n.on_disconnect(ctx, peer),
         }
     }
     fn on_crash(&mut self) {
@@ -434,6 +446,7 @@ impl Process<Rabbit> for RabbitNode {
             RabbitNode::Publisher(n) => n.on_crash(),
             RabbitNode::Consumer(n) => n.on_crash(),
             RabbitNode::Script(n) => n.on_disconnect(n.broker),
+            RabbitNode::Processor(n) => n.on_crash(),
         }
     }
 }

@@ -69,6 +69,10 @@ impl ModelView for Rabbit {
                 "plays a script of {0} AMQP steps on one channel; {1} done, {2} answers from the broker so far",
                 &[&s.script.steps.len(), &s.done(), &s.log.len()],
             ),
+            RabbitNode::Processor(p) => tf(
+                "consumes from {0} with prefetch {1}, publishes each output to exchange {2} with confirms and acks the input after the confirm (every {3}); {4} inputs not yet acked, {5} of them with their output published",
+                &[&q(p.settings.input), &p.settings.prefetch, &x(p.settings.exchange), &p.settings.ack_every, &p.unacked(), &p.published_unacked()],
+            ),
         };
         vec![Block::Text { id: None, text }]
     }
