@@ -62,9 +62,11 @@ async fn app_mounts_and_runs() {
 #[wasm_bindgen_test]
 fn side_by_side_counts_as_native() {
     use brokerlab::engine::compare::{presets, Comparison};
-    for (slug, want) in
-        [("competing-consumers", golden_compare::COMPETING_SEED_1), ("consumer-crash", golden_compare::CRASH_SEED_1)]
-    {
+    for (slug, want) in [
+        ("competing-consumers", golden_compare::COMPETING_SEED_1),
+        ("consumer-crash", golden_compare::CRASH_SEED_1),
+        ("exactly-once-processing", golden_compare::EXACTLY_ONCE_SEED_1),
+    ] {
         let c = Comparison::run(&(presets::by_slug(slug).unwrap().workload)(), 1).unwrap();
         let got = format!("{:016x} {:016x}\n{}", c.kafka.trace_hash(), c.rabbit.trace_hash(), c.summary());
         assert_eq!(got, want, "{slug}");

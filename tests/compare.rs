@@ -4,6 +4,15 @@
 
 use brokerlab::engine::compare::detect::{Counts, Mark};
 use brokerlab::engine::compare::{presets, Comparison, Workload};
+use brokerlab::engine::kafka::msg::{KafkaEvent, PositionFrom, RemoveReason};
+use brokerlab::engine::kafka::processor::config::Guarantee;
+use brokerlab::engine::kafka::txn::coordinator::TxnState;
+use brokerlab::engine::kafka::txn::event::TxnEvent;
+use brokerlab::engine::kafka::KafkaNames;
+use brokerlab::engine::rabbit::event::RabbitEvent;
+use brokerlab::engine::{Event, EventKind, ModelEvents, NodeId, Scenario, Simulation, Time};
+
+mod common;
 
 mod golden {
     include!("golden/compare.rs");
@@ -102,14 +111,18 @@ fn fingerprint(c: &Comparison) -> String {
 
 #[test]
 fn same_workload_and_seed_same_counts() {
-    let cases = [("competing-consumers", golden::COMPETING_SEED_1), ("consumer-crash", golden::CRASH_SEED_1)];
+    let cases = [
+        ("competing-consumers", golden::COMPETING_SEED_1),
+        ("consumer-crash", golden::CRASH_SEED_1),
+        ("exactly-once-processing", golden::EXACTLY_ONCE_SEED_1),
+    ];
     let got: Vec<String> = cases.iter().map(|(slug, _)| fingerprint(&run(slug, 1))).collect();
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/compare.rs");
         let text = std::fs::read_to_string(path).unwrap();
         let head = &text[..text.find("pub const").unwrap()];
-        let body =
-            format!("pub const COMPETING_SEED_1: &str = {:?};\npub const CRASH_SEED_1: &str = {:?};\n", got[0], got[1]);
+        let names = ["COMPETING_SEED_1", "CRASH_SEED_1", "EXACTLY_ONCE_SEED_1"];
+        let body: String = names.iter().zip(&got).map(|(n, g)| format!("pub const {n}: &str = {g:?};\n")).collect();
         std::fs::write(path, format!("{head}{body}")).unwrap();
     }
     for ((slug, want), got) in cases.iter().zip(&got) {
@@ -147,5 +160,153 @@ fn bad_workloads_name_the_field() {
     for (json, want) in cases {
         let got = Workload::from_json(&json).expect_err(want);
         assert!(got.contains(want), "wanted {want:?} in {got:?}");
+    }
+}
+
+/// The exactly-once story's workload, with Kafka's guarantee as given.
+fn stage_story(guarantee: Guarantee) -> Workload {
+    let mut w = (presets::by_slug("exactly-once-processing").unwrap().workload)();
+    w.stage.as_mut().unwrap().guarantee = guarantee;
+    w
+}
+
+/// A lane's scenario run straight to `until`: the simulation and its events.
+fn straight(scenario: &Scenario, seed: u64, until: Time) -> (Simulation, Vec<Event>) {
+    let mut sim = Simulation::new(scenario, seed).unwrap();
+    sim.run_until(until);
+    let events = sim.drain_events().collect();
+    (sim, events)
+}
+
+fn node(sim: &Simulation, name: &str) -> NodeId {
+    NodeId(sim.world().nodes.iter().position(|n| n.name == name).unwrap() as u32)
+}
+
+fn kafka_events(events: &[Event]) -> impl Iterator<Item = (Time, &KafkaEvent)> {
+    events.iter().filter_map(|e| match &e.kind {
+        EventKind::Model(ModelEvents::Kafka(k)) => Some((e.at, k)),
+        _ => None,
+    })
+}
+
+fn rabbit_events(events: &[Event]) -> impl Iterator<Item = (Time, &RabbitEvent)> {
+    events.iter().filter_map(|e| match &e.kind {
+        EventKind::Model(ModelEvents::Rabbit(r)) => Some((e.at, r)),
+        _ => None,
+    })
+}
+
+/// Every sentence of the "exactly-once processing" story, checked against the traces it runs on.
+#[test]
+fn exactly_once_processing_does_what_its_story_says() {
+    let w = stage_story(Guarantee::ExactlyOnceV2);
+    let (crash, restart) = (w.faults[0].at, w.faults[1].at);
+    assert_eq!((crash, restart, w.consumers, w.total()), (Time::ms(700), Time::ms(1_500), 1, 100));
+    assert_eq!((w.interval, w.processing, w.processing + w.processing_jitter), (Time::ms(1), Time::ms(2), Time::ms(4)));
+    assert_eq!((w.stage.as_ref().unwrap().batch, w.rabbit.prefetch), (10, 10));
+    for seed in 1..=3 {
+        let at = format!("SEED={seed}");
+        let c = Comparison::run(&w, seed).unwrap();
+        let (k, r) = counts(&c);
+        // 100 records from 0.5 s; every one in Kafka's output once; RabbitMQ's output has duplicates.
+        for (lane, n) in [(&c.kafka, k), (&c.rabbit, r)] {
+            assert_eq!((n.published, n.unique, n.lost), (100, 100, 0), "{at}: {n:?}");
+            assert!(lane.detector.first_publish.unwrap() >= Time::ms(500), "{at}");
+        }
+        assert_eq!((k.duplicates, k.processed), (0, 100), "{at}: {k:?}");
+        let (ks, rs) = (c.kafka.stage.unwrap().counts, c.rabbit.stage.unwrap().counts);
+        assert!(ks.reprocessed > 0 && ks.aborted > 0, "{at}: Kafka's stage processes the aborted batch again: {ks:?}");
+        assert!(r.duplicates > 0 && r.duplicates <= rs.reprocessed, "{at}: {r:?} {rs:?}");
+        assert!(rs.redelivered > 0 && r.redelivered == rs.redelivered, "{at}: {rs:?}");
+
+        // Kafka, event by event.
+        let (sim, events) = straight(&w.kafka_scenario(seed).unwrap(), seed, Time::secs(6));
+        let c1 = node(&sim, "c1");
+        let (mut last_begin, mut last_end, mut biggest) = (Time::ZERO, Time::ZERO, 0);
+        let (mut aborted_at_restart, mut abort_marker) = (false, false);
+        let (mut assigned_after, mut from_committed, mut timed_out) = (None, false, None);
+        for (t, e) in kafka_events(&events) {
+            match *e {
+                KafkaEvent::Txn(TxnEvent::Began { producer, .. }) if producer == c1 && t < crash => last_begin = t,
+                KafkaEvent::Txn(TxnEvent::Ended { producer, first, end, .. }) if producer == c1 => {
+                    biggest = biggest.max(end - first);
+                    if t < crash {
+                        last_end = t;
+                    }
+                }
+                KafkaEvent::Txn(TxnEvent::State { txn, state: TxnState::PrepareAbort, .. })
+                    if sim.world().txn_name(txn) == "c1-tx" && t >= restart && t < restart + Time::ms(100) =>
+                {
+                    aborted_at_restart = true
+                }
+                KafkaEvent::Txn(TxnEvent::Marker { tp, commit: false, .. }) if tp.topic == 1 && t >= restart => {
+                    abort_marker = true
+                }
+                KafkaEvent::MemberRemoved { reason: RemoveReason::SessionTimeout, .. } => {
+                    timed_out.get_or_insert(t);
+                }
+                KafkaEvent::Assigned { consumer, .. } if consumer == c1 && t > restart => {
+                    assigned_after.get_or_insert(t);
+                }
+                KafkaEvent::PositionSet { consumer, from: PositionFrom::Committed, .. }
+                    if consumer == c1 && t > restart =>
+                {
+                    from_committed = true
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(biggest, 10, "{at}: batches of up to 10");
+        assert!(last_begin > last_end, "{at}: the crash is inside a transaction ({last_begin} > {last_end})");
+        assert!(aborted_at_restart && abort_marker, "{at}: the restart aborts it, ABORT markers in orders-out");
+        let session = w.kafka.session_timeout;
+        assert_eq!(session, Time::secs(2));
+        // The crashed member's session ends 2 s after its last heartbeat, and then the group rebalances.
+        let timed_out = timed_out.expect("the crashed member's session times out");
+        assert!(timed_out > crash + session - w.kafka.session_timeout / 10, "{at}: {timed_out}");
+        assert!(assigned_after.is_some_and(|t| t >= timed_out), "{at}: rebalance {assigned_after:?}");
+        assert!(from_committed, "{at}: c1 starts again from the committed offsets");
+        let aborted = common::aborted_records(&sim, 1, w.kafka.partitions as u16);
+        assert!(!aborted.is_empty(), "{at}: the aborted records are in orders-out");
+        let reader = node(&sim, "reader");
+        for (_, e) in kafka_events(&events) {
+            if let KafkaEvent::Consumed { consumer, tp, offset, .. } = *e {
+                let skipped = !aborted.iter().any(|&(_, p, o)| p == tp.partition && o == offset);
+                assert!(consumer != reader || skipped, "{at}: the reader read aborted {tp:?}@{offset}");
+            }
+        }
+
+        // RabbitMQ, event by event.
+        let (sim, events) = straight(&w.rabbit_scenario(seed).unwrap(), seed, Time::secs(6));
+        let (c1, input) = (node(&sim, "c1"), 0);
+        let mut acks: Vec<(Time, usize)> = vec![];
+        for (t, e) in rabbit_events(&events) {
+            match *e {
+                RabbitEvent::Acked { consumer, queue, .. } if consumer == c1 && queue == input => {
+                    match acks.last_mut() {
+                        Some((last, n)) if *last == t => *n += 1,
+                        _ => acks.push((t, 1)),
+                    }
+                }
+                RabbitEvent::Consumed { consumer, redelivered: true, .. } if consumer == c1 => {
+                    assert!(t >= restart, "{at}: redelivered only after the restart")
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(acks.iter().map(|a| a.1).max(), Some(10), "{at}: up to 10 inputs in one multiple ack");
+    }
+}
+
+#[test]
+fn exactly_once_processing_at_least_once_duplicates_kafka_too() {
+    let w = stage_story(Guarantee::AtLeastOnce);
+    assert_eq!(w.kafka.auto_commit_interval, Time::ms(200));
+    for seed in 1..=3 {
+        let c = Comparison::run(&w, seed).unwrap();
+        let (k, r) = counts(&c);
+        let ks = c.kafka.stage.unwrap().counts;
+        assert!(k.duplicates > 0 && k.lost == 0 && r.lost == 0, "SEED={seed}: {k:?}");
+        assert_eq!((ks.committed, ks.aborted), (0, 0), "SEED={seed}: no transactions");
     }
 }

@@ -9,12 +9,14 @@
 //! - `perf`    — the performance stories: sweeps with the brokers' resource model on.
 //! - `deep`    — the "deep queues" story: consumers away, both systems sampled over time.
 //! - `failover` — "why KRaft": one failure in ZooKeeper and KRaft mode, recovery against partitions.
+//! - `stage`   — "exactly-once processing": a consume-transform-produce stage between producer and reader.
 
 pub mod deep;
 pub mod detect;
 pub mod failover;
 pub mod perf;
 pub mod presets;
+pub mod stage;
 
 use super::kafka::assignor::Assignor;
 use super::kafka::msg::KafkaEvent;
@@ -55,6 +57,10 @@ pub struct Workload {
     /// The longest a lane runs; it stops earlier once everything is processed and the faults are over.
     #[serde(default = "default_until")]
     pub until: Time,
+    /// A consume-transform-produce stage between the producer and a reader (`stage.rs`): the
+    /// consumers are then the stage's instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<stage::Stage>,
 }
 
 fn default_until() -> Time {
@@ -247,6 +253,9 @@ impl Workload {
                 return Err(format!("faults[{i}].at: after the end of the run ({})", self.until));
             }
         }
+        if let Some(stage) = &self.stage {
+            stage.validate(self)?;
+        }
         self.kafka_scenario(1)?;
         self.rabbit_scenario(1)?;
         Ok(())
@@ -305,7 +314,7 @@ impl Workload {
                        "processing": self.processing, "processing_jitter": self.processing_jitter})
             })
             .collect();
-        let kafka = json!({
+        let mut kafka = json!({
             "brokers": 1,
             "topics": [{"name": TOPIC, "partitions": k.partitions, "replication_factor": 1}],
             "offsets_topic_partitions": 1,
@@ -324,6 +333,9 @@ impl Workload {
             }],
             "consumers": consumers,
         });
+        if let Some(stage) = &self.stage {
+            stage.kafka(self, &mut kafka);
+        }
         let links = match k.producer_loss_ppm {
             0 => json!([]),
             ppm => json!([{"between": ["producer", "b1"], "loss_ppm": ppm}]),
@@ -362,7 +374,7 @@ impl Workload {
                        "processing": self.processing, "processing_jitter": self.processing_jitter})
             })
             .collect();
-        let rabbit = json!({
+        let mut rabbit = json!({
             "exchanges": [{"name": TOPIC, "type": "direct"}],
             "queues": queues_json,
             "bindings": bindings,
@@ -370,6 +382,9 @@ impl Workload {
                             "interval": self.interval, "count": self.total(), "start": WARMUP + self.interval}],
             "consumers": consumers,
         });
+        if let Some(stage) = &self.stage {
+            stage.rabbit(self, &mut rabbit);
+        }
         self.scenario("compare-rabbit", seed, ("rabbit", rabbit), json!([]), None)
     }
 
@@ -395,6 +410,10 @@ pub struct Lane {
     pub owners: Vec<u64>,
     /// Consumers down now (crashed and not restarted), by index.
     pub down: Vec<bool>,
+    /// The producer: only its records are the input.
+    source: Option<NodeId>,
+    /// With a stage: what it did, and the reader's reads folded into the detector.
+    pub stage: Option<stage::StageWatch>,
     until: Time,
     quiet_after: Time,
     done: bool,
@@ -415,8 +434,12 @@ impl Lane {
                 Some((NodeId(pos as u32), i - 1))
             })
             .collect();
+        let source = sim.world().nodes.iter().position(|n| n.name == "producer").map(|i| NodeId(i as u32));
+        let stage = w.stage.as_ref().map(|_| stage::StageWatch::new(sim.world(), w.total()));
         Ok(Lane {
             system,
+            source,
+            stage,
             sim,
             consumers,
             detector: Detector::new(w.customers, w.messages, w.consumers),
@@ -467,8 +490,14 @@ impl Lane {
         let consumers = &self.consumers;
         let index = |n: NodeId| consumers.iter().find(|(id, _)| *id == n).map(|&(_, i)| i);
         let d = &mut self.detector;
-        let (owners, down) = (&mut self.owners, &mut self.down);
-        for e in self.sim.drain_events() {
+        let (owners, down, source) = (&mut self.owners, &mut self.down, self.source);
+        let events: Vec<_> = self.sim.drain_events().collect();
+        for e in events {
+            if let Some(stage) = self.stage.as_mut() {
+                if stage.fold(&e, self.sim.world(), index, d) {
+                    continue;
+                }
+            }
             match e.kind {
                 EventKind::Model(ModelEvents::Kafka(KafkaEvent::Assigned { consumer, partitions, .. })) => {
                     if let Some(i) = index(consumer) {
@@ -485,8 +514,12 @@ impl Lane {
                         down[i as usize] = matches!(e.kind, EventKind::NodeStopped { .. });
                     }
                 }
-                EventKind::Model(ModelEvents::Kafka(KafkaEvent::Produced { seq, retry: false, .. }))
-                | EventKind::Model(ModelEvents::Rabbit(RabbitEvent::Published { seq, .. })) => d.published(e.at, seq),
+                EventKind::Model(ModelEvents::Kafka(KafkaEvent::Produced { producer, seq, retry: false, .. }))
+                | EventKind::Model(ModelEvents::Rabbit(RabbitEvent::Published { publisher: producer, seq, .. }))
+                    if Some(producer) == source =>
+                {
+                    d.published(e.at, seq)
+                }
                 EventKind::Model(ModelEvents::Kafka(KafkaEvent::Consumed { consumer, value, .. })) => {
                     if let Some(i) = index(consumer) {
                         d.processed(e.at, i, value, false);

@@ -2,7 +2,9 @@
 //! is, in terms of the two architectures (exchange → binding → queue → competing consumers, vs
 //! topic → partition by key → one consumer of the group per partition).
 
+use super::stage::Stage;
 use super::{ConsumerFault, FaultAction, KafkaLane, RabbitLane, Workload};
+use crate::kafka::processor::config::Guarantee;
 use crate::time::Time;
 
 pub struct Preset {
@@ -30,6 +32,7 @@ fn base() -> Workload {
         rabbit: RabbitLane::default(),
         faults: vec![],
         until: Time::secs(30),
+        stage: None,
     }
 }
 
@@ -74,6 +77,26 @@ fn retries() -> Workload {
             request_timeout: Time::ms(100),
             ..KafkaLane::default()
         },
+        ..base()
+    }
+}
+
+/// One stage instance between the producer and the reader, crashing inside a batch at 0.8 s
+/// (records flow from 0.5 s to 1 s) and back at 1.5 s.
+fn exactly_once() -> Workload {
+    Workload {
+        customers: 4,
+        messages: 25,
+        interval: Time::ms(1),
+        consumers: 1,
+        processing: Time::ms(2),
+        processing_jitter: Time::ms(2),
+        kafka: KafkaLane { auto_commit_interval: Time::ms(200), ..KafkaLane::default() },
+        faults: vec![
+            ConsumerFault { at: Time::ms(700), action: FaultAction::Crash, consumer: 1 },
+            ConsumerFault { at: Time::ms(1_500), action: FaultAction::Restart, consumer: 1 },
+        ],
+        stage: Some(Stage { guarantee: Guarantee::ExactlyOnceV2, batch: 10 }),
         ..base()
     }
 }
@@ -155,6 +178,37 @@ pub const PRESETS: &[Preset] = &[
               one that skips ahead and drops one it already has, so the log holds every message \
               once, in order.",
         workload: retries,
+    },
+    Preset {
+        slug: "exactly-once-processing",
+        number: "4b",
+        title: "Exactly-once processing: a stage crashes mid-batch",
+        why: "c1, the stage's one instance, reads orders, works 2 to 4 ms on each record and writes it \
+              to orders-out, which a reader reads. 100 records arrive from 0.5 s, one a millisecond, \
+              faster than c1 works, so it works in batches of up to 10. It crashes at 0.7 s in the \
+              middle of a batch and comes back at 1.5 s. Kafka (processing.guarantee \
+              exactly_once_v2, KIP-447): each batch is one transaction, its output records and its \
+              consumed offsets (sendOffsetsToTransaction) together. The crash leaves one open; the \
+              restarted c1's InitProducerId makes the coordinator abort it (ABORT markers in \
+              orders-out). The group rebalances once the crashed member's session has \
+              timed out (2 s here), and c1 starts again from the committed offsets: it processes the \
+              aborted batch again, and the reader, read_committed, skips the aborted records. Every \
+              input record is in the output once: no duplicates, none lost. RabbitMQ, as applications \
+              do it: manual acks, publisher confirms, each input acknowledged after its output's \
+              confirm, up to 10 in one multiple ack (prefetch 10). The inputs c1 held unacknowledged go back to \
+              the queue when its connection drops, flagged redelivered; c1 works on them again after \
+              its restart, and those whose outputs had already reached orders-out are written there \
+              twice: duplicates, none lost. RabbitMQ has no transaction spanning a consume and a \
+              publish: its tx class makes a channel's publishes and acks take effect at commit \
+              (consuming itself is not transactional), and RabbitMQ documents it as atomic neither \
+              within one queue nor across queues, closer to batching than to ACID; the model leaves it \
+              out. Removing the duplicates is left to whoever reads the output (by message id, for \
+              instance). Set \"guarantee\": \"at_least_once\" in the workload's stage and run again: \
+              Kafka's stage then flushes its output and commits its offsets every 200 ms \
+              (kafka.auto_commit_interval here, Kafka Streams' commit.interval.ms) with no \
+              transaction, and the crash writes again what c1 processed since its last commit: \
+              duplicates in the Kafka lane too.",
+        workload: exactly_once,
     },
     Preset {
         slug: "single-active-consumer",

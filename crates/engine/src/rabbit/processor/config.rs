@@ -129,7 +129,10 @@ mod tests {
             (r#"{"id":"p","input":"in","exchange":"x"}"#, "rabbit.processors[0].exchange: no exchange \"x\""),
             (r#"{"id":"p","input":"in","routing_key":"in"}"#, "rabbit.processors[0].routing_key: the default exchange"),
             (r#"{"id":"p","input":"in","prefetch":0}"#, "rabbit.processors[0].prefetch: at least 1"),
-            (r#"{"id":"p","input":"in","ack_every":11}"#, "rabbit.processors[0].ack_every: from 1 to the prefetch (10)"),
+            (
+                r#"{"id":"p","input":"in","ack_every":11}"#,
+                "rabbit.processors[0].ack_every: from 1 to the prefetch (10)",
+            ),
             (r#"{"id":"p","input":"in","processing":"61s"}"#, "rabbit.processors[0].processing"),
             (r#"{"id":"p","input":"in","colour":1}"#, "unknown field `colour`"),
             (r#"{"id":"rabbit","input":"in"}"#, "\"rabbit\" is used twice"),

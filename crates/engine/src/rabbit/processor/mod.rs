@@ -129,13 +129,8 @@ impl Processor {
         self.published = 0;
         ctx.send(self.broker, RabbitMsg::Open { confirm: true });
         let s = &self.settings;
-        let consume = RabbitMsg::Consume {
-            queue: s.input,
-            tag: 0,
-            prefetch: Some(s.prefetch),
-            auto_ack: false,
-            offset: None,
-        };
+        let consume =
+            RabbitMsg::Consume { queue: s.input, tag: 0, prefetch: Some(s.prefetch), auto_ack: false, offset: None };
         ctx.send(self.broker, consume);
     }
 
@@ -178,7 +173,15 @@ impl Processor {
         let (publisher, seq, redelivered) = (d.publisher, d.seq, d.redelivered);
         ctx.emit(RabbitEvent::Consumed { consumer: ctx.me, publisher, seq, redelivered, latency });
         let key = d.routing_key.clone();
-        let input = Input { tag: d.tag, publisher, seq, redelivered, step: Step::Received, out_at: Time::ZERO, routing_key: key };
+        let input = Input {
+            tag: d.tag,
+            publisher,
+            seq,
+            redelivered,
+            step: Step::Received,
+            out_at: Time::ZERO,
+            routing_key: key,
+        };
         self.held.push_back(input);
         self.work(ctx);
     }
