@@ -9,7 +9,7 @@ use crate::engine::compare::{customer_name, presets::PRESETS, Comparison, Lane, 
 use crate::engine::Time;
 use crate::view::compare::{self as vc, BOX_H, BOX_W, TOPO_W};
 use crate::view::compare_link;
-use crate::view::i18n::{en, t, tf};
+use crate::view::i18n::{t, tf};
 use crate::view::journey::{self, Diagram};
 use crate::view::lesson::run::LessonRun;
 use gloo::render::{request_animation_frame, AnimationFrame};
@@ -316,9 +316,8 @@ impl ComparePage {
             System::Rabbit => "rabbit",
         };
         let d = &lane.detector;
-        let c = d.counts;
-        let stat = |name: &str, key: &str, value: String, bad: bool| {
-            html! { <tr class={if bad { "bad" } else { "" }}><th>{t(name).to_string()}</th><td id={format!("cmp-{id}-{key}")}>{value}</td></tr> }
+        let stat = |s: vc::Stat| {
+            html! { <tr class={if s.bad { "bad" } else { "" }}><th>{t(s.name).to_string()}</th><td id={format!("cmp-{id}-{}", s.key)}>{s.value}</td></tr> }
         };
         let viol = d.first_out_of_order.or(d.first_duplicate);
         let row = |label: String, chips: &[Chip]| {
@@ -344,20 +343,13 @@ impl ComparePage {
         .into_iter()
         .flatten()
         .collect();
+        let (by_customer, by_consumer) = vc::chip_headings(&self.workload);
         html! {
             <section class={format!("lane {id}")} id={format!("cmp-lane-{id}")}>
                 <h2>{lane.system.name()}<small>{format!("  t = {}", lane.now())}</small></h2>
                 { self.topology(lane) }
                 <table class="stats">
-                    { stat(en("processed"), "processed", tf("{0} of {1}", &[&c.unique, &self.workload.total()]), false) }
-                    { stat(en("out of order"), "ooo", c.out_of_order.to_string(), c.out_of_order > 0) }
-                    { stat(en("duplicates"), "dup", c.duplicates.to_string(), c.duplicates > 0) }
-                    { stat(en("redelivered"), "redelivered", c.redelivered.to_string(), false) }
-                    { stat(if lane.done() { en("lost") } else { en("not yet processed") }, "lost",
-                           (self.workload.total() - c.unique).to_string(), lane.done() && c.lost > 0) }
-                    { stat(en("throughput (model)"), "throughput", format!("{}/s", d.throughput()), false) }
-                    { stat(en("mean / max latency"), "latency", format!("{} / {}", d.latency_mean(), d.latency_max), false) }
-                    { stat(en("trace hash"), "hash", format!("{:016x}", lane.trace_hash()), false) }
+                    { for vc::stats(&self.workload, lane).into_iter().map(stat) }
                 </table>
                 <p class={classes!("violation-text", texts.is_empty().then_some("none"))} id={format!("cmp-{id}-violation")}>
                     { if texts.is_empty() { t("no violation").to_string() } else { texts.join("; ") } }
@@ -366,9 +358,9 @@ impl ComparePage {
                             onclick={link.callback({ let s = lane.system; move |_| Msg::ViolationJourney(s) })}>{t("its journey")}</button>
                     }
                 </p>
-                <h3>{t("per customer, in processing order")}</h3>
+                <h3>{by_customer}</h3>
                 { for d.by_customer.iter().enumerate().map(|(k, chips)| row(customer_name(k as u32).to_string(), chips)) }
-                <h3>{t("per consumer, in processing order")}</h3>
+                <h3>{by_consumer}</h3>
                 { for d.by_consumer.iter().enumerate().map(|(i, chips)| {
                     let down = if lane.down.get(i).copied().unwrap_or(false) { t(" (down)") } else { "" };
                     row(format!("c{}{down}", i + 1), chips)

@@ -2,9 +2,9 @@
 //! violation sentence, and the two topologies laid out in one visual language (producer → router
 //! → stores → consumers: exchange and queues for RabbitMQ, topic and partitions for Kafka).
 
-use crate::i18n::{t, tf};
+use crate::i18n::{en, t, tf};
 use brokerlab_engine::compare::detect::{Chip, Mark, Violation};
-use brokerlab_engine::compare::{customer_name, System, Workload};
+use brokerlab_engine::compare::{customer_name, Lane, System, Workload};
 
 /// "A3": customer A's third message.
 pub fn chip_label(c: &Chip) -> String {
@@ -48,6 +48,81 @@ pub fn out_of_order_text(v: &Violation) -> String {
 pub fn duplicate_text(v: &Violation) -> String {
     let k = customer_name(v.customer);
     tf("first duplicate: c{0} processed {1}{2} again at {3}", &[&(v.consumer + 1), &k, &v.number, &v.at])
+}
+
+/// One row of a lane's counts: its name (translated at display), the key of its element id
+/// (`cmp-kafka-dup`), the value, and whether it shows something gone wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub name: &'static str,
+    pub key: &'static str,
+    pub value: String,
+    pub bad: bool,
+}
+
+fn stat(name: &'static str, key: &'static str, value: String, bad: bool) -> Stat {
+    Stat { name, key, value, bad }
+}
+
+/// A lane's counts as the page lists them. With a stage (the exactly-once story) they are the
+/// reader's view of the output and what the stage did: input records, output records read,
+/// duplicates in the output, records lost; what the stage processed again; RabbitMQ's
+/// redeliveries to it, Kafka's transactions.
+pub fn stats(w: &Workload, lane: &Lane) -> Vec<Stat> {
+    let d = &lane.detector;
+    let c = d.counts;
+    let missing = w.total() - c.unique;
+    let lost = match lane.done() {
+        true => stat(en("lost"), "lost", missing.to_string(), c.lost > 0),
+        false => stat(en("not yet processed"), "lost", missing.to_string(), false),
+    };
+    let mut rows = match &lane.stage {
+        None => vec![
+            stat(en("processed"), "processed", tf("{0} of {1}", &[&c.unique, &w.total()]), false),
+            stat(en("out of order"), "ooo", c.out_of_order.to_string(), c.out_of_order > 0),
+            stat(en("duplicates"), "dup", c.duplicates.to_string(), c.duplicates > 0),
+            stat(en("redelivered"), "redelivered", c.redelivered.to_string(), false),
+            lost,
+        ],
+        Some(stage) => {
+            let s = stage.counts;
+            let mut rows = vec![
+                stat(en("input records"), "input", c.published.to_string(), false),
+                stat(en("output records read"), "output", c.processed.to_string(), false),
+                stat(en("duplicates in the output"), "dup", c.duplicates.to_string(), c.duplicates > 0),
+                lost,
+                stat(en("processed again by the stage"), "reprocessed", s.reprocessed.to_string(), false),
+            ];
+            rows.push(match lane.system {
+                System::Kafka => stat(
+                    en("transactions committed / aborted"),
+                    "txns",
+                    format!("{} / {}", s.committed, s.aborted),
+                    false,
+                ),
+                System::Rabbit => stat(en("redelivered to the stage"), "redelivered", s.redelivered.to_string(), false),
+            });
+            rows.push(stat(en("out of order"), "ooo", c.out_of_order.to_string(), c.out_of_order > 0));
+            rows
+        }
+    };
+    rows.push(stat(en("throughput (model)"), "throughput", format!("{}/s", d.throughput()), false));
+    let latency = format!("{} / {}", d.latency_mean(), d.latency_max);
+    rows.push(stat(en("mean / max latency"), "latency", latency, false));
+    rows.push(stat(en("trace hash"), "hash", format!("{:016x}", lane.trace_hash()), false));
+    rows
+}
+
+/// The headings of the chip rows: with a stage, the chips are the output as the reader read it,
+/// each under the stage instance that wrote it.
+pub fn chip_headings(w: &Workload) -> (&'static str, &'static str) {
+    match w.stage {
+        None => (t("per customer, in processing order"), t("per consumer, in processing order")),
+        Some(_) => (
+            t("per customer, the output as the reader read it"),
+            t("per stage instance, the output it wrote, as the reader read it"),
+        ),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,6 +246,28 @@ mod tests {
         assert!(is_violation(&chip(Mark::OutOfOrder, false), Some(&v)));
         assert!(!is_violation(&chip(Mark::OutOfOrder, false), None));
         assert_eq!(out_of_order_text(&v), "first out of order: c2 processed C7 at 5ms, after C9 was already processed");
+    }
+
+    #[test]
+    fn a_stage_story_counts_input_output_duplicates_and_losses() {
+        use brokerlab_engine::compare::Comparison;
+        let w = (presets::by_slug("exactly-once-processing").unwrap().workload)();
+        let c = Comparison::run(&w, 1).unwrap();
+        let rows = |lane| -> Vec<(&str, String)> { stats(&w, lane).into_iter().map(|s| (s.key, s.value)).collect() };
+        let (k, r) = (rows(&c.kafka), rows(&c.rabbit));
+        let value = |rows: &[(&str, String)], key: &str| rows.iter().find(|(k, _)| *k == key).unwrap().1.clone();
+        assert_eq!(
+            (value(&k, "input"), value(&k, "output"), value(&k, "dup"), value(&k, "lost")),
+            ("100".into(), "100".into(), "0".into(), "0".into())
+        );
+        assert_eq!(value(&r, "input"), "100");
+        assert_ne!(value(&r, "dup"), "0");
+        assert!(value(&k, "txns").ends_with(" / 1"), "{k:?}");
+        assert!(r.iter().all(|(key, _)| *key != "txns") && k.iter().all(|(key, _)| *key != "redelivered"));
+        let plain = (presets::by_slug("competing-consumers").unwrap().workload)();
+        let c = Comparison::run(&plain, 1).unwrap();
+        let keys: Vec<&str> = stats(&plain, &c.kafka).into_iter().map(|s| s.key).collect();
+        assert_eq!(keys, ["processed", "ooo", "dup", "redelivered", "lost", "throughput", "latency", "hash"]);
     }
 
     #[test]
