@@ -450,9 +450,15 @@ pub fn compare_lane(w: &Workload, system: System, seed: u64, until: Time, seq: u
         System::Rabbit => w.rabbit_scenario(seed),
     };
     let Ok(start) = scenario.and_then(|s| Simulation::new(&s, seed)) else { return Diagram::default() };
+    // With a stage its instances publish too (their own numbering in Kafka, the input's in
+    // RabbitMQ): the journey is the input record's, from the producer.
+    let producer = w
+        .stage
+        .as_ref()
+        .and_then(|_| start.world().nodes.iter().position(|n| n.name == "producer").map(|i| NodeId(i as u32)));
     let subject = match system {
-        System::Kafka => Subject::Kafka { producer: None, seq },
-        System::Rabbit => Subject::Rabbit { publisher: None, seq },
+        System::Kafka => Subject::Kafka { producer, seq },
+        System::Rabbit => Subject::Rabbit { publisher: producer, seq },
     };
     trace(&Run { starts: vec![&start], log: &[], until }, subject, until)
 }

@@ -148,6 +148,22 @@ fn a_failed_produce_is_drawn_as_it_happened_then_retried() {
 }
 
 #[test]
+fn a_stage_story_s_journey_is_the_input_record_s_from_the_producer() {
+    let w = (brokerlab_engine::compare::presets::by_slug("exactly-once-processing").unwrap().workload)();
+    for system in [System::Kafka, System::Rabbit] {
+        let d = compare_lane(&w, system, 1, Time::secs(3), 5);
+        let labels = d.labels();
+        // One send, the producer's: the stage's own records (Kafka numbers them itself, RabbitMQ's
+        // carry the input's number) are not mixed in.
+        let first_sends =
+            labels.iter().filter(|l| l.starts_with("Produce record") || l.starts_with("basic.publish")).count();
+        assert_eq!(first_sends, 1, "{system:?}: {labels:?}");
+        assert!(labels.iter().any(|l| *l == "stopped (crash)"), "{system:?}: {labels:?}");
+        assert!(d.steps.iter().all(|s| s.at <= Time::secs(3)), "{system:?}");
+    }
+}
+
+#[test]
 fn a_violation_s_two_messages_on_competing_consumers() {
     let w = (brokerlab_engine::compare::presets::by_slug("competing-consumers").unwrap().workload)();
     let c = brokerlab_engine::compare::Comparison::run(&w, 1).unwrap();
