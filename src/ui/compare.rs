@@ -320,6 +320,8 @@ impl ComparePage {
             html! { <tr class={if s.bad { "bad" } else { "" }}><th>{t(s.name).to_string()}</th><td id={format!("cmp-{id}-{}", s.key)}>{s.value}</td></tr> }
         };
         let viol = d.first_out_of_order.or(d.first_duplicate);
+        let staged = self.workload.stage.is_some();
+        let chip_title = if staged { vc::stage_chip_title } else { vc::chip_title };
         let row = |label: String, chips: &[Chip]| {
             html! {
                 <div class="row"><span class="row-label">{label}</span>
@@ -331,14 +333,14 @@ impl ComparePage {
                         };
                         let (system, customer, number) = (lane.system, ch.customer, ch.number);
                         let open = link.callback(move |_| Msg::Journey(system, customer, number));
-                        html! { <span class={classes!(class, "clickable")} title={vc::chip_title(ch)} onclick={open}>{vc::chip_label(ch)}</span> }
+                        html! { <span class={classes!(class, "clickable")} title={chip_title(ch)} onclick={open}>{vc::chip_label(ch)}</span> }
                     }) }
                 </div>
             }
         };
         let texts: Vec<String> = [
-            d.first_out_of_order.as_ref().map(vc::out_of_order_text),
-            d.first_duplicate.as_ref().map(vc::duplicate_text),
+            d.first_out_of_order.as_ref().map(if staged { vc::stage_out_of_order_text } else { vc::out_of_order_text }),
+            d.first_duplicate.as_ref().map(if staged { vc::stage_duplicate_text } else { vc::duplicate_text }),
         ]
         .into_iter()
         .flatten()

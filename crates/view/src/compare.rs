@@ -32,6 +32,33 @@ pub fn chip_title(c: &Chip) -> String {
     tf("{0} processed by c{1} at {2}{3}{4}", &[&chip_label(c), &(c.consumer + 1), &c.at, &what, &again])
 }
 
+/// With a stage a chip is an output record the reader read, under the instance that wrote it;
+/// the texts say so (the plain ones say who processed it).
+pub fn stage_chip_title(c: &Chip) -> String {
+    let what = match c.mark {
+        Mark::InOrder => "",
+        Mark::OutOfOrder => t(", OUT OF ORDER"),
+        Mark::Duplicate => t(", DUPLICATE"),
+    };
+    tf("{0} written by c{1}, read by the reader at {2}{3}", &[&chip_label(c), &(c.consumer + 1), &c.at, &what])
+}
+
+pub fn stage_out_of_order_text(v: &Violation) -> String {
+    let k = customer_name(v.customer);
+    tf(
+        "first out of order in the output: the reader read {0}{1} (written by c{2}) at {3}, after {0}{4}",
+        &[&k, &v.number, &(v.consumer + 1), &v.at, &v.after],
+    )
+}
+
+pub fn stage_duplicate_text(v: &Violation) -> String {
+    let k = customer_name(v.customer);
+    tf(
+        "first duplicate in the output: the reader read {0}{1} again at {2}, written again by c{3}",
+        &[&k, &v.number, &v.at, &(v.consumer + 1)],
+    )
+}
+
 /// Whether `c` is the violation to highlight.
 pub fn is_violation(c: &Chip, v: Option<&Violation>) -> bool {
     v.is_some_and(|v| v.at == c.at && v.consumer == c.consumer && v.customer == c.customer && v.number == c.number)
@@ -246,6 +273,16 @@ mod tests {
         assert!(is_violation(&chip(Mark::OutOfOrder, false), Some(&v)));
         assert!(!is_violation(&chip(Mark::OutOfOrder, false), None));
         assert_eq!(out_of_order_text(&v), "first out of order: c2 processed C7 at 5ms, after C9 was already processed");
+        assert_eq!(
+            stage_chip_title(&chip(Mark::Duplicate, false)),
+            "C7 written by c2, read by the reader at 5ms, DUPLICATE"
+        );
+        let dup = Violation { after: 7, ..v };
+        assert_eq!(
+            stage_duplicate_text(&dup),
+            "first duplicate in the output: the reader read C7 again at 5ms, written again by c2"
+        );
+        assert!(stage_out_of_order_text(&v).ends_with("at 5ms, after C9"));
     }
 
     #[test]
