@@ -158,7 +158,7 @@ fn a_stage_story_s_journey_is_the_input_record_s_from_the_producer() {
         let first_sends =
             labels.iter().filter(|l| l.starts_with("Produce record") || l.starts_with("basic.publish")).count();
         assert_eq!(first_sends, 1, "{system:?}: {labels:?}");
-        assert!(labels.iter().any(|l| *l == "stopped (crash)"), "{system:?}: {labels:?}");
+        assert!(labels.contains(&"stopped (crash)"), "{system:?}: {labels:?}");
         assert!(d.steps.iter().all(|s| s.at <= Time::secs(3)), "{system:?}");
     }
 }

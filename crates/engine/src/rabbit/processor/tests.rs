@@ -44,8 +44,10 @@ fn delivery(tag: u64, seq: u64, redelivered: bool) -> RabbitMsg {
     }))
 }
 
-/// The publishes (seq, routing key) and settles (tag, multiple, op) among the effects.
-fn sent(effects: &[Effect<Rabbit>]) -> (Vec<(u64, String)>, Vec<(u64, bool, SettleOp)>) {
+/// What the processor sent: publishes (seq, routing key) and settles (tag, multiple, op).
+type Sent = (Vec<(u64, String)>, Vec<(u64, bool, SettleOp)>);
+
+fn sent(effects: &[Effect<Rabbit>]) -> Sent {
     let (mut publishes, mut settles) = (vec![], vec![]);
     for e in effects {
         match e {

@@ -1,0 +1,89 @@
+// End-to-end test of the comparison's "exactly-once processing" story (?compare&story=exactly-once-processing):
+// it opens and runs in the page with no console error, its card shows the counts tests/compare.rs
+// checks natively (tests/golden/compare.rs, seed 1), the at_least_once toggle duplicates Kafka's
+// output too, and a chip's journey opens. Screenshots at 1440×900 and 390×844 under target/e2e/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { launch, serveDist, number, text } from './browser.mjs';
+
+const SHOTS = 'target/e2e';
+mkdirSync(SHOTS, { recursive: true });
+let browser, site;
+
+before(async () => {
+  site = await serveDist(process.env.DIST ?? 'dist');
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+async function open(viewport) {
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(site.url + '?compare&story=exactly-once-processing&seed=1');
+  await page.waitForSelector('#cmp-preset');
+  return { page, errors };
+}
+
+async function finish(page) {
+  await page.click('#cmp-finish');
+  await page.waitForSelector('#cmp-done', { timeout: 60000 });
+}
+
+test('the exactly-once story: Kafka writes every input once, RabbitMQ duplicates the redelivered ones', async () => {
+  const { page, errors } = await open({ width: 1440, height: 900 });
+  assert.match(await text(page, '#cmp-why'), /^4b\. Exactly-once processing/);
+  await finish(page);
+  const k = (key) => text(page, `#cmp-kafka-${key}`);
+  const r = (key) => text(page, `#cmp-rabbit-${key}`);
+  // Seed 1, as tests/golden/compare.rs pins it.
+  assert.deepEqual([await k('input'), await k('output'), await k('dup'), await k('lost')], ['100', '100', '0', '0']);
+  assert.deepEqual([await r('input'), await r('output'), await r('dup'), await r('lost')], ['100', '103', '3', '0']);
+  assert.equal(await r('redelivered'), '10');
+  assert.match(await k('txns'), / \/ 1$/);
+  assert.ok((await number(page, '#cmp-kafka-reprocessed')) > 0, 'Kafka processed the aborted batch again');
+  assert.equal(await k('hash'), '8c05677d23c0fd36');
+  assert.equal(await r('hash'), '7ce6a772166fb125');
+  await page.screenshot({ path: `${SHOTS}/34-compare-exactly-once.png` });
+  await page.screenshot({ path: `${SHOTS}/34-compare-exactly-once-full.png`, fullPage: true });
+  // A chip opens its journey (the input record's, from the producer).
+  await page.locator('#cmp-lane-rabbit .chip.dup').first().click();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: `${SHOTS}/35-compare-exactly-once-journey.png` });
+  assert.deepEqual(errors, []);
+});
+
+test('the toggle: with "guarantee": "at_least_once" Kafka duplicates too; a bad stage is said in words', async () => {
+  const { page, errors } = await open({ width: 1440, height: 900 });
+  await page.click('#cmp-workload >> xpath=..');
+  const json = await page.inputValue('#cmp-workload');
+  assert.match(json, /"guarantee": "exactly_once_v2"/);
+  await page.fill('#cmp-workload', json.replace('"exactly_once_v2"', '"at_least_once"'));
+  await page.click('#cmp-apply');
+  await finish(page);
+  assert.ok((await number(page, '#cmp-kafka-dup')) > 0, 'at-least-once: the crash writes records again');
+  assert.equal(await number(page, '#cmp-kafka-lost'), 0);
+  assert.equal(await text(page, '#cmp-kafka-txns'), '0 / 0');
+  await page.fill('#cmp-workload', json.replace('"batch": 10', '"batch": 11'));
+  await page.click('#cmp-apply');
+  assert.match(await text(page, '#cmp-error'), /stage\.batch: from 1 to rabbit\.prefetch \(10\)/);
+  await page.fill('#cmp-workload', json.replace('"exactly_once_v2"', '"twice"'));
+  await page.click('#cmp-apply');
+  assert.match(await text(page, '#cmp-error'), /guarantee/);
+  assert.deepEqual(errors, []);
+});
+
+test('the exactly-once story on a phone', async () => {
+  const { page, errors } = await open({ width: 390, height: 844 });
+  await finish(page);
+  assert.equal(await text(page, '#cmp-kafka-dup'), '0');
+  await page.screenshot({ path: `${SHOTS}/36-compare-exactly-once-phone.png` });
+  await page.locator('#cmp-lane-kafka').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SHOTS}/36-compare-exactly-once-phone-lane.png` });
+  assert.deepEqual(errors, []);
+});
