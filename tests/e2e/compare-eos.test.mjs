@@ -2,33 +2,14 @@
 // it opens and runs in the page with no console error, its card shows the counts tests/compare.rs
 // checks natively (tests/golden/compare.rs, seed 1), the at_least_once toggle duplicates Kafka's
 // output too, and a chip's journey opens. Screenshots at 1440×900 and 390×844 under target/e2e/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { launch, serveDist, number, text } from './browser.mjs';
+import { appSuite, SHOTS, number, text } from './browser.mjs';
 
-const SHOTS = 'target/e2e';
-mkdirSync(SHOTS, { recursive: true });
-let browser, site;
+const suite = appSuite();
 
-before(async () => {
-  site = await serveDist(process.env.DIST ?? 'dist');
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  site?.close();
-});
-
-async function open(viewport) {
-  const page = await browser.newPage({ viewport });
-  const errors = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(site.url + '?compare&story=exactly-once-processing&seed=1');
-  await page.waitForSelector('#cmp-preset');
-  return { page, errors };
-}
+const open = (viewport) =>
+  suite.open('?compare&story=exactly-once-processing&seed=1', { viewport, ready: '#cmp-preset' });
 
 async function finish(page) {
   await page.click('#cmp-finish');

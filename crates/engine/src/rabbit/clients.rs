@@ -36,6 +36,14 @@ impl Conn {
         }
     }
 
+    /// `timer` if it belongs to the connection now (a client's timers carry its generation).
+    pub(super) fn current(&self, timer: RabbitTimer) -> Option<RabbitTimer> {
+        match timer {
+            RabbitTimer::Reconnect { conn } | RabbitTimer::Work { conn } if conn != self.generation => None,
+            t => Some(t),
+        }
+    }
+
     /// Drops the connection; a reconnect is due after `after`.
     pub(super) fn lost(&mut self, ctx: &mut Ctx, after: Time) {
         self.open = false;
@@ -414,13 +422,9 @@ impl Consumer {
     fn work(&mut self, ctx: &mut Ctx) {
         while !self.hold && self.working.is_none() && !self.pending.is_empty() {
             if self.processing > Time::ZERO || self.processing_jitter > Time::ZERO {
-                // The draw happens only with jitter, so runs without it keep their random streams.
-                let extra = match self.processing_jitter {
-                    Time::ZERO => Time::ZERO,
-                    j => Time(ctx.rng.below(j.0 + 1)),
-                };
                 self.working = self.pending.front().map(|p| p.tag);
-                ctx.set_timer(self.processing + extra, RabbitTimer::Work { conn: self.conn.generation });
+                let work = work_time(ctx, self.processing, self.processing_jitter);
+                ctx.set_timer(work, RabbitTimer::Work { conn: self.conn.generation });
                 return;
             }
             if let Some(p) = self.pending.pop_front() {
@@ -487,6 +491,15 @@ impl Consumer {
         self.reset();
         self.conn.open = false;
         self.conn.generation += 1;
+    }
+}
+
+/// How long the application works on one message: `processing` plus a random extra of up to
+/// `jitter`. The draw happens only with jitter, so runs without it keep their random streams.
+pub(super) fn work_time(ctx: &mut Ctx, processing: Time, jitter: Time) -> Time {
+    match jitter {
+        Time::ZERO => processing,
+        j => processing + Time(ctx.rng.below(j.0 + 1)),
     }
 }
 

@@ -142,28 +142,28 @@ impl Processor {
         self.published = 0;
     }
 
+    /// Its timers of an earlier connection are ignored.
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: RabbitTimer) {
-        match timer {
-            RabbitTimer::Reconnect { conn } if conn == self.conn.generation => self.connect(ctx),
-            RabbitTimer::Work { conn } if conn == self.conn.generation => {
-                if let Some(tag) = self.working.take() {
-                    self.publish(ctx, tag);
-                }
-                self.work(ctx);
-            }
-            _ => {}
+        let timer = self.conn.current(timer);
+        if let Some(RabbitTimer::Reconnect { .. }) = timer {
+            return self.connect(ctx);
+        }
+        // The work on the input it was working on is done: its output goes out, and on to the next.
+        if let (Some(RabbitTimer::Work { .. }), Some(tag)) = (timer, self.working.take()) {
+            self.publish(ctx, tag);
+            self.work(ctx);
         }
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, msg: RabbitMsg) {
         match msg {
-            RabbitMsg::OpenOk => self.conn.open = true,
-            RabbitMsg::Deliver(d) => self.receive(ctx, &d),
             RabbitMsg::Confirm { seq, ack } => self.confirmed(ctx, seq, ack),
+            RabbitMsg::Deliver(d) => self.receive(ctx, &d),
             RabbitMsg::ChannelClose(_) => {
                 self.reset();
                 self.conn.lost(ctx, self.settings.reconnect);
             }
+            RabbitMsg::OpenOk => self.conn.open = true,
             _ => {}
         }
     }
@@ -199,13 +199,9 @@ impl Processor {
             self.publish(ctx, next);
             return self.work(ctx);
         }
-        // The draw happens only with jitter, as the consumer's does.
-        let extra = match s.processing_jitter {
-            Time::ZERO => Time::ZERO,
-            j => Time(ctx.rng.below(j.0 + 1)),
-        };
         self.working = Some(next);
-        ctx.set_timer(s.processing + extra, RabbitTimer::Work { conn: self.conn.generation });
+        let work = super::clients::work_time(ctx, s.processing, s.processing_jitter);
+        ctx.set_timer(work, RabbitTimer::Work { conn: self.conn.generation });
     }
 
     /// The work on input `tag` is done: its output goes out, awaiting its confirm.
