@@ -309,4 +309,11 @@ fn exactly_once_processing_at_least_once_duplicates_kafka_too() {
         assert!(k.duplicates > 0 && k.lost == 0 && r.lost == 0, "SEED={seed}: {k:?}");
         assert_eq!((ks.committed, ks.aborted), (0, 0), "SEED={seed}: no transactions");
     }
+    // The lesson's "No crash": no duplicates, no transaction aborted, nothing redelivered.
+    let mut calm = stage_story(Guarantee::ExactlyOnceV2);
+    calm.faults.clear();
+    let c = Comparison::run(&calm, 1).unwrap();
+    let (k, r) = counts(&c);
+    let (ks, rs) = (c.kafka.stage.unwrap().counts, c.rabbit.stage.unwrap().counts);
+    assert_eq!((k.duplicates, r.duplicates, ks.aborted, rs.redelivered, k.lost, r.lost), (0, 0, 0, 0, 0, 0));
 }

@@ -68,3 +68,21 @@ test('the exactly-once story on a phone', async () => {
   await page.screenshot({ path: `${SHOTS}/36-compare-exactly-once-phone-lane.png` });
   assert.deepEqual(errors, []);
 });
+
+test('its lesson asks first, answers from the lanes, and offers at_least_once as the variation', async () => {
+  const { page, errors } = await suite.open('?lesson=compare-exactly-once', { viewport: { width: 1440, height: 900 }, ready: '#lesson' });
+  assert.equal(await page.locator('#cmp-why').count(), 0, "the story's explanation waits for the answer");
+  await page.click('#choice-2'); // only in RabbitMQ
+  await page.waitForSelector('#lesson-answer', { timeout: 60000 });
+  assert.match(await text(page, '#lesson-verdict'), /You predicted it/);
+  assert.equal(await text(page, '#cmp-kafka-dup'), '0');
+  await page.screenshot({ path: `${SHOTS}/37-lesson-exactly-once.png` });
+  await page.click('#try-0');
+  await page.waitForSelector('#lesson-variation');
+  assert.match(page.url(), /\?lesson=compare-exactly-once&try=1&seed=1$/);
+  await page.click('#choice-3'); // both
+  await page.waitForSelector('#lesson-answer', { timeout: 60000 });
+  assert.match(await text(page, '#lesson-verdict'), /You predicted it/);
+  assert.ok((await number(page, '#cmp-kafka-dup')) > 0);
+  assert.deepEqual(errors, []);
+});

@@ -37,6 +37,7 @@ pub const LESSONS: &[(&str, &str)] = &[
     ("kafka-kraft-controllers", include_str!("../../../../lessons/kafka-kraft-controllers.json")),
     ("compare-ordering", include_str!("../../../../lessons/compare-ordering.json")),
     ("compare-crash", include_str!("../../../../lessons/compare-crash.json")),
+    ("compare-exactly-once", include_str!("../../../../lessons/compare-exactly-once.json")),
 ];
 
 #[derive(Clone, Debug, PartialEq)]
