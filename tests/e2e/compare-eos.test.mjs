@@ -86,3 +86,13 @@ test('its lesson asks first, answers from the lanes, and offers at_least_once as
   assert.ok((await number(page, '#cmp-kafka-dup')) > 0);
   assert.deepEqual(errors, []);
 });
+
+test('the story in Korean', async () => {
+  const { page, errors } = await suite.open('?compare&story=exactly-once-processing&seed=1&lang=ko', { viewport: { width: 390, height: 844 }, ready: '#cmp-preset' });
+  await finish(page);
+  assert.match(await text(page, '#cmp-why'), /정확히 한 번/);
+  const headers = await page.locator('#cmp-lane-kafka .stats th').allTextContents();
+  assert.ok(headers.every((h) => /[가-힣]/.test(h)), `the card's rows in Korean: ${headers}`);
+  await page.screenshot({ path: `${SHOTS}/38-compare-exactly-once-ko-phone.png` });
+  assert.deepEqual(errors, []);
+});
