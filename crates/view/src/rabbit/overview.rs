@@ -196,6 +196,8 @@ pub fn overview(world: &World, rates: &QueueRates) -> Option<Overview> {
         let (mode, unconfirmed, prefetch) = match &slot.node {
             Node::Rabbit(RabbitNode::Publisher(p)) => (if p.confirms { "C" } else { "" }, p.unconfirmed(), None),
             Node::Rabbit(RabbitNode::Consumer(c)) => ("", 0, Some(c.prefetch)),
+            // A processor consumes and publishes with confirms on its one channel.
+            Node::Rabbit(RabbitNode::Processor(p)) => ("C", p.unconfirmed(), Some(p.settings.prefetch)),
             _ => continue,
         };
         channels.push(ChannelRow {

@@ -303,6 +303,35 @@ fn a_scenario_with_rabbitmq_scripts_runs_in_the_page() {
     }
 }
 
+/// A scenario with a RabbitMQ processor (`rabbit.processors`) runs in the page: its node is
+/// inspected in words, and the broker's overview lists its channel (confirms on, a prefetch).
+#[test]
+fn a_scenario_with_a_rabbitmq_processor_runs_in_the_page() {
+    let json = r#"{"name": "stage", "until": "2s",
+        "rabbit": {"queues": [{"name": "in"}, {"name": "out"}],
+                   "publishers": [{"id": "p", "routing_keys": ["in"], "interval": "10ms", "count": 50}],
+                   "processors": [{"id": "stage", "input": "in", "routing_key": "out", "ack_every": 5, "processing": "3ms"}],
+                   "consumers": [{"id": "reader", "queue": "out"}]},
+        "faults": [{"at": "300ms", "action": "stop", "node": "stage"}, {"at": "600ms", "action": "start", "node": "stage"}]}"#;
+    let scenario = Scenario::from_json(json).unwrap();
+    let mut s = Session::new("", scenario, 1).unwrap();
+    s.set_speed(speed::LADDER.len() - 1);
+    while s.sim().now() < Time::ms(450) {
+        s.frame(100.0, &|| 0.0);
+    }
+    let w = s.sim().world();
+    let stage = NodeId(w.nodes.iter().position(|n| n.name == "stage").unwrap() as u32);
+    let text = format!("{:?}", crate::plugin::inspect(w, stage));
+    assert!(text.contains("consumes from in with prefetch 10"), "{text}");
+    while s.sim().now() < Time::secs(2) {
+        s.frame(100.0, &|| 0.0);
+    }
+    let w = s.sim().world();
+    let o = crate::rabbit::overview::overview(w, &Default::default()).unwrap();
+    let row = o.channels.iter().find(|c| c.client == stage).expect("the processor's channel");
+    assert_eq!((row.mode, row.prefetch, row.unconfirmed, row.unacked), ("C", Some(10), 0, 0));
+}
+
 /// A journey at the end of a 10-minute kafka-groups run: scanned from the timeline's last
 /// snapshot before the record, not from the start, in a bounded number of steps.
 #[test]

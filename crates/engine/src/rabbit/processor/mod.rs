@@ -113,6 +113,11 @@ impl Processor {
         self.held.iter().filter(|i| i.step != Step::Received).count()
     }
 
+    /// Outputs published and not yet confirmed.
+    pub fn unconfirmed(&self) -> usize {
+        self.held.iter().filter(|i| matches!(i.step, Step::Published(_))).count()
+    }
+
     pub fn on_start(&mut self, ctx: &mut Ctx) {
         match self.settings.start {
             Some(at) if at > ctx.now => {
