@@ -9,10 +9,10 @@
 //! Nothing ties the output's publish to the input's ack: a crash (or a lost connection) after
 //! the output reached the broker and before the ack did leaves the input unacknowledged, the
 //! broker requeues it flagged redelivered, the processor works on it again and the output queue
-//! gets it twice. That is RabbitMQ's at-least-once; the tx class would commit a channel's
-//! publishes and acks together, but RabbitMQ describes it as closer to batching than ACID (no
-//! atomicity across queues, nor within one on a broker failure during tx.commit), and it is not
-//! modelled.
+//! gets it twice. That is RabbitMQ's at-least-once. The tx class makes a channel's publishes and
+//! acks take effect at tx.commit (consuming itself is not transactional), but RabbitMQ's "Broker
+//! Semantics" lists it as atomic neither within one queue nor across queues, "closer to providing
+//! a 'batching' feature than ACID"; it is not modelled.
 
 pub mod config;
 
