@@ -299,6 +299,25 @@ fn exactly_once_processing_does_what_its_story_says() {
 }
 
 #[test]
+fn bad_stages_name_the_field() {
+    let ok = stage_story(Guarantee::ExactlyOnceV2).to_json();
+    let cases = [
+        (ok.replace("\"batch\": 10", "\"batch\": 11"), "stage.batch: from 1 to rabbit.prefetch (10)"),
+        (ok.replace("\"batch\": 10", "\"batch\": 0"), "stage.batch"),
+        (
+            ok.replace("\"queue_per_consumer\": false", "\"queue_per_consumer\": true"),
+            "stage: the stage's instances share",
+        ),
+        (ok.replace("\"exactly_once_v2\"", "\"twice\""), "guarantee"),
+        (ok.replace("\"batch\": 10", "\"batch\": 10, \"colour\": 1"), "unknown field `colour`"),
+    ];
+    for (json, want) in cases {
+        let got = Workload::from_json(&json).expect_err(want);
+        assert!(got.contains(want), "wanted {want:?} in {got:?}");
+    }
+}
+
+#[test]
 fn exactly_once_processing_at_least_once_duplicates_kafka_too() {
     let w = stage_story(Guarantee::AtLeastOnce);
     assert_eq!(w.kafka.auto_commit_interval, Time::ms(200));
