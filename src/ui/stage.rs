@@ -24,7 +24,8 @@ pub fn lane_colour(lane: u32) -> &'static str {
         101 => "#1b1f24",
         // KRaft: Raft between the controllers, and the brokers' metadata fetches and heartbeats.
         104 => "#5b6b7a",
-        // A follower's fetch session carrying several partitions (`MANY_PARTITIONS`).
+        // A request or answer about several partitions (`MANY_PARTITIONS`): a follower's fetch
+        // session, a producer's Produce, a consumer's Fetch.
         105 => "#7d93a8",
         l => PALETTE[l as usize % PALETTE.len()],
     }

@@ -52,6 +52,7 @@ pub mod producer;
 pub mod producer_state;
 pub mod purgatory;
 pub mod rack;
+pub mod request;
 pub mod txn;
 pub mod zk_client;
 pub mod zk_ensemble;
@@ -124,9 +125,8 @@ pub enum KafkaTimer {
     ControlledShutdown {
         attempt: u8,
     },
-    /// Broker: a parked fetch's `fetch.max.wait.ms` is over.
+    /// Broker: parked consumer fetch `id`'s `fetch.max.wait.ms` is over.
     Park {
-        tp: msg::Tp,
         id: u32,
     },
     /// Broker: the fetcher for `leader` fetches again after `replica.fetch.backoff.ms`, unless a
@@ -165,7 +165,8 @@ pub enum KafkaTimer {
     RetryBatch {
         id: u64,
     },
-    /// Consumer: fetch `partition` again after `retry.backoff.ms`.
+    /// Consumer: fetch `partition` again after `retry.backoff.ms` (with the other partitions its
+    /// leader has for it, if no fetch to that broker is out).
     RetryPartition {
         partition: u16,
     },

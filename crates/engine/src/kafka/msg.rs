@@ -2,8 +2,8 @@
 //! is in `event`, re-exported here because messages and events share its small types.
 
 use super::fetch_session::{SessionFetch, SessionFetchResponse};
-use super::log::Record;
 use super::partition::{Acks, BrokerId, Error, FetchResponse};
+use super::request::{FetchPart, FetchedPartition, ProduceBatch};
 use crate::coordinator::{ClientWatch, Op, SessionId, WatchKind, ZkError};
 use crate::kernel::event::MsgInfo;
 use crate::kernel::Wire;
@@ -157,13 +157,11 @@ pub enum KafkaMsg {
     MetadataResponse {
         states: Vec<PartitionView>,
     },
-    /// One batch; `producer` is the idempotent producer's `(id, epoch, first sequence)`.
+    /// A producer's request to one broker: a batch of each of several partitions (`request`).
     Produce {
         id: u64,
-        tp: Tp,
         acks: Acks,
-        producer: Option<(u32, u16, u32)>,
-        records: Vec<(Option<u32>, u64)>,
+        batches: Vec<ProduceBatch>,
         /// Written inside the producer's transaction.
         transactional: bool,
         /// Bytes per record.
@@ -172,35 +170,25 @@ pub enum KafkaMsg {
         /// `request.timeout.ms`).
         timeout: Time,
     },
+    /// Each partition's answer: its base offset, or an error.
     ProduceResponse {
         id: u64,
-        tp: Tp,
-        result: Result<u64, Error>,
+        results: Vec<(Tp, Result<u64, Error>)>,
     },
+    /// A consumer's fetch from one broker: every partition it reads there (as their leader or
+    /// their preferred read replica), each from its position.
     Fetch {
-        tp: Tp,
-        offset: u64,
+        parts: Vec<FetchPart>,
         generation: u64,
         /// `isolation.level=read_committed`: read up to the last stable offset.
         read_committed: bool,
         /// The consumer's `client.rack` (the request's `rack_id`, Fetch v11+).
         rack: Option<super::rack::RackId>,
-        /// Sent to a preferred read replica: a follower serves it (KIP-392).
-        to_follower: bool,
     },
-    /// The leader's answer to a consumer's fetch when a replica in the consumer's rack should
-    /// serve it (the Fetch response's `preferred_read_replica`, with no records).
-    PreferredReadReplica {
-        tp: Tp,
-        generation: u64,
-        replica: BrokerId,
-    },
+    /// Each partition's answer: records, an error, or a preferred read replica (KIP-392).
     FetchResponse {
-        tp: Tp,
-        result: Result<(Vec<Record>, u64), Error>,
+        parts: Vec<FetchedPartition>,
         generation: u64,
-        /// For read_committed: the aborted transactions among the records.
-        aborted: Vec<super::txn::partition::AbortedTxn>,
     },
     /// Where a partition starts (`earliest`: log start) or ends (`latest`: the HW) for a consumer.
     ListOffsets {
@@ -269,8 +257,9 @@ pub enum KafkaMsg {
 /// The lane of a message about several partitions: `MANY_PARTITIONS`.
 pub const MANY_PARTITIONS: u32 = 105;
 
-/// A follower's fetch: the lane of its one partition if it lists one, else `MANY_PARTITIONS`.
-fn fetch_lane<'a>(mut tps: impl Iterator<Item = &'a Tp>) -> u32 {
+/// A request about these partitions: the lane of its one partition if it lists one, else
+/// `MANY_PARTITIONS`.
+pub fn fetch_lane<'a>(mut tps: impl Iterator<Item = &'a Tp>) -> u32 {
     match (tps.next(), tps.next()) {
         (Some(tp), None) => tp.partition as u32,
         _ => MANY_PARTITIONS,
@@ -360,11 +349,13 @@ impl Wire for KafkaMsg {
             KafkaMsg::ReplicaFetchResponse(r) => ("replica-records", records_lane(r)),
             KafkaMsg::Metadata => ("metadata", 101),
             KafkaMsg::MetadataResponse { .. } => ("metadata-reply", 101),
-            KafkaMsg::Produce { tp, .. } => ("produce", lane(tp)),
-            KafkaMsg::ProduceResponse { tp, .. } => ("produce-ack", lane(tp)),
-            KafkaMsg::Fetch { tp, .. } => ("fetch", lane(tp)),
-            KafkaMsg::FetchResponse { tp, .. } => ("fetch-records", lane(tp)),
-            KafkaMsg::PreferredReadReplica { tp, .. } => ("read-replica", lane(tp)),
+            KafkaMsg::Produce { batches, .. } => ("produce", fetch_lane(batches.iter().map(|b| &b.tp))),
+            KafkaMsg::ProduceResponse { results, .. } => ("produce-ack", fetch_lane(results.iter().map(|r| &r.0))),
+            KafkaMsg::Fetch { parts, .. } => ("fetch", fetch_lane(parts.iter().map(|p| &p.tp))),
+            KafkaMsg::FetchResponse { parts, .. } => {
+                let with_records = parts.iter().filter(|p| matches!(&p.result, Ok((r, _)) if !r.is_empty()));
+                ("fetch-records", fetch_lane(with_records.map(|p| &p.tp)))
+            }
             KafkaMsg::ListOffsets { tp, .. } => ("list-offsets", lane(tp)),
             KafkaMsg::ListOffsetsResponse { tp, .. } => ("offsets", lane(tp)),
             KafkaMsg::FindCoordinator { .. } => ("find-coordinator", 102),

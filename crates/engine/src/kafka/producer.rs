@@ -6,7 +6,9 @@
 //!   last unsent batch while it has room (`batch.size`), so batches grow while sending is held up;
 //!   a batch may be sent once full, once `linger.ms` has passed since its first record, or when
 //!   another batch is queued behind it;
-//! - at most `max.in.flight.requests.per.connection` produce requests per broker at a time;
+//! - one Produce request per broker carries the ready batches of several partitions (`sender`:
+//!   `RecordAccumulator.ready` and `drain`), at most `max.in.flight.requests.per.connection` of
+//!   them per broker at a time;
 //! - a failed batch is retried, backing off exponentially from `retry.backoff.ms` to
 //!   `retry.backoff.max.ms` with ±20 % jitter (KIP-580), at the front of its partition's queue; NOT_LEADER_OR_FOLLOWER, a timeout or a reset
 //!   connection also refresh the metadata;
@@ -24,10 +26,9 @@
 //!   after a lost answer writes the batch twice, and a retried batch can land after a later one.
 //!
 //! Simplified (said in the docs): a first instance's producer id is its node number + 1 (a
-//! restarted one asks InitProducerId: `producer/idempotent.rs`); one request carries one batch
-//! (Kafka packs a broker's batches into one request); record size is a fixed setting.
+//! restarted one asks InitProducerId: `producer/idempotent.rs`); record size is a fixed setting.
 
-use super::clients::{send, update_leaders, MetadataAsk};
+use super::clients::{update_leaders, MetadataAsk};
 use super::cluster::Cluster;
 use super::msg::{KafkaEvent, KafkaMsg, Tp};
 use super::partition::{Acks, BrokerId, Error};
@@ -43,8 +44,10 @@ use std::rc::Rc;
 
 mod app;
 mod idempotent;
+mod sender;
 mod transactional;
 mod txn_offsets;
+use sender::InFlight;
 pub use transactional::{TxnClient, TxnPhase};
 pub use txn_offsets::{GroupMeta, OffsetsStage, TxnOffsets};
 
@@ -99,8 +102,6 @@ struct Batch {
     /// Idempotence: the sequence of its first record, fixed when it is first sent.
     base_seq: Option<u32>,
     attempts: u32,
-    /// The broker the current attempt went to.
-    to: BrokerId,
 }
 
 #[derive(Clone, Debug)]
@@ -113,10 +114,14 @@ pub struct Producer {
     pub settings: Settings,
     pub next_seq: u64,
     leaders: VecMap<u16, BrokerId>,
+    /// Each broker's partitions in order (`partitionsForNode`), rebuilt when `leaders` changes
+    /// (`None`: to rebuild), and where its next drain starts (`nodesDrainIndex`).
+    by_broker: Option<VecMap<BrokerId, Vec<u16>>>,
+    drain_index: VecMap<BrokerId, usize>,
     /// Batches waiting to be sent, per partition, oldest first; the last one may still grow.
     ready: VecMap<u16, VecDeque<Batch>>,
-    /// Batches sent and not answered, by request id.
-    inflight: VecMap<u64, Batch>,
+    /// Requests sent and not answered, by request id: the broker and the batches.
+    inflight: VecMap<u64, InFlight>,
     /// `request.timeout.ms` of each request in `inflight`.
     timeouts: Deadlines<u64>,
     /// Batches backing off before a retry, by retry id.
@@ -154,6 +159,8 @@ impl Producer {
             settings,
             next_seq: 0,
             leaders: VecMap::new(),
+            by_broker: None,
+            drain_index: VecMap::new(),
             ready: VecMap::new(),
             inflight: VecMap::new(),
             timeouts: Deadlines::default(),
@@ -200,6 +207,8 @@ impl Producer {
     /// A crashed producer loses what it had not sent or had not had acknowledged.
     pub fn on_crash(&mut self) {
         self.leaders.clear();
+        self.by_broker = None;
+        self.drain_index.clear();
         self.ready.clear();
         self.inflight.clear();
         self.timeouts.clear();
@@ -260,17 +269,22 @@ impl Producer {
             KafkaTimer::Linger => self.drain(ctx),
             KafkaTimer::TxnStep { generation } => self.txn_timer(ctx, generation),
             KafkaTimer::RequestTimeout => {
+                let mut go_on = false;
                 for id in self.timeouts.expired(ctx, KafkaTimer::RequestTimeout) {
-                    if let Some(b) = self.inflight.remove(&id) {
-                        let broker = b.to;
+                    if let Some(r) = self.inflight.remove(&id) {
                         // `handleTimedOutRequests` closes the connection: the retries go on a new
                         // one, while TCP may still deliver what the old one had.
-                        if let Some(node) = self.cluster.broker_node(broker) {
+                        if let Some(node) = self.cluster.broker_node(r.to) {
                             ctx.close_connection(node);
                         }
-                        self.failed(ctx, b, Error::RequestTimedOut);
-                        self.cancel_in_flight(ctx, broker, Error::RequestTimedOut);
+                        for b in r.batches {
+                            go_on |= self.retry_later(ctx, b, Error::RequestTimedOut);
+                        }
+                        go_on |= self.cancel_in_flight(ctx, r.to, Error::RequestTimedOut);
                     }
+                }
+                if go_on {
+                    self.drain(ctx);
                 }
             }
             KafkaTimer::RetryBatch { id } => {
@@ -300,152 +314,59 @@ impl Producer {
     fn add(&mut self, ctx: &mut Ctx, partition: u16, rec: Rec) {
         let room = self.settings.batch_records as usize;
         let queue = self.ready.get_or_insert_with(partition, VecDeque::new);
-        match queue.back_mut() {
-            Some(b) if b.attempts == 0 && b.records.len() < room => b.records.push(rec),
+        // `KafkaProducer.doSend` wakes the Sender only when the record filled its batch or
+        // started a new one: nothing else can have become sendable (and `commitTransaction`
+        // wakes it: the transaction's last record may have begun its commit).
+        let wake = match queue.back_mut() {
+            Some(b) if b.attempts == 0 && b.records.len() < room => {
+                b.records.push(rec);
+                b.records.len() >= room
+            }
             _ => {
-                let batch =
-                    Batch { partition, created: ctx.now, records: vec![rec], base_seq: None, attempts: 0, to: 0 };
+                let batch = Batch { partition, created: ctx.now, records: vec![rec], base_seq: None, attempts: 0 };
                 queue.push_back(batch);
                 if self.settings.linger > Time::ZERO {
                     ctx.set_timer(self.settings.linger, KafkaTimer::Linger);
                 }
+                true
             }
-        }
-        self.drain(ctx);
-    }
-
-    /// `RecordAccumulator.ready`: a batch goes when it is a retry, full, lingered long enough, or
-    /// has another batch behind it.
-    fn sendable(&self, p: u16, now: Time) -> bool {
-        let Some(q) = self.ready.get(&p) else { return false };
-        q.front().is_some_and(|b| {
-            b.attempts > 0
-                || b.records.len() >= self.settings.batch_records as usize
-                || now >= b.created + self.settings.linger
-                || q.len() > 1
-        })
-    }
-
-    fn in_flight_to(&self, broker: BrokerId) -> u32 {
-        self.inflight.values().filter(|b| b.to == broker).count() as u32
-    }
-
-    /// Idempotence keeps every batch that may still be retried within the five the leader
-    /// remembers: a new batch waits while `max.in.flight` batches have been sent since the oldest
-    /// unacknowledged one, and a retried batch goes only when no older one is in flight (as
-    /// `RecordAccumulator.drain` checks `nextBatchBySequence`). Nothing goes while an older
-    /// sequence backs off: in Kafka it waits at the front of the partition's queue.
-    fn in_sequence(&self, p: u16) -> bool {
-        if !self.settings.idempotent {
-            return true;
-        }
-        let Some(front) = self.ready.get(&p).and_then(|q| q.front()) else { return true };
-        let older = |s: u32| front.base_seq.is_none_or(|f| s < f);
-        if self.backoff.values().any(|b| b.partition == p && b.base_seq.is_some_and(older)) {
-            return false;
-        }
-        match front.base_seq {
-            None => self.window.get(&p).map_or(0, |w| w.len()) < self.settings.max_in_flight as usize,
-            Some(seq) => !self.inflight.values().any(|b| b.partition == p && b.base_seq.is_some_and(|s| s < seq)),
+        };
+        if wake || self.txn.as_ref().is_some_and(|t| t.phase == TxnPhase::Committing) {
+            self.drain(ctx);
         }
     }
 
-    /// Sends what is ready, partition by partition, as far as leaders are known and each broker's
-    /// in-flight limit allows (the `Sender` loop).
-    fn drain(&mut self, ctx: &mut Ctx) {
-        self.expire(ctx);
-        if self.idempotence.asking {
-            return self.idempotent_step(ctx); // no batch before the new instance's producer id
-        }
-        if self.bump_needed {
-            if !self.inflight.is_empty() {
-                return; // no new sequence goes out while one is unresolved
-            }
-            self.bump_epoch(ctx);
-        }
-        let partitions: Vec<u16> = self.ready.iter().filter(|(_, q)| !q.is_empty()).map(|(&p, _)| p).collect();
-        let mut need_metadata = false;
-        for p in partitions {
-            loop {
-                let Some(&leader) = self.leaders.get(&p) else {
-                    need_metadata = true;
-                    break;
-                };
-                let Some(node) = self.cluster.broker_node(leader) else { break };
-                if !self.metadata.usable(node, ctx.now)
-                    || self.txn.as_ref().is_some_and(|t| !t.may_send(p))
-                    || self.in_flight_to(leader) >= self.settings.max_in_flight
-                    || !self.sendable(p, ctx.now)
-                    || !self.in_sequence(p)
-                {
-                    break;
-                }
-                let Some(batch) = self.ready.get_mut(&p).and_then(|q| q.pop_front()) else { break };
-                self.send_batch(ctx, batch, leader, node);
-            }
-        }
-        // Only partitions with batches waiting stay listed: every pass over them (this one, the
-        // expiry's, the linger timer's) then costs what is waiting, not the topic's partitions.
-        self.ready.retain(|_, q| !q.is_empty());
-        if need_metadata {
-            self.metadata.ask(ctx, &self.cluster);
-        }
-        self.txn_step(ctx);
-    }
-
-    fn send_batch(&mut self, ctx: &mut Ctx, mut b: Batch, leader: BrokerId, node: NodeId) {
-        let tp = Tp { topic: self.topic, partition: b.partition };
-        let retry = b.attempts > 0;
-        b.attempts += 1;
-        b.to = leader;
-        if self.settings.idempotent && b.base_seq.is_none() {
-            let next = self.sequences.get_or_insert_with(b.partition, || 0);
-            b.base_seq = Some(*next);
-            self.window.get_or_insert_with(b.partition, VecDeque::new).push_back((*next, false));
-            *next = next.wrapping_add(b.records.len() as u32);
-        }
-        for r in &b.records {
-            ctx.emit(KafkaEvent::Produced { producer: ctx.me, seq: r.seq, tp, retry });
-        }
-        let id = self.next_req;
-        self.next_req += 1;
-        let producer = b.base_seq.map(|s| (self.producer_id(ctx), self.epoch, s));
-        let records = b.records.iter().map(|r| (r.key, r.value)).collect();
-        let size = self.settings.record_size;
-        let timeout = self.settings.request_timeout;
-        let (acks, transactional) = (self.settings.acks, self.txn.is_some());
-        send(ctx, node, KafkaMsg::Produce { id, tp, acks, producer, records, transactional, size, timeout });
-        if self.settings.acks != Acks::None {
-            self.timeouts.set(ctx, id, self.settings.request_timeout, KafkaTimer::RequestTimeout);
-            self.inflight.insert(id, b);
-        }
-    }
-
-    fn failed(&mut self, ctx: &mut Ctx, b: Batch, error: Error) {
+    /// A batch failed with `error`: retried after a backoff, or given up. True if the producer
+    /// should then send what it can (false when it was fenced, or gave the batch up).
+    fn retry_later(&mut self, ctx: &mut Ctx, b: Batch, error: Error) -> bool {
         let tp = Tp { topic: self.topic, partition: b.partition };
         for r in &b.records {
             ctx.emit(KafkaEvent::ProduceFailed { producer: ctx.me, seq: r.seq, tp, error });
         }
         if self.txn.is_some() && error == Error::InvalidProducerEpoch {
-            return self.txn_abortable(ctx, AbortableCause::InvalidProducerEpoch);
+            self.txn_abortable(ctx, AbortableCause::InvalidProducerEpoch);
+            return false;
         }
         if matches!(error, Error::InvalidRecord | Error::InvalidProducerEpoch) {
-            return; // an error retrying cannot fix: given up
+            return false; // an error retrying cannot fix: given up
         }
         if ctx.now - b.created >= self.settings.delivery_timeout {
-            return self.expired_batch(ctx, b);
+            self.expired_batch(ctx, b);
+            return false;
         }
         if matches!(error, Error::NotLeaderOrFollower | Error::RequestTimedOut | Error::NetworkException) {
-            self.leaders.remove(&b.partition);
+            if self.leaders.remove(&b.partition).is_some() {
+                self.by_broker = None;
+            }
             self.metadata.ask(ctx, &self.cluster);
         }
         let id = self.next_req;
         self.next_req += 1;
         let s = &self.settings;
         let wait = retry_backoff(s.retry_backoff, s.retry_backoff_max, b.attempts.saturating_sub(1), ctx.rng);
-        self.backoff.insert(id, Batch { to: 0, ..b });
+        self.backoff.insert(id, b);
         ctx.set_timer(wait, KafkaTimer::RetryBatch { id });
-        self.drain(ctx);
+        true
     }
 
     /// Expires every batch `delivery.timeout.ms` after its creation: waiting (the oldest of each
@@ -462,10 +383,16 @@ impl Producer {
         }
         let backing: Vec<u64> = self.backoff.iter().filter(|(_, b)| due(b)).map(|(&id, _)| id).collect();
         gone.extend(backing.into_iter().filter_map(|id| self.backoff.remove(&id)));
-        let flying: Vec<u64> = self.inflight.iter().filter(|(_, b)| due(b)).map(|(&id, _)| id).collect();
-        for id in flying {
+        // In flight: the batch leaves its request; a request left with none is forgotten.
+        for r in self.inflight.values_mut().filter(|r| r.batches.iter().any(due)) {
+            let (expired, keep) = std::mem::take(&mut r.batches).into_iter().partition(|b| due(b));
+            r.batches = keep;
+            gone.extend::<Vec<Batch>>(expired);
+        }
+        let emptied: Vec<u64> = self.inflight.iter().filter(|(_, r)| r.batches.is_empty()).map(|(&id, _)| id).collect();
+        for id in emptied {
             self.timeouts.remove(id);
-            gone.extend(self.inflight.remove(&id));
+            self.inflight.remove(&id);
         }
         for b in gone {
             self.expired_batch(ctx, b);
@@ -522,7 +449,9 @@ impl Producer {
             self.metadata.ask(ctx, &self.cluster);
         }
         let Some(broker) = self.cluster.broker_of(peer) else { return };
-        self.cancel_in_flight(ctx, broker, Error::NetworkException);
+        if self.cancel_in_flight(ctx, broker, Error::NetworkException) {
+            self.drain(ctx);
+        }
         self.txn_disconnected(ctx, broker);
         self.idempotent_disconnected(ctx, broker);
     }
@@ -531,14 +460,19 @@ impl Producer {
     /// does when it closes the connection: on a disconnect (NETWORK_EXCEPTION), and when one
     /// request to the broker times out (`handleTimedOutRequests` closes the connection, and
     /// `Sender` fails every request it cancels with REQUEST_TIMED_OUT).
-    fn cancel_in_flight(&mut self, ctx: &mut Ctx, broker: BrokerId, error: Error) {
-        let lost: Vec<u64> = self.inflight.iter().filter(|(_, b)| b.to == broker).map(|(&id, _)| id).collect();
+    /// True if the producer should then send what it can.
+    fn cancel_in_flight(&mut self, ctx: &mut Ctx, broker: BrokerId, error: Error) -> bool {
+        let lost: Vec<u64> = self.inflight.iter().filter(|(_, r)| r.to == broker).map(|(&id, _)| id).collect();
+        let mut go_on = false;
         for id in lost {
-            if let Some(b) = self.inflight.remove(&id) {
+            if let Some(r) = self.inflight.remove(&id) {
                 self.timeouts.remove(id);
-                self.failed(ctx, b, error);
+                for b in r.batches {
+                    go_on |= self.retry_later(ctx, b, error);
+                }
             }
         }
+        go_on
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, msg: KafkaMsg) {
@@ -546,38 +480,14 @@ impl Producer {
             KafkaMsg::MetadataResponse { states } => {
                 self.metadata.done();
                 update_leaders(&mut self.leaders, self.topic, &states);
+                self.by_broker = None;
                 let waiting = self.ready.iter().any(|(p, q)| !q.is_empty() && !self.leaders.contains_key(p));
                 if waiting {
                     self.metadata.arm(ctx, self.settings.retry_backoff);
                 }
                 self.drain(ctx);
             }
-            KafkaMsg::ProduceResponse { id, result, .. } => {
-                let Some(b) = self.inflight.remove(&id) else { return };
-                self.timeouts.remove(id);
-                match result {
-                    Ok(base) => {
-                        if let (Some(seq), Some(w)) = (b.base_seq, self.window.get_mut(&b.partition)) {
-                            w.iter_mut().filter(|e| e.0 == seq).for_each(|e| e.1 = true);
-                            while w.front().is_some_and(|e| e.1) {
-                                w.pop_front();
-                            }
-                        }
-                        let tp = Tp { topic: self.topic, partition: b.partition };
-                        for (i, r) in b.records.iter().enumerate() {
-                            ctx.emit(KafkaEvent::ProduceAcked {
-                                producer: ctx.me,
-                                seq: r.seq,
-                                tp,
-                                offset: base + i as u64,
-                                latency: ctx.now - r.created,
-                            });
-                        }
-                        self.drain(ctx);
-                    }
-                    Err(e) => self.failed(ctx, b, e),
-                }
-            }
+            KafkaMsg::ProduceResponse { id, results } => self.on_produce_response(ctx, id, results),
             KafkaMsg::Txn(m) => self.on_txn_message(ctx, m),
             _ => {}
         }

@@ -74,8 +74,9 @@ fn cost(b: &Broker, cfg: &KafkaResources, msg: &KafkaMsg) -> Option<(Cost, Optio
     let cpu = |records: u64| per_request + records * cfg.cpu_per_record_ns as u64;
     let append = |records: u64, bytes: u64| Cost { cpu: cpu(records), disk: transfer_ns(bytes, cfg.disk_mb_s) };
     match msg {
-        KafkaMsg::Produce { records, size, .. } => {
-            Some((append(records.len() as u64, records.len() as u64 * *size as u64), None))
+        KafkaMsg::Produce { batches, size, .. } => {
+            let records: u64 = batches.iter().map(|b| b.records.len() as u64).sum();
+            Some((append(records, records * *size as u64), None))
         }
         KafkaMsg::ReplicaFetchResponse(response) => {
             let parts = response.result.as_ref().ok()?;
@@ -89,21 +90,27 @@ fn cost(b: &Broker, cfg: &KafkaResources, msg: &KafkaMsg) -> Option<(Cost, Optio
             let bytes = records().flatten().map(|r| r.size as u64).sum();
             Some((append(count, bytes), None))
         }
-        KafkaMsg::Fetch { tp, offset, .. } => {
-            let (records, disk, cached) = read(b, cfg, *tp, *offset, true);
-            Some((Cost { cpu: cpu(records), disk }, cached))
+        // A consumer's fetch reads each of its partitions.
+        KafkaMsg::Fetch { parts, .. } => {
+            let reads = parts.iter().map(|p| read(b, cfg, p.tp, p.offset, true));
+            Some(read_cost(reads.collect(), cpu))
         }
         // A follower's session fetch reads each partition it lists (the others are at their
         // log end, where nothing is read until new data arrives).
         KafkaMsg::ReplicaFetch(fetch) => {
-            let reads: Vec<_> = fetch.parts.iter().map(|p| read(b, cfg, p.tp, p.offset, false)).collect();
-            let records = reads.iter().map(|r| r.0).sum();
-            let disk = reads.iter().map(|r| r.1).sum();
-            let cached = reads.iter().filter_map(|r| r.2).reduce(|a, b| a && b);
-            Some((Cost { cpu: cpu(records), disk }, cached))
+            let reads = fetch.parts.iter().map(|p| read(b, cfg, p.tp, p.offset, false));
+            Some(read_cost(reads.collect(), cpu))
         }
         _ => None,
     }
+}
+
+/// What a fetch's reads cost together, and whether the page cache had all they read.
+fn read_cost(reads: Vec<(u64, u64, Option<bool>)>, cpu: impl Fn(u64) -> u64) -> (Cost, Option<bool>) {
+    let records = reads.iter().map(|r| r.0).sum();
+    let disk = reads.iter().map(|r| r.1).sum();
+    let cached = reads.iter().filter_map(|r| r.2).reduce(|a, b| a && b);
+    (Cost { cpu: cpu(records), disk }, cached)
 }
 
 /// What reading `tp` from `offset` costs: records, disk time, and whether the page cache had them

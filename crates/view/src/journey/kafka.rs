@@ -58,7 +58,7 @@ pub(super) fn resolve(run: &Run, tp: Tp, offset: u64, epoch: u32, since: Time) -
     }
 }
 
-/// A fetching client, the broker it fetches from, and the partition number.
+/// A fetching client, the broker it fetches from, and the lane (`MANY_PARTITIONS`).
 type FetchKey = (NodeId, NodeId, u32);
 
 #[derive(Debug, Default)]
@@ -78,9 +78,10 @@ pub(super) struct KafkaTrace {
     /// Followers sent it since the last append.
     replicated: Vec<NodeId>,
     hw_passed: bool,
-    /// The last fetch request each client (consumer or follower) had delivered to each broker, per
-    /// partition number: ((client, broker, partition), (sent, at)). Kept from the scan's start: a
-    /// fetch waits at the leader (Kafka's purgatory) until records arrive.
+    /// The last fetch request each client (consumer or follower) had delivered to each broker
+    /// (one covers every partition it reads there): ((client, broker, lane), (sent, at)). Kept
+    /// from the scan's start: a fetch waits at the leader (Kafka's purgatory) until records
+    /// arrive.
     fetches: Vec<(FetchKey, (Time, Time))>,
     /// Consumers that read it and have not committed past it yet.
     readers: Vec<NodeId>,
@@ -117,18 +118,21 @@ impl KafkaTrace {
             _ => return,
         };
         match info.kind {
-            "produce" if info.lane == tp.partition as u32 => {
-                // Its batch: this instant's records of `from` for the partition.
+            // A Produce request carries a batch of each of several partitions; the records
+            // `Produced` since this producer's previous request are this one's.
+            "produce" => {
                 let batch: Vec<u64> = self
                     .batch
                     .iter()
                     .filter(|b| b.0 == e.at && b.1 == from && b.2.partition == tp.partition)
                     .map(|b| b.3)
                     .collect();
-                self.batch.retain(|b| !(b.1 == from && b.2.partition == tp.partition));
+                self.batch.retain(|b| b.1 != from);
                 let place = batch.iter().position(|&s| s == self.who.seq);
                 if let Some(i) = place.filter(|_| Some(from) == self.who.sender) {
                     self.requests.push((msg.0, i));
+                    // The arrow follows this request (of one partition, or several).
+                    self.rec.pin_expect(e.at, from, "produce", to);
                 }
             }
             // A follower's session answer brings records of this partition alone (its lane) or of
@@ -167,9 +171,9 @@ impl Tracer for KafkaTrace {
                 self.appending = None;
             }
             if matches!(info.kind, "fetch" | "replica-fetch") {
-                // A follower's fetch covers every partition it follows at that leader.
-                let lane = if info.kind == "replica-fetch" { MANY_PARTITIONS } else { info.lane };
-                let key = (from, to, lane);
+                // A follower's fetch covers every partition it follows at that leader, a
+                // consumer's every partition it reads there.
+                let key = (from, to, MANY_PARTITIONS);
                 self.fetches.retain(|f| f.0 != key);
                 self.fetches.push((key, (sent_at, e.at)));
             }
@@ -266,7 +270,7 @@ impl Tracer for KafkaTrace {
                 if self.ours_tp(tp) && self.offsets.iter().any(|o| o.0 == offset) =>
             {
                 if let Some((b, sent)) = self.rec.reply(e.at, consumer, &["fetch-records"]) {
-                    self.fetch_request(consumer, b, tp.partition as u32, sent, t("Fetch"));
+                    self.fetch_request(consumer, b, MANY_PARTITIONS, sent, t("Fetch"));
                     let label = tf("Fetch response: offset {0}, {1} after it was produced", &[&offset, &latency]);
                     self.rec.arrow(b, consumer, sent, e.at, label, Tone::Ok);
                 } else {
@@ -339,10 +343,10 @@ impl Tracer for KafkaTrace {
 }
 
 impl KafkaTrace {
-    /// The fetch request `client` had sent `broker` for `partition`, answered at `answered`: how
-    /// long it waited there for records.
-    fn fetch_request(&mut self, client: NodeId, broker: NodeId, partition: u32, answered: Time, label: &str) {
-        let Some(&(_, (sent, at))) = self.fetches.iter().find(|f| f.0 == (client, broker, partition)) else { return };
+    /// The fetch request `client` had sent `broker` (`lane`: `MANY_PARTITIONS`, one fetch covers
+    /// them all), answered at `answered`: how long it waited there for records.
+    fn fetch_request(&mut self, client: NodeId, broker: NodeId, lane: u32, answered: Time, label: &str) {
+        let Some(&(_, (sent, at))) = self.fetches.iter().find(|f| f.0 == (client, broker, lane)) else { return };
         let label = if answered > at {
             tf("{0}: waits {1} there for records", &[&label, &(answered - at)])
         } else {

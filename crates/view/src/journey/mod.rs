@@ -190,6 +190,14 @@ impl Recorder {
         self.expect.push(x);
     }
 
+    /// The send of `kind` from `from` now that the tracer knows is its own (about to be seen):
+    /// the expectation waits for it, whatever its lane.
+    fn pin_expect(&mut self, at: Time, from: NodeId, kind: &str, to: NodeId) {
+        if let Some(x) = self.expect.iter_mut().find(|x| x.at == at && x.from == from && x.kind == kind) {
+            (x.lane, x.to, x.skip) = (None, Some(to), 0);
+        }
+    }
+
     /// The expected send this one is, if any.
     fn take_expect(&mut self, at: Time, from: NodeId, to: NodeId, kind: &str, lane: u32) -> Option<Expect> {
         self.expect.retain(|x| x.at == at);

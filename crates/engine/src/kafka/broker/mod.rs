@@ -31,6 +31,7 @@
 //! controller as soon as enough brokers have registered.
 
 mod cleaner;
+mod consumer_fetch;
 mod controller;
 mod controller_channel;
 mod delayed_produce;
@@ -39,6 +40,7 @@ mod group_host;
 mod leader_moves;
 mod lifecycle;
 mod producer_ids;
+mod produce_request;
 mod read_replica;
 mod replica_fetcher;
 mod replica_manager;
@@ -97,6 +99,8 @@ pub struct Broker {
     /// Consumers' fetches waiting for data on the partitions this broker leads.
     parked: Purgatory,
     produce_waiting: VecMap<(Tp, u64), Waiter>,
+    /// Produce requests (client, request id) with partitions still to answer.
+    produce_requests: VecMap<(NodeId, u64), crate::kafka::request::PendingProduce>,
     /// When each parked acks=all produce gives up (its request's `timeout.ms`: DelayedProduce).
     produce_deadlines: Deadlines<(Tp, u64)>,
     next_req: u64,
@@ -142,6 +146,7 @@ impl Broker {
             sessions: SessionCache::default(),
             parked: Purgatory::default(),
             produce_waiting: VecMap::new(),
+            produce_requests: VecMap::new(),
             produce_deadlines: Deadlines::default(),
             next_req: 0,
             groups: VecMap::new(),
@@ -197,6 +202,7 @@ impl Broker {
         self.sessions.clear();
         self.fetchers_crash();
         self.produce_waiting.clear();
+        self.produce_requests.clear();
         self.produce_deadlines.clear();
         self.groups.clear();
         self.txn_host = txn_host::TxnHost::default();
@@ -252,7 +258,7 @@ impl Broker {
             KafkaTimer::LeaderRebalance { epoch } => self.leader_rebalance_due(ctx, epoch),
             KafkaTimer::LeaderAndIsrTimeout { epoch, request } => self.leader_and_isr_timed_out(ctx, epoch, request),
             KafkaTimer::ControlledShutdown { attempt } => self.shutdown_retry(ctx, attempt),
-            KafkaTimer::Park { tp, id } => self.park_expired(ctx, tp, id),
+            KafkaTimer::Park { id } => self.park_expired(ctx, id),
             KafkaTimer::Join { group, join } => self.on_group_timer(ctx, group, Some(join)),
             KafkaTimer::Session { group } => self.on_group_timer(ctx, group, None),
             KafkaTimer::FetchBackoff { leader, generation } => self.fetch_backoff_over(ctx, leader, generation),
@@ -323,13 +329,12 @@ impl Broker {
                 let states = self.metadata.values().map(|v| PartitionView::clone(v)).collect();
                 send(ctx, from, KafkaMsg::MetadataResponse { states });
             }
-            KafkaMsg::Produce { id, tp, acks, producer, records, transactional, size, timeout } => {
-                let waiter = Waiter::Produce { client: from, id, timeout };
-                self.append(ctx, tp, acks, (producer, size, transactional), &records, waiter)
+            KafkaMsg::Produce { id, acks, batches, transactional, size, timeout } => {
+                let header = produce_request::ProduceHeader { id, acks, transactional, size, timeout };
+                self.on_produce(ctx, from, header, batches)
             }
-            KafkaMsg::Fetch { tp, offset, generation, read_committed, rack, to_follower } => {
-                let fetch = Parked::Consumer { from, offset, generation, read_committed, rack, to_follower };
-                self.serve_fetch(ctx, tp, fetch, false);
+            KafkaMsg::Fetch { parts, generation, read_committed, rack } => {
+                self.on_consumer_fetch(ctx, Parked::Consumer { from, parts, generation, read_committed, rack });
             }
             KafkaMsg::ListOffsets { tp, earliest } => self.list_offsets(ctx, from, tp, earliest),
             KafkaMsg::FindCoordinator { group } => self.find_coordinator(ctx, from, group),

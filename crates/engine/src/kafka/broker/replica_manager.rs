@@ -213,7 +213,7 @@ impl Broker {
 
     pub(super) fn answer(&mut self, ctx: &mut Ctx, tp: Tp, waiter: Waiter, result: Result<u64, Error>) {
         match waiter {
-            Waiter::Produce { client, id, .. } => send(ctx, client, KafkaMsg::ProduceResponse { id, tp, result }),
+            Waiter::Produce { client, id, .. } => self.produce_answered(ctx, client, id, tp, result),
             Waiter::Commit { client, group, offsets, txn: None } => {
                 self.commit_written(ctx, client, group, offsets, result)
             }

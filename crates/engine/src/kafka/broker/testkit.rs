@@ -63,21 +63,24 @@ pub fn replies<T>(sent: &[(NodeId, KafkaMsg)], to: NodeId, pick: impl Fn(&KafkaM
 
 /// The produce answers in `sent`, to the client.
 pub fn produce_answers(sent: &[(NodeId, KafkaMsg)]) -> Vec<Result<u64, crate::kafka::partition::Error>> {
-    replies(sent, CLIENT, |m| match m {
-        KafkaMsg::ProduceResponse { result, .. } => Some(*result),
+    let answers = replies(sent, CLIENT, |m| match m {
+        KafkaMsg::ProduceResponse { results, .. } => Some(results.iter().map(|r| r.1).collect::<Vec<_>>()),
         _ => None,
-    })
+    });
+    answers.into_iter().flatten().collect()
 }
 
 pub struct Harness {
     pub now: Time,
     rng: Rng,
     effects: Vec<Effect<Kafka>>,
+    /// The next produce request's id.
+    next_id: u64,
 }
 
 impl Default for Harness {
     fn default() -> Self {
-        Harness { now: Time::ZERO, rng: Rng::new(1), effects: vec![] }
+        Harness { now: Time::ZERO, rng: Rng::new(1), effects: vec![], next_id: 0 }
     }
 }
 
@@ -125,12 +128,14 @@ impl Harness {
         self.take();
     }
 
-    /// A client's produce request (id 0) of `records` to `tp`.
+    /// A client's produce request (ids 0, 1, …) of `records` to `tp`.
     pub fn produce(&mut self, b: &mut Broker, tp: Tp, acks: Acks, records: &[(Option<u32>, u64)]) {
         let records = records.to_vec();
         let timeout = crate::kafka::cluster::REQUEST_TIMEOUT;
-        let msg =
-            KafkaMsg::Produce { id: 0, tp, acks, producer: None, records, transactional: false, size: 100, timeout };
+        let batches = vec![crate::kafka::request::ProduceBatch { tp, producer: None, records }];
+        let id = self.next_id;
+        self.next_id += 1;
+        let msg = KafkaMsg::Produce { id, acks, batches, transactional: false, size: 100, timeout };
         self.message(b, CLIENT, msg);
     }
 }

@@ -16,7 +16,7 @@
 //! Simplified (said in the docs): no static membership.
 //!
 //! The consumer's parts, each in its own file: `fetch` (long-poll fetches of the partitions it
-//! reads), `processing` (the application's thread: one record at a time, `poll()` batches and
+//! reads, one per broker), `processing` (the application's thread: one record at a time, `poll()` batches and
 //! `max.poll.interval.ms`), `membership` (the group protocol's client side: coordinator, join,
 //! sync, heartbeats, rebalances) and `offsets` (commits, the group's committed offsets, and
 //! `auto.offset.reset`). This file holds the consumer's state, its lifecycle, and the dispatch of
@@ -69,10 +69,15 @@ pub struct Consumer {
     /// records: the commit waits for its next `poll()`, where KafkaConsumer auto-commits.
     auto_commit_due: bool,
     leaders: VecMap<u16, BrokerId>,
-    /// Fetches in flight: partition → (generation, broker asked).
-    fetching: VecMap<u16, (u64, BrokerId)>,
+    /// Fetches in flight, one per broker: broker → (generation, the partitions it carries).
+    fetching: VecMap<BrokerId, (u64, Vec<u16>)>,
+    /// `fetching` by partition: the broker whose fetch in flight carries it.
+    carried: VecMap<u16, BrokerId>,
+    /// The partitions each broker leads, from `leaders` (`None` after a change: built again
+    /// when a fetch is next put together).
+    by_leader: Option<VecMap<BrokerId, Vec<u16>>>,
     /// When each fetch in `fetching` times out (`request.timeout.ms` beyond its long poll).
-    fetch_timeouts: Deadlines<u16>,
+    fetch_timeouts: Deadlines<BrokerId>,
     next_gen: u64,
     metadata: MetadataAsk,
     pub member: Option<Membership>,
@@ -115,6 +120,8 @@ impl Consumer {
             auto_commit_due: false,
             leaders: VecMap::new(),
             fetching: VecMap::new(),
+            carried: VecMap::new(),
+            by_leader: None,
             fetch_timeouts: Deadlines::default(),
             next_gen: 0,
             metadata: MetadataAsk::default(),
@@ -195,7 +202,9 @@ impl Consumer {
         self.process_gen += 1;
         (self.poll_left, self.poll_expired, self.auto_commit_due) = (0, false, false);
         self.leaders.clear();
+        self.by_leader = None;
         self.fetching.clear();
+        self.carried.clear();
         self.fetch_timeouts.clear();
         self.read_replicas.clear();
         self.resetting = 0;
@@ -237,12 +246,11 @@ impl Consumer {
     pub fn on_disconnect(&mut self, ctx: &mut Ctx, peer: NodeId) {
         self.metadata.lost(peer, ctx.now);
         let Some(broker) = self.cluster.broker_of(peer) else { return };
-        let lost: Vec<u16> = self.fetching.iter().filter(|(_, &(_, b))| b == broker).map(|(&p, _)| p).collect();
-        for p in lost {
-            self.fetch_done(p);
+        for p in self.fetch_over(broker).unwrap_or_default() {
             ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition: p });
         }
         self.leaders.retain(|_, l| *l != broker);
+        self.by_leader = None;
         self.drop_read_replicas_on(ctx, broker);
         self.metadata.ask(ctx, &self.cluster);
         if self.member.as_ref().is_some_and(|m| m.coordinator == Some(broker)) {
@@ -262,16 +270,18 @@ impl Consumer {
         match timer {
             KafkaTimer::FetchTimeout => {
                 // A fetch timed out: the leader may have moved.
-                for partition in self.fetch_timeouts.expired(ctx, KafkaTimer::FetchTimeout) {
-                    if self.fetching.remove(&partition).is_some() {
-                        self.drop_read_replica(ctx, partition, crate::kafka::event::ReadReplicaDrop::TimedOut);
+                for broker in self.fetch_timeouts.expired(ctx, KafkaTimer::FetchTimeout) {
+                    if let Some(parts) = self.fetch_over(broker) {
+                        for p in parts {
+                            self.drop_read_replica(ctx, p, crate::kafka::event::ReadReplicaDrop::TimedOut);
+                        }
                         self.metadata.ask(ctx, &self.cluster);
                     }
                 }
             }
             KafkaTimer::Metadata { generation } if self.metadata.is_live(generation) => {
                 self.metadata.done();
-                if (0..self.partitions()).any(|p| self.reads(p) && !self.fetching.contains_key(&p)) {
+                if (0..self.partitions()).any(|p| self.reads(p) && !self.in_fetch(p)) {
                     self.metadata.ask(ctx, &self.cluster);
                 }
             }
@@ -309,6 +319,7 @@ impl Consumer {
             KafkaMsg::MetadataResponse { states } => {
                 self.metadata.done();
                 update_leaders(&mut self.leaders, self.topic, &states);
+                self.by_leader = None;
                 // Partitions without a known leader yet (topic not created, election under way):
                 // look again after `retry.backoff.ms`.
                 if self.leaders.len() < self.partitions() as usize {
@@ -316,15 +327,7 @@ impl Consumer {
                 }
                 self.fetch_all(ctx);
             }
-            KafkaMsg::FetchResponse { tp, result, generation, aborted } => {
-                if let Ok((records, _)) = &result {
-                    self.count_rack_bytes(tp.partition, generation, records);
-                }
-                self.on_fetched(ctx, tp, result.map(|(records, _)| (records, aborted)), generation)
-            }
-            KafkaMsg::PreferredReadReplica { tp, generation, replica } => {
-                self.on_read_replica(ctx, tp, generation, replica)
-            }
+            KafkaMsg::FetchResponse { parts, generation } => self.on_fetch_response(ctx, parts, generation),
             KafkaMsg::ListOffsetsResponse { tp, result } => self.on_list_offsets(ctx, tp, result),
             KafkaMsg::FindCoordinatorResponse { result, .. } => {
                 let Some(m) = self.answered() else { return };

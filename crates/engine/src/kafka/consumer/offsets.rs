@@ -142,6 +142,7 @@ impl Consumer {
             }
             Err(_) => {
                 self.leaders.remove(&p);
+                self.by_leader = None;
                 self.metadata.ask(ctx, &self.cluster);
                 ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition: p });
             }

@@ -13,6 +13,7 @@ use crate::kafka::msg::{KafkaEvent, Tp};
 use crate::kafka::partition::{BrokerId, Error};
 use crate::kafka::rack::METADATA_MAX_AGE;
 use crate::kafka::{Ctx, KafkaTimer};
+use crate::time::Time;
 
 impl Consumer {
     /// The broker to fetch `partition` from: its preferred read replica while it has one that is
@@ -20,16 +21,14 @@ impl Consumer {
     /// in its reconnect backoff, so the partition waits (Kafka's fetcher skips a partition whose
     /// node "is awaiting reconnect backoff") and looks again after `retry.backoff.ms`.
     pub(super) fn fetch_target(&mut self, ctx: &mut Ctx, partition: u16, leader: BrokerId) -> Option<(BrokerId, bool)> {
-        let Some(&(replica, until)) = self.read_replicas.get(&partition) else { return Some((leader, false)) };
-        if ctx.now >= until || replica == leader {
+        if self.read_replicas.get(&partition).is_some_and(|&(replica, until)| ctx.now >= until || replica == leader) {
             self.read_replicas.remove(&partition);
-            return Some((leader, false));
         }
-        if !self.cluster.broker_node(replica).is_some_and(|n| self.metadata.usable(n, ctx.now)) {
+        let target = self.read_from(partition, leader, ctx.now);
+        if target.is_none() {
             ctx.set_timer(RETRY_BACKOFF, KafkaTimer::RetryPartition { partition });
-            return None;
         }
-        Some((replica, true))
+        target
     }
 
     /// No leader is known for `partition`. A fetch answered by its read replica after the
@@ -43,16 +42,23 @@ impl Consumer {
         }
     }
 
-    /// The leader named a preferred read replica: fetch from it now.
-    pub(super) fn on_read_replica(&mut self, ctx: &mut Ctx, tp: Tp, generation: u64, replica: BrokerId) {
-        let Some(&(g, leader)) = self.fetching.get(&tp.partition) else { return };
-        if g != generation {
-            return;
+    /// The broker `partition` is read from now, as `fetch_target` decides it but changing
+    /// nothing: `None` while its read replica's connection is in its reconnect backoff.
+    pub(super) fn read_from(&self, partition: u16, leader: BrokerId, now: Time) -> Option<(BrokerId, bool)> {
+        match self.read_replicas.get(&partition) {
+            Some(&(replica, until)) if now < until && replica != leader => {
+                let usable = self.cluster.broker_node(replica).is_some_and(|n| self.metadata.usable(n, now));
+                usable.then_some((replica, true))
+            }
+            _ => Some((leader, false)),
         }
-        self.fetch_done(tp.partition);
+    }
+
+    /// The leader named a preferred read replica for `tp` in its answer: it is fetched from
+    /// there next.
+    pub(super) fn on_read_replica(&mut self, ctx: &mut Ctx, tp: Tp, leader: BrokerId, replica: BrokerId) {
         self.read_replicas.insert(tp.partition, (replica, ctx.now + METADATA_MAX_AGE));
         ctx.emit(KafkaEvent::ReadReplicaChosen { consumer: ctx.me, tp, replica, leader });
-        self.fetch(ctx, tp.partition);
     }
 
     /// Forgets `partition`'s preferred read replica, if it had one, saying why. True if it had.
@@ -76,22 +82,14 @@ impl Consumer {
     /// follower that lacks the offset yet: fetch from the leader now, keeping the position.
     pub(super) fn read_replica_failed(&mut self, ctx: &mut Ctx, partition: u16, error: Error) -> bool {
         let had = self.drop_read_replica(ctx, partition, ReadReplicaDrop::Error(error));
-        if had && error == Error::OffsetOutOfRange {
-            self.fetch(ctx, partition);
-            return true;
-        }
-        false
+        had && error == Error::OffsetOutOfRange
     }
 
-    /// Counts the bytes of an answer from `partition`'s fetch in flight by whether the broker
-    /// that sent them is in this consumer's rack (only when both have racks).
-    pub(super) fn count_rack_bytes(&mut self, partition: u16, generation: u64, records: &[Record]) {
-        let Some(&(g, broker)) = self.fetching.get(&partition) else { return };
+    /// Counts the bytes of an answer from `broker` by whether it is in this consumer's rack
+    /// (only when both have racks).
+    pub(super) fn count_rack_bytes(&mut self, broker: BrokerId, records: &[Record]) {
         let racks = &self.cluster.racks;
         let (Some(mine), Some(theirs)) = (self.rack, racks.of_broker(broker)) else { return };
-        if g != generation {
-            return;
-        }
         let bytes: u64 = records.iter().map(|r| r.size as u64).sum();
         if mine == theirs {
             self.rack_bytes.0 += bytes;
