@@ -137,15 +137,13 @@ pub const STORIES: &[PerfStory] = &[
         slug: "batching",
         title: "Batching: linger.ms 0, 5 and 50",
         why: "Kafka's producer sends 40 000 records/s of 100 bytes over 8 keys to one broker. With \
-              linger.ms 0 a batch leaves as soon as the connection has room, so requests carry a \
-              record or two: the broker's CPU pays the per-request cost again and again (over half \
-              its time here), and five requests in flight cannot carry the load — throughput falls \
-              short of what is offered and records queue in the producer (its p99 latency is tens \
-              of milliseconds). linger.ms 5 lets each partition's batch collect records for 5 ms: \
-              fewer, fuller requests, a tenth of the CPU, and the load fits, at a mean latency of a \
-              few milliseconds. linger.ms 50 fills batches further still, to batch.size: the CPU it \
-              saves is small and records wait longer, so latency grows. Batching trades a little \
-              latency for a lot of throughput headroom.",
+              linger.ms 0 a batch leaves as soon as the connection has room, so a request carries a \
+              record or two of each partition: the broker's CPU pays the per-request cost again and \
+              again (over half its time here), though the load still fits, as one request carries \
+              the batches of all eight partitions. linger.ms 5 lets each partition's batch collect \
+              records for 5 ms: fewer, fuller requests, a tenth of the CPU. linger.ms 50 fills \
+              batches further still, to batch.size: the CPU it saves is small and records wait \
+              longer, so latency grows. Batching trades a little latency for a lot of CPU headroom.",
         x_label: "linger.ms",
         xs: &[0, 5, 50],
         systems: &[System::Kafka],

@@ -257,7 +257,7 @@ fn a_step_back_is_one_queue_entry() {
 #[test]
 fn snapshots_stay_bounded_on_a_long_run() {
     let mut s = session("kafka-bench");
-    play(&mut s, Time::secs(2), 50.0);
+    play(&mut s, Time::secs(3), 50.0);
     assert!(s.timeline().snapshots() <= super::super::timeline::MAX_SNAPSHOTS);
     assert!(s.sim().steps() > 200_000, "{} steps", s.sim().steps());
     let mid = Time::secs(1);
