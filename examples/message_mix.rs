@@ -40,7 +40,7 @@ fn main() {
         steps - deliveries - resets
     );
     let mut kinds: Vec<_> = sent.into_iter().collect();
-    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
     for (kind, n) in kinds {
         println!("  {kind:<20} {n:>9}  {:.3} per record", n as f64 / records.max(1) as f64);
     }

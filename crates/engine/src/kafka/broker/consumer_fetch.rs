@@ -21,7 +21,8 @@ use crate::kafka::{Ctx, KafkaTimer};
 /// What a partition of a consumer's fetch would get now, before anything is read.
 enum Read {
     Refused(Error),
-    ReadReplica(crate::kafka::partition::BrokerId),
+    /// The leader names a preferred read replica.
+    Elsewhere(crate::kafka::partition::BrokerId),
     /// Records from the offset up to this end (the HW or the LSO), possibly none.
     Until(u64),
 }
@@ -73,7 +74,7 @@ impl Broker {
             return Read::Refused(Error::OffsetOutOfRange);
         }
         if let Some(replica) = self.preferred_read_replica(p.tp, rack, p.offset, now) {
-            return Read::ReadReplica(replica);
+            return Read::Elsewhere(replica);
         }
         // read_committed reads up to the last stable offset (`UnifiedLog.read` with
         // FetchTxnCommitted).
@@ -93,7 +94,7 @@ impl Broker {
         let tp = p.tp;
         let end = match self.what_to_read(p, read_committed, rack, now) {
             Read::Refused(e) => return FetchedPartition { tp, result: Err(e), aborted: vec![], read_replica: None },
-            Read::ReadReplica(b) => {
+            Read::Elsewhere(b) => {
                 return FetchedPartition { tp, result: Ok((vec![], 0)), aborted: vec![], read_replica: Some(b) };
             }
             Read::Until(end) => end,
