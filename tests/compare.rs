@@ -67,7 +67,9 @@ fn a_crash_means_redelivery_out_of_order_in_rabbit_and_duplicates_in_order_in_ka
 /// be written before an earlier batch's late first attempt, which is then written again.
 fn producer_retries_reorder_kafka_without_idempotence_only() {
     let w = (presets::by_slug("producer-retries").unwrap().workload)();
-    for seed in [1, 3] {
+    // Not every seed reorders: with one Produce request per broker, seed 3's lost transmissions
+    // fall where its retries only duplicate (5 duplicates, none out of order).
+    for seed in [1, 2, 4] {
         let (k, _) = counts(&Comparison::run(&w, seed).unwrap());
         assert!(k.out_of_order > 0 && k.duplicates > 0, "SEED={seed}: {k:?}");
         assert_eq!(k.lost, 0, "SEED={seed}: {k:?}");
