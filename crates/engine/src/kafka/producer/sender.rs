@@ -105,6 +105,14 @@ impl Producer {
         by_broker.get(&broker).map_or(&[], |v| v.as_slice())
     }
 
+    /// `RecordAccumulator.ready` for one broker: one of its partitions has a sendable batch. Reads
+    /// the index in place (this runs after every request sent, on the producer's hot path).
+    fn broker_ready(&mut self, broker: BrokerId, now: Time) -> bool {
+        self.partitions_of(broker); // (re)builds the index
+        let parts = self.by_broker.as_ref().and_then(|m| m.get(&broker)).map_or(&[][..], |v| v.as_slice());
+        parts.iter().any(|&p| self.sendable(p, now))
+    }
+
     /// Sends what is ready — per broker, as far as leaders are known and each broker's in-flight
     /// limit allows — until nothing more can go (the `Sender` loop).
     pub(super) fn drain(&mut self, ctx: &mut Ctx) {
@@ -140,7 +148,7 @@ impl Producer {
                     break;
                 }
                 self.send_request(ctx, batches, leader, node);
-                if !self.partitions_of(leader).to_vec().into_iter().any(|p| self.sendable(p, ctx.now)) {
+                if !self.broker_ready(leader, ctx.now) {
                     break;
                 }
             }
